@@ -1,0 +1,19 @@
+# The two commands of the README: `make up` runs the hub, `make test` passes the tests.
+# Both set everything up first.
+
+.PHONY: setup up test catalog-check translations
+
+setup:
+	scripts/setup
+
+up: setup
+	.venv/bin/qinqing up
+
+test: setup
+	.venv/bin/qinqing catalog check
+	.venv/bin/python -m pytest
+
+# Re-extract messages from Python, templates and form specs, and merge them into each locale.
+translations:
+	.venv/bin/pybabel extract -q -F babel.cfg -o locales/messages.pot --no-location --sort-output --project="Qinqing Hub" .
+	.venv/bin/pybabel update -q -i locales/messages.pot -d locales -D messages --no-fuzzy-matching

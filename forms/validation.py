@@ -1,0 +1,208 @@
+"""Server-side validation of form data, built from a service spec with pydantic.
+
+Errors carry stable ``type`` codes (``resident_id_invalid``, ``missing`` ...) and context values;
+the web layer turns them into messages in the caller's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic_core import PydanticCustomError
+from stdnum import numdb
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from .spec import FieldSpec, ServiceSpec
+
+MAX_TEXT = 200
+MAX_TEXTAREA = 2000
+# Mainland mobile numbers, or a landline with area code.
+PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+BANK_ACCOUNT = re.compile(r"^\d{8,32}$")
+
+
+def _resident_id(value: str) -> str:
+    """An 18-character resident identity number: format, check digit, birth date and region code.
+
+    Unlike ``ric.validate`` this does not require the region code to have existed in the birth
+    year: numbers were assigned from 1984, so older residents carry codes newer than their birth.
+    """
+    number = ric.compact(value).upper()
+    if len(number) != 18 or not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+        raise PydanticCustomError("resident_id_format", "must be 17 digits followed by a digit or X")
+    if number[-1] != ric.calc_check_digit(number):
+        raise PydanticCustomError("resident_id_checksum", "the check digit does not match")
+    try:
+        born = ric.get_birth_date(number)
+    except StdnumError:
+        raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is not a date") from None
+    if born > dt.date.today():
+        raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is in the future")
+    if not numdb.get("cn/loc").info(number[:6]):
+        raise PydanticCustomError("resident_id_region", "the region code is unknown")
+    return number
+
+
+def _uscc(value: str) -> str:
+    value = value.strip().upper()
+    try:
+        return uscc.validate(value)
+    except StdnumError:
+        raise PydanticCustomError("uscc_invalid", "not a valid unified social credit code") from None
+
+
+def _pattern(kind: str, pattern: re.Pattern[str]):
+    def check(value: str) -> str:
+        value = value.strip().replace(" ", "") if kind != "email" else value.strip()
+        if not pattern.match(value):
+            raise PydanticCustomError(f"{kind}_invalid", f"not a valid {kind}")
+        return value
+
+    return check
+
+
+def _money(value: Decimal) -> Decimal:
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise PydanticCustomError("money_precision", "at most two decimal places")
+    return value
+
+
+_CHECKS = {
+    "resident_id": _resident_id,
+    "uscc": _uscc,
+    "phone": _pattern("phone", PHONE),
+    "email": _pattern("email", EMAIL),
+    "bank_account": _pattern("bank_account", BANK_ACCOUNT),
+    "money": _money,
+}
+
+
+def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
+    """The Python type and pydantic constraints for one field."""
+    constraints: dict[str, Any] = {}
+    if spec.type in ("text", "address", "textarea", "email", "phone", "resident_id", "uscc", "bank_account"):
+        limit = MAX_TEXTAREA if spec.type == "textarea" else MAX_TEXT
+        constraints["max_length"] = min(spec.max_length or limit, limit)
+        constraints["min_length"] = spec.min_length or (1 if spec.required else 0)
+        return str, constraints
+    if spec.type in ("number", "money"):
+        if spec.minimum is not None:
+            constraints["ge"] = spec.minimum
+        elif spec.type == "money":
+            constraints["ge"] = Decimal(0)
+        if spec.maximum is not None:
+            constraints["le"] = spec.maximum
+        constraints["max_digits"] = 18
+        return Decimal, constraints
+    if spec.type == "date":
+        return dt.date, constraints
+    if spec.type == "boolean":
+        return bool, {"strict": True}
+    values = tuple(o.value for o in spec.options)
+    if spec.type == "choice":
+        return Literal[values], constraints  # type: ignore[valid-type]
+    # multi_choice
+    return list[Literal[values]], {"max_length": len(values), "min_length": 1 if spec.required else 0}  # type: ignore[valid-type]
+
+
+class FormData(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FieldError(BaseModel):
+    """One problem with one field: a stable code and the values a message needs."""
+
+    field: str
+    code: str
+    context: dict[str, Any] = {}
+
+
+class FormInvalid(Exception):
+    """A submission did not validate; ``errors`` lists every problem, field by field."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__(f"{len(errors)} invalid field(s): " + ", ".join(e.field for e in errors))
+        self.errors = errors
+
+
+def _skip_none(check):
+    def run(cls, value):  # noqa: ARG001
+        return None if value is None else check(value)
+
+    return run
+
+
+_MODELS: dict[tuple[str, int], type[FormData]] = {}
+
+
+def form_model(spec: ServiceSpec) -> type[FormData]:
+    """A pydantic model that checks each answer of this service's form on its own (built once per version)."""
+    key = (spec.id, spec.version)
+    if key not in _MODELS:
+        _MODELS[key] = _build_model(spec)
+    return _MODELS[key]
+
+
+def _build_model(spec: ServiceSpec) -> type[FormData]:
+    definitions: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    for f in spec.fields:
+        annotation, constraints = _annotation(f)
+        # Presence depends on conditional visibility, so it is checked in validate_form.
+        definitions[f.name] = (annotation | None, Field(default=None, **constraints))
+        check = _CHECKS.get(f.type)
+        if check is not None:
+            validators[f"check_{f.name}"] = field_validator(f.name)(_skip_none(check))
+    name = f"Form_{spec.id}_v{spec.version}".replace("-", "_")
+    return create_model(name, __base__=FormData, __validators__=validators, **definitions)
+
+
+def is_visible(field: FieldSpec, data: dict[str, Any]) -> bool:
+    """Whether a conditional field applies, given the other answers."""
+    if field.visible_when is None:
+        return True
+    return data.get(field.visible_when.field) in field.visible_when.equals
+
+
+def _context(error: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if not isinstance(v, (int, float, str, bool)) else v) for k, v in (error.get("ctx") or {}).items()}
+
+
+def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a submission; returns the clean answers as JSON-ready values or raises FormInvalid."""
+    errors: list[FieldError] = []
+    try:
+        clean = form_model(spec).model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e["loc"]) or "__root__"
+            errors.append(FieldError(field=field, code=e["type"], context=_context(e)))
+        clean = {k: v for k, v in data.items() if k in spec.field_names}
+        broken = {e.field for e in errors}
+        clean = {k: (None if k in broken else v) for k, v in clean.items()}
+    reported = {e.field for e in errors}
+    for f in spec.fields:
+        if f.name in reported:
+            continue
+        value = clean.get(f.name)
+        shown = is_visible(f, clean)
+        if not shown and value is not None:
+            errors.append(FieldError(field=f.name, code="not_applicable"))
+        elif shown and f.required and value in (None, "", []):
+            errors.append(FieldError(field=f.name, code="missing"))
+    if errors:
+        raise FormInvalid(errors)
+    return {k: v for k, v in clean.items() if v is not None}
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""Qinqing Hub: adapters (web, database, documents) and the composition root."""

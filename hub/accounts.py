@@ -1,0 +1,92 @@
+"""Accounts: password hashing (Argon2) and bearer tokens (stored only as their SHA-256)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from hub.db.tables import Account, ApiSession
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a sign-in with an unknown username the same.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: what handlers and guards need to know about the signed-in account."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    department: str | None
+    locale: str
+    resident_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("clerk", "supervisor")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def authenticate(username: str, password: str) -> Account | None:
+    """The account when the password matches; None otherwise, in the same time either way."""
+    account = await Account.objects().where(Account.username == username).first()
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return account
+
+
+async def issue_token(account: Account, hours: int) -> tuple[str, dt.datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = now() + dt.timedelta(hours=hours)
+    await ApiSession.insert(
+        ApiSession(token_hash=_token_hash(token), account=account.id, created_at=now(), expires_at=expires)
+    )
+    return token, expires
+
+
+async def principal_for_token(token: str) -> Principal | None:
+    session = await ApiSession.objects().where(ApiSession.token_hash == _token_hash(token)).first()
+    if session is None or _aware(session.expires_at) <= now():
+        return None
+    account = await Account.objects().where(Account.id == session.account).first()
+    return principal(account) if account else None
+
+
+async def revoke_token(token: str) -> None:
+    await ApiSession.delete().where(ApiSession.token_hash == _token_hash(token))
+
+
+def principal(account: Account) -> Principal:
+    return Principal(
+        id=account.id,
+        username=account.username,
+        full_name=account.full_name,
+        role=account.role,
+        department=account.department,
+        locale=account.locale,
+        resident_id=account.resident_id,
+    )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

@@ -1,0 +1,49 @@
+"""Opening and closing the database for a process; migrations and pragmas."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from hub.db.tables import Account
+from hub.settings import Settings
+
+
+def engine():
+    return Account._meta.db
+
+
+@asynccontextmanager
+async def database(settings: Settings):
+    """A connection pool on PostgreSQL for the life of the process; nothing to hold on SQLite."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=10)
+        try:
+            yield db
+        finally:
+            await db.close_connection_pool()
+    else:
+        yield db
+
+
+async def migrate(settings: Settings) -> None:
+    """Bring the schema up to date (both engines use the same Piccolo migrations)."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        # WAL lets the web server read while the worker writes; the setting persists in the file.
+        await db.run_ddl("PRAGMA journal_mode=WAL;")
+    response = await run_forwards(app_name="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migrations failed: {response.message}")
+
+
+async def ping() -> bool:
+    try:
+        await engine().run_ddl("SELECT 1;")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False

@@ -1,0 +1,23 @@
+"""The Piccolo app that owns the hub's tables and migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from hub.db import tables
+
+APP_CONFIG = AppConfig(
+    app_name="qinqing",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
+    table_classes=[
+        tables.Account,
+        tables.ApiSession,
+        tables.ServiceRequest,
+        tables.ReviewTask,
+        tables.TimelineEntry,
+        tables.Document,
+        tables.AuditEvent,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,104 @@
+"""The hub's tables: accounts, requests and the read model the workflow keeps current."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class Account(Table):
+    """A person who signs in: a citizen, or staff of a department."""
+
+    username = Varchar(length=64, unique=True)
+    full_name = Varchar(length=100)
+    # citizen | clerk | supervisor | admin | auditor
+    role = Varchar(length=20)
+    department = Varchar(length=64, null=True, default=None)
+    resident_id = Varchar(length=18, null=True, default=None)
+    password_hash = Varchar(length=200)
+    locale = Varchar(length=10, default="zh_CN")
+    created_at = Timestamptz()
+
+
+class ApiSession(Table):
+    """A bearer token; only its SHA-256 is stored."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class ServiceRequest(Table):
+    """A filed request. Its workflow id is ``request-<ref>``."""
+
+    ref = Varchar(length=32, unique=True)
+    workflow_id = Varchar(length=64, unique=True)
+    service_id = Varchar(length=64, index=True)
+    service_version = Integer()
+    applicant = ForeignKey(references=Account, index=True)
+    # "<applicant id>:<Idempotency-Key>", so a repeated submission finds the first one.
+    idempotency_scope = Varchar(length=200, unique=True)
+    payload_hash = Varchar(length=64)
+    # submitted | in_review | approved | rejected
+    state = Varchar(length=20, index=True)
+    answers = JSON()
+    rule_results = JSON()
+    locale = Varchar(length=10)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class ReviewTask(Table):
+    """One department's review of one stage of a request: a row in that department's inbox."""
+
+    key = Varchar(length=200, unique=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    stage_id = Varchar(length=64)
+    stage_title = Varchar(length=200)
+    department = Varchar(length=64, index=True)
+    # open | approved | rejected | cancelled
+    state = Varchar(length=20, index=True)
+    opened_at = Timestamptz()
+    due_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(references=Account, null=True, default=None)
+    comment = Text(default="")
+
+
+class TimelineEntry(Table):
+    """A step in a request's history; ``kind`` is a code that is translated when shown."""
+
+    key = Varchar(length=250, unique=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    kind = Varchar(length=40)
+    at = Timestamptz()
+    stage_id = Varchar(length=64, null=True, default=None)
+    department = Varchar(length=64, null=True, default=None)
+    detail = Text(default="")
+
+
+class Document(Table):
+    """An issued document: metadata here, the bytes in the content-addressed store."""
+
+    key = Varchar(length=200, unique=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    kind = Varchar(length=40)
+    locale = Varchar(length=10)
+    sha256 = Varchar(length=64, index=True)
+    size = Integer()
+    media_type = Varchar(length=100, default="application/pdf")
+    issued_at = Timestamptz()
+
+
+class AuditEvent(Table):
+    """Who saw or changed what, when, and from where."""
+
+    at = Timestamptz()
+    actor = ForeignKey(references=Account, null=True, default=None, index=True)
+    action = Varchar(length=64, index=True)
+    object_type = Varchar(length=40)
+    object_id = Varchar(length=64)
+    remote_addr = Varchar(length=64, default="")
+    detail = JSON(default="{}")

@@ -1,0 +1,1 @@
+"""Documents: rendering (WeasyPrint), content-addressed storage, and issuing."""

@@ -1,0 +1,72 @@
+"""Rendering documents to PDF: a Jinja template per kind, WeasyPrint, the reader's language.
+
+``render_pdf`` is synchronous and CPU-bound; callers run it in a process pool, never on an
+event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    department: str
+    stage: str
+    verdict: str  # "approve" | "reject"
+    comment: str
+    decided_on: str
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What a document says, already in the reader's language (plain data, so it can cross processes)."""
+
+    kind: str
+    locale: str
+    number: str
+    ref: str
+    issued_on: str
+    issuer: str
+    service_title: str
+    legal_basis: str
+    applicant_name: str
+    applicant_id_masked: str
+    approved: bool
+    filed_on: str
+    reviews: list[ReviewLine] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _environment(locale: str) -> Environment:
+    from hub.i18n import translations
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def render_html(facts: DocumentFacts) -> str:
+    return _environment(facts.locale).get_template(f"{facts.kind}.html").render(doc=facts)
+
+
+def render_pdf(facts: DocumentFacts) -> bytes:
+    """The document as PDF bytes."""
+    from weasyprint import HTML  # imported here: heavy, and only render processes need it
+
+    return HTML(string=render_html(facts), base_url=str(TEMPLATES)).write_pdf()
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and fonts once per render process, so the first document is not slow."""
+    import weasyprint  # noqa: F401

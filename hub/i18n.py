@@ -1,0 +1,82 @@
+"""Translations and locale formatting (Babel). Catalogs live in ``locales/``, compiled by setup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.core import UnknownLocaleError
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("zh_CN", "en")
+DEFAULT = "zh_CN"
+TIMEZONE = "Asia/Shanghai"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog for a supported locale (English is the source language)."""
+    catalog = Translations.load(dirname=str(LOCALES_DIR), locales=[locale], domain="messages")
+    if locale != "en" and not isinstance(catalog, Translations):
+        raise RuntimeError(f"no compiled catalog for {locale} under {LOCALES_DIR}: run scripts/setup")
+    return catalog
+
+
+def gettext(locale: str, message: str, **params: object) -> str:
+    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``."""
+    text = translations(supported(locale)).gettext(message) if message else message
+    return text.format(**params) if params else text
+
+
+def supported(locale: str | None) -> str:
+    return locale if locale in SUPPORTED else DEFAULT
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
+    """Pick a supported locale from an Accept-Language header, honouring q-values."""
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and q > 0:
+            ranked.append((-q, position, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        try:
+            parsed = Locale.parse(tag.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            continue
+        if parsed.language == "zh":
+            return "zh_CN"
+        if parsed.language == "en":
+            return "en"
+    return default
+
+
+def format_datetime(value: dt.datetime, locale: str) -> str:
+    return dates.format_datetime(value, "medium", tzinfo=dates.get_timezone(TIMEZONE), locale=supported(locale))
+
+
+def format_date(value: dt.date | dt.datetime, locale: str) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dates.get_timezone(TIMEZONE)).date()
+    return dates.format_date(value, "long", locale=supported(locale))
+
+
+def format_money(amount: Decimal, locale: str) -> str:
+    return numbers.format_currency(amount, "CNY", locale=supported(locale))

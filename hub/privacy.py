@@ -1,0 +1,31 @@
+"""Masking personal data for display: enough to recognise, not enough to misuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms.spec import ServiceSpec
+
+
+def mask(value: Any, kind: str = "text") -> str:
+    """Mask a personal value; identity numbers keep their first 4 and last 4 characters."""
+    s = str(value)
+    if kind in ("resident_id", "bank_account", "uscc") and len(s) > 8:
+        return s[:4] + "*" * (len(s) - 8) + s[-4:]
+    if kind == "phone" and len(s) >= 7:
+        return s[:3] + "*" * (len(s) - 7) + s[-4:]
+    if kind == "email" and "@" in s:
+        user, _, domain = s.partition("@")
+        return user[:1] + "***@" + domain
+    if kind in ("address", "textarea"):
+        return s[:6] + "…" if len(s) > 6 else "***"
+    # Names and other text: first character, the rest hidden (张** / J***).
+    return s[:1] + "*" * max(2, len(s) - 1) if s else s
+
+
+def masked_answers(spec: ServiceSpec | None, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with every personal field masked."""
+    if spec is None:
+        return {k: "***" for k in answers}
+    personal = {f.name: f.type for f in spec.fields if f.personal}
+    return {k: (mask(v, personal[k]) if k in personal and v is not None else v) for k, v in answers.items()}

@@ -1,0 +1,78 @@
+"""Settings: one object, read from ``QINQING_*`` environment variables, with embedded defaults.
+
+With nothing configured the hub runs on a single machine: a SQLite file and a Temporal dev server,
+both under ``var/``. Set ``QINQING_DATABASE_URL`` (postgresql://...) and ``TEMPORAL_ADDRESS``
+(host:port) to use PostgreSQL and an existing Temporal cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+PREFIX = "QINQING_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    var_dir: str = "var"
+    # Empty: a SQLite file under var_dir. Otherwise postgresql://user:password@host:port/dbname.
+    database_url: str = ""
+    # Empty: the embedded Temporal dev server started by `qinqing up` on temporal_port.
+    temporal_address: str = ""
+    temporal_namespace: str = "default"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    default_locale: str = "zh_CN"
+    # Worker processes that render PDFs (CPU-bound, so at most the number of cores helps).
+    render_processes: int = 2
+    session_hours: int = 12
+    seed_demo: bool = True
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir).resolve()
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.var_path / "qinqing.sqlite"
+
+    @property
+    def documents_path(self) -> Path:
+        return self.var_path / "documents"
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return not self.temporal_address
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment; unknown or malformed values fail loudly."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    fields = {f.name for f in msgspec.structs.fields(Settings)}
+    for key, value in env.items():
+        if key.startswith(PREFIX):
+            name = key[len(PREFIX):].lower()
+            if name in fields:
+                raw[name] = value
+    # The conventional Temporal variable is honoured too.
+    if "temporal_address" not in raw and env.get("TEMPORAL_ADDRESS"):
+        raw["temporal_address"] = env["TEMPORAL_ADDRESS"]
+    return msgspec.convert(raw, Settings, strict=False)

@@ -1,0 +1,61 @@
+"""The Temporal worker: the generic workflow, with activities bound to the hub's adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+from temporalio.worker import Worker
+
+from forms.catalog import Catalog, load_catalog
+from hub.db.lifecycle import database
+from hub.documents.issuer import PdfDocumentIssuer
+from hub.documents.render import warm_up
+from hub.documents.storage import FileContentStore
+from hub.db.records import PiccoloRequestRecords
+from hub.settings import Settings
+from hub.temporal import connect
+from workflows.activities import RequestActivities
+from workflows.names import REQUESTS_QUEUE
+from workflows.service_request import ServiceRequestWorkflow
+
+log = logging.getLogger("qinqing.worker")
+
+
+def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
+    activities = RequestActivities(
+        records=PiccoloRequestRecords(),
+        documents=PdfDocumentIssuer(catalog, FileContentStore(settings.documents_path), pool),
+    )
+    return Worker(
+        client,
+        task_queue=REQUESTS_QUEUE,
+        workflows=[ServiceRequestWorkflow],
+        activities=activities.all(),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
+    catalog = load_catalog()
+    # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
+    pool = ProcessPoolExecutor(
+        max_workers=settings.render_processes, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with database(settings):
+            client = await connect(settings)
+            worker = build_worker(client, settings, catalog, pool)
+            async with worker:
+                log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
+                await stop.wait()
+                log.info("worker stopping")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

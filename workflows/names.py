@@ -1,0 +1,13 @@
+"""Task-queue names and workflow ids: the one place they are spelled."""
+
+REQUESTS_QUEUE = "qinqing-requests"
+
+
+def request_workflow_id(ref: str) -> str:
+    """The workflow id of a service request is its business key."""
+    return f"request-{ref}"
+
+
+def task_key(workflow_id: str, stage_id: str, department: str) -> str:
+    """A review task's idempotency key: one task per department per stage per request."""
+    return f"{workflow_id}:{stage_id}:{department}"
