@@ -11,7 +11,20 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 # Keys whose values are shown to people; everything else (ids, expressions) is not translated.
-TRANSLATABLE = {"title", "summary", "label", "help", "message", "name", "short_name", "legal_basis", "fee", "purpose", "materials", "topics_labels"}
+TRANSLATABLE = {
+    "title",
+    "summary",
+    "label",
+    "help",
+    "message",
+    "name",
+    "short_name",
+    "legal_basis",
+    "fee",
+    "purpose",
+    "materials",
+    "topics_labels",
+}
 
 
 def _strings(node: Any, key: str | None = None) -> Iterator[str]:
@@ -28,7 +41,9 @@ def _strings(node: Any, key: str | None = None) -> Iterator[str]:
         yield node
 
 
-def extract_service_specs(fileobj: BinaryIO, keywords, comment_tags, options) -> Iterator[tuple[int, str, str, list[str]]]:
+def extract_service_specs(
+    fileobj: BinaryIO, keywords, comment_tags, options
+) -> Iterator[tuple[int, str, str, list[str]]]:
     """Babel extractor: yields (line, function, message, comments) for each display string."""
     raw = fileobj.read().decode("utf-8")
     data = tomllib.loads(raw)

@@ -75,4 +75,11 @@ def parse_error(expression: str) -> str | None:
     return None
 
 
-__all__ = ["RuleResult", "evaluate", "parse_error", "birth_date", "age_on", "InvalidExpression"]
+__all__ = [
+    "RuleResult",
+    "evaluate",
+    "parse_error",
+    "birth_date",
+    "age_on",
+    "InvalidExpression",
+]

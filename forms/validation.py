@@ -11,7 +11,14 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -86,7 +93,16 @@ _CHECKS = {
 def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
     """The Python type and pydantic constraints for one field."""
     constraints: dict[str, Any] = {}
-    if spec.type in ("text", "address", "textarea", "email", "phone", "resident_id", "uscc", "bank_account"):
+    if spec.type in (
+        "text",
+        "address",
+        "textarea",
+        "email",
+        "phone",
+        "resident_id",
+        "uscc",
+        "bank_account",
+    ):
         limit = MAX_TEXTAREA if spec.type == "textarea" else MAX_TEXT
         constraints["max_length"] = min(spec.max_length or limit, limit)
         constraints["min_length"] = spec.min_length or (1 if spec.required else 0)
@@ -108,7 +124,10 @@ def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
     if spec.type == "choice":
         return Literal[values], constraints  # type: ignore[valid-type]
     # multi_choice
-    return list[Literal[values]], {"max_length": len(values), "min_length": 1 if spec.required else 0}  # type: ignore[valid-type]
+    return list[Literal[values]], {
+        "max_length": len(values),
+        "min_length": 1 if spec.required else 0,
+    }  # type: ignore[valid-type]
 
 
 class FormData(BaseModel):
@@ -171,7 +190,9 @@ def is_visible(field: FieldSpec, data: dict[str, Any]) -> bool:
 
 
 def _context(error: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if not isinstance(v, (int, float, str, bool)) else v) for k, v in (error.get("ctx") or {}).items()}
+    return {
+        k: (str(v) if not isinstance(v, (int, float, str, bool)) else v) for k, v in (error.get("ctx") or {}).items()
+    }
 
 
 def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:

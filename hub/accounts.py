@@ -42,7 +42,7 @@ def _token_hash(token: str) -> str:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 async def authenticate(username: str, password: str) -> Account | None:
@@ -59,7 +59,12 @@ async def issue_token(account: Account, hours: int) -> tuple[str, dt.datetime]:
     token = secrets.token_urlsafe(32)
     expires = now() + dt.timedelta(hours=hours)
     await ApiSession.insert(
-        ApiSession(token_hash=_token_hash(token), account=account.id, created_at=now(), expires_at=expires)
+        ApiSession(
+            token_hash=_token_hash(token),
+            account=account.id,
+            created_at=now(),
+            expires_at=expires,
+        )
     )
     return token, expires
 
@@ -89,4 +94,4 @@ def principal(account: Account) -> Principal:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

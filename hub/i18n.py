@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -22,7 +22,7 @@ def N_(message: str) -> str:
     return message
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     """The compiled catalog for a supported locale (English is the source language)."""
     catalog = Translations.load(dirname=str(LOCALES_DIR), locales=[locale], domain="messages")

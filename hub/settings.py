@@ -69,7 +69,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     fields = {f.name for f in msgspec.structs.fields(Settings)}
     for key, value in env.items():
         if key.startswith(PREFIX):
-            name = key[len(PREFIX):].lower()
+            name = key[len(PREFIX) :].lower()
             if name in fields:
                 raw[name] = value
     # The conventional Temporal variable is honoured too.

@@ -45,7 +45,13 @@ def port_open(host: str, port: int) -> bool:
 class DevServer:
     """A real Temporal server (the CLI's dev server) whose state persists in a SQLite file."""
 
-    def __init__(self, db_file: Path | None, port: int, ui_port: int | None = None, log_file: Path | None = None):
+    def __init__(
+        self,
+        db_file: Path | None,
+        port: int,
+        ui_port: int | None = None,
+        log_file: Path | None = None,
+    ):
         self.db_file = db_file
         self.port = port
         self.ui_port = ui_port
@@ -59,7 +65,17 @@ class DevServer:
     def start(self, timeout: float = 60) -> None:
         if port_open("127.0.0.1", self.port):
             raise RuntimeError(f"port {self.port} is already in use; is another Temporal server running?")
-        args = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "warn"]
+        args = [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warn",
+        ]
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--db-filename", str(self.db_file)]
@@ -82,7 +98,14 @@ class DevServer:
 
     def healthy(self) -> bool:
         result = subprocess.run(
-            [temporal_binary(), "operator", "cluster", "health", "--address", self.address],
+            [
+                temporal_binary(),
+                "operator",
+                "cluster",
+                "health",
+                "--address",
+                self.address,
+            ],
             capture_output=True,
             text=True,
         )

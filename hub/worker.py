@@ -12,10 +12,10 @@ from temporalio.worker import Worker
 
 from forms.catalog import Catalog, load_catalog
 from hub.db.lifecycle import database
+from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import warm_up
 from hub.documents.storage import FileContentStore
-from hub.db.records import PiccoloRequestRecords
 from hub.settings import Settings
 from hub.temporal import connect
 from workflows.activities import RequestActivities
@@ -43,7 +43,9 @@ async def run_worker(settings: Settings) -> None:
     catalog = load_catalog()
     # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
     pool = ProcessPoolExecutor(
-        max_workers=settings.render_processes, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+        max_workers=settings.render_processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=warm_up,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

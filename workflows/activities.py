@@ -5,7 +5,14 @@ from __future__ import annotations
 from temporalio import activity
 
 from .ports import DocumentIssuer, RequestRecords
-from .types import CancelTasks, IssuedDocument, IssueDocument, OpenTask, RecordDecision, StatusChange
+from .types import (
+    CancelTasks,
+    IssuedDocument,
+    IssueDocument,
+    OpenTask,
+    RecordDecision,
+    StatusChange,
+)
 
 
 class RequestActivities:
@@ -37,4 +44,10 @@ class RequestActivities:
         return await self._documents.issue(request)
 
     def all(self) -> list:
-        return [self.open_task, self.record_decision, self.cancel_tasks, self.set_state, self.issue_document]
+        return [
+            self.open_task,
+            self.record_decision,
+            self.cancel_tasks,
+            self.set_state,
+            self.issue_document,
+        ]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .types import CancelTasks, IssuedDocument, IssueDocument, OpenTask, RecordDecision, StatusChange
+from .types import (
+    CancelTasks,
+    IssuedDocument,
+    IssueDocument,
+    OpenTask,
+    RecordDecision,
+    StatusChange,
+)
 
 
 class RequestRecords(Protocol):

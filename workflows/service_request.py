@@ -31,8 +31,14 @@ with workflow.unsafe.imports_passed_through():
         TaskView,
     )
 
-RECORD = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
-RENDER = dict(start_to_close_timeout=timedelta(minutes=2), retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)))
+RECORD = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+)
+RENDER = dict(
+    start_to_close_timeout=timedelta(minutes=2),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+)
 
 
 @workflow.defn
@@ -80,9 +86,9 @@ class ServiceRequestWorkflow:
         wf_id = workflow.info().workflow_id
         now = workflow.now()
         keys = [task_key(wf_id, stage.id, d) for d in stage.departments]
-        for key, department in zip(keys, stage.departments):
+        for key, department in zip(keys, stage.departments, strict=True):
             self._tasks[key] = TaskView(key=key, stage_id=stage.id, department=department, state="open")
-        for key, department in zip(keys, stage.departments):
+        for key, department in zip(keys, stage.departments, strict=True):
             await self._record(
                 RequestActivities.open_task,
                 OpenTask(
@@ -103,7 +109,11 @@ class ServiceRequestWorkflow:
                 self._tasks[k] = self._tasks[k].model_copy(update={"state": "cancelled"})
             await self._record(
                 RequestActivities.cancel_tasks,
-                CancelTasks(request_id=self._input.request_id, task_keys=leftovers, at=workflow.now()),
+                CancelTasks(
+                    request_id=self._input.request_id,
+                    task_keys=leftovers,
+                    at=workflow.now(),
+                ),
             )
         return approved
 
@@ -139,7 +149,11 @@ class ServiceRequestWorkflow:
             ),
         )
         self._recorded.add(decision.task_key)
-        return DecisionAccepted(task_key=decision.task_key, verdict=decision.verdict, request_state=self._state)
+        return DecisionAccepted(
+            task_key=decision.task_key,
+            verdict=decision.verdict,
+            request_state=self._state,
+        )
 
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
@@ -163,7 +177,8 @@ class ServiceRequestWorkflow:
         assert self._input is not None
         self._state = state
         await self._record(
-            RequestActivities.set_state, StatusChange(request_id=self._input.request_id, state=state, at=workflow.now())
+            RequestActivities.set_state,
+            StatusChange(request_id=self._input.request_id, state=state, at=workflow.now()),
         )
 
     async def _record(self, activity, payload) -> None:

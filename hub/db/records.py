@@ -46,8 +46,13 @@ class PiccoloRequestRecords:
                 )
             ).on_conflict(target=ReviewTask.key, action="DO NOTHING")
             await add_timeline(
-                f"{task.key}:opened", task.request_id, "stage_opened", task.opened_at,
-                stage_id=task.stage_id, department=task.department, detail=task.stage_title,
+                f"{task.key}:opened",
+                task.request_id,
+                "stage_opened",
+                task.opened_at,
+                stage_id=task.stage_id,
+                department=task.department,
+                detail=task.stage_title,
             )
 
     async def record_decision(self, decision: RecordDecision) -> None:
@@ -63,8 +68,13 @@ class PiccoloRequestRecords:
             ).where((ReviewTask.key == decision.task_key) & (ReviewTask.state == "open"))
             task = await ReviewTask.select(ReviewTask.stage_id).where(ReviewTask.key == decision.task_key).first()
             await add_timeline(
-                f"{decision.task_key}:decided", decision.request_id, f"task_{state}", decision.decided_at,
-                stage_id=task["stage_id"] if task else None, department=decision.department, detail=decision.comment,
+                f"{decision.task_key}:decided",
+                decision.request_id,
+                f"task_{state}",
+                decision.decided_at,
+                stage_id=task["stage_id"] if task else None,
+                department=decision.department,
+                detail=decision.comment,
             )
 
     async def cancel_tasks(self, cancel: CancelTasks) -> None:
@@ -74,7 +84,10 @@ class PiccoloRequestRecords:
             )
 
     async def set_state(self, change: StatusChange) -> None:
-        values = {ServiceRequest.state: change.state, ServiceRequest.updated_at: change.at}
+        values = {
+            ServiceRequest.state: change.state,
+            ServiceRequest.updated_at: change.at,
+        }
         if change.state in FINAL_STATES:
             values[ServiceRequest.closed_at] = change.at
         async with writing():
@@ -83,4 +96,9 @@ class PiccoloRequestRecords:
                 (ServiceRequest.id == change.request_id) & ServiceRequest.state.not_in(list(FINAL_STATES))
             )
             if change.state in FINAL_STATES:
-                await add_timeline(f"request:{change.request_id}:{change.state}", change.request_id, f"request_{change.state}", change.at)
+                await add_timeline(
+                    f"request:{change.request_id}:{change.state}",
+                    change.request_id,
+                    f"request_{change.state}",
+                    change.at,
+                )

@@ -45,7 +45,13 @@ class PdfDocumentIssuer:
                     issued_at=request.issued_at,
                 )
             ).on_conflict(target=Document.key, action="DO NOTHING")
-            await add_timeline(f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind)
+            await add_timeline(
+                f"{request.key}:issued",
+                request.request_id,
+                "document_issued",
+                request.issued_at,
+                detail=request.kind,
+            )
         stored = await Document.objects().where(Document.key == request.key).first()
         return IssuedDocument(key=stored.key, sha256=stored.sha256, size=stored.size)
 
@@ -57,9 +63,11 @@ class PdfDocumentIssuer:
         spec = self.catalog.version(row.service_id, row.service_version)
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")
-        tasks = await ReviewTask.objects().where(
-            (ReviewTask.request == row.id) & ReviewTask.state.is_in(["approved", "rejected"])
-        ).order_by(ReviewTask.decided_at)
+        tasks = (
+            await ReviewTask.objects()
+            .where((ReviewTask.request == row.id) & ReviewTask.state.is_in(["approved", "rejected"]))
+            .order_by(ReviewTask.decided_at)
+        )
         stage_titles = {s.id: s.title for s in spec.route}
 
         def department_name(code: str) -> str:

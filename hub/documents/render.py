@@ -62,7 +62,9 @@ def render_html(facts: DocumentFacts) -> str:
 
 def render_pdf(facts: DocumentFacts) -> bytes:
     """The document as PDF bytes."""
-    from weasyprint import HTML  # imported here: heavy, and only render processes need it
+    from weasyprint import (
+        HTML,
+    )  # imported here: heavy, and only render processes need it
 
     return HTML(string=render_html(facts), base_url=str(TEMPLATES)).write_pdf()
 

@@ -1,0 +1,201 @@
+"""The ``qinqing`` command: run the hub (all at once with ``up``, or piece by piece), migrate, seed,
+and check the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hub.settings import Settings, load_settings
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
+    from hub.db.lifecycle import database, migrate
+    from hub.seed import seed_demo
+
+    async with database(settings):
+        await migrate(settings)
+        return await seed_demo() if seed else []
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_migrate_and_seed(settings, seed=False))
+    print("Database schema is up to date.")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    created = asyncio.run(_migrate_and_seed(settings, seed=True))
+    print(f"Demo accounts created: {', '.join(created) if created else 'none (all exist)'}")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.worker import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "hub.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
+    from forms.catalog import CATALOG_DIR, CatalogError, load_catalog
+
+    try:
+        catalog = load_catalog(args.directory or CATALOG_DIR)
+    except CatalogError as exc:
+        print(f"The catalog has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"Catalog OK: {len(catalog.departments)} departments, {len(catalog.services)} service versions.")
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything on one machine: Temporal (unless configured), database, demo data, worker, web."""
+    from hub.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from hub.temporal import DevServer
+
+    settings.var_path.mkdir(parents=True, exist_ok=True)
+    temporal = None
+    if settings.embedded_temporal:
+        temporal = DevServer(
+            settings.var_path / "temporal.db",
+            settings.temporal_port,
+            ui_port=settings.temporal_ui_port,
+            log_file=settings.var_path / "temporal.log",
+        )
+        print(f"Starting Temporal dev server (state in {temporal.db_file}) …", flush=True)
+        temporal.start()
+
+    children: list[tuple[str, subprocess.Popen]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        created = asyncio.run(_migrate_and_seed(settings, seed=settings.seed_demo))
+        env = dict(os.environ)
+        if temporal is not None:
+            env["TEMPORAL_ADDRESS"] = temporal.address
+        for name in ("worker", "serve"):
+            # Own sessions: the terminal's Ctrl-C comes here, and we stop the children in order.
+            proc = subprocess.Popen([sys.executable, "-m", "hub.cli", name], env=env, start_new_session=True)
+            children.append((name, proc))
+        _wait_for_web(settings, children)
+        _print_banner(settings, temporal, created, DEMO_ACCOUNTS, DEMO_PASSWORD)
+        while not stopping:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    print(
+                        f"The {name} process exited with code {proc.returncode}; stopping the hub.",
+                        file=sys.stderr,
+                    )
+                    stopping, code = True, 1
+            time.sleep(0.3)
+    finally:
+        print("Stopping …", flush=True)
+        for _name, proc in reversed(children):  # web first, then the worker finishes in-flight work
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        if temporal is not None:
+            temporal.stop()
+        print("Stopped. Run `qinqing up` again to continue where you left off.")
+    return code
+
+
+def _wait_for_web(
+    settings: Settings,
+    children: list[tuple[str, subprocess.Popen]],
+    timeout: float = 60,
+) -> None:
+    from hub.temporal import port_open
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not port_open(host, settings.port):
+        if any(proc.poll() is not None for _, proc in children):
+            return
+        time.sleep(0.2)
+
+
+def _print_banner(settings: Settings, temporal, created, accounts, password) -> None:
+    base = settings.base_url
+    lines = [
+        "",
+        "Qinqing Hub is running.",
+        f"  API                {base}/api/services",
+        f"  API documentation  {base}/schema/swagger",
+        f"  Health             {base}/health",
+    ]
+    if temporal is not None:
+        lines.append(f"  Temporal UI        http://127.0.0.1:{settings.temporal_ui_port}")
+        lines.append(f"  Temporal server    {temporal.address}")
+    else:
+        lines.append(f"  Temporal server    {settings.temporal_target} (external)")
+    lines.append(f"  Database           {'PostgreSQL' if settings.uses_postgres else settings.sqlite_path}")
+    if settings.seed_demo:
+        lines.append(
+            f"  Demo accounts (password {password!r}): "
+            + ", ".join(f"{u} ({r}{'/' + d if d else ''})" for u, _, r, d, _ in accounts)
+        )
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qinqing", description="Qinqing Hub: one-stop government services.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="run everything on this machine (Temporal, database, worker, web)").set_defaults(
+        run=cmd_up
+    )
+    sub.add_parser("serve", help="run the web server").set_defaults(run=cmd_serve)
+    sub.add_parser("worker", help="run the Temporal worker").set_defaults(run=cmd_worker)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
+    sub.add_parser("seed", help="migrate, then create the demo accounts").set_defaults(run=cmd_seed)
+    catalog = sub.add_parser("catalog", help="work with the service catalog")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    check = catalog_sub.add_parser("check", help="load and check every service spec")
+    check.add_argument("directory", nargs="?", default=None, type=Path)
+    check.set_defaults(run=cmd_catalog_check)
+    args = parser.parse_args(argv)
+    _logging(os.environ.get("QINQING_LOG_LEVEL", "INFO"))
+    return args.run(load_settings(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

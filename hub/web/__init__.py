@@ -1,0 +1,1 @@
+"""The Litestar application: JSON API (and, later, pages)."""

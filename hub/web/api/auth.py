@@ -1,0 +1,92 @@
+"""Signing in for the API: exchange a username and password for a bearer token."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+
+from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
+from hub.audit import record
+from hub.i18n import N_
+from hub.web.context import HubContext, provide_context
+from hub.web.problems import Problem
+from hub.web.security import bearer_token
+
+
+class TokenCreate(msgspec.Struct):
+    username: str = msgspec.field()
+    password: str = msgspec.field()
+
+
+class AccountRead(msgspec.Struct):
+    username: str
+    full_name: str
+    role: str
+    department: str | None
+    locale: str
+
+
+class TokenRead(msgspec.Struct):
+    token: str
+    token_type: str
+    expires_at: dt.datetime
+    account: AccountRead
+
+
+def account_read(p: Principal) -> AccountRead:
+    return AccountRead(
+        username=p.username,
+        full_name=p.full_name,
+        role=p.role,
+        department=p.department,
+        locale=p.locale,
+    )
+
+
+class AuthController(Controller):
+    path = "/api"
+    tags = ["accounts"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @post("/auth/token", summary="Sign in and get a bearer token")
+    async def create_token(self, request: Request, data: TokenCreate, ctx: HubContext) -> TokenRead:
+        if len(data.username) > 64 or len(data.password) > 256:
+            raise Problem(
+                401,
+                "bad-credentials",
+                N_("Sign-in failed"),
+                N_("The username or password is wrong."),
+            )
+        account = await authenticate(data.username, data.password)
+        if account is None:
+            await record(request, None, "auth.failed", "account", data.username[:64])
+            raise Problem(
+                401,
+                "bad-credentials",
+                N_("Sign-in failed"),
+                N_("The username or password is wrong."),
+            )
+        token, expires = await issue_token(account, ctx.settings.session_hours)
+
+        p = principal(account)
+        await record(request, p, "auth.signed_in", "account", account.id)
+        return TokenRead(
+            token=token,
+            token_type="Bearer",
+            expires_at=expires,
+            account=account_read(p),
+        )
+
+    @get("/me", summary="The signed-in account")
+    async def me(self, request: Request) -> AccountRead:
+        return account_read(request.user)
+
+    @post("/auth/logout", status_code=204, summary="Revoke the current token")
+    async def logout(self, request: Request) -> None:
+        token = bearer_token(request)
+        if token:
+            await revoke_token(token)
+        await record(request, request.user, "auth.signed_out", "account", request.user.id)

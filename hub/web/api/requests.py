@@ -1,0 +1,502 @@
+"""Service requests: file one (idempotently), follow it, download its documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from forms.rules import evaluate
+from forms.spec import ServiceSpec
+from forms.validation import FieldError, FormInvalid, validate_form
+from hub.accounts import Principal, now
+from hub.audit import record
+from hub.db.records import add_timeline, load_json
+from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
+from hub.db.transactions import writing
+from hub.i18n import N_, gettext
+from hub.privacy import masked_answers
+from hub.web.api.services import DepartmentRead, department
+from hub.web.context import HubContext, provide_context
+from hub.web.problems import Problem, not_found, request_locale
+from hub.web.security import OVERSIGHT_ROLES, requires_role
+from workflows.names import REQUESTS_QUEUE, request_workflow_id
+from workflows.service_request import ServiceRequestWorkflow
+from workflows.types import RequestInput
+
+log = logging.getLogger("qinqing.requests")
+
+MAX_ANSWERS = 200
+# Unambiguous characters for public references (no 0/O, 1/I/L).
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+STATE_LABELS = {
+    "submitted": N_("Submitted"),
+    "in_review": N_("In review"),
+    "approved": N_("Approved"),
+    "rejected": N_("Not approved"),
+    "open": N_("Waiting for review"),
+    "cancelled": N_("No longer needed"),
+}
+TIMELINE_LABELS = {
+    "submitted": N_("Request submitted"),
+    "stage_opened": N_("Review started: {stage}"),
+    "task_approved": N_("Approved by {department}"),
+    "task_rejected": N_("Not approved by {department}"),
+    "request_approved": N_("Request approved"),
+    "request_rejected": N_("Request not approved"),
+    "document_issued": N_("Document issued: {document}"),
+}
+DOCUMENT_TITLES = {"decision": N_("Decision notice")}
+
+
+class RequestCreate(msgspec.Struct):
+    service_id: str
+    answers: dict[str, Any]
+
+
+class RuleResultRead(msgspec.Struct):
+    rule: str
+    passed: bool
+    message: str
+
+
+class TimelineRead(msgspec.Struct):
+    at: dt.datetime
+    kind: str
+    title: str
+    department: DepartmentRead | None = None
+    comment: str = ""
+
+
+class TaskSummary(msgspec.Struct):
+    stage_id: str
+    stage_title: str
+    department: DepartmentRead
+    state: str
+    state_label: str
+    due_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+class DocumentRead(msgspec.Struct):
+    id: int
+    kind: str
+    title: str
+    media_type: str
+    size: int
+    sha256: str
+    issued_at: dt.datetime
+    download_url: str
+
+
+class RequestRead(msgspec.Struct):
+    ref: str
+    workflow_id: str
+    service_id: str
+    service_version: int
+    service_title: str
+    state: str
+    state_label: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    answers: dict[str, Any]
+    rules: list[RuleResultRead]
+    tasks: list[TaskSummary]
+    timeline: list[TimelineRead]
+    documents: list[DocumentRead]
+
+
+class RequestListItem(msgspec.Struct):
+    ref: str
+    service_id: str
+    service_title: str
+    state: str
+    state_label: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def new_ref(today: dt.date) -> str:
+    return f"QQ{today:%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def payload_hash(service_id: str, answers: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"service_id": service_id, "answers": answers},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def prefill(spec: ServiceSpec, answers: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    """Fill fields the government already holds; a different value from the applicant is refused."""
+    filled = dict(answers)
+    errors = []
+    for f in spec.fields:
+        if not f.prefill or not f.prefill.startswith("profile."):
+            continue
+        known = profile.get(f.prefill.removeprefix("profile."))
+        if known in (None, ""):
+            continue
+        given = filled.get(f.name)
+        if given in (None, ""):
+            filled[f.name] = known
+        elif str(given).strip().upper() != str(known).upper():
+            errors.append(FieldError(field=f.name, code="prefilled_mismatch"))
+    if errors:
+        raise FormInvalid(errors)
+    return filled
+
+
+def invalid_form(errors: list[FieldError]) -> Problem:
+    return Problem(
+        422,
+        "validation-failed",
+        N_("The form has errors"),
+        N_("{count} field(s) need attention. Nothing was saved."),
+        params={"count": len(errors)},
+        errors=errors,
+    )
+
+
+async def load_visible_request(ref: str, user: Principal) -> ServiceRequest:
+    """The request if the caller may see it: its applicant, a department that reviews it, or oversight.
+    Anyone else gets the same 404 as for a request that does not exist."""
+    row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
+    if row is None:
+        raise not_found()
+    if row.applicant == user.id or user.role in OVERSIGHT_ROLES:
+        return row
+    if user.department and await ReviewTask.exists().where(
+        (ReviewTask.request == row.id) & (ReviewTask.department == user.department)
+    ):
+        return row
+    raise not_found()
+
+
+async def start_workflow(ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
+    """Start the request's workflow; harmless when it is already running or finished."""
+    if ctx.temporal is None:
+        raise RuntimeError("no Temporal client")
+    try:
+        await ctx.temporal.start_workflow(
+            ServiceRequestWorkflow.run,
+            RequestInput(
+                request_id=row.id,
+                ref=row.ref,
+                service_id=spec.id,
+                service_version=spec.version,
+                locale=row.locale,
+                route=spec.route,
+                documents_on_approval=list(spec.outcome.on_approval),
+                documents_on_rejection=list(spec.outcome.on_rejection),
+            ),
+            id=row.workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # finished already: the same request, nothing to do
+
+
+async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> RequestRead:
+    catalog = ctx.catalog
+    spec = catalog.version(row.service_id, row.service_version)
+    tasks = (
+        await ReviewTask.objects()
+        .where(ReviewTask.request == row.id)
+        .order_by(ReviewTask.opened_at)
+        .order_by(ReviewTask.id)
+    )
+    entries = (
+        await TimelineEntry.objects()
+        .where(TimelineEntry.request == row.id)
+        .order_by(TimelineEntry.at)
+        .order_by(TimelineEntry.id)
+    )
+    documents = await Document.objects().where(Document.request == row.id).order_by(Document.issued_at)
+    stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+
+    def timeline_title(e: TimelineEntry) -> str:
+        dept = department(catalog, e.department, locale).name if e.department else ""
+        stage = gettext(locale, stage_titles.get(e.stage_id or "", e.detail)) if e.kind == "stage_opened" else ""
+        document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
+        return gettext(
+            locale,
+            TIMELINE_LABELS.get(e.kind, e.kind),
+            department=dept,
+            stage=stage,
+            document=document,
+        )
+
+    return RequestRead(
+        ref=row.ref,
+        workflow_id=row.workflow_id,
+        service_id=row.service_id,
+        service_version=row.service_version,
+        service_title=gettext(locale, spec.title) if spec else row.service_id,
+        state=row.state,
+        state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        answers=masked_answers(spec, load_json(row.answers)),
+        rules=[
+            RuleResultRead(
+                rule=r["rule"],
+                passed=r["passed"],
+                message=gettext(locale, r["message"]),
+            )
+            for r in load_json(row.rule_results)
+        ],
+        tasks=[
+            TaskSummary(
+                stage_id=t.stage_id,
+                stage_title=gettext(locale, stage_titles.get(t.stage_id, t.stage_title)),
+                department=department(catalog, t.department, locale),
+                state=t.state,
+                state_label=gettext(locale, STATE_LABELS.get(t.state, t.state)),
+                due_at=t.due_at,
+                decided_at=t.decided_at,
+            )
+            for t in tasks
+        ],
+        timeline=[
+            TimelineRead(
+                at=e.at,
+                kind=e.kind,
+                title=timeline_title(e),
+                department=department(catalog, e.department, locale) if e.department else None,
+                comment=e.detail if e.kind.startswith("task_") else "",
+            )
+            for e in entries
+        ],
+        documents=[
+            DocumentRead(
+                id=d.id,
+                kind=d.kind,
+                title=gettext(locale, DOCUMENT_TITLES.get(d.kind, d.kind)),
+                media_type=d.media_type,
+                size=d.size,
+                sha256=d.sha256,
+                issued_at=d.issued_at,
+                download_url=f"/api/requests/{row.ref}/documents/{d.id}",
+            )
+            for d in documents
+        ],
+    )
+
+
+class RequestController(Controller):
+    path = "/api/requests"
+    tags = ["requests"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @post(
+        "/",
+        guards=[requires_role("citizen")],
+        summary="File a request",
+        description="Send an Idempotency-Key header; repeating a submission with the same key returns the same request.",
+        status_code=201,
+    )
+    async def file_request(
+        self,
+        request: Request,
+        ctx: HubContext,
+        data: RequestCreate,
+        idempotency_key: str = Parameter(header="Idempotency-Key", min_length=8, max_length=128),
+    ) -> Response[RequestRead]:
+        user: Principal = request.user
+        locale = request_locale(request)
+        scope = f"{user.id}:{idempotency_key}"
+        digest = payload_hash(data.service_id, data.answers)
+
+        existing = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
+        if existing is not None:
+            return await self._repeat(ctx, existing, digest, locale)
+
+        spec = ctx.catalog.latest(data.service_id)
+        if spec is None or "citizen" not in spec.audience:
+            raise Problem(
+                422,
+                "unknown-service",
+                N_("Unknown service"),
+                N_("There is no service {service} open to citizens."),
+                params={"service": data.service_id[:64]},
+            )
+        if len(data.answers) > MAX_ANSWERS:
+            raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+        profile = {"full_name": user.full_name, "resident_id": user.resident_id}
+        try:
+            answers = validate_form(spec, prefill(spec, data.answers, profile))
+        except FormInvalid as exc:
+            raise invalid_form(exc.errors) from None
+        results = evaluate(spec.rules, answers, profile, dt.date.today())
+        failed = [r for r in results if not r.passed]
+        if failed:
+            raise Problem(
+                422,
+                "not-eligible",
+                N_("Not eligible"),
+                N_("The request does not meet the service's conditions. Nothing was saved."),
+                rules=[
+                    {
+                        "rule": r.rule,
+                        "passed": r.passed,
+                        "message": gettext(locale, r.message),
+                    }
+                    for r in results
+                ],
+            )
+
+        stamp = now()
+        ref = new_ref(stamp.date())
+        async with writing():
+            inserted = (
+                await ServiceRequest.insert(
+                    ServiceRequest(
+                        ref=ref,
+                        workflow_id=request_workflow_id(ref),
+                        service_id=spec.id,
+                        service_version=spec.version,
+                        applicant=user.id,
+                        idempotency_scope=scope,
+                        payload_hash=digest,
+                        state="submitted",
+                        answers=json.dumps(answers, ensure_ascii=False),
+                        rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
+                        locale=locale,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+                .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
+                .returning(ServiceRequest.id)
+            )
+            if inserted:
+                await add_timeline(
+                    f"request:{inserted[0]['id']}:submitted",
+                    inserted[0]["id"],
+                    "submitted",
+                    stamp,
+                )
+        row = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
+        if not inserted:  # a concurrent submission with the same key won the race
+            return await self._repeat(ctx, row, digest, locale)
+        await record(
+            request,
+            user,
+            "request.filed",
+            "request",
+            row.ref,
+            service=spec.id,
+            version=spec.version,
+        )
+        await self._start(ctx, row, spec)
+        return Response(await request_read(row, ctx, locale), status_code=201)
+
+    async def _repeat(self, ctx: HubContext, row: ServiceRequest, digest: str, locale: str) -> Response[RequestRead]:
+        if row.payload_hash != digest:
+            raise Problem(
+                409,
+                "idempotency-key-reused",
+                N_("Idempotency key already used"),
+                N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
+            )
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        if spec is not None:
+            await self._start(ctx, row, spec)  # completes a first attempt that stored the row but failed to start
+        return Response(await request_read(row, ctx, locale), status_code=200)
+
+    async def _start(self, ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
+        try:
+            await start_workflow(ctx, row, spec)
+        except Exception:
+            log.exception("could not start the workflow of %s", row.ref)
+            raise Problem(
+                503,
+                "workflow-unavailable",
+                N_("Request saved, processing not started yet"),
+                N_(
+                    "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
+                ),
+                params={"ref": row.ref},
+                headers={"Retry-After": "5"},
+            ) from None
+
+    @get("/", summary="My requests")
+    async def list_requests(self, request: Request, ctx: HubContext) -> list[RequestListItem]:
+        user: Principal = request.user
+        locale = request_locale(request)
+        rows = (
+            await ServiceRequest.objects()
+            .where(ServiceRequest.applicant == user.id)
+            .order_by(ServiceRequest.created_at, ascending=False)
+            .limit(200)
+        )
+        items = []
+        for row in rows:
+            spec = ctx.catalog.version(row.service_id, row.service_version)
+            items.append(
+                RequestListItem(
+                    ref=row.ref,
+                    service_id=row.service_id,
+                    service_title=gettext(locale, spec.title) if spec else row.service_id,
+                    state=row.state,
+                    state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                )
+            )
+        return items
+
+    @get("/{ref:str}", summary="One request: status, timeline and documents")
+    async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
+        row = await load_visible_request(ref, request.user)
+        await record(request, request.user, "request.viewed", "request", row.ref)
+        return await request_read(row, ctx, request_locale(request))
+
+    @get(
+        "/{ref:str}/documents/{document_id:int}",
+        summary="Download a document of a request",
+        media_type="application/pdf",
+    )
+    async def download_document(self, request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
+        row = await load_visible_request(ref, request.user)
+        doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
+        if doc is None:
+            raise not_found()
+        data = ctx.documents.get(doc.sha256)
+        await record(
+            request,
+            request.user,
+            "document.downloaded",
+            "document",
+            doc.id,
+            request=row.ref,
+            sha256=doc.sha256,
+        )
+        return Response(
+            data,
+            media_type=doc.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{row.ref}-{doc.kind}.pdf"',
+                "ETag": f'"{doc.sha256}"',
+                "Cache-Control": "private, no-store",
+            },
+        )

@@ -1,0 +1,67 @@
+"""The web application factory: routes, authentication, problem responses, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from forms.catalog import load_catalog
+from hub.db.lifecycle import database
+from hub.documents.storage import FileContentStore
+from hub.settings import Settings, load_settings
+from hub.temporal import connect
+from hub.web.api.auth import AuthController
+from hub.web.api.health import HealthController
+from hub.web.api.requests import RequestController
+from hub.web.api.services import ServiceController
+from hub.web.api.tasks import TaskController
+from hub.web.context import HubContext
+from hub.web.problems import EXCEPTION_HANDLERS
+from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication
+
+log = logging.getLogger("qinqing.web")
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    hub = HubContext(
+        settings=settings,
+        catalog=load_catalog(),
+        documents=FileContentStore(settings.documents_path),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar):
+        async with database(settings):
+            # Lazy: the web server starts (and /health says why) even while Temporal is down.
+            hub.temporal = await connect(settings, lazy=True)
+            yield
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            ServiceController,
+            RequestController,
+            TaskController,
+        ],
+        state=State({"hub": hub}),
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Qinqing Hub API",
+            version="0.1.0",
+            description="One-stop government services: the catalog, requests, department inboxes and documents.",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+        ),
+    )

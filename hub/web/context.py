@@ -1,0 +1,24 @@
+"""What every handler may need, built once per process by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.datastructures import State
+from temporalio.client import Client
+
+from forms.catalog import Catalog
+from hub.documents.storage import ContentStore
+from hub.settings import Settings
+
+
+@dataclass
+class HubContext:
+    settings: Settings
+    catalog: Catalog
+    documents: ContentStore
+    temporal: Client | None = None
+
+
+def provide_context(state: State) -> HubContext:
+    return state.hub

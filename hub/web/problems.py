@@ -1,0 +1,220 @@
+"""Errors at the HTTP boundary as RFC 9457 problem documents, in the caller's language.
+
+Each problem has a stable ``type`` (a relative URI under ``/problems/``), a translated ``title``
+and ``detail``, and for validation a list of per-field ``errors`` with stable codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from forms.validation import FieldError
+from hub.i18n import N_, gettext, negotiate, supported
+
+log = logging.getLogger("qinqing.web")
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(msgspec.Struct):
+    field: str
+    code: str
+    message: str
+
+
+class ProblemDocument(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    errors: list[FieldProblem] = []
+    rules: list[dict[str, Any]] = []
+
+
+class Problem(Exception):
+    """Raise to answer with a problem document. ``title``/``detail`` are message ids."""
+
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        title: str,
+        detail: str = "",
+        *,
+        params: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
+        rules: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(f"{status} {type_}")
+        self.status = status
+        self.type = type_
+        self.title = title
+        self.detail = detail
+        self.params = params or {}
+        self.errors = errors or []
+        self.rules = rules or []
+        self.headers = headers or {}
+
+
+# Messages for the validation codes that forms/validation.py and pydantic produce.
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": N_("This field is required."),
+    "extra_forbidden": N_("This field is not part of the form."),
+    "not_applicable": N_("This field does not apply, given your other answers."),
+    "string_too_short": N_("This field is required."),
+    "string_too_long": N_("Use at most {max_length} characters."),
+    "string_type": N_("Enter text."),
+    "greater_than_equal": N_("Enter a value of at least {ge}."),
+    "less_than_equal": N_("Enter a value of at most {le}."),
+    "decimal_parsing": N_("Enter a number."),
+    "decimal_type": N_("Enter a number."),
+    "decimal_max_digits": N_("The number is too long."),
+    "money_precision": N_("Enter an amount with at most two decimal places."),
+    "bool_type": N_("Answer yes or no (true or false)."),
+    "bool_parsing": N_("Answer yes or no (true or false)."),
+    "literal_error": N_("Choose one of the listed options."),
+    "list_type": N_("Choose one or more of the listed options."),
+    "too_long": N_("Choose fewer options."),
+    "too_short": N_("Choose at least one option."),
+    "date_type": N_("Enter a date as YYYY-MM-DD."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "resident_id_format": N_("A resident identity number is 17 digits followed by a digit or X."),
+    "resident_id_checksum": N_(
+        "This resident identity number is not valid: check the digits (the last one does not match)."
+    ),
+    "resident_id_birth_date": N_("The birth date in this resident identity number is not valid."),
+    "resident_id_region": N_("The region code at the start of this resident identity number is unknown."),
+    "uscc_invalid": N_("This unified social credit code is not valid."),
+    "phone_invalid": N_("Enter a mainland mobile number (11 digits) or a landline with area code."),
+    "email_invalid": N_("Enter an email address such as name@example.cn."),
+    "bank_account_invalid": N_("A bank account number is 8 to 32 digits."),
+    "prefilled_mismatch": N_("This value comes from your verified profile and cannot be changed here."),
+    "too_many_fields": N_("The form has too many fields."),
+    "invalid": N_("This value has the wrong type or format."),
+}
+FALLBACK_FIELD_MESSAGE = N_("This value is not valid.")
+
+
+def field_message(locale: str, error: FieldError) -> str:
+    message = FIELD_MESSAGES.get(error.code, FALLBACK_FIELD_MESSAGE)
+    try:
+        return gettext(locale, message, **error.context) if "{" in message else gettext(locale, message)
+    except (KeyError, IndexError):
+        return gettext(locale, FALLBACK_FIELD_MESSAGE)
+
+
+def request_locale(request: Request) -> str:
+    """The caller's language: Accept-Language first, then the account's choice, then the default."""
+    header = request.headers.get("accept-language")
+    if header:
+        return negotiate(header)
+    user = request.scope.get("user")
+    return supported(getattr(user, "locale", None))
+
+
+def problem_response(request: Request, problem: Problem) -> Response[ProblemDocument]:
+    locale = request_locale(request)
+    document = ProblemDocument(
+        type=f"/problems/{problem.type}",
+        title=gettext(locale, problem.title),
+        status=problem.status,
+        detail=gettext(locale, problem.detail, **problem.params) if problem.detail else "",
+        instance=request.url.path,
+        errors=[FieldProblem(field=e.field, code=e.code, message=field_message(locale, e)) for e in problem.errors],
+        rules=problem.rules,
+    )
+    return Response(
+        document,
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Language": locale.replace("_", "-"), **problem.headers},
+    )
+
+
+def not_found() -> Problem:
+    return Problem(
+        404,
+        "not-found",
+        N_("Not found"),
+        N_("There is nothing here, or you may not see it."),
+    )
+
+
+def _from_http(exc: HTTPException) -> Problem:
+    if isinstance(exc, NotAuthorizedException):
+        return Problem(
+            401,
+            "unauthenticated",
+            N_("Sign-in required"),
+            N_("Send a valid bearer token: POST /api/auth/token with your username and password."),
+            headers={"WWW-Authenticate": 'Bearer realm="qinqing"'},
+        )
+    if isinstance(exc, PermissionDeniedException):
+        return Problem(
+            403,
+            "forbidden",
+            N_("Not allowed"),
+            N_("Your role does not allow this action."),
+        )
+    if isinstance(exc, NotFoundException):
+        return not_found()
+    if isinstance(exc, ValidationException):
+        errors = []
+        for item in exc.extra or []:
+            if isinstance(item, dict):
+                key = str(item.get("key") or item.get("source") or "body")
+                errors.append(FieldError(field=key, code="invalid", context={}))
+        return Problem(
+            400,
+            "malformed-request",
+            N_("Malformed request"),
+            N_("The request body or parameters could not be read."),
+            errors=errors,
+        )
+    if exc.status_code == 405:
+        return Problem(405, "method-not-allowed", N_("Method not allowed"))
+    if exc.status_code == 413:
+        return Problem(413, "too-large", N_("Request too large"))
+    return Problem(exc.status_code, "http-error", N_("Request failed"))
+
+
+def handle_problem(request: Request, exc: Problem) -> Response:
+    return problem_response(request, exc)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    return problem_response(request, _from_http(exc))
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        Problem(
+            HTTP_500_INTERNAL_SERVER_ERROR,
+            "internal",
+            N_("Something went wrong"),
+            N_("The error was logged. Please try again later."),
+        ),
+    )
+
+
+EXCEPTION_HANDLERS = {
+    Problem: handle_problem,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
