@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 
 from .ports import DocumentIssuer, RequestRecords
@@ -13,6 +15,9 @@ from .types import (
     RecordDecision,
     StatusChange,
 )
+
+
+HEARTBEAT_EVERY_S = 2
 
 
 class RequestActivities:
@@ -41,7 +46,12 @@ class RequestActivities:
     @activity.defn
     async def issue_document(self, request: IssueDocument) -> IssuedDocument:
         # Rendering is CPU-bound; the issuer runs it on a process pool, off this event loop.
-        return await self._documents.issue(request)
+        # Heartbeats let the server notice a dead worker in seconds, not at the end of the timeout.
+        work = asyncio.ensure_future(self._documents.issue(request))
+        while not work.done():
+            activity.heartbeat()
+            await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
+        return work.result()
 
     def all(self) -> list:
         return [

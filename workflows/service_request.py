@@ -31,12 +31,15 @@ with workflow.unsafe.imports_passed_through():
         TaskView,
     )
 
+# Read-model writes are short; a short timeout means a crashed worker's attempt is retried quickly.
 RECORD = dict(
-    start_to_close_timeout=timedelta(seconds=30),
+    start_to_close_timeout=timedelta(seconds=15),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
 )
+# Rendering may take longer, so liveness comes from heartbeats instead.
 RENDER = dict(
-    start_to_close_timeout=timedelta(minutes=2),
+    start_to_close_timeout=timedelta(minutes=5),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
 )
 

@@ -1,0 +1,163 @@
+"""The real stack for tests: a Temporal dev server, a database, the worker and the web server,
+each a separate process started with the ``qinqing`` command, exactly as in production."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from hub.temporal import DevServer, temporal_binary
+
+PASSWORD = "qinqing-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_postgres_database(admin_url: str) -> tuple[str, str]:
+    """A fresh, empty database on the server at ``admin_url``; returns (url, name)."""
+    import asyncio
+
+    import asyncpg
+
+    name = f"qinqing_test_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@dataclass
+class Stack:
+    root: Path
+    env: dict[str, str]
+    base_url: str
+    temporal: DevServer
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "hub.cli", *args], env=self.env, capture_output=True, text=True, check=check)
+
+    def start(self, name: str) -> None:
+        log = open(self.root / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", name], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def kill_worker(self) -> None:
+        """Kill the worker the hard way, as a crash would: no chance to finish anything."""
+        self.stop("worker", signal.SIGKILL)
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = httpx.get(f"{self.base_url}/health", timeout=5)
+                if last.status_code == 200:
+                    return
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.3)
+        raise RuntimeError(f"hub not healthy: {last!r}\n{self.log('serve')}")
+
+    def temporal_cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [temporal_binary(), *args, "--address", self.temporal.address], capture_output=True, text=True, check=False
+        )
+
+    def shutdown(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        self.temporal.stop()
+
+
+def start_stack(root: Path) -> Stack:
+    root.mkdir(parents=True, exist_ok=True)
+    temporal = DevServer(root / "temporal.db", free_port(), log_file=root / "temporal.log")
+    temporal.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "QINQING_VAR_DIR": str(root / "var"),
+        "QINQING_PORT": str(port),
+        "QINQING_RENDER_PROCESSES": "1",
+        "QINQING_SEED_DEMO": "true",
+        "TEMPORAL_ADDRESS": temporal.address,
+        "PYTHONUNBUFFERED": "1",
+    }
+    stack = Stack(root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal)
+    try:
+        stack.run("seed")
+        stack.start("worker")
+        stack.start("serve")
+        stack.wait_healthy()
+    except BaseException:
+        stack.shutdown()
+        raise
+    return stack
+
+
+class Api:
+    """An HTTP client signed in as one demo account."""
+
+    def __init__(self, base_url: str, username: str | None = None, locale: str | None = None):
+        headers = {"Accept-Language": locale} if locale else {}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+        self.username = username
+        if username:
+            r = self.http.post("/api/auth/token", json={"username": username, "password": PASSWORD})
+            r.raise_for_status()
+            self.http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+
+    def __getattr__(self, name: str):
+        return getattr(self.http, name)
