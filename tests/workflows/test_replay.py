@@ -1,0 +1,33 @@
+"""Replaying recorded histories: a change to the workflow code must not break requests in flight.
+
+The histories were recorded from real runs (one approved through both stages, one rejected at
+the first). When a change makes replay fail, version the change with ``workflow.patched``.
+To record one: ``temporal workflow show --workflow-id <id> --output json > histories/<label>--<id>.json``
+(the workflow id is part of the name because task keys are derived from it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.service_request import ServiceRequestWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem.partition("--")[0] for p in HISTORIES])
+async def test_recorded_history_replays(path: Path):
+    _, _, workflow_id = path.stem.partition("--")
+    history = WorkflowHistory.from_json(workflow_id, path.read_text())
+    replayer = Replayer(workflows=[ServiceRequestWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+def test_histories_are_present():
+    assert {p.stem.partition("--")[0] for p in HISTORIES} >= {"approved", "rejected"}
