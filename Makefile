@@ -1,7 +1,7 @@
 # The two commands of the README: `make up` runs the hub, `make test` passes the tests.
 # Both set everything up first.
 
-.PHONY: setup up test catalog-check translations
+.PHONY: setup up test test-postgres translations
 
 setup:
 	scripts/setup
@@ -12,6 +12,10 @@ up: setup
 test: setup
 	.venv/bin/qinqing catalog check
 	.venv/bin/python -m pytest
+
+# The database-facing tests again, against PostgreSQL (started, or installed, on this machine).
+test-postgres: setup
+	QINQING_TEST_DATABASE_URL="$$(scripts/start-postgres)" .venv/bin/python -m pytest -m stack
 
 # Re-extract messages from Python, templates and form specs, and merge them into each locale.
 translations:
