@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .rules import parse_error
-from .spec import Department, ServiceSpec
+from .rules import CONTEXT_NAMES, free_names, parse_error
+from .spec import Department, FieldSpec, ServiceSpec
 
 CATALOG_DIR = Path(__file__).parent
 
@@ -88,13 +88,61 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
 
 
 def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list[str]:
-    """Cross-references a spec cannot check alone: departments and rule expressions."""
+    """Mistakes a spec cannot see alone: departments, expressions, names, reachability."""
     problems = []
     for code in spec.departments:
         if code not in departments:
             problems.append(f"unknown department {code!r}")
-    for rule in spec.rules:
-        error = parse_error(rule.expression)
+    fields = {f.name: f for f in spec.fields}
+    known = set(fields) | CONTEXT_NAMES
+
+    def check_expression(where: str, expression: str) -> None:
+        error = parse_error(expression)
         if error:
-            problems.append(f"rule {rule.id!r}: expression does not parse: {error}")
+            problems.append(f"{where}: expression does not parse: {error}")
+            return
+        for name in sorted(free_names(expression) - known):
+            problems.append(f"{where}: refers to unknown field {name!r}")
+
+    for rule in spec.rules:
+        check_expression(f"rule {rule.id!r}", rule.expression)
+    for stage in spec.route:
+        for check in stage.checks:
+            check_expression(f"stage {stage.id!r}, check {check.id!r}", check.expression)
+        if stage.when is not None:
+            check_expression(f"stage {stage.id!r}, condition", stage.when)
+    if spec.outcome.amount is not None:
+        check_expression("amount formula", spec.outcome.amount)
+    problems += [f"field {name!r} can never be shown: {why}" for name, why in unreachable_fields(spec).items()]
     return problems
+
+
+def unreachable_fields(spec: ServiceSpec) -> dict[str, str]:
+    """Fields whose visibility condition can never hold, with the reason."""
+    fields = {f.name: f for f in spec.fields}
+    reasons: dict[str, str] = {}
+
+    def why(f: FieldSpec, seen: tuple[str, ...]) -> str | None:
+        cond = f.visible_when
+        if cond is None:
+            return None
+        if cond.field not in fields:
+            return f"it depends on unknown field {cond.field!r}"
+        if cond.field in seen or cond.field == f.name:
+            return "its visibility conditions form a cycle"
+        controller = fields[cond.field]
+        if controller.type in ("choice", "multi_choice"):
+            values = {o.value for o in controller.options}
+            if not any(v in values for v in cond.equals if isinstance(v, str)):
+                wanted = ", ".join(repr(v) for v in cond.equals)
+                return f"{controller.name!r} has no option {wanted}"
+        elif controller.type == "boolean" and not any(isinstance(v, bool) for v in cond.equals):
+            return f"{controller.name!r} is yes/no, but the condition compares it with {cond.equals!r}"
+        upstream = why(controller, (*seen, f.name))
+        return f"it depends on {controller.name!r}, which can never be shown" if upstream else None
+
+    for f in spec.fields:
+        reason = why(f, ())
+        if reason:
+            reasons[f.name] = reason
+    return reasons

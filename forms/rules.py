@@ -1,21 +1,27 @@
-"""Eligibility rules, evaluated by a safe expression evaluator (no ``eval``).
+"""Rules, conditions and amount formulas, evaluated by a safe expression evaluator (no ``eval``).
 
-A rule sees the form answers by field name, the applicant's profile as ``profile``, and a few
-functions. Each rule yields pass or fail with its message, so applicants and clerks see why.
+An expression sees the form answers by field name (money and numbers as exact decimals, dates as
+dates), ``profile`` (the applicant), ``enterprise`` (the applicant's registry record, for
+enterprises), ``today``, and the functions in ``FUNCTIONS``. Each rule yields pass or fail with its
+message, so applicants and clerks see why.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from simpleeval import EvalWithCompoundTypes
 
-from .spec import Rule
+from .spec import Rule, ServiceSpec
 
 MAX_EXPRESSION = 500
+# Names every expression may use besides the form's fields.
+CONTEXT_NAMES = {"profile", "enterprise", "today", "True", "False", "None"}
+CENT = Decimal("0.01")
 
 
 class RuleResult(BaseModel):
@@ -30,42 +36,109 @@ def birth_date(resident_id: str) -> dt.date:
     return dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
 
 
-def age_on(resident_id_or_date: Any, today: dt.date) -> int:
-    born = resident_id_or_date if isinstance(resident_id_or_date, dt.date) else None
-    if born is None:
-        text = str(resident_id_or_date)
-        born = dt.date.fromisoformat(text) if "-" in text else birth_date(text)
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    return dt.date.fromisoformat(text) if "-" in text else birth_date(text)
 
 
-def _evaluator(names: dict[str, Any], today: dt.date) -> EvalWithCompoundTypes:
-    functions = {
-        "age": lambda value: age_on(value, today),
+def years_between(start: dt.date, end: dt.date) -> int:
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def _functions(today: dt.date) -> dict[str, Any]:
+    return {
+        # age(resident id or date): completed years today.
+        "age": lambda value: years_between(_as_date(value), today),
+        # years_since(date): completed years since a date (e.g. founding).
+        "years_since": lambda value: years_between(_as_date(value), today),
+        "days_since": lambda value: (today - _as_date(value)).days,
+        # sex(resident id): "male" or "female", from the 17th digit.
+        "sex": lambda value: "female" if int(str(value)[16]) % 2 == 0 else "male",
         "decimal": lambda value: Decimal(str(value)),
         "len": len,
         "min": min,
         "max": max,
+        "sum": sum,
+        "round": round,
     }
-    return EvalWithCompoundTypes(names=names, functions=functions)
 
 
-def evaluate(rules: list[Rule], answers: dict[str, Any], profile: dict[str, Any], today: dt.date) -> list[RuleResult]:
-    """Evaluate every rule; a rule that cannot be evaluated (missing data, bad value) fails."""
-    names = {**answers, "profile": profile, "today": today}
-    results = []
-    for rule in rules:
-        try:
-            passed = bool(_evaluator(names, today).eval(rule.expression[:MAX_EXPRESSION]))
-        except Exception:  # noqa: BLE001 - any failure to evaluate means the rule is not met
-            passed = False
-        results.append(RuleResult(rule=rule.id, passed=passed, message=rule.message))
-    return results
+FUNCTIONS = set(_functions(dt.date.today()))
+
+
+def typed_answers(spec: ServiceSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as expressions should see them: money and numbers exact, dates as dates."""
+
+    def convert(field_type: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if field_type in ("money", "number"):
+            return Decimal(str(value))
+        if field_type == "date":
+            return dt.date.fromisoformat(str(value))
+        return value
+
+    typed: dict[str, Any] = {}
+    for f in spec.fields:
+        value = answers.get(f.name)
+        if f.type == "group":
+            typed[f.name] = [{s.name: convert(s.type, item.get(s.name)) for s in f.fields} for item in value or []]
+        else:
+            typed[f.name] = convert(f.type, value)
+    return typed
+
+
+def context(
+    spec: ServiceSpec,
+    answers: dict[str, Any],
+    profile: dict[str, Any] | None = None,
+    enterprise: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The names an expression of this service sees."""
+    return {
+        **typed_answers(spec, answers),
+        "profile": profile or {},
+        "enterprise": enterprise or {},
+        "today": today or dt.date.today(),
+    }
+
+
+def evaluate_expression(expression: str, names: dict[str, Any]) -> Any:
+    """The value of an expression; raises on any error (callers decide what a failure means)."""
+    if len(expression) > MAX_EXPRESSION:
+        raise ValueError("expression too long")
+    today = names.get("today") or dt.date.today()
+    return EvalWithCompoundTypes(names=names, functions=_functions(today)).eval(expression)
+
+
+def holds(expression: str, names: dict[str, Any]) -> bool:
+    """Whether a condition holds; one that cannot be evaluated (missing data, bad value) does not."""
+    try:
+        return bool(evaluate_expression(expression, names))
+    except Exception:  # noqa: BLE001 - any failure to evaluate means "not met"
+        return False
+
+
+def evaluate(rules: list[Rule], names: dict[str, Any]) -> list[RuleResult]:
+    """Evaluate every rule, so the applicant sees all reasons at once."""
+    return [RuleResult(rule=r.id, passed=holds(r.expression, names), message=r.message) for r in rules]
+
+
+def compute_amount(formula: str, names: dict[str, Any]) -> Decimal:
+    """A money amount from a formula, rounded to the cent; never negative."""
+    value = evaluate_expression(formula, names)
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f"the formula gave {value!r}, not an amount") from None
+    return max(amount, Decimal("0.00"))
 
 
 def parse_error(expression: str) -> str | None:
     """Why an expression does not parse, or None when it does."""
-    import ast
-
     if len(expression) > MAX_EXPRESSION:
         return f"longer than {MAX_EXPRESSION} characters"
     try:
@@ -75,11 +148,16 @@ def parse_error(expression: str) -> str | None:
     return None
 
 
-__all__ = [
-    "RuleResult",
-    "evaluate",
-    "parse_error",
-    "birth_date",
-    "age_on",
-    "InvalidExpression",
-]
+def free_names(expression: str) -> set[str]:
+    """Names an expression reads that it does not bind itself (comprehension variables are bound)."""
+    tree = ast.parse(expression, mode="eval")
+    bound = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.comprehension)
+        for target in ast.walk(node.target)
+        if isinstance(target, ast.Name)
+    }
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return names - bound - (called & FUNCTIONS)

@@ -1,4 +1,8 @@
-"""The shape of a service spec, as loaded from a TOML file in ``forms/services/``."""
+"""The shape of a service spec, as loaded from a TOML file in ``forms/services/``.
+
+Structural mistakes are caught here (by pydantic, as the file loads); cross-references that need
+the whole catalog (departments, rule names) are checked in ``catalog.py``.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,13 @@ FieldType = Literal[
     "resident_id",
     "uscc",
     "bank_account",
+    "file",
+    "group",
 ]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+# Media types a file field may accept; uploads are checked by content, not by name.
+MediaType = Literal["application/pdf", "image/png", "image/jpeg"]
+MAX_FILE_KB = 10 * 1024
 
 
 class SpecModel(BaseModel):
@@ -48,19 +57,19 @@ class VisibleWhen(SpecModel):
     """Show a field only when another field has one of the given values."""
 
     field: Identifier
-    equals: list[str | bool | int]
+    equals: list[str | bool | int] = Field(min_length=1)
 
 
 class FieldSpec(SpecModel):
-    """One field of a service form."""
+    """One field of a service form (or of a repeating group)."""
 
     name: Identifier
     type: FieldType
     label: str
     help: str = ""
     required: bool = True
-    min_length: int | None = None
-    max_length: int | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1)
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     options: list[Option] = []
@@ -68,20 +77,47 @@ class FieldSpec(SpecModel):
     # Personal data is collected only for a stated purpose (minimisation), and masked when shown.
     personal: bool = False
     purpose: str = ""
-    # Where the government already holds this value, e.g. "profile.full_name".
-    prefill: str | None = None
+    # Where the government already holds this value: "profile.<key>" or "enterprise.<key>".
+    prefill: str | None = Field(default=None, pattern=r"^(profile|enterprise)\.[a-z_]+$")
+    # file: accepted media types and size limit.
+    accept: list[MediaType] = []
+    max_size_kb: int = Field(default=MAX_FILE_KB, ge=1, le=MAX_FILE_KB)
+    # group: the fields of each item, and how many items.
+    fields: list[FieldSpec] = []
+    min_items: int = Field(default=0, ge=0)
+    max_items: int = Field(default=50, ge=1, le=500)
 
     @model_validator(mode="after")
     def _check(self) -> FieldSpec:
+        where = f"field {self.name!r}"
         if self.type in ("choice", "multi_choice") and not self.options:
-            raise ValueError(f"field {self.name!r}: a {self.type} field needs options")
+            raise ValueError(f"{where}: a {self.type} field needs options")
         if self.personal and not self.purpose.strip():
-            raise ValueError(f"field {self.name!r}: personal data must state the purpose it is collected for")
+            raise ValueError(f"{where}: personal data must state the purpose it is collected for")
+        if self.type == "file" and not self.accept:
+            raise ValueError(f"{where}: a file field must list the media types it accepts")
+        if self.type == "group":
+            if not self.fields:
+                raise ValueError(f"{where}: a group needs fields")
+            if any(f.type == "group" for f in self.fields):
+                raise ValueError(f"{where}: groups cannot be nested")
+            if any(f.visible_when or f.prefill for f in self.fields):
+                raise ValueError(f"{where}: fields inside a group cannot be conditional or prefilled")
+            if self.min_items > self.max_items:
+                raise ValueError(f"{where}: min_items is larger than max_items")
+        elif self.fields:
+            raise ValueError(f"{where}: only a group has fields")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"{where}: minimum is larger than maximum")
         return self
 
 
 class Rule(SpecModel):
-    """An eligibility rule: an expression over the form data and the applicant's profile."""
+    """A condition with the message shown when it is not met (eligibility rule or automatic check).
+
+    The expression sees the form answers by field name, ``profile`` (the applicant), ``enterprise``
+    (the applicant's registry record) and ``today``.
+    """
 
     id: Identifier
     expression: str
@@ -89,20 +125,40 @@ class Rule(SpecModel):
 
 
 class Stage(SpecModel):
-    """One stage of a route: department reviews that run in parallel."""
+    """One stage of a route.
+
+    ``review``: one task per department, in parallel; ``mode`` says whether all must approve or
+    whether the first approval carries the stage. ``check``: automatic checks, no human.
+    A stage with ``when`` runs only if that expression holds for the request.
+    """
 
     id: Identifier
-    kind: Literal["review"] = "review"
+    kind: Literal["review", "check"] = "review"
     title: str
-    departments: list[Identifier] = Field(min_length=1)
-    # "all": every department must approve; "any": the first approval carries the stage.
+    departments: list[Identifier] = []
     mode: Literal["all", "any"] = "all"
-    time_limit_days: int = Field(ge=1, le=365)
+    checks: list[Rule] = []
+    when: str | None = None
+    time_limit_days: int = Field(default=1, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _check(self) -> Stage:
+        if self.kind == "review" and not self.departments:
+            raise ValueError(f"stage {self.id!r}: a review stage needs at least one department")
+        if self.kind == "review" and self.checks:
+            raise ValueError(f"stage {self.id!r}: only a check stage has checks")
+        if self.kind == "check" and not self.checks:
+            raise ValueError(f"stage {self.id!r}: a check stage needs checks")
+        if len(set(self.departments)) != len(self.departments):
+            raise ValueError(f"stage {self.id!r}: a department is listed twice")
+        return self
 
 
 class Outcome(SpecModel):
     on_approval: list[Literal["decision"]] = ["decision"]
     on_rejection: list[Literal["decision"]] = ["decision"]
+    # For subsidies: the amount granted, e.g. "min(insured_employees * 1000, 200000)" (CNY).
+    amount: str | None = None
 
 
 class ServiceSpec(SpecModel):
@@ -113,7 +169,7 @@ class ServiceSpec(SpecModel):
     title: str
     summary: str
     audience: list[Audience] = Field(min_length=1)
-    topics: list[str] = []
+    topics: list[Identifier] = []
     owner: Identifier
     legal_basis: str
     time_limit_days: int = Field(ge=1, le=365)
@@ -127,15 +183,21 @@ class ServiceSpec(SpecModel):
     @model_validator(mode="after")
     def _check(self) -> ServiceSpec:
         names = [f.name for f in self.fields]
-        duplicates = {n for n in names if names.count(n) > 1}
+        duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"duplicate field names: {', '.join(sorted(duplicates))}")
+            raise ValueError(f"duplicate field names: {', '.join(duplicates)}")
         for f in self.fields:
-            if f.visible_when and f.visible_when.field not in names:
-                raise ValueError(f"field {f.name!r} is shown when unknown field {f.visible_when.field!r} is set")
+            sub = [s.name for s in f.fields]
+            if len(set(sub)) != len(sub):
+                raise ValueError(f"field {f.name!r}: duplicate field names in the group")
         stage_ids = [s.id for s in self.route]
         if len(set(stage_ids)) != len(stage_ids):
             raise ValueError("route stage ids must be unique")
+        rule_ids = [r.id for r in self.rules] + [c.id for s in self.route for c in s.checks]
+        if len(set(rule_ids)) != len(rule_ids):
+            raise ValueError("rule and check ids must be unique")
+        if all(s.when for s in self.route):
+            raise ValueError("the route needs at least one stage that always runs (without 'when')")
         return self
 
     @property
@@ -152,3 +214,15 @@ class ServiceSpec(SpecModel):
         for stage in self.route:
             seen += [d for d in stage.departments if d not in seen]
         return seen
+
+    @property
+    def personal_fields(self) -> dict[str, str]:
+        """Personal fields by name (``group.field`` inside groups), with their type."""
+        found = {}
+        for f in self.fields:
+            if f.personal:
+                found[f.name] = f.type
+            for sub in f.fields:
+                if sub.personal:
+                    found[f"{f.name}.{sub.name}"] = sub.type
+        return found

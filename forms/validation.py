@@ -80,6 +80,16 @@ def _money(value: Decimal) -> Decimal:
     return value
 
 
+# An uploaded file is referred to by the id the upload endpoint returned.
+UPLOAD_REF = re.compile(r"^upl_[0-9a-f]{32}$")
+
+
+def _file_reference(value: str) -> str:
+    if not UPLOAD_REF.match(value):
+        raise PydanticCustomError("file_reference", "not a reference to an uploaded file")
+    return value
+
+
 _CHECKS = {
     "resident_id": _resident_id,
     "uscc": _uscc,
@@ -87,22 +97,15 @@ _CHECKS = {
     "email": _pattern("email", EMAIL),
     "bank_account": _pattern("bank_account", BANK_ACCOUNT),
     "money": _money,
+    "file": _file_reference,
 }
 
 
+TEXT_TYPES = ("text", "address", "textarea", "email", "phone", "resident_id", "uscc", "bank_account", "file")
 def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
     """The Python type and pydantic constraints for one field."""
     constraints: dict[str, Any] = {}
-    if spec.type in (
-        "text",
-        "address",
-        "textarea",
-        "email",
-        "phone",
-        "resident_id",
-        "uscc",
-        "bank_account",
-    ):
+    if spec.type in TEXT_TYPES:
         limit = MAX_TEXTAREA if spec.type == "textarea" else MAX_TEXT
         constraints["max_length"] = min(spec.max_length or limit, limit)
         constraints["min_length"] = spec.min_length or (1 if spec.required else 0)
@@ -120,14 +123,14 @@ def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
         return dt.date, constraints
     if spec.type == "boolean":
         return bool, {"strict": True}
+    if spec.type == "group":
+        item = _build_model(f"{spec.name}_item", spec.fields, nested=True)
+        return list[item], {"min_length": spec.min_items, "max_length": spec.max_items}  # type: ignore[valid-type]
     values = tuple(o.value for o in spec.options)
     if spec.type == "choice":
         return Literal[values], constraints  # type: ignore[valid-type]
     # multi_choice
-    return list[Literal[values]], {
-        "max_length": len(values),
-        "min_length": 1 if spec.required else 0,
-    }  # type: ignore[valid-type]
+    return list[Literal[values]], {"max_length": len(values), "min_length": 1 if spec.required else 0}  # type: ignore[valid-type]
 
 
 class FormData(BaseModel):
@@ -164,22 +167,25 @@ def form_model(spec: ServiceSpec) -> type[FormData]:
     """A pydantic model that checks each answer of this service's form on its own (built once per version)."""
     key = (spec.id, spec.version)
     if key not in _MODELS:
-        _MODELS[key] = _build_model(spec)
+        _MODELS[key] = _build_model(f"Form_{spec.id}_v{spec.version}", spec.fields)
     return _MODELS[key]
 
 
-def _build_model(spec: ServiceSpec) -> type[FormData]:
+def _build_model(name: str, fields: list[FieldSpec], nested: bool = False) -> type[FormData]:
     definitions: dict[str, Any] = {}
     validators: dict[str, Any] = {}
-    for f in spec.fields:
+    for f in fields:
         annotation, constraints = _annotation(f)
-        # Presence depends on conditional visibility, so it is checked in validate_form.
-        definitions[f.name] = (annotation | None, Field(default=None, **constraints))
+        if nested and f.required:
+            # Inside a group every item is checked on its own: required means present.
+            definitions[f.name] = (annotation, Field(**constraints))
+        else:
+            # Top-level presence depends on conditional visibility, so validate_form checks it.
+            definitions[f.name] = (annotation | None, Field(default=None, **constraints))
         check = _CHECKS.get(f.type)
         if check is not None:
             validators[f"check_{f.name}"] = field_validator(f.name)(_skip_none(check))
-    name = f"Form_{spec.id}_v{spec.version}".replace("-", "_")
-    return create_model(name, __base__=FormData, __validators__=validators, **definitions)
+    return create_model(name.replace("-", "_"), __base__=FormData, __validators__=validators, **definitions)
 
 
 def is_visible(field: FieldSpec, data: dict[str, Any]) -> bool:
@@ -203,7 +209,12 @@ def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         for e in exc.errors():
             field = ".".join(str(p) for p in e["loc"]) or "__root__"
-            errors.append(FieldError(field=field, code=e["type"], context=_context(e)))
+            code = e["type"]
+            top = str(e["loc"][0]) if e["loc"] else ""
+            if code in ("too_short", "too_long") and len(e["loc"]) == 1 and top in spec.field_names:
+                if spec.field(top).type == "group":
+                    code = f"group_{code}"
+            errors.append(FieldError(field=field, code=code, context=_context(e)))
         clean = {k: v for k, v in data.items() if k in spec.field_names}
         broken = {e.field for e in errors}
         clean = {k: (None if k in broken else v) for k, v in clean.items()}

@@ -169,10 +169,11 @@ def _print_banner(settings: Settings, temporal, created, accounts, password) -> 
         lines.append(f"  Temporal server    {settings.temporal_target} (external)")
     lines.append(f"  Database           {'PostgreSQL' if settings.uses_postgres else settings.sqlite_path}")
     if settings.seed_demo:
-        lines.append(
-            f"  Demo accounts (password {password!r}): "
-            + ", ".join(f"{u} ({r}{'/' + d if d else ''})" for u, _, r, d, _ in accounts)
-        )
+        by_role: dict[str, list[str]] = {}
+        for username, _, role, *_ in accounts:
+            by_role.setdefault(role, []).append(username)
+        lines.append(f"  Demo accounts (password {password!r}):")
+        lines += [f"    {role:<11} {', '.join(names)}" for role, names in by_role.items()]
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
 

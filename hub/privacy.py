@@ -24,8 +24,18 @@ def mask(value: Any, kind: str = "text") -> str:
 
 
 def masked_answers(spec: ServiceSpec | None, answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers with every personal field masked."""
+    """The answers with every personal field masked, inside repeating groups too."""
     if spec is None:
         return {k: "***" for k in answers}
-    personal = {f.name: f.type for f in spec.fields if f.personal}
-    return {k: (mask(v, personal[k]) if k in personal and v is not None else v) for k, v in answers.items()}
+    personal = spec.personal_fields
+
+    def masked(path: str, value: Any) -> Any:
+        return mask(value, personal[path]) if path in personal and value is not None else value
+
+    shown: dict[str, Any] = {}
+    for key, value in answers.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            shown[key] = [{k: masked(f"{key}.{k}", v) for k, v in item.items()} for item in value]
+        else:
+            shown[key] = masked(key, value)
+    return shown

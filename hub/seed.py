@@ -1,31 +1,112 @@
-"""Demo accounts for a first start: a citizen of each kind and clerks of the first departments.
+"""Demo data for a first start: citizens, enterprises with their registry records, and a clerk for
+every department in the catalog's demo routes.
 
 Only seeded when ``QINQING_SEED_DEMO`` is true (the embedded default); a real deployment turns it
-off and creates accounts through its identity provider.
+off, takes accounts from its identity provider and registry data from the departments' systems.
+The people and companies are synthetic; identity numbers and credit codes have valid checksums.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from hub.accounts import hash_password, now
-from hub.db.tables import Account
+from hub.db.tables import Account, Enterprise
 
 DEMO_PASSWORD = "qinqing-demo"
 
-DEMO_ACCOUNTS = [
-    # username, full name, role, department, resident id (valid checksums; synthetic people)
-    ("zhangsan", "张三", "citizen", None, "330106194003150011"),
-    ("lisi", "李四", "citizen", None, "330106199205200024"),
-    ("street.clerk", "王芳", "clerk", "street-office", None),
-    ("civil.clerk", "刘洋", "clerk", "civil-affairs", None),
-    ("hr.clerk", "陈静", "clerk", "human-resources", None),
+# username, full name, role, department, resident id, enterprise credit code
+DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = [
+    ("zhangsan", "张三", "citizen", None, "330106194003150011", None),  # aged 86, local hukou
+    ("lisi", "李四", "citizen", None, "330106199205200024", None),  # 34, female
+    ("wangwu", "王五", "citizen", None, "420106198507120035", None),  # 41, from Wuhan (non-local)
+    ("zhaoliu", "赵六", "citizen", None, "330106195809080029", None),  # 68, female
+    ("yunqi", "周明", "enterprise", None, None, "91330106MA2H3K1X75"),
+    ("chashe", "何丽", "enterprise", None, None, "92330106MA2J8L4Q58"),
+    ("qihang", "孙伟", "enterprise", None, None, "91330106MA7E2R9P3T"),
+    ("jiucheng", "钱涛", "enterprise", None, None, "91330106MA2B6W8N1U"),
+    ("street.clerk", "王芳", "clerk", "street-office", None, None),
+    ("civil.clerk", "刘洋", "clerk", "civil-affairs", None, None),
+    ("hr.clerk", "陈静", "clerk", "human-resources", None, None),
+    ("market.clerk", "杨帆", "clerk", "market-regulation", None, None),
+    ("finance.clerk", "黄磊", "clerk", "finance", None, None),
+    ("police.clerk", "吴刚", "clerk", "public-security", None, None),
+    ("tax.clerk", "徐婷", "clerk", "tax", None, None),
+    ("health.clerk", "马丽", "clerk", "health", None, None),
+    ("science.clerk", "朱峰", "clerk", "science-technology", None, None),
+    ("disability.clerk", "胡敏", "clerk", "disabled-federation", None, None),
+]
+
+DEMO_ENTERPRISES = [
+    {
+        "uscc": "91330106MA2H3K1X75",
+        "name": "杭州云栖智算科技有限公司",
+        "legal_representative": "周明",
+        "industry": "software",
+        "district": "xihu",
+        "founded_on": dt.date(2019, 5, 20),
+        "registered_capital": 5_000_000,
+        "employees": 86,
+        "insured_employees": 80,
+        "tax_credit_rating": "A",
+        "status": "active",
+        "labels": ["high-tech", "small-micro"],
+    },
+    {
+        "uscc": "92330106MA2J8L4Q58",
+        "name": "西湖区龙井茶社",
+        "legal_representative": "何丽",
+        "industry": "retail",
+        "district": "xihu",
+        "founded_on": dt.date(2023, 3, 1),
+        "registered_capital": 100_000,
+        "employees": 6,
+        "insured_employees": 5,
+        "tax_credit_rating": "B",
+        "status": "active",
+        "labels": ["small-micro", "individual-business"],
+    },
+    {
+        "uscc": "91330106MA7E2R9P3T",
+        "name": "杭州启航新材料有限公司",
+        "legal_representative": "孙伟",
+        "industry": "manufacturing",
+        "district": "xihu",
+        "founded_on": dt.date(2025, 9, 1),
+        "registered_capital": 1_000_000,
+        "employees": 3,
+        "insured_employees": 2,
+        "tax_credit_rating": "M",
+        "status": "active",
+        "labels": ["start-up", "small-micro"],
+    },
+    {
+        "uscc": "91330106MA2B6W8N1U",
+        "name": "杭州旧城贸易有限公司",
+        "legal_representative": "钱涛",
+        "industry": "wholesale",
+        "district": "xihu",
+        "founded_on": dt.date(2012, 7, 15),
+        "registered_capital": 2_000_000,
+        "employees": 20,
+        "insured_employees": 11,
+        "tax_credit_rating": "C",
+        "status": "abnormal",
+        "labels": [],
+    },
 ]
 
 
 async def seed_demo() -> list[str]:
-    """Create the demo accounts that do not exist yet; returns the usernames created."""
+    """Create the demo enterprises and accounts that do not exist yet; returns the usernames created."""
+    for data in DEMO_ENTERPRISES:
+        if not await Enterprise.exists().where(Enterprise.uscc == data["uscc"]):
+            await Enterprise.insert(Enterprise(**{**data, "labels": json.dumps(data["labels"])}))
+    enterprise_ids = {row["uscc"]: row["id"] for row in await Enterprise.select(Enterprise.id, Enterprise.uscc)}
     created = []
     password_hash = hash_password(DEMO_PASSWORD)
-    for username, full_name, role, department, resident_id in DEMO_ACCOUNTS:
+    for username, full_name, role, department, resident_id, uscc in DEMO_ACCOUNTS:
         if await Account.exists().where(Account.username == username):
             continue
         await Account.insert(
@@ -35,6 +116,7 @@ async def seed_demo() -> list[str]:
                 role=role,
                 department=department,
                 resident_id=resident_id,
+                enterprise=enterprise_ids.get(uscc) if uscc else None,
                 password_hash=password_hash,
                 locale="zh_CN",
                 created_at=now(),

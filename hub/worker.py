@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from temporalio.worker import Worker
 
 from forms.catalog import Catalog, load_catalog
+from hub.db.evaluation import PiccoloRequestRules
 from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
@@ -28,6 +29,7 @@ log = logging.getLogger("qinqing.worker")
 def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
+        rules=PiccoloRequestRules(catalog),
         documents=PdfDocumentIssuer(catalog, FileContentStore(settings.documents_path), pool),
     )
     return Worker(

@@ -6,16 +6,19 @@ import asyncio
 
 from temporalio import activity
 
-from .ports import DocumentIssuer, RequestRecords
+from .ports import DocumentIssuer, RequestRecords, RequestRules
 from .types import (
     CancelTasks,
+    ChecksOutcome,
     IssuedDocument,
     IssueDocument,
     OpenTask,
     RecordDecision,
+    RunChecks,
+    SettleAmount,
+    StageCondition,
     StatusChange,
 )
-
 
 HEARTBEAT_EVERY_S = 2
 
@@ -23,8 +26,9 @@ HEARTBEAT_EVERY_S = 2
 class RequestActivities:
     """Bound to concrete adapters by the worker; each method is one activity."""
 
-    def __init__(self, records: RequestRecords, documents: DocumentIssuer):
+    def __init__(self, records: RequestRecords, rules: RequestRules, documents: DocumentIssuer):
         self._records = records
+        self._rules = rules
         self._documents = documents
 
     @activity.defn
@@ -44,6 +48,18 @@ class RequestActivities:
         await self._records.set_state(change)
 
     @activity.defn
+    async def stage_applies(self, condition: StageCondition) -> bool:
+        return await self._rules.stage_applies(condition)
+
+    @activity.defn
+    async def run_checks(self, checks: RunChecks) -> ChecksOutcome:
+        return await self._rules.run_checks(checks)
+
+    @activity.defn
+    async def settle_amount(self, settle: SettleAmount) -> str:
+        return await self._rules.settle_amount(settle)
+
+    @activity.defn
     async def issue_document(self, request: IssueDocument) -> IssuedDocument:
         # Rendering is CPU-bound; the issuer runs it on a process pool, off this event loop.
         # Heartbeats let the server notice a dead worker in seconds, not at the end of the timeout.
@@ -58,6 +74,9 @@ class RequestActivities:
             self.open_task,
             self.record_decision,
             self.cancel_tasks,
+            self.stage_applies,
+            self.run_checks,
+            self.settle_amount,
             self.set_state,
             self.issue_document,
         ]

@@ -6,10 +6,14 @@ from typing import Protocol
 
 from .types import (
     CancelTasks,
+    ChecksOutcome,
     IssuedDocument,
     IssueDocument,
     OpenTask,
     RecordDecision,
+    RunChecks,
+    SettleAmount,
+    StageCondition,
     StatusChange,
 )
 
@@ -27,6 +31,19 @@ class RequestRecords(Protocol):
     async def cancel_tasks(self, cancel: CancelTasks) -> None: ...
 
     async def set_state(self, change: StatusChange) -> None: ...
+
+
+class RequestRules(Protocol):
+    """Evaluates the route's expressions against a request's stored answers and the applicant's data.
+
+    Results are recorded (timeline, check results, amount) idempotently by key.
+    """
+
+    async def stage_applies(self, condition: StageCondition) -> bool: ...
+
+    async def run_checks(self, checks: RunChecks) -> ChecksOutcome: ...
+
+    async def settle_amount(self, settle: SettleAmount) -> str: ...
 
 
 class DocumentIssuer(Protocol):

@@ -27,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
         RequestInput,
         RequestState,
         RequestStatus,
+        RunChecks,
+        SettleAmount,
+        StageCondition,
         StatusChange,
         TaskView,
     )
@@ -60,10 +63,19 @@ class ServiceRequestWorkflow:
         await self._set_state("in_review")
         verdict: RequestState = "approved"
         for stage in request.route:
-            if not await self._walk(stage):
+            if stage.when is not None and not await self._applies(stage):
+                continue
+            passed = await self._check(stage) if stage.kind == "check" else await self._walk(stage)
+            if not passed:
                 verdict = "rejected"
                 break
         self._stage = None
+        if verdict == "approved" and request.amount_formula:
+            await workflow.execute_activity_method(
+                RequestActivities.settle_amount,
+                SettleAmount(request_id=request.request_id, formula=request.amount_formula),
+                **RECORD,
+            )
         kinds = request.documents_on_approval if verdict == "approved" else request.documents_on_rejection
         for kind in kinds:
             await workflow.execute_activity_method(
@@ -81,6 +93,38 @@ class ServiceRequestWorkflow:
         await self._set_state(verdict)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
+
+    async def _applies(self, stage: Stage) -> bool:
+        """Whether a conditional stage applies (evaluated when the route reaches it)."""
+        assert self._input is not None and stage.when is not None
+        return await workflow.execute_activity_method(
+            RequestActivities.stage_applies,
+            StageCondition(
+                key=f"{workflow.info().workflow_id}:{stage.id}",
+                request_id=self._input.request_id,
+                stage_id=stage.id,
+                expression=stage.when,
+                at=workflow.now(),
+            ),
+            **RECORD,
+        )
+
+    async def _check(self, stage: Stage) -> bool:
+        """Run an automatic check stage; True when every check passes."""
+        assert self._input is not None
+        self._stage = stage
+        outcome = await workflow.execute_activity_method(
+            RequestActivities.run_checks,
+            RunChecks(
+                key=f"{workflow.info().workflow_id}:{stage.id}",
+                request_id=self._input.request_id,
+                stage_id=stage.id,
+                checks=stage.checks,
+                at=workflow.now(),
+            ),
+            **RECORD,
+        )
+        return outcome.passed
 
     async def _walk(self, stage: Stage) -> bool:
         """Open the stage's reviews and wait for its outcome; True when the stage approves."""

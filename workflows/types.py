@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from forms.spec import Stage
+from forms.spec import Rule, Stage
 
 RequestState = Literal["submitted", "in_review", "approved", "rejected"]
 Verdict = Literal["approve", "reject"]
@@ -25,6 +25,8 @@ class RequestInput(BaseModel):
     route: list[Stage]
     documents_on_approval: list[str] = ["decision"]
     documents_on_rejection: list[str] = ["decision"]
+    # For subsidies: the formula of the amount granted on approval.
+    amount_formula: str | None = None
 
 
 class Decision(BaseModel):
@@ -91,6 +93,38 @@ class StatusChange(BaseModel):
     request_id: int
     state: RequestState
     at: datetime
+
+
+class StageCondition(BaseModel):
+    """Does a conditional stage apply to this request?"""
+
+    key: str
+    request_id: int
+    stage_id: str
+    expression: str
+    at: datetime
+
+
+class RunChecks(BaseModel):
+    """Run a check stage's automatic checks against the request."""
+
+    key: str
+    request_id: int
+    stage_id: str
+    checks: list[Rule]
+    at: datetime
+
+
+class ChecksOutcome(BaseModel):
+    passed: bool
+    failed: list[str]
+
+
+class SettleAmount(BaseModel):
+    """Compute and record the amount granted."""
+
+    request_id: int
+    formula: str
 
 
 class IssueDocument(BaseModel):

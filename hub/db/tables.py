@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
+
+
+class Enterprise(Table):
+    """An enterprise as the registries know it ("one file per enterprise")."""
+
+    uscc = Varchar(length=18, unique=True)
+    name = Varchar(length=200)
+    legal_representative = Varchar(length=100)
+    industry = Varchar(length=64)
+    district = Varchar(length=64)
+    founded_on = Date()
+    registered_capital = Integer()  # CNY
+    employees = Integer()
+    insured_employees = Integer()
+    tax_credit_rating = Varchar(length=2)  # A, B, M, C, D
+    # active | abnormal (on the list of abnormal operations) | deregistered
+    status = Varchar(length=20)
+    labels = JSON(default="[]")
 
 
 class Account(Table):
@@ -11,9 +29,11 @@ class Account(Table):
 
     username = Varchar(length=64, unique=True)
     full_name = Varchar(length=100)
-    # citizen | clerk | supervisor | admin | auditor
+    # citizen | enterprise | clerk | supervisor | admin | auditor
     role = Varchar(length=20)
     department = Varchar(length=64, null=True, default=None)
+    # For enterprise accounts: the enterprise the person acts for.
+    enterprise = ForeignKey(references=Enterprise, null=True, default=None)
     resident_id = Varchar(length=18, null=True, default=None)
     password_hash = Varchar(length=200)
     locale = Varchar(length=10, default="zh_CN")
@@ -44,6 +64,9 @@ class ServiceRequest(Table):
     state = Varchar(length=20, index=True)
     answers = JSON()
     rule_results = JSON()
+    # Results of the route's automatic checks, and the amount granted (for subsidies, CNY).
+    check_results = JSON(default="[]")
+    amount = Varchar(length=24, null=True, default=None)
     locale = Varchar(length=10)
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -90,6 +113,19 @@ class Document(Table):
     size = Integer()
     media_type = Varchar(length=100, default="application/pdf")
     issued_at = Timestamptz()
+
+
+class Upload(Table):
+    """A file an applicant uploaded for a form; the answer refers to it by ``token``."""
+
+    token = Varchar(length=40, unique=True)
+    owner = ForeignKey(references=Account, index=True)
+    sha256 = Varchar(length=64)
+    media_type = Varchar(length=100)
+    size = Integer()
+    # Shown to people only; never used as a path.
+    filename = Varchar(length=200, default="")
+    created_at = Timestamptz()
 
 
 class AuditEvent(Table):

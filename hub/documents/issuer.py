@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
+from decimal import Decimal
 
 from forms.catalog import Catalog
 from hub.db.records import add_timeline, load_json
-from hub.db.tables import Account, Document, ReviewTask, ServiceRequest
+from hub.db.tables import Account, Document, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
 from hub.documents.storage import ContentStore
-from hub.i18n import format_date, gettext
+from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from workflows.types import IssuedDocument, IssueDocument
 
@@ -75,6 +76,14 @@ class PdfDocumentIssuer:
             return gettext(locale, d.name) if d else code
 
         answers = load_json(row.answers)
+        enterprise = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first() if applicant.enterprise else None
+        if enterprise is not None:
+            # Enterprise identifiers are public registration data, shown in full.
+            applicant_name, id_label, id_value = enterprise.name, gettext(locale, N_("Unified social credit code")), enterprise.uscc
+        else:
+            applicant_name = answers.get("full_name") or applicant.full_name
+            id_label = gettext(locale, N_("Resident identity number"))
+            id_value = mask(answers.get("resident_id") or applicant.resident_id or "", "resident_id")
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
@@ -84,9 +93,12 @@ class PdfDocumentIssuer:
             issuer=department_name(spec.owner),
             service_title=gettext(locale, spec.title),
             legal_basis=gettext(locale, spec.legal_basis),
-            applicant_name=answers.get("full_name") or applicant.full_name,
-            applicant_id_masked=mask(answers.get("resident_id") or applicant.resident_id or "", "resident_id"),
+            applicant_name=applicant_name,
+            applicant_id_label=id_label,
+            applicant_id=id_value,
             approved=request.outcome == "approved",
+            reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
+            amount=format_money(Decimal(row.amount), locale) if row.amount else "",
             filed_on=format_date(row.created_at, locale),
             reviews=[
                 ReviewLine(

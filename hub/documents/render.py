@@ -37,10 +37,15 @@ class DocumentFacts:
     service_title: str
     legal_basis: str
     applicant_name: str
-    applicant_id_masked: str
+    # The applicant's identifier as shown: a masked resident id, or an enterprise's credit code.
+    applicant_id_label: str
+    applicant_id: str
     approved: bool
     filed_on: str
     reviews: list[ReviewLine] = field(default_factory=list)
+    # Why automatic checks failed, and the amount granted (formatted), where they apply.
+    reasons: list[str] = field(default_factory=list)
+    amount: str = ""
 
 
 @lru_cache(maxsize=4)

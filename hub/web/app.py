@@ -21,6 +21,7 @@ from hub.web.api.health import HealthController
 from hub.web.api.requests import RequestController
 from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
+from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
 from hub.web.problems import EXCEPTION_HANDLERS
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceController,
             RequestController,
             TaskController,
+            UploadController,
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],

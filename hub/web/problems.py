@@ -105,6 +105,12 @@ FIELD_MESSAGES: dict[str, str] = {
     "prefilled_mismatch": N_("This value comes from your verified profile and cannot be changed here."),
     "too_many_fields": N_("The form has too many fields."),
     "invalid": N_("This value has the wrong type or format."),
+    "file_reference": N_("Upload the file first and send the id you received."),
+    "file_unknown": N_("This upload does not exist or is not yours."),
+    "file_type": N_("This file type is not accepted here. Accepted: {accepted}."),
+    "file_too_large": N_("This file is too large for this field (at most {max_kb} KB)."),
+    "group_too_short": N_("Add at least {min_length} item(s)."),
+    "group_too_long": N_("Add at most {max_length} item(s)."),
 }
 FALLBACK_FIELD_MESSAGE = N_("This value is not valid.")
 

@@ -45,5 +45,6 @@ def requires_role(*roles: str):
     return guard
 
 
+APPLICANT_ROLES = ("citizen", "enterprise")
 STAFF_ROLES = ("clerk", "supervisor")
 OVERSIGHT_ROLES = ("auditor", "admin")

@@ -41,7 +41,7 @@ class ServiceRequest(Table, tablename="service_request", schema=None):
 
 ID = "2026-11-28T11:26:03:360532"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "Initial schema: accounts, sessions, requests, review tasks, timeline, documents, audit"
 
 
 async def forwards():

@@ -16,7 +16,7 @@ from litestar.params import Parameter
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from forms.rules import evaluate
+from forms.rules import context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import Principal, now
@@ -26,10 +26,12 @@ from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
 from hub.privacy import masked_answers
+from hub.profiles import applicant_data
 from hub.web.api.services import DepartmentRead, department
+from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, not_found, request_locale
-from hub.web.security import OVERSIGHT_ROLES, requires_role
+from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import REQUESTS_QUEUE, request_workflow_id
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import RequestInput
@@ -56,6 +58,9 @@ TIMELINE_LABELS = {
     "request_approved": N_("Request approved"),
     "request_rejected": N_("Request not approved"),
     "document_issued": N_("Document issued: {document}"),
+    "stage_skipped": N_("Not needed for this request: {stage}"),
+    "check_passed": N_("Automatic check passed: {stage}"),
+    "check_failed": N_("Automatic check failed: {stage}"),
 }
 DOCUMENT_TITLES = {"decision": N_("Decision notice")}
 
@@ -113,9 +118,18 @@ class RequestRead(msgspec.Struct):
     closed_at: dt.datetime | None
     answers: dict[str, Any]
     rules: list[RuleResultRead]
+    checks: list[CheckResultRead]
+    amount: str | None
     tasks: list[TaskSummary]
     timeline: list[TimelineRead]
     documents: list[DocumentRead]
+
+
+class CheckResultRead(msgspec.Struct):
+    stage_id: str
+    rule: str
+    passed: bool
+    message: str
 
 
 class RequestListItem(msgspec.Struct):
@@ -126,6 +140,16 @@ class RequestListItem(msgspec.Struct):
     state_label: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+def timeline_comment(entry: TimelineEntry, locale: str) -> str:
+    """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
+    if entry.kind.startswith("task_"):
+        return entry.detail
+    if entry.kind == "check_failed" and entry.detail:
+        separator = "；" if locale == "zh_CN" else "; "
+        return separator.join(gettext(locale, m) for m in load_json(entry.detail))
+    return ""
 
 
 def new_ref(today: dt.date) -> str:
@@ -142,14 +166,17 @@ def payload_hash(service_id: str, answers: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def prefill(spec: ServiceSpec, answers: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+def prefill(spec: ServiceSpec, answers: dict[str, Any], sources: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     """Fill fields the government already holds; a different value from the applicant is refused."""
     filled = dict(answers)
     errors = []
     for f in spec.fields:
-        if not f.prefill or not f.prefill.startswith("profile."):
+        if not f.prefill:
             continue
-        known = profile.get(f.prefill.removeprefix("profile."))
+        source, _, key = f.prefill.partition(".")
+        known = (sources.get(source) or {}).get(key)
+        if isinstance(known, (dt.date, int)) and not isinstance(known, bool):
+            known = known.isoformat() if isinstance(known, dt.date) else known
         if known in (None, ""):
             continue
         given = filled.get(f.name)
@@ -204,6 +231,7 @@ async def start_workflow(ctx: HubContext, row: ServiceRequest, spec: ServiceSpec
                 route=spec.route,
                 documents_on_approval=list(spec.outcome.on_approval),
                 documents_on_rejection=list(spec.outcome.on_rejection),
+                amount_formula=spec.outcome.amount,
             ),
             id=row.workflow_id,
             task_queue=REQUESTS_QUEUE,
@@ -234,7 +262,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> Req
 
     def timeline_title(e: TimelineEntry) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
-        stage = gettext(locale, stage_titles.get(e.stage_id or "", e.detail)) if e.kind == "stage_opened" else ""
+        stage = gettext(locale, stage_titles.get(e.stage_id, e.stage_id)) if e.stage_id else ""
         document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
         return gettext(
             locale,
@@ -264,6 +292,13 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> Req
             )
             for r in load_json(row.rule_results)
         ],
+        checks=[
+            CheckResultRead(
+                stage_id=c["stage"], rule=c["rule"], passed=c["passed"], message=gettext(locale, c["message"])
+            )
+            for c in load_json(row.check_results or "[]")
+        ],
+        amount=row.amount,
         tasks=[
             TaskSummary(
                 stage_id=t.stage_id,
@@ -282,7 +317,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> Req
                 kind=e.kind,
                 title=timeline_title(e),
                 department=department(catalog, e.department, locale) if e.department else None,
-                comment=e.detail if e.kind.startswith("task_") else "",
+                comment=timeline_comment(e, locale),
             )
             for e in entries
         ],
@@ -309,7 +344,7 @@ class RequestController(Controller):
 
     @post(
         "/",
-        guards=[requires_role("citizen")],
+        guards=[requires_role(*APPLICANT_ROLES)],
         summary="File a request",
         description="Send an Idempotency-Key header; repeating a submission with the same key returns the same request.",
         status_code=201,
@@ -331,22 +366,32 @@ class RequestController(Controller):
             return await self._repeat(ctx, existing, digest, locale)
 
         spec = ctx.catalog.latest(data.service_id)
-        if spec is None or "citizen" not in spec.audience:
+        if spec is None:
             raise Problem(
                 422,
                 "unknown-service",
                 N_("Unknown service"),
-                N_("There is no service {service} open to citizens."),
+                N_("There is no service {service}."),
                 params={"service": data.service_id[:64]},
+            )
+        if user.role not in spec.audience:
+            raise Problem(
+                422,
+                "wrong-audience",
+                N_("Not available to you"),
+                N_("This service is for enterprises only.")
+                if spec.audience == ["enterprise"]
+                else N_("This service is for citizens only."),
             )
         if len(data.answers) > MAX_ANSWERS:
             raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-        profile = {"full_name": user.full_name, "resident_id": user.resident_id}
+        profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
         try:
-            answers = validate_form(spec, prefill(spec, data.answers, profile))
+            answers = validate_form(spec, prefill(spec, data.answers, {"profile": profile, "enterprise": enterprise}))
+            await check_uploads(spec, answers, user)
         except FormInvalid as exc:
             raise invalid_form(exc.errors) from None
-        results = evaluate(spec.rules, answers, profile, dt.date.today())
+        results = evaluate(spec.rules, context(spec, answers, profile, enterprise))
         failed = [r for r in results if not r.passed]
         if failed:
             raise Problem(
