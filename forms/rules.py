@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel
-from simpleeval import EvalWithCompoundTypes
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
 from .spec import Rule, ServiceSpec
 
@@ -45,6 +45,38 @@ def _as_date(value: Any) -> dt.date:
 
 def years_between(start: dt.date, end: dt.date) -> int:
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+# Bounds on arithmetic, so an expression cannot keep a worker busy (9**4000000 * 9**4000000 ...).
+MAX_MAGNITUDE = 10**30
+MAX_EXPONENT = 64
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        raise ValueError("number too large")
+    return value
+
+
+def _mult(a: Any, b: Any) -> Any:
+    # simpleeval's own multiplication bounds sequence repetition ('a' * 10**10); numbers are bounded here.
+    _bounded(a), _bounded(b)
+    return _bounded(DEFAULT_OPERATORS[ast.Mult](a, b))
+
+
+def _pow(a: Any, b: Any) -> Any:
+    if isinstance(b, (int, float, Decimal)) and abs(b) > MAX_EXPONENT:
+        raise ValueError("exponent too large")
+    return _bounded(DEFAULT_OPERATORS[ast.Pow](_bounded(a), b))
+
+
+def _lshift(a: Any, b: Any) -> Any:
+    if isinstance(b, int) and b > MAX_EXPONENT:
+        raise ValueError("shift too large")
+    return _bounded(DEFAULT_OPERATORS[ast.LShift](a, b))
+
+
+OPERATORS = {**DEFAULT_OPERATORS, ast.Mult: _mult, ast.Pow: _pow, ast.LShift: _lshift}
 
 
 def _functions(today: dt.date) -> dict[str, Any]:
@@ -111,7 +143,7 @@ def evaluate_expression(expression: str, names: dict[str, Any]) -> Any:
     if len(expression) > MAX_EXPRESSION:
         raise ValueError("expression too long")
     today = names.get("today") or dt.date.today()
-    return EvalWithCompoundTypes(names=names, functions=_functions(today)).eval(expression)
+    return EvalWithCompoundTypes(names=names, functions=_functions(today), operators=OPERATORS).eval(expression)
 
 
 def holds(expression: str, names: dict[str, Any]) -> bool:

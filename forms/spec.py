@@ -82,6 +82,8 @@ class FieldSpec(SpecModel):
     # file: accepted media types and size limit.
     accept: list[MediaType] = []
     max_size_kb: int = Field(default=MAX_FILE_KB, ge=1, le=MAX_FILE_KB)
+    # A typical answer: shown in the API as an example, and used by tests to file the service.
+    example: str | int | float | bool | list[str] | None = None
     # group: the fields of each item, and how many items.
     fields: list[FieldSpec] = []
     min_items: int = Field(default=0, ge=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -29,9 +30,14 @@ from .spec import FieldSpec, ServiceSpec
 MAX_TEXT = 200
 MAX_TEXTAREA = 2000
 # Mainland mobile numbers, or a landline with area code.
-PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", re.ASCII)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
-BANK_ACCOUNT = re.compile(r"^\d{8,32}$")
+BANK_ACCOUNT = re.compile(r"^\d{8,32}$", re.ASCII)
+
+
+def _halfwidth(value: str) -> str:
+    """Full-width letters and digits (as Chinese input methods type them) as their ASCII forms."""
+    return unicodedata.normalize("NFKC", value)
 
 
 def _resident_id(value: str) -> str:
@@ -40,8 +46,8 @@ def _resident_id(value: str) -> str:
     Unlike ``ric.validate`` this does not require the region code to have existed in the birth
     year: numbers were assigned from 1984, so older residents carry codes newer than their birth.
     """
-    number = ric.compact(value).upper()
-    if len(number) != 18 or not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+    number = ric.compact(_halfwidth(value)).upper()
+    if len(number) != 18 or not number.isascii() or not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
         raise PydanticCustomError("resident_id_format", "must be 17 digits followed by a digit or X")
     if number[-1] != ric.calc_check_digit(number):
         raise PydanticCustomError("resident_id_checksum", "the check digit does not match")
@@ -51,13 +57,13 @@ def _resident_id(value: str) -> str:
         raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is not a date") from None
     if born > dt.date.today():
         raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is in the future")
-    if not numdb.get("cn/loc").info(number[:6]):
+    if not any(props for _, props in numdb.get("cn/loc").info(number[:6])):
         raise PydanticCustomError("resident_id_region", "the region code is unknown")
     return number
 
 
 def _uscc(value: str) -> str:
-    value = value.strip().upper()
+    value = _halfwidth(value).strip().upper()
     try:
         return uscc.validate(value)
     except StdnumError:
@@ -66,6 +72,7 @@ def _uscc(value: str) -> str:
 
 def _pattern(kind: str, pattern: re.Pattern[str]):
     def check(value: str) -> str:
+        value = _halfwidth(value)
         value = value.strip().replace(" ", "") if kind != "email" else value.strip()
         if not pattern.match(value):
             raise PydanticCustomError(f"{kind}_invalid", f"not a valid {kind}")

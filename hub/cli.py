@@ -63,10 +63,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
-    from forms.catalog import CATALOG_DIR, CatalogError, load_catalog
+    from forms.catalog import CatalogError, load_catalog
 
     try:
-        catalog = load_catalog(args.directory or CATALOG_DIR)
+        catalog = load_catalog(args.directory or settings.catalog_path)
     except CatalogError as exc:
         print(f"The catalog has {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

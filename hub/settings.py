@@ -12,6 +12,8 @@ from pathlib import Path
 
 import msgspec
 
+from forms.catalog import CATALOG_DIR
+
 PREFIX = "QINQING_"
 
 
@@ -32,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     render_processes: int = 2
     session_hours: int = 12
     seed_demo: bool = True
+    # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
+    catalog_dir: str = ""
 
     @property
     def var_path(self) -> Path:
@@ -48,6 +52,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def documents_path(self) -> Path:
         return self.var_path / "documents"
+
+    @property
+    def catalog_path(self) -> Path:
+        return Path(self.catalog_dir).resolve() if self.catalog_dir else CATALOG_DIR
 
     @property
     def embedded_temporal(self) -> bool:

@@ -42,7 +42,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
-    catalog = load_catalog()
+    catalog = load_catalog(settings.catalog_path)
     # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
     pool = ProcessPoolExecutor(
         max_workers=settings.render_processes,

@@ -76,10 +76,18 @@ class PdfDocumentIssuer:
             return gettext(locale, d.name) if d else code
 
         answers = load_json(row.answers)
-        enterprise = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first() if applicant.enterprise else None
+        enterprise = (
+            await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
+            if applicant.enterprise
+            else None
+        )
         if enterprise is not None:
             # Enterprise identifiers are public registration data, shown in full.
-            applicant_name, id_label, id_value = enterprise.name, gettext(locale, N_("Unified social credit code")), enterprise.uscc
+            applicant_name, id_label, id_value = (
+                enterprise.name,
+                gettext(locale, N_("Unified social credit code")),
+                enterprise.uscc,
+            )
         else:
             applicant_name = answers.get("full_name") or applicant.full_name
             id_label = gettext(locale, N_("Resident identity number"))

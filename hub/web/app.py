@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     hub = HubContext(
         settings=settings,
-        catalog=load_catalog(),
+        catalog=load_catalog(settings.catalog_path),
         documents=FileContentStore(settings.documents_path),
     )
 

@@ -89,6 +89,14 @@ class Stack:
             proc.kill()
             proc.wait()
 
+    def restart(self, *names: str) -> None:
+        """Stop and start processes (e.g. to load a changed catalog), then wait until healthy."""
+        for name in names:
+            self.stop(name)
+        for name in names:
+            self.start(name)
+        self.wait_healthy()
+
     def kill_worker(self) -> None:
         """Kill the worker the hard way, as a crash would: no chance to finish anything."""
         self.stop("worker", signal.SIGKILL)
@@ -121,7 +129,7 @@ class Stack:
         self.temporal.stop()
 
 
-def start_stack(root: Path) -> Stack:
+def start_stack(root: Path, **extra_env: str) -> Stack:
     root.mkdir(parents=True, exist_ok=True)
     temporal = DevServer(root / "temporal.db", free_port(), log_file=root / "temporal.log")
     temporal.start()
@@ -134,6 +142,7 @@ def start_stack(root: Path) -> Stack:
         "QINQING_SEED_DEMO": "true",
         "TEMPORAL_ADDRESS": temporal.address,
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     stack = Stack(root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal)
     try:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import Provide
+from litestar.params import Parameter
 
 from forms.catalog import Catalog
 from forms.spec import FieldSpec, ServiceSpec
 from forms.validation import form_model
-from hub.i18n import gettext
+from hub.i18n import SUPPORTED, gettext
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import not_found, request_locale
 
@@ -37,19 +38,27 @@ class FieldRead(msgspec.Struct, omit_defaults=True):
     purpose: str = ""
     prefill: str | None = None
     visible_when: dict[str, Any] | None = None
-
-
-class StageRead(msgspec.Struct):
-    id: str
-    title: str
-    mode: str
-    departments: list[DepartmentRead]
-    time_limit_days: int
+    example: Any = None
+    accept: list[str] = []
+    fields: list[FieldRead] = []
+    min_items: int | None = None
+    max_items: int | None = None
 
 
 class RuleRead(msgspec.Struct):
     id: str
     message: str
+
+
+class StageRead(msgspec.Struct, omit_defaults=True):
+    id: str
+    kind: str
+    title: str
+    mode: str
+    departments: list[DepartmentRead]
+    time_limit_days: int
+    checks: list[RuleRead] = []
+    when: str | None = None
 
 
 class ServiceSummary(msgspec.Struct):
@@ -104,6 +113,11 @@ def field_read(f: FieldSpec, locale: str) -> FieldRead:
         purpose=gettext(locale, f.purpose) if f.purpose else "",
         prefill=f.prefill,
         visible_when=f.visible_when.model_dump() if f.visible_when else None,
+        example=f.example,
+        accept=list(f.accept),
+        fields=[field_read(s, locale) for s in f.fields],
+        min_items=f.min_items if f.type == "group" else None,
+        max_items=f.max_items if f.type == "group" else None,
     )
 
 
@@ -118,6 +132,9 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
         route=[
             StageRead(
                 id=s.id,
+                kind=s.kind,
+                checks=[RuleRead(id=c.id, message=gettext(locale, c.message)) for c in s.checks],
+                when=s.when,
                 title=gettext(locale, s.title),
                 mode=s.mode,
                 departments=[department(catalog, d, locale) for d in s.departments],
@@ -129,27 +146,45 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
     )
 
 
+def search_text(spec: ServiceSpec) -> str:
+    texts = [spec.id, *spec.topics]
+    for locale in SUPPORTED:
+        texts += [gettext(locale, spec.title), gettext(locale, spec.summary)]
+    return " ".join(texts).lower()
+
+
 class ServiceController(Controller):
     path = "/api/services"
     tags = ["catalog"]
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
 
-    @get("/", summary="List the services that can be requested")
+    @get("/", summary="Search the services that can be requested")
     async def list_services(
         self,
         request: Request,
         ctx: HubContext,
-        audience: str | None = None,
-        q: str | None = None,
+        audience: Literal["citizen", "enterprise"] | None = None,
+        department: str | None = Parameter(
+            default=None, max_length=64, description="a participating department's code"
+        ),
+        topic: str | None = Parameter(default=None, max_length=64),
+        q: str | None = Parameter(
+            default=None, max_length=100, description="words in the title or summary (either language)"
+        ),
     ) -> list[ServiceSummary]:
         locale = request_locale(request)
-        items = [
-            summary(s, ctx.catalog, locale) for s in ctx.catalog.current() if audience is None or audience in s.audience
+        specs = [
+            s
+            for s in ctx.catalog.current()
+            if (audience is None or audience in s.audience)
+            and (department is None or department in s.departments)
+            and (topic is None or topic in s.topics)
         ]
         if q:
-            needle = q.strip().lower()
-            items = [i for i in items if needle in f"{i.id} {i.title} {i.summary} {' '.join(i.topics)}".lower()]
-        return items
+            # Match in both languages: people search in Chinese whatever their interface language.
+            words = q.strip().lower().split()
+            specs = [s for s in specs if all(w in search_text(s) for w in words)]
+        return [summary(s, ctx.catalog, locale) for s in specs]
 
     @get(
         "/{service_id:str}",
