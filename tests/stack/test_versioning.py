@@ -67,3 +67,68 @@ def test_requests_in_flight_keep_their_version(versioned):
         assert decide(clerk, open_task(clerk, new["ref"])["id"], "approve", "同意").status_code == 200
     done = wait_closed(citizen, new["ref"])
     assert [t["stage_id"] for t in done["tasks"]] == ["residence-check", "approval", "payment-setup"]
+
+
+NEW_SERVICE = """
+id = "dog-registration"
+version = 1
+title = "Dog registration"
+summary = "Register a dog kept in the city and receive its registration certificate."
+audience = ["citizen"]
+topics = ["pets"]
+owner = "public-security"
+legal_basis = "Municipal regulations on dog keeping"
+time_limit_days = 10
+
+[[fields]]
+name = "dog_name"
+type = "text"
+label = "Name of the dog"
+max_length = 30
+example = "Doudou"
+
+[[fields]]
+name = "vaccinated"
+type = "boolean"
+label = "Vaccinated against rabies"
+example = true
+
+[[rules]]
+id = "vaccinated"
+expression = "vaccinated == True"
+message = "The dog must be vaccinated against rabies."
+
+[[route]]
+id = "community-check"
+title = "Residence and living situation check"
+departments = ["street-office"]
+time_limit_days = 3
+
+[[route]]
+id = "registration"
+title = "Approval of the allowance"
+departments = ["public-security"]
+time_limit_days = 5
+"""
+
+
+def test_a_new_service_file_needs_no_code(versioned):
+    stack, catalog = versioned
+    (catalog / "services" / "dog-registration.toml").write_text(NEW_SERVICE)
+    assert stack.run("catalog", "check").returncode == 0
+    stack.restart("serve", "worker")
+    ids = [s["id"] for s in Api(stack.base_url).get("/api/services", params={"topic": "pets"}).json()]
+    assert ids == ["dog-registration"]
+
+    citizen = Api(stack.base_url, "lisi")
+    r = citizen.post(
+        "/api/requests",
+        json={"service_id": "dog-registration", "answers": {"dog_name": "豆豆", "vaccinated": True}},
+        headers={"Idempotency-Key": "new-service-dog-1"},
+    )
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    for username in ("street.clerk", "police.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", "同意").status_code == 200
+    assert wait_closed(citizen, ref)["state"] == "approved"

@@ -386,11 +386,18 @@ class RequestController(Controller):
         if len(data.answers) > MAX_ANSWERS:
             raise invalid_form([FieldError(field="answers", code="too_many_fields")])
         profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
+        errors: list[FieldError] = []
         try:
             answers = validate_form(spec, prefill(spec, data.answers, {"profile": profile, "enterprise": enterprise}))
-            await check_uploads(spec, answers, user)
         except FormInvalid as exc:
-            raise invalid_form(exc.errors) from None
+            errors, answers = exc.errors, data.answers
+        try:
+            # Checked even when other fields are wrong, so the applicant sees every problem at once.
+            await check_uploads(spec, answers, user, skip={e.field for e in errors})
+        except FormInvalid as exc:
+            errors += exc.errors
+        if errors:
+            raise invalid_form(errors)
         results = evaluate(spec.rules, context(spec, answers, profile, enterprise))
         failed = [r for r in results if not r.passed]
         if failed:

@@ -19,7 +19,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from forms.spec import MAX_FILE_KB, ServiceSpec
-from forms.validation import FieldError, FormInvalid
+from forms.validation import UPLOAD_REF, FieldError, FormInvalid
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.tables import Upload
@@ -57,16 +57,21 @@ def display_name(filename: str | None) -> str:
     return name[:100] or "upload"
 
 
-async def check_uploads(spec: ServiceSpec, answers: dict[str, Any], user: Principal) -> None:
-    """Every file answer must be the applicant's own upload, of an accepted type and size."""
+async def check_uploads(spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: set[str] = frozenset()) -> None:
+    """Every file answer must be the applicant's own upload, of an accepted type and size.
+
+    ``skip`` names fields already reported as invalid; answers that are not upload ids are ignored
+    (form validation reports those)."""
     wanted: list[tuple[str, Any, Any]] = []  # (error location, field spec, token)
     for f in spec.fields:
-        if f.type == "file" and answers.get(f.name):
-            wanted.append((f.name, f, answers[f.name]))
+        if f.type == "file":
+            wanted.append((f.name, f, answers.get(f.name)))
         for sub in f.fields if f.type == "group" else []:
-            for i, item in enumerate(answers.get(f.name) or []):
-                if sub.type == "file" and item.get(sub.name):
-                    wanted.append((f"{f.name}.{i}.{sub.name}", sub, item[sub.name]))
+            items = answers.get(f.name)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if sub.type == "file" and isinstance(item, dict):
+                    wanted.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
+    wanted = [(w, f, t) for w, f, t in wanted if w not in skip and isinstance(t, str) and UPLOAD_REF.match(t)]
     if not wanted:
         return
     rows = await Upload.objects().where(Upload.token.is_in([t for _, _, t in wanted]) & (Upload.owner == user.id))
