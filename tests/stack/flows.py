@@ -6,6 +6,7 @@ import subprocess
 import time
 import uuid
 
+from hub.seed import DEMO_ACCOUNTS
 from tests.stack.harness import Api
 
 SERVICE = "elderly-care-allowance"
@@ -68,3 +69,55 @@ def decide(clerk: Api, task_id: int, verdict: str, comment: str = ""):
 def pdf_text(data: bytes) -> str:
     result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
     return result.stdout.decode("utf-8")
+
+
+# The smallest files each accepted type is recognised by (uploads are checked by content).
+SAMPLE_FILES = {
+    "application/pdf": ("proof.pdf", b"%PDF-1.4\n% sample\n%%EOF\n"),
+    "image/png": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+    "image/jpeg": ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64),
+}
+
+
+def example_submission(applicant: Api, spec, **overrides) -> dict:
+    """The spec's example answers, with sample files uploaded as this applicant."""
+    from forms.samples import example_answers
+
+    def upload(field):
+        name, content = SAMPLE_FILES[field.accept[0]]
+        r = applicant.post("/api/uploads", files={"data": (name, content)})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    return {"service_id": spec.id, "answers": {**example_answers(spec, upload), **overrides}}
+
+
+def file_example(applicant: Api, spec, **overrides):
+    return applicant.post(
+        "/api/requests",
+        json=example_submission(applicant, spec, **overrides),
+        headers={"Idempotency-Key": f"example-{uuid.uuid4()}"},
+    )
+
+
+CLERKS = {department: username for username, _, role, department, *_ in DEMO_ACCOUNTS if role == "clerk"}
+
+
+def next_open_task(stack, applicant: Api, ref: str):
+    """The next task waiting for a clerk, with that clerk signed in; None once the request is closed."""
+
+    def ready():
+        body = applicant.get(f"/api/requests/{ref}").json()
+        if body["state"] in ("approved", "rejected"):
+            return ("closed", None)
+        for task in body["tasks"]:
+            if task["state"] == "open":
+                clerk = Api(stack.base_url, CLERKS[task["department"]["code"]])
+                inbox = clerk.get("/api/tasks").json()
+                found = next((t for t in inbox if t["request_ref"] == ref and t["stage_id"] == task["stage_id"]), None)
+                if found:
+                    return ("task", (clerk, found))
+        return None
+
+    kind, value = wait_for(ready, timeout=60, what=f"the next step of {ref}")
+    return value

@@ -70,7 +70,9 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "hub.cli", *args], env=self.env, capture_output=True, text=True, check=check)
+        return subprocess.run(
+            [sys.executable, "-m", "hub.cli", *args], env=self.env, capture_output=True, text=True, check=check
+        )
 
     def start(self, name: str) -> None:
         log = open(self.root / f"{name}.log", "ab")

@@ -67,7 +67,15 @@ def test_citizen_files_and_two_departments_approve(stack, citizen, street, civil
     done = wait_closed(citizen, ref)
     assert done["state"] == "approved"
     kinds = [e["kind"] for e in done["timeline"]]
-    assert kinds == ["submitted", "stage_opened", "task_approved", "stage_opened", "task_approved", "document_issued", "request_approved"]
+    assert kinds == [
+        "submitted",
+        "stage_opened",
+        "task_approved",
+        "stage_opened",
+        "task_approved",
+        "document_issued",
+        "request_approved",
+    ]
 
     document = done["documents"][0]
     pdf = citizen.get(document["download_url"])
@@ -207,7 +215,15 @@ def test_two_decisions_at_once_exactly_one_wins(stack, citizen, street):
 
 
 def test_unknown_service_and_malformed_body(stack, citizen):
-    r = citizen.post("/api/requests", json={"service_id": "no-such-service", "answers": {}}, headers={"Idempotency-Key": "unknown-svc-1"})
+    r = citizen.post(
+        "/api/requests",
+        json={"service_id": "no-such-service", "answers": {}},
+        headers={"Idempotency-Key": "unknown-svc-1"},
+    )
     assert r.status_code == 422 and r.json()["type"] == "/problems/unknown-service"
-    r = citizen.post("/api/requests", content=b"{not json", headers={"Idempotency-Key": "malformed-1", "Content-Type": "application/json"})
+    r = citizen.post(
+        "/api/requests",
+        content=b"{not json",
+        headers={"Idempotency-Key": "malformed-1", "Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
