@@ -12,6 +12,7 @@ from .rules import CONTEXT_NAMES, free_names, parse_error
 from .spec import Department, FieldSpec, ServiceSpec
 
 CATALOG_DIR = Path(__file__).parent
+DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class CatalogError(Exception):
@@ -114,6 +115,11 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
     if spec.outcome.amount is not None:
         check_expression("amount formula", spec.outcome.amount)
     problems += [f"field {name!r} can never be shown: {why}" for name, why in unreachable_fields(spec).items()]
+    for group in (f for f in spec.fields if f.type == "group"):
+        for sub in group.fields:
+            # Expressions read group items as `item.name`; a dict method of that name would win.
+            if sub.name in DICT_ATTRIBUTES:
+                problems.append(f"field {sub.name!r} in group {group.name!r} has a reserved name; rename it")
     return problems
 
 

@@ -210,3 +210,33 @@ def test_catalog_check_command_passes_on_the_shipped_catalog():
     result = run_check()
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Catalog OK: ")
+
+
+def test_group_fields_named_like_dict_methods_are_refused(tmp_path):
+    service = """
+id = "reserved-names"
+version = 1
+title = "T"
+summary = "S"
+audience = ["citizen"]
+owner = "civil-affairs"
+legal_basis = "L"
+time_limit_days = 5
+
+[[fields]]
+name = "people"
+type = "group"
+label = "People"
+fields = [{ name = "items", type = "number", label = "Items" }]
+
+[[route]]
+id = "review"
+title = "Review"
+departments = ["civil-affairs"]
+"""
+    (tmp_path / "services").mkdir()
+    shutil.copy(CATALOG_DIR / "departments.toml", tmp_path / "departments.toml")
+    (tmp_path / "services" / "reserved-names.toml").write_text(service)
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(tmp_path)
+    assert any("'items' in group 'people' has a reserved name" in p for p in exc.value.problems)
