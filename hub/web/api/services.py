@@ -121,6 +121,31 @@ def field_read(f: FieldSpec, locale: str) -> FieldRead:
     )
 
 
+def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
+    """The form as JSON Schema, with each field's label and help in the caller's language."""
+    schema = form_model(spec).model_json_schema()
+    schema["title"] = gettext(locale, spec.title)
+    schema["required"] = [f.name for f in spec.fields if f.required and f.visible_when is None and not f.prefill]
+    groups = {f.name: f for f in spec.fields if f.type == "group"}
+    definitions = schema.get("$defs", {})
+
+    def describe(properties: dict[str, Any], fields: list[FieldSpec]) -> None:
+        for f in fields:
+            prop = properties.get(f.name)
+            if prop is None:
+                continue
+            prop["title"] = gettext(locale, f.label)
+            if f.help:
+                prop["description"] = gettext(locale, f.help)
+
+    describe(schema.get("properties", {}), spec.fields)
+    for name, definition in definitions.items():
+        group = next((g for key, g in groups.items() if name.startswith(key)), None)
+        if group is not None:
+            describe(definition.get("properties", {}), group.fields)
+    return schema
+
+
 def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
     base = summary(spec, catalog, locale)
     return ServiceDetail(
@@ -142,7 +167,7 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
             )
             for s in spec.route
         ],
-        form_schema=form_model(spec).model_json_schema(),
+        form_schema=form_schema(spec, locale),
     )
 
 

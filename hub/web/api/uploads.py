@@ -57,7 +57,9 @@ def display_name(filename: str | None) -> str:
     return name[:100] or "upload"
 
 
-async def check_uploads(spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: set[str] = frozenset()) -> None:
+async def check_uploads(
+    spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: set[str] = frozenset()
+) -> None:
     """Every file answer must be the applicant's own upload, of an accepted type and size.
 
     ``skip`` names fields already reported as invalid; answers that are not upload ids are ignored
