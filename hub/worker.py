@@ -17,6 +17,7 @@ from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import warm_up
 from hub.documents.storage import FileContentStore
+from hub.intake import resume_unstarted
 from hub.settings import Settings
 from hub.temporal import connect
 from workflows.activities import RequestActivities
@@ -59,6 +60,7 @@ async def run_worker(settings: Settings) -> None:
             worker = build_worker(client, settings, catalog, pool)
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
+                await resume_unstarted(client, catalog)
                 await stop.wait()
                 log.info("worker stopping")
     finally:

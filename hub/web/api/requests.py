@@ -13,8 +13,6 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.rules import context, evaluate
 from forms.spec import ServiceSpec
@@ -25,6 +23,7 @@ from hub.db.records import add_timeline, load_json
 from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
+from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
 from hub.web.api.services import DepartmentRead, department
@@ -32,9 +31,7 @@ from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, not_found, request_locale
 from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
-from workflows.names import REQUESTS_QUEUE, request_workflow_id
-from workflows.service_request import ServiceRequestWorkflow
-from workflows.types import RequestInput
+from workflows.names import request_workflow_id
 
 log = logging.getLogger("qinqing.requests")
 
@@ -213,33 +210,6 @@ async def load_visible_request(ref: str, user: Principal) -> ServiceRequest:
     ):
         return row
     raise not_found()
-
-
-async def start_workflow(ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
-    """Start the request's workflow; harmless when it is already running or finished."""
-    if ctx.temporal is None:
-        raise RuntimeError("no Temporal client")
-    try:
-        await ctx.temporal.start_workflow(
-            ServiceRequestWorkflow.run,
-            RequestInput(
-                request_id=row.id,
-                ref=row.ref,
-                service_id=spec.id,
-                service_version=spec.version,
-                locale=row.locale,
-                route=spec.route,
-                documents_on_approval=list(spec.outcome.on_approval),
-                documents_on_rejection=list(spec.outcome.on_rejection),
-                amount_formula=spec.outcome.amount,
-            ),
-            id=row.workflow_id,
-            task_queue=REQUESTS_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # finished already: the same request, nothing to do
 
 
 async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> RequestRead:
@@ -477,7 +447,9 @@ class RequestController(Controller):
 
     async def _start(self, ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
         try:
-            await start_workflow(ctx, row, spec)
+            if ctx.temporal is None:
+                raise RuntimeError("no Temporal client")
+            await start_workflow(ctx.temporal, row, spec)
         except Exception:
             log.exception("could not start the workflow of %s", row.ref)
             raise Problem(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from datetime import timedelta
 from typing import Any, Literal
 
 import msgspec
@@ -29,6 +30,7 @@ from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import Decision
 
 log = logging.getLogger("qinqing.tasks")
+DECISION_TIMEOUT = timedelta(seconds=30)
 
 
 class TaskRead(msgspec.Struct):
@@ -201,6 +203,7 @@ class TaskController(Controller):
                     verdict=data.verdict,
                     comment=comment,
                 ),
+                rpc_timeout=DECISION_TIMEOUT,
             )
         except WorkflowUpdateFailedError as exc:
             # The workflow's validator refused it (e.g. another clerk decided first): nothing was recorded.
@@ -208,12 +211,13 @@ class TaskController(Controller):
             fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
             raise already_decided(gettext(locale, STATE_LABELS.get(fresh.state, fresh.state))) from None
         except RPCError as exc:
-            log.warning("decision on task %s not delivered: %s", task.id, exc)
+            log.warning("decision on task %s not confirmed: %s", task.id, exc)
+            # Whether the workflow took it is unknown; a retry is safe (a second decision is refused).
             raise Problem(
                 503,
-                "workflow-unavailable",
-                N_("Service temporarily unavailable"),
-                N_("The decision could not be delivered. Nothing was recorded; please try again."),
+                "decision-unconfirmed",
+                N_("Decision not confirmed"),
+                N_("The decision could not be confirmed in time. Check the task's state, then try again if it is still open."),
                 headers={"Retry-After": "5"},
             ) from None
         await record(

@@ -1,0 +1,66 @@
+"""Passing a stored request on to its workflow, once, whoever asks first."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from forms.catalog import Catalog
+from forms.spec import ServiceSpec
+from hub.db.tables import ServiceRequest
+from workflows.names import REQUESTS_QUEUE
+from workflows.service_request import ServiceRequestWorkflow
+from workflows.types import RequestInput
+
+log = logging.getLogger("qinqing.intake")
+START_TIMEOUT = timedelta(seconds=5)
+
+
+async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec) -> None:
+    """Start the request's workflow; harmless when it is already running or finished."""
+    try:
+        await client.start_workflow(
+            ServiceRequestWorkflow.run,
+            RequestInput(
+                request_id=row.id,
+                ref=row.ref,
+                service_id=spec.id,
+                service_version=spec.version,
+                locale=row.locale,
+                route=spec.route,
+                documents_on_approval=list(spec.outcome.on_approval),
+                documents_on_rejection=list(spec.outcome.on_rejection),
+                amount_formula=spec.outcome.amount,
+            ),
+            id=row.workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # Fail fast while Temporal is unreachable: the request is stored and will be passed on.
+            rpc_timeout=START_TIMEOUT,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # finished already: the same request, nothing to do
+
+
+async def resume_unstarted(client: Client, catalog: Catalog) -> int:
+    """Start the workflows of stored requests that were never passed on (e.g. Temporal was down
+    when they were filed and the applicant did not retry). Returns how many were (re)started."""
+    rows = await ServiceRequest.objects().where(ServiceRequest.state == "submitted")
+    started = 0
+    for row in rows:
+        spec = catalog.version(row.service_id, row.service_version)
+        if spec is None:
+            log.error(
+                "request %s: service %s v%s is no longer in the catalog", row.ref, row.service_id, row.service_version
+            )
+            continue
+        await start_workflow(client, row, spec)
+        started += 1
+    if started:
+        log.info("passed %d waiting request(s) on to their workflows", started)
+    return started
