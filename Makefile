@@ -20,4 +20,4 @@ test-postgres: setup
 # Re-extract messages from Python, templates and form specs, and merge them into each locale.
 translations:
 	.venv/bin/pybabel extract -F babel.cfg -o locales/messages.pot --no-location --sort-output --project="Qinqing Hub" .
-	.venv/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	.venv/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
