@@ -59,8 +59,9 @@ def test_up_runs_everything_and_a_second_up_continues(tmp_path):
     proc = start_up(env, log)
     try:
         wait_healthy(base, proc, log)
-        banner = log.read_text()
-        assert f"http://127.0.0.1:{ports['ui']}" in banner  # the Temporal UI is announced
+        # The banner follows once the web server listens; it announces the Temporal UI.
+        banner = wait_for(lambda: "Press Ctrl-C to stop." in log.read_text() and log.read_text(), what="the banner")
+        assert f"http://127.0.0.1:{ports['ui']}" in banner
         assert (tmp_path / "var" / "temporal.db").exists()  # Temporal state persists under var/
         citizen, street = Api(base, "zhangsan"), Api(base, "street.clerk")
         ref = file_request(citizen).json()["ref"]

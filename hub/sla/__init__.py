@@ -1,0 +1,1 @@
+"""Service-level agreements: statutory time limits counted in working days."""
