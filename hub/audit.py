@@ -14,8 +14,9 @@ from hub.db.tables import AuditEvent
 async def record(
     http: Request | None, actor: Principal | None, action: str, object_type: str, object_id: Any, /, **detail: Any
 ) -> None:
-    """Append one audit event. Details must never carry personal data in clear."""
-    client = http.client.host if http is not None and http.client else ""
+    """Append one audit event. ``request=<ref>`` ties it to a request's trail. Details must never
+    carry personal data in clear."""
+    request_ref = object_id if object_type == "request" else detail.pop("request", None)
     await AuditEvent.insert(
         AuditEvent(
             at=now(),
@@ -23,7 +24,8 @@ async def record(
             action=action,
             object_type=object_type,
             object_id=str(object_id),
-            remote_addr=client,
+            request_ref=str(request_ref) if request_ref else None,
+            remote_addr=http.client.host if http is not None and http.client else "",
             detail=json.dumps(detail, ensure_ascii=False, default=str),
         )
     )

@@ -36,6 +36,10 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("health.clerk", "马丽", "clerk", "health", None, None),
     ("science.clerk", "朱峰", "clerk", "science-technology", None, None),
     ("disability.clerk", "胡敏", "clerk", "disabled-federation", None, None),
+    ("street.clerk2", "周婷", "clerk", "street-office", None, None),
+    ("street.supervisor", "李强", "supervisor", "street-office", None, None),
+    ("civil.supervisor", "孙丽", "supervisor", "civil-affairs", None, None),
+    ("auditor", "郑洁", "auditor", None, None, None),
 ]
 
 DEMO_ENTERPRISES = [

@@ -34,6 +34,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     render_processes: int = 2
     session_hours: int = 12
     seed_demo: bool = True
+    # Time limits are counted in working days on the mainland calendar, plus the city's own days.
+    # Comma-separated ISO dates or ranges ("2026-12-24..2026-12-26").
+    extra_days_off: str = ""
+    extra_working_days: str = ""
+    # A reminder goes out when this share of a step's time limit has passed.
+    reminder_fraction: float = 0.75
+    # For tests and demonstrations only: a "working day" lasts this many seconds (0: real calendar).
+    working_day_seconds: float = 0
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
     catalog_dir: str = ""
 

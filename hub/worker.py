@@ -19,6 +19,7 @@ from hub.documents.render import warm_up
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
 from hub.settings import Settings
+from hub.sla.time_limits import CalendarTimeLimits
 from hub.temporal import connect
 from workflows.activities import RequestActivities
 from workflows.names import REQUESTS_QUEUE
@@ -31,6 +32,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
+        time_limits=CalendarTimeLimits(settings),
         documents=PdfDocumentIssuer(catalog, FileContentStore(settings.documents_path), pool),
     )
     return Worker(

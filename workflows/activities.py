@@ -6,18 +6,22 @@ import asyncio
 
 from temporalio import activity
 
-from .ports import DocumentIssuer, RequestRecords, RequestRules
+from .ports import DocumentIssuer, RequestRecords, RequestRules, TimeLimits
 from .types import (
+    ApplySupplement,
     CancelTasks,
     ChecksOutcome,
     IssuedDocument,
     IssueDocument,
     OpenTask,
+    PlanTimeLimit,
     RecordDecision,
     RunChecks,
     SettleAmount,
     StageCondition,
     StatusChange,
+    TaskChange,
+    TimeLimit,
 )
 
 HEARTBEAT_EVERY_S = 2
@@ -26,10 +30,13 @@ HEARTBEAT_EVERY_S = 2
 class RequestActivities:
     """Bound to concrete adapters by the worker; each method is one activity."""
 
-    def __init__(self, records: RequestRecords, rules: RequestRules, documents: DocumentIssuer):
+    def __init__(
+        self, records: RequestRecords, rules: RequestRules, documents: DocumentIssuer, time_limits: TimeLimits
+    ):
         self._records = records
         self._rules = rules
         self._documents = documents
+        self._time_limits = time_limits
 
     @activity.defn
     async def open_task(self, task: OpenTask) -> None:
@@ -46,6 +53,19 @@ class RequestActivities:
     @activity.defn
     async def set_state(self, change: StatusChange) -> None:
         await self._records.set_state(change)
+
+    @activity.defn
+    async def change_task(self, change: TaskChange) -> None:
+        await self._records.change_task(change)
+
+    @activity.defn
+    async def apply_supplement(self, supplement: ApplySupplement) -> None:
+        await self._records.apply_supplement(supplement)
+
+    @activity.defn
+    async def plan_time_limit(self, request: PlanTimeLimit) -> TimeLimit:
+        # Computed in an activity so the result is recorded: a calendar update never changes a replay.
+        return self._time_limits.plan(request)
 
     @activity.defn
     async def stage_applies(self, condition: StageCondition) -> bool:
@@ -74,6 +94,9 @@ class RequestActivities:
             self.open_task,
             self.record_decision,
             self.cancel_tasks,
+            self.change_task,
+            self.apply_supplement,
+            self.plan_time_limit,
             self.stage_applies,
             self.run_checks,
             self.settle_amount,

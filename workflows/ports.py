@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Protocol
 
 from .types import (
+    ApplySupplement,
     CancelTasks,
     ChecksOutcome,
     IssuedDocument,
     IssueDocument,
     OpenTask,
+    PlanTimeLimit,
     RecordDecision,
     RunChecks,
     SettleAmount,
     StageCondition,
     StatusChange,
+    TaskChange,
+    TimeLimit,
 )
 
 
@@ -31,6 +35,16 @@ class RequestRecords(Protocol):
     async def cancel_tasks(self, cancel: CancelTasks) -> None: ...
 
     async def set_state(self, change: StatusChange) -> None: ...
+
+    async def change_task(self, change: TaskChange) -> None: ...
+
+    async def apply_supplement(self, supplement: ApplySupplement) -> None: ...
+
+
+class TimeLimits(Protocol):
+    """Plans a step's time limit in working days, on the configured calendar."""
+
+    def plan(self, request: PlanTimeLimit) -> TimeLimit: ...
 
 
 class RequestRules(Protocol):

@@ -1,12 +1,16 @@
 """ServiceRequestWorkflow: walks a service's route, stage by stage, until approval or rejection.
 
-A stage opens one review task per department; clerks decide through the ``decide`` update,
-whose validator refuses illegal moves (an unknown task, a task already decided) before anything is
-recorded. A rejection ends the route. The outcome documents are issued, then the request closes.
+A review stage opens one task per department. Clerks act on tasks through updates (claim, release,
+decide, request more information, transfer; a supervisor assigns); each update's validator refuses
+an illegal move before anything is recorded. Every task runs a clock: its time limit in working
+days, a reminder before it, escalation at it, paused while the applicant is asked for more. The
+applicant may supplement what was asked, or withdraw before the final decision. A rejection ends the
+route. The outcome documents are issued, then the request closes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -18,11 +22,18 @@ with workflow.unsafe.imports_passed_through():
     from .activities import RequestActivities
     from .names import task_key
     from .types import (
+        ACTIVE_TASK_STATES,
+        FINAL_STATES,
+        ApplySupplement,
+        Assignment,
         CancelTasks,
+        CommandAccepted,
         Decision,
         DecisionAccepted,
+        InformationRequest,
         IssueDocument,
         OpenTask,
+        PlanTimeLimit,
         RecordDecision,
         RequestInput,
         RequestState,
@@ -31,7 +42,12 @@ with workflow.unsafe.imports_passed_through():
         SettleAmount,
         StageCondition,
         StatusChange,
+        SupplementNotice,
+        TaskChange,
+        TaskCommand,
         TaskView,
+        Transfer,
+        Withdrawal,
     )
 
 # Read-model writes are short; a short timeout means a crashed worker's attempt is retried quickly.
@@ -45,6 +61,13 @@ RENDER = dict(
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
 )
+# Requests filed before this change keep their recorded behaviour on replay (calendar-day limits,
+# no clock); every request started since plans working-day limits and runs the clock.
+WORKBENCH = "workbench-and-time-limits-v1"
+
+
+class IllegalMove(ValueError):
+    """An update that the request's current state does not allow; nothing is recorded."""
 
 
 @workflow.defn
@@ -54,15 +77,28 @@ class ServiceRequestWorkflow:
         self._state: RequestState = "submitted"
         self._stage: Stage | None = None
         self._tasks: dict[str, TaskView] = {}
+        self._stage_keys: dict[str, list[str]] = {}
         # Decisions whose read-model record is written; a stage completes only after that.
         self._recorded: set[str] = set()
+        self._withdrawn = False
+        # Set once the route is walked: the outcome is being issued and can no longer be withdrawn.
+        self._concluding = False
+        self._timed = False
+        # Bumped on every change a task's clock must notice (state, pause, new limit).
+        self._clock_changes = 0
+        self._clocks: list[asyncio.Task] = []
+
+    # The route -----------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, request: RequestInput) -> RequestStatus:
         self._input = request
+        self._timed = workflow.patched(WORKBENCH)
         await self._set_state("in_review")
         verdict: RequestState = "approved"
         for stage in request.route:
+            if self._withdrawn:
+                break
             if stage.when is not None and not await self._applies(stage):
                 continue
             passed = await self._check(stage) if stage.kind == "check" else await self._walk(stage)
@@ -70,6 +106,10 @@ class ServiceRequestWorkflow:
                 verdict = "rejected"
                 break
         self._stage = None
+        self._concluding = True
+        if self._withdrawn:
+            await self._close_withdrawn()
+            return self.status()
         if verdict == "approved" and request.amount_formula:
             await workflow.execute_activity_method(
                 RequestActivities.settle_amount,
@@ -91,7 +131,7 @@ class ServiceRequestWorkflow:
                 **RENDER,
             )
         await self._set_state(verdict)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._finish()
         return self.status()
 
     async def _applies(self, stage: Stage) -> bool:
@@ -133,39 +173,47 @@ class ServiceRequestWorkflow:
         wf_id = workflow.info().workflow_id
         now = workflow.now()
         keys = [task_key(wf_id, stage.id, d) for d in stage.departments]
+        self._stage_keys[stage.id] = keys
         for key, department in zip(keys, stage.departments, strict=True):
             self._tasks[key] = TaskView(key=key, stage_id=stage.id, department=department, state="open")
+        due_at, remind_at = now + timedelta(days=stage.time_limit_days), None
+        if self._timed:
+            limit = await workflow.execute_activity_method(
+                RequestActivities.plan_time_limit,
+                PlanTimeLimit(start=now, working_days=stage.time_limit_days),
+                **RECORD,
+            )
+            due_at, remind_at = limit.due_at, limit.remind_at
+            for key in keys:
+                self._update_task(key, due_at=due_at, remind_at=remind_at)
         for key, department in zip(keys, stage.departments, strict=True):
-            await self._record(
-                RequestActivities.open_task,
-                OpenTask(
-                    key=key,
-                    request_id=self._input.request_id,
-                    stage_id=stage.id,
-                    stage_title=stage.title,
-                    department=department,
-                    opened_at=now,
-                    due_at=now + timedelta(days=stage.time_limit_days),
-                ),
-            )
-        await workflow.wait_condition(lambda: self._stage_outcome(stage, keys) is not None)
-        approved = bool(self._stage_outcome(stage, keys))
-        leftovers = [k for k in keys if self._tasks[k].state == "open"]
-        if leftovers:
-            for k in leftovers:
-                self._tasks[k] = self._tasks[k].model_copy(update={"state": "cancelled"})
-            await self._record(
-                RequestActivities.cancel_tasks,
-                CancelTasks(
-                    request_id=self._input.request_id,
-                    task_keys=leftovers,
-                    at=workflow.now(),
-                ),
-            )
+            await self._open(key, stage, department, now, due_at, remind_at)
+        await workflow.wait_condition(lambda: self._withdrawn or self._stage_outcome(stage) is not None)
+        approved = bool(self._stage_outcome(stage)) and not self._withdrawn
+        await self._cancel_active(self._stage_keys[stage.id])
         return approved
 
-    def _stage_outcome(self, stage: Stage, keys: list[str]) -> bool | None:
+    async def _open(self, key: str, stage: Stage, department: str, now, due_at, remind_at) -> None:
+        assert self._input is not None
+        await self._record(
+            RequestActivities.open_task,
+            OpenTask(
+                key=key,
+                request_id=self._input.request_id,
+                stage_id=stage.id,
+                stage_title=stage.title,
+                department=department,
+                opened_at=now,
+                due_at=due_at,
+                remind_at=remind_at,
+            ),
+        )
+        if self._timed:
+            self._clocks.append(asyncio.create_task(self._clock(key)))
+
+    def _stage_outcome(self, stage: Stage) -> bool | None:
         """True/False once the stage is decided (and those decisions recorded), else None."""
+        keys = self._stage_keys[stage.id]
         decided = [k for k in keys if k in self._recorded]
         states = [self._tasks[k].state for k in decided]
         if "rejected" in states and (stage.mode == "all" or len(decided) == len(keys)):
@@ -176,13 +224,115 @@ class ServiceRequestWorkflow:
             return all(s == "approved" for s in states)
         return None
 
+    async def _cancel_active(self, keys: list[str]) -> None:
+        assert self._input is not None
+        leftovers = [k for k in keys if self._tasks[k].state in ACTIVE_TASK_STATES]
+        if not leftovers:
+            return
+        for k in leftovers:
+            self._update_task(k, state="cancelled")
+        await self._record(
+            RequestActivities.cancel_tasks,
+            CancelTasks(request_id=self._input.request_id, task_keys=leftovers, at=workflow.now()),
+        )
+
+    async def _close_withdrawn(self) -> None:
+        await self._cancel_active(list(self._tasks))
+        await self._set_state("withdrawn")
+        await self._finish()
+
+    async def _finish(self) -> None:
+        self._clock_changes += 1
+        if self._clocks:
+            await asyncio.gather(*self._clocks)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    # The clock -----------------------------------------------------------------------------------
+
+    async def _clock(self, key: str) -> None:
+        """Remind before the time limit and escalate at it; wait while paused; stop when done."""
+        while True:
+            task = self._tasks[key]
+            if task.state not in ACTIVE_TASK_STATES or self._state in FINAL_STATES:
+                return
+            seen = self._clock_changes
+            if task.paused_since is not None:
+                await workflow.wait_condition(lambda seen=seen: self._clock_changes != seen)
+                continue
+            if not task.reminded and task.remind_at is not None:
+                target, kind = task.remind_at, "task_reminder"
+            elif not task.escalated and task.due_at is not None:
+                target, kind = task.due_at, "task_escalated"
+            else:
+                return
+            delay = (target - workflow.now()).total_seconds()
+            if delay > 0:
+                try:
+                    await workflow.wait_condition(lambda seen=seen: self._clock_changes != seen, timeout=delay)
+                    continue  # something changed: look again
+                except TimeoutError:
+                    pass
+            if kind == "task_reminder":
+                self._update_task(key, reminded=True)
+                await self._change(key, kind, reminded=True)
+            else:
+                self._update_task(key, escalated=True)
+                await self._change(key, kind, escalated=True)
+
+    # Updates from clerks, supervisors and the applicant --------------------------------------------
+
+    @workflow.update
+    async def claim(self, command: TaskCommand) -> CommandAccepted:
+        if self._tasks[command.task_key].assignee == command.clerk_id:
+            return self._accepted(command.task_key)  # already theirs: nothing to record
+        self._update_task(command.task_key, state="claimed", assignee=command.clerk_id)
+        await self._change(
+            command.task_key, "task_claimed", state="claimed", assignee=command.clerk_id, actor_id=command.clerk_id
+        )
+        return self._accepted(command.task_key)
+
+    @claim.validator
+    def _validate_claim(self, command: TaskCommand) -> None:
+        task = self._task_of(command)
+        if task.state == "claimed" and task.assignee == command.clerk_id:
+            return
+        if task.state != "open":
+            raise IllegalMove(f"task is {task.state}")
+
+    @workflow.update
+    async def release(self, command: TaskCommand) -> CommandAccepted:
+        self._update_task(command.task_key, state="open", assignee=None)
+        await self._change(
+            command.task_key, "task_released", state="open", clear_assignee=True, actor_id=command.clerk_id
+        )
+        return self._accepted(command.task_key)
+
+    @release.validator
+    def _validate_release(self, command: TaskCommand) -> None:
+        self._require_held(command)
+
+    @workflow.update
+    async def assign(self, assignment: Assignment) -> CommandAccepted:
+        key = assignment.task_key
+        self._update_task(key, state="claimed", assignee=assignment.assignee_id)
+        await self._change(
+            key, "task_assigned", state="claimed", assignee=assignment.assignee_id, actor_id=assignment.supervisor_id
+        )
+        return self._accepted(key)
+
+    @assign.validator
+    def _validate_assign(self, assignment: Assignment) -> None:
+        task = self._tasks.get(assignment.task_key)
+        if task is None or task.department != assignment.department:
+            raise IllegalMove("unknown task")
+        if task.state not in ("open", "claimed"):
+            raise IllegalMove(f"task is {task.state}")
+
     @workflow.update
     async def decide(self, decision: Decision) -> DecisionAccepted:
         assert self._input is not None
         # Mark first, before any await, so a concurrent second decision fails its validator.
-        self._tasks[decision.task_key] = self._tasks[decision.task_key].model_copy(
-            update={"state": "approved" if decision.verdict == "approve" else "rejected"}
-        )
+        self._update_task(decision.task_key, state="approved" if decision.verdict == "approve" else "rejected")
         await self._record(
             RequestActivities.record_decision,
             RecordDecision(
@@ -193,24 +343,121 @@ class ServiceRequestWorkflow:
                 verdict=decision.verdict,
                 comment=decision.comment,
                 decided_at=workflow.now(),
+                reason_code=decision.reason_code,
             ),
         )
         self._recorded.add(decision.task_key)
-        return DecisionAccepted(
-            task_key=decision.task_key,
-            verdict=decision.verdict,
-            request_state=self._state,
-        )
+        return DecisionAccepted(task_key=decision.task_key, verdict=decision.verdict, request_state=self._state)
 
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
-        task = self._tasks.get(decision.task_key)
-        if task is None:
-            raise ValueError("unknown task")
-        if task.department != decision.department:
-            raise ValueError("task belongs to another department")
-        if task.state != "open":
-            raise ValueError(f"task is already {task.state}")
+        task = self._task_of(decision)
+        if task.state in ("approved", "rejected", "cancelled", "transferred"):
+            raise IllegalMove(f"task is already {task.state}")
+        self._require_held(decision)
+
+    @workflow.update
+    async def request_information(self, ask: InformationRequest) -> CommandAccepted:
+        now = workflow.now()
+        self._update_task(ask.task_key, state="waiting_applicant", paused_since=now)
+        await self._change(
+            ask.task_key,
+            "information_requested",
+            state="waiting_applicant",
+            paused_at=now,
+            requested_fields=ask.fields,
+            request_message=ask.message,
+            detail=ask.message,
+            actor_id=ask.clerk_id,
+        )
+        await self._set_state("waiting_applicant")
+        return self._accepted(ask.task_key)
+
+    @request_information.validator
+    def _validate_information_request(self, ask: InformationRequest) -> None:
+        self._require_held(ask)
+
+    @workflow.update
+    async def supplement(self, notice: SupplementNotice) -> CommandAccepted:
+        assert self._input is not None
+        now = workflow.now()
+        waiting = [k for k, t in self._tasks.items() if t.state == "waiting_applicant"]
+        resumed = {}
+        for key in waiting:
+            task = self._tasks[key]
+            # The clock stood still while the applicant had the file: the limit moves by that much.
+            paused = now - (task.paused_since or now)
+            resumed[key] = dict(
+                due_at=task.due_at + paused if task.due_at else None,
+                remind_at=task.remind_at + paused if task.remind_at else None,
+            )
+            self._update_task(key, state="claimed", paused_since=None, **resumed[key])
+        await self._record(
+            RequestActivities.apply_supplement,
+            ApplySupplement(request_id=self._input.request_id, token=notice.token, at=now),
+        )
+        for key in waiting:
+            await self._change(key, "information_supplied", state="claimed", clear_paused=True, **resumed[key])
+        await self._set_state("in_review")
+        return self._accepted(waiting[0] if waiting else None)
+
+    @supplement.validator
+    def _validate_supplement(self, notice: SupplementNotice) -> None:
+        if self._state in FINAL_STATES or self._withdrawn:
+            raise IllegalMove("the request is closed")
+        if not any(t.state == "waiting_applicant" for t in self._tasks.values()):
+            raise IllegalMove("no information was requested")
+
+    @workflow.update
+    async def transfer(self, move: Transfer) -> CommandAccepted:
+        assert self._input is not None and self._stage is not None
+        stage = self._stage
+        old = self._tasks[move.task_key]
+        new_key = task_key(workflow.info().workflow_id, old.stage_id, move.to_department)
+        # The time limit runs on: a transfer does not give the request a fresh one.
+        self._tasks[new_key] = TaskView(
+            key=new_key,
+            stage_id=old.stage_id,
+            department=move.to_department,
+            state="open",
+            due_at=old.due_at,
+            remind_at=old.remind_at,
+            reminded=old.reminded,
+            escalated=old.escalated,
+        )
+        keys = self._stage_keys[old.stage_id]
+        keys[keys.index(move.task_key)] = new_key
+        self._update_task(move.task_key, state="transferred")
+        await self._change(
+            move.task_key, "task_transferred", state="transferred", detail=move.reason, actor_id=move.clerk_id
+        )
+        await self._open(
+            new_key, stage, move.to_department, workflow.now(), old.due_at or workflow.now(), old.remind_at
+        )
+        return self._accepted(new_key)
+
+    @transfer.validator
+    def _validate_transfer(self, move: Transfer) -> None:
+        task = self._require_held(move)
+        if self._stage is None or task.stage_id != self._stage.id:
+            raise IllegalMove("the task's stage is over")
+        if move.to_department == task.department:
+            raise IllegalMove("the task is already in that department")
+        if task_key(workflow.info().workflow_id, task.stage_id, move.to_department) in self._tasks:
+            raise IllegalMove("that department already has a task in this stage")
+
+    @workflow.update
+    async def withdraw(self, withdrawal: Withdrawal) -> CommandAccepted:
+        self._withdrawn = True
+        self._clock_changes += 1
+        return self._accepted(None)
+
+    @withdraw.validator
+    def _validate_withdrawal(self, withdrawal: Withdrawal) -> None:
+        if self._state in FINAL_STATES or self._withdrawn:
+            raise IllegalMove("the request is already closed")
+        if self._concluding:
+            raise IllegalMove("the final decision is being issued")
 
     @workflow.query
     def status(self) -> RequestStatus:
@@ -220,9 +467,52 @@ class ServiceRequestWorkflow:
             tasks=list(self._tasks.values()),
         )
 
+    # Helpers -------------------------------------------------------------------------------------
+
+    def _task_of(self, command: TaskCommand) -> TaskView:
+        task = self._tasks.get(command.task_key)
+        if task is None:
+            raise IllegalMove("unknown task")
+        if task.department != command.department:
+            raise IllegalMove("task belongs to another department")
+        return task
+
+    def _require_held(self, command: TaskCommand) -> TaskView:
+        """The task must be claimed by this clerk (and not waiting for the applicant)."""
+        task = self._task_of(command)
+        if task.state != "claimed":
+            raise IllegalMove(
+                f"task is {task.state}; claim it first" if task.state == "open" else f"task is {task.state}"
+            )
+        if task.assignee != command.clerk_id:
+            raise IllegalMove("task is held by another clerk")
+        return task
+
+    def _update_task(self, key: str, **changes) -> None:
+        self._tasks[key] = self._tasks[key].model_copy(update=changes)
+        self._clock_changes += 1
+
+    def _accepted(self, key: str | None) -> CommandAccepted:
+        return CommandAccepted(task_key=key, request_state=self._state)
+
+    async def _change(self, key: str, kind: str, **fields) -> None:
+        assert self._input is not None
+        await self._record(
+            RequestActivities.change_task,
+            TaskChange(
+                key=key,
+                request_id=self._input.request_id,
+                step=f"{key}:{kind}:{workflow.uuid4()}",
+                kind=kind,
+                at=workflow.now(),
+                **fields,
+            ),
+        )
+
     async def _set_state(self, state: RequestState) -> None:
         assert self._input is not None
         self._state = state
+        self._clock_changes += 1
         await self._record(
             RequestActivities.set_state,
             StatusChange(request_id=self._input.request_id, state=state, at=workflow.now()),

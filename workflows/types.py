@@ -9,9 +9,12 @@ from pydantic import BaseModel, Field
 
 from forms.spec import Rule, Stage
 
-RequestState = Literal["submitted", "in_review", "approved", "rejected"]
+RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn"]
+FINAL_STATES = ("approved", "rejected", "withdrawn")
 Verdict = Literal["approve", "reject"]
-TaskState = Literal["open", "approved", "rejected", "cancelled"]
+TaskState = Literal["open", "claimed", "waiting_applicant", "approved", "rejected", "cancelled", "transferred"]
+# A task in one of these states still needs someone: its clock runs (or is paused) and it can be acted on.
+ACTIVE_TASK_STATES = ("open", "claimed", "waiting_applicant")
 
 
 class RequestInput(BaseModel):
@@ -29,14 +32,58 @@ class RequestInput(BaseModel):
     amount_formula: str | None = None
 
 
-class Decision(BaseModel):
-    """A clerk's decision on a review task, sent as a workflow update (authorized by the web layer)."""
+class TaskCommand(BaseModel):
+    """A clerk acting on a task (claim, release); the web layer has checked the department."""
 
     task_key: str
     department: str
     clerk_id: int
+
+
+class Decision(TaskCommand):
+    """A clerk's decision on a task they hold."""
+
     verdict: Verdict
     comment: str = Field(default="", max_length=2000)
+    reason_code: str = ""
+
+
+class InformationRequest(TaskCommand):
+    """The clerk needs more from the applicant: which fields, and what exactly."""
+
+    fields: list[str] = Field(default=[], max_length=50)
+    message: str = Field(max_length=2000)
+
+
+class Transfer(TaskCommand):
+    """The task belongs to another department."""
+
+    to_department: str
+    reason: str = Field(max_length=2000)
+
+
+class Assignment(BaseModel):
+    """A supervisor gives a task to a clerk of the department."""
+
+    task_key: str
+    department: str
+    supervisor_id: int
+    assignee_id: int
+
+
+class SupplementNotice(BaseModel):
+    """The applicant supplied what was asked; the answers wait in the database under ``token``."""
+
+    token: str
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class CommandAccepted(BaseModel):
+    task_key: str | None
+    request_state: RequestState
 
 
 class DecisionAccepted(BaseModel):
@@ -50,6 +97,13 @@ class TaskView(BaseModel):
     stage_id: str
     department: str
     state: TaskState
+    assignee: int | None = None
+    # The time limit (None for requests filed before time limits were planned in working days).
+    due_at: datetime | None = None
+    remind_at: datetime | None = None
+    reminded: bool = False
+    escalated: bool = False
+    paused_since: datetime | None = None
 
 
 class RequestStatus(BaseModel):
@@ -71,6 +125,46 @@ class OpenTask(BaseModel):
     department: str
     opened_at: datetime
     due_at: datetime
+    remind_at: datetime | None = None
+
+
+class PlanTimeLimit(BaseModel):
+    start: datetime
+    working_days: int
+
+
+class TimeLimit(BaseModel):
+    due_at: datetime
+    remind_at: datetime
+
+
+class TaskChange(BaseModel):
+    """A change to a task in the read model, with the timeline step that records it."""
+
+    key: str
+    request_id: int
+    step: str  # unique per change: the timeline entry's idempotency key
+    kind: str  # timeline kind, e.g. "task_claimed"
+    at: datetime
+    state: TaskState | None = None
+    assignee: int | None = None
+    clear_assignee: bool = False
+    due_at: datetime | None = None
+    remind_at: datetime | None = None
+    paused_at: datetime | None = None
+    clear_paused: bool = False
+    reminded: bool | None = None
+    escalated: bool | None = None
+    requested_fields: list[str] | None = None
+    request_message: str | None = None
+    detail: str = ""
+    actor_id: int | None = None
+
+
+class ApplySupplement(BaseModel):
+    request_id: int
+    token: str
+    at: datetime
 
 
 class RecordDecision(BaseModel):
@@ -81,6 +175,7 @@ class RecordDecision(BaseModel):
     verdict: Verdict
     comment: str
     decided_at: datetime
+    reason_code: str = ""
 
 
 class CancelTasks(BaseModel):

@@ -18,6 +18,7 @@ APP_CONFIG = AppConfig(
         tables.TimelineEntry,
         tables.Document,
         tables.Upload,
+        tables.Supplement,
         tables.AuditEvent,
     ],
     migration_dependencies=[],

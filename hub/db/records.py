@@ -10,11 +10,36 @@ import datetime as dt
 import json
 from typing import Any
 
-from hub.db.tables import ReviewTask, ServiceRequest, TimelineEntry
+from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
-from workflows.types import CancelTasks, OpenTask, RecordDecision, StatusChange
+from workflows.types import (
+    ACTIVE_TASK_STATES,
+    FINAL_STATES,
+    ApplySupplement,
+    CancelTasks,
+    OpenTask,
+    RecordDecision,
+    StatusChange,
+    TaskChange,
+)
 
-FINAL_STATES = ("approved", "rejected")
+# Timeline steps the applicant sees; the others (claims, reminders, escalations) are internal.
+PUBLIC_STEPS = {
+    "submitted",
+    "stage_opened",
+    "stage_skipped",
+    "check_passed",
+    "check_failed",
+    "task_approved",
+    "task_rejected",
+    "information_requested",
+    "information_supplied",
+    "task_transferred",
+    "document_issued",
+    "request_approved",
+    "request_rejected",
+    "request_withdrawn",
+}
 
 
 def load_json(value: Any) -> Any:
@@ -33,6 +58,11 @@ class PiccoloRequestRecords:
 
     async def open_task(self, task: OpenTask) -> None:
         async with writing():
+            request = (
+                await ServiceRequest.select(ServiceRequest.service_id, ServiceRequest.applicant.role)
+                .where(ServiceRequest.id == task.request_id)
+                .first()
+            )
             await ReviewTask.insert(
                 ReviewTask(
                     key=task.key,
@@ -43,6 +73,9 @@ class PiccoloRequestRecords:
                     state="open",
                     opened_at=task.opened_at,
                     due_at=task.due_at,
+                    remind_at=task.remind_at,
+                    service_id=request["service_id"] if request else "",
+                    applicant_type=request["applicant.role"] if request else "citizen",
                 )
             ).on_conflict(target=ReviewTask.key, action="DO NOTHING")
             await add_timeline(
@@ -64,8 +97,9 @@ class PiccoloRequestRecords:
                     ReviewTask.decided_at: decision.decided_at,
                     ReviewTask.decided_by: decision.clerk_id,
                     ReviewTask.comment: decision.comment,
+                    ReviewTask.reason_code: decision.reason_code,
                 }
-            ).where((ReviewTask.key == decision.task_key) & (ReviewTask.state == "open"))
+            ).where((ReviewTask.key == decision.task_key) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
             task = await ReviewTask.select(ReviewTask.stage_id).where(ReviewTask.key == decision.task_key).first()
             await add_timeline(
                 f"{decision.task_key}:decided",
@@ -80,7 +114,7 @@ class PiccoloRequestRecords:
     async def cancel_tasks(self, cancel: CancelTasks) -> None:
         async with writing():
             await ReviewTask.update({ReviewTask.state: "cancelled", ReviewTask.decided_at: cancel.at}).where(
-                ReviewTask.key.is_in(cancel.task_keys) & (ReviewTask.state == "open")
+                ReviewTask.key.is_in(cancel.task_keys) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
             )
 
     async def set_state(self, change: StatusChange) -> None:
@@ -102,3 +136,66 @@ class PiccoloRequestRecords:
                     f"request_{change.state}",
                     change.at,
                 )
+
+    async def change_task(self, change: TaskChange) -> None:
+        values = {}
+        for name in (
+            "state",
+            "assignee",
+            "due_at",
+            "remind_at",
+            "paused_at",
+            "reminded",
+            "escalated",
+            "request_message",
+        ):
+            value = getattr(change, name)
+            if value is not None:
+                values[getattr(ReviewTask, name)] = value
+        if change.requested_fields is not None:
+            values[ReviewTask.requested_fields] = json.dumps(change.requested_fields, ensure_ascii=False)
+        if change.clear_assignee:
+            values[ReviewTask.assignee] = None
+        if change.clear_paused:
+            values[ReviewTask.paused_at] = None
+        async with writing():
+            task = (
+                await ReviewTask.select(ReviewTask.stage_id, ReviewTask.department)
+                .where(ReviewTask.key == change.key)
+                .first()
+            )
+            if values:
+                await ReviewTask.update(values).where(ReviewTask.key == change.key)
+            if change.kind == "task_escalated":
+                await ServiceRequest.update({ServiceRequest.overdue: True}).where(
+                    ServiceRequest.id == change.request_id
+                )
+            await add_timeline(
+                change.step,
+                change.request_id,
+                change.kind,
+                change.at,
+                stage_id=task["stage_id"] if task else None,
+                department=task["department"] if task else None,
+                detail=change.detail,
+            )
+
+    async def apply_supplement(self, supplement: ApplySupplement) -> None:
+        """Merge the applicant's supplement into the answers, once."""
+        async with writing():
+            row = (
+                await Supplement.objects()
+                .where((Supplement.token == supplement.token) & (Supplement.request == supplement.request_id))
+                .first()
+            )
+            if row is None or row.applied_at is not None:
+                return
+            request = await ServiceRequest.objects().where(ServiceRequest.id == supplement.request_id).first()
+            merged = {**load_json(request.answers), **load_json(row.answers)}
+            await ServiceRequest.update(
+                {
+                    ServiceRequest.answers: json.dumps(merged, ensure_ascii=False),
+                    ServiceRequest.updated_at: supplement.at,
+                }
+            ).where(ServiceRequest.id == supplement.request_id)
+            await Supplement.update({Supplement.applied_at: supplement.at}).where(Supplement.id == row.id)

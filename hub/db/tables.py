@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -60,8 +60,10 @@ class ServiceRequest(Table):
     # "<applicant id>:<Idempotency-Key>", so a repeated submission finds the first one.
     idempotency_scope = Varchar(length=200, unique=True)
     payload_hash = Varchar(length=64)
-    # submitted | in_review | approved | rejected
+    # submitted | in_review | waiting_applicant | approved | rejected | withdrawn
     state = Varchar(length=20, index=True)
+    # A step missed its time limit (escalated to the department's supervisor).
+    overdue = Boolean(default=False)
     answers = JSON()
     rule_results = JSON()
     # Results of the route's automatic checks, and the amount granted (for subsidies, CNY).
@@ -81,10 +83,23 @@ class ReviewTask(Table):
     stage_id = Varchar(length=64)
     stage_title = Varchar(length=200)
     department = Varchar(length=64, index=True)
-    # open | approved | rejected | cancelled
+    # Copied from the request so inboxes filter without a join.
+    service_id = Varchar(length=64, default="")
+    applicant_type = Varchar(length=20, default="citizen")
+    # open | claimed | waiting_applicant | approved | rejected | cancelled | transferred
     state = Varchar(length=20, index=True)
+    assignee = ForeignKey(references=Account, null=True, default=None, index=True)
     opened_at = Timestamptz()
+    # The time limit: moved on while the clock is paused (waiting for the applicant).
     due_at = Timestamptz()
+    remind_at = Timestamptz(null=True, default=None)
+    reminded = Boolean(default=False)
+    escalated = Boolean(default=False)
+    paused_at = Timestamptz(null=True, default=None)
+    # Set by a rejection (a reason code) or a request for more information (fields and message).
+    reason_code = Varchar(length=40, default="")
+    requested_fields = JSON(default="[]")
+    request_message = Text(default="")
     decided_at = Timestamptz(null=True, default=None)
     decided_by = ForeignKey(references=Account, null=True, default=None)
     comment = Text(default="")
@@ -128,6 +143,16 @@ class Upload(Table):
     created_at = Timestamptz()
 
 
+class Supplement(Table):
+    """More information from the applicant, answering a clerk's request; applied by the workflow."""
+
+    token = Varchar(length=40, unique=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    answers = JSON()
+    created_at = Timestamptz()
+    applied_at = Timestamptz(null=True, default=None)
+
+
 class AuditEvent(Table):
     """Who saw or changed what, when, and from where."""
 
@@ -136,5 +161,7 @@ class AuditEvent(Table):
     action = Varchar(length=64, index=True)
     object_type = Varchar(length=40)
     object_id = Varchar(length=64)
+    # The request an event concerns, so a request's whole trail is one lookup.
+    request_ref = Varchar(length=32, null=True, default=None, index=True)
     remote_addr = Varchar(length=64, default="")
     detail = JSON(default="{}")

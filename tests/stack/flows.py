@@ -62,8 +62,19 @@ def wait_closed(citizen: Api, ref: str, timeout: float = 60) -> dict:
     return wait_for(closed, timeout, what=f"{ref} to close with its documents")
 
 
-def decide(clerk: Api, task_id: int, verdict: str, comment: str = ""):
-    return clerk.post(f"/api/tasks/{task_id}/decision", json={"verdict": verdict, "comment": comment})
+def claim(clerk: Api, task_id: int):
+    return clerk.post(f"/api/tasks/{task_id}/claim")
+
+
+def decide(clerk: Api, task_id: int, verdict: str, comment: str = "", reason_code: str = "ineligible"):
+    """Claim the task (a clerk decides only what they hold), then decide it."""
+    claimed = claim(clerk, task_id)
+    if claimed.status_code != 200:
+        return claimed
+    body = {"verdict": verdict, "comment": comment}
+    if verdict == "reject":
+        body["reason_code"] = reason_code
+    return clerk.post(f"/api/tasks/{task_id}/decision", json=body)
 
 
 def pdf_text(data: bytes) -> str:

@@ -112,7 +112,7 @@ def test_rejection_needs_a_reason(stack, citizen, street):
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "comment"
-    assert street.get(f"/api/tasks/{task['id']}").json()["state"] == "open"
+    assert street.get(f"/api/tasks/{task['id']}").json()["state"] == "claimed"  # still held, undecided
 
 
 def test_clerk_of_another_department_is_refused(stack, citizen, street):

@@ -7,20 +7,22 @@ import hashlib
 import json
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from temporalio.client import WorkflowUpdateFailedError
 
 from forms.rules import context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import Principal, now
 from hub.audit import record
-from hub.db.records import add_timeline, load_json
-from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
+from hub.db.records import PUBLIC_STEPS, add_timeline, load_json
+from hub.db.tables import Account, AuditEvent, Document, ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
@@ -32,8 +34,11 @@ from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, not_found, request_locale
 from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import request_workflow_id
+from workflows.service_request import ServiceRequestWorkflow
+from workflows.types import SupplementNotice, Withdrawal
 
 log = logging.getLogger("qinqing.requests")
+UPDATE_TIMEOUT = timedelta(seconds=30)
 
 MAX_ANSWERS = 200
 # Unambiguous characters for public references (no 0/O, 1/I/L).
@@ -45,6 +50,10 @@ STATE_LABELS = {
     "approved": N_("Approved"),
     "rejected": N_("Not approved"),
     "open": N_("Waiting for review"),
+    "claimed": N_("Being reviewed"),
+    "waiting_applicant": N_("Waiting for the applicant"),
+    "transferred": N_("Transferred"),
+    "withdrawn": N_("Withdrawn"),
     "cancelled": N_("No longer needed"),
 }
 TIMELINE_LABELS = {
@@ -58,8 +67,36 @@ TIMELINE_LABELS = {
     "stage_skipped": N_("Not needed for this request: {stage}"),
     "check_passed": N_("Automatic check passed: {stage}"),
     "check_failed": N_("Automatic check failed: {stage}"),
+    "information_requested": N_("{department} asks for more information"),
+    "information_supplied": N_("More information supplied"),
+    "task_transferred": N_("Passed on by {department}"),
+    "task_claimed": N_("Taken up by a clerk of {department}"),
+    "task_released": N_("Put back in the inbox of {department}"),
+    "task_assigned": N_("Assigned by the supervisor of {department}"),
+    "task_reminder": N_("Reminder: the time limit of {stage} is near"),
+    "task_escalated": N_("Time limit exceeded: {stage}; escalated to the supervisor"),
+    "request_withdrawn": N_("Request withdrawn by the applicant"),
 }
 DOCUMENT_TITLES = {"decision": N_("Decision notice")}
+
+
+class SupplementCreate(msgspec.Struct):
+    answers: dict[str, Any]
+
+
+class WithdrawalCreate(msgspec.Struct):
+    reason: str = ""
+
+
+class AuditRead(msgspec.Struct):
+    at: dt.datetime
+    actor: str | None
+    actor_role: str | None
+    action: str
+    object_type: str
+    object_id: str
+    remote_addr: str
+    detail: dict[str, Any]
 
 
 class RequestCreate(msgspec.Struct):
@@ -102,6 +139,19 @@ class DocumentRead(msgspec.Struct):
     download_url: str
 
 
+class FieldLabel(msgspec.Struct):
+    name: str
+    label: str
+
+
+class InformationNeeded(msgspec.Struct):
+    """What a department asked the applicant for; answered with POST .../supplements."""
+
+    department: DepartmentRead
+    message: str
+    fields: list[FieldLabel]
+
+
 class RequestRead(msgspec.Struct):
     ref: str
     workflow_id: str
@@ -117,6 +167,8 @@ class RequestRead(msgspec.Struct):
     rules: list[RuleResultRead]
     checks: list[CheckResultRead]
     amount: str | None
+    overdue: bool
+    needs_from_applicant: list[InformationNeeded]
     tasks: list[TaskSummary]
     timeline: list[TimelineRead]
     documents: list[DocumentRead]
@@ -141,7 +193,7 @@ class RequestListItem(msgspec.Struct):
 
 def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
-    if entry.kind.startswith("task_"):
+    if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
         return entry.detail
     if entry.kind == "check_failed" and entry.detail:
         separator = "；" if locale == "zh_CN" else "; "
@@ -197,6 +249,14 @@ def invalid_form(errors: list[FieldError]) -> Problem:
     )
 
 
+async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
+    """The caller's own request; anyone else's looks like one that does not exist."""
+    row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
+    if row is None or row.applicant != user.id:
+        raise not_found()
+    return row
+
+
 async def load_visible_request(ref: str, user: Principal) -> ServiceRequest:
     """The request if the caller may see it: its applicant, a department that reviews it, or oversight.
     Anyone else gets the same 404 as for a request that does not exist."""
@@ -212,7 +272,8 @@ async def load_visible_request(ref: str, user: Principal) -> ServiceRequest:
     raise not_found()
 
 
-async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> RequestRead:
+async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff: bool = False) -> RequestRead:
+    """The request as its applicant sees it; ``staff`` adds the internal steps (claims, reminders...)."""
     catalog = ctx.catalog
     spec = catalog.version(row.service_id, row.service_version)
     tasks = (
@@ -229,6 +290,9 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> Req
     )
     documents = await Document.objects().where(Document.request == row.id).order_by(Document.issued_at)
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+    if not staff:
+        entries = [e for e in entries if e.kind in PUBLIC_STEPS]
+    labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec else {}
 
     def timeline_title(e: TimelineEntry) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
@@ -269,6 +333,16 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str) -> Req
             for c in load_json(row.check_results or "[]")
         ],
         amount=row.amount,
+        overdue=row.overdue,
+        needs_from_applicant=[
+            InformationNeeded(
+                department=department(catalog, t.department, locale),
+                message=t.request_message,
+                fields=[FieldLabel(name=f, label=labels.get(f, f)) for f in load_json(t.requested_fields or "[]")],
+            )
+            for t in tasks
+            if t.state == "waiting_applicant"
+        ],
         tasks=[
             TaskSummary(
                 stage_id=t.stage_id,
@@ -493,7 +567,122 @@ class RequestController(Controller):
     async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
         row = await load_visible_request(ref, request.user)
         await record(request, request.user, "request.viewed", "request", row.ref)
+        return await request_read(row, ctx, request_locale(request), staff=row.applicant != request.user.id)
+
+    @post(
+        "/{ref:str}/supplements",
+        status_code=200,
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Supply the information a department asked for; the review resumes",
+    )
+    async def supplement(self, request: Request, ctx: HubContext, ref: str, data: SupplementCreate) -> RequestRead:
+        user: Principal = request.user
+        locale = request_locale(request)
+        row = await load_own_request(ref, user)
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        waiting = await ReviewTask.objects().where(
+            (ReviewTask.request == row.id) & (ReviewTask.state == "waiting_applicant")
+        )
+        if not waiting:
+            raise Problem(
+                409,
+                "nothing-requested",
+                N_("Nothing was asked"),
+                N_("No department is waiting for information on this request."),
+            )
+        if not data.answers or len(data.answers) > MAX_ANSWERS:
+            raise invalid_form([FieldError(field="answers", code="missing")])
+        asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
+        errors = [FieldError(field=k, code="not_requested") for k in data.answers if asked and k not in asked]
+        clean: dict[str, Any] = {}
+        try:
+            clean = validate_form(spec, {**load_json(row.answers), **data.answers})
+        except FormInvalid as exc:
+            errors += exc.errors
+        try:
+            await check_uploads(spec, data.answers, user, skip={e.field for e in errors})
+        except FormInvalid as exc:
+            errors += exc.errors
+        if errors:
+            raise invalid_form(errors)
+        token = f"sup_{secrets.token_hex(16)}"
+        changed = {k: clean[k] for k in data.answers if k in clean}
+        await Supplement.insert(
+            Supplement(token=token, request=row.id, answers=json.dumps(changed, ensure_ascii=False), created_at=now())
+        )
+        try:
+            await ctx.temporal.get_workflow_handle(row.workflow_id).execute_update(
+                ServiceRequestWorkflow.supplement, SupplementNotice(token=token), rpc_timeout=UPDATE_TIMEOUT
+            )
+        except WorkflowUpdateFailedError:
+            raise Problem(
+                409,
+                "request-closed",
+                N_("Not possible now"),
+                N_("This request is closed or no longer waiting for information. Nothing was changed."),
+            ) from None
+        await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
+        fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+        return await request_read(fresh, ctx, locale)
+
+    @post(
+        "/{ref:str}/withdrawal",
+        status_code=202,
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Withdraw a request before its final decision",
+    )
+    async def withdraw(self, request: Request, ctx: HubContext, ref: str, data: WithdrawalCreate) -> RequestRead:
+        user: Principal = request.user
+        row = await load_own_request(ref, user)
+        try:
+            await ctx.temporal.get_workflow_handle(row.workflow_id).execute_update(
+                ServiceRequestWorkflow.withdraw,
+                Withdrawal(reason=data.reason.strip()[:2000]),
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
+        except WorkflowUpdateFailedError:
+            raise Problem(
+                409,
+                "request-closed",
+                N_("Not possible now"),
+                N_("This request is already decided or being decided, and can no longer be withdrawn."),
+            ) from None
+        await record(request, user, "request.withdrawn", "request", row.ref)
         return await request_read(row, ctx, request_locale(request))
+
+    @get(
+        "/{ref:str}/audit",
+        guards=[requires_role("supervisor", "auditor", "admin")],
+        summary="Who saw and changed this request, when and from where (supervisors and auditors)",
+    )
+    async def audit_trail(self, request: Request, ref: str) -> list[AuditRead]:
+        row = await load_visible_request(ref, request.user)
+        events = (
+            await AuditEvent.objects()
+            .where(AuditEvent.request_ref == row.ref)
+            .order_by(AuditEvent.at)
+            .order_by(AuditEvent.id)
+            .limit(1000)
+        )
+        actor_ids = [e.actor for e in events if e.actor] or [0]
+        actors = {
+            a["id"]: a
+            for a in await Account.select(Account.id, Account.username, Account.role).where(Account.id.is_in(actor_ids))
+        }
+        await record(request, request.user, "audit.viewed", "request", row.ref)
+        return [
+            AuditRead(
+                at=e.at,
+                actor=actors[e.actor]["username"] if e.actor in actors else None,
+                actor_role=actors[e.actor]["role"] if e.actor in actors else None,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                remote_addr=e.remote_addr,
+                detail=load_json(e.detail or "{}"),
+            )
+            for e in events
+        ]
 
     @get(
         "/{ref:str}/documents/{document_id:int}",

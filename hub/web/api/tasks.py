@@ -1,4 +1,9 @@
-"""Department inboxes: review tasks, and clerks' decisions (sent to the workflow as updates)."""
+"""Department inboxes and the moves clerks and supervisors make on tasks.
+
+The web layer authorizes (the caller's department, the supervisor role); the workflow decides
+whether the move is legal now. Every move is a workflow update whose validator refuses an illegal
+one (deciding twice, deciding a released task...) before anything is recorded: the caller gets 409.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from forms.validation import FieldError
 from hub.accounts import Principal
@@ -27,10 +32,32 @@ from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, not_found, request_locale
 from hub.web.security import STAFF_ROLES, requires_role
 from workflows.service_request import ServiceRequestWorkflow
-from workflows.types import Decision
+from workflows.types import (
+    ACTIVE_TASK_STATES,
+    Assignment,
+    Decision,
+    InformationRequest,
+    TaskCommand,
+    Transfer,
+)
 
 log = logging.getLogger("qinqing.tasks")
-DECISION_TIMEOUT = timedelta(seconds=30)
+UPDATE_TIMEOUT = timedelta(seconds=30)
+MAX_COMMENT = 2000
+INBOX_LIMIT = 200
+
+# Why a request is refused; the free-text comment explains it to the applicant.
+REJECTION_REASONS = {
+    "ineligible": N_("The applicant does not meet the conditions"),
+    "incomplete": N_("Materials are incomplete or invalid"),
+    "false-information": N_("Information is untrue"),
+    "outside-jurisdiction": N_("Outside this department's jurisdiction"),
+    "other": N_("Other reason"),
+}
+TaskFilter = Literal[
+    "active", "open", "claimed", "waiting_applicant", "approved", "rejected", "cancelled", "transferred", "all"
+]
+SortKey = Literal["due_at", "-due_at", "opened_at", "-opened_at"]
 
 
 class TaskRead(msgspec.Struct):
@@ -38,34 +65,88 @@ class TaskRead(msgspec.Struct):
     request_ref: str
     service_id: str
     service_title: str
+    applicant_type: str
     stage_id: str
     stage_title: str
     department: DepartmentRead
     state: str
     state_label: str
+    assignee: str | None
     opened_at: dt.datetime
     due_at: dt.datetime
+    seconds_left: int
+    reminded: bool
+    escalated: bool
     decided_at: dt.datetime | None
     comment: str
+    reason_code: str
 
 
 class TaskDetail(TaskRead):
     applicant_name: str
     answers: dict[str, Any]
     rules: list[RuleResultRead]
+    requested_fields: list[str]
+    request_message: str
+
+
+class InboxCounts(msgspec.Struct):
+    department: DepartmentRead
+    by_state: dict[str, int]
+    overdue: int
+    mine: int
 
 
 class DecisionCreate(msgspec.Struct):
     verdict: Literal["approve", "reject"]
-    comment: str = msgspec.field(default="")
+    comment: str = ""
+    reason_code: str = ""
 
 
-class DecisionRead(msgspec.Struct):
+class InformationRequestCreate(msgspec.Struct):
+    message: str
+    fields: list[str] = []
+
+
+class TransferCreate(msgspec.Struct):
+    to_department: str
+    reason: str
+
+
+class AssignmentCreate(msgspec.Struct):
+    assignee: str  # a username in the same department
+
+
+class TaskMoveRead(msgspec.Struct):
     task: TaskRead
     request_state: str
 
 
-def task_read(task: ReviewTask, row: ServiceRequest, ctx: HubContext, locale: str) -> TaskRead:
+def seconds_left(due_at: dt.datetime) -> int:
+    due = due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)
+    return int((due - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> list[TaskRead]:
+    """Inbox rows, with their requests and assignees fetched in one query each."""
+    if not tasks:
+        return []
+    rows = {r.id: r for r in await ServiceRequest.objects().where(ServiceRequest.id.is_in([t.request for t in tasks]))}
+    assignee_ids = [t.assignee for t in tasks if t.assignee]
+    names = (
+        {
+            a["id"]: a["username"]
+            for a in await Account.select(Account.id, Account.username).where(Account.id.is_in(assignee_ids))
+        }
+        if assignee_ids
+        else {}
+    )
+    return [task_read(t, rows[t.request], ctx, locale, names.get(t.assignee)) for t in tasks]
+
+
+def task_read(
+    task: ReviewTask, row: ServiceRequest, ctx: HubContext, locale: str, assignee: str | None = None
+) -> TaskRead:
     spec = ctx.catalog.version(row.service_id, row.service_version)
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     return TaskRead(
@@ -73,41 +154,53 @@ def task_read(task: ReviewTask, row: ServiceRequest, ctx: HubContext, locale: st
         request_ref=row.ref,
         service_id=row.service_id,
         service_title=gettext(locale, spec.title) if spec else row.service_id,
+        applicant_type=task.applicant_type,
         stage_id=task.stage_id,
         stage_title=gettext(locale, stage_titles.get(task.stage_id, task.stage_title)),
         department=department(ctx.catalog, task.department, locale),
         state=task.state,
         state_label=gettext(locale, STATE_LABELS.get(task.state, task.state)),
+        assignee=assignee,
         opened_at=task.opened_at,
         due_at=task.due_at,
+        seconds_left=seconds_left(task.due_at),
+        reminded=task.reminded,
+        escalated=task.escalated,
         decided_at=task.decided_at,
         comment=task.comment,
+        reason_code=task.reason_code,
     )
 
 
 async def load_department_task(task_id: int, user: Principal) -> tuple[ReviewTask, ServiceRequest]:
-    """The task if it is in the caller's department's inbox; otherwise 404 (whether or not it exists)."""
+    """The task if it is in the caller's department's inbox."""
     task = await ReviewTask.objects().where(ReviewTask.id == task_id).first()
     if task is None:
         raise not_found()
     if task.department != user.department:
         raise Problem(
-            403,
-            "other-department",
-            N_("Not your department"),
-            N_("This task belongs to another department's inbox."),
+            403, "other-department", N_("Not your department"), N_("This task belongs to another department's inbox.")
         )
     row = await ServiceRequest.objects().where(ServiceRequest.id == task.request).first()
     return task, row
 
 
-def already_decided(state: str) -> Problem:
+def invalid(field: str, code: str, **context: Any) -> Problem:
+    return Problem(
+        422,
+        "validation-failed",
+        N_("The form has errors"),
+        errors=[FieldError(field=field, code=code, context=context)],
+    )
+
+
+def not_now(locale: str, state: str) -> Problem:
     return Problem(
         409,
-        "task-closed",
-        N_("Task already closed"),
-        N_("This task is already closed ({state}); the decision was not recorded."),
-        params={"state": state},
+        "task-conflict",
+        N_("Not possible now"),
+        N_("This is not possible while the task is {state}, or someone else holds it. Nothing was recorded."),
+        params={"state": gettext(locale, STATE_LABELS.get(state, state))},
     )
 
 
@@ -117,124 +210,230 @@ class TaskController(Controller):
     guards = [requires_role(*STAFF_ROLES)]
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
 
-    @get(
-        "/",
-        summary="My department's inbox (open tasks by default, soonest deadline first)",
-    )
+    @get("/", summary="My department's inbox, soonest time limit first")
     async def inbox(
         self,
         request: Request,
         ctx: HubContext,
-        state_filter: Literal["open", "approved", "rejected", "cancelled", "all"] = Parameter(
-            query="state", default="open"
+        state_filter: TaskFilter = Parameter(
+            query="state", default="active", description="'active': open, claimed or waiting for the applicant"
         ),
+        service: str | None = Parameter(default=None, max_length=64),
+        applicant_type: Literal["citizen", "enterprise"] | None = None,
+        due_before: dt.datetime | None = None,
+        mine: bool = False,
+        escalated: bool | None = None,
+        sort: SortKey = "due_at",
+        limit: int = Parameter(default=100, ge=1, le=INBOX_LIMIT),
+        offset: int = Parameter(default=0, ge=0, le=100_000),
     ) -> list[TaskRead]:
         user: Principal = request.user
-        locale = request_locale(request)
         query = ReviewTask.objects().where(ReviewTask.department == user.department)
-        if state_filter != "all":
+        if state_filter == "active":
+            query = query.where(ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
+        elif state_filter != "all":
             query = query.where(ReviewTask.state == state_filter)
-        tasks = await query.order_by(ReviewTask.due_at).limit(500)
-        rows = {}
-        if tasks:
-            for r in await ServiceRequest.objects().where(ServiceRequest.id.is_in([t.request for t in tasks])):
-                rows[r.id] = r
-        return [task_read(t, rows[t.request], ctx, locale) for t in tasks]
+        if service:
+            query = query.where(ReviewTask.service_id == service)
+        if applicant_type:
+            query = query.where(ReviewTask.applicant_type == applicant_type)
+        if due_before:
+            query = query.where(ReviewTask.due_at < due_before)
+        if mine:
+            query = query.where(ReviewTask.assignee == user.id)
+        if escalated is not None:
+            query = query.where(ReviewTask.escalated == escalated)
+        column = getattr(ReviewTask, sort.lstrip("-"))
+        tasks = (
+            await query.order_by(column, ascending=not sort.startswith("-"))
+            .order_by(ReviewTask.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return await task_reads(tasks, ctx, request_locale(request))
 
-    @get(
-        "/{task_id:int}",
-        summary="One task with the applicant's answers (personal data masked)",
-    )
+    @get("/counts", summary="How many tasks my department has in each state, overdue, and mine")
+    async def counts(self, request: Request, ctx: HubContext) -> InboxCounts:
+        user: Principal = request.user
+        rows = (
+            await ReviewTask.select(ReviewTask.state, ReviewTask.id.count())
+            .where(ReviewTask.department == user.department)
+            .group_by(ReviewTask.state)
+        )
+        active = ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
+        mine_or_overdue = ReviewTask.department == user.department
+        return InboxCounts(
+            department=department(ctx.catalog, user.department or "", request_locale(request)),
+            by_state={r["state"]: r["count"] for r in rows},
+            overdue=await ReviewTask.count().where(mine_or_overdue & active & (ReviewTask.escalated == True)),  # noqa: E712
+            mine=await ReviewTask.count().where(mine_or_overdue & active & (ReviewTask.assignee == user.id)),
+        )
+
+    @get("/{task_id:int}", summary="One task with the applicant's answers (personal data masked)")
     async def get_task(self, request: Request, ctx: HubContext, task_id: int) -> TaskDetail:
         locale = request_locale(request)
         task, row = await load_department_task(task_id, request.user)
         spec = ctx.catalog.version(row.service_id, row.service_version)
         applicant = await Account.objects().where(Account.id == row.applicant).first()
         await record(request, request.user, "task.viewed", "task", task.id, request=row.ref)
+        (read,) = await task_reads([task], ctx, locale)
         return TaskDetail(
-            **msgspec.structs.asdict(task_read(task, row, ctx, locale)),
+            **msgspec.structs.asdict(read),
             applicant_name=mask(applicant.full_name if applicant else ""),
             answers=masked_answers(spec, load_json(row.answers)),
             rules=[
-                RuleResultRead(
-                    rule=r["rule"],
-                    passed=r["passed"],
-                    message=gettext(locale, r["message"]),
-                )
+                RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
                 for r in load_json(row.rule_results)
             ],
+            requested_fields=load_json(task.requested_fields or "[]"),
+            request_message=task.request_message,
         )
+
+    @post("/{task_id:int}/claim", status_code=200, summary="Take a task from the department's inbox")
+    async def claim(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
+        return await self._move(request, ctx, task_id, "claim", lambda t, u: TaskCommand(**_command(t, u)))
+
+    @post("/{task_id:int}/release", status_code=200, summary="Put a task back into the department's inbox")
+    async def release(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
+        return await self._move(request, ctx, task_id, "release", lambda t, u: TaskCommand(**_command(t, u)))
 
     @post(
         "/{task_id:int}/decision",
         status_code=200,
-        summary="Approve or reject a task (a reason is required to reject)",
+        summary="Approve or reject a task you hold (a rejection needs a reason code and an explanation)",
     )
-    async def decide(self, request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> DecisionRead:
+    async def decide(self, request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
+        comment = data.comment.strip()
+        if len(comment) > MAX_COMMENT:
+            raise invalid("comment", "string_too_long", max_length=MAX_COMMENT)
+        if data.verdict == "reject":
+            if data.reason_code not in REJECTION_REASONS:
+                raise invalid("reason_code", "literal_error")
+            if not comment:
+                raise Problem(
+                    422,
+                    "validation-failed",
+                    N_("The form has errors"),
+                    N_("A rejection must give the applicant a reason."),
+                    errors=[FieldError(field="comment", code="missing")],
+                )
+        return await self._move(
+            request,
+            ctx,
+            task_id,
+            "decide",
+            lambda t, u: Decision(
+                **_command(t, u),
+                verdict=data.verdict,
+                comment=comment,
+                reason_code=data.reason_code if data.verdict == "reject" else "",
+            ),
+            verdict=data.verdict,
+        )
+
+    @post(
+        "/{task_id:int}/information-request",
+        status_code=200,
+        summary="Ask the applicant for more; the clock stops until they answer",
+    )
+    async def request_information(
+        self, request: Request, ctx: HubContext, task_id: int, data: InformationRequestCreate
+    ) -> TaskMoveRead:
+        message = data.message.strip()
+        if not message:
+            raise invalid("message", "missing")
+        if len(message) > MAX_COMMENT:
+            raise invalid("message", "string_too_long", max_length=MAX_COMMENT)
+        task, row = await load_department_task(task_id, request.user)
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
+        if unknown or len(data.fields) > 50:
+            raise invalid("fields", "literal_error")
+        return await self._move(
+            request,
+            ctx,
+            task_id,
+            "request_information",
+            lambda t, u: InformationRequest(**_command(t, u), fields=list(dict.fromkeys(data.fields)), message=message),
+        )
+
+    @post("/{task_id:int}/transfer", status_code=200, summary="Send a task you hold to the department it belongs to")
+    async def transfer(self, request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
+        reason = data.reason.strip()
+        if data.to_department not in ctx.catalog.departments:
+            raise invalid("to_department", "literal_error")
+        if not reason:
+            raise invalid("reason", "missing")
+        return await self._move(
+            request,
+            ctx,
+            task_id,
+            "transfer",
+            lambda t, u: Transfer(**_command(t, u), to_department=data.to_department, reason=reason[:MAX_COMMENT]),
+            to=data.to_department,
+        )
+
+    @post(
+        "/{task_id:int}/assignment",
+        status_code=200,
+        guards=[requires_role("supervisor")],
+        summary="Give a task to a clerk of the department (supervisors)",
+    )
+    async def assign(self, request: Request, ctx: HubContext, task_id: int, data: AssignmentCreate) -> TaskMoveRead:
+        user: Principal = request.user
+        assignee = await Account.objects().where(Account.username == data.assignee).first()
+        if assignee is None or assignee.department != user.department or assignee.role not in STAFF_ROLES:
+            raise invalid("assignee", "literal_error")
+        return await self._move(
+            request,
+            ctx,
+            task_id,
+            "assign",
+            lambda t, u: Assignment(
+                task_key=t.key, department=t.department, supervisor_id=u.id, assignee_id=assignee.id
+            ),
+            assignee=assignee.username,
+        )
+
+    async def _move(
+        self, request: Request, ctx: HubContext, task_id: int, update: str, build, **audit: Any
+    ) -> TaskMoveRead:
+        """Authorize, send the update, record it, and answer with the task as it now stands."""
         user: Principal = request.user
         locale = request_locale(request)
-        comment = data.comment.strip()
-        if len(comment) > 2000:
-            raise Problem(
-                422,
-                "validation-failed",
-                N_("The form has errors"),
-                errors=[_error("comment", "string_too_long", max_length=2000)],
-            )
-        if data.verdict == "reject" and not comment:
-            raise Problem(
-                422,
-                "validation-failed",
-                N_("The form has errors"),
-                N_("A rejection must give the applicant a reason."),
-                errors=[_error("comment", "missing")],
-            )
         task, row = await load_department_task(task_id, user)
-        if task.state != "open":
-            raise already_decided(gettext(locale, STATE_LABELS.get(task.state, task.state)))
+        if task.state not in ACTIVE_TASK_STATES:
+            raise not_now(locale, task.state)  # closed for good: no need to ask the workflow
         handle = ctx.temporal.get_workflow_handle(row.workflow_id)
         try:
             accepted = await handle.execute_update(
-                ServiceRequestWorkflow.decide,
-                Decision(
-                    task_key=task.key,
-                    department=task.department,
-                    clerk_id=user.id,
-                    verdict=data.verdict,
-                    comment=comment,
-                ),
-                rpc_timeout=DECISION_TIMEOUT,
+                getattr(ServiceRequestWorkflow, update), build(task, user), rpc_timeout=UPDATE_TIMEOUT
             )
         except WorkflowUpdateFailedError as exc:
-            # The workflow's validator refused it (e.g. another clerk decided first): nothing was recorded.
-            log.info("decision on task %s refused: %s", task.id, exc.cause)
+            # The workflow refused the move (its state does not allow it): nothing was recorded.
+            log.info("%s on task %s refused: %s", update, task.id, exc.cause)
             fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
-            raise already_decided(gettext(locale, STATE_LABELS.get(fresh.state, fresh.state))) from None
+            raise not_now(locale, fresh.state) from None
         except RPCError as exc:
-            log.warning("decision on task %s not confirmed: %s", task.id, exc)
-            # Whether the workflow took it is unknown; a retry is safe (a second decision is refused).
+            if exc.status == RPCStatusCode.NOT_FOUND:  # the request's workflow has finished meanwhile
+                fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
+                raise not_now(locale, fresh.state) from None
+            log.warning("%s on task %s not confirmed: %s", update, task.id, exc)
+            # Whether the workflow took it is unknown; a retry is safe (an illegal repeat is refused).
             raise Problem(
                 503,
                 "decision-unconfirmed",
                 N_("Decision not confirmed"),
-                N_("The decision could not be confirmed in time. Check the task's state, then try again if it is still open."),
+                N_(
+                    "The decision could not be confirmed in time. Check the task's state, then try again if it is still open."
+                ),
                 headers={"Retry-After": "5"},
             ) from None
-        await record(
-            request,
-            user,
-            "task.decided",
-            "task",
-            task.id,
-            request=row.ref,
-            verdict=data.verdict,
-        )
+        await record(request, user, f"task.{update}", "task", task.id, request=row.ref, **audit)
         fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
-        return DecisionRead(
-            task=task_read(fresh, row, ctx, locale),
-            request_state=accepted.request_state,
-        )
+        (read,) = await task_reads([fresh], ctx, locale)
+        return TaskMoveRead(task=read, request_state=accepted.request_state)
 
 
-def _error(field: str, code: str, **context: Any) -> FieldError:
-    return FieldError(field=field, code=code, context=context)
+def _command(task: ReviewTask, user: Principal) -> dict[str, Any]:
+    return {"task_key": task.key, "department": task.department, "clerk_id": user.id}
