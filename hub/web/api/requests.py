@@ -15,6 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from forms.rules import context, evaluate
 from forms.spec import ServiceSpec
@@ -35,7 +36,7 @@ from hub.web.problems import Problem, not_found, request_locale
 from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import request_workflow_id
 from workflows.service_request import ServiceRequestWorkflow
-from workflows.types import SupplementNotice, Withdrawal
+from workflows.types import FINAL_STATES, SupplementNotice, Withdrawal
 
 log = logging.getLogger("qinqing.requests")
 UPDATE_TIMEOUT = timedelta(seconds=30)
@@ -247,6 +248,31 @@ def invalid_form(errors: list[FieldError]) -> Problem:
         params={"count": len(errors)},
         errors=errors,
     )
+
+
+async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, refused: str) -> None:
+    """Send an applicant's update to the request's workflow; 409 with ``refused`` when the request's
+    state does not allow it (the workflow's validator said no, or the workflow has finished)."""
+    closed = Problem(409, "request-closed", N_("Not possible now"), refused)
+    if row.state in FINAL_STATES:
+        raise closed
+    try:
+        await ctx.temporal.get_workflow_handle(row.workflow_id).execute_update(
+            update, payload, rpc_timeout=UPDATE_TIMEOUT
+        )
+    except WorkflowUpdateFailedError:
+        raise closed from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise closed from None
+        log.warning("update to %s not confirmed: %s", row.ref, exc)
+        raise Problem(
+            503,
+            "workflow-unavailable",
+            N_("Service temporarily unavailable"),
+            N_("Please try again in a moment."),
+            headers={"Retry-After": "5"},
+        ) from None
 
 
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
@@ -610,17 +636,13 @@ class RequestController(Controller):
         await Supplement.insert(
             Supplement(token=token, request=row.id, answers=json.dumps(changed, ensure_ascii=False), created_at=now())
         )
-        try:
-            await ctx.temporal.get_workflow_handle(row.workflow_id).execute_update(
-                ServiceRequestWorkflow.supplement, SupplementNotice(token=token), rpc_timeout=UPDATE_TIMEOUT
-            )
-        except WorkflowUpdateFailedError:
-            raise Problem(
-                409,
-                "request-closed",
-                N_("Not possible now"),
-                N_("This request is closed or no longer waiting for information. Nothing was changed."),
-            ) from None
+        await send_update(
+            ctx,
+            row,
+            ServiceRequestWorkflow.supplement,
+            SupplementNotice(token=token),
+            N_("This request is closed or no longer waiting for information. Nothing was changed."),
+        )
         await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
         fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
         return await request_read(fresh, ctx, locale)
@@ -634,19 +656,13 @@ class RequestController(Controller):
     async def withdraw(self, request: Request, ctx: HubContext, ref: str, data: WithdrawalCreate) -> RequestRead:
         user: Principal = request.user
         row = await load_own_request(ref, user)
-        try:
-            await ctx.temporal.get_workflow_handle(row.workflow_id).execute_update(
-                ServiceRequestWorkflow.withdraw,
-                Withdrawal(reason=data.reason.strip()[:2000]),
-                rpc_timeout=UPDATE_TIMEOUT,
-            )
-        except WorkflowUpdateFailedError:
-            raise Problem(
-                409,
-                "request-closed",
-                N_("Not possible now"),
-                N_("This request is already decided or being decided, and can no longer be withdrawn."),
-            ) from None
+        await send_update(
+            ctx,
+            row,
+            ServiceRequestWorkflow.withdraw,
+            Withdrawal(reason=data.reason.strip()[:2000]),
+            N_("This request is already decided or being decided, and can no longer be withdrawn."),
+        )
         await record(request, user, "request.withdrawn", "request", row.ref)
         return await request_read(row, ctx, request_locale(request))
 

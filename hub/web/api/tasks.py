@@ -16,6 +16,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from piccolo.query.functions.aggregate import Count
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -256,17 +257,16 @@ class TaskController(Controller):
     async def counts(self, request: Request, ctx: HubContext) -> InboxCounts:
         user: Principal = request.user
         rows = (
-            await ReviewTask.select(ReviewTask.state, ReviewTask.id.count())
+            await ReviewTask.select(ReviewTask.state, Count(ReviewTask.id, alias="count"))
             .where(ReviewTask.department == user.department)
             .group_by(ReviewTask.state)
         )
-        active = ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
-        mine_or_overdue = ReviewTask.department == user.department
+        active = (ReviewTask.department == user.department) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
         return InboxCounts(
             department=department(ctx.catalog, user.department or "", request_locale(request)),
             by_state={r["state"]: r["count"] for r in rows},
-            overdue=await ReviewTask.count().where(mine_or_overdue & active & (ReviewTask.escalated == True)),  # noqa: E712
-            mine=await ReviewTask.count().where(mine_or_overdue & active & (ReviewTask.assignee == user.id)),
+            overdue=await ReviewTask.count().where(active & (ReviewTask.escalated == True)),  # noqa: E712
+            mine=await ReviewTask.count().where(active & (ReviewTask.assignee == user.id)),
         )
 
     @get("/{task_id:int}", summary="One task with the applicant's answers (personal data masked)")

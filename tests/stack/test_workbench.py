@@ -1,0 +1,224 @@
+"""The clerk workbench against the real stack: claims, decisions, requests for more information,
+transfers, supervisors, withdrawal, and the time-limit clock (a working day lasts one second here)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import time
+
+import pytest
+
+from tests.stack.flows import claim, decide, file_request, open_task, wait_closed, wait_for
+from tests.stack.harness import Api, start_stack
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    stack = start_stack(tmp_path_factory.mktemp("workbench"), QINQING_WORKING_DAY_SECONDS="1")
+    try:
+        yield stack
+    finally:
+        stack.shutdown()
+
+
+def api(hub, username, locale=None) -> Api:
+    return Api(hub.base_url, username, locale=locale)
+
+
+def move(clerk: Api, task_id: int, action: str, **body):
+    return clerk.post(f"/api/tasks/{task_id}/{action}", json=body or None)
+
+
+def timeline_kinds(viewer: Api, ref: str) -> list[str]:
+    return [e["kind"] for e in viewer.get(f"/api/requests/{ref}").json()["timeline"]]
+
+
+def test_only_the_clerk_holding_a_task_decides_it(hub):
+    citizen, first, second = api(hub, "zhangsan"), api(hub, "street.clerk"), api(hub, "street.clerk2")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(first, ref)
+    approve = {"verdict": "approve", "comment": "ok"}
+    assert move(first, task["id"], "decision", **approve).status_code == 409  # not claimed yet
+    assert claim(first, task["id"]).json()["task"]["assignee"] == "street.clerk"
+    assert claim(second, task["id"]).status_code == 409  # held by a colleague
+    assert move(first, task["id"], "release").json()["task"]["state"] == "open"
+    assert move(first, task["id"], "decision", **approve).status_code == 409  # deciding a released task
+    assert claim(second, task["id"]).status_code == 200
+    assert move(second, task["id"], "decision", **approve).status_code == 200
+    assert move(second, task["id"], "decision", **approve).status_code == 409  # deciding twice
+    decided = [k for k in timeline_kinds(first, ref) if k in ("task_approved", "task_rejected")]
+    assert decided == ["task_approved"]
+
+
+def test_a_rejection_carries_a_reason_code(hub):
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk", "en")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    claim(clerk, task["id"])
+    r = move(clerk, task["id"], "decision", verdict="reject", comment="地址不符", reason_code="made-up")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason_code"
+    r = move(clerk, task["id"], "decision", verdict="reject", comment="地址不符", reason_code="outside-jurisdiction")
+    assert r.status_code == 200 and r.json()["task"]["reason_code"] == "outside-jurisdiction"
+
+
+def test_more_information_goes_to_the_applicant_and_comes_back_to_the_same_clerk(hub):
+    citizen, clerk = api(hub, "zhangsan", "en"), api(hub, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    claim(clerk, task["id"])
+    before = clerk.get(f"/api/tasks/{task['id']}").json()
+    r = move(clerk, task["id"], "information-request", fields=["phone"], message="电话无法接通，请提供新的联系电话")
+    assert r.status_code == 200 and r.json()["request_state"] == "waiting_applicant"
+
+    view = citizen.get(f"/api/requests/{ref}").json()
+    assert view["state"] == "waiting_applicant"
+    (need,) = view["needs_from_applicant"]
+    assert need["message"] == "电话无法接通，请提供新的联系电话"
+    assert need["fields"] == [{"name": "phone", "label": "Contact phone"}]
+    assert move(clerk, task["id"], "decision", verdict="approve").status_code == 409  # waiting for the applicant
+
+    time.sleep(2)  # the clock stands still meanwhile
+    wrong = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"address": "别处"}})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "not_requested"
+    bad = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "123"}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "phone_invalid"
+    ok = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13900139000"}})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["state"] == "in_review" and ok.json()["answers"]["phone"] == "139****9000"
+
+    after = clerk.get(f"/api/tasks/{task['id']}").json()
+    assert after["state"] == "claimed" and after["assignee"] == "street.clerk"  # back to the same clerk
+    moved = dt.datetime.fromisoformat(after["due_at"]) - dt.datetime.fromisoformat(before["due_at"])
+    assert moved >= dt.timedelta(seconds=2)  # the time limit moved by the pause
+    assert (
+        citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13700137000"}}).status_code == 409
+    )
+    assert move(clerk, task["id"], "decision", verdict="approve", comment="已核实").status_code == 200
+    kinds = timeline_kinds(citizen, ref)
+    assert kinds.index("information_requested") < kinds.index("information_supplied") < kinds.index("task_approved")
+
+
+def test_reminder_then_escalation_when_a_time_limit_passes(hub):
+    citizen, clerk, supervisor = api(hub, "zhangsan"), api(hub, "street.clerk"), api(hub, "street.supervisor")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)  # the first stage's limit: 5 working days, here 5 seconds
+
+    def escalated():
+        return "task_escalated" in timeline_kinds(supervisor, ref)
+
+    wait_for(escalated, timeout=30, what="the escalation")
+    staff_view = timeline_kinds(supervisor, ref)
+    assert staff_view.index("task_reminder") < staff_view.index("task_escalated")
+    assert [t["request_ref"] for t in supervisor.get("/api/tasks", params={"escalated": "true"}).json()].count(ref) == 1
+    assert citizen.get(f"/api/requests/{ref}").json()["overdue"] is True
+    # Internal steps are not shown to the applicant.
+    assert not {"task_reminder", "task_escalated"} & set(timeline_kinds(citizen, ref))
+    assert supervisor.get("/api/tasks/counts").json()["overdue"] >= 1
+    # An overdue task can still be decided.
+    assert decide(clerk, task["id"], "approve", "已核实").status_code == 200
+
+
+def test_withdrawal_before_the_decision(hub):
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    r = citizen.post(f"/api/requests/{ref}/withdrawal", json={"reason": "已搬家"})
+    assert r.status_code == 202
+    done = wait_for(
+        lambda: (b := citizen.get(f"/api/requests/{ref}").json())["state"] == "withdrawn" and b, what="withdrawal"
+    )
+    assert done["documents"] == [] and done["timeline"][-1]["kind"] == "request_withdrawn"
+    assert [t["state"] for t in done["tasks"]] == ["cancelled"]
+    assert decide(clerk, task["id"], "approve", "").status_code == 409
+    assert citizen.post(f"/api/requests/{ref}/withdrawal", json={}).status_code == 409
+    other = api(hub, "lisi")
+    assert other.post(f"/api/requests/{ref}/withdrawal", json={}).status_code == 404
+
+
+def test_a_decided_request_cannot_be_withdrawn(hub):
+    citizen = api(hub, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = api(hub, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", "同意").status_code == 200
+    wait_closed(citizen, ref)
+    assert citizen.post(f"/api/requests/{ref}/withdrawal", json={}).status_code == 409
+
+
+def test_transfer_to_the_right_department(hub):
+    citizen, street, civil = api(hub, "zhangsan"), api(hub, "street.clerk"), api(hub, "civil.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(street, ref)
+    claim(street, task["id"])
+    r = move(street, task["id"], "transfer", to_department="civil-affairs", reason="申请人户籍不在本街道")
+    assert r.status_code == 200 and r.json()["task"]["state"] == "transferred"
+    moved = open_task(civil, ref)
+    assert moved["stage_id"] == "residence-check"
+    assert moved["due_at"] == task["due_at"]  # the time limit runs on
+    assert decide(civil, moved["id"], "approve", "核实").status_code == 200
+    assert open_task(civil, ref)["stage_id"] == "approval"
+    assert "task_transferred" in timeline_kinds(citizen, ref)
+
+
+def test_supervisor_assigns_and_reads_the_audit_trail(hub):
+    citizen, supervisor = api(hub, "zhangsan"), api(hub, "street.supervisor")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(supervisor, ref)
+    # Civil affairs has no part in the request yet: its supervisor cannot see it.
+    assert api(hub, "civil.supervisor").get(f"/api/requests/{ref}/audit").status_code == 404
+    r = move(supervisor, task["id"], "assignment", assignee="street.clerk2")
+    assert r.status_code == 200 and r.json()["task"]["assignee"] == "street.clerk2"
+    assert move(api(hub, "street.clerk"), task["id"], "assignment", assignee="street.clerk").status_code == 403
+    assert move(supervisor, task["id"], "assignment", assignee="civil.clerk").status_code == 422  # other department
+    clerk2 = api(hub, "street.clerk2")
+    assert [t["id"] for t in clerk2.get("/api/tasks", params={"mine": "true"}).json()].count(task["id"]) == 1
+    assert move(clerk2, task["id"], "decision", verdict="approve", comment="同意").status_code == 200
+
+    trail = supervisor.get(f"/api/requests/{ref}/audit")
+    assert trail.status_code == 200
+    actions = [(e["action"], e["actor"]) for e in trail.json()]
+    assert ("request.filed", "zhangsan") in actions
+    assert ("task.assign", "street.supervisor") in actions
+    assert ("task.decide", "street.clerk2") in actions
+    assert api(hub, "auditor").get(f"/api/requests/{ref}/audit").status_code == 200
+    assert citizen.get(f"/api/requests/{ref}/audit").status_code == 403
+    assert api(hub, "street.clerk").get(f"/api/requests/{ref}/audit").status_code == 403  # clerks: no
+
+
+def test_inbox_filters_sorting_and_counts(hub):
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    refs = [file_request(citizen).json()["ref"] for _ in range(3)]
+    tasks = [open_task(clerk, ref) for ref in refs]
+    claim(clerk, tasks[0]["id"])
+    inbox = clerk.get("/api/tasks", params={"service": "elderly-care-allowance", "applicant_type": "citizen"}).json()
+    dues = [t["due_at"] for t in inbox]
+    assert dues == sorted(dues)
+    assert {t["id"] for t in tasks} <= {t["id"] for t in inbox}
+    assert [t["id"] for t in clerk.get("/api/tasks", params={"mine": "true"}).json()] == [tasks[0]["id"]] or tasks[0][
+        "id"
+    ] in [t["id"] for t in clerk.get("/api/tasks", params={"mine": "true"}).json()]
+    assert clerk.get("/api/tasks", params={"service": "residence-permit"}).json() == []
+    counts = clerk.get("/api/tasks/counts").json()
+    assert counts["by_state"]["claimed"] >= 1 and counts["by_state"]["open"] >= 2 and counts["mine"] >= 1
+    newest_first = clerk.get("/api/tasks", params={"sort": "-opened_at", "limit": 1}).json()
+    assert newest_first[0]["id"] == tasks[-1]["id"]
+
+
+def test_inbox_stays_right_when_the_worker_dies_mid_decision(hub):
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    assert claim(clerk, task["id"]).status_code == 200
+    hub.kill_worker()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(move, clerk, task["id"], "decision", verdict="approve", comment="同意")
+        time.sleep(2)
+        hub.start("worker")
+        assert pending.result().status_code == 200
+    view = clerk.get(f"/api/tasks/{task['id']}").json()
+    assert view["state"] == "approved"
+    assert timeline_kinds(clerk, ref).count("task_approved") == 1
+    assert task["id"] not in [t["id"] for t in clerk.get("/api/tasks").json()]
