@@ -95,3 +95,9 @@ def principal(account: Account) -> Principal:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+async def delegate_of(account_id: int) -> int:
+    """Who receives new work for this clerk: their delegate while they are away, else themselves."""
+    row = await Account.select(Account.delegate).where(Account.id == account_id).first()
+    return row["delegate"] if row and row["delegate"] else account_id

@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     extra_working_days: str = ""
     # A reminder goes out when this share of a step's time limit has passed.
     reminder_fraction: float = 0.75
+    # Approvals of requests whose amount reaches this (CNY) need a second clerk's confirmation.
+    confirm_above_amount: int = 100_000
     # For tests and demonstrations only: a "working day" lasts this many seconds (0: real calendar).
     working_day_seconds: float = 0
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.

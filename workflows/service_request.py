@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Assignment,
         CancelTasks,
         CommandAccepted,
+        Confirmation,
         Decision,
         DecisionAccepted,
         InformationRequest,
@@ -81,6 +82,8 @@ class ServiceRequestWorkflow:
         # Decisions whose read-model record is written; a stage completes only after that.
         self._recorded: set[str] = set()
         self._withdrawn = False
+        # Approvals waiting for a second clerk (maker-checker), by task key.
+        self._proposals: dict[str, Decision] = {}
         # Set once the route is walked: the outcome is being issued and can no longer be withdrawn.
         self._concluding = False
         self._timed = False
@@ -331,6 +334,23 @@ class ServiceRequestWorkflow:
     @workflow.update
     async def decide(self, decision: Decision) -> DecisionAccepted:
         assert self._input is not None
+        if decision.needs_confirmation and decision.verdict == "approve":
+            # Held until a second clerk confirms (maker-checker); nothing is decided yet.
+            self._update_task(decision.task_key, state="awaiting_confirmation")
+            self._proposals[decision.task_key] = decision
+            await self._change(
+                decision.task_key,
+                "decision_proposed",
+                state="awaiting_confirmation",
+                detail=decision.comment,
+                actor_id=decision.clerk_id,
+            )
+            return DecisionAccepted(task_key=decision.task_key, verdict=decision.verdict, request_state=self._state)
+        await self._decide(decision)
+        return DecisionAccepted(task_key=decision.task_key, verdict=decision.verdict, request_state=self._state)
+
+    async def _decide(self, decision: Decision, confirmed_by: int | None = None) -> None:
+        assert self._input is not None
         # Mark first, before any await, so a concurrent second decision fails its validator.
         self._update_task(decision.task_key, state="approved" if decision.verdict == "approve" else "rejected")
         await self._record(
@@ -344,10 +364,31 @@ class ServiceRequestWorkflow:
                 comment=decision.comment,
                 decided_at=workflow.now(),
                 reason_code=decision.reason_code,
+                confirmed_by=confirmed_by,
             ),
         )
         self._recorded.add(decision.task_key)
-        return DecisionAccepted(task_key=decision.task_key, verdict=decision.verdict, request_state=self._state)
+
+    @workflow.update
+    async def confirm(self, confirmation: Confirmation) -> CommandAccepted:
+        key = confirmation.task_key
+        proposal = self._proposals.pop(key)
+        if confirmation.accept:
+            await self._decide(proposal, confirmed_by=confirmation.clerk_id)
+        else:
+            self._update_task(key, state="claimed")
+            await self._change(
+                key, "decision_returned", state="claimed", detail=confirmation.comment, actor_id=confirmation.clerk_id
+            )
+        return self._accepted(key)
+
+    @confirm.validator
+    def _validate_confirmation(self, confirmation: Confirmation) -> None:
+        task = self._task_of(confirmation)
+        if task.state != "awaiting_confirmation":
+            raise IllegalMove(f"task is {task.state}")
+        if self._proposals[confirmation.task_key].clerk_id == confirmation.clerk_id:
+            raise IllegalMove("a decision is confirmed by a second clerk, not its maker")
 
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
@@ -391,6 +432,8 @@ class ServiceRequestWorkflow:
                 due_at=task.due_at + paused if task.due_at else None,
                 remind_at=task.remind_at + paused if task.remind_at else None,
             )
+            if key in notice.reassign:
+                resumed[key]["assignee"] = notice.reassign[key]
             self._update_task(key, state="claimed", paused_since=None, **resumed[key])
         await self._record(
             RequestActivities.apply_supplement,

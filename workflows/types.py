@@ -12,9 +12,11 @@ from forms.spec import Rule, Stage
 RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn"]
 FINAL_STATES = ("approved", "rejected", "withdrawn")
 Verdict = Literal["approve", "reject"]
-TaskState = Literal["open", "claimed", "waiting_applicant", "approved", "rejected", "cancelled", "transferred"]
+TaskState = Literal[
+    "open", "claimed", "waiting_applicant", "awaiting_confirmation", "approved", "rejected", "cancelled", "transferred"
+]
 # A task in one of these states still needs someone: its clock runs (or is paused) and it can be acted on.
-ACTIVE_TASK_STATES = ("open", "claimed", "waiting_applicant")
+ACTIVE_TASK_STATES = ("open", "claimed", "waiting_applicant", "awaiting_confirmation")
 
 
 class RequestInput(BaseModel):
@@ -46,6 +48,15 @@ class Decision(TaskCommand):
     verdict: Verdict
     comment: str = Field(default="", max_length=2000)
     reason_code: str = ""
+    # Maker-checker: an approval of this size waits for a second clerk's confirmation.
+    needs_confirmation: bool = False
+
+
+class Confirmation(TaskCommand):
+    """A second clerk confirms (or sends back) a colleague's approval."""
+
+    accept: bool
+    comment: str = Field(default="", max_length=2000)
 
 
 class InformationRequest(TaskCommand):
@@ -75,6 +86,8 @@ class SupplementNotice(BaseModel):
     """The applicant supplied what was asked; the answers wait in the database under ``token``."""
 
     token: str
+    # Tasks whose clerk is away go to their delegate instead: task key -> delegate's account id.
+    reassign: dict[str, int] = {}
 
 
 class Withdrawal(BaseModel):
@@ -176,6 +189,7 @@ class RecordDecision(BaseModel):
     comment: str
     decided_at: datetime
     reason_code: str = ""
+    confirmed_by: int | None = None
 
 
 class CancelTasks(BaseModel):

@@ -37,6 +37,8 @@ class Account(Table):
     resident_id = Varchar(length=18, null=True, default=None)
     password_hash = Varchar(length=200)
     locale = Varchar(length=10, default="zh_CN")
+    # Staff away from the office: tasks that would come to them go to this colleague instead.
+    delegate = ForeignKey(references="self", null=True, default=None)
     created_at = Timestamptz()
 
 
@@ -69,6 +71,8 @@ class ServiceRequest(Table):
     # Results of the route's automatic checks, and the amount granted (for subsidies, CNY).
     check_results = JSON(default="[]")
     amount = Varchar(length=24, null=True, default=None)
+    # The amount the formula gives for the answers as filed: decides whether an approval needs a second clerk.
+    expected_amount = Varchar(length=24, null=True, default=None)
     locale = Varchar(length=10)
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.stack.flows import claim, decide, file_request, open_task, wait_closed, wait_for
+from forms.catalog import load_catalog
+from tests.stack.flows import claim, decide, file_example, file_request, open_task, wait_closed, wait_for
 from tests.stack.harness import Api, start_stack
 
 pytestmark = pytest.mark.stack
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    stack = start_stack(tmp_path_factory.mktemp("workbench"), QINQING_WORKING_DAY_SECONDS="1")
+    # Approvals of 100 CNY or more need a second clerk here, so maker-checker shows on small demo amounts.
+    stack = start_stack(
+        tmp_path_factory.mktemp("workbench"), QINQING_WORKING_DAY_SECONDS="1", QINQING_CONFIRM_ABOVE_AMOUNT="100"
+    )
     try:
         yield stack
     finally:
@@ -222,3 +226,42 @@ def test_inbox_stays_right_when_the_worker_dies_mid_decision(hub):
     assert view["state"] == "approved"
     assert timeline_kinds(clerk, ref).count("task_approved") == 1
     assert task["id"] not in [t["id"] for t in clerk.get("/api/tasks").json()]
+
+
+def test_large_amounts_need_a_second_clerk(hub):
+    applicant = api(hub, "lisi")
+    r = file_example(applicant, load_catalog().latest("minimum-living-allowance"))
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    maker, checker = api(hub, "street.clerk"), api(hub, "street.clerk2")
+    task = open_task(maker, ref)
+    proposed = decide(maker, task["id"], "approve", "收入核实")
+    assert proposed.status_code == 200 and proposed.json()["task"]["state"] == "awaiting_confirmation"
+    assert move(maker, task["id"], "confirmation", accept=True).status_code == 409  # not by the maker
+    sent_back = move(checker, task["id"], "confirmation", accept=False, comment="请核对收入证明")
+    assert sent_back.status_code == 200 and sent_back.json()["task"]["state"] == "claimed"
+    assert sent_back.json()["task"]["assignee"] == "street.clerk"  # back to the maker
+    assert move(maker, task["id"], "decision", verdict="approve", comment="已核对").status_code == 200
+    confirmed = move(checker, task["id"], "confirmation", accept=True, comment="同意")
+    assert confirmed.status_code == 200 and confirmed.json()["task"]["state"] == "approved"
+    kinds = timeline_kinds(maker, ref)
+    assert kinds.count("decision_proposed") == 2 and kinds.count("task_approved") == 1
+    assert open_task(api(hub, "civil.clerk"), ref)["stage_id"] == "approval"  # the route goes on
+
+
+def test_an_away_clerks_new_tasks_go_to_their_delegate(hub):
+    citizen, away, supervisor = api(hub, "zhangsan"), api(hub, "street.clerk"), api(hub, "street.supervisor")
+    assert away.put("/api/me/delegate", json={"delegate": "civil.clerk"}).status_code == 422  # another department
+    assert away.put("/api/me/delegate", json={"delegate": "street.clerk2"}).status_code == 200
+    try:
+        ref = file_request(citizen).json()["ref"]
+        task = open_task(supervisor, ref)
+        assigned = move(supervisor, task["id"], "assignment", assignee="street.clerk")
+        assert assigned.json()["task"]["assignee"] == "street.clerk2"
+    finally:
+        assert away.put("/api/me/delegate", json={"delegate": None}).status_code == 200
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(supervisor, ref)
+    assert (
+        move(supervisor, task["id"], "assignment", assignee="street.clerk").json()["task"]["assignee"] == "street.clerk"
+    )

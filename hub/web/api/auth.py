@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
+from forms.validation import FieldError
 from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
 from hub.audit import record
+from hub.db.tables import Account
 from hub.i18n import N_
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem
-from hub.web.security import bearer_token
+from hub.web.security import STAFF_ROLES, bearer_token, requires_role
 
 
 class TokenCreate(msgspec.Struct):
@@ -27,6 +29,14 @@ class AccountRead(msgspec.Struct):
     role: str
     department: str | None
     locale: str
+
+
+class DelegateUpdate(msgspec.Struct):
+    delegate: str | None
+
+
+class DelegateRead(msgspec.Struct):
+    delegate: str | None
 
 
 class TokenRead(msgspec.Struct):
@@ -83,6 +93,33 @@ class AuthController(Controller):
     @get("/me", summary="The signed-in account")
     async def me(self, request: Request) -> AccountRead:
         return account_read(request.user)
+
+    @put(
+        "/me/delegate",
+        guards=[requires_role(*STAFF_ROLES)],
+        summary="While I am away, tasks that would come to me go to this colleague (null: I am back)",
+    )
+    async def set_delegate(self, request: Request, data: DelegateUpdate) -> DelegateRead:
+        user: Principal = request.user
+        delegate_id = None
+        if data.delegate is not None:
+            delegate = await Account.objects().where(Account.username == data.delegate).first()
+            if (
+                delegate is None
+                or delegate.id == user.id
+                or delegate.department != user.department
+                or delegate.role not in STAFF_ROLES
+            ):
+                raise Problem(
+                    422,
+                    "validation-failed",
+                    N_("The form has errors"),
+                    errors=[FieldError(field="delegate", code="literal_error")],
+                )
+            delegate_id = delegate.id
+        await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
+        await record(request, user, "account.delegate_set", "account", user.id, delegate=data.delegate)
+        return DelegateRead(delegate=data.delegate)
 
     @post("/auth/logout", status_code=204, summary="Revoke the current token")
     async def logout(self, request: Request) -> None:

@@ -17,10 +17,10 @@ from litestar.params import Parameter
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from forms.rules import context, evaluate
+from forms.rules import compute_amount, context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
-from hub.accounts import Principal, now
+from hub.accounts import Principal, delegate_of, now
 from hub.audit import record
 from hub.db.records import PUBLIC_STEPS, add_timeline, load_json
 from hub.db.tables import Account, AuditEvent, Document, ReviewTask, ServiceRequest, Supplement, TimelineEntry
@@ -55,6 +55,7 @@ STATE_LABELS = {
     "waiting_applicant": N_("Waiting for the applicant"),
     "transferred": N_("Transferred"),
     "withdrawn": N_("Withdrawn"),
+    "awaiting_confirmation": N_("Waiting for a second clerk's confirmation"),
     "cancelled": N_("No longer needed"),
 }
 TIMELINE_LABELS = {
@@ -77,6 +78,8 @@ TIMELINE_LABELS = {
     "task_reminder": N_("Reminder: the time limit of {stage} is near"),
     "task_escalated": N_("Time limit exceeded: {stage}; escalated to the supervisor"),
     "request_withdrawn": N_("Request withdrawn by the applicant"),
+    "decision_proposed": N_("Approval proposed in {department}, waiting for a second clerk"),
+    "decision_returned": N_("Approval sent back for another look in {department}"),
 }
 DOCUMENT_TITLES = {"decision": N_("Decision notice")}
 
@@ -204,6 +207,16 @@ def timeline_comment(entry: TimelineEntry, locale: str) -> str:
 
 def new_ref(today: dt.date) -> str:
     return f"QQ{today:%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def expected_amount(spec: ServiceSpec, names: dict[str, Any]) -> str | None:
+    """The amount the formula gives for the answers as filed (None without a formula, or if it fails)."""
+    if not spec.outcome.amount:
+        return None
+    try:
+        return str(compute_amount(spec.outcome.amount, names))
+    except Exception:  # noqa: BLE001 - the final amount is settled (and checked) on approval
+        return None
 
 
 def payload_hash(service_id: str, answers: dict[str, Any]) -> str:
@@ -468,7 +481,8 @@ class RequestController(Controller):
             errors += exc.errors
         if errors:
             raise invalid_form(errors)
-        results = evaluate(spec.rules, context(spec, answers, profile, enterprise))
+        names = context(spec, answers, profile, enterprise)
+        results = evaluate(spec.rules, names)
         failed = [r for r in results if not r.passed]
         if failed:
             raise Problem(
@@ -502,6 +516,7 @@ class RequestController(Controller):
                         state="submitted",
                         answers=json.dumps(answers, ensure_ascii=False),
                         rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
+                        expected_amount=expected_amount(spec, names),
                         locale=locale,
                         created_at=stamp,
                         updated_at=stamp,
@@ -640,7 +655,9 @@ class RequestController(Controller):
             ctx,
             row,
             ServiceRequestWorkflow.supplement,
-            SupplementNotice(token=token),
+            SupplementNotice(
+                token=token, reassign={t.key: await delegate_of(t.assignee) for t in waiting if t.assignee}
+            ),
             N_("This request is closed or no longer waiting for information. Nothing was changed."),
         )
         await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))

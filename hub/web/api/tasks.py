@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -21,7 +22,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from forms.validation import FieldError
-from hub.accounts import Principal
+from hub.accounts import Principal, delegate_of
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Account, ReviewTask, ServiceRequest
@@ -36,6 +37,7 @@ from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import (
     ACTIVE_TASK_STATES,
     Assignment,
+    Confirmation,
     Decision,
     InformationRequest,
     TaskCommand,
@@ -102,6 +104,11 @@ class DecisionCreate(msgspec.Struct):
     verdict: Literal["approve", "reject"]
     comment: str = ""
     reason_code: str = ""
+
+
+class ConfirmationCreate(msgspec.Struct):
+    accept: bool
+    comment: str = ""
 
 
 class InformationRequestCreate(msgspec.Struct):
@@ -291,11 +298,11 @@ class TaskController(Controller):
 
     @post("/{task_id:int}/claim", status_code=200, summary="Take a task from the department's inbox")
     async def claim(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
-        return await self._move(request, ctx, task_id, "claim", lambda t, u: TaskCommand(**_command(t, u)))
+        return await self._move(request, ctx, task_id, "claim", lambda t, u, row: TaskCommand(**_command(t, u)))
 
     @post("/{task_id:int}/release", status_code=200, summary="Put a task back into the department's inbox")
     async def release(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
-        return await self._move(request, ctx, task_id, "release", lambda t, u: TaskCommand(**_command(t, u)))
+        return await self._move(request, ctx, task_id, "release", lambda t, u, row: TaskCommand(**_command(t, u)))
 
     @post(
         "/{task_id:int}/decision",
@@ -322,13 +329,34 @@ class TaskController(Controller):
             ctx,
             task_id,
             "decide",
-            lambda t, u: Decision(
+            lambda t, u, row: Decision(
                 **_command(t, u),
                 verdict=data.verdict,
                 comment=comment,
                 reason_code=data.reason_code if data.verdict == "reject" else "",
+                needs_confirmation=needs_confirmation(row, ctx.settings.confirm_above_amount),
             ),
             verdict=data.verdict,
+        )
+
+    @post(
+        "/{task_id:int}/confirmation",
+        status_code=200,
+        summary="Confirm, or send back, a colleague's approval of a large amount (maker-checker)",
+    )
+    async def confirm(self, request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
+        comment = data.comment.strip()
+        if len(comment) > MAX_COMMENT:
+            raise invalid("comment", "string_too_long", max_length=MAX_COMMENT)
+        if not data.accept and not comment:
+            raise invalid("comment", "missing")
+        return await self._move(
+            request,
+            ctx,
+            task_id,
+            "confirm",
+            lambda t, u, row: Confirmation(**_command(t, u), accept=data.accept, comment=comment),
+            accept=data.accept,
         )
 
     @post(
@@ -354,7 +382,9 @@ class TaskController(Controller):
             ctx,
             task_id,
             "request_information",
-            lambda t, u: InformationRequest(**_command(t, u), fields=list(dict.fromkeys(data.fields)), message=message),
+            lambda t, u, row: InformationRequest(
+                **_command(t, u), fields=list(dict.fromkeys(data.fields)), message=message
+            ),
         )
 
     @post("/{task_id:int}/transfer", status_code=200, summary="Send a task you hold to the department it belongs to")
@@ -369,7 +399,7 @@ class TaskController(Controller):
             ctx,
             task_id,
             "transfer",
-            lambda t, u: Transfer(**_command(t, u), to_department=data.to_department, reason=reason[:MAX_COMMENT]),
+            lambda t, u, row: Transfer(**_command(t, u), to_department=data.to_department, reason=reason[:MAX_COMMENT]),
             to=data.to_department,
         )
 
@@ -384,13 +414,14 @@ class TaskController(Controller):
         assignee = await Account.objects().where(Account.username == data.assignee).first()
         if assignee is None or assignee.department != user.department or assignee.role not in STAFF_ROLES:
             raise invalid("assignee", "literal_error")
+        receiver = await delegate_of(assignee.id)
         return await self._move(
             request,
             ctx,
             task_id,
             "assign",
-            lambda t, u: Assignment(
-                task_key=t.key, department=t.department, supervisor_id=u.id, assignee_id=assignee.id
+            lambda t, u, row: Assignment(
+                task_key=t.key, department=t.department, supervisor_id=u.id, assignee_id=receiver
             ),
             assignee=assignee.username,
         )
@@ -407,7 +438,7 @@ class TaskController(Controller):
         handle = ctx.temporal.get_workflow_handle(row.workflow_id)
         try:
             accepted = await handle.execute_update(
-                getattr(ServiceRequestWorkflow, update), build(task, user), rpc_timeout=UPDATE_TIMEOUT
+                getattr(ServiceRequestWorkflow, update), build(task, user, row), rpc_timeout=UPDATE_TIMEOUT
             )
         except WorkflowUpdateFailedError as exc:
             # The workflow refused the move (its state does not allow it): nothing was recorded.
@@ -433,6 +464,11 @@ class TaskController(Controller):
         fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
         (read,) = await task_reads([fresh], ctx, locale)
         return TaskMoveRead(task=read, request_state=accepted.request_state)
+
+
+def needs_confirmation(row: ServiceRequest, threshold: int) -> bool:
+    """Maker-checker: approving a request of this amount or more needs a second clerk."""
+    return row.expected_amount is not None and Decimal(row.expected_amount) >= threshold
 
 
 def _command(task: ReviewTask, user: Principal) -> dict[str, Any]:
