@@ -30,4 +30,10 @@ async def test_recorded_history_replays(path: Path):
 
 
 def test_histories_are_present():
-    assert {p.stem.partition("--")[0] for p in HISTORIES} >= {"approved", "rejected"}
+    assert {p.stem.partition("--")[0] for p in HISTORIES} >= {
+        "approved",
+        "rejected",
+        "workbench-approved",
+        "withdrawn",
+        "transfer-maker-checker-rejected",
+    }
