@@ -46,6 +46,8 @@ class Department(SpecModel):
     code: Identifier
     name: str
     short_name: str = ""
+    # Opens the numbers of the documents it issues, as in 西民〔2026〕12号 (not translated).
+    document_prefix: str = Field(default="", max_length=8)
 
 
 class Option(SpecModel):
@@ -157,7 +159,8 @@ class Stage(SpecModel):
 
 
 class Outcome(SpecModel):
-    on_approval: list[Literal["decision"]] = ["decision"]
+    # A decision notice always; a certificate (licence, permit, recognition) where the service grants one.
+    on_approval: list[Literal["decision", "certificate"]] = ["decision"]
     on_rejection: list[Literal["decision"]] = ["decision"]
     # For subsidies: the amount granted, e.g. "min(insured_employees * 1000, 200000)" (CNY).
     amount: str | None = None

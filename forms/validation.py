@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import (
@@ -238,10 +238,3 @@ def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise FormInvalid(errors)
     return {k: v for k, v in clean.items() if v is not None}
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None

@@ -22,8 +22,11 @@ def _logging(level: str = "INFO") -> None:
 
 async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     from hub.db.lifecycle import database, migrate
+    from hub.documents.signing import KeyRing
     from hub.seed import seed_demo
 
+    # The embedded default: a first signing key is made here, before any process needs it.
+    KeyRing(settings.signing_keys_path).ensure_key()
     async with database(settings):
         await migrate(settings)
         return await seed_demo() if seed else []

@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     confirm_above_amount: int = 100_000
     # For tests and demonstrations only: a "working day" lasts this many seconds (0: real calendar).
     working_day_seconds: float = 0
+    # Ed25519 keys that sign documents (<key id>.pem); empty: var/keys, generated on first start.
+    signing_key_dir: str = ""
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
     catalog_dir: str = ""
 
@@ -66,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def catalog_path(self) -> Path:
         return Path(self.catalog_dir).resolve() if self.catalog_dir else CATALOG_DIR
+
+    @property
+    def signing_keys_path(self) -> Path:
+        return Path(self.signing_key_dir).resolve() if self.signing_key_dir else self.var_path / "keys"
 
     @property
     def embedded_temporal(self) -> bool:

@@ -16,6 +16,7 @@ from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import warm_up
+from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
 from hub.settings import Settings
@@ -33,7 +34,13 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
         time_limits=CalendarTimeLimits(settings),
-        documents=PdfDocumentIssuer(catalog, FileContentStore(settings.documents_path), pool),
+        documents=PdfDocumentIssuer(
+            catalog,
+            FileContentStore(settings.documents_path),
+            pool,
+            KeyRing(settings.signing_keys_path),
+            settings.base_url,
+        ),
     )
     return Worker(
         client,

@@ -65,6 +65,8 @@ RENDER = dict(
 # Requests filed before this change keep their recorded behaviour on replay (calendar-day limits,
 # no clock); every request started since plans working-day limits and runs the clock.
 WORKBENCH = "workbench-and-time-limits-v1"
+# Requests started since also get an acceptance receipt and a notice for each request for more.
+NOTICES = "receipts-and-notices-v1"
 
 
 class IllegalMove(ValueError):
@@ -87,6 +89,8 @@ class ServiceRequestWorkflow:
         # Set once the route is walked: the outcome is being issued and can no longer be withdrawn.
         self._concluding = False
         self._timed = False
+        self._notices = False
+        self._notice_count = 0
         # Bumped on every change a task's clock must notice (state, pause, new limit).
         self._clock_changes = 0
         self._clocks: list[asyncio.Task] = []
@@ -97,7 +101,10 @@ class ServiceRequestWorkflow:
     async def run(self, request: RequestInput) -> RequestStatus:
         self._input = request
         self._timed = workflow.patched(WORKBENCH)
+        self._notices = workflow.patched(NOTICES)
         await self._set_state("in_review")
+        if self._notices:
+            await self._issue("receipt", "in_review", key=f"{workflow.info().workflow_id}:receipt")
         verdict: RequestState = "approved"
         for stage in request.route:
             if self._withdrawn:
@@ -121,18 +128,7 @@ class ServiceRequestWorkflow:
             )
         kinds = request.documents_on_approval if verdict == "approved" else request.documents_on_rejection
         for kind in kinds:
-            await workflow.execute_activity_method(
-                RequestActivities.issue_document,
-                IssueDocument(
-                    key=f"{workflow.info().workflow_id}:{kind}",
-                    request_id=request.request_id,
-                    kind=kind,
-                    outcome=verdict,
-                    locale=request.locale,
-                    issued_at=workflow.now(),
-                ),
-                **RENDER,
-            )
+            await self._issue(kind, verdict, key=f"{workflow.info().workflow_id}:{kind}")
         await self._set_state(verdict)
         await self._finish()
         return self.status()
@@ -412,6 +408,10 @@ class ServiceRequestWorkflow:
             actor_id=ask.clerk_id,
         )
         await self._set_state("waiting_applicant")
+        if self._notices:
+            self._notice_count += 1
+            key = f"{workflow.info().workflow_id}:information_request:{self._notice_count}"
+            await self._issue("information_request", "waiting_applicant", key=key, task_key=ask.task_key)
         return self._accepted(ask.task_key)
 
     @request_information.validator
@@ -550,6 +550,22 @@ class ServiceRequestWorkflow:
                 at=workflow.now(),
                 **fields,
             ),
+        )
+
+    async def _issue(self, kind: str, outcome: RequestState, key: str, task_key: str | None = None) -> None:
+        assert self._input is not None
+        await workflow.execute_activity_method(
+            RequestActivities.issue_document,
+            IssueDocument(
+                key=key,
+                request_id=self._input.request_id,
+                kind=kind,
+                outcome=outcome,
+                locale=self._input.locale,
+                issued_at=workflow.now(),
+                task_key=task_key,
+            ),
+            **RENDER,
         )
 
     async def _set_state(self, state: RequestState) -> None:

@@ -243,6 +243,8 @@ class IssueDocument(BaseModel):
     outcome: RequestState
     locale: str
     issued_at: datetime
+    # For a notice about one task (e.g. a request for more information).
+    task_key: str | None = None
 
 
 class IssuedDocument(BaseModel):

@@ -17,6 +17,7 @@ APP_CONFIG = AppConfig(
         tables.ReviewTask,
         tables.TimelineEntry,
         tables.Document,
+        tables.DocumentSequence,
         tables.Upload,
         tables.Supplement,
         tables.AuditEvent,

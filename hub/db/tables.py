@@ -122,7 +122,11 @@ class TimelineEntry(Table):
 
 
 class Document(Table):
-    """An issued document: metadata here, the bytes in the content-addressed store."""
+    """An issued document: metadata and signed facts here, the bytes in the content-addressed store.
+
+    A row is written (number allocated, facts signed) before the PDF is rendered; ``sha256`` is
+    empty until the PDF is stored, so a retried issue completes the same document.
+    """
 
     key = Varchar(length=200, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
@@ -132,6 +136,26 @@ class Document(Table):
     size = Integer()
     media_type = Varchar(length=100, default="application/pdf")
     issued_at = Timestamptz()
+    # The issuing department, its document number, and the code anyone can verify the document by.
+    department = Varchar(length=64, default="")
+    # Both unique (indexes made by the migration: SQLite cannot add a UNIQUE column to a table).
+    number = Varchar(length=64, null=True, default=None)
+    verification_code = Varchar(length=16, null=True, default=None)
+    facts = Text(default="{}")
+    key_id = Varchar(length=40, default="")
+    signature = Text(default="")
+    # valid | revoked | superseded
+    status = Varchar(length=20, default="valid")
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(references=Account, null=True, default=None)
+    revocation_reason = Text(default="")
+
+
+class DocumentSequence(Table):
+    """The last document number a department used in a year ("<department>:<year>")."""
+
+    scope = Varchar(length=80, unique=True)
+    last = Integer(default=0)
 
 
 class Upload(Table):

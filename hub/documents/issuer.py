@@ -1,112 +1,174 @@
-"""Issuing a document: gather the facts, render on the process pool, store, record.
+"""Issuing a document: number it, sign its facts, render it on the process pool, store it.
 
-Implements the workflows' ``DocumentIssuer`` port. Issuing is idempotent by key: a retried
-activity finds the first document and returns it.
+Implements the workflows' ``DocumentIssuer`` port, idempotently by key. The row is written first,
+in one transaction with the department's next number (so numbers have no gaps and no repeats) and
+the signed facts; the PDF follows. A retried activity finds the row and completes the same
+document: the same number, the same code, the same signature.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 from concurrent.futures import Executor
 from decimal import Decimal
+from typing import Any
 
 from forms.catalog import Catalog
 from hub.db.records import add_timeline, load_json
-from hub.db.tables import Account, Document, Enterprise, ReviewTask, ServiceRequest
+from hub.db.tables import Account, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
+from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from workflows.types import IssuedDocument, IssueDocument
 
+# Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def next_number(department: str, prefix: str, year: int) -> str:
+    """The department's next document number for the year, e.g. 西民〔2026〕12号. Call inside a write transaction."""
+    scope = f"{department}:{year}"
+    await DocumentSequence.insert(DocumentSequence(scope=scope, last=0)).on_conflict(
+        target=DocumentSequence.scope, action="DO NOTHING"
+    )
+    rows = (
+        await DocumentSequence.update({DocumentSequence.last: DocumentSequence.last + 1})
+        .where(DocumentSequence.scope == scope)
+        .returning(DocumentSequence.last)
+    )
+    sequence = rows[0]["last"]
+    return f"{prefix}〔{year}〕{sequence}号" if prefix else f"{department.upper()}-{year}-{sequence:06d}"
+
 
 class PdfDocumentIssuer:
-    def __init__(self, catalog: Catalog, store: ContentStore, pool: Executor):
+    def __init__(self, catalog: Catalog, store: ContentStore, pool: Executor, keys: KeyRing, public_url: str):
         self.catalog = catalog
         self.store = store
         self.pool = pool
+        self.keys = keys
+        self.public_url = public_url.rstrip("/")
 
     async def issue(self, request: IssueDocument) -> IssuedDocument:
-        existing = await Document.objects().where(Document.key == request.key).first()
-        if existing is not None:
-            return IssuedDocument(key=existing.key, sha256=existing.sha256, size=existing.size)
-        facts = await self.facts(request)
+        row = await Document.objects().where(Document.key == request.key).first()
+        if row is not None and row.sha256:
+            return IssuedDocument(key=row.key, sha256=row.sha256, size=row.size)
+        if row is None:
+            row = await self._register(request)
+        facts = await self.facts(request, number=row.number or "", code=row.verification_code or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
         sha256 = self.store.put(data)
         async with writing():
+            await Document.update({Document.sha256: sha256, Document.size: len(data)}).where(
+                Document.key == request.key
+            )
+            await add_timeline(
+                f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind
+            )
+        return IssuedDocument(key=request.key, sha256=sha256, size=len(data))
+
+    async def _register(self, request: IssueDocument) -> Document:
+        """Number the document and sign its facts, in one transaction with its row."""
+        row = await ServiceRequest.objects().where(ServiceRequest.id == request.request_id).first()
+        spec = self.catalog.version(row.service_id, row.service_version)
+        issuer = self.catalog.departments[spec.owner]
+        name, id_value, _ = await self._applicant(row)
+        async with writing():
+            number = await next_number(issuer.code, issuer.document_prefix, request.issued_at.year)
+            code = new_verification_code()
+            signed = {
+                "number": number,
+                "code": code,
+                "kind": request.kind,
+                "outcome": request.outcome,
+                "issuer": issuer.code,
+                "ref": row.ref,
+                "service": row.service_id,
+                "service_version": row.service_version,
+                "applicant": mask(name),
+                "applicant_id": id_value,
+                "amount": row.amount if request.kind != "receipt" else None,
+                "issued_at": request.issued_at.isoformat(),
+            }
+            signature = self.keys.sign(signed)
             await Document.insert(
                 Document(
                     key=request.key,
                     request=request.request_id,
                     kind=request.kind,
                     locale=request.locale,
-                    sha256=sha256,
-                    size=len(data),
+                    sha256="",
+                    size=0,
                     issued_at=request.issued_at,
+                    department=issuer.code,
+                    number=number,
+                    verification_code=code,
+                    facts=json.dumps(signed, ensure_ascii=False),
+                    key_id=signature.key_id,
+                    signature=signature.value,
                 )
             ).on_conflict(target=Document.key, action="DO NOTHING")
-            await add_timeline(
-                f"{request.key}:issued",
-                request.request_id,
-                "document_issued",
-                request.issued_at,
-                detail=request.kind,
-            )
-        stored = await Document.objects().where(Document.key == request.key).first()
-        return IssuedDocument(key=stored.key, sha256=stored.sha256, size=stored.size)
+        return await Document.objects().where(Document.key == request.key).first()
 
-    async def facts(self, request: IssueDocument) -> DocumentFacts:
+    async def _applicant(self, row: ServiceRequest) -> tuple[str, str, bool]:
+        """The applicant's name and identifier as documents show them (a resident id masked), and
+        whether the applicant is an enterprise."""
+        applicant = await Account.objects().where(Account.id == row.applicant).first()
+        if applicant.enterprise:
+            enterprise = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
+            # Enterprise identifiers are public registration data, shown in full.
+            return enterprise.name, enterprise.uscc, True
+        answers = load_json(row.answers)
+        name = answers.get("full_name") or applicant.full_name
+        return name, mask(answers.get("resident_id") or applicant.resident_id or "", "resident_id"), False
+
+    async def facts(self, request: IssueDocument, number: str = "", code: str = "") -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the catalog."""
         locale = request.locale
         row = await ServiceRequest.objects().where(ServiceRequest.id == request.request_id).first()
-        applicant = await Account.objects().where(Account.id == row.applicant).first()
         spec = self.catalog.version(row.service_id, row.service_version)
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")
-        tasks = (
-            await ReviewTask.objects()
-            .where((ReviewTask.request == row.id) & ReviewTask.state.is_in(["approved", "rejected"]))
-            .order_by(ReviewTask.decided_at)
-        )
+        tasks = await ReviewTask.objects().where(ReviewTask.request == row.id).order_by(ReviewTask.decided_at)
         stage_titles = {s.id: s.title for s in spec.route}
+        labels = {f.name: f.label for f in spec.fields}
 
         def department_name(code: str) -> str:
             d = self.catalog.departments.get(code)
             return gettext(locale, d.name) if d else code
 
-        answers = load_json(row.answers)
-        enterprise = (
-            await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
-            if applicant.enterprise
-            else None
-        )
-        if enterprise is not None:
-            # Enterprise identifiers are public registration data, shown in full.
-            applicant_name, id_label, id_value = (
-                enterprise.name,
-                gettext(locale, N_("Unified social credit code")),
-                enterprise.uscc,
-            )
-        else:
-            applicant_name = answers.get("full_name") or applicant.full_name
-            id_label = gettext(locale, N_("Resident identity number"))
-            id_value = mask(answers.get("resident_id") or applicant.resident_id or "", "resident_id")
+        name, id_value, enterprise_applicant = await self._applicant(row)
+        asked = [t for t in tasks if t.key == request.task_key] if request.task_key else []
+        extra: dict[str, Any] = {}
+        if asked:
+            extra["requested"] = [
+                gettext(locale, labels.get(f, f)) for f in load_json(asked[0].requested_fields or "[]")
+            ]
+            extra["message"] = asked[0].request_message
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
-            number=f"{row.ref}-{request.kind[:1].upper()}",
+            number=number,
             ref=row.ref,
             issued_on=format_date(request.issued_at, locale),
             issuer=department_name(spec.owner),
             service_title=gettext(locale, spec.title),
             legal_basis=gettext(locale, spec.legal_basis),
-            applicant_name=applicant_name,
-            applicant_id_label=id_label,
+            applicant_name=name,
+            applicant_id_label=gettext(
+                locale, N_("Unified social credit code") if enterprise_applicant else N_("Resident identity number")
+            ),
             applicant_id=id_value,
             approved=request.outcome == "approved",
-            reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
-            amount=format_money(Decimal(row.amount), locale) if row.amount else "",
             filed_on=format_date(row.created_at, locale),
             reviews=[
                 ReviewLine(
@@ -117,5 +179,13 @@ class PdfDocumentIssuer:
                     decided_on=format_date(t.decided_at, locale),
                 )
                 for t in tasks
+                if t.state in ("approved", "rejected")
             ],
+            reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
+            amount=format_money(Decimal(row.amount), locale) if row.amount else "",
+            verification_code=code,
+            verify_url=f"{self.public_url}/verify/{code}" if code else "",
+            time_limit_days=spec.time_limit_days,
+            departments=[department_name(d) for d in spec.departments],
+            **extra,
         )

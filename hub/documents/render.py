@@ -46,6 +46,14 @@ class DocumentFacts:
     # Why automatic checks failed, and the amount granted (formatted), where they apply.
     reasons: list[str] = field(default_factory=list)
     amount: str = ""
+    # Verification: the code printed on the document and the public address it opens.
+    verification_code: str = ""
+    verify_url: str = ""
+    # Receipts: the time limit and the departments; notices asking for more: what and why.
+    time_limit_days: int = 0
+    departments: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+    message: str = ""
 
 
 @lru_cache(maxsize=4)
@@ -61,8 +69,16 @@ def _environment(locale: str) -> Environment:
     return env
 
 
+def qr_code(url: str) -> str:
+    """The verification address as a QR code (an SVG data URI the PDF embeds)."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=3, border=1)
+
+
 def render_html(facts: DocumentFacts) -> str:
-    return _environment(facts.locale).get_template(f"{facts.kind}.html").render(doc=facts)
+    qr = qr_code(facts.verify_url) if facts.verify_url else ""
+    return _environment(facts.locale).get_template(f"{facts.kind}.html").render(doc=facts, qr=qr)
 
 
 def render_pdf(facts: DocumentFacts) -> bytes:

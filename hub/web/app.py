@@ -13,10 +13,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from forms.catalog import load_catalog
 from hub.db.lifecycle import database
+from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
 from hub.web.api.auth import AuthController
+from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
 from hub.web.api.requests import RequestController
 from hub.web.api.services import ServiceController
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings=settings,
         catalog=load_catalog(settings.catalog_path),
         documents=FileContentStore(settings.documents_path),
+        signing_keys=KeyRing(settings.signing_keys_path),
     )
 
     @asynccontextmanager
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestController,
             TaskController,
             UploadController,
+            DocumentController,
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],

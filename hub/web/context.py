@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from temporalio.client import Client
 
 from forms.catalog import Catalog
+from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.settings import Settings
 
@@ -17,6 +18,7 @@ class HubContext:
     settings: Settings
     catalog: Catalog
     documents: ContentStore
+    signing_keys: KeyRing
     temporal: Client | None = None
 
 

@@ -14,7 +14,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from hub.accounts import Principal, principal_for_token
 
 # Public by nature: liveness, signing in, the published service catalog, the API's own schema.
-PUBLIC_PATHS = [r"^/health$", r"^/api/auth/token$", r"^/api/services", r"^/schema"]
+PUBLIC_PATHS = [r"^/health$", r"^/api/auth/token$", r"^/api/services", r"^/schema", r"^/verify/"]
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:

@@ -54,10 +54,16 @@ def open_task(clerk: Api, ref: str, timeout: float = 45) -> dict:
     return wait_for(find, timeout, what=f"a task for {ref} in {clerk.username}'s inbox")
 
 
+def decision_of(request: dict) -> dict:
+    """The decision notice among a request's documents."""
+    return next(d for d in request["documents"] if d["kind"] == "decision")
+
+
 def wait_closed(citizen: Api, ref: str, timeout: float = 60) -> dict:
     def closed():
         body = citizen.get(f"/api/requests/{ref}").json()
-        return body if body["state"] in ("approved", "rejected") and body["documents"] else None
+        decided = any(d["kind"] == "decision" for d in body["documents"])
+        return body if body["state"] in ("approved", "rejected") and decided else None
 
     return wait_for(closed, timeout, what=f"{ref} to close with its documents")
 
@@ -111,7 +117,11 @@ def file_example(applicant: Api, spec, **overrides):
     )
 
 
-CLERKS = {department: username for username, _, role, department, *_ in DEMO_ACCOUNTS if role == "clerk"}
+CLERKS: dict[str, str] = {}
+CHECKERS: dict[str, str] = {}  # a second clerk of each department, for maker-checker
+for _username, _, _role, _department, *_ in DEMO_ACCOUNTS:
+    if _role == "clerk":
+        (CHECKERS if _department in CLERKS else CLERKS).setdefault(_department, _username)
 
 
 def next_open_task(stack, applicant: Api, ref: str):
@@ -122,6 +132,14 @@ def next_open_task(stack, applicant: Api, ref: str):
         if body["state"] in ("approved", "rejected"):
             return ("closed", None)
         for task in body["tasks"]:
+            if task["state"] == "awaiting_confirmation":
+                checker = Api(stack.base_url, CHECKERS[task["department"]["code"]])
+                found = next(
+                    t
+                    for t in checker.get("/api/tasks").json()
+                    if t["request_ref"] == ref and t["stage_id"] == task["stage_id"]
+                )
+                return ("task", (checker, {**found, "confirm": True}))
             if task["state"] == "open":
                 clerk = Api(stack.base_url, CLERKS[task["department"]["code"]])
                 inbox = clerk.get("/api/tasks").json()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.stack.flows import SERVICE, decide, file_request, open_task, pdf_text, wait_closed
+from tests.stack.flows import SERVICE, decide, decision_of, file_request, open_task, pdf_text, wait_closed
 from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
@@ -69,15 +69,16 @@ def test_citizen_files_and_two_departments_approve(stack, citizen, street, civil
     kinds = [e["kind"] for e in done["timeline"]]
     assert kinds == [
         "submitted",
+        "document_issued",  # the acceptance receipt
         "stage_opened",
         "task_approved",
         "stage_opened",
         "task_approved",
-        "document_issued",
+        "document_issued",  # the decision notice
         "request_approved",
     ]
 
-    document = done["documents"][0]
+    document = decision_of(done)
     pdf = citizen.get(document["download_url"])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content)
@@ -100,7 +101,7 @@ def test_first_department_rejects_with_reason_and_the_route_stops(stack, citizen
     assert done["state"] == "rejected"
     assert [t["stage_id"] for t in done["tasks"]] == ["residence-check"]  # never reached the bureau
     assert all(t["request_ref"] != ref for t in civil.get("/api/tasks", params={"state": "all"}).json())
-    text = pdf_text(citizen.get(done["documents"][0]["download_url"]).content)
+    text = pdf_text(citizen.get(decision_of(done)["download_url"]).content)
     assert "申请人实际居住地不在本街道" in text
     assert "行政复议" in text  # the applicant is told of the right to appeal
 

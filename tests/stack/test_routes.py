@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from forms.catalog import load_catalog
-from tests.stack.flows import CLERKS, decide, file_example, open_task, pdf_text, wait_closed, wait_for
+from tests.stack.flows import CLERKS, decide, decision_of, file_example, open_task, pdf_text, wait_closed, wait_for
 from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
@@ -34,7 +34,7 @@ def test_a_failed_automatic_check_rejects_without_any_clerk(stack):
     assert [c["rule"] for c in failed] == ["active"]
     step = next(e for e in done["timeline"] if e["kind"] == "check_failed")
     assert step["comment"] == failed[0]["message"]
-    text = pdf_text(applicant.get(done["documents"][0]["download_url"]).content)
+    text = pdf_text(applicant.get(decision_of(done)["download_url"]).content)
     squeeze = lambda s: "".join(s.split())  # noqa: E731 - PDF text wraps lines
     assert squeeze(failed[0]["message"]) in squeeze(text)
     assert "决定不予批准" in squeeze(text)
@@ -51,7 +51,7 @@ def test_a_passed_check_leads_to_review_and_an_amount(stack):
     assert done["state"] == "approved"
     assert all(c["passed"] for c in done["checks"]) and len(done["checks"]) == 2
     assert done["amount"] == "69120.00"  # 76,800 paid × 90% for a small or micro enterprise
-    assert "69,120.00" in pdf_text(applicant.get(done["documents"][0]["download_url"]).content)
+    assert "69,120.00" in pdf_text(applicant.get(decision_of(done)["download_url"]).content)
 
 
 MEMBERS = [

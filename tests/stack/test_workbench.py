@@ -134,7 +134,7 @@ def test_withdrawal_before_the_decision(hub):
     done = wait_for(
         lambda: (b := citizen.get(f"/api/requests/{ref}").json())["state"] == "withdrawn" and b, what="withdrawal"
     )
-    assert done["documents"] == [] and done["timeline"][-1]["kind"] == "request_withdrawn"
+    assert [d["kind"] for d in done["documents"]] == ["receipt"] and done["timeline"][-1]["kind"] == "request_withdrawn"
     assert [t["state"] for t in done["tasks"]] == ["cancelled"]
     assert decide(clerk, task["id"], "approve", "").status_code == 409
     assert citizen.post(f"/api/requests/{ref}/withdrawal", json={}).status_code == 409

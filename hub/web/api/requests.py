@@ -81,7 +81,12 @@ TIMELINE_LABELS = {
     "decision_proposed": N_("Approval proposed in {department}, waiting for a second clerk"),
     "decision_returned": N_("Approval sent back for another look in {department}"),
 }
-DOCUMENT_TITLES = {"decision": N_("Decision notice")}
+DOCUMENT_TITLES = {
+    "receipt": N_("Acceptance receipt"),
+    "decision": N_("Decision notice"),
+    "certificate": N_("Certificate of approval"),
+    "information_request": N_("Notice to supply more information"),
+}
 
 
 class SupplementCreate(msgspec.Struct):
@@ -141,6 +146,9 @@ class DocumentRead(msgspec.Struct):
     sha256: str
     issued_at: dt.datetime
     download_url: str
+    number: str | None
+    verification_code: str | None
+    status: str
 
 
 class FieldLabel(msgspec.Struct):
@@ -414,8 +422,12 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
                 sha256=d.sha256,
                 issued_at=d.issued_at,
                 download_url=f"/api/requests/{row.ref}/documents/{d.id}",
+                number=d.number,
+                verification_code=d.verification_code,
+                status=d.status,
             )
             for d in documents
+            if d.sha256  # a document being rendered is listed once it is stored
         ],
     )
 
@@ -725,7 +737,7 @@ class RequestController(Controller):
     async def download_document(self, request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
         row = await load_visible_request(ref, request.user)
         doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
-        if doc is None:
+        if doc is None or not doc.sha256:
             raise not_found()
         data = ctx.documents.get(doc.sha256)
         await record(

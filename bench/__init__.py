@@ -1,0 +1,1 @@
+"""Benchmarks that run against a real database (see bench/README.md)."""

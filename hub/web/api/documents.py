@@ -1,0 +1,170 @@
+"""Documents anyone can trust: the public verification of a code, and revocation by the issuer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+
+from forms.validation import FieldError
+from hub.accounts import Principal, now
+from hub.audit import record
+from hub.db.records import load_json
+from hub.db.tables import Document, ServiceRequest
+from hub.db.transactions import writing
+from hub.documents.signing import KeyRing, Signature
+from hub.i18n import N_, format_datetime, gettext, translations
+from hub.web.api.requests import DOCUMENT_TITLES
+from hub.web.api.services import DepartmentRead, department
+from hub.web.context import HubContext, provide_context
+from hub.web.problems import Problem, not_found, request_locale
+from hub.web.security import STAFF_ROLES, requires_role
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATUS_LABELS = {
+    "valid": N_("Valid"),
+    "revoked": N_("Revoked"),
+    "superseded": N_("Superseded by a newer document"),
+    "unknown": N_("No document has this code"),
+}
+
+
+class VerificationRead(msgspec.Struct):
+    code: str
+    found: bool
+    genuine: bool = False
+    status: str = "unknown"
+    status_label: str = ""
+    kind: str = ""
+    title: str = ""
+    number: str = ""
+    issuer: DepartmentRead | None = None
+    issued_at: dt.datetime | None = None
+    request_ref: str = ""
+    applicant: str = ""
+    sha256: str = ""
+    key_id: str = ""
+    revoked_at: dt.datetime | None = None
+    revocation_reason: str = ""
+
+
+class RevocationCreate(msgspec.Struct):
+    reason: str
+
+
+class RevocationRead(msgspec.Struct):
+    id: int
+    number: str | None
+    status: str
+    revoked_at: dt.datetime | None
+
+
+def genuine(row: Document, keys: KeyRing) -> bool:
+    """The signature holds for the stored facts, and the facts are those of this row."""
+    facts = load_json(row.facts or "{}")
+    if not isinstance(facts, dict) or not row.signature:
+        return False
+    consistent = (
+        facts.get("code") == row.verification_code
+        and facts.get("number") == row.number
+        and facts.get("kind") == row.kind
+        and facts.get("issuer") == row.department
+    )
+    return consistent and keys.verify(facts, Signature(key_id=row.key_id, value=row.signature))
+
+
+@lru_cache(maxsize=4)
+def _pages(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+class DocumentController(Controller):
+    tags = ["documents"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @get(
+        "/verify/{code:str}",
+        summary="Is this document genuine and still valid? (public; JSON with Accept: application/json)",
+        media_type="text/html",
+    )
+    async def verify(self, request: Request, ctx: HubContext, code: str) -> Response:
+        locale = request_locale(request)
+        clean = code.strip().upper()[:32]
+        row = await Document.objects().where(Document.verification_code == clean).first() if clean.isalnum() else None
+        result = VerificationRead(code=clean, found=False, status_label=gettext(locale, STATUS_LABELS["unknown"]))
+        if row is not None and row.sha256:
+            facts = load_json(row.facts or "{}")
+            request_row = (
+                await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
+            )
+            result = VerificationRead(
+                code=clean,
+                found=True,
+                genuine=genuine(row, ctx.signing_keys),
+                status=row.status,
+                status_label=gettext(locale, STATUS_LABELS.get(row.status, row.status)),
+                kind=row.kind,
+                title=gettext(locale, DOCUMENT_TITLES.get(row.kind, row.kind)),
+                number=row.number or "",
+                issuer=department(ctx.catalog, row.department, locale),
+                issued_at=row.issued_at,
+                request_ref=request_row["ref"] if request_row else "",
+                applicant=str(facts.get("applicant", "")),
+                sha256=row.sha256,
+                key_id=row.key_id,
+                revoked_at=row.revoked_at,
+                revocation_reason=row.revocation_reason,
+            )
+        status = 200 if result.found else 404
+        if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
+            return Response(result, status_code=status, media_type="application/json")
+        issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
+        html = _pages(locale).get_template("verify.html").render(v=result, issued=issued, locale=locale)
+        return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+
+    @post(
+        "/api/documents/{document_id:int}/revocation",
+        status_code=200,
+        guards=[requires_role(*STAFF_ROLES)],
+        summary="Revoke a document your department issued; its verification then says so",
+    )
+    async def revoke(
+        self, request: Request, ctx: HubContext, document_id: int, data: RevocationCreate
+    ) -> RevocationRead:
+        user: Principal = request.user
+        reason = data.reason.strip()
+        row = await Document.objects().where(Document.id == document_id).first()
+        if row is None or row.department != user.department:
+            raise not_found()
+        if not reason or len(reason) > 2000:
+            raise Problem(
+                422, "validation-failed", N_("The form has errors"), errors=[FieldError(field="reason", code="missing")]
+            )
+        async with writing():
+            changed = (
+                await Document.update(
+                    {
+                        Document.status: "revoked",
+                        Document.revoked_at: now(),
+                        Document.revoked_by: user.id,
+                        Document.revocation_reason: reason,
+                    }
+                )
+                .where((Document.id == row.id) & (Document.status == "valid"))
+                .returning(Document.id)
+            )
+        if not changed:
+            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
+        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
+        await record(request, user, "document.revoked", "document", row.id, request=ref["ref"] if ref else None)
+        fresh = await Document.objects().where(Document.id == row.id).first()
+        return RevocationRead(id=fresh.id, number=fresh.number, status=fresh.status, revoked_at=fresh.revoked_at)

@@ -1,0 +1,203 @@
+"""Documents anyone can trust: every kind in both languages, numbered by department, signed,
+verifiable by code, revocable; downloads only for those involved."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+
+import pytest
+
+from forms.catalog import load_catalog
+from tests.stack.flows import (
+    decide,
+    decision_of,
+    file_example,
+    file_request,
+    open_task,
+    pdf_text,
+    wait_closed,
+    wait_for,
+)
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def documents_of(viewer: Api, ref: str) -> dict[str, dict]:
+    return {d["kind"]: d for d in viewer.get(f"/api/requests/{ref}").json()["documents"]}
+
+
+def text_of(viewer: Api, document: dict) -> str:
+    r = viewer.get(document["download_url"])
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    return squeeze(pdf_text(r.content))
+
+
+def walk(stack, ref: str, verdicts: dict[str, str]) -> None:
+    for username, verdict in verdicts.items():
+        clerk = Api(stack.base_url, username)
+        assert (
+            decide(
+                clerk, open_task(clerk, ref)["id"], verdict, "材料不符合要求" if verdict == "reject" else "同意"
+            ).status_code
+            == 200
+        )
+
+
+@pytest.mark.parametrize(
+    "locale, expected",
+    [
+        (
+            "zh-CN",
+            {
+                "receipt": "受理回执",
+                "information_request": "补正材料通知书",
+                "decision": "决定书",
+                "certificate": "准予许可证明",
+            },
+        ),
+        (
+            "en",
+            {
+                "receipt": "Acceptancereceipt",
+                "information_request": "Noticetosupplymoreinformation",
+                "decision": "Decisionnotice",
+                "certificate": "Certificateofapproval",
+            },
+        ),
+    ],
+)
+def test_every_kind_of_document_in_both_languages(stack, locale, expected):
+    applicant = Api(stack.base_url, "wangwu", locale=locale)
+    r = file_example(applicant, load_catalog().latest("residence-permit"))
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    wait_for(lambda: "receipt" in documents_of(applicant, ref), what="the receipt")
+    street = Api(stack.base_url, "street.clerk")
+    task = open_task(street, ref)
+    assert street.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    asked = street.post(
+        f"/api/tasks/{task['id']}/information-request", json={"fields": ["phone"], "message": "请提供常用手机号码"}
+    )
+    assert asked.status_code == 200
+    wait_for(lambda: "information_request" in documents_of(applicant, ref), what="the notice")
+    assert (
+        applicant.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13900139000"}}).status_code
+        == 200
+    )
+    assert (
+        street.post(f"/api/tasks/{task['id']}/decision", json={"verdict": "approve", "comment": "同意"}).status_code
+        == 200
+    )
+    walk(stack, ref, {"police.clerk": "approve"})
+    wait_closed(applicant, ref)
+    documents = wait_for(
+        lambda: (d := documents_of(applicant, ref)).keys() >= expected.keys() and d, what="all documents"
+    )
+    for kind, title in expected.items():
+        text = text_of(applicant, documents[kind])
+        assert title in text, (kind, text[:300])
+        assert "王五" in text
+        assert documents[kind]["number"] in text  # 西公〔2026〕n号
+        assert documents[kind]["verification_code"] in text
+    assert "13900139000" not in text_of(applicant, documents["information_request"])  # asks, never echoes data
+    assert ("电话" in text_of(applicant, documents["information_request"])) == (locale == "zh-CN")
+
+
+def test_a_rejection_notice_gives_reasons_and_the_right_to_appeal_in_english(stack):
+    applicant = Api(stack.base_url, "zhangsan", locale="en")
+    ref = file_request(applicant).json()["ref"]
+    walk(stack, ref, {"street.clerk": "reject"})
+    text = text_of(applicant, decision_of(wait_closed(applicant, ref)))
+    assert "notapproved" in text and "材料不符合要求" in text
+    assert "administrativereconsiderationwithin60days" in text
+
+
+def test_numbers_follow_each_other_within_a_department(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    refs = [file_request(citizen).json()["ref"] for _ in range(2)]
+    numbers = [wait_for(lambda r=r: documents_of(citizen, r).get("receipt"), what="receipt")["number"] for r in refs]
+    sequence = [int(re.search(r"〕(\d+)号", n).group(1)) for n in numbers]
+    assert all(n.startswith("西民〔") for n in numbers)  # issued in the name of the owning department
+    assert sequence[1] == sequence[0] + 1
+
+
+def verification(code: str, base_url: str) -> dict:
+    r = Api(base_url).get(f"/verify/{code}", headers={"Accept": "application/json"})
+    return {"status_code": r.status_code, **r.json()}
+
+
+def test_anyone_can_verify_a_document_by_its_code(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    document = decision_of(wait_closed(citizen, ref))
+    result = verification(document["verification_code"], stack.base_url)
+    assert result["status_code"] == 200 and result["genuine"] is True and result["status"] == "valid"
+    assert result["number"] == document["number"] and result["sha256"] == document["sha256"]
+    assert result["applicant"] == "张**"  # the public page never shows the name in full
+    page = Api(stack.base_url).get(f"/verify/{document['verification_code'].lower()}")
+    assert page.status_code == 200 and "文书真实有效" in page.text
+    unknown = Api(stack.base_url, locale="en").get("/verify/NOSUCHCODE")
+    assert unknown.status_code == 404 and "No document has this code" in unknown.text
+
+
+def tamper(stack, document_id: int) -> None:
+    """Change a signed fact behind the hub's back, as an intruder in the database would."""
+    url = stack.env.get("QINQING_DATABASE_URL")
+    sql = "UPDATE document SET facts = replace(facts, '\"approved\"', '\"rejected\"') WHERE id = {}"
+    if url:
+        import asyncpg
+
+        async def run():
+            conn = await asyncpg.connect(url)
+            await conn.execute(sql.format(int(document_id)))
+            await conn.close()
+
+        asyncio.run(run())
+    else:
+        with sqlite3.connect(stack.root / "var" / "qinqing.sqlite") as db:
+            db.execute(sql.format(int(document_id)))
+
+
+def test_a_tampered_record_is_not_genuine(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    document = decision_of(wait_closed(citizen, ref))
+    tamper(stack, document["id"])
+    result = verification(document["verification_code"], stack.base_url)
+    assert result["genuine"] is False
+    assert "不真实" in Api(stack.base_url).get(f"/verify/{document['verification_code']}").text
+
+
+def test_the_issuing_department_revokes_a_document(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    document = decision_of(wait_closed(citizen, ref))
+    path = f"/api/documents/{document['id']}/revocation"
+    assert Api(stack.base_url, "street.clerk").post(path, json={"reason": "x"}).status_code == 404  # not the issuer
+    assert citizen.post(path, json={"reason": "x"}).status_code == 403
+    r = Api(stack.base_url, "civil.clerk").post(path, json={"reason": "申请人隐瞒收入，撤销原决定"})
+    assert r.status_code == 200 and r.json()["status"] == "revoked"
+    assert Api(stack.base_url, "civil.clerk").post(path, json={"reason": "again"}).status_code == 409
+    result = verification(document["verification_code"], stack.base_url)
+    assert result["genuine"] is True and result["status"] == "revoked"
+    assert result["revocation_reason"] == "申请人隐瞒收入，撤销原决定"
+
+
+def test_downloads_only_for_those_involved(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    receipt = wait_for(lambda: documents_of(citizen, ref).get("receipt"), what="receipt")
+    for username in ("lisi", "hr.clerk", "yunqi"):
+        assert Api(stack.base_url, username).get(receipt["download_url"]).status_code == 404
+    assert Api(stack.base_url).get(receipt["download_url"]).status_code == 401
+    assert Api(stack.base_url, "street.clerk").get(receipt["download_url"]).status_code == 200  # reviews it
