@@ -228,3 +228,27 @@ def test_unknown_service_and_malformed_body(stack, citizen):
         headers={"Idempotency-Key": "malformed-1", "Content-Type": "application/json"},
     )
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_api_is_documented_in_openapi(stack):
+    schema = Api(stack.base_url).get("/schema/openapi.json").json()
+    expected = {
+        "/api/services",
+        "/api/requests",
+        "/api/requests/{ref}/supplements",
+        "/api/requests/{ref}/withdrawal",
+        "/api/requests/{ref}/audit",
+        "/api/tasks",
+        "/api/tasks/counts",
+        "/api/tasks/{task_id}/claim",
+        "/api/tasks/{task_id}/release",
+        "/api/tasks/{task_id}/decision",
+        "/api/tasks/{task_id}/information-request",
+        "/api/tasks/{task_id}/transfer",
+        "/api/tasks/{task_id}/assignment",
+        "/api/tasks/{task_id}/confirmation",
+        "/api/documents/{document_id}/revocation",
+        "/verify/{code}",
+    }
+    assert expected <= set(schema["paths"])
+    assert all(op.get("summary") for path in expected for op in schema["paths"][path].values())
