@@ -1,1 +1,1 @@
-"""Benchmarks that run against a real database (see bench/README.md)."""
+"""Benchmarks: run one with `.venv/bin/python -m bench.<name>` (see bench/README.md)."""

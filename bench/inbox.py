@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 
@@ -40,6 +41,8 @@ CITIZENS, ENTERPRISES, CLERKS_PER_DEPARTMENT = 3000, 1000, 20
 CHUNK = 25_000  # requests generated and copied at a time
 NOW = dt.datetime.now(dt.UTC)
 DAY = dt.timedelta(days=1)
+# The state of the last task of a request in review.
+ACTIVE_WEIGHTS = {"open": 45, "claimed": 40, "waiting_applicant": 10, "awaiting_confirmation": 5}
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$" + "x" * 22 + "$" + "y" * 43
 
 # Every column the loader fills, per table; check_columns() insists every NOT NULL column is here.
@@ -138,14 +141,15 @@ def services(catalog) -> list[dict]:
     return out
 
 
-def generate(n: int, catalog, citizens, firms, clerks, rng: random.Random, active: Counter):
+def generate(n: int, catalog, citizens, firms, clerks, states: dict[str, int], rng: random.Random, active: Counter):
     """Chunks of (service_request rows, review_task rows); ~10% of requests are in review, the rest closed.
 
-    A request in review has its last task active (open, claimed or waiting for the applicant), due
-    within +/- 60 days of now (escalated, mostly, when overdue); closed requests are spread over two
+    A request in review has its last task active (open, claimed, waiting for the applicant or for a
+    second clerk's confirmation), due within +/- 60 days of now (escalated, mostly, when overdue); closed requests are spread over two
     years and their tasks decided (approved, or rejected/cancelled last).
     """
     from workflows.names import request_workflow_id, task_key
+    from workflows.types import ACTIVE_TASK_STATES
 
     catalog_services, task_id = services(catalog), 0
     for start in range(1, n + 1, CHUNK):
@@ -175,7 +179,7 @@ def generate(n: int, catalog, citizens, firms, clerks, rng: random.Random, activ
                 decided = opened + rng.uniform(0.1, 0.9) * limit
                 decider = rng.choice(clerks[dept])
                 if in_review and last:
-                    state = rng.choices(["open", "claimed", "waiting_applicant"], [45, 45, 10])[0]
+                    state = rng.choices(list(states), list(states.values()))[0]
                     decided = decider = None
                     if state != "open":
                         assignee = rng.choice(clerks[dept])
@@ -187,13 +191,14 @@ def generate(n: int, catalog, citizens, firms, clerks, rng: random.Random, activ
                     state, reason, comment = "rejected", "ineligible", "不符合申请条件"
                 elif last and verdict == "withdrawn":
                     state, decider = "cancelled", None
-                is_active = state in ("open", "claimed", "waiting_applicant")
+                is_active = state in ACTIVE_TASK_STATES
                 escalated = is_active and due < NOW and rng.random() < 0.7
                 overdue = overdue or escalated
+                reminded = is_active and due - NOW < 0.25 * limit
                 tasks.append(
                     (task_id, task_key(wf, stage.id, dept), rid, stage.id, stage.title, dept, svc["spec"].id,
-                     svc["audience"], state, assignee or decider, opened, due, opened + 0.75 * limit,
-                     is_active and due - NOW < 0.25 * limit, escalated, paused, reason, fields, message, decided, decider, comment)
+                     svc["audience"], state, assignee or decider, opened, due, opened + 0.75 * limit, reminded,
+                     escalated, paused, reason, fields, message, decided, decider, comment)
                 )  # fmt: skip
                 opened = decided if decided else opened + rng.uniform(1, 3) * DAY
             closed = None if in_review else decided or opened
@@ -213,13 +218,22 @@ async def load(url: str, n: int, catalog, rng: random.Random) -> tuple[dict[str,
     conn = await asyncpg.connect(url)
     try:
         await check_columns(conn)
+        width = await conn.fetchval(
+            "SELECT character_maximum_length FROM information_schema.columns"
+            " WHERE table_name = 'review_task' AND column_name = 'state'"
+        )
+        states = {s: weight for s, weight in ACTIVE_WEIGHTS.items() if len(s) <= width}
+        if len(states) < len(ACTIVE_WEIGHTS):
+            print(
+                f"WARNING: review_task.state is varchar({width}); cannot store {sorted(set(ACTIVE_WEIGHTS) - set(states))}"
+            )
         # The generated rows are consistent: skip the per-row foreign-key triggers while copying.
         await conn.execute("SET session_replication_role = replica")
         enterprises, accounts, citizens, firms, clerks = people(catalog, rng)
         await conn.copy_records_to_table("enterprise", records=enterprises, columns=COLUMNS["enterprise"])
         await conn.copy_records_to_table("account", records=accounts, columns=COLUMNS["account"])
         active, total = Counter(), 0
-        for requests, tasks in generate(n, catalog, citizens, firms, clerks, rng, active):
+        for requests, tasks in generate(n, catalog, citizens, firms, clerks, states, rng, active):
             await conn.copy_records_to_table("service_request", records=requests, columns=COLUMNS["service_request"])
             await conn.copy_records_to_table("review_task", records=tasks, columns=COLUMNS["review_task"])
             total += len(tasks)
@@ -271,11 +285,10 @@ async def timed(run, pick) -> list[float]:
 async def measure(settings, catalog, clerks, active: Counter, rng: random.Random) -> bool:
     from hub.db.lifecycle import database
     from hub.db.tables import ReviewTask
-    from hub.documents.storage import FileContentStore
     from hub.web.api.tasks import task_reads
-    from hub.web.context import HubContext
 
-    ctx = HubContext(settings=settings, catalog=catalog, documents=FileContentStore(settings.documents_path))
+    # task_reads reads only ctx.catalog (the app's HubContext also holds the document store, keys, Temporal).
+    ctx = SimpleNamespace(settings=settings, catalog=catalog)
     departments = sorted(catalog.departments)
     busiest = max(departments, key=lambda d: active[d])
     by_department = {d: sorted({s.id for s in catalog.current() if d in s.departments}) for d in departments}
@@ -283,6 +296,9 @@ async def measure(settings, catalog, clerks, active: Counter, rng: random.Random
 
     async def inbox(department, service=None, assignee=None):
         return await task_reads(await inbox_query(department, service, assignee), ctx, "zh_CN")
+
+    async def sql_alone(department):  # the same SQL without Piccolo objects and task_reads
+        return await ReviewTask.raw(str(inbox_query(department)))
 
     async def by_id(task_id):
         return await ReviewTask.objects().where(ReviewTask.id == task_id).first()
@@ -292,7 +308,7 @@ async def measure(settings, catalog, clerks, active: Counter, rng: random.Random
         cases = [
             ("primary-key lookup (baseline)", by_id, lambda: (rng.randint(1, max_id),)),
             ("inbox, random department", inbox, lambda: (rng.choice(departments),)),
-            (f"inbox, busiest ({busiest})", inbox, lambda: (busiest,)),
+            ("  its SQL alone (no ORM objects)", sql_alone, lambda: (rng.choice(departments),)),
             ("inbox, one service", inbox, lambda: (d := rng.choice(list(by_department)), rng.choice(by_department[d]))),
             ("inbox, mine=true", inbox, lambda: (d := rng.choice(departments), None, rng.choice(clerks[d]))),
         ]
@@ -341,7 +357,6 @@ def main() -> None:
     url = f"{admin_url.rpartition('/')[0]}/{name}"
     asyncio.run(admin(admin_url, f'CREATE DATABASE "{name}"'))
     os.environ["QINQING_DATABASE_URL"] = url
-    os.environ.setdefault("QINQING_SEED_DEMO", "false")
     try:
         passed = asyncio.run(run(args))
     finally:

@@ -90,8 +90,8 @@ class ReviewTask(Table):
     # Copied from the request so inboxes filter without a join.
     service_id = Varchar(length=64, default="")
     applicant_type = Varchar(length=20, default="citizen")
-    # open | claimed | waiting_applicant | approved | rejected | cancelled | transferred
-    state = Varchar(length=20, index=True)
+    # open | claimed | waiting_applicant | awaiting_confirmation | approved | rejected | cancelled | transferred
+    state = Varchar(length=32, index=True)
     assignee = ForeignKey(references=Account, null=True, default=None, index=True)
     opened_at = Timestamptz()
     # The time limit: moved on while the clock is paused (waiting for the applicant).

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import msgspec
@@ -139,7 +140,13 @@ async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> l
     """Inbox rows, with their requests and assignees fetched in one query each."""
     if not tasks:
         return []
-    rows = {r.id: r for r in await ServiceRequest.objects().where(ServiceRequest.id.is_in([t.request for t in tasks]))}
+    # Only what a row shows: the answers and rule results stay in the database.
+    rows = {
+        r["id"]: SimpleNamespace(**r)
+        for r in await ServiceRequest.select(
+            ServiceRequest.id, ServiceRequest.ref, ServiceRequest.service_id, ServiceRequest.service_version
+        ).where(ServiceRequest.id.is_in([t.request for t in tasks]))
+    }
     assignee_ids = [t.assignee for t in tasks if t.assignee]
     names = (
         {
