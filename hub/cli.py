@@ -94,7 +94,11 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             log_file=settings.var_path / "temporal.log",
         )
         print(f"Starting Temporal dev server (state in {temporal.db_file}) …", flush=True)
-        temporal.start()
+        try:
+            temporal.start()
+        except RuntimeError as exc:
+            print(f"Cannot start the hub: {exc}", file=sys.stderr)
+            return 1
 
     children: list[tuple[str, subprocess.Popen]] = []
     stopping = False
