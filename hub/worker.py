@@ -24,6 +24,7 @@ from hub.sla.time_limits import CalendarTimeLimits
 from hub.temporal import connect
 from workflows.activities import RequestActivities
 from workflows.names import REQUESTS_QUEUE
+from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 
 log = logging.getLogger("qinqing.worker")
@@ -45,7 +46,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
     return Worker(
         client,
         task_queue=REQUESTS_QUEUE,
-        workflows=[ServiceRequestWorkflow],
+        workflows=[ServiceRequestWorkflow, DocumentReissueWorkflow],
         activities=activities.all(),
     )
 

@@ -20,6 +20,7 @@ from .types import (
     SettleAmount,
     StageCondition,
     StatusChange,
+    Supersede,
     TaskChange,
     TimeLimit,
 )
@@ -89,6 +90,10 @@ class RequestActivities:
             await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
         return work.result()
 
+    @activity.defn
+    async def supersede_document(self, change: Supersede) -> None:
+        await self._documents.supersede(change)
+
     def all(self) -> list:
         return [
             self.open_task,
@@ -102,4 +107,5 @@ class RequestActivities:
             self.settle_amount,
             self.set_state,
             self.issue_document,
+            self.supersede_document,
         ]

@@ -8,6 +8,11 @@ def request_workflow_id(ref: str) -> str:
     return f"request-{ref}"
 
 
+def reissue_workflow_id(previous_key: str) -> str:
+    """One correction per document: asking twice finds the same workflow."""
+    return f"reissue-{previous_key}"
+
+
 def task_key(workflow_id: str, stage_id: str, department: str) -> str:
     """A review task's idempotency key: one task per department per stage per request."""
     return f"{workflow_id}:{stage_id}:{department}"

@@ -17,6 +17,7 @@ from .types import (
     SettleAmount,
     StageCondition,
     StatusChange,
+    Supersede,
     TaskChange,
     TimeLimit,
 )
@@ -64,3 +65,5 @@ class DocumentIssuer(Protocol):
     """Renders, stores and records a document; issuing the same key twice returns the first."""
 
     async def issue(self, request: IssueDocument) -> IssuedDocument: ...
+
+    async def supersede(self, change: Supersede) -> None: ...

@@ -247,6 +247,20 @@ class IssueDocument(BaseModel):
     task_key: str | None = None
 
 
+class Reissue(BaseModel):
+    """Issue a corrected document in place of an earlier one, which then reads as superseded."""
+
+    previous_key: str
+    document: IssueDocument
+    reason: str = Field(max_length=2000)
+
+
+class Supersede(BaseModel):
+    previous_key: str
+    new_key: str
+    reason: str
+
+
 class IssuedDocument(BaseModel):
     key: str
     sha256: str

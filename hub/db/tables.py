@@ -149,6 +149,8 @@ class Document(Table):
     revoked_at = Timestamptz(null=True, default=None)
     revoked_by = ForeignKey(references=Account, null=True, default=None)
     revocation_reason = Text(default="")
+    # Set when a corrected document replaces this one (status "superseded").
+    superseded_by = Varchar(length=200, null=True, default=None)
 
 
 class DocumentSequence(Table):

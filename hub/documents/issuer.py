@@ -24,7 +24,7 @@ from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
-from workflows.types import IssuedDocument, IssueDocument
+from workflows.types import IssuedDocument, IssueDocument, Supersede
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -75,6 +75,17 @@ class PdfDocumentIssuer:
                 f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind
             )
         return IssuedDocument(key=request.key, sha256=sha256, size=len(data))
+
+    async def supersede(self, change: Supersede) -> None:
+        """Mark the earlier document superseded by the new one (idempotent)."""
+        async with writing():
+            await Document.update(
+                {
+                    Document.status: "superseded",
+                    Document.superseded_by: change.new_key,
+                    Document.revocation_reason: change.reason,
+                }
+            ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
 
     async def _register(self, request: IssueDocument) -> Document:
         """Number the document and sign its facts, in one transaction with its row."""

@@ -201,3 +201,24 @@ def test_downloads_only_for_those_involved(stack):
         assert Api(stack.base_url, username).get(receipt["download_url"]).status_code == 404
     assert Api(stack.base_url).get(receipt["download_url"]).status_code == 401
     assert Api(stack.base_url, "street.clerk").get(receipt["download_url"]).status_code == 200  # reviews it
+
+
+def test_a_corrected_document_supersedes_the_earlier_one(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    old = decision_of(wait_closed(citizen, ref))
+    path = f"/api/documents/{old['id']}/reissue"
+    assert Api(stack.base_url, "street.clerk").post(path, json={"reason": "x"}).status_code == 404  # not the issuer
+    r = Api(stack.base_url, "civil.clerk").post(path, json={"reason": "更正申请人地址"})
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["supersedes"] == old["number"] and new["number"] != old["number"]
+    before = verification(old["verification_code"], stack.base_url)
+    assert before["genuine"] is True and before["status"] == "superseded"
+    assert before["superseded_by"] == new["number"] and before["superseded_by_code"] == new["verification_code"]
+    after = verification(new["verification_code"], stack.base_url)
+    assert after["genuine"] is True and after["status"] == "valid"
+    kinds = [d["kind"] for d in citizen.get(f"/api/requests/{ref}").json()["documents"]]
+    assert kinds.count("decision") == 2  # the applicant has both, and the page says which is current
+    assert Api(stack.base_url, "civil.clerk").post(path, json={"reason": "again"}).status_code == 409

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +12,9 @@ import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 from forms.validation import FieldError
 from hub.accounts import Principal, now
@@ -24,7 +29,12 @@ from hub.web.api.services import DepartmentRead, department
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, not_found, request_locale
 from hub.web.security import STAFF_ROLES, requires_role
+from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
+from workflows.reissue import DocumentReissueWorkflow
+from workflows.types import IssueDocument, Reissue
 
+log = logging.getLogger("qinqing.documents")
+REISSUE_TIMEOUT = timedelta(minutes=2)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATUS_LABELS = {
     "valid": N_("Valid"),
@@ -51,10 +61,24 @@ class VerificationRead(msgspec.Struct):
     key_id: str = ""
     revoked_at: dt.datetime | None = None
     revocation_reason: str = ""
+    # For a superseded document: the number and code of the document that replaces it.
+    superseded_by: str = ""
+    superseded_by_code: str = ""
 
 
 class RevocationCreate(msgspec.Struct):
     reason: str
+
+
+class ReissueCreate(msgspec.Struct):
+    reason: str
+
+
+class ReissueRead(msgspec.Struct):
+    id: int
+    number: str | None
+    verification_code: str | None
+    supersedes: str | None
 
 
 class RevocationRead(msgspec.Struct):
@@ -106,6 +130,9 @@ class DocumentController(Controller):
             request_row = (
                 await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
             )
+            newer = (
+                await Document.objects().where(Document.key == row.superseded_by).first() if row.superseded_by else None
+            )
             result = VerificationRead(
                 code=clean,
                 found=True,
@@ -123,6 +150,8 @@ class DocumentController(Controller):
                 key_id=row.key_id,
                 revoked_at=row.revoked_at,
                 revocation_reason=row.revocation_reason,
+                superseded_by=newer.number if newer else "",
+                superseded_by_code=newer.verification_code if newer else "",
             )
         status = 200 if result.found else 404
         if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
@@ -130,6 +159,60 @@ class DocumentController(Controller):
         issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
         html = _pages(locale).get_template("verify.html").render(v=result, issued=issued, locale=locale)
         return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+
+    @post(
+        "/api/documents/{document_id:int}/reissue",
+        status_code=201,
+        guards=[requires_role(*STAFF_ROLES)],
+        summary="Issue a corrected document in place of one your department issued; the old one reads as superseded",
+    )
+    async def reissue(self, request: Request, ctx: HubContext, document_id: int, data: ReissueCreate) -> ReissueRead:
+        user: Principal = request.user
+        row = await issued_document(document_id, user)
+        reason = data.reason.strip()
+        if not reason or len(reason) > 2000:
+            raise Problem(
+                422, "validation-failed", N_("The form has errors"), errors=[FieldError(field="reason", code="missing")]
+            )
+        if row.status != "valid":
+            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
+        facts = load_json(row.facts or "{}")
+        new_key = f"{row.key}:reissued"
+        try:
+            await ctx.temporal.execute_workflow(
+                DocumentReissueWorkflow.run,
+                Reissue(
+                    previous_key=row.key,
+                    reason=reason,
+                    document=IssueDocument(
+                        key=new_key,
+                        request_id=row.request,
+                        kind=row.kind,
+                        outcome=facts.get("outcome", "approved"),
+                        locale=row.locale,
+                        issued_at=now(),
+                    ),
+                ),
+                id=reissue_workflow_id(row.key),
+                task_queue=REQUESTS_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                execution_timeout=REISSUE_TIMEOUT,
+            )
+        except (WorkflowFailureError, RPCError):
+            log.exception("re-issue of document %s failed", row.id)
+            raise Problem(
+                503,
+                "workflow-unavailable",
+                N_("Service temporarily unavailable"),
+                N_("Please try again in a moment."),
+                headers={"Retry-After": "5"},
+            ) from None
+        new = await Document.objects().where(Document.key == new_key).first()
+        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
+        await record(
+            request, user, "document.reissued", "document", row.id, request=ref["ref"] if ref else None, new=new.id
+        )
+        return ReissueRead(id=new.id, number=new.number, verification_code=new.verification_code, supersedes=row.number)
 
     @post(
         "/api/documents/{document_id:int}/revocation",
@@ -142,9 +225,7 @@ class DocumentController(Controller):
     ) -> RevocationRead:
         user: Principal = request.user
         reason = data.reason.strip()
-        row = await Document.objects().where(Document.id == document_id).first()
-        if row is None or row.department != user.department:
-            raise not_found()
+        row = await issued_document(document_id, user)
         if not reason or len(reason) > 2000:
             raise Problem(
                 422, "validation-failed", N_("The form has errors"), errors=[FieldError(field="reason", code="missing")]
@@ -168,3 +249,11 @@ class DocumentController(Controller):
         await record(request, user, "document.revoked", "document", row.id, request=ref["ref"] if ref else None)
         fresh = await Document.objects().where(Document.id == row.id).first()
         return RevocationRead(id=fresh.id, number=fresh.number, status=fresh.status, revoked_at=fresh.revoked_at)
+
+
+async def issued_document(document_id: int, user: Principal) -> Document:
+    """A document the caller's department issued (anyone else's looks like none at all)."""
+    row = await Document.objects().where(Document.id == document_id).first()
+    if row is None or not row.sha256 or row.department != user.department:
+        raise not_found()
+    return row
