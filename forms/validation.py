@@ -47,7 +47,12 @@ def _resident_id(value: str) -> str:
     year: numbers were assigned from 1984, so older residents carry codes newer than their birth.
     """
     number = ric.compact(_halfwidth(value)).upper()
-    if len(number) != 18 or not number.isascii() or not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+    if (
+        len(number) != 18
+        or not number.isascii()
+        or not number[:-1].isdigit()
+        or not (number[-1].isdigit() or number[-1] == "X")
+    ):
         raise PydanticCustomError("resident_id_format", "must be 17 digits followed by a digit or X")
     if number[-1] != ric.calc_check_digit(number):
         raise PydanticCustomError("resident_id_checksum", "the check digit does not match")
@@ -109,6 +114,8 @@ _CHECKS = {
 
 
 TEXT_TYPES = ("text", "address", "textarea", "email", "phone", "resident_id", "uscc", "bank_account", "file")
+
+
 def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
     """The Python type and pydantic constraints for one field."""
     constraints: dict[str, Any] = {}
