@@ -10,6 +10,7 @@ from pathlib import Path
 from babel import Locale, dates, numbers
 from babel.core import UnknownLocaleError
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh_CN", "en")
@@ -29,6 +30,16 @@ def translations(locale: str) -> NullTranslations:
     if locale != "en" and not isinstance(catalog, Translations):
         raise RuntimeError(f"no compiled catalog for {locale} under {LOCALES_DIR}: run scripts/setup")
     return catalog
+
+
+@cache
+def templates(directory: str, locale: str) -> Environment:
+    """Jinja templates from ``directory`` with ``{% trans %}`` and ``_()`` in ``locale`` (HTML autoescaped)."""
+    env = Environment(
+        loader=FileSystemLoader(directory), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
+    )
+    env.install_gettext_translations(translations(supported(locale)), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def gettext(locale: str, message: str, **params: object) -> str:

@@ -270,7 +270,7 @@ class ServiceRequestWorkflow:
                     await workflow.wait_condition(lambda seen=seen: self._clock_changes != seen, timeout=delay)
                     continue  # something changed: look again
                 except TimeoutError:
-                    pass
+                    pass  # nothing changed before the target time: it has come, act below
             if kind == "task_reminder":
                 self._update_task(key, reminded=True)
                 await self._change(key, kind, reminded=True)

@@ -7,10 +7,7 @@ event loop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -56,19 +53,6 @@ class DocumentFacts:
     message: str = ""
 
 
-@lru_cache(maxsize=4)
-def _environment(locale: str) -> Environment:
-    from hub.i18n import translations
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def qr_code(url: str) -> str:
     """The verification address as a QR code (an SVG data URI the PDF embeds)."""
     import segno
@@ -78,7 +62,9 @@ def qr_code(url: str) -> str:
 
 def render_html(facts: DocumentFacts) -> str:
     qr = qr_code(facts.verify_url) if facts.verify_url else ""
-    return _environment(facts.locale).get_template(f"{facts.kind}.html").render(doc=facts, qr=qr)
+    from hub.i18n import templates
+
+    return templates(str(TEMPLATES), facts.locale).get_template(f"{facts.kind}.html").render(doc=facts, qr=qr)
 
 
 def render_pdf(facts: DocumentFacts) -> bytes:

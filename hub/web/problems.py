@@ -151,6 +151,40 @@ def problem_response(request: Request, problem: Problem) -> Response[ProblemDocu
     )
 
 
+def invalid_form(errors: list[FieldError]) -> Problem:
+    """A submission with field errors; nothing was saved."""
+    return Problem(
+        422,
+        "validation-failed",
+        N_("The form has errors"),
+        N_("{count} field(s) need attention. Nothing was saved."),
+        params={"count": len(errors)},
+        errors=errors,
+    )
+
+
+def invalid_field(field: str, code: str, detail: str = "", **context: Any) -> Problem:
+    """One field of a request body is wrong."""
+    return Problem(
+        422,
+        "validation-failed",
+        N_("The form has errors"),
+        detail,
+        errors=[FieldError(field=field, code=code, context=context)],
+    )
+
+
+def unavailable() -> Problem:
+    """Temporal did not answer in time; the caller may retry."""
+    return Problem(
+        503,
+        "workflow-unavailable",
+        N_("Service temporarily unavailable"),
+        N_("Please try again in a moment."),
+        headers={"Retry-After": "5"},
+    )
+
+
 def not_found() -> Problem:
     return Problem(
         404,

@@ -8,13 +8,12 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
-from forms.validation import FieldError
 from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
 from hub.audit import record
 from hub.db.tables import Account
 from hub.i18n import N_
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem
+from hub.web.problems import Problem, invalid_field
 from hub.web.security import STAFF_ROLES, bearer_token, requires_role
 
 
@@ -110,12 +109,7 @@ class AuthController(Controller):
                 or delegate.department != user.department
                 or delegate.role not in STAFF_ROLES
             ):
-                raise Problem(
-                    422,
-                    "validation-failed",
-                    N_("The form has errors"),
-                    errors=[FieldError(field="delegate", code="literal_error")],
-                )
+                raise invalid_field("delegate", "literal_error")
             delegate_id = delegate.id
         await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
         await record(request, user, "account.delegate_set", "account", user.id, delegate=data.delegate)

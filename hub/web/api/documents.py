@@ -5,29 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import msgspec
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from forms.validation import FieldError
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.signing import KeyRing, Signature
-from hub.i18n import N_, format_datetime, gettext, translations
+from hub.i18n import N_, format_datetime, gettext, templates
 from hub.web.api.requests import DOCUMENT_TITLES
 from hub.web.api.services import DepartmentRead, department
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, not_found, request_locale
+from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable
 from hub.web.security import STAFF_ROLES, requires_role
 from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
 from workflows.reissue import DocumentReissueWorkflow
@@ -102,15 +99,6 @@ def genuine(row: Document, keys: KeyRing) -> bool:
     return consistent and keys.verify(facts, Signature(key_id=row.key_id, value=row.signature))
 
 
-@lru_cache(maxsize=4)
-def _pages(locale: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 class DocumentController(Controller):
     tags = ["documents"]
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
@@ -157,7 +145,9 @@ class DocumentController(Controller):
         if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
             return Response(result, status_code=status, media_type="application/json")
         issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
-        html = _pages(locale).get_template("verify.html").render(v=result, issued=issued, locale=locale)
+        html = (
+            templates(str(TEMPLATES), locale).get_template("verify.html").render(v=result, issued=issued, locale=locale)
+        )
         return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
     @post(
@@ -171,9 +161,7 @@ class DocumentController(Controller):
         row = await issued_document(document_id, user)
         reason = data.reason.strip()
         if not reason or len(reason) > 2000:
-            raise Problem(
-                422, "validation-failed", N_("The form has errors"), errors=[FieldError(field="reason", code="missing")]
-            )
+            raise invalid_field("reason", "missing")
         if row.status != "valid":
             raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
         facts = load_json(row.facts or "{}")
@@ -200,13 +188,7 @@ class DocumentController(Controller):
             )
         except (WorkflowFailureError, RPCError):
             log.exception("re-issue of document %s failed", row.id)
-            raise Problem(
-                503,
-                "workflow-unavailable",
-                N_("Service temporarily unavailable"),
-                N_("Please try again in a moment."),
-                headers={"Retry-After": "5"},
-            ) from None
+            raise unavailable() from None
         new = await Document.objects().where(Document.key == new_key).first()
         ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
         await record(
@@ -227,9 +209,7 @@ class DocumentController(Controller):
         reason = data.reason.strip()
         row = await issued_document(document_id, user)
         if not reason or len(reason) > 2000:
-            raise Problem(
-                422, "validation-failed", N_("The form has errors"), errors=[FieldError(field="reason", code="missing")]
-            )
+            raise invalid_field("reason", "missing")
         async with writing():
             changed = (
                 await Document.update(

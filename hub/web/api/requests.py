@@ -32,7 +32,7 @@ from hub.profiles import applicant_data
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, not_found, request_locale
+from hub.web.problems import Problem, invalid_form, not_found, request_locale, unavailable
 from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import request_workflow_id
 from workflows.service_request import ServiceRequestWorkflow
@@ -260,17 +260,6 @@ def prefill(spec: ServiceSpec, answers: dict[str, Any], sources: dict[str, dict[
     return filled
 
 
-def invalid_form(errors: list[FieldError]) -> Problem:
-    return Problem(
-        422,
-        "validation-failed",
-        N_("The form has errors"),
-        N_("{count} field(s) need attention. Nothing was saved."),
-        params={"count": len(errors)},
-        errors=errors,
-    )
-
-
 async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, refused: str) -> None:
     """Send an applicant's update to the request's workflow; 409 with ``refused`` when the request's
     state does not allow it (the workflow's validator said no, or the workflow has finished)."""
@@ -287,13 +276,7 @@ async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, ref
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise closed from None
         log.warning("update to %s not confirmed: %s", row.ref, exc)
-        raise Problem(
-            503,
-            "workflow-unavailable",
-            N_("Service temporarily unavailable"),
-            N_("Please try again in a moment."),
-            headers={"Retry-After": "5"},
-        ) from None
+        raise unavailable() from None
 
 
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:

@@ -22,7 +22,6 @@ from piccolo.query.functions.aggregate import Count
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from forms.validation import FieldError
 from hub.accounts import Principal, delegate_of
 from hub.audit import record
 from hub.db.records import load_json
@@ -32,7 +31,7 @@ from hub.privacy import mask, masked_answers
 from hub.web.api.requests import STATE_LABELS, RuleResultRead
 from hub.web.api.services import DepartmentRead, department
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, not_found, request_locale
+from hub.web.problems import Problem, invalid_field, not_found, request_locale
 from hub.web.security import STAFF_ROLES, requires_role
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import (
@@ -200,15 +199,6 @@ async def load_department_task(task_id: int, user: Principal) -> tuple[ReviewTas
     return task, row
 
 
-def invalid(field: str, code: str, **context: Any) -> Problem:
-    return Problem(
-        422,
-        "validation-failed",
-        N_("The form has errors"),
-        errors=[FieldError(field=field, code=code, context=context)],
-    )
-
-
 def not_now(locale: str, state: str) -> Problem:
     return Problem(
         409,
@@ -319,18 +309,12 @@ class TaskController(Controller):
     async def decide(self, request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
         comment = data.comment.strip()
         if len(comment) > MAX_COMMENT:
-            raise invalid("comment", "string_too_long", max_length=MAX_COMMENT)
+            raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
         if data.verdict == "reject":
             if data.reason_code not in REJECTION_REASONS:
-                raise invalid("reason_code", "literal_error")
+                raise invalid_field("reason_code", "literal_error")
             if not comment:
-                raise Problem(
-                    422,
-                    "validation-failed",
-                    N_("The form has errors"),
-                    N_("A rejection must give the applicant a reason."),
-                    errors=[FieldError(field="comment", code="missing")],
-                )
+                raise invalid_field("comment", "missing", N_("A rejection must give the applicant a reason."))
         return await self._move(
             request,
             ctx,
@@ -354,9 +338,9 @@ class TaskController(Controller):
     async def confirm(self, request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
         comment = data.comment.strip()
         if len(comment) > MAX_COMMENT:
-            raise invalid("comment", "string_too_long", max_length=MAX_COMMENT)
+            raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
         if not data.accept and not comment:
-            raise invalid("comment", "missing")
+            raise invalid_field("comment", "missing")
         return await self._move(
             request,
             ctx,
@@ -376,14 +360,14 @@ class TaskController(Controller):
     ) -> TaskMoveRead:
         message = data.message.strip()
         if not message:
-            raise invalid("message", "missing")
+            raise invalid_field("message", "missing")
         if len(message) > MAX_COMMENT:
-            raise invalid("message", "string_too_long", max_length=MAX_COMMENT)
+            raise invalid_field("message", "string_too_long", max_length=MAX_COMMENT)
         task, row = await load_department_task(task_id, request.user)
         spec = ctx.catalog.version(row.service_id, row.service_version)
         unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
         if unknown or len(data.fields) > 50:
-            raise invalid("fields", "literal_error")
+            raise invalid_field("fields", "literal_error")
         return await self._move(
             request,
             ctx,
@@ -398,9 +382,9 @@ class TaskController(Controller):
     async def transfer(self, request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
         reason = data.reason.strip()
         if data.to_department not in ctx.catalog.departments:
-            raise invalid("to_department", "literal_error")
+            raise invalid_field("to_department", "literal_error")
         if not reason:
-            raise invalid("reason", "missing")
+            raise invalid_field("reason", "missing")
         return await self._move(
             request,
             ctx,
@@ -420,7 +404,7 @@ class TaskController(Controller):
         user: Principal = request.user
         assignee = await Account.objects().where(Account.username == data.assignee).first()
         if assignee is None or assignee.department != user.department or assignee.role not in STAFF_ROLES:
-            raise invalid("assignee", "literal_error")
+            raise invalid_field("assignee", "literal_error")
         receiver = await delegate_of(assignee.id)
         return await self._move(
             request,
