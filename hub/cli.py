@@ -21,6 +21,7 @@ def _logging(level: str = "INFO") -> None:
 
 
 async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
+    from forms.catalog import load_catalog
     from hub.db.lifecycle import database, migrate
     from hub.documents.signing import KeyRing
     from hub.seed import seed_demo
@@ -29,7 +30,11 @@ async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     KeyRing(settings.signing_keys_path).ensure_key()
     async with database(settings):
         await migrate(settings)
-        return await seed_demo() if seed else []
+        if not seed:
+            return []
+        return await seed_demo(
+            load_catalog(settings.catalog_path), settings.demo_enterprises, settings.demo_enterprise_accounts
+        )
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -41,6 +46,37 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     created = asyncio.run(_migrate_and_seed(settings, seed=True))
     print(f"Demo accounts created: {', '.join(created) if created else 'none (all exist)'}")
+    return 0
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    """Print today's reconciliation of the ledger with the claims; exit 1 on any difference."""
+    import datetime as dt
+    import json
+
+    from hub.db.lifecycle import database
+    from hub.payments.reconciliation import reconciliation_report
+
+    async def run() -> dict:
+        async with database(settings):
+            return await reconciliation_report(dt.date.today())
+
+    report = asyncio.run(run())
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 1 if report["differences"] else 0
+
+
+def cmd_enterprises(settings: Settings, args: argparse.Namespace) -> int:
+    """Grow the synthetic enterprise population to the given size (for demos and benchmarks)."""
+    from hub.db.lifecycle import database, migrate
+    from hub.registry.synthetic import populate
+
+    async def run() -> int:
+        async with database(settings):
+            await migrate(settings)
+            return await populate(args.count)
+
+    print(f"Enterprises added: {asyncio.run(run())}")
     return 0
 
 
@@ -195,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run the Temporal worker").set_defaults(run=cmd_worker)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
     sub.add_parser("seed", help="migrate, then create the demo accounts").set_defaults(run=cmd_seed)
+    sub.add_parser("reconcile", help="compare the ledger with the claims and budgets").set_defaults(run=cmd_reconcile)
+    enterprises = sub.add_parser("enterprises", help="generate the synthetic enterprise population")
+    enterprises.add_argument("count", type=int, help="how many synthetic enterprises there should be")
+    enterprises.set_defaults(run=cmd_enterprises)
     catalog = sub.add_parser("catalog", help="work with the service catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="load and check every service spec")

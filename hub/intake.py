@@ -11,7 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
-from hub.db.tables import ServiceRequest
+from hub.db.tables import Claim, ServiceRequest
 from workflows.names import REQUESTS_QUEUE
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import RequestInput
@@ -51,8 +51,12 @@ async def resume_unstarted(client: Client, catalog: Catalog) -> int:
     """Start the workflows of stored requests that were never passed on (e.g. Temporal was down
     when they were filed and the applicant did not retry). Returns how many were (re)started."""
     rows = await ServiceRequest.objects().where(ServiceRequest.state == "submitted")
+    # A claim's request is started by the claim's own workflow.
+    claimed = {r["request"] for r in await Claim.select(Claim.request).where(Claim.request.is_not_null())}
     started = 0
     for row in rows:
+        if row.id in claimed:
+            continue
         spec = catalog.version(row.service_id, row.service_version)
         if spec is None:
             log.error(

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from forms.catalog import Catalog
 from hub.accounts import hash_password, now
 from hub.db.tables import Account, Enterprise
+from hub.registry.synthetic import populate
+from hub.subsidies.programs import seed_programs
 
 DEMO_PASSWORD = "qinqing-demo"
 
@@ -50,11 +53,13 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("street.supervisor", "李强", "supervisor", "street-office", None, None),
     ("civil.supervisor", "孙丽", "supervisor", "civil-affairs", None, None),
     ("auditor", "郑洁", "auditor", None, None, None),
+    ("admin", "陈伟", "admin", None, None, None),
 ]
 
 DEMO_ENTERPRISES = [
     {
         "uscc": "91330106MA2H3K1X75",
+        "bank_account": "6222021202003456789",
         "name": "杭州云栖智算科技有限公司",
         "legal_representative": "周明",
         "industry": "software",
@@ -66,9 +71,11 @@ DEMO_ENTERPRISES = [
         "tax_credit_rating": "A",
         "status": "active",
         "labels": ["high-tech", "small-micro"],
+        "tax_bracket": "general",
     },
     {
         "uscc": "92330106MA2J8L4Q58",
+        "bank_account": "6228480321234567890",
         "name": "西湖区龙井茶社",
         "legal_representative": "何丽",
         "industry": "retail",
@@ -83,6 +90,7 @@ DEMO_ENTERPRISES = [
     },
     {
         "uscc": "91330106MA7E2R9P3T",
+        "bank_account": "6217001540009876543",
         "name": "杭州启航新材料有限公司",
         "legal_representative": "孙伟",
         "industry": "manufacturing",
@@ -97,6 +105,7 @@ DEMO_ENTERPRISES = [
     },
     {
         "uscc": "91330106MA2B6W8N1U",
+        "bank_account": "6222600810011223344",
         "name": "杭州旧城贸易有限公司",
         "legal_representative": "钱涛",
         "industry": "wholesale",
@@ -112,11 +121,17 @@ DEMO_ENTERPRISES = [
 ]
 
 
-async def seed_demo() -> list[str]:
-    """Create the demo enterprises and accounts that do not exist yet; returns the usernames created."""
+async def seed_demo(catalog: Catalog | None = None, population: int = 0, population_accounts: int = 0) -> list[str]:
+    """Create the demo enterprises, accounts and programs that do not exist yet, a synthetic
+    population of ``population`` enterprises, and accounts (``ent0001``...) for the first
+    ``population_accounts`` of them; returns the usernames created."""
     for data in DEMO_ENTERPRISES:
         if not await Enterprise.exists().where(Enterprise.uscc == data["uscc"]):
             await Enterprise.insert(Enterprise(**{**data, "labels": json.dumps(data["labels"])}))
+    if population:
+        await populate(population)
+    if catalog is not None:
+        await seed_programs(catalog)
     enterprise_ids = {row["uscc"]: row["id"] for row in await Enterprise.select(Enterprise.id, Enterprise.uscc)}
     created = []
     password_hash = hash_password(DEMO_PASSWORD)
@@ -137,4 +152,33 @@ async def seed_demo() -> list[str]:
             )
         )
         created.append(username)
+    if population_accounts:
+        created += await _population_accounts(population_accounts, password_hash)
     return created
+
+
+async def _population_accounts(count: int, password_hash: str) -> list[str]:
+    """Sign-in accounts for synthetic enterprises, named ent0001, ent0002... in registry order."""
+    rows = (
+        await Enterprise.select(Enterprise.id, Enterprise.legal_representative)
+        .where(Enterprise.uscc.like("91330100%"))
+        .order_by(Enterprise.id)
+        .limit(count)
+    )
+    taken = {r["username"] for r in await Account.select(Account.username).where(Account.username.like("ent%"))}
+    new = [
+        Account(
+            username=f"ent{n:04d}",
+            full_name=row["legal_representative"],
+            role="enterprise",
+            enterprise=row["id"],
+            password_hash=password_hash,
+            locale="zh_CN",
+            created_at=now(),
+        )
+        for n, row in enumerate(rows, start=1)
+        if f"ent{n:04d}" not in taken
+    ]
+    if new:
+        await Account.insert(*new)
+    return [a.username for a in new]

@@ -48,6 +48,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     signing_key_dir: str = ""
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
     catalog_dir: str = ""
+    # The demo's synthetic enterprise population (the four demo enterprises come on top).
+    demo_enterprises: int = 3000
+    # Sign-in accounts (ent0001...) for the first of them, to try claims as many enterprises.
+    demo_enterprise_accounts: int = 20
+    # Claims of instant and apply-free programs: how long the claim call waits for the money
+    # before answering with the claim still under way.
+    claim_wait_seconds: float = 5.0
 
     @property
     def var_path(self) -> Path:

@@ -8,6 +8,14 @@ import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
+from temporalio.client import (
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleRange,
+    ScheduleSpec,
+)
 from temporalio.worker import Worker
 
 from forms.catalog import Catalog, load_catalog
@@ -19,18 +27,36 @@ from hub.documents.render import warm_up
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
+from hub.payments.budget import ProgramBudget
+from hub.payments.ledger import LedgerPaymentGateway
+from hub.payments.reconciliation import LedgerReconciliation
+from hub.registry import LocalRegistry
 from hub.settings import Settings
 from hub.sla.time_limits import CalendarTimeLimits
+from hub.subsidies.claims import resume_unstarted_claims
+from hub.subsidies.programs import resume_matching
+from hub.subsidies.records import PiccoloClaimRecords, PiccoloMatching
 from hub.temporal import connect
 from workflows.activities import RequestActivities
-from workflows.names import REQUESTS_QUEUE
+from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
+from workflows.subsidies.activities import SubsidyActivities
+from workflows.subsidies.claim import SubsidyClaimWorkflow
+from workflows.subsidies.matching import ProgramMatchingWorkflow, ReconciliationWorkflow
 
 log = logging.getLogger("qinqing.worker")
 
 
 def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
+    registry = LocalRegistry()
+    subsidies = SubsidyActivities(
+        claims=PiccoloClaimRecords(registry),
+        budget=ProgramBudget(),
+        payments=LedgerPaymentGateway(),
+        matching=PiccoloMatching(registry, catalog, client),
+        reconciliation=LedgerReconciliation(),
+    )
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
@@ -46,9 +72,32 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
     return Worker(
         client,
         task_queue=REQUESTS_QUEUE,
-        workflows=[ServiceRequestWorkflow, DocumentReissueWorkflow],
-        activities=activities.all(),
+        workflows=[
+            ServiceRequestWorkflow,
+            DocumentReissueWorkflow,
+            SubsidyClaimWorkflow,
+            ProgramMatchingWorkflow,
+            ReconciliationWorkflow,
+        ],
+        activities=activities.all() + subsidies.all(),
     )
+
+
+async def schedule_reconciliation(client) -> None:
+    """The daily reconciliation, as a Temporal schedule (created once; kept across restarts)."""
+    try:
+        await client.create_schedule(
+            RECONCILIATION_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    ReconciliationWorkflow.run, id="reconciliation", task_queue=REQUESTS_QUEUE
+                ),
+                # 01:00 Beijing time, when the day's payments are settled.
+                spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(17)])]),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass  # created by an earlier start
 
 
 async def run_worker(settings: Settings) -> None:
@@ -71,6 +120,9 @@ async def run_worker(settings: Settings) -> None:
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await resume_unstarted(client, catalog)
+                await resume_unstarted_claims(client, catalog)
+                await resume_matching(client)
+                await schedule_reconciliation(client)
                 await stop.wait()
                 log.info("worker stopping")
     finally:

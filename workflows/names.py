@@ -16,3 +16,16 @@ def reissue_workflow_id(previous_key: str) -> str:
 def task_key(workflow_id: str, stage_id: str, department: str) -> str:
     """A review task's idempotency key: one task per department per stage per request."""
     return f"{workflow_id}:{stage_id}:{department}"
+
+
+def claim_workflow_id(ref: str) -> str:
+    """A subsidy claim's workflow; its review (apply mode) runs as the request workflow of the same ref."""
+    return f"claim-{ref}"
+
+
+def matching_workflow_id(program_code: str, published_at: str) -> str:
+    """One matching run per publication of a program."""
+    return f"match-{program_code}-{published_at}"
+
+
+RECONCILIATION_SCHEDULE = "daily-reconciliation"

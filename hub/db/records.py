@@ -39,6 +39,12 @@ PUBLIC_STEPS = {
     "request_approved",
     "request_rejected",
     "request_withdrawn",
+    "eligibility_passed",
+    "eligibility_failed",
+    "claim_approved",
+    "payment_made",
+    "claim_refused",
+    "payment_failed",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -22,6 +22,11 @@ class Enterprise(Table):
     # active | abnormal (on the list of abnormal operations) | deregistered
     status = Varchar(length=20)
     labels = JSON(default="[]")
+    # small-scale | general taxpayer (the tax bureau's bracket)
+    tax_bracket = Varchar(length=20, default="small-scale")
+    # The settlement account subsidies are paid into; a closed one refuses payments.
+    bank_account = Varchar(length=34, default="")
+    bank_account_status = Varchar(length=20, default="open")
 
 
 class Account(Table):
@@ -195,3 +200,126 @@ class AuditEvent(Table):
     request_ref = Varchar(length=32, null=True, default=None, index=True)
     remote_addr = Varchar(length=64, default="")
     detail = JSON(default="{}")
+
+
+# Subsidies ------------------------------------------------------------------------------------
+# Money is kept in integer cents (fen), so sums in SQL are exact on every engine.
+
+
+class Program(Table):
+    """A published subsidy program, its spec, and its budget's running totals."""
+
+    code = Varchar(length=64, unique=True)
+    spec = JSON()
+    mode = Varchar(length=20)
+    period = Varchar(length=20)
+    service_id = Varchar(length=64)
+    # draft | published | closed
+    status = Varchar(length=20, default="published")
+    budget_cents = BigInt()
+    # Held for claims under way, and paid out; budget - reserved - paid is what is left.
+    reserved_cents = BigInt(default=0)
+    paid_cents = BigInt(default=0)
+    published_at = Timestamptz()
+    published_by = ForeignKey(references=Account, null=True, default=None)
+    # Matching: when the last run finished and what it found.
+    matched_at = Timestamptz(null=True, default=None)
+    matched_eligible = Integer(default=0)
+    matched_total = Integer(default=0)
+
+
+class ProgramMatch(Table):
+    """One enterprise evaluated against one program: why it qualifies (or nearly does)."""
+
+    key = Varchar(length=100, unique=True)  # <program>:<enterprise id>
+    program = ForeignKey(references=Program, index=True)
+    enterprise = ForeignKey(references=Enterprise, index=True)
+    eligible = Boolean(default=False, index=True)
+    near = Boolean(default=False)
+    results = JSON(default="[]")
+    amount_cents = BigInt(default=0)
+    evaluated_at = Timestamptz()
+
+
+class Claim(Table):
+    """An enterprise's claim on a program. Its request carries the timeline and documents."""
+
+    ref = Varchar(length=32, unique=True)
+    workflow_id = Varchar(length=64, unique=True)
+    program = ForeignKey(references=Program, index=True)
+    enterprise = ForeignKey(references=Enterprise, index=True)
+    # None while the claim is only offered (apply-free) and not yet taken up.
+    request = ForeignKey(references=ServiceRequest, null=True, default=None, index=True)
+    # Who submitted (None: offered or paid automatically).
+    submitted_by = ForeignKey(references=Account, null=True, default=None)
+    # One claim per enterprise per program period: <program>:<enterprise>:<period>. A refused or
+    # failed claim gives the scope up (suffixing its ref), so the enterprise may claim again.
+    scope = Varchar(length=120, unique=True)
+    # offered | submitted | checking | reviewing | approved | paid | refused | failed
+    state = Varchar(length=20, index=True)
+    amount_cents = BigInt(default=0)
+    reason_code = Varchar(length=40, default="")
+    payment_ref = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class BudgetReservation(Table):
+    """Money held from a program's budget for one claim, until it is paid or released."""
+
+    key = Varchar(length=100, unique=True)
+    program = ForeignKey(references=Program, index=True)
+    claim = ForeignKey(references=Claim, index=True)
+    amount_cents = BigInt()
+    # held | consumed | released
+    state = Varchar(length=20, index=True)
+    created_at = Timestamptz()
+    settled_at = Timestamptz(null=True, default=None)
+
+
+class LedgerAccount(Table):
+    """A double-entry account: the treasury, a program's budget, an enterprise's receipts."""
+
+    code = Varchar(length=100, unique=True)
+    name = Varchar(length=200)
+
+
+class LedgerTransaction(Table):
+    """One movement of money; its entries sum to zero. The key refuses a second payment."""
+
+    idempotency_key = Varchar(length=120, unique=True)
+    kind = Varchar(length=20)  # funding | payment
+    reference = Varchar(length=100, default="", index=True)  # e.g. the claim's ref
+    amount_cents = BigInt()
+    created_at = Timestamptz()
+
+
+class LedgerEntry(Table):
+    transaction = ForeignKey(references=LedgerTransaction, index=True)
+    account = ForeignKey(references=LedgerAccount, index=True)
+    # Positive: credit to the account; negative: debit.
+    amount_cents = BigInt()
+
+
+class Notification(Table):
+    """A message for an enterprise (or person) in the hub: e.g. a program it qualifies for."""
+
+    key = Varchar(length=120, unique=True)
+    enterprise = ForeignKey(references=Enterprise, null=True, default=None, index=True)
+    kind = Varchar(length=40)
+    program = ForeignKey(references=Program, null=True, default=None)
+    created_at = Timestamptz()
+    read_at = Timestamptz(null=True, default=None)
+
+
+class ReconciliationReport(Table):
+    """The daily comparison of the ledger with the claims, and every difference found."""
+
+    day = Date(unique=True)
+    created_at = Timestamptz()
+    claims_paid = Integer()
+    ledger_payments = Integer()
+    paid_cents = BigInt()
+    ledger_cents = BigInt()
+    differences = JSON(default="[]")

@@ -17,13 +17,14 @@ from typing import Any
 
 from forms.catalog import Catalog
 from hub.db.records import add_timeline, load_json
-from hub.db.tables import Account, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
+from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, Program, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
+from hub.subsidies.programs import spec_of
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
@@ -110,6 +111,10 @@ class PdfDocumentIssuer:
                 "amount": row.amount if request.kind != "receipt" else None,
                 "issued_at": request.issued_at.isoformat(),
             }
+            if request.kind == "payment_notice":
+                claim = await Claim.objects().where(Claim.request == row.id).first()
+                signed["payment_ref"] = claim.payment_ref
+                signed["program"] = (await Program.select(Program.code).where(Program.id == claim.program))[0]["code"]
             signature = self.keys.sign(signed)
             await Document.insert(
                 Document(
@@ -158,8 +163,21 @@ class PdfDocumentIssuer:
             return gettext(locale, d.name) if d else code
 
         name, id_value, enterprise_applicant = await self._applicant(row)
-        asked = [t for t in tasks if t.key == request.task_key] if request.task_key else []
+        service_title, legal_basis = gettext(locale, spec.title), gettext(locale, spec.legal_basis)
+        claim = await Claim.objects().where(Claim.request == row.id).first()
         extra: dict[str, Any] = {}
+        if claim is not None:
+            # A subsidy claim: the program's own title and legal basis, and for the notice the payment.
+            program = spec_of(await Program.objects().where(Program.id == claim.program).first())
+            service_title, legal_basis = program.title.in_locale(locale), program.legal_basis.in_locale(locale)
+            if request.kind == "payment_notice":
+                enterprise = await Enterprise.objects().where(Enterprise.id == claim.enterprise).first()
+                extra.update(
+                    payment_ref=claim.payment_ref,
+                    paid_on=format_date(claim.paid_at or request.issued_at, locale),
+                    paid_to=mask(enterprise.bank_account, "bank_account") if enterprise.bank_account else "",
+                )
+        asked = [t for t in tasks if t.key == request.task_key] if request.task_key else []
         if asked:
             extra["requested"] = [
                 gettext(locale, labels.get(f, f)) for f in load_json(asked[0].requested_fields or "[]")
@@ -172,8 +190,8 @@ class PdfDocumentIssuer:
             ref=row.ref,
             issued_on=format_date(request.issued_at, locale),
             issuer=department_name(spec.owner),
-            service_title=gettext(locale, spec.title),
-            legal_basis=gettext(locale, spec.legal_basis),
+            service_title=service_title,
+            legal_basis=legal_basis,
             applicant_name=name,
             applicant_id_label=gettext(
                 locale, N_("Unified social credit code") if enterprise_applicant else N_("Resident identity number")

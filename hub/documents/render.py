@@ -51,6 +51,10 @@ class DocumentFacts:
     departments: list[str] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     message: str = ""
+    # Payment notices: the payment's reference, when, and into which account (masked).
+    payment_ref: str = ""
+    paid_on: str = ""
+    paid_to: str = ""
 
 
 def qr_code(url: str) -> str:

@@ -20,6 +20,13 @@ from hub.temporal import connect
 from hub.web.api.auth import AuthController
 from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
+from hub.web.api.programs import (
+    ClaimController,
+    EnterpriseController,
+    OpenProgramController,
+    ProgramController,
+    ReconciliationController,
+)
 from hub.web.api.requests import RequestController
 from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
@@ -57,6 +64,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TaskController,
             UploadController,
             DocumentController,
+            OpenProgramController,
+            ProgramController,
+            EnterpriseController,
+            ClaimController,
+            ReconciliationController,
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 import uuid
 
@@ -150,3 +151,58 @@ def next_open_task(stack, applicant: Api, ref: str):
 
     kind, value = wait_for(ready, timeout=60, what=f"the next step of {ref}")
     return value
+
+
+def hub_python(stack, code: str) -> str:
+    """Run Python against the hub's own database (as an operator's script would), inside
+    ``async def main()``; returns what it prints. Used to change registry data in a test."""
+    script = (
+        "import asyncio\n"
+        "from hub.settings import load_settings\n"
+        "from hub.db.lifecycle import database\n"
+        "from hub.db.tables import *\n"
+        "async def main():\n" + "".join(f"    {line}\n" for line in code.strip().splitlines()) + "async def run():\n"
+        "    async with database(load_settings()):\n"
+        "        await main()\n"
+        "asyncio.run(run())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=stack.env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def wait_claim(enterprise: Api, ref: str, states=("paid", "refused", "failed"), timeout: float = 60) -> dict:
+    def final():
+        body = enterprise.get(f"/api/claims/{ref}").json()
+        return body if body["state"] in states else None
+
+    return wait_for(final, timeout, what=f"claim {ref} to reach {states}")
+
+
+def program_spec(code: str, **overrides) -> dict:
+    """A program open today, instant, that every active enterprise qualifies for."""
+    import datetime as dt
+
+    today = dt.date.today()
+    spec = {
+        "code": code,
+        "title": {"zh_CN": f"测试补贴{code}", "en": f"Test subsidy {code}"},
+        "summary": {"zh_CN": "测试用补贴。", "en": "A subsidy for tests."},
+        "legal_basis": {"zh_CN": "测试依据", "en": "Test basis"},
+        "service_id": "new-hire-social-insurance-subsidy",
+        "mode": "instant",
+        "period": str(today.year),
+        "opens_on": (today - dt.timedelta(days=30)).isoformat(),
+        "closes_on": (today + dt.timedelta(days=30)).isoformat(),
+        "criteria": [
+            {
+                "id": "active",
+                "expression": "enterprise.status == 'active'",
+                "reason": {"zh_CN": "企业须正常经营。", "en": "The enterprise must be active."},
+            }
+        ],
+        "amount": "1000",
+        "cap_per_enterprise": "1000",
+        "budget": "100000",
+    }
+    spec.update(overrides)
+    return spec

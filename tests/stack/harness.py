@@ -142,6 +142,8 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
         "QINQING_PORT": str(port),
         "QINQING_RENDER_PROCESSES": "1",
         "QINQING_SEED_DEMO": "true",
+        # A small registry keeps every stack's matching runs short.
+        "QINQING_DEMO_ENTERPRISES": "200",
         "TEMPORAL_ADDRESS": temporal.address,
         "PYTHONUNBUFFERED": "1",
         **extra_env,

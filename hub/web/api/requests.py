@@ -29,6 +29,7 @@ from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
+from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
@@ -80,12 +81,19 @@ TIMELINE_LABELS = {
     "request_withdrawn": N_("Request withdrawn by the applicant"),
     "decision_proposed": N_("Approval proposed in {department}, waiting for a second clerk"),
     "decision_returned": N_("Approval sent back for another look in {department}"),
+    "eligibility_passed": N_("Eligibility confirmed from registry data"),
+    "eligibility_failed": N_("Eligibility not met"),
+    "claim_approved": N_("Claim approved"),
+    "payment_made": N_("Subsidy paid"),
+    "claim_refused": N_("Claim refused"),
+    "payment_failed": N_("Payment failed"),
 }
 DOCUMENT_TITLES = {
     "receipt": N_("Acceptance receipt"),
     "decision": N_("Decision notice"),
     "certificate": N_("Certificate of approval"),
     "information_request": N_("Notice to supply more information"),
+    "payment_notice": N_("Subsidy payment notice"),
 }
 
 
@@ -207,7 +215,11 @@ def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
     if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
         return entry.detail
-    if entry.kind == "check_failed" and entry.detail:
+    if entry.kind == "payment_made":
+        return entry.detail
+    if entry.kind in ("claim_refused", "payment_failed") and entry.detail in CLAIM_REASONS:
+        return gettext(locale, CLAIM_REASONS[entry.detail])
+    if entry.kind in ("check_failed", "eligibility_failed") and entry.detail:
         separator = "；" if locale == "zh_CN" else "; "
         return separator.join(gettext(locale, m) for m in load_json(entry.detail))
     return ""
@@ -277,6 +289,47 @@ async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, ref
             raise closed from None
         log.warning("update to %s not confirmed: %s", row.ref, exc)
         raise unavailable() from None
+
+
+async def checked_answers(
+    spec: ServiceSpec, user: Principal, raw: dict[str, Any], locale: str
+) -> tuple[dict[str, Any], list, dict[str, Any]]:
+    """The answers validated (prefilled from what the government holds) and the eligibility rules
+    evaluated; raises a problem with every field error, or every unmet rule, at once."""
+    if len(raw) > MAX_ANSWERS:
+        raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+    profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
+    errors: list[FieldError] = []
+    try:
+        answers = validate_form(spec, prefill(spec, raw, {"profile": profile, "enterprise": enterprise}))
+    except FormInvalid as exc:
+        errors, answers = exc.errors, raw
+    try:
+        # Checked even when other fields are wrong, so the applicant sees every problem at once.
+        await check_uploads(spec, answers, user, skip={e.field for e in errors})
+    except FormInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise invalid_form(errors)
+    names = context(spec, answers, profile, enterprise)
+    results = evaluate(spec.rules, names)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise Problem(
+            422,
+            "not-eligible",
+            N_("Not eligible"),
+            N_("The request does not meet the service's conditions. Nothing was saved."),
+            rules=[
+                {
+                    "rule": r.rule,
+                    "passed": r.passed,
+                    "message": gettext(locale, r.message),
+                }
+                for r in results
+            ],
+        )
+    return answers, results, names
 
 
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
@@ -461,39 +514,7 @@ class RequestController(Controller):
                 if spec.audience == ["enterprise"]
                 else N_("This service is for citizens only."),
             )
-        if len(data.answers) > MAX_ANSWERS:
-            raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-        profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
-        errors: list[FieldError] = []
-        try:
-            answers = validate_form(spec, prefill(spec, data.answers, {"profile": profile, "enterprise": enterprise}))
-        except FormInvalid as exc:
-            errors, answers = exc.errors, data.answers
-        try:
-            # Checked even when other fields are wrong, so the applicant sees every problem at once.
-            await check_uploads(spec, answers, user, skip={e.field for e in errors})
-        except FormInvalid as exc:
-            errors += exc.errors
-        if errors:
-            raise invalid_form(errors)
-        names = context(spec, answers, profile, enterprise)
-        results = evaluate(spec.rules, names)
-        failed = [r for r in results if not r.passed]
-        if failed:
-            raise Problem(
-                422,
-                "not-eligible",
-                N_("Not eligible"),
-                N_("The request does not meet the service's conditions. Nothing was saved."),
-                rules=[
-                    {
-                        "rule": r.rule,
-                        "passed": r.passed,
-                        "message": gettext(locale, r.message),
-                    }
-                    for r in results
-                ],
-            )
+        answers, results, names = await checked_answers(spec, user, data.answers, locale)
 
         stamp = now()
         ref = new_ref(stamp.date())

@@ -1,0 +1,1 @@
+"""Money: program budgets (reservations) and the payment gateway (the embedded ledger)."""

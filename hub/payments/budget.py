@@ -1,0 +1,61 @@
+"""Program budgets: money is held for a claim before it is promised, then paid or released.
+
+The program row keeps running totals (reserved, paid) updated in the same transaction as the
+reservation, so ``budget >= reserved + paid`` holds at every moment, under any concurrency: a
+reservation that would break it is refused.
+"""
+
+from __future__ import annotations
+
+from piccolo.query import WhereRaw
+
+from hub.db.tables import BudgetReservation, Claim, Program
+from hub.db.transactions import writing
+from workflows.subsidies.ports import BudgetExhausted
+from workflows.subsidies.types import Reserve, SettleReservation
+
+
+class ProgramBudget:
+    async def reserve(self, reserve: Reserve) -> None:
+        async with writing():
+            if await BudgetReservation.exists().where(BudgetReservation.key == reserve.key):
+                return
+            claim = await Claim.objects().where(Claim.id == reserve.claim_id).first()
+            # The check and the increment are one statement: no two claims can take the same money.
+            updated = (
+                await Program.update({Program.reserved_cents: Program.reserved_cents + reserve.amount_cents})
+                .where(
+                    (Program.id == claim.program)
+                    & WhereRaw("budget_cents - reserved_cents - paid_cents >= {}", reserve.amount_cents)
+                )
+                .returning(Program.id)
+            )
+            if not updated:
+                raise BudgetExhausted(f"program {claim.program} has less than {reserve.amount_cents} cents left")
+            await BudgetReservation.insert(
+                BudgetReservation(
+                    key=reserve.key,
+                    program=claim.program,
+                    claim=claim.id,
+                    amount_cents=reserve.amount_cents,
+                    state="held",
+                    created_at=reserve.at,
+                )
+            )
+
+    async def settle(self, settle: SettleReservation) -> None:
+        async with writing():
+            held = (
+                await BudgetReservation.objects()
+                .where((BudgetReservation.key == settle.key) & (BudgetReservation.state == "held"))
+                .first()
+            )
+            if held is None:
+                return  # never held, or settled already
+            await BudgetReservation.update(
+                {BudgetReservation.state: settle.outcome, BudgetReservation.settled_at: settle.at}
+            ).where(BudgetReservation.id == held.id)
+            totals = {Program.reserved_cents: Program.reserved_cents - held.amount_cents}
+            if settle.outcome == "consumed":
+                totals[Program.paid_cents] = Program.paid_cents + held.amount_cents
+            await Program.update(totals).where(Program.id == held.program)

@@ -1,0 +1,89 @@
+"""The embedded payment gateway: a double-entry ledger in the database.
+
+A program's budget is moved from the treasury into the program's account when the program is
+published; a payment moves money from the program's account to the enterprise's. Every
+transaction's entries sum to zero, and its idempotency key is unique, so a second payment with
+the same key is refused by the database itself and the first receipt is returned instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hub.db.tables import Claim, Enterprise, LedgerAccount, LedgerEntry, LedgerTransaction, Program
+from hub.db.transactions import writing
+from workflows.subsidies.ports import PaymentRefused
+from workflows.subsidies.types import PaymentOrder, PaymentReceipt
+
+TREASURY = "treasury"
+
+
+def program_account(code: str) -> str:
+    return f"program:{code}"
+
+
+def enterprise_account(uscc: str) -> str:
+    return f"enterprise:{uscc}"
+
+
+async def _account(code: str, name: str) -> int:
+    await LedgerAccount.insert(LedgerAccount(code=code, name=name)).on_conflict(
+        target=LedgerAccount.code, action="DO NOTHING"
+    )
+    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
+    return rows[0]["id"]
+
+
+async def balance(code: str) -> int:
+    """An account's balance in cents (credits minus debits)."""
+    rows = await LedgerEntry.select(LedgerEntry.amount_cents).where(LedgerEntry.account.code == code)
+    return sum(r["amount_cents"] for r in rows)
+
+
+async def post(key: str, kind: str, reference: str, debit: int, credit: int, cents: int, at: dt.datetime) -> int | None:
+    """Post one transaction (call inside a write transaction); None when the key was posted before."""
+    inserted = (
+        await LedgerTransaction.insert(
+            LedgerTransaction(idempotency_key=key, kind=kind, reference=reference, amount_cents=cents, created_at=at)
+        )
+        .on_conflict(target=LedgerTransaction.idempotency_key, action="DO NOTHING")
+        .returning(LedgerTransaction.id)
+    )
+    if not inserted:
+        return None
+    tx = inserted[0]["id"]
+    await LedgerEntry.insert(
+        LedgerEntry(transaction=tx, account=debit, amount_cents=-cents),
+        LedgerEntry(transaction=tx, account=credit, amount_cents=cents),
+    )
+    return tx
+
+
+async def fund_program(code: str, title: str, cents: int, at: dt.datetime) -> None:
+    """Move a program's budget from the treasury to its account (once per program)."""
+    async with writing():
+        treasury = await _account(TREASURY, "Treasury")
+        account = await _account(program_account(code), title)
+        await post(f"fund:{code}", "funding", code, treasury, account, cents, at)
+
+
+class LedgerPaymentGateway:
+    """Pays claims from the program's account into the enterprise's, exactly once per key."""
+
+    async def disburse(self, order: PaymentOrder) -> PaymentReceipt:
+        async with writing():
+            done = await LedgerTransaction.objects().where(LedgerTransaction.idempotency_key == order.key).first()
+            if done is not None:
+                return PaymentReceipt(payment_ref=f"LEDGER-{done.id:08d}", amount_cents=done.amount_cents)
+            claim = await Claim.objects().where(Claim.id == order.claim_id).first()
+            program = await Program.objects().where(Program.id == claim.program).first()
+            enterprise = await Enterprise.objects().where(Enterprise.id == claim.enterprise).first()
+            if enterprise.bank_account_status != "open":
+                raise PaymentRefused(f"the settlement account of {enterprise.uscc} is {enterprise.bank_account_status}")
+            source = program_account(program.code)
+            if await balance(source) < order.amount_cents:
+                raise PaymentRefused(f"the account {source} holds less than {order.amount_cents} cents")
+            debit = await _account(source, program.code)
+            credit = await _account(enterprise_account(enterprise.uscc), enterprise.name)
+            tx = await post(order.key, "payment", claim.ref, debit, credit, order.amount_cents, order.at)
+        return PaymentReceipt(payment_ref=f"LEDGER-{tx:08d}", amount_cents=order.amount_cents)

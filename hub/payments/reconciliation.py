@@ -1,0 +1,142 @@
+"""The daily reconciliation: the ledger against the claims and the budgets, every difference flagged.
+
+Checks, per program and overall:
+- every paid claim has exactly one ledger payment, of its amount, under its key;
+- no ledger payment exists for a claim that was refused or failed, or for no claim at all;
+- the program's paid total equals its ledger payments and its consumed reservations;
+- its reserved total equals the reservations still held, and none is held for a finished claim;
+- its ledger account holds the budget less the payments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from typing import Any
+
+from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
+from hub.payments.ledger import balance, program_account
+from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
+
+
+async def reconciliation_report(day: dt.date) -> dict[str, Any]:
+    """Compare everything as it stands now; ``day`` names the report."""
+    differences: list[dict[str, Any]] = []
+    claims = {c["ref"]: c for c in await Claim.select().where(Claim.request.is_not_null())}
+    by_workflow = {c["workflow_id"]: c for c in claims.values()}
+    payments = await LedgerTransaction.select().where(LedgerTransaction.kind == "payment")
+    paid_by_key = {p["idempotency_key"]: p for p in payments}
+    per_reference = Counter(p["reference"] for p in payments)
+
+    for ref, count in per_reference.items():
+        if count > 1:
+            differences.append({"kind": "paid_more_than_once", "claim": ref, "payments": count})
+    for p in payments:
+        claim = by_workflow.get(p["idempotency_key"].removesuffix(":payment"))
+        if claim is None:
+            differences.append({"kind": "payment_without_claim", "transaction": p["id"], "reference": p["reference"]})
+        elif claim["state"] in ("refused", "failed", "submitted", "checking", "reviewing"):
+            differences.append({"kind": "payment_for_unpaid_claim", "claim": claim["ref"], "state": claim["state"]})
+    in_flight = 0
+    for claim in claims.values():
+        if claim["state"] == "paid":
+            payment = paid_by_key.get(f"{claim['workflow_id']}:payment")
+            if payment is None:
+                differences.append({"kind": "paid_claim_without_payment", "claim": claim["ref"]})
+            elif payment["amount_cents"] != claim["amount_cents"]:
+                differences.append(
+                    {
+                        "kind": "amount_differs",
+                        "claim": claim["ref"],
+                        "claim_cents": claim["amount_cents"],
+                        "ledger_cents": payment["amount_cents"],
+                    }
+                )
+        elif claim["state"] == "approved":
+            in_flight += 1  # approved, payment under way: not a difference yet
+
+    reservations = await BudgetReservation.select()
+    held, consumed = defaultdict(int), defaultdict(int)
+    claim_state = {c["id"]: c["state"] for c in claims.values()}
+    for r in reservations:
+        if r["state"] == "held":
+            held[r["program"]] += r["amount_cents"]
+            if claim_state.get(r["claim"]) in ("paid", "refused", "failed"):
+                differences.append({"kind": "reservation_left_open", "reservation": r["key"]})
+        elif r["state"] == "consumed":
+            consumed[r["program"]] += r["amount_cents"]
+
+    ledger_paid_by_program: dict[int, int] = defaultdict(int)
+    program_of_claim = {c["ref"]: c["program"] for c in claims.values()}
+    for p in payments:
+        if p["reference"] in program_of_claim:
+            ledger_paid_by_program[program_of_claim[p["reference"]]] += p["amount_cents"]
+    programs = []
+    for program in await Program.select():
+        pid, code = program["id"], program["code"]
+        ledger_paid = ledger_paid_by_program[pid]
+        account_balance = await balance(program_account(code))
+        checks = {
+            "paid_equals_ledger": program["paid_cents"] == ledger_paid,
+            "paid_equals_consumed": program["paid_cents"] == consumed[pid],
+            "reserved_equals_held": program["reserved_cents"] == held[pid],
+            "within_budget": program["reserved_cents"] + program["paid_cents"] <= program["budget_cents"],
+            "account_balance": account_balance == program["budget_cents"] - ledger_paid,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                differences.append({"kind": name, "program": code})
+        programs.append(
+            {
+                "program": code,
+                "budget_cents": program["budget_cents"],
+                "reserved_cents": program["reserved_cents"],
+                "paid_cents": program["paid_cents"],
+                "ledger_paid_cents": ledger_paid,
+                "account_balance_cents": account_balance,
+            }
+        )
+    return {
+        "day": day.isoformat(),
+        "claims_paid": sum(1 for c in claims.values() if c["state"] == "paid"),
+        "claims_in_flight": in_flight,
+        "ledger_payments": len(payments),
+        "paid_cents": sum(c["amount_cents"] for c in claims.values() if c["state"] == "paid"),
+        "ledger_cents": sum(p["amount_cents"] for p in payments),
+        "programs": programs,
+        "differences": differences,
+    }
+
+
+async def store_report(report: dict[str, Any], at: dt.datetime) -> None:
+    row = ReconciliationReport(
+        day=dt.date.fromisoformat(report["day"]),
+        created_at=at,
+        claims_paid=report["claims_paid"],
+        ledger_payments=report["ledger_payments"],
+        paid_cents=report["paid_cents"],
+        ledger_cents=report["ledger_cents"],
+        differences=json.dumps(report["differences"], ensure_ascii=False),
+    )
+    await ReconciliationReport.insert(row).on_conflict(
+        target=ReconciliationReport.day,
+        action="DO UPDATE",
+        values=[
+            ReconciliationReport.created_at,
+            ReconciliationReport.claims_paid,
+            ReconciliationReport.ledger_payments,
+            ReconciliationReport.paid_cents,
+            ReconciliationReport.ledger_cents,
+            ReconciliationReport.differences,
+        ],
+    )
+
+
+class LedgerReconciliation:
+    """The workflows' reconciliation port: compare, store the day's report."""
+
+    async def reconcile(self, day: ReconcileDay) -> ReconciliationOutcome:
+        report = await reconciliation_report(day.at.date())
+        await store_report(report, day.at)
+        return ReconciliationOutcome(differences=len(report["differences"]))

@@ -1,0 +1,207 @@
+"""Opening claims (by the enterprise, or by an apply-free program for it) and starting their workflows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from forms.catalog import Catalog
+from forms.programs import ProgramSpec
+from hub.accounts import now
+from hub.db.records import add_timeline
+from hub.db.tables import Account, Claim, Program, ServiceRequest
+from hub.db.transactions import writing
+from hub.i18n import N_
+from hub.subsidies.programs import spec_of
+from workflows.names import REQUESTS_QUEUE, claim_workflow_id, request_workflow_id
+from workflows.subsidies.claim import SubsidyClaimWorkflow
+from workflows.subsidies.types import ClaimInput
+from workflows.types import RequestInput
+
+log = logging.getLogger("qinqing.claims")
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+FINAL_CLAIM_STATES = ("paid", "refused", "failed")
+
+CLAIM_STATE_LABELS = {
+    "offered": N_("Offered: confirm to receive"),
+    "submitted": N_("Submitted"),
+    "checking": N_("Being checked"),
+    "reviewing": N_("Under review"),
+    "approved": N_("Approved, payment under way"),
+    "paid": N_("Paid"),
+    "refused": N_("Refused"),
+    "failed": N_("Payment failed"),
+}
+CLAIM_REASONS = {
+    "ineligible": N_("The enterprise does not meet the program's conditions."),
+    "program_closed": N_("The program is not open for claims."),
+    "budget_exhausted": N_(
+        "The program's budget is used up: the amount cannot be paid in full, so nothing was paid. "
+        "The claim can be made again if the budget is increased."
+    ),
+    "rejected_in_review": N_("The reviewing department did not approve the claim."),
+    "withdrawn": N_("The claim was withdrawn."),
+    "payment_refused": N_(
+        "The bank refused the payment because the enterprise's settlement account is not open. Nothing "
+        "was paid and the reserved amount went back to the budget. Update the account and claim again."
+    ),
+}
+
+
+class AlreadyClaimed(Exception):
+    """The enterprise has a claim on this program for this period already."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(claim.ref)
+        self.claim = claim
+
+
+def new_claim_ref(today: dt.date) -> str:
+    return f"BT{today:%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def claim_scope(program: Program, enterprise_id: int) -> str:
+    return f"{program.code}:{enterprise_id}:{program.period}"
+
+
+async def existing_claim(program: Program, enterprise_id: int) -> Claim | None:
+    return await Claim.objects().where(Claim.scope == claim_scope(program, enterprise_id)).first()
+
+
+async def offer(program: Program, enterprise_id: int, at: dt.datetime) -> bool:
+    """Offer an apply-free program's money to an eligible enterprise; False if it has a claim already."""
+    ref = new_claim_ref(at.date())
+    inserted = (
+        await Claim.insert(
+            Claim(
+                ref=ref,
+                workflow_id=claim_workflow_id(ref),
+                program=program.id,
+                enterprise=enterprise_id,
+                request=None,
+                scope=claim_scope(program, enterprise_id),
+                state="offered",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        .on_conflict(target=Claim.scope, action="DO NOTHING")
+        .returning(Claim.id)
+    )
+    return bool(inserted)
+
+
+async def submit(
+    program: Program,
+    spec: ProgramSpec,
+    catalog: Catalog,
+    enterprise_id: int,
+    account: Account,
+    answers: dict[str, Any] | None = None,
+    rule_results: list[dict] | None = None,
+    locale: str = "zh_CN",
+) -> Claim:
+    """File the claim and its request in one transaction (taking up an offer if there is one).
+
+    Raises ``AlreadyClaimed`` when the enterprise claimed this program for this period already."""
+    service = catalog.latest(spec.service_id)
+    stamp = now()
+    scope = claim_scope(program, enterprise_id)
+    async with writing():
+        claim = await Claim.objects().where(Claim.scope == scope).first()
+        if claim is not None and claim.state != "offered":
+            raise AlreadyClaimed(claim)
+        ref = claim.ref if claim else new_claim_ref(stamp.date())
+        inserted = await ServiceRequest.insert(
+            ServiceRequest(
+                ref=ref,
+                workflow_id=request_workflow_id(ref),
+                service_id=service.id,
+                service_version=service.version,
+                applicant=account.id,
+                idempotency_scope=f"claim:{scope}:{ref}",
+                payload_hash="",
+                state="submitted",
+                answers=json.dumps(answers or {}, ensure_ascii=False),
+                rule_results=json.dumps(rule_results or [], ensure_ascii=False),
+                locale=locale,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        ).returning(ServiceRequest.id)
+        request_id = inserted[0]["id"]
+        await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
+        values = dict(request=request_id, submitted_by=account.id, state="submitted", updated_at=stamp)
+        if claim is not None:
+            await Claim.update({getattr(Claim, k): v for k, v in values.items()}).where(Claim.id == claim.id)
+        else:
+            await Claim.insert(
+                Claim(
+                    ref=ref,
+                    workflow_id=claim_workflow_id(ref),
+                    program=program.id,
+                    enterprise=enterprise_id,
+                    scope=scope,
+                    created_at=stamp,
+                    **values,
+                )
+            )
+    return await Claim.objects().where(Claim.ref == ref).first()
+
+
+def claim_input(claim: Claim, program: Program, request: ServiceRequest, catalog: Catalog) -> ClaimInput:
+    spec = spec_of(program)
+    review = None
+    if spec.mode == "apply":
+        service = catalog.version(request.service_id, request.service_version)
+        review = RequestInput(
+            request_id=request.id,
+            ref=request.ref,
+            service_id=service.id,
+            service_version=service.version,
+            locale=request.locale,
+            route=service.route,
+            documents_on_approval=["decision"],
+            documents_on_rejection=["decision"],
+            # The amount is the program's, assessed and reserved before the review.
+            amount_formula=None,
+        )
+    return ClaimInput(
+        claim_id=claim.id,
+        ref=claim.ref,
+        request_id=request.id,
+        program_id=program.id,
+        mode=spec.mode,
+        locale=request.locale,
+        review=review,
+    )
+
+
+async def start_claim(client: Client, claim: Claim, catalog: Catalog):
+    """Start the claim's workflow; harmless when it runs already. Returns its handle."""
+    program = await Program.objects().where(Program.id == claim.program).first()
+    request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
+    return await client.start_workflow(
+        SubsidyClaimWorkflow.run,
+        claim_input(claim, program, request, catalog),
+        id=claim.workflow_id,
+        task_queue=REQUESTS_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        rpc_timeout=dt.timedelta(seconds=5),
+    )
+
+
+async def resume_unstarted_claims(client: Client, catalog: Catalog) -> int:
+    """Start the workflows of claims stored while Temporal was unreachable."""
+    claims = await Claim.objects().where(Claim.state == "submitted")
+    for claim in claims:
+        await start_claim(client, claim, catalog)
+    if claims:
+        log.info("passed %d waiting claim(s) on to their workflows", len(claims))
+    return len(claims)

@@ -1,0 +1,105 @@
+"""Publishing programs and starting their matching run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from forms.catalog import Catalog
+from forms.programs import ProgramSpec, load_programs
+from hub.accounts import Principal, now
+from hub.audit import record
+from hub.db.tables import Program
+from hub.payments.ledger import fund_program
+from workflows.names import REQUESTS_QUEUE, matching_workflow_id
+from workflows.subsidies.matching import ProgramMatchingWorkflow
+from workflows.subsidies.types import MatchInput
+
+log = logging.getLogger("qinqing.programs")
+
+
+class ProgramError(ValueError):
+    """A program that cannot be published as it is; ``code`` says why."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def spec_of(row: Program) -> ProgramSpec:
+    spec = row.spec
+    return ProgramSpec.model_validate(json.loads(spec) if isinstance(spec, (str, bytes)) else spec)
+
+
+async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = None) -> Program:
+    """Store a program and fund its account; raises ``ProgramError`` when it cannot be published."""
+    service = catalog.latest(spec.service_id)
+    if service is None:
+        raise ProgramError("unknown-service", spec.service_id)
+    if "enterprise" not in service.audience:
+        raise ProgramError("wrong-audience", spec.service_id)
+    stamp = now()
+    inserted = (
+        await Program.insert(
+            Program(
+                code=spec.code,
+                spec=spec.model_dump_json(),
+                mode=spec.mode,
+                period=spec.period,
+                service_id=spec.service_id,
+                status="published",
+                budget_cents=cents(spec.budget),
+                published_at=stamp,
+                published_by=by.id if by else None,
+            )
+        )
+        .on_conflict(target=Program.code, action="DO NOTHING")
+        .returning(Program.id)
+    )
+    if not inserted:
+        raise ProgramError("program-exists", spec.code)
+    await fund_program(spec.code, spec.title.zh_CN, cents(spec.budget), stamp)
+    await record(None, by, "program.published", "program", spec.code, budget=str(spec.budget), mode=spec.mode)
+    return await Program.objects().where(Program.id == inserted[0]["id"]).first()
+
+
+async def start_matching(client: Client, program: Program, batch_size: int = 500) -> str:
+    """Start the program's matching run (once per publication)."""
+    workflow_id = matching_workflow_id(program.code, f"{program.published_at:%Y%m%dT%H%M%S}")
+    await client.start_workflow(
+        ProgramMatchingWorkflow.run,
+        MatchInput(program_id=program.id, batch_size=batch_size),
+        id=workflow_id,
+        task_queue=REQUESTS_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        rpc_timeout=dt.timedelta(seconds=5),
+    )
+    return workflow_id
+
+
+async def resume_matching(client: Client) -> None:
+    """Start the matching of published programs that were never matched (e.g. seeded before the worker ran)."""
+    for program in await Program.objects().where((Program.status == "published") & Program.matched_at.is_null()):
+        await start_matching(client, program)
+
+
+async def seed_programs(catalog: Catalog) -> list[str]:
+    """Publish the programs kept as files that are not published yet."""
+    published = []
+    for spec in load_programs():
+        if not await Program.exists().where(Program.code == spec.code):
+            try:
+                await publish(spec, catalog)
+                published.append(spec.code)
+            except ProgramError as exc:
+                log.error("program %s not published: %s %s", spec.code, exc.code, exc)
+    return published

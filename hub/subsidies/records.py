@@ -1,0 +1,204 @@
+"""The hub's adapters for the subsidy workflows: claims in the read model, and matching."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+
+from temporalio.client import Client
+
+from forms.catalog import Catalog
+from forms.programs import assess
+from hub.db.records import add_timeline
+from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, ServiceRequest
+from hub.db.transactions import writing
+from hub.registry import EnterpriseRegistry
+from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
+from hub.subsidies.programs import cents, spec_of
+from workflows.subsidies.types import (
+    Assessed,
+    ClaimChange,
+    ClaimStep,
+    MatchBatch,
+    MatchProgress,
+    MatchSummary,
+)
+
+log = logging.getLogger("qinqing.subsidies")
+# Timeline steps of a claim, by the claim state that records them.
+TIMELINE_KINDS = {
+    "approved": "claim_approved",
+    "paid": "payment_made",
+    "refused": "claim_refused",
+    "failed": "payment_failed",
+}
+
+
+def money(cents_: int) -> Decimal:
+    return (Decimal(cents_) / 100).quantize(Decimal("0.01"))
+
+
+class PiccoloClaimRecords:
+    def __init__(self, registry: EnterpriseRegistry):
+        self.registry = registry
+
+    async def assess(self, step: ClaimStep) -> Assessed:
+        """Evaluate the program against the enterprise's registry data as it is now, and record why."""
+        claim = await Claim.objects().where(Claim.id == step.claim_id).first()
+        program = await Program.objects().where(Program.id == claim.program).first()
+        request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
+        spec = spec_of(program)
+        if program.status != "published" or not spec.open_on(step.at.date()):
+            return Assessed(eligible=False, reason="program_closed")
+        profile = await self.registry.profile(claim.enterprise, purpose=f"eligibility of claim {claim.ref}")
+        assessment = assess(spec, profile or {}, step.at.date())
+        locale = request.locale
+        results = [
+            {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)} for r in assessment.results
+        ]
+        amount = cents(assessment.amount)
+        async with writing():
+            await ServiceRequest.update(
+                {
+                    ServiceRequest.rule_results: json.dumps(results, ensure_ascii=False),
+                    ServiceRequest.check_results: json.dumps(
+                        [r for r in results if not r["passed"]], ensure_ascii=False
+                    ),
+                    ServiceRequest.amount: str(assessment.amount) if assessment.eligible else None,
+                    ServiceRequest.expected_amount: str(assessment.amount),
+                    ServiceRequest.state: "in_review",
+                    ServiceRequest.updated_at: step.at,
+                }
+            ).where((ServiceRequest.id == request.id) & (ServiceRequest.state == "submitted"))
+            await Claim.update({Claim.state: "checking", Claim.amount_cents: amount, Claim.updated_at: step.at}).where(
+                (Claim.id == claim.id) & (Claim.state == "submitted")
+            )
+            failed = [r["message"] for r in results if not r["passed"]]
+            await add_timeline(
+                f"claim:{claim.id}:assessed",
+                request.id,
+                "eligibility_passed" if assessment.eligible else "eligibility_failed",
+                step.at,
+                detail=json.dumps(failed, ensure_ascii=False) if failed else "",
+            )
+        return Assessed(
+            eligible=assessment.eligible, reason=None if assessment.eligible else "ineligible", amount_cents=amount
+        )
+
+    async def change(self, change: ClaimChange) -> None:
+        values = {Claim.state: change.state, Claim.updated_at: change.at}
+        if change.reason:
+            values[Claim.reason_code] = change.reason
+        if change.payment_ref:
+            values[Claim.payment_ref] = change.payment_ref
+            values[Claim.paid_at] = change.at
+        async with writing():
+            claim = await Claim.objects().where(Claim.id == change.claim_id).first()
+            if claim.state in FINAL_CLAIM_STATES:
+                return  # a retried, older change must not undo the outcome
+            if change.state in ("refused", "failed"):
+                # The period is free again: the enterprise may claim anew (e.g. with its account reopened).
+                values[Claim.scope] = f"{claim.scope}#{claim.ref}"
+            await Claim.update(values).where(Claim.id == claim.id)
+            kind = TIMELINE_KINDS.get(change.state)
+            if kind and claim.request:
+                detail = change.reason or ""
+                if change.state == "paid":
+                    detail = f"{money(claim.amount_cents)} {change.payment_ref}"
+                await add_timeline(f"claim:{claim.id}:{change.state}", claim.request, kind, change.at, detail=detail)
+
+
+class PiccoloMatching:
+    """Evaluates a batch of the registry against a program; notifies and offers."""
+
+    def __init__(self, registry: EnterpriseRegistry, catalog: Catalog, client: Client | None = None):
+        self.registry = registry
+        self.catalog = catalog
+        self.client = client
+
+    async def match_batch(self, batch: MatchBatch) -> MatchProgress:
+        program = await Program.objects().where(Program.id == batch.program_id).first()
+        spec = spec_of(program)
+        profiles = await self.registry.batch(batch.after_id, batch.limit, purpose=f"matching program {program.code}")
+        if not profiles:
+            return MatchProgress(last_id=None, evaluated=0, eligible=0)
+        today = batch.at.date()
+        rows, eligible_ids = [], []
+        for profile in profiles:
+            a = assess(spec, profile, today)
+            rows.append(
+                ProgramMatch(
+                    key=f"{program.id}:{profile['id']}",
+                    program=program.id,
+                    enterprise=profile["id"],
+                    eligible=a.eligible,
+                    near=a.near,
+                    results=json.dumps([r.model_dump(mode="json") for r in a.results], ensure_ascii=False),
+                    amount_cents=cents(a.amount),
+                    evaluated_at=batch.at,
+                )
+            )
+            if a.eligible:
+                eligible_ids.append(profile["id"])
+        async with writing():
+            await ProgramMatch.insert(*rows).on_conflict(
+                target=ProgramMatch.key,
+                action="DO UPDATE",
+                values=[
+                    ProgramMatch.eligible,
+                    ProgramMatch.near,
+                    ProgramMatch.results,
+                    ProgramMatch.amount_cents,
+                    ProgramMatch.evaluated_at,
+                ],
+            )
+            if eligible_ids:
+                await Notification.insert(
+                    *[
+                        Notification(
+                            key=f"eligible:{program.id}:{e}",
+                            enterprise=e,
+                            kind="program_eligible",
+                            program=program.id,
+                            created_at=batch.at,
+                        )
+                        for e in eligible_ids
+                    ]
+                ).on_conflict(target=Notification.key, action="DO NOTHING")
+        if spec.mode == "apply_free":
+            for enterprise_id in eligible_ids:
+                await offer(program, enterprise_id, batch.at)
+            if spec.automatic:
+                await self._pay_automatically(program, eligible_ids)
+        return MatchProgress(last_id=profiles[-1]["id"], evaluated=len(profiles), eligible=len(eligible_ids))
+
+    async def _pay_automatically(self, program: Program, enterprise_ids: list[int]) -> None:
+        """Take up the offers for enterprises that have an account in the hub (it receives the notice).
+        Enterprises without one keep their offer until they sign in."""
+        if self.client is None or not enterprise_ids:
+            return
+        spec = spec_of(program)
+        accounts = await Account.objects().where(Account.enterprise.is_in(enterprise_ids)).order_by(Account.id)
+        first_account = {}
+        for account in accounts:
+            first_account.setdefault(account.enterprise, account)
+        for enterprise_id, account in first_account.items():
+            offered = (
+                await Claim.objects()
+                .where((Claim.program == program.id) & (Claim.enterprise == enterprise_id) & (Claim.state == "offered"))
+                .first()
+            )
+            if offered is None:
+                continue
+            claim = await submit(program, spec, self.catalog, enterprise_id, account, locale=account.locale)
+            await start_claim(self.client, claim, self.catalog)
+
+    async def finish(self, summary: MatchSummary) -> None:
+        await Program.update(
+            {
+                Program.matched_at: summary.at,
+                Program.matched_total: summary.evaluated,
+                Program.matched_eligible: summary.eligible,
+            }
+        ).where(Program.id == summary.program_id)

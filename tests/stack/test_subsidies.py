@@ -1,0 +1,238 @@
+"""Subsidy programs end to end: the policy finds the enterprise, claims in each mode, the budget
+never overspent, one claim per period, and a failed payment compensated."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+import pytest
+
+from forms.catalog import load_catalog
+from tests.stack.flows import (
+    example_submission,
+    hub_python,
+    next_open_task,
+    pdf_text,
+    program_spec,
+    wait_claim,
+    wait_for,
+)
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+
+def publish(stack, spec: dict):
+    return Api(stack.base_url, "admin").post("/api/programs", json=spec)
+
+
+def reconciliation(stack) -> dict:
+    return Api(stack.base_url, "auditor").get("/api/reconciliation").json()
+
+
+def test_published_programs_are_matched_and_open_data(stack):
+    public = Api(stack.base_url, locale="en")
+
+    def matched():
+        programs = public.get("/api/open/programs").json()
+        seeded = [p for p in programs if p["code"].endswith("-2026")]
+        return seeded if len(seeded) == 3 and all(p["matched_at"] for p in seeded) else None
+
+    programs = {p["code"]: p for p in wait_for(matched, timeout=90, what="matching of the seeded programs")}
+    job = programs["job-stabilisation-2026"]
+    # 200 synthetic enterprises plus the four demo ones were evaluated; some qualify, not all.
+    assert job["matched_enterprises"] == 204
+    assert 0 < job["eligible_enterprises"] < 204
+    assert job["budget"]["total"] == "5000000.00"
+    assert job["mode"] == "apply_free"
+
+    admin = Api(stack.base_url, "admin", locale="en")
+    matches = admin.get("/api/programs/job-stabilisation-2026/matches", params={"near": True, "limit": 5}).json()
+    assert matches["evaluated"] == 204 and matches["nearly"] > 0
+    assert all(len(m["unmet"]) == 1 and not m["eligible"] for m in matches["enterprises"])
+    # The enterprise list is not open data.
+    assert public.get("/api/programs/job-stabilisation-2026/matches").status_code == 401
+    assert Api(stack.base_url, "yunqi").get("/api/programs/job-stabilisation-2026/matches").status_code == 404
+    assert Api(stack.base_url, "hr.clerk").get("/api/programs/job-stabilisation-2026/matches").status_code == 200
+
+
+def test_policies_for_you_lists_what_qualifies_and_why_not(stack):
+    qihang = Api(stack.base_url, "qihang", locale="en")  # a start-up insuring 2 employees
+    found = qihang.get("/api/enterprise/programs").json()
+    nearly = {p["program"]["code"]: p for p in found["nearly"]}
+    assert "job-stabilisation-2026" in nearly
+    unmet = [c["reason"] for c in nearly["job-stabilisation-2026"]["criteria"] if not c["passed"]]
+    assert unmet == ["The enterprise must insure at least 5 employees."]
+    eligible = {p["program"]["code"]: p for p in found["eligible"]}
+    assert eligible["new-hire-insurance-2026"]["amount"] == "1000.00"  # 2 insured x 500
+
+
+def test_instant_claim_is_paid_with_a_signed_notice(stack):
+    yunqi = Api(stack.base_url, "yunqi")
+    r = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
+    assert r.status_code == 201, r.text
+    claim = r.json()
+    assert claim["state"] == "paid", claim
+    assert claim["amount"] == "40000.00"  # 80 insured employees x 500
+    assert claim["payment_ref"].startswith("LEDGER-")
+
+    # A second claim in the same period is refused, and pays nothing.
+    again = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/already-claimed"
+
+    def notice():
+        request = yunqi.get(f"/api/requests/{claim['request_ref']}").json()
+        return next((d for d in request["documents"] if d["kind"] == "payment_notice" and d["size"]), None)
+
+    document = wait_for(notice, what="the payment notice")
+    pdf = yunqi.get(document["download_url"])
+    text = pdf_text(pdf.content)
+    assert "补贴拨付通知书" in text and "40,000.00" in text and claim["payment_ref"] in text
+    assert "2026年吸纳就业社保补贴" in text
+    verified = Api(stack.base_url).get(
+        f"/verify/{document['verification_code']}", headers={"Accept": "application/json"}
+    )
+    assert verified.json()["genuine"] is True
+
+    # Another enterprise cannot see the claim, even knowing its reference.
+    assert Api(stack.base_url, "chashe").get(f"/api/claims/{claim['ref']}").status_code == 404
+    assert (
+        Api(stack.base_url, "zhangsan").post("/api/programs/new-hire-insurance-2026/claims", json={}).status_code == 403
+    )
+
+    report = reconciliation(stack)
+    assert report["differences"] == []
+    program = next(p for p in report["programs"] if p["program"] == "new-hire-insurance-2026")
+    assert program["paid_cents"] >= 4_000_000 and program["ledger_paid_cents"] == program["paid_cents"]
+
+
+def test_apply_free_offer_is_paid_on_one_click(stack):
+    chashe = Api(stack.base_url, "chashe", locale="en")  # 5 insured employees, rating B
+    offered = wait_for(
+        lambda: next(
+            (
+                p
+                for p in chashe.get("/api/enterprise/programs").json()["eligible"]
+                if p["program"]["code"] == "job-stabilisation-2026" and p["claim"]
+            ),
+            None,
+        ),
+        what="the offer",
+    )
+    assert offered["claim"]["state"] == "offered"
+    notifications = chashe.get("/api/enterprise/notifications").json()
+    assert any(n["program"] == "job-stabilisation-2026" for n in notifications)
+
+    r = chashe.post("/api/programs/job-stabilisation-2026/claims", json={})
+    assert r.status_code == 201, r.text
+    assert r.json()["state"] == "paid" and r.json()["amount"] == "1500.00"
+    assert r.json()["ref"] == offered["claim"]["ref"]  # the offer taken up, not a second claim
+
+
+def test_apply_claim_goes_through_review_before_payment(stack):
+    yunqi = Api(stack.base_url, "yunqi")
+    spec = load_catalog().latest("rnd-expense-subsidy")
+    answers = example_submission(yunqi, spec)["answers"]
+    r = yunqi.post("/api/programs/rnd-subsidy-2026/claims", json={"answers": answers})
+    assert r.status_code == 201, r.text
+    claim = r.json()
+    assert claim["state"] in ("submitted", "checking", "reviewing")
+    admin = Api(stack.base_url, "admin")
+    held = wait_for(
+        lambda: (p := admin.get("/api/open/programs/rnd-subsidy-2026").json())["budget"]["reserved"] != "0.00" and p,
+        what="the reservation",
+    )
+    assert held["budget"]["reserved"] == "172000.00"  # 86 employees x 2000, held during the review
+
+    while (step := next_open_task(stack, yunqi, claim["request_ref"])) is not None:
+        clerk, task = step
+        if task.get("confirm"):
+            assert clerk.post(f"/api/tasks/{task['id']}/confirmation", json={"accept": True}).status_code == 200
+        else:
+            assert clerk.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+            body = {"verdict": "approve", "comment": "同意"}
+            assert clerk.post(f"/api/tasks/{task['id']}/decision", json=body).status_code == 200
+    paid = wait_claim(yunqi, claim["ref"])
+    assert paid["state"] == "paid" and paid["amount"] == "172000.00"
+    budget = admin.get("/api/open/programs/rnd-subsidy-2026").json()["budget"]
+    assert budget["reserved"] == "0.00" and budget["paid"] == "172000.00"
+
+
+def test_budget_is_never_overspent(stack):
+    # Room for exactly two claims of 1000; five enterprises claim at once.
+    assert publish(stack, program_spec("tight-budget", budget="2000")).status_code == 201
+    users = ["ent0001", "ent0002", "ent0003", "ent0004", "ent0005"]
+
+    def claim(username):
+        r = Api(stack.base_url, username, locale="en").post("/api/programs/tight-budget/claims", json={})
+        return username, r
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        results = list(pool.map(claim, users))
+    outcomes = []
+    for username, r in results:
+        if r.status_code == 422:
+            # Refused before anything was stored, with a clear message.
+            assert r.json()["type"] in ("/problems/budget-exhausted", "/problems/not-eligible")
+            outcomes.append(r.json()["type"])
+        else:
+            assert r.status_code in (201, 202), r.text
+            outcomes.append(wait_claim(Api(stack.base_url, username), r.json()["ref"])["state"])
+    assert outcomes.count("paid") == 2, outcomes
+    budget = Api(stack.base_url).get("/api/open/programs/tight-budget").json()["budget"]
+    assert budget == {"total": "2000.00", "reserved": "0.00", "paid": "2000.00", "remaining": "0.00"}
+    refused = [o for o in outcomes if o != "paid"]
+    assert refused and all(o in ("refused", "/problems/budget-exhausted", "/problems/not-eligible") for o in refused)
+    # Once it is used up, a claim is refused at once, in the caller's language.
+    late = Api(stack.base_url, "ent0006", locale="zh_CN").post("/api/programs/tight-budget/claims", json={})
+    assert late.status_code == 422 and late.json()["title"] == "预算已用完"
+    assert reconciliation(stack)["differences"] == []
+
+
+def test_a_refused_payment_is_compensated(stack):
+    assert publish(stack, program_spec("closed-account")).status_code == 201
+    hub_python(
+        stack,
+        "await Enterprise.update({Enterprise.bank_account_status: 'closed'})"
+        ".where(Enterprise.uscc == '91330106MA7E2R9P3T')",
+    )
+    qihang = Api(stack.base_url, "qihang", locale="en")
+    r = qihang.post("/api/programs/closed-account/claims", json={})
+    claim = wait_claim(qihang, r.json()["ref"])
+    assert claim["state"] == "failed" and claim["reason"] == "payment_refused"
+    assert "settlement account is not open" in claim["reason_message"]
+    budget = Api(stack.base_url).get("/api/open/programs/closed-account").json()["budget"]
+    assert budget["reserved"] == "0.00" and budget["paid"] == "0.00"  # the reservation released
+    assert reconciliation(stack)["differences"] == []
+
+    # With the account open again, the enterprise may claim anew, and is paid once.
+    hub_python(
+        stack,
+        "await Enterprise.update({Enterprise.bank_account_status: 'open'})"
+        ".where(Enterprise.uscc == '91330106MA7E2R9P3T')",
+    )
+    again = qihang.post("/api/programs/closed-account/claims", json={})
+    assert again.status_code == 201 and again.json()["state"] == "paid"
+    assert Api(stack.base_url).get("/api/open/programs/closed-account").json()["budget"]["paid"] == "1000.00"
+
+
+def test_ineligible_claim_is_refused_with_reasons_and_nothing_saved(stack):
+    jiucheng = Api(stack.base_url, "jiucheng", locale="en")  # operating abnormally, rating C
+    r = jiucheng.post("/api/programs/new-hire-insurance-2026/claims", json={})
+    assert r.status_code == 422
+    unmet = [rule["message"] for rule in r.json()["rules"] if not rule["passed"]]
+    assert "The enterprise must be active in the market entity registry." in unmet
+    assert jiucheng.get("/api/enterprise/claims").json() == []
+
+
+def test_publishing_is_for_administrators_and_checked(stack):
+    admin = Api(stack.base_url, "admin", locale="en")
+    bad = admin.post("/api/programs", json=program_spec("bad-rule", amount="enterprise.insured_employees *"))
+    assert bad.status_code == 422
+    assert any(e["field"] == "program" or "amount" in e["message"] for e in bad.json()["errors"]), bad.json()
+    unknown = admin.post("/api/programs", json=program_spec("bad-service", service_id="no-such-service"))
+    assert unknown.status_code == 422
+    assert Api(stack.base_url, "finance.clerk").post("/api/programs", json=program_spec("x1")).status_code == 403
+    assert admin.post("/api/programs", json=program_spec("twice")).status_code == 201
+    assert admin.post("/api/programs", json=program_spec("twice")).status_code == 409

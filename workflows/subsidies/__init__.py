@@ -1,0 +1,1 @@
+"""Subsidy programs: matching enterprises to a program, and claims paid exactly once."""

@@ -1,0 +1,92 @@
+"""Activities of the subsidy workflows: thin calls into the ports, permanent failures made non-retryable."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from .ports import Budget, BudgetExhausted, ClaimRecords, Matching, PaymentGateway, PaymentRefused, Reconciliation
+from .types import (
+    Assessed,
+    ClaimChange,
+    ClaimStep,
+    MatchBatch,
+    MatchProgress,
+    MatchSummary,
+    PaymentOrder,
+    PaymentReceipt,
+    ReconcileDay,
+    ReconciliationOutcome,
+    Reserve,
+    SettleReservation,
+)
+
+# ApplicationError types the workflow tells apart.
+BUDGET_EXHAUSTED = "BudgetExhausted"
+PAYMENT_REFUSED = "PaymentRefused"
+
+
+class SubsidyActivities:
+    def __init__(
+        self,
+        claims: ClaimRecords,
+        budget: Budget,
+        payments: PaymentGateway,
+        matching: Matching,
+        reconciliation: Reconciliation,
+    ):
+        self._claims = claims
+        self._budget = budget
+        self._payments = payments
+        self._matching = matching
+        self._reconciliation = reconciliation
+
+    @activity.defn
+    async def assess_claim(self, step: ClaimStep) -> Assessed:
+        return await self._claims.assess(step)
+
+    @activity.defn
+    async def change_claim(self, change: ClaimChange) -> None:
+        await self._claims.change(change)
+
+    @activity.defn
+    async def reserve_budget(self, reserve: Reserve) -> None:
+        try:
+            await self._budget.reserve(reserve)
+        except BudgetExhausted as exc:
+            raise ApplicationError(str(exc), type=BUDGET_EXHAUSTED, non_retryable=True) from None
+
+    @activity.defn
+    async def settle_reservation(self, settle: SettleReservation) -> None:
+        await self._budget.settle(settle)
+
+    @activity.defn
+    async def disburse(self, order: PaymentOrder) -> PaymentReceipt:
+        try:
+            return await self._payments.disburse(order)
+        except PaymentRefused as exc:
+            raise ApplicationError(str(exc), type=PAYMENT_REFUSED, non_retryable=True) from None
+
+    @activity.defn
+    async def match_batch(self, batch: MatchBatch) -> MatchProgress:
+        return await self._matching.match_batch(batch)
+
+    @activity.defn
+    async def finish_matching(self, summary: MatchSummary) -> None:
+        await self._matching.finish(summary)
+
+    @activity.defn
+    async def reconcile(self, day: ReconcileDay) -> ReconciliationOutcome:
+        return await self._reconciliation.reconcile(day)
+
+    def all(self) -> list:
+        return [
+            self.assess_claim,
+            self.change_claim,
+            self.reserve_budget,
+            self.settle_reservation,
+            self.disburse,
+            self.match_batch,
+            self.finish_matching,
+            self.reconcile,
+        ]

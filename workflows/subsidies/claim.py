@@ -1,0 +1,177 @@
+"""SubsidyClaimWorkflow: a claim on a program, from the checks to the money, as a saga.
+
+    assess (eligibility now, amount) → reserve the amount from the budget → review route (apply
+    mode, as a child request workflow) or automatic approval → pay → consume the reservation →
+    payment notice.
+
+Anything that fails after the reservation releases it (compensation, idempotent by key). The
+payment carries the claim's key, so the gateway pays it once however often it is retried.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ..activities import RequestActivities
+    from ..names import REQUESTS_QUEUE, request_workflow_id
+    from ..service_request import ServiceRequestWorkflow
+    from ..types import IssueDocument, RequestState, StatusChange
+    from .activities import BUDGET_EXHAUSTED, PAYMENT_REFUSED, SubsidyActivities
+    from .types import (
+        ClaimChange,
+        ClaimInput,
+        ClaimResult,
+        ClaimState,
+        ClaimStep,
+        PaymentOrder,
+        Reserve,
+        SettleReservation,
+    )
+
+RECORD = dict(
+    start_to_close_timeout=timedelta(seconds=15),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+)
+RENDER = dict(
+    start_to_close_timeout=timedelta(minutes=5),
+    heartbeat_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+)
+
+
+def _failure_type(error: BaseException) -> str | None:
+    cause = error.cause if isinstance(error, ActivityError) else None
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
+@workflow.defn
+class SubsidyClaimWorkflow:
+    def __init__(self) -> None:
+        self._state: ClaimState = "submitted"
+
+    @workflow.run
+    async def run(self, claim: ClaimInput) -> ClaimResult:
+        wid = workflow.info().workflow_id
+        assessed = await workflow.execute_activity_method(
+            SubsidyActivities.assess_claim, ClaimStep(claim_id=claim.claim_id, at=workflow.now()), **RECORD
+        )
+        if not assessed.eligible:
+            return await self._refuse(claim, assessed.reason or "ineligible")
+
+        reservation = f"{wid}:reservation"
+        try:
+            await workflow.execute_activity_method(
+                SubsidyActivities.reserve_budget,
+                Reserve(
+                    key=reservation, claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
+                ),
+                **RECORD,
+            )
+        except ActivityError as err:
+            if _failure_type(err) != BUDGET_EXHAUSTED:
+                raise
+            return await self._refuse(claim, "budget_exhausted")
+
+        # From here on the reservation is held: every way out either consumes or releases it.
+        if claim.review is not None:
+            await self._change(claim, "reviewing")
+            review = await workflow.execute_child_workflow(
+                ServiceRequestWorkflow.run,
+                claim.review,
+                id=request_workflow_id(claim.ref),
+                task_queue=REQUESTS_QUEUE,
+            )
+            if review.state != "approved":
+                await self._release(reservation)
+                return await self._refuse(
+                    claim, "withdrawn" if review.state == "withdrawn" else "rejected_in_review", reviewed=True
+                )
+        else:
+            await self._set_request(claim, "approved")
+        await self._change(claim, "approved")
+
+        try:
+            receipt = await workflow.execute_activity_method(
+                SubsidyActivities.disburse,
+                PaymentOrder(
+                    key=f"{wid}:payment", claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
+                ),
+                **RECORD,
+            )
+        except ActivityError as err:
+            if _failure_type(err) != PAYMENT_REFUSED:
+                raise
+            await self._release(reservation)
+            await self._change(claim, "failed", reason="payment_refused")
+            return ClaimResult(state="failed", reason="payment_refused")
+
+        await workflow.execute_activity_method(
+            SubsidyActivities.settle_reservation,
+            SettleReservation(key=reservation, outcome="consumed", at=workflow.now()),
+            **RECORD,
+        )
+        await self._change(claim, "paid", payment_ref=receipt.payment_ref)
+        await workflow.execute_activity_method(
+            RequestActivities.issue_document,
+            IssueDocument(
+                key=f"{wid}:payment_notice",
+                request_id=claim.request_id,
+                kind="payment_notice",
+                outcome="approved",
+                locale=claim.locale,
+                issued_at=workflow.now(),
+            ),
+            **RENDER,
+        )
+        return ClaimResult(state="paid", amount_cents=receipt.amount_cents, payment_ref=receipt.payment_ref)
+
+    @workflow.query
+    def state(self) -> ClaimState:
+        return self._state
+
+    async def _refuse(self, claim: ClaimInput, reason: str, reviewed: bool = False) -> ClaimResult:
+        """End without money. A claim refused by its checks gets a decision notice with the reasons;
+        one refused in review already got the review's own."""
+        await self._change(claim, "refused", reason=reason)
+        if not reviewed:
+            await workflow.execute_activity_method(
+                RequestActivities.issue_document,
+                IssueDocument(
+                    key=f"{workflow.info().workflow_id}:decision",
+                    request_id=claim.request_id,
+                    kind="decision",
+                    outcome="rejected",
+                    locale=claim.locale,
+                    issued_at=workflow.now(),
+                ),
+                **RENDER,
+            )
+            await self._set_request(claim, "rejected")
+        return ClaimResult(state="refused", reason=reason)
+
+    async def _release(self, reservation: str) -> None:
+        await workflow.execute_activity_method(
+            SubsidyActivities.settle_reservation,
+            SettleReservation(key=reservation, outcome="released", at=workflow.now()),
+            **RECORD,
+        )
+
+    async def _change(self, claim: ClaimInput, state: ClaimState, **extra) -> None:
+        self._state = state
+        await workflow.execute_activity_method(
+            SubsidyActivities.change_claim,
+            ClaimChange(claim_id=claim.claim_id, state=state, at=workflow.now(), **extra),
+            **RECORD,
+        )
+
+    async def _set_request(self, claim: ClaimInput, state: RequestState) -> None:
+        await workflow.execute_activity_method(
+            RequestActivities.set_state,
+            StatusChange(request_id=claim.request_id, state=state, at=workflow.now()),
+            **RECORD,
+        )

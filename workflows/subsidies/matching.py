@@ -1,0 +1,66 @@
+"""ProgramMatchingWorkflow: the policy finds the enterprise.
+
+When a program is published, every enterprise in the registry is evaluated against it, a batch at
+a time; eligible ones are notified (and, for an apply-free program, offered the money). The
+history stays small however large the registry: the workflow continues as new every few batches,
+carrying where it got to.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import SubsidyActivities
+    from .types import MatchBatch, MatchInput, MatchSummary, ReconcileDay, ReconciliationOutcome
+
+BATCHES_PER_RUN = 40
+BATCH = dict(
+    start_to_close_timeout=timedelta(minutes=2),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+)
+
+
+@workflow.defn
+class ProgramMatchingWorkflow:
+    @workflow.run
+    async def run(self, job: MatchInput) -> MatchSummary:
+        after, evaluated, eligible = job.after_id, job.evaluated, job.eligible
+        for _ in range(BATCHES_PER_RUN):
+            progress = await workflow.execute_activity_method(
+                SubsidyActivities.match_batch,
+                MatchBatch(program_id=job.program_id, after_id=after, limit=job.batch_size, at=workflow.now()),
+                **BATCH,
+            )
+            if progress.last_id is None:
+                summary = MatchSummary(
+                    program_id=job.program_id, evaluated=evaluated, eligible=eligible, at=workflow.now()
+                )
+                await workflow.execute_activity_method(SubsidyActivities.finish_matching, summary, **BATCH)
+                return summary
+            after = progress.last_id
+            evaluated += progress.evaluated
+            eligible += progress.eligible
+        workflow.continue_as_new(
+            MatchInput(
+                program_id=job.program_id,
+                after_id=after,
+                evaluated=evaluated,
+                eligible=eligible,
+                batch_size=job.batch_size,
+            )
+        )
+
+
+@workflow.defn
+class ReconciliationWorkflow:
+    """Compares the ledger with the claims; run daily by a schedule."""
+
+    @workflow.run
+    async def run(self) -> ReconciliationOutcome:
+        return await workflow.execute_activity_method(
+            SubsidyActivities.reconcile, ReconcileDay(at=workflow.now()), **BATCH
+        )
