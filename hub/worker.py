@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
+from temporalio import activity
 from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
@@ -16,7 +18,7 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
 )
-from temporalio.worker import Worker
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
 from forms.catalog import Catalog, load_catalog
 from hub.db.evaluation import PiccoloRequestRules
@@ -72,6 +74,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
     return Worker(
         client,
         task_queue=REQUESTS_QUEUE,
+        interceptors=[CrashAfterActivity(settings.fault_exit_after)] if settings.fault_exit_after else [],
         workflows=[
             ServiceRequestWorkflow,
             DocumentReissueWorkflow,
@@ -81,6 +84,28 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
         ],
         activities=activities.all() + subsidies.all(),
     )
+
+
+class CrashAfterActivity(Interceptor):
+    """Resilience testing only: the worker process dies the hard way right after an activity of the
+    given type has done its work and before Temporal hears of it, the most dangerous moment for
+    idempotency. Enabled by ``QINQING_FAULT_EXIT_AFTER``; never set in a real deployment."""
+
+    def __init__(self, activity_type: str):
+        self.activity_type = activity_type
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        target = self.activity_type
+
+        class Crash(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput):
+                result = await super().execute_activity(input)
+                if activity.info().activity_type == target:
+                    log.warning("fault injection: exiting after %s", target)
+                    os._exit(70)
+                return result
+
+        return Crash(next)
 
 
 async def schedule_reconciliation(client) -> None:
