@@ -1,7 +1,8 @@
 """Replaying recorded histories: a change to the workflow code must not break requests in flight.
 
-The histories were recorded from real runs (one approved through both stages, one rejected at
-the first). When a change makes replay fail, version the change with ``workflow.patched``.
+The histories were recorded from real runs: requests approved, rejected, withdrawn and
+transferred; subsidy claims paid instantly, on an offer and after review, and one whose payment
+was refused; a program's matching run. When a change makes replay fail, version the change with ``workflow.patched``.
 To record one: ``temporal workflow show --workflow-id <id> --output json > histories/<label>--<id>.json``
 (the workflow id is part of the name because task keys are derived from it).
 """
@@ -15,7 +16,18 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
+from workflows.subsidies.claim import SubsidyClaimWorkflow
+from workflows.subsidies.matching import ProgramMatchingWorkflow, ReconciliationWorkflow
+
+WORKFLOWS = [
+    ServiceRequestWorkflow,
+    DocumentReissueWorkflow,
+    SubsidyClaimWorkflow,
+    ProgramMatchingWorkflow,
+    ReconciliationWorkflow,
+]
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -24,7 +36,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 async def test_recorded_history_replays(path: Path):
     _, _, workflow_id = path.stem.partition("--")
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    replayer = Replayer(workflows=[ServiceRequestWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 
@@ -36,4 +48,9 @@ def test_histories_are_present():
         "workbench-approved",
         "withdrawn",
         "transfer-maker-checker-rejected",
+        "claim-instant-paid",
+        "claim-offer-paid",
+        "claim-payment-refused",
+        "claim-reviewed-paid",
+        "matching",
     }
