@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Claims of instant and apply-free programs: how long the claim call waits for the money
     # before answering with the claim still under way.
     claim_wait_seconds: float = 5.0
+    # How often the worker passes on requests and claims stored while Temporal was unreachable.
+    resume_every_seconds: float = 60.0
     # Resilience testing only: the worker exits right after completing an activity of this type.
     fault_exit_after: str = ""
 

@@ -108,6 +108,23 @@ class CrashAfterActivity(Interceptor):
         return Crash(next)
 
 
+async def sweep(client, catalog: Catalog, stop: asyncio.Event, every: float) -> None:
+    """Pass on what was stored but never started (Temporal was unreachable when it was filed), on
+    start and then every ``every`` seconds. Starting is idempotent by workflow id, so a request or
+    claim whose start is merely in progress elsewhere is left as it is."""
+    while not stop.is_set():
+        try:
+            await resume_unstarted(client, catalog)
+            await resume_unstarted_claims(client, catalog)
+            await resume_matching(client)
+        except Exception:  # noqa: BLE001 - Temporal or the database away: try again next round
+            log.exception("could not pass on waiting work; trying again in %s s", every)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            continue
+
+
 async def schedule_reconciliation(client) -> None:
     """The daily reconciliation, as a Temporal schedule (created once; kept across restarts)."""
     try:
@@ -144,11 +161,10 @@ async def run_worker(settings: Settings) -> None:
             worker = build_worker(client, settings, catalog, pool)
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
-                await resume_unstarted(client, catalog)
-                await resume_unstarted_claims(client, catalog)
-                await resume_matching(client)
                 await schedule_reconciliation(client)
+                sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
                 await stop.wait()
                 log.info("worker stopping")
+                await sweeping
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

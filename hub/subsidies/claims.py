@@ -9,7 +9,8 @@ import secrets
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
@@ -47,6 +48,7 @@ CLAIM_REASONS = {
     ),
     "rejected_in_review": N_("The reviewing department did not approve the claim."),
     "withdrawn": N_("The claim was withdrawn."),
+    "review_ended": N_("The review ended without a decision; nothing was paid. The claim can be made again."),
     "payment_refused": N_(
         "The bank refused the payment because the enterprise's settlement account is not open. Nothing "
         "was paid and the reserved amount went back to the budget. Update the account and claim again."
@@ -187,14 +189,19 @@ async def start_claim(client: Client, claim: Claim, catalog: Catalog):
     """Start the claim's workflow; harmless when it runs already. Returns its handle."""
     program = await Program.objects().where(Program.id == claim.program).first()
     request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
-    return await client.start_workflow(
-        SubsidyClaimWorkflow.run,
-        claim_input(claim, program, request, catalog),
-        id=claim.workflow_id,
-        task_queue=REQUESTS_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        rpc_timeout=dt.timedelta(seconds=5),
-    )
+    try:
+        return await client.start_workflow(
+            SubsidyClaimWorkflow.run,
+            claim_input(claim, program, request, catalog),
+            id=claim.workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A claim is worked once: a finished workflow is never run again.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            rpc_timeout=dt.timedelta(seconds=5),
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(claim.workflow_id)
 
 
 async def resume_unstarted_claims(client: Client, catalog: Catalog) -> int:

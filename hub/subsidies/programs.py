@@ -8,7 +8,8 @@ import logging
 from decimal import Decimal
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec, load_programs
@@ -75,14 +76,18 @@ async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = No
 async def start_matching(client: Client, program: Program, batch_size: int = 500) -> str:
     """Start the program's matching run (once per publication)."""
     workflow_id = matching_workflow_id(program.code, f"{program.published_at:%Y%m%dT%H%M%S}")
-    await client.start_workflow(
-        ProgramMatchingWorkflow.run,
-        MatchInput(program_id=program.id, batch_size=batch_size),
-        id=workflow_id,
-        task_queue=REQUESTS_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        rpc_timeout=dt.timedelta(seconds=5),
-    )
+    try:
+        await client.start_workflow(
+            ProgramMatchingWorkflow.run,
+            MatchInput(program_id=program.id, batch_size=batch_size),
+            id=workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            rpc_timeout=dt.timedelta(seconds=5),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # this publication was matched already
     return workflow_id
 
 

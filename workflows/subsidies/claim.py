@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from ..activities import RequestActivities
@@ -33,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
         SettleReservation,
     )
 
+# The claim's own steps are short database writes: local activities, run by the worker that runs
+# the workflow, without a round trip through the server for each. A crash re-runs the step, which
+# is idempotent by key.
 RECORD = dict(
     start_to_close_timeout=timedelta(seconds=15),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
@@ -45,8 +48,10 @@ RENDER = dict(
 
 
 def _failure_type(error: BaseException) -> str | None:
-    cause = error.cause if isinstance(error, ActivityError) else None
-    return cause.type if isinstance(cause, ApplicationError) else None
+    """The ApplicationError type an activity failed with (a local activity's error comes unwrapped)."""
+    if isinstance(error, ActivityError):
+        error = error.cause
+    return error.type if isinstance(error, ApplicationError) else None
 
 
 @workflow.defn
@@ -57,7 +62,7 @@ class SubsidyClaimWorkflow:
     @workflow.run
     async def run(self, claim: ClaimInput) -> ClaimResult:
         wid = workflow.info().workflow_id
-        assessed = await workflow.execute_activity_method(
+        assessed = await workflow.execute_local_activity_method(
             SubsidyActivities.assess_claim, ClaimStep(claim_id=claim.claim_id, at=workflow.now()), **RECORD
         )
         if not assessed.eligible:
@@ -65,14 +70,14 @@ class SubsidyClaimWorkflow:
 
         reservation = f"{wid}:reservation"
         try:
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 SubsidyActivities.reserve_budget,
                 Reserve(
                     key=reservation, claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
                 ),
                 **RECORD,
             )
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:
             if _failure_type(err) != BUDGET_EXHAUSTED:
                 raise
             return await self._refuse(claim, "budget_exhausted")
@@ -80,12 +85,17 @@ class SubsidyClaimWorkflow:
         # From here on the reservation is held: every way out either consumes or releases it.
         if claim.review is not None:
             await self._change(claim, "reviewing")
-            review = await workflow.execute_child_workflow(
-                ServiceRequestWorkflow.run,
-                claim.review,
-                id=request_workflow_id(claim.ref),
-                task_queue=REQUESTS_QUEUE,
-            )
+            try:
+                review = await workflow.execute_child_workflow(
+                    ServiceRequestWorkflow.run,
+                    claim.review,
+                    id=request_workflow_id(claim.ref),
+                    task_queue=REQUESTS_QUEUE,
+                )
+            except ChildWorkflowError:
+                # The review was terminated or failed without a decision: nothing may stay held.
+                await self._release(reservation)
+                return await self._refuse(claim, "review_ended", reviewed=True)
             if review.state != "approved":
                 await self._release(reservation)
                 return await self._refuse(
@@ -96,21 +106,21 @@ class SubsidyClaimWorkflow:
         await self._change(claim, "approved")
 
         try:
-            receipt = await workflow.execute_activity_method(
+            receipt = await workflow.execute_local_activity_method(
                 SubsidyActivities.disburse,
                 PaymentOrder(
                     key=f"{wid}:payment", claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
                 ),
                 **RECORD,
             )
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:
             if _failure_type(err) != PAYMENT_REFUSED:
                 raise
             await self._release(reservation)
             await self._change(claim, "failed", reason="payment_refused")
             return ClaimResult(state="failed", reason="payment_refused")
 
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             SubsidyActivities.settle_reservation,
             SettleReservation(key=reservation, outcome="consumed", at=workflow.now()),
             **RECORD,
@@ -155,7 +165,7 @@ class SubsidyClaimWorkflow:
         return ClaimResult(state="refused", reason=reason)
 
     async def _release(self, reservation: str) -> None:
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             SubsidyActivities.settle_reservation,
             SettleReservation(key=reservation, outcome="released", at=workflow.now()),
             **RECORD,
@@ -163,14 +173,14 @@ class SubsidyClaimWorkflow:
 
     async def _change(self, claim: ClaimInput, state: ClaimState, **extra) -> None:
         self._state = state
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             SubsidyActivities.change_claim,
             ClaimChange(claim_id=claim.claim_id, state=state, at=workflow.now(), **extra),
             **RECORD,
         )
 
     async def _set_request(self, claim: ClaimInput, state: RequestState) -> None:
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             RequestActivities.set_state,
             StatusChange(request_id=claim.request_id, state=state, at=workflow.now()),
             **RECORD,

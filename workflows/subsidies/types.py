@@ -12,7 +12,9 @@ from ..types import RequestInput
 ProgramMode = Literal["apply", "instant", "apply_free"]
 ClaimState = Literal["offered", "submitted", "checking", "reviewing", "approved", "paid", "refused", "failed"]
 # Why a claim ended without money; each has a message in both languages in the hub.
-RefusalReason = Literal["ineligible", "program_closed", "budget_exhausted", "rejected_in_review", "withdrawn"]
+RefusalReason = Literal[
+    "ineligible", "program_closed", "budget_exhausted", "rejected_in_review", "withdrawn", "review_ended"
+]
 FailureReason = Literal["payment_refused"]
 
 

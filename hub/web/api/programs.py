@@ -50,7 +50,7 @@ from hub.subsidies.programs import ProgramError, cents, publish, spec_of, start_
 from hub.subsidies.records import money
 from hub.web.api.requests import checked_answers
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, invalid_form, not_found, request_locale, unavailable
+from hub.web.problems import Problem, invalid_form, not_found, request_locale
 from hub.web.security import OVERSIGHT_ROLES, STAFF_ROLES, requires_role
 
 log = logging.getLogger("qinqing.programs")
@@ -404,6 +404,9 @@ class ProgramController(Controller):
         if program.status != "published" or not spec.open_on(now().date()):
             raise Problem(422, "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
         existing = await existing_claim(program, enterprise_id)
+        if existing is not None and existing.state == "submitted" and existing.request:
+            # Stored before, but its workflow could not be started then: this call passes it on.
+            return await self._pass_on(ctx, existing, spec.mode, locale)
         if existing is not None and existing.state != "offered":
             raise already_claimed(existing)
         profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {code}")
@@ -441,15 +444,25 @@ class ProgramController(Controller):
         except AlreadyClaimed as exc:
             raise already_claimed(exc.claim) from None
         await record(request, user, "claim.submitted", "claim", claim.ref, program=code, request=claim.ref)
+        return await self._pass_on(ctx, claim, spec.mode, locale)
+
+    async def _pass_on(self, ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
+        """Start the claim's workflow; for instant redemption, answer with the money if it comes in time."""
         try:
             if ctx.temporal is None:
                 raise RuntimeError("no Temporal client")
             handle = await start_claim(ctx.temporal, claim, ctx.catalog)
         except Exception:
             log.exception("could not start the workflow of claim %s", claim.ref)
-            raise unavailable() from None
-        if spec.mode != "apply":
-            # Instant redemption: answer with the money when it comes within the wait.
+            raise Problem(
+                503,
+                "workflow-unavailable",
+                N_("Claim saved, processing not started yet"),
+                N_("Your claim {ref} was saved but could not be passed on yet. Send it again to continue."),
+                params={"ref": claim.ref},
+                headers={"Retry-After": "5"},
+            ) from None
+        if mode != "apply":
             try:
                 await asyncio.wait_for(handle.result(), timeout=ctx.settings.claim_wait_seconds)
             except TimeoutError:
@@ -457,7 +470,7 @@ class ProgramController(Controller):
             except Exception:  # noqa: BLE001 - the claim's own state tells the caller what happened
                 log.exception("claim %s", claim.ref)
         claim = await Claim.objects().where(Claim.id == claim.id).first()
-        status = 201 if claim.state in FINAL_CLAIM_STATES or spec.mode == "apply" else 202
+        status = 201 if claim.state in FINAL_CLAIM_STATES or mode == "apply" else 202
         return Response(await claim_read(claim, locale), status_code=status)
 
 

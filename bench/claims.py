@@ -1,0 +1,171 @@
+"""Instant claims end to end, against an empty workflow on the same Temporal server, same run.
+
+End to end means: the HTTP claim, the workflow's checks and reservation, the money moved in the
+ledger, and the signed payment notice rendered and stored (the claim call answers when the
+workflow has finished, which is after the notice). The hub runs as in production on its embedded
+defaults (SQLite, the Temporal dev server, `qinqing worker` and `qinqing serve` as processes).
+
+The baseline is a workflow with no activities, started and awaited by a client with the same
+concurrency, on a worker in this process, against the same server.
+
+Measured, for both: the median latency of one at a time, and the throughput and median latency with
+``--in-flight`` (default 200) at once. Targets: claims at least 40% of the empty workflow's
+throughput, and a median under 1 second.
+
+    .venv/bin/python -m bench.claims [--claims 400] [--in-flight 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from bench.empty_workflow import EmptyWorkflow
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO, TARGET_MEDIAN_S = 0.40, 1.0
+SEQUENTIAL = 20
+EMPTY_QUEUE = "bench-empty"
+
+
+def program(code: str, budget: int) -> dict:
+    import datetime as dt
+
+    today = dt.date.today()
+    text = {"zh_CN": f"基准测试补贴{code}", "en": f"Benchmark subsidy {code}"}
+    return {
+        "code": code,
+        "title": text,
+        "summary": text,
+        "legal_basis": text,
+        "service_id": "new-hire-social-insurance-subsidy",
+        "mode": "instant",
+        "period": str(today.year),
+        "opens_on": (today - dt.timedelta(days=1)).isoformat(),
+        "closes_on": (today + dt.timedelta(days=30)).isoformat(),
+        "criteria": [
+            {"id": "staffed", "expression": "enterprise.employees >= 1", "reason": {"zh_CN": "有职工", "en": "Staffed"}}
+        ],
+        "amount": "enterprise.insured_employees * 100 + 100",
+        "cap_per_enterprise": "100000",
+        "budget": str(budget),
+    }
+
+
+async def timed(make, count: int, in_flight: int) -> tuple[float, list[float]]:
+    """Run ``count`` calls of ``make(i)`` with at most ``in_flight`` at once; (wall seconds, latencies)."""
+    gate = asyncio.Semaphore(in_flight)
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            t = time.perf_counter()
+            await make(i)
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return time.perf_counter() - start, latencies
+
+
+async def measure(stack, tokens: list[str], claims: int, in_flight: int) -> dict:
+    client = await Client.connect(stack.temporal.address, data_converter=pydantic_data_converter)
+    results: dict = {}
+    async with Worker(client, task_queue=EMPTY_QUEUE, workflows=[EmptyWorkflow], max_concurrent_workflow_tasks=200):
+
+        async def empty(i: int) -> None:
+            await client.execute_workflow(EmptyWorkflow.run, id=f"empty-{uuid.uuid4()}", task_queue=EMPTY_QUEUE)
+
+        _, one_at_a_time = await timed(empty, SEQUENTIAL, 1)
+        wall, loaded = await timed(empty, claims, in_flight)
+        results["empty"] = (statistics.median(one_at_a_time), claims / wall, statistics.median(loaded))
+
+    limits = httpx.Limits(max_connections=in_flight + 10)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=300, limits=limits) as http:
+        outcomes: list[str] = []
+
+        async def claim_as(token: str, code: str) -> None:
+            r = await http.post(f"/api/programs/{code}/claims", json={}, headers={"Authorization": f"Bearer {token}"})
+            outcomes.append(r.json().get("state", r.json().get("type")) if r.status_code < 500 else str(r.status_code))
+
+        _, one_at_a_time = await timed(lambda i: claim_as(tokens[i], "bench-a"), SEQUENTIAL, 1)
+        wall, loaded = await timed(lambda i: claim_as(tokens[SEQUENTIAL + i], "bench-a"), claims, in_flight)
+        results["claims"] = (statistics.median(one_at_a_time), claims / wall, statistics.median(loaded))
+        results["outcomes"] = {o: outcomes.count(o) for o in set(outcomes)}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=400)
+    parser.add_argument("--in-flight", type=int, default=200)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tests.stack.harness import PASSWORD, start_stack
+
+    accounts = args.claims + SEQUENTIAL
+    root = Path(tempfile.mkdtemp(prefix="bench-claims-"))
+    print(f"starting the hub in {root} with {accounts} enterprise accounts ...", flush=True)
+    stack = start_stack(
+        root,
+        QINQING_DEMO_ENTERPRISES=str(accounts + 100),
+        QINQING_DEMO_ENTERPRISE_ACCOUNTS=str(accounts),
+        QINQING_CLAIM_WAIT_SECONDS="300",
+    )
+    try:
+        admin = httpx.Client(base_url=stack.base_url, timeout=60)
+        token = admin.post("/api/auth/token", json={"username": "admin", "password": PASSWORD}).json()["token"]
+        r = admin.post("/api/programs", json=program("bench-a", 10**9), headers={"Authorization": f"Bearer {token}"})
+        r.raise_for_status()
+
+        def sign_in(n: int) -> str:
+            body = {"username": f"ent{n:04d}", "password": PASSWORD}
+            return httpx.post(f"{stack.base_url}/api/auth/token", json=body, timeout=60).json()["token"]
+
+        with ThreadPoolExecutor(4) as pool:
+            tokens = list(pool.map(sign_in, range(1, accounts + 1)))
+        time.sleep(5)  # let the seeded programs' matching runs finish first
+        results = asyncio.run(measure(stack, tokens, args.claims, args.in_flight))
+        reconciliation = httpx.get(
+            f"{stack.base_url}/api/reconciliation",
+            headers={
+                "Authorization": "Bearer "
+                + admin.post("/api/auth/token", json={"username": "auditor", "password": PASSWORD}).json()["token"]
+            },
+            timeout=60,
+        ).json()
+    finally:
+        stack.shutdown()
+
+    e_one, e_rate, e_loaded = results["empty"]
+    c_one, c_rate, c_loaded = results["claims"]
+    print(f"\n{args.claims} per run with {args.in_flight} in flight; {SEQUENTIAL} one at a time; 2 cores")
+    print(f"{'':28}{'median 1 at a time':>20}{'per second':>12}{'median loaded':>15}")
+    print(f"{'empty workflow (baseline)':28}{e_one * 1000:>17.0f} ms{e_rate:>12.1f}{e_loaded:>13.2f} s")
+    print(f"{'instant claim, end to end':28}{c_one * 1000:>17.0f} ms{c_rate:>12.1f}{c_loaded:>13.2f} s")
+    ratio = c_rate / e_rate
+    print(
+        f"claims/empty throughput: {ratio:.2f}x (target {TARGET_RATIO:.2f}x) -> {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    print(
+        f"claim median, one at a time: {c_one:.2f} s (target < {TARGET_MEDIAN_S:.0f} s) -> "
+        f"{'PASS' if c_one < TARGET_MEDIAN_S else 'FAIL'}"
+    )
+    print(f"outcomes: {results['outcomes']}; reconciliation differences: {len(reconciliation['differences'])}")
+    return 0 if ratio >= TARGET_RATIO and c_one < TARGET_MEDIAN_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
