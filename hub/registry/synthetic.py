@@ -71,12 +71,20 @@ def generate(count: int, seed: int = 2026, start: int = 0, today: dt.date | None
     return records
 
 
-async def populate(count: int, seed: int = 2026, chunk: int = 500) -> int:
+CHUNK = 500
+
+
+def population(count: int, seed: int = 2026, start: int = 0):
+    """The population's records from ``start`` up to ``count``, in the chunks ``populate`` stores them in."""
+    for first in range(start, count, CHUNK):
+        yield generate(min(CHUNK, count - first), seed=seed, start=first)
+
+
+async def populate(count: int, seed: int = 2026) -> int:
     """Make the synthetic population ``count`` strong (adding only what is missing); returns how many were added."""
     existing = await Enterprise.count().where(Enterprise.uscc.like("91330100%"))
     added = 0
-    for start in range(existing, count, chunk):
-        batch = generate(min(chunk, count - start), seed=seed, start=start)
+    for batch in population(count, seed, start=existing):
         await Enterprise.insert(*[Enterprise(**{**r, "labels": json.dumps(r["labels"])}) for r in batch]).on_conflict(
             target=Enterprise.uscc, action="DO NOTHING"
         )
