@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from .rules import FUNCTIONS, compute_amount, free_names, holds, parse_error
+from .rules import FUNCTIONS, compute_amount, evaluator, free_names, holds, parse_error
 from .spec import Identifier, SpecModel
 
 PROGRAMS_DIR = Path(__file__).parent / "programs"
@@ -134,14 +134,16 @@ class Assessment(SpecModel):
 def assess(program: ProgramSpec, enterprise: dict, today: dt.date) -> Assessment:
     """Evaluate every criterion (so all reasons show at once) and the capped amount."""
     names = {"enterprise": enterprise, "today": today}
+    using = evaluator(names)
     results = [
-        CriterionResult(criterion=c.id, passed=holds(c.expression, names), reason=c.reason) for c in program.criteria
+        CriterionResult(criterion=c.id, passed=holds(c.expression, names, using), reason=c.reason)
+        for c in program.criteria
     ]
     failed = sum(not r.passed for r in results)
     amount = Decimal("0.00")
     if failed == 0:
         try:
-            amount = min(compute_amount(program.amount, names), program.cap_per_enterprise)
+            amount = min(compute_amount(program.amount, names, using), program.cap_per_enterprise)
         except Exception:  # noqa: BLE001 - a formula that cannot be computed grants nothing
             amount = Decimal("0.00")
     return Assessment(eligible=failed == 0 and amount > 0, near=failed == 1, results=results, amount=amount)

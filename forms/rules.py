@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -138,18 +139,29 @@ def context(
     }
 
 
-def evaluate_expression(expression: str, names: dict[str, Any]) -> Any:
+@lru_cache(maxsize=4096)
+def _parsed(expression: str) -> ast.AST:
+    # Parsing costs as much as evaluating: a program matched against a whole registry parses once.
+    return EvalWithCompoundTypes.parse(expression)
+
+
+def evaluator(names: dict[str, Any]) -> EvalWithCompoundTypes:
+    """An evaluator over ``names``, to evaluate several expressions against the same data."""
+    today = names.get("today") or dt.date.today()
+    return EvalWithCompoundTypes(names=names, functions=_functions(today), operators=OPERATORS)
+
+
+def evaluate_expression(expression: str, names: dict[str, Any], using: EvalWithCompoundTypes | None = None) -> Any:
     """The value of an expression; raises on any error (callers decide what a failure means)."""
     if len(expression) > MAX_EXPRESSION:
         raise ValueError("expression too long")
-    today = names.get("today") or dt.date.today()
-    return EvalWithCompoundTypes(names=names, functions=_functions(today), operators=OPERATORS).eval(expression)
+    return (using or evaluator(names)).eval(expression, previously_parsed=_parsed(expression))
 
 
-def holds(expression: str, names: dict[str, Any]) -> bool:
+def holds(expression: str, names: dict[str, Any], using: EvalWithCompoundTypes | None = None) -> bool:
     """Whether a condition holds; one that cannot be evaluated (missing data, bad value) does not."""
     try:
-        return bool(evaluate_expression(expression, names))
+        return bool(evaluate_expression(expression, names, using))
     except Exception:  # noqa: BLE001 - any failure to evaluate means "not met"
         return False
 
@@ -159,9 +171,9 @@ def evaluate(rules: list[Rule], names: dict[str, Any]) -> list[RuleResult]:
     return [RuleResult(rule=r.id, passed=holds(r.expression, names), message=r.message) for r in rules]
 
 
-def compute_amount(formula: str, names: dict[str, Any]) -> Decimal:
+def compute_amount(formula: str, names: dict[str, Any], using: EvalWithCompoundTypes | None = None) -> Decimal:
     """A money amount from a formula, rounded to the cent; never negative."""
-    value = evaluate_expression(formula, names)
+    value = evaluate_expression(formula, names, using)
     try:
         amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:

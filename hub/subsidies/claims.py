@@ -76,11 +76,13 @@ async def existing_claim(program: Program, enterprise_id: int) -> Claim | None:
     return await Claim.objects().where(Claim.scope == claim_scope(program, enterprise_id)).first()
 
 
-async def offer(program: Program, enterprise_id: int, at: dt.datetime) -> bool:
-    """Offer an apply-free program's money to an eligible enterprise; False if it has a claim already."""
-    ref = new_claim_ref(at.date())
-    inserted = (
-        await Claim.insert(
+async def offer(program: Program, enterprise_ids: list[int], at: dt.datetime) -> None:
+    """Offer an apply-free program's money to eligible enterprises (one statement; those with a
+    claim for the period already are left as they are)."""
+    offers = []
+    for enterprise_id in enterprise_ids:
+        ref = new_claim_ref(at.date())
+        offers.append(
             Claim(
                 ref=ref,
                 workflow_id=claim_workflow_id(ref),
@@ -93,10 +95,8 @@ async def offer(program: Program, enterprise_id: int, at: dt.datetime) -> bool:
                 updated_at=at,
             )
         )
-        .on_conflict(target=Claim.scope, action="DO NOTHING")
-        .returning(Claim.id)
-    )
-    return bool(inserted)
+    if offers:
+        await Claim.insert(*offers).on_conflict(target=Claim.scope, action="DO NOTHING")
 
 
 async def submit(

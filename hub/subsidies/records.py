@@ -166,11 +166,10 @@ class PiccoloMatching:
                         for e in eligible_ids
                     ]
                 ).on_conflict(target=Notification.key, action="DO NOTHING")
-        if spec.mode == "apply_free":
-            for enterprise_id in eligible_ids:
-                await offer(program, enterprise_id, batch.at)
-            if spec.automatic:
-                await self._pay_automatically(program, eligible_ids)
+            if spec.mode == "apply_free":
+                await offer(program, eligible_ids, batch.at)
+        if spec.mode == "apply_free" and spec.automatic:
+            await self._pay_automatically(program, eligible_ids)
         return MatchProgress(last_id=profiles[-1]["id"], evaluated=len(profiles), eligible=len(eligible_ids))
 
     async def _pay_automatically(self, program: Program, enterprise_ids: list[int]) -> None:
