@@ -236,3 +236,29 @@ def test_publishing_is_for_administrators_and_checked(stack):
     assert Api(stack.base_url, "finance.clerk").post("/api/programs", json=program_spec("x1")).status_code == 403
     assert admin.post("/api/programs", json=program_spec("twice")).status_code == 201
     assert admin.post("/api/programs", json=program_spec("twice")).status_code == 409
+
+
+def test_the_ledger_pays_a_key_once(stack):
+    assert publish(stack, program_spec("pay-once")).status_code == 201
+    ent = Api(stack.base_url, "ent0007")
+    claim = ent.post("/api/programs/pay-once/claims", json={}).json()
+    claim = wait_claim(ent, claim["ref"])
+    assert claim["state"] == "paid"
+    # The gateway asked again with the claim's payment key (as a retry after a crash would):
+    # the first receipt comes back, and the ledger still holds one payment.
+    out = hub_python(
+        stack,
+        f"""
+import datetime as dt
+from hub.payments.ledger import LedgerPaymentGateway
+from workflows.subsidies.types import PaymentOrder
+claim = await Claim.objects().where(Claim.ref == {claim["ref"]!r}).first()
+order = PaymentOrder(key=claim.workflow_id + ':payment', claim_id=claim.id, amount_cents=claim.amount_cents,
+                     at=dt.datetime.now(dt.UTC))
+receipts = [await LedgerPaymentGateway().disburse(order) for _ in range(3)]
+count = await LedgerTransaction.count().where(LedgerTransaction.reference == claim.ref)
+print(' '.join(r.payment_ref for r in receipts), count)
+""",
+    )
+    *refs, count = out.split()
+    assert refs == [claim["payment_ref"]] * 3 and count == "1"
