@@ -216,6 +216,16 @@ def test_a_refused_payment_is_compensated(stack):
     assert again.status_code == 201 and again.json()["state"] == "paid"
     assert Api(stack.base_url).get("/api/open/programs/closed-account").json()["budget"]["paid"] == "1000.00"
 
+    # The payment notice is in the language the claim was made in.
+    def notice():
+        request = qihang.get(f"/api/requests/{again.json()['request_ref']}").json()
+        return next((d for d in request["documents"] if d["kind"] == "payment_notice" and d["size"]), None)
+
+    text = pdf_text(qihang.get(wait_for(notice, what="the payment notice")["download_url"]).content)
+    assert "Subsidy payment notice" in text and "Test subsidy closed-account" in text
+    assert "1,000.00" in text and "Paid into account" in text and "6217" in text and "6543" in text
+    assert "6217001540009876543" not in text  # the account number is masked
+
 
 def test_ineligible_claim_is_refused_with_reasons_and_nothing_saved(stack):
     jiucheng = Api(stack.base_url, "jiucheng", locale="en")  # operating abnormally, rating C
