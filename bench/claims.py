@@ -123,6 +123,7 @@ def main() -> int:
         QINQING_DEMO_ENTERPRISES=str(accounts + 100),
         QINQING_DEMO_ENTERPRISE_ACCOUNTS=str(accounts),
         QINQING_CLAIM_WAIT_SECONDS="300",
+        QINQING_RENDER_PROCESSES="2",
     )
     try:
         admin = httpx.Client(base_url=stack.base_url, timeout=60)
