@@ -13,6 +13,7 @@ import json
 
 from hub.accounts import hash_password, now
 from hub.db.tables import Account, Enterprise
+from hub.sealing import seal
 
 DEMO_PASSWORD = "qinqing-demo"
 
@@ -26,6 +27,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("chashe", "何丽", "enterprise", None, None, "92330106MA2J8L4Q58"),
     ("qihang", "孙伟", "enterprise", None, None, "91330106MA7E2R9P3T"),
     ("jiucheng", "钱涛", "enterprise", None, None, "91330106MA2B6W8N1U"),
+    # A clerk of 云栖 who prepares requests; 周明 (yunqi, the legal representative) submits them.
+    ("yunqi.preparer", "陈晨", "enterprise", None, None, "91330106MA2H3K1X75"),
     ("street.clerk", "王芳", "clerk", "street-office", None, None),
     ("civil.clerk", "刘洋", "clerk", "civil-affairs", None, None),
     ("hr.clerk", "陈静", "clerk", "human-resources", None, None),
@@ -50,6 +53,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("street.supervisor", "李强", "supervisor", "street-office", None, None),
     ("civil.supervisor", "孙丽", "supervisor", "civil-affairs", None, None),
     ("auditor", "郑洁", "auditor", None, None, None),
+    ("admin", "冯军", "admin", None, None, None),
 ]
 
 DEMO_ENTERPRISES = [
@@ -116,11 +120,17 @@ async def seed_demo() -> list[str]:
     """Create the demo enterprises and accounts that do not exist yet; returns the usernames created."""
     for data in DEMO_ENTERPRISES:
         if not await Enterprise.exists().where(Enterprise.uscc == data["uscc"]):
-            await Enterprise.insert(Enterprise(**{**data, "labels": json.dumps(data["labels"])}))
+            sealed = seal(data["legal_representative"], "enterprise.legal_representative")
+            await Enterprise.insert(
+                Enterprise(**{**data, "labels": json.dumps(data["labels"]), "legal_representative": sealed})
+            )
     enterprise_ids = {row["uscc"]: row["id"] for row in await Enterprise.select(Enterprise.id, Enterprise.uscc)}
     created = []
     password_hash = hash_password(DEMO_PASSWORD)
     for username, full_name, role, department, resident_id, uscc in DEMO_ACCOUNTS:
+        enterprise_role = None
+        if role == "enterprise":
+            enterprise_role = "preparer" if username.endswith(".preparer") else "approver"
         if await Account.exists().where(Account.username == username):
             continue
         await Account.insert(
@@ -129,7 +139,8 @@ async def seed_demo() -> list[str]:
                 full_name=full_name,
                 role=role,
                 department=department,
-                resident_id=resident_id,
+                resident_id=seal(resident_id, "account.resident_id"),
+                enterprise_role=enterprise_role,
                 enterprise=enterprise_ids.get(uscc) if uscc else None,
                 password_hash=password_hash,
                 locale="zh_CN",

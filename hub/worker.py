@@ -19,6 +19,8 @@ from hub.documents.render import warm_up
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
+from hub.retention import run_retention
+from hub.sealing import configure as configure_sealing
 from hub.settings import Settings
 from hub.sla.time_limits import CalendarTimeLimits
 from hub.temporal import connect
@@ -28,6 +30,19 @@ from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 
 log = logging.getLogger("qinqing.worker")
+
+
+async def retention_loop(settings: Settings, catalog: Catalog) -> None:
+    """Apply retention at start and then every ``retention_interval_hours``.
+
+    A plain loop in each worker rather than a Temporal schedule: retention is idempotent database
+    housekeeping with nothing to orchestrate, and two workers running it at once are harmless."""
+    while True:
+        try:
+            await run_retention(settings, catalog)
+        except Exception:  # noqa: BLE001 - retried at the next interval; the worker keeps working
+            log.exception("retention failed")
+        await asyncio.sleep(max(60.0, settings.retention_interval_hours * 3600))
 
 
 def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
@@ -54,6 +69,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
+    configure_sealing(settings.data_keys_path)
     # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
     pool = ProcessPoolExecutor(
         max_workers=settings.render_processes,
@@ -71,7 +87,9 @@ async def run_worker(settings: Settings) -> None:
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await resume_unstarted(client, catalog)
+                retention = asyncio.create_task(retention_loop(settings, catalog))
                 await stop.wait()
+                retention.cancel()
                 log.info("worker stopping")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

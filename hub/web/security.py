@@ -31,20 +31,35 @@ class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def requires_role(*roles: str):
-    """A guard admitting only the given roles."""
+def requires_role(*roles: str, scope: str | None = None):
+    """A guard admitting only the given roles; with ``scope``, also department systems whose API
+    token carries that scope."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user = connection.scope.get("user")
         if not isinstance(user, Principal):
             raise NotAuthorizedException()
-        if user.role not in roles:
+        if user.role == "system":
+            if scope is None or scope not in (user.scopes or ()):
+                raise PermissionDeniedException()
+        elif user.role not in roles:
             raise PermissionDeniedException()
 
-    guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    guard.__name__ = f"requires_{'_or_'.join(roles)}" + (f"_or_{scope}" if scope else "")
+    guard.api_scope = scope  # type: ignore[attr-defined]
     return guard
 
 
+def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """App-wide: a department system's token reaches only routes that name a scope for it, so a
+    new route is closed to API tokens until someone decides otherwise."""
+    user = connection.scope.get("user")
+    if isinstance(user, Principal) and user.role == "system":
+        if not any(getattr(g, "api_scope", None) for g in handler.resolve_guards()):
+            raise PermissionDeniedException()
+
+
+ALL_ROLES = ("citizen", "enterprise", "clerk", "supervisor", "auditor", "admin")
 APPLICANT_ROLES = ("citizen", "enterprise")
 STAFF_ROLES = ("clerk", "supervisor")
 OVERSIGHT_ROLES = ("auditor", "admin")
