@@ -132,9 +132,12 @@ async def chain_unchained() -> int:
 async def verify_chain(batch: int = 5000) -> ChainReport:
     """Walk the whole chain; every broken link or edited event is reported by its id."""
     report = ChainReport()
-    prev, last_id = GENESIS, 0
+    prev, last_id = GENESIS, None
     while True:
-        events = await AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        query = AuditEvent.select().order_by(AuditEvent.id).limit(batch)
+        if last_id is not None:  # no lower bound at first: an event slipped in at id 0 or below is read too
+            query = query.where(AuditEvent.id > last_id)
+        events = await query
         for event in events:
             if event["prev_hash"] != prev:
                 report.problems.append(
@@ -149,7 +152,7 @@ async def verify_chain(batch: int = 5000) -> ChainReport:
     heads = await AuditHead.select()
     if heads:
         head = heads[0]
-        if head["last_id"] != last_id or head["last_hash"] != prev or head["count"] != report.checked:
+        if head["last_id"] != (last_id or 0) or head["last_hash"] != prev or head["count"] != report.checked:
             report.problems.append(
                 f"the chain ends at event {last_id} ({report.checked} events) but was last written at event "
                 f"{head['last_id']} ({head['count']} events): events were deleted or added at the end"

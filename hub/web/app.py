@@ -65,10 +65,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],
-        middleware=[
-            security_headers(hsts=settings.behind_tls),
-            DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS),
-        ],
+        middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
+        before_send=[security_headers(hsts=settings.behind_tls)],
         guards=[systems_only_where_scoped],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,

@@ -1,4 +1,4 @@
-"""Security headers on every response, as one ASGI middleware.
+"""Security headers on every response, added in one place as the app sends it.
 
 A header a handler set itself is left alone (a page may need its own policy). HTML gets a strict
 Content-Security-Policy: only this origin, no inline script, no framing. The API documentation
@@ -8,7 +8,7 @@ HSTS is sent only when the hub's public address is https (behind TLS).
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 # Inline styles are allowed (the verification page carries its own); inline script never is.
 STRICT_CSP = (
@@ -28,40 +28,30 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def security_headers(hsts: bool):
-    """The middleware factory for ``Litestar(middleware=[...])``."""
+    """A ``before_send`` hook for ``Litestar(before_send=[...])``: it sees every response the app
+    sends, including errors raised by middleware (a refused sign-in), which a middleware inside
+    the app would miss."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            path = scope.get("path", "")
+    def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = message.setdefault("headers", [])
+        present = {bytes(name).lower() for name, _ in headers}
+        content_type = next((bytes(v) for n, v in headers if bytes(n).lower() == b"content-type"), b"")
+        if content_type.startswith(b"text/html"):
+            csp = DOCS_CSP if scope.get("path", "").startswith("/schema") else STRICT_CSP
+        else:
+            csp = NON_HTML_CSP
+        wanted = {
+            b"content-security-policy": csp,
+            b"x-content-type-options": "nosniff",
+            b"referrer-policy": "no-referrer",
+            b"x-frame-options": "DENY",
+            b"cross-origin-opener-policy": "same-origin",
+            b"permissions-policy": "camera=(), microphone=(), geolocation=()",
+        }
+        if hsts:
+            wanted[b"strict-transport-security"] = HSTS
+        headers.extend((k, v.encode()) for k, v in wanted.items() if k not in present)
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    present = {name.lower() for name, _ in headers}
-                    content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                    if content_type.startswith(b"text/html"):
-                        csp = DOCS_CSP if path.startswith("/schema") else STRICT_CSP
-                    else:
-                        csp = NON_HTML_CSP
-                    wanted = {
-                        b"content-security-policy": csp,
-                        b"x-content-type-options": "nosniff",
-                        b"referrer-policy": "no-referrer",
-                        b"x-frame-options": "DENY",
-                        b"cross-origin-opener-policy": "same-origin",
-                        b"permissions-policy": "camera=(), microphone=(), geolocation=()",
-                    }
-                    if hsts:
-                        wanted[b"strict-transport-security"] = HSTS
-                    headers += [(k, v.encode()) for k, v in wanted.items() if k not in present]
-                    message = {**message, "headers": headers}
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return wrapped
-
-    return middleware
+    return add_headers

@@ -55,7 +55,8 @@ def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHand
     new route is closed to API tokens until someone decides otherwise."""
     user = connection.scope.get("user")
     if isinstance(user, Principal) and user.role == "system":
-        if not any(getattr(g, "api_scope", None) for g in handler.resolve_guards()):
+        guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap Litestar's async wrapper
+        if not any(getattr(g, "api_scope", None) for g in guards):
             raise PermissionDeniedException()
 
 
