@@ -5,7 +5,8 @@ reason, security headers, the hash-chained audit log, and retention."""
 from __future__ import annotations
 
 import concurrent.futures
-import uuid
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -336,3 +337,42 @@ def test_the_audit_chain_holds_under_concurrent_writers_and_tampering_is_detecte
         sql(stack, "DELETE FROM audit_event WHERE id = 0")
         sql(stack, "DROP TABLE audit_forged")
     assert verify(stack).returncode == 0
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def test_closed_requests_are_anonymised_after_their_retention_period(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = file_request(citizen, phone="13700001111").json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert decide(clerk, task["id"], "reject", "不符合条件").status_code == 200
+    before = wait_closed(citizen, ref)
+    assert "phone" in before["answers"]
+
+    # Nothing is due with the default period; with a period of 0 days every closed request is.
+    assert " 0 closed request(s) anonymised" in stack.run("retention").stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "retention"],
+        env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "closed request(s) anonymised" in out and " 0 closed" not in out
+
+    after = citizen.get(f"/api/requests/{ref}").json()
+    assert after["state"] == "rejected" and after["documents"]  # the outcome and documents stay
+    assert not {"phone", "address", "bank_account"} & set(after["answers"])
+    assert {"hukou_local", "living_arrangement"} <= set(after["answers"])  # statistics keep these
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    assert any(e["action"] == "request.anonymised" for e in trail)
+    again = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "retention"],
+        env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert " 0 closed request(s) anonymised" in again  # idempotent
