@@ -29,7 +29,7 @@ from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
 from hub.web.headers import security_headers
 from hub.web.problems import EXCEPTION_HANDLERS
-from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, systems_only_where_scoped
+from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
         before_send=[security_headers(hsts=settings.behind_tls)],
-        guards=[systems_only_where_scoped],
+        guards=[ids_in_range, systems_only_where_scoped],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -7,7 +7,7 @@ the caller's request? their department's task?) live next to each query in the c
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -58,6 +58,17 @@ def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHand
         guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap Litestar's async wrapper
         if not any(getattr(g, "api_scope", None) for g in guards):
             raise PermissionDeniedException()
+
+
+# Row ids are 32-bit integers on both engines.
+MAX_ID = 2**31 - 1
+
+
+def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """App-wide: an id no row can have is simply not found (the database would refuse the query)."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
+            raise NotFoundException()
 
 
 ALL_ROLES = ("citizen", "enterprise", "clerk", "supervisor", "auditor", "admin")
