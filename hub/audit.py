@@ -107,7 +107,10 @@ class ChainReport:
 
 
 async def chain_unchained() -> int:
-    """Chain events written before the chain existed (no hash yet), in id order; returns how many."""
+    """Make the chain's head, and chain events written before the chain existed (no hash yet), in
+    id order; returns how many. Run by ``qinqing migrate``, before any process appends."""
+    if not await AuditHead.exists():
+        await AuditHead.insert(AuditHead(last_id=0, last_hash=GENESIS, count=0))
     loose = await AuditEvent.select().where(AuditEvent.hash == "").order_by(AuditEvent.id)
     if not loose:
         return 0

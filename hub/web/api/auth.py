@@ -29,6 +29,8 @@ class AccountRead(msgspec.Struct):
     role: str
     department: str | None
     locale: str
+    # For enterprise accounts: preparer or approver.
+    enterprise_role: str | None = None
 
 
 class DelegateUpdate(msgspec.Struct):
@@ -53,6 +55,7 @@ def account_read(p: Principal) -> AccountRead:
         role=p.role,
         department=p.department,
         locale=p.locale,
+        enterprise_role=p.enterprise_role,
     )
 
 
