@@ -122,6 +122,21 @@ def test_api_tokens_are_scoped_revocable_and_stored_hashed(stack):
     assert admin.delete(f"/api/admin/api-tokens/{issued['id']}").status_code == 204
     assert system.get("/api/tasks").status_code == 401
 
+    # An expired token is refused like a revoked one.
+    short = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "street-short", "department": "street-office", "scopes": ["tasks:read"], "expires_in_days": 1},
+    ).json()
+    expiring = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {short['token']}"})
+    assert expiring.get("/api/tasks").status_code == 200
+    sql(stack, "UPDATE api_token SET expires_at = created_at WHERE id = {}", short["id"])
+    assert expiring.get("/api/tasks").status_code == 401
+    too_long = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "forever", "department": "street-office", "scopes": ["tasks:read"], "expires_in_days": 100000},
+    )
+    assert too_long.status_code == 422
+
 
 def test_a_department_system_decides_with_the_decide_scope(stack):
     admin = Api(stack.base_url, "admin")
