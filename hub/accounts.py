@@ -1,4 +1,5 @@
-"""Accounts: password hashing (Argon2) and bearer tokens (stored only as their SHA-256)."""
+"""Accounts: password hashing (Argon2) and bearer tokens (stored only as their SHA-256): session
+tokens from signing in, and API tokens for department systems (scoped, expiring, revocable)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.db.tables import Account, ApiSession
+from hub.db.records import load_json
+from hub.db.tables import Account, ApiSession, ApiToken
+from hub.sealing import unseal
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a sign-in with an unknown username the same.
@@ -27,10 +30,21 @@ class Principal(msgspec.Struct, frozen=True):
     department: str | None
     locale: str
     resident_id: str | None = None
+    enterprise: int | None = None
+    # preparer | approver, for enterprise accounts.
+    enterprise_role: str | None = None
+    # What an API token may do (role "system"); None for people, whose role decides.
+    scopes: frozenset[str] | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role in ("clerk", "supervisor")
+
+
+# What a department system's token may be allowed to do.
+API_SCOPES = ("tasks:read", "tasks:decide", "requests:read")
+# API tokens are told apart from session tokens by this prefix.
+API_TOKEN_PREFIX = "qqt_"
 
 
 def hash_password(password: str) -> str:
@@ -70,6 +84,8 @@ async def issue_token(account: Account, hours: int) -> tuple[str, dt.datetime]:
 
 
 async def principal_for_token(token: str) -> Principal | None:
+    if token.startswith(API_TOKEN_PREFIX):
+        return await _principal_for_api_token(token)
     session = await ApiSession.objects().where(ApiSession.token_hash == _token_hash(token)).first()
     if session is None or _aware(session.expires_at) <= now():
         return None
@@ -81,6 +97,31 @@ async def revoke_token(token: str) -> None:
     await ApiSession.delete().where(ApiSession.token_hash == _token_hash(token))
 
 
+async def _principal_for_api_token(token: str) -> Principal | None:
+    row = await ApiToken.objects().where(ApiToken.token_hash == _token_hash(token)).first()
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
+        return None
+    account = await Account.objects().where(Account.id == row.account).first()
+    if account is None:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row.id)
+    return Principal(
+        id=account.id,
+        username=account.username,
+        full_name=account.full_name,
+        role="system",
+        department=row.department,
+        locale=account.locale,
+        scopes=frozenset(load_json(row.scopes)),
+    )
+
+
+def new_api_token() -> tuple[str, str]:
+    """A new API token and the hash that is stored (the token itself is shown once)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, _token_hash(token)
+
+
 def principal(account: Account) -> Principal:
     return Principal(
         id=account.id,
@@ -89,7 +130,9 @@ def principal(account: Account) -> Principal:
         role=account.role,
         department=account.department,
         locale=account.locale,
-        resident_id=account.resident_id,
+        resident_id=unseal(account.resident_id, "account.resident_id"),
+        enterprise=account.enterprise,
+        enterprise_role=(account.enterprise_role or "approver") if account.role == "enterprise" else None,
     )
 
 

@@ -22,14 +22,19 @@ def _logging(level: str = "INFO") -> None:
 
 async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     from forms.catalog import load_catalog
-    from hub.db.lifecycle import database, migrate
+    from hub.audit import chain_unchained
+    from hub.db.lifecycle import database, migrate, seal_clear_values
     from hub.documents.signing import KeyRing
+    from hub.sealing import configure
     from hub.seed import seed_demo
 
-    # The embedded default: a first signing key is made here, before any process needs it.
+    # The embedded default: first signing and data keys are made here, before any process needs them.
     KeyRing(settings.signing_keys_path).ensure_key()
+    configure(settings.data_keys_path).ensure_key()
     async with database(settings):
         await migrate(settings)
+        await chain_unchained()
+        await seal_clear_values()
         if not seed:
             return []
         return await seed_demo(
@@ -98,6 +103,53 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=False,
     )
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.audit import verify_chain
+    from hub.db.lifecycle import database
+
+    async def run():
+        async with database(settings):
+            return await verify_chain()
+
+    report = asyncio.run(run())
+    if report.intact:
+        print(f"Audit log intact: {report.checked} events, each chained to the one before.")
+        return 0
+    print(f"Audit log TAMPERED: {len(report.problems)} problem(s) in {report.checked} events:", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 2
+
+
+def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    from forms.catalog import load_catalog
+    from hub.db.lifecycle import database
+    from hub.retention import run_retention
+    from hub.sealing import configure
+
+    configure(settings.data_keys_path)
+
+    async def run():
+        async with database(settings):
+            return await run_retention(settings, load_catalog(settings.catalog_path))
+
+    report = asyncio.run(run())
+    drafts = sum(report.drafts_purged.values())
+    print(
+        f"Retention applied: {report.anonymised} closed request(s) anonymised, {drafts} draft(s) purged, "
+        f"{report.sessions_purged} expired session(s) and {report.sign_in_counters_purged} sign-in counter(s) removed."
+    )
+    return 0
+
+
+def cmd_data_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.sealing import DataKeys
+
+    key_id = DataKeys(settings.data_keys_path).rotate()
+    print(f"New data key {key_id} seals from now on; earlier keys still open what they sealed.")
     return 0
 
 
@@ -235,6 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     enterprises = sub.add_parser("enterprises", help="generate the synthetic enterprise population")
     enterprises.add_argument("count", type=int, help="how many synthetic enterprises there should be")
     enterprises.set_defaults(run=cmd_enterprises)
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check that no audit event was edited, deleted or inserted").set_defaults(
+        run=cmd_audit_verify
+    )
+    sub.add_parser(
+        "retention", help="anonymise long-closed requests, purge old drafts and expired sessions"
+    ).set_defaults(run=cmd_retention)
+    data_key = sub.add_parser("data-key", help="keys that seal personal data at rest")
+    data_key_sub = data_key.add_subparsers(dest="data_key_command", required=True)
+    data_key_sub.add_parser("rotate", help="make a new key the sealing key").set_defaults(run=cmd_data_key_rotate)
     catalog = sub.add_parser("catalog", help="work with the service catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="load and check every service spec")

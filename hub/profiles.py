@@ -9,6 +9,7 @@ from typing import Any
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Account, Enterprise
+from hub.sealing import unseal
 
 ENTERPRISE_FIELDS = (
     "uscc",
@@ -26,7 +27,7 @@ ENTERPRISE_FIELDS = (
 
 
 def profile_of(account: Account) -> dict[str, Any]:
-    return {"full_name": account.full_name, "resident_id": account.resident_id}
+    return {"full_name": account.full_name, "resident_id": unseal(account.resident_id, "account.resident_id")}
 
 
 async def enterprise_of(account: Account, purpose: str) -> dict[str, Any] | None:
@@ -39,6 +40,7 @@ async def enterprise_of(account: Account, purpose: str) -> dict[str, Any] | None
     await record(None, None, "registry.read", "enterprise", row.uscc, purpose=purpose, account=account.id)
     data = {name: getattr(row, name) for name in ENTERPRISE_FIELDS}
     data["labels"] = load_json(row.labels)
+    data["legal_representative"] = unseal(row.legal_representative, "enterprise.legal_representative")
     return data
 
 

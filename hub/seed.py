@@ -15,6 +15,7 @@ from forms.catalog import Catalog
 from hub.accounts import hash_password, now
 from hub.db.tables import Account, Enterprise
 from hub.registry.synthetic import populate
+from hub.sealing import seal
 from hub.subsidies.programs import seed_programs
 
 DEMO_PASSWORD = "qinqing-demo"
@@ -29,6 +30,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("chashe", "何丽", "enterprise", None, None, "92330106MA2J8L4Q58"),
     ("qihang", "孙伟", "enterprise", None, None, "91330106MA7E2R9P3T"),
     ("jiucheng", "钱涛", "enterprise", None, None, "91330106MA2B6W8N1U"),
+    # A clerk of 云栖 who prepares requests; 周明 (yunqi, the legal representative) submits them.
+    ("yunqi.preparer", "陈晨", "enterprise", None, None, "91330106MA2H3K1X75"),
     ("street.clerk", "王芳", "clerk", "street-office", None, None),
     ("civil.clerk", "刘洋", "clerk", "civil-affairs", None, None),
     ("hr.clerk", "陈静", "clerk", "human-resources", None, None),
@@ -53,7 +56,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("street.supervisor", "李强", "supervisor", "street-office", None, None),
     ("civil.supervisor", "孙丽", "supervisor", "civil-affairs", None, None),
     ("auditor", "郑洁", "auditor", None, None, None),
-    ("admin", "陈伟", "admin", None, None, None),
+    ("admin", "冯军", "admin", None, None, None),
 ]
 
 DEMO_ENTERPRISES = [
@@ -127,7 +130,10 @@ async def seed_demo(catalog: Catalog | None = None, population: int = 0, populat
     ``population_accounts`` of them; returns the usernames created."""
     for data in DEMO_ENTERPRISES:
         if not await Enterprise.exists().where(Enterprise.uscc == data["uscc"]):
-            await Enterprise.insert(Enterprise(**{**data, "labels": json.dumps(data["labels"])}))
+            sealed = seal(data["legal_representative"], "enterprise.legal_representative")
+            await Enterprise.insert(
+                Enterprise(**{**data, "labels": json.dumps(data["labels"]), "legal_representative": sealed})
+            )
     if population:
         await populate(population)
     if catalog is not None:
@@ -136,6 +142,9 @@ async def seed_demo(catalog: Catalog | None = None, population: int = 0, populat
     created = []
     password_hash = hash_password(DEMO_PASSWORD)
     for username, full_name, role, department, resident_id, uscc in DEMO_ACCOUNTS:
+        enterprise_role = None
+        if role == "enterprise":
+            enterprise_role = "preparer" if username.endswith(".preparer") else "approver"
         if await Account.exists().where(Account.username == username):
             continue
         await Account.insert(
@@ -144,7 +153,8 @@ async def seed_demo(catalog: Catalog | None = None, population: int = 0, populat
                 full_name=full_name,
                 role=role,
                 department=department,
-                resident_id=resident_id,
+                resident_id=seal(resident_id, "account.resident_id"),
+                enterprise_role=enterprise_role,
                 enterprise=enterprise_ids.get(uscc) if uscc else None,
                 password_hash=password_hash,
                 locale="zh_CN",

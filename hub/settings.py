@@ -59,6 +59,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     resume_every_seconds: float = 60.0
     # Resilience testing only: the worker exits right after completing an activity of this type.
     fault_exit_after: str = ""
+    # AES-256 keys that seal personal data at rest (<key id>.key); empty: var/data-keys, generated
+    # on first start. The newest seals, all of them open, so a rotation keeps old data readable.
+    data_key_dir: str = ""
+    # Sign-in: this many failures for one username lock it for signin_lockout_seconds; a client
+    # address gets more tries (several people may share one), counted over the same window.
+    signin_max_failures: int = 5
+    signin_max_failures_per_address: int = 50
+    signin_window_seconds: int = 900
+    signin_lockout_seconds: int = 900
+    # API tokens for department systems: the longest lifetime an administrator may give one.
+    api_token_max_days: int = 365
+    # Retention: closed requests lose their personal answers after this many days; drafts are
+    # purged after draft_retention_days. The worker runs retention every retention_interval_hours.
+    retention_days: int = 1825
+    draft_retention_days: int = 30
+    retention_interval_hours: float = 24
+    # External identity provider (OpenID Connect); empty issuer: local passwords only.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    # The ID-token claim that names the hub account.
+    oidc_username_claim: str = "preferred_username"
 
     @property
     def var_path(self) -> Path:
@@ -83,6 +105,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def signing_keys_path(self) -> Path:
         return Path(self.signing_key_dir).resolve() if self.signing_key_dir else self.var_path / "keys"
+
+    @property
+    def data_keys_path(self) -> Path:
+        return Path(self.data_key_dir).resolve() if self.data_key_dir else self.var_path / "data-keys"
+
+    @property
+    def behind_tls(self) -> bool:
+        return self.base_url.startswith("https://")
 
     @property
     def embedded_temporal(self) -> bool:

@@ -33,6 +33,8 @@ from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
 from hub.registry import LocalRegistry
+from hub.retention import run_retention
+from hub.sealing import configure as configure_sealing
 from hub.settings import Settings
 from hub.sla.time_limits import CalendarTimeLimits
 from hub.subsidies.claims import resume_unstarted_claims
@@ -48,6 +50,19 @@ from workflows.subsidies.claim import SubsidyClaimWorkflow
 from workflows.subsidies.matching import ProgramMatchingWorkflow, ReconciliationWorkflow
 
 log = logging.getLogger("qinqing.worker")
+
+
+async def retention_loop(settings: Settings, catalog: Catalog) -> None:
+    """Apply retention at start and then every ``retention_interval_hours``.
+
+    A plain loop in each worker rather than a Temporal schedule: retention is idempotent database
+    housekeeping with nothing to orchestrate, and two workers running it at once are harmless."""
+    while True:
+        try:
+            await run_retention(settings, catalog)
+        except Exception:  # noqa: BLE001 - retried at the next interval; the worker keeps working
+            log.exception("retention failed")
+        await asyncio.sleep(max(60.0, settings.retention_interval_hours * 3600))
 
 
 def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
@@ -145,6 +160,7 @@ async def schedule_reconciliation(client) -> None:
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
+    configure_sealing(settings.data_keys_path)
     # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
     pool = ProcessPoolExecutor(
         max_workers=settings.render_processes,
@@ -163,7 +179,9 @@ async def run_worker(settings: Settings) -> None:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await schedule_reconciliation(client)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
+                retention = asyncio.create_task(retention_loop(settings, catalog))
                 await stop.wait()
+                retention.cancel()
                 log.info("worker stopping")
                 await sweeping
     finally:

@@ -17,6 +17,7 @@ from hub.db.records import add_timeline, load_json
 from hub.db.tables import ServiceRequest
 from hub.db.transactions import writing
 from hub.profiles import applicant_data
+from hub.sealing import open_answers
 from workflows.types import ChecksOutcome, RunChecks, SettleAmount, StageCondition
 
 
@@ -30,7 +31,8 @@ class PiccoloRequestRules:
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")
         profile, enterprise = await applicant_data(row.applicant, purpose)
-        return row, context(spec, load_json(row.answers), profile, enterprise, today)
+        answers = open_answers(spec.personal_fields, load_json(row.answers))
+        return row, context(spec, answers, profile, enterprise, today)
 
     async def stage_applies(self, condition: StageCondition) -> bool:
         _, names = await self._names(condition.request_id, "route condition", condition.at.date())

@@ -41,6 +41,25 @@ async def migrate(settings: Settings) -> None:
         raise RuntimeError(f"migrations failed: {response.message}")
 
 
+async def seal_clear_values() -> int:
+    """Seal personal values stored in clear before sealing existed; returns how many."""
+    from hub.db.tables import Enterprise
+    from hub.sealing import is_sealed, seal
+
+    count = 0
+    for row in await Account.select(Account.id, Account.resident_id).where(Account.resident_id.is_not_null()):
+        if not is_sealed(row["resident_id"]):
+            sealed = seal(row["resident_id"], "account.resident_id")
+            await Account.update({Account.resident_id: sealed}).where(Account.id == row["id"])
+            count += 1
+    for row in await Enterprise.select(Enterprise.id, Enterprise.legal_representative):
+        if row["legal_representative"] and not is_sealed(row["legal_representative"]):
+            sealed = seal(row["legal_representative"], "enterprise.legal_representative")
+            await Enterprise.update({Enterprise.legal_representative: sealed}).where(Enterprise.id == row["id"])
+            count += 1
+    return count
+
+
 async def ping() -> bool:
     try:
         await engine().run_ddl("SELECT 1;")

@@ -11,7 +11,8 @@ class Enterprise(Table):
 
     uscc = Varchar(length=18, unique=True)
     name = Varchar(length=200)
-    legal_representative = Varchar(length=100)
+    # A person's name: sealed (encrypted) at rest, see hub/sealing.py.
+    legal_representative = Varchar(length=200)
     industry = Varchar(length=64)
     district = Varchar(length=64)
     founded_on = Date()
@@ -39,7 +40,11 @@ class Account(Table):
     department = Varchar(length=64, null=True, default=None)
     # For enterprise accounts: the enterprise the person acts for.
     enterprise = ForeignKey(references=Enterprise, null=True, default=None)
-    resident_id = Varchar(length=18, null=True, default=None)
+    # Enterprise accounts: "preparer" prepares requests, "approver" (the legal representative)
+    # submits them. None on older enterprise accounts counts as approver.
+    enterprise_role = Varchar(length=20, null=True, default=None)
+    # Sealed (encrypted) at rest, see hub/sealing.py.
+    resident_id = Varchar(length=200, null=True, default=None)
     password_hash = Varchar(length=200)
     locale = Varchar(length=10, default="zh_CN")
     # Staff away from the office: tasks that would come to them go to this colleague instead.
@@ -56,6 +61,34 @@ class ApiSession(Table):
     expires_at = Timestamptz()
 
 
+class ApiToken(Table):
+    """A token for a department system: scoped, expiring, revocable; only its SHA-256 is stored.
+
+    It acts as its own account (role "system", the token's department), so what it does is
+    attributed to it in task histories and the audit trail.
+    """
+
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    department = Varchar(length=64)
+    scopes = JSON(default="[]")
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class SignInThrottle(Table):
+    """Failed sign-ins counted per username and per client address ("user:<name>", "addr:<ip>")."""
+
+    scope = Varchar(length=120, unique=True)
+    failures = Integer(default=0)
+    window_start = Timestamptz()
+    locked_until = Timestamptz(null=True, default=None)
+
+
 class ServiceRequest(Table):
     """A filed request. Its workflow id is ``request-<ref>``."""
 
@@ -67,8 +100,11 @@ class ServiceRequest(Table):
     # "<applicant id>:<Idempotency-Key>", so a repeated submission finds the first one.
     idempotency_scope = Varchar(length=200, unique=True)
     payload_hash = Varchar(length=64)
-    # submitted | in_review | waiting_applicant | approved | rejected | withdrawn
+    # prepared (by an enterprise's preparer, not started) | submitted | in_review | waiting_applicant
+    # | approved | rejected | withdrawn
     state = Varchar(length=20, index=True)
+    # Who submitted a prepared request (the enterprise's approver).
+    submitted_by = ForeignKey(references=Account, null=True, default=None)
     # A step missed its time limit (escalated to the department's supervisor).
     overdue = Boolean(default=False)
     answers = JSON()
@@ -82,6 +118,8 @@ class ServiceRequest(Table):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
+    # Set when retention removed the personal answers of a long-closed request.
+    anonymised_at = Timestamptz(null=True, default=None)
 
 
 class ReviewTask(Table):
@@ -189,7 +227,8 @@ class Supplement(Table):
 
 
 class AuditEvent(Table):
-    """Who saw or changed what, when, and from where."""
+    """Who saw or changed what, when, and from where. Append-only and hash-chained (hub/audit.py):
+    each event carries the hash of the one before it."""
 
     at = Timestamptz()
     actor = ForeignKey(references=Account, null=True, default=None, index=True)
@@ -200,6 +239,17 @@ class AuditEvent(Table):
     request_ref = Varchar(length=32, null=True, default=None, index=True)
     remote_addr = Varchar(length=64, default="")
     detail = JSON(default="{}")
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="")
+
+
+class AuditHead(Table):
+    """The last event of the audit chain (one row): deleting events at the end is detected too,
+    and on PostgreSQL locking this row serialises writers of the chain."""
+
+    last_id = Integer(default=0)
+    last_hash = Varchar(length=64, default="")
+    count = Integer(default=0)
 
 
 # Subsidies ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
+from hub.sealing import open_answers, unseal
 from hub.subsidies.programs import spec_of
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
@@ -143,9 +144,11 @@ class PdfDocumentIssuer:
             enterprise = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
             # Enterprise identifiers are public registration data, shown in full.
             return enterprise.name, enterprise.uscc, True
-        answers = load_json(row.answers)
+        spec = self.catalog.version(row.service_id, row.service_version)
+        answers = open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
+        resident_id = answers.get("resident_id") or unseal(applicant.resident_id, "account.resident_id") or ""
         name = answers.get("full_name") or applicant.full_name
-        return name, mask(answers.get("resident_id") or applicant.resident_id or "", "resident_id"), False
+        return name, mask(resident_id, "resident_id"), False
 
     async def facts(self, request: IssueDocument, number: str = "", code: str = "") -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the catalog."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Enterprise
+from hub.sealing import unseal
 
 # Which department's system each item of the profile comes from.
 SOURCES = {
@@ -31,6 +32,9 @@ SOURCES = {
     "social-insurance": ("employees", "insured_employees"),
 }
 PROFILE_FIELDS = tuple(f for fields in SOURCES.values() for f in fields)
+# What matching reads for every enterprise: the legal representative's name (personal data,
+# sealed at rest) is left out, no rule needs it.
+MATCHING_FIELDS = tuple(f for f in PROFILE_FIELDS if f != "legal_representative")
 
 
 class EnterpriseRegistry(Protocol):
@@ -44,9 +48,11 @@ class EnterpriseRegistry(Protocol):
 
 
 def _profile(row: dict[str, Any]) -> dict[str, Any]:
-    data = {name: row[name] for name in PROFILE_FIELDS}
+    data = {name: row[name] for name in PROFILE_FIELDS if name in row}
     data["labels"] = load_json(data["labels"]) or []
     data["id"] = row["id"]
+    if "legal_representative" in data:
+        data["legal_representative"] = unseal(data["legal_representative"], "enterprise.legal_representative")
     return data
 
 
@@ -65,7 +71,7 @@ class LocalRegistry:
 
     async def batch(self, after_id: int, limit: int, purpose: str) -> list[dict[str, Any]]:
         rows = (
-            await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in PROFILE_FIELDS])
+            await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in MATCHING_FIELDS])
             .where(Enterprise.id > after_id)
             .order_by(Enterprise.id)
             .limit(limit)

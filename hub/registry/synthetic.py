@@ -16,6 +16,7 @@ from faker import Faker
 from stdnum.cn import uscc
 
 from hub.db.tables import Enterprise
+from hub.sealing import seal
 
 DISTRICTS = ["xihu", "shangcheng", "gongshu", "binjiang", "xiaoshan", "yuhang", "linping", "qiantang", "fuyang"]
 INDUSTRIES = ["software", "manufacturing", "retail", "wholesale", "catering", "logistics", "biotech", "construction"]
@@ -85,8 +86,17 @@ async def populate(count: int, seed: int = 2026) -> int:
     existing = await Enterprise.count().where(Enterprise.uscc.like("91330100%"))
     added = 0
     for batch in population(count, seed, start=existing):
-        await Enterprise.insert(*[Enterprise(**{**r, "labels": json.dumps(r["labels"])}) for r in batch]).on_conflict(
-            target=Enterprise.uscc, action="DO NOTHING"
-        )
+        rows = [
+            Enterprise(
+                **{
+                    **r,
+                    "labels": json.dumps(r["labels"]),
+                    # A person's name: sealed at rest like every personal value.
+                    "legal_representative": seal(r["legal_representative"], "enterprise.legal_representative"),
+                }
+            )
+            for r in batch
+        ]
+        await Enterprise.insert(*rows).on_conflict(target=Enterprise.uscc, action="DO NOTHING")
         added += len(batch)
     return added

@@ -15,8 +15,10 @@ from forms.catalog import load_catalog
 from hub.db.lifecycle import database
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
+from hub.sealing import configure as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
+from hub.web.api.admin import AdminController
 from hub.web.api.auth import AuthController
 from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
@@ -32,8 +34,9 @@ from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
 from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
+from hub.web.headers import security_headers
 from hub.web.problems import EXCEPTION_HANDLERS
-from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication
+from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
@@ -41,6 +44,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    configure_sealing(settings.data_keys_path)
     hub = HubContext(
         settings=settings,
         catalog=load_catalog(settings.catalog_path),
@@ -69,10 +73,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EnterpriseController,
             ClaimController,
             ReconciliationController,
+            AdminController,
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
+        before_send=[security_headers(hsts=settings.behind_tls)],
+        guards=[ids_in_range, systems_only_where_scoped],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

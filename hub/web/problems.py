@@ -240,7 +240,24 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     return problem_response(request, _from_http(exc))
 
 
+try:  # PostgreSQL refuses some values SQLite stores (a NUL character, a number out of range)
+    from asyncpg.exceptions import DataError as DatabaseDataError
+except ImportError:  # pragma: no cover - asyncpg comes with piccolo[postgres]
+    DatabaseDataError = ()  # type: ignore[assignment,misc]
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DatabaseDataError):
+        log.info("refused by the database on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(
+            request,
+            Problem(
+                400,
+                "malformed-request",
+                N_("Malformed request"),
+                N_("The request body or parameters could not be read."),
+            ),
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request,

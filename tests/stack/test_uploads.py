@@ -59,3 +59,44 @@ def test_an_answer_cannot_use_someone_elses_upload(stack, applicant):
     assert r.status_code == 422
     errors = {e["field"]: e["code"] for e in r.json()["errors"]}
     assert errors[file_field["name"]] == "file_unknown"
+
+
+# Hostile uploads -------------------------------------------------------------------------------
+
+
+def test_html_disguised_as_a_pdf_is_refused(applicant):
+    r = applicant.post(
+        "/api/uploads",
+        files={"data": ("invoice.pdf", b"<html><script>alert(1)</script></html>", "application/pdf")},
+    )
+    assert r.status_code == 415 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["title"] == "Unsupported file type"
+
+
+def test_path_like_names_never_become_paths(stack, applicant):
+    target = stack.root / "evil.sh"
+    for name, shown in [
+        (f"../../../../{target}", "evil.sh"),
+        ("..\\..\\windows\\system32\\drivers.pdf", "drivers.pdf"),
+        ("..", "upload"),
+        ("/etc/passwd", "passwd"),
+        (".hidden.pdf", "hidden.pdf"),
+    ]:
+        r = applicant.post("/api/uploads", files={"data": (name, PDF + name.encode())})
+        assert r.status_code == 201, r.text
+        assert r.json()["filename"] == shown
+    assert not target.exists()
+    stored = [p.name for p in (stack.root / "var" / "documents").rglob("*") if p.is_file()]
+    assert stored and all(not name.endswith((".sh", ".pdf", "passwd")) for name in stored)
+
+
+def test_a_request_without_a_file_gets_a_clear_error(applicant):
+    r = applicant.post("/api/uploads", content=PDF, headers={"Content-Type": "application/pdf"})
+    assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_oversized_file_is_refused_in_chinese_too(stack):
+    r = Api(stack.base_url, "lisi", locale="zh-CN").post(
+        "/api/uploads", files={"data": ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (11 * 1024 * 1024))}
+    )
+    assert r.status_code == 413 and r.json()["title"] != "Request too large"

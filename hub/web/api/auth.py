@@ -8,10 +8,11 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
-from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
+from hub.accounts import Principal, issue_token, principal, revoke_token
 from hub.audit import record
 from hub.db.tables import Account
 from hub.i18n import N_
+from hub.signin import sign_in
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_field
 from hub.web.security import STAFF_ROLES, bearer_token, requires_role
@@ -28,6 +29,8 @@ class AccountRead(msgspec.Struct):
     role: str
     department: str | None
     locale: str
+    # For enterprise accounts: preparer or approver.
+    enterprise_role: str | None = None
 
 
 class DelegateUpdate(msgspec.Struct):
@@ -52,6 +55,7 @@ def account_read(p: Principal) -> AccountRead:
         role=p.role,
         department=p.department,
         locale=p.locale,
+        enterprise_role=p.enterprise_role,
     )
 
 
@@ -69,7 +73,19 @@ class AuthController(Controller):
                 N_("Sign-in failed"),
                 N_("The username or password is wrong."),
             )
-        account = await authenticate(data.username, data.password)
+        address = request.client.host if request.client else ""
+        result = await sign_in(data.username, data.password, address, ctx.settings)
+        account = result.account
+        if result.retry_after:
+            await record(request, None, "auth.locked_out", "account", data.username[:64], limit=result.locked)
+            raise Problem(
+                429,
+                "sign-in-locked",
+                N_("Too many failed sign-ins"),
+                N_("Sign-in is locked after repeated failures. Try again in {minutes} minute(s)."),
+                params={"minutes": -(-result.retry_after // 60)},
+                headers={"Retry-After": str(result.retry_after)},
+            )
         if account is None:
             await record(request, None, "auth.failed", "account", data.username[:64])
             raise Problem(

@@ -25,16 +25,18 @@ from hub.audit import record
 from hub.db.records import PUBLIC_STEPS, add_timeline, load_json
 from hub.db.tables import Account, AuditEvent, Document, ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
+from hub.enterprises import enterprise_account_ids, may_submit, require_approver, same_enterprise
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
+from hub.sealing import open_answers, seal_answers
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_form, not_found, request_locale, unavailable
-from hub.web.security import APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
+from hub.web.security import ALL_ROLES, APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import request_workflow_id
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import FINAL_STATES, SupplementNotice, Withdrawal
@@ -47,6 +49,7 @@ MAX_ANSWERS = 200
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 STATE_LABELS = {
+    "prepared": N_("Prepared, waiting for the approver to submit"),
     "submitted": N_("Submitted"),
     "in_review": N_("In review"),
     "approved": N_("Approved"),
@@ -211,6 +214,16 @@ class RequestListItem(msgspec.Struct):
     updated_at: dt.datetime
 
 
+def stored_answers(spec: ServiceSpec | None, row: ServiceRequest) -> dict[str, Any]:
+    """A request's answers with personal values opened (they are sealed at rest)."""
+    return open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
+
+
+def sealed(spec: ServiceSpec, answers: dict[str, Any]) -> str:
+    """Answers as stored: JSON with every personal value sealed."""
+    return json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
+
+
 def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
     if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
@@ -333,9 +346,9 @@ async def checked_answers(
 
 
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
-    """The caller's own request; anyone else's looks like one that does not exist."""
+    """The caller's own request (or their enterprise's); anyone else's looks like one that does not exist."""
     row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
-    if row is None or row.applicant != user.id:
+    if row is None or (row.applicant != user.id and not await same_enterprise(user, row.applicant)):
         raise not_found()
     return row
 
@@ -346,7 +359,7 @@ async def load_visible_request(ref: str, user: Principal) -> ServiceRequest:
     row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
     if row is None:
         raise not_found()
-    if row.applicant == user.id or user.role in OVERSIGHT_ROLES:
+    if row.applicant == user.id or user.role in OVERSIGHT_ROLES or await same_enterprise(user, row.applicant):
         return row
     if user.department and await ReviewTask.exists().where(
         (ReviewTask.request == row.id) & (ReviewTask.department == user.department)
@@ -400,7 +413,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,
-        answers=masked_answers(spec, load_json(row.answers)),
+        answers=masked_answers(spec, stored_answers(spec, row)),
         rules=[
             RuleResultRead(
                 rule=r["rule"],
@@ -516,6 +529,8 @@ class RequestController(Controller):
             )
         answers, results, names = await checked_answers(spec, user, data.answers, locale)
 
+        # An enterprise's preparer stores the request; its approver submits it (POST .../submission).
+        state = "submitted" if may_submit(user) else "prepared"
         stamp = now()
         ref = new_ref(stamp.date())
         async with writing():
@@ -529,8 +544,8 @@ class RequestController(Controller):
                         applicant=user.id,
                         idempotency_scope=scope,
                         payload_hash=digest,
-                        state="submitted",
-                        answers=json.dumps(answers, ensure_ascii=False),
+                        state=state,
+                        answers=sealed(spec, answers),
                         rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
                         expected_amount=expected_amount(spec, names),
                         locale=locale,
@@ -541,7 +556,7 @@ class RequestController(Controller):
                 .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
                 .returning(ServiceRequest.id)
             )
-            if inserted:
+            if inserted and state == "submitted":
                 await add_timeline(
                     f"request:{inserted[0]['id']}:submitted",
                     inserted[0]["id"],
@@ -554,13 +569,14 @@ class RequestController(Controller):
         await record(
             request,
             user,
-            "request.filed",
+            "request.filed" if state == "submitted" else "request.prepared",
             "request",
             row.ref,
             service=spec.id,
             version=spec.version,
         )
-        await self._start(ctx, row, spec)
+        if state == "submitted":
+            await self._start(ctx, row, spec)
         return Response(await request_read(row, ctx, locale), status_code=201)
 
     async def _repeat(self, ctx: HubContext, row: ServiceRequest, digest: str, locale: str) -> Response[RequestRead]:
@@ -572,7 +588,7 @@ class RequestController(Controller):
                 N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
             )
         spec = ctx.catalog.version(row.service_id, row.service_version)
-        if spec is not None:
+        if spec is not None and row.state != "prepared":
             await self._start(ctx, row, spec)  # completes a first attempt that stored the row but failed to start
         return Response(await request_read(row, ctx, locale), status_code=200)
 
@@ -594,13 +610,49 @@ class RequestController(Controller):
                 headers={"Retry-After": "5"},
             ) from None
 
-    @get("/", summary="My requests")
+    @post(
+        "/{ref:str}/submission",
+        status_code=200,
+        guards=[requires_role("enterprise")],
+        summary="Submit a request a preparer of my enterprise prepared (the enterprise's approver)",
+    )
+    async def submit_prepared(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
+        user: Principal = request.user
+        row = await load_own_request(ref, user)
+        require_approver(user)
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        if spec is None:
+            raise not_found()
+        if row.state == "prepared":
+            stamp = now()
+            async with writing():
+                moved = (
+                    await ServiceRequest.update(
+                        {
+                            ServiceRequest.state: "submitted",
+                            ServiceRequest.submitted_by: user.id,
+                            ServiceRequest.updated_at: stamp,
+                        }
+                    )
+                    .where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
+                    .returning(ServiceRequest.id)
+                )
+                if moved:
+                    await add_timeline(f"request:{row.id}:submitted", row.id, "submitted", stamp)
+            if moved:
+                await record(request, user, "request.submitted", "request", row.ref, prepared_by=row.applicant)
+        row = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+        if row.state == "submitted":
+            await self._start(ctx, row, spec)  # also when repeated: starting twice is harmless
+        return await request_read(row, ctx, request_locale(request))
+
+    @get("/", summary="My requests (for enterprise accounts: my enterprise's)")
     async def list_requests(self, request: Request, ctx: HubContext) -> list[RequestListItem]:
         user: Principal = request.user
         locale = request_locale(request)
         rows = (
             await ServiceRequest.objects()
-            .where(ServiceRequest.applicant == user.id)
+            .where(ServiceRequest.applicant.is_in(await enterprise_account_ids(user)))
             .order_by(ServiceRequest.created_at, ascending=False)
             .limit(200)
         )
@@ -620,11 +672,16 @@ class RequestController(Controller):
             )
         return items
 
-    @get("/{ref:str}", summary="One request: status, timeline and documents")
+    @get(
+        "/{ref:str}",
+        guards=[requires_role(*ALL_ROLES, scope="requests:read")],
+        summary="One request: status, timeline and documents",
+    )
     async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
         row = await load_visible_request(ref, request.user)
         await record(request, request.user, "request.viewed", "request", row.ref)
-        return await request_read(row, ctx, request_locale(request), staff=row.applicant != request.user.id)
+        applicant_side = row.applicant == request.user.id or await same_enterprise(request.user, row.applicant)
+        return await request_read(row, ctx, request_locale(request), staff=not applicant_side)
 
     @post(
         "/{ref:str}/supplements",
@@ -653,7 +710,7 @@ class RequestController(Controller):
         errors = [FieldError(field=k, code="not_requested") for k in data.answers if asked and k not in asked]
         clean: dict[str, Any] = {}
         try:
-            clean = validate_form(spec, {**load_json(row.answers), **data.answers})
+            clean = validate_form(spec, {**stored_answers(spec, row), **data.answers})
         except FormInvalid as exc:
             errors += exc.errors
         try:
@@ -665,7 +722,7 @@ class RequestController(Controller):
         token = f"sup_{secrets.token_hex(16)}"
         changed = {k: clean[k] for k in data.answers if k in clean}
         await Supplement.insert(
-            Supplement(token=token, request=row.id, answers=json.dumps(changed, ensure_ascii=False), created_at=now())
+            Supplement(token=token, request=row.id, answers=sealed(spec, changed), created_at=now())
         )
         await send_update(
             ctx,
@@ -689,6 +746,13 @@ class RequestController(Controller):
     async def withdraw(self, request: Request, ctx: HubContext, ref: str, data: WithdrawalCreate) -> RequestRead:
         user: Principal = request.user
         row = await load_own_request(ref, user)
+        if row.state == "prepared":  # never started: nothing to tell a workflow
+            await ServiceRequest.update(
+                {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
+            ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
+            await record(request, user, "request.withdrawn", "request", row.ref)
+            fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+            return await request_read(fresh, ctx, request_locale(request))
         await send_update(
             ctx,
             row,
@@ -735,6 +799,7 @@ class RequestController(Controller):
 
     @get(
         "/{ref:str}/documents/{document_id:int}",
+        guards=[requires_role(*ALL_ROLES, scope="requests:read")],
         summary="Download a document of a request",
         media_type="application/pdf",
     )

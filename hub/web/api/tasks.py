@@ -28,7 +28,7 @@ from hub.db.records import load_json
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import N_, gettext
 from hub.privacy import mask, masked_answers
-from hub.web.api.requests import STATE_LABELS, RuleResultRead
+from hub.web.api.requests import STATE_LABELS, RuleResultRead, stored_answers
 from hub.web.api.services import DepartmentRead, department
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_field, not_found, request_locale
@@ -61,6 +61,20 @@ TaskFilter = Literal[
     "active", "open", "claimed", "waiting_applicant", "approved", "rejected", "cancelled", "transferred", "all"
 ]
 SortKey = Literal["due_at", "-due_at", "opened_at", "-opened_at"]
+
+
+# Department systems with an API token act on tasks only with this scope.
+DECIDE = requires_role(*STAFF_ROLES, scope="tasks:decide")
+
+
+class RevealCreate(msgspec.Struct):
+    fields: list[str]
+    # Why the clerk needs the data in clear: recorded in the audit trail.
+    reason: str
+
+
+class RevealRead(msgspec.Struct):
+    values: dict[str, Any]
 
 
 class TaskRead(msgspec.Struct):
@@ -212,7 +226,7 @@ def not_now(locale: str, state: str) -> Problem:
 class TaskController(Controller):
     path = "/api/tasks"
     tags = ["workbench"]
-    guards = [requires_role(*STAFF_ROLES)]
+    guards = [requires_role(*STAFF_ROLES, scope="tasks:read")]
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
 
     @get("/", summary="My department's inbox, soonest time limit first")
@@ -284,7 +298,7 @@ class TaskController(Controller):
         return TaskDetail(
             **msgspec.structs.asdict(read),
             applicant_name=mask(applicant.full_name if applicant else ""),
-            answers=masked_answers(spec, load_json(row.answers)),
+            answers=masked_answers(spec, stored_answers(spec, row)),
             rules=[
                 RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
                 for r in load_json(row.rule_results)
@@ -293,17 +307,55 @@ class TaskController(Controller):
             request_message=task.request_message,
         )
 
-    @post("/{task_id:int}/claim", status_code=200, summary="Take a task from the department's inbox")
+    @post(
+        "/{task_id:int}/reveal",
+        status_code=200,
+        guards=[requires_role(*STAFF_ROLES)],
+        summary="See personal answers in clear; the reason is recorded in the audit trail",
+    )
+    async def reveal(self, request: Request, ctx: HubContext, task_id: int, data: RevealCreate) -> RevealRead:
+        reason = data.reason.strip()
+        if len(reason) < 4:
+            raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
+        if len(reason) > MAX_COMMENT:
+            raise invalid_field("reason", "string_too_long", max_length=MAX_COMMENT)
+        task, row = await load_department_task(task_id, request.user)
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        personal = spec.personal_fields if spec else {}
+        top_level = {path.partition(".")[0] for path in personal}
+        if not data.fields or len(data.fields) > 50 or any(f not in top_level for f in data.fields):
+            raise invalid_field("fields", "literal_error")
+        answers = stored_answers(spec, row)
+        values = {f: answers.get(f) for f in dict.fromkeys(data.fields)}
+        await record(
+            request,
+            request.user,
+            "personal_data.revealed",
+            "task",
+            task.id,
+            request=row.ref,
+            fields=list(values),
+            reason=reason,
+        )
+        return RevealRead(values=values)
+
+    @post("/{task_id:int}/claim", status_code=200, guards=[DECIDE], summary="Take a task from the department's inbox")
     async def claim(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
         return await self._move(request, ctx, task_id, "claim", lambda t, u, row: TaskCommand(**_command(t, u)))
 
-    @post("/{task_id:int}/release", status_code=200, summary="Put a task back into the department's inbox")
+    @post(
+        "/{task_id:int}/release",
+        status_code=200,
+        guards=[DECIDE],
+        summary="Put a task back into the department's inbox",
+    )
     async def release(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
         return await self._move(request, ctx, task_id, "release", lambda t, u, row: TaskCommand(**_command(t, u)))
 
     @post(
         "/{task_id:int}/decision",
         status_code=200,
+        guards=[DECIDE],
         summary="Approve or reject a task you hold (a rejection needs a reason code and an explanation)",
     )
     async def decide(self, request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
@@ -333,6 +385,7 @@ class TaskController(Controller):
     @post(
         "/{task_id:int}/confirmation",
         status_code=200,
+        guards=[DECIDE],
         summary="Confirm, or send back, a colleague's approval of a large amount (maker-checker)",
     )
     async def confirm(self, request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
@@ -353,6 +406,7 @@ class TaskController(Controller):
     @post(
         "/{task_id:int}/information-request",
         status_code=200,
+        guards=[DECIDE],
         summary="Ask the applicant for more; the clock stops until they answer",
     )
     async def request_information(
@@ -378,7 +432,12 @@ class TaskController(Controller):
             ),
         )
 
-    @post("/{task_id:int}/transfer", status_code=200, summary="Send a task you hold to the department it belongs to")
+    @post(
+        "/{task_id:int}/transfer",
+        status_code=200,
+        guards=[DECIDE],
+        summary="Send a task you hold to the department it belongs to",
+    )
     async def transfer(self, request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
         reason = data.reason.strip()
         if data.to_department not in ctx.catalog.departments:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -35,6 +36,13 @@ SIGNATURES = {
     b"\xff\xd8\xff": "image/jpeg",
 }
 MAX_UPLOAD_BYTES = MAX_FILE_KB * 1024
+
+
+@dataclass
+class UploadForm:
+    """The multipart form: one file in the part named ``data``."""
+
+    data: UploadFile
 
 
 class UploadRead(msgspec.Struct):
@@ -106,10 +114,11 @@ class UploadController(Controller):
         self,
         request: Request,
         ctx: HubContext,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> UploadRead:
         user: Principal = request.user
-        content = await data.read(MAX_UPLOAD_BYTES + 1)
+        upload = data.data
+        content = await upload.read(MAX_UPLOAD_BYTES + 1)
         if len(content) > MAX_UPLOAD_BYTES:
             raise Problem(
                 413,
@@ -136,7 +145,7 @@ class UploadController(Controller):
             sha256=sha256,
             media_type=media_type,
             size=len(content),
-            filename=display_name(data.filename),
+            filename=display_name(upload.filename),
             created_at=now(),
         )
         await row.save()

@@ -1,0 +1,112 @@
+"""Minimisation and retention: what is no longer needed is removed.
+
+- Closed requests older than ``QINQING_RETENTION_DAYS`` are anonymised: their personal answers and
+  supplements are removed; service, state, dates, amount, rule and check results and the answers
+  that are not personal stay, for statistics. The documents issued keep their (masked) facts.
+- Drafts older than ``QINQING_DRAFT_RETENTION_DAYS`` are purged from any table named in
+  ``DRAFT_TABLES`` (by its ``updated_at``, else ``created_at``).
+- Expired sign-in sessions and stale sign-in counters are deleted.
+
+Every step is idempotent, so running it twice, or from two workers at once, is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+from piccolo.table import Table
+
+from forms.catalog import Catalog
+from hub.accounts import now
+from hub.audit import record
+from hub.db import tables
+from hub.db.records import load_json
+from hub.db.tables import ApiSession, ServiceRequest, Supplement
+from hub.db.transactions import writing
+from hub.settings import Settings
+from hub.signin import purge_stale
+from workflows.types import FINAL_STATES
+
+log = logging.getLogger("qinqing.retention")
+# Tables of unfinished forms that retention purges, by class name in hub.db.tables (if present).
+DRAFT_TABLES = ("Draft", "FormDraft")
+BATCH = 500
+
+
+@dataclass
+class RetentionReport:
+    anonymised: int = 0
+    drafts_purged: dict[str, int] = field(default_factory=dict)
+    sessions_purged: int = 0
+    sign_in_counters_purged: int = 0
+
+
+async def purge_older_than(table: type[Table], days: int, at: dt.datetime | None = None) -> int:
+    """Delete rows of ``table`` not touched for ``days`` days (``updated_at``, else ``created_at``)."""
+    column = getattr(table, "updated_at", None) or table.created_at
+    cutoff = (at or now()) - dt.timedelta(days=days)
+    count = await table.count().where(column < cutoff)
+    if count:
+        await table.delete().where(column < cutoff)
+    return count
+
+
+def _without_personal(personal: dict[str, str], answers: dict) -> dict:
+    kept = {}
+    for key, value in answers.items():
+        if key in personal:
+            continue
+        if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+            value = [{k: v for k, v in item.items() if f"{key}.{k}" not in personal} for item in value]
+        kept[key] = value
+    return kept
+
+
+async def anonymise_closed(catalog: Catalog, days: int, at: dt.datetime | None = None) -> int:
+    """Remove the personal answers of requests closed more than ``days`` days ago; returns how many."""
+    stamp = at or now()
+    cutoff = stamp - dt.timedelta(days=days)
+    done = 0
+    while True:
+        rows = await (
+            ServiceRequest.objects()
+            .where(
+                ServiceRequest.state.is_in(list(FINAL_STATES))
+                & ServiceRequest.anonymised_at.is_null()
+                & (ServiceRequest.closed_at < cutoff)
+            )
+            .limit(BATCH)
+        )
+        for row in rows:
+            spec = catalog.version(row.service_id, row.service_version)
+            # Without its spec nothing tells personal from not: keep no answers at all.
+            kept = _without_personal(spec.personal_fields, load_json(row.answers)) if spec else {}
+            async with writing():
+                await ServiceRequest.update(
+                    {ServiceRequest.answers: json.dumps(kept, ensure_ascii=False), ServiceRequest.anonymised_at: stamp}
+                ).where(ServiceRequest.id == row.id)
+                await Supplement.delete().where(Supplement.request == row.id)
+            await record(None, None, "request.anonymised", "request", row.ref, retention_days=days)
+        done += len(rows)
+        if len(rows) < BATCH:
+            return done
+
+
+async def run_retention(settings: Settings, catalog: Catalog) -> RetentionReport:
+    """One pass of every retention rule."""
+    report = RetentionReport()
+    report.anonymised = await anonymise_closed(catalog, settings.retention_days)
+    for name in DRAFT_TABLES:
+        table = getattr(tables, name, None)
+        if table is not None:
+            report.drafts_purged[name] = await purge_older_than(table, settings.draft_retention_days)
+    expired = ApiSession.expires_at < now()
+    report.sessions_purged = await ApiSession.count().where(expired)
+    await ApiSession.delete().where(expired)
+    report.sign_in_counters_purged = await purge_stale(settings)
+    if report.anonymised or any(report.drafts_purged.values()):
+        log.info("retention: %s", report)
+    return report

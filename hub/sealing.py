@@ -1,0 +1,150 @@
+"""Personal data sealed at rest: AES-256-GCM with key rotation by key id.
+
+A sealed value is a string ``enc1:<key id>:<base64url(nonce + ciphertext + tag)>``; the field it
+belongs to is bound in as associated data, so a value moved to another field does not open.
+Keys are files ``<key id>.key`` (32 random bytes, base64) in one directory: the newest seals, all
+of them open, so old values stay readable after a rotation. Values that are not sealed (written
+before sealing existed) are returned as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PREFIX = "enc1:"
+
+
+class SealError(Exception):
+    """A sealed value cannot be opened: unknown key, or the value or its field was changed."""
+
+
+class DataKeys:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._keys: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        keys = {}
+        if self.directory.exists():
+            for path in sorted(self.directory.glob("*.key")):
+                keys[path.stem] = base64.b64decode(path.read_text().strip())
+        with self._lock:
+            self._keys = keys
+
+    def ensure_key(self) -> str:
+        """The sealing key's id, generating a first key when there is none (embedded default)."""
+        if not self._keys:
+            self._load()
+        return max(self._keys) if self._keys else self.rotate()
+
+    def rotate(self) -> str:
+        """Make a new key the sealing key; earlier keys keep opening what they sealed."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key_id = dt.datetime.now(dt.UTC).strftime("d%Y%m%d%H%M%S%f")
+        fd = os.open(self.directory / f"{key_id}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode())
+        self._load()
+        return key_id
+
+    def _key(self, key_id: str) -> bytes:
+        if key_id not in self._keys:
+            self._load()  # another process may have rotated
+        try:
+            return self._keys[key_id]
+        except KeyError:
+            raise SealError(f"unknown data key {key_id!r}") from None
+
+    def seal(self, value: str, field: str) -> str:
+        key_id = self.ensure_key()
+        nonce = secrets.token_bytes(12)
+        data = nonce + AESGCM(self._key(key_id)).encrypt(nonce, value.encode(), field.encode())
+        return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(data).decode()}"
+
+    def open(self, value: str, field: str) -> str:
+        if not is_sealed(value):
+            return value
+        key_id, _, body = value[len(PREFIX) :].partition(":")
+        data = base64.urlsafe_b64decode(body.encode())
+        try:
+            return AESGCM(self._key(key_id)).decrypt(data[:12], data[12:], field.encode()).decode()
+        except (InvalidTag, ValueError):
+            raise SealError(f"sealed value of {field} does not open") from None
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+_keys: DataKeys | None = None
+
+
+def configure(directory: Path) -> DataKeys:
+    """Use the keys in ``directory`` for this process (called at start with the settings' path)."""
+    global _keys
+    _keys = DataKeys(directory)
+    return _keys
+
+
+def keys() -> DataKeys:
+    if _keys is None:
+        from hub.settings import load_settings
+
+        return configure(load_settings().data_keys_path)
+    return _keys
+
+
+def seal(value: str | None, field: str) -> str | None:
+    """Seal one value (None stays None)."""
+    return None if value is None or is_sealed(value) else keys().seal(str(value), field)
+
+
+def unseal(value: str | None, field: str) -> str | None:
+    return None if value is None else keys().open(value, field)
+
+
+# Answers: JSON values of personal fields are sealed as their JSON text, so numbers stay numbers.
+
+
+def seal_answers(personal: dict[str, str], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with every personal field (``personal``: spec.personal_fields) sealed."""
+    return _walk(personal, answers, lambda path, v: keys().seal(json.dumps(v, ensure_ascii=False), f"answers.{path}"))
+
+
+def open_answers(personal: dict[str, str], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with sealed values opened (for the applicant, rules, and authorised staff)."""
+
+    def opened(path: str, v: Any) -> Any:
+        return json.loads(keys().open(v, f"answers.{path}")) if is_sealed(v) else v
+
+    return _walk(personal, answers, opened, every=True)
+
+
+def _walk(personal: dict[str, str], answers: dict[str, Any], change, every: bool = False) -> dict[str, Any]:
+    def one(path: str, value: Any) -> Any:
+        if value is None:
+            return value
+        if path in personal and not is_sealed(value):
+            return change(path, value)
+        if every and is_sealed(value):
+            return change(path, value)
+        return value
+
+    result: dict[str, Any] = {}
+    for key, value in answers.items():
+        if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+            result[key] = [{k: one(f"{key}.{k}", v) for k, v in item.items()} for item in value]
+        else:
+            result[key] = one(key, value)
+    return result

@@ -1,0 +1,227 @@
+"""The authorization matrix: every route of the app, tried as every role and as nobody, on objects
+that belong to someone else.
+
+Routes are enumerated from the application itself, so a new route without a line in
+``EXPECTED`` fails this test until someone decides who may use it. A caller who must be refused
+has to get 401 (nobody), 403 or 404 (someone else's object looks like none at all); refused calls
+carry valid bodies, so the object-level checks behind the role guards are exercised too. Allowed
+callers are tried on the routes that change nothing (GET) and must not be refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from hub.settings import load_settings
+from tests.stack.flows import decide, decision_of, file_example, file_request, open_task, wait_closed
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+# Who is who: a role in the matrix and the demo account that plays it.
+ACCOUNTS = {
+    "owner": "zhangsan",  # the applicant of the requests below
+    "citizen": "lisi",  # another citizen
+    "approver": "yunqi",  # approver of the enterprise whose preparer prepared a request
+    "preparer": "yunqi.preparer",
+    "other_enterprise": "chashe",
+    "clerk": "street.clerk",  # the department reviewing the request
+    "other_clerk": "civil.clerk",  # a department with no part in the open request (but the issuer of its documents)
+    "supervisor": "street.supervisor",
+    "auditor": "auditor",
+    "admin": "admin",
+}
+ROLES = ["nobody", *ACCOUNTS, "system"]  # system: a street-office API token with every scope
+PUBLIC = set(ROLES)
+PEOPLE = PUBLIC - {"nobody", "system"}
+APPLICANTS = {"owner", "citizen", "approver", "preparer", "other_enterprise"}
+DEPARTMENT = {"clerk", "supervisor", "system"}  # those acting for the reviewing department
+
+# (method, path) -> roles allowed. Objects: {ref} an open request of the owner waiting in the
+# street office; {document_id} the decision on another of the owner's requests (issued by civil
+# affairs); {prepared} a request prepared by the preparer.
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("GET", "/health"): PUBLIC,
+    ("POST", "/api/auth/token"): PUBLIC,
+    ("POST", "/api/auth/logout"): PEOPLE | {"system"},
+    ("GET", "/api/me"): PEOPLE,
+    ("PUT", "/api/me/delegate"): {"clerk", "other_clerk", "supervisor"},
+    ("GET", "/api/services"): PUBLIC,
+    ("GET", "/api/services/{service_id:str}"): PUBLIC,
+    ("GET", "/verify/{code:str}"): PUBLIC,
+    ("GET", "/api/requests"): PEOPLE,
+    ("POST", "/api/requests"): APPLICANTS,
+    ("GET", "/api/requests/{ref:str}"): {"owner", "auditor", "admin"} | DEPARTMENT,
+    ("GET", "/api/requests/{ref:str}/audit"): {"supervisor", "auditor", "admin"},
+    ("GET", "/api/requests/{ref:str}/documents/{document_id:int}"): {"owner", "auditor", "admin"} | DEPARTMENT,
+    ("POST", "/api/requests/{ref:str}/submission"): {"approver"},
+    ("POST", "/api/requests/{ref:str}/supplements"): {"owner"},
+    ("POST", "/api/requests/{ref:str}/withdrawal"): {"owner"},
+    ("GET", "/api/tasks"): {"clerk", "other_clerk", "supervisor", "system"},
+    ("GET", "/api/tasks/counts"): {"clerk", "other_clerk", "supervisor", "system"},
+    ("GET", "/api/tasks/{task_id:int}"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/claim"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/release"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/decision"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/confirmation"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/information-request"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/transfer"): DEPARTMENT,
+    ("POST", "/api/tasks/{task_id:int}/assignment"): {"supervisor"},
+    ("POST", "/api/tasks/{task_id:int}/reveal"): {"clerk", "supervisor"},
+    ("POST", "/api/uploads"): APPLICANTS,
+    ("POST", "/api/documents/{document_id:int}/revocation"): {"other_clerk"},
+    ("POST", "/api/documents/{document_id:int}/reissue"): {"other_clerk"},
+    ("GET", "/api/admin/api-tokens"): {"admin"},
+    ("POST", "/api/admin/api-tokens"): {"admin"},
+    ("DELETE", "/api/admin/api-tokens/{token_id:int}"): {"admin"},
+    ("POST", "/api/admin/sign-in-locks/{username:str}/release"): {"admin"},
+}
+
+# Valid bodies, so that a refusal comes from authorization and not from a malformed request.
+BODIES = {
+    "/api/me/delegate": {"delegate": None},
+    "/api/auth/token": {"username": "lisi", "password": "qinqing-demo"},
+    "/api/requests": None,  # filled in with a valid submission
+    "/supplements": {"answers": {"phone": "13800138000"}},
+    "/withdrawal": {"reason": "matrix"},
+    "/decision": {"verdict": "approve", "comment": "matrix"},
+    "/confirmation": {"accept": True},
+    "/information-request": {"message": "matrix", "fields": ["phone"]},
+    "/transfer": {"to_department": "civil-affairs", "reason": "matrix"},
+    "/assignment": {"assignee": "street.clerk"},
+    "/reveal": {"fields": ["phone"], "reason": "matrix"},
+    "/revocation": {"reason": "matrix"},
+    "/reissue": {"reason": "matrix"},
+    "/api/admin/api-tokens": {"name": "matrix", "department": "street-office", "scopes": ["tasks:read"]},
+}
+
+
+def app_routes() -> list[tuple[str, str]]:
+    from hub.web.app import create_app
+
+    app = create_app(load_settings({}))
+    found = []
+    for route in app.routes:
+        if route.path.startswith("/schema"):
+            continue  # the API's own documentation: public
+        for method in sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}):
+            found.append((method, route.path))
+    return found
+
+
+ROUTES = app_routes()
+
+
+def test_every_route_has_an_expectation():
+    missing = [r for r in ROUTES if r not in EXPECTED]
+    assert not missing, f"routes nobody decided on (add them to EXPECTED): {missing}"
+    stale = [r for r in EXPECTED if r not in ROUTES]
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+@pytest.fixture(scope="module")
+def world(stack):
+    """The objects the matrix is tried on, and a client for every role."""
+    clients: dict[str, httpx.Client] = {"nobody": httpx.Client(base_url=stack.base_url, timeout=30)}
+    for role, username in ACCOUNTS.items():
+        clients[role] = Api(stack.base_url, username).http
+    admin = clients["admin"]
+    issued = admin.post(
+        "/api/admin/api-tokens",
+        json={
+            "name": "matrix-street",
+            "department": "street-office",
+            "scopes": ["tasks:read", "tasks:decide", "requests:read"],
+        },
+    ).json()
+    clients["system"] = httpx.Client(
+        base_url=stack.base_url, headers={"Authorization": f"Bearer {issued['token']}"}, timeout=30
+    )
+    owner = Api(stack.base_url, ACCOUNTS["owner"])
+    street = Api(stack.base_url, ACCOUNTS["clerk"])
+    # A closed request with a decision document (issued by civil affairs).
+    closed_ref = file_request(owner).json()["ref"]
+    assert decide(street, open_task(street, closed_ref)["id"], "reject", "matrix").status_code == 200
+    document = decision_of(wait_closed(owner, closed_ref))
+    # An open request waiting in the street office.
+    ref = file_request(owner).json()["ref"]
+    task = open_task(street, ref)
+    # A request prepared by the preparer, waiting for the approver.
+    from forms.catalog import load_catalog
+
+    prepared = file_example(Api(stack.base_url, ACCOUNTS["preparer"]), load_catalog().latest("graduate-rent-subsidy"))
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    spare_token = admin.post(
+        "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
+    ).json()
+    return {
+        "clients": clients,
+        "ref": ref,
+        "closed_ref": closed_ref,
+        "task_id": task["id"],
+        "document_id": document["id"],
+        "download_url": document["download_url"],
+        "code": document["verification_code"],
+        "prepared": prepared.json()["ref"],
+        "token_id": spare_token["id"],
+    }
+
+
+def concrete(path: str, world: dict) -> str:
+    if path == "/api/requests/{ref:str}/documents/{document_id:int}":
+        return world["download_url"]
+    if path.endswith("/submission"):
+        path = path.replace("{ref:str}", world["prepared"])
+    return (
+        path.replace("{ref:str}", world["ref"])
+        .replace("{task_id:int}", str(world["task_id"]))
+        .replace("{document_id:int}", str(world["document_id"]))
+        .replace("{service_id:str}", "elderly-care-allowance")
+        .replace("{code:str}", world["code"])
+        .replace("{token_id:int}", str(world["token_id"]))
+        .replace("{username:str}", "lisi")
+    )
+
+
+def call(client: httpx.Client, method: str, path: str, url: str) -> httpx.Response:
+    if path == "/api/uploads":
+        return client.post(url, files={"data": ("a.pdf", b"%PDF-1.4\n%%EOF\n")})
+    if path == "/api/requests" and method == "POST":
+        from tests.stack.flows import answers
+
+        body = {"service_id": "elderly-care-allowance", "answers": answers()}
+        return client.post(url, json=body, headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"})
+    body = next((b for suffix, b in BODIES.items() if path.endswith(suffix)), None)
+    return client.request(method, url, json=body if method in ("POST", "PUT") else None)
+
+
+@pytest.mark.parametrize("method,path", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_route_refuses_everyone_it_should(world, method, path):
+    allowed = EXPECTED[(method, path)]
+    url = concrete(path, world)
+    leaks = []
+    for role in ROLES:
+        if role in allowed:
+            continue
+        r = call(world["clients"][role], method, path, url)
+        expected = {401} if role == "nobody" else {403, 404}
+        if r.status_code not in expected:
+            leaks.append(f"{role}: {r.status_code} {r.text[:200]}")
+    assert not leaks, f"{method} {path} should refuse: " + "; ".join(leaks)
+
+
+SAFE = [(m, p) for m, p in ROUTES if m == "GET"]
+
+
+@pytest.mark.parametrize("method,path", SAFE, ids=[f"{m} {p}" for m, p in SAFE])
+def test_route_admits_those_it_should(world, method, path):
+    url = concrete(path, world)
+    refused = []
+    for role in sorted(EXPECTED[(method, path)]):
+        r = call(world["clients"][role], method, path, url)
+        if r.status_code in (401, 403, 404) or r.status_code >= 500:
+            refused.append(f"{role}: {r.status_code} {r.text[:200]}")
+    assert not refused, f"{method} {path} should admit: " + "; ".join(refused)

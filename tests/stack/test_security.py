@@ -1,0 +1,393 @@
+"""Security and privacy, through the running hub: sign-in lockout, API tokens for department
+systems, enterprise preparers and approvers, personal data sealed at rest and revealed only with a
+reason, security headers, the hash-chained audit log, and retention."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.stack.db import run_python, sql
+from tests.stack.flows import decide, decision_of, file_request, open_task, pdf_text, wait_closed
+from tests.stack.harness import PASSWORD, Api
+
+pytestmark = pytest.mark.stack
+
+PHONE = "13912345678"
+BANK = "6222020200998877665"
+ZHANGSAN_ID = "330106194003150011"
+
+
+def sign_in(stack, username: str, password: str, locale: str = "en") -> httpx.Response:
+    return httpx.post(
+        f"{stack.base_url}/api/auth/token",
+        json={"username": username, "password": password},
+        headers={"Accept-Language": locale},
+    )
+
+
+# Sign-in lockout ---------------------------------------------------------------------------------
+
+
+def test_brute_force_sign_in_is_locked_out(stack):
+    codes = [sign_in(stack, "jiucheng", f"guess-{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 401, 429]
+    locked = sign_in(stack, "jiucheng", PASSWORD)  # the right password does not help now
+    assert locked.status_code == 429
+    assert locked.headers["content-type"].startswith("application/problem+json")
+    assert 0 < int(locked.headers["retry-after"]) <= 900
+    assert locked.json()["type"] == "/problems/sign-in-locked" and "minute" in locked.json()["detail"]
+    assert "登录" in sign_in(stack, "jiucheng", PASSWORD, locale="zh-CN").json()["title"]
+    # An unknown username is locked the same way: a lockout does not tell who has an account.
+    assert [sign_in(stack, "nobody.here", "x").status_code for _ in range(5)][-1] == 429
+    events = sql(stack, "SELECT action FROM audit_event WHERE object_id = {}", "jiucheng")
+    assert {"auth.failed", "auth.locked_out"} <= {e["action"] for e in events}
+
+    # An administrator lifts the lockout.
+    admin = Api(stack.base_url, "admin")
+    assert Api(stack.base_url, "auditor").post("/api/admin/sign-in-locks/jiucheng/release").status_code == 403
+    r = admin.post("/api/admin/sign-in-locks/jiucheng/release")
+    assert r.status_code == 200 and r.json()["was_locked"] is True
+    assert sign_in(stack, "jiucheng", PASSWORD).status_code == 201
+
+
+def test_one_address_guessing_many_usernames_is_limited(stack):
+    """The limiter is one function (hub.signin) for the API and pages; here from another address."""
+    out = run_python(
+        stack,
+        """
+import asyncio
+from hub.db.lifecycle import database
+from hub.settings import load_settings
+from hub.signin import sign_in
+
+async def main():
+    settings = load_settings()
+    async with database(settings):
+        results = [await sign_in(f"user{i}", "x", "203.0.113.9", settings) for i in range(settings.signin_max_failures_per_address)]
+        ok_elsewhere = await sign_in("lisi", "qinqing-demo", "198.51.100.7", settings)
+        blocked = await sign_in("lisi", "qinqing-demo", "203.0.113.9", settings)
+        print(results[-2].locked or "-", results[-1].locked, ok_elsewhere.ok, blocked.ok, blocked.locked)
+
+asyncio.run(main())
+""",
+    )
+    assert out.split() == ["-", "address", "True", "False", "address"]
+
+
+# API tokens for department systems ---------------------------------------------------------------
+
+
+def test_api_tokens_are_scoped_revocable_and_stored_hashed(stack):
+    admin = Api(stack.base_url, "admin")
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+
+    r = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "street-case-system", "department": "street-office", "scopes": ["tasks:read", "requests:read"]},
+    )
+    assert r.status_code == 201, r.text
+    issued = r.json()
+    assert issued["token"].startswith("qqt_") and issued["scopes"] == ["requests:read", "tasks:read"]
+    system = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {issued['token']}"})
+
+    assert system.get("/api/tasks").status_code == 200
+    assert system.get(f"/api/tasks/{task['id']}").status_code == 200
+    assert system.get(f"/api/requests/{ref}").status_code == 200
+    # Outside its scopes: no decisions, no applicant routes, no administration.
+    assert system.post(f"/api/tasks/{task['id']}/claim").status_code == 403
+    assert (
+        system.post(f"/api/tasks/{task['id']}/reveal", json={"fields": ["phone"], "reason": "check"}).status_code == 403
+    )
+    assert system.get("/api/requests").status_code == 403
+    assert system.get("/api/me").status_code == 403
+    assert system.get("/api/admin/api-tokens").status_code == 403
+
+    listed = admin.get("/api/admin/api-tokens").json()
+    assert any(t["id"] == issued["id"] for t in listed) and all("token" not in t for t in listed)
+    assert not sql(stack, "SELECT id FROM api_token WHERE token_hash = {}", issued["token"])
+    assert citizen.get("/api/admin/api-tokens").status_code == 403
+    bad = admin.post(
+        "/api/admin/api-tokens", json={"name": "x", "department": "street-office", "scopes": ["everything"]}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "scopes"
+
+    assert admin.delete(f"/api/admin/api-tokens/{issued['id']}").status_code == 204
+    assert system.get("/api/tasks").status_code == 401
+
+    # An expired token is refused like a revoked one.
+    short = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "street-short", "department": "street-office", "scopes": ["tasks:read"], "expires_in_days": 1},
+    ).json()
+    expiring = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {short['token']}"})
+    assert expiring.get("/api/tasks").status_code == 200
+    sql(stack, "UPDATE api_token SET expires_at = created_at WHERE id = {}", short["id"])
+    assert expiring.get("/api/tasks").status_code == 401
+    too_long = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "forever", "department": "street-office", "scopes": ["tasks:read"], "expires_in_days": 100000},
+    )
+    assert too_long.status_code == 422
+
+
+def test_a_department_system_decides_with_the_decide_scope(stack):
+    admin = Api(stack.base_url, "admin")
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(Api(stack.base_url, "street.clerk"), ref)
+    issued = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "street-decider", "department": "street-office", "scopes": ["tasks:read", "tasks:decide"]},
+    ).json()
+    system = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {issued['token']}"}, timeout=30)
+    r = decide(system, task["id"], "approve", "核验通过")
+    assert r.status_code == 200, r.text
+    trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
+    assert any(e["action"] == "task.decide" and e["actor"] == "system.street-decider" for e in trail)
+    # Another department's task is not its business.
+    other = admin.post(
+        "/api/admin/api-tokens",
+        json={"name": "civil-system", "department": "civil-affairs", "scopes": ["tasks:read", "tasks:decide"]},
+    ).json()
+    civil = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {other['token']}"})
+    assert civil.get(f"/api/tasks/{task['id']}").status_code == 403
+
+
+# Enterprise preparers and approvers --------------------------------------------------------------
+
+ENTERPRISE_SERVICE = "graduate-rent-subsidy"
+
+
+def prepare(stack, preparer: Api):
+    from forms.catalog import load_catalog
+    from tests.stack.flows import file_example
+
+    spec = load_catalog().latest(ENTERPRISE_SERVICE)
+    return file_example(preparer, spec)
+
+
+def test_a_preparer_prepares_and_the_approver_submits(stack):
+    preparer = Api(stack.base_url, "yunqi.preparer", locale="en")
+    approver = Api(stack.base_url, "yunqi", locale="en")
+    r = prepare(stack, preparer)
+    assert r.status_code == 201, r.text
+    prepared = r.json()
+    ref = prepared["ref"]
+    assert prepared["state"] == "prepared" and prepared["tasks"] == []
+    assert "approver" in prepared["state_label"]
+
+    refused = preparer.post(f"/api/requests/{ref}/submission")
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/approver-required"
+    assert "approver" in refused.json()["detail"]
+    # Another enterprise cannot see or submit it.
+    other = Api(stack.base_url, "chashe")
+    assert other.get(f"/api/requests/{ref}").status_code == 404
+    assert other.post(f"/api/requests/{ref}/submission").status_code == 404
+    assert Api(stack.base_url, "lisi").post(f"/api/requests/{ref}/submission").status_code == 403
+
+    assert any(item["ref"] == ref for item in approver.get("/api/requests").json())
+    submitted = approver.post(f"/api/requests/{ref}/submission")
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["state"] in ("submitted", "in_review")
+    assert approver.post(f"/api/requests/{ref}/submission").status_code == 200  # a repeat is harmless
+    open_task(Api(stack.base_url, "hr.clerk"), ref)
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    actions = [(e["action"], e["actor"]) for e in trail]
+    assert ("request.prepared", "yunqi.preparer") in actions and ("request.submitted", "yunqi") in actions
+
+
+def test_the_approver_still_submits_directly(stack):
+    r = prepare(stack, Api(stack.base_url, "yunqi"))
+    assert r.status_code == 201 and r.json()["state"] in ("submitted", "in_review")
+
+
+# Personal data -----------------------------------------------------------------------------------
+
+
+def test_personal_data_is_sealed_at_rest_masked_and_revealed_only_with_a_reason(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    filed = file_request(citizen, phone=PHONE, bank_account=BANK)
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    assert filed.json()["answers"]["phone"] == "139****5678"
+
+    clerk = Api(stack.base_url, "street.clerk", locale="en")
+    task = open_task(clerk, ref)
+    detail = clerk.get(f"/api/tasks/{task['id']}").json()
+    assert detail["answers"]["phone"] == "139****5678" and BANK not in str(detail)
+
+    no_reason = clerk.post(f"/api/tasks/{task['id']}/reveal", json={"fields": ["phone"], "reason": " "})
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    not_personal = clerk.post(f"/api/tasks/{task['id']}/reveal", json={"fields": ["hukou_local"], "reason": "why"})
+    assert not_personal.status_code == 422
+    other_department = Api(stack.base_url, "civil.clerk").post(
+        f"/api/tasks/{task['id']}/reveal", json={"fields": ["phone"], "reason": "curious"}
+    )
+    assert other_department.status_code == 403
+    shown = clerk.post(
+        f"/api/tasks/{task['id']}/reveal", json={"fields": ["phone", "bank_account"], "reason": "电话核实住址"}
+    )
+    assert shown.status_code == 200 and shown.json()["values"] == {"phone": PHONE, "bank_account": BANK}
+    trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
+    revealed = [e for e in trail if e["action"] == "personal_data.revealed"]
+    assert revealed and revealed[0]["actor"] == "street.clerk"
+    assert revealed[0]["detail"] == {"fields": ["phone", "bank_account"], "reason": "电话核实住址"}
+
+    # The decision document (an export) carries no personal data in clear.
+    assert decide(clerk, task["id"], "reject", "不符合条件").status_code == 200
+    done = wait_closed(citizen, ref)
+    text = pdf_text(citizen.get(decision_of(done)["download_url"]).content)
+    assert ZHANGSAN_ID not in text and PHONE not in text and BANK not in text
+
+    # Nowhere in the database file, the server and worker logs, or Temporal's history.
+    secrets = [PHONE.encode(), BANK.encode(), ZHANGSAN_ID.encode()]
+    var = stack.root / "var"
+    files = [
+        *var.glob("qinqing.sqlite*"),
+        stack.root / "serve.log",
+        stack.root / "worker.log",
+        stack.root / "temporal.db",
+    ]
+    for path in files:
+        if path.exists():
+            data = path.read_bytes()
+            for secret in secrets:
+                assert secret not in data, f"{secret!r} in clear in {path.name}"
+    rows = sql(stack, "SELECT answers FROM service_request WHERE ref = {}", ref)
+    assert PHONE not in str(rows) and "enc1:" in str(rows)
+    account = sql(stack, "SELECT resident_id FROM account WHERE username = {}", "zhangsan")
+    assert account[0]["resident_id"].startswith("enc1:")
+    enterprises = sql(stack, "SELECT legal_representative FROM enterprise")
+    assert enterprises and all(e["legal_representative"].startswith("enc1:") for e in enterprises)
+
+
+# Security headers --------------------------------------------------------------------------------
+
+
+def test_security_headers_on_every_response(stack):
+    for path in ("/api/services", "/health", "/api/requests", "/nothing-here"):
+        r = httpx.get(stack.base_url + path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert "strict-transport-security" not in r.headers  # plain http here: no HSTS
+    page = httpx.get(stack.base_url + "/verify/NOSUCHCODE", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert (
+        "default-src 'self'" in csp
+        and "script-src 'self';" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+
+
+# The audit log -----------------------------------------------------------------------------------
+
+
+def verify(stack):
+    return stack.run("audit", "verify", check=False)
+
+
+def test_the_audit_chain_holds_under_concurrent_writers_and_tampering_is_detected(stack):
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+
+    def busy(username):
+        api = Api(stack.base_url, username)
+        for _ in range(10):  # each view is an audit event, written by several server threads at once
+            assert api.get(f"/api/requests/{ref}").status_code == 200
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(busy, ["zhangsan", "auditor", "admin", "zhangsan"]))
+    (count,) = sql(stack, "SELECT count(*) AS n FROM audit_event WHERE request_ref = {}", ref)
+    assert count["n"] >= 40
+    ok = verify(stack)
+    assert ok.returncode == 0, ok.stderr
+    assert "intact" in ok.stdout
+
+    (event,) = sql(stack, "SELECT id, detail FROM audit_event WHERE action = {} ORDER BY id LIMIT 1", "request.filed")
+    sql(stack, "UPDATE audit_event SET detail = {} WHERE id = {}", '{"service": "forged"}', event["id"])
+    try:
+        edited = verify(stack)
+        assert edited.returncode != 0 and f"event {event['id']}" in edited.stderr and "changed" in edited.stderr
+    finally:
+        sql(stack, "UPDATE audit_event SET detail = {} WHERE id = {}", event["detail"], event["id"])
+    assert verify(stack).returncode == 0
+
+    def remove_and_check(event_id: int, expected: str) -> None:
+        """Delete one event, check that verify names the gap, then put the event back as it was."""
+        sql(stack, f"CREATE TABLE audit_backup_{event_id} AS SELECT * FROM audit_event WHERE id = {event_id}")
+        sql(stack, "DELETE FROM audit_event WHERE id = {}", event_id)
+        try:
+            broken = verify(stack)
+            assert broken.returncode != 0 and expected in broken.stderr, broken.stderr
+        finally:
+            sql(stack, f"INSERT INTO audit_event SELECT * FROM audit_backup_{event_id}")
+            sql(stack, f"DROP TABLE audit_backup_{event_id}")
+        restored = verify(stack)
+        assert restored.returncode == 0, restored.stderr
+
+    remove_and_check(event["id"] + 1, f"event {event['id'] + 2}")
+    (last,) = sql(stack, "SELECT max(id) AS id FROM audit_event")
+    remove_and_check(last["id"], "at the end")
+
+    # An event slipped in between two others breaks the link of the one after it.
+    (first,) = sql(stack, "SELECT min(id) AS id FROM audit_event")
+    sql(stack, f"CREATE TABLE audit_forged AS SELECT * FROM audit_event WHERE id = {first['id']}")
+    sql(stack, "UPDATE audit_forged SET id = 0, action = {}", "document.revoked")
+    sql(stack, "INSERT INTO audit_event SELECT * FROM audit_forged")
+    try:
+        inserted = verify(stack)
+        assert inserted.returncode != 0, inserted.stderr
+        assert f"event {first['id']}: does not follow" in inserted.stderr and "event 0: its content" in inserted.stderr
+    finally:
+        sql(stack, "DELETE FROM audit_event WHERE id = 0")
+        sql(stack, "DROP TABLE audit_forged")
+    assert verify(stack).returncode == 0
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def test_closed_requests_are_anonymised_after_their_retention_period(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = file_request(citizen, phone="13700001111").json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert decide(clerk, task["id"], "reject", "不符合条件").status_code == 200
+    before = wait_closed(citizen, ref)
+    assert "phone" in before["answers"]
+
+    # Nothing is due with the default period; with a period of 0 days every closed request is.
+    assert " 0 closed request(s) anonymised" in stack.run("retention").stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "retention"],
+        env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "closed request(s) anonymised" in out and " 0 closed" not in out
+
+    after = citizen.get(f"/api/requests/{ref}").json()
+    assert after["state"] == "rejected" and after["documents"]  # the outcome and documents stay
+    assert not {"phone", "address", "bank_account"} & set(after["answers"])
+    assert {"hukou_local", "living_arrangement"} <= set(after["answers"])  # statistics keep these
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    assert any(e["action"] == "request.anonymised" for e in trail)
+    again = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "retention"],
+        env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert " 0 closed request(s) anonymised" in again  # idempotent
