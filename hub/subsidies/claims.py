@@ -31,6 +31,7 @@ FINAL_CLAIM_STATES = ("paid", "refused", "failed")
 
 CLAIM_STATE_LABELS = {
     "offered": N_("Offered: confirm to receive"),
+    "prepared": N_("Prepared, waiting for the approver to submit"),
     "submitted": N_("Submitted"),
     "checking": N_("Being checked"),
     "reviewing": N_("Under review"),
@@ -108,10 +109,13 @@ async def submit(
     answers: dict[str, Any] | None = None,
     rule_results: list[dict] | None = None,
     locale: str = "zh_CN",
+    prepared: bool = False,
 ) -> Claim:
     """File the claim and its request in one transaction (taking up an offer if there is one).
+    A claim ``prepared`` by an enterprise's preparer waits for its approver to submit it.
 
     Raises ``AlreadyClaimed`` when the enterprise claimed this program for this period already."""
+    state = "prepared" if prepared else "submitted"
     service = catalog.latest(spec.service_id)
     stamp = now()
     scope = claim_scope(program, enterprise_id)
@@ -139,7 +143,7 @@ async def submit(
         ).returning(ServiceRequest.id)
         request_id = inserted[0]["id"]
         await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
-        values = dict(request=request_id, submitted_by=account.id, state="submitted", updated_at=stamp)
+        values = dict(request=request_id, submitted_by=None if prepared else account.id, state=state, updated_at=stamp)
         if claim is not None:
             await Claim.update({getattr(Claim, k): v for k, v in values.items()}).where(Claim.id == claim.id)
         else:
@@ -155,6 +159,22 @@ async def submit(
                 )
             )
     return await Claim.objects().where(Claim.ref == ref).first()
+
+
+async def submit_prepared(claim: Claim, approver: Account) -> Claim:
+    """The approver submits a claim its enterprise's preparer prepared; False when it was not waiting."""
+    stamp = now()
+    async with writing():
+        updated = (
+            await Claim.update({Claim.state: "submitted", Claim.submitted_by: approver.id, Claim.updated_at: stamp})
+            .where((Claim.id == claim.id) & (Claim.state == "prepared"))
+            .returning(Claim.id)
+        )
+        if updated:
+            await ServiceRequest.update({ServiceRequest.state: "submitted", ServiceRequest.updated_at: stamp}).where(
+                (ServiceRequest.id == claim.request) & (ServiceRequest.state == "prepared")
+            )
+    return await Claim.objects().where(Claim.id == claim.id).first() if updated else None
 
 
 def claim_input(claim: Claim, program: Program, request: ServiceRequest, catalog: Catalog) -> ClaimInput:

@@ -10,6 +10,7 @@ callers are tried on the routes that change nothing (GET) and must not be refuse
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import httpx
@@ -78,6 +79,22 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/admin/api-tokens"): {"admin"},
     ("DELETE", "/api/admin/api-tokens/{token_id:int}"): {"admin"},
     ("POST", "/api/admin/sign-in-locks/{username:str}/release"): {"admin"},
+    # Subsidies. {code} a program of the human resources bureau; {claim} the approver's enterprise's
+    # claim on it; the submission route is tried on a claim the preparer prepared.
+    ("GET", "/api/open/programs"): PUBLIC,
+    ("GET", "/api/open/programs/{code:str}"): PUBLIC,
+    ("POST", "/api/programs"): {"admin"},
+    ("POST", "/api/programs/{code:str}/closure"): {"admin"},
+    ("GET", "/api/programs/{code:str}/matches"): {"auditor", "admin"},
+    ("GET", "/api/programs/{code:str}/claims"): {"auditor", "admin"},
+    ("POST", "/api/programs/{code:str}/claims"): {"approver", "preparer", "other_enterprise"},
+    ("GET", "/api/enterprise/programs"): {"approver", "preparer", "other_enterprise"},
+    ("GET", "/api/enterprise/claims"): {"approver", "preparer", "other_enterprise"},
+    ("GET", "/api/enterprise/notifications"): {"approver", "preparer", "other_enterprise"},
+    ("GET", "/api/claims/{ref:str}"): {"approver", "preparer", "auditor", "admin"},
+    ("POST", "/api/claims/{ref:str}/submission"): {"approver"},
+    ("GET", "/api/reconciliation"): {"auditor", "admin"},
+    ("GET", "/api/reconciliation/{day:date}"): {"auditor", "admin"},
 }
 
 # Valid bodies, so that a refusal comes from authorization and not from a malformed request.
@@ -96,6 +113,9 @@ BODIES = {
     "/revocation": {"reason": "matrix"},
     "/reissue": {"reason": "matrix"},
     "/api/admin/api-tokens": {"name": "matrix", "department": "street-office", "scopes": ["tasks:read"]},
+    "/api/programs": None,  # filled in with a valid program
+    "/claims": {},
+    "/closure": {},
 }
 
 
@@ -154,6 +174,16 @@ def world(stack):
 
     prepared = file_example(Api(stack.base_url, ACCOUNTS["preparer"]), load_catalog().latest("graduate-rent-subsidy"))
     assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    # Subsidies: a claim of the approver's enterprise, and one its preparer prepared.
+    from tests.stack.flows import program_spec
+
+    assert admin.post("/api/programs", json=program_spec("matrix-program")).status_code == 201
+    assert admin.post("/api/programs", json=program_spec("matrix-prepared")).status_code == 201
+    claim = clients["approver"].post("/api/programs/matrix-program/claims", json={})
+    assert claim.status_code in (201, 202), claim.text
+    prepared_claim = clients["preparer"].post("/api/programs/matrix-prepared/claims", json={})
+    assert prepared_claim.status_code == 201 and prepared_claim.json()["state"] == "prepared", prepared_claim.text
+    assert clients["auditor"].get("/api/reconciliation").status_code == 200  # today's report, stored
     spare_token = admin.post(
         "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
     ).json()
@@ -167,13 +197,21 @@ def world(stack):
         "code": document["verification_code"],
         "prepared": prepared.json()["ref"],
         "token_id": spare_token["id"],
+        "claim": claim.json()["ref"],
+        "prepared_claim": prepared_claim.json()["ref"],
     }
 
 
 def concrete(path: str, world: dict) -> str:
     if path == "/api/requests/{ref:str}/documents/{document_id:int}":
         return world["download_url"]
-    if path.endswith("/submission"):
+    if "programs/" in path:
+        path = path.replace("{code:str}", "matrix-program")
+    if path == "/api/claims/{ref:str}/submission":
+        path = path.replace("{ref:str}", world["prepared_claim"])
+    elif path.startswith("/api/claims/"):
+        path = path.replace("{ref:str}", world["claim"])
+    elif path.endswith("/submission"):
         path = path.replace("{ref:str}", world["prepared"])
     return (
         path.replace("{ref:str}", world["ref"])
@@ -183,6 +221,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{code:str}", world["code"])
         .replace("{token_id:int}", str(world["token_id"]))
         .replace("{username:str}", "lisi")
+        .replace("{day:date}", dt.date.today().isoformat())
     )
 
 
@@ -194,6 +233,10 @@ def call(client: httpx.Client, method: str, path: str, url: str) -> httpx.Respon
 
         body = {"service_id": "elderly-care-allowance", "answers": answers()}
         return client.post(url, json=body, headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"})
+    if path == "/api/programs" and method == "POST":
+        from tests.stack.flows import program_spec
+
+        return client.post(url, json=program_spec(f"matrix-{uuid.uuid4().hex[:8]}"))
     body = next((b for suffix, b in BODIES.items() if path.endswith(suffix)), None)
     return client.request(method, url, json=body if method in ("POST", "PUT") else None)
 

@@ -272,3 +272,19 @@ print(' '.join(r.payment_ref for r in receipts), count)
     )
     *refs, count = out.split()
     assert refs == [claim["payment_ref"]] * 3 and count == "1"
+
+
+def test_a_preparer_prepares_and_the_approver_submits(stack):
+    assert publish(stack, program_spec("prepared-claim")).status_code == 201
+    preparer, approver = Api(stack.base_url, "yunqi.preparer"), Api(stack.base_url, "yunqi")
+    prepared = preparer.post("/api/programs/prepared-claim/claims", json={})
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared"
+    ref = prepared.json()["ref"]
+    # Nothing is reserved or paid until the legal representative submits it.
+    assert Api(stack.base_url).get("/api/open/programs/prepared-claim").json()["budget"]["reserved"] == "0.00"
+    refused = preparer.post(f"/api/claims/{ref}/submission")
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/approver-required"
+    assert Api(stack.base_url, "chashe").post(f"/api/claims/{ref}/submission").status_code == 404
+    submitted = approver.post(f"/api/claims/{ref}/submission")
+    assert submitted.status_code == 201 and submitted.json()["state"] == "paid", submitted.text
+    assert approver.post(f"/api/claims/{ref}/submission").status_code == 409

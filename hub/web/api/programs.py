@@ -34,6 +34,7 @@ from hub.db.tables import (
     ReconciliationReport,
     ServiceRequest,
 )
+from hub.enterprises import may_submit, require_approver
 from hub.i18n import N_, gettext
 from hub.payments.reconciliation import reconciliation_report, store_report
 from hub.registry import LocalRegistry
@@ -45,6 +46,7 @@ from hub.subsidies.claims import (
     existing_claim,
     start_claim,
     submit,
+    submit_prepared,
 )
 from hub.subsidies.programs import ProgramError, cents, publish, spec_of, start_matching
 from hub.subsidies.records import money
@@ -237,10 +239,9 @@ async def load_program(code: str) -> Program:
 
 async def caller_enterprise(user: Principal) -> int:
     """The enterprise the caller acts for."""
-    account = await Account.objects().where(Account.id == user.id).first()
-    if account is None or not account.enterprise:
+    if user.role != "enterprise" or not user.enterprise:
         raise Problem(403, "forbidden", N_("Not allowed"), N_("Only an enterprise's own accounts can do this."))
-    return account.enterprise
+    return user.enterprise
 
 
 def may_oversee(user: Principal, program: Program, catalog: Catalog) -> bool:
@@ -406,7 +407,7 @@ class ProgramController(Controller):
         existing = await existing_claim(program, enterprise_id)
         if existing is not None and existing.state == "submitted" and existing.request:
             # Stored before, but its workflow could not be started then: this call passes it on.
-            return await self._pass_on(ctx, existing, spec.mode, locale)
+            return await pass_on(ctx, existing, spec.mode, locale)
         if existing is not None and existing.state != "offered":
             raise already_claimed(existing)
         profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {code}")
@@ -439,39 +440,47 @@ class ProgramController(Controller):
         elif data.answers:
             raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
         account = await Account.objects().where(Account.id == user.id).first()
+        # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
+        prepared = not may_submit(user)
         try:
-            claim = await submit(program, spec, ctx.catalog, enterprise_id, account, answers, rule_results, locale)
+            claim = await submit(
+                program, spec, ctx.catalog, enterprise_id, account, answers, rule_results, locale, prepared=prepared
+            )
         except AlreadyClaimed as exc:
             raise already_claimed(exc.claim) from None
+        if prepared:
+            await record(request, user, "claim.prepared", "claim", claim.ref, program=code, request=claim.ref)
+            return Response(await claim_read(claim, locale), status_code=201)
         await record(request, user, "claim.submitted", "claim", claim.ref, program=code, request=claim.ref)
-        return await self._pass_on(ctx, claim, spec.mode, locale)
+        return await pass_on(ctx, claim, spec.mode, locale)
 
-    async def _pass_on(self, ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
-        """Start the claim's workflow; for instant redemption, answer with the money if it comes in time."""
+
+async def pass_on(ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
+    """Start the claim's workflow; for instant redemption, answer with the money if it comes in time."""
+    try:
+        if ctx.temporal is None:
+            raise RuntimeError("no Temporal client")
+        handle = await start_claim(ctx.temporal, claim, ctx.catalog)
+    except Exception:
+        log.exception("could not start the workflow of claim %s", claim.ref)
+        raise Problem(
+            503,
+            "workflow-unavailable",
+            N_("Claim saved, processing not started yet"),
+            N_("Your claim {ref} was saved but could not be passed on yet. Send it again to continue."),
+            params={"ref": claim.ref},
+            headers={"Retry-After": "5"},
+        ) from None
+    if mode != "apply":
         try:
-            if ctx.temporal is None:
-                raise RuntimeError("no Temporal client")
-            handle = await start_claim(ctx.temporal, claim, ctx.catalog)
-        except Exception:
-            log.exception("could not start the workflow of claim %s", claim.ref)
-            raise Problem(
-                503,
-                "workflow-unavailable",
-                N_("Claim saved, processing not started yet"),
-                N_("Your claim {ref} was saved but could not be passed on yet. Send it again to continue."),
-                params={"ref": claim.ref},
-                headers={"Retry-After": "5"},
-            ) from None
-        if mode != "apply":
-            try:
-                await asyncio.wait_for(handle.result(), timeout=ctx.settings.claim_wait_seconds)
-            except TimeoutError:
-                pass
-            except Exception:  # noqa: BLE001 - the claim's own state tells the caller what happened
-                log.exception("claim %s", claim.ref)
-        claim = await Claim.objects().where(Claim.id == claim.id).first()
-        status = 201 if claim.state in FINAL_CLAIM_STATES or mode == "apply" else 202
-        return Response(await claim_read(claim, locale), status_code=status)
+            await asyncio.wait_for(handle.result(), timeout=ctx.settings.claim_wait_seconds)
+        except TimeoutError:
+            pass
+        except Exception:  # noqa: BLE001 - the claim's own state tells the caller what happened
+            log.exception("claim %s", claim.ref)
+    claim = await Claim.objects().where(Claim.id == claim.id).first()
+    status = 201 if claim.state in FINAL_CLAIM_STATES or mode == "apply" else 202
+    return Response(await claim_read(claim, locale), status_code=status)
 
 
 def already_claimed(claim: Claim) -> Problem:
@@ -571,14 +580,33 @@ class ClaimController(Controller):
         if claim is None:
             raise not_found()
         user: Principal = request.user
-        account = await Account.objects().where(Account.id == user.id).first()
-        own = user.role == "enterprise" and account is not None and account.enterprise == claim.enterprise
+        own = user.role == "enterprise" and user.enterprise == claim.enterprise
         if not own:
             program = await Program.objects().where(Program.id == claim.program).first()
             if not may_oversee(user, program, ctx.catalog):
                 raise not_found()
             await record(request, user, "claim.viewed", "claim", ref, request=ref)
         return await claim_read(claim, request_locale(request))
+
+    @post(
+        "/{ref:str}/submission",
+        guards=[requires_role("enterprise")],
+        summary="Submit a claim a preparer of my enterprise prepared (the enterprise's approver)",
+        status_code=201,
+    )
+    async def submit_claim(self, request: Request, ctx: HubContext, ref: str) -> Response[ClaimRead]:
+        user: Principal = request.user
+        claim = await Claim.objects().where(Claim.ref == ref).first()
+        if claim is None or user.enterprise != claim.enterprise:
+            raise not_found()
+        require_approver(user)
+        account = await Account.objects().where(Account.id == user.id).first()
+        submitted = await submit_prepared(claim, account)
+        if submitted is None:
+            raise Problem(409, "not-prepared", N_("Not waiting"), N_("This claim is not waiting to be submitted."))
+        await record(request, user, "claim.submitted", "claim", ref, request=ref)
+        program = await Program.objects().where(Program.id == claim.program).first()
+        return await pass_on(ctx, submitted, program.mode, request_locale(request))
 
 
 class ReconciliationController(Controller):
