@@ -28,7 +28,15 @@ pytestmark = pytest.mark.stack
 
 ACCOUNTS = 40
 # Every step of an instant claim, in the order a claim takes them.
-STEPS = ["assess_claim", "reserve_budget", "set_state", "change_claim", "disburse", "settle_reservation", "issue_document"]
+STEPS = [
+    "assess_claim",
+    "reserve_budget",
+    "set_state",
+    "change_claim",
+    "disburse",
+    "settle_reservation",
+    "issue_document",
+]
 
 
 @pytest.fixture(scope="module")
