@@ -21,6 +21,8 @@ APP_CONFIG = AppConfig(
         tables.Upload,
         tables.Supplement,
         tables.AuditEvent,
+        tables.Draft,
+        tables.Rating,
     ],
     migration_dependencies=[],
     commands=[],
