@@ -25,11 +25,15 @@ from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
 from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
+from hub.web.pages import csrf_config, pages_router, static_router
+from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
 from hub.web.problems import EXCEPTION_HANDLERS
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
+# Everything outside the JSON API is a page, a static file, or public (health, schema).
+PAGE_PATHS = r"^/(?!api/)"
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -57,10 +61,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TaskController,
             UploadController,
             DocumentController,
+            pages_router(),
+            static_router(),
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
+        # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths).
+        middleware=[
+            DefineMiddleware(BearerTokenAuthentication, exclude=[*PUBLIC_PATHS, PAGE_PATHS]),
+            DefineMiddleware(PageSessionAuthentication, exclude=NOT_PAGES),
+        ],
+        csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -437,6 +437,27 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
     )
 
 
+async def checked_answers(
+    spec: ServiceSpec, answers_in: dict[str, Any], user: Principal
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """The answers prefilled from what the government holds and validated, uploads included; raises
+    invalid_form with every problem at once. Also returns the profile and registry data it used."""
+    profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
+    errors: list[FieldError] = []
+    try:
+        answers = validate_form(spec, prefill(spec, answers_in, {"profile": profile, "enterprise": enterprise}))
+    except FormInvalid as exc:
+        errors, answers = exc.errors, answers_in
+    try:
+        # Checked even when other fields are wrong, so the applicant sees every problem at once.
+        await check_uploads(spec, answers, user, skip={e.field for e in errors})
+    except FormInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise invalid_form(errors)
+    return answers, profile, enterprise
+
+
 async def submit_request(
     request: Request,
     ctx: HubContext,
@@ -476,19 +497,7 @@ async def submit_request(
         )
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-    profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
-    errors: list[FieldError] = []
-    try:
-        answers = validate_form(spec, prefill(spec, answers_in, {"profile": profile, "enterprise": enterprise}))
-    except FormInvalid as exc:
-        errors, answers = exc.errors, answers_in
-    try:
-        # Checked even when other fields are wrong, so the applicant sees every problem at once.
-        await check_uploads(spec, answers, user, skip={e.field for e in errors})
-    except FormInvalid as exc:
-        errors += exc.errors
-    if errors:
-        raise invalid_form(errors)
+    answers, profile, enterprise = await checked_answers(spec, answers_in, user)
     names = context(spec, answers, profile, enterprise)
     results = evaluate(spec.rules, names)
     failed = [r for r in results if not r.passed]
@@ -613,29 +622,7 @@ class RequestController(Controller):
 
     @get("/", summary="My requests")
     async def list_requests(self, request: Request, ctx: HubContext) -> list[RequestListItem]:
-        user: Principal = request.user
-        locale = request_locale(request)
-        rows = (
-            await ServiceRequest.objects()
-            .where(ServiceRequest.applicant == user.id)
-            .order_by(ServiceRequest.created_at, ascending=False)
-            .limit(200)
-        )
-        items = []
-        for row in rows:
-            spec = ctx.catalog.version(row.service_id, row.service_version)
-            items.append(
-                RequestListItem(
-                    ref=row.ref,
-                    service_id=row.service_id,
-                    service_title=gettext(locale, spec.title) if spec else row.service_id,
-                    state=row.state,
-                    state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                )
-            )
-        return items
+        return await my_requests(ctx, request.user, request_locale(request))
 
     @get("/{ref:str}", summary="One request: status, timeline and documents")
     async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
@@ -650,52 +637,7 @@ class RequestController(Controller):
         summary="Supply the information a department asked for; the review resumes",
     )
     async def supplement(self, request: Request, ctx: HubContext, ref: str, data: SupplementCreate) -> RequestRead:
-        user: Principal = request.user
-        locale = request_locale(request)
-        row = await load_own_request(ref, user)
-        spec = ctx.catalog.version(row.service_id, row.service_version)
-        waiting = await ReviewTask.objects().where(
-            (ReviewTask.request == row.id) & (ReviewTask.state == "waiting_applicant")
-        )
-        if not waiting:
-            raise Problem(
-                409,
-                "nothing-requested",
-                N_("Nothing was asked"),
-                N_("No department is waiting for information on this request."),
-            )
-        if not data.answers or len(data.answers) > MAX_ANSWERS:
-            raise invalid_form([FieldError(field="answers", code="missing")])
-        asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
-        errors = [FieldError(field=k, code="not_requested") for k in data.answers if asked and k not in asked]
-        clean: dict[str, Any] = {}
-        try:
-            clean = validate_form(spec, {**load_json(row.answers), **data.answers})
-        except FormInvalid as exc:
-            errors += exc.errors
-        try:
-            await check_uploads(spec, data.answers, user, skip={e.field for e in errors})
-        except FormInvalid as exc:
-            errors += exc.errors
-        if errors:
-            raise invalid_form(errors)
-        token = f"sup_{secrets.token_hex(16)}"
-        changed = {k: clean[k] for k in data.answers if k in clean}
-        await Supplement.insert(
-            Supplement(token=token, request=row.id, answers=json.dumps(changed, ensure_ascii=False), created_at=now())
-        )
-        await send_update(
-            ctx,
-            row,
-            ServiceRequestWorkflow.supplement,
-            SupplementNotice(
-                token=token, reassign={t.key: await delegate_of(t.assignee) for t in waiting if t.assignee}
-            ),
-            N_("This request is closed or no longer waiting for information. Nothing was changed."),
-        )
-        await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
-        fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
-        return await request_read(fresh, ctx, locale)
+        return await supply_information(request, ctx, ref, data.answers)
 
     @post(
         "/{ref:str}/withdrawal",
@@ -820,3 +762,76 @@ async def rate_request(request: Request, ref: str, score: int, comment: str) -> 
         raise Problem(409, "already-rated", N_("Already rated"), N_("You have already rated this request."))
     await record(request, user, "request.rated", "request", row.ref, score=score)
     return await rating_of(row)
+
+
+async def my_requests(ctx: HubContext, user: Principal, locale: str) -> list[RequestListItem]:
+    """The applicant's requests, newest first."""
+    rows = (
+        await ServiceRequest.objects()
+        .where(ServiceRequest.applicant == user.id)
+        .order_by(ServiceRequest.created_at, ascending=False)
+        .limit(200)
+    )
+    items = []
+    for row in rows:
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        items.append(
+            RequestListItem(
+                ref=row.ref,
+                service_id=row.service_id,
+                service_title=gettext(locale, spec.title) if spec else row.service_id,
+                state=row.state,
+                state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+        )
+    return items
+
+
+async def supply_information(request: Request, ctx: HubContext, ref: str, answers_in: dict[str, Any]) -> RequestRead:
+    """The applicant answers what a department asked for; the review resumes."""
+    user: Principal = request.user
+    locale = request_locale(request)
+    row = await load_own_request(ref, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    waiting = await ReviewTask.objects().where(
+        (ReviewTask.request == row.id) & (ReviewTask.state == "waiting_applicant")
+    )
+    if not waiting:
+        raise Problem(
+            409,
+            "nothing-requested",
+            N_("Nothing was asked"),
+            N_("No department is waiting for information on this request."),
+        )
+    if not answers_in or len(answers_in) > MAX_ANSWERS:
+        raise invalid_form([FieldError(field="answers", code="missing")])
+    asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
+    errors = [FieldError(field=k, code="not_requested") for k in answers_in if asked and k not in asked]
+    clean: dict[str, Any] = {}
+    try:
+        clean = validate_form(spec, {**load_json(row.answers), **answers_in})
+    except FormInvalid as exc:
+        errors += exc.errors
+    try:
+        await check_uploads(spec, answers_in, user, skip={e.field for e in errors})
+    except FormInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise invalid_form(errors)
+    token = f"sup_{secrets.token_hex(16)}"
+    changed = {k: clean[k] for k in answers_in if k in clean}
+    await Supplement.insert(
+        Supplement(token=token, request=row.id, answers=json.dumps(changed, ensure_ascii=False), created_at=now())
+    )
+    await send_update(
+        ctx,
+        row,
+        ServiceRequestWorkflow.supplement,
+        SupplementNotice(token=token, reassign={t.key: await delegate_of(t.assignee) for t in waiting if t.assignee}),
+        N_("This request is closed or no longer waiting for information. Nothing was changed."),
+    )
+    await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
+    fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+    return await request_read(fresh, ctx, locale)

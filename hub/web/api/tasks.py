@@ -241,28 +241,8 @@ class TaskController(Controller):
         limit: int = Parameter(default=100, ge=1, le=INBOX_LIMIT),
         offset: int = Parameter(default=0, ge=0, le=100_000),
     ) -> list[TaskRead]:
-        user: Principal = request.user
-        query = ReviewTask.objects().where(ReviewTask.department == user.department)
-        if state_filter == "active":
-            query = query.where(ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
-        elif state_filter != "all":
-            query = query.where(ReviewTask.state == state_filter)
-        if service:
-            query = query.where(ReviewTask.service_id == service)
-        if applicant_type:
-            query = query.where(ReviewTask.applicant_type == applicant_type)
-        if due_before:
-            query = query.where(ReviewTask.due_at < due_before)
-        if mine:
-            query = query.where(ReviewTask.assignee == user.id)
-        if escalated is not None:
-            query = query.where(ReviewTask.escalated == escalated)
-        column = getattr(ReviewTask, sort.lstrip("-"))
-        tasks = (
-            await query.order_by(column, ascending=not sort.startswith("-"))
-            .order_by(ReviewTask.id)
-            .limit(limit)
-            .offset(offset)
+        tasks = await find_tasks(
+            request.user, state_filter, service, applicant_type, due_before, mine, escalated, sort, limit, offset
         )
         return await task_reads(tasks, ctx, request_locale(request))
 
@@ -510,6 +490,44 @@ async def reveal_personal_data(request: Request, ctx: HubContext, task_id: int, 
     applicant = await Account.objects().where(Account.id == row.applicant).first()
     await record(request, request.user, "task.personal_data_revealed", "task", task.id, request=row.ref, reason=reason)
     return RevealRead(applicant_name=applicant.full_name if applicant else "", answers=load_json(row.answers))
+
+
+async def find_tasks(
+    user: Principal,
+    state_filter: str = "active",
+    service: str | None = None,
+    applicant_type: str | None = None,
+    due_before: dt.datetime | None = None,
+    mine: bool = False,
+    escalated: bool | None = None,
+    sort: str = "due_at",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ReviewTask]:
+    """The caller's department's inbox, filtered and sorted."""
+    query = ReviewTask.objects().where(ReviewTask.department == user.department)
+    if state_filter == "active":
+        query = query.where(ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
+    elif state_filter != "all":
+        query = query.where(ReviewTask.state == state_filter)
+    if service:
+        query = query.where(ReviewTask.service_id == service)
+    if applicant_type:
+        query = query.where(ReviewTask.applicant_type == applicant_type)
+    if due_before:
+        query = query.where(ReviewTask.due_at < due_before)
+    if mine:
+        query = query.where(ReviewTask.assignee == user.id)
+    if escalated is not None:
+        query = query.where(ReviewTask.escalated == escalated)
+    column = getattr(ReviewTask, sort.lstrip("-"))
+    tasks = (
+        await query.order_by(column, ascending=not sort.startswith("-"))
+        .order_by(ReviewTask.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return tasks
 
 
 def needs_confirmation(row: ServiceRequest, threshold: int) -> bool:
