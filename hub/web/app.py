@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             hub.temporal = await connect(settings, lazy=True)
             yield
 
+    # Litestar warns that the bearer middleware's exclusions match "/": they do, on purpose (pages).
+    warnings.filterwarnings("ignore", message=".*greedily matches all paths")
     return Litestar(
         route_handlers=[
             HealthController,

@@ -6,12 +6,13 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from hub.db.tables import Account
-from hub.i18n import SUPPORTED, gettext
+from hub.i18n import N_, SUPPORTED, gettext
 from hub.web.context import HubContext
 from hub.web.pages.common import safe_next
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, language_cookie, page_locale, session_cookie, sign_in, sign_out
 
+BAD_CREDENTIALS = N_("The username or password is wrong.")
 HOME_BY_ROLE = {"clerk": "/workbench", "supervisor": "/workbench", "admin": "/admin", "auditor": "/admin"}
 
 
@@ -27,7 +28,7 @@ async def signin_post(request: Request, ctx: HubContext) -> Response:
     target = safe_next(str(form.get("next", "/")))
     signed = await sign_in(request, ctx.settings, username, str(form.get("password", "")))
     if signed is None:
-        error = gettext(page_locale(request), "The username or password is wrong.")
+        error = gettext(page_locale(request), BAD_CREDENTIALS)
         return render_page(request, "signin.html", status=401, next=target, username=username[:64], error=error)
     user, token = signed
     if target == "/":

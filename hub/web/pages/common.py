@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -13,6 +14,8 @@ from hub.i18n import N_, gettext
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import Problem, not_found
+
+log = logging.getLogger("qinqing.pages")
 
 
 class SignInRequired(Exception):
@@ -62,8 +65,17 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
     return problem_page(request, Problem(exc.status_code, "http-error", N_("Request failed")))
 
 
+def unexpected_page(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_page(
+        request,
+        Problem(500, "internal", N_("Something went wrong"), N_("The error was logged. Please try again later.")),
+    )
+
+
 PAGE_EXCEPTION_HANDLERS = {
     SignInRequired: to_sign_in,
     Problem: problem_page,
     HTTPException: http_error_page,
+    Exception: unexpected_page,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from forms.spec import FieldSpec, ServiceSpec
 from forms.validation import UPLOAD_REF, FieldError, is_visible
-from hub.i18n import gettext
+from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.web.problems import field_message
 
@@ -25,6 +25,8 @@ INPUT_TYPES = {
 }
 MAX_LENGTHS = {"text": 200, "address": 200, "textarea": 2000, "email": 254, "phone": 20, "bank_account": 32}
 FILE_SUFFIX = "__file"
+YES, NO = N_("Yes"), N_("No")
+FILE_UPLOADED = N_("File uploaded")
 
 
 @dataclass
@@ -121,8 +123,8 @@ def _input(f: FieldSpec, name: str, value: Any, error: str, locale: str, prefill
     options = [Option(o.value, gettext(locale, o.label), o.value in selected) for o in f.options]
     if f.type == "boolean":
         options = [
-            Option("true", gettext(locale, "Yes"), value is True or value == "true"),
-            Option("false", gettext(locale, "No"), value is False or value == "false"),
+            Option("true", gettext(locale, YES), value is True or value == "true"),
+            Option("false", gettext(locale, NO), value is False or value == "false"),
         ]
     shown_when = None
     shown_when_label = ""
@@ -218,7 +220,7 @@ def display(f: FieldSpec, value: Any, locale: str, filenames: dict[str, str]) ->
     if value is None or value == "" or value == []:
         return ""
     if f.type == "boolean":
-        return gettext(locale, "Yes" if value in (True, "true") else "No")
+        return gettext(locale, YES if value in (True, "true") else NO)
     if f.type in ("choice", "multi_choice"):
         labels = {o.value: gettext(locale, o.label) for o in f.options}
         values = value if isinstance(value, list) else [value]
@@ -228,5 +230,5 @@ def display(f: FieldSpec, value: Any, locale: str, filenames: dict[str, str]) ->
             else ", ".join(labels.get(str(v), str(v)) for v in values)
         )
     if f.type == "file":
-        return filenames.get(value, gettext(locale, "File uploaded"))
+        return filenames.get(value, gettext(locale, FILE_UPLOADED))
     return str(value)

@@ -46,6 +46,7 @@ MESSAGES = {
     "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
     "rated": N_("Thank you for your rating."),
 }
+FILED = N_("Your request was filed. Its reference is {ref}.")
 
 
 def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpec]:
@@ -272,7 +273,7 @@ async def answer_rows(spec: ServiceSpec, answers: dict[str, Any], locale: str, n
                 [(gettext(locale, s.label), display(s, item.get(s.name), locale, names)) for s in f.fields]
                 for item in (value or [])
             ]
-            rows.append({"name": f.name, "label": gettext(locale, f.label), "items": items, "value": ""})
+            rows.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "value": ""})
         elif value not in (None, "", []):
             rows.append({"name": f.name, "label": gettext(locale, f.label), "value": display(f, value, locale, names)})
     return rows
@@ -391,7 +392,7 @@ async def request_page(request: Request, ctx: HubContext, ref: str, done: str = 
     locale = page_locale(request)
     message = gettext(locale, MESSAGES[done]) if done in MESSAGES else ""
     if filed:
-        message = gettext(locale, "Your request was filed. Its reference is {ref}.", ref=ref)
+        message = gettext(locale, FILED, ref=ref)
     return await render_request(request, ctx, ref, message=message)
 
 

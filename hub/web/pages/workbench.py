@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import Parameter
 from litestar.response import Redirect
 
 from hub.accounts import Principal
@@ -31,6 +32,7 @@ from hub.web.api.tasks import (
 )
 from hub.web.context import HubContext
 from hub.web.pages.common import require
+from hub.web.pages.forms import NO, YES
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, field_message
@@ -67,10 +69,12 @@ def urgency(seconds_left: int, state: str) -> str:
 
 
 @get("/workbench", name="workbench")
-async def inbox(request: Request, ctx: HubContext, state: str = "active", mine: bool = False) -> Response:
+async def inbox(
+    request: Request, ctx: HubContext, show: str = Parameter(query="state", default="active"), mine: bool = False
+) -> Response:
     user = require(request, *STAFF_ROLES)
     locale = page_locale(request)
-    state = state if state in FILTERS else "active"
+    state = show if show in FILTERS else "active"
     tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
     return render_page(
         request,
@@ -104,11 +108,11 @@ async def render_task(
         value = answers.get(f.name)
         if f.type == "group":
             items = [[(gettext(locale, s.label), item.get(s.name, "")) for s in f.fields] for item in value or []]
-            fields.append({"name": f.name, "label": gettext(locale, f.label), "items": items, "personal": False})
+            fields.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "personal": False})
         elif value not in (None, ""):
             shown = value
             if f.type == "boolean":
-                shown = gettext(locale, "Yes" if value else "No")
+                shown = gettext(locale, YES if value else NO)
             elif f.options:
                 labels = {o.value: gettext(locale, o.label) for o in f.options}
                 shown = ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
