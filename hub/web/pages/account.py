@@ -10,7 +10,15 @@ from hub.i18n import N_, SUPPORTED, gettext
 from hub.web.context import HubContext
 from hub.web.pages.common import safe_next
 from hub.web.pages.render import render_page
-from hub.web.pages.session import current_user, language_cookie, page_locale, session_cookie, sign_in, sign_out
+from hub.web.pages.session import (
+    LANGUAGE_COOKIE,
+    current_user,
+    language_cookie,
+    page_locale,
+    session_cookie,
+    sign_in,
+    sign_out,
+)
 
 BAD_CREDENTIALS = N_("The username or password is wrong.")
 HOME_BY_ROLE = {"clerk": "/workbench", "supervisor": "/workbench", "admin": "/admin", "auditor": "/admin"}
@@ -31,6 +39,10 @@ async def signin_post(request: Request, ctx: HubContext) -> Response:
         error = gettext(page_locale(request), BAD_CREDENTIALS)
         return render_page(request, "signin.html", status=401, next=target, username=username[:64], error=error)
     user, token = signed
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in SUPPORTED and chosen != user.locale:
+        # A language chosen before signing in becomes the account's (remembered on every device).
+        await Account.update({Account.locale: chosen}).where(Account.id == user.id)
     if target == "/":
         target = HOME_BY_ROLE.get(user.role, "/")
     return Redirect(path=target, status_code=303, cookies=[session_cookie(ctx.settings, token)])
