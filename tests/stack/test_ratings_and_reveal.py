@@ -56,3 +56,26 @@ def test_a_clerk_reveals_personal_data_for_a_reason_and_it_is_audited(stack):
     assert len(reveals) == 1
     assert reveals[0]["actor"] == "street.clerk"
     assert reveals[0]["detail"]["reason"] == "Phone the applicant about the address"
+
+
+def test_page_sessions_use_safe_cookies_and_every_form_needs_its_csrf_token(stack):
+    import re
+
+    import httpx
+
+    with httpx.Client(base_url=stack.base_url) as browser_like:
+        page = browser_like.get("/signin")
+        assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=lax" in page.headers["set-cookie"]
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+        form = {"username": "zhangsan", "password": "qinqing-demo", "next": "/requests"}
+        assert browser_like.post("/signin", data=form).status_code == 403  # no token: refused
+        signed = browser_like.post("/signin", data={**form, "_csrf_token": token})
+        assert signed.status_code == 303 and signed.headers["location"] == "/requests"
+        session = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("qinqing_session="))
+        assert "HttpOnly" in session and "SameSite=lax" in session and "Secure" not in session
+        assert browser_like.get("/requests").status_code == 200
+        # The session cookie opens pages only: the JSON API still wants a bearer token.
+        assert browser_like.get("/api/requests").status_code == 401
+        # An open redirect after signing in is not possible.
+        again = browser_like.post("/signin", data={**form, "next": "//evil.example/", "_csrf_token": token})
+        assert again.headers["location"] == "/"

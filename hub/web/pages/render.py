@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
 
 from hub.i18n import format_date, format_datetime, format_money, gettext, templates
@@ -64,4 +64,4 @@ def render_page(request: Request, template: str, status: int = 200, **context: A
             **context,
         )
     )
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    return Response(html, status_code=status, media_type=MediaType.HTML, headers=PAGE_HEADERS)
