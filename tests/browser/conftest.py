@@ -26,8 +26,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.stack)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="package")
+def browser(stack):
+    """One Chromium for all browser tests. Package-scoped: Playwright's sync API keeps an event loop
+    running while it is open, which tests elsewhere (and the stack's own setup) must not meet, so it
+    starts after the stack and closes when the browser tests are done."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

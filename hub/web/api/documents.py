@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -33,7 +32,6 @@ from workflows.types import IssueDocument, Reissue
 
 log = logging.getLogger("qinqing.documents")
 REISSUE_TIMEOUT = timedelta(minutes=2)
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATUS_LABELS = {
     "valid": N_("Valid"),
     "revoked": N_("Revoked"),

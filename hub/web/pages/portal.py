@@ -177,11 +177,17 @@ async def render_form(
     locale = page_locale(request)
     errors = errors or []
     inputs = build_inputs(spec, answers, errors, locale, await known_values(user, spec))
-    names = {i.name for i in inputs} | {f"{i.name}.{n}" for i in inputs for n in range(len(i.items))}
+    labels = {i.name: i.label for i in inputs} | {s.name: s.label for i in inputs for item in i.items for s in item}
+    # The summary names each field, and links to it.
     summary_errors = [
-        {"id": "f-" + e.field.replace(".", "-"), "message": field_message(locale, e)}
+        {
+            "id": "f-" + e.field.replace(".", "-"),
+            "message": f"{labels[e.field]}: {field_message(locale, e)}"
+            if e.field in labels
+            else field_message(locale, e),
+        }
         for e in errors
-        if e.field in names or e.field.split(".")[0] in names
+        if e.field.split(".")[0] in labels
     ]
     return render_page(
         request,
@@ -365,6 +371,9 @@ async def render_request(
     message: str = "",
     rating_error: str = "",
 ) -> Response:
+    # Imported here: the documents API renders the verification page with this package's templates.
+    from hub.web.api.documents import STATUS_LABELS as DOCUMENT_STATUS
+
     user = require(request)
     locale = page_locale(request)
     row = await load_visible_request(ref, user)
@@ -382,6 +391,7 @@ async def render_request(
         inputs=inputs,
         uploads={},
         rating=await rating_of(row),
+        document_status=DOCUMENT_STATUS,
         message=message,
         rating_error=rating_error,
     )
