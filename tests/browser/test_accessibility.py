@@ -83,6 +83,16 @@ def test_public_pages(browser, stack, screenshots):
     page.context.close()
 
 
+def test_search_updates_the_results_as_you_type(browser, stack):
+    page = new_page(browser, stack.base_url)
+    page.goto("/")
+    page.get_by_label("搜索服务").fill("居住证")
+    page.wait_for_function("() => document.querySelector('#results .count').textContent.includes('(1)')")
+    assert page.locator("#results").get_by_role("link", name="居住证").is_visible()
+    assert "q=" in page.url  # the address follows, so the results can be bookmarked
+    page.context.close()
+
+
 def test_citizen_pages(browser, stack, screenshots, filed):
     ref, _ = filed
     axe = Axe()
