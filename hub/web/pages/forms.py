@@ -105,7 +105,7 @@ def build_inputs(
         if f.prefill and only is None:
             value = known.get(f.name)
             if value not in (None, ""):
-                shown = mask(value, f.type) if f.type in ("resident_id", "bank_account") else value
+                shown = mask(value, f.type) if f.type in ("resident_id", "bank_account", "uscc") else value
                 inputs.append(_input(f, f.name, shown, messages.get(f.name, ""), locale, prefilled=True))
                 continue
         inputs.append(_input(f, f.name, answers.get(f.name), messages.get(f.name, ""), locale))

@@ -17,6 +17,7 @@ from hub.accounts import Principal, now
 from hub.db.records import load_json
 from hub.db.tables import Draft, Upload
 from hub.i18n import N_, gettext
+from hub.privacy import mask
 from hub.profiles import applicant_data
 from hub.web.api.requests import (
     checked_answers,
@@ -41,6 +42,8 @@ from hub.web.security import APPLICANT_ROLES
 
 # A form with files: the files plus the fields.
 FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES
+# Identity numbers the government holds are shown masked, even to their owner.
+MASKED = ("resident_id", "bank_account", "uscc")
 MESSAGES = {
     "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
     "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
@@ -72,7 +75,8 @@ async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", 
         "filtered": bool(q or event or stage),
         "filter_label": gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
     }
-    if request.headers.get("hx-request"):  # a live search: only the results
+    # A live search asks for the results only; restoring history after a cache miss wants the page.
+    if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
         return render_page(request, "_results.html", **context)
     return render_page(request, "home.html", life_events=LIFE_EVENTS, enterprise_stages=ENTERPRISE_STAGES, **context)
 
@@ -296,7 +300,7 @@ async def review(request: Request, ctx: HubContext, service_id: str) -> Response
     answers = load_json(draft.answers)
     known = await known_values(user, spec)
     prefilled = [
-        {"label": gettext(locale, f.label), "value": known.get(f.name)}
+        {"label": gettext(locale, f.label), "value": mask(known[f.name], f.type) if f.type in MASKED else known[f.name]}
         for f in spec.fields
         if f.prefill and known.get(f.name) not in (None, "")
     ]

@@ -27,6 +27,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
+    "Vary": "HX-Request, Cookie, Accept-Language",
 }
 
 
