@@ -44,10 +44,15 @@ def test_a_person_who_does_not_meet_the_conditions_is_told_why(browser, stack):
     assert page.locator("html").get_attribute("lang") == "en"  # negotiated from Accept-Language
     page.get_by_role("button", name="English").click()  # chosen: kept on the account once signed in
     sign_in(page, "lisi", "/services/elderly-care-allowance/apply")  # aged 34
-    assert page.locator("html").get_attribute("lang") == "en"
-    fill_elderly_allowance(page)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("button", name="File the request").click()
-    assert page.get_by_role("alert").is_visible()
-    assert "aged 80 or over" in page.get_by_role("alert").inner_text()
+    try:
+        assert page.locator("html").get_attribute("lang") == "en"
+        fill_elderly_allowance(page)
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="File the request").click()
+        assert page.get_by_role("alert").is_visible()
+        assert "aged 80 or over" in page.get_by_role("alert").inner_text()
+    finally:
+        # Back to Chinese: the account's language is shared with the other tests.
+        page.get_by_role("button", name="中文").click()
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.context.close()
