@@ -57,8 +57,13 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     clerk_approves(browser, stack, "civil.clerk", ref)
 
     page.goto(f"/requests/{ref}")
-    reload_until(page, lambda p: p.get_by_role("link", name=re.compile("决定书")).count() > 0)
-    assert page.get_by_text("已批准").first.is_visible()
+    reload_until(
+        page,
+        lambda p: (
+            p.get_by_role("link", name=re.compile("决定书")).count() > 0
+            and "已批准" in p.locator("dl.facts").inner_text()
+        ),
+    )
     timeline = page.locator(".timeline").inner_text()
     assert "西湖街道办事处" in timeline or "街道" in timeline
     screenshot(page, screenshots, "request-approved")

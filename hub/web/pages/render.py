@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
@@ -29,6 +30,17 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Vary": "HX-Request, Cookie, Accept-Language",
 }
+
+
+def here(request: Request) -> str:
+    """Where to come back to (after switching the language): this page, or for a page that answers a
+    form post, the page the form was on (a GET there would not work)."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.headers.get("host") and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 def csrf_token(request: Request) -> str:
@@ -57,7 +69,7 @@ def render_page(request: Request, template: str, status: int = 200, **context: A
             user=current_user(request),
             csrf_token=csrf_token(request),
             path=request.url.path,
-            query=request.url.query,
+            here=here(request),
             money=money,
             date=date,
             datetime=datetime,
