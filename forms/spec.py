@@ -34,6 +34,8 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 # Media types a file field may accept; uploads are checked by content, not by name.
 MediaType = Literal["application/pdf", "image/png", "image/jpeg"]
 MAX_FILE_KB = 10 * 1024
+LifeEvent = Literal["having-a-baby", "moving-to-the-city", "starting-a-business", "hard-times", "growing-old"]
+EnterpriseStage = Literal["starting-up", "hiring", "innovating", "attracting-talent"]
 
 
 class SpecModel(BaseModel):
@@ -175,6 +177,9 @@ class ServiceSpec(SpecModel):
     summary: str
     audience: list[Audience] = Field(min_length=1)
     topics: list[Identifier] = []
+    # For browsing the catalog: the life events (citizens) and enterprise stages it serves (topics.py).
+    life_events: list[LifeEvent] = []
+    enterprise_stages: list[EnterpriseStage] = []
     owner: Identifier
     legal_basis: str
     time_limit_days: int = Field(ge=1, le=365)

@@ -253,6 +253,7 @@ def _print_banner(settings: Settings, temporal, created, accounts, password) -> 
     lines = [
         "",
         "Qinqing Hub is running.",
+        f"  Portal             {base}/",
         f"  API                {base}/api/services",
         f"  API documentation  {base}/schema/swagger",
         f"  Health             {base}/health",

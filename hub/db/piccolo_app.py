@@ -33,6 +33,8 @@ APP_CONFIG = AppConfig(
         tables.AuditHead,
         tables.ApiToken,
         tables.SignInThrottle,
+        tables.Draft,
+        tables.Rating,
     ],
     migration_dependencies=[],
     commands=[],

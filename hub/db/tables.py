@@ -373,3 +373,26 @@ class ReconciliationReport(Table):
     paid_cents = BigInt()
     ledger_cents = BigInt()
     differences = JSON(default="[]")
+
+
+class Draft(Table):
+    """A form an applicant started and saved, to finish later (one per applicant and service)."""
+
+    # "<account id>:<service id>"
+    scope = Varchar(length=120, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    service_id = Varchar(length=64)
+    service_version = Integer()
+    answers = JSON(default="{}")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Rating(Table):
+    """The applicant's rating of a completed request: 1 to 5, with an optional comment."""
+
+    request = ForeignKey(references=ServiceRequest, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    score = Integer()
+    comment = Text(default="")
+    created_at = Timestamptz()

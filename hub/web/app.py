@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
@@ -35,11 +36,15 @@ from hub.web.api.tasks import TaskController
 from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
 from hub.web.headers import security_headers
+from hub.web.pages import csrf_config, pages_router, static_router
+from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
 from hub.web.problems import EXCEPTION_HANDLERS
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
+# Everything outside the JSON API is a page, a static file, or public (health, schema).
+PAGE_PATHS = r"^/(?!api/)"
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             hub.temporal = await connect(settings, lazy=True)
             yield
 
+    # Litestar warns that the bearer middleware's exclusions match "/": they do, on purpose (pages).
+    warnings.filterwarnings("ignore", message=".*greedily matches all paths")
     return Litestar(
         route_handlers=[
             HealthController,
@@ -74,10 +81,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimController,
             ReconciliationController,
             AdminController,
+            pages_router(),
+            static_router(),
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(BearerTokenAuthentication, exclude=PUBLIC_PATHS)],
+        # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths).
+        middleware=[
+            DefineMiddleware(BearerTokenAuthentication, exclude=[*PUBLIC_PATHS, PAGE_PATHS]),
+            DefineMiddleware(PageSessionAuthentication, exclude=NOT_PAGES),
+        ],
+        csrf_config=csrf_config(settings),
         before_send=[security_headers(hsts=settings.behind_tls)],
         guards=[ids_in_range, systems_only_where_scoped],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -25,6 +25,7 @@ from hub.i18n import N_, gettext, negotiate, supported
 
 log = logging.getLogger("qinqing.web")
 MEDIA_TYPE = "application/problem+json"
+PAGE_LOCALE_KEY = "qinqing.locale"
 
 
 class FieldProblem(msgspec.Struct):
@@ -104,6 +105,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "bank_account_invalid": N_("A bank account number is 8 to 32 digits."),
     "prefilled_mismatch": N_("This value comes from your verified profile and cannot be changed here."),
     "too_many_fields": N_("The form has too many fields."),
+    "rating_range": N_("Choose a rating from 1 to 5."),
     "invalid": N_("This value has the wrong type or format."),
     "file_reference": N_("Upload the file first and send the id you received."),
     "file_unknown": N_("This upload does not exist or is not yours."),
@@ -124,7 +126,11 @@ def field_message(locale: str, error: FieldError) -> str:
 
 
 def request_locale(request: Request) -> str:
-    """The caller's language: Accept-Language first, then the account's choice, then the default."""
+    """The caller's language: Accept-Language first, then the account's choice, then the default.
+    Pages settle the language themselves (the visitor's choice, remembered) and put it in the scope."""
+    chosen = request.scope.get(PAGE_LOCALE_KEY)
+    if chosen:
+        return chosen
     header = request.headers.get("accept-language")
     if header:
         return negotiate(header)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -20,10 +19,11 @@ from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.signing import KeyRing, Signature
-from hub.i18n import N_, format_datetime, gettext, templates
+from hub.i18n import N_, format_datetime, gettext
 from hub.web.api.requests import DOCUMENT_TITLES
 from hub.web.api.services import DepartmentRead, department
 from hub.web.context import HubContext, provide_context
+from hub.web.pages.render import render_page
 from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable
 from hub.web.security import STAFF_ROLES, requires_role
 from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
@@ -32,7 +32,6 @@ from workflows.types import IssueDocument, Reissue
 
 log = logging.getLogger("qinqing.documents")
 REISSUE_TIMEOUT = timedelta(minutes=2)
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATUS_LABELS = {
     "valid": N_("Valid"),
     "revoked": N_("Revoked"),
@@ -145,10 +144,7 @@ class DocumentController(Controller):
         if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
             return Response(result, status_code=status, media_type="application/json")
         issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
-        html = (
-            templates(str(TEMPLATES), locale).get_template("verify.html").render(v=result, issued=issued, locale=locale)
-        )
-        return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+        return render_page(request, "verify.html", status=status, v=result, issued=issued)
 
     @post(
         "/api/documents/{document_id:int}/reissue",

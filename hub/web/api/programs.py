@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec, assess
+from forms.rules import context, evaluate
 from forms.validation import FieldError
 from hub.accounts import Principal, now
 from hub.audit import record
@@ -50,7 +51,7 @@ from hub.subsidies.claims import (
 )
 from hub.subsidies.programs import ProgramError, cents, publish, spec_of, start_matching
 from hub.subsidies.records import money
-from hub.web.api.requests import checked_answers
+from hub.web.api.requests import MAX_ANSWERS, checked_answers
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_form, not_found, request_locale
 from hub.web.security import OVERSIGHT_ROLES, STAFF_ROLES, requires_role
@@ -435,7 +436,20 @@ class ProgramController(Controller):
         rule_results: list[dict] = []
         if spec.mode == "apply":
             service = ctx.catalog.latest(spec.service_id)
-            answers, results, _ = await checked_answers(service, user, data.answers, locale)
+            if len(data.answers) > MAX_ANSWERS:
+                raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+            answers, profile, registry_data = await checked_answers(service, data.answers, user)
+            results = evaluate(service.rules, context(service, answers, profile, registry_data))
+            if not all(r.passed for r in results):
+                raise Problem(
+                    422,
+                    "not-eligible",
+                    N_("Not eligible"),
+                    N_("The request does not meet the service's conditions. Nothing was saved."),
+                    rules=[
+                        {"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results
+                    ],
+                )
             rule_results = [r.model_dump() for r in results]
         elif data.answers:
             raise invalid_form([FieldError(field="answers", code="extra_forbidden")])

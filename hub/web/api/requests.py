@@ -23,7 +23,16 @@ from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import Principal, delegate_of, now
 from hub.audit import record
 from hub.db.records import PUBLIC_STEPS, add_timeline, load_json
-from hub.db.tables import Account, AuditEvent, Document, ReviewTask, ServiceRequest, Supplement, TimelineEntry
+from hub.db.tables import (
+    Account,
+    AuditEvent,
+    Document,
+    Rating,
+    ReviewTask,
+    ServiceRequest,
+    Supplement,
+    TimelineEntry,
+)
 from hub.db.transactions import writing
 from hub.enterprises import enterprise_account_ids, may_submit, require_approver, same_enterprise
 from hub.i18n import N_, gettext
@@ -35,7 +44,7 @@ from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, invalid_form, not_found, request_locale, unavailable
+from hub.web.problems import Problem, invalid_field, invalid_form, not_found, request_locale, unavailable
 from hub.web.security import ALL_ROLES, APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
 from workflows.names import request_workflow_id
 from workflows.service_request import ServiceRequestWorkflow
@@ -45,6 +54,8 @@ log = logging.getLogger("qinqing.requests")
 UPDATE_TIMEOUT = timedelta(seconds=30)
 
 MAX_ANSWERS = 200
+MAX_RATING_COMMENT = 1000
+RATEABLE_STATES = ("approved", "rejected")
 # Unambiguous characters for public references (no 0/O, 1/I/L).
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -98,6 +109,17 @@ DOCUMENT_TITLES = {
     "information_request": N_("Notice to supply more information"),
     "payment_notice": N_("Subsidy payment notice"),
 }
+
+
+class RatingCreate(msgspec.Struct):
+    score: int
+    comment: str = ""
+
+
+class RatingRead(msgspec.Struct):
+    score: int
+    comment: str
+    created_at: dt.datetime
 
 
 class SupplementCreate(msgspec.Struct):
@@ -304,47 +326,6 @@ async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, ref
         raise unavailable() from None
 
 
-async def checked_answers(
-    spec: ServiceSpec, user: Principal, raw: dict[str, Any], locale: str
-) -> tuple[dict[str, Any], list, dict[str, Any]]:
-    """The answers validated (prefilled from what the government holds) and the eligibility rules
-    evaluated; raises a problem with every field error, or every unmet rule, at once."""
-    if len(raw) > MAX_ANSWERS:
-        raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-    profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
-    errors: list[FieldError] = []
-    try:
-        answers = validate_form(spec, prefill(spec, raw, {"profile": profile, "enterprise": enterprise}))
-    except FormInvalid as exc:
-        errors, answers = exc.errors, raw
-    try:
-        # Checked even when other fields are wrong, so the applicant sees every problem at once.
-        await check_uploads(spec, answers, user, skip={e.field for e in errors})
-    except FormInvalid as exc:
-        errors += exc.errors
-    if errors:
-        raise invalid_form(errors)
-    names = context(spec, answers, profile, enterprise)
-    results = evaluate(spec.rules, names)
-    failed = [r for r in results if not r.passed]
-    if failed:
-        raise Problem(
-            422,
-            "not-eligible",
-            N_("Not eligible"),
-            N_("The request does not meet the service's conditions. Nothing was saved."),
-            rules=[
-                {
-                    "rule": r.rule,
-                    "passed": r.passed,
-                    "message": gettext(locale, r.message),
-                }
-                for r in results
-            ],
-        )
-    return answers, results, names
-
-
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
     """The caller's own request (or their enterprise's); anyone else's looks like one that does not exist."""
     row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
@@ -481,6 +462,170 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
     )
 
 
+async def checked_answers(
+    spec: ServiceSpec, answers_in: dict[str, Any], user: Principal
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """The answers prefilled from what the government holds and validated, uploads included; raises
+    invalid_form with every problem at once. Also returns the profile and registry data it used."""
+    profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
+    errors: list[FieldError] = []
+    try:
+        answers = validate_form(spec, prefill(spec, answers_in, {"profile": profile, "enterprise": enterprise}))
+    except FormInvalid as exc:
+        errors, answers = exc.errors, answers_in
+    try:
+        # Checked even when other fields are wrong, so the applicant sees every problem at once.
+        await check_uploads(spec, answers, user, skip={e.field for e in errors})
+    except FormInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise invalid_form(errors)
+    return answers, profile, enterprise
+
+
+async def submit_request(
+    request: Request,
+    ctx: HubContext,
+    user: Principal,
+    service_id: str,
+    answers_in: dict[str, Any],
+    idempotency_key: str,
+) -> tuple[ServiceRequest, bool]:
+    """File a request (the API and the portal both come here): prefill, validate, check uploads and
+    eligibility, store it and start its workflow. Returns the row and whether it is new (a repeat with
+    the same key returns the first one). Raises Problem for field errors, ineligibility and the like."""
+    locale = request_locale(request)
+    scope = f"{user.id}:{idempotency_key}"
+    digest = payload_hash(service_id, answers_in)
+
+    existing = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
+    if existing is not None:
+        return await _repeat(ctx, existing, digest), False
+
+    spec = ctx.catalog.latest(service_id)
+    if spec is None:
+        raise Problem(
+            422,
+            "unknown-service",
+            N_("Unknown service"),
+            N_("There is no service {service}."),
+            params={"service": service_id[:64]},
+        )
+    if user.role not in spec.audience:
+        raise Problem(
+            422,
+            "wrong-audience",
+            N_("Not available to you"),
+            N_("This service is for enterprises only.")
+            if spec.audience == ["enterprise"]
+            else N_("This service is for citizens only."),
+        )
+    if len(answers_in) > MAX_ANSWERS:
+        raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+    answers, profile, enterprise = await checked_answers(spec, answers_in, user)
+    names = context(spec, answers, profile, enterprise)
+    results = evaluate(spec.rules, names)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise Problem(
+            422,
+            "not-eligible",
+            N_("Not eligible"),
+            N_("The request does not meet the service's conditions. Nothing was saved."),
+            rules=[
+                {
+                    "rule": r.rule,
+                    "passed": r.passed,
+                    "message": gettext(locale, r.message),
+                }
+                for r in results
+            ],
+        )
+
+    # An enterprise's preparer stores the request; its approver submits it (POST .../submission).
+    state = "submitted" if may_submit(user) else "prepared"
+    stamp = now()
+    ref = new_ref(stamp.date())
+    async with writing():
+        inserted = (
+            await ServiceRequest.insert(
+                ServiceRequest(
+                    ref=ref,
+                    workflow_id=request_workflow_id(ref),
+                    service_id=spec.id,
+                    service_version=spec.version,
+                    applicant=user.id,
+                    idempotency_scope=scope,
+                    payload_hash=digest,
+                    state=state,
+                    answers=sealed(spec, answers),
+                    rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
+                    expected_amount=expected_amount(spec, names),
+                    locale=locale,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
+            .returning(ServiceRequest.id)
+        )
+        if inserted and state == "submitted":
+            await add_timeline(
+                f"request:{inserted[0]['id']}:submitted",
+                inserted[0]["id"],
+                "submitted",
+                stamp,
+            )
+    row = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
+    if not inserted:  # a concurrent submission with the same key won the race
+        return await _repeat(ctx, row, digest), False
+    await record(
+        request,
+        user,
+        "request.filed" if state == "submitted" else "request.prepared",
+        "request",
+        row.ref,
+        service=spec.id,
+        version=spec.version,
+    )
+    if state == "submitted":
+        await _start(ctx, row, spec)
+    return row, True
+
+
+async def _repeat(ctx: HubContext, row: ServiceRequest, digest: str) -> ServiceRequest:
+    if row.payload_hash != digest:
+        raise Problem(
+            409,
+            "idempotency-key-reused",
+            N_("Idempotency key already used"),
+            N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
+        )
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    if spec is not None and row.state != "prepared":
+        await _start(ctx, row, spec)  # completes a first attempt that stored the row but failed to start
+    return row
+
+
+async def _start(ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
+    try:
+        if ctx.temporal is None:
+            raise RuntimeError("no Temporal client")
+        await start_workflow(ctx.temporal, row, spec)
+    except Exception:
+        log.exception("could not start the workflow of %s", row.ref)
+        raise Problem(
+            503,
+            "workflow-unavailable",
+            N_("Request saved, processing not started yet"),
+            N_(
+                "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
+            ),
+            params={"ref": row.ref},
+            headers={"Retry-After": "5"},
+        ) from None
+
+
 class RequestController(Controller):
     path = "/api/requests"
     tags = ["requests"]
@@ -500,115 +645,8 @@ class RequestController(Controller):
         data: RequestCreate,
         idempotency_key: str = Parameter(header="Idempotency-Key", min_length=8, max_length=128),
     ) -> Response[RequestRead]:
-        user: Principal = request.user
-        locale = request_locale(request)
-        scope = f"{user.id}:{idempotency_key}"
-        digest = payload_hash(data.service_id, data.answers)
-
-        existing = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
-        if existing is not None:
-            return await self._repeat(ctx, existing, digest, locale)
-
-        spec = ctx.catalog.latest(data.service_id)
-        if spec is None:
-            raise Problem(
-                422,
-                "unknown-service",
-                N_("Unknown service"),
-                N_("There is no service {service}."),
-                params={"service": data.service_id[:64]},
-            )
-        if user.role not in spec.audience:
-            raise Problem(
-                422,
-                "wrong-audience",
-                N_("Not available to you"),
-                N_("This service is for enterprises only.")
-                if spec.audience == ["enterprise"]
-                else N_("This service is for citizens only."),
-            )
-        answers, results, names = await checked_answers(spec, user, data.answers, locale)
-
-        # An enterprise's preparer stores the request; its approver submits it (POST .../submission).
-        state = "submitted" if may_submit(user) else "prepared"
-        stamp = now()
-        ref = new_ref(stamp.date())
-        async with writing():
-            inserted = (
-                await ServiceRequest.insert(
-                    ServiceRequest(
-                        ref=ref,
-                        workflow_id=request_workflow_id(ref),
-                        service_id=spec.id,
-                        service_version=spec.version,
-                        applicant=user.id,
-                        idempotency_scope=scope,
-                        payload_hash=digest,
-                        state=state,
-                        answers=sealed(spec, answers),
-                        rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
-                        expected_amount=expected_amount(spec, names),
-                        locale=locale,
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
-                )
-                .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
-                .returning(ServiceRequest.id)
-            )
-            if inserted and state == "submitted":
-                await add_timeline(
-                    f"request:{inserted[0]['id']}:submitted",
-                    inserted[0]["id"],
-                    "submitted",
-                    stamp,
-                )
-        row = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
-        if not inserted:  # a concurrent submission with the same key won the race
-            return await self._repeat(ctx, row, digest, locale)
-        await record(
-            request,
-            user,
-            "request.filed" if state == "submitted" else "request.prepared",
-            "request",
-            row.ref,
-            service=spec.id,
-            version=spec.version,
-        )
-        if state == "submitted":
-            await self._start(ctx, row, spec)
-        return Response(await request_read(row, ctx, locale), status_code=201)
-
-    async def _repeat(self, ctx: HubContext, row: ServiceRequest, digest: str, locale: str) -> Response[RequestRead]:
-        if row.payload_hash != digest:
-            raise Problem(
-                409,
-                "idempotency-key-reused",
-                N_("Idempotency key already used"),
-                N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
-            )
-        spec = ctx.catalog.version(row.service_id, row.service_version)
-        if spec is not None and row.state != "prepared":
-            await self._start(ctx, row, spec)  # completes a first attempt that stored the row but failed to start
-        return Response(await request_read(row, ctx, locale), status_code=200)
-
-    async def _start(self, ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None:
-        try:
-            if ctx.temporal is None:
-                raise RuntimeError("no Temporal client")
-            await start_workflow(ctx.temporal, row, spec)
-        except Exception:
-            log.exception("could not start the workflow of %s", row.ref)
-            raise Problem(
-                503,
-                "workflow-unavailable",
-                N_("Request saved, processing not started yet"),
-                N_(
-                    "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
-                ),
-                params={"ref": row.ref},
-                headers={"Retry-After": "5"},
-            ) from None
+        row, created = await submit_request(request, ctx, request.user, data.service_id, data.answers, idempotency_key)
+        return Response(await request_read(row, ctx, request_locale(request)), status_code=201 if created else 200)
 
     @post(
         "/{ref:str}/submission",
@@ -643,34 +681,12 @@ class RequestController(Controller):
                 await record(request, user, "request.submitted", "request", row.ref, prepared_by=row.applicant)
         row = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
         if row.state == "submitted":
-            await self._start(ctx, row, spec)  # also when repeated: starting twice is harmless
+            await _start(ctx, row, spec)  # also when repeated: starting twice is harmless
         return await request_read(row, ctx, request_locale(request))
 
     @get("/", summary="My requests (for enterprise accounts: my enterprise's)")
     async def list_requests(self, request: Request, ctx: HubContext) -> list[RequestListItem]:
-        user: Principal = request.user
-        locale = request_locale(request)
-        rows = (
-            await ServiceRequest.objects()
-            .where(ServiceRequest.applicant.is_in(await enterprise_account_ids(user)))
-            .order_by(ServiceRequest.created_at, ascending=False)
-            .limit(200)
-        )
-        items = []
-        for row in rows:
-            spec = ctx.catalog.version(row.service_id, row.service_version)
-            items.append(
-                RequestListItem(
-                    ref=row.ref,
-                    service_id=row.service_id,
-                    service_title=gettext(locale, spec.title) if spec else row.service_id,
-                    state=row.state,
-                    state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                )
-            )
-        return items
+        return await my_requests(ctx, request.user, request_locale(request))
 
     @get(
         "/{ref:str}",
@@ -690,52 +706,7 @@ class RequestController(Controller):
         summary="Supply the information a department asked for; the review resumes",
     )
     async def supplement(self, request: Request, ctx: HubContext, ref: str, data: SupplementCreate) -> RequestRead:
-        user: Principal = request.user
-        locale = request_locale(request)
-        row = await load_own_request(ref, user)
-        spec = ctx.catalog.version(row.service_id, row.service_version)
-        waiting = await ReviewTask.objects().where(
-            (ReviewTask.request == row.id) & (ReviewTask.state == "waiting_applicant")
-        )
-        if not waiting:
-            raise Problem(
-                409,
-                "nothing-requested",
-                N_("Nothing was asked"),
-                N_("No department is waiting for information on this request."),
-            )
-        if not data.answers or len(data.answers) > MAX_ANSWERS:
-            raise invalid_form([FieldError(field="answers", code="missing")])
-        asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
-        errors = [FieldError(field=k, code="not_requested") for k in data.answers if asked and k not in asked]
-        clean: dict[str, Any] = {}
-        try:
-            clean = validate_form(spec, {**stored_answers(spec, row), **data.answers})
-        except FormInvalid as exc:
-            errors += exc.errors
-        try:
-            await check_uploads(spec, data.answers, user, skip={e.field for e in errors})
-        except FormInvalid as exc:
-            errors += exc.errors
-        if errors:
-            raise invalid_form(errors)
-        token = f"sup_{secrets.token_hex(16)}"
-        changed = {k: clean[k] for k in data.answers if k in clean}
-        await Supplement.insert(
-            Supplement(token=token, request=row.id, answers=sealed(spec, changed), created_at=now())
-        )
-        await send_update(
-            ctx,
-            row,
-            ServiceRequestWorkflow.supplement,
-            SupplementNotice(
-                token=token, reassign={t.key: await delegate_of(t.assignee) for t in waiting if t.assignee}
-            ),
-            N_("This request is closed or no longer waiting for information. Nothing was changed."),
-        )
-        await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
-        fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
-        return await request_read(fresh, ctx, locale)
+        return await supply_information(request, ctx, ref, data.answers)
 
     @post(
         "/{ref:str}/withdrawal",
@@ -804,26 +775,138 @@ class RequestController(Controller):
         media_type="application/pdf",
     )
     async def download_document(self, request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
-        row = await load_visible_request(ref, request.user)
-        doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
-        if doc is None or not doc.sha256:
-            raise not_found()
-        data = ctx.documents.get(doc.sha256)
-        await record(
-            request,
-            request.user,
-            "document.downloaded",
-            "document",
-            doc.id,
-            request=row.ref,
-            sha256=doc.sha256,
+        return await document_response(request, ctx, ref, document_id)
+
+    @post(
+        "/{ref:str}/rating",
+        status_code=201,
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Rate a decided request: 1 to 5, with an optional comment (once)",
+    )
+    async def rate(self, request: Request, ref: str, data: RatingCreate) -> RatingRead:
+        return await rate_request(request, ref, data.score, data.comment)
+
+
+async def document_response(request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
+    """A document of a request the caller may see, as a download; the download is audited."""
+    row = await load_visible_request(ref, request.user)
+    doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
+    if doc is None or not doc.sha256:
+        raise not_found()
+    data = ctx.documents.get(doc.sha256)
+    await record(
+        request,
+        request.user,
+        "document.downloaded",
+        "document",
+        doc.id,
+        request=row.ref,
+        sha256=doc.sha256,
+    )
+    return Response(
+        data,
+        media_type=doc.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{row.ref}-{doc.kind}.pdf"',
+            "ETag": f'"{doc.sha256}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+async def rating_of(row: ServiceRequest) -> RatingRead | None:
+    found = await Rating.objects().where(Rating.request == row.id).first()
+    return RatingRead(score=found.score, comment=found.comment, created_at=found.created_at) if found else None
+
+
+async def rate_request(request: Request, ref: str, score: int, comment: str) -> RatingRead:
+    """The applicant rates their own decided request, once."""
+    user: Principal = request.user
+    row = await load_own_request(ref, user)
+    if row.state not in RATEABLE_STATES:
+        raise Problem(409, "not-decided", N_("Not possible now"), N_("A request can be rated once it is decided."))
+    if not 1 <= score <= 5:
+        raise invalid_field("score", "rating_range")
+    comment = comment.strip()
+    if len(comment) > MAX_RATING_COMMENT:
+        raise invalid_field("comment", "string_too_long", max_length=MAX_RATING_COMMENT)
+    inserted = (
+        await Rating.insert(Rating(request=row.id, account=user.id, score=score, comment=comment, created_at=now()))
+        .on_conflict(target=Rating.request, action="DO NOTHING")
+        .returning(Rating.id)
+    )
+    if not inserted:
+        raise Problem(409, "already-rated", N_("Already rated"), N_("You have already rated this request."))
+    await record(request, user, "request.rated", "request", row.ref, score=score)
+    return await rating_of(row)
+
+
+async def my_requests(ctx: HubContext, user: Principal, locale: str) -> list[RequestListItem]:
+    """The applicant's requests (for enterprise accounts: the enterprise's), newest first."""
+    rows = (
+        await ServiceRequest.objects()
+        .where(ServiceRequest.applicant.is_in(await enterprise_account_ids(user)))
+        .order_by(ServiceRequest.created_at, ascending=False)
+        .limit(200)
+    )
+    items = []
+    for row in rows:
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        items.append(
+            RequestListItem(
+                ref=row.ref,
+                service_id=row.service_id,
+                service_title=gettext(locale, spec.title) if spec else row.service_id,
+                state=row.state,
+                state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
         )
-        return Response(
-            data,
-            media_type=doc.media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{row.ref}-{doc.kind}.pdf"',
-                "ETag": f'"{doc.sha256}"',
-                "Cache-Control": "private, no-store",
-            },
+    return items
+
+
+async def supply_information(request: Request, ctx: HubContext, ref: str, answers_in: dict[str, Any]) -> RequestRead:
+    """The applicant answers what a department asked for; the review resumes."""
+    user: Principal = request.user
+    locale = request_locale(request)
+    row = await load_own_request(ref, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    waiting = await ReviewTask.objects().where(
+        (ReviewTask.request == row.id) & (ReviewTask.state == "waiting_applicant")
+    )
+    if not waiting:
+        raise Problem(
+            409,
+            "nothing-requested",
+            N_("Nothing was asked"),
+            N_("No department is waiting for information on this request."),
         )
+    if not answers_in or len(answers_in) > MAX_ANSWERS:
+        raise invalid_form([FieldError(field="answers", code="missing")])
+    asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
+    errors = [FieldError(field=k, code="not_requested") for k in answers_in if asked and k not in asked]
+    clean: dict[str, Any] = {}
+    try:
+        clean = validate_form(spec, {**stored_answers(spec, row), **answers_in})
+    except FormInvalid as exc:
+        errors += exc.errors
+    try:
+        await check_uploads(spec, answers_in, user, skip={e.field for e in errors})
+    except FormInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise invalid_form(errors)
+    token = f"sup_{secrets.token_hex(16)}"
+    changed = {k: clean[k] for k in answers_in if k in clean}
+    await Supplement.insert(Supplement(token=token, request=row.id, answers=sealed(spec, changed), created_at=now()))
+    await send_update(
+        ctx,
+        row,
+        ServiceRequestWorkflow.supplement,
+        SupplementNotice(token=token, reassign={t.key: await delegate_of(t.assignee) for t in waiting if t.assignee}),
+        N_("This request is closed or no longer waiting for information. Nothing was changed."),
+    )
+    await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
+    fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+    return await request_read(fresh, ctx, locale)

@@ -139,6 +139,13 @@ class AssignmentCreate(msgspec.Struct):
     assignee: str  # a username in the same department
 
 
+class RevealedApplicant(msgspec.Struct):
+    """Everything about the applicant in clear, for the task page after a recorded reveal."""
+
+    applicant_name: str
+    answers: dict[str, Any]
+
+
 class TaskMoveRead(msgspec.Struct):
     task: TaskRead
     request_state: str
@@ -246,28 +253,8 @@ class TaskController(Controller):
         limit: int = Parameter(default=100, ge=1, le=INBOX_LIMIT),
         offset: int = Parameter(default=0, ge=0, le=100_000),
     ) -> list[TaskRead]:
-        user: Principal = request.user
-        query = ReviewTask.objects().where(ReviewTask.department == user.department)
-        if state_filter == "active":
-            query = query.where(ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
-        elif state_filter != "all":
-            query = query.where(ReviewTask.state == state_filter)
-        if service:
-            query = query.where(ReviewTask.service_id == service)
-        if applicant_type:
-            query = query.where(ReviewTask.applicant_type == applicant_type)
-        if due_before:
-            query = query.where(ReviewTask.due_at < due_before)
-        if mine:
-            query = query.where(ReviewTask.assignee == user.id)
-        if escalated is not None:
-            query = query.where(ReviewTask.escalated == escalated)
-        column = getattr(ReviewTask, sort.lstrip("-"))
-        tasks = (
-            await query.order_by(column, ascending=not sort.startswith("-"))
-            .order_by(ReviewTask.id)
-            .limit(limit)
-            .offset(offset)
+        tasks = await find_tasks(
+            request.user, state_filter, service, applicant_type, due_before, mine, escalated, sort, limit, offset
         )
         return await task_reads(tasks, ctx, request_locale(request))
 
@@ -289,23 +276,7 @@ class TaskController(Controller):
 
     @get("/{task_id:int}", summary="One task with the applicant's answers (personal data masked)")
     async def get_task(self, request: Request, ctx: HubContext, task_id: int) -> TaskDetail:
-        locale = request_locale(request)
-        task, row = await load_department_task(task_id, request.user)
-        spec = ctx.catalog.version(row.service_id, row.service_version)
-        applicant = await Account.objects().where(Account.id == row.applicant).first()
-        await record(request, request.user, "task.viewed", "task", task.id, request=row.ref)
-        (read,) = await task_reads([task], ctx, locale)
-        return TaskDetail(
-            **msgspec.structs.asdict(read),
-            applicant_name=mask(applicant.full_name if applicant else ""),
-            answers=masked_answers(spec, stored_answers(spec, row)),
-            rules=[
-                RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
-                for r in load_json(row.rule_results)
-            ],
-            requested_fields=load_json(task.requested_fields or "[]"),
-            request_message=task.request_message,
-        )
+        return await task_detail(request, ctx, task_id)
 
     @post(
         "/{task_id:int}/reveal",
@@ -341,7 +312,7 @@ class TaskController(Controller):
 
     @post("/{task_id:int}/claim", status_code=200, guards=[DECIDE], summary="Take a task from the department's inbox")
     async def claim(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
-        return await self._move(request, ctx, task_id, "claim", lambda t, u, row: TaskCommand(**_command(t, u)))
+        return await move_task(request, ctx, task_id, "claim", lambda t, u, row: TaskCommand(**_command(t, u)))
 
     @post(
         "/{task_id:int}/release",
@@ -350,7 +321,7 @@ class TaskController(Controller):
         summary="Put a task back into the department's inbox",
     )
     async def release(self, request: Request, ctx: HubContext, task_id: int) -> TaskMoveRead:
-        return await self._move(request, ctx, task_id, "release", lambda t, u, row: TaskCommand(**_command(t, u)))
+        return await move_task(request, ctx, task_id, "release", lambda t, u, row: TaskCommand(**_command(t, u)))
 
     @post(
         "/{task_id:int}/decision",
@@ -359,28 +330,7 @@ class TaskController(Controller):
         summary="Approve or reject a task you hold (a rejection needs a reason code and an explanation)",
     )
     async def decide(self, request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
-        comment = data.comment.strip()
-        if len(comment) > MAX_COMMENT:
-            raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
-        if data.verdict == "reject":
-            if data.reason_code not in REJECTION_REASONS:
-                raise invalid_field("reason_code", "literal_error")
-            if not comment:
-                raise invalid_field("comment", "missing", N_("A rejection must give the applicant a reason."))
-        return await self._move(
-            request,
-            ctx,
-            task_id,
-            "decide",
-            lambda t, u, row: Decision(
-                **_command(t, u),
-                verdict=data.verdict,
-                comment=comment,
-                reason_code=data.reason_code if data.verdict == "reject" else "",
-                needs_confirmation=needs_confirmation(row, ctx.settings.confirm_above_amount),
-            ),
-            verdict=data.verdict,
-        )
+        return await decide_task(request, ctx, task_id, data)
 
     @post(
         "/{task_id:int}/confirmation",
@@ -389,19 +339,7 @@ class TaskController(Controller):
         summary="Confirm, or send back, a colleague's approval of a large amount (maker-checker)",
     )
     async def confirm(self, request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
-        comment = data.comment.strip()
-        if len(comment) > MAX_COMMENT:
-            raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
-        if not data.accept and not comment:
-            raise invalid_field("comment", "missing")
-        return await self._move(
-            request,
-            ctx,
-            task_id,
-            "confirm",
-            lambda t, u, row: Confirmation(**_command(t, u), accept=data.accept, comment=comment),
-            accept=data.accept,
-        )
+        return await confirm_task(request, ctx, task_id, data)
 
     @post(
         "/{task_id:int}/information-request",
@@ -412,25 +350,7 @@ class TaskController(Controller):
     async def request_information(
         self, request: Request, ctx: HubContext, task_id: int, data: InformationRequestCreate
     ) -> TaskMoveRead:
-        message = data.message.strip()
-        if not message:
-            raise invalid_field("message", "missing")
-        if len(message) > MAX_COMMENT:
-            raise invalid_field("message", "string_too_long", max_length=MAX_COMMENT)
-        task, row = await load_department_task(task_id, request.user)
-        spec = ctx.catalog.version(row.service_id, row.service_version)
-        unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
-        if unknown or len(data.fields) > 50:
-            raise invalid_field("fields", "literal_error")
-        return await self._move(
-            request,
-            ctx,
-            task_id,
-            "request_information",
-            lambda t, u, row: InformationRequest(
-                **_command(t, u), fields=list(dict.fromkeys(data.fields)), message=message
-            ),
-        )
+        return await request_information_task(request, ctx, task_id, data)
 
     @post(
         "/{task_id:int}/transfer",
@@ -439,19 +359,7 @@ class TaskController(Controller):
         summary="Send a task you hold to the department it belongs to",
     )
     async def transfer(self, request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
-        reason = data.reason.strip()
-        if data.to_department not in ctx.catalog.departments:
-            raise invalid_field("to_department", "literal_error")
-        if not reason:
-            raise invalid_field("reason", "missing")
-        return await self._move(
-            request,
-            ctx,
-            task_id,
-            "transfer",
-            lambda t, u, row: Transfer(**_command(t, u), to_department=data.to_department, reason=reason[:MAX_COMMENT]),
-            to=data.to_department,
-        )
+        return await transfer_task(request, ctx, task_id, data)
 
     @post(
         "/{task_id:int}/assignment",
@@ -460,60 +368,226 @@ class TaskController(Controller):
         summary="Give a task to a clerk of the department (supervisors)",
     )
     async def assign(self, request: Request, ctx: HubContext, task_id: int, data: AssignmentCreate) -> TaskMoveRead:
-        user: Principal = request.user
-        assignee = await Account.objects().where(Account.username == data.assignee).first()
-        if assignee is None or assignee.department != user.department or assignee.role not in STAFF_ROLES:
-            raise invalid_field("assignee", "literal_error")
-        receiver = await delegate_of(assignee.id)
-        return await self._move(
-            request,
-            ctx,
-            task_id,
-            "assign",
-            lambda t, u, row: Assignment(
-                task_key=t.key, department=t.department, supervisor_id=u.id, assignee_id=receiver
-            ),
-            assignee=assignee.username,
-        )
+        return await assign_task(request, ctx, task_id, data)
 
-    async def _move(
-        self, request: Request, ctx: HubContext, task_id: int, update: str, build, **audit: Any
-    ) -> TaskMoveRead:
-        """Authorize, send the update, record it, and answer with the task as it now stands."""
-        user: Principal = request.user
-        locale = request_locale(request)
-        task, row = await load_department_task(task_id, user)
-        if task.state not in ACTIVE_TASK_STATES:
-            raise not_now(locale, task.state)  # closed for good: no need to ask the workflow
-        handle = ctx.temporal.get_workflow_handle(row.workflow_id)
-        try:
-            accepted = await handle.execute_update(
-                getattr(ServiceRequestWorkflow, update), build(task, user, row), rpc_timeout=UPDATE_TIMEOUT
-            )
-        except WorkflowUpdateFailedError as exc:
-            # The workflow refused the move (its state does not allow it): nothing was recorded.
-            log.info("%s on task %s refused: %s", update, task.id, exc.cause)
+
+async def move_task(request: Request, ctx: HubContext, task_id: int, update: str, build, **audit: Any) -> TaskMoveRead:
+    """Authorize, send the update, record it, and answer with the task as it now stands."""
+    user: Principal = request.user
+    locale = request_locale(request)
+    task, row = await load_department_task(task_id, user)
+    if task.state not in ACTIVE_TASK_STATES:
+        raise not_now(locale, task.state)  # closed for good: no need to ask the workflow
+    handle = ctx.temporal.get_workflow_handle(row.workflow_id)
+    try:
+        accepted = await handle.execute_update(
+            getattr(ServiceRequestWorkflow, update), build(task, user, row), rpc_timeout=UPDATE_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as exc:
+        # The workflow refused the move (its state does not allow it): nothing was recorded.
+        log.info("%s on task %s refused: %s", update, task.id, exc.cause)
+        fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
+        raise not_now(locale, fresh.state) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # the request's workflow has finished meanwhile
             fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
             raise not_now(locale, fresh.state) from None
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:  # the request's workflow has finished meanwhile
-                fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
-                raise not_now(locale, fresh.state) from None
-            log.warning("%s on task %s not confirmed: %s", update, task.id, exc)
-            # Whether the workflow took it is unknown; a retry is safe (an illegal repeat is refused).
-            raise Problem(
-                503,
-                "decision-unconfirmed",
-                N_("Decision not confirmed"),
-                N_(
-                    "The decision could not be confirmed in time. Check the task's state, then try again if it is still open."
-                ),
-                headers={"Retry-After": "5"},
-            ) from None
-        await record(request, user, f"task.{update}", "task", task.id, request=row.ref, **audit)
-        fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
-        (read,) = await task_reads([fresh], ctx, locale)
-        return TaskMoveRead(task=read, request_state=accepted.request_state)
+        log.warning("%s on task %s not confirmed: %s", update, task.id, exc)
+        # Whether the workflow took it is unknown; a retry is safe (an illegal repeat is refused).
+        raise Problem(
+            503,
+            "decision-unconfirmed",
+            N_("Decision not confirmed"),
+            N_(
+                "The decision could not be confirmed in time. Check the task's state, then try again if it is still open."
+            ),
+            headers={"Retry-After": "5"},
+        ) from None
+    await record(request, user, f"task.{update}", "task", task.id, request=row.ref, **audit)
+    fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
+    (read,) = await task_reads([fresh], ctx, locale)
+    return TaskMoveRead(task=read, request_state=accepted.request_state)
+
+
+async def decide_task(request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
+    comment = data.comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
+    if data.verdict == "reject":
+        if data.reason_code not in REJECTION_REASONS:
+            raise invalid_field("reason_code", "literal_error")
+        if not comment:
+            raise invalid_field("comment", "missing", N_("A rejection must give the applicant a reason."))
+    return await move_task(
+        request,
+        ctx,
+        task_id,
+        "decide",
+        lambda t, u, row: Decision(
+            **_command(t, u),
+            verdict=data.verdict,
+            comment=comment,
+            reason_code=data.reason_code if data.verdict == "reject" else "",
+            needs_confirmation=needs_confirmation(row, ctx.settings.confirm_above_amount),
+        ),
+        verdict=data.verdict,
+    )
+
+
+async def confirm_task(request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
+    comment = data.comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
+    if not data.accept and not comment:
+        raise invalid_field("comment", "missing")
+    return await move_task(
+        request,
+        ctx,
+        task_id,
+        "confirm",
+        lambda t, u, row: Confirmation(**_command(t, u), accept=data.accept, comment=comment),
+        accept=data.accept,
+    )
+
+
+async def request_information_task(
+    request: Request, ctx: HubContext, task_id: int, data: InformationRequestCreate
+) -> TaskMoveRead:
+    message = data.message.strip()
+    if not message:
+        raise invalid_field("message", "missing")
+    if len(message) > MAX_COMMENT:
+        raise invalid_field("message", "string_too_long", max_length=MAX_COMMENT)
+    task, row = await load_department_task(task_id, request.user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
+    if unknown or len(data.fields) > 50:
+        raise invalid_field("fields", "literal_error")
+    return await move_task(
+        request,
+        ctx,
+        task_id,
+        "request_information",
+        lambda t, u, row: InformationRequest(
+            **_command(t, u), fields=list(dict.fromkeys(data.fields)), message=message
+        ),
+    )
+
+
+async def transfer_task(request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
+    reason = data.reason.strip()
+    if data.to_department not in ctx.catalog.departments:
+        raise invalid_field("to_department", "literal_error")
+    if not reason:
+        raise invalid_field("reason", "missing")
+    return await move_task(
+        request,
+        ctx,
+        task_id,
+        "transfer",
+        lambda t, u, row: Transfer(**_command(t, u), to_department=data.to_department, reason=reason[:MAX_COMMENT]),
+        to=data.to_department,
+    )
+
+
+async def assign_task(request: Request, ctx: HubContext, task_id: int, data: AssignmentCreate) -> TaskMoveRead:
+    user: Principal = request.user
+    assignee = await Account.objects().where(Account.username == data.assignee).first()
+    if assignee is None or assignee.department != user.department or assignee.role not in STAFF_ROLES:
+        raise invalid_field("assignee", "literal_error")
+    receiver = await delegate_of(assignee.id)
+    return await move_task(
+        request,
+        ctx,
+        task_id,
+        "assign",
+        lambda t, u, row: Assignment(task_key=t.key, department=t.department, supervisor_id=u.id, assignee_id=receiver),
+        assignee=assignee.username,
+    )
+
+
+async def task_detail(request: Request, ctx: HubContext, task_id: int) -> TaskDetail:
+    """One task of the caller's department with the applicant's answers, personal data masked."""
+    locale = request_locale(request)
+    task, row = await load_department_task(task_id, request.user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    applicant = await Account.objects().where(Account.id == row.applicant).first()
+    await record(request, request.user, "task.viewed", "task", task.id, request=row.ref)
+    (read,) = await task_reads([task], ctx, locale)
+    return TaskDetail(
+        **msgspec.structs.asdict(read),
+        applicant_name=mask(applicant.full_name if applicant else ""),
+        answers=masked_answers(spec, stored_answers(spec, row)),
+        rules=[
+            RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
+            for r in load_json(row.rule_results)
+        ],
+        requested_fields=load_json(task.requested_fields or "[]"),
+        request_message=task.request_message,
+    )
+
+
+async def reveal_personal_data(request: Request, ctx: HubContext, task_id: int, reason: str) -> RevealedApplicant:
+    """The applicant's data in clear for a clerk of the reviewing department, who must say why;
+    the reveal (who, when, why) goes into the request's audit trail."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise invalid_field("reason", "missing", N_("Say why you need to see the personal data."))
+    if len(reason) > MAX_COMMENT:
+        raise invalid_field("reason", "string_too_long", max_length=MAX_COMMENT)
+    task, row = await load_department_task(task_id, request.user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    applicant = await Account.objects().where(Account.id == row.applicant).first()
+    answers = stored_answers(spec, row)
+    await record(
+        request,
+        request.user,
+        "personal_data.revealed",
+        "task",
+        task.id,
+        request=row.ref,
+        fields=sorted(spec.personal_fields if spec else answers),
+        reason=reason,
+    )
+    return RevealedApplicant(applicant_name=applicant.full_name if applicant else "", answers=answers)
+
+
+async def find_tasks(
+    user: Principal,
+    state_filter: str = "active",
+    service: str | None = None,
+    applicant_type: str | None = None,
+    due_before: dt.datetime | None = None,
+    mine: bool = False,
+    escalated: bool | None = None,
+    sort: str = "due_at",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ReviewTask]:
+    """The caller's department's inbox, filtered and sorted."""
+    query = ReviewTask.objects().where(ReviewTask.department == user.department)
+    if state_filter == "active":
+        query = query.where(ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
+    elif state_filter != "all":
+        query = query.where(ReviewTask.state == state_filter)
+    if service:
+        query = query.where(ReviewTask.service_id == service)
+    if applicant_type:
+        query = query.where(ReviewTask.applicant_type == applicant_type)
+    if due_before:
+        query = query.where(ReviewTask.due_at < due_before)
+    if mine:
+        query = query.where(ReviewTask.assignee == user.id)
+    if escalated is not None:
+        query = query.where(ReviewTask.escalated == escalated)
+    column = getattr(ReviewTask, sort.lstrip("-"))
+    tasks = (
+        await query.order_by(column, ascending=not sort.startswith("-"))
+        .order_by(ReviewTask.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return tasks
 
 
 def needs_confirmation(row: ServiceRequest, threshold: int) -> bool:

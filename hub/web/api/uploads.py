@@ -116,40 +116,46 @@ class UploadController(Controller):
         ctx: HubContext,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> UploadRead:
-        user: Principal = request.user
         upload = data.data
         content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(content) > MAX_UPLOAD_BYTES:
-            raise Problem(
-                413,
-                "file-too-large",
-                N_("File too large"),
-                N_("A file may be at most {max_mb} MB."),
-                params={"max_mb": MAX_FILE_KB // 1024},
-            )
-        if not content:
-            raise Problem(422, "empty-file", N_("Empty file"), N_("The file is empty."))
-        media_type = sniff(content)
-        if media_type is None:
-            raise Problem(
-                415,
-                "unsupported-file-type",
-                N_("Unsupported file type"),
-                N_("Upload a PDF, PNG or JPEG file. The type is checked from the file's content, not its name."),
-            )
-        sha256 = ctx.documents.put(content)
-        token = f"upl_{secrets.token_hex(16)}"
-        row = Upload(
-            token=token,
-            owner=user.id,
-            sha256=sha256,
-            media_type=media_type,
-            size=len(content),
-            filename=display_name(upload.filename),
-            created_at=now(),
+        return await store_upload(request, ctx, request.user, upload.filename, content)
+
+
+async def store_upload(
+    request: Request, ctx: HubContext, user: Principal, filename: str | None, content: bytes
+) -> UploadRead:
+    """Check an uploaded file by its content and size, store it, and record who uploaded it."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise Problem(
+            413,
+            "file-too-large",
+            N_("File too large"),
+            N_("A file may be at most {max_mb} MB."),
+            params={"max_mb": MAX_FILE_KB // 1024},
         )
-        await row.save()
-        await record(request, user, "upload.created", "upload", token, media_type=media_type, size=len(content))
-        return UploadRead(
-            id=token, media_type=media_type, size=len(content), filename=row.filename, created_at=row.created_at
+    if not content:
+        raise Problem(422, "empty-file", N_("Empty file"), N_("The file is empty."))
+    media_type = sniff(content)
+    if media_type is None:
+        raise Problem(
+            415,
+            "unsupported-file-type",
+            N_("Unsupported file type"),
+            N_("Upload a PDF, PNG or JPEG file. The type is checked from the file's content, not its name."),
         )
+    sha256 = ctx.documents.put(content)
+    token = f"upl_{secrets.token_hex(16)}"
+    row = Upload(
+        token=token,
+        owner=user.id,
+        sha256=sha256,
+        media_type=media_type,
+        size=len(content),
+        filename=display_name(filename),
+        created_at=now(),
+    )
+    await row.save()
+    await record(request, user, "upload.created", "upload", token, media_type=media_type, size=len(content))
+    return UploadRead(
+        id=token, media_type=media_type, size=len(content), filename=row.filename, created_at=row.created_at
+    )

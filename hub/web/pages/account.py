@@ -1,0 +1,80 @@
+"""Signing in and out of the pages, and choosing the language."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+
+from hub.db.tables import Account
+from hub.i18n import N_, SUPPORTED, gettext
+from hub.web.context import HubContext
+from hub.web.pages.common import safe_next
+from hub.web.pages.render import render_page
+from hub.web.pages.session import (
+    LANGUAGE_COOKIE,
+    LockedOut,
+    current_user,
+    language_cookie,
+    page_locale,
+    session_cookie,
+    sign_in,
+    sign_out,
+)
+
+BAD_CREDENTIALS = N_("The username or password is wrong.")
+HOME_BY_ROLE = {"clerk": "/workbench", "supervisor": "/workbench", "admin": "/admin", "auditor": "/admin"}
+
+
+@get("/signin", name="signin")
+async def signin_page(request: Request, next: str = "/") -> Response:
+    return render_page(request, "signin.html", next=safe_next(next), username="", error="")
+
+
+@post("/signin", name="signin-post")
+async def signin_post(request: Request, ctx: HubContext) -> Response:
+    form = await request.form()
+    username = str(form.get("username", "")).strip()
+    target = safe_next(str(form.get("next", "/")))
+    try:
+        signed = await sign_in(request, ctx.settings, username, str(form.get("password", "")))
+    except LockedOut as locked:
+        error = gettext(
+            page_locale(request),
+            N_("Sign-in is locked after repeated failures. Try again in {minutes} minute(s)."),
+            minutes=-(-locked.retry_after // 60),
+        )
+        return render_page(request, "signin.html", status=429, next=target, username=username[:64], error=error)
+    if signed is None:
+        error = gettext(page_locale(request), BAD_CREDENTIALS)
+        return render_page(request, "signin.html", status=401, next=target, username=username[:64], error=error)
+    user, token = signed
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in SUPPORTED and chosen != user.locale:
+        # A language chosen before signing in becomes the account's (remembered on every device).
+        await Account.update({Account.locale: chosen}).where(Account.id == user.id)
+    if target == "/":
+        target = HOME_BY_ROLE.get(user.role, "/")
+    return Redirect(path=target, status_code=303, cookies=[session_cookie(ctx.settings, token)])
+
+
+@post("/signout", name="signout")
+async def signout(request: Request, ctx: HubContext) -> Response:
+    await sign_out(request)
+    return Redirect(path="/", status_code=303, cookies=[session_cookie(ctx.settings, None)])
+
+
+@post("/language", name="language")
+async def language(request: Request, ctx: HubContext) -> Response:
+    """Switch the language: remembered on the account when signed in, in a cookie otherwise."""
+    form = await request.form()
+    locale = str(form.get("locale", ""))
+    target = safe_next(str(form.get("next", "/")))
+    if locale not in SUPPORTED:
+        return Redirect(path=target, status_code=303)
+    user = current_user(request)
+    if user is not None:
+        await Account.update({Account.locale: locale}).where(Account.id == user.id)
+    return Redirect(path=target, status_code=303, cookies=[language_cookie(ctx.settings, locale)])
+
+
+ACCOUNT = [signin_page, signin_post, signout, language]

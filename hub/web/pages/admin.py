@@ -1,0 +1,48 @@
+"""Administration: the service catalog and every version of each service."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get
+
+from hub.i18n import gettext
+from hub.web.api.services import department
+from hub.web.context import HubContext
+from hub.web.pages.common import require
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+
+ADMIN_ROLES = ("admin", "auditor", "supervisor")
+
+
+@get("/admin", name="admin")
+async def catalog_page(request: Request, ctx: HubContext) -> Response:
+    require(request, *ADMIN_ROLES)
+    locale = page_locale(request)
+    services = []
+    for current in ctx.catalog.current():
+        versions = sorted(
+            (s for (sid, _), s in ctx.catalog.services.items() if sid == current.id), key=lambda s: -s.version
+        )
+        services.append(
+            {
+                "id": current.id,
+                "title": gettext(locale, current.title),
+                "owner": department(ctx.catalog, current.owner, locale).name,
+                "audience": current.audience,
+                "versions": [
+                    {
+                        "version": s.version,
+                        "fields": len(s.fields),
+                        "stages": len(s.route),
+                        "time_limit_days": s.time_limit_days,
+                        "current": s.version == current.version,
+                    }
+                    for s in versions
+                ],
+            }
+        )
+    departments = [(code, gettext(locale, d.name)) for code, d in ctx.catalog.departments.items()]
+    return render_page(request, "admin.html", services=services, departments=departments)
+
+
+ADMIN = [catalog_page]

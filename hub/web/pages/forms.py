@@ -1,0 +1,234 @@
+"""A service form as HTML: what each input shows (hints, prefilled values, errors) and how the
+posted form becomes answers for the same validation the JSON API uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from forms.spec import FieldSpec, ServiceSpec
+from forms.validation import UPLOAD_REF, FieldError, is_visible
+from hub.i18n import N_, gettext
+from hub.privacy import mask
+from hub.web.problems import field_message
+
+# Client-side hints; the server checks everything again.
+INPUT_TYPES = {
+    "email": ("email", "email", None),
+    "phone": ("tel", "tel", r"[0-9+\- ]{7,20}"),
+    "number": ("text", "decimal", r"-?[0-9]+(\.[0-9]+)?"),
+    "money": ("text", "decimal", r"[0-9]+(\.[0-9]{1,2})?"),
+    "date": ("date", None, None),
+    "resident_id": ("text", "text", r"[0-9]{17}[0-9Xx]"),
+    "uscc": ("text", "text", r"[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}"),
+    "bank_account": ("text", "numeric", r"[0-9]{8,32}"),
+}
+MAX_LENGTHS = {"text": 200, "address": 200, "textarea": 2000, "email": 254, "phone": 20, "bank_account": 32}
+FILE_SUFFIX = "__file"
+YES, NO = N_("Yes"), N_("No")
+FILE_UPLOADED = N_("File uploaded")
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    checked: bool
+
+
+@dataclass
+class Input:
+    """One input as the template draws it."""
+
+    name: str  # the form key: "phone", or "children.0.name" inside a group
+    id: str
+    type: str
+    label: str
+    help: str = ""
+    purpose: str = ""
+    required: bool = False
+    value: Any = None
+    error: str = ""
+    prefilled: bool = False
+    input_type: str = "text"
+    inputmode: str | None = None
+    pattern: str | None = None
+    maxlength: int | None = None
+    accept: str = ""
+    options: list[Option] = field(default_factory=list)
+    shown_when: tuple[str, str] | None = None  # (field name, space-separated values)
+    shown_when_label: str = ""
+    items: list[list[Input]] = field(default_factory=list)
+    min_items: int = 0
+    max_items: int = 0
+
+
+def html_id(name: str) -> str:
+    return "f-" + name.replace(".", "-")
+
+
+def build_inputs(
+    spec: ServiceSpec,
+    answers: dict[str, Any],
+    errors: list[FieldError],
+    locale: str,
+    known: dict[str, Any],
+    only: list[str] | None = None,
+) -> list[Input]:
+    """Inputs for the spec's fields (or ``only`` these), filled with ``answers``; ``known`` holds the
+    values the government already has for prefilled fields."""
+    messages = {e.field: field_message(locale, e) for e in errors}
+    inputs = []
+    for f in spec.fields:
+        if only is not None and f.name not in only:
+            continue
+        if f.type == "group":
+            items = answers.get(f.name) if isinstance(answers.get(f.name), list) else []
+            count = max(len(items), f.min_items, 1 if f.required else 0)
+            group = _input(f, f.name, None, messages.get(f.name, ""), locale)
+            group.min_items, group.max_items = f.min_items, f.max_items
+            group.items = [
+                [
+                    _input(
+                        s,
+                        f"{f.name}.{i}.{s.name}",
+                        (items[i] if i < len(items) and isinstance(items[i], dict) else {}).get(s.name),
+                        messages.get(f"{f.name}.{i}.{s.name}", ""),
+                        locale,
+                    )
+                    for s in f.fields
+                ]
+                for i in range(count)
+            ]
+            inputs.append(group)
+            continue
+        if f.prefill and only is None:
+            value = known.get(f.name)
+            if value not in (None, ""):
+                shown = mask(value, f.type) if f.type in ("resident_id", "bank_account", "uscc") else value
+                inputs.append(_input(f, f.name, shown, messages.get(f.name, ""), locale, prefilled=True))
+                continue
+        inputs.append(_input(f, f.name, answers.get(f.name), messages.get(f.name, ""), locale))
+    return inputs
+
+
+def _input(f: FieldSpec, name: str, value: Any, error: str, locale: str, prefilled: bool = False) -> Input:
+    input_type, inputmode, pattern = INPUT_TYPES.get(f.type, ("text", None, None))
+    maxlength = f.max_length or MAX_LENGTHS.get(f.type)
+    selected = (
+        [str(v) for v in value]
+        if isinstance(value, list)
+        else [str(value).lower() if isinstance(value, bool) else str(value)]
+    )
+    options = [Option(o.value, gettext(locale, o.label), o.value in selected) for o in f.options]
+    if f.type == "boolean":
+        options = [
+            Option("true", gettext(locale, YES), value is True or value == "true"),
+            Option("false", gettext(locale, NO), value is False or value == "false"),
+        ]
+    shown_when = None
+    shown_when_label = ""
+    if f.visible_when is not None:
+        values = [str(v).lower() if isinstance(v, bool) else str(v) for v in f.visible_when.equals]
+        shown_when = (f.visible_when.field, " ".join(values))
+    return Input(
+        name=name,
+        id=html_id(name),
+        type=f.type,
+        label=gettext(locale, f.label),
+        help=gettext(locale, f.help) if f.help else "",
+        purpose=gettext(locale, f.purpose) if f.purpose else "",
+        # Conditional fields are required only when shown: the server decides, the browser can't.
+        required=f.required and f.visible_when is None and f.type != "group",
+        value=value,
+        error=error,
+        prefilled=prefilled,
+        input_type=input_type,
+        inputmode=inputmode,
+        pattern=pattern,
+        maxlength=maxlength if f.type not in ("number", "money", "date", "boolean", "choice") else None,
+        accept=",".join(f.accept),
+        options=options,
+        shown_when=shown_when,
+        shown_when_label=shown_when_label,
+    )
+
+
+def _value(f: FieldSpec, form: Any, key: str) -> Any:
+    if f.type == "multi_choice":
+        return [v for v in form.getall(key, []) if isinstance(v, str) and v] or None
+    raw = form.get(key)
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if f.type == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    return raw
+
+
+def answers_from_form(spec: ServiceSpec, form: Any, only: list[str] | None = None) -> dict[str, Any]:
+    """The answers a posted form carries (prefilled fields are left to the server; fields that do
+    not apply given the other answers are dropped, so hidden leftovers never count)."""
+    answers: dict[str, Any] = {}
+    for f in spec.fields:
+        if (only is not None and f.name not in only) or (f.prefill and only is None):
+            continue
+        if f.type == "group":
+            try:
+                count = min(int(form.get(f"{f.name}.count", "0")), f.max_items)
+            except ValueError:
+                count = 0
+            items = []
+            for i in range(count):
+                item = {s.name: _value(s, form, f"{f.name}.{i}.{s.name}") for s in f.fields}
+                items.append({k: v for k, v in item.items() if v is not None})
+            answers[f.name] = items
+            continue
+        value = _value(f, form, f.name)
+        if value is not None:
+            answers[f.name] = value
+    return {k: v for k, v in answers.items() if is_visible(spec.field(k), answers)}
+
+
+def file_keys(spec: ServiceSpec, answers: dict[str, Any], form: Any) -> list[tuple[str, FieldSpec]]:
+    """(form key, field) of every file input in the posted form, inside groups too."""
+    keys = [(f.name, f) for f in spec.fields if f.type == "file"]
+    for f in spec.fields:
+        if f.type == "group":
+            for i, _ in enumerate(answers.get(f.name) or []):
+                keys += [(f"{f.name}.{i}.{s.name}", s) for s in f.fields if s.type == "file"]
+    return keys
+
+
+def set_answer(answers: dict[str, Any], key: str, value: Any) -> None:
+    """Put a value at a form key ("phone" or "children.0.photo")."""
+    parts = key.split(".")
+    if len(parts) == 3:
+        answers[parts[0]][int(parts[1])][parts[2]] = value
+    else:
+        answers[key] = value
+
+
+def is_upload(value: Any) -> bool:
+    return isinstance(value, str) and bool(UPLOAD_REF.match(value))
+
+
+def display(f: FieldSpec, value: Any, locale: str, filenames: dict[str, str]) -> str:
+    """An answer as words, for the check-your-answers page."""
+    if value is None or value == "" or value == []:
+        return ""
+    if f.type == "boolean":
+        return gettext(locale, YES if value in (True, "true") else NO)
+    if f.type in ("choice", "multi_choice"):
+        labels = {o.value: gettext(locale, o.label) for o in f.options}
+        values = value if isinstance(value, list) else [value]
+        return (
+            "、".join(labels.get(str(v), str(v)) for v in values)
+            if locale == "zh_CN"
+            else ", ".join(labels.get(str(v), str(v)) for v in values)
+        )
+    if f.type == "file":
+        return filenames.get(value, gettext(locale, FILE_UPLOADED))
+    return str(value)

@@ -1,0 +1,476 @@
+"""The portal: find a service, fill in its form (drafts, check your answers), follow requests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect
+
+from forms.spec import ServiceSpec
+from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
+from forms.validation import FieldError
+from hub.accounts import Principal, now
+from hub.db.records import load_json
+from hub.db.tables import Draft, Upload
+from hub.i18n import N_, gettext
+from hub.privacy import mask
+from hub.profiles import applicant_data
+from hub.sealing import open_answers, seal_answers
+from hub.web.api.requests import (
+    checked_answers,
+    document_response,
+    load_visible_request,
+    my_requests,
+    rate_request,
+    rating_of,
+    request_read,
+    submit_request,
+    supply_information,
+)
+from hub.web.api.services import detail, search_text, summary
+from hub.web.api.uploads import MAX_UPLOAD_BYTES, store_upload
+from hub.web.context import HubContext
+from hub.web.pages.common import require
+from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+from hub.web.problems import Problem, field_message, not_found
+from hub.web.security import APPLICANT_ROLES
+
+# A form with files: the files plus the fields.
+FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES
+# Identity numbers the government holds are shown masked, even to their owner.
+MASKED = ("resident_id", "bank_account", "uscc")
+MESSAGES = {
+    "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
+    "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
+    "rated": N_("Thank you for your rating."),
+}
+FILED = N_("Your request was filed. Its reference is {ref}.")
+
+
+def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpec]:
+    specs = ctx.catalog.current()
+    if event:
+        specs = [s for s in specs if event in s.life_events]
+    if stage:
+        specs = [s for s in specs if stage in s.enterprise_stages]
+    words = q.strip().lower().split()
+    return [s for s in specs if all(w in search_text(s) for w in words)]
+
+
+@get("/", name="home")
+async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", stage: str = "") -> Response:
+    locale = page_locale(request)
+    q = q[:100]
+    found = [summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)]
+    context = {
+        "q": q,
+        "event": event,
+        "stage": stage,
+        "services": found,
+        "filtered": bool(q or event or stage),
+        "filter_label": gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
+    }
+    # A live search asks for the results only; restoring history after a cache miss wants the page.
+    if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
+        return render_page(request, "_results.html", **context)
+    return render_page(request, "home.html", life_events=LIFE_EVENTS, enterprise_stages=ENTERPRISE_STAGES, **context)
+
+
+def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:
+    spec = ctx.catalog.latest(service_id)
+    if spec is None:
+        raise not_found()
+    return spec
+
+
+@get("/services/{service_id:str}", name="service")
+async def service_page(request: Request, ctx: HubContext, service_id: str) -> Response:
+    spec = service_or_404(ctx, service_id)
+    return render_page(request, "service.html", service=detail(spec, ctx.catalog, page_locale(request)))
+
+
+def applicant_for(request: Request, spec: ServiceSpec) -> Principal:
+    user = require(request, *APPLICANT_ROLES)
+    if user.role not in spec.audience:
+        raise Problem(
+            403,
+            "wrong-audience",
+            N_("Not available to you"),
+            N_("This service is for enterprises only.")
+            if spec.audience == ["enterprise"]
+            else N_("This service is for citizens only."),
+        )
+    return user
+
+
+async def known_values(user: Principal, spec: ServiceSpec) -> dict[str, Any]:
+    """What the government already holds for the prefilled fields of this form."""
+    profile, enterprise = await applicant_data(user.id, purpose=f"prefill of {spec.id}")
+    sources = {"profile": profile, "enterprise": enterprise or {}}
+    known = {}
+    for f in spec.fields:
+        if f.prefill:
+            source, _, key = f.prefill.partition(".")
+            known[f.name] = sources.get(source, {}).get(key)
+    return known
+
+
+def draft_scope(user: Principal, spec: ServiceSpec) -> str:
+    return f"{user.id}:{spec.id}"
+
+
+def draft_answers(spec: ServiceSpec, draft: Draft) -> dict[str, Any]:
+    """A draft's answers with its personal values opened."""
+    return open_answers(spec.personal_fields, load_json(draft.answers))
+
+
+async def load_draft(user: Principal, spec: ServiceSpec) -> Draft | None:
+    return await Draft.objects().where(Draft.scope == draft_scope(user, spec)).first()
+
+
+async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any]) -> None:
+    stamp = now()
+    # A draft holds personal answers too: sealed at rest like a filed request's.
+    text = json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
+    await Draft.insert(
+        Draft(
+            scope=draft_scope(user, spec),
+            account=user.id,
+            service_id=spec.id,
+            service_version=spec.version,
+            answers=text,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+    ).on_conflict(
+        target=Draft.scope,
+        action="DO UPDATE",
+        values=[Draft.answers, Draft.updated_at, Draft.service_version],
+    )
+
+
+async def filenames(user: Principal, answers: dict[str, Any]) -> dict[str, str]:
+    tokens = [v for v in _walk(answers) if isinstance(v, str) and v.startswith("upl_")]
+    if not tokens:
+        return {}
+    rows = await Upload.select(Upload.token, Upload.filename).where(
+        Upload.token.is_in(tokens) & (Upload.owner == user.id)
+    )
+    return {r["token"]: r["filename"] for r in rows}
+
+
+def _walk(value: Any):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
+    else:
+        yield value
+
+
+async def render_form(
+    request: Request,
+    spec: ServiceSpec,
+    user: Principal,
+    answers: dict[str, Any],
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+    message: str = "",
+) -> Response:
+    locale = page_locale(request)
+    errors = errors or []
+    inputs = build_inputs(spec, answers, errors, locale, await known_values(user, spec))
+    labels = {i.name: i.label for i in inputs} | {s.name: s.label for i in inputs for item in i.items for s in item}
+    # The summary names each field, and links to it.
+    summary_errors = [
+        {
+            "id": "f-" + e.field.replace(".", "-"),
+            "message": f"{labels[e.field]}: {field_message(locale, e)}"
+            if e.field in labels
+            else field_message(locale, e),
+        }
+        for e in errors
+        if e.field.split(".")[0] in labels
+    ]
+    return render_page(
+        request,
+        "apply.html",
+        status=status,
+        service=summary(spec, request.app.state.hub.catalog, locale),
+        inputs=inputs,
+        errors=summary_errors,
+        uploads=await filenames(user, answers),
+        message=message,
+    )
+
+
+@get("/services/{service_id:str}/apply", name="apply")
+async def apply_form(request: Request, ctx: HubContext, service_id: str, saved: bool = False) -> Response:
+    spec = service_or_404(ctx, service_id)
+    user = applicant_for(request, spec)
+    draft = await load_draft(user, spec)
+    answers = draft_answers(spec, draft) if draft else {}
+    message = gettext(page_locale(request), MESSAGES["saved"]) if saved else ""
+    return await render_form(request, spec, user, answers, message=message)
+
+
+async def posted_answers(
+    request: Request, ctx: HubContext, spec: ServiceSpec, user: Principal, only: list[str] | None = None
+) -> tuple[dict[str, Any], list[FieldError], Any]:
+    """The answers in a posted form, with its new files stored as uploads (the same checks as the API)."""
+    form = await request.form()
+    answers = answers_from_form(spec, form, only)
+    errors: list[FieldError] = []
+    for key, field in file_keys(spec, answers, form):
+        if only is not None and key.split(".")[0] not in only:
+            continue
+        new = form.get(key + FILE_SUFFIX)
+        if isinstance(new, UploadFile) and new.filename:
+            content = await new.read(MAX_UPLOAD_BYTES + 1)
+            if not content:
+                continue
+            try:
+                stored = await store_upload(request, ctx, user, new.filename, content)
+            except Problem as problem:
+                code = "file_too_large" if problem.status == 413 else "file_type"
+                errors.append(
+                    FieldError(
+                        field=key,
+                        code=code,
+                        context={"accepted": ", ".join(field.accept), "max_kb": field.max_size_kb},
+                    )
+                )
+                continue
+            set_answer(answers, key, stored.id)
+    return answers, errors, form
+
+
+@post("/services/{service_id:str}/apply", name="apply-post", request_max_body_size=FORM_BODY_LIMIT)
+async def apply_post(request: Request, ctx: HubContext, service_id: str) -> Response:
+    spec = service_or_404(ctx, service_id)
+    user = applicant_for(request, spec)
+    answers, upload_errors, form = await posted_answers(request, ctx, spec, user)
+    action = str(form.get("action", "review"))
+    if action.startswith("add:") or action.startswith("remove:"):
+        # Repeating groups without JavaScript: the page comes back with one item more or less.
+        _, group, *index = action.split(":")
+        items = answers.get(group)
+        if isinstance(items, list):
+            if action.startswith("add:") and len(items) < spec.field(group).max_items:
+                items.append({})
+            elif index and index[0].isdigit() and int(index[0]) < len(items):
+                items.pop(int(index[0]))
+        return await render_form(request, spec, user, answers)
+    await save_draft(user, spec, answers)
+    if action == "save":
+        return Redirect(path=f"/services/{spec.id}/apply?saved=true", status_code=303)
+    try:
+        await checked_answers(spec, answers, user)
+    except Problem as problem:
+        return await render_form(request, spec, user, answers, upload_errors + problem.errors, status=422)
+    if upload_errors:
+        return await render_form(request, spec, user, answers, upload_errors, status=422)
+    return Redirect(path=f"/services/{spec.id}/review", status_code=303)
+
+
+async def answer_rows(spec: ServiceSpec, answers: dict[str, Any], locale: str, names: dict[str, str]) -> list[dict]:
+    rows = []
+    for f in spec.fields:
+        value = answers.get(f.name)
+        if f.type == "group":
+            items = [
+                [(gettext(locale, s.label), display(s, item.get(s.name), locale, names)) for s in f.fields]
+                for item in (value or [])
+            ]
+            rows.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "value": ""})
+        elif value not in (None, "", []):
+            rows.append({"name": f.name, "label": gettext(locale, f.label), "value": display(f, value, locale, names)})
+    return rows
+
+
+@get("/services/{service_id:str}/review", name="review")
+async def review(request: Request, ctx: HubContext, service_id: str) -> Response:
+    spec = service_or_404(ctx, service_id)
+    user = applicant_for(request, spec)
+    locale = page_locale(request)
+    draft = await load_draft(user, spec)
+    if draft is None:
+        return Redirect(path=f"/services/{spec.id}/apply", status_code=303)
+    answers = draft_answers(spec, draft)
+    known = await known_values(user, spec)
+    prefilled = [
+        {"label": gettext(locale, f.label), "value": mask(known[f.name], f.type) if f.type in MASKED else known[f.name]}
+        for f in spec.fields
+        if f.prefill and known.get(f.name) not in (None, "")
+    ]
+    return render_page(
+        request,
+        "review.html",
+        service=summary(spec, ctx.catalog, locale),
+        rows=await answer_rows(spec, answers, locale, await filenames(user, answers)),
+        prefilled=prefilled,
+        draft_stamp=draft.updated_at.isoformat(),
+        rules=[],
+    )
+
+
+@post("/services/{service_id:str}/submit", name="submit")
+async def submit(request: Request, ctx: HubContext, service_id: str) -> Response:
+    spec = service_or_404(ctx, service_id)
+    user = applicant_for(request, spec)
+    locale = page_locale(request)
+    draft = await load_draft(user, spec)
+    if draft is None:
+        return Redirect(path=f"/services/{spec.id}/apply", status_code=303)
+    answers = draft_answers(spec, draft)
+    # The same draft sent twice (a double click, a reload) files one request.
+    key = "page-" + hashlib.sha256(f"{draft.id}:{draft.updated_at.isoformat()}".encode()).hexdigest()[:40]
+    try:
+        row, _ = await submit_request(request, ctx, user, spec.id, answers, key)
+    except Problem as problem:
+        if problem.errors:
+            return await render_form(request, spec, user, answers, problem.errors, status=422)
+        return render_page(
+            request,
+            "review.html",
+            status=problem.status,
+            service=summary(spec, ctx.catalog, locale),
+            rows=await answer_rows(spec, answers, locale, await filenames(user, answers)),
+            prefilled=[],
+            problem={
+                "title": gettext(locale, problem.title),
+                "detail": gettext(locale, problem.detail, **problem.params) if problem.detail else "",
+            },
+            rules=problem.rules,
+        )
+    await Draft.delete().where(Draft.id == draft.id)
+    return Redirect(path=f"/requests/{row.ref}?filed=true", status_code=303)
+
+
+@get("/requests", name="my-requests")
+async def requests_page(request: Request, ctx: HubContext) -> Response:
+    user = require(request, *APPLICANT_ROLES)
+    locale = page_locale(request)
+    drafts = await Draft.objects().where(Draft.account == user.id).order_by(Draft.updated_at, ascending=False)
+    return render_page(
+        request,
+        "requests.html",
+        requests=await my_requests(ctx, user, locale),
+        drafts=[
+            {"service": summary(s, ctx.catalog, locale), "updated_at": d.updated_at}
+            for d in drafts
+            if (s := ctx.catalog.latest(d.service_id)) is not None
+        ],
+    )
+
+
+async def render_request(
+    request: Request,
+    ctx: HubContext,
+    ref: str,
+    errors: list[FieldError] | None = None,
+    answers: dict[str, Any] | None = None,
+    status: int = 200,
+    message: str = "",
+    rating_error: str = "",
+) -> Response:
+    # Imported here: the documents API renders the verification page with this package's templates.
+    from hub.web.api.documents import STATUS_LABELS as DOCUMENT_STATUS
+
+    user = require(request)
+    locale = page_locale(request)
+    row = await load_visible_request(ref, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    read = await request_read(row, ctx, locale, staff=row.applicant != user.id)
+    asked = [f.name for need in read.needs_from_applicant for f in need.fields]
+    own = row.applicant == user.id
+    inputs = build_inputs(spec, answers or {}, errors or [], locale, {}, only=asked) if (asked and own) else []
+    return render_page(
+        request,
+        "request.html",
+        status=status,
+        r=read,
+        own=own,
+        inputs=inputs,
+        uploads={},
+        rating=await rating_of(row),
+        document_status=DOCUMENT_STATUS,
+        message=message,
+        rating_error=rating_error,
+    )
+
+
+@get("/requests/{ref:str}", name="request")
+async def request_page(request: Request, ctx: HubContext, ref: str, done: str = "", filed: bool = False) -> Response:
+    locale = page_locale(request)
+    message = gettext(locale, MESSAGES[done]) if done in MESSAGES else ""
+    if filed:
+        message = gettext(locale, FILED, ref=ref)
+    return await render_request(request, ctx, ref, message=message)
+
+
+@post("/requests/{ref:str}/supplement", name="supplement", request_max_body_size=FORM_BODY_LIMIT)
+async def supplement(request: Request, ctx: HubContext, ref: str) -> Response:
+    user = require(request, *APPLICANT_ROLES)
+    row = await load_visible_request(ref, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    read = await request_read(row, ctx, page_locale(request))
+    asked = [f.name for need in read.needs_from_applicant for f in need.fields]
+    answers, upload_errors, _ = await posted_answers(request, ctx, spec, user, only=asked or [])
+    if upload_errors:
+        return await render_request(request, ctx, ref, upload_errors, answers, status=422)
+    try:
+        await supply_information(request, ctx, ref, answers)
+    except Problem as problem:
+        if problem.errors:
+            return await render_request(request, ctx, ref, problem.errors, answers, status=422)
+        raise
+    return Redirect(path=f"/requests/{ref}?done=supplied", status_code=303)
+
+
+@post("/requests/{ref:str}/rating", name="rating")
+async def rating(request: Request, ref: str) -> Response:
+    require(request, *APPLICANT_ROLES)
+    form = await request.form()
+    try:
+        score = int(str(form.get("score", "0")))
+    except ValueError:
+        score = 0
+    try:
+        await rate_request(request, ref, score, str(form.get("comment", "")))
+    except Problem as problem:
+        if problem.errors:
+            message = field_message(page_locale(request), problem.errors[0])
+            ctx = request.app.state.hub
+            return await render_request(request, ctx, ref, status=422, rating_error=message)
+        raise
+    return Redirect(path=f"/requests/{ref}?done=rated", status_code=303)
+
+
+@get("/requests/{ref:str}/documents/{document_id:int}", name="document")
+async def document(request: Request, ctx: HubContext, ref: str, document_id: int) -> Response:
+    require(request)
+    return await document_response(request, ctx, ref, document_id)
+
+
+PORTAL = [
+    home,
+    service_page,
+    apply_form,
+    apply_post,
+    review,
+    submit,
+    requests_page,
+    request_page,
+    supplement,
+    rating,
+    document,
+]

@@ -1,0 +1,215 @@
+"""The workbench: a department's inbox, and the task page where a clerk decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect
+
+from hub.accounts import Principal
+from hub.i18n import N_, gettext
+from hub.web.api.requests import load_visible_request, request_read
+from hub.web.api.services import department
+from hub.web.api.tasks import (
+    REJECTION_REASONS,
+    ConfirmationCreate,
+    DecisionCreate,
+    InformationRequestCreate,
+    TransferCreate,
+    _command,
+    confirm_task,
+    decide_task,
+    find_tasks,
+    move_task,
+    request_information_task,
+    reveal_personal_data,
+    task_detail,
+    task_reads,
+    transfer_task,
+)
+from hub.web.context import HubContext
+from hub.web.pages.common import require
+from hub.web.pages.forms import NO, YES
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+from hub.web.problems import Problem, field_message
+from hub.web.security import STAFF_ROLES
+from workflows.types import TaskCommand
+
+# A task is "due soon" when less than this share of a working week is left.
+DUE_SOON = dt.timedelta(days=2)
+FILTERS = ("active", "claimed", "waiting_applicant", "approved", "rejected", "all")
+FILTER_LABELS = {
+    "active": N_("To do"),
+    "claimed": N_("Being reviewed"),
+    "waiting_applicant": N_("Waiting for the applicant"),
+    "approved": N_("Approved"),
+    "rejected": N_("Not approved"),
+    "all": N_("All"),
+}
+DONE = {
+    "claim": N_("You hold this task now."),
+    "release": N_("The task is back in the department's inbox."),
+    "decide": N_("Your decision was recorded."),
+    "confirm": N_("Your confirmation was recorded."),
+    "request_information": N_("The applicant was asked for more information; the clock is paused."),
+    "transfer": N_("The task was passed on."),
+}
+
+
+def urgency(seconds_left: int, state: str) -> str:
+    if state not in ("open", "claimed", "awaiting_confirmation"):
+        return ""
+    if seconds_left < 0:
+        return "overdue"
+    return "due-soon" if seconds_left < DUE_SOON.total_seconds() else ""
+
+
+@get("/workbench", name="workbench")
+async def inbox(
+    request: Request, ctx: HubContext, show: str = Parameter(query="state", default="active"), mine: bool = False
+) -> Response:
+    user = require(request, *STAFF_ROLES)
+    locale = page_locale(request)
+    state = show if show in FILTERS else "active"
+    tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
+    return render_page(
+        request,
+        "inbox.html",
+        tasks=[(t, urgency(t.seconds_left, t.state)) for t in tasks],
+        state=state,
+        mine=mine,
+        filters=[(f, gettext(locale, FILTER_LABELS[f])) for f in FILTERS],
+        department=department(ctx.catalog, user.department or "", locale),
+    )
+
+
+async def render_task(
+    request: Request,
+    ctx: HubContext,
+    task_id: int,
+    status: int = 200,
+    revealed: Any = None,
+    error: str = "",
+    message: str = "",
+) -> Response:
+    user = require(request, *STAFF_ROLES)
+    locale = page_locale(request)
+    task = await task_detail(request, ctx, task_id)
+    row = await load_visible_request(task.request_ref, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    read = await request_read(row, ctx, locale, staff=True)
+    answers = revealed.answers if revealed else task.answers
+    fields = []
+    for f in spec.fields if spec else []:
+        value = answers.get(f.name)
+        if f.type == "group":
+            items = [[(gettext(locale, s.label), item.get(s.name, "")) for s in f.fields] for item in value or []]
+            fields.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "personal": False})
+        elif value not in (None, ""):
+            shown = value
+            if f.type == "boolean":
+                shown = gettext(locale, YES if value else NO)
+            elif f.options:
+                labels = {o.value: gettext(locale, o.label) for o in f.options}
+                shown = ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
+            fields.append({"name": f.name, "label": gettext(locale, f.label), "value": shown, "personal": f.personal})
+    return render_page(
+        request,
+        "task.html",
+        status=status,
+        task=task,
+        r=read,
+        urgency=urgency(task.seconds_left, task.state),
+        applicant_name=revealed.applicant_name if revealed else task.applicant_name,
+        revealed=revealed is not None,
+        fields=fields,
+        form_fields=[(f.name, gettext(locale, f.label)) for f in (spec.fields if spec else [])],
+        reasons=[(code, gettext(locale, label)) for code, label in REJECTION_REASONS.items()],
+        departments=[
+            (code, gettext(locale, d.name)) for code, d in ctx.catalog.departments.items() if code != user.department
+        ],
+        holder=task.assignee == user.username,
+        error=error,
+        message=message,
+    )
+
+
+@get("/workbench/tasks/{task_id:int}", name="task")
+async def task_page(request: Request, ctx: HubContext, task_id: int, done: str = "") -> Response:
+    message = gettext(page_locale(request), DONE[done]) if done in DONE else ""
+    return await render_task(request, ctx, task_id, message=message)
+
+
+@post("/workbench/tasks/{task_id:int}/reveal", name="reveal")
+async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
+    require(request, *STAFF_ROLES)
+    form = await request.form()
+    try:
+        shown = await reveal_personal_data(request, ctx, task_id, str(form.get("reason", "")))
+    except Problem as problem:
+        if problem.errors:
+            message = problem_message(request, problem)
+            return await render_task(request, ctx, task_id, status=422, error=message)
+        raise
+    return await render_task(request, ctx, task_id, revealed=shown)
+
+
+def problem_message(request: Request, problem: Problem) -> str:
+    locale = page_locale(request)
+    if problem.errors:
+        return field_message(locale, problem.errors[0]) if not problem.detail else gettext(locale, problem.detail)
+    return gettext(locale, problem.detail or problem.title, **problem.params)
+
+
+def _text(form: Any, key: str) -> str:
+    value = form.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+async def _move(request: Request, ctx: HubContext, task_id: int, move: str, form: Any) -> None:
+    def command(t, u: Principal, row) -> TaskCommand:
+        return TaskCommand(**_command(t, u))
+
+    if move in ("claim", "release"):
+        await move_task(request, ctx, task_id, move, command)
+    elif move == "decide":
+        verdict = _text(form, "verdict")
+        if verdict not in ("approve", "reject"):
+            raise Problem(422, "validation-failed", N_("The form has errors"), N_("Choose approve or reject."))
+        data = DecisionCreate(verdict=verdict, comment=_text(form, "comment"), reason_code=_text(form, "reason_code"))
+        await decide_task(request, ctx, task_id, data)
+    elif move == "confirm":
+        data = ConfirmationCreate(accept=_text(form, "accept") == "true", comment=_text(form, "comment"))
+        await confirm_task(request, ctx, task_id, data)
+    elif move == "request_information":
+        fields = [f for f in form.getall("fields", []) if isinstance(f, str)]
+        await request_information_task(
+            request, ctx, task_id, InformationRequestCreate(message=_text(form, "message"), fields=fields)
+        )
+    elif move == "transfer":
+        data = TransferCreate(to_department=_text(form, "to_department"), reason=_text(form, "reason"))
+        await transfer_task(request, ctx, task_id, data)
+    else:
+        raise Problem(404, "not-found", N_("Not found"))
+
+
+@post("/workbench/tasks/{task_id:int}/{move:str}", name="task-move")
+async def task_move(request: Request, ctx: HubContext, task_id: int, move: str) -> Response:
+    require(request, *STAFF_ROLES)
+    form = await request.form()
+    try:
+        await _move(request, ctx, task_id, move, form)
+    except Problem as problem:
+        if problem.status in (409, 422, 503):
+            return await render_task(
+                request, ctx, task_id, status=problem.status, error=problem_message(request, problem)
+            )
+        raise
+    return Redirect(path=f"/workbench/tasks/{task_id}?done={move}", status_code=303)
+
+
+WORKBENCH = [inbox, task_page, reveal, task_move]

@@ -1,0 +1,81 @@
+"""A citizen files a request in Chinese, two clerks approve it, the citizen downloads the decision."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.pages import fill_elderly_allowance, new_page, reload_until, screenshot, sign_in
+from tests.stack.flows import pdf_text
+
+
+def clerk_approves(browser, stack, username: str, ref: str, screenshots=None) -> None:
+    page = new_page(browser, stack.base_url)
+    sign_in(page, username)
+    assert page.url.endswith("/workbench")
+    reload_until(page, lambda p: p.get_by_role("link", name=ref).count() > 0)
+    if screenshots:
+        screenshot(page, screenshots, "workbench-inbox")
+    page.get_by_role("link", name=ref).first.click()
+    # Personal data stays masked until the clerk reveals it.
+    assert "13800138000" not in page.content()
+    page.get_by_role("button", name="认领此任务").click()
+    assert page.get_by_role("status").first.is_visible()
+    page.get_by_label("批准").check()
+    page.get_by_label("给申请人的说明（驳回时必填）").fill("住址核实无误")
+    if screenshots:
+        screenshot(page, screenshots, "workbench-task")
+    page.get_by_role("button", name="记录决定").click()
+    assert page.get_by_text("您的决定已记录。").is_visible()
+    page.context.close()
+
+
+def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screenshots):
+    page = new_page(browser, stack.base_url)
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_label("搜索服务").fill("高龄")
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("link", name=re.compile("高龄津贴")).click()
+    assert page.get_by_text("办理时限").is_visible()
+    page.get_by_role("link", name="登录后申请").click()
+    page.locator("#username").fill("zhangsan")
+    page.locator("#password").fill("qinqing-demo")
+    page.locator("main form button[type=submit]").click()
+    assert page.url.endswith("/services/elderly-care-allowance/apply")
+    # Data the government holds is filled in and marked as such.
+    assert page.get_by_text("张三").first.is_visible()
+    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    fill_elderly_allowance(page)
+    page.get_by_role("button", name="继续").click()
+    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    assert page.get_by_text("13800138000").is_visible()
+    page.get_by_role("button", name="提交申请").click()
+    ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
+    assert page.get_by_text(ref).first.is_visible()
+
+    clerk_approves(browser, stack, "street.clerk", ref, screenshots)
+    clerk_approves(browser, stack, "civil.clerk", ref)
+
+    page.goto(f"/requests/{ref}")
+    reload_until(
+        page,
+        lambda p: (
+            p.get_by_role("link", name=re.compile("决定书")).count() > 0
+            and "已批准" in p.locator("dl.facts").inner_text()
+        ),
+    )
+    timeline = page.locator(".timeline").inner_text()
+    assert "西湖街道办事处" in timeline or "街道" in timeline
+    screenshot(page, screenshots, "request-approved")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("决定书")).click()
+    data = open(download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF")
+    assert ref in pdf_text(data)
+
+    # A rating once it is decided.
+    page.get_by_label("5", exact=True).check()
+    page.get_by_label("意见（可选）").fill("办理很快")
+    page.get_by_role("button", name="提交评价").click()
+    assert page.get_by_text("您的评分：5").is_visible()
+    page.context.close()

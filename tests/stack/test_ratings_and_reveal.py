@@ -1,0 +1,81 @@
+"""Ratings of decided requests, and revealing an applicant's personal data for a stated reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack.flows import decide, file_request, open_task, wait_closed
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+
+def test_an_applicant_rates_a_decided_request_once(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = file_request(citizen).json()["ref"]
+    early = citizen.post(f"/api/requests/{ref}/rating", json={"score": 5})
+    assert early.status_code == 409
+    assert early.json()["type"] == "/problems/not-decided"
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve").status_code == 200
+    wait_closed(citizen, ref)
+
+    wrong = citizen.post(f"/api/requests/{ref}/rating", json={"score": 6})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0] == {
+        "field": "score",
+        "code": "rating_range",
+        "message": "Choose a rating from 1 to 5.",
+    }
+    assert Api(stack.base_url, "lisi").post(f"/api/requests/{ref}/rating", json={"score": 1}).status_code == 404
+    rated = citizen.post(f"/api/requests/{ref}/rating", json={"score": 4, "comment": " Quick and clear "})
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["score"] == 4 and rated.json()["comment"] == "Quick and clear"
+    again = citizen.post(f"/api/requests/{ref}/rating", json={"score": 1})
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/already-rated"
+
+
+def test_a_clerk_reveals_personal_data_for_a_reason_and_it_is_audited(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    masked = clerk.get(f"/api/tasks/{task['id']}").json()
+    assert masked["answers"]["phone"] != "13800138000"
+    assert clerk.post(f"/api/tasks/{task['id']}/reveal", json={"reason": " "}).status_code == 422
+    other = Api(stack.base_url, "hr.clerk").post(f"/api/tasks/{task['id']}/reveal", json={"reason": "curious"})
+    assert other.status_code == 403
+    shown = clerk.post(f"/api/tasks/{task['id']}/reveal", json={"reason": "Phone the applicant about the address"})
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["answers"]["phone"] == "13800138000"
+    assert shown.json()["applicant_name"] == "张三"
+    trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
+    reveals = [e for e in trail if e["action"] == "task.personal_data_revealed"]
+    assert len(reveals) == 1
+    assert reveals[0]["actor"] == "street.clerk"
+    assert reveals[0]["detail"]["reason"] == "Phone the applicant about the address"
+
+
+def test_page_sessions_use_safe_cookies_and_every_form_needs_its_csrf_token(stack):
+    import re
+
+    import httpx
+
+    with httpx.Client(base_url=stack.base_url) as browser_like:
+        page = browser_like.get("/signin")
+        assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=lax" in page.headers["set-cookie"]
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+        form = {"username": "zhangsan", "password": "qinqing-demo", "next": "/requests"}
+        assert browser_like.post("/signin", data=form).status_code == 403  # no token: refused
+        signed = browser_like.post("/signin", data={**form, "_csrf_token": token})
+        assert signed.status_code == 303 and signed.headers["location"] == "/requests"
+        session = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("qinqing_session="))
+        assert "HttpOnly" in session and "SameSite=lax" in session and "Secure" not in session
+        assert browser_like.get("/requests").status_code == 200
+        # The session cookie opens pages only: the JSON API still wants a bearer token.
+        assert browser_like.get("/api/requests").status_code == 401
+        # An open redirect after signing in is not possible.
+        again = browser_like.post("/signin", data={**form, "next": "//evil.example/", "_csrf_token": token})
+        assert again.headers["location"] == "/"
