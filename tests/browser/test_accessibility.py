@@ -122,7 +122,19 @@ def test_staff_pages(browser, stack, screenshots, filed):
     sign_in(auditor, "auditor")
     auditor.goto("/admin")
     check_page(auditor, "admin-catalog", screenshots, axe)
+    auditor.goto("/admin/programs")
+    check_page(auditor, "admin-programs", screenshots, axe)
     auditor.context.close()
+
+
+def test_enterprise_pages(browser, stack, screenshots):
+    axe = Axe()
+    page = new_page(browser, stack.base_url)
+    sign_in(page, "chashe")
+    for name, path in [("policies", "/policies"), ("claims", "/claims")]:
+        page.goto(path)
+        check_page(page, name, screenshots, axe)
+    page.context.close()
 
 
 def test_pages_fit_a_phone_screen(browser, stack, screenshots):

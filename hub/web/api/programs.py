@@ -398,75 +398,84 @@ class ProgramController(Controller):
         status_code=201,
     )
     async def claim(self, request: Request, ctx: HubContext, code: str, data: ClaimCreate) -> Response[ClaimRead]:
-        user: Principal = request.user
-        locale = request_locale(request)
-        program = await load_program(code)
-        spec = spec_of(program)
-        enterprise_id = await caller_enterprise(user)
-        if program.status != "published" or not spec.open_on(now().date()):
-            raise Problem(422, "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
-        existing = await existing_claim(program, enterprise_id)
-        if existing is not None and existing.state == "submitted" and existing.request:
-            # Stored before, but its workflow could not be started then: this call passes it on.
-            return await pass_on(ctx, existing, spec.mode, locale)
-        if existing is not None and existing.state != "offered":
-            raise already_claimed(existing)
-        profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {code}")
-        assessment = assess(spec, profile or {}, now().date())
-        if not assessment.eligible:
+        claim, mode = await file_claim(request, ctx, request.user, code, data.answers)
+        if mode == "prepared":
+            return Response(await claim_read(claim, request_locale(request)), status_code=201)
+        return await pass_on(ctx, claim, mode, request_locale(request))
+
+
+async def file_claim(
+    request: Request, ctx: HubContext, user: Principal, code: str, answers_in: dict[str, Any]
+) -> tuple[Claim, str]:
+    """Claim a program for the caller's enterprise (the API and the pages both come here): checks
+    eligibility and budget now, stores the claim (prepared, for a preparer) and returns it with the
+    program's mode, or "prepared". Raises Problem for everything the caller must be told."""
+    locale = request_locale(request)
+    program = await load_program(code)
+    spec = spec_of(program)
+    enterprise_id = await caller_enterprise(user)
+    if program.status != "published" or not spec.open_on(now().date()):
+        raise Problem(422, "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
+    existing = await existing_claim(program, enterprise_id)
+    if existing is not None and existing.state == "submitted" and existing.request:
+        # Stored before, but its workflow could not be started then: this call passes it on.
+        return existing, spec.mode
+    if existing is not None and existing.state != "offered":
+        raise already_claimed(existing)
+    profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {code}")
+    assessment = assess(spec, profile or {}, now().date())
+    if not assessment.eligible:
+        raise Problem(
+            422,
+            "not-eligible",
+            N_("Not eligible"),
+            N_("The enterprise does not meet the program's conditions. Nothing was saved."),
+            rules=[
+                {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)}
+                for r in assessment.results
+            ],
+        )
+    remaining = program.budget_cents - program.reserved_cents - program.paid_cents
+    if cents(assessment.amount) > remaining:
+        raise Problem(
+            422,
+            "budget-exhausted",
+            N_("Budget used up"),
+            CLAIM_REASONS["budget_exhausted"],
+        )
+    answers: dict[str, Any] = {}
+    rule_results: list[dict] = []
+    if spec.mode == "apply":
+        service = ctx.catalog.latest(spec.service_id)
+        if len(answers_in) > MAX_ANSWERS:
+            raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+        answers, profile, registry_data = await checked_answers(service, answers_in, user)
+        results = evaluate(service.rules, context(service, answers, profile, registry_data))
+        if not all(r.passed for r in results):
             raise Problem(
                 422,
                 "not-eligible",
                 N_("Not eligible"),
-                N_("The enterprise does not meet the program's conditions. Nothing was saved."),
-                rules=[
-                    {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)}
-                    for r in assessment.results
-                ],
+                N_("The request does not meet the service's conditions. Nothing was saved."),
+                rules=[{"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results],
             )
-        remaining = program.budget_cents - program.reserved_cents - program.paid_cents
-        if cents(assessment.amount) > remaining:
-            raise Problem(
-                422,
-                "budget-exhausted",
-                N_("Budget used up"),
-                CLAIM_REASONS["budget_exhausted"],
-            )
-        answers: dict[str, Any] = {}
-        rule_results: list[dict] = []
-        if spec.mode == "apply":
-            service = ctx.catalog.latest(spec.service_id)
-            if len(data.answers) > MAX_ANSWERS:
-                raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-            answers, profile, registry_data = await checked_answers(service, data.answers, user)
-            results = evaluate(service.rules, context(service, answers, profile, registry_data))
-            if not all(r.passed for r in results):
-                raise Problem(
-                    422,
-                    "not-eligible",
-                    N_("Not eligible"),
-                    N_("The request does not meet the service's conditions. Nothing was saved."),
-                    rules=[
-                        {"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results
-                    ],
-                )
-            rule_results = [r.model_dump() for r in results]
-        elif data.answers:
-            raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
-        account = await Account.objects().where(Account.id == user.id).first()
-        # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
-        prepared = not may_submit(user)
-        try:
-            claim = await submit(
-                program, spec, ctx.catalog, enterprise_id, account, answers, rule_results, locale, prepared=prepared
-            )
-        except AlreadyClaimed as exc:
-            raise already_claimed(exc.claim) from None
-        if prepared:
-            await record(request, user, "claim.prepared", "claim", claim.ref, program=code, request=claim.ref)
-            return Response(await claim_read(claim, locale), status_code=201)
-        await record(request, user, "claim.submitted", "claim", claim.ref, program=code, request=claim.ref)
-        return await pass_on(ctx, claim, spec.mode, locale)
+        rule_results = [r.model_dump() for r in results]
+    elif answers_in:
+        raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
+    account = await Account.objects().where(Account.id == user.id).first()
+    # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
+    prepared = not may_submit(user)
+    try:
+        claim = await submit(
+            program, spec, ctx.catalog, enterprise_id, account, answers, rule_results, locale, prepared=prepared
+        )
+    except AlreadyClaimed as exc:
+        raise already_claimed(exc.claim) from None
+    if prepared:
+        await record(request, user, "claim.prepared", "claim", claim.ref, program=code, request=claim.ref)
+        return claim, "prepared"
+    await record(request, user, "claim.submitted", "claim", claim.ref, program=code, request=claim.ref)
+    return claim, spec.mode
 
 
 async def pass_on(ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
@@ -510,6 +519,40 @@ def already_claimed(claim: Claim) -> Problem:
 # The enterprise's own view ------------------------------------------------------------------------
 
 
+async def policies_for(user: Principal, locale: str) -> PoliciesForYou:
+    """The open programs for the caller's enterprise: those it qualifies for, nearly qualifies for
+    (one criterion unmet) and the others, each with its reasons, amount and the enterprise's claim."""
+    enterprise_id = await caller_enterprise(user)
+    profile = await registry.profile(enterprise_id, purpose="policies for you") or {}
+    today = now().date()
+    found = PoliciesForYou(eligible=[], nearly=[], other=[])
+    for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
+        spec = spec_of(row)
+        if not spec.open_on(today):
+            continue
+        a = assess(spec, profile, today)
+        claim = await existing_claim(row, enterprise_id)
+        item = ProgramForYou(
+            program=program_read(row, locale),
+            eligible=a.eligible,
+            near=a.near,
+            amount=str(a.amount),
+            criteria=[
+                CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results
+            ],
+            claim=await claim_read(claim, locale) if claim else None,
+        )
+        (found.eligible if a.eligible else found.nearly if a.near else found.other).append(item)
+    return found
+
+
+async def enterprise_claims(user: Principal, locale: str) -> list[ClaimRead]:
+    """The caller's enterprise's claims, newest first, with their payments."""
+    enterprise_id = await caller_enterprise(user)
+    rows = await Claim.objects().where(Claim.enterprise == enterprise_id).order_by(Claim.id, ascending=False)
+    return [await claim_read(c, locale) for c in rows if c.state != "offered"]
+
+
 class EnterpriseController(Controller):
     path = "/api/enterprise"
     tags = ["subsidies"]
@@ -517,36 +560,11 @@ class EnterpriseController(Controller):
     @get("/programs", guards=[requires_role("enterprise")], summary="Policies for you")
     async def policies_for_you(self, request: Request) -> PoliciesForYou:
         """Every open program, evaluated against the enterprise's registry data as it is now."""
-        locale = request_locale(request)
-        enterprise_id = await caller_enterprise(request.user)
-        profile = await registry.profile(enterprise_id, purpose="policies for you") or {}
-        today = now().date()
-        found = PoliciesForYou(eligible=[], nearly=[], other=[])
-        for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
-            spec = spec_of(row)
-            if not spec.open_on(today):
-                continue
-            a = assess(spec, profile, today)
-            claim = await existing_claim(row, enterprise_id)
-            item = ProgramForYou(
-                program=program_read(row, locale),
-                eligible=a.eligible,
-                near=a.near,
-                amount=str(a.amount),
-                criteria=[
-                    CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results
-                ],
-                claim=await claim_read(claim, locale) if claim else None,
-            )
-            (found.eligible if a.eligible else found.nearly if a.near else found.other).append(item)
-        return found
+        return await policies_for(request.user, request_locale(request))
 
     @get("/claims", guards=[requires_role("enterprise")], summary="The enterprise's claims and payments")
     async def my_claims(self, request: Request) -> list[ClaimRead]:
-        enterprise_id = await caller_enterprise(request.user)
-        locale = request_locale(request)
-        rows = await Claim.objects().where(Claim.enterprise == enterprise_id).order_by(Claim.id, ascending=False)
-        return [await claim_read(c, locale) for c in rows]
+        return await enterprise_claims(request.user, request_locale(request))
 
     @get("/notifications", guards=[requires_role("enterprise")], summary="Messages for the enterprise")
     async def notifications(self, request: Request) -> list[NotificationRead]:

@@ -18,13 +18,14 @@ from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
 from hub.web.pages.session import NOT_PAGES, secure_cookies
+from hub.web.pages.subsidies import SUBSIDIES
 from hub.web.pages.workbench import WORKBENCH
 
 
 def pages_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN],
+        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *SUBSIDIES],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -1,0 +1,116 @@
+"""Subsidies as pages: "policies for you" with the reason for each match, one-click claims, the
+enterprise's claims and payments, and programs with their budgets for administrators."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+
+from hub.db.tables import Claim, Program
+from hub.i18n import N_, gettext
+from hub.subsidies.claims import submit_prepared
+from hub.web.api.programs import (
+    enterprise_claims,
+    file_claim,
+    pass_on,
+    policies_for,
+    program_read,
+)
+from hub.web.context import HubContext
+from hub.web.pages.common import require
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+from hub.web.problems import Problem, not_found
+
+PROGRAM_ADMIN_ROLES = ("admin", "auditor")
+MESSAGES = {
+    "paid": N_("Paid. The payment notice is among the documents of the claim's request."),
+    "prepared": N_("Prepared. The enterprise's approver can now submit it."),
+    "under_way": N_("Claim received; it is being processed."),
+}
+
+
+async def render_policies(request: Request, error: str = "", status: int = 200) -> Response:
+    user = require(request, "enterprise")
+    locale = page_locale(request)
+    found = await policies_for(user, locale)
+    message = (
+        gettext(locale, MESSAGES[request.query_params["done"]]) if request.query_params.get("done") in MESSAGES else ""
+    )
+    return render_page(
+        request,
+        "policies.html",
+        status=status,
+        found=found,
+        error=error,
+        message=message,
+        can_submit=user.enterprise_role != "preparer",
+    )
+
+
+@get("/policies", name="policies")
+async def policies_page(request: Request) -> Response:
+    return await render_policies(request)
+
+
+@post("/policies/{code:str}/claim", name="policy-claim")
+async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response:
+    """One click: claim (or confirm an offer); the answer is usually the money."""
+    user = require(request, "enterprise")
+    locale = page_locale(request)
+    try:
+        claim, mode = await file_claim(request, ctx, user, code, {})
+        if mode != "prepared":
+            await pass_on(ctx, claim, mode, locale)
+    except Problem as problem:
+        reasons = [r["message"] for r in problem.rules if not r["passed"]]
+        error = gettext(locale, problem.detail, **problem.params) if problem.detail else gettext(locale, problem.title)
+        if reasons:
+            error += " " + "；".join(reasons) if locale == "zh_CN" else " " + "; ".join(reasons)
+        return await render_policies(request, error=error, status=problem.status)
+    claim = await Claim.objects().where(Claim.id == claim.id).first()
+    done = "prepared" if claim.state == "prepared" else "paid" if claim.state == "paid" else "under_way"
+    return Redirect(path=f"/claims?done={done}", status_code=303)
+
+
+@get("/claims", name="claims")
+async def claims_page(request: Request) -> Response:
+    user = require(request, "enterprise")
+    locale = page_locale(request)
+    message = (
+        gettext(locale, MESSAGES[request.query_params["done"]]) if request.query_params.get("done") in MESSAGES else ""
+    )
+    claims = await enterprise_claims(user, locale)
+    return render_page(
+        request, "claims.html", claims=claims, message=message, can_submit=user.enterprise_role != "preparer"
+    )
+
+
+@post("/claims/{ref:str}/submit", name="claim-submit")
+async def submit_claim_page(request: Request, ctx: HubContext, ref: str) -> Response:
+    """The approver submits what the enterprise's preparer prepared."""
+    from hub.db.tables import Account
+    from hub.enterprises import require_approver
+
+    user = require(request, "enterprise")
+    claim = await Claim.objects().where(Claim.ref == ref).first()
+    if claim is None or claim.enterprise != user.enterprise:
+        raise not_found()
+    require_approver(user)
+    account = await Account.objects().where(Account.id == user.id).first()
+    submitted = await submit_prepared(claim, account)
+    if submitted is not None:
+        program = await Program.objects().where(Program.id == claim.program).first()
+        await pass_on(ctx, submitted, program.mode, page_locale(request))
+    return Redirect(path="/claims", status_code=303)
+
+
+@get("/admin/programs", name="admin-programs")
+async def programs_admin_page(request: Request) -> Response:
+    require(request, *PROGRAM_ADMIN_ROLES)
+    locale = page_locale(request)
+    rows = await Program.objects().order_by(Program.published_at, ascending=False)
+    return render_page(request, "programs_admin.html", programs=[program_read(r, locale) for r in rows])
+
+
+SUBSIDIES = [policies_page, claim_policy, claims_page, submit_claim_page, programs_admin_page]
