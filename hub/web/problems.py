@@ -7,6 +7,7 @@ and ``detail``, and for validation a list of per-field ``errors`` with stable co
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import msgspec
@@ -191,6 +192,17 @@ def unavailable() -> Problem:
     )
 
 
+def busy() -> Problem:
+    """Too much at once for the database right now; nothing was changed."""
+    return Problem(
+        503,
+        "busy",
+        N_("Too busy right now"),
+        N_("The hub is handling too many requests at once. Nothing was changed; please try again in a moment."),
+        headers={"Retry-After": "5"},
+    )
+
+
 def not_found() -> Problem:
     return Problem(
         404,
@@ -264,6 +276,11 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
                 N_("The request body or parameters could not be read."),
             ),
         )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        # The embedded SQLite database had more writers queued than its busy timeout allows: an
+        # overload, not a fault. The transaction was rolled back; the caller may simply retry.
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        return problem_response(request, busy())
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request,
