@@ -193,12 +193,12 @@ def unavailable() -> Problem:
 
 
 def busy() -> Problem:
-    """Too much at once for the database right now; nothing was changed."""
+    """Too much at once for the database right now; the caller repeats the (idempotent) request."""
     return Problem(
         503,
         "busy",
         N_("Too busy right now"),
-        N_("The hub is handling too many requests at once. Nothing was changed; please try again in a moment."),
+        N_("The hub is handling too many requests at once. Please try again in a moment: repeating this request is safe."),
         headers={"Retry-After": "5"},
     )
 
