@@ -198,7 +198,9 @@ def busy() -> Problem:
         503,
         "busy",
         N_("Too busy right now"),
-        N_("The hub is handling too many requests at once. Please try again in a moment: repeating this request is safe."),
+        N_(
+            "The hub is handling too many requests at once. Please try again in a moment: repeating this request is safe."
+        ),
         headers={"Retry-After": "5"},
     )
 
