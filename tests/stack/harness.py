@@ -68,6 +68,8 @@ class Stack:
     base_url: str
     temporal: DevServer
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # (admin URL, name) of a PostgreSQL database made for this stack alone, dropped at shutdown.
+    database: tuple[str, str] | None = None
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -129,6 +131,8 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
         self.temporal.stop()
+        if self.database:
+            drop_postgres_database(*self.database)
 
 
 def start_stack(root: Path, **extra_env: str) -> Stack:
@@ -148,7 +152,14 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
         "PYTHONUNBUFFERED": "1",
         **extra_env,
     }
-    stack = Stack(root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal)
+    # On PostgreSQL every stack gets a database of its own: its data keys (under its var dir) are
+    # the only ones that open the personal data it seals, so two stacks must never share one.
+    admin_url = os.environ.get("QINQING_TEST_DATABASE_URL")
+    database = None
+    if admin_url and "QINQING_DATABASE_URL" not in extra_env:
+        env["QINQING_DATABASE_URL"], name = create_postgres_database(admin_url)
+        database = (admin_url, name)
+    stack = Stack(root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal, database=database)
     try:
         stack.run("seed")
         stack.start("worker")
