@@ -52,7 +52,12 @@ async def resume_unstarted(client: Client, catalog: Catalog) -> int:
     when they were filed and the applicant did not retry). Returns how many were (re)started."""
     rows = await ServiceRequest.objects().where(ServiceRequest.state == "submitted")
     # A claim's request is started by the claim's own workflow.
-    claimed = {r["request"] for r in await Claim.select(Claim.request).where(Claim.request.is_not_null())}
+    waiting = [row.id for row in rows]
+    claimed = (
+        {r["request"] for r in await Claim.select(Claim.request).where(Claim.request.is_in(waiting))}
+        if waiting
+        else set()
+    )
     started = 0
     for row in rows:
         if row.id in claimed:

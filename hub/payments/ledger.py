@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from piccolo.query.functions.aggregate import Sum
+
 from hub.db.tables import Claim, Enterprise, LedgerAccount, LedgerEntry, LedgerTransaction, Program
 from hub.db.transactions import writing
 from workflows.subsidies.ports import PaymentRefused
@@ -36,8 +38,10 @@ async def _account(code: str, name: str) -> int:
 
 async def balance(code: str) -> int:
     """An account's balance in cents (credits minus debits)."""
-    rows = await LedgerEntry.select(LedgerEntry.amount_cents).where(LedgerEntry.account.code == code)
-    return sum(r["amount_cents"] for r in rows)
+    rows = await LedgerEntry.select(Sum(LedgerEntry.amount_cents).as_alias("total")).where(
+        LedgerEntry.account.code == code
+    )
+    return int(rows[0]["total"] or 0)
 
 
 async def post(key: str, kind: str, reference: str, debit: int, credit: int, cents: int, at: dt.datetime) -> int | None:

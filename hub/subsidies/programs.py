@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 from decimal import Decimal
+from functools import lru_cache
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -38,7 +39,13 @@ def cents(amount: Decimal) -> int:
 
 def spec_of(row: Program) -> ProgramSpec:
     spec = row.spec
-    return ProgramSpec.model_validate(json.loads(spec) if isinstance(spec, (str, bytes)) else spec)
+    return _parsed_spec(spec if isinstance(spec, str) else json.dumps(spec))
+
+
+@lru_cache(maxsize=256)
+def _parsed_spec(text: str) -> ProgramSpec:
+    # Validation parses every expression: done once per stored spec, not on every claim and listing.
+    return ProgramSpec.model_validate_json(text)
 
 
 async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = None) -> Program:

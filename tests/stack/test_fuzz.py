@@ -14,7 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.stack.harness import Api, create_postgres_database, drop_postgres_database, start_stack
+from tests.stack.harness import Api, start_stack
 
 pytestmark = pytest.mark.stack
 
@@ -24,31 +24,16 @@ ROLES = (None, "zhangsan", "yunqi.preparer", "street.clerk", "street.supervisor"
 
 @pytest.fixture(scope="module")
 def fuzz_stack(tmp_path_factory):
-    admin_url = os.environ.get("QINQING_TEST_DATABASE_URL")
-    saved = os.environ.get("QINQING_DATABASE_URL")
-    database = None
-    if admin_url:
-        url, database = create_postgres_database(admin_url)
-        os.environ["QINQING_DATABASE_URL"] = url
-    else:
-        os.environ.pop("QINQING_DATABASE_URL", None)
+    # On PostgreSQL the harness gives this stack a database of its own.
+    hub = start_stack(
+        tmp_path_factory.mktemp("fuzz"),
+        QINQING_SIGNIN_MAX_FAILURES_PER_ADDRESS="100000",
+        QINQING_SIGNIN_MAX_FAILURES="100000",
+    )
     try:
-        hub = start_stack(
-            tmp_path_factory.mktemp("fuzz"),
-            QINQING_SIGNIN_MAX_FAILURES_PER_ADDRESS="100000",
-            QINQING_SIGNIN_MAX_FAILURES="100000",
-        )
-        try:
-            yield hub
-        finally:
-            hub.shutdown()
+        yield hub
     finally:
-        if saved is None:
-            os.environ.pop("QINQING_DATABASE_URL", None)
-        else:
-            os.environ["QINQING_DATABASE_URL"] = saved
-        if database:
-            drop_postgres_database(admin_url, database)
+        hub.shutdown()
 
 
 @pytest.fixture(scope="module")

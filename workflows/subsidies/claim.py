@@ -10,16 +10,13 @@ payment carries the claim's key, so the gateway pays it once however often it is
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from ..activities import RequestActivities
     from ..names import REQUESTS_QUEUE, request_workflow_id
-    from ..service_request import ServiceRequestWorkflow
+    from ..service_request import RECORD, RENDER, ServiceRequestWorkflow
     from ..types import IssueDocument, RequestState, StatusChange
     from .activities import BUDGET_EXHAUSTED, PAYMENT_REFUSED, SubsidyActivities
     from .types import (
@@ -33,18 +30,9 @@ with workflow.unsafe.imports_passed_through():
         SettleReservation,
     )
 
-# The claim's own steps are short database writes: local activities, run by the worker that runs
-# the workflow, without a round trip through the server for each. A crash re-runs the step, which
-# is idempotent by key.
-RECORD = dict(
-    start_to_close_timeout=timedelta(seconds=15),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-)
-RENDER = dict(
-    start_to_close_timeout=timedelta(minutes=5),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-)
+# The claim's own steps are short database writes: local activities (RECORD options), run by the
+# worker that runs the workflow, without a round trip through the server for each. A crash re-runs
+# the step, which is idempotent by key. The notice renders as a regular activity (RENDER).
 
 
 def _failure_type(error: BaseException) -> str | None:

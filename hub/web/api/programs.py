@@ -478,6 +478,21 @@ async def file_claim(
     return claim, spec.mode
 
 
+async def submit_prepared_claim(request: Request, user: Principal, ref: str) -> tuple[Claim | None, str]:
+    """The approver submits a claim its enterprise's preparer prepared (the API and the pages both
+    come here). Returns the submitted claim and its program's mode; None when it was not waiting."""
+    claim = await Claim.objects().where(Claim.ref == ref).first()
+    if claim is None or user.enterprise != claim.enterprise:
+        raise not_found()
+    require_approver(user)
+    account = await Account.objects().where(Account.id == user.id).first()
+    submitted = await submit_prepared(claim, account)
+    program = await Program.objects().where(Program.id == claim.program).first()
+    if submitted is not None:
+        await record(request, user, "claim.submitted", "claim", ref, request=ref)
+    return submitted, program.mode
+
+
 async def pass_on(ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
     """Start the claim's workflow; for instant redemption, answer with the money if it comes in time."""
     try:
@@ -498,7 +513,7 @@ async def pass_on(ctx: HubContext, claim: Claim, mode: str, locale: str) -> Resp
         try:
             await asyncio.wait_for(handle.result(), timeout=ctx.settings.claim_wait_seconds)
         except TimeoutError:
-            pass
+            pass  # still under way: answered 202 with the claim as it stands
         except Exception:  # noqa: BLE001 - the claim's own state tells the caller what happened
             log.exception("claim %s", claim.ref)
     claim = await Claim.objects().where(Claim.id == claim.id).first()
@@ -627,18 +642,10 @@ class ClaimController(Controller):
         status_code=201,
     )
     async def submit_claim(self, request: Request, ctx: HubContext, ref: str) -> Response[ClaimRead]:
-        user: Principal = request.user
-        claim = await Claim.objects().where(Claim.ref == ref).first()
-        if claim is None or user.enterprise != claim.enterprise:
-            raise not_found()
-        require_approver(user)
-        account = await Account.objects().where(Account.id == user.id).first()
-        submitted = await submit_prepared(claim, account)
+        submitted, mode = await submit_prepared_claim(request, request.user, ref)
         if submitted is None:
             raise Problem(409, "not-prepared", N_("Not waiting"), N_("This claim is not waiting to be submitted."))
-        await record(request, user, "claim.submitted", "claim", ref, request=ref)
-        program = await Program.objects().where(Program.id == claim.program).first()
-        return await pass_on(ctx, submitted, program.mode, request_locale(request))
+        return await pass_on(ctx, submitted, mode, request_locale(request))
 
 
 class ReconciliationController(Controller):

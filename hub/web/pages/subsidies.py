@@ -8,19 +8,19 @@ from litestar.response import Redirect
 
 from hub.db.tables import Claim, Program
 from hub.i18n import N_, gettext
-from hub.subsidies.claims import submit_prepared
 from hub.web.api.programs import (
     enterprise_claims,
     file_claim,
     pass_on,
     policies_for,
     program_read,
+    submit_prepared_claim,
 )
 from hub.web.context import HubContext
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, not_found
+from hub.web.problems import Problem
 
 PROGRAM_ADMIN_ROLES = ("admin", "auditor")
 MESSAGES = {
@@ -88,20 +88,11 @@ async def claims_page(request: Request) -> Response:
 
 @post("/claims/{ref:str}/submit", name="claim-submit")
 async def submit_claim_page(request: Request, ctx: HubContext, ref: str) -> Response:
-    """The approver submits what the enterprise's preparer prepared."""
-    from hub.db.tables import Account
-    from hub.enterprises import require_approver
-
+    """The approver submits what the enterprise's preparer prepared (submitting twice changes nothing)."""
     user = require(request, "enterprise")
-    claim = await Claim.objects().where(Claim.ref == ref).first()
-    if claim is None or claim.enterprise != user.enterprise:
-        raise not_found()
-    require_approver(user)
-    account = await Account.objects().where(Account.id == user.id).first()
-    submitted = await submit_prepared(claim, account)
+    submitted, mode = await submit_prepared_claim(request, user, ref)
     if submitted is not None:
-        program = await Program.objects().where(Program.id == claim.program).first()
-        await pass_on(ctx, submitted, program.mode, page_locale(request))
+        await pass_on(ctx, submitted, mode, page_locale(request))
     return Redirect(path="/claims", status_code=303)
 
 
