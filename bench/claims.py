@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from bench import cpu
 from bench.empty_workflow import EmptyWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +83,12 @@ async def timed(make, count: int, in_flight: int) -> tuple[float, list[float]]:
 
 
 async def measure(stack, tokens: list[str], claims: int, in_flight: int) -> dict:
+    roots = {
+        "temporal server": stack.temporal.process.pid,
+        "qinqing worker": stack.processes["worker"].pid,
+        "qinqing serve": stack.processes["serve"].pid,
+        "benchmark client": os.getpid(),
+    }
     client = await Client.connect(stack.temporal.address, data_converter=pydantic_data_converter)
     results: dict = {}
     async with Worker(client, task_queue=EMPTY_QUEUE, workflows=[EmptyWorkflow], max_concurrent_workflow_tasks=200):
@@ -88,8 +96,11 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int) -> dict
         async def empty(i: int) -> None:
             await client.execute_workflow(EmptyWorkflow.run, id=f"empty-{uuid.uuid4()}", task_queue=EMPTY_QUEUE)
 
+        print("empty workflows ...", flush=True)
         _, one_at_a_time = await timed(empty, SEQUENTIAL, 1)
+        before = cpu.snapshot(roots)
         wall, loaded = await timed(empty, claims, in_flight)
+        results["empty cpu"] = cpu.spent(before, cpu.snapshot(roots))
         results["empty"] = (statistics.median(one_at_a_time), claims / wall, statistics.median(loaded))
 
     limits = httpx.Limits(max_connections=in_flight + 10)
@@ -100,8 +111,11 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int) -> dict
             r = await http.post(f"/api/programs/{code}/claims", json={}, headers={"Authorization": f"Bearer {token}"})
             outcomes.append(r.json().get("state", r.json().get("type")) if r.status_code < 500 else str(r.status_code))
 
+        print("instant claims ...", flush=True)
         _, one_at_a_time = await timed(lambda i: claim_as(tokens[i], "bench-a"), SEQUENTIAL, 1)
+        before = cpu.snapshot(roots)
         wall, loaded = await timed(lambda i: claim_as(tokens[SEQUENTIAL + i], "bench-a"), claims, in_flight)
+        results["claims cpu"] = cpu.spent(before, cpu.snapshot(roots))
         results["claims"] = (statistics.median(one_at_a_time), claims / wall, statistics.median(loaded))
         results["outcomes"] = {o: outcomes.count(o) for o in set(outcomes)}
     return results
@@ -164,6 +178,12 @@ def main() -> int:
         f"claim median, one at a time: {c_one:.2f} s (target < {TARGET_MEDIAN_S:.0f} s) -> "
         f"{'PASS' if c_one < TARGET_MEDIAN_S else 'FAIL'}"
     )
+    print("\nCPU per item with the load on (ms), by process (the worker includes its render processes):")
+    print(f"{'':28}{'empty workflow':>16}{'instant claim':>16}")
+    for name in results["claims cpu"]:
+        e_ms = results["empty cpu"][name] / args.claims * 1000
+        c_ms = results["claims cpu"][name] / args.claims * 1000
+        print(f"{name:28}{e_ms:>16.0f}{c_ms:>16.0f}")
     print(f"outcomes: {results['outcomes']}; reconciliation differences: {len(reconciliation['differences'])}")
     return 0 if ratio >= TARGET_RATIO and c_one < TARGET_MEDIAN_S else 1
 

@@ -8,6 +8,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account
 from hub.settings import Settings
 
@@ -18,7 +19,8 @@ def engine():
 
 @asynccontextmanager
 async def database(settings: Settings):
-    """A connection pool on PostgreSQL for the life of the process; nothing to hold on SQLite."""
+    """A connection pool on PostgreSQL for the life of the process; on SQLite the engine keeps
+    its connections itself, and they are closed at the end."""
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=10)
@@ -27,7 +29,11 @@ async def database(settings: Settings):
         finally:
             await db.close_connection_pool()
     else:
-        yield db
+        try:
+            yield db
+        finally:
+            if isinstance(db, PooledSQLiteEngine):
+                await db.close_connections()
 
 
 async def migrate(settings: Settings) -> None:
