@@ -32,6 +32,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_locale: str = "zh_CN"
     # Worker processes that render PDFs (CPU-bound, so at most the number of cores helps).
     render_processes: int = 2
+    # Workflow tasks (with their local activities) a worker works on at once. The rest wait in
+    # Temporal's queue, where waiting costs nothing; beyond what the database can write, more at
+    # once only makes each slower, until their workflow tasks time out and are done again.
+    worker_workflow_tasks: int = 16
     session_hours: int = 12
     seed_demo: bool = True
     # Time limits are counted in working days on the mainland calendar, plus the city's own days.

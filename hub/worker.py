@@ -98,6 +98,8 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
             ReconciliationWorkflow,
         ],
         activities=activities.all() + subsidies.all(),
+        max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
+        max_concurrent_local_activities=settings.worker_workflow_tasks,
     )
 
 

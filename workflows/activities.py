@@ -86,7 +86,8 @@ class RequestActivities:
         # Heartbeats let the server notice a dead worker in seconds, not at the end of the timeout.
         work = asyncio.ensure_future(self._documents.issue(request))
         while not work.done():
-            activity.heartbeat()
+            if not activity.info().is_local:
+                activity.heartbeat()
             await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
         return work.result()
 

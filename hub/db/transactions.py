@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import ServiceRequest
 
 
@@ -14,7 +15,10 @@ async def writing():
     """A transaction for writes. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
     a read-then-write never fails with "database is locked" when another process writes."""
     engine = ServiceRequest._meta.db
-    if isinstance(engine, SQLiteEngine):
+    if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
+        async with engine.writer(), engine.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+    elif isinstance(engine, SQLiteEngine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
             yield tx
     else:
