@@ -25,21 +25,26 @@ def _stats() -> dict[int, tuple[int, float]]:
     return out
 
 
-def snapshot(roots: dict[str, int]) -> dict[str, float]:
-    """CPU seconds of each named process together with its live descendants, less the descendants
-    that are named themselves."""
+def children(pid: int) -> list[int]:
+    return [child for child, (ppid, _) in _stats().items() if ppid == pid]
+
+
+def snapshot(roots: dict[str, int | list[int]]) -> dict[str, float]:
+    """CPU seconds of each named process (or group of them) together with its live descendants,
+    less the descendants that are named themselves."""
     stats = _stats()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
 
-    named = set(roots.values())
+    groups = {name: pids if isinstance(pids, list) else [pids] for name, pids in roots.items()}
+    named = {pid for pids in groups.values() for pid in pids}
 
     def tree(pid: int) -> float:
         own = stats.get(pid, (0, 0.0))[1]
         return own + sum(tree(child) for child in children.get(pid, []) if child not in named)
 
-    return {name: tree(pid) for name, pid in roots.items()}
+    return {name: sum(tree(pid) for pid in pids) for name, pids in groups.items()}
 
 
 def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
@@ -18,25 +17,33 @@ from hub.settings import Settings
 SQLITE_BUSY_TIMEOUT_S = 30
 # Open connections kept for reuse per process; a burst opens more and closes them afterwards.
 SQLITE_IDLE_CONNECTIONS = 16
+# While another process writes, a writer asks again after this long (doubling up to the maximum).
+SQLITE_RETRY_S, SQLITE_RETRY_MAX_S = 0.001, 0.01
 
 
 class PooledSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine, with its connections kept open and reused.
+    """Piccolo's SQLite engine, made for many concurrent requests in one process.
 
-    The stock engine opens a connection, with a thread of its own, for every statement outside a
-    transaction and for every transaction, and repeats ``PRAGMA foreign_keys`` before every
-    statement inside one. That costs a few milliseconds of CPU per statement, more than the
-    statement itself. Here a connection gets its pragma once and goes back to an idle list after
-    use. A connection whose statement failed or was cancelled is closed instead: its state is unknown.
+    - **Reads** run on connections kept open and reused, each in a thread of its own (aiosqlite).
+      The stock engine opened a connection, and a thread, for every statement: a few milliseconds
+      of CPU each, more than the statement itself.
+    - **Writes** (write transactions, and single statements that change something) run one at a
+      time per process, in order, on one connection used directly on the event loop's thread.
+      SQLite lets one writer in at a time, so the write lock must be held as briefly as possible:
+      a trip to a thread and back for every statement made a transaction hold it many times longer
+      than its SQL took, as long as the event loop took to come round. While another process
+      writes, the writer waits on the event loop, asking again every few milliseconds, rather than
+      in SQLite's busy handler, which would block the loop.
 
-    Writers of one process also queue for SQLite's write lock in order (``writer``), so that under
-    load none of them starves in SQLite's busy handler, which polls rather than queues.
+    A connection whose statement failed or was cancelled is closed, not reused: its state is unknown.
     """
 
     def __init__(self, *args: Any, idle_connections: int = SQLITE_IDLE_CONNECTIONS, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.idle_connections = idle_connections
+        self.busy_timeout = float(self.connection_kwargs.get("timeout", SQLITE_BUSY_TIMEOUT_S))
         self._idle: list[aiosqlite.Connection] = []
+        self._writer: WriterConnection | None = None
         self._write_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -44,22 +51,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # A new event loop (a test's, a CLI command's): what we hold belonged to the old one.
-            self._idle, self._write_lock, self._loop = [], asyncio.Lock(), loop
+            self._idle, self._writer, self._write_lock, self._loop = [], None, asyncio.Lock(), loop
 
-    @asynccontextmanager
-    async def writer(self):
-        """This process's turn to write. Waiting longer than the busy timeout fails as SQLite would."""
-        self._on_this_loop()
-        lock = self._write_lock
-        try:
-            async with asyncio.timeout(self.connection_kwargs.get("timeout", 5.0)):
-                await lock.acquire()
-        except TimeoutError:
-            raise sqlite3.OperationalError("database is locked (too many writers waiting)") from None
-        try:
-            yield
-        finally:
-            lock.release()
+    # Reads -----------------------------------------------------------------------------------
 
     async def get_connection(self) -> aiosqlite.Connection:
         self._on_this_loop()
@@ -82,25 +76,54 @@ class PooledSQLiteEngine(SQLiteEngine):
         else:
             await connection.close()
 
+    # Writes ----------------------------------------------------------------------------------
+
+    async def acquire_writer(self) -> WriterConnection:
+        """This process's turn to write, in order; waiting longer than the busy timeout fails as
+        SQLite would (the web answers 503 to that)."""
+        self._on_this_loop()
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (too many writers waiting)") from None
+        if self._writer is None:
+            self._writer = WriterConnection(self.connection_kwargs, self.busy_timeout)
+        return self._writer
+
+    def release_writer(self, healthy: bool) -> None:
+        if self._writer is not None and (not healthy or self._writer.in_transaction):
+            self._writer.close()
+            self._writer = None
+        self._write_lock.release()
+
     async def close_connections(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
+        if self._writer is not None and not self._write_lock.locked():
+            self._writer.close()
+            self._writer = None
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
     ) -> SQLiteTransaction:
         return PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
+    # Statements ------------------------------------------------------------------------------
+
     async def _run_in_new_connection(
         self, query: str, args: list | None = None, query_type: str = "generic", table=None
     ):
-        if query.lstrip()[:6].upper() == "SELECT":
-            return await self._run_statement(query, args, commit=False)
-        async with self.writer():
-            return await self._run_statement(query, args, commit=True)
+        verb = query.lstrip()[:6].upper()
+        if verb == "SELECT":
+            return await self._run_read(query, args)
+        if verb == "PRAGMA":  # some (journal_mode) may not run inside a transaction
+            return await self._run_read(query, args, commit=True)
+        async with self.transaction(TransactionType.immediate) as tx:
+            return await tx.connection.execute_fetchall(query, args or [])
 
-    async def _run_statement(self, query: str, args: list | None, commit: bool):
+    async def _run_read(self, query: str, args: list | None, commit: bool = False):
         connection = await self.get_connection()
         try:
             # One trip to the connection's thread for the statement and its rows (a cursor costs three).
@@ -120,8 +143,76 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await connection.execute_fetchall(query, args or [])
 
 
+class WriterConnection:
+    """A process's connection for writing, used on the event loop's thread. Its methods are
+    coroutines only to stand in for an aiosqlite connection; only BEGIN ever waits."""
+
+    def __init__(self, connection_kwargs: dict[str, Any], busy_timeout: float):
+        # No busy handler (timeout 0): a busy database is waited for on the event loop instead.
+        # Piccolo's isolation_level None: transactions are exactly the BEGIN/COMMIT it sends.
+        self._conn = sqlite3.connect(**{**connection_kwargs, "timeout": 0})
+        self._conn.row_factory = dict_factory
+        self._conn.execute("PRAGMA foreign_keys = 1")
+        self.busy_timeout = busy_timeout
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    async def execute(self, sql: str, args: list | tuple = ()) -> None:
+        if sql.startswith("BEGIN"):
+            await self._begin(sql)
+        else:
+            self._conn.execute(sql, args)
+
+    async def execute_fetchall(self, sql: str, args: list | tuple = ()) -> list[dict]:
+        return self._conn.execute(sql, args).fetchall()
+
+    async def _begin(self, sql: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + self.busy_timeout, SQLITE_RETRY_S
+        while True:
+            try:
+                self._conn.execute(sql)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, SQLITE_RETRY_MAX_S)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class PooledSQLiteTransaction(SQLiteTransaction):
-    """A transaction on a reused connection, handed back when the transaction ends."""
+    """A write transaction (IMMEDIATE, as ``hub.db.transactions.writing`` opens) on the process's
+    writer, in its turn; any other on a reused read connection. Handed back when it ends."""
+
+    @property
+    def _writes(self) -> bool:
+        return self.transaction_type == TransactionType.immediate
+
+    async def get_connection(self):
+        return await (self.engine.acquire_writer() if self._writes else self.engine.get_connection())
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self._hand_back(healthy=True)  # no transaction began; the connection is as it was
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def _hand_back(self, healthy: bool) -> None:
+        if self._writes:
+            self.engine.release_writer(healthy)
+        else:
+            await self.engine.release(self.connection, healthy=healthy)
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
@@ -137,7 +228,7 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             healthy = False
             raise
         finally:
-            await self.engine.release(self.connection, healthy=healthy)
+            await self._hand_back(healthy)
             self.engine.current_transaction.reset(self.context)
         return exception is None
 

@@ -6,19 +6,16 @@ from contextlib import asynccontextmanager
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import ServiceRequest
 
 
 @asynccontextmanager
 async def writing():
     """A transaction for writes. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
-    a read-then-write never fails with "database is locked" when another process writes."""
+    a read-then-write never fails with "database is locked" when another process writes (and, with
+    ``PooledSQLiteEngine``, waits its turn behind the process's other writers)."""
     engine = ServiceRequest._meta.db
-    if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
-        async with engine.writer(), engine.transaction(transaction_type=TransactionType.immediate) as tx:
-            yield tx
-    elif isinstance(engine, SQLiteEngine):
+    if isinstance(engine, SQLiteEngine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
             yield tx
     else:

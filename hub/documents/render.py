@@ -7,6 +7,7 @@ event loop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -71,13 +72,20 @@ def render_html(facts: DocumentFacts) -> str:
     return templates(str(TEMPLATES), facts.locale).get_template(f"{facts.kind}.html").render(doc=facts, qr=qr)
 
 
+@cache
+def _fonts():
+    """One font configuration per render process: building one for each document costs about a
+    tenth of the rendering. (WeasyPrint is imported here: heavy, and only render processes need it.)"""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def render_pdf(facts: DocumentFacts) -> bytes:
     """The document as PDF bytes."""
-    from weasyprint import (
-        HTML,
-    )  # imported here: heavy, and only render processes need it
+    from weasyprint import HTML
 
-    return HTML(string=render_html(facts), base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=render_html(facts), base_url=str(TEMPLATES)).write_pdf(font_config=_fonts())
 
 
 def warm_up() -> None:
