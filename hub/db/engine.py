@@ -115,21 +115,18 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(
         self, query: str, args: list | None = None, query_type: str = "generic", table=None
     ):
-        verb = query.lstrip()[:6].upper()
-        if verb == "SELECT":
+        # PRAGMAs go with reads: some (journal_mode) may not run inside a transaction.
+        if query.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
             return await self._run_read(query, args)
-        if verb == "PRAGMA":  # some (journal_mode) may not run inside a transaction
-            return await self._run_read(query, args, commit=True)
         async with self.transaction(TransactionType.immediate) as tx:
             return await tx.connection.execute_fetchall(query, args or [])
 
-    async def _run_read(self, query: str, args: list | None, commit: bool = False):
+    async def _run_read(self, query: str, args: list | None):
+        # Piccolo's connections are in autocommit mode (isolation_level None): nothing to commit.
         connection = await self.get_connection()
         try:
             # One trip to the connection's thread for the statement and its rows (a cursor costs three).
             rows = await connection.execute_fetchall(query, args or [])
-            if commit:
-                await connection.commit()
         except BaseException:
             await self.release(connection, healthy=False)
             raise
