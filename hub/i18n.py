@@ -33,8 +33,12 @@ def translations(locale: str) -> NullTranslations:
 
 
 @cache
+@cache
 def templates(directory: str, locale: str) -> Environment:
-    """Jinja templates from ``directory`` with ``{% trans %}`` and ``_()`` in ``locale`` (HTML autoescaped)."""
+    """Jinja templates from ``directory`` with ``{% trans %}`` and ``_()`` in ``locale`` (HTML autoescaped).
+
+    One environment per directory and locale, kept: it holds the compiled templates, and compiling
+    them again for each page or document cost more than rendering them."""
     env = Environment(
         loader=FileSystemLoader(directory), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
     )

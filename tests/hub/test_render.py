@@ -1,0 +1,53 @@
+"""Rendering a document to PDF with the real renderer: text, fonts and the verification QR code."""
+
+import subprocess
+
+from hub.documents.render import DocumentFacts, render_pdf
+
+
+def notice(locale: str) -> DocumentFacts:
+    return DocumentFacts(
+        kind="payment_notice",
+        locale=locale,
+        number="BT-2026-000123",
+        ref="BT2611284MWVHB23",
+        issued_on="2026-11-28",
+        issuer="杭州市人力资源和社会保障局",
+        service_title="新招用员工社保补贴",
+        legal_basis="《杭州市稳就业若干政策》第三条",
+        applicant_name="杭州云栖科技有限公司",
+        applicant_id_label="统一社会信用代码",
+        applicant_id="91330100MA2C8XQY1X",
+        approved=True,
+        filed_on="2026-11-28",
+        amount="¥40,000.00",
+        verification_code="K7QH-2M9D-XR4C",
+        verify_url="https://hub.example.gov.cn/verify/K7QH-2M9D-XR4C",
+        payment_ref="LEDGER-00000004",
+        paid_on="2026-11-28 20:30",
+        paid_to="6222 **** **** 1234",
+    )
+
+
+def run(tool: list[str], pdf: bytes) -> str:
+    return subprocess.run(tool, input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
+    pdf = render_pdf(notice("zh_CN"))
+    text = run(["pdftotext", "-", "-"], pdf)
+    assert "补贴拨付通知书" in text and "杭州云栖科技有限公司" in text
+    assert "https://hub.example.gov.cn/verify/K7QH-2M9D-XR4C" in text and "K7QH-2M9D-XR4C" in text
+
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    embedded = [line for line in fonts.splitlines()[2:] if line.strip()]
+    assert embedded and all(" yes yes yes " in line for line in embedded)  # embedded, subset, with ToUnicode
+
+    # The QR code is one square image, drawn without smoothing so its modules stay sharp.
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    rows = [line.split() for line in images.splitlines()[2:] if line.strip()]
+    assert len(rows) == 1
+    width, height, interpolate = int(rows[0][3]), int(rows[0][4]), rows[0][9]
+    assert width == height >= 100 and interpolate == "no"
