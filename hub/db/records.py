@@ -59,6 +59,19 @@ async def add_timeline(key: str, request_id: int, kind: str, at: dt.datetime, **
     )
 
 
+async def move_request(request_id: int, state: str, at: dt.datetime) -> None:
+    """Set a request's state, inside the caller's write transaction; a final state closes it and goes
+    on its timeline. A closed request never moves back (a retried, older step must not undo the outcome)."""
+    values = {ServiceRequest.state: state, ServiceRequest.updated_at: at}
+    if state in FINAL_STATES:
+        values[ServiceRequest.closed_at] = at
+    await ServiceRequest.update(values).where(
+        (ServiceRequest.id == request_id) & ServiceRequest.state.not_in(list(FINAL_STATES))
+    )
+    if state in FINAL_STATES:
+        await add_timeline(f"request:{request_id}:{state}", request_id, f"request_{state}", at)
+
+
 class PiccoloRequestRecords:
     """Writes inbox rows, timelines and request states with Piccolo."""
 
@@ -124,24 +137,8 @@ class PiccoloRequestRecords:
             )
 
     async def set_state(self, change: StatusChange) -> None:
-        values = {
-            ServiceRequest.state: change.state,
-            ServiceRequest.updated_at: change.at,
-        }
-        if change.state in FINAL_STATES:
-            values[ServiceRequest.closed_at] = change.at
         async with writing():
-            # Never move a closed request back (a retried, older activity must not undo the outcome).
-            await ServiceRequest.update(values).where(
-                (ServiceRequest.id == change.request_id) & ServiceRequest.state.not_in(list(FINAL_STATES))
-            )
-            if change.state in FINAL_STATES:
-                await add_timeline(
-                    f"request:{change.request_id}:{change.state}",
-                    change.request_id,
-                    f"request_{change.state}",
-                    change.at,
-                )
+            await move_request(change.request_id, change.state, change.at)
 
     async def change_task(self, change: TaskChange) -> None:
         values = {}

@@ -16,10 +16,15 @@ from workflows.subsidies.types import Reserve, SettleReservation
 
 
 class ProgramBudget:
-    async def reserve(self, reserve: Reserve) -> None:
+    async def reserve(self, reserve: Reserve) -> int:
         async with writing():
-            if await BudgetReservation.exists().where(BudgetReservation.key == reserve.key):
-                return
+            held = (
+                await BudgetReservation.select(BudgetReservation.amount_cents)
+                .where(BudgetReservation.key == reserve.key)
+                .first()
+            )
+            if held is not None:
+                return held["amount_cents"]
             claim = await Claim.objects().where(Claim.id == reserve.claim_id).first()
             # The check and the increment are one statement: no two claims can take the same money.
             updated = (
@@ -42,6 +47,7 @@ class ProgramBudget:
                     created_at=reserve.at,
                 )
             )
+            return reserve.amount_cents
 
     async def settle(self, settle: SettleReservation) -> None:
         async with writing():

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from forms.catalog import Catalog
 from forms.programs import assess
-from hub.db.records import add_timeline
+from hub.db.records import add_timeline, move_request
 from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, ServiceRequest
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
@@ -100,6 +100,8 @@ class PiccoloClaimRecords:
             if change.state in ("refused", "failed"):
                 # The period is free again: the enterprise may claim anew (e.g. with its account reopened).
                 values[Claim.scope] = f"{claim.scope}#{claim.ref}"
+            if change.request_state and claim.request:
+                await move_request(claim.request, change.request_state, change.at)
             await Claim.update(values).where(Claim.id == claim.id)
             kind = TIMELINE_KINDS.get(change.state)
             if kind and claim.request:

@@ -29,12 +29,10 @@ pytestmark = pytest.mark.stack
 ACCOUNTS = 40
 # Every step of an instant claim, in the order a claim takes them.
 STEPS = [
-    "assess_claim",
-    "reserve_budget",
-    "set_state",
+    "open_claim",
     "change_claim",
     "disburse",
-    "settle_reservation",
+    "record_payment",
     "issue_document",
 ]
 

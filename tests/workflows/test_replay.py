@@ -1,9 +1,9 @@
 """Replaying recorded histories: a change to the workflow code must not break requests in flight.
 
 The histories were recorded from real runs: requests approved, rejected, withdrawn and
-transferred; subsidy claims paid instantly (with the notice rendered as a regular activity, and since
-as a local one), on an offer and after review, and one whose payment
-was refused; a program's matching run. When a change makes replay fail, version the change with ``workflow.patched``.
+transferred; subsidy claims paid instantly (with the notice rendered as a regular activity, since
+as a local one, and since in five steps instead of eight), on an offer and after review, and ones
+whose payment was refused (in eight steps and in five); a program's matching run. When a change makes replay fail, version the change with ``workflow.patched``.
 To record one: ``temporal workflow show --workflow-id <id> --output json > histories/<label>--<id>.json``
 (the workflow id is part of the name because task keys are derived from it).
 """
@@ -52,6 +52,8 @@ def test_histories_are_present():
         "claim-instant-paid",
         "claim-offer-paid",
         "claim-payment-refused",
+        "claim-instant-paid-fewer-steps",
+        "claim-payment-refused-fewer-steps",
         "claim-reviewed-paid",
         "matching",
     }

@@ -13,10 +13,12 @@ from .types import (
     MatchBatch,
     MatchProgress,
     MatchSummary,
+    OpenClaim,
     PaymentOrder,
     PaymentReceipt,
     ReconcileDay,
     ReconciliationOutcome,
+    RecordPayment,
     Reserve,
     SettleReservation,
 )
@@ -46,8 +48,36 @@ class SubsidyActivities:
         return await self._claims.assess(step)
 
     @activity.defn
+    async def open_claim(self, opening: OpenClaim) -> Assessed:
+        """The checks, then the reservation: one step, so a claim's first moment costs one round.
+
+        Both halves are idempotent. If the checks come out differently when the step is repeated
+        after a crash, the amount already held wins (it is what the claim records), and a claim now
+        refused gives back whatever was held for it."""
+        assessed = await self._claims.assess(ClaimStep(claim_id=opening.claim_id, at=opening.at))
+        if assessed.eligible:
+            reserve = Reserve(
+                key=opening.reservation_key,
+                claim_id=opening.claim_id,
+                amount_cents=assessed.amount_cents,
+                at=opening.at,
+            )
+            try:
+                held = await self._budget.reserve(reserve)
+            except BudgetExhausted:
+                return Assessed(eligible=False, reason="budget_exhausted", amount_cents=assessed.amount_cents)
+            return assessed.model_copy(update={"amount_cents": held})
+        await self._budget.settle(SettleReservation(key=opening.reservation_key, outcome="released", at=opening.at))
+        return assessed
+
+    @activity.defn
     async def change_claim(self, change: ClaimChange) -> None:
         await self._claims.change(change)
+
+    @activity.defn
+    async def record_payment(self, payment: RecordPayment) -> None:
+        await self._budget.settle(payment.settle)
+        await self._claims.change(payment.change)
 
     @activity.defn
     async def reserve_budget(self, reserve: Reserve) -> None:
@@ -81,8 +111,10 @@ class SubsidyActivities:
 
     def all(self) -> list:
         return [
+            self.open_claim,
             self.assess_claim,
             self.change_claim,
+            self.record_payment,
             self.reserve_budget,
             self.settle_reservation,
             self.disburse,

@@ -39,8 +39,9 @@ class ClaimRecords(Protocol):
 class Budget(Protocol):
     """A program's budget: money is reserved before it is promised and settled exactly once."""
 
-    async def reserve(self, reserve: Reserve) -> None:
-        """Hold the amount, or raise ``BudgetExhausted``; reserving the same key twice holds once."""
+    async def reserve(self, reserve: Reserve) -> int:
+        """Hold the amount, or raise ``BudgetExhausted``; reserving the same key twice holds once.
+        Returns the amount held under the key: the first reservation's, if it was held before."""
         ...
 
     async def settle(self, settle: SettleReservation) -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ..types import RequestInput
+from ..types import RequestInput, RequestState
 
 ProgramMode = Literal["apply", "instant", "apply_free"]
 ClaimState = Literal["offered", "submitted", "checking", "reviewing", "approved", "paid", "refused", "failed"]
@@ -33,6 +33,14 @@ class ClaimInput(BaseModel):
 
 class ClaimStep(BaseModel):
     claim_id: int
+    at: datetime
+
+
+class OpenClaim(BaseModel):
+    """Assess a claim and, if it is eligible, hold its amount from the program's budget."""
+
+    claim_id: int
+    reservation_key: str
     at: datetime
 
 
@@ -77,6 +85,15 @@ class ClaimChange(BaseModel):
     at: datetime
     reason: RefusalReason | FailureReason | None = None
     payment_ref: str | None = None
+    # The claim's request moves to this state in the same transaction (an instant claim's approval).
+    request_state: RequestState | None = None
+
+
+class RecordPayment(BaseModel):
+    """After the money has gone: consume the reservation, and mark the claim paid."""
+
+    settle: SettleReservation
+    change: ClaimChange
 
 
 class ClaimResult(BaseModel):
