@@ -6,6 +6,9 @@ event loop.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -99,5 +102,20 @@ def render_pdf(facts: DocumentFacts) -> bytes:
 
 
 def warm_up() -> None:
-    """Load WeasyPrint and fonts once per render process, so the first document is not slow."""
-    import weasyprint  # noqa: F401
+    """Start a render process: load WeasyPrint, fonts and the stylesheet once, so the first document
+    is not slow, and make the process end with the worker that started it."""
+    _end_with_parent()
+    _stylesheet()
+
+
+def _end_with_parent(every: float = 1.0) -> None:
+    """A render process left behind by a worker that was killed outright would wait for work forever
+    (and hold its memory). A watcher thread ends it once its parent is gone."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()

@@ -51,3 +51,42 @@ def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
     assert len(rows) == 1
     width, height, interpolate = int(rows[0][3]), int(rows[0][4]), rows[0][9]
     assert width == height >= 100 and interpolate == "no"
+
+
+POOL_OWNER = """
+import multiprocessing, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from hub.documents.render import warm_up
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up)
+    list(pool.map(abs, range(4)))  # both processes started and warmed up
+    print(" ".join(str(pid) for pid in pool._processes), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_render_processes_end_when_their_worker_is_killed(tmp_path):
+    """A worker killed outright (SIGKILL, out of memory) must not leave its render processes behind."""
+    import os
+    import signal
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "owner.py"
+    script.write_text(POOL_OWNER)
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE, text=True)
+    children = [int(pid) for pid in owner.stdout.readline().split()]
+    assert len(children) == 2 and all(Path(f"/proc/{pid}").exists() for pid in children)
+
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in children):
+        time.sleep(0.2)
+    left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "render processes outlived their worker"
