@@ -12,6 +12,7 @@ import asyncio
 import json
 import secrets
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +53,21 @@ async def next_number(department: str, prefix: str, year: int) -> str:
     return f"{prefix}〔{year}〕{sequence}号" if prefix else f"{department.upper()}-{year}-{sequence:06d}"
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a document is about, read once for numbering, signing and rendering it."""
+
+    request: ServiceRequest
+    applicant_name: str
+    # Shown on the document: a masked resident id, or an enterprise's credit code.
+    applicant_id: str
+    enterprise_applicant: bool
+    # For a subsidy claim's documents: the claim, its program and the enterprise paid.
+    claim: Claim | None = None
+    program: Program | None = None
+    enterprise: Enterprise | None = None
+
+
 class PdfDocumentIssuer:
     def __init__(self, catalog: Catalog, store: ContentStore, pool: Executor, keys: KeyRing, public_url: str):
         self.catalog = catalog
@@ -64,9 +80,10 @@ class PdfDocumentIssuer:
         row = await Document.objects().where(Document.key == request.key).first()
         if row is not None and row.sha256:
             return IssuedDocument(key=row.key, sha256=row.sha256, size=row.size)
+        subject = await self.subject(request.request_id)
         if row is None:
-            row = await self._register(request)
-        facts = await self.facts(request, number=row.number or "", code=row.verification_code or "")
+            row = await self._register(request, subject)
+        facts = await self.facts(request, subject, number=row.number or "", code=row.verification_code or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
         sha256 = self.store.put(data)
         async with writing():
@@ -89,12 +106,11 @@ class PdfDocumentIssuer:
                 }
             ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
 
-    async def _register(self, request: IssueDocument) -> Document:
+    async def _register(self, request: IssueDocument, subject: Subject) -> Document:
         """Number the document and sign its facts, in one transaction with its row."""
-        row = await ServiceRequest.objects().where(ServiceRequest.id == request.request_id).first()
+        row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         issuer = self.catalog.departments[spec.owner]
-        name, id_value, _ = await self._applicant(row)
         async with writing():
             number = await next_number(issuer.code, issuer.document_prefix, request.issued_at.year)
             code = new_verification_code()
@@ -107,15 +123,14 @@ class PdfDocumentIssuer:
                 "ref": row.ref,
                 "service": row.service_id,
                 "service_version": row.service_version,
-                "applicant": mask(name),
-                "applicant_id": id_value,
+                "applicant": mask(subject.applicant_name),
+                "applicant_id": subject.applicant_id,
                 "amount": row.amount if request.kind != "receipt" else None,
                 "issued_at": request.issued_at.isoformat(),
             }
             if request.kind == "payment_notice":
-                claim = await Claim.objects().where(Claim.request == row.id).first()
-                signed["payment_ref"] = claim.payment_ref
-                signed["program"] = (await Program.select(Program.code).where(Program.id == claim.program))[0]["code"]
+                signed["payment_ref"] = subject.claim.payment_ref
+                signed["program"] = subject.program.code
             signature = self.keys.sign(signed)
             await Document.insert(
                 Document(
@@ -136,24 +151,32 @@ class PdfDocumentIssuer:
             ).on_conflict(target=Document.key, action="DO NOTHING")
         return await Document.objects().where(Document.key == request.key).first()
 
-    async def _applicant(self, row: ServiceRequest) -> tuple[str, str, bool]:
-        """The applicant's name and identifier as documents show them (a resident id masked), and
-        whether the applicant is an enterprise."""
+    async def subject(self, request_id: int) -> Subject:
+        """The request, its applicant's name and identifier as documents show them (a resident id
+        masked; enterprise identifiers are public registration data, shown in full) and, for a
+        subsidy claim, the claim, its program and the enterprise."""
+        row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
         applicant = await Account.objects().where(Account.id == row.applicant).first()
+        claim = await Claim.objects().where(Claim.request == row.id).first()
+        program = await Program.objects().where(Program.id == claim.program).first() if claim else None
+        # The enterprise a claim pays, or else the applying enterprise: nearly always the same one.
+        enterprise_id = claim.enterprise if claim else applicant.enterprise
+        enterprise = await Enterprise.objects().where(Enterprise.id == enterprise_id).first() if enterprise_id else None
         if applicant.enterprise:
-            enterprise = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
-            # Enterprise identifiers are public registration data, shown in full.
-            return enterprise.name, enterprise.uscc, True
+            own = enterprise
+            if own is None or own.id != applicant.enterprise:
+                own = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
+            return Subject(row, own.name, own.uscc, True, claim, program, enterprise)
         spec = self.catalog.version(row.service_id, row.service_version)
         answers = open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
         resident_id = answers.get("resident_id") or unseal(applicant.resident_id, "account.resident_id") or ""
         name = answers.get("full_name") or applicant.full_name
-        return name, mask(resident_id, "resident_id"), False
+        return Subject(row, name, mask(resident_id, "resident_id"), False, claim, program, enterprise)
 
-    async def facts(self, request: IssueDocument, number: str = "", code: str = "") -> DocumentFacts:
+    async def facts(self, request: IssueDocument, subject: Subject, number: str = "", code: str = "") -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the catalog."""
         locale = request.locale
-        row = await ServiceRequest.objects().where(ServiceRequest.id == request.request_id).first()
+        row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")
@@ -165,16 +188,14 @@ class PdfDocumentIssuer:
             d = self.catalog.departments.get(code)
             return gettext(locale, d.name) if d else code
 
-        name, id_value, enterprise_applicant = await self._applicant(row)
         service_title, legal_basis = gettext(locale, spec.title), gettext(locale, spec.legal_basis)
-        claim = await Claim.objects().where(Claim.request == row.id).first()
+        claim, enterprise = subject.claim, subject.enterprise
         extra: dict[str, Any] = {}
         if claim is not None:
             # A subsidy claim: the program's own title and legal basis, and for the notice the payment.
-            program = spec_of(await Program.objects().where(Program.id == claim.program).first())
+            program = spec_of(subject.program)
             service_title, legal_basis = program.title.in_locale(locale), program.legal_basis.in_locale(locale)
             if request.kind == "payment_notice":
-                enterprise = await Enterprise.objects().where(Enterprise.id == claim.enterprise).first()
                 extra.update(
                     payment_ref=claim.payment_ref,
                     paid_on=format_date(claim.paid_at or request.issued_at, locale),
@@ -195,11 +216,12 @@ class PdfDocumentIssuer:
             issuer=department_name(spec.owner),
             service_title=service_title,
             legal_basis=legal_basis,
-            applicant_name=name,
+            applicant_name=subject.applicant_name,
             applicant_id_label=gettext(
-                locale, N_("Unified social credit code") if enterprise_applicant else N_("Resident identity number")
+                locale,
+                N_("Unified social credit code") if subject.enterprise_applicant else N_("Resident identity number"),
             ),
-            applicant_id=id_value,
+            applicant_id=subject.applicant_id,
             approved=request.outcome == "approved",
             filed_on=format_date(row.created_at, locale),
             reviews=[
