@@ -1,7 +1,9 @@
 """Rendering a document to PDF with the real renderer: text, fonts and the verification QR code."""
 
+import dataclasses
 import subprocess
 
+from hub.documents.fonts import FONT_FILE, characters
 from hub.documents.render import DocumentFacts, render_pdf
 
 
@@ -31,6 +33,34 @@ def notice(locale: str) -> DocumentFacts:
 
 def run(tool: list[str], pdf: bytes) -> str:
     return subprocess.run(tool, input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def fonts_in(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+
+
+def test_documents_use_their_own_font_and_fall_back_for_rare_characters(tmp_path):
+    assert FONT_FILE.exists(), "setup builds the documents' font"
+    common = render_pdf(notice("zh_CN"))
+    assert "Qinqing-Document-Sans" in fonts_in(common, tmp_path)
+    assert "WenQuanYi" not in fonts_in(common, tmp_path)
+
+    # 喆 and 堃 are outside GB 2312: they come from the full system font, and still read back.
+    rare = render_pdf(dataclasses.replace(notice("zh_CN"), applicant_name="杭州王喆堃科技有限公司"))
+    assert "杭州王喆堃科技有限公司" in run(["pdftotext", "-", "-"], rare)
+    assert "Qinqing-Document-Sans" in fonts_in(rare, tmp_path) and "WenQuanYi" in fonts_in(rare, tmp_path)
+
+    english = render_pdf(notice("en"))
+    assert "Subsidy payment notice" in run(["pdftotext", "-", "-"], english)
+
+
+def test_the_documents_font_covers_gb2312():
+    chars = characters()
+    assert len([c for c in chars if 0x4E00 <= c <= 0x9FFF]) == 6763  # GB 2312's hanzi, both levels
+    assert {ord(c) for c in "杭州市人民政府补贴拨付通知书¥，。《》（）ABCxyz019"} <= chars
+    assert ord("喆") not in chars
 
 
 def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
