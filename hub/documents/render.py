@@ -6,6 +6,8 @@ event loop.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import threading
 import time
@@ -82,7 +84,16 @@ def _fonts():
     tenth of the rendering. (WeasyPrint is imported here: heavy, and only render processes need it.)"""
     from weasyprint.text.fonts import FontConfiguration
 
+    atexit.register(_forget_fonts)
     return FontConfiguration()
+
+
+def _forget_fonts() -> None:
+    """Let go of the font configuration while the interpreter still runs: it deletes the copies of
+    the documents' font it keeps in a temporary folder when it is collected."""
+    _stylesheet.cache_clear()
+    _fonts.cache_clear()
+    gc.collect()
 
 
 @cache
@@ -120,6 +131,7 @@ def _end_with_parent(every: float = 1.0) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
+        _forget_fonts()  # os._exit skips atexit
         os._exit(0)
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
