@@ -1,7 +1,12 @@
 """Rendering a document to PDF with the real renderer: text, fonts and the verification QR code."""
 
 import dataclasses
+import os
+import signal
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 from hub.documents.fonts import FONT_FILE, characters
 from hub.documents.render import DocumentFacts, render_pdf
@@ -35,10 +40,16 @@ def run(tool: list[str], pdf: bytes) -> str:
     return subprocess.run(tool, input=pdf, capture_output=True, check=True).stdout.decode()
 
 
-def fonts_in(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "fonts.pdf"
+def listing(tool: str, pdf: bytes, tmp_path) -> str:
+    """What ``pdffonts`` or ``pdfimages -list`` says of the PDF (they read files, not stdin)."""
+    path = tmp_path / "listed.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    args = [tool, "-list"] if tool == "pdfimages" else [tool]
+    return subprocess.run([*args, str(path)], capture_output=True, check=True, text=True).stdout
+
+
+def fonts_in(pdf: bytes, tmp_path) -> str:
+    return listing("pdffonts", pdf, tmp_path)
 
 
 def test_documents_use_their_own_font_and_fall_back_for_rare_characters(tmp_path):
@@ -69,14 +80,12 @@ def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
     assert "补贴拨付通知书" in text and "杭州云栖科技有限公司" in text
     assert "https://hub.example.gov.cn/verify/K7QH-2M9D-XR4C" in text and "K7QH-2M9D-XR4C" in text
 
-    path = tmp_path / "notice.pdf"
-    path.write_bytes(pdf)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    fonts = fonts_in(pdf, tmp_path)
     embedded = [line for line in fonts.splitlines()[2:] if line.strip()]
     assert embedded and all(" yes yes yes " in line for line in embedded)  # embedded, subset, with ToUnicode
 
     # The QR code is one square image, drawn without smoothing so its modules stay sharp.
-    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    images = listing("pdfimages", pdf, tmp_path)
     rows = [line.split() for line in images.splitlines()[2:] if line.strip()]
     assert len(rows) == 1
     width, height, interpolate = int(rows[0][3]), int(rows[0][4]), rows[0][9]
@@ -98,12 +107,6 @@ if __name__ == "__main__":
 
 def test_render_processes_end_when_their_worker_is_killed(tmp_path):
     """A worker killed outright (SIGKILL, out of memory) must not leave its render processes behind."""
-    import os
-    import signal
-    import sys
-    import time
-    from pathlib import Path
-
     script = tmp_path / "owner.py"
     script.write_text(POOL_OWNER)
     root = Path(__file__).resolve().parents[2]
