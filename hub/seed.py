@@ -15,7 +15,7 @@ from forms.catalog import Catalog
 from hub.accounts import hash_password, now
 from hub.db.tables import Account, Enterprise
 from hub.registry.synthetic import populate
-from hub.sealing import seal
+from hub.sealing import PREFIX, seal, unseal
 from hub.subsidies.programs import seed_programs
 
 DEMO_PASSWORD = "qinqing-demo"
@@ -176,10 +176,21 @@ async def _population_accounts(count: int, password_hash: str) -> list[str]:
         .limit(count)
     )
     taken = {r["username"] for r in await Account.select(Account.username).where(Account.username.like("ent%"))}
+    # The account is in the legal representative's name, which the registry keeps sealed.
+    names = {r["id"]: unseal(r["legal_representative"], "enterprise.legal_representative") for r in rows}
+    # Accounts made before names were opened here carry the sealed text as their name.
+    for account in (
+        []
+        if not names
+        else await Account.objects().where(
+            Account.username.like("ent%") & Account.full_name.like(f"{PREFIX}%") & Account.enterprise.is_in(list(names))
+        )
+    ):
+        await Account.update({Account.full_name: names[account.enterprise]}).where(Account.id == account.id)
     new = [
         Account(
             username=f"ent{n:04d}",
-            full_name=row["legal_representative"],
+            full_name=names[row["id"]],
             role="enterprise",
             enterprise=row["id"],
             password_hash=password_hash,
