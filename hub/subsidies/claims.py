@@ -110,9 +110,12 @@ async def submit(
     rule_results: list[dict] | None = None,
     locale: str = "zh_CN",
     prepared: bool = False,
+    amount_cents: int = 0,
 ) -> Claim:
     """File the claim and its request in one transaction (taking up an offer if there is one).
     A claim ``prepared`` by an enterprise's preparer waits for its approver to submit it.
+    ``amount_cents`` is the amount assessed when it was filed, shown until the workflow's own
+    assessment replaces it (a claim under review is reviewed for that amount).
 
     Raises ``AlreadyClaimed`` when the enterprise claimed this program for this period already."""
     state = "prepared" if prepared else "submitted"
@@ -143,7 +146,13 @@ async def submit(
         ).returning(ServiceRequest.id)
         request_id = inserted[0]["id"]
         await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
-        values = dict(request=request_id, submitted_by=None if prepared else account.id, state=state, updated_at=stamp)
+        values = dict(
+            request=request_id,
+            submitted_by=None if prepared else account.id,
+            state=state,
+            amount_cents=amount_cents,
+            updated_at=stamp,
+        )
         if claim is not None:
             await Claim.update({getattr(Claim, k): v for k, v in values.items()}).where(Claim.id == claim.id)
         else:

@@ -131,7 +131,11 @@ def test_enterprise_pages(browser, stack, screenshots):
     axe = Axe()
     page = new_page(browser, stack.base_url)
     sign_in(page, "chashe")
-    for name, path in [("policies", "/policies"), ("claims", "/claims")]:
+    for name, path in [
+        ("policies", "/policies"),
+        ("claim-form", "/policies/rnd-subsidy-2026/apply"),
+        ("claims", "/claims"),
+    ]:
         page.goto(path)
         check_page(page, name, screenshots, axe)
     page.context.close()

@@ -467,7 +467,16 @@ async def file_claim(
     prepared = not may_submit(user)
     try:
         claim = await submit(
-            program, spec, ctx.catalog, enterprise_id, account, answers, rule_results, locale, prepared=prepared
+            program,
+            spec,
+            ctx.catalog,
+            enterprise_id,
+            account,
+            answers,
+            rule_results,
+            locale,
+            prepared=prepared,
+            amount_cents=cents(assessment.amount),
         )
     except AlreadyClaimed as exc:
         raise already_claimed(exc.claim) from None

@@ -184,7 +184,11 @@ async def render_form(
     errors: list[FieldError] | None = None,
     status: int = 200,
     message: str = "",
+    template: str = "apply.html",
+    **page: Any,
 ) -> Response:
+    """The service's form with the answers so far, each error next to its field and in a summary
+    (``template`` and ``page`` for forms filed elsewhere, such as a subsidy claim's)."""
     locale = page_locale(request)
     errors = errors or []
     inputs = build_inputs(spec, answers, errors, locale, await known_values(user, spec))
@@ -202,13 +206,14 @@ async def render_form(
     ]
     return render_page(
         request,
-        "apply.html",
+        template,
         status=status,
         service=summary(spec, request.app.state.hub.catalog, locale),
         inputs=inputs,
         errors=summary_errors,
         uploads=await filenames(user, answers),
         message=message,
+        **page,
     )
 
 
@@ -253,21 +258,28 @@ async def posted_answers(
     return answers, errors, form
 
 
+def regroup(spec: ServiceSpec, answers: dict[str, Any], action: str) -> bool:
+    """Repeating groups without JavaScript: "add:<group>" and "remove:<group>:<i>" buttons give
+    one item more or less, and the page comes back (True when ``action`` was one of them)."""
+    if not (action.startswith("add:") or action.startswith("remove:")):
+        return False
+    _, group, *index = action.split(":")
+    items = answers.get(group)
+    if isinstance(items, list):
+        if action.startswith("add:") and len(items) < spec.field(group).max_items:
+            items.append({})
+        elif index and index[0].isdigit() and int(index[0]) < len(items):
+            items.pop(int(index[0]))
+    return True
+
+
 @post("/services/{service_id:str}/apply", name="apply-post", request_max_body_size=FORM_BODY_LIMIT)
 async def apply_post(request: Request, ctx: HubContext, service_id: str) -> Response:
     spec = service_or_404(ctx, service_id)
     user = applicant_for(request, spec)
     answers, upload_errors, form = await posted_answers(request, ctx, spec, user)
     action = str(form.get("action", "review"))
-    if action.startswith("add:") or action.startswith("remove:"):
-        # Repeating groups without JavaScript: the page comes back with one item more or less.
-        _, group, *index = action.split(":")
-        items = answers.get(group)
-        if isinstance(items, list):
-            if action.startswith("add:") and len(items) < spec.field(group).max_items:
-                items.append({})
-            elif index and index[0].isdigit() and int(index[0]) < len(items):
-                items.pop(int(index[0]))
+    if regroup(spec, answers, action):
         return await render_form(request, spec, user, answers)
     await save_draft(user, spec, answers)
     if action == "save":

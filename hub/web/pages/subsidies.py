@@ -6,11 +6,15 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
+from forms.spec import ServiceSpec
+from hub.accounts import Principal
 from hub.db.tables import Claim, Program
 from hub.i18n import N_, gettext
+from hub.subsidies.programs import spec_of
 from hub.web.api.programs import (
     enterprise_claims,
     file_claim,
+    load_program,
     pass_on,
     policies_for,
     program_read,
@@ -18,15 +22,20 @@ from hub.web.api.programs import (
 )
 from hub.web.context import HubContext
 from hub.web.pages.common import require
+from hub.web.pages.portal import FORM_BODY_LIMIT, posted_answers, regroup, render_form
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem
+from hub.web.problems import Problem, invalid_form, not_found
 
 PROGRAM_ADMIN_ROLES = ("admin", "auditor")
 MESSAGES = {
     "paid": N_("Paid. The payment notice is among the documents of the claim's request."),
     "prepared": N_("Prepared. The enterprise's approver can now submit it."),
     "under_way": N_("Claim received; it is being processed."),
+    "under_review": N_(
+        "Claim filed. The amount is held for your enterprise while the department reviews it; "
+        "follow the review on the claim's request page."
+    ),
 }
 
 
@@ -63,14 +72,81 @@ async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response
         if mode != "prepared":
             await pass_on(ctx, claim, mode, locale)
     except Problem as problem:
-        reasons = [r["message"] for r in problem.rules if not r["passed"]]
-        error = gettext(locale, problem.detail, **problem.params) if problem.detail else gettext(locale, problem.title)
-        if reasons:
-            error += " " + "；".join(reasons) if locale == "zh_CN" else " " + "; ".join(reasons)
-        return await render_policies(request, error=error, status=problem.status)
+        return await render_policies(request, error=problem_text(problem, locale), status=problem.status)
     claim = await Claim.objects().where(Claim.id == claim.id).first()
     done = "prepared" if claim.state == "prepared" else "paid" if claim.state == "paid" else "under_way"
     return Redirect(path=f"/claims?done={done}", status_code=303)
+
+
+def problem_text(problem: Problem, locale: str) -> str:
+    """A refused claim's message for a page, with the conditions that were not met."""
+    reasons = [r["message"] for r in problem.rules if not r["passed"]]
+    text = gettext(locale, problem.detail, **problem.params) if problem.detail else gettext(locale, problem.title)
+    if reasons:
+        text += " " + ("；".join(reasons) if locale == "zh_CN" else "; ".join(reasons))
+    return text
+
+
+async def claim_form_for(ctx: HubContext, code: str) -> tuple[Program, ServiceSpec]:
+    """A program claimed with its service's form (apply mode), and that form."""
+    program = await load_program(code)
+    spec = spec_of(program)
+    service = ctx.catalog.latest(spec.service_id)
+    if program.status != "published" or spec.mode != "apply" or service is None:
+        raise not_found()
+    return program, service
+
+
+async def render_claim_form(
+    request: Request,
+    program: Program,
+    service: ServiceSpec,
+    user: Principal,
+    answers: dict,
+    problem: Problem | None = None,
+) -> Response:
+    locale = page_locale(request)
+    return await render_form(
+        request,
+        service,
+        user,
+        answers,
+        problem.errors if problem else [],
+        status=problem.status if problem else 200,
+        template="claim_apply.html",
+        program=program_read(program, locale),
+        # A refusal that is not about one field (not eligible, closed, claimed already).
+        refusal=problem_text(problem, locale) if problem and not problem.errors else "",
+        can_submit=user.enterprise_role != "preparer",
+    )
+
+
+@get("/policies/{code:str}/apply", name="policy-apply")
+async def claim_form(request: Request, ctx: HubContext, code: str) -> Response:
+    """The form of a program claimed with a review: the service's own form, prefilled from the registries."""
+    user = require(request, "enterprise")
+    program, service = await claim_form_for(ctx, code)
+    return await render_claim_form(request, program, service, user, {})
+
+
+@post("/policies/{code:str}/apply", name="policy-apply-post", request_max_body_size=FORM_BODY_LIMIT)
+async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Response:
+    """File the claim with its answers: the same checks as the API, errors next to their fields, and
+    the amount held while the department reviews it."""
+    user = require(request, "enterprise")
+    program, service = await claim_form_for(ctx, code)
+    answers, upload_errors, form = await posted_answers(request, ctx, service, user)
+    if regroup(service, answers, str(form.get("action", ""))):
+        return await render_claim_form(request, program, service, user, answers)
+    if upload_errors:
+        return await render_claim_form(request, program, service, user, answers, invalid_form(upload_errors))
+    try:
+        claim, mode = await file_claim(request, ctx, user, code, answers)
+        if mode != "prepared":
+            await pass_on(ctx, claim, mode, page_locale(request))
+    except Problem as problem:
+        return await render_claim_form(request, program, service, user, answers, problem)
+    return Redirect(path=f"/claims?done={'prepared' if mode == 'prepared' else 'under_review'}", status_code=303)
 
 
 @get("/claims", name="claims")
@@ -104,4 +180,12 @@ async def programs_admin_page(request: Request) -> Response:
     return render_page(request, "programs_admin.html", programs=[program_read(r, locale) for r in rows])
 
 
-SUBSIDIES = [policies_page, claim_policy, claims_page, submit_claim_page, programs_admin_page]
+SUBSIDIES = [
+    policies_page,
+    claim_policy,
+    claim_form,
+    claim_form_post,
+    claims_page,
+    submit_claim_page,
+    programs_admin_page,
+]
