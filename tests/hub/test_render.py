@@ -83,6 +83,8 @@ def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
     fonts = fonts_in(pdf, tmp_path)
     embedded = [line for line in fonts.splitlines()[2:] if line.strip()]
     assert embedded and all(" yes yes yes " in line for line in embedded)  # embedded, subset, with ToUnicode
+    # One copy of one font: the documents use a single weight (a synthesised bold is a second copy).
+    assert len(embedded) == 1 and "Bold" not in embedded[0], fonts
 
     # The QR code is one square image, drawn without smoothing so its modules stay sharp.
     images = listing("pdfimages", pdf, tmp_path)
