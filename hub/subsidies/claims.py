@@ -19,6 +19,7 @@ from hub.db.records import add_timeline
 from hub.db.tables import Account, Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
+from hub.sla.calendar import shanghai_date
 from hub.subsidies.programs import spec_of
 from workflows.names import REQUESTS_QUEUE, claim_workflow_id, request_workflow_id
 from workflows.subsidies.claim import SubsidyClaimWorkflow
@@ -65,8 +66,9 @@ class AlreadyClaimed(Exception):
         self.claim = claim
 
 
-def new_claim_ref(today: dt.date) -> str:
-    return f"BT{today:%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+def new_claim_ref(at: dt.datetime) -> str:
+    """A claim's reference: its day (Beijing time, as the documents date it) and 8 random characters."""
+    return f"BT{shanghai_date(at):%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
 def claim_scope(program: Program, enterprise_id: int) -> str:
@@ -82,7 +84,7 @@ async def offer(program: Program, enterprise_ids: list[int], at: dt.datetime) ->
     claim for the period already are left as they are)."""
     offers = []
     for enterprise_id in enterprise_ids:
-        ref = new_claim_ref(at.date())
+        ref = new_claim_ref(at)
         offers.append(
             Claim(
                 ref=ref,
@@ -126,7 +128,7 @@ async def submit(
         claim = await Claim.objects().where(Claim.scope == scope).first()
         if claim is not None and claim.state != "offered":
             raise AlreadyClaimed(claim)
-        ref = claim.ref if claim else new_claim_ref(stamp.date())
+        ref = claim.ref if claim else new_claim_ref(stamp)
         inserted = await ServiceRequest.insert(
             ServiceRequest(
                 ref=ref,

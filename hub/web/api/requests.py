@@ -40,6 +40,7 @@ from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
+from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
@@ -260,8 +261,9 @@ def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     return ""
 
 
-def new_ref(today: dt.date) -> str:
-    return f"QQ{today:%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+def new_ref(at: dt.datetime) -> str:
+    """A request's reference: its day of filing (Beijing time, as the documents date it) and 8 random characters."""
+    return f"QQ{shanghai_date(at):%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
 def expected_amount(spec: ServiceSpec, names: dict[str, Any]) -> str | None:
@@ -545,7 +547,7 @@ async def submit_request(
     # An enterprise's preparer stores the request; its approver submits it (POST .../submission).
     state = "submitted" if may_submit(user) else "prepared"
     stamp = now()
-    ref = new_ref(stamp.date())
+    ref = new_ref(stamp)
     async with writing():
         inserted = (
             await ServiceRequest.insert(
