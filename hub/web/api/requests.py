@@ -328,6 +328,28 @@ async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, ref
         raise unavailable() from None
 
 
+async def withdraw_request(request: Request, ctx: HubContext, ref: str, reason: str) -> ServiceRequest:
+    """The applicant withdraws their request before its final decision (the API and the pages both
+    come here); the request as it stands. Raises 409 once it is decided or being decided."""
+    user: Principal = request.user
+    row = await load_own_request(ref, user)
+    if row.state == "prepared":  # never started: nothing to tell a workflow
+        await ServiceRequest.update(
+            {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
+        ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
+        await record(request, user, "request.withdrawn", "request", row.ref)
+        return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+    await send_update(
+        ctx,
+        row,
+        ServiceRequestWorkflow.withdraw,
+        Withdrawal(reason=reason.strip()[:2000]),
+        N_("This request is already decided or being decided, and can no longer be withdrawn."),
+    )
+    await record(request, user, "request.withdrawn", "request", row.ref)
+    return row
+
+
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
     """The caller's own request (or their enterprise's); anyone else's looks like one that does not exist."""
     row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
@@ -717,23 +739,7 @@ class RequestController(Controller):
         summary="Withdraw a request before its final decision",
     )
     async def withdraw(self, request: Request, ctx: HubContext, ref: str, data: WithdrawalCreate) -> RequestRead:
-        user: Principal = request.user
-        row = await load_own_request(ref, user)
-        if row.state == "prepared":  # never started: nothing to tell a workflow
-            await ServiceRequest.update(
-                {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
-            ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
-            await record(request, user, "request.withdrawn", "request", row.ref)
-            fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
-            return await request_read(fresh, ctx, request_locale(request))
-        await send_update(
-            ctx,
-            row,
-            ServiceRequestWorkflow.withdraw,
-            Withdrawal(reason=data.reason.strip()[:2000]),
-            N_("This request is already decided or being decided, and can no longer be withdrawn."),
-        )
-        await record(request, user, "request.withdrawn", "request", row.ref)
+        row = await withdraw_request(request, ctx, ref, data.reason)
         return await request_read(row, ctx, request_locale(request))
 
     @get(

@@ -30,6 +30,7 @@ from hub.web.api.requests import (
     request_read,
     submit_request,
     supply_information,
+    withdraw_request,
 )
 from hub.web.api.services import detail, search_text, summary
 from hub.web.api.uploads import MAX_UPLOAD_BYTES, store_upload
@@ -49,6 +50,7 @@ MESSAGES = {
     "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
     "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
     "rated": N_("Thank you for your rating."),
+    "withdrawn": N_("Your request is withdrawn. The departments stop working on it; nothing more is needed from you."),
 }
 FILED = N_("Your request was filed. Its reference is {ref}.")
 
@@ -393,6 +395,8 @@ async def render_request(
     status: int = 200,
     message: str = "",
     rating_error: str = "",
+    withdrawal_error: str = "",
+    withdrawn: bool = False,
 ) -> Response:
     # Imported here: the documents API renders the verification page with this package's templates.
     from hub.web.api.documents import STATUS_LABELS as DOCUMENT_STATUS
@@ -417,6 +421,9 @@ async def render_request(
         document_status=DOCUMENT_STATUS,
         message=message,
         rating_error=rating_error,
+        withdrawal_error=withdrawal_error,
+        # Just withdrawn: the workflow may take a moment to close it, the form must not come back.
+        withdrawn=withdrawn,
     )
 
 
@@ -426,7 +433,7 @@ async def request_page(request: Request, ctx: HubContext, ref: str, done: str = 
     message = gettext(locale, MESSAGES[done]) if done in MESSAGES else ""
     if filed:
         message = gettext(locale, FILED, ref=ref)
-    return await render_request(request, ctx, ref, message=message)
+    return await render_request(request, ctx, ref, message=message, withdrawn=done == "withdrawn")
 
 
 @post("/requests/{ref:str}/supplement", name="supplement", request_max_body_size=FORM_BODY_LIMIT)
@@ -467,6 +474,21 @@ async def rating(request: Request, ref: str) -> Response:
     return Redirect(path=f"/requests/{ref}?done=rated", status_code=303)
 
 
+@post("/requests/{ref:str}/withdrawal", name="withdrawal")
+async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
+    """The applicant withdraws the request; once it is decided or being decided, the page says so."""
+    require(request, *APPLICANT_ROLES)
+    form = await request.form()
+    try:
+        await withdraw_request(request, ctx, ref, str(form.get("reason", "")))
+    except Problem as problem:
+        if problem.status != 409:
+            raise
+        message = gettext(page_locale(request), problem.detail)
+        return await render_request(request, ctx, ref, status=409, withdrawal_error=message)
+    return Redirect(path=f"/requests/{ref}?done=withdrawn", status_code=303)
+
+
 @get("/requests/{ref:str}/documents/{document_id:int}", name="document")
 async def document(request: Request, ctx: HubContext, ref: str, document_id: int) -> Response:
     require(request)
@@ -484,5 +506,6 @@ PORTAL = [
     request_page,
     supplement,
     rating,
+    withdrawal,
     document,
 ]
