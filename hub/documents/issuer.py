@@ -9,6 +9,7 @@ document: the same number, the same code, the same signature.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import secrets
 from concurrent.futures import Executor
@@ -26,6 +27,7 @@ from hub.documents.storage import ContentStore
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, unseal
+from hub.sla.calendar import shanghai_date
 from hub.subsidies.programs import spec_of
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
@@ -36,6 +38,13 @@ CODE_LENGTH = 10
 
 def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def document_year(issued_at: dt.datetime) -> int:
+    """The year in a document's number: that of its date of issue in Beijing, as printed on it
+    (a notice issued early on 1 January is numbered in the new year, though it is still 31
+    December in UTC)."""
+    return shanghai_date(issued_at).year
 
 
 async def next_number(department: str, prefix: str, year: int) -> str:
@@ -112,7 +121,7 @@ class PdfDocumentIssuer:
         spec = self.catalog.version(row.service_id, row.service_version)
         issuer = self.catalog.departments[spec.owner]
         async with writing():
-            number = await next_number(issuer.code, issuer.document_prefix, request.issued_at.year)
+            number = await next_number(issuer.code, issuer.document_prefix, document_year(request.issued_at))
             code = new_verification_code()
             signed = {
                 "number": number,
