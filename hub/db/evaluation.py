@@ -18,6 +18,7 @@ from hub.db.tables import ServiceRequest
 from hub.db.transactions import writing
 from hub.profiles import applicant_data
 from hub.sealing import open_answers
+from hub.sla.calendar import shanghai_date
 from workflows.types import ChecksOutcome, RunChecks, SettleAmount, StageCondition
 
 
@@ -35,7 +36,7 @@ class PiccoloRequestRules:
         return row, context(spec, answers, profile, enterprise, today)
 
     async def stage_applies(self, condition: StageCondition) -> bool:
-        _, names = await self._names(condition.request_id, "route condition", condition.at.date())
+        _, names = await self._names(condition.request_id, "route condition", shanghai_date(condition.at))
         applies = holds(condition.expression, names)
         if not applies:
             async with writing():
@@ -49,7 +50,7 @@ class PiccoloRequestRules:
         return applies
 
     async def run_checks(self, checks: RunChecks) -> ChecksOutcome:
-        row, names = await self._names(checks.request_id, "automatic check", checks.at.date())
+        row, names = await self._names(checks.request_id, "automatic check", shanghai_date(checks.at))
         results = evaluate(checks.checks, names)
         failed = [r for r in results if not r.passed]
         recorded = [r.model_dump() | {"stage": checks.stage_id} for r in results]

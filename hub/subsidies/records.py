@@ -14,6 +14,7 @@ from hub.db.records import add_timeline, move_request
 from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, ServiceRequest
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
+from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
 from hub.subsidies.programs import cents, spec_of
 from workflows.subsidies.types import (
@@ -49,10 +50,11 @@ class PiccoloClaimRecords:
         program = await Program.objects().where(Program.id == claim.program).first()
         request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
         spec = spec_of(program)
-        if program.status != "published" or not spec.open_on(step.at.date()):
+        today = shanghai_date(step.at)
+        if program.status != "published" or not spec.open_on(today):
             return Assessed(eligible=False, reason="program_closed")
         profile = await self.registry.profile(claim.enterprise, purpose=f"eligibility of claim {claim.ref}")
-        assessment = assess(spec, profile or {}, step.at.date())
+        assessment = assess(spec, profile or {}, today)
         locale = request.locale
         results = [
             {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)} for r in assessment.results
@@ -125,7 +127,7 @@ class PiccoloMatching:
         profiles = await self.registry.batch(batch.after_id, batch.limit, purpose=f"matching program {program.code}")
         if not profiles:
             return MatchProgress(last_id=None, evaluated=0, eligible=0)
-        today = batch.at.date()
+        today = shanghai_date(batch.at)
         rows, eligible_ids = [], []
         for profile in profiles:
             a = assess(spec, profile, today)

@@ -39,6 +39,7 @@ from hub.enterprises import may_submit, require_approver
 from hub.i18n import N_, gettext
 from hub.payments.reconciliation import reconciliation_report, store_report
 from hub.registry import LocalRegistry
+from hub.sla.calendar import beijing_today
 from hub.subsidies.claims import (
     CLAIM_REASONS,
     CLAIM_STATE_LABELS,
@@ -414,7 +415,8 @@ async def file_claim(
     program = await load_program(code)
     spec = spec_of(program)
     enterprise_id = await caller_enterprise(user)
-    if program.status != "published" or not spec.open_on(now().date()):
+    today = beijing_today()
+    if program.status != "published" or not spec.open_on(today):
         raise Problem(422, "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
     existing = await existing_claim(program, enterprise_id)
     if existing is not None and existing.state == "submitted" and existing.request:
@@ -423,7 +425,7 @@ async def file_claim(
     if existing is not None and existing.state != "offered":
         raise already_claimed(existing)
     profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {code}")
-    assessment = assess(spec, profile or {}, now().date())
+    assessment = assess(spec, profile or {}, today)
     if not assessment.eligible:
         raise Problem(
             422,
@@ -450,7 +452,7 @@ async def file_claim(
         if len(answers_in) > MAX_ANSWERS:
             raise invalid_form([FieldError(field="answers", code="too_many_fields")])
         answers, profile, registry_data = await checked_answers(service, answers_in, user)
-        results = evaluate(service.rules, context(service, answers, profile, registry_data))
+        results = evaluate(service.rules, context(service, answers, profile, registry_data, today))
         if not all(r.passed for r in results):
             raise Problem(
                 422,
@@ -548,7 +550,7 @@ async def policies_for(user: Principal, locale: str) -> PoliciesForYou:
     (one criterion unmet) and the others, each with its reasons, amount and the enterprise's claim."""
     enterprise_id = await caller_enterprise(user)
     profile = await registry.profile(enterprise_id, purpose="policies for you") or {}
-    today = now().date()
+    today = beijing_today()
     found = PoliciesForYou(eligible=[], nearly=[], other=[])
     for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
         spec = spec_of(row)

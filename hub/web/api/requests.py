@@ -40,7 +40,7 @@ from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
-from hub.sla.calendar import shanghai_date
+from hub.sla.calendar import beijing_today, shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
@@ -547,7 +547,7 @@ async def submit_request(
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
-    names = context(spec, answers, profile, enterprise)
+    names = context(spec, answers, profile, enterprise, beijing_today())
     results = evaluate(spec.rules, names)
     failed = [r for r in results if not r.passed]
     if failed:
