@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
+from .clock import beijing_today
 from .spec import Rule, ServiceSpec
 
 MAX_EXPRESSION = 500
@@ -98,7 +99,7 @@ def _functions(today: dt.date) -> dict[str, Any]:
     }
 
 
-FUNCTIONS = set(_functions(dt.date.today()))
+FUNCTIONS = set(_functions(beijing_today()))
 
 
 def typed_answers(spec: ServiceSpec, answers: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +136,7 @@ def context(
         **typed_answers(spec, answers),
         "profile": profile or {},
         "enterprise": enterprise or {},
-        "today": today or dt.date.today(),
+        "today": today or beijing_today(),
     }
 
 
@@ -147,7 +148,7 @@ def _parsed(expression: str) -> ast.AST:
 
 def evaluator(names: dict[str, Any]) -> EvalWithCompoundTypes:
     """An evaluator over ``names``, to evaluate several expressions against the same data."""
-    today = names.get("today") or dt.date.today()
+    today = names.get("today") or beijing_today()
     return EvalWithCompoundTypes(names=names, functions=_functions(today), operators=OPERATORS)
 
 

@@ -25,6 +25,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from .clock import beijing_today
 from .spec import FieldSpec, ServiceSpec
 
 MAX_TEXT = 200
@@ -60,7 +61,7 @@ def _resident_id(value: str) -> str:
         born = ric.get_birth_date(number)
     except StdnumError:
         raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is not a date") from None
-    if born > dt.date.today():
+    if born > beijing_today():
         raise PydanticCustomError("resident_id_birth_date", "the birth date in the number is in the future")
     if not any(props for _, props in numdb.get("cn/loc").info(number[:6])):
         raise PydanticCustomError("resident_id_region", "the region code is unknown")

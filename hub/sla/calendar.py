@@ -72,11 +72,6 @@ class WorkingCalendar:
         return sum(self.is_working_day(first + timedelta(days=n)) for n in range((last - first).days + 1))
 
 
-def beijing_today() -> date:
-    """Today's date in Beijing: the day conditions, ages and programs' periods are judged on."""
-    return shanghai_date(datetime.now(UTC))
-
-
 def shanghai_date(moment: datetime) -> date:
     # A naive datetime would be read in the server's zone: refuse it rather than guess.
     if moment.utcoffset() is None:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forms.catalog import load_catalog
+from forms.clock import beijing_today
 from forms.rules import MAX_EXPRESSION, RuleResult, context, evaluate, parse_error
 from forms.spec import Rule
 
@@ -226,3 +227,9 @@ def test_parse_error_explains_unparsable_expressions(expression):
 def test_parse_error_rejects_overlong_expressions():
     assert parse_error("1" * MAX_EXPRESSION) is None
     assert parse_error("1" * (MAX_EXPRESSION + 1)) == f"longer than {MAX_EXPRESSION} characters"
+
+
+def test_today_is_the_date_in_beijing():
+    # 00:30 on New Year's Day in Beijing is still 31 December in UTC.
+    assert beijing_today(dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC)) == dt.date(2027, 1, 1)
+    assert beijing_today(dt.datetime(2026, 12, 31, 15, 30, tzinfo=dt.UTC)) == dt.date(2026, 12, 31)

@@ -19,6 +19,7 @@ from litestar.params import Parameter
 from pydantic import ValidationError
 
 from forms.catalog import Catalog
+from forms.clock import beijing_today
 from forms.programs import ProgramSpec, assess
 from forms.rules import context, evaluate
 from forms.validation import FieldError
@@ -39,7 +40,6 @@ from hub.enterprises import may_submit, require_approver
 from hub.i18n import N_, gettext
 from hub.payments.reconciliation import reconciliation_report, store_report
 from hub.registry import LocalRegistry
-from hub.sla.calendar import beijing_today
 from hub.subsidies.claims import (
     CLAIM_REASONS,
     CLAIM_STATE_LABELS,

@@ -17,6 +17,7 @@ from litestar.params import Parameter
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from forms.clock import beijing_today
 from forms.rules import compute_amount, context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
@@ -40,7 +41,7 @@ from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
-from hub.sla.calendar import beijing_today, shanghai_date
+from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import check_uploads
