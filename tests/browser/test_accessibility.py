@@ -17,7 +17,8 @@ MARK_CONTROLS = """() => {
   const seen = new Set();
   let n = 0;
   for (const el of document.querySelectorAll(selector)) {
-    if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    // Hidden, or inside a closed <details>: not reachable until it is opened.
+    if (!el.getClientRects().length || !el.checkVisibility({visibilityProperty: true})) continue;
     const key = el.type === 'radio' ? 'radio:' + el.name : 'el:' + (n + 1);
     if (seen.has(key)) { el.dataset.kbd = [...seen].indexOf(key); continue; }
     seen.add(key);

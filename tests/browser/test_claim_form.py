@@ -50,6 +50,16 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     assert "研发费用专项审计报告.pdf" in page.inner_text("main")
     screenshot(page, screenshots, "claim-form-errors")
 
+    # Saved as a draft, the form is found again from My requests, as it was left.
+    page.get_by_role("button", name="保存草稿").click()
+    assert page.get_by_text("草稿已保存").is_visible()
+    page.goto("/requests")
+    page.get_by_role("link", name=f"测试补贴{code}").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/policies/{code}/apply"), page.url
+    assert page.locator("#f-contact_name").input_value() == "周明"
+    assert "研发费用专项审计报告.pdf" in page.inner_text("main")
+
     # A condition of the service that is not met is named, and nothing is filed.
     page.locator("#f-contact_phone").fill("13800138000")
     page.get_by_role("button", name="提交申领").click()
@@ -63,6 +73,9 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     page.get_by_role("button", name="提交申领").click()
     page.wait_for_load_state()
     assert page.url.endswith("/claims?done=under_review"), page.url
+    page.goto("/requests")
+    assert page.get_by_role("link", name=f"测试补贴{code}").count() == 0  # the draft went with the filing
+    page.goto("/claims?done=under_review")
     assert "审核期间" in page.inner_text("main")
     row = page.locator("tr", has_text=f"测试补贴{code}")
     assert "3,000.00" in row.inner_text()

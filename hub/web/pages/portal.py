@@ -15,11 +15,12 @@ from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
 from hub.accounts import Principal, now
 from hub.db.records import load_json
-from hub.db.tables import Draft, Upload
+from hub.db.tables import Draft, Program, Upload
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
+from hub.subsidies.programs import spec_of
 from hub.web.api.requests import (
     checked_answers,
     document_response,
@@ -123,8 +124,13 @@ async def known_values(user: Principal, spec: ServiceSpec) -> dict[str, Any]:
     return known
 
 
-def draft_scope(user: Principal, spec: ServiceSpec) -> str:
-    return f"{user.id}:{spec.id}"
+# A claim's form is its program's service's form, saved apart from that service's own draft.
+CLAIM_DRAFT = ":claim:"
+
+
+def draft_scope(user: Principal, spec: ServiceSpec, program: str = "") -> str:
+    """One draft per applicant and service, or per applicant and program for a claim's form."""
+    return f"{user.id}{CLAIM_DRAFT}{program}" if program else f"{user.id}:{spec.id}"
 
 
 def draft_answers(spec: ServiceSpec, draft: Draft) -> dict[str, Any]:
@@ -132,17 +138,17 @@ def draft_answers(spec: ServiceSpec, draft: Draft) -> dict[str, Any]:
     return open_answers(spec.personal_fields, load_json(draft.answers))
 
 
-async def load_draft(user: Principal, spec: ServiceSpec) -> Draft | None:
-    return await Draft.objects().where(Draft.scope == draft_scope(user, spec)).first()
+async def load_draft(user: Principal, spec: ServiceSpec, program: str = "") -> Draft | None:
+    return await Draft.objects().where(Draft.scope == draft_scope(user, spec, program)).first()
 
 
-async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any]) -> None:
+async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any], program: str = "") -> None:
     stamp = now()
     # A draft holds personal answers too: sealed at rest like a filed request's.
     text = json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
     await Draft.insert(
         Draft(
-            scope=draft_scope(user, spec),
+            scope=draft_scope(user, spec, program),
             account=user.id,
             service_id=spec.id,
             service_version=spec.version,
@@ -373,17 +379,28 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
 async def requests_page(request: Request, ctx: HubContext) -> Response:
     user = require(request, *APPLICANT_ROLES)
     locale = page_locale(request)
-    drafts = await Draft.objects().where(Draft.account == user.id).order_by(Draft.updated_at, ascending=False)
+    links = []
+    for draft in await Draft.objects().where(Draft.account == user.id).order_by(Draft.updated_at, ascending=False):
+        if (found := await draft_link(ctx, draft, locale)) is not None:
+            links.append({"title": found[0], "href": found[1], "updated_at": draft.updated_at})
     return render_page(
         request,
         "requests.html",
         requests=await my_requests(ctx, user, locale),
-        drafts=[
-            {"service": summary(s, ctx.catalog, locale), "updated_at": d.updated_at}
-            for d in drafts
-            if (s := ctx.catalog.latest(d.service_id)) is not None
-        ],
+        drafts=links,
     )
+
+
+async def draft_link(ctx: HubContext, draft: Draft, locale: str) -> tuple[str, str] | None:
+    """Where a saved draft is taken up again, and its title: the service's form, or a claim's."""
+    if CLAIM_DRAFT in draft.scope:
+        code = draft.scope.split(CLAIM_DRAFT, 1)[1]
+        program = await Program.objects().where(Program.code == code).first()
+        if program is None:
+            return None
+        return spec_of(program).title.in_locale(locale), f"/policies/{code}/apply"
+    spec = ctx.catalog.latest(draft.service_id)
+    return (summary(spec, ctx.catalog, locale).title, f"/services/{spec.id}/apply") if spec else None
 
 
 async def render_request(

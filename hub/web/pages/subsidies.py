@@ -8,7 +8,7 @@ from litestar.response import Redirect
 
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
-from hub.db.tables import Claim, Program
+from hub.db.tables import Claim, Draft, Program
 from hub.i18n import N_, gettext
 from hub.subsidies.programs import spec_of
 from hub.web.api.programs import (
@@ -22,7 +22,15 @@ from hub.web.api.programs import (
 )
 from hub.web.context import HubContext
 from hub.web.pages.common import require
-from hub.web.pages.portal import FORM_BODY_LIMIT, posted_answers, regroup, render_form
+from hub.web.pages.portal import (
+    FORM_BODY_LIMIT,
+    draft_answers,
+    load_draft,
+    posted_answers,
+    regroup,
+    render_form,
+    save_draft,
+)
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, invalid_form, not_found
@@ -32,6 +40,7 @@ MESSAGES = {
     "paid": N_("Paid. The payment notice is among the documents of the claim's request."),
     "prepared": N_("Prepared. The enterprise's approver can now submit it."),
     "under_way": N_("Claim received; it is being processed."),
+    "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
     "under_review": N_(
         "Claim filed. The amount is held for your enterprise while the department reviews it; "
         "follow the review on the claim's request page."
@@ -104,6 +113,7 @@ async def render_claim_form(
     user: Principal,
     answers: dict,
     problem: Problem | None = None,
+    message: str = "",
 ) -> Response:
     locale = page_locale(request)
     return await render_form(
@@ -113,6 +123,7 @@ async def render_claim_form(
         answers,
         problem.errors if problem else [],
         status=problem.status if problem else 200,
+        message=message,
         template="claim_apply.html",
         program=program_read(program, locale),
         # A refusal that is not about one field (not eligible, closed, claimed already).
@@ -122,11 +133,15 @@ async def render_claim_form(
 
 
 @get("/policies/{code:str}/apply", name="policy-apply")
-async def claim_form(request: Request, ctx: HubContext, code: str) -> Response:
-    """The form of a program claimed with a review: the service's own form, prefilled from the registries."""
+async def claim_form(request: Request, ctx: HubContext, code: str, saved: bool = False) -> Response:
+    """The form of a program claimed with a review: the service's own form, prefilled from the
+    registries, with the draft the enterprise saved, if any."""
     user = require(request, "enterprise")
     program, service = await claim_form_for(ctx, code)
-    return await render_claim_form(request, program, service, user, {})
+    draft = await load_draft(user, service, program=code)
+    answers = draft_answers(service, draft) if draft else {}
+    message = gettext(page_locale(request), MESSAGES["saved"]) if saved else ""
+    return await render_claim_form(request, program, service, user, answers, message=message)
 
 
 @post("/policies/{code:str}/apply", name="policy-apply-post", request_max_body_size=FORM_BODY_LIMIT)
@@ -136,8 +151,12 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
     user = require(request, "enterprise")
     program, service = await claim_form_for(ctx, code)
     answers, upload_errors, form = await posted_answers(request, ctx, service, user)
-    if regroup(service, answers, str(form.get("action", ""))):
+    action = str(form.get("action", ""))
+    if regroup(service, answers, action):
         return await render_claim_form(request, program, service, user, answers)
+    if action == "save":
+        await save_draft(user, service, answers, program=code)
+        return Redirect(path=f"/policies/{code}/apply?saved=true", status_code=303)
     if upload_errors:
         return await render_claim_form(request, program, service, user, answers, invalid_form(upload_errors))
     try:
@@ -146,6 +165,8 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
             await pass_on(ctx, claim, mode, page_locale(request))
     except Problem as problem:
         return await render_claim_form(request, program, service, user, answers, problem)
+    if (draft := await load_draft(user, service, program=code)) is not None:
+        await Draft.delete().where(Draft.id == draft.id)
     return Redirect(path=f"/claims?done={'prepared' if mode == 'prepared' else 'under_review'}", status_code=303)
 
 
