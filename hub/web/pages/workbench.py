@@ -10,16 +10,19 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 
 from hub.accounts import Principal
+from hub.db.tables import Account
 from hub.i18n import N_, gettext
 from hub.web.api.requests import load_visible_request, request_read
 from hub.web.api.services import department
 from hub.web.api.tasks import (
     REJECTION_REASONS,
+    AssignmentCreate,
     ConfirmationCreate,
     DecisionCreate,
     InformationRequestCreate,
     TransferCreate,
     _command,
+    assign_task,
     confirm_task,
     decide_task,
     find_tasks,
@@ -57,6 +60,7 @@ DONE = {
     "confirm": N_("Your confirmation was recorded."),
     "request_information": N_("The applicant was asked for more information; the clock is paused."),
     "transfer": N_("The task was passed on."),
+    "assign": N_("The task was given to the clerk."),
 }
 
 
@@ -117,6 +121,15 @@ async def render_task(
                 labels = {o.value: gettext(locale, o.label) for o in f.options}
                 shown = ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
             fields.append({"name": f.name, "label": gettext(locale, f.label), "value": shown, "personal": f.personal})
+    # A supervisor gives an open or held task to a clerk of the department.
+    assignees = []
+    if user.role == "supervisor" and task.state in ("open", "claimed"):
+        clerks = (
+            await Account.select(Account.username, Account.full_name)
+            .where((Account.department == user.department) & (Account.role == "clerk"))
+            .order_by(Account.username)
+        )
+        assignees = [(c["username"], f"{c['full_name']} ({c['username']})") for c in clerks]
     return render_page(
         request,
         "task.html",
@@ -133,6 +146,7 @@ async def render_task(
             (code, gettext(locale, d.name)) for code, d in ctx.catalog.departments.items() if code != user.department
         ],
         holder=task.assignee == user.username,
+        assignees=assignees,
         error=error,
         message=message,
     )
@@ -190,6 +204,10 @@ async def _move(request: Request, ctx: HubContext, task_id: int, move: str, form
         await request_information_task(
             request, ctx, task_id, InformationRequestCreate(message=_text(form, "message"), fields=fields)
         )
+    elif move == "assign":
+        if request.user.role != "supervisor":
+            raise Problem(403, "forbidden", N_("Not allowed"), N_("Only a supervisor gives tasks to clerks."))
+        await assign_task(request, ctx, task_id, AssignmentCreate(assignee=_text(form, "assignee")))
     elif move == "transfer":
         data = TransferCreate(to_department=_text(form, "to_department"), reason=_text(form, "reason"))
         await transfer_task(request, ctx, task_id, data)

@@ -1,0 +1,34 @@
+"""A supervisor gives a task waiting in the department's inbox to one of its clerks, from the task page."""
+
+from __future__ import annotations
+
+from tests.browser.pages import new_page, screenshot, sign_in
+from tests.stack.flows import file_request, open_task
+from tests.stack.harness import Api
+
+
+def test_supervisor_gives_a_task_to_a_clerk(browser, stack, screenshots):
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk2")
+    task = open_task(clerk, ref)
+
+    page = new_page(browser, stack.base_url)
+    sign_in(page, "street.supervisor", f"/workbench/tasks/{task['id']}")
+    choices = page.get_by_label("经办人", exact=True).locator("option").all_inner_texts()
+    assert any("street.clerk2" in c for c in choices)
+    assert not any("civil." in c or "supervisor" in c for c in choices)  # the department's clerks only
+    page.get_by_label("经办人", exact=True).select_option("street.clerk2")
+    page.get_by_role("button", name="交办").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("任务已交给该经办人。").is_visible()
+    screenshot(page, screenshots, "task-assigned")
+
+    held = clerk.get(f"/api/tasks/{task['id']}").json()
+    assert held["state"] == "claimed" and held["assignee"] == "street.clerk2"
+    page.context.close()
+
+    # A clerk sees no such form.
+    other = new_page(browser, stack.base_url)
+    sign_in(other, "street.clerk", f"/workbench/tasks/{task['id']}")
+    assert other.get_by_label("经办人", exact=True).count() == 0
+    other.context.close()
