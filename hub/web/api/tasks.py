@@ -581,9 +581,11 @@ async def find_tasks(
     if escalated is not None:
         query = query.where(ReviewTask.escalated == escalated)
     column = getattr(ReviewTask, sort.lstrip("-"))
+    ascending = not sort.startswith("-")
     tasks = (
-        await query.order_by(column, ascending=not sort.startswith("-"))
-        .order_by(ReviewTask.id)
+        # Ties (tasks opened in the same instant, or due the same day) keep the sort's direction.
+        await query.order_by(column, ascending=ascending)
+        .order_by(ReviewTask.id, ascending=ascending)
         .limit(limit)
         .offset(offset)
     )
