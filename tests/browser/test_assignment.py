@@ -32,3 +32,31 @@ def test_supervisor_gives_a_task_to_a_clerk(browser, stack, screenshots):
     sign_in(other, "street.clerk", f"/workbench/tasks/{task['id']}")
     assert other.get_by_label("经办人", exact=True).count() == 0
     other.context.close()
+
+
+def test_a_clerk_away_has_new_tasks_go_to_a_colleague(browser, stack):
+    page = new_page(browser, stack.base_url)
+    sign_in(page, "street.clerk", "/workbench")
+    try:
+        page.get_by_label("我的新任务转交给").select_option("street.clerk2")
+        page.get_by_role("button", name="保存").click()
+        page.wait_for_load_state()
+        assert page.get_by_text("您外出期间，新任务将转交给所选同事。").is_visible()
+        assert page.get_by_label("我的新任务转交给").input_value() == "street.clerk2"
+
+        # A task given to the clerk while away goes to the colleague.
+        ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+        supervisor = Api(stack.base_url, "street.supervisor")
+        task = open_task(supervisor, ref)
+        r = supervisor.post(f"/api/tasks/{task['id']}/assignment", json={"assignee": "street.clerk"})
+        assert r.status_code == 200, r.text
+        assert supervisor.get(f"/api/tasks/{task['id']}").json()["assignee"] == "street.clerk2"
+
+        page.get_by_label("我的新任务转交给").select_option("")
+        page.get_by_role("button", name="保存").click()
+        page.wait_for_load_state()
+        assert page.get_by_text("欢迎回来：新任务将重新分派给您。").is_visible()
+    finally:
+        # The account is shared with other tests: never leave it away.
+        Api(stack.base_url, "street.clerk").put("/api/me/delegate", json={"delegate": None})
+        page.context.close()

@@ -48,6 +48,25 @@ class TokenRead(msgspec.Struct):
     account: AccountRead
 
 
+async def set_delegate(request: Request, username: str | None) -> None:
+    """While the caller is away, new work for them goes to ``username``, a colleague of their
+    department (None: they are back). The API and the workbench page both come here."""
+    user: Principal = request.user
+    delegate_id = None
+    if username is not None:
+        delegate = await Account.objects().where(Account.username == username).first()
+        if (
+            delegate is None
+            or delegate.id == user.id
+            or delegate.department != user.department
+            or delegate.role not in STAFF_ROLES
+        ):
+            raise invalid_field("delegate", "literal_error")
+        delegate_id = delegate.id
+    await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
+    await record(request, user, "account.delegate_set", "account", user.id, delegate=username)
+
+
 def account_read(p: Principal) -> AccountRead:
     return AccountRead(
         username=p.username,
@@ -115,20 +134,7 @@ class AuthController(Controller):
         summary="While I am away, tasks that would come to me go to this colleague (null: I am back)",
     )
     async def set_delegate(self, request: Request, data: DelegateUpdate) -> DelegateRead:
-        user: Principal = request.user
-        delegate_id = None
-        if data.delegate is not None:
-            delegate = await Account.objects().where(Account.username == data.delegate).first()
-            if (
-                delegate is None
-                or delegate.id == user.id
-                or delegate.department != user.department
-                or delegate.role not in STAFF_ROLES
-            ):
-                raise invalid_field("delegate", "literal_error")
-            delegate_id = delegate.id
-        await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
-        await record(request, user, "account.delegate_set", "account", user.id, delegate=data.delegate)
+        await set_delegate(request, data.delegate)
         return DelegateRead(delegate=data.delegate)
 
     @post("/auth/logout", status_code=204, summary="Revoke the current token")

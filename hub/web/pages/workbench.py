@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from hub.accounts import Principal
 from hub.db.tables import Account
 from hub.i18n import N_, gettext
+from hub.web.api.auth import set_delegate
 from hub.web.api.requests import load_visible_request, request_read
 from hub.web.api.services import department
 from hub.web.api.tasks import (
@@ -62,6 +63,10 @@ DONE = {
     "transfer": N_("The task was passed on."),
     "assign": N_("The task was given to the clerk."),
 }
+AWAY = {
+    "away": N_("While you are away, new tasks for you go to your colleague."),
+    "back": N_("Welcome back: new tasks come to you again."),
+}
 
 
 def urgency(seconds_left: int, state: str) -> str:
@@ -74,15 +79,30 @@ def urgency(seconds_left: int, state: str) -> str:
 
 @get("/workbench", name="workbench")
 async def inbox(
-    request: Request, ctx: HubContext, show: str = Parameter(query="state", default="active"), mine: bool = False
+    request: Request,
+    ctx: HubContext,
+    show: str = Parameter(query="state", default="active"),
+    mine: bool = False,
+    away: str = "",
 ) -> Response:
     user = require(request, *STAFF_ROLES)
     locale = page_locale(request)
     state = show if show in FILTERS else "active"
     tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
+    me = await Account.select(Account.delegate).where(Account.id == user.id).first()
+    colleagues = (
+        await Account.select(Account.id, Account.username, Account.full_name)
+        .where(
+            (Account.department == user.department) & Account.role.is_in(list(STAFF_ROLES)) & (Account.id != user.id)
+        )
+        .order_by(Account.username)
+    )
     return render_page(
         request,
         "inbox.html",
+        message=gettext(locale, AWAY[away]) if away in AWAY else "",
+        colleagues=[(c["username"], f"{c['full_name']} ({c['username']})") for c in colleagues],
+        delegate=next((c["username"] for c in colleagues if me and c["id"] == me["delegate"]), None),
         tasks=[(t, urgency(t.seconds_left, t.state)) for t in tasks],
         state=state,
         mine=mine,
@@ -230,4 +250,14 @@ async def task_move(request: Request, ctx: HubContext, task_id: int, move: str) 
     return Redirect(path=f"/workbench/tasks/{task_id}?done={move}", status_code=303)
 
 
-WORKBENCH = [inbox, task_page, reveal, task_move]
+@post("/workbench/delegate", name="delegate")
+async def delegate(request: Request) -> Response:
+    """Away: new tasks for the clerk go to the colleague chosen; back: to the clerk again."""
+    require(request, *STAFF_ROLES)
+    form = await request.form()
+    chosen = _text(form, "delegate") or None
+    await set_delegate(request, chosen)
+    return Redirect(path=f"/workbench?away={'away' if chosen else 'back'}", status_code=303)
+
+
+WORKBENCH = [inbox, task_page, reveal, task_move, delegate]
