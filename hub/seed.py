@@ -179,14 +179,12 @@ async def _population_accounts(count: int, password_hash: str) -> list[str]:
     # The account is in the legal representative's name, which the registry keeps sealed.
     names = {r["id"]: unseal(r["legal_representative"], "enterprise.legal_representative") for r in rows}
     # Accounts made before names were opened here carry the sealed text as their name.
-    for account in (
-        []
-        if not names
-        else await Account.objects().where(
+    if names:
+        sealed = await Account.select(Account.id, Account.enterprise).where(
             Account.username.like("ent%") & Account.full_name.like(f"{PREFIX}%") & Account.enterprise.is_in(list(names))
         )
-    ):
-        await Account.update({Account.full_name: names[account.enterprise]}).where(Account.id == account.id)
+        for account in sealed:
+            await Account.update({Account.full_name: names[account["enterprise"]]}).where(Account.id == account["id"])
     new = [
         Account(
             username=f"ent{n:04d}",

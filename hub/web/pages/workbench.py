@@ -90,18 +90,12 @@ async def inbox(
     state = show if show in FILTERS else "active"
     tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
     me = await Account.select(Account.delegate).where(Account.id == user.id).first()
-    colleagues = (
-        await Account.select(Account.id, Account.username, Account.full_name)
-        .where(
-            (Account.department == user.department) & Account.role.is_in(list(STAFF_ROLES)) & (Account.id != user.id)
-        )
-        .order_by(Account.username)
-    )
+    colleagues = await department_staff(user, STAFF_ROLES)
     return render_page(
         request,
         "inbox.html",
         message=gettext(locale, AWAY[away]) if away in AWAY else "",
-        colleagues=[(c["username"], f"{c['full_name']} ({c['username']})") for c in colleagues],
+        colleagues=[(c["username"], c["label"]) for c in colleagues],
         delegate=next((c["username"] for c in colleagues if me and c["id"] == me["delegate"]), None),
         tasks=[(t, urgency(t.seconds_left, t.state)) for t in tasks],
         state=state,
@@ -109,6 +103,16 @@ async def inbox(
         filters=[(f, gettext(locale, FILTER_LABELS[f])) for f in FILTERS],
         department=department(ctx.catalog, user.department or "", locale),
     )
+
+
+async def department_staff(user: Principal, roles: tuple[str, ...]) -> list[dict]:
+    """The other accounts of the user's department in these roles, each with a label to choose by."""
+    rows = (
+        await Account.select(Account.id, Account.username, Account.full_name)
+        .where((Account.department == user.department) & Account.role.is_in(list(roles)) & (Account.id != user.id))
+        .order_by(Account.username)
+    )
+    return [r | {"label": f"{r['full_name']} ({r['username']})"} for r in rows]
 
 
 async def render_task(
@@ -144,12 +148,7 @@ async def render_task(
     # A supervisor gives an open or held task to a clerk of the department.
     assignees = []
     if user.role == "supervisor" and task.state in ("open", "claimed"):
-        clerks = (
-            await Account.select(Account.username, Account.full_name)
-            .where((Account.department == user.department) & (Account.role == "clerk"))
-            .order_by(Account.username)
-        )
-        assignees = [(c["username"], f"{c['full_name']} ({c['username']})") for c in clerks]
+        assignees = [(c["username"], c["label"]) for c in await department_staff(user, ("clerk",))]
     return render_page(
         request,
         "task.html",
