@@ -18,7 +18,13 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
 )
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 
 from forms.catalog import Catalog, load_catalog
 from hub.db.evaluation import PiccoloRequestRules
@@ -100,6 +106,11 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
         activities=activities.all() + subsidies.all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
+        # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for
+        # every run, which cost about a fifth of the worker's CPU for an instant claim. What it
+        # guards against (a non-deterministic call, state shared between runs) the tests check:
+        # every recorded history is replayed in the sandbox (tests/workflows/test_replay.py).
+        workflow_runner=UnsandboxedWorkflowRunner(),
     )
 
 
