@@ -24,6 +24,10 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     card.get_by_role("link", name="填写申领表").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name=f"申领：测试补贴{code}", level=1).is_visible()
+    # Before anything is filled in: the amount the enterprise would get, and the conditions it meets.
+    for_you = page.locator("section", has=page.get_by_role("heading", name="政府登记信息中的贵企业情况"))
+    assert "贵企业可获金额: ¥3,000.00" in for_you.inner_text()
+    assert for_you.locator(".checks li").count() >= 1 and for_you.locator(".fail").count() == 0
     # What the registries hold is filled in for the enterprise.
     assert "来自政府登记信息" in page.locator(".field", has=page.locator("#f-credit_code")).inner_text()
 
@@ -91,4 +95,9 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     page.goto("/policies")
     card = page.locator("article", has=page.get_by_role("heading", name=f"测试补贴{code}"))
     assert card.get_by_role("link", name="填写申领表").count() == 0
+    # Nor by the form's own address: the page shows the claim, and no form to file another.
+    page.goto(f"/policies/{code}/apply")
+    ref = next(c["ref"] for c in enterprise.get("/api/enterprise/claims").json() if c["program"] == code)
+    assert page.get_by_role("link", name=ref).count() == 1
+    assert page.get_by_role("button", name="提交申领").count() == 0
     page.context.close()

@@ -553,23 +553,33 @@ async def policies_for(user: Principal, locale: str) -> PoliciesForYou:
     today = beijing_today()
     found = PoliciesForYou(eligible=[], nearly=[], other=[])
     for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
-        spec = spec_of(row)
-        if not spec.open_on(today):
+        if not spec_of(row).open_on(today):
             continue
-        a = assess(spec, profile, today)
-        claim = await existing_claim(row, enterprise_id)
-        item = ProgramForYou(
-            program=program_read(row, locale),
-            eligible=a.eligible,
-            near=a.near,
-            amount=str(a.amount),
-            criteria=[
-                CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results
-            ],
-            claim=await claim_read(claim, locale) if claim else None,
-        )
-        (found.eligible if a.eligible else found.nearly if a.near else found.other).append(item)
+        item = await program_for_you(row, enterprise_id, profile, today, locale)
+        (found.eligible if item.eligible else found.nearly if item.near else found.other).append(item)
     return found
+
+
+async def policy_for(user: Principal, program: Program, locale: str) -> ProgramForYou:
+    """One program seen by the caller's enterprise, as on its card in *Policies for you*."""
+    enterprise_id = await caller_enterprise(user)
+    profile = await registry.profile(enterprise_id, purpose=f"eligibility for program {program.code}") or {}
+    return await program_for_you(program, enterprise_id, profile, beijing_today(), locale)
+
+
+async def program_for_you(
+    row: Program, enterprise_id: int, profile: dict, today: dt.date, locale: str
+) -> ProgramForYou:
+    a = assess(spec_of(row), profile, today)
+    claim = await existing_claim(row, enterprise_id)
+    return ProgramForYou(
+        program=program_read(row, locale),
+        eligible=a.eligible,
+        near=a.near,
+        amount=str(a.amount),
+        criteria=[CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results],
+        claim=await claim_read(claim, locale) if claim else None,
+    )
 
 
 async def enterprise_claims(user: Principal, locale: str) -> list[ClaimRead]:

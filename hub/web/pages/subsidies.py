@@ -17,6 +17,7 @@ from hub.web.api.programs import (
     load_program,
     pass_on,
     policies_for,
+    policy_for,
     program_read,
     submit_prepared_claim,
 )
@@ -116,6 +117,8 @@ async def render_claim_form(
     message: str = "",
 ) -> Response:
     locale = page_locale(request)
+    # What the enterprise would get and whether it qualifies, before it fills anything in.
+    policy = await policy_for(user, program, locale)
     return await render_form(
         request,
         service,
@@ -125,7 +128,8 @@ async def render_claim_form(
         status=problem.status if problem else 200,
         message=message,
         template="claim_apply.html",
-        program=program_read(program, locale),
+        program=policy.program,
+        policy=policy,
         # A refusal that is not about one field (not eligible, closed, claimed already).
         refusal=problem_text(problem, locale) if problem and not problem.errors else "",
         can_submit=user.enterprise_role != "preparer",
