@@ -1,7 +1,7 @@
 """What the workflow's shape alone costs: an empty workflow against workflows shaped like a claim.
 
 The claims benchmark compares a whole claim (web, database, PDF) with an empty workflow. This one
-takes our code out: workflows with a patch marker and 5 or 8 local activities that do nothing, on
+takes our code out: workflows with a patch marker and 3, 5 or 8 local activities that do nothing, on
 the same dev server and a worker in this process, 200 in flight. The ratio it prints is the most a
 claim of that shape could reach against the empty workflow on this machine, however cheap its work.
 
@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from bench import cpu
 from bench.claims import timed
@@ -37,12 +37,14 @@ async def measure(address: str, server_pid: int, runs: int, in_flight: int) -> l
         task_queue=QUEUE,
         workflows=[EmptyWorkflow, StepsWorkflow],
         activities=[do_nothing],
-        # As the hub's worker takes them (QINQING_WORKER_WORKFLOW_TASKS).
+        # As the hub's worker takes them (QINQING_WORKER_WORKFLOW_TASKS), outside the sandbox as it runs them.
         max_concurrent_workflow_tasks=16,
         max_concurrent_local_activities=16,
+        workflow_runner=UnsandboxedWorkflowRunner(),
     ):
         shapes = [
             ("empty workflow (baseline)", None),
+            ("patch + 3 local activities", 3),
             ("patch + 5 local activities", 5),
             ("patch + 8 local activities", 8),
         ]
