@@ -333,6 +333,9 @@ class LedgerAccount(Table):
 
     code = Varchar(length=100, unique=True)
     name = Varchar(length=200)
+    # The sum of the account's entries, kept with every posting in the same transaction, so a
+    # payment need not add up all the program's earlier ones. Reconciliation checks it daily.
+    balance_cents = BigInt(default=0)
 
 
 class LedgerTransaction(Table):

@@ -37,7 +37,13 @@ async def _account(code: str, name: str) -> int:
 
 
 async def balance(code: str) -> int:
-    """An account's balance in cents (credits minus debits)."""
+    """An account's balance in cents (credits minus debits), as kept with every posting."""
+    rows = await LedgerAccount.select(LedgerAccount.balance_cents).where(LedgerAccount.code == code)
+    return int(rows[0]["balance_cents"]) if rows else 0
+
+
+async def entries_total(code: str) -> int:
+    """The sum of an account's entries, added up from the first: what its balance must equal."""
     rows = await LedgerEntry.select(Sum(LedgerEntry.amount_cents).as_alias("total")).where(
         LedgerEntry.account.code == code
     )
@@ -60,6 +66,10 @@ async def post(key: str, kind: str, reference: str, debit: int, credit: int, cen
         LedgerEntry(transaction=tx, account=debit, amount_cents=-cents),
         LedgerEntry(transaction=tx, account=credit, amount_cents=cents),
     )
+    for account, change in ((debit, -cents), (credit, cents)):
+        await LedgerAccount.update({LedgerAccount.balance_cents: LedgerAccount.balance_cents + change}).where(
+            LedgerAccount.id == account
+        )
     return tx
 
 

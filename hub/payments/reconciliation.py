@@ -5,7 +5,8 @@ Checks, per program and overall:
 - no ledger payment exists for a claim that was refused or failed, or for no claim at all;
 - the program's paid total equals its ledger payments and its consumed reservations;
 - its reserved total equals the reservations still held, and none is held for a finished claim;
-- its ledger account holds the budget less the payments.
+- its ledger account holds the budget less the payments, and the balance the account keeps equals
+  the sum of its entries.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
-from hub.payments.ledger import balance, program_account
+from hub.payments.ledger import balance, entries_total, program_account
 from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
 
 
@@ -78,6 +79,7 @@ async def reconciliation_report(day: dt.date) -> dict[str, Any]:
         ledger_paid = ledger_paid_by_program[pid]
         account_balance = await balance(program_account(code))
         checks = {
+            "balance_equals_entries": account_balance == await entries_total(program_account(code)),
             "paid_equals_ledger": program["paid_cents"] == ledger_paid,
             "paid_equals_consumed": program["paid_cents"] == consumed[pid],
             "reserved_equals_held": program["reserved_cents"] == held[pid],

@@ -273,6 +273,31 @@ print(' '.join(r.payment_ref for r in receipts), count)
     *refs, count = out.split()
     assert refs == [claim["payment_ref"]] * 3 and count == "1"
 
+    # Each account keeps its balance with every posting: the program's is its budget less the one
+    # payment, the enterprise's the payment, and both equal the sums of their entries.
+    out = hub_python(
+        stack,
+        """
+from hub.payments.ledger import balance, entries_total
+codes = ['program:pay-once'] + [a.code for a in await LedgerAccount.objects().where(LedgerAccount.code.like('enterprise:%'))]
+for code in codes[:2]:
+    print(code, await balance(code), await entries_total(code))
+""",
+    )
+    program_line, enterprise_line = out.splitlines()
+    _, kept, summed = program_line.split()
+    assert kept == summed == str(100000 * 100 - int(claim["amount"].replace(".", "")))  # budget 100,000 yuan
+    assert enterprise_line.split()[1] == enterprise_line.split()[2]
+
+    # A kept balance that drifts from its entries is a difference the reconciliation names.
+    drift = "await LedgerAccount.update({LedgerAccount.balance_cents: LedgerAccount.balance_cents + %d})"
+    hub_python(stack, (drift % 1) + ".where(LedgerAccount.code == 'program:pay-once')")
+    try:
+        assert {"kind": "balance_equals_entries", "program": "pay-once"} in reconciliation(stack)["differences"]
+    finally:
+        hub_python(stack, (drift % -1) + ".where(LedgerAccount.code == 'program:pay-once')")
+    assert reconciliation(stack)["differences"] == []
+
 
 def test_a_preparer_prepares_and_the_approver_submits(stack):
     assert publish(stack, program_spec("prepared-claim")).status_code == 201
