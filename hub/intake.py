@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
+from hub.accounts import now
 from hub.db.tables import Claim, ServiceRequest
 from workflows.names import REQUESTS_QUEUE
 from workflows.service_request import ServiceRequestWorkflow
@@ -47,10 +48,13 @@ async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec)
         pass  # finished already: the same request, nothing to do
 
 
-async def resume_unstarted(client: Client, catalog: Catalog) -> int:
+async def resume_unstarted(client: Client, catalog: Catalog, waited: timedelta = timedelta(0)) -> int:
     """Start the workflows of stored requests that were never passed on (e.g. Temporal was down
-    when they were filed and the applicant did not retry). Returns how many were (re)started."""
-    rows = await ServiceRequest.objects().where(ServiceRequest.state == "submitted")
+    when they were filed and the applicant did not retry), if they have waited at least ``waited``
+    since. Returns how many were (re)started."""
+    rows = await ServiceRequest.objects().where(
+        (ServiceRequest.state == "submitted") & (ServiceRequest.updated_at <= now() - waited)
+    )
     # A claim's request is started by the claim's own workflow.
     waiting = [row.id for row in rows]
     claimed = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -136,15 +137,24 @@ class CrashAfterActivity(Interceptor):
         return Crash(next)
 
 
+SWEEP_GRACE = dt.timedelta(minutes=2)
+
+
 async def sweep(client, catalog: Catalog, stop: asyncio.Event, every: float) -> None:
     """Pass on what was stored but never started (Temporal was unreachable when it was filed), on
     start and then every ``every`` seconds. Starting is idempotent by workflow id, so a request or
-    claim whose start is merely in progress elsewhere is left as it is."""
+    claim whose start is merely in progress elsewhere is left as it is.
+
+    On start everything waiting is passed on. Afterwards only what has waited SWEEP_GRACE: under
+    load, work that was started waits in Temporal's queue, still "submitted", for tens of seconds,
+    and starting it again cost a call to Temporal each and changed nothing."""
+    waited = dt.timedelta(0)
     while not stop.is_set():
         try:
-            await resume_unstarted(client, catalog)
-            await resume_unstarted_claims(client, catalog)
+            await resume_unstarted(client, catalog, waited)
+            await resume_unstarted_claims(client, catalog, waited)
             await resume_matching(client)
+            waited = SWEEP_GRACE
         except Exception:  # noqa: BLE001 - Temporal or the database away: try again next round
             log.exception("could not pass on waiting work; trying again in %s s", every)
         try:

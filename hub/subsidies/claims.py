@@ -235,9 +235,10 @@ async def start_claim(client: Client, claim: Claim, catalog: Catalog):
         return client.get_workflow_handle(claim.workflow_id)
 
 
-async def resume_unstarted_claims(client: Client, catalog: Catalog) -> int:
-    """Start the workflows of claims stored while Temporal was unreachable."""
-    claims = await Claim.objects().where(Claim.state == "submitted")
+async def resume_unstarted_claims(client: Client, catalog: Catalog, waited: dt.timedelta = dt.timedelta(0)) -> int:
+    """Start the workflows of claims stored while Temporal was unreachable, if they have waited at
+    least ``waited`` since."""
+    claims = await Claim.objects().where((Claim.state == "submitted") & (Claim.updated_at <= now() - waited))
     for claim in claims:
         await start_claim(client, claim, catalog)
     if claims:
