@@ -13,7 +13,6 @@ from typing import Any, Protocol
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Enterprise
-from hub.sealing import unseal
 
 # Which department's system each item of the profile comes from.
 SOURCES = {
@@ -31,15 +30,16 @@ SOURCES = {
     "tax": ("tax_credit_rating", "tax_bracket"),
     "social-insurance": ("employees", "insured_employees"),
 }
-PROFILE_FIELDS = tuple(f for fields in SOURCES.values() for f in fields)
-# What matching reads for every enterprise: the legal representative's name (personal data,
-# sealed at rest) is left out, no rule needs it.
-MATCHING_FIELDS = tuple(f for f in PROFILE_FIELDS if f != "legal_representative")
+# What eligibility is decided on, for one enterprise (a claim, "policies for you") or for all
+# (matching): everything the sources hold but the legal representative's name, which is personal
+# data (sealed at rest) and which no rule needs, so it is never read for it.
+ELIGIBILITY_FIELDS = tuple(f for fields in SOURCES.values() for f in fields if f != "legal_representative")
 
 
 class EnterpriseRegistry(Protocol):
     async def profile(self, enterprise_id: int, purpose: str) -> dict[str, Any] | None:
-        """One enterprise's profile, merged from every source."""
+        """One enterprise's profile as eligibility rules read it (``ELIGIBILITY_FIELDS``), merged
+        from every source."""
         ...
 
     async def batch(self, after_id: int, limit: int, purpose: str) -> list[dict[str, Any]]:
@@ -48,11 +48,9 @@ class EnterpriseRegistry(Protocol):
 
 
 def _profile(row: dict[str, Any]) -> dict[str, Any]:
-    data = {name: row[name] for name in PROFILE_FIELDS if name in row}
+    data = {name: row[name] for name in ELIGIBILITY_FIELDS}
     data["labels"] = load_json(data["labels"]) or []
     data["id"] = row["id"]
-    if "legal_representative" in data:
-        data["legal_representative"] = unseal(data["legal_representative"], "enterprise.legal_representative")
     return data
 
 
@@ -60,7 +58,7 @@ class LocalRegistry:
     """The embedded registry: the hub's own table, read as the three departments' sources."""
 
     async def profile(self, enterprise_id: int, purpose: str) -> dict[str, Any] | None:
-        rows = await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in PROFILE_FIELDS]).where(
+        rows = await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in ELIGIBILITY_FIELDS]).where(
             Enterprise.id == enterprise_id
         )
         if not rows:
@@ -71,7 +69,7 @@ class LocalRegistry:
 
     async def batch(self, after_id: int, limit: int, purpose: str) -> list[dict[str, Any]]:
         rows = (
-            await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in MATCHING_FIELDS])
+            await Enterprise.select(Enterprise.id, *[getattr(Enterprise, f) for f in ELIGIBILITY_FIELDS])
             .where(Enterprise.id > after_id)
             .order_by(Enterprise.id)
             .limit(limit)

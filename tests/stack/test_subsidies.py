@@ -313,3 +313,21 @@ def test_a_preparer_prepares_and_the_approver_submits(stack):
     submitted = approver.post(f"/api/claims/{ref}/submission")
     assert submitted.status_code == 201 and submitted.json()["state"] == "paid", submitted.text
     assert approver.post(f"/api/claims/{ref}/submission").status_code == 409
+
+
+def test_eligibility_reads_no_personal_data(stack):
+    """Deciding eligibility (a claim, "policies for you", matching) reads what the rules need from
+    the registries, and not the legal representative's name."""
+    out = hub_python(
+        stack,
+        """
+from hub.registry import LocalRegistry
+enterprise = await Enterprise.objects().where(Enterprise.uscc == '91330106MA7E2R9P3T').first()
+profile = await LocalRegistry().profile(enterprise.id, purpose='test: what eligibility reads')
+batch = await LocalRegistry().batch(enterprise.id - 1, 1, purpose='test: what matching reads')
+print(' '.join(sorted(profile)), '|', ' '.join(sorted(batch[0])))
+""",
+    )
+    one, many = out.split("|")
+    assert "insured_employees" in one.split() and "legal_representative" not in one.split()
+    assert one.split() == many.split()
