@@ -56,15 +56,15 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     """Print today's reconciliation of the ledger with the claims; exit 1 on any difference."""
-    import datetime as dt
     import json
 
+    from hub.accounts import now
     from hub.db.lifecycle import database
-    from hub.payments.reconciliation import reconciliation_report
+    from hub.payments.reconciliation import reconciliation_day, reconciliation_report
 
     async def run() -> dict:
         async with database(settings):
-            return await reconciliation_report(dt.date.today())
+            return await reconciliation_report(reconciliation_day(now()))
 
     report = asyncio.run(run())
     print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -18,7 +18,17 @@ from typing import Any
 
 from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
 from hub.payments.ledger import balance, entries_total, program_account
+from hub.sla.calendar import shanghai_date
 from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
+
+# A report belongs to the Beijing day it closes. The scheduled run, at 01:00 Beijing time, closes
+# the day before, and so does any run before 02:00; later runs report on the day so far.
+DAY_CLOSES_BY = dt.timedelta(hours=2)
+
+
+def reconciliation_day(at: dt.datetime) -> dt.date:
+    """The Beijing day a reconciliation run at ``at`` reports on."""
+    return shanghai_date(at - DAY_CLOSES_BY)
 
 
 async def reconciliation_report(day: dt.date) -> dict[str, Any]:
@@ -139,6 +149,6 @@ class LedgerReconciliation:
     """The workflows' reconciliation port: compare, store the day's report."""
 
     async def reconcile(self, day: ReconcileDay) -> ReconciliationOutcome:
-        report = await reconciliation_report(day.at.date())
+        report = await reconciliation_report(reconciliation_day(day.at))
         await store_report(report, day.at)
         return ReconciliationOutcome(differences=len(report["differences"]))

@@ -38,7 +38,7 @@ from hub.db.tables import (
 )
 from hub.enterprises import may_submit, require_approver
 from hub.i18n import N_, gettext
-from hub.payments.reconciliation import reconciliation_report, store_report
+from hub.payments.reconciliation import reconciliation_day, reconciliation_report, store_report
 from hub.registry import LocalRegistry
 from hub.subsidies.claims import (
     CLAIM_REASONS,
@@ -678,8 +678,9 @@ class ReconciliationController(Controller):
 
     @get("/", summary="Reconcile the ledger with the claims now")
     async def reconcile_now(self, request: Request) -> dict[str, Any]:
-        report = await reconciliation_report(now().date())
-        await store_report(report, now())
+        at = now()
+        report = await reconciliation_report(reconciliation_day(at))
+        await store_report(report, at)
         await record(request, request.user, "reconciliation.run", "reconciliation", report["day"])
         return report
 
