@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
@@ -33,7 +34,9 @@ class PooledSQLiteEngine(SQLiteEngine):
       a trip to a thread and back for every statement made a transaction hold it many times longer
       than its SQL took, as long as the event loop took to come round. While another process
       writes, the writer waits on the event loop, asking again every few milliseconds, rather than
-      in SQLite's busy handler, which would block the loop.
+      in SQLite's busy handler, which would block the loop. Only COMMIT goes to a thread of the
+      writer's own: it waits for the disk (and now and then checkpoints the log), and on the
+      event loop's thread that wait held up everything else the process does.
 
     A connection whose statement failed or was cancelled is closed, not reused: its state is unknown.
     """
@@ -147,10 +150,13 @@ class WriterConnection:
     def __init__(self, connection_kwargs: dict[str, Any], busy_timeout: float):
         # No busy handler (timeout 0): a busy database is waited for on the event loop instead.
         # Piccolo's isolation_level None: transactions are exactly the BEGIN/COMMIT it sends.
-        self._conn = sqlite3.connect(**{**connection_kwargs, "timeout": 0})
+        # Used from two threads (COMMIT runs on the committer's), never at once: the process's
+        # write lock is held throughout a transaction.
+        self._conn = sqlite3.connect(**{**connection_kwargs, "timeout": 0, "check_same_thread": False})
         self._conn.row_factory = dict_factory
         self._conn.execute("PRAGMA foreign_keys = 1")
         self.busy_timeout = busy_timeout
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
 
     @property
     def in_transaction(self) -> bool:
@@ -159,6 +165,10 @@ class WriterConnection:
     async def execute(self, sql: str, args: list | tuple = ()) -> None:
         if sql.startswith("BEGIN"):
             await self._begin(sql)
+        elif sql == "COMMIT":
+            # The commit waits for the disk (fsync): on the committer's thread, so that the event
+            # loop goes on with everything that does not write meanwhile.
+            await asyncio.get_running_loop().run_in_executor(self._committer, self._conn.execute, sql)
         else:
             self._conn.execute(sql, args)
 
@@ -179,6 +189,7 @@ class WriterConnection:
             pause = min(pause * 2, SQLITE_RETRY_MAX_S)
 
     def close(self) -> None:
+        self._committer.shutdown(wait=True)
         self._conn.close()
 
 

@@ -94,7 +94,8 @@ class PdfDocumentIssuer:
             row = await self._register(request, subject)
         facts = await self.facts(request, subject, number=row.number or "", code=row.verification_code or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
-        sha256 = self.store.put(data)
+        # Storing waits for the disk (the store syncs each file): off the event loop's thread.
+        sha256 = await asyncio.to_thread(self.store.put, data)
         async with writing():
             await Document.update({Document.sha256: sha256, Document.size: len(data)}).where(
                 Document.key == request.key
