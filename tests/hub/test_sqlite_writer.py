@@ -28,15 +28,17 @@ async def entries(db: PooledSQLiteEngine) -> list[int]:
     return [r["n"] for r in rows]
 
 
+async def insert(db: PooledSQLiteEngine, *ns: int) -> None:
+    """One write transaction inserting ``ns``; between rows the event loop may run other work."""
+    async with db.transaction(TransactionType.immediate) as tx:
+        for n in ns:
+            await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [n])
+            await asyncio.sleep(0)
+
+
 async def test_concurrent_transactions_each_commit_whole(engine):
-
-    async def write(i: int) -> None:
-        async with engine.transaction(TransactionType.immediate) as tx:
-            await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [2 * i])
-            await asyncio.sleep(0)  # another transaction's turn comes only after this one ends
-            await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [2 * i + 1])
-
-    await asyncio.gather(*(write(i) for i in range(40)))
+    # Another transaction's turn comes only after each one ends: no pair is split.
+    await asyncio.gather(*(insert(engine, 2 * i, 2 * i + 1) for i in range(40)))
     assert await entries(engine) == list(range(80))
 
 
@@ -45,8 +47,7 @@ async def test_a_failed_transaction_leaves_nothing_and_the_next_one_writes(engin
         async with engine.transaction(TransactionType.immediate) as tx:
             await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [1])
             raise RuntimeError("the caller's own failure")
-    async with engine.transaction(TransactionType.immediate) as tx:
-        await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [2])
+    await insert(engine, 2)
     assert await entries(engine) == [2]
 
 
@@ -67,18 +68,24 @@ class SlowCommit:
         return getattr(self._conn, name)
 
 
-async def test_the_event_loop_goes_on_while_a_commit_waits_for_the_disk(engine):
+@pytest.fixture
+async def slow_disk(engine) -> SlowCommit:
     writer = await engine.acquire_writer()
     engine.release_writer(healthy=True)
     writer._conn = slow = SlowCommit(writer._conn)
+    return slow
 
-    async def write() -> None:
-        async with engine.transaction(TransactionType.immediate) as tx:
-            await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [1])
 
-    task = asyncio.create_task(write())
+async def started_committing(engine, slow: SlowCommit, n: int) -> asyncio.Task:
+    """A transaction inserting ``n``, let run until its commit is under way."""
+    task = asyncio.create_task(insert(engine, n))
     while not slow.committing.is_set():
         await asyncio.sleep(0.01)
+    return task
+
+
+async def test_the_event_loop_goes_on_while_a_commit_waits_for_the_disk(engine, slow_disk):
+    task = await started_committing(engine, slow_disk, 1)
     # The commit is under way on its thread; reads on the loop are answered meanwhile.
     started = time.perf_counter()
     assert await entries(engine) == []  # not committed yet, and not blocked by it
@@ -87,22 +94,12 @@ async def test_the_event_loop_goes_on_while_a_commit_waits_for_the_disk(engine):
     assert await entries(engine) == [1]
 
 
-async def test_a_transaction_cancelled_during_its_commit_leaves_a_usable_writer(engine):
-    writer = await engine.acquire_writer()
-    engine.release_writer(healthy=True)
-    writer._conn = slow = SlowCommit(writer._conn)
-
-    async def write(n: int) -> None:
-        async with engine.transaction(TransactionType.immediate) as tx:
-            await tx.connection.execute("INSERT INTO entry (n) VALUES (?)", [n])
-
-    task = asyncio.create_task(write(1))
-    while not slow.committing.is_set():
-        await asyncio.sleep(0.01)
+async def test_a_transaction_cancelled_during_its_commit_leaves_a_usable_writer(engine, slow_disk):
+    task = await started_committing(engine, slow_disk, 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     # The commit that was under way finished before its connection was let go; the next
     # transaction gets a fresh writer and nothing is half done.
-    await write(2)
+    await insert(engine, 2)
     assert await entries(engine) == [1, 2]
