@@ -3,6 +3,7 @@ each a separate process started with the ``qinqing`` command, exactly as in prod
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,9 +22,17 @@ PASSWORD = "qinqing-demo"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: each socket stays bound until all are chosen (asked one at
+    a time, the system may hand out the same port twice)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def create_postgres_database(admin_url: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ import pytest
 
 from hub.temporal import port_open
 from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
-from tests.stack.harness import Api, free_port
+from tests.stack.harness import Api, free_ports
 
 pytestmark = pytest.mark.stack
 
@@ -42,7 +42,7 @@ def interrupt(proc: subprocess.Popen) -> int:
 
 
 def test_up_runs_everything_and_a_second_up_continues(tmp_path):
-    ports = {name: free_port() for name in ("web", "temporal", "ui")}
+    ports = dict(zip(("web", "temporal", "ui"), free_ports(3), strict=True))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("QINQING_") and k != "TEMPORAL_ADDRESS"},
         "QINQING_VAR_DIR": str(tmp_path / "var"),
