@@ -28,11 +28,11 @@ pytestmark = pytest.mark.stack
 
 ACCOUNTS = 40
 # Every step of an instant claim, in the order a claim takes them.
+# (A crash inside ``pay``, after the money and before its record, is the step repeated: its
+# gateway answers the first receipt again. tests/workflows/test_open_claim.py covers it.)
 STEPS = [
     "open_claim",
-    "change_claim",
-    "disburse",
-    "record_payment",
+    "pay",
     "issue_document",
 ]
 

@@ -2,8 +2,9 @@
 
 The histories were recorded from real runs: requests approved, rejected, withdrawn and
 transferred; subsidy claims paid instantly (with the notice rendered as a regular activity, since
-as a local one, and since in five steps instead of eight), on an offer and after review, and ones
-whose payment was refused (in eight steps and in five); a program's matching run. When a change makes replay fail, version the change with ``workflow.patched``.
+as a local one, since in five steps instead of eight, and since in three), on an offer and after
+review, and ones whose payment was refused (in eight steps, in five and in three); a program's
+matching run. When a change makes replay fail, version the change with ``workflow.patched``.
 To record one: ``temporal workflow show --workflow-id <id> --output json > histories/<label>--<id>.json``
 (the workflow id is part of the name because task keys are derived from it).
 """
@@ -59,6 +60,8 @@ def test_histories_are_present():
         "claim-payment-refused",
         "claim-instant-paid-fewer-steps",
         "claim-payment-refused-fewer-steps",
+        "claim-instant-paid-three-steps",
+        "claim-payment-refused-three-steps",
         "claim-reviewed-paid",
         "matching",
     }

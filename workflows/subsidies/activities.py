@@ -14,6 +14,7 @@ from .types import (
     MatchProgress,
     MatchSummary,
     OpenClaim,
+    Pay,
     PaymentOrder,
     PaymentReceipt,
     ReconcileDay,
@@ -53,7 +54,8 @@ class SubsidyActivities:
 
         Both halves are idempotent. If the checks come out differently when the step is repeated
         after a crash, the amount already held wins (it is what the claim records), and a claim now
-        refused gives back whatever was held for it."""
+        refused gives back whatever was held for it. With ``approve``, a claim whose amount is held
+        is approved (with its request) in the same step."""
         assessed = await self._claims.assess(ClaimStep(claim_id=opening.claim_id, at=opening.at))
         if assessed.eligible:
             reserve = Reserve(
@@ -66,6 +68,10 @@ class SubsidyActivities:
                 held = await self._budget.reserve(reserve)
             except BudgetExhausted:
                 return Assessed(eligible=False, reason="budget_exhausted", amount_cents=assessed.amount_cents)
+            if opening.approve:
+                await self._claims.change(
+                    ClaimChange(claim_id=opening.claim_id, state="approved", at=opening.at, request_state="approved")
+                )
             return assessed.model_copy(update={"amount_cents": held})
         await self._budget.settle(SettleReservation(key=opening.reservation_key, outcome="released", at=opening.at))
         return assessed
@@ -98,6 +104,20 @@ class SubsidyActivities:
             raise ApplicationError(str(exc), type=PAYMENT_REFUSED, non_retryable=True) from None
 
     @activity.defn
+    async def pay(self, payment: Pay) -> PaymentReceipt:
+        """The money, then its record, in one step. Repeated after a crash between the two, the
+        gateway answers the first payment's receipt for the same key, and only the record is new."""
+        receipt = await self.disburse(payment.order)
+        order = payment.order
+        await self.record_payment(
+            RecordPayment(
+                settle=SettleReservation(key=payment.reservation_key, outcome="consumed", at=order.at),
+                change=ClaimChange(claim_id=order.claim_id, state="paid", at=order.at, payment_ref=receipt.payment_ref),
+            )
+        )
+        return receipt
+
+    @activity.defn
     async def match_batch(self, batch: MatchBatch) -> MatchProgress:
         return await self._matching.match_batch(batch)
 
@@ -118,6 +138,7 @@ class SubsidyActivities:
             self.reserve_budget,
             self.settle_reservation,
             self.disburse,
+            self.pay,
             self.match_batch,
             self.finish_matching,
             self.reconcile,

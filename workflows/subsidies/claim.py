@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ClaimState,
         ClaimStep,
         OpenClaim,
+        Pay,
         PaymentOrder,
         RecordPayment,
         Reserve,
@@ -46,6 +47,9 @@ NOTICE_IN_WORKER = "claim-notice-local-activity-v1"
 # reservation and marking the claim paid are one step. Each step saved is a round of the workflow
 # and a database transaction less. Claims started before keep their steps when replayed.
 FEWER_STEPS = "claim-fewer-steps-v1"
+# Since THREE_STEPS, an instant claim takes three: the checks, the reservation and the approval;
+# the payment and its record; the notice.
+THREE_STEPS = "claim-three-steps-v1"
 RENDER_HERE = dict(
     start_to_close_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
@@ -63,17 +67,24 @@ def _failure_type(error: BaseException) -> str | None:
 class SubsidyClaimWorkflow:
     def __init__(self) -> None:
         self._state: ClaimState = "submitted"
-        self._fewer_steps = False
+        self._steps = 3
 
     @workflow.run
     async def run(self, claim: ClaimInput) -> ClaimResult:
         wid = workflow.info().workflow_id
         reservation = f"{wid}:reservation"
-        self._fewer_steps = workflow.patched(FEWER_STEPS)
-        if self._fewer_steps:
+        # Which version of the steps this claim started with (each marks its history once).
+        self._steps = 3 if workflow.patched(THREE_STEPS) else 5 if workflow.patched(FEWER_STEPS) else 8
+        approve_on_opening = self._steps == 3 and claim.review is None
+        if self._steps <= 5:
             assessed = await workflow.execute_local_activity_method(
                 SubsidyActivities.open_claim,
-                OpenClaim(claim_id=claim.claim_id, reservation_key=reservation, at=workflow.now()),
+                OpenClaim(
+                    claim_id=claim.claim_id,
+                    reservation_key=reservation,
+                    at=workflow.now(),
+                    approve=approve_on_opening,
+                ),
                 **RECORD,
             )
             if not assessed.eligible:
@@ -117,20 +128,24 @@ class SubsidyClaimWorkflow:
                     claim, "withdrawn" if review.state == "withdrawn" else "rejected_in_review", reviewed=True
                 )
             await self._change(claim, "approved")
-        elif self._fewer_steps:
+        elif approve_on_opening:
+            self._state = "approved"
+        elif self._steps == 5:
             await self._change(claim, "approved", request_state="approved")
         else:
             await self._set_request(claim, "approved")
             await self._change(claim, "approved")
 
+        order = PaymentOrder(
+            key=f"{wid}:payment", claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
+        )
         try:
-            receipt = await workflow.execute_local_activity_method(
-                SubsidyActivities.disburse,
-                PaymentOrder(
-                    key=f"{wid}:payment", claim_id=claim.claim_id, amount_cents=assessed.amount_cents, at=workflow.now()
-                ),
-                **RECORD,
-            )
+            if self._steps == 3:
+                receipt = await workflow.execute_local_activity_method(
+                    SubsidyActivities.pay, Pay(order=order, reservation_key=reservation), **RECORD
+                )
+            else:
+                receipt = await workflow.execute_local_activity_method(SubsidyActivities.disburse, order, **RECORD)
         except (ActivityError, ApplicationError) as err:
             if _failure_type(err) != PAYMENT_REFUSED:
                 raise
@@ -139,7 +154,9 @@ class SubsidyClaimWorkflow:
             return ClaimResult(state="failed", reason="payment_refused")
 
         consumed = SettleReservation(key=reservation, outcome="consumed", at=workflow.now())
-        if self._fewer_steps:
+        if self._steps == 3:
+            self._state = "paid"  # recorded by the payment's own step
+        elif self._steps == 5:
             self._state = "paid"
             paid = ClaimChange(
                 claim_id=claim.claim_id, state="paid", at=workflow.now(), payment_ref=receipt.payment_ref
@@ -185,7 +202,7 @@ class SubsidyClaimWorkflow:
         return ClaimResult(state="refused", reason=reason)
 
     async def _issue(self, document: IssueDocument) -> None:
-        if self._fewer_steps or workflow.patched(NOTICE_IN_WORKER):
+        if self._steps <= 5 or workflow.patched(NOTICE_IN_WORKER):
             await workflow.execute_local_activity_method(RequestActivities.issue_document, document, **RENDER_HERE)
         else:
             await workflow.execute_activity_method(RequestActivities.issue_document, document, **RENDER)

@@ -42,6 +42,8 @@ class OpenClaim(BaseModel):
     claim_id: int
     reservation_key: str
     at: datetime
+    # A claim with no review route is approved in the same step once its amount is held.
+    approve: bool = False
 
 
 class Assessed(BaseModel):
@@ -94,6 +96,13 @@ class RecordPayment(BaseModel):
 
     settle: SettleReservation
     change: ClaimChange
+
+
+class Pay(BaseModel):
+    """Pay a claim, then record it: the reservation consumed and the claim marked paid."""
+
+    order: PaymentOrder
+    reservation_key: str
 
 
 class ClaimResult(BaseModel):
