@@ -89,7 +89,7 @@ async def anonymise_closed(catalog: Catalog, days: int, at: dt.datetime | None =
                     {ServiceRequest.answers: json.dumps(kept, ensure_ascii=False), ServiceRequest.anonymised_at: stamp}
                 ).where(ServiceRequest.id == row.id)
                 await Supplement.delete().where(Supplement.request == row.id)
-            await record(None, None, "request.anonymised", "request", row.ref, retention_days=days)
+                await record(None, None, "request.anonymised", "request", row.ref, retention_days=days)
         done += len(rows)
         if len(rows) < BATCH:
             return done

@@ -17,6 +17,7 @@ from forms.programs import ProgramSpec, load_programs
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.tables import Program
+from hub.db.transactions import writing
 from hub.payments.ledger import fund_program
 from workflows.names import REQUESTS_QUEUE, matching_workflow_id
 from workflows.subsidies.matching import ProgramMatchingWorkflow
@@ -56,27 +57,29 @@ async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = No
     if "enterprise" not in service.audience:
         raise ProgramError("wrong-audience", spec.service_id)
     stamp = now()
-    inserted = (
-        await Program.insert(
-            Program(
-                code=spec.code,
-                spec=spec.model_dump_json(),
-                mode=spec.mode,
-                period=spec.period,
-                service_id=spec.service_id,
-                status="published",
-                budget_cents=cents(spec.budget),
-                published_at=stamp,
-                published_by=by.id if by else None,
+    # The program, its funds and the audit event are stored together: never a program without money.
+    async with writing():
+        inserted = (
+            await Program.insert(
+                Program(
+                    code=spec.code,
+                    spec=spec.model_dump_json(),
+                    mode=spec.mode,
+                    period=spec.period,
+                    service_id=spec.service_id,
+                    status="published",
+                    budget_cents=cents(spec.budget),
+                    published_at=stamp,
+                    published_by=by.id if by else None,
+                )
             )
+            .on_conflict(target=Program.code, action="DO NOTHING")
+            .returning(Program.id)
         )
-        .on_conflict(target=Program.code, action="DO NOTHING")
-        .returning(Program.id)
-    )
-    if not inserted:
-        raise ProgramError("program-exists", spec.code)
-    await fund_program(spec.code, spec.title.zh_CN, cents(spec.budget), stamp)
-    await record(None, by, "program.published", "program", spec.code, budget=str(spec.budget), mode=spec.mode)
+        if not inserted:
+            raise ProgramError("program-exists", spec.code)
+        await fund_program(spec.code, spec.title.zh_CN, cents(spec.budget), stamp)
+        await record(None, by, "program.published", "program", spec.code, budget=str(spec.budget), mode=spec.mode)
     return await Program.objects().where(Program.id == inserted[0]["id"]).first()
 
 

@@ -12,7 +12,16 @@ import httpx
 import pytest
 
 from tests.stack.db import run_python, sql
-from tests.stack.flows import decide, decision_of, file_request, open_task, pdf_text, wait_closed
+from tests.stack.flows import (
+    decide,
+    decision_of,
+    file_request,
+    open_task,
+    pdf_text,
+    program_spec,
+    wait_claim,
+    wait_closed,
+)
 from tests.stack.harness import PASSWORD, Api
 
 pytestmark = pytest.mark.stack
@@ -355,6 +364,68 @@ def test_the_audit_chain_holds_under_concurrent_writers_and_tampering_is_detecte
 
 
 # Retention ---------------------------------------------------------------------------------------
+
+
+def refuse_audit_events(stack, action: str) -> None:
+    """Make the database refuse audit events of one kind, as a failing audit store would."""
+    if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres"):
+        sql(
+            stack,
+            "CREATE FUNCTION audit_refuses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.action = '{action}' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; "
+            "RETURN NEW; END $$",
+        )
+        sql(
+            stack,
+            "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_refuses()",
+        )
+    else:
+        sql(
+            stack,
+            f"CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_event WHEN NEW.action = '{action}' "
+            "BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END",
+        )
+
+
+def accept_audit_events(stack) -> None:
+    sql(
+        stack,
+        "DROP TRIGGER audit_refuses ON audit_event"
+        if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres")
+        else "DROP TRIGGER audit_refuses",
+    )
+    if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres"):
+        sql(stack, "DROP FUNCTION audit_refuses()")
+
+
+def test_a_change_whose_audit_event_cannot_be_written_is_not_made(stack):
+    admin = Api(stack.base_url, "admin", locale="en")
+    code = "audited-or-nothing"
+    refuse_audit_events(stack, "program.published")
+    try:
+        refused = admin.post("/api/programs", json=program_spec(code))
+        assert refused.status_code == 500 and refused.headers["content-type"].startswith("application/problem+json")
+    finally:
+        accept_audit_events(stack)
+    # Neither the program nor its money was stored: the same code publishes afterwards.
+    assert admin.get(f"/api/open/programs/{code}").status_code == 404
+    assert sql(stack, "SELECT count(*) AS n FROM ledger_account WHERE code = {}", f"program:{code}")[0]["n"] == 0
+    assert admin.post("/api/programs", json=program_spec(code)).status_code == 201
+
+    chashe = Api(stack.base_url, "chashe", locale="en")
+    refuse_audit_events(stack, "claim.submitted")
+    try:
+        refused = chashe.post(f"/api/programs/{code}/claims", json={})
+        assert refused.status_code == 500, refused.text
+    finally:
+        accept_audit_events(stack)
+    assert [c for c in chashe.get("/api/enterprise/claims").json() if c["program"] == code] == []
+    assert Api(stack.base_url).get(f"/api/open/programs/{code}").json()["budget"]["reserved"] == "0.00"
+    # Nothing half-stored stands in the way: the claim goes through once the audit trail accepts it.
+    claimed = chashe.post(f"/api/programs/{code}/claims", json={})
+    assert claimed.status_code in (201, 202), claimed.text
+    assert wait_claim(chashe, claimed.json()["ref"])["state"] == "paid"
+    assert verify(stack).returncode == 0
 
 
 def test_closed_requests_are_anonymised_after_their_retention_period(stack):

@@ -112,10 +112,16 @@ class AdminController(Controller):
                     expires_at=stamp + dt.timedelta(days=data.expires_in_days),
                 )
             ).returning(ApiToken.id)
+            await record(
+                request,
+                user,
+                "api_token.created",
+                "api_token",
+                rows[0]["id"],
+                name=data.name,
+                scopes=sorted(set(data.scopes)),
+            )
         row = await ApiToken.objects().where(ApiToken.id == rows[0]["id"]).first()
-        await record(
-            request, user, "api_token.created", "api_token", row.id, name=row.name, scopes=load_json(row.scopes)
-        )
         return ApiTokenIssued(**msgspec.structs.asdict(token_read(row)), token=token)
 
     @get("/api-tokens", summary="API tokens: active, expired and revoked")
@@ -128,12 +134,14 @@ class AdminController(Controller):
         row = await ApiToken.objects().where(ApiToken.id == token_id).first()
         if row is None:
             raise not_found()
-        if row.revoked_at is None:
-            await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
-        await record(request, request.user, "api_token.revoked", "api_token", token_id, name=row.name)
+        async with writing():
+            if row.revoked_at is None:
+                await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
+            await record(request, request.user, "api_token.revoked", "api_token", token_id, name=row.name)
 
     @post("/sign-in-locks/{username:str}/release", status_code=200, summary="Lift a username's sign-in lockout")
     async def release_lock(self, request: Request, username: str) -> UnlockRead:
-        was_locked = await unlock(username)
-        await record(request, request.user, "auth.unlocked", "account", username[:64])
+        async with writing():
+            was_locked = await unlock(username)
+            await record(request, request.user, "auth.unlocked", "account", username[:64])
         return UnlockRead(username=username, was_locked=was_locked)

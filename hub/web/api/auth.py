@@ -11,6 +11,7 @@ from litestar.di import Provide
 from hub.accounts import Principal, issue_token, principal, revoke_token
 from hub.audit import record
 from hub.db.tables import Account
+from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.signin import sign_in
 from hub.web.context import HubContext, provide_context
@@ -63,8 +64,9 @@ async def set_delegate(request: Request, username: str | None) -> None:
         ):
             raise invalid_field("delegate", "literal_error")
         delegate_id = delegate.id
-    await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
-    await record(request, user, "account.delegate_set", "account", user.id, delegate=username)
+    async with writing():
+        await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
+        await record(request, user, "account.delegate_set", "account", user.id, delegate=username)
 
 
 def account_read(p: Principal) -> AccountRead:
@@ -113,10 +115,10 @@ class AuthController(Controller):
                 N_("Sign-in failed"),
                 N_("The username or password is wrong."),
             )
-        token, expires = await issue_token(account, ctx.settings.session_hours)
-
         p = principal(account)
-        await record(request, p, "auth.signed_in", "account", account.id)
+        async with writing():
+            token, expires = await issue_token(account, ctx.settings.session_hours)
+            await record(request, p, "auth.signed_in", "account", account.id)
         return TokenRead(
             token=token,
             token_type="Bearer",
@@ -140,6 +142,7 @@ class AuthController(Controller):
     @post("/auth/logout", status_code=204, summary="Revoke the current token")
     async def logout(self, request: Request) -> None:
         token = bearer_token(request)
-        if token:
-            await revoke_token(token)
-        await record(request, request.user, "auth.signed_out", "account", request.user.id)
+        async with writing():
+            if token:
+                await revoke_token(token)
+            await record(request, request.user, "auth.signed_out", "account", request.user.id)

@@ -206,6 +206,7 @@ class DocumentController(Controller):
         row = await issued_document(document_id, user)
         if not reason or len(reason) > 2000:
             raise invalid_field("reason", "missing")
+        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
         async with writing():
             changed = (
                 await Document.update(
@@ -219,10 +220,10 @@ class DocumentController(Controller):
                 .where((Document.id == row.id) & (Document.status == "valid"))
                 .returning(Document.id)
             )
+            if changed:
+                await record(request, user, "document.revoked", "document", row.id, request=ref["ref"] if ref else None)
         if not changed:
             raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
-        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
-        await record(request, user, "document.revoked", "document", row.id, request=ref["ref"] if ref else None)
         fresh = await Document.objects().where(Document.id == row.id).first()
         return RevocationRead(id=fresh.id, number=fresh.number, status=fresh.status, revoked_at=fresh.revoked_at)
 

@@ -36,6 +36,7 @@ from hub.db.tables import (
     ReconciliationReport,
     ServiceRequest,
 )
+from hub.db.transactions import writing
 from hub.enterprises import may_submit, require_approver
 from hub.i18n import N_, gettext
 from hub.payments.reconciliation import reconciliation_day, reconciliation_report, store_report
@@ -316,8 +317,9 @@ class ProgramController(Controller):
     @post("/{code:str}/closure", guards=[requires_role("admin")], summary="Close a program to new claims")
     async def close_program(self, request: Request, code: str) -> ProgramRead:
         row = await load_program(code)
-        await Program.update({Program.status: "closed"}).where(Program.id == row.id)
-        await record(request, request.user, "program.closed", "program", code)
+        async with writing():
+            await Program.update({Program.status: "closed"}).where(Program.id == row.id)
+            await record(request, request.user, "program.closed", "program", code)
         return program_read(await load_program(code), request_locale(request))
 
     @get("/{code:str}/matches", summary="Enterprises evaluated against the program")
@@ -468,25 +470,24 @@ async def file_claim(
     # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
     prepared = not may_submit(user)
     try:
-        claim = await submit(
-            program,
-            spec,
-            ctx.catalog,
-            enterprise_id,
-            account,
-            answers,
-            rule_results,
-            locale,
-            prepared=prepared,
-            amount_cents=cents(assessment.amount),
-        )
+        async with writing():  # the claim and its audit event are stored together, or neither
+            claim = await submit(
+                program,
+                spec,
+                ctx.catalog,
+                enterprise_id,
+                account,
+                answers,
+                rule_results,
+                locale,
+                prepared=prepared,
+                amount_cents=cents(assessment.amount),
+            )
+            action = "claim.prepared" if prepared else "claim.submitted"
+            await record(request, user, action, "claim", claim.ref, program=code, request=claim.ref)
     except AlreadyClaimed as exc:
         raise already_claimed(exc.claim) from None
-    if prepared:
-        await record(request, user, "claim.prepared", "claim", claim.ref, program=code, request=claim.ref)
-        return claim, "prepared"
-    await record(request, user, "claim.submitted", "claim", claim.ref, program=code, request=claim.ref)
-    return claim, spec.mode
+    return claim, "prepared" if prepared else spec.mode
 
 
 async def submit_prepared_claim(request: Request, user: Principal, ref: str) -> tuple[Claim | None, str]:
@@ -497,10 +498,11 @@ async def submit_prepared_claim(request: Request, user: Principal, ref: str) -> 
         raise not_found()
     require_approver(user)
     account = await Account.objects().where(Account.id == user.id).first()
-    submitted = await submit_prepared(claim, account)
+    async with writing():
+        submitted = await submit_prepared(claim, account)
+        if submitted is not None:
+            await record(request, user, "claim.submitted", "claim", ref, request=ref)
     program = await Program.objects().where(Program.id == claim.program).first()
-    if submitted is not None:
-        await record(request, user, "claim.submitted", "claim", ref, request=ref)
     return submitted, program.mode
 
 

@@ -335,10 +335,11 @@ async def withdraw_request(request: Request, ctx: HubContext, ref: str, reason: 
     user: Principal = request.user
     row = await load_own_request(ref, user)
     if row.state == "prepared":  # never started: nothing to tell a workflow
-        await ServiceRequest.update(
-            {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
-        ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
-        await record(request, user, "request.withdrawn", "request", row.ref)
+        async with writing():
+            await ServiceRequest.update(
+                {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
+            ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
+            await record(request, user, "request.withdrawn", "request", row.ref)
         return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
     await send_update(
         ctx,
@@ -595,24 +596,13 @@ async def submit_request(
             .returning(ServiceRequest.id)
         )
         if inserted and state == "submitted":
-            await add_timeline(
-                f"request:{inserted[0]['id']}:submitted",
-                inserted[0]["id"],
-                "submitted",
-                stamp,
-            )
+            await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", stamp)
+        if inserted:
+            action = "request.filed" if state == "submitted" else "request.prepared"
+            await record(request, user, action, "request", ref, service=spec.id, version=spec.version)
     row = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
     if not inserted:  # a concurrent submission with the same key won the race
         return await _repeat(ctx, row, digest), False
-    await record(
-        request,
-        user,
-        "request.filed" if state == "submitted" else "request.prepared",
-        "request",
-        row.ref,
-        service=spec.id,
-        version=spec.version,
-    )
     if state == "submitted":
         await _start(ctx, row, spec)
     return row, True
@@ -702,8 +692,7 @@ class RequestController(Controller):
                 )
                 if moved:
                     await add_timeline(f"request:{row.id}:submitted", row.id, "submitted", stamp)
-            if moved:
-                await record(request, user, "request.submitted", "request", row.ref, prepared_by=row.applicant)
+                    await record(request, user, "request.submitted", "request", row.ref, prepared_by=row.applicant)
         row = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
         if row.state == "submitted":
             await _start(ctx, row, spec)  # also when repeated: starting twice is harmless
@@ -839,14 +828,16 @@ async def rate_request(request: Request, ref: str, score: int, comment: str) -> 
     comment = comment.strip()
     if len(comment) > MAX_RATING_COMMENT:
         raise invalid_field("comment", "string_too_long", max_length=MAX_RATING_COMMENT)
-    inserted = (
-        await Rating.insert(Rating(request=row.id, account=user.id, score=score, comment=comment, created_at=now()))
-        .on_conflict(target=Rating.request, action="DO NOTHING")
-        .returning(Rating.id)
-    )
+    async with writing():
+        inserted = (
+            await Rating.insert(Rating(request=row.id, account=user.id, score=score, comment=comment, created_at=now()))
+            .on_conflict(target=Rating.request, action="DO NOTHING")
+            .returning(Rating.id)
+        )
+        if inserted:
+            await record(request, user, "request.rated", "request", row.ref, score=score)
     if not inserted:
         raise Problem(409, "already-rated", N_("Already rated"), N_("You have already rated this request."))
-    await record(request, user, "request.rated", "request", row.ref, score=score)
     return await rating_of(row)
 
 

@@ -24,6 +24,7 @@ from forms.validation import UPLOAD_REF, FieldError, FormInvalid
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.tables import Upload
+from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem
@@ -154,8 +155,9 @@ async def store_upload(
         filename=display_name(filename),
         created_at=now(),
     )
-    await row.save()
-    await record(request, user, "upload.created", "upload", token, media_type=media_type, size=len(content))
+    async with writing():
+        await row.save()
+        await record(request, user, "upload.created", "upload", token, media_type=media_type, size=len(content))
     return UploadRead(
         id=token, media_type=media_type, size=len(content), filename=row.filename, created_at=row.created_at
     )

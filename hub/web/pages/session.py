@@ -15,6 +15,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from hub.accounts import Principal, issue_token, principal, principal_for_token, revoke_token
 from hub.audit import record
+from hub.db.transactions import writing
 from hub.i18n import SUPPORTED, negotiate
 from hub.settings import Settings
 from hub.signin import sign_in as check_sign_in
@@ -75,19 +76,21 @@ async def sign_in(request: Request, settings: Settings, username: str, password:
     if account is None:
         await record(request, None, "auth.failed", "account", username[:64], channel="page")
         return None
-    token, _ = await issue_token(account, settings.session_hours)
     who = principal(account)
-    await record(request, who, "auth.signed_in", "account", account.id, channel="page")
+    async with writing():
+        token, _ = await issue_token(account, settings.session_hours)
+        await record(request, who, "auth.signed_in", "account", account.id, channel="page")
     return who, token
 
 
 async def sign_out(request: Request) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     user = current_user(request)
-    if token:
-        await revoke_token(token)
-    if user is not None:
-        await record(request, user, "auth.signed_out", "account", user.id, channel="page")
+    async with writing():
+        if token:
+            await revoke_token(token)
+        if user is not None:
+            await record(request, user, "auth.signed_out", "account", user.id, channel="page")
 
 
 def secure_cookies(settings: Settings) -> bool:
