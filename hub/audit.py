@@ -79,7 +79,8 @@ async def record(
     http: Request | None, actor: Principal | None, action: str, object_type: str, object_id: Any, /, **detail: Any
 ) -> None:
     """Append one audit event. ``request=<ref>`` ties it to a request's trail. Details must never
-    carry personal data in clear."""
+    carry personal data in clear. Called inside the ``writing()`` that makes a change, the event is
+    part of that transaction: the change and its event are stored together, or neither."""
     request_ref = object_id if object_type == "request" else detail.pop("request", None)
     await _append(
         {
