@@ -22,6 +22,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "enc1:"
+# Sealed files (uploads): this line, the key id and a newline, then nonce + ciphertext + tag.
+FILE_PREFIX = b"QQSEALED1\n"
 
 
 class SealError(Exception):
@@ -81,6 +83,27 @@ class DataKeys:
             return AESGCM(self._key(key_id)).decrypt(data[:12], data[12:], field.encode()).decode()
         except (InvalidTag, ValueError):
             raise SealError(f"sealed value of {field} does not open") from None
+
+    def seal_bytes(self, data: bytes, name: str) -> bytes:
+        """Seal a file's bytes; ``name`` (e.g. the upload's id) is bound in as associated data."""
+        key_id = self.ensure_key()
+        nonce = secrets.token_bytes(12)
+        return (
+            FILE_PREFIX
+            + key_id.encode()
+            + b"\n"
+            + nonce
+            + AESGCM(self._key(key_id)).encrypt(nonce, data, name.encode())
+        )
+
+    def open_bytes(self, blob: bytes, name: str) -> bytes:
+        if not blob.startswith(FILE_PREFIX):
+            return blob  # stored before files were sealed
+        key_id, _, data = blob[len(FILE_PREFIX) :].partition(b"\n")
+        try:
+            return AESGCM(self._key(key_id.decode())).decrypt(data[:12], data[12:], name.encode())
+        except (InvalidTag, ValueError):
+            raise SealError(f"sealed file {name} does not open") from None
 
 
 def is_sealed(value: Any) -> bool:

@@ -118,6 +118,21 @@ def file_example(applicant: Api, spec, **overrides):
     )
 
 
+def file_service(stack, spec) -> tuple[Api, dict]:
+    """File the service as the first demo applicant its rules admit; returns (applicant, request)."""
+    refusals = {}
+    for username, _, role, *_ in DEMO_ACCOUNTS:
+        if role not in spec.audience:
+            continue
+        applicant = Api(stack.base_url, username)
+        r = file_example(applicant, spec)
+        if r.status_code == 201:
+            return applicant, r.json()
+        refusals[username] = r.json()
+        assert r.json().get("type") == "/problems/not-eligible", f"{spec.id} as {username}: {r.text}"
+    raise AssertionError(f"no demo applicant is eligible for {spec.id}: {refusals}")
+
+
 CLERKS: dict[str, str] = {}
 CHECKERS: dict[str, str] = {}  # a second clerk of each department, for maker-checker
 for _username, _, _role, _department, *_ in DEMO_ACCOUNTS:

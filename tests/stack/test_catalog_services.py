@@ -7,29 +7,12 @@ import pytest
 
 from forms.catalog import load_catalog
 from hub.i18n import gettext
-from hub.seed import DEMO_ACCOUNTS
-from tests.stack.flows import decide, decision_of, file_example, next_open_task, pdf_text, wait_closed
-from tests.stack.harness import Api
+from tests.stack.flows import decide, decision_of, file_service, next_open_task, pdf_text, wait_closed
 
 pytestmark = pytest.mark.stack
 
 CATALOG = load_catalog()
 SERVICES = CATALOG.current()
-
-
-def file_service(stack, spec) -> tuple[Api, dict]:
-    """File the service as the first demo applicant its rules admit; returns (applicant, request)."""
-    refusals = {}
-    for username, _, role, *_ in DEMO_ACCOUNTS:
-        if role not in spec.audience:
-            continue
-        applicant = Api(stack.base_url, username)
-        r = file_example(applicant, spec)
-        if r.status_code == 201:
-            return applicant, r.json()
-        refusals[username] = r.json()
-        assert r.json().get("type") == "/problems/not-eligible", f"{spec.id} as {username}: {r.text}"
-    pytest.fail(f"no demo applicant is eligible for {spec.id}: {refusals}")
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=[s.id for s in SERVICES])

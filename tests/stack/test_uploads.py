@@ -1,9 +1,15 @@
-"""Uploads for file fields: the type is read from the content, sizes are bounded, names are never paths."""
+"""Uploads for file fields: the type is read from the content, sizes are bounded, names are never
+paths; the files are sealed at rest and opened only for the applicant and the reviewing department
+(a personal file after a recorded reveal)."""
 
 from __future__ import annotations
 
 import pytest
 
+from forms.catalog import load_catalog
+from hub.db.records import load_json
+from tests.stack.db import sql
+from tests.stack.flows import CHECKERS, CLERKS, SAMPLE_FILES, file_service, open_task
 from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
@@ -100,3 +106,57 @@ def test_an_oversized_file_is_refused_in_chinese_too(stack):
         "/api/uploads", files={"data": ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (11 * 1024 * 1024))}
     )
     assert r.status_code == 413 and r.json()["title"] != "Request too large"
+
+
+def test_attached_files_are_sealed_at_rest_and_opened_only_for_those_allowed(stack):
+    spec = load_catalog().latest("residence-permit")
+    applicant, filed = file_service(stack, spec)
+    ref = filed["ref"]
+    attached = {a["field"]: a for a in applicant.get(f"/api/requests/{ref}").json()["attachments"]}
+    assert attached["photo"]["personal"] and not attached["proof_of_ground"]["personal"]
+    sent = {field: SAMPLE_FILES[spec.field(field).accept[0]][1] for field in attached}
+
+    # At rest the bytes are sealed: the stored file is not the uploaded one and does not contain it.
+    answers = sql(stack, "SELECT answers FROM service_request WHERE ref = {}", ref)[0]["answers"]
+    token = load_json(answers)["proof_of_ground"]
+    (row,) = sql(stack, "SELECT sha256 FROM upload WHERE token = {}", token)
+    stored = (stack.root / "var" / "documents" / row["sha256"][:2] / row["sha256"]).read_bytes()
+    assert sent["proof_of_ground"] not in stored and not stored.startswith(b"%PDF")
+
+    # The applicant downloads their own files as they sent them; anyone else's request is not found.
+    for field, content in sent.items():
+        r = applicant.get(f"/api/requests/{ref}/attachments/{field}")
+        assert r.status_code == 200 and r.content == content
+        assert r.headers["content-disposition"].startswith("attachment")
+    assert Api(stack.base_url, "zhaoliu").get(f"/api/requests/{ref}/attachments/photo").status_code == 404
+
+    # The reviewing department's clerk: the proof at once, the photo only after revealing with a reason.
+    clerk = Api(stack.base_url, CLERKS["street-office"], locale="en")
+    task = open_task(clerk, ref)
+    listed = {a["field"]: a for a in clerk.get(f"/api/tasks/{task['id']}").json()["attachments"]}
+    assert listed["photo"]["filename"] == "" and listed["proof_of_ground"]["filename"] == "proof.pdf"
+    proof = clerk.get(f"/api/tasks/{task['id']}/attachments/proof_of_ground")
+    assert proof.status_code == 200 and proof.content == sent["proof_of_ground"]
+    hidden = clerk.get(f"/api/tasks/{task['id']}/attachments/photo")
+    assert hidden.status_code == 403 and hidden.json()["type"] == "/problems/reveal-first"
+    reveal = {"fields": ["photo"], "reason": "核对本人照片"}
+    assert clerk.post(f"/api/tasks/{task['id']}/reveal", json=reveal).status_code == 200
+    photo = clerk.get(f"/api/tasks/{task['id']}/attachments/photo")
+    assert photo.status_code == 200 and photo.content == sent["photo"]
+    # Another clerk of the same department has revealed nothing: the photo stays closed to them.
+    assert (
+        Api(stack.base_url, CHECKERS["street-office"]).get(f"/api/tasks/{task['id']}/attachments/photo").status_code
+        == 403
+    )
+    # Another department cannot open the task's files at all; nor can a field that is not a file.
+    other = Api(stack.base_url, CLERKS["public-security"])
+    assert other.get(f"/api/tasks/{task['id']}/attachments/proof_of_ground").status_code == 403
+    assert clerk.get(f"/api/tasks/{task['id']}/attachments/living_here_since").status_code == 404
+
+    downloads = sql(
+        stack,
+        "SELECT object_type, detail FROM audit_event WHERE request_ref = {} AND action = {}",
+        ref,
+        "attachment.downloaded",
+    )
+    assert len(downloads) == 4  # two by the applicant, the proof and the revealed photo by the clerk

@@ -44,7 +44,7 @@ from hub.sealing import open_answers, seal_answers
 from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.web.api.services import DepartmentRead, department
-from hub.web.api.uploads import check_uploads
+from hub.web.api.uploads import AttachmentRead, attached_field, attachment_response, attachments, check_uploads
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_field, invalid_form, not_found, request_locale, unavailable
 from hub.web.security import ALL_ROLES, APPLICANT_ROLES, OVERSIGHT_ROLES, requires_role
@@ -219,6 +219,8 @@ class RequestRead(msgspec.Struct):
     tasks: list[TaskSummary]
     timeline: list[TimelineRead]
     documents: list[DocumentRead]
+    # The files the answers refer to (download: .../attachments/{field}).
+    attachments: list[AttachmentRead] = []
 
 
 class CheckResultRead(msgspec.Struct):
@@ -396,6 +398,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
     if not staff:
         entries = [e for e in entries if e.kind in PUBLIC_STEPS]
     labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec else {}
+    answers = stored_answers(spec, row)
 
     def timeline_title(e: TimelineEntry) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
@@ -420,7 +423,8 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,
-        answers=masked_answers(spec, stored_answers(spec, row)),
+        answers=masked_answers(spec, answers),
+        attachments=await attachments(spec, answers, locale),
         rules=[
             RuleResultRead(
                 rule=r["rule"],
@@ -775,6 +779,14 @@ class RequestController(Controller):
     async def download_document(self, request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
         return await document_response(request, ctx, ref, document_id)
 
+    @get(
+        "/{ref:str}/attachments/{path:str}",
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Download a file attached to your own request",
+    )
+    async def download_attachment(self, request: Request, ctx: HubContext, ref: str, path: str) -> Response[bytes]:
+        return await own_attachment(request, ctx, ref, path)
+
     @post(
         "/{ref:str}/rating",
         status_code=201,
@@ -810,6 +822,16 @@ async def document_response(request: Request, ctx: HubContext, ref: str, documen
             "Cache-Control": "private, no-store",
         },
     )
+
+
+async def own_attachment(request: Request, ctx: HubContext, ref: str, path: str) -> Response[bytes]:
+    """A file attached to the caller's own request (or their enterprise's); the download is audited."""
+    row = await load_own_request(ref, request.user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    _, token = attached_field(spec, stored_answers(spec, row), path)
+    response = await attachment_response(ctx, token, f"{row.ref}-{path}")
+    await record(request, request.user, "attachment.downloaded", "request", row.ref, field=path)
+    return response
 
 
 async def rating_of(row: ServiceRequest) -> RatingRead | None:

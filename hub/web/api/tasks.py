@@ -15,21 +15,22 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from piccolo.query.functions.aggregate import Count
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from hub.accounts import Principal, delegate_of
+from hub.accounts import Principal, delegate_of, now
 from hub.audit import record
 from hub.db.records import load_json
-from hub.db.tables import Account, ReviewTask, ServiceRequest
+from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.i18n import N_, gettext
 from hub.privacy import mask, masked_answers
 from hub.web.api.requests import STATE_LABELS, RuleResultRead, stored_answers
 from hub.web.api.services import DepartmentRead, department
+from hub.web.api.uploads import AttachmentRead, attached_field, attachment_response, attachments
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_field, not_found, request_locale
 from hub.web.security import STAFF_ROLES, requires_role
@@ -102,6 +103,8 @@ class TaskRead(msgspec.Struct):
 class TaskDetail(TaskRead):
     applicant_name: str
     answers: dict[str, Any]
+    # Files the applicant attached (GET .../attachments/{field}; a personal one after a reveal).
+    attachments: list[AttachmentRead]
     rules: list[RuleResultRead]
     requested_fields: list[str]
     request_message: str
@@ -277,6 +280,13 @@ class TaskController(Controller):
     @get("/{task_id:int}", summary="One task with the applicant's answers (personal data masked)")
     async def get_task(self, request: Request, ctx: HubContext, task_id: int) -> TaskDetail:
         return await task_detail(request, ctx, task_id)
+
+    @get(
+        "/{task_id:int}/attachments/{path:str}",
+        summary="Download a file the applicant attached; a personal one after revealing the personal data",
+    )
+    async def attachment(self, request: Request, ctx: HubContext, task_id: int, path: str) -> Response[bytes]:
+        return await task_attachment(request, ctx, task_id, path)
 
     @post(
         "/{task_id:int}/reveal",
@@ -514,10 +524,12 @@ async def task_detail(request: Request, ctx: HubContext, task_id: int) -> TaskDe
     applicant = await Account.objects().where(Account.id == row.applicant).first()
     await record(request, request.user, "task.viewed", "task", task.id, request=row.ref)
     (read,) = await task_reads([task], ctx, locale)
+    answers = stored_answers(spec, row)
     return TaskDetail(
         **msgspec.structs.asdict(read),
         applicant_name=mask(applicant.full_name if applicant else ""),
-        answers=masked_answers(spec, stored_answers(spec, row)),
+        answers=masked_answers(spec, answers),
+        attachments=await attachments(spec, answers, locale),
         rules=[
             RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
             for r in load_json(row.rule_results)
@@ -525,6 +537,43 @@ async def task_detail(request: Request, ctx: HubContext, task_id: int) -> TaskDe
         requested_fields=load_json(task.requested_fields or "[]"),
         request_message=task.request_message,
     )
+
+
+# A reveal (with its recorded reason) opens the task's personal files to the same clerk for this long.
+REVEAL_OPENS_FILES_FOR = timedelta(minutes=30)
+
+
+async def revealed_lately(user: Principal, task_id: int, path: str) -> bool:
+    """Whether this account revealed the personal field at ``path`` of this task lately."""
+    parts = path.split(".")
+    names = {parts[0], f"{parts[0]}.{parts[-1]}"}  # the field, or its group's field (group.<i>.field)
+    events = await AuditEvent.select(AuditEvent.detail).where(
+        (AuditEvent.actor == user.id)
+        & (AuditEvent.action == "personal_data.revealed")
+        & (AuditEvent.object_type == "task")
+        & (AuditEvent.object_id == str(task_id))
+        & (AuditEvent.at >= now() - REVEAL_OPENS_FILES_FOR)
+    )
+    return any(names & set(load_json(e["detail"]).get("fields", [])) for e in events)
+
+
+async def task_attachment(request: Request, ctx: HubContext, task_id: int, path: str) -> Response[bytes]:
+    """A file attached to the request of a task in the caller's department. A personal file (a
+    photo, an identity document) only after the clerk revealed the personal data with a reason."""
+    user: Principal = request.user
+    task, row = await load_department_task(task_id, user)
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    field, token = attached_field(spec, stored_answers(spec, row), path)
+    if field.personal and not await revealed_lately(user, task.id, path):
+        raise Problem(
+            403,
+            "reveal-first",
+            N_("Reveal the personal data first"),
+            N_("This file is personal data. Reveal the applicant's personal data, with your reason, to open it."),
+        )
+    response = await attachment_response(ctx, token, f"{row.ref}-{path}")
+    await record(request, user, "attachment.downloaded", "task", task.id, request=row.ref, field=path)
+    return response
 
 
 async def reveal_personal_data(request: Request, ctx: HubContext, task_id: int, reason: str) -> RevealedApplicant:

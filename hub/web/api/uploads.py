@@ -1,11 +1,14 @@
-"""Uploads for file fields: checked by content (never by name), bounded in size, stored by hash.
+"""Uploads for file fields: checked by content (never by name), bounded in size, sealed and stored.
 
 A form answer refers to an upload by its token; on submission the hub checks that the upload is
-the applicant's own and fits the field's rules.
+the applicant's own and fits the field's rules. The bytes are sealed at rest with the data keys
+(the upload's token bound in) and opened only to be handed to someone allowed to see them: the
+applicant, and the reviewing department's staff (for a personal file, after a recorded reveal).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 import unicodedata
@@ -13,21 +16,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from forms.spec import MAX_FILE_KB, ServiceSpec
+from forms.spec import MAX_FILE_KB, FieldSpec, ServiceSpec
 from forms.validation import UPLOAD_REF, FieldError, FormInvalid
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.tables import Upload
 from hub.db.transactions import writing
-from hub.i18n import N_
+from hub.i18n import N_, gettext
+from hub.sealing import keys
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem
+from hub.web.problems import Problem, not_found
 from hub.web.security import APPLICANT_ROLES, requires_role
 
 # Signatures of the accepted formats; anything else is refused whatever its name says.
@@ -54,6 +58,18 @@ class UploadRead(msgspec.Struct):
     created_at: dt.datetime
 
 
+class AttachmentRead(msgspec.Struct):
+    """A file attached to a request's answers. ``field`` is its path (``group.<i>.field`` inside a
+    repeating group); a personal file's name is not shown."""
+
+    field: str
+    label: str
+    personal: bool
+    filename: str
+    media_type: str
+    size: int
+
+
 def sniff(data: bytes) -> str | None:
     """The media type the bytes really are, among those accepted; None otherwise."""
     return next((media for magic, media in SIGNATURES.items() if data.startswith(magic)), None)
@@ -66,6 +82,66 @@ def display_name(filename: str | None) -> str:
     return name[:100] or "upload"
 
 
+def file_answers(spec: ServiceSpec, answers: dict[str, Any]) -> list[tuple[str, FieldSpec, str]]:
+    """(path, field, upload token) of every file answer, inside repeating groups too."""
+    found: list[tuple[str, FieldSpec, Any]] = []
+    for f in spec.fields:
+        if f.type == "file":
+            found.append((f.name, f, answers.get(f.name)))
+        for sub in f.fields if f.type == "group" else []:
+            items = answers.get(f.name)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if sub.type == "file" and isinstance(item, dict):
+                    found.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
+    return [(p, f, t) for p, f, t in found if isinstance(t, str) and UPLOAD_REF.match(t)]
+
+
+async def attachments(spec: ServiceSpec | None, answers: dict[str, Any], locale: str) -> list[AttachmentRead]:
+    """The files a request's answers refer to, for a list of downloads."""
+    found = file_answers(spec, answers) if spec else []
+    if not found:
+        return []
+    uploads = {u.token: u for u in await Upload.objects().where(Upload.token.is_in([t for _, _, t in found]))}
+    return [
+        AttachmentRead(
+            field=path,
+            label=gettext(locale, field.label),
+            personal=field.personal,
+            filename="" if field.personal else uploads[token].filename,
+            media_type=uploads[token].media_type,
+            size=uploads[token].size,
+        )
+        for path, field, token in found
+        if token in uploads
+    ]
+
+
+def attached_field(spec: ServiceSpec | None, answers: dict[str, Any], path: str) -> tuple[FieldSpec, str]:
+    """The file field at ``path`` in these answers and its upload's token; 404 if there is none."""
+    for found_path, field, token in file_answers(spec, answers) if spec else []:
+        if found_path == path:
+            return field, token
+    raise not_found()
+
+
+async def attachment_response(ctx: HubContext, token: str, download_name: str) -> Response[bytes]:
+    """The upload's bytes, opened, as a download."""
+    upload = await Upload.objects().where(Upload.token == token).first()
+    if upload is None:
+        raise not_found()
+    stored = await asyncio.to_thread(ctx.documents.get, upload.sha256)
+    data = keys().open_bytes(stored, upload.token)
+    extension = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(upload.media_type, "")
+    return Response(
+        data,
+        media_type=upload.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{download_name}{extension}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 async def check_uploads(
     spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: set[str] = frozenset()
 ) -> None:
@@ -73,16 +149,7 @@ async def check_uploads(
 
     ``skip`` names fields already reported as invalid; answers that are not upload ids are ignored
     (form validation reports those)."""
-    wanted: list[tuple[str, Any, Any]] = []  # (error location, field spec, token)
-    for f in spec.fields:
-        if f.type == "file":
-            wanted.append((f.name, f, answers.get(f.name)))
-        for sub in f.fields if f.type == "group" else []:
-            items = answers.get(f.name)
-            for i, item in enumerate(items if isinstance(items, list) else []):
-                if sub.type == "file" and isinstance(item, dict):
-                    wanted.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
-    wanted = [(w, f, t) for w, f, t in wanted if w not in skip and isinstance(t, str) and UPLOAD_REF.match(t)]
+    wanted = [(w, f, t) for w, f, t in file_answers(spec, answers) if w not in skip]
     if not wanted:
         return
     rows = await Upload.objects().where(Upload.token.is_in([t for _, _, t in wanted]) & (Upload.owner == user.id))
@@ -144,8 +211,8 @@ async def store_upload(
             N_("Unsupported file type"),
             N_("Upload a PDF, PNG or JPEG file. The type is checked from the file's content, not its name."),
         )
-    sha256 = ctx.documents.put(content)
     token = f"upl_{secrets.token_hex(16)}"
+    sha256 = await asyncio.to_thread(ctx.documents.put, keys().seal_bytes(content, token))
     row = Upload(
         token=token,
         owner=user.id,

@@ -26,6 +26,7 @@ from hub.web.api.requests import (
     document_response,
     load_visible_request,
     my_requests,
+    own_attachment,
     rate_request,
     rating_of,
     request_read,
@@ -512,6 +513,12 @@ async def document(request: Request, ctx: HubContext, ref: str, document_id: int
     return await document_response(request, ctx, ref, document_id)
 
 
+@get("/requests/{ref:str}/attachments/{path:str}", name="attachment")
+async def attachment(request: Request, ctx: HubContext, ref: str, path: str) -> Response:
+    require(request, *APPLICANT_ROLES)
+    return await own_attachment(request, ctx, ref, path)
+
+
 PORTAL = [
     home,
     service_page,
@@ -525,4 +532,5 @@ PORTAL = [
     rating,
     withdrawal,
     document,
+    attachment,
 ]

@@ -30,6 +30,7 @@ from hub.web.api.tasks import (
     move_task,
     request_information_task,
     reveal_personal_data,
+    task_attachment,
     task_detail,
     task_reads,
     transfer_task,
@@ -134,6 +135,8 @@ async def render_task(
     fields = []
     for f in spec.fields if spec else []:
         value = answers.get(f.name)
+        if f.type == "file":
+            continue  # listed with the attached files
         if f.type == "group":
             items = [[(gettext(locale, s.label), item.get(s.name, "")) for s in f.fields] for item in value or []]
             fields.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "personal": False})
@@ -259,4 +262,10 @@ async def delegate(request: Request) -> Response:
     return Redirect(path=f"/workbench?away={'away' if chosen else 'back'}", status_code=303)
 
 
-WORKBENCH = [inbox, task_page, reveal, task_move, delegate]
+@get("/workbench/tasks/{task_id:int}/attachments/{path:str}", name="task-attachment")
+async def attachment(request: Request, ctx: HubContext, task_id: int, path: str) -> Response:
+    require(request, *STAFF_ROLES)
+    return await task_attachment(request, ctx, task_id, path)
+
+
+WORKBENCH = [inbox, task_page, reveal, attachment, task_move, delegate]
