@@ -97,6 +97,21 @@ def _money(value: Decimal) -> Decimal:
 UPLOAD_REF = re.compile(r"^upl_[0-9a-f]{32}$")
 
 
+def file_answers(spec: ServiceSpec, answers: dict[str, Any]) -> list[tuple[str, FieldSpec, str]]:
+    """(path, field, upload id) of every file answer, inside repeating groups too
+    (``group.<i>.field``); answers that are not upload ids are left out."""
+    found: list[tuple[str, FieldSpec, Any]] = []
+    for f in spec.fields:
+        if f.type == "file":
+            found.append((f.name, f, answers.get(f.name)))
+        for sub in f.fields if f.type == "group" else []:
+            items = answers.get(f.name)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if sub.type == "file" and isinstance(item, dict):
+                    found.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
+    return [(p, f, t) for p, f, t in found if isinstance(t, str) and UPLOAD_REF.match(t)]
+
+
 def _file_reference(value: str) -> str:
     if not UPLOAD_REF.match(value):
         raise PydanticCustomError("file_reference", "not a reference to an uploaded file")

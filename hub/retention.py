@@ -1,8 +1,9 @@
 """Minimisation and retention: what is no longer needed is removed.
 
 - Closed requests older than ``QINQING_RETENTION_DAYS`` are anonymised: their personal answers and
-  supplements are removed; service, state, dates, amount, rule and check results and the answers
-  that are not personal stay, for statistics. The documents issued keep their (masked) facts.
+  supplements are removed, and the files of personal file fields (a photo) with them; service,
+  state, dates, amount, rule and check results and the answers that are not personal stay, for
+  statistics. The documents issued keep their (masked) facts.
 - Drafts older than ``QINQING_DRAFT_RETENTION_DAYS`` are purged from any table named in
   ``DRAFT_TABLES`` (by its ``updated_at``, else ``created_at``).
 - Expired sign-in sessions and stale sign-in counters are deleted.
@@ -20,12 +21,15 @@ from dataclasses import dataclass, field
 from piccolo.table import Table
 
 from forms.catalog import Catalog
+from forms.validation import file_answers
 from hub.accounts import now
 from hub.audit import record
 from hub.db import tables
 from hub.db.records import load_json
-from hub.db.tables import ApiSession, ServiceRequest, Supplement
+from hub.db.tables import ApiSession, ServiceRequest, Supplement, Upload
 from hub.db.transactions import writing
+from hub.documents.storage import ContentStore, FileContentStore
+from hub.sealing import open_answers
 from hub.settings import Settings
 from hub.signin import purge_stale
 from workflows.types import FINAL_STATES
@@ -65,8 +69,25 @@ def _without_personal(personal: dict[str, str], answers: dict) -> dict:
     return kept
 
 
-async def anonymise_closed(catalog: Catalog, days: int, at: dt.datetime | None = None) -> int:
-    """Remove the personal answers of requests closed more than ``days`` days ago; returns how many."""
+async def attached_elsewhere(catalog: Catalog, upload: Upload, request_id: int) -> bool:
+    """Whether another request still in use refers to the upload (an applicant may attach the same
+    upload to two requests; only its uploader's requests can)."""
+    others = await ServiceRequest.objects().where(
+        (ServiceRequest.applicant == upload.owner)
+        & (ServiceRequest.id != request_id)
+        & ServiceRequest.anonymised_at.is_null()
+    )
+    for other in others:
+        spec = catalog.version(other.service_id, other.service_version)
+        answers = open_answers(spec.personal_fields, load_json(other.answers)) if spec else {}
+        if spec and any(token == upload.token for _, _, token in file_answers(spec, answers)):
+            return True
+    return False
+
+
+async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at: dt.datetime | None = None) -> int:
+    """Remove the personal answers (and personal files) of requests closed more than ``days`` days
+    ago; returns how many."""
     stamp = at or now()
     cutoff = stamp - dt.timedelta(days=days)
     done = 0
@@ -82,14 +103,27 @@ async def anonymise_closed(catalog: Catalog, days: int, at: dt.datetime | None =
         )
         for row in rows:
             spec = catalog.version(row.service_id, row.service_version)
+            answers = load_json(row.answers)
             # Without its spec nothing tells personal from not: keep no answers at all.
-            kept = _without_personal(spec.personal_fields, load_json(row.answers)) if spec else {}
+            kept = _without_personal(spec.personal_fields, answers) if spec else {}
+            opened = open_answers(spec.personal_fields, answers) if spec else {}
+            personal_files = [token for _, f, token in file_answers(spec, opened) if f.personal] if spec else []
+            uploads = await Upload.objects().where(Upload.token.is_in(personal_files)) if personal_files else []
+            uploads = [u for u in uploads if not await attached_elsewhere(catalog, u, row.id)]
             async with writing():
                 await ServiceRequest.update(
                     {ServiceRequest.answers: json.dumps(kept, ensure_ascii=False), ServiceRequest.anonymised_at: stamp}
                 ).where(ServiceRequest.id == row.id)
                 await Supplement.delete().where(Supplement.request == row.id)
-                await record(None, None, "request.anonymised", "request", row.ref, retention_days=days)
+                if uploads:
+                    await Upload.delete().where(Upload.id.is_in([u.id for u in uploads]))
+                await record(
+                    None, None, "request.anonymised", "request", row.ref, retention_days=days, files=len(uploads)
+                )
+            for upload in uploads:
+                # Files stored before sealing are addressed by their content and may be shared.
+                if not await Upload.exists().where(Upload.sha256 == upload.sha256):
+                    files.delete(upload.sha256)
         done += len(rows)
         if len(rows) < BATCH:
             return done
@@ -98,7 +132,8 @@ async def anonymise_closed(catalog: Catalog, days: int, at: dt.datetime | None =
 async def run_retention(settings: Settings, catalog: Catalog) -> RetentionReport:
     """One pass of every retention rule."""
     report = RetentionReport()
-    report.anonymised = await anonymise_closed(catalog, settings.retention_days)
+    files = FileContentStore(settings.documents_path)
+    report.anonymised = await anonymise_closed(catalog, settings.retention_days, files)
     for name in DRAFT_TABLES:
         table = getattr(tables, name, None)
         if table is not None:

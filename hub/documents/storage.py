@@ -1,7 +1,7 @@
 """Content-addressed storage of document bytes: the SHA-256 of the bytes is the name.
 
 Storing the same bytes twice is harmless. Another backend (an S3-compatible store) implements the
-same two methods.
+same three methods.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ class ContentStore(Protocol):
     def put(self, data: bytes) -> str: ...
 
     def get(self, sha256: str) -> bytes: ...
+
+    def delete(self, sha256: str) -> None: ...
 
 
 class FileContentStore:
@@ -48,3 +50,7 @@ class FileContentStore:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise OSError(f"stored document {sha256} is corrupted")
         return data
+
+    def delete(self, sha256: str) -> None:
+        """Remove the bytes (retention); removing what is not there is harmless."""
+        self._path(sha256).unlink(missing_ok=True)

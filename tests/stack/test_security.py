@@ -7,15 +7,21 @@ from __future__ import annotations
 import concurrent.futures
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
+from forms.catalog import load_catalog
 from tests.stack.db import run_python, sql
 from tests.stack.flows import (
+    CLERKS,
+    SAMPLE_FILES,
     decide,
     decision_of,
+    file_example,
     file_request,
+    file_service,
     open_task,
     pdf_text,
     program_spec,
@@ -462,3 +468,48 @@ def test_closed_requests_are_anonymised_after_their_retention_period(stack):
         check=True,
     ).stdout
     assert " 0 closed request(s) anonymised" in again  # idempotent
+
+
+def test_retention_removes_personal_files_unless_another_open_request_uses_them(stack):
+    spec = load_catalog().latest("residence-permit")
+    clerk = Api(stack.base_url, CLERKS["street-office"])
+    applicant, _ = file_service(stack, spec)  # finds an applicant the service admits
+    jpeg = SAMPLE_FILES["image/jpeg"][1]
+
+    def upload() -> str:
+        return applicant.post("/api/uploads", files={"data": ("photo.jpg", jpeg)}).json()["id"]
+
+    def blob(token: str) -> Path:
+        (row,) = sql(stack, "SELECT sha256 FROM upload WHERE token = {}", token)
+        return stack.root / "var" / "documents" / row["sha256"][:2] / row["sha256"]
+
+    def filed(photo: str) -> str:
+        r = file_example(applicant, spec, photo=photo)
+        assert r.status_code == 201, r.text
+        return r.json()["ref"]
+
+    alone, shared = upload(), upload()
+    closed_alone, open_shared, closed_shared = filed(alone), filed(shared), filed(shared)
+    for ref in (closed_alone, closed_shared):
+        assert decide(clerk, open_task(clerk, ref)["id"], "reject", "材料不符").status_code == 200
+        wait_closed(applicant, ref)
+    alone_blob, shared_blob = blob(alone), blob(shared)
+    assert alone_blob.exists() and shared_blob.exists()
+
+    subprocess.run(
+        [sys.executable, "-m", "hub.cli", "retention"],
+        env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # The closed requests keep their non-personal file; their photos are gone, the file itself too.
+    for ref in (closed_alone, closed_shared):
+        kept = {a["field"] for a in applicant.get(f"/api/requests/{ref}").json()["attachments"]}
+        assert kept == {"proof_of_ground"}
+        assert applicant.get(f"/api/requests/{ref}/attachments/photo").status_code == 404
+        assert applicant.get(f"/api/requests/{ref}/attachments/proof_of_ground").status_code == 200
+    assert not alone_blob.exists() and sql(stack, "SELECT id FROM upload WHERE token = {}", alone) == []
+    # The photo the open request still uses stays, and still opens.
+    assert shared_blob.exists()
+    assert applicant.get(f"/api/requests/{open_shared}/attachments/photo").content == jpeg

@@ -23,7 +23,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from forms.spec import MAX_FILE_KB, FieldSpec, ServiceSpec
-from forms.validation import UPLOAD_REF, FieldError, FormInvalid
+from forms.validation import FieldError, FormInvalid, file_answers
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.tables import Upload
@@ -80,20 +80,6 @@ def display_name(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().lstrip(".")
     return name[:100] or "upload"
-
-
-def file_answers(spec: ServiceSpec, answers: dict[str, Any]) -> list[tuple[str, FieldSpec, str]]:
-    """(path, field, upload token) of every file answer, inside repeating groups too."""
-    found: list[tuple[str, FieldSpec, Any]] = []
-    for f in spec.fields:
-        if f.type == "file":
-            found.append((f.name, f, answers.get(f.name)))
-        for sub in f.fields if f.type == "group" else []:
-            items = answers.get(f.name)
-            for i, item in enumerate(items if isinstance(items, list) else []):
-                if sub.type == "file" and isinstance(item, dict):
-                    found.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
-    return [(p, f, t) for p, f, t in found if isinstance(t, str) and UPLOAD_REF.match(t)]
 
 
 async def attachments(spec: ServiceSpec | None, answers: dict[str, Any], locale: str) -> list[AttachmentRead]:
