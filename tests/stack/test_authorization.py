@@ -58,6 +58,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/requests/{ref:str}"): {"owner", "auditor", "admin"} | DEPARTMENT,
     ("GET", "/api/requests/{ref:str}/audit"): {"supervisor", "auditor", "admin"},
     ("GET", "/api/requests/{ref:str}/documents/{document_id:int}"): {"owner", "auditor", "admin"} | DEPARTMENT,
+    # {path} a file the owner attached to another open request waiting in the street office.
+    ("GET", "/api/requests/{ref:str}/attachments/{path:str}"): {"owner"},
+    ("GET", "/api/tasks/{task_id:int}/attachments/{path:str}"): DEPARTMENT,
     ("POST", "/api/requests/{ref:str}/submission"): {"approver"},
     ("POST", "/api/requests/{ref:str}/supplements"): {"owner"},
     ("POST", "/api/requests/{ref:str}/withdrawal"): {"owner"},
@@ -173,9 +176,25 @@ def world(stack):
     # An open request waiting in the street office.
     ref = file_request(owner).json()["ref"]
     task = open_task(street, ref)
-    # A request prepared by the preparer, waiting for the approver.
+    # Another, with a file attached (a household's supporting document).
     from forms.catalog import load_catalog
 
+    upload = owner.post("/api/uploads", files={"data": ("proof.pdf", b"%PDF-1.4\n%%EOF\n")}).json()["id"]
+    member = {
+        "member_name": "张三",
+        "relationship": "self",
+        "resident_id": "330106194003150011",
+        "monthly_income": "300",
+    }
+    attached = file_example(
+        owner,
+        load_catalog().latest("minimum-living-allowance"),
+        supporting_documents=upload,
+        household_members=[member],
+    )
+    assert attached.status_code == 201, attached.text
+    attached_task = open_task(street, attached.json()["ref"])
+    # A request prepared by the preparer, waiting for the approver.
     prepared = file_example(Api(stack.base_url, ACCOUNTS["preparer"]), load_catalog().latest("graduate-rent-subsidy"))
     assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
     # Subsidies: a claim of the approver's enterprise, and one its preparer prepared.
@@ -194,6 +213,8 @@ def world(stack):
     return {
         "clients": clients,
         "ref": ref,
+        "attached_ref": attached.json()["ref"],
+        "attached_task": attached_task["id"],
         "closed_ref": closed_ref,
         "task_id": task["id"],
         "document_id": document["id"],
@@ -209,6 +230,9 @@ def world(stack):
 def concrete(path: str, world: dict) -> str:
     if path == "/api/requests/{ref:str}/documents/{document_id:int}":
         return world["download_url"]
+    if path.endswith("/attachments/{path:str}"):
+        path = path.replace("{ref:str}", world["attached_ref"]).replace("{task_id:int}", str(world["attached_task"]))
+        return path.replace("{path:str}", "supporting_documents")
     if "programs/" in path:
         path = path.replace("{code:str}", "matrix-program")
     if path == "/api/claims/{ref:str}/submission":
