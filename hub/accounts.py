@@ -13,11 +13,24 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.db.records import load_json
 from hub.db.tables import Account, ApiSession, ApiToken
-from hub.sealing import unseal
+from hub.sealing import seal, unseal
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a sign-in with an unknown username the same.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+# Account names are personal data: sealed at rest under this field, like identity numbers.
+NAME_FIELD = "account.full_name"
+
+
+def sealed_name(name: str) -> str:
+    return seal(name, NAME_FIELD)
+
+
+def name_of(account: Account) -> str:
+    """The account's name in clear (names stored before sealing are read as they are)."""
+    return unseal(account.full_name, NAME_FIELD) or ""
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -108,7 +121,7 @@ async def _principal_for_api_token(token: str) -> Principal | None:
     return Principal(
         id=account.id,
         username=account.username,
-        full_name=account.full_name,
+        full_name=name_of(account),
         role="system",
         department=row.department,
         locale=account.locale,
@@ -126,7 +139,7 @@ def principal(account: Account) -> Principal:
     return Principal(
         id=account.id,
         username=account.username,
-        full_name=account.full_name,
+        full_name=name_of(account),
         role=account.role,
         department=account.department,
         locale=account.locale,

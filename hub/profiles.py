@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.accounts import name_of
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Account, Enterprise
@@ -27,7 +28,7 @@ ENTERPRISE_FIELDS = (
 
 
 def profile_of(account: Account) -> dict[str, Any]:
-    return {"full_name": account.full_name, "resident_id": unseal(account.resident_id, "account.resident_id")}
+    return {"full_name": name_of(account), "resident_id": unseal(account.resident_id, "account.resident_id")}
 
 
 async def enterprise_of(account: Account, purpose: str) -> dict[str, Any] | None:

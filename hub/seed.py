@@ -12,10 +12,10 @@ import datetime as dt
 import json
 
 from forms.catalog import Catalog
-from hub.accounts import hash_password, now
+from hub.accounts import NAME_FIELD, hash_password, now, sealed_name
 from hub.db.tables import Account, Enterprise
 from hub.registry.synthetic import populate
-from hub.sealing import PREFIX, seal, unseal
+from hub.sealing import PREFIX, SealError, seal, unseal
 from hub.subsidies.programs import seed_programs
 
 DEMO_PASSWORD = "qinqing-demo"
@@ -150,7 +150,7 @@ async def seed_demo(catalog: Catalog | None = None, population: int = 0, populat
         await Account.insert(
             Account(
                 username=username,
-                full_name=full_name,
+                full_name=sealed_name(full_name),
                 role=role,
                 department=department,
                 resident_id=seal(resident_id, "account.resident_id"),
@@ -178,17 +178,22 @@ async def _population_accounts(count: int, password_hash: str) -> list[str]:
     taken = {r["username"] for r in await Account.select(Account.username).where(Account.username.like("ent%"))}
     # The account is in the legal representative's name, which the registry keeps sealed.
     names = {r["id"]: unseal(r["legal_representative"], "enterprise.legal_representative") for r in rows}
-    # Accounts made before names were opened here carry the sealed text as their name.
+    # Accounts made before names were opened here carry the registry's sealed text as their name,
+    # which does not open as an account's name: they get the name itself, sealed as one.
     if names:
-        sealed = await Account.select(Account.id, Account.enterprise).where(
+        sealed = await Account.select(Account.id, Account.enterprise, Account.full_name).where(
             Account.username.like("ent%") & Account.full_name.like(f"{PREFIX}%") & Account.enterprise.is_in(list(names))
         )
         for account in sealed:
-            await Account.update({Account.full_name: names[account["enterprise"]]}).where(Account.id == account["id"])
+            try:
+                unseal(account["full_name"], NAME_FIELD)
+            except SealError:
+                renamed = sealed_name(names[account["enterprise"]])
+                await Account.update({Account.full_name: renamed}).where(Account.id == account["id"])
     new = [
         Account(
             username=f"ent{n:04d}",
-            full_name=names[row["id"]],
+            full_name=sealed_name(names[row["id"]]),
             role="enterprise",
             enterprise=row["id"],
             password_hash=password_hash,

@@ -49,8 +49,9 @@ async def migrate(settings: Settings) -> None:
 
 async def seal_clear_values() -> int:
     """Seal personal values stored in clear before sealing existed; returns how many."""
+    from hub.accounts import NAME_FIELD
     from hub.db.tables import Enterprise
-    from hub.sealing import is_sealed, seal
+    from hub.sealing import PREFIX, is_sealed, seal
 
     count = 0
     for row in await Account.select(Account.id, Account.resident_id).where(Account.resident_id.is_not_null()):
@@ -58,6 +59,9 @@ async def seal_clear_values() -> int:
             sealed = seal(row["resident_id"], "account.resident_id")
             await Account.update({Account.resident_id: sealed}).where(Account.id == row["id"])
             count += 1
+    for row in await Account.select(Account.id, Account.full_name).where(Account.full_name.not_like(f"{PREFIX}%")):
+        await Account.update({Account.full_name: seal(row["full_name"], NAME_FIELD)}).where(Account.id == row["id"])
+        count += 1
     for row in await Enterprise.select(Enterprise.id, Enterprise.legal_representative):
         if row["legal_representative"] and not is_sealed(row["legal_representative"]):
             sealed = seal(row["legal_representative"], "enterprise.legal_representative")

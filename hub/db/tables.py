@@ -34,7 +34,8 @@ class Account(Table):
     """A person who signs in: a citizen, or staff of a department."""
 
     username = Varchar(length=64, unique=True)
-    full_name = Varchar(length=100)
+    # Sealed (encrypted) at rest, see hub/sealing.py.
+    full_name = Varchar(length=600)
     # citizen | enterprise | clerk | supervisor | admin | auditor
     role = Varchar(length=20)
     department = Varchar(length=64, null=True, default=None)

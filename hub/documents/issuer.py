@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from forms.catalog import Catalog
+from hub.accounts import name_of
 from hub.db.records import add_timeline, load_json
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, Program, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
@@ -180,7 +181,7 @@ class PdfDocumentIssuer:
         spec = self.catalog.version(row.service_id, row.service_version)
         answers = open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
         resident_id = answers.get("resident_id") or unseal(applicant.resident_id, "account.resident_id") or ""
-        name = answers.get("full_name") or applicant.full_name
+        name = answers.get("full_name") or name_of(applicant)
         return Subject(row, name, mask(resident_id, "resident_id"), False, claim, program, enterprise)
 
     async def facts(self, request: IssueDocument, subject: Subject, number: str = "", code: str = "") -> DocumentFacts:

@@ -278,8 +278,10 @@ def test_personal_data_is_sealed_at_rest_masked_and_revealed_only_with_a_reason(
                 assert secret not in data, f"{secret!r} in clear in {path.name}"
     rows = sql(stack, "SELECT answers FROM service_request WHERE ref = {}", ref)
     assert PHONE not in str(rows) and "enc1:" in str(rows)
-    account = sql(stack, "SELECT resident_id FROM account WHERE username = {}", "zhangsan")
+    account = sql(stack, "SELECT resident_id, full_name FROM account WHERE username = {}", "zhangsan")
     assert account[0]["resident_id"].startswith("enc1:")
+    assert account[0]["full_name"].startswith("enc1:") and "张三" not in account[0]["full_name"]
+    assert Api(stack.base_url, "zhangsan").get("/api/me").json()["full_name"] == "张三"  # opened for its owner
     enterprises = sql(stack, "SELECT legal_representative FROM enterprise")
     assert enterprises and all(e["legal_representative"].startswith("enc1:") for e in enterprises)
 

@@ -45,9 +45,7 @@ DESCRIPTION = "Initial schema: accounts, sessions, requests, review tasks, timel
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.add_table(
         class_name="AuditEvent",
@@ -56,9 +54,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Account", tablename="account", schema=None, columns=None
-    )
+    manager.add_table(class_name="Account", tablename="account", schema=None, columns=None)
 
     manager.add_table(
         class_name="ServiceRequest",
@@ -67,9 +63,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Document", tablename="document", schema=None, columns=None
-    )
+    manager.add_table(class_name="Document", tablename="document", schema=None, columns=None)
 
     manager.add_table(
         class_name="TimelineEntry",

@@ -46,17 +46,11 @@ DESCRIPTION = "Enterprises, uploads, automatic check results and granted amounts
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Enterprise", tablename="enterprise", schema=None, columns=None
-    )
+    manager.add_table(class_name="Enterprise", tablename="enterprise", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Upload", tablename="upload", schema=None, columns=None
-    )
+    manager.add_table(class_name="Upload", tablename="upload", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Enterprise",

@@ -45,13 +45,9 @@ DESCRIPTION = "Workbench: claims, time limits, reminders and escalation, supplem
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Supplement", tablename="supplement", schema=None, columns=None
-    )
+    manager.add_table(class_name="Supplement", tablename="supplement", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Supplement",
@@ -423,9 +419,7 @@ async def forwards():
 
     async def inbox_index():
         # Inboxes filter by department and state and sort by time limit.
-        await Table.raw(
-            "CREATE INDEX IF NOT EXISTS review_task_inbox ON review_task (department, state, due_at)"
-        )
+        await Table.raw("CREATE INDEX IF NOT EXISTS review_task_inbox ON review_task (department, state, due_at)")
 
     manager.add_raw(inbox_index)
 

@@ -11,9 +11,7 @@ DESCRIPTION = "Delegation and expected amounts for maker-checker"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Account",

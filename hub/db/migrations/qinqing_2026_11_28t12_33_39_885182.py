@@ -30,9 +30,7 @@ DESCRIPTION = "Signed, numbered and verifiable documents"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.add_table(
         class_name="DocumentSequence",

@@ -8,9 +8,7 @@ DESCRIPTION = "Longer task states; partial indexes of active tasks for inboxes"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.alter_column(
         table_class_name="ReviewTask",

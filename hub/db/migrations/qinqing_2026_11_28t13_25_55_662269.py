@@ -8,9 +8,7 @@ DESCRIPTION = "Superseded documents point to their correction"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Document",

@@ -45,17 +45,11 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Rating", tablename="rating", schema=None, columns=None
-    )
+    manager.add_table(class_name="Rating", tablename="rating", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Draft", tablename="draft", schema=None, columns=None
-    )
+    manager.add_table(class_name="Draft", tablename="draft", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Rating",

@@ -27,21 +27,17 @@ class Account(Table, tablename="account", schema=None):
 
 ID = "2026-11-28T14:25:57:680332"
 VERSION = "1.38.0"
-DESCRIPTION = "Security: API tokens, sign-in throttle, hash-chained audit, enterprise roles, sealed personal data, retention"
+DESCRIPTION = (
+    "Security: API tokens, sign-in throttle, hash-chained audit, enterprise roles, sealed personal data, retention"
+)
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="ApiToken", tablename="api_token", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiToken", tablename="api_token", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="AuditHead", tablename="audit_head", schema=None, columns=None
-    )
+    manager.add_table(class_name="AuditHead", tablename="audit_head", schema=None, columns=None)
 
     manager.add_table(
         class_name="SignInThrottle",

@@ -113,9 +113,7 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qinqing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qinqing", description=DESCRIPTION)
 
     manager.add_table(
         class_name="ReconciliationReport",
@@ -145,9 +143,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Claim", tablename="claim", schema=None, columns=None
-    )
+    manager.add_table(class_name="Claim", tablename="claim", schema=None, columns=None)
 
     manager.add_table(
         class_name="LedgerTransaction",
@@ -156,9 +152,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Program", tablename="program", schema=None, columns=None
-    )
+    manager.add_table(class_name="Program", tablename="program", schema=None, columns=None)
 
     manager.add_table(
         class_name="BudgetReservation",

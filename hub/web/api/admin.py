@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import Provide
 
-from hub.accounts import API_SCOPES, Principal, new_api_token, now
+from hub.accounts import API_SCOPES, Principal, new_api_token, now, sealed_name
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Account, ApiToken
@@ -90,7 +90,7 @@ class AdminController(Controller):
             if account is None:
                 account = Account(
                     username=username,
-                    full_name=data.name,
+                    full_name=sealed_name(data.name),
                     role="system",
                     department=data.department,
                     password_hash="!",  # never matches: systems sign in with their token only

@@ -22,7 +22,7 @@ from piccolo.query.functions.aggregate import Count
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from hub.accounts import Principal, delegate_of, now
+from hub.accounts import Principal, delegate_of, name_of, now
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
@@ -527,7 +527,7 @@ async def task_detail(request: Request, ctx: HubContext, task_id: int) -> TaskDe
     answers = stored_answers(spec, row)
     return TaskDetail(
         **msgspec.structs.asdict(read),
-        applicant_name=mask(applicant.full_name if applicant else ""),
+        applicant_name=mask(name_of(applicant) if applicant else ""),
         answers=masked_answers(spec, answers),
         attachments=await attachments(spec, answers, locale),
         rules=[
@@ -598,7 +598,7 @@ async def reveal_personal_data(request: Request, ctx: HubContext, task_id: int, 
         fields=sorted(spec.personal_fields if spec else answers),
         reason=reason,
     )
-    return RevealedApplicant(applicant_name=applicant.full_name if applicant else "", answers=answers)
+    return RevealedApplicant(applicant_name=name_of(applicant) if applicant else "", answers=answers)
 
 
 async def find_tasks(

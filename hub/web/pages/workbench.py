@@ -9,9 +9,10 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from hub.accounts import Principal
+from hub.accounts import NAME_FIELD, Principal
 from hub.db.tables import Account
 from hub.i18n import N_, gettext
+from hub.sealing import unseal
 from hub.web.api.auth import set_delegate
 from hub.web.api.requests import load_visible_request, request_read
 from hub.web.api.services import department
@@ -113,7 +114,7 @@ async def department_staff(user: Principal, roles: tuple[str, ...]) -> list[dict
         .where((Account.department == user.department) & Account.role.is_in(list(roles)) & (Account.id != user.id))
         .order_by(Account.username)
     )
-    return [r | {"label": f"{r['full_name']} ({r['username']})"} for r in rows]
+    return [r | {"label": f"{unseal(r['full_name'], NAME_FIELD)} ({r['username']})"} for r in rows]
 
 
 async def render_task(
