@@ -10,6 +10,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account
+from hub.documents.storage import ContentStore
 from hub.settings import Settings
 
 
@@ -67,6 +68,29 @@ async def seal_clear_values() -> int:
             sealed = seal(row["legal_representative"], "enterprise.legal_representative")
             await Enterprise.update({Enterprise.legal_representative: sealed}).where(Enterprise.id == row["id"])
             count += 1
+    return count
+
+
+async def seal_clear_uploads(files: ContentStore) -> int:
+    """Seal the bytes of uploads stored in clear before files were sealed; returns how many."""
+    from hub.db.tables import Upload
+    from hub.sealing import FILE_PREFIX, keys
+
+    count = 0
+    for upload in await Upload.objects().where(Upload.sealed == False):  # noqa: E712 - a column, not a bool
+        try:
+            stored = files.get(upload.sha256)
+        except (OSError, ValueError):
+            continue  # missing or damaged: nothing to seal (a download says so)
+        if not stored.startswith(FILE_PREFIX):
+            sealed = files.put(keys().seal_bytes(stored, upload.token))
+            await Upload.update({Upload.sha256: sealed, Upload.sealed: True}).where(Upload.id == upload.id)
+            # Clear bytes are addressed by their content: another upload may still have them.
+            if not await Upload.exists().where(Upload.sha256 == upload.sha256):
+                files.delete(upload.sha256)
+            count += 1
+        else:
+            await Upload.update({Upload.sealed: True}).where(Upload.id == upload.id)
     return count
 
 

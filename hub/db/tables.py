@@ -215,6 +215,8 @@ class Upload(Table):
     # Shown to people only; never used as a path.
     filename = Varchar(length=200, default="")
     created_at = Timestamptz()
+    # The stored bytes are sealed (hub/sealing.py); uploads from before sealing are sealed by migrate.
+    sealed = Boolean(default=False)
 
 
 class Supplement(Table):
