@@ -371,12 +371,13 @@ def test_the_audit_chain_holds_under_concurrent_writers_and_tampering_is_detecte
     assert verify(stack).returncode == 0
 
 
-# Retention ---------------------------------------------------------------------------------------
+def on_postgres(stack) -> bool:
+    return stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres")
 
 
 def refuse_audit_events(stack, action: str) -> None:
     """Make the database refuse audit events of one kind, as a failing audit store would."""
-    if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres"):
+    if on_postgres(stack):
         sql(
             stack,
             "CREATE FUNCTION audit_refuses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -396,14 +397,11 @@ def refuse_audit_events(stack, action: str) -> None:
 
 
 def accept_audit_events(stack) -> None:
-    sql(
-        stack,
-        "DROP TRIGGER audit_refuses ON audit_event"
-        if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres")
-        else "DROP TRIGGER audit_refuses",
-    )
-    if stack.env.get("QINQING_DATABASE_URL", "").startswith("postgres"):
+    if on_postgres(stack):
+        sql(stack, "DROP TRIGGER audit_refuses ON audit_event")
         sql(stack, "DROP FUNCTION audit_refuses()")
+    else:
+        sql(stack, "DROP TRIGGER audit_refuses")
 
 
 def test_a_change_whose_audit_event_cannot_be_written_is_not_made(stack):
@@ -434,6 +432,9 @@ def test_a_change_whose_audit_event_cannot_be_written_is_not_made(stack):
     assert claimed.status_code in (201, 202), claimed.text
     assert wait_claim(chashe, claimed.json()["ref"])["state"] == "paid"
     assert verify(stack).returncode == 0
+
+
+# Retention ---------------------------------------------------------------------------------------
 
 
 def test_closed_requests_are_anonymised_after_their_retention_period(stack):

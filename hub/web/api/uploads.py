@@ -40,6 +40,7 @@ SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
 }
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 MAX_UPLOAD_BYTES = MAX_FILE_KB * 1024
 
 
@@ -117,7 +118,7 @@ async def attachment_response(ctx: HubContext, token: str, download_name: str) -
         raise not_found()
     stored = await asyncio.to_thread(ctx.documents.get, upload.sha256)
     data = keys().open_bytes(stored, upload.token)
-    extension = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(upload.media_type, "")
+    extension = EXTENSIONS.get(upload.media_type, "")
     return Response(
         data,
         media_type=upload.media_type,
