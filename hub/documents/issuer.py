@@ -18,9 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from forms.catalog import Catalog
-from hub.accounts import name_of
+from forms.programs import ProgramSpec
+from hub.accounts import NAME_FIELD
 from hub.db.records import add_timeline, load_json
-from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, Program, ReviewTask, ServiceRequest
+from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
 from hub.documents.signing import KeyRing
@@ -29,7 +30,7 @@ from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, unseal
 from hub.sla.calendar import shanghai_date
-from hub.subsidies.programs import spec_of
+from hub.subsidies.programs import parse_spec
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
@@ -64,6 +65,17 @@ async def next_number(department: str, prefix: str, year: int) -> str:
 
 
 @dataclass(frozen=True)
+class ClaimFacts:
+    """What a subsidy claim's documents say of the claim, its program and the enterprise paid."""
+
+    payment_ref: str
+    paid_at: dt.datetime | None
+    program_code: str
+    program: ProgramSpec
+    bank_account: str
+
+
+@dataclass(frozen=True)
 class Subject:
     """What a document is about, read once for numbering, signing and rendering it."""
 
@@ -72,10 +84,7 @@ class Subject:
     # Shown on the document: a masked resident id, or an enterprise's credit code.
     applicant_id: str
     enterprise_applicant: bool
-    # For a subsidy claim's documents: the claim, its program and the enterprise paid.
-    claim: Claim | None = None
-    program: Program | None = None
-    enterprise: Enterprise | None = None
+    claim: ClaimFacts | None = None
 
 
 class PdfDocumentIssuer:
@@ -87,13 +96,16 @@ class PdfDocumentIssuer:
         self.public_url = public_url.rstrip("/")
 
     async def issue(self, request: IssueDocument) -> IssuedDocument:
-        row = await Document.objects().where(Document.key == request.key).first()
-        if row is not None and row.sha256:
-            return IssuedDocument(key=row.key, sha256=row.sha256, size=row.size)
+        row = (
+            await Document.select(Document.sha256, Document.size, Document.number, Document.verification_code)
+            .where(Document.key == request.key)
+            .first()
+        )
+        if row is not None and row["sha256"]:
+            return IssuedDocument(key=request.key, sha256=row["sha256"], size=row["size"])
         subject = await self.subject(request.request_id)
-        if row is None:
-            row = await self._register(request, subject)
-        facts = await self.facts(request, subject, number=row.number or "", code=row.verification_code or "")
+        number, code = (row["number"], row["verification_code"]) if row else await self._register(request, subject)
+        facts = await self.facts(request, subject, number=number or "", code=code or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
         # Storing waits for the disk (the store syncs each file): off the event loop's thread.
         sha256 = await asyncio.to_thread(self.store.put, data)
@@ -117,8 +129,9 @@ class PdfDocumentIssuer:
                 }
             ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
 
-    async def _register(self, request: IssueDocument, subject: Subject) -> Document:
-        """Number the document and sign its facts, in one transaction with its row."""
+    async def _register(self, request: IssueDocument, subject: Subject) -> tuple[str, str]:
+        """Number the document and sign its facts, in one transaction with its row. Returns its
+        number and verification code (those of the first registration, if one raced it)."""
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         issuer = self.catalog.departments[spec.owner]
@@ -141,48 +154,86 @@ class PdfDocumentIssuer:
             }
             if request.kind == "payment_notice":
                 signed["payment_ref"] = subject.claim.payment_ref
-                signed["program"] = subject.program.code
+                signed["program"] = subject.claim.program_code
             signature = self.keys.sign(signed)
-            await Document.insert(
-                Document(
-                    key=request.key,
-                    request=request.request_id,
-                    kind=request.kind,
-                    locale=request.locale,
-                    sha256="",
-                    size=0,
-                    issued_at=request.issued_at,
-                    department=issuer.code,
-                    number=number,
-                    verification_code=code,
-                    facts=json.dumps(signed, ensure_ascii=False),
-                    key_id=signature.key_id,
-                    signature=signature.value,
+            inserted = await (
+                Document.insert(
+                    Document(
+                        key=request.key,
+                        request=request.request_id,
+                        kind=request.kind,
+                        locale=request.locale,
+                        sha256="",
+                        size=0,
+                        issued_at=request.issued_at,
+                        department=issuer.code,
+                        number=number,
+                        verification_code=code,
+                        facts=json.dumps(signed, ensure_ascii=False),
+                        key_id=signature.key_id,
+                        signature=signature.value,
+                    )
                 )
-            ).on_conflict(target=Document.key, action="DO NOTHING")
-        return await Document.objects().where(Document.key == request.key).first()
+                .on_conflict(target=Document.key, action="DO NOTHING")
+                .returning(Document.number, Document.verification_code)
+            )
+        if not inserted:
+            inserted = await Document.select(Document.number, Document.verification_code).where(
+                Document.key == request.key
+            )
+        return inserted[0]["number"], inserted[0]["verification_code"]
 
     async def subject(self, request_id: int) -> Subject:
         """The request, its applicant's name and identifier as documents show them (a resident id
         masked; enterprise identifiers are public registration data, shown in full) and, for a
-        subsidy claim, the claim, its program and the enterprise."""
+        subsidy claim, what its documents say of the claim."""
         row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
-        applicant = await Account.objects().where(Account.id == row.applicant).first()
-        claim = await Claim.objects().where(Claim.request == row.id).first()
-        program = await Program.objects().where(Program.id == claim.program).first() if claim else None
-        # The enterprise a claim pays, or else the applying enterprise: nearly always the same one.
-        enterprise_id = claim.enterprise if claim else applicant.enterprise
-        enterprise = await Enterprise.objects().where(Enterprise.id == enterprise_id).first() if enterprise_id else None
-        if applicant.enterprise:
-            own = enterprise
-            if own is None or own.id != applicant.enterprise:
-                own = await Enterprise.objects().where(Enterprise.id == applicant.enterprise).first()
-            return Subject(row, own.name, own.uscc, True, claim, program, enterprise)
+        applicant = (
+            await Account.select(Account.enterprise, Account.full_name, Account.resident_id)
+            .where(Account.id == row.applicant)
+            .first()
+        )
+        # The claim with its program and the enterprise it pays, in one read.
+        paid = (
+            await Claim.select(
+                Claim.payment_ref,
+                Claim.paid_at,
+                Claim.enterprise,
+                Claim.program.code.as_alias("program_code"),
+                Claim.program.spec.as_alias("program_spec"),
+                Claim.enterprise.name.as_alias("enterprise_name"),
+                Claim.enterprise.uscc.as_alias("uscc"),
+                Claim.enterprise.bank_account.as_alias("bank_account"),
+            )
+            .where(Claim.request == row.id)
+            .first()
+        )
+        claim = None
+        if paid is not None:
+            claim = ClaimFacts(
+                payment_ref=paid["payment_ref"],
+                paid_at=paid["paid_at"],
+                program_code=paid["program_code"],
+                program=parse_spec(paid["program_spec"]),
+                bank_account=paid["bank_account"] or "",
+            )
+        if applicant["enterprise"]:
+            # The applying enterprise: nearly always the one the claim pays.
+            if paid is not None and paid["enterprise"] == applicant["enterprise"]:
+                name, uscc = paid["enterprise_name"], paid["uscc"]
+            else:
+                own = (
+                    await Enterprise.select(Enterprise.name, Enterprise.uscc)
+                    .where(Enterprise.id == applicant["enterprise"])
+                    .first()
+                )
+                name, uscc = own["name"], own["uscc"]
+            return Subject(row, name, uscc, True, claim)
         spec = self.catalog.version(row.service_id, row.service_version)
         answers = open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
-        resident_id = answers.get("resident_id") or unseal(applicant.resident_id, "account.resident_id") or ""
-        name = answers.get("full_name") or name_of(applicant)
-        return Subject(row, name, mask(resident_id, "resident_id"), False, claim, program, enterprise)
+        resident_id = answers.get("resident_id") or unseal(applicant["resident_id"], "account.resident_id") or ""
+        name = answers.get("full_name") or unseal(applicant["full_name"], NAME_FIELD) or ""
+        return Subject(row, name, mask(resident_id, "resident_id"), False, claim)
 
     async def facts(self, request: IssueDocument, subject: Subject, number: str = "", code: str = "") -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the catalog."""
@@ -200,17 +251,17 @@ class PdfDocumentIssuer:
             return gettext(locale, d.name) if d else code
 
         service_title, legal_basis = gettext(locale, spec.title), gettext(locale, spec.legal_basis)
-        claim, enterprise = subject.claim, subject.enterprise
+        claim = subject.claim
         extra: dict[str, Any] = {}
         if claim is not None:
             # A subsidy claim: the program's own title and legal basis, and for the notice the payment.
-            program = spec_of(subject.program)
+            program = claim.program
             service_title, legal_basis = program.title.in_locale(locale), program.legal_basis.in_locale(locale)
             if request.kind == "payment_notice":
                 extra.update(
                     payment_ref=claim.payment_ref,
                     paid_on=format_date(claim.paid_at or request.issued_at, locale),
-                    paid_to=mask(enterprise.bank_account, "bank_account") if enterprise.bank_account else "",
+                    paid_to=mask(claim.bank_account, "bank_account") if claim.bank_account else "",
                 )
         asked = [t for t in tasks if t.key == request.task_key] if request.task_key else []
         if asked:

@@ -25,23 +25,24 @@ class ProgramBudget:
             )
             if held is not None:
                 return held["amount_cents"]
-            claim = await Claim.objects().where(Claim.id == reserve.claim_id).first()
+            claim = await Claim.select(Claim.program).where(Claim.id == reserve.claim_id).first()
+            program = claim["program"]
             # The check and the increment are one statement: no two claims can take the same money.
             updated = (
                 await Program.update({Program.reserved_cents: Program.reserved_cents + reserve.amount_cents})
                 .where(
-                    (Program.id == claim.program)
+                    (Program.id == program)
                     & WhereRaw("budget_cents - reserved_cents - paid_cents >= {}", reserve.amount_cents)
                 )
                 .returning(Program.id)
             )
             if not updated:
-                raise BudgetExhausted(f"program {claim.program} has less than {reserve.amount_cents} cents left")
+                raise BudgetExhausted(f"program {program} has less than {reserve.amount_cents} cents left")
             await BudgetReservation.insert(
                 BudgetReservation(
                     key=reserve.key,
-                    program=claim.program,
-                    claim=claim.id,
+                    program=program,
+                    claim=reserve.claim_id,
                     amount_cents=reserve.amount_cents,
                     state="held",
                     created_at=reserve.at,
@@ -52,7 +53,9 @@ class ProgramBudget:
     async def settle(self, settle: SettleReservation) -> None:
         async with writing():
             held = (
-                await BudgetReservation.objects()
+                await BudgetReservation.select(
+                    BudgetReservation.id, BudgetReservation.program, BudgetReservation.amount_cents
+                )
                 .where((BudgetReservation.key == settle.key) & (BudgetReservation.state == "held"))
                 .first()
             )
@@ -60,8 +63,9 @@ class ProgramBudget:
                 return  # never held, or settled already
             await BudgetReservation.update(
                 {BudgetReservation.state: settle.outcome, BudgetReservation.settled_at: settle.at}
-            ).where(BudgetReservation.id == held.id)
-            totals = {Program.reserved_cents: Program.reserved_cents - held.amount_cents}
+            ).where(BudgetReservation.id == held["id"])
+            amount = held["amount_cents"]
+            totals = {Program.reserved_cents: Program.reserved_cents - amount}
             if settle.outcome == "consumed":
-                totals[Program.paid_cents] = Program.paid_cents + held.amount_cents
-            await Program.update(totals).where(Program.id == held.program)
+                totals[Program.paid_cents] = Program.paid_cents + amount
+            await Program.update(totals).where(Program.id == held["program"])

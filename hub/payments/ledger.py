@@ -12,7 +12,7 @@ import datetime as dt
 
 from piccolo.query.functions.aggregate import Sum
 
-from hub.db.tables import Claim, Enterprise, LedgerAccount, LedgerEntry, LedgerTransaction, Program
+from hub.db.tables import Claim, LedgerAccount, LedgerEntry, LedgerTransaction
 from hub.db.transactions import writing
 from workflows.subsidies.ports import PaymentRefused
 from workflows.subsidies.types import PaymentOrder, PaymentReceipt
@@ -29,9 +29,14 @@ def enterprise_account(uscc: str) -> str:
 
 
 async def _account(code: str, name: str) -> int:
-    await LedgerAccount.insert(LedgerAccount(code=code, name=name)).on_conflict(
-        target=LedgerAccount.code, action="DO NOTHING"
+    """The account's id, opening it first if it has none (inside a write transaction)."""
+    opened = (
+        await LedgerAccount.insert(LedgerAccount(code=code, name=name))
+        .on_conflict(target=LedgerAccount.code, action="DO NOTHING")
+        .returning(LedgerAccount.id)
     )
+    if opened:
+        return opened[0]["id"]
     rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
     return rows[0]["id"]
 
@@ -86,18 +91,34 @@ class LedgerPaymentGateway:
 
     async def disburse(self, order: PaymentOrder) -> PaymentReceipt:
         async with writing():
-            done = await LedgerTransaction.objects().where(LedgerTransaction.idempotency_key == order.key).first()
+            done = (
+                await LedgerTransaction.select(LedgerTransaction.id, LedgerTransaction.amount_cents)
+                .where(LedgerTransaction.idempotency_key == order.key)
+                .first()
+            )
             if done is not None:
-                return PaymentReceipt(payment_ref=f"LEDGER-{done.id:08d}", amount_cents=done.amount_cents)
-            claim = await Claim.objects().where(Claim.id == order.claim_id).first()
-            program = await Program.objects().where(Program.id == claim.program).first()
-            enterprise = await Enterprise.objects().where(Enterprise.id == claim.enterprise).first()
-            if enterprise.bank_account_status != "open":
-                raise PaymentRefused(f"the settlement account of {enterprise.uscc} is {enterprise.bank_account_status}")
-            source = program_account(program.code)
-            if await balance(source) < order.amount_cents:
+                return PaymentReceipt(payment_ref=f"LEDGER-{done['id']:08d}", amount_cents=done["amount_cents"])
+            # The claim with its program and enterprise, and the program's account: two reads, as
+            # each statement of the payment holds the database's write lock a little longer.
+            claim = (
+                await Claim.select(
+                    Claim.ref,
+                    Claim.program.code.as_alias("program"),
+                    Claim.enterprise.uscc.as_alias("uscc"),
+                    Claim.enterprise.name.as_alias("enterprise"),
+                    Claim.enterprise.bank_account_status.as_alias("account_status"),
+                )
+                .where(Claim.id == order.claim_id)
+                .first()
+            )
+            if claim["account_status"] != "open":
+                raise PaymentRefused(f"the settlement account of {claim['uscc']} is {claim['account_status']}")
+            source = program_account(claim["program"])
+            funds = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.balance_cents).where(
+                LedgerAccount.code == source
+            )
+            if not funds or funds[0]["balance_cents"] < order.amount_cents:
                 raise PaymentRefused(f"the account {source} holds less than {order.amount_cents} cents")
-            debit = await _account(source, program.code)
-            credit = await _account(enterprise_account(enterprise.uscc), enterprise.name)
-            tx = await post(order.key, "payment", claim.ref, debit, credit, order.amount_cents, order.at)
+            credit = await _account(enterprise_account(claim["uscc"]), claim["enterprise"])
+            tx = await post(order.key, "payment", claim["ref"], funds[0]["id"], credit, order.amount_cents, order.at)
         return PaymentReceipt(payment_ref=f"LEDGER-{tx:08d}", amount_cents=order.amount_cents)

@@ -16,7 +16,7 @@ from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import now
 from hub.db.records import add_timeline
-from hub.db.tables import Account, Claim, Program, ServiceRequest
+from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.sla.calendar import shanghai_date
@@ -107,7 +107,7 @@ async def submit(
     spec: ProgramSpec,
     catalog: Catalog,
     enterprise_id: int,
-    account: Account,
+    account_id: int,
     answers: dict[str, Any] | None = None,
     rule_results: list[dict] | None = None,
     locale: str = "zh_CN",
@@ -135,7 +135,7 @@ async def submit(
                 workflow_id=request_workflow_id(ref),
                 service_id=service.id,
                 service_version=service.version,
-                applicant=account.id,
+                applicant=account_id,
                 idempotency_scope=f"claim:{scope}:{ref}",
                 payload_hash="",
                 state="submitted",
@@ -150,7 +150,7 @@ async def submit(
         await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
         values = dict(
             request=request_id,
-            submitted_by=None if prepared else account.id,
+            submitted_by=None if prepared else account_id,
             state=state,
             amount_cents=amount_cents,
             updated_at=stamp,
@@ -172,12 +172,12 @@ async def submit(
     return await Claim.objects().where(Claim.ref == ref).first()
 
 
-async def submit_prepared(claim: Claim, approver: Account) -> Claim:
-    """The approver submits a claim its enterprise's preparer prepared; False when it was not waiting."""
+async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
+    """The approver submits a claim its enterprise's preparer prepared; None when it was not waiting."""
     stamp = now()
     async with writing():
         updated = (
-            await Claim.update({Claim.state: "submitted", Claim.submitted_by: approver.id, Claim.updated_at: stamp})
+            await Claim.update({Claim.state: "submitted", Claim.submitted_by: approver_id, Claim.updated_at: stamp})
             .where((Claim.id == claim.id) & (Claim.state == "prepared"))
             .returning(Claim.id)
         )

@@ -39,7 +39,11 @@ def cents(amount: Decimal) -> int:
 
 
 def spec_of(row: Program) -> ProgramSpec:
-    spec = row.spec
+    return parse_spec(row.spec)
+
+
+def parse_spec(spec: str | dict) -> ProgramSpec:
+    """A program's spec as its row's JSON column holds it."""
     return _parsed_spec(spec if isinstance(spec, str) else json.dumps(spec))
 
 

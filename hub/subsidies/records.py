@@ -46,16 +46,27 @@ class PiccoloClaimRecords:
 
     async def assess(self, step: ClaimStep) -> Assessed:
         """Evaluate the program against the enterprise's registry data as it is now, and record why."""
-        claim = await Claim.objects().where(Claim.id == step.claim_id).first()
-        program = await Program.objects().where(Program.id == claim.program).first()
-        request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
+        # Only the columns used: a whole row costs Piccolo about twice as much to read as a few.
+        claim = (
+            await Claim.select(
+                Claim.id,
+                Claim.ref,
+                Claim.program,
+                Claim.enterprise,
+                Claim.request,
+                Claim.request.locale.as_alias("locale"),
+            )
+            .where(Claim.id == step.claim_id)
+            .first()
+        )
+        program = await Program.objects().where(Program.id == claim["program"]).first()
         spec = spec_of(program)
         today = shanghai_date(step.at)
         if program.status != "published" or not spec.open_on(today):
             return Assessed(eligible=False, reason="program_closed")
-        profile = await self.registry.profile(claim.enterprise, purpose=f"eligibility of claim {claim.ref}")
+        profile = await self.registry.profile(claim["enterprise"], purpose=f"eligibility of claim {claim['ref']}")
         assessment = assess(spec, profile or {}, today)
-        locale = request.locale
+        locale = claim["locale"]
         results = [
             {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)} for r in assessment.results
         ]
@@ -72,14 +83,14 @@ class PiccoloClaimRecords:
                     ServiceRequest.state: "in_review",
                     ServiceRequest.updated_at: step.at,
                 }
-            ).where((ServiceRequest.id == request.id) & (ServiceRequest.state == "submitted"))
+            ).where((ServiceRequest.id == claim["request"]) & (ServiceRequest.state == "submitted"))
             await Claim.update({Claim.state: "checking", Claim.amount_cents: amount, Claim.updated_at: step.at}).where(
-                (Claim.id == claim.id) & (Claim.state == "submitted")
+                (Claim.id == claim["id"]) & (Claim.state == "submitted")
             )
             failed = [r["message"] for r in results if not r["passed"]]
             await add_timeline(
-                f"claim:{claim.id}:assessed",
-                request.id,
+                f"claim:{claim['id']}:assessed",
+                claim["request"],
                 "eligibility_passed" if assessment.eligible else "eligibility_failed",
                 step.at,
                 detail=json.dumps(failed, ensure_ascii=False) if failed else "",
@@ -96,21 +107,26 @@ class PiccoloClaimRecords:
             values[Claim.payment_ref] = change.payment_ref
             values[Claim.paid_at] = change.at
         async with writing():
-            claim = await Claim.objects().where(Claim.id == change.claim_id).first()
-            if claim.state in FINAL_CLAIM_STATES:
+            claim = (
+                await Claim.select(Claim.id, Claim.ref, Claim.state, Claim.scope, Claim.request, Claim.amount_cents)
+                .where(Claim.id == change.claim_id)
+                .first()
+            )
+            if claim["state"] in FINAL_CLAIM_STATES:
                 return  # a retried, older change must not undo the outcome
             if change.state in ("refused", "failed"):
                 # The period is free again: the enterprise may claim anew (e.g. with its account reopened).
-                values[Claim.scope] = f"{claim.scope}#{claim.ref}"
-            if change.request_state and claim.request:
-                await move_request(claim.request, change.request_state, change.at)
-            await Claim.update(values).where(Claim.id == claim.id)
+                values[Claim.scope] = f"{claim['scope']}#{claim['ref']}"
+            request_id = claim["request"]
+            if change.request_state and request_id:
+                await move_request(request_id, change.request_state, change.at)
+            await Claim.update(values).where(Claim.id == claim["id"])
             kind = TIMELINE_KINDS.get(change.state)
-            if kind and claim.request:
+            if kind and request_id:
                 detail = change.reason or ""
                 if change.state == "paid":
-                    detail = f"{money(claim.amount_cents)} {change.payment_ref}"
-                await add_timeline(f"claim:{claim.id}:{change.state}", claim.request, kind, change.at, detail=detail)
+                    detail = f"{money(claim['amount_cents'])} {change.payment_ref}"
+                await add_timeline(f"claim:{claim['id']}:{change.state}", request_id, kind, change.at, detail=detail)
 
 
 class PiccoloMatching:
@@ -194,7 +210,7 @@ class PiccoloMatching:
             )
             if offered is None:
                 continue
-            claim = await submit(program, spec, self.catalog, enterprise_id, account, locale=account.locale)
+            claim = await submit(program, spec, self.catalog, enterprise_id, account.id, locale=account.locale)
             await start_claim(self.client, claim, self.catalog)
 
     async def finish(self, summary: MatchSummary) -> None:

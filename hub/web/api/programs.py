@@ -27,7 +27,6 @@ from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import (
-    Account,
     Claim,
     Enterprise,
     Notification,
@@ -466,7 +465,6 @@ async def file_claim(
         rule_results = [r.model_dump() for r in results]
     elif answers_in:
         raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
-    account = await Account.objects().where(Account.id == user.id).first()
     # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
     prepared = not may_submit(user)
     try:
@@ -476,7 +474,7 @@ async def file_claim(
                 spec,
                 ctx.catalog,
                 enterprise_id,
-                account,
+                user.id,
                 answers,
                 rule_results,
                 locale,
@@ -497,9 +495,8 @@ async def submit_prepared_claim(request: Request, user: Principal, ref: str) -> 
     if claim is None or user.enterprise != claim.enterprise:
         raise not_found()
     require_approver(user)
-    account = await Account.objects().where(Account.id == user.id).first()
     async with writing():
-        submitted = await submit_prepared(claim, account)
+        submitted = await submit_prepared(claim, user.id)
         if submitted is not None:
             await record(request, user, "claim.submitted", "claim", ref, request=ref)
     program = await Program.objects().where(Program.id == claim.program).first()
