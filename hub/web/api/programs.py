@@ -28,12 +28,10 @@ from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import (
     Claim,
-    Enterprise,
     Notification,
     Program,
     ProgramMatch,
     ReconciliationReport,
-    ServiceRequest,
 )
 from hub.db.transactions import writing
 from hub.enterprises import may_submit, require_approver
@@ -50,7 +48,7 @@ from hub.subsidies.claims import (
     submit,
     submit_prepared,
 )
-from hub.subsidies.programs import ProgramError, cents, publish, spec_of, start_matching
+from hub.subsidies.programs import ProgramError, cents, parse_spec, publish, spec_of, start_matching
 from hub.subsidies.records import money
 from hub.web.api.requests import MAX_ANSWERS, checked_answers
 from hub.web.context import HubContext, provide_context
@@ -207,18 +205,24 @@ def program_read(row: Program, locale: str) -> ProgramRead:
 
 
 async def claim_read(claim: Claim, locale: str) -> ClaimRead:
-    program = await Program.objects().where(Program.id == claim.program).first()
-    enterprise = await Enterprise.select(Enterprise.name, Enterprise.uscc).where(Enterprise.id == claim.enterprise)
-    request_ref = None
-    if claim.request:
-        rows = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == claim.request)
-        request_ref = rows[0]["ref"] if rows else None
+    # The program, enterprise and request the claim names, in one read.
+    named = (
+        await Claim.select(
+            Claim.program.code.as_alias("program"),
+            Claim.program.spec.as_alias("spec"),
+            Claim.enterprise.name.as_alias("enterprise"),
+            Claim.enterprise.uscc.as_alias("uscc"),
+            Claim.request.ref.as_alias("request_ref"),
+        )
+        .where(Claim.id == claim.id)
+        .first()
+    )
     return ClaimRead(
         ref=claim.ref,
-        program=program.code,
-        program_title=spec_of(program).title.in_locale(locale),
-        enterprise=enterprise[0]["name"],
-        uscc=enterprise[0]["uscc"],
+        program=named["program"],
+        program_title=parse_spec(named["spec"]).title.in_locale(locale),
+        enterprise=named["enterprise"],
+        uscc=named["uscc"],
         state=claim.state,
         state_label=gettext(locale, CLAIM_STATE_LABELS.get(claim.state, claim.state)),
         amount=str(money(claim.amount_cents)),
@@ -228,7 +232,7 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
         paid_at=claim.paid_at,
         created_at=claim.created_at,
         updated_at=claim.updated_at,
-        request_ref=request_ref,
+        request_ref=named["request_ref"],
     )
 
 
