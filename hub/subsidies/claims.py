@@ -20,7 +20,7 @@ from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.sla.calendar import shanghai_date
-from hub.subsidies.programs import spec_of
+from hub.subsidies.programs import parse_spec
 from workflows.names import REQUESTS_QUEUE, claim_workflow_id, request_workflow_id
 from workflows.subsidies.claim import SubsidyClaimWorkflow
 from workflows.subsidies.types import ClaimInput
@@ -188,17 +188,18 @@ async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
     return await Claim.objects().where(Claim.id == claim.id).first() if updated else None
 
 
-def claim_input(claim: Claim, program: Program, request: ServiceRequest, catalog: Catalog) -> ClaimInput:
-    spec = spec_of(program)
+def claim_input(claim: Claim, program: ProgramSpec, request: dict[str, Any], catalog: Catalog) -> ClaimInput:
+    """What the claim's workflow starts with; ``request`` holds its request's id, ref, service,
+    service version and locale."""
     review = None
-    if spec.mode == "apply":
-        service = catalog.version(request.service_id, request.service_version)
+    if program.mode == "apply":
+        service = catalog.version(request["service_id"], request["service_version"])
         review = RequestInput(
-            request_id=request.id,
-            ref=request.ref,
+            request_id=request["id"],
+            ref=request["ref"],
             service_id=service.id,
             service_version=service.version,
-            locale=request.locale,
+            locale=request["locale"],
             route=service.route,
             documents_on_approval=["decision"],
             documents_on_rejection=["decision"],
@@ -208,22 +209,33 @@ def claim_input(claim: Claim, program: Program, request: ServiceRequest, catalog
     return ClaimInput(
         claim_id=claim.id,
         ref=claim.ref,
-        request_id=request.id,
-        program_id=program.id,
-        mode=spec.mode,
-        locale=request.locale,
+        request_id=request["id"],
+        program_id=claim.program,
+        mode=program.mode,
+        locale=request["locale"],
         review=review,
     )
 
 
 async def start_claim(client: Client, claim: Claim, catalog: Catalog):
     """Start the claim's workflow; harmless when it runs already. Returns its handle."""
-    program = await Program.objects().where(Program.id == claim.program).first()
-    request = await ServiceRequest.objects().where(ServiceRequest.id == claim.request).first()
+    # The program's spec and the claim's request, in one read.
+    started = (
+        await Claim.select(
+            Claim.program.spec.as_alias("spec"),
+            Claim.request.id.as_alias("id"),
+            Claim.request.ref.as_alias("ref"),
+            Claim.request.service_id.as_alias("service_id"),
+            Claim.request.service_version.as_alias("service_version"),
+            Claim.request.locale.as_alias("locale"),
+        )
+        .where(Claim.id == claim.id)
+        .first()
+    )
     try:
         return await client.start_workflow(
             SubsidyClaimWorkflow.run,
-            claim_input(claim, program, request, catalog),
+            claim_input(claim, parse_spec(started["spec"]), started, catalog),
             id=claim.workflow_id,
             task_queue=REQUESTS_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
