@@ -16,7 +16,7 @@ from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
 from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
-from hub.subsidies.programs import cents, spec_of
+from hub.subsidies.programs import cents, parse_spec, spec_of
 from workflows.subsidies.types import (
     Assessed,
     ClaimChange,
@@ -59,10 +59,10 @@ class PiccoloClaimRecords:
             .where(Claim.id == step.claim_id)
             .first()
         )
-        program = await Program.objects().where(Program.id == claim["program"]).first()
-        spec = spec_of(program)
+        program = await Program.select(Program.status, Program.spec).where(Program.id == claim["program"]).first()
+        spec = parse_spec(program["spec"])
         today = shanghai_date(step.at)
-        if program.status != "published" or not spec.open_on(today):
+        if program["status"] != "published" or not spec.open_on(today):
             return Assessed(eligible=False, reason="program_closed")
         profile = await self.registry.profile(claim["enterprise"], purpose=f"eligibility of claim {claim['ref']}")
         assessment = assess(spec, profile or {}, today)
