@@ -68,6 +68,36 @@ async def seal_clear_values() -> int:
             sealed = seal(row["legal_representative"], "enterprise.legal_representative")
             await Enterprise.update({Enterprise.legal_representative: sealed}).where(Enterprise.id == row["id"])
             count += 1
+    return count + await _seal_clear_texts()
+
+
+async def _seal_clear_texts() -> int:
+    """People's own words written before they were sealed: clerks' comments and messages, their
+    timeline steps, applicants' ratings."""
+    from hub.db.records import (
+        COMMENT_FIELD,
+        MESSAGE_FIELD,
+        RATING_FIELD,
+        TIMELINE_TEXT_FIELD,
+        TIMELINE_TEXT_KINDS,
+        sealed_text,
+    )
+    from hub.db.tables import Rating, ReviewTask, TimelineEntry
+    from hub.sealing import PREFIX
+
+    count = 0
+    texts = [
+        (ReviewTask, ReviewTask.comment, COMMENT_FIELD, None),
+        (ReviewTask, ReviewTask.request_message, MESSAGE_FIELD, None),
+        (Rating, Rating.comment, RATING_FIELD, None),
+        (TimelineEntry, TimelineEntry.detail, TIMELINE_TEXT_FIELD, TimelineEntry.kind.is_in(list(TIMELINE_TEXT_KINDS))),
+    ]
+    for table, column, field, only in texts:
+        clear = (column != "") & column.not_like(f"{PREFIX}%")
+        rows = await table.select(table.id, column.as_alias("text")).where(clear & only if only else clear)
+        for row in rows:
+            await table.update({column: sealed_text(row["text"], field)}).where(table.id == row["id"])
+        count += len(rows)
     return count
 
 

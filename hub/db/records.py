@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
+from hub.sealing import seal, unseal
 from workflows.types import (
     ACTIVE_TASK_STATES,
     FINAL_STATES,
@@ -48,12 +49,40 @@ PUBLIC_STEPS = {
 }
 
 
+# What people write in their own words (a clerk's comment, reason or message to the applicant,
+# an applicant's rating) may name anyone: sealed at rest like other personal data, under these
+# fields. Timeline steps of these kinds carry such text as their detail.
+COMMENT_FIELD = "review_task.comment"
+MESSAGE_FIELD = "review_task.request_message"
+TIMELINE_TEXT_FIELD = "timeline.detail"
+RATING_FIELD = "rating.comment"
+TIMELINE_TEXT_KINDS = frozenset(
+    {"task_approved", "task_rejected", "task_transferred", "information_requested", "decision_returned"}
+)
+
+
+def sealed_text(text: str | None, field: str) -> str | None:
+    """Someone's own words as stored (nothing written stays empty, not a sealed nothing)."""
+    return seal(text, field) if text else text
+
+
+def opened_text(text: str | None, field: str) -> str:
+    return unseal(text, field) or ""
+
+
+def timeline_text(kind: str, detail: str) -> str:
+    """A timeline step's detail as people read it: opened if it is someone's own words."""
+    return opened_text(detail, TIMELINE_TEXT_FIELD) if kind in TIMELINE_TEXT_KINDS else detail
+
+
 def load_json(value: Any) -> Any:
     """JSON columns come back as text on some engines and parsed on others."""
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 async def add_timeline(key: str, request_id: int, kind: str, at: dt.datetime, **extra) -> None:
+    if kind in TIMELINE_TEXT_KINDS and "detail" in extra:
+        extra["detail"] = sealed_text(extra["detail"], TIMELINE_TEXT_FIELD)
     await TimelineEntry.insert(TimelineEntry(key=key, request=request_id, kind=kind, at=at, **extra)).on_conflict(
         target=TimelineEntry.key, action="DO NOTHING"
     )
@@ -115,7 +144,7 @@ class PiccoloRequestRecords:
                     ReviewTask.state: state,
                     ReviewTask.decided_at: decision.decided_at,
                     ReviewTask.decided_by: decision.clerk_id,
-                    ReviewTask.comment: decision.comment,
+                    ReviewTask.comment: sealed_text(decision.comment, COMMENT_FIELD),
                     ReviewTask.reason_code: decision.reason_code,
                 }
             ).where((ReviewTask.key == decision.task_key) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES)))
@@ -154,7 +183,9 @@ class PiccoloRequestRecords:
         ):
             value = getattr(change, name)
             if value is not None:
-                values[getattr(ReviewTask, name)] = value
+                values[getattr(ReviewTask, name)] = (
+                    sealed_text(value, MESSAGE_FIELD) if name == "request_message" else value
+                )
         if change.requested_fields is not None:
             values[ReviewTask.requested_fields] = json.dumps(change.requested_fields, ensure_ascii=False)
         if change.clear_assignee:

@@ -20,7 +20,7 @@ from typing import Any
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import NAME_FIELD
-from hub.db.records import add_timeline, load_json
+from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
@@ -268,7 +268,7 @@ class PdfDocumentIssuer:
             extra["requested"] = [
                 gettext(locale, labels.get(f, f)) for f in load_json(asked[0].requested_fields or "[]")
             ]
-            extra["message"] = asked[0].request_message
+            extra["message"] = opened_text(asked[0].request_message, MESSAGE_FIELD)
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
@@ -291,7 +291,7 @@ class PdfDocumentIssuer:
                     department=department_name(t.department),
                     stage=gettext(locale, stage_titles.get(t.stage_id, t.stage_title)),
                     verdict="approve" if t.state == "approved" else "reject",
-                    comment=t.comment,
+                    comment=opened_text(t.comment, COMMENT_FIELD),
                     decided_on=format_date(t.decided_at, locale),
                 )
                 for t in tasks

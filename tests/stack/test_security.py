@@ -286,6 +286,48 @@ def test_personal_data_is_sealed_at_rest_masked_and_revealed_only_with_a_reason(
     assert enterprises and all(e["legal_representative"].startswith("enc1:") for e in enterprises)
 
 
+def test_people_s_own_words_are_sealed_at_rest_and_read_in_clear_where_they_are_shown(stack):
+    """A clerk's comment may name anyone (here the applicant's address): sealed in the database,
+    shown to the applicant, the department and in the decision notice. So is a rating's comment,
+    and migrate seals such words stored before sealing existed."""
+    comment = "张三的户籍不在文三路88号"
+    citizen = Api(stack.base_url, "zhangsan", locale="zh_CN")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert decide(clerk, task["id"], "reject", comment).status_code == 200
+    done = wait_closed(citizen, ref)
+    assert comment in [step["comment"] for step in done["timeline"]]
+    assert clerk.get(f"/api/tasks/{task['id']}").json()["comment"] == comment
+    assert "文三路88号" in pdf_text(citizen.get(decision_of(done)["download_url"]).content).replace(" ", "")
+    rated = citizen.post(f"/api/requests/{ref}/rating", json={"score": 2, "comment": "李四说要等三天"})
+    assert rated.status_code == 201 and rated.json()["comment"] == "李四说要等三天"
+
+    stored = [
+        *sql(stack, "SELECT comment AS text FROM review_task WHERE id = {}", task["id"]),
+        *sql(
+            stack,
+            "SELECT detail AS text FROM timeline_entry WHERE kind = {} AND detail LIKE {}",
+            "task_rejected",
+            "enc1:%",
+        ),
+        *sql(
+            stack,
+            "SELECT r.comment AS text FROM rating r JOIN service_request s ON s.id = r.request WHERE s.ref = {}",
+            ref,
+        ),
+    ]
+    assert len(stored) >= 3 and all(row["text"].startswith("enc1:") for row in stored)
+    assert "文三路" not in str(sql(stack, "SELECT detail FROM timeline_entry")) + str(stored)
+
+    # Words stored in clear before sealing existed: migrate seals them, and they still read the same.
+    sql(stack, "UPDATE review_task SET comment = {} WHERE id = {}", "旧的意见：王五家住拱墅区", task["id"])
+    stack.run("migrate")
+    (row,) = sql(stack, "SELECT comment FROM review_task WHERE id = {}", task["id"])
+    assert row["comment"].startswith("enc1:")
+    assert clerk.get(f"/api/tasks/{task['id']}").json()["comment"] == "旧的意见：王五家住拱墅区"
+
+
 # Security headers --------------------------------------------------------------------------------
 
 

@@ -23,7 +23,16 @@ from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import Principal, delegate_of, now
 from hub.audit import record
-from hub.db.records import PUBLIC_STEPS, add_timeline, load_json
+from hub.db.records import (
+    MESSAGE_FIELD,
+    PUBLIC_STEPS,
+    RATING_FIELD,
+    add_timeline,
+    load_json,
+    opened_text,
+    sealed_text,
+    timeline_text,
+)
 from hub.db.tables import (
     Account,
     AuditEvent,
@@ -253,7 +262,7 @@ def sealed(spec: ServiceSpec, answers: dict[str, Any]) -> str:
 def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
     if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
-        return entry.detail
+        return timeline_text(entry.kind, entry.detail)
     if entry.kind == "payment_made":
         return entry.detail
     if entry.kind in ("claim_refused", "payment_failed") and entry.detail in CLAIM_REASONS:
@@ -444,7 +453,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
         needs_from_applicant=[
             InformationNeeded(
                 department=department(catalog, t.department, locale),
-                message=t.request_message,
+                message=opened_text(t.request_message, MESSAGE_FIELD),
                 fields=[FieldLabel(name=f, label=labels.get(f, f)) for f in load_json(t.requested_fields or "[]")],
             )
             for t in tasks
@@ -836,7 +845,9 @@ async def own_attachment(request: Request, ctx: HubContext, ref: str, path: str)
 
 async def rating_of(row: ServiceRequest) -> RatingRead | None:
     found = await Rating.objects().where(Rating.request == row.id).first()
-    return RatingRead(score=found.score, comment=found.comment, created_at=found.created_at) if found else None
+    if found is None:
+        return None
+    return RatingRead(score=found.score, comment=opened_text(found.comment, RATING_FIELD), created_at=found.created_at)
 
 
 async def rate_request(request: Request, ref: str, score: int, comment: str) -> RatingRead:
@@ -852,7 +863,15 @@ async def rate_request(request: Request, ref: str, score: int, comment: str) -> 
         raise invalid_field("comment", "string_too_long", max_length=MAX_RATING_COMMENT)
     async with writing():
         inserted = (
-            await Rating.insert(Rating(request=row.id, account=user.id, score=score, comment=comment, created_at=now()))
+            await Rating.insert(
+                Rating(
+                    request=row.id,
+                    account=user.id,
+                    score=score,
+                    comment=sealed_text(comment, RATING_FIELD),
+                    created_at=now(),
+                )
+            )
             .on_conflict(target=Rating.request, action="DO NOTHING")
             .returning(Rating.id)
         )

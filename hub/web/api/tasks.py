@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from hub.accounts import Principal, delegate_of, name_of, now
 from hub.audit import record
-from hub.db.records import load_json
+from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, load_json, opened_text
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.i18n import N_, gettext
 from hub.privacy import mask, masked_answers
@@ -205,7 +205,7 @@ def task_read(
         reminded=task.reminded,
         escalated=task.escalated,
         decided_at=task.decided_at,
-        comment=task.comment,
+        comment=opened_text(task.comment, COMMENT_FIELD),
         reason_code=task.reason_code,
     )
 
@@ -535,7 +535,7 @@ async def task_detail(request: Request, ctx: HubContext, task_id: int) -> TaskDe
             for r in load_json(row.rule_results)
         ],
         requested_fields=load_json(task.requested_fields or "[]"),
-        request_message=task.request_message,
+        request_message=opened_text(task.request_message, MESSAGE_FIELD),
     )
 
 
