@@ -2,25 +2,73 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
 
+from hub import sealing
+from hub.sealing import DataKeys
 from hub.settings import Settings
+
+# Temporal keeps every payload (workflow inputs, steps' results, clerks' decisions with their
+# comments) in its history: the hub hands them over sealed with its data keys.
+SEALED_PAYLOAD = b"binary/qinqing-sealed"
+PAYLOAD_FIELD = "temporal.payload"
+
+
+class SealingCodec(PayloadCodec):
+    """Seals payloads on their way to Temporal and opens them on their way back. Payloads written
+    without it (before it existed, or by a client without it) pass through as they are."""
+
+    def __init__(self, keys: DataKeys | None = None):
+        self._given = keys
+
+    @property
+    def _keys(self) -> DataKeys:
+        return self._given or sealing.keys()
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [
+            Payload(
+                metadata={"encoding": SEALED_PAYLOAD},
+                data=self._keys.seal_bytes(p.SerializeToString(), PAYLOAD_FIELD),
+            )
+            for p in payloads
+        ]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        opened = []
+        for p in payloads:
+            if p.metadata.get("encoding") != SEALED_PAYLOAD:
+                opened.append(p)
+                continue
+            inner = Payload()
+            inner.ParseFromString(self._keys.open_bytes(p.data, PAYLOAD_FIELD))
+            opened.append(inner)
+        return opened
+
+
+def data_converter(keys: DataKeys | None = None) -> DataConverter:
+    """Pydantic payloads, sealed: what every client and worker of the hub speaks."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=SealingCodec(keys))
 
 
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """A client that speaks pydantic payloads, like every worker of the hub."""
+    """A client that speaks the hub's sealed pydantic payloads, like every worker of the hub."""
     return await Client.connect(
         settings.temporal_target,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         lazy=lazy,
     )
 

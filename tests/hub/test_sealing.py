@@ -64,3 +64,20 @@ def test_answers_seal_personal_fields_only_inside_groups_too(tmp_path):
     assert is_sealed(sealed["employees"][0]["resident_id"]) and sealed["employees"][0]["salary"] == "5000"
     assert "13800138000" not in str(sealed) and "330106199205200024" not in str(sealed)
     assert sealing.open_answers(personal, sealed) == answers
+
+
+async def test_temporal_payloads_are_sealed_on_the_way_out_and_opened_on_the_way_back(ring, tmp_path):
+    from temporalio.api.common.v1 import Payload
+
+    from hub.temporal import data_converter
+
+    converter = data_converter(ring)
+    comment = {"verdict": "reject", "comment": "张三的户籍不在文三路88号"}
+    (sealed,) = await converter.encode([comment])
+    assert "文三路".encode() not in sealed.SerializeToString()
+    assert await converter.decode([sealed], [dict]) == [comment]
+    # Payloads written before sealing (in clear) still read; other keys open nothing.
+    clear = Payload(metadata={"encoding": b"json/plain"}, data=b'{"a": 1}')
+    assert await converter.decode([clear], [dict]) == [{"a": 1}]
+    with pytest.raises(SealError):
+        await data_converter(DataKeys(tmp_path / "other-keys")).decode([sealed], [dict])

@@ -319,6 +319,9 @@ def test_people_s_own_words_are_sealed_at_rest_and_read_in_clear_where_they_are_
     ]
     assert len(stored) >= 3 and all(row["text"].startswith("enc1:") for row in stored)
     assert "文三路" not in str(sql(stack, "SELECT detail FROM timeline_entry")) + str(stored)
+    # The decision (with its comment) went through the workflow: sealed in Temporal's history too.
+    for path in stack.root.glob("temporal.db*"):
+        assert "文三路".encode() not in path.read_bytes(), path.name
 
     # Words stored in clear before sealing existed: migrate seals them, and they still read the same.
     sql(stack, "UPDATE review_task SET comment = {} WHERE id = {}", "旧的意见：王五家住拱墅区", task["id"])

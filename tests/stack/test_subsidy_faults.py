@@ -16,9 +16,10 @@ import time
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from hub.sealing import DataKeys
+from hub.temporal import data_converter
 from tests.stack.flows import hub_python, program_spec, wait_for
 from tests.stack.harness import Api, start_stack
 from workflows.service_request import ServiceRequestWorkflow
@@ -163,10 +164,10 @@ def test_no_money_lost_or_doubled_through_crashes_and_restarts(own_stack):
 
     # 3. Every claim's history replays against the current code.
     async def replay():
-        client = await Client.connect(stack.temporal.address, data_converter=pydantic_data_converter)
-        replayer = Replayer(
-            workflows=[SubsidyClaimWorkflow, ServiceRequestWorkflow], data_converter=pydantic_data_converter
-        )
+        # The hub's payloads are sealed: opened with this stack's data keys.
+        converter = data_converter(DataKeys(stack.root / "var" / "data-keys"))
+        client = await Client.connect(stack.temporal.address, data_converter=converter)
+        replayer = Replayer(workflows=[SubsidyClaimWorkflow, ServiceRequestWorkflow], data_converter=converter)
         for claim in state["claims"]:
             history = await client.get_workflow_handle(claim["workflow_id"]).fetch_history()
             result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
