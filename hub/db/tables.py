@@ -176,7 +176,10 @@ class Document(Table):
     request = ForeignKey(references=ServiceRequest, index=True)
     kind = Varchar(length=40)
     locale = Varchar(length=10)
+    # The PDF's SHA-256 (as its holder can check it), and where the store keeps it sealed: the
+    # SHA-256 of the sealed bytes. Empty for a PDF stored in clear before documents were sealed.
     sha256 = Varchar(length=64, index=True)
+    stored_as = Varchar(length=64, default="")
     size = Integer()
     media_type = Varchar(length=100, default="application/pdf")
     issued_at = Timestamptz()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import secrets
 from concurrent.futures import Executor
@@ -25,7 +26,7 @@ from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
 from hub.documents.signing import KeyRing
-from hub.documents.storage import ContentStore
+from hub.documents.storage import ContentStore, seal_document
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, unseal
@@ -107,12 +108,13 @@ class PdfDocumentIssuer:
         number, code = (row["number"], row["verification_code"]) if row else await self._register(request, subject)
         facts = await self.facts(request, subject, number=number or "", code=code or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
+        sha256 = hashlib.sha256(data).hexdigest()
         # Storing waits for the disk (the store syncs each file): off the event loop's thread.
-        sha256 = await asyncio.to_thread(self.store.put, data)
+        stored_as = await asyncio.to_thread(self.store.put, seal_document(data, request.key))
         async with writing():
-            await Document.update({Document.sha256: sha256, Document.size: len(data)}).where(
-                Document.key == request.key
-            )
+            await Document.update(
+                {Document.sha256: sha256, Document.stored_as: stored_as, Document.size: len(data)}
+            ).where(Document.key == request.key)
             await add_timeline(
                 f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind
             )

@@ -1,7 +1,8 @@
 """Content-addressed storage of document bytes: the SHA-256 of the bytes is the name.
 
 Storing the same bytes twice is harmless. Another backend (an S3-compatible store) implements the
-same three methods.
+same three methods. Issued documents and uploads are sealed before they are stored (they name
+people), so a store only ever holds sealed bytes.
 """
 
 from __future__ import annotations
@@ -54,3 +55,21 @@ class FileContentStore:
     def delete(self, sha256: str) -> None:
         """Remove the bytes (retention); removing what is not there is harmless."""
         self._path(sha256).unlink(missing_ok=True)
+
+
+def seal_document(data: bytes, key: str) -> bytes:
+    """An issued document's PDF as stored: sealed with the data keys, its key bound in."""
+    from hub.sealing import keys
+
+    return keys().seal_bytes(data, f"document:{key}")
+
+
+def open_document(store: ContentStore, key: str, sha256: str, stored_as: str) -> bytes:
+    """An issued document's PDF, as issued: opened from the store, and checked against its SHA-256
+    (a PDF stored in clear before documents were sealed is stored under that SHA-256)."""
+    from hub.sealing import keys
+
+    data = keys().open_bytes(store.get(stored_as or sha256), f"document:{key}")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise OSError(f"document {key} does not match its SHA-256")
+    return data

@@ -4,12 +4,15 @@ verifiable by code, revocable; downloads only for those involved."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from forms.catalog import load_catalog
+from tests.stack.db import sql
 from tests.stack.flows import (
     decide,
     decision_of,
@@ -127,6 +130,40 @@ def test_numbers_follow_each_other_within_a_department(stack):
     sequence = sorted(int(re.search(r"〕(\d+)号", n).group(1)) for n in numbers)
     assert all(n.startswith("西民〔") for n in numbers)  # issued in the name of the owning department
     assert sequence[1] == sequence[0] + 1
+
+
+def test_documents_are_sealed_at_rest_and_migrate_seals_those_stored_in_clear(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "reject"})
+    document = decision_of(wait_closed(citizen, ref))
+    store = stack.root / "var" / "documents"
+
+    def stored(digest: str) -> Path:
+        return store / digest[:2] / digest
+
+    def download() -> bytes:
+        r = citizen.get(document["download_url"])
+        assert r.status_code == 200, r.text
+        return r.content
+
+    (row,) = sql(stack, "SELECT key, sha256, stored_as FROM document WHERE id = {}", document["id"])
+    pdf = download()
+    assert hashlib.sha256(pdf).hexdigest() == row["sha256"] == document["sha256"]  # as issued, checkable
+    assert not stored(row["sha256"]).exists()
+    assert b"%PDF" not in stored(row["stored_as"]).read_bytes()
+
+    # A document issued before documents were sealed: the PDF in clear, named by its SHA-256.
+    stored(row["sha256"]).parent.mkdir(parents=True, exist_ok=True)
+    stored(row["sha256"]).write_bytes(pdf)
+    stored(row["stored_as"]).unlink()
+    sql(stack, "UPDATE document SET stored_as = {} WHERE id = {}", "", document["id"])
+    assert download() == pdf
+    stack.run("migrate")
+    (sealed,) = sql(stack, "SELECT stored_as FROM document WHERE id = {}", document["id"])
+    assert sealed["stored_as"] and not stored(row["sha256"]).exists()
+    assert b"%PDF" not in stored(sealed["stored_as"]).read_bytes()
+    assert download() == pdf
 
 
 def verification(code: str, base_url: str) -> dict:

@@ -44,6 +44,7 @@ from hub.db.tables import (
     TimelineEntry,
 )
 from hub.db.transactions import writing
+from hub.documents.storage import open_document
 from hub.enterprises import enterprise_account_ids, may_submit, require_approver, same_enterprise
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
@@ -812,7 +813,7 @@ async def document_response(request: Request, ctx: HubContext, ref: str, documen
     doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
     if doc is None or not doc.sha256:
         raise not_found()
-    data = ctx.documents.get(doc.sha256)
+    data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
     await record(
         request,
         request.user,
