@@ -94,7 +94,7 @@ async def _seal_clear_texts() -> int:
     ]
     for table, column, field, only in texts:
         clear = (column != "") & column.not_like(f"{PREFIX}%")
-        rows = await table.select(table.id, column.as_alias("text")).where(clear & only if only else clear)
+        rows = await table.select(table.id, column.as_alias("text")).where(clear if only is None else clear & only)
         for row in rows:
             await table.update({column: sealed_text(row["text"], field)}).where(table.id == row["id"])
         count += len(rows)

@@ -179,13 +179,12 @@ class PiccoloRequestRecords:
             "paused_at",
             "reminded",
             "escalated",
-            "request_message",
         ):
             value = getattr(change, name)
             if value is not None:
-                values[getattr(ReviewTask, name)] = (
-                    sealed_text(value, MESSAGE_FIELD) if name == "request_message" else value
-                )
+                values[getattr(ReviewTask, name)] = value
+        if change.request_message is not None:
+            values[ReviewTask.request_message] = sealed_text(change.request_message, MESSAGE_FIELD)
         if change.requested_fields is not None:
             values[ReviewTask.requested_fields] = json.dumps(change.requested_fields, ensure_ascii=False)
         if change.clear_assignee:

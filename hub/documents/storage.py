@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from hub.sealing import keys
+
 
 class ContentStore(Protocol):
     def put(self, data: bytes) -> str: ...
@@ -59,16 +61,12 @@ class FileContentStore:
 
 def seal_document(data: bytes, key: str) -> bytes:
     """An issued document's PDF as stored: sealed with the data keys, its key bound in."""
-    from hub.sealing import keys
-
     return keys().seal_bytes(data, f"document:{key}")
 
 
 def open_document(store: ContentStore, key: str, sha256: str, stored_as: str) -> bytes:
     """An issued document's PDF, as issued: opened from the store, and checked against its SHA-256
     (a PDF stored in clear before documents were sealed is stored under that SHA-256)."""
-    from hub.sealing import keys
-
     data = keys().open_bytes(store.get(stored_as or sha256), f"document:{key}")
     if hashlib.sha256(data).hexdigest() != sha256:
         raise OSError(f"document {key} does not match its SHA-256")
