@@ -33,6 +33,7 @@ from hub.web.api.programs import (
 from hub.web.api.requests import RequestController
 from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
+from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
 from hub.web.headers import security_headers
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimController,
             ReconciliationController,
             AdminController,
+            TemporalCodecController,
             pages_router(),
             static_router(),
         ],

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/admin/api-tokens"): {"admin"},
     ("DELETE", "/api/admin/api-tokens/{token_id:int}"): {"admin"},
     ("POST", "/api/admin/sign-in-locks/{username:str}/release"): {"admin"},
+    ("POST", "/api/temporal/codec/decode"): {"admin"},
+    ("POST", "/api/temporal/codec/encode"): {"admin"},
     # Subsidies. {code} a program of the human resources bureau; {claim} the approver's enterprise's
     # claim on it; the submission route is tried on a claim the preparer prepared.
     ("GET", "/api/open/programs"): PUBLIC,
@@ -121,6 +123,8 @@ BODIES = {
     "/api/programs": None,  # filled in with a valid program
     "/claims": {},
     "/closure": {},
+    "/codec/decode": {"payloads": []},
+    "/codec/encode": {"payloads": []},
 }
 
 

@@ -4,7 +4,9 @@ reason, security headers, the hash-chained audit log, and retention."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -561,3 +563,73 @@ def test_retention_removes_personal_files_unless_another_open_request_uses_them(
     # The photo the open request still uses stays, and still opens.
     assert shared_blob.exists()
     assert applicant.get(f"/api/requests/{open_shared}/attachments/photo").content == jpeg
+
+
+# Temporal's history through the codec endpoint ----------------------------------------------------
+
+
+def history_text(shown: subprocess.CompletedProcess) -> str:
+    """Every payload's data in a ``temporal workflow show -o json``, decoded to text."""
+    assert shown.returncode == 0, shown.stderr
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "metadata" in node and "data" in node:
+                found.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(shown.stdout))
+    return "\n".join(found)
+
+
+def test_an_administrator_reads_a_workflow_s_history_through_the_codec_endpoint_with_a_reason(stack):
+    """Temporal keeps payloads sealed; the CLI pointed at the hub's codec endpoint opens them for an
+    administrator who says why, and the audit trail records it. Nobody else gets them opened."""
+    comment = "张三的户口本复印件缺页"
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    assert decide(clerk, open_task(clerk, ref)["id"], "reject", comment).status_code == 200
+    wait_closed(citizen, ref)
+    show = ("workflow", "show", "--workflow-id", f"request-{ref}", "--output", "json")
+    endpoint = f"{stack.base_url}/api/temporal/codec"
+
+    assert comment not in history_text(stack.temporal_cli(*show))  # as Temporal keeps it
+
+    admin = Api(stack.base_url, "admin")
+    opened = stack.temporal_cli(
+        *show,
+        "--codec-endpoint",
+        endpoint,
+        "--codec-auth",
+        admin.headers["Authorization"],
+        "--codec-header",
+        "X-Reason=复核驳回的申请",
+    )
+    assert comment in history_text(opened)
+
+    # A clerk's token opens nothing, and neither does an administrator who gives no reason.
+    as_clerk = stack.temporal_cli(*show, "--codec-endpoint", endpoint, "--codec-auth", clerk.headers["Authorization"])
+    assert as_clerk.returncode != 0 or comment not in history_text(as_clerk)
+    sealed = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L3BsYWlu"}, "data": "e30="}]}
+    unexplained = admin.post("/api/temporal/codec/decode", json=sealed, headers={"Accept-Language": "zh-CN"})
+    assert unexplained.status_code == 400 and unexplained.headers["content-type"] == "application/problem+json"
+    assert unexplained.json()["title"] == "请说明理由"
+    garbled = admin.post("/api/temporal/codec/decode", content=b"not json", headers={"X-Reason": "checking"})
+    assert garbled.status_code == 400 and garbled.json()["type"] == "/problems/invalid-payloads"
+
+    (me,) = sql(stack, "SELECT id FROM account WHERE username = {}", "admin")
+    events = sql(
+        stack,
+        "SELECT object_id, detail FROM audit_event WHERE action = {} AND actor = {}",
+        "temporal.payloads_opened",
+        me["id"],
+    )
+    details = [json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"] for e in events]
+    assert details and all(d["reason"] == "复核驳回的申请" for d in details)
+    assert sum(d["payloads"] for d in details) >= 3 and {e["object_id"] for e in events} == {"default"}
