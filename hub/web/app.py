@@ -20,6 +20,7 @@ from hub.sealing import configure as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
 from hub.web.api.admin import AdminController
+from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
 from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimController,
             ReconciliationController,
             AdminController,
+            AuditController,
             TemporalCodecController,
             pages_router(),
             static_router(),

@@ -83,6 +83,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/admin/api-tokens"): {"admin"},
     ("DELETE", "/api/admin/api-tokens/{token_id:int}"): {"admin"},
     ("POST", "/api/admin/sign-in-locks/{username:str}/release"): {"admin"},
+    ("GET", "/api/audit"): {"auditor"},
     ("POST", "/api/temporal/codec/decode"): {"admin"},
     ("POST", "/api/temporal/codec/encode"): {"admin"},
     # Subsidies. {code} a program of the human resources bureau; {claim} the approver's enterprise's

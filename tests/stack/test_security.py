@@ -633,3 +633,35 @@ def test_an_administrator_reads_a_workflow_s_history_through_the_codec_endpoint_
     details = [json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"] for e in events]
     assert details and all(d["reason"] == "复核驳回的申请" for d in details)
     assert sum(d["payloads"] for d in details) >= 3 and {e["object_id"] for e in events} == {"default"}
+
+
+def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
+    """What administrators did is not tied to any request: auditors read it in the whole log, newest
+    first, and their reading is recorded in it as well. Nobody else reads it."""
+    admin = Api(stack.base_url, "admin")
+    made = []
+    for name in ("audit-read-a", "audit-read-b", "audit-read-c"):
+        issued = admin.post("/api/admin/api-tokens", json={"name": name, "department": "tax", "scopes": ["tasks:read"]})
+        assert issued.status_code == 201, issued.text
+        made.append(name)
+    auditor = Api(stack.base_url, "auditor")
+    asked = {"actor": "admin", "action": "api_token.created", "limit": 2}
+
+    first = auditor.get("/api/audit", params=asked)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [e["detail"]["name"] for e in page["events"]] == ["audit-read-c", "audit-read-b"]  # newest first
+    assert all(e["actor"] == "admin" and e["actor_role"] == "admin" for e in page["events"])
+    older = auditor.get("/api/audit", params={**asked, "before": page["next_before"]}).json()
+    assert older["events"][0]["detail"]["name"] == "audit-read-a"
+
+    # Reading the log is in the log, with what was asked (the newest reading is the one just before).
+    (viewed, *_) = auditor.get("/api/audit", params={"actor": "auditor", "action": "audit.viewed"}).json()["events"]
+    assert viewed["object_type"] == "audit_log"
+    assert viewed["detail"] == {"actor": "admin", "action": "api_token.created", "before": page["next_before"]}
+
+    unknown = auditor.get("/api/audit", params={"actor": "nobody-by-this-name"}).json()
+    assert unknown == {"events": [], "next_before": None}
+    too_many = auditor.get("/api/audit", params={"limit": 100000}, headers={"Accept-Language": "zh-CN"})
+    assert too_many.status_code == 400 and too_many.headers["content-type"] == "application/problem+json"
+    assert admin.get("/api/audit").status_code == 403  # administrators are among those audited

@@ -34,7 +34,6 @@ from hub.db.records import (
     timeline_text,
 )
 from hub.db.tables import (
-    Account,
     AuditEvent,
     Document,
     Rating,
@@ -53,6 +52,7 @@ from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
 from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
+from hub.web.api.audit import actors_of
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import AttachmentRead, attached_field, attachment_response, attachments, check_uploads
 from hub.web.context import HubContext, provide_context
@@ -760,11 +760,7 @@ class RequestController(Controller):
             .order_by(AuditEvent.id)
             .limit(1000)
         )
-        actor_ids = [e.actor for e in events if e.actor] or [0]
-        actors = {
-            a["id"]: a
-            for a in await Account.select(Account.id, Account.username, Account.role).where(Account.id.is_in(actor_ids))
-        }
+        actors = await actors_of([e.actor for e in events])
         await record(request, request.user, "audit.viewed", "request", row.ref)
         return [
             AuditRead(
