@@ -19,11 +19,16 @@ from litestar import Request
 from piccolo.engine.postgres import PostgresEngine
 
 from hub.accounts import Principal, now
-from hub.db.records import load_json
+from hub.db.records import load_json, opened_text, sealed_text
 from hub.db.tables import AuditEvent, AuditHead
 from hub.db.transactions import writing
 
 GENESIS = "0" * 64
+# Why someone looked at personal data or opened a workflow's payloads, in their own words: they may
+# name anyone, so they are sealed like the other free texts (hub/db/records.py) and opened where
+# the log is read. The chain's hashes cover the sealed form. Events written before stay as they are.
+AUDIT_TEXT_KEYS = ("reason",)
+AUDIT_TEXT_FIELD = "audit.detail"
 
 
 def _utc(value: dt.datetime) -> str:
@@ -82,6 +87,9 @@ async def record(
     carry personal data in clear. Called inside the ``writing()`` that makes a change, the event is
     part of that transaction: the change and its event are stored together, or neither."""
     request_ref = object_id if object_type == "request" else detail.pop("request", None)
+    for key in AUDIT_TEXT_KEYS:
+        if isinstance(detail.get(key), str):
+            detail[key] = sealed_text(detail[key], AUDIT_TEXT_FIELD)
     await _append(
         {
             # Microseconds are what both engines keep, so the hash is recomputed exactly.
@@ -95,6 +103,15 @@ async def record(
             "detail": json.dumps(detail, ensure_ascii=False, default=str),
         }
     )
+
+
+def opened_detail(stored: Any) -> dict[str, Any]:
+    """An event's detail as an auditor reads it: its sealed words opened."""
+    detail = load_json(stored or "{}")
+    for key in AUDIT_TEXT_KEYS:
+        if isinstance(detail.get(key), str):
+            detail[key] = opened_text(detail[key], AUDIT_TEXT_FIELD)
+    return detail
 
 
 @dataclass

@@ -15,8 +15,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
-from hub.audit import record
-from hub.db.records import load_json
+from hub.audit import opened_detail, record
 from hub.db.tables import Account, AuditEvent
 from hub.web.security import requires_role
 
@@ -124,7 +123,7 @@ class AuditController(Controller):
                     object_id=row["object_id"],
                     request_ref=row["request_ref"],
                     remote_addr=row["remote_addr"],
-                    detail=load_json(row["detail"] or "{}"),
+                    detail=opened_detail(row["detail"]),
                 )
                 for row in rows
             ],

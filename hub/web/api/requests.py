@@ -22,7 +22,7 @@ from forms.rules import compute_amount, context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import Principal, delegate_of, now
-from hub.audit import record
+from hub.audit import opened_detail, record
 from hub.db.records import (
     MESSAGE_FIELD,
     PUBLIC_STEPS,
@@ -771,7 +771,7 @@ class RequestController(Controller):
                 object_type=e.object_type,
                 object_id=e.object_id,
                 remote_addr=e.remote_addr,
-                detail=load_json(e.detail or "{}"),
+                detail=opened_detail(e.detail),
             )
             for e in events
         ]
