@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from forms.catalog import load_catalog
+from forms.clock import beijing_today
 from tests.stack.db import run_python, sql
 from tests.stack.flows import (
     CLERKS,
@@ -657,6 +659,16 @@ def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
     (viewed, *_) = auditor.get("/api/audit", params={"actor": "auditor", "action": "audit.viewed"}).json()["events"]
     assert viewed["object_type"] == "audit_log"
     assert viewed["detail"] == {"actor": "admin", "action": "api_token.created", "before": page["next_before"]}
+
+    # A date is a day in Beijing; "until" takes the whole day.
+    today, yesterday = beijing_today(), beijing_today() - dt.timedelta(days=1)
+    assert (
+        len(auditor.get("/api/audit", params={**asked, "since": str(today), "until": str(today)}).json()["events"]) == 2
+    )
+    assert auditor.get("/api/audit", params={**asked, "until": str(yesterday)}).json()["events"] == []
+    bad_day = auditor.get("/api/audit", params={"since": "29/11/2026"}, headers={"Accept-Language": "zh-CN"})
+    assert bad_day.status_code == 422 and bad_day.json()["errors"][0]["field"] == "since"
+    assert bad_day.json()["errors"][0]["message"] == "请按 YYYY-MM-DD 格式填写日期。"
 
     unknown = auditor.get("/api/audit", params={"actor": "nobody-by-this-name"}).json()
     assert unknown == {"events": [], "next_before": None}

@@ -15,8 +15,10 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
+from forms.clock import BEIJING
 from hub.audit import opened_detail, record
 from hub.db.tables import Account, AuditEvent
+from hub.web.problems import invalid_field
 from hub.web.security import requires_role
 
 PAGE = 100
@@ -49,9 +51,19 @@ async def actors_of(actor_ids: list[int | None]) -> dict[int, dict[str, str]]:
     return {row["id"]: row for row in rows}
 
 
-def aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """A time given without its zone is taken as UTC, as the log keeps it."""
-    return moment.replace(tzinfo=dt.UTC) if moment and moment.tzinfo is None else moment
+def moment(field: str, given: str | None, *, whole_day_after: bool = False) -> dt.datetime | None:
+    """A time the caller gave: an ISO date and time (without a zone, UTC, as the log keeps it), or a
+    date, which is a day in Beijing: its start, or with ``whole_day_after`` the start of the next."""
+    if not given:
+        return None
+    try:
+        if len(given) == 10:
+            day = dt.date.fromisoformat(given) + dt.timedelta(days=1 if whole_day_after else 0)
+            return dt.datetime.combine(day, dt.time(), BEIJING)
+        parsed = dt.datetime.fromisoformat(given)
+    except ValueError:
+        raise invalid_field(field, "date_parsing") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class AuditController(Controller):
@@ -70,12 +82,12 @@ class AuditController(Controller):
         actor: str | None = Parameter(default=None, description="the actor's username"),
         object_type: str | None = None,
         object_id: str | None = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
+        since: str | None = Parameter(default=None, description="from this date (Beijing) or ISO time on"),
+        until: str | None = Parameter(default=None, description="up to this date (Beijing, the whole day) or ISO time"),
         before: int | None = Parameter(default=None, ge=1, description="an event id: only older events"),
         limit: int = Parameter(default=PAGE, ge=1, le=MAX_PAGE),
     ) -> AuditPage:
-        since, until = aware(since), aware(until)
+        start, end = moment("since", since), moment("until", until, whole_day_after=True)
         where = []
         if action:
             where.append(AuditEvent.action == action)
@@ -86,10 +98,10 @@ class AuditController(Controller):
             where.append(AuditEvent.object_type == object_type)
         if object_id:
             where.append(AuditEvent.object_id == object_id)
-        if since:
-            where.append(AuditEvent.at >= since)
-        if until:
-            where.append(AuditEvent.at < until)
+        if start:
+            where.append(AuditEvent.at >= start)
+        if end:
+            where.append(AuditEvent.at < end)
         if before:
             where.append(AuditEvent.id < before)
         query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).limit(limit + 1)
@@ -104,8 +116,8 @@ class AuditController(Controller):
             "actor": actor,
             "object_type": object_type,
             "object_id": object_id,
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
+            "since": since,
+            "until": until,
             "before": before,
         }
         await record(
