@@ -125,6 +125,8 @@ def test_staff_pages(browser, stack, screenshots, filed):
     check_page(auditor, "admin-catalog", screenshots, axe)
     auditor.goto("/admin/programs")
     check_page(auditor, "admin-programs", screenshots, axe)
+    auditor.goto("/audit")
+    check_page(auditor, "audit-log", screenshots, axe)
     auditor.context.close()
 
 

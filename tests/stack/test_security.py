@@ -675,3 +675,34 @@ def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
     too_many = auditor.get("/api/audit", params={"limit": 100000}, headers={"Accept-Language": "zh-CN"})
     assert too_many.status_code == 400 and too_many.headers["content-type"] == "application/problem+json"
     assert admin.get("/api/audit").status_code == 403  # administrators are among those audited
+
+
+def signed_in_page_client(stack, username: str, locale: str = "en") -> httpx.Client:
+    """A browser-like client with a page session (cookie), signed in through the sign-in form."""
+    import re
+
+    client = httpx.Client(base_url=stack.base_url, headers={"Accept-Language": locale}, timeout=30)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    form = {"username": username, "password": PASSWORD, "next": "/", "_csrf_token": token}
+    assert client.post("/signin", data=form).status_code == 303
+    return client
+
+
+def test_the_auditor_s_page_of_the_audit_log(stack):
+    admin = Api(stack.base_url, "admin")
+    assert admin.post("/api/admin/sign-in-locks/lisi/release").status_code == 200
+    auditor = signed_in_page_client(stack, "auditor", locale="zh-CN")
+
+    page = auditor.get("/audit", params={"actor": "admin", "action": "auth.unlocked"})
+    assert page.status_code == 200 and "审计日志" in page.text
+    assert "auth.unlocked" in page.text and "lisi" in page.text and 'href="/audit"' in page.text
+    # The auditor's own readings are in the log as well.
+    assert "audit.viewed" in auditor.get("/audit", params={"actor": "auditor"}).text
+    # A date that is not one is said next to its field.
+    wrong = auditor.get("/audit", params={"since": "yesterday"})
+    assert wrong.status_code == 200 and 'id="audit-since-error"' in wrong.text
+    assert "请按 YYYY-MM-DD 格式填写日期。" in wrong.text
+
+    administrator = signed_in_page_client(stack, "admin")
+    assert administrator.get("/audit").status_code == 403
+    assert 'href="/audit"' not in administrator.get("/admin").text

@@ -23,6 +23,8 @@ from hub.web.security import requires_role
 
 PAGE = 100
 MAX_PAGE = 500
+# Auditors oversee everyone else, administrators included: they alone read the whole log.
+AUDIT_LOG_ROLES = ("auditor",)
 
 
 class AuditEventRead(msgspec.Struct):
@@ -66,13 +68,72 @@ def moment(field: str, given: str | None, *, whole_day_after: bool = False) -> d
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+class AuditFilters(msgspec.Struct, omit_defaults=True):
+    """What an auditor asks of the log; dates as given (see ``moment``)."""
+
+    action: str | None = None
+    actor: str | None = None  # a username
+    object_type: str | None = None
+    object_id: str | None = None
+    since: str | None = None
+    until: str | None = None
+    before: int | None = None
+
+
+async def read_audit_log(request: Request, asked: AuditFilters, limit: int = PAGE) -> AuditPage:
+    """A page of the log, newest first, for the API and the auditor's page alike; the reading is
+    recorded with what was asked. A date that is not one is a field error (``since``/``until``)."""
+    start, end = moment("since", asked.since), moment("until", asked.until, whole_day_after=True)
+    where = []
+    if asked.action:
+        where.append(AuditEvent.action == asked.action)
+    if asked.actor:
+        found = await Account.select(Account.id).where(Account.username == asked.actor).first()
+        where.append(AuditEvent.actor == (found["id"] if found else 0))
+    if asked.object_type:
+        where.append(AuditEvent.object_type == asked.object_type)
+    if asked.object_id:
+        where.append(AuditEvent.object_id == asked.object_id)
+    if start:
+        where.append(AuditEvent.at >= start)
+    if end:
+        where.append(AuditEvent.at < end)
+    if asked.before:
+        where.append(AuditEvent.id < asked.before)
+    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).limit(limit + 1)
+    rows = await (query.where(*where) if where else query)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    actors = await actors_of([row["actor"] for row in rows])
+    given = {key: value for key, value in msgspec.structs.asdict(asked).items() if value}
+    await record(request, request.user, "audit.viewed", "audit_log", "all", **given)
+    return AuditPage(
+        events=[
+            AuditEventRead(
+                id=row["id"],
+                at=row["at"],
+                actor=actors[row["actor"]]["username"] if row["actor"] in actors else None,
+                actor_role=actors[row["actor"]]["role"] if row["actor"] in actors else None,
+                action=row["action"],
+                object_type=row["object_type"],
+                object_id=row["object_id"],
+                request_ref=row["request_ref"],
+                remote_addr=row["remote_addr"],
+                detail=opened_detail(row["detail"]),
+            )
+            for row in rows
+        ],
+        next_before=rows[-1]["id"] if more else None,
+    )
+
+
 class AuditController(Controller):
     path = "/api/audit"
     tags = ["oversight"]
 
     @get(
         "/",
-        guards=[requires_role("auditor")],
+        guards=[requires_role(*AUDIT_LOG_ROLES)],
         summary="Every audit event, newest first, filtered and a page at a time (auditors)",
     )
     async def events(
@@ -87,57 +148,5 @@ class AuditController(Controller):
         before: int | None = Parameter(default=None, ge=1, description="an event id: only older events"),
         limit: int = Parameter(default=PAGE, ge=1, le=MAX_PAGE),
     ) -> AuditPage:
-        start, end = moment("since", since), moment("until", until, whole_day_after=True)
-        where = []
-        if action:
-            where.append(AuditEvent.action == action)
-        if actor:
-            found = await Account.select(Account.id).where(Account.username == actor).first()
-            where.append(AuditEvent.actor == (found["id"] if found else 0))
-        if object_type:
-            where.append(AuditEvent.object_type == object_type)
-        if object_id:
-            where.append(AuditEvent.object_id == object_id)
-        if start:
-            where.append(AuditEvent.at >= start)
-        if end:
-            where.append(AuditEvent.at < end)
-        if before:
-            where.append(AuditEvent.id < before)
-        query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).limit(limit + 1)
-        if where:
-            query = query.where(*where)
-        rows = await query
-        more = len(rows) > limit
-        rows = rows[:limit]
-        actors = await actors_of([row["actor"] for row in rows])
-        filters = {
-            "action": action,
-            "actor": actor,
-            "object_type": object_type,
-            "object_id": object_id,
-            "since": since,
-            "until": until,
-            "before": before,
-        }
-        await record(
-            request, request.user, "audit.viewed", "audit_log", "all", **{k: v for k, v in filters.items() if v}
-        )
-        return AuditPage(
-            events=[
-                AuditEventRead(
-                    id=row["id"],
-                    at=row["at"],
-                    actor=actors[row["actor"]]["username"] if row["actor"] in actors else None,
-                    actor_role=actors[row["actor"]]["role"] if row["actor"] in actors else None,
-                    action=row["action"],
-                    object_type=row["object_type"],
-                    object_id=row["object_id"],
-                    request_ref=row["request_ref"],
-                    remote_addr=row["remote_addr"],
-                    detail=opened_detail(row["detail"]),
-                )
-                for row in rows
-            ],
-            next_before=rows[-1]["id"] if more else None,
-        )
+        asked = AuditFilters(action, actor, object_type, object_id, since, until, before)
+        return await read_audit_log(request, asked, limit)

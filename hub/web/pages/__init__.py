@@ -14,6 +14,7 @@ from hub.settings import Settings
 from hub.web.context import provide_context
 from hub.web.pages.account import ACCOUNT
 from hub.web.pages.admin import ADMIN
+from hub.web.pages.audit import AUDIT
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
@@ -25,7 +26,7 @@ from hub.web.pages.workbench import WORKBENCH
 def pages_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *SUBSIDIES],
+        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *AUDIT, *SUBSIDIES],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

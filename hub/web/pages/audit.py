@@ -1,0 +1,40 @@
+"""The auditor's page of the whole audit log: filter, read newest first, go to older events."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request, Response, get
+
+from hub.i18n import gettext
+from hub.web.api.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
+from hub.web.pages.common import require
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+from hub.web.problems import FIELD_MESSAGES, Problem
+
+FILTERS = ("action", "actor", "since", "until")
+
+
+@get("/audit", name="audit-log")
+async def audit_log_page(request: Request) -> Response:
+    require(request, *AUDIT_LOG_ROLES)
+    given = {name: request.query_params.get(name, "").strip() for name in FILTERS}
+    before = request.query_params.get("before", "")
+    asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=int(before) if before.isdigit() else None)
+    errors: dict[str, str] = {}
+    try:
+        page = await read_audit_log(request, asked)
+    except Problem as problem:  # a date that is not one: said next to its field
+        locale = page_locale(request)
+        errors = {e.field: gettext(locale, FIELD_MESSAGES[e.code]) for e in problem.errors}
+        page = AuditPage(events=[], next_before=None)
+    older = None
+    if page.next_before:
+        older = "/audit?" + urlencode({**{k: v for k, v in given.items() if v}, "before": page.next_before})
+    events = [msgspec.structs.asdict(e) for e in page.events]
+    return render_page(request, "audit_log.html", given=given, errors=errors, events=events, older=older)
+
+
+AUDIT = [audit_log_page]
