@@ -24,6 +24,7 @@ from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
 from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
+from hub.web.api.open_data import ServiceLevelController
 from hub.web.api.programs import (
     ClaimController,
     EnterpriseController,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UploadController,
             DocumentController,
             OpenProgramController,
+            ServiceLevelController,
             ProgramController,
             EnterpriseController,
             ClaimController,

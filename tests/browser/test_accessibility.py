@@ -78,6 +78,7 @@ def test_public_pages(browser, stack, screenshots):
         ("service", "/services/elderly-care-allowance"),
         ("signin", "/signin"),
         ("verify-unknown", "/verify/NOSUCHCODE"),
+        ("open-data", "/open"),
     ]:
         page.goto(path)
         check_page(page, name, screenshots, axe)

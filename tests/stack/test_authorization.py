@@ -90,6 +90,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     # claim on it; the submission route is tried on a claim the preparer prepared.
     ("GET", "/api/open/programs"): PUBLIC,
     ("GET", "/api/open/programs/{code:str}"): PUBLIC,
+    ("GET", "/api/open/service-levels"): PUBLIC,
     ("POST", "/api/programs"): {"admin"},
     ("POST", "/api/programs/{code:str}/closure"): {"admin"},
     ("GET", "/api/programs/{code:str}/matches"): {"auditor", "admin"},

@@ -331,3 +331,41 @@ print(' '.join(sorted(profile)), '|', ' '.join(sorted(batch[0])))
     one, many = out.split("|")
     assert "insured_employees" in one.split() and "legal_representative" not in one.split()
     assert one.split() == many.split()
+
+
+def test_service_levels_are_open_data_with_small_counts_withheld(stack):
+    """Anyone may see how a service performs: counts, time limits kept, days to decision. Five
+    instant claims make the subsidy's figures publishable; nothing about any applicant is in them."""
+    assert publish(stack, program_spec("open-levels")).status_code == 201
+    refs = []
+    for n in (8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20):
+        enterprise = Api(stack.base_url, f"ent{n:04d}")
+        claimed = enterprise.post("/api/programs/open-levels/claims", json={})
+        if claimed.status_code == 422:
+            continue  # an enterprise the registry lists as not active: refused before anything is filed
+        assert claimed.status_code in (201, 202), claimed.text
+        refs.append((enterprise, claimed.json()["ref"]))
+    assert len(refs) >= 5
+    for enterprise, ref in refs:
+        wait_claim(enterprise, ref)
+
+    public = Api(stack.base_url, locale="en")
+    report = public.get("/api/open/service-levels").json()
+    levels = {s["service_id"]: s for s in report["services"]}
+    subsidy = levels["new-hire-social-insurance-subsidy"]
+    assert subsidy["filed"] >= 5 and subsidy["decided"] >= 5 and subsidy["department"]
+    assert 0 <= subsidy["on_time_percent"] <= 100 and subsidy["median_days"] >= 0
+    assert set(subsidy) == {
+        "service_id", "title", "department", "filed", "decided", "approved_percent",
+        "on_time_percent", "median_days", "ratings", "average_rating",
+    }  # fmt: skip
+    # Every service of the catalog is listed; a figure resting on 1 to 4 requests is never shown.
+    assert set(levels) >= {spec.id for spec in load_catalog().current()}
+    for level in report["services"]:
+        for figure in ("filed", "decided", "ratings"):
+            assert level[figure] is None or level[figure] == 0 or level[figure] >= report["min_published"]
+
+    page = public.get("/open")
+    assert page.status_code == 200 and subsidy["title"] in page.text and f"<td>{subsidy['filed']}</td>" in page.text
+    wrong = public.get("/open", params={"month": "13"})
+    assert wrong.status_code == 200 and 'id="open-month-error"' in wrong.text

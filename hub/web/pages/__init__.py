@@ -16,6 +16,7 @@ from hub.web.pages.account import ACCOUNT
 from hub.web.pages.admin import ADMIN
 from hub.web.pages.audit import AUDIT
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
+from hub.web.pages.open_data import OPEN_DATA
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
 from hub.web.pages.session import NOT_PAGES, secure_cookies
@@ -26,7 +27,7 @@ from hub.web.pages.workbench import WORKBENCH
 def pages_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *AUDIT, *SUBSIDIES],
+        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *AUDIT, *OPEN_DATA, *SUBSIDIES],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

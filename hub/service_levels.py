@@ -1,0 +1,115 @@
+"""Service levels as open data: how each service did in a period, published without anyone in it.
+
+For each service: requests filed, decided, the share approved, the share decided without missing a
+time limit, the median days from filing to decision, and the applicants' ratings. Figures that
+rest on fewer than ``MIN_PUBLISHED`` requests (or ratings) are withheld: in a small district a
+count of one or two can point at a person. A count of none is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+from piccolo.query.functions.aggregate import Count
+
+from hub.db.tables import Rating, ServiceRequest
+
+MIN_PUBLISHED = 5
+DECIDED = ("approved", "rejected")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One decided request, as the report counts it."""
+
+    service_id: str
+    approved: bool
+    on_time: bool
+    days: float
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    service_id: str
+    filed: int | None  # None: withheld
+    decided: int | None
+    approved_percent: float | None
+    on_time_percent: float | None
+    median_days: float | None
+    ratings: int | None
+    average_rating: float | None
+
+
+def _published(count: int) -> int | None:
+    """A count as published: none at all, or enough to point at nobody; withheld in between."""
+    return count if count == 0 or count >= MIN_PUBLISHED else None
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1)
+
+
+def service_levels(
+    filed: dict[str, int], decided: list[Decided], scores: dict[str, list[int]], services: tuple[str, ...] = ()
+) -> list[ServiceLevel]:
+    """The published figures, from what was counted (a pure function: the report's rules). Every
+    service in ``services`` is listed, requested or not."""
+    by_service: dict[str, list[Decided]] = defaultdict(list)
+    for row in decided:
+        by_service[row.service_id].append(row)
+    levels = []
+    for service_id in sorted(set(services) | set(filed) | set(by_service) | set(scores)):
+        done = by_service.get(service_id, [])
+        enough = len(done) >= MIN_PUBLISHED
+        rated = scores.get(service_id, [])
+        levels.append(
+            ServiceLevel(
+                service_id=service_id,
+                filed=_published(filed.get(service_id, 0)),
+                decided=_published(len(done)),
+                approved_percent=_percent(sum(d.approved for d in done), len(done)) if enough else None,
+                on_time_percent=_percent(sum(d.on_time for d in done), len(done)) if enough else None,
+                median_days=round(statistics.median(d.days for d in done), 1) if enough else None,
+                ratings=_published(len(rated)),
+                average_rating=round(statistics.mean(rated), 2) if len(rated) >= MIN_PUBLISHED else None,
+            )
+        )
+    return levels
+
+
+async def count_service_levels(
+    start: dt.datetime, end: dt.datetime, services: tuple[str, ...] = ()
+) -> list[ServiceLevel]:
+    """The figures of requests filed in [start, end). Requests only prepared (not yet submitted) and
+    the applicants themselves are not part of it: only service, state, timing and scores are read."""
+    in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
+    filed = {
+        row["service_id"]: row["count"]
+        for row in await ServiceRequest.select(ServiceRequest.service_id, Count())
+        .where(in_period & (ServiceRequest.state != "prepared"))
+        .group_by(ServiceRequest.service_id)
+    }
+    decided = [
+        Decided(
+            service_id=row["service_id"],
+            approved=row["state"] == "approved",
+            on_time=not row["overdue"],
+            days=(row["closed_at"] - row["created_at"]).total_seconds() / 86400,
+        )
+        for row in await ServiceRequest.select(
+            ServiceRequest.service_id,
+            ServiceRequest.state,
+            ServiceRequest.overdue,
+            ServiceRequest.created_at,
+            ServiceRequest.closed_at,
+        ).where(in_period & ServiceRequest.state.is_in(list(DECIDED)) & ServiceRequest.closed_at.is_not_null())
+    ]
+    scores: dict[str, list[int]] = defaultdict(list)
+    for row in await Rating.select(Rating.request.service_id.as_alias("service_id"), Rating.score).where(
+        (Rating.request.created_at >= start) & (Rating.request.created_at < end)
+    ):
+        scores[row["service_id"]].append(row["score"])
+    return service_levels(filed, decided, scores, services)
