@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max
 
 from hub.db.tables import Rating, ServiceRequest
 
@@ -80,12 +80,31 @@ def service_levels(
     return levels
 
 
+# The report is public and needs no sign-in, and a year of a busy district is many rows to read: a
+# report is kept until a request of its period or a rating changes, which two cheap queries tell.
+_reports: dict[tuple, tuple[tuple, list[ServiceLevel]]] = {}
+
+
 async def count_service_levels(
     start: dt.datetime, end: dt.datetime, services: tuple[str, ...] = ()
 ) -> list[ServiceLevel]:
     """The figures of requests filed in [start, end). Requests only prepared (not yet submitted) and
     the applicants themselves are not part of it: only service, state, timing and scores are read."""
     in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
+    changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(
+        in_period
+    )
+    rated = await Rating.select(Max(Rating.id, alias="last"))
+    fingerprint = (changed[0]["n"], changed[0]["last"], rated[0]["last"])
+    key = (start, end, services)
+    if key in _reports and _reports[key][0] == fingerprint:
+        return _reports[key][1]
+    levels = await _count(in_period, start, end, services)
+    _reports[key] = (fingerprint, levels)
+    return levels
+
+
+async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tuple[str, ...]) -> list[ServiceLevel]:
     filed = {
         row["service_id"]: row["count"]
         for row in await ServiceRequest.select(ServiceRequest.service_id, Count())
