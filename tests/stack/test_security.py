@@ -677,21 +677,25 @@ def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
     assert admin.get("/api/audit").status_code == 403  # administrators are among those audited
 
 
-def signed_in_page_client(stack, username: str, locale: str = "en") -> httpx.Client:
-    """A browser-like client with a page session (cookie), signed in through the sign-in form."""
+def signed_in_page_client(stack, username: str, locale: str | None = None) -> httpx.Client:
+    """A browser-like client with a page session (cookie), signed in through the sign-in form; with
+    ``locale``, its pages in that language (the account keeps the choice an earlier test made)."""
     import re
 
-    client = httpx.Client(base_url=stack.base_url, headers={"Accept-Language": locale}, timeout=30)
+    client = httpx.Client(base_url=stack.base_url, timeout=30)
     token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
     form = {"username": username, "password": PASSWORD, "next": "/", "_csrf_token": token}
     assert client.post("/signin", data=form).status_code == 303
+    if locale:
+        chosen = client.post("/language", data={"locale": locale, "next": "/", "_csrf_token": token})
+        assert chosen.status_code == 303
     return client
 
 
 def test_the_auditor_s_page_of_the_audit_log(stack):
     admin = Api(stack.base_url, "admin")
     assert admin.post("/api/admin/sign-in-locks/lisi/release").status_code == 200
-    auditor = signed_in_page_client(stack, "auditor", locale="zh-CN")
+    auditor = signed_in_page_client(stack, "auditor", locale="zh_CN")
 
     page = auditor.get("/audit", params={"actor": "admin", "action": "auth.unlocked"})
     assert page.status_code == 200 and "审计日志" in page.text
