@@ -27,17 +27,24 @@ MAX_PAGE = 500
 AUDIT_LOG_ROLES = ("auditor",)
 
 
-class AuditEventRead(msgspec.Struct):
-    id: int
+class AuditRead(msgspec.Struct):
+    """An event as a request's trail shows it."""
+
     at: dt.datetime
     actor: str | None
     actor_role: str | None
     action: str
     object_type: str
     object_id: str
-    request_ref: str | None
     remote_addr: str
     detail: dict[str, Any]
+
+
+class AuditEventRead(AuditRead):
+    """An event of the whole log: also its id (to page by) and the request it concerns, if any."""
+
+    id: int
+    request_ref: str | None
 
 
 class AuditPage(msgspec.Struct):

@@ -52,7 +52,7 @@ from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
 from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import CLAIM_REASONS
-from hub.web.api.audit import actors_of
+from hub.web.api.audit import AuditRead, actors_of
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import AttachmentRead, attached_field, attachment_response, attachments, check_uploads
 from hub.web.context import HubContext, provide_context
@@ -140,17 +140,6 @@ class SupplementCreate(msgspec.Struct):
 
 class WithdrawalCreate(msgspec.Struct):
     reason: str = ""
-
-
-class AuditRead(msgspec.Struct):
-    at: dt.datetime
-    actor: str | None
-    actor_role: str | None
-    action: str
-    object_type: str
-    object_id: str
-    remote_addr: str
-    detail: dict[str, Any]
 
 
 class RequestCreate(msgspec.Struct):
