@@ -64,7 +64,11 @@ def reason_of(request: Request) -> str:
     return reason
 
 
-def answer(payloads: list) -> Response:
+async def audited(request: Request, action: str, payloads: list, **detail: str) -> Response:
+    """The payloads as the codec protocol answers them, once the audit log has the call."""
+    async with writing():
+        namespace = request.headers.get("x-namespace", "")
+        await record(request, request.user, action, "temporal", namespace, payloads=len(payloads), **detail)
     return Response(json_format.MessageToJson(Payloads(payloads=payloads), indent=None), media_type=JSON)
 
 
@@ -86,29 +90,10 @@ class TemporalCodecController(Controller):
                 N_("A payload could not be opened"),
                 N_("A payload is sealed with a key this hub does not hold, or it was altered."),
             ) from None
-        async with writing():
-            await record(
-                request,
-                request.user,
-                "temporal.payloads_opened",
-                "temporal",
-                request.headers.get("x-namespace", ""),
-                payloads=len(opened),
-                reason=reason,
-            )
-        return answer(opened)
+        return await audited(request, "temporal.payloads_opened", opened, reason=reason)
 
     @post("/encode", status_code=200, summary="Seal payloads as the hub hands them to Temporal (administrators)")
     async def encode(self, request: Request) -> Response:
         plain = payloads_of(await request.body())
         sealed = await SealingCodec().encode(plain.payloads)
-        async with writing():
-            await record(
-                request,
-                request.user,
-                "temporal.payloads_sealed",
-                "temporal",
-                request.headers.get("x-namespace", ""),
-                payloads=len(sealed),
-            )
-        return answer(sealed)
+        return await audited(request, "temporal.payloads_sealed", sealed)
