@@ -643,7 +643,7 @@ def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
     for name in ("audit-read-a", "audit-read-b", "audit-read-c"):
         issued = admin.post("/api/admin/api-tokens", json={"name": name, "department": "tax", "scopes": ["tasks:read"]})
         assert issued.status_code == 201, issued.text
-        made.append(name)
+        made.append(str(issued.json()["id"]))
     auditor = Api(stack.base_url, "auditor")
     asked = {"actor": "admin", "action": "api_token.created", "limit": 2}
 
@@ -660,12 +660,20 @@ def test_auditors_read_the_whole_audit_log_filtered_a_page_at_a_time(stack):
     assert viewed["object_type"] == "audit_log"
     assert viewed["detail"] == {"actor": "admin", "action": "api_token.created", "before": page["next_before"]}
 
-    # A date is a day in Beijing; "until" takes the whole day.
-    today, yesterday = beijing_today(), beijing_today() - dt.timedelta(days=1)
+    # A date is a day in Beijing; "until" takes the whole day. (The day is the event's own: the test
+    # may run across midnight in Beijing.)
+    token_a = {**asked, "object_id": made[0]}
+    (event_a,) = auditor.get("/api/audit", params=token_a).json()["events"]
+    day = beijing_today(dt.datetime.fromisoformat(event_a["at"]))
     assert (
-        len(auditor.get("/api/audit", params={**asked, "since": str(today), "until": str(today)}).json()["events"]) == 2
+        len(auditor.get("/api/audit", params={**token_a, "since": str(day), "until": str(day)}).json()["events"]) == 1
     )
-    assert auditor.get("/api/audit", params={**asked, "until": str(yesterday)}).json()["events"] == []
+    assert (
+        auditor.get("/api/audit", params={**token_a, "until": str(day - dt.timedelta(days=1))}).json()["events"] == []
+    )
+    assert (
+        auditor.get("/api/audit", params={**token_a, "since": str(day + dt.timedelta(days=1))}).json()["events"] == []
+    )
     bad_day = auditor.get("/api/audit", params={"since": "29/11/2026"}, headers={"Accept-Language": "zh-CN"})
     assert bad_day.status_code == 422 and bad_day.json()["errors"][0]["field"] == "since"
     assert bad_day.json()["errors"][0]["message"] == "请按 YYYY-MM-DD 格式填写日期。"
