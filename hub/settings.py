@@ -30,7 +30,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     public_url: str = ""
     default_locale: str = "zh_CN"
-    # Worker processes that render PDFs (CPU-bound, so at most the number of cores helps).
+    # Processes that render PDFs (CPU-bound, so at most the number of cores helps): in the worker, and
+    # in the web server from the first download of a document issued without its PDF.
     render_processes: int = 2
     # Workflow tasks (with their local activities) a worker works on at once. The rest wait in
     # Temporal's queue, where waiting costs nothing; beyond what the database can write, more at

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +31,7 @@ from hub.db.evaluation import PiccoloRequestRules
 from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
-from hub.documents.render import warm_up
+from hub.documents.render import start_render_pool
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
@@ -184,12 +183,7 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
     configure_sealing(settings.data_keys_path)
-    # spawn, not fork: forking a process that runs an event loop and gRPC threads is unsafe.
-    pool = ProcessPoolExecutor(
-        max_workers=settings.render_processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=warm_up,
-    )
+    pool = start_render_pool(settings.render_processes)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -169,7 +169,9 @@ class Document(Table):
     """An issued document: metadata and signed facts here, the bytes in the content-addressed store.
 
     A row is written (number allocated, facts signed) before the PDF is rendered; ``sha256`` is
-    empty until the PDF is stored, so a retried issue completes the same document.
+    empty until the PDF is stored, so a retried issue completes the same document. A document made
+    on its first download (see ``hub.documents.issuer``) is issued with its row: ``content`` keeps
+    what it says, sealed, until its PDF is made.
     """
 
     key = Varchar(length=200, unique=True)
@@ -189,6 +191,8 @@ class Document(Table):
     number = Varchar(length=64, null=True, default=None)
     verification_code = Varchar(length=16, null=True, default=None)
     facts = Text(default="{}")
+    # What a document made on its first download says (its rendered facts, sealed); empty otherwise.
+    content = Text(default="")
     key_id = Varchar(length=40, default="")
     signature = Text(default="")
     # valid | revoked | superseded
@@ -198,6 +202,11 @@ class Document(Table):
     revocation_reason = Text(default="")
     # Set when a corrected document replaces this one (status "superseded").
     superseded_by = Varchar(length=200, null=True, default=None)
+
+    def is_issued(self) -> bool:
+        """Issued: its PDF is stored, or it is a document whose PDF is made on its first download
+        (not while a PDF issued with the document is still being rendered)."""
+        return bool(self.sha256 or self.content)
 
 
 class DocumentSequence(Table):

@@ -4,11 +4,18 @@ Implements the workflows' ``DocumentIssuer`` port, idempotently by key. The row 
 in one transaction with the department's next number (so numbers have no gaps and no repeats) and
 the signed facts; the PDF follows. A retried activity finds the row and completes the same
 document: the same number, the same code, the same signature.
+
+A payment notice is issued with its row alone (numbered, signed, verifiable, and what it says kept
+sealed) and its PDF is made on its first download (``make_on_download``). A program's opening pays
+thousands of claims within minutes, and laying out a page costs more CPU than all the rest of a
+claim: the money and the signed record do not wait for it. What the notice says is fixed when it
+is issued, so a PDF made later shows the account paid into then, not the enterprise's account now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,6 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import NAME_FIELD
@@ -26,10 +35,10 @@ from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
 from hub.documents.signing import KeyRing
-from hub.documents.storage import ContentStore, seal_document
+from hub.documents.storage import ContentStore, open_document, seal_document
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
-from hub.sealing import open_answers, unseal
+from hub.sealing import open_answers, seal, unseal
 from hub.sla.calendar import shanghai_date
 from hub.subsidies.programs import parse_spec
 from workflows.types import IssuedDocument, IssueDocument, Supersede
@@ -37,6 +46,9 @@ from workflows.types import IssuedDocument, IssueDocument, Supersede
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
+# Documents issued without their PDF, which is made on the first download.
+MADE_ON_DOWNLOAD = frozenset({"payment_notice"})
+CONTENT_FIELD = "document.content"
 
 
 def new_verification_code() -> str:
@@ -98,27 +110,41 @@ class PdfDocumentIssuer:
 
     async def issue(self, request: IssueDocument) -> IssuedDocument:
         row = (
-            await Document.select(Document.sha256, Document.size, Document.number, Document.verification_code)
+            await Document.select(
+                Document.sha256, Document.size, Document.number, Document.verification_code, Document.content
+            )
             .where(Document.key == request.key)
             .first()
         )
-        if row is not None and row["sha256"]:
+        if row is not None and (row["sha256"] or row["content"]):
             return IssuedDocument(key=request.key, sha256=row["sha256"], size=row["size"])
         subject = await self.subject(request.request_id)
-        number, code = (row["number"], row["verification_code"]) if row else await self._register(request, subject)
-        facts = await self.facts(request, subject, number=number or "", code=code or "")
+        facts = await self.facts(request, subject)
+        if row is None:
+            facts = await self._register(request, subject, facts)
+            if request.kind in MADE_ON_DOWNLOAD:
+                return IssuedDocument(key=request.key, sha256="", size=0)
+        else:  # registered by an earlier try (or, for a notice, before notices were made on download)
+            facts = self.numbered(facts, row["number"] or "", row["verification_code"] or "")
         data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
-        sha256 = hashlib.sha256(data).hexdigest()
-        # Storing waits for the disk (the store syncs each file): off the event loop's thread.
-        stored_as = await asyncio.to_thread(self.store.put, seal_document(data, request.key))
-        async with writing():
-            await Document.update(
-                {Document.sha256: sha256, Document.stored_as: stored_as, Document.size: len(data)}
-            ).where(Document.key == request.key)
-            await add_timeline(
+        sha256, size = await store_pdf(
+            self.store,
+            request.key,
+            data,
+            timeline=lambda: add_timeline(
                 f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind
-            )
-        return IssuedDocument(key=request.key, sha256=sha256, size=len(data))
+            ),
+        )
+        return IssuedDocument(key=request.key, sha256=sha256, size=size)
+
+    def numbered(self, facts: DocumentFacts, number: str, code: str) -> DocumentFacts:
+        """The facts with the document's number and the code (and address) it is verified by."""
+        return dataclasses.replace(
+            facts,
+            number=number,
+            verification_code=code,
+            verify_url=f"{self.public_url}/verify/{code}" if code else "",
+        )
 
     async def supersede(self, change: Supersede) -> None:
         """Mark the earlier document superseded by the new one (idempotent)."""
@@ -131,9 +157,11 @@ class PdfDocumentIssuer:
                 }
             ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
 
-    async def _register(self, request: IssueDocument, subject: Subject) -> tuple[str, str]:
-        """Number the document and sign its facts, in one transaction with its row. Returns its
-        number and verification code (those of the first registration, if one raced it)."""
+    async def _register(self, request: IssueDocument, subject: Subject, facts: DocumentFacts) -> DocumentFacts:
+        """Number the document and sign its facts, in one transaction with its row (and, for a
+        document made on its first download, what it says and its line in the request's timeline).
+        Returns the facts numbered as the first registration numbered them, if one raced it."""
+        made_on_download = request.kind in MADE_ON_DOWNLOAD
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         issuer = self.catalog.departments[spec.owner]
@@ -158,6 +186,9 @@ class PdfDocumentIssuer:
                 signed["payment_ref"] = subject.claim.payment_ref
                 signed["program"] = subject.claim.program_code
             signature = self.keys.sign(signed)
+            content = ""
+            if made_on_download:
+                content = seal(msgspec.json.encode(self.numbered(facts, number, code)).decode(), CONTENT_FIELD)
             inserted = await (
                 Document.insert(
                     Document(
@@ -174,16 +205,25 @@ class PdfDocumentIssuer:
                         facts=json.dumps(signed, ensure_ascii=False),
                         key_id=signature.key_id,
                         signature=signature.value,
+                        content=content,
                     )
                 )
                 .on_conflict(target=Document.key, action="DO NOTHING")
                 .returning(Document.number, Document.verification_code)
             )
+            if inserted and made_on_download:
+                await add_timeline(
+                    f"{request.key}:issued",
+                    request.request_id,
+                    "document_issued",
+                    request.issued_at,
+                    detail=request.kind,
+                )
         if not inserted:
             inserted = await Document.select(Document.number, Document.verification_code).where(
                 Document.key == request.key
             )
-        return inserted[0]["number"], inserted[0]["verification_code"]
+        return self.numbered(facts, inserted[0]["number"], inserted[0]["verification_code"])
 
     async def subject(self, request_id: int) -> Subject:
         """The request, its applicant's name and identifier as documents show them (a resident id
@@ -237,8 +277,9 @@ class PdfDocumentIssuer:
         name = answers.get("full_name") or unseal(applicant["full_name"], NAME_FIELD) or ""
         return Subject(row, name, mask(resident_id, "resident_id"), False, claim)
 
-    async def facts(self, request: IssueDocument, subject: Subject, number: str = "", code: str = "") -> DocumentFacts:
-        """What the document states, in the applicant's language, from the read model and the catalog."""
+    async def facts(self, request: IssueDocument, subject: Subject) -> DocumentFacts:
+        """What the document states, in the applicant's language, from the read model and the
+        catalog (numbered by ``numbered``)."""
         locale = request.locale
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
@@ -274,7 +315,7 @@ class PdfDocumentIssuer:
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
-            number=number,
+            number="",
             ref=row.ref,
             issued_on=format_date(request.issued_at, locale),
             issuer=department_name(spec.owner),
@@ -301,9 +342,45 @@ class PdfDocumentIssuer:
             ],
             reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
             amount=format_money(Decimal(row.amount), locale) if row.amount else "",
-            verification_code=code,
-            verify_url=f"{self.public_url}/verify/{code}" if code else "",
             time_limit_days=spec.time_limit_days,
             departments=[department_name(d) for d in spec.departments],
             **extra,
         )
+
+
+async def store_pdf(store: ContentStore, key: str, data: bytes, timeline=None) -> tuple[str, int]:
+    """Store a document's PDF sealed and record it on its row, with ``timeline`` (a coroutine
+    function) in the same transaction. The first PDF recorded is the document: a second one made
+    at the same time (a retried issue, two first downloads) is dropped for it. Returns the SHA-256
+    and size of the PDF recorded."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    # Storing waits for the disk (the store syncs each file): off the event loop's thread.
+    stored_as = await asyncio.to_thread(store.put, seal_document(data, key))
+    async with writing():
+        recorded = (
+            await Document.update(
+                {Document.sha256: sha256, Document.stored_as: stored_as, Document.size: len(data), Document.content: ""}
+            )
+            .where((Document.key == key) & (Document.sha256 == ""))
+            .returning(Document.id)
+        )
+        if recorded and timeline is not None:
+            await timeline()
+    if recorded:
+        return sha256, len(data)
+    first = await Document.select(Document.sha256, Document.size).where(Document.key == key).first()
+    return first["sha256"], first["size"]
+
+
+async def make_on_download(store: ContentStore, pool: Executor, document: Document) -> bytes:
+    """The PDF of a document issued without one (``MADE_ON_DOWNLOAD``), made from what it said when
+    it was issued, stored and recorded; ``document`` is updated to the row as recorded."""
+    facts = msgspec.json.decode(unseal(document.content, CONTENT_FIELD), type=DocumentFacts)
+    data = await asyncio.get_running_loop().run_in_executor(pool, render_pdf, facts)
+    sha256, size = await store_pdf(store, document.key, data)
+    if sha256 != hashlib.sha256(data).hexdigest():
+        # Another download made it first: the document is the one recorded.
+        row = await Document.select(Document.stored_as).where(Document.key == document.key).first()
+        data = open_document(store, document.key, sha256, row["stored_as"])
+    document.sha256, document.size, document.content = sha256, size, ""
+    return data

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import atexit
 import gc
+import multiprocessing
 import os
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -133,6 +135,36 @@ def render_pdf(facts: DocumentFacts) -> bytes:
     """The document as PDF bytes."""
     html = _document_html()(string=render_html(facts), base_url=str(TEMPLATES))
     return html.write_pdf(stylesheets=[_stylesheet()], font_config=_fonts())
+
+
+def start_render_pool(processes: int) -> ProcessPoolExecutor:
+    """Processes that render documents, each warmed up once (spawned, not forked: forking a process
+    that runs an event loop and gRPC threads is unsafe)."""
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+    )
+
+
+class RenderPool:
+    """Render processes started on first use: a web server makes a document only when one issued
+    without its PDF is first downloaded, and most of its processes never need WeasyPrint."""
+
+    def __init__(self, processes: int):
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = start_render_pool(self._processes)
+            return self._pool
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warm_up() -> None:

@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from forms.catalog import load_catalog
 from hub.db.lifecycle import database
+from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.sealing import configure as configure_sealing
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         catalog=load_catalog(settings.catalog_path),
         documents=FileContentStore(settings.documents_path),
         signing_keys=KeyRing(settings.signing_keys_path),
+        renderer=RenderPool(settings.render_processes),
     )
 
     @asynccontextmanager
@@ -65,7 +67,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with database(settings):
             # Lazy: the web server starts (and /health says why) even while Temporal is down.
             hub.temporal = await connect(settings, lazy=True)
-            yield
+            try:
+                yield
+            finally:
+                hub.renderer.shutdown()
 
     # Litestar warns that the bearer middleware's exclusions match "/": they do, on purpose (pages).
     warnings.filterwarnings("ignore", message=".*greedily matches all paths")

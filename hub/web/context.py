@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from temporalio.client import Client
 
 from forms.catalog import Catalog
+from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.settings import Settings
@@ -19,6 +20,8 @@ class HubContext:
     catalog: Catalog
     documents: ContentStore
     signing_keys: KeyRing
+    # Makes the PDFs of documents issued without one, on their first download.
+    renderer: RenderPool
     temporal: Client | None = None
 
 

@@ -4,6 +4,7 @@ never overspent, one claim per period, and a failed payment compensated."""
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 
 import pytest
 
@@ -81,19 +82,32 @@ def test_instant_claim_is_paid_with_a_signed_notice(stack):
     assert again.status_code == 409
     assert again.json()["type"] == "/problems/already-claimed"
 
-    def notice():
-        request = yunqi.get(f"/api/requests/{claim['request_ref']}").json()
-        return next((d for d in request["documents"] if d["kind"] == "payment_notice" and d["size"]), None)
+    # The notice is issued with the payment (numbered, signed, verifiable); its PDF is made on the
+    # first download.
+    request = yunqi.get(f"/api/requests/{claim['request_ref']}").json()
+    document = next(d for d in request["documents"] if d["kind"] == "payment_notice")
+    assert document["number"] and document["verification_code"]
+    assert document["sha256"] == "" and document["size"] == 0
+    assert "document_issued" in [e["kind"] for e in request["timeline"]]
+    verify = f"/verify/{document['verification_code']}"
+    verified = Api(stack.base_url).get(verify, headers={"Accept": "application/json"}).json()
+    assert verified["genuine"] is True and verified["number"] == document["number"] and verified["sha256"] == ""
 
-    document = wait_for(notice, what="the payment notice")
-    pdf = yunqi.get(document["download_url"])
-    text = pdf_text(pdf.content)
+    # Two first downloads at once get the same PDF: the first one stored is the document.
+    with concurrent.futures.ThreadPoolExecutor(2) as downloads:
+        first, second = downloads.map(lambda _: yunqi.get(document["download_url"]), range(2))
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    text = pdf_text(first.content)
     assert "补贴拨付通知书" in text and "40,000.00" in text and claim["payment_ref"] in text
-    assert "2026年吸纳就业社保补贴" in text
-    verified = Api(stack.base_url).get(
-        f"/verify/{document['verification_code']}", headers={"Accept": "application/json"}
-    )
-    assert verified.json()["genuine"] is True
+    assert "2026年吸纳就业社保补贴" in text and document["number"] in text
+    sha256 = hashlib.sha256(first.content).hexdigest()
+    assert first.headers["etag"] == f'"{sha256}"'
+    request = yunqi.get(f"/api/requests/{claim['request_ref']}").json()
+    stored = next(d for d in request["documents"] if d["kind"] == "payment_notice")
+    assert stored["sha256"] == sha256 and stored["size"] == len(first.content)
+    assert yunqi.get(document["download_url"]).content == first.content
+    verified = Api(stack.base_url).get(verify, headers={"Accept": "application/json"}).json()
+    assert verified["genuine"] is True and verified["sha256"] == sha256
 
     # Another enterprise cannot see the claim, even knowing its reference.
     assert Api(stack.base_url, "chashe").get(f"/api/claims/{claim['ref']}").status_code == 404
@@ -216,14 +230,26 @@ def test_a_refused_payment_is_compensated(stack):
     assert again.status_code == 201 and again.json()["state"] == "paid"
     assert Api(stack.base_url).get("/api/open/programs/closed-account").json()["budget"]["paid"] == "1000.00"
 
-    # The payment notice is in the language the claim was made in.
-    def notice():
-        request = qihang.get(f"/api/requests/{again.json()['request_ref']}").json()
-        return next((d for d in request["documents"] if d["kind"] == "payment_notice" and d["size"]), None)
-
-    text = pdf_text(qihang.get(wait_for(notice, what="the payment notice")["download_url"]).content)
+    # The payment notice is in the language the claim was made in. It says what was true when it
+    # was issued, though its PDF is made later: the account paid into, not one registered since.
+    request = qihang.get(f"/api/requests/{again.json()['request_ref']}").json()
+    notice = next(d for d in request["documents"] if d["kind"] == "payment_notice")
+    hub_python(
+        stack,
+        "await Enterprise.update({Enterprise.bank_account: '6228480000001112222'})"
+        ".where(Enterprise.uscc == '91330106MA7E2R9P3T')",
+    )
+    try:
+        text = pdf_text(qihang.get(notice["download_url"]).content)
+    finally:
+        hub_python(
+            stack,
+            "await Enterprise.update({Enterprise.bank_account: '6217001540009876543'})"
+            ".where(Enterprise.uscc == '91330106MA7E2R9P3T')",
+        )
     assert "Subsidy payment notice" in text and "Test subsidy closed-account" in text
     assert "1,000.00" in text and "Paid into account" in text and "6217" in text and "6543" in text
+    assert "6228" not in text and "2222" not in text
     assert "6217001540009876543" not in text  # the account number is masked
 
 

@@ -112,7 +112,7 @@ class DocumentController(Controller):
         clean = code.strip().upper()[:32]
         row = await Document.objects().where(Document.verification_code == clean).first() if clean.isalnum() else None
         result = VerificationRead(code=clean, found=False, status_label=gettext(locale, STATUS_LABELS["unknown"]))
-        if row is not None and row.sha256:
+        if row is not None and row.is_issued():
             facts = load_json(row.facts or "{}")
             request_row = (
                 await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
@@ -231,6 +231,6 @@ class DocumentController(Controller):
 async def issued_document(document_id: int, user: Principal) -> Document:
     """A document the caller's department issued (anyone else's looks like none at all)."""
     row = await Document.objects().where(Document.id == document_id).first()
-    if row is None or not row.sha256 or row.department != user.department:
+    if row is None or not row.is_issued() or row.department != user.department:
         raise not_found()
     return row

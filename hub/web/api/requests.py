@@ -43,6 +43,7 @@ from hub.db.tables import (
     TimelineEntry,
 )
 from hub.db.transactions import writing
+from hub.documents.issuer import make_on_download
 from hub.documents.storage import open_document
 from hub.enterprises import enterprise_account_ids, may_submit, require_approver, same_enterprise
 from hub.i18n import N_, gettext
@@ -176,6 +177,7 @@ class DocumentRead(msgspec.Struct):
     kind: str
     title: str
     media_type: str
+    # Both 0 and empty for a payment notice whose PDF is made on its first download, until then.
     size: int
     sha256: str
     issued_at: dt.datetime
@@ -486,7 +488,8 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
                 status=d.status,
             )
             for d in documents
-            if d.sha256  # a document being rendered is listed once it is stored
+            # Listed once it is issued: when its PDF is stored, or at once if the PDF is made on download.
+            if d.is_issued()
         ],
     )
 
@@ -796,9 +799,12 @@ async def document_response(request: Request, ctx: HubContext, ref: str, documen
     """A document of a request the caller may see, as a download; the download is audited."""
     row = await load_visible_request(ref, request.user)
     doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
-    if doc is None or not doc.sha256:
+    if doc is None or not doc.is_issued():
         raise not_found()
-    data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
+    if doc.sha256:
+        data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
+    else:
+        data = await make_on_download(ctx.documents, ctx.renderer.executor(), doc)
     await record(
         request,
         request.user,
