@@ -11,13 +11,11 @@ pool's throughput as a multiple of the single renderer's (target: at least 1.7 o
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 
-from hub.documents.render import DocumentFacts, ReviewLine, render_pdf, warm_up
+from hub.documents.render import DocumentFacts, ReviewLine, render_pdf, start_render_pool, warm_up
 
 TARGET = 1.7
 
@@ -75,8 +73,7 @@ def run(locale: str, documents: int, processes: int) -> dict[str, float]:
     start = time.perf_counter()
     single = [timed(f) for f in batch]
     single_rate = documents / (time.perf_counter() - start)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=warm_up) as pool:
+    with start_render_pool(processes) as pool:
         list(pool.map(timed, batch[:processes]))  # warm every process
         start = time.perf_counter()
         pooled = list(pool.map(timed, batch))

@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
 
 from temporalio import activity
 from temporalio.client import (
@@ -31,7 +30,7 @@ from hub.db.evaluation import PiccoloRequestRules
 from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
-from hub.documents.render import start_render_pool
+from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
 from hub.documents.storage import FileContentStore
 from hub.intake import resume_unstarted
@@ -71,7 +70,7 @@ async def retention_loop(settings: Settings, catalog: Catalog) -> None:
         await asyncio.sleep(max(60.0, settings.retention_interval_hours * 3600))
 
 
-def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPoolExecutor) -> Worker:
+def build_worker(client, settings: Settings, catalog: Catalog, renderer: RenderPool) -> Worker:
     registry = LocalRegistry()
     subsidies = SubsidyActivities(
         claims=PiccoloClaimRecords(registry),
@@ -87,7 +86,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, pool: ProcessPool
         documents=PdfDocumentIssuer(
             catalog,
             FileContentStore(settings.documents_path),
-            pool,
+            renderer,
             KeyRing(settings.signing_keys_path),
             settings.base_url,
         ),
@@ -183,7 +182,8 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
     configure_sealing(settings.data_keys_path)
-    pool = start_render_pool(settings.render_processes)
+    renderer = RenderPool(settings.render_processes)
+    renderer.start()  # now, so that the first document is not slow
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -191,7 +191,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         async with database(settings):
             client = await connect(settings)
-            worker = build_worker(client, settings, catalog, pool)
+            worker = build_worker(client, settings, catalog, renderer)
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await schedule_reconciliation(client)
@@ -202,4 +202,4 @@ async def run_worker(settings: Settings) -> None:
                 log.info("worker stopping")
                 await sweeping
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        renderer.shutdown()

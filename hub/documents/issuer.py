@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,7 +32,7 @@ from hub.accounts import NAME_FIELD
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
-from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
+from hub.documents.render import DocumentFacts, RenderPool, ReviewLine
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore, open_document, seal_document
 from hub.i18n import N_, format_date, format_money, gettext
@@ -101,10 +100,10 @@ class Subject:
 
 
 class PdfDocumentIssuer:
-    def __init__(self, catalog: Catalog, store: ContentStore, pool: Executor, keys: KeyRing, public_url: str):
+    def __init__(self, catalog: Catalog, store: ContentStore, renderer: RenderPool, keys: KeyRing, public_url: str):
         self.catalog = catalog
         self.store = store
-        self.pool = pool
+        self.renderer = renderer
         self.keys = keys
         self.public_url = public_url.rstrip("/")
 
@@ -126,7 +125,7 @@ class PdfDocumentIssuer:
                 return IssuedDocument(key=request.key, sha256="", size=0)
         else:  # registered by an earlier try (or, for a notice, before notices were made on download)
             facts = self.numbered(facts, row["number"] or "", row["verification_code"] or "")
-        data = await asyncio.get_running_loop().run_in_executor(self.pool, render_pdf, facts)
+        data = await self.renderer.render(facts)
         sha256, size = await store_pdf(
             self.store,
             request.key,
@@ -372,11 +371,11 @@ async def store_pdf(store: ContentStore, key: str, data: bytes, timeline=None) -
     return first["sha256"], first["size"]
 
 
-async def make_on_download(store: ContentStore, pool: Executor, document: Document) -> bytes:
+async def make_on_download(store: ContentStore, renderer: RenderPool, document: Document) -> bytes:
     """The PDF of a document issued without one (``MADE_ON_DOWNLOAD``), made from what it said when
     it was issued, stored and recorded; ``document`` is updated to the row as recorded."""
     facts = msgspec.json.decode(unseal(document.content, CONTENT_FIELD), type=DocumentFacts)
-    data = await asyncio.get_running_loop().run_in_executor(pool, render_pdf, facts)
+    data = await renderer.render(facts)
     sha256, size = await store_pdf(store, document.key, data)
     if sha256 != hashlib.sha256(data).hexdigest():
         # Another download made it first: the document is the one recorded.

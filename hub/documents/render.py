@@ -6,6 +6,7 @@ event loop.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import gc
 import multiprocessing
@@ -13,6 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -146,19 +148,35 @@ def start_render_pool(processes: int) -> ProcessPoolExecutor:
 
 
 class RenderPool:
-    """Render processes started on first use: a web server makes a document only when one issued
-    without its PDF is first downloaded, and most of its processes never need WeasyPrint."""
+    """Processes that render documents, started on first use (``start`` starts them at once): a web
+    server makes a document only when one issued without its PDF is first downloaded, and most of
+    its processes never need WeasyPrint."""
 
     def __init__(self, processes: int):
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def executor(self) -> ProcessPoolExecutor:
+    def start(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = start_render_pool(self._processes)
             return self._pool
+
+    async def render(self, facts: DocumentFacts) -> bytes:
+        """The document as PDF bytes, rendered in a pool process. A pool one of whose processes died
+        (killed, out of memory) refuses all work from then on: it is replaced, and the document
+        rendered once more."""
+        loop = asyncio.get_running_loop()
+        pool = self.start()
+        try:
+            return await loop.run_in_executor(pool, render_pdf, facts)
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return await loop.run_in_executor(self.start(), render_pdf, facts)
 
     def shutdown(self) -> None:
         with self._lock:

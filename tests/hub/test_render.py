@@ -1,5 +1,6 @@
 """Rendering a document to PDF with the real renderer: text, fonts and the verification QR code."""
 
+import asyncio
 import dataclasses
 import os
 import signal
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 
 from hub.documents.fonts import FONT_FILE, characters
-from hub.documents.render import DocumentFacts, ReviewLine, render_pdf
+from hub.documents.render import DocumentFacts, RenderPool, ReviewLine, render_pdf
 
 
 def notice(locale: str) -> DocumentFacts:
@@ -95,12 +96,11 @@ def test_notice_has_its_facts_a_subset_font_and_a_sharp_qr_code(tmp_path):
 
 
 POOL_OWNER = """
-import multiprocessing, sys, time
-from concurrent.futures import ProcessPoolExecutor
-from hub.documents.render import warm_up
+import sys, time
+from hub.documents.render import start_render_pool
 
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up)
+    pool = start_render_pool(2)
     list(pool.map(abs, range(4)))  # both processes started and warmed up
     print(" ".join(str(pid) for pid in pool._processes), flush=True)
     time.sleep(600)
@@ -125,6 +125,32 @@ def test_render_processes_end_when_their_worker_is_killed(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == [], "render processes outlived their worker"
+
+
+def test_a_pool_whose_render_process_died_is_replaced():
+    """A render process killed (out of memory, by an operator) leaves its pool refusing all work;
+    the document that finds it so, and every one after, is rendered by a new pool."""
+    renderer = RenderPool(1)
+
+    async def render_kill_render() -> tuple[bytes, bytes, bool]:
+        first = await renderer.render(notice("en"))
+        broken = renderer.start()
+        for pid in list(broken._processes):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in broken._processes):
+            await asyncio.sleep(0.05)
+        second = await renderer.render(notice("en"))
+        return first, second, renderer.start() is not broken
+
+    try:
+        first, second, replaced = asyncio.run(render_kill_render())
+    finally:
+        renderer.shutdown()
+    assert replaced
+    assert first.startswith(b"%PDF-") and second.startswith(b"%PDF-")
+    text = run(["pdftotext", "-", "-"], first)
+    assert "Subsidy payment notice" in text and run(["pdftotext", "-", "-"], second) == text
 
 
 def page_images(pdf: bytes, tmp_path, name: str) -> list[bytes]:

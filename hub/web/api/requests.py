@@ -804,7 +804,7 @@ async def document_response(request: Request, ctx: HubContext, ref: str, documen
     if doc.sha256:
         data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
     else:
-        data = await make_on_download(ctx.documents, ctx.renderer.executor(), doc)
+        data = await make_on_download(ctx.documents, ctx.renderer, doc)
     await record(
         request,
         request.user,
