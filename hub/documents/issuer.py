@@ -350,8 +350,8 @@ class PdfDocumentIssuer:
 async def store_pdf(store: ContentStore, key: str, data: bytes, timeline=None) -> tuple[str, int]:
     """Store a document's PDF sealed and record it on its row, with ``timeline`` (a coroutine
     function) in the same transaction. The first PDF recorded is the document: a second one made
-    at the same time (a retried issue, two first downloads) is dropped for it. Returns the SHA-256
-    and size of the PDF recorded."""
+    at the same time (a retried issue, two first downloads) is dropped for it, and its stored copy
+    deleted. Returns the SHA-256 and size of the PDF recorded."""
     sha256 = hashlib.sha256(data).hexdigest()
     # Storing waits for the disk (the store syncs each file): off the event loop's thread.
     stored_as = await asyncio.to_thread(store.put, seal_document(data, key))
@@ -367,6 +367,8 @@ async def store_pdf(store: ContentStore, key: str, data: bytes, timeline=None) -
             await timeline()
     if recorded:
         return sha256, len(data)
+    # Sealing draws a fresh nonce, so the copy just stored is this attempt's alone: nothing refers to it.
+    await asyncio.to_thread(store.delete, stored_as)
     first = await Document.select(Document.sha256, Document.size).where(Document.key == key).first()
     return first["sha256"], first["size"]
 

@@ -93,10 +93,16 @@ def test_instant_claim_is_paid_with_a_signed_notice(stack):
     verified = Api(stack.base_url).get(verify, headers={"Accept": "application/json"}).json()
     assert verified["genuine"] is True and verified["number"] == document["number"] and verified["sha256"] == ""
 
-    # Two first downloads at once get the same PDF: the first one stored is the document.
+    # Two first downloads at once get the same PDF: the first one stored is the document, and the
+    # store keeps it alone.
+    def stored_files() -> int:
+        return sum(1 for f in (stack.root / "var" / "documents").rglob("*") if f.is_file())
+
+    files_before = stored_files()
     with concurrent.futures.ThreadPoolExecutor(2) as downloads:
         first, second = downloads.map(lambda _: yunqi.get(document["download_url"]), range(2))
     assert first.status_code == second.status_code == 200 and first.content == second.content
+    assert stored_files() == files_before + 1
     text = pdf_text(first.content)
     assert "补贴拨付通知书" in text and "40,000.00" in text and claim["payment_ref"] in text
     assert "2026年吸纳就业社保补贴" in text and document["number"] in text
