@@ -50,6 +50,10 @@ MADE_ON_DOWNLOAD = frozenset({"payment_notice"})
 CONTENT_FIELD = "document.content"
 
 
+class RegisteredMeanwhile(Exception):
+    """Another registration of the same document committed first."""
+
+
 def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -164,61 +168,66 @@ class PdfDocumentIssuer:
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         issuer = self.catalog.departments[spec.owner]
-        async with writing():
-            number = await next_number(issuer.code, issuer.document_prefix, document_year(request.issued_at))
-            code = new_verification_code()
-            signed = {
-                "number": number,
-                "code": code,
-                "kind": request.kind,
-                "outcome": request.outcome,
-                "issuer": issuer.code,
-                "ref": row.ref,
-                "service": row.service_id,
-                "service_version": row.service_version,
-                "applicant": mask(subject.applicant_name),
-                "applicant_id": subject.applicant_id,
-                "amount": row.amount if request.kind != "receipt" else None,
-                "issued_at": request.issued_at.isoformat(),
-            }
-            if request.kind == "payment_notice":
-                signed["payment_ref"] = subject.claim.payment_ref
-                signed["program"] = subject.claim.program_code
-            signature = self.keys.sign(signed)
-            content = ""
-            if made_on_download:
-                content = seal(msgspec.json.encode(self.numbered(facts, number, code)).decode(), CONTENT_FIELD)
-            inserted = await (
-                Document.insert(
-                    Document(
-                        key=request.key,
-                        request=request.request_id,
-                        kind=request.kind,
-                        locale=request.locale,
-                        sha256="",
-                        size=0,
-                        issued_at=request.issued_at,
-                        department=issuer.code,
-                        number=number,
-                        verification_code=code,
-                        facts=json.dumps(signed, ensure_ascii=False),
-                        key_id=signature.key_id,
-                        signature=signature.value,
-                        content=content,
+        try:
+            async with writing():
+                number = await next_number(issuer.code, issuer.document_prefix, document_year(request.issued_at))
+                code = new_verification_code()
+                signed = {
+                    "number": number,
+                    "code": code,
+                    "kind": request.kind,
+                    "outcome": request.outcome,
+                    "issuer": issuer.code,
+                    "ref": row.ref,
+                    "service": row.service_id,
+                    "service_version": row.service_version,
+                    "applicant": mask(subject.applicant_name),
+                    "applicant_id": subject.applicant_id,
+                    "amount": row.amount if request.kind != "receipt" else None,
+                    "issued_at": request.issued_at.isoformat(),
+                }
+                if request.kind == "payment_notice":
+                    signed["payment_ref"] = subject.claim.payment_ref
+                    signed["program"] = subject.claim.program_code
+                signature = self.keys.sign(signed)
+                content = ""
+                if made_on_download:
+                    content = seal(msgspec.json.encode(self.numbered(facts, number, code)).decode(), CONTENT_FIELD)
+                inserted = await (
+                    Document.insert(
+                        Document(
+                            key=request.key,
+                            request=request.request_id,
+                            kind=request.kind,
+                            locale=request.locale,
+                            sha256="",
+                            size=0,
+                            issued_at=request.issued_at,
+                            department=issuer.code,
+                            number=number,
+                            verification_code=code,
+                            facts=json.dumps(signed, ensure_ascii=False),
+                            key_id=signature.key_id,
+                            signature=signature.value,
+                            content=content,
+                        )
                     )
+                    .on_conflict(target=Document.key, action="DO NOTHING")
+                    .returning(Document.number, Document.verification_code)
                 )
-                .on_conflict(target=Document.key, action="DO NOTHING")
-                .returning(Document.number, Document.verification_code)
-            )
-            if inserted and made_on_download:
-                await add_timeline(
-                    f"{request.key}:issued",
-                    request.request_id,
-                    "document_issued",
-                    request.issued_at,
-                    detail=request.kind,
-                )
-        if not inserted:
+                if not inserted:
+                    # Another registration of the same document committed first: this one is undone,
+                    # the number it took with it (numbers have no gaps).
+                    raise RegisteredMeanwhile(request.key)
+                if made_on_download:
+                    await add_timeline(
+                        f"{request.key}:issued",
+                        request.request_id,
+                        "document_issued",
+                        request.issued_at,
+                        detail=request.kind,
+                    )
+        except RegisteredMeanwhile:
             inserted = await Document.select(Document.number, Document.verification_code).where(
                 Document.key == request.key
             )

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 
 from forms.catalog import load_catalog
+from tests.stack.db import sql
 from tests.stack.flows import (
     example_submission,
     hub_python,
@@ -401,3 +402,44 @@ def test_service_levels_are_open_data_with_small_counts_withheld(stack):
     assert page.status_code == 200 and subsidy["title"] in page.text and f"<td>{subsidy['filed']}</td>" in page.text
     wrong = public.get("/open", params={"month": "13"})
     assert wrong.status_code == 200 and 'id="open-month-error"' in wrong.text
+
+
+RACE = """
+import datetime as dt
+from forms.catalog import load_catalog
+from hub.documents.issuer import PdfDocumentIssuer
+from hub.documents.render import RenderPool
+from hub.documents.signing import KeyRing
+from hub.documents.storage import FileContentStore
+from hub.sealing import configure
+from workflows.types import IssueDocument
+settings = load_settings()
+configure(settings.data_keys_path)
+issuer = PdfDocumentIssuer(
+    load_catalog(settings.catalog_path), FileContentStore(settings.documents_path), RenderPool(1),
+    KeyRing(settings.signing_keys_path), settings.base_url,
+)
+row = await ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.ref == "{ref}").first()
+notice = IssueDocument(
+    key="{key}", request_id=row["id"], kind="payment_notice", outcome="approved", locale="zh_CN",
+    issued_at=dt.datetime.now(dt.timezone.utc),
+)
+await asyncio.gather(issuer.issue(notice), issuer.issue(notice))
+"""
+
+
+def test_a_document_registered_twice_at_once_takes_one_number(stack):
+    """Numbers have no gaps: of two registrations of the same document at once (an activity run
+    again while its first run still works), the second takes no number."""
+    qihang = Api(stack.base_url, "qihang", locale="en")
+    claimed = qihang.get("/api/enterprise/claims").json()
+    ref = next(c["request_ref"] for c in claimed if c["state"] == "paid")
+    key = f"registered-twice:{ref}"
+    hub_python(stack, RACE.replace("{ref}", ref).replace("{key}", key))
+    rows = sql(stack, "SELECT number, department FROM document WHERE key = {}", key)
+    assert len(rows) == 1
+    number = rows[0]["number"]  # e.g. 杭人社补〔2026〕12号
+    sequence = int(number.rsplit("〕", 1)[1].rstrip("号"))
+    scope = f"{rows[0]['department']}:{number.split('〔')[1].split('〕')[0]}"
+    counter = sql(stack, "SELECT last FROM document_sequence WHERE scope = {}", scope)
+    assert counter == [{"last": sequence}], "the second registration took a number too"
