@@ -183,7 +183,6 @@ async def run_worker(settings: Settings) -> None:
     catalog = load_catalog(settings.catalog_path)
     configure_sealing(settings.data_keys_path)
     renderer = RenderPool(settings.render_processes)
-    renderer.start()  # now, so that the first document is not slow
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

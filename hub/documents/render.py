@@ -148,16 +148,16 @@ def start_render_pool(processes: int) -> ProcessPoolExecutor:
 
 
 class RenderPool:
-    """Processes that render documents, started on first use (``start`` starts them at once): a web
-    server makes a document only when one issued without its PDF is first downloaded, and most of
-    its processes never need WeasyPrint."""
+    """Processes that render documents, started on first use: a web server makes a document only
+    when one issued without its PDF is first downloaded, and most of its processes never need
+    WeasyPrint."""
 
     def __init__(self, processes: int):
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> ProcessPoolExecutor:
+    def executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = start_render_pool(self._processes)
@@ -168,7 +168,7 @@ class RenderPool:
         (killed, out of memory) refuses all work from then on: it is replaced, and the document
         rendered once more."""
         loop = asyncio.get_running_loop()
-        pool = self.start()
+        pool = self.executor()
         try:
             return await loop.run_in_executor(pool, render_pdf, facts)
         except BrokenProcessPool:
@@ -176,7 +176,7 @@ class RenderPool:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
-            return await loop.run_in_executor(self.start(), render_pdf, facts)
+            return await loop.run_in_executor(self.executor(), render_pdf, facts)
 
     def shutdown(self) -> None:
         with self._lock:

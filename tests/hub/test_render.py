@@ -134,14 +134,14 @@ def test_a_pool_whose_render_process_died_is_replaced():
 
     async def render_kill_render() -> tuple[bytes, bytes, bool]:
         first = await renderer.render(notice("en"))
-        broken = renderer.start()
+        broken = renderer.executor()
         for pid in list(broken._processes):
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in broken._processes):
             await asyncio.sleep(0.05)
         second = await renderer.render(notice("en"))
-        return first, second, renderer.start() is not broken
+        return first, second, renderer.executor() is not broken
 
     try:
         first, second, replaced = asyncio.run(render_kill_render())
