@@ -197,7 +197,9 @@ def program_spec(code: str, **overrides) -> dict:
     """A program open today, instant, that every active enterprise qualifies for."""
     import datetime as dt
 
-    today = dt.date.today()
+    from forms.clock import beijing_today
+
+    today = beijing_today()
     spec = {
         "code": code,
         "title": {"zh_CN": f"测试补贴{code}", "en": f"Test subsidy {code}"},

@@ -10,12 +10,12 @@ callers are tried on the routes that change nothing (GET) and must not be refuse
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import httpx
 import pytest
 
+from forms.clock import beijing_today
 from hub.settings import load_settings
 from tests.stack.flows import decide, decision_of, file_example, file_request, open_task, wait_closed
 from tests.stack.harness import Api
@@ -255,7 +255,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{code:str}", world["code"])
         .replace("{token_id:int}", str(world["token_id"]))
         .replace("{username:str}", "lisi")
-        .replace("{day:date}", dt.date.today().isoformat())
+        .replace("{day:date}", beijing_today().isoformat())  # the day reports are stored under
     )
 
 
