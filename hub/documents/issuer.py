@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -356,7 +357,9 @@ class PdfDocumentIssuer:
         )
 
 
-async def store_pdf(store: ContentStore, key: str, data: bytes, timeline=None) -> tuple[str, int]:
+async def store_pdf(
+    store: ContentStore, key: str, data: bytes, timeline: Callable[[], Awaitable[object]] | None = None
+) -> tuple[str, int]:
     """Store a document's PDF sealed and record it on its row, with ``timeline`` (a coroutine
     function) in the same transaction. The first PDF recorded is the document: a second one made
     at the same time (a retried issue, two first downloads) is dropped for it, and its stored copy
