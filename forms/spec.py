@@ -218,6 +218,12 @@ class ServiceSpec(SpecModel):
         return next(f for f in self.fields if f.name == name)
 
     @property
+    def supplementable_fields(self) -> list[str]:
+        """Fields a department may ask the applicant to supply again: never one the government
+        already holds (prefilled from a registry), which the applicant cannot change."""
+        return [f.name for f in self.fields if not f.prefill]
+
+    @property
     def departments(self) -> list[str]:
         """Every department that takes part, owner first, without repeats."""
         seen = [self.owner]

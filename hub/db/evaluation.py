@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
+from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
 from forms.catalog import Catalog
 from forms.rules import compute_amount, context, evaluate, holds
+from forms.spec import ServiceSpec
 from hub.db.records import add_timeline, load_json
 from hub.db.tables import ServiceRequest
 from hub.db.transactions import writing
@@ -20,6 +23,23 @@ from hub.profiles import applicant_data
 from hub.sealing import open_answers
 from hub.sla.calendar import shanghai_date
 from workflows.types import ChecksOutcome, RunChecks, SettleAmount, StageCondition
+
+
+async def request_names(
+    spec: ServiceSpec, row: ServiceRequest, purpose: str, today: dt.date | None = None
+) -> dict[str, Any]:
+    """What a request's rules and formulas see: its answers as they stand and the registries' data."""
+    profile, enterprise = await applicant_data(row.applicant, purpose)
+    answers = open_answers(spec.personal_fields, load_json(row.answers))
+    return context(spec, answers, profile, enterprise, today)
+
+
+async def amount_to_grant(spec: ServiceSpec, row: ServiceRequest) -> Decimal | None:
+    """The amount the service's formula grants for the request as it stands (None without one);
+    raises what the formula raises."""
+    if not spec.outcome.amount:
+        return None
+    return compute_amount(spec.outcome.amount, await request_names(spec, row, "amount granted"))
 
 
 class PiccoloRequestRules:
@@ -31,9 +51,7 @@ class PiccoloRequestRules:
         spec = self.catalog.version(row.service_id, row.service_version)
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")
-        profile, enterprise = await applicant_data(row.applicant, purpose)
-        answers = open_answers(spec.personal_fields, load_json(row.answers))
-        return row, context(spec, answers, profile, enterprise, today)
+        return row, await request_names(spec, row, purpose, today)
 
     async def stage_applies(self, condition: StageCondition) -> bool:
         _, names = await self._names(condition.request_id, "route condition", shanghai_date(condition.at))

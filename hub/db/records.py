@@ -225,10 +225,12 @@ class PiccoloRequestRecords:
                 return
             request = await ServiceRequest.objects().where(ServiceRequest.id == supplement.request_id).first()
             merged = {**load_json(request.answers), **load_json(row.answers)}
-            await ServiceRequest.update(
-                {
-                    ServiceRequest.answers: json.dumps(merged, ensure_ascii=False),
-                    ServiceRequest.updated_at: supplement.at,
-                }
-            ).where(ServiceRequest.id == supplement.request_id)
+            changes = {
+                ServiceRequest.answers: json.dumps(merged, ensure_ascii=False),
+                ServiceRequest.updated_at: supplement.at,
+            }
+            if row.rule_results is not None:  # checked again when supplied
+                changes[ServiceRequest.rule_results] = row.rule_results
+                changes[ServiceRequest.expected_amount] = row.expected_amount
+            await ServiceRequest.update(changes).where(ServiceRequest.id == supplement.request_id)
             await Supplement.update({Supplement.applied_at: supplement.at}).where(Supplement.id == row.id)

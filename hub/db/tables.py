@@ -240,6 +240,10 @@ class Supplement(Table):
     created_at = Timestamptz()
     applied_at = Timestamptz(null=True, default=None)
 
+    # Filing's checks run again on the answers with this supplement: the rule results and the
+    # expected amount they gave replace the request's when the supplement is applied.
+    rule_results = JSON(null=True, default=None)
+    expected_amount = Varchar(length=24, null=True, default=None)
 
 class AuditEvent(Table):
     """Who saw or changed what, when, and from where. Append-only and hash-chained (hub/audit.py):

@@ -235,7 +235,8 @@ def world(stack):
 
 def concrete(path: str, world: dict) -> str:
     if path == "/api/requests/{ref:str}/documents/{document_id:int}":
-        return world["download_url"]
+        # Anyone but the applicant states why (documents name the applicant); the owner may too.
+        return world["download_url"] + "?reason=authorization matrix"
     if path.endswith("/attachments/{path:str}"):
         path = path.replace("{ref:str}", world["attached_ref"]).replace("{task_id:int}", str(world["attached_task"]))
         return path.replace("{path:str}", "supporting_documents")

@@ -75,6 +75,7 @@ REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 STATE_LABELS = {
     "prepared": N_("Prepared, waiting for the approver to submit"),
     "submitted": N_("Submitted"),
+MAX_REVEAL_REASON = 2000
     "in_review": N_("In review"),
     "approved": N_("Approved"),
     "rejected": N_("Not approved"),
@@ -541,6 +542,28 @@ async def submit_request(
             "unknown-service",
             N_("Unknown service"),
             N_("There is no service {service}."),
+def eligibility(
+    spec: ServiceSpec,
+    answers: dict[str, Any],
+    profile: dict[str, Any],
+    enterprise: dict[str, Any] | None,
+    locale: str,
+) -> tuple[str, str | None]:
+    """The service's rules over the answers and what the registries hold: their results as stored
+    and the amount the formula gives. Raises not-eligible (nothing is saved) when one fails."""
+    names = context(spec, answers, profile, enterprise, beijing_today())
+    results = evaluate(spec.rules, names)
+    if not all(r.passed for r in results):
+        raise Problem(
+            422,
+            "not-eligible",
+            N_("Not eligible"),
+            N_("The request does not meet the service's conditions. Nothing was saved."),
+            rules=[{"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results],
+        )
+    return json.dumps([r.model_dump() for r in results], ensure_ascii=False), expected_amount(spec, names)
+
+
             params={"service": service_id[:64]},
         )
     if user.role not in spec.audience:
@@ -555,24 +578,7 @@ async def submit_request(
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
-    names = context(spec, answers, profile, enterprise, beijing_today())
-    results = evaluate(spec.rules, names)
-    failed = [r for r in results if not r.passed]
-    if failed:
-        raise Problem(
-            422,
-            "not-eligible",
-            N_("Not eligible"),
-            N_("The request does not meet the service's conditions. Nothing was saved."),
-            rules=[
-                {
-                    "rule": r.rule,
-                    "passed": r.passed,
-                    "message": gettext(locale, r.message),
-                }
-                for r in results
-            ],
-        )
+    results, expected = eligibility(spec, answers, profile, enterprise, locale)
 
     # An enterprise's preparer stores the request; its approver submits it (POST .../submission).
     state = "submitted" if may_submit(user) else "prepared"
@@ -591,8 +597,8 @@ async def submit_request(
                     payload_hash=digest,
                     state=state,
                     answers=sealed(spec, answers),
-                    rule_results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
-                    expected_amount=expected_amount(spec, names),
+                    rule_results=results,
+                    expected_amount=expected,
                     locale=locale,
                     created_at=stamp,
                     updated_at=stamp,
@@ -774,8 +780,19 @@ class RequestController(Controller):
         summary="Download a document of a request",
         media_type="application/pdf",
     )
-    async def download_document(self, request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
-        return await document_response(request, ctx, ref, document_id)
+    async def download_document(
+        self,
+        request: Request,
+        ctx: HubContext,
+        ref: str,
+        document_id: int,
+        reason: str | None = Parameter(
+            default=None,
+            max_length=2000,
+            description="Anyone but the applicant: why you need the document (it names the applicant); recorded",
+        ),
+    ) -> Response[bytes]:
+        return await document_response(request, ctx, ref, document_id, reason)
 
     @get(
         "/{ref:str}/attachments/{path:str}",
@@ -795,9 +812,29 @@ class RequestController(Controller):
         return await rate_request(request, ref, data.score, data.comment)
 
 
-async def document_response(request: Request, ctx: HubContext, ref: str, document_id: int) -> Response[bytes]:
-    """A document of a request the caller may see, as a download; the download is audited."""
-    row = await load_visible_request(ref, request.user)
+# A reveal (with its recorded reason) opens the request's documents to the same person for this long.
+REVEAL_OPENS_DOCUMENTS_FOR = timedelta(minutes=30)
+
+
+async def revealed_lately(user: Principal, ref: str) -> bool:
+    """Whether this account revealed the applicant's personal data on this request lately."""
+    return await AuditEvent.exists().where(
+        (AuditEvent.actor == user.id)
+        & (AuditEvent.action == "personal_data.revealed")
+        & (AuditEvent.request_ref == ref)
+        & (AuditEvent.at >= now() - REVEAL_OPENS_DOCUMENTS_FOR)
+    )
+
+
+async def document_response(
+    request: Request, ctx: HubContext, ref: str, document_id: int, reason: str | None = None
+) -> Response[bytes]:
+    """A document of a request the caller may see, as a download; the download is audited.
+
+    Documents name the applicant in clear. Anyone but the applicant opens one only after revealing
+    the personal data on the request's task, or by giving the reason here (recorded as a reveal)."""
+    user: Principal = request.user
+    row = await load_visible_request(ref, user)
     doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
     if doc is None or not doc.is_issued():
         raise not_found()
@@ -827,6 +864,25 @@ async def document_response(request: Request, ctx: HubContext, ref: str, documen
 
 async def own_attachment(request: Request, ctx: HubContext, ref: str, path: str) -> Response[bytes]:
     """A file attached to the caller's own request (or their enterprise's); the download is audited."""
+    applicant_side = row.applicant == user.id or await same_enterprise(user, row.applicant)
+    if not applicant_side:
+        reason = (reason or "").strip()
+        if reason:
+            if len(reason) < 4:
+                raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
+            if len(reason) > MAX_REVEAL_REASON:
+                raise invalid_field("reason", "string_too_long", max_length=MAX_REVEAL_REASON)
+            await record(request, user, "personal_data.revealed", "document", doc.id, request=row.ref, reason=reason)
+        elif not await revealed_lately(user, row.ref):
+            raise Problem(
+                403,
+                "reveal-first",
+                N_("Reveal the personal data first"),
+                N_(
+                    "Documents name the applicant. Reveal the applicant's personal data on the task, "
+                    "or give your reason (the reason parameter), to open one; the reason is recorded."
+                ),
+            )
     row = await load_own_request(ref, request.user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     _, token = attached_field(spec, stored_answers(spec, row), path)
@@ -917,11 +973,20 @@ async def supply_information(request: Request, ctx: HubContext, ref: str, answer
         )
     if not answers_in or len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="missing")])
-    asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")}
-    errors = [FieldError(field=k, code="not_requested") for k in answers_in if asked and k not in asked]
+    # Only what a department named, and never what the government holds (those are not
+    # supplementable: a supplement cannot change who the applicant is).
+    asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")} & set(spec.supplementable_fields)
+    not_asked = [FieldError(field=k, code="not_requested") for k in answers_in if k not in asked]
+    if not_asked:
+        raise invalid_form(not_asked)
+    # Filing's checks again, on the answers as they will stand: registry data, validation, the
+    # applicant's own uploads, the eligibility rules and the amount.
+    profile, enterprise = await applicant_data(row.applicant, purpose=f"supplement of {row.ref}")
+    errors: list[FieldError] = []
     clean: dict[str, Any] = {}
     try:
-        clean = validate_form(spec, {**stored_answers(spec, row), **answers_in})
+        merged = {**stored_answers(spec, row), **answers_in}
+        clean = validate_form(spec, prefill(spec, merged, {"profile": profile, "enterprise": enterprise}))
     except FormInvalid as exc:
         errors += exc.errors
     try:
@@ -932,7 +997,16 @@ async def supply_information(request: Request, ctx: HubContext, ref: str, answer
         raise invalid_form(errors)
     token = f"sup_{secrets.token_hex(16)}"
     changed = {k: clean[k] for k in answers_in if k in clean}
-    await Supplement.insert(Supplement(token=token, request=row.id, answers=sealed(spec, changed), created_at=now()))
+    await Supplement.insert(
+        Supplement(
+            token=token,
+            request=row.id,
+            answers=sealed(spec, changed),
+            rule_results=results,
+            expected_amount=expected,
+            created_at=now(),
+        )
+    )
     await send_update(
         ctx,
         row,
@@ -943,3 +1017,4 @@ async def supply_information(request: Request, ctx: HubContext, ref: str, answer
     await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
     fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
     return await request_read(fresh, ctx, locale)
+    results, expected = eligibility(spec, clean, profile, enterprise, locale)

@@ -22,8 +22,10 @@ from piccolo.query.functions.aggregate import Count
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from forms.spec import ServiceSpec
 from hub.accounts import Principal, delegate_of, name_of, now
 from hub.audit import record
+from hub.db.evaluation import amount_to_grant
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, load_json, opened_text
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.i18n import N_, gettext
@@ -428,6 +430,13 @@ async def decide_task(request: Request, ctx: HubContext, task_id: int, data: Dec
             raise invalid_field("reason_code", "literal_error")
         if not comment:
             raise invalid_field("comment", "missing", N_("A rejection must give the applicant a reason."))
+    second_clerk = False
+    if data.verdict == "approve":
+        # Maker-checker on the amount this approval would grant, computed now from the answers as
+        # they stand (a supplement may have changed them since filing), not the one expected then.
+        _, row = await load_department_task(task_id, request.user)
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        second_clerk = await needs_confirmation(spec, row, ctx.settings.confirm_above_amount)
     return await move_task(
         request,
         ctx,
@@ -438,7 +447,7 @@ async def decide_task(request: Request, ctx: HubContext, task_id: int, data: Dec
             verdict=data.verdict,
             comment=comment,
             reason_code=data.reason_code if data.verdict == "reject" else "",
-            needs_confirmation=needs_confirmation(row, ctx.settings.confirm_above_amount),
+            needs_confirmation=second_clerk,
         ),
         verdict=data.verdict,
     )
@@ -470,9 +479,15 @@ async def request_information_task(
         raise invalid_field("message", "string_too_long", max_length=MAX_COMMENT)
     task, row = await load_department_task(task_id, request.user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
+    # The applicant may then change exactly these answers, so they are named, and never one the
+    # government holds (a supplement cannot rewrite who the applicant is).
+    if not data.fields:
+        raise invalid_field("fields", "nothing_named")
     unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
     if unknown or len(data.fields) > 50:
         raise invalid_field("fields", "literal_error")
+    if any(f not in spec.supplementable_fields for f in data.fields):
+        raise invalid_field("fields", "not_supplementable")
     return await move_task(
         request,
         ctx,
@@ -641,9 +656,17 @@ async def find_tasks(
     return tasks
 
 
-def needs_confirmation(row: ServiceRequest, threshold: int) -> bool:
-    """Maker-checker: approving a request of this amount or more needs a second clerk."""
-    return row.expected_amount is not None and Decimal(row.expected_amount) >= threshold
+async def needs_confirmation(spec: ServiceSpec | None, row: ServiceRequest, threshold: int) -> bool:
+    """Maker-checker: approving a request that grants this amount or more needs a second clerk.
+    A formula that cannot be computed now asks for a second clerk too."""
+    if spec is None or not spec.outcome.amount:
+        return False
+    try:
+        granted = await amount_to_grant(spec, row)
+    except Exception:  # noqa: BLE001 - settling will fail the same way; a second look costs little
+        log.warning("the amount of %s cannot be computed for maker-checker", row.ref, exc_info=True)
+        return True
+    return granted is not None and Decimal(granted) >= threshold
 
 
 def _command(task: ReviewTask, user: Principal) -> dict[str, Any]:

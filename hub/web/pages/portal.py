@@ -508,9 +508,9 @@ async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
 
 
 @get("/requests/{ref:str}/documents/{document_id:int}", name="document")
-async def document(request: Request, ctx: HubContext, ref: str, document_id: int) -> Response:
+async def document(request: Request, ctx: HubContext, ref: str, document_id: int, reason: str = "") -> Response:
     require(request)
-    return await document_response(request, ctx, ref, document_id)
+    return await document_response(request, ctx, ref, document_id, reason[:2001])
 
 
 @get("/requests/{ref:str}/attachments/{path:str}", name="attachment")

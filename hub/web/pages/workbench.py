@@ -163,7 +163,9 @@ async def render_task(
         applicant_name=revealed.applicant_name if revealed else task.applicant_name,
         revealed=revealed is not None,
         fields=fields,
-        form_fields=[(f.name, gettext(locale, f.label)) for f in (spec.fields if spec else [])],
+        form_fields=[
+            (name, gettext(locale, spec.field(name).label)) for name in (spec.supplementable_fields if spec else [])
+        ],
         reasons=[(code, gettext(locale, label)) for code, label in REJECTION_REASONS.items()],
         departments=[
             (code, gettext(locale, d.name)) for code, d in ctx.catalog.departments.items() if code != user.department
