@@ -156,6 +156,55 @@ def test_every_route_has_an_expectation():
 
 
 @pytest.fixture(scope="module")
+# Routes that take a form's answers. Filing checks them (registry data, validation, rules, amount);
+# every other route that changes answers after filing must check them again: it is listed in
+# RECHECKED with a step that tries to rewrite a registry field and to break a rule through it.
+FILING = {("POST", "/api/requests"), ("POST", "/api/programs/{code:str}/claims")}
+
+
+def answer_routes() -> set[tuple[str, str]]:
+    from hub.web.app import create_app
+
+    app = create_app(load_settings({}))
+    found = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and "answers" in getattr(data.annotation, "__struct_fields__", ()):
+                found |= {(method, route.path) for method in handler.http_methods}
+    return found
+
+
+def supplement_rechecked(stack) -> None:
+    citizen = Api(stack.base_url, "zhangsan")
+    clerk = Api(stack.base_url, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    assert clerk.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    asked = clerk.post(
+        f"/api/tasks/{task['id']}/information-request", json={"fields": ["hukou_local"], "message": "matrix"}
+    )
+    assert asked.status_code == 200, asked.text
+    url = f"/api/requests/{ref}/supplements"
+    registry = citizen.post(url, json={"answers": {"resident_id": "330106199501010017"}})
+    assert registry.status_code == 422, registry.text
+    rule = citizen.post(url, json={"answers": {"hukou_local": False}})
+    assert rule.status_code == 422 and rule.json()["type"] == "/problems/not-eligible", rule.text
+    assert citizen.get(f"/api/requests/{ref}").json()["answers"]["hukou_local"] is True
+
+
+RECHECKED = {("POST", "/api/requests/{ref:str}/supplements"): supplement_rechecked}
+
+
+def test_every_route_that_changes_answers_after_filing_is_checked_again():
+    assert answer_routes() - FILING == set(RECHECKED), "list the route in RECHECKED with a step that exercises it"
+
+
+@pytest.mark.parametrize("route", sorted(RECHECKED), ids=[f"{m} {p}" for m, p in sorted(RECHECKED)])
+def test_answers_changed_after_filing_are_checked_as_filing_checked_them(stack, route):
+    RECHECKED[route](stack)
+
+
 def world(stack):
     """The objects the matrix is tried on, and a client for every role."""
     clients: dict[str, httpx.Client] = {"nobody": httpx.Client(base_url=stack.base_url, timeout=30)}
