@@ -40,7 +40,8 @@ from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
 from hub.web.context import HubContext
 from hub.web.headers import security_headers
-from hub.web.pages import csrf_config, pages_router, static_router
+from hub.web.pages import pages_router, static_router
+from hub.web.pages.csrf import PageCsrf
 from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
 from hub.web.problems import EXCEPTION_HANDLERS
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
@@ -97,12 +98,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         state=State({"hub": hub}),
         lifespan=[lifespan],
-        # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths).
+        # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths),
+        # then the pages' forms are checked against that session (after it: a refusal is a page in
+        # the visitor's language).
         middleware=[
             DefineMiddleware(BearerTokenAuthentication, exclude=[*PUBLIC_PATHS, PAGE_PATHS]),
             DefineMiddleware(PageSessionAuthentication, exclude=NOT_PAGES),
+            PageCsrf(settings),
         ],
-        csrf_config=csrf_config(settings),
         before_send=[security_headers(hsts=settings.behind_tls)],
         guards=[ids_in_range, systems_only_where_scoped],
         exception_handlers=EXCEPTION_HANDLERS,

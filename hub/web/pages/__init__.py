@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-
 from litestar import Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from hub.settings import Settings
 from hub.web.context import provide_context
 from hub.web.pages.account import ACCOUNT
 from hub.web.pages.admin import ADMIN
@@ -19,7 +14,6 @@ from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
 from hub.web.pages.open_data import OPEN_DATA
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
-from hub.web.pages.session import NOT_PAGES, secure_cookies
 from hub.web.pages.subsidies import SUBSIDIES
 from hub.web.pages.workbench import WORKBENCH
 
@@ -36,25 +30,3 @@ def pages_router() -> Router:
 
 def static_router() -> Router:
     return create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False, cache_control=None)
-
-
-def csrf_secret(settings: Settings) -> str:
-    """A secret kept under var/, so forms opened before a restart still submit after it."""
-    path = Path(settings.var_path) / "csrf.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def csrf_config(settings: Settings) -> CSRFConfig:
-    """Every page form carries a CSRF token; the JSON API (bearer tokens, no cookies) is exempt."""
-    return CSRFConfig(
-        secret=csrf_secret(settings),
-        cookie_name="qinqing_csrf",
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        cookie_secure=secure_cookies(settings),
-        exclude=NOT_PAGES,
-    )

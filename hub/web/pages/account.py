@@ -9,6 +9,7 @@ from hub.db.tables import Account
 from hub.i18n import N_, SUPPORTED, gettext
 from hub.web.context import HubContext
 from hub.web.pages.common import safe_next
+from hub.web.pages.csrf import visitor_cookie
 from hub.web.pages.render import render_page
 from hub.web.pages.session import (
     LANGUAGE_COOKIE,
@@ -60,7 +61,10 @@ async def signin_post(request: Request, ctx: HubContext) -> Response:
 @post("/signout", name="signout")
 async def signout(request: Request, ctx: HubContext) -> Response:
     await sign_out(request)
-    return Redirect(path="/", status_code=303, cookies=[session_cookie(ctx.settings, None)])
+    # The next visitor of this browser starts afresh: forms of the ended session are refused.
+    return Redirect(
+        path="/", status_code=303, cookies=[session_cookie(ctx.settings, None), visitor_cookie(ctx.settings)]
+    )
 
 
 @post("/language", name="language")

@@ -10,9 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response
-from litestar.utils.scope.state import ScopeState
 
 from hub.i18n import format_date, format_datetime, format_money, gettext, templates
+from hub.web.pages.csrf import TOKEN_KEY
 from hub.web.pages.session import current_user, page_locale
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -44,7 +44,8 @@ def here(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return ScopeState.from_scope(request.scope).csrf_token or ""
+    """The token the page's forms carry, bound to the browser's session (``hub.web.pages.csrf``)."""
+    return request.scope.get(TOKEN_KEY) or ""
 
 
 def render_page(request: Request, template: str, status: int = 200, **context: Any) -> Response[str]:
