@@ -237,13 +237,13 @@ class Supplement(Table):
     token = Varchar(length=40, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
     answers = JSON()
-    created_at = Timestamptz()
-    applied_at = Timestamptz(null=True, default=None)
-
     # Filing's checks run again on the answers with this supplement: the rule results and the
     # expected amount they gave replace the request's when the supplement is applied.
     rule_results = JSON(null=True, default=None)
     expected_amount = Varchar(length=24, null=True, default=None)
+    created_at = Timestamptz()
+    applied_at = Timestamptz(null=True, default=None)
+
 
 class AuditEvent(Table):
     """Who saw or changed what, when, and from where. Append-only and hash-chained (hub/audit.py):

@@ -155,7 +155,6 @@ def test_every_route_has_an_expectation():
     assert not stale, f"expectations for routes that no longer exist: {stale}"
 
 
-@pytest.fixture(scope="module")
 # Routes that take a form's answers. Filing checks them (registry data, validation, rules, amount);
 # every other route that changes answers after filing must check them again: it is listed in
 # RECHECKED with a step that tries to rewrite a registry field and to break a rule through it.
@@ -205,6 +204,7 @@ def test_answers_changed_after_filing_are_checked_as_filing_checked_them(stack, 
     RECHECKED[route](stack)
 
 
+@pytest.fixture(scope="module")
 def world(stack):
     """The objects the matrix is tried on, and a client for every role."""
     clients: dict[str, httpx.Client] = {"nobody": httpx.Client(base_url=stack.base_url, timeout=30)}

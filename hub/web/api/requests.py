@@ -68,6 +68,7 @@ UPDATE_TIMEOUT = timedelta(seconds=30)
 
 MAX_ANSWERS = 200
 MAX_RATING_COMMENT = 1000
+MAX_REVEAL_REASON = 2000
 RATEABLE_STATES = ("approved", "rejected")
 # Unambiguous characters for public references (no 0/O, 1/I/L).
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -75,7 +76,6 @@ REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 STATE_LABELS = {
     "prepared": N_("Prepared, waiting for the approver to submit"),
     "submitted": N_("Submitted"),
-MAX_REVEAL_REASON = 2000
     "in_review": N_("In review"),
     "approved": N_("Approved"),
     "rejected": N_("Not approved"),
@@ -516,6 +516,28 @@ async def checked_answers(
     return answers, profile, enterprise
 
 
+def eligibility(
+    spec: ServiceSpec,
+    answers: dict[str, Any],
+    profile: dict[str, Any],
+    enterprise: dict[str, Any] | None,
+    locale: str,
+) -> tuple[str, str | None]:
+    """The service's rules over the answers and what the registries hold: their results as stored
+    and the amount the formula gives. Raises not-eligible (nothing is saved) when one fails."""
+    names = context(spec, answers, profile, enterprise, beijing_today())
+    results = evaluate(spec.rules, names)
+    if not all(r.passed for r in results):
+        raise Problem(
+            422,
+            "not-eligible",
+            N_("Not eligible"),
+            N_("The request does not meet the service's conditions. Nothing was saved."),
+            rules=[{"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results],
+        )
+    return json.dumps([r.model_dump() for r in results], ensure_ascii=False), expected_amount(spec, names)
+
+
 async def submit_request(
     request: Request,
     ctx: HubContext,
@@ -542,28 +564,6 @@ async def submit_request(
             "unknown-service",
             N_("Unknown service"),
             N_("There is no service {service}."),
-def eligibility(
-    spec: ServiceSpec,
-    answers: dict[str, Any],
-    profile: dict[str, Any],
-    enterprise: dict[str, Any] | None,
-    locale: str,
-) -> tuple[str, str | None]:
-    """The service's rules over the answers and what the registries hold: their results as stored
-    and the amount the formula gives. Raises not-eligible (nothing is saved) when one fails."""
-    names = context(spec, answers, profile, enterprise, beijing_today())
-    results = evaluate(spec.rules, names)
-    if not all(r.passed for r in results):
-        raise Problem(
-            422,
-            "not-eligible",
-            N_("Not eligible"),
-            N_("The request does not meet the service's conditions. Nothing was saved."),
-            rules=[{"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results],
-        )
-    return json.dumps([r.model_dump() for r in results], ensure_ascii=False), expected_amount(spec, names)
-
-
             params={"service": service_id[:64]},
         )
     if user.role not in spec.audience:
@@ -777,7 +777,7 @@ class RequestController(Controller):
     @get(
         "/{ref:str}/documents/{document_id:int}",
         guards=[requires_role(*ALL_ROLES, scope="requests:read")],
-        summary="Download a document of a request",
+        summary="Download a document of a request (staff: after a reveal, or with a reason)",
         media_type="application/pdf",
     )
     async def download_document(
@@ -838,6 +838,25 @@ async def document_response(
     doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
     if doc is None or not doc.is_issued():
         raise not_found()
+    applicant_side = row.applicant == user.id or await same_enterprise(user, row.applicant)
+    if not applicant_side:
+        reason = (reason or "").strip()
+        if reason:
+            if len(reason) < 4:
+                raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
+            if len(reason) > MAX_REVEAL_REASON:
+                raise invalid_field("reason", "string_too_long", max_length=MAX_REVEAL_REASON)
+            await record(request, user, "personal_data.revealed", "document", doc.id, request=row.ref, reason=reason)
+        elif not await revealed_lately(user, row.ref):
+            raise Problem(
+                403,
+                "reveal-first",
+                N_("Reveal the personal data first"),
+                N_(
+                    "Documents name the applicant. Reveal the applicant's personal data on the task, "
+                    "or give your reason (the reason parameter), to open one; the reason is recorded."
+                ),
+            )
     if doc.sha256:
         data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
     else:
@@ -864,25 +883,6 @@ async def document_response(
 
 async def own_attachment(request: Request, ctx: HubContext, ref: str, path: str) -> Response[bytes]:
     """A file attached to the caller's own request (or their enterprise's); the download is audited."""
-    applicant_side = row.applicant == user.id or await same_enterprise(user, row.applicant)
-    if not applicant_side:
-        reason = (reason or "").strip()
-        if reason:
-            if len(reason) < 4:
-                raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
-            if len(reason) > MAX_REVEAL_REASON:
-                raise invalid_field("reason", "string_too_long", max_length=MAX_REVEAL_REASON)
-            await record(request, user, "personal_data.revealed", "document", doc.id, request=row.ref, reason=reason)
-        elif not await revealed_lately(user, row.ref):
-            raise Problem(
-                403,
-                "reveal-first",
-                N_("Reveal the personal data first"),
-                N_(
-                    "Documents name the applicant. Reveal the applicant's personal data on the task, "
-                    "or give your reason (the reason parameter), to open one; the reason is recorded."
-                ),
-            )
     row = await load_own_request(ref, request.user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     _, token = attached_field(spec, stored_answers(spec, row), path)
@@ -995,6 +995,7 @@ async def supply_information(request: Request, ctx: HubContext, ref: str, answer
         errors += exc.errors
     if errors:
         raise invalid_form(errors)
+    results, expected = eligibility(spec, clean, profile, enterprise, locale)
     token = f"sup_{secrets.token_hex(16)}"
     changed = {k: clean[k] for k in answers_in if k in clean}
     await Supplement.insert(
@@ -1017,4 +1018,3 @@ async def supply_information(request: Request, ctx: HubContext, ref: str, answer
     await record(request, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
     fresh = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
     return await request_read(fresh, ctx, locale)
-    results, expected = eligibility(spec, clean, profile, enterprise, locale)
