@@ -1,7 +1,8 @@
 """Who may act for an enterprise: a preparer prepares, the approver (legal representative) submits.
 
 The checks are here, not in a controller, so everything an enterprise submits (requests, subsidy
-claims) uses the same rule.
+claims) uses the same rule. Once submitted, it is the approver's: a preparer may withdraw only what
+is still just prepared.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ def require_approver(user: Principal) -> None:
             "approver-required",
             N_("Only the approver can submit"),
             N_("A preparer can prepare this, but only the enterprise's approver (legal representative) can submit it."),
+        )
+
+
+def require_approver_to_withdraw(user: Principal) -> None:
+    """Refuse (403, in the caller's language) a preparer's withdrawal of what the approver submitted."""
+    if not may_submit(user):
+        raise Problem(
+            403,
+            "approver-required",
+            N_("Only the approver can withdraw"),
+            N_(
+                "The enterprise's approver (legal representative) submitted this; only the approver can withdraw it now."
+            ),
         )
 
 

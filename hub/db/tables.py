@@ -199,6 +199,9 @@ class Document(Table):
     status = Varchar(length=20, default="valid")
     revoked_at = Timestamptz(null=True, default=None)
     revoked_by = ForeignKey(references=Account, null=True, default=None)
+    # Why, as the public may read it: a category code (hub.documents.issuer.REVOCATION_CATEGORIES).
+    revocation_category = Varchar(length=40, default="")
+    # Why, in the issuing department's own words (sealed; may name people): never shown publicly.
     revocation_reason = Text(default="")
     # Set when a corrected document replaces this one (status "superseded").
     superseded_by = Varchar(length=200, null=True, default=None)

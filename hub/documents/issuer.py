@@ -1,4 +1,5 @@
-"""Issuing a document: number it, sign its facts, render it on the process pool, store it.
+"""Issuing a document: number it, sign its facts, render it on the process pool, store it; and
+revoking one.
 
 Implements the workflows' ``DocumentIssuer`` port, idempotently by key. The row is written first,
 in one transaction with the department's next number (so numbers have no gaps and no repeats) and
@@ -23,14 +24,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 import msgspec
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
-from hub.accounts import NAME_FIELD
-from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text
+from hub.accounts import NAME_FIELD, now
+from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, RenderPool, ReviewLine
@@ -49,6 +50,22 @@ CODE_LENGTH = 10
 # Documents issued without their PDF, which is made on the first download.
 MADE_ON_DOWNLOAD = frozenset({"payment_notice"})
 CONTENT_FIELD = "document.content"
+# Why a document no longer holds, as anyone verifying it reads it: a category from this list. The
+# issuing department's own words may name people; they are sealed and kept for the audit trail.
+RevocationCategory = Literal["issued_in_error", "superseded", "fraud", "other"]
+REVOCATION_CATEGORIES = dict(
+    zip(
+        get_args(RevocationCategory),
+        (
+            N_("Issued in error"),
+            N_("Replaced by another document"),
+            N_("Obtained with false or withheld information"),
+            N_("Other reasons"),
+        ),
+        strict=True,
+    )
+)
+REVOCATION_REASON_FIELD = "document.revocation_reason"
 
 
 class RegisteredMeanwhile(Exception):
@@ -157,7 +174,7 @@ class PdfDocumentIssuer:
                 {
                     Document.status: "superseded",
                     Document.superseded_by: change.new_key,
-                    Document.revocation_reason: change.reason,
+                    Document.revocation_reason: sealed_text(change.reason, REVOCATION_REASON_FIELD),
                 }
             ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
 
@@ -397,3 +414,22 @@ async def make_on_download(store: ContentStore, renderer: RenderPool, document: 
         data = open_document(store, document.key, sha256, row["stored_as"])
     document.sha256, document.size, document.content = sha256, size, ""
     return data
+
+
+async def revoke(document_id: int, revoked_by: int, category: RevocationCategory, reason: str) -> bool:
+    """Revoke a valid document: the category for whoever verifies it, the department's own words
+    sealed. Call inside a write transaction; False when the document is no longer valid."""
+    changed = (
+        await Document.update(
+            {
+                Document.status: "revoked",
+                Document.revoked_at: now(),
+                Document.revoked_by: revoked_by,
+                Document.revocation_category: category,
+                Document.revocation_reason: sealed_text(reason, REVOCATION_REASON_FIELD),
+            }
+        )
+        .where((Document.id == document_id) & (Document.status == "valid"))
+        .returning(Document.id)
+    )
+    return bool(changed)

@@ -122,6 +122,8 @@ async def reconciliation_report(day: dt.date) -> dict[str, Any]:
 
 
 async def store_report(report: dict[str, Any], at: dt.datetime) -> None:
+    """Store the report as its day's, replacing one stored for that day before. Reading a report
+    never stores it: this is called by the daily schedule and by an administrator's POST."""
     row = ReconciliationReport(
         day=dt.date.fromisoformat(report["day"]),
         created_at=at,

@@ -15,7 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import now
-from hub.db.records import add_timeline
+from hub.db.records import add_timeline, move_request
 from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
@@ -186,6 +186,29 @@ async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
                 (ServiceRequest.id == claim.request) & (ServiceRequest.state == "prepared")
             )
     return await Claim.objects().where(Claim.id == claim.id).first() if updated else None
+
+
+async def withdraw_prepared(claim: Claim) -> bool:
+    """Withdraw a claim that is only prepared (its approver has not submitted it, so no workflow
+    runs): it ends refused as withdrawn, as a claim withdrawn in review does, its request is
+    withdrawn, and the period is free again. False when the claim is no longer prepared."""
+    stamp = now()
+    async with writing():
+        updated = (
+            await Claim.update(
+                {
+                    Claim.state: "refused",
+                    Claim.reason_code: "withdrawn",
+                    Claim.scope: f"{claim.scope}#{claim.ref}",
+                    Claim.updated_at: stamp,
+                }
+            )
+            .where((Claim.id == claim.id) & (Claim.state == "prepared"))
+            .returning(Claim.id)
+        )
+        if updated and claim.request:
+            await move_request(claim.request, "withdrawn", stamp)
+    return bool(updated)
 
 
 def claim_input(claim: Claim, program: ProgramSpec, request: dict[str, Any], catalog: Catalog) -> ClaimInput:

@@ -1,4 +1,8 @@
-"""Documents anyone can trust: the public verification of a code, and revocation by the issuer."""
+"""Documents anyone can trust: the public verification of a code, and revocation by the issuer.
+
+The verification is public: it says whether a document was revoked, when, by which department and
+in which category (issued in error, fraud...), never the department's own words about why.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
+from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revoke
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import N_, format_datetime, gettext
 from hub.web.api.requests import DOCUMENT_TITLES
@@ -55,15 +60,21 @@ class VerificationRead(msgspec.Struct):
     applicant: str = ""
     sha256: str = ""
     key_id: str = ""
+    # For a revoked document: when, by which department (only the issuing one revokes), and why as
+    # a category (its code and label; empty for documents revoked before there were categories).
     revoked_at: dt.datetime | None = None
-    revocation_reason: str = ""
+    revoked_by: DepartmentRead | None = None
+    revocation_category: str = ""
+    revocation_category_label: str = ""
     # For a superseded document: the number and code of the document that replaces it.
     superseded_by: str = ""
     superseded_by_code: str = ""
 
 
 class RevocationCreate(msgspec.Struct):
+    # The department's own words, for the audit trail; the category is what the public reads.
     reason: str
+    category: RevocationCategory = "other"
 
 
 class ReissueCreate(msgspec.Struct):
@@ -82,6 +93,7 @@ class RevocationRead(msgspec.Struct):
     number: str | None
     status: str
     revoked_at: dt.datetime | None
+    category: str = ""
 
 
 def genuine(row: Document, keys: KeyRing) -> bool:
@@ -120,6 +132,8 @@ class DocumentController(Controller):
             newer = (
                 await Document.objects().where(Document.key == row.superseded_by).first() if row.superseded_by else None
             )
+            revoked = row.status == "revoked"
+            category = row.revocation_category if revoked and row.revocation_category in REVOCATION_CATEGORIES else ""
             result = VerificationRead(
                 code=clean,
                 found=True,
@@ -135,8 +149,10 @@ class DocumentController(Controller):
                 applicant=str(facts.get("applicant", "")),
                 sha256=row.sha256,
                 key_id=row.key_id,
-                revoked_at=row.revoked_at,
-                revocation_reason=row.revocation_reason,
+                revoked_at=row.revoked_at if revoked else None,
+                revoked_by=department(ctx.catalog, row.department, locale) if revoked else None,
+                revocation_category=category,
+                revocation_category_label=gettext(locale, REVOCATION_CATEGORIES[category]) if category else "",
                 superseded_by=newer.number if newer else "",
                 superseded_by_code=newer.verification_code if newer else "",
             )
@@ -144,7 +160,8 @@ class DocumentController(Controller):
         if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
             return Response(result, status_code=status, media_type="application/json")
         issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
-        return render_page(request, "verify.html", status=status, v=result, issued=issued)
+        revoked_on = format_datetime(result.revoked_at, locale) if result.revoked_at else ""
+        return render_page(request, "verify.html", status=status, v=result, issued=issued, revoked_on=revoked_on)
 
     @post(
         "/api/documents/{document_id:int}/reissue",
@@ -188,7 +205,14 @@ class DocumentController(Controller):
         new = await Document.objects().where(Document.key == new_key).first()
         ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
         await record(
-            request, user, "document.reissued", "document", row.id, request=ref["ref"] if ref else None, new=new.id
+            request,
+            user,
+            "document.reissued",
+            "document",
+            row.id,
+            request=ref["ref"] if ref else None,
+            new=new.id,
+            reason=reason,
         )
         return ReissueRead(id=new.id, number=new.number, verification_code=new.verification_code, supersedes=row.number)
 
@@ -208,24 +232,29 @@ class DocumentController(Controller):
             raise invalid_field("reason", "missing")
         ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
         async with writing():
-            changed = (
-                await Document.update(
-                    {
-                        Document.status: "revoked",
-                        Document.revoked_at: now(),
-                        Document.revoked_by: user.id,
-                        Document.revocation_reason: reason,
-                    }
-                )
-                .where((Document.id == row.id) & (Document.status == "valid"))
-                .returning(Document.id)
-            )
+            changed = await revoke(row.id, user.id, data.category, reason)
             if changed:
-                await record(request, user, "document.revoked", "document", row.id, request=ref["ref"] if ref else None)
+                # The department's words are kept here (the audit log seals a reason), not shown publicly.
+                await record(
+                    request,
+                    user,
+                    "document.revoked",
+                    "document",
+                    row.id,
+                    request=ref["ref"] if ref else None,
+                    category=data.category,
+                    reason=reason,
+                )
         if not changed:
             raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
         fresh = await Document.objects().where(Document.id == row.id).first()
-        return RevocationRead(id=fresh.id, number=fresh.number, status=fresh.status, revoked_at=fresh.revoked_at)
+        return RevocationRead(
+            id=fresh.id,
+            number=fresh.number,
+            status=fresh.status,
+            revoked_at=fresh.revoked_at,
+            category=fresh.revocation_category,
+        )
 
 
 async def issued_document(document_id: int, user: Principal) -> Document:

@@ -673,18 +673,32 @@ class ClaimController(Controller):
 
 
 class ReconciliationController(Controller):
-    """The ledger against the claims: today's comparison on demand, earlier days as stored."""
+    """The ledger against the claims: the comparison as it stands now, read without storing it; the
+    day's report stored on demand (as the daily schedule stores it); earlier days as stored."""
 
     path = "/api/reconciliation"
     tags = ["subsidies"]
     guards = [requires_role(*OVERSIGHT_ROLES)]
 
-    @get("/", summary="Reconcile the ledger with the claims now")
+    @get("/", summary="Reconcile the ledger with the claims now (nothing is stored)")
     async def reconcile_now(self, request: Request) -> dict[str, Any]:
+        report = await reconciliation_report(reconciliation_day(now()))
+        await record(request, request.user, "reconciliation.viewed", "reconciliation", report["day"])
+        return report
+
+    @post(
+        "/",
+        guards=[requires_role("admin")],
+        summary="Reconcile now and store the result as the day's report (replacing one stored before)",
+        status_code=201,
+    )
+    async def store_now(self, request: Request) -> dict[str, Any]:
+        # Auditors read reports; storing one is a change, made by an administrator (or the schedule).
         at = now()
         report = await reconciliation_report(reconciliation_day(at))
-        await store_report(report, at)
-        await record(request, request.user, "reconciliation.run", "reconciliation", report["day"])
+        async with writing():  # the report and its audit event are stored together, or neither
+            await store_report(report, at)
+            await record(request, request.user, "reconciliation.stored", "reconciliation", report["day"])
         return report
 
     @get("/{day:date}", summary="A stored daily reconciliation report")

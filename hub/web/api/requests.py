@@ -35,6 +35,7 @@ from hub.db.records import (
 )
 from hub.db.tables import (
     AuditEvent,
+    Claim,
     Document,
     Rating,
     ReviewTask,
@@ -45,14 +46,20 @@ from hub.db.tables import (
 from hub.db.transactions import writing
 from hub.documents.issuer import make_on_download
 from hub.documents.storage import open_document
-from hub.enterprises import enterprise_account_ids, may_submit, require_approver, same_enterprise
+from hub.enterprises import (
+    enterprise_account_ids,
+    may_submit,
+    require_approver,
+    require_approver_to_withdraw,
+    same_enterprise,
+)
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.privacy import masked_answers
 from hub.profiles import applicant_data
 from hub.sealing import open_answers, seal_answers
 from hub.sla.calendar import shanghai_date
-from hub.subsidies.claims import CLAIM_REASONS
+from hub.subsidies.claims import CLAIM_REASONS, withdraw_prepared
 from hub.web.api.audit import AuditRead, actors_of
 from hub.web.api.services import DepartmentRead, department
 from hub.web.api.uploads import AttachmentRead, attached_field, attachment_response, attachments, check_uploads
@@ -335,16 +342,35 @@ async def send_update(ctx: HubContext, row: ServiceRequest, update, payload, ref
 
 async def withdraw_request(request: Request, ctx: HubContext, ref: str, reason: str) -> ServiceRequest:
     """The applicant withdraws their request before its final decision (the API and the pages both
-    come here); the request as it stands. Raises 409 once it is decided or being decided."""
+    come here); the request as it stands. Raises 409 once it is decided or being decided, and 403
+    when an enterprise's preparer would withdraw what the approver submitted."""
     user: Principal = request.user
     row = await load_own_request(ref, user)
-    if row.state == "prepared":  # never started: nothing to tell a workflow
+    # A claim's request is stored with its claim; whether it is only prepared is the claim's state.
+    claim = await Claim.objects().where(Claim.request == row.id).first()
+    if (claim.state if claim else row.state) == "prepared":  # never started: nothing to tell a workflow
         async with writing():
-            await ServiceRequest.update(
-                {ServiceRequest.state: "withdrawn", ServiceRequest.closed_at: now(), ServiceRequest.updated_at: now()}
-            ).where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
-            await record(request, user, "request.withdrawn", "request", row.ref)
-        return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+            if claim is not None:
+                withdrawn = await withdraw_prepared(claim)
+            else:
+                withdrawn = await (
+                    ServiceRequest.update(
+                        {
+                            ServiceRequest.state: "withdrawn",
+                            ServiceRequest.closed_at: now(),
+                            ServiceRequest.updated_at: now(),
+                        }
+                    )
+                    .where((ServiceRequest.id == row.id) & (ServiceRequest.state == "prepared"))
+                    .returning(ServiceRequest.id)
+                )
+            if withdrawn:
+                await record(request, user, "request.withdrawn", "request", row.ref)
+        if withdrawn:
+            return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+        # Submitted by the approver meanwhile: withdrawn, if at all, as a submitted request is.
+    # Only the approver submits an enterprise's request, and only the approver takes it back.
+    require_approver_to_withdraw(user)
     await send_update(
         ctx,
         row,

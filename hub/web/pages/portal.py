@@ -494,16 +494,17 @@ async def rating(request: Request, ref: str) -> Response:
 
 @post("/requests/{ref:str}/withdrawal", name="withdrawal")
 async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
-    """The applicant withdraws the request; once it is decided or being decided, the page says so."""
+    """The applicant withdraws the request; once it is decided or being decided, or when only the
+    enterprise's approver may withdraw it, the page says so."""
     require(request, *APPLICANT_ROLES)
     form = await request.form()
     try:
         await withdraw_request(request, ctx, ref, str(form.get("reason", "")))
     except Problem as problem:
-        if problem.status != 409:
+        if problem.status not in (403, 409):
             raise
         message = gettext(page_locale(request), problem.detail)
-        return await render_request(request, ctx, ref, status=409, withdrawal_error=message)
+        return await render_request(request, ctx, ref, status=problem.status, withdrawal_error=message)
     return Redirect(path=f"/requests/{ref}?done=withdrawn", status_code=303)
 
 
