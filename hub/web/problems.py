@@ -6,6 +6,7 @@ and ``detail``, and for validation a list of per-field ``errors`` with stable co
 
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
 from typing import Any
@@ -94,6 +95,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "date_type": N_("Enter a date as YYYY-MM-DD."),
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_out_of_range": N_("Enter a date between {earliest} and {latest}."),
     "resident_id_format": N_("A resident identity number is 17 digits followed by a digit or X."),
     "resident_id_checksum": N_(
         "This resident identity number is not valid: check the digits (the last one does not match)."
@@ -217,6 +219,16 @@ def not_found() -> Problem:
     )
 
 
+# How the file system refuses a path that no file can have: a name longer than any, a file taken
+# for a folder (``app.js/x``). The static files answer such a path as a fault; it is not found.
+NO_SUCH_PATH = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR})
+
+
+def malformed(detail: str = N_("The request body or parameters could not be read."), **kwargs: Any) -> Problem:
+    """A request the hub cannot read (its body, a parameter or a path)."""
+    return Problem(400, "malformed-request", N_("Malformed request"), detail, **kwargs)
+
+
 def _from_http(exc: HTTPException) -> Problem:
     if isinstance(exc, NotAuthorizedException):
         return Problem(
@@ -241,13 +253,9 @@ def _from_http(exc: HTTPException) -> Problem:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
                 errors.append(FieldError(field=key, code="invalid", context={}))
-        return Problem(
-            400,
-            "malformed-request",
-            N_("Malformed request"),
-            N_("The request body or parameters could not be read."),
-            errors=errors,
-        )
+        return malformed(errors=errors)
+    if isinstance(exc.__cause__, OSError) and exc.__cause__.errno in NO_SUCH_PATH:
+        return not_found()  # a static file's path no file can have
     if exc.status_code == 405:
         return Problem(405, "method-not-allowed", N_("Method not allowed"))
     if exc.status_code == 413:
@@ -269,18 +277,29 @@ except ImportError:  # pragma: no cover - asyncpg comes with piccolo[postgres]
     DatabaseDataError = ()  # type: ignore[assignment,misc]
 
 
-def handle_unexpected(request: Request, exc: Exception) -> Response:
+# What the decoders say when a body is nested deeper than the stack allows (msgspec, which reads
+# every JSON body, says "deserializing"; the standard library's json "decoding").
+TOO_DEEP = ("while deserializing", "while decoding")
+
+
+def refused_input(exc: Exception) -> Problem | None:
+    """The caller's mistake, found below the edge by what reads the input: a body nested too deep
+    for the decoder, a NUL in a path (it names no file), a value the database refuses. None for
+    anything else, which is a fault of the hub's own."""
+    if isinstance(exc, RecursionError) and any(words in str(exc) for words in TOO_DEEP):
+        return malformed(N_("The request body is nested too deeply."))
+    if isinstance(exc, ValueError) and str(exc) == "embedded null byte":
+        return not_found()
     if isinstance(exc, DatabaseDataError):
-        log.info("refused by the database on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return problem_response(
-            request,
-            Problem(
-                400,
-                "malformed-request",
-                N_("Malformed request"),
-                N_("The request body or parameters could not be read."),
-            ),
-        )
+        return malformed()
+    return None
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    refused = refused_input(exc)
+    if refused is not None:
+        log.info("refused on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(request, refused)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         # The embedded SQLite database had more writers queued than its busy timeout allows: an
         # overload, not a fault. The transaction was rolled back; the caller may simply retry.

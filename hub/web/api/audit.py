@@ -19,12 +19,15 @@ from forms.clock import BEIJING
 from hub.audit import opened_detail, record
 from hub.db.tables import Account, AuditEvent
 from hub.web.problems import invalid_field
-from hub.web.security import requires_role
+from hub.web.security import MAX_ID, requires_role
 
 PAGE = 100
 MAX_PAGE = 500
 # Auditors oversee everyone else, administrators included: they alone read the whole log.
 AUDIT_LOG_ROLES = ("auditor",)
+# Days a filter may name: far beyond any event's, yet days every engine and time zone can represent
+# (the day after 9999-12-31, or 0001-01-01 in Beijing as UTC, cannot be).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 class AuditRead(msgspec.Struct):
@@ -62,17 +65,28 @@ async def actors_of(actor_ids: list[int | None]) -> dict[int, dict[str, str]]:
 
 def moment(field: str, given: str | None, *, whole_day_after: bool = False) -> dt.datetime | None:
     """A time the caller gave: an ISO date and time (without a zone, UTC, as the log keeps it), or a
-    date, which is a day in Beijing: its start, or with ``whole_day_after`` the start of the next."""
+    date, which is a day in Beijing: its start, or with ``whole_day_after`` the start of the next.
+    Not a date is a field error, and so is a date outside ``EARLIEST``..``LATEST``."""
     if not given:
         return None
     try:
-        if len(given) == 10:
-            day = dt.date.fromisoformat(given) + dt.timedelta(days=1 if whole_day_after else 0)
-            return dt.datetime.combine(day, dt.time(), BEIJING)
-        parsed = dt.datetime.fromisoformat(given)
+        parsed = dt.datetime.fromisoformat(given) if len(given) != 10 else None
+        day = parsed.date() if parsed else dt.date.fromisoformat(given)
     except ValueError:
         raise invalid_field(field, "date_parsing") from None
+    if not EARLIEST <= day <= LATEST:
+        raise invalid_field(field, "date_out_of_range", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())
+    if parsed is None:
+        day += dt.timedelta(days=1 if whole_day_after else 0)
+        return dt.datetime.combine(day, dt.time(), BEIJING)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def older_than(before: int | None) -> int | None:
+    """The ``before`` event id, which no event can pass outside the ids the database holds."""
+    if before is not None and not 1 <= before <= MAX_ID:
+        raise invalid_field("before", "less_than_equal" if before > MAX_ID else "greater_than_equal", ge=1, le=MAX_ID)
+    return before
 
 
 class AuditFilters(msgspec.Struct, omit_defaults=True):
@@ -89,8 +103,10 @@ class AuditFilters(msgspec.Struct, omit_defaults=True):
 
 async def read_audit_log(request: Request, asked: AuditFilters, limit: int = PAGE) -> AuditPage:
     """A page of the log, newest first, for the API and the auditor's page alike; the reading is
-    recorded with what was asked. A date that is not one is a field error (``since``/``until``)."""
+    recorded with what was asked. A date that is not one, or one out of range, is a field error
+    (``since``/``until``), and so is an event id out of range (``before``)."""
     start, end = moment("since", asked.since), moment("until", asked.until, whole_day_after=True)
+    before = older_than(asked.before)
     where = []
     if asked.action:
         where.append(AuditEvent.action == asked.action)
@@ -105,8 +121,8 @@ async def read_audit_log(request: Request, asked: AuditFilters, limit: int = PAG
         where.append(AuditEvent.at >= start)
     if end:
         where.append(AuditEvent.at < end)
-    if asked.before:
-        where.append(AuditEvent.id < asked.before)
+    if before:
+        where.append(AuditEvent.id < before)
     query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).limit(limit + 1)
     rows = await (query.where(*where) if where else query)
     more = len(rows) > limit

@@ -7,12 +7,11 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, get
 
-from hub.i18n import gettext
 from hub.web.api.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import FIELD_MESSAGES, Problem
+from hub.web.problems import Problem, field_message, malformed
 
 FILTERS = ("action", "actor", "since", "until")
 
@@ -22,13 +21,19 @@ async def audit_log_page(request: Request) -> Response:
     require(request, *AUDIT_LOG_ROLES)
     given = {name: request.query_params.get(name, "").strip() for name in FILTERS}
     before = request.query_params.get("before", "")
-    asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=int(before) if before.isdigit() else None)
+    asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=int(before) if before.isdecimal() else None)
     errors: dict[str, str] = {}
     try:
         page = await read_audit_log(request, asked)
-    except Problem as problem:  # a date that is not one: said next to its field
+    except Problem as problem:
+        if not problem.errors:
+            raise
+        if any(e.field not in FILTERS for e in problem.errors):
+            # ``before`` comes from the "older events" link, not from a field: a wrong one is a bad link.
+            raise malformed() from None
+        # A date that is not one, or out of range: said next to its field.
         locale = page_locale(request)
-        errors = {e.field: gettext(locale, FIELD_MESSAGES[e.code]) for e in problem.errors}
+        errors = {e.field: field_message(locale, e) for e in problem.errors}
         page = AuditPage(events=[], next_before=None)
     older = None
     if page.next_before:

@@ -13,7 +13,7 @@ from hub.accounts import Principal
 from hub.i18n import N_, gettext
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, page_locale
-from hub.web.problems import Problem, not_found
+from hub.web.problems import Problem, not_found, refused_input
 
 log = logging.getLogger("qinqing.pages")
 
@@ -66,6 +66,9 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 
 
 def unexpected_page(request: Request, exc: Exception) -> Response:
+    refused = refused_input(exc)
+    if refused is not None:
+        return problem_page(request, refused)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_page(
         request,

@@ -1,0 +1,141 @@
+"""Hostile input through the running hub: whatever a caller sends, the answer is the caller's
+mistake (a 4xx problem document or page), never a server error, and nothing odd is stored.
+
+JSON nested deeper than any form needs, a NUL in a static file's path, and audit filters out of
+any range.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.stack.flows import SERVICE
+from tests.stack.harness import PASSWORD, Api
+from tests.stack.test_security import signed_in_page_client
+
+pytestmark = pytest.mark.stack
+
+PROBLEM = "application/problem+json"
+DEEP = 1000
+
+
+def deep_arrays(depth: int = DEEP) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def deep_objects(depth: int = DEEP) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def post_json(client: httpx.Client, path: str, body: bytes, **headers: str) -> httpx.Response:
+    return client.post(path, content=body, headers={"Content-Type": "application/json", **headers})
+
+
+def assert_malformed(r: httpx.Response, language: str = "en") -> dict:
+    assert r.status_code == 400, r.text[:300]
+    assert r.headers["content-type"] == PROBLEM
+    assert r.headers["content-language"].startswith(language)
+    body = r.json()
+    assert body["type"] == "/problems/malformed-request" and body["status"] == 400
+    return body
+
+
+# Deeply nested JSON -------------------------------------------------------------------------------
+
+
+def test_deep_json_to_the_token_endpoint_is_a_malformed_request(stack):
+    with httpx.Client(base_url=stack.base_url, timeout=30) as anonymous:
+        for body in (deep_arrays(), deep_objects()):
+            assert_malformed(post_json(anonymous, "/api/auth/token", body, **{"Accept-Language": "en"}))
+        refused = post_json(anonymous, "/api/auth/token", deep_arrays(), **{"Accept-Language": "zh-CN"})
+        assert assert_malformed(refused, "zh")["title"] == "请求格式错误"
+        # Ordinary nesting is still read: a wrong password is a wrong password.
+        wrong = anonymous.post("/api/auth/token", json={"username": "zhangsan", "password": "not-" + PASSWORD})
+        assert wrong.status_code == 401
+
+
+def test_deep_json_to_a_signed_in_endpoint_stores_nothing(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    before = len(citizen.get("/api/requests").json())
+    nested = b'{"service_id":"' + SERVICE.encode() + b'","answers":{"address":' + deep_arrays() + b"}}"
+    for body in (deep_arrays(), deep_objects(), nested):
+        assert_malformed(post_json(citizen.http, "/api/requests", body, **{"Idempotency-Key": f"deep-{uuid.uuid4()}"}))
+    assert len(citizen.get("/api/requests").json()) == before
+
+
+def test_deep_json_on_every_json_endpoint_is_never_a_server_error(stack):
+    """Every operation that takes a JSON body, for each kind of caller: never a 500."""
+    schema = httpx.get(f"{stack.base_url}/schema/openapi.json").json()
+    callers = {None: httpx.Client(base_url=stack.base_url, timeout=30)}
+    for username in ("zhangsan", "street.clerk", "admin", "auditor"):
+        callers[username] = Api(stack.base_url, username, locale="en").http
+    tried = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("post", "put", "patch") or "requestBody" not in operation:
+                continue
+            content = operation["requestBody"].get("content", {})
+            if not any("json" in media for media in content):
+                continue
+            url = path.replace("{", "").replace("}", "")
+            url = "/".join("1" if part.endswith(("_id", "id")) and part != "id" else part for part in url.split("/"))
+            for who, client in callers.items():
+                r = client.request(method, url, content=deep_arrays(), headers={"Content-Type": "application/json"})
+                tried += 1
+                where = f"{method.upper()} {path} as {who or 'nobody'}"
+                assert r.status_code < 500, f"{where}: {r.status_code} {r.text[:200]}"
+                assert r.headers["content-type"].startswith(PROBLEM), where
+    assert tried >= 20
+
+
+# A NUL in a static file's path --------------------------------------------------------------------
+
+
+def test_a_nul_in_a_static_path_names_no_file(stack):
+    with httpx.Client(base_url=stack.base_url, timeout=30) as anonymous:
+        assert anonymous.get("/static/app.js").status_code == 200
+        for path in ("/static/app.js%00.css", "/static/%00", "/static/app.js%00"):
+            r = anonymous.get(path)
+            assert r.status_code == 404, (path, r.status_code, r.text[:200])
+            assert r.headers["content-type"] == PROBLEM
+        assert anonymous.head("/static/app.js%00.css").status_code == 404
+        # Nor does a name longer than any file's, or a file taken for a folder.
+        for path in ("/static/" + "a" * 300, "/static/app.js/x"):
+            assert anonymous.get(path).status_code == 404, path
+
+
+# The audit log's filters out of range -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("before", "9223372036854775808"), ("before", "2147483648"), ("since", "0001-01-01"), ("until", "9999-12-31")],
+)
+def test_audit_filters_out_of_range_name_the_field(stack, field, value):
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    r = auditor.get("/api/audit", params={field: value})
+    assert r.status_code == 422, r.text[:300]
+    assert r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert body["type"] == "/problems/validation-failed"
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert "{" not in body["errors"][0]["message"]  # the bound is in the message, not a placeholder
+    chinese = Api(stack.base_url, "auditor", locale="zh-CN").get("/api/audit", params={field: value})
+    assert chinese.status_code == 422 and chinese.headers["content-language"].startswith("zh")
+    # The ordinary values still work.
+    assert auditor.get("/api/audit", params={"since": "2020-01-01", "until": "2999-12-31"}).status_code == 200
+
+
+def test_the_audit_page_says_an_out_of_range_date_next_to_its_field(stack):
+    auditor = signed_in_page_client(stack, "auditor", locale="en")
+    for field, value in (("since", "0001-01-01"), ("until", "9999-12-31")):
+        page = auditor.get("/audit", params={field: value})
+        assert page.status_code == 200, page.text[:300]
+        assert f'id="audit-{field}-error"' in page.text
+        assert "{" not in page.text.split(f'id="audit-{field}-error"')[1].split("<")[0]
+    # ``before`` is not typed by anyone (it is the "older events" link): a wrong one is a 400 page.
+    page = auditor.get("/audit", params={"before": "9223372036854775808"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
