@@ -10,9 +10,10 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -87,6 +88,32 @@ def _pattern(kind: str, pattern: re.Pattern[str]):
     return check
 
 
+# Characters no one means to type into an answer, and which show a clerk something other than what
+# was stored: C0 and C1 control characters (NUL, BEL, ESC that starts terminal colour codes...), DEL,
+# and the bidirectional controls that reorder text as it is shown ("Home\u202egnp.exe" reads as
+# "Homeexe.png"). A multi-line answer keeps its line breaks and tabs; a one-line answer has neither,
+# nor a Unicode line or paragraph separator.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
+CONTROL_CHARACTERS_IN_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+
+
+def _plain_text(multiline: bool):
+    pattern = CONTROL_CHARACTERS_IN_LINES if multiline else CONTROL_CHARACTERS
+
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise PydanticCustomError(
+                "control_characters",
+                "contains the control character {character}",
+                {"character": f"U+{ord(found.group()):04X}"},
+            )
+        return value
+
+    return check
+
+
 def _money(value: Decimal) -> Decimal:
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise PydanticCustomError("money_precision", "at most two decimal places")
@@ -139,7 +166,10 @@ def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
         limit = MAX_TEXTAREA if spec.type == "textarea" else MAX_TEXT
         constraints["max_length"] = min(spec.max_length or limit, limit)
         constraints["min_length"] = spec.min_length or (1 if spec.required else 0)
-        return str, constraints
+        # Every text answer, inside groups too, is plain text (see CONTROL_CHARACTERS), once its
+        # length is known to be right.
+        plain = AfterValidator(_plain_text(multiline=spec.type == "textarea"))
+        return Annotated[str, Field(**constraints), plain], {}
     if spec.type in ("number", "money"):
         if spec.minimum is not None:
             constraints["ge"] = spec.minimum

@@ -96,6 +96,10 @@ FIELD_MESSAGES: dict[str, str] = {
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_out_of_range": N_("Enter a date between {earliest} and {latest}."),
+    "control_characters": N_(
+        "This text contains an invisible control character ({character}), such as a text direction mark: "
+        "delete it and type the text again."
+    ),
     "resident_id_format": N_("A resident identity number is 17 digits followed by a digit or X."),
     "resident_id_checksum": N_(
         "This resident identity number is not valid: check the digits (the last one does not match)."

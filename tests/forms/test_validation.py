@@ -467,3 +467,98 @@ def test_empty_submission_lists_every_required_field():
             "payment_method",
         )
     ]
+
+
+# --- control and bidirectional characters ----------------------------------------------------------
+
+PLAIN_TEXT = ServiceSpec.model_validate(
+    {
+        "id": "plain-text-test",
+        "version": 1,
+        "title": "Plain text",
+        "summary": "Text fields of every kind, one inside a group",
+        "audience": ["citizen"],
+        "owner": "civil-affairs",
+        "legal_basis": "None",
+        "time_limit_days": 10,
+        "fields": [
+            {"name": "name", "type": "text", "label": "Name", "required": False},
+            {"name": "address", "type": "address", "label": "Address", "required": False},
+            {"name": "story", "type": "textarea", "label": "Story", "required": False},
+            {"name": "email", "type": "email", "label": "Email", "required": False},
+            {
+                "name": "members",
+                "type": "group",
+                "label": "Members",
+                "required": False,
+                "fields": [
+                    {"name": "member_name", "type": "text", "label": "Name"},
+                    {"name": "note", "type": "textarea", "label": "Note", "required": False},
+                ],
+            },
+        ],
+        "route": [{"id": "review", "title": "Review", "departments": ["civil-affairs"], "time_limit_days": 5}],
+    }
+)
+
+# NUL, BEL, ESC (terminal colours), DEL, a C1 control, and every bidirectional control.
+HIDDEN = ["\x00", "\x07", "\x1b", "\x7f", "\x9b", "\u061c", "\u200e", "\u200f"]
+HIDDEN += [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)]
+
+
+@pytest.mark.parametrize("character", HIDDEN)
+@pytest.mark.parametrize("field", ["name", "address", "story"])
+def test_control_and_bidi_characters_are_refused_in_text(field, character):
+    with pytest.raises(FormInvalid) as info:
+        validate_form(PLAIN_TEXT, {field: f"Home{character}gnp.exe"})
+    [error] = info.value.errors
+    assert (error.field, error.code) == (field, "control_characters")
+    assert error.context == {"character": f"U+{ord(character):04X}"}
+
+
+def test_the_right_to_left_override_is_refused_in_the_shipped_form():
+    assert codes(ELDERLY, elderly(address="杭州市西湖区\u202egnp.exe"), "address") == {"control_characters"}
+    assert codes(ELDERLY, elderly(full_name="王\x1b[31m秀英"), "full_name") == {"control_characters"}
+
+
+def test_control_characters_are_refused_inside_groups():
+    members = [{"member_name": "王秀英"}, {"member_name": "李\u202e四"}, {"member_name": "张三", "note": "a\x00b"}]
+    assert errors_of(PLAIN_TEXT, {"members": members}) == [
+        ("members.1.member_name", "control_characters"),
+        ("members.2.note", "control_characters"),
+    ]
+
+
+def test_other_field_kinds_refuse_them_too():
+    assert codes(PLAIN_TEXT, {"email": "a\u202e@example.cn"}, "email") == {"control_characters"}
+    assert codes(ELDERLY, elderly(phone="1380013\x008000"), "phone") == {"control_characters"}
+    assert codes(ELDERLY, elderly(resident_id=VALID_ID[:10] + "\u200e" + VALID_ID[10:]), "resident_id") == {
+        "control_characters"
+    }
+
+
+def test_a_multi_line_answer_keeps_its_line_breaks_and_tabs():
+    story = "第一行\n第二行\r\n\t缩进的一行"
+    assert validate_form(PLAIN_TEXT, {"story": story}) == {"story": story}
+    members = [{"member_name": "张三", "note": "一\n二"}]
+    assert validate_form(PLAIN_TEXT, {"members": members})["members"] == [{"member_name": "张三", "note": "一\n二"}]
+
+
+@pytest.mark.parametrize("value", ["第一行\n第二行", "a\tb", "a\u2028b"])
+def test_a_one_line_answer_has_no_line_breaks_or_tabs(value):
+    assert codes(PLAIN_TEXT, {"name": value}, "name") == {"control_characters"}
+
+
+def test_ordinary_text_of_every_script_is_kept():
+    # Joiners (emoji, some scripts), full-width punctuation and right-to-left letters are text.
+    for value in ("王秀英（东门）", "O'Brien-Smith", "👩\u200d👩\u200d👧", "محمد", "שלום"):
+        assert validate_form(PLAIN_TEXT, {"name": value}) == {"name": value}
+
+
+@FAST
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cf", "Zl", "Zp", "Cs"]), max_size=40))
+def test_text_without_controls_is_never_refused_for_them(value):
+    try:
+        validate_form(PLAIN_TEXT, {"story": value})
+    except FormInvalid as refused:
+        assert all(e.code != "control_characters" for e in refused.errors)

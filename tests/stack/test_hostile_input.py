@@ -1,8 +1,8 @@
 """Hostile input through the running hub: whatever a caller sends, the answer is the caller's
 mistake (a 4xx problem document or page), never a server error, and nothing odd is stored.
 
-JSON nested deeper than any form needs, a NUL in a static file's path, and audit filters out of
-any range.
+JSON nested deeper than any form needs, a NUL in a static file's path, audit filters out of any
+range, and control and bidirectional-override characters in text answers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.stack.flows import SERVICE
+from tests.stack.flows import SERVICE, answers, file_request
 from tests.stack.harness import PASSWORD, Api
 from tests.stack.test_security import signed_in_page_client
 
@@ -139,3 +139,37 @@ def test_the_audit_page_says_an_out_of_range_date_next_to_its_field(stack):
     # ``before`` is not typed by anyone (it is the "older events" link): a wrong one is a 400 page.
     page = auditor.get("/audit", params={"before": "9223372036854775808"})
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+
+
+# Control and bidirectional characters in text answers ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "杭州市西湖区\u202egnp.exe",  # right-to-left override: shows as "exe.png"
+        "杭州市西湖区\x00文三路",
+        "杭州市西湖区\x07文三路",
+        "杭州市\x1b[31m西湖区",
+        "杭州市西湖区\u2066文三路\u2069",
+        "杭州市西湖区\u200f文三路",
+    ],
+)
+def test_control_characters_in_a_text_answer_are_refused(stack, address):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    before = len(citizen.get("/api/requests").json())
+    r = file_request(citizen, address=address)
+    assert r.status_code == 422, r.text[:300]
+    assert r.headers["content-type"] == PROBLEM
+    errors = r.json()["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("address", "control_characters")]
+    assert "character" in errors[0]["message"]
+    assert len(citizen.get("/api/requests").json()) == before
+    chinese = file_request(Api(stack.base_url, "zhangsan", locale="zh-CN"), address=address)
+    assert chinese.status_code == 422 and "字符" in chinese.json()["errors"][0]["message"]
+
+
+def test_ordinary_text_is_still_accepted(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    r = file_request(citizen, **answers(address="杭州市西湖区文三路 100 号（东门）"))
+    assert r.status_code == 201, r.text[:300]
