@@ -2,7 +2,8 @@
 mistake (a 4xx problem document or page), never a server error, and nothing odd is stored.
 
 JSON nested deeper than any form needs, a NUL in a static file's path, audit filters out of any
-range, and control and bidirectional-override characters in text answers.
+range, control and bidirectional-override characters in text answers, and another department's
+task, which answers exactly as a task that does not exist.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.stack.flows import SERVICE, answers, file_request
+from tests.stack.flows import SERVICE, answers, file_request, open_task
 from tests.stack.harness import PASSWORD, Api
 from tests.stack.test_security import signed_in_page_client
 
@@ -173,3 +174,31 @@ def test_ordinary_text_is_still_accepted(stack):
     citizen = Api(stack.base_url, "zhangsan")
     r = file_request(citizen, **answers(address="杭州市西湖区文三路 100 号（东门）"))
     assert r.status_code == 201, r.text[:300]
+
+
+# Another department's task ------------------------------------------------------------------------
+
+
+def test_another_department_s_task_is_not_found(stack):
+    citizen, street = Api(stack.base_url, "zhangsan"), Api(stack.base_url, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(street, ref)
+    hr = Api(stack.base_url, "hr.clerk", locale="en")
+    missing = hr.get("/api/tasks/2147483000")
+    assert missing.status_code == 404
+    expected = {k: v for k, v in missing.json().items() if k != "instance"}
+    for method, path in (
+        ("GET", f"/api/tasks/{task['id']}"),
+        ("POST", f"/api/tasks/{task['id']}/claim"),
+        ("POST", f"/api/tasks/{task['id']}/release"),
+    ):
+        r = hr.request(method, path)
+        assert r.status_code == 404, (method, path, r.text[:200])
+        assert {k: v for k, v in r.json().items() if k != "instance"} == expected
+    decision = hr.post(f"/api/tasks/{task['id']}/decision", json={"verdict": "approve", "comment": ""})
+    assert decision.status_code == 404 and decision.json()["type"] == "/problems/not-found"
+    # The workbench page answers as for a task that does not exist.
+    page = signed_in_page_client(stack, "hr.clerk")
+    shown, absent = page.get(f"/workbench/tasks/{task['id']}"), page.get("/workbench/tasks/2147483000")
+    assert shown.status_code == absent.status_code == 404
+    assert street.get(f"/api/tasks/{task['id']}").json()["state"] == "open"

@@ -122,8 +122,9 @@ def test_clerk_of_another_department_is_refused(stack, citizen, street):
     hr = Api(stack.base_url, "hr.clerk")
     assert all(t["request_ref"] != ref for t in hr.get("/api/tasks").json())
     r = decide(hr, task["id"], "approve", "")
-    assert r.status_code == 403
-    assert r.json()["type"] == "/problems/other-department"
+    # Not found, as a task that does not exist: the answer does not tell that the task is there.
+    assert r.status_code == 404
+    assert r.json()["type"] == "/problems/not-found"
     assert hr.get(f"/api/requests/{ref}").status_code == 404
     assert street.get(f"/api/tasks/{task['id']}").json()["state"] == "open"
 

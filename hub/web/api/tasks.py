@@ -213,14 +213,11 @@ def task_read(
 
 
 async def load_department_task(task_id: int, user: Principal) -> tuple[ReviewTask, ServiceRequest]:
-    """The task if it is in the caller's department's inbox."""
+    """The task if it is in the caller's department's inbox. Another department's task is not found,
+    exactly as one that does not exist: an answer must not tell that it exists."""
     task = await ReviewTask.objects().where(ReviewTask.id == task_id).first()
-    if task is None:
+    if task is None or task.department != user.department:
         raise not_found()
-    if task.department != user.department:
-        raise Problem(
-            403, "other-department", N_("Not your department"), N_("This task belongs to another department's inbox.")
-        )
     row = await ServiceRequest.objects().where(ServiceRequest.id == task.request).first()
     return task, row
 
