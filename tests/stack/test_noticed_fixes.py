@@ -69,7 +69,9 @@ def test_a_preparer_cannot_withdraw_a_request_the_approver_submitted(stack):
     assert answer.status_code == 403 and "只有企业的审批人" in answer.text
     assert approver.get(f"/api/requests/{ref}").json()["state"] in ("submitted", "in_review")
 
-    # The approver can.
+    # The approver can, from the request's page too (it is the enterprise's request).
+    approver_page = signed_in_page_client(stack, "yunqi", locale="zh_CN").get(f"/requests/{ref}")
+    assert f'action="/requests/{ref}/withdrawal"' in approver_page.text
     withdrawn = approver.post(f"/api/requests/{ref}/withdrawal", json={"reason": "no longer needed"})
     assert withdrawn.status_code == 202, withdrawn.text
     wait_for(lambda: approver.get(f"/api/requests/{ref}").json()["state"] == "withdrawn", what="the withdrawal")

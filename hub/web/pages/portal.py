@@ -16,6 +16,7 @@ from forms.validation import FieldError
 from hub.accounts import Principal, now
 from hub.db.records import load_json
 from hub.db.tables import Draft, Program, Upload
+from hub.enterprises import same_enterprise
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.profiles import applicant_data
@@ -423,9 +424,11 @@ async def render_request(
     locale = page_locale(request)
     row = await load_visible_request(ref, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
-    read = await request_read(row, ctx, locale, staff=row.applicant != user.id)
+    # The applicant's side: the applicant, or another account of the same enterprise (its approver
+    # acts on what its preparer filed), as in the API.
+    own = row.applicant == user.id or await same_enterprise(user, row.applicant)
+    read = await request_read(row, ctx, locale, staff=not own)
     asked = [f.name for need in read.needs_from_applicant for f in need.fields]
-    own = row.applicant == user.id
     inputs = build_inputs(spec, answers or {}, errors or [], locale, {}, only=asked) if (asked and own) else []
     return render_page(
         request,
