@@ -98,6 +98,13 @@ CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS
 CONTROL_CHARACTERS_IN_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 
 
+def plain_text(value: str) -> str:
+    """Free text people type outside forms (a comment, a reason), with control and text-direction
+    characters removed (line breaks and tabs kept) and the ends trimmed: shown to others as typed,
+    never as an invisible instruction to their screen."""
+    return CONTROL_CHARACTERS_IN_LINES.sub("", value).strip()
+
+
 def _plain_text(multiline: bool):
     pattern = CONTROL_CHARACTERS_IN_LINES if multiline else CONTROL_CHARACTERS
 

@@ -562,3 +562,10 @@ def test_text_without_controls_is_never_refused_for_them(value):
         validate_form(PLAIN_TEXT, {"story": value})
     except FormInvalid as refused:
         assert all(e.code != "control_characters" for e in refused.errors)
+
+
+def test_free_text_outside_forms_loses_control_and_direction_characters():
+    from forms.validation import plain_text
+
+    assert plain_text("  Home\u202egnp.exe\x00\x07\x1b[31m  ") == "Homegnp.exe[31m"
+    assert plain_text("第一行\n第二行\t完") == "第一行\n第二行\t完"

@@ -202,3 +202,15 @@ def test_another_department_s_task_is_not_found(stack):
     shown, absent = page.get(f"/workbench/tasks/{task['id']}"), page.get("/workbench/tasks/2147483000")
     assert shown.status_code == absent.status_code == 404
     assert street.get(f"/api/tasks/{task['id']}").json()["state"] == "open"
+
+
+def test_a_clerks_comment_reaches_the_applicant_without_control_characters(stack):
+    from tests.stack.flows import decide, wait_closed
+
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", "核实\u202e无误\x1b[2J").status_code == 200
+    comments = [e["comment"] for e in wait_closed(citizen, ref)["timeline"] if e["kind"] == "task_approved"]
+    assert comments == ["核实无误[2J", "核实无误[2J"]

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
+from forms.validation import plain_text
 from hub.accounts import Principal, now
 from hub.audit import record
 from hub.db.records import load_json
@@ -172,7 +173,7 @@ class DocumentController(Controller):
     async def reissue(self, request: Request, ctx: HubContext, document_id: int, data: ReissueCreate) -> ReissueRead:
         user: Principal = request.user
         row = await issued_document(document_id, user)
-        reason = data.reason.strip()
+        reason = plain_text(data.reason)
         if not reason or len(reason) > 2000:
             raise invalid_field("reason", "missing")
         if row.status != "valid":
@@ -226,7 +227,7 @@ class DocumentController(Controller):
         self, request: Request, ctx: HubContext, document_id: int, data: RevocationCreate
     ) -> RevocationRead:
         user: Principal = request.user
-        reason = data.reason.strip()
+        reason = plain_text(data.reason)
         row = await issued_document(document_id, user)
         if not reason or len(reason) > 2000:
             raise invalid_field("reason", "missing")

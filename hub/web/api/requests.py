@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from forms.clock import beijing_today
 from forms.rules import compute_amount, context, evaluate
 from forms.spec import ServiceSpec
-from forms.validation import FieldError, FormInvalid, validate_form
+from forms.validation import FieldError, FormInvalid, plain_text, validate_form
 from hub.accounts import Principal, delegate_of, now
 from hub.audit import opened_detail, record
 from hub.db.records import (
@@ -375,7 +375,7 @@ async def withdraw_request(request: Request, ctx: HubContext, ref: str, reason: 
         ctx,
         row,
         ServiceRequestWorkflow.withdraw,
-        Withdrawal(reason=reason.strip()[:2000]),
+        Withdrawal(reason=plain_text(reason)[:2000]),
         N_("This request is already decided or being decided, and can no longer be withdrawn."),
     )
     await record(request, user, "request.withdrawn", "request", row.ref)
@@ -866,7 +866,7 @@ async def document_response(
         raise not_found()
     applicant_side = row.applicant == user.id or await same_enterprise(user, row.applicant)
     if not applicant_side:
-        reason = (reason or "").strip()
+        reason = plain_text(reason or "")
         if reason:
             if len(reason) < 4:
                 raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
@@ -932,7 +932,7 @@ async def rate_request(request: Request, ref: str, score: int, comment: str) -> 
         raise Problem(409, "not-decided", N_("Not possible now"), N_("A request can be rated once it is decided."))
     if not 1 <= score <= 5:
         raise invalid_field("score", "rating_range")
-    comment = comment.strip()
+    comment = plain_text(comment)
     if len(comment) > MAX_RATING_COMMENT:
         raise invalid_field("comment", "string_too_long", max_length=MAX_RATING_COMMENT)
     async with writing():

@@ -23,6 +23,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from forms.spec import ServiceSpec
+from forms.validation import plain_text
 from hub.accounts import Principal, delegate_of, name_of, now
 from hub.audit import record
 from hub.db.evaluation import amount_to_grant
@@ -294,7 +295,7 @@ class TaskController(Controller):
         summary="See personal answers in clear; the reason is recorded in the audit trail",
     )
     async def reveal(self, request: Request, ctx: HubContext, task_id: int, data: RevealCreate) -> RevealRead:
-        reason = data.reason.strip()
+        reason = plain_text(data.reason)
         if len(reason) < 4:
             raise invalid_field("reason", "missing", N_("Say why you need to see this personal data."))
         if len(reason) > MAX_COMMENT:
@@ -419,7 +420,7 @@ async def move_task(request: Request, ctx: HubContext, task_id: int, update: str
 
 
 async def decide_task(request: Request, ctx: HubContext, task_id: int, data: DecisionCreate) -> TaskMoveRead:
-    comment = data.comment.strip()
+    comment = plain_text(data.comment)
     if len(comment) > MAX_COMMENT:
         raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
     if data.verdict == "reject":
@@ -451,7 +452,7 @@ async def decide_task(request: Request, ctx: HubContext, task_id: int, data: Dec
 
 
 async def confirm_task(request: Request, ctx: HubContext, task_id: int, data: ConfirmationCreate) -> TaskMoveRead:
-    comment = data.comment.strip()
+    comment = plain_text(data.comment)
     if len(comment) > MAX_COMMENT:
         raise invalid_field("comment", "string_too_long", max_length=MAX_COMMENT)
     if not data.accept and not comment:
@@ -469,7 +470,7 @@ async def confirm_task(request: Request, ctx: HubContext, task_id: int, data: Co
 async def request_information_task(
     request: Request, ctx: HubContext, task_id: int, data: InformationRequestCreate
 ) -> TaskMoveRead:
-    message = data.message.strip()
+    message = plain_text(data.message)
     if not message:
         raise invalid_field("message", "missing")
     if len(message) > MAX_COMMENT:
@@ -497,7 +498,7 @@ async def request_information_task(
 
 
 async def transfer_task(request: Request, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
-    reason = data.reason.strip()
+    reason = plain_text(data.reason)
     if data.to_department not in ctx.catalog.departments:
         raise invalid_field("to_department", "literal_error")
     if not reason:
@@ -591,7 +592,7 @@ async def task_attachment(request: Request, ctx: HubContext, task_id: int, path:
 async def reveal_personal_data(request: Request, ctx: HubContext, task_id: int, reason: str) -> RevealedApplicant:
     """The applicant's data in clear for a clerk of the reviewing department, who must say why;
     the reveal (who, when, why) goes into the request's audit trail."""
-    reason = reason.strip()
+    reason = plain_text(reason)
     if len(reason) < 4:
         raise invalid_field("reason", "missing", N_("Say why you need to see the personal data."))
     if len(reason) > MAX_COMMENT:
