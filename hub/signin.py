@@ -1,21 +1,62 @@
 """Signing in with a password, with lockout and rate limits: one mechanism for the API and pages.
 
-Failures are counted per username and per client address over a window; reaching the limit locks
+Attempts are counted per username and per client address over a window; reaching the limit locks
 that username (or address) for a while, and while locked even the right password is refused, so
 guessing gains nothing. Counters live in the database, so every web process shares them. Unknown
 usernames are counted like known ones: a lockout says nothing about whether an account exists.
+
+Simultaneous guesses must not get more checks than the limit, so an attempt is counted *before*
+its password is checked, by one atomic statement per scope (an upsert that increments and returns
+the count). N attempts at once see N different counts:
+
+- an attempt whose count is within the limit has its password checked; the rest are refused
+  unchecked and their count is taken back (they guessed nothing);
+- while its password is checked an attempt stays counted, so a scope's count is its failures in
+  the window plus the checks under way;
+- a wrong password that brings the count to the limit sets the lock (and restarts the count for
+  after it);
+- a right password takes its own attempt back: it clears the username's count (a success forgives
+  the typos before it) and takes one off the address's (one account must not unlock a whole
+  address that is guessing others). It leaves a username alone while it is locked.
+
+Nothing but an administrator's ``unlock`` ever lifts or shortens a lockout: setting one only
+extends it, counting leaves it as it is, and a success does not clear a locked username.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from hub import sealing
 from hub.accounts import authenticate, now
 from hub.db.tables import Account, SignInThrottle
 from hub.db.transactions import writing
 from hub.settings import Settings
+
+THROTTLE = SignInThrottle._meta.tablename
+
+# Count one attempt: a fresh row, a window that has passed starts over, a locked scope is left as
+# it is (its attempts are refused unchecked). Returns the count with this attempt and the lock.
+COUNT_ATTEMPT = f"""
+INSERT INTO {THROTTLE} (scope, failures, window_start, locked_until) VALUES ({{}}, 1, {{}}, NULL)
+ON CONFLICT (scope) DO UPDATE SET
+    failures = CASE
+        WHEN {THROTTLE}.locked_until > {{}} THEN {THROTTLE}.failures
+        WHEN {THROTTLE}.window_start < {{}} THEN 1
+        ELSE {THROTTLE}.failures + 1
+    END,
+    window_start = CASE
+        WHEN {THROTTLE}.locked_until > {{}} THEN {THROTTLE}.window_start
+        WHEN {THROTTLE}.window_start < {{}} THEN {{}}
+        ELSE {THROTTLE}.window_start
+    END
+RETURNING failures, locked_until
+"""
 
 
 @dataclass(frozen=True)
@@ -25,18 +66,31 @@ class SignInResult:
     retry_after: int = 0
     # Which limit refused: "username" or "address".
     locked: str = ""
+    # What the audit log may say about a refused or failed attempt (see ``audit_subject``).
+    audit_id: str = ""
+    audit_detail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.account is not None
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    if isinstance(value, str):  # SQLite may hand back a RETURNING timestamp as its text
+        value = dt.datetime.fromisoformat(value)
     return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _normal(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
 def scopes(username: str, address: str) -> dict[str, str]:
-    return {"username": f"user:{username.strip().lower()[:64]}", "address": f"addr:{address[:64]}"}
+    return {"username": f"user:{_normal(username)}", "address": f"addr:{address[:64]}"}
+
+
+def _seconds_until(until: dt.datetime, stamp: dt.datetime) -> int:
+    return max(1, math.ceil((until - stamp).total_seconds()))
 
 
 async def lockout(username: str, address: str) -> tuple[str, int]:
@@ -49,49 +103,103 @@ async def lockout(username: str, address: str) -> tuple[str, int]:
         for row in rows:
             until = _aware(row["locked_until"])
             if row["scope"] == scope and until and until > stamp:
-                return kind, max(1, math.ceil((until - stamp).total_seconds()))
+                return kind, _seconds_until(until, stamp)
     return "", 0
 
 
-async def _count_failure(scope: str, limit: int, settings: Settings) -> None:
+async def _count(scope: str, stamp: dt.datetime, settings: Settings) -> tuple[int, dt.datetime | None]:
+    """Count one attempt for a scope (inside a write transaction): (count, active lock's end)."""
+    cutoff = stamp - dt.timedelta(seconds=settings.signin_window_seconds)
+    rows = await SignInThrottle.raw(COUNT_ATTEMPT, scope, stamp, stamp, cutoff, stamp, cutoff, stamp)
+    until = _aware(rows[0]["locked_until"])
+    return rows[0]["failures"], until if until and until > stamp else None
+
+
+async def _take_back(scope: str) -> None:
+    """Uncount an attempt that was not a failure (refused unchecked, or the right password)."""
+    await SignInThrottle.update({SignInThrottle.failures: SignInThrottle.failures - 1}).where(
+        (SignInThrottle.scope == scope) & (SignInThrottle.failures > 0)
+    )
+
+
+async def _admit(keys: dict[str, str], limits: dict[str, int], settings: Settings) -> tuple[dict[str, int], str, int]:
+    """Count the attempt in both scopes, atomically. Returns the counts, or the scope that refuses
+    it ("username" | "address") and the seconds to wait; a refused attempt leaves no count."""
     stamp = now()
-    window = dt.timedelta(seconds=settings.signin_window_seconds)
+    counts: dict[str, int] = {}
     async with writing():
-        row = await SignInThrottle.objects().where(SignInThrottle.scope == scope).first()
-        if row is None:
-            failures, start = 1, stamp
-        elif _aware(row.window_start) + window < stamp:
-            failures, start = 1, stamp  # the window has passed: count afresh
-        else:
-            failures, start = row.failures + 1, _aware(row.window_start)
-        locked = stamp + dt.timedelta(seconds=settings.signin_lockout_seconds) if failures >= limit else None
-        values = {"failures": 0 if locked else failures, "window_start": start, "locked_until": locked}
-        if row is None:
-            await SignInThrottle.insert(SignInThrottle(scope=scope, **values)).on_conflict(
-                target=SignInThrottle.scope, action="DO NOTHING"
-            )
-        else:
-            await SignInThrottle.update({getattr(SignInThrottle, k): v for k, v in values.items()}).where(
-                SignInThrottle.id == row.id
-            )
+        for kind in ("username", "address"):
+            count, locked_until = await _count(keys[kind], stamp, settings)
+            if locked_until is not None or count > limits[kind]:
+                if locked_until is None:
+                    counts[kind] = count  # counted, over the limit: taken back below
+                for taken in counts:
+                    await _take_back(keys[taken])
+                # Over the limit without a lock: the checks under way decide within moments.
+                return {}, kind, _seconds_until(locked_until, stamp) if locked_until else 1
+            counts[kind] = count
+    return counts, "", 0
+
+
+async def _lock(scope: str, settings: Settings) -> None:
+    """Lock a scope for the lockout period from now; an existing longer lock stays as it is."""
+    until = now() + dt.timedelta(seconds=settings.signin_lockout_seconds)
+    await SignInThrottle.update({SignInThrottle.locked_until: until, SignInThrottle.failures: 0}).where(
+        (SignInThrottle.scope == scope)
+        & (SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until < until))
+    )
 
 
 async def sign_in(username: str, password: str, address: str, settings: Settings) -> SignInResult:
     """Check a username and password, unless the username or the address is locked out."""
-    kind, seconds = await lockout(username, address)
-    if kind:
-        return SignInResult(retry_after=seconds, locked=kind)
-    account = await authenticate(username, password)
     keys = scopes(username, address)
+    limits = {"username": settings.signin_max_failures, "address": settings.signin_max_failures_per_address}
+    counts, kind, seconds = await _admit(keys, limits, settings)
+    if kind:
+        return SignInResult(retry_after=seconds, locked=kind, **await audit_subject(username))
+    try:
+        account = await authenticate(username, password)
+    except BaseException:
+        async with writing():  # not checked after all: the attempt is no failure
+            for scope in keys.values():
+                await _take_back(scope)
+        raise
     if account is None:
-        await _count_failure(keys["username"], settings.signin_max_failures, settings)
-        await _count_failure(keys["address"], settings.signin_max_failures_per_address, settings)
+        reached = [kind for kind, count in counts.items() if count >= limits[kind]]
+        if reached:
+            async with writing():
+                for kind in reached:
+                    await _lock(keys[kind], settings)
         kind, seconds = await lockout(username, address)
-        return SignInResult(retry_after=seconds, locked=kind)
-    # A success clears the username's count (not the address's: one account must not unlock a
-    # whole address that is guessing others).
-    await SignInThrottle.delete().where(SignInThrottle.scope == keys["username"])
+        return SignInResult(retry_after=seconds, locked=kind, **await audit_subject(username))
+    stamp = now()
+    async with writing():
+        await SignInThrottle.delete().where(
+            (SignInThrottle.scope == keys["username"])
+            & (SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until <= stamp))
+        )
+        await _take_back(keys["address"])
     return SignInResult(account=account)
+
+
+async def audit_subject(username: str) -> dict[str, Any]:
+    """How the audit log names a failed or refused sign-in's username (``SignInResult.audit_id`` and
+    ``audit_detail``): an account's own username, or, for a name that belongs to no account (often
+    a password typed into the wrong box), only a keyed digest of it, so that an auditor can tell
+    repeated attempts with one name from scattered ones without reading the name."""
+    found = await Account.select(Account.username).where(Account.username == username).first()
+    if found is not None:
+        return {"audit_id": found["username"]}
+    return {"audit_id": "", "audit_detail": {"username_digest": username_digest(username)}}
+
+
+def username_digest(username: str) -> str:
+    """``<data key id>:<HMAC-SHA256>`` of a normalised username, keyed by a key derived from the
+    current sealing key (a rotation starts new digests; the key id says which key made one)."""
+    data_keys = sealing.keys()
+    key_id = data_keys.ensure_key()
+    derived = hmac.new(data_keys._key(key_id), b"qinqing sign-in username digest", hashlib.sha256).digest()
+    return f"{key_id}:{hmac.new(derived, _normal(username).encode(), hashlib.sha256).hexdigest()[:32]}"
 
 
 async def unlock(username: str) -> bool:

@@ -98,7 +98,9 @@ class AuthController(Controller):
         result = await sign_in(data.username, data.password, address, ctx.settings)
         account = result.account
         if result.retry_after:
-            await record(request, None, "auth.locked_out", "account", data.username[:64], limit=result.locked)
+            await record(
+                request, None, "auth.locked_out", "account", result.audit_id, **result.audit_detail, limit=result.locked
+            )
             raise Problem(
                 429,
                 "sign-in-locked",
@@ -108,7 +110,7 @@ class AuthController(Controller):
                 headers={"Retry-After": str(result.retry_after)},
             )
         if account is None:
-            await record(request, None, "auth.failed", "account", data.username[:64])
+            await record(request, None, "auth.failed", "account", result.audit_id, **result.audit_detail)
             raise Problem(
                 401,
                 "bad-credentials",

@@ -70,11 +70,20 @@ async def sign_in(request: Request, settings: Settings, username: str, password:
     address = request.client.host if request.client else ""
     result = await check_sign_in(username, password, address, settings)
     if result.retry_after:
-        await record(request, None, "auth.locked_out", "account", username[:64], limit=result.locked, channel="page")
+        await record(
+            request,
+            None,
+            "auth.locked_out",
+            "account",
+            result.audit_id,
+            **result.audit_detail,
+            limit=result.locked,
+            channel="page",
+        )
         raise LockedOut(result.retry_after)
     account = result.account
     if account is None:
-        await record(request, None, "auth.failed", "account", username[:64], channel="page")
+        await record(request, None, "auth.failed", "account", result.audit_id, **result.audit_detail, channel="page")
         return None
     who = principal(account)
     async with writing():
