@@ -1,4 +1,4 @@
-"""Loading the catalog: departments and service specs from TOML files."""
+"""Loading the catalog: departments, service specs and working-day calendars from TOML files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from .rules import CONTEXT_NAMES, free_names, parse_error
 from .spec import Department, FieldSpec, ServiceSpec
+from .working_days import YearCalendar, load_calendars
 
 CATALOG_DIR = Path(__file__).parent
 DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -25,10 +26,12 @@ class CatalogError(Exception):
 
 @dataclass
 class Catalog:
-    """Every department and every service (each version), indexed for lookup."""
+    """Every department and every service (each version), indexed for lookup; the national
+    working-day calendars kept as files, by year."""
 
     departments: dict[str, Department]
     services: dict[tuple[str, int], ServiceSpec] = field(default_factory=dict)
+    calendars: dict[int, YearCalendar] = field(default_factory=dict)
 
     def latest(self, service_id: str) -> ServiceSpec | None:
         versions = [s for (sid, _), s in self.services.items() if sid == service_id]
@@ -52,7 +55,8 @@ def _pydantic_problems(source: str, exc: ValidationError) -> list[str]:
 
 
 def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
-    """Load and check ``departments.toml`` and ``services/*.toml``; raises CatalogError listing every mistake."""
+    """Load and check ``departments.toml``, ``services/*.toml`` and ``calendar/*.toml``; raises
+    CatalogError listing every mistake."""
     problems: list[str] = []
     departments: dict[str, Department] = {}
     dept_file = directory / "departments.toml"
@@ -83,6 +87,8 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
             continue
         problems += [f"{source}: {p}" for p in check_service(spec, departments)]
         catalog.services[key] = spec
+    catalog.calendars, calendar_problems = load_calendars(directory)
+    problems += calendar_problems
     if problems:
         raise CatalogError(problems)
     return catalog

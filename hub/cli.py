@@ -166,7 +166,11 @@ def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print(f"Catalog OK: {len(catalog.departments)} departments, {len(catalog.services)} service versions.")
+    years = ", ".join(str(year) for year in sorted(catalog.calendars)) or "none"
+    print(
+        f"Catalog OK: {len(catalog.departments)} departments, {len(catalog.services)} service versions, "
+        f"working-day calendars: {years}."
+    )
     return 0
 
 
@@ -304,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     data_key_sub.add_parser("rotate", help="make a new key the sealing key").set_defaults(run=cmd_data_key_rotate)
     catalog = sub.add_parser("catalog", help="work with the service catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
-    check = catalog_sub.add_parser("check", help="load and check every service spec")
+    check = catalog_sub.add_parser("check", help="load and check every service spec and working-day calendar")
     check.add_argument("directory", nargs="?", default=None, type=Path)
     check.set_defaults(run=cmd_catalog_check)
     args = parser.parse_args(argv)

@@ -41,6 +41,7 @@ from hub.registry import LocalRegistry
 from hub.retention import run_retention
 from hub.sealing import configure as configure_sealing
 from hub.settings import Settings
+from hub.sla.schedules import CalendarBook
 from hub.sla.time_limits import CalendarTimeLimits
 from hub.subsidies.claims import resume_unstarted_claims
 from hub.subsidies.programs import resume_matching
@@ -57,8 +58,9 @@ from workflows.subsidies.matching import ProgramMatchingWorkflow, Reconciliation
 log = logging.getLogger("qinqing.worker")
 
 
-async def retention_loop(settings: Settings, catalog: Catalog) -> None:
-    """Apply retention at start and then every ``retention_interval_hours``.
+async def retention_loop(settings: Settings, catalog: Catalog, calendars: CalendarBook | None = None) -> None:
+    """Apply retention, and say which working-day calendars are missing, at start and then every
+    ``retention_interval_hours``.
 
     A plain loop in each worker rather than a Temporal schedule: retention is idempotent database
     housekeeping with nothing to orchestrate, and two workers running it at once are harmless."""
@@ -67,10 +69,32 @@ async def retention_loop(settings: Settings, catalog: Catalog) -> None:
             await run_retention(settings, catalog)
         except Exception:  # noqa: BLE001 - retried at the next interval; the worker keeps working
             log.exception("retention failed")
+        if calendars is not None:
+            await warn_of_missing_calendars(calendars)
         await asyncio.sleep(max(60.0, settings.retention_interval_hours * 3600))
 
 
-def build_worker(client, settings: Settings, catalog: Catalog, renderer: RenderPool) -> Worker:
+async def warn_of_missing_calendars(calendars: CalendarBook) -> list[int]:
+    """Log a warning for each year whose national working-day schedule is needed and missing."""
+    try:
+        missing = await calendars.missing()
+    except Exception:  # noqa: BLE001 - the database away: said again at the next round
+        log.exception("could not check the working-day calendars")
+        return []
+    for year in missing:
+        log.warning(
+            "no working-day calendar for %s: time limits that run into %s count Monday to Friday and are "
+            "marked provisional; add forms/calendar/%s.toml or publish it at /admin/calendar",
+            year,
+            year,
+            year,
+        )
+    return missing
+
+
+def build_worker(
+    client, settings: Settings, catalog: Catalog, renderer: RenderPool, calendars: CalendarBook | None = None
+) -> Worker:
     registry = LocalRegistry()
     subsidies = SubsidyActivities(
         claims=PiccoloClaimRecords(registry),
@@ -82,7 +106,7 @@ def build_worker(client, settings: Settings, catalog: Catalog, renderer: RenderP
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
-        time_limits=CalendarTimeLimits(settings),
+        time_limits=CalendarTimeLimits(settings, calendars or CalendarBook(catalog.calendars)),
         documents=PdfDocumentIssuer(
             catalog,
             FileContentStore(settings.documents_path),
@@ -183,6 +207,7 @@ async def run_worker(settings: Settings) -> None:
     catalog = load_catalog(settings.catalog_path)
     configure_sealing(settings.data_keys_path)
     renderer = RenderPool(settings.render_processes)
+    calendars = CalendarBook(catalog.calendars)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -190,12 +215,12 @@ async def run_worker(settings: Settings) -> None:
     try:
         async with database(settings):
             client = await connect(settings)
-            worker = build_worker(client, settings, catalog, renderer)
+            worker = build_worker(client, settings, catalog, renderer, calendars)
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await schedule_reconciliation(client)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
-                retention = asyncio.create_task(retention_loop(settings, catalog))
+                retention = asyncio.create_task(retention_loop(settings, catalog, calendars))
                 await stop.wait()
                 retention.cancel()
                 log.info("worker stopping")

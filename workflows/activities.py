@@ -66,7 +66,7 @@ class RequestActivities:
     @activity.defn
     async def plan_time_limit(self, request: PlanTimeLimit) -> TimeLimit:
         # Computed in an activity so the result is recorded: a calendar update never changes a replay.
-        return self._time_limits.plan(request)
+        return await self._time_limits.plan(request)
 
     @activity.defn
     async def stage_applies(self, condition: StageCondition) -> bool:

@@ -43,9 +43,10 @@ class RequestRecords(Protocol):
 
 
 class TimeLimits(Protocol):
-    """Plans a step's time limit in working days, on the configured calendar."""
+    """Plans a step's time limit in working days, on the configured calendar (which may be read
+    from storage, so a schedule published meanwhile counts for the next limit)."""
 
-    def plan(self, request: PlanTimeLimit) -> TimeLimit: ...
+    async def plan(self, request: PlanTimeLimit) -> TimeLimit: ...
 
 
 class RequestRules(Protocol):

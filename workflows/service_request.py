@@ -175,24 +175,27 @@ class ServiceRequestWorkflow:
         self._stage_keys[stage.id] = keys
         for key, department in zip(keys, stage.departments, strict=True):
             self._tasks[key] = TaskView(key=key, stage_id=stage.id, department=department, state="open")
-        due_at, remind_at = now + timedelta(days=stage.time_limit_days), None
+        due_at, remind_at, provisional = now + timedelta(days=stage.time_limit_days), None, False
         if self._timed:
             limit = await workflow.execute_activity_method(
                 RequestActivities.plan_time_limit,
                 PlanTimeLimit(start=now, working_days=stage.time_limit_days),
                 **RECORD,
             )
-            due_at, remind_at = limit.due_at, limit.remind_at
+            # A result recorded before the mark existed reads as not provisional.
+            due_at, remind_at, provisional = limit.due_at, limit.remind_at, limit.provisional
             for key in keys:
-                self._update_task(key, due_at=due_at, remind_at=remind_at)
+                self._update_task(key, due_at=due_at, remind_at=remind_at, provisional=provisional)
         for key, department in zip(keys, stage.departments, strict=True):
-            await self._open(key, stage, department, now, due_at, remind_at)
+            await self._open(key, stage, department, now, due_at, remind_at, provisional)
         await workflow.wait_condition(lambda: self._withdrawn or self._stage_outcome(stage) is not None)
         approved = bool(self._stage_outcome(stage)) and not self._withdrawn
         await self._cancel_active(self._stage_keys[stage.id])
         return approved
 
-    async def _open(self, key: str, stage: Stage, department: str, now, due_at, remind_at) -> None:
+    async def _open(
+        self, key: str, stage: Stage, department: str, now, due_at, remind_at, provisional: bool = False
+    ) -> None:
         assert self._input is not None
         await self._record(
             RequestActivities.open_task,
@@ -205,6 +208,7 @@ class ServiceRequestWorkflow:
                 opened_at=now,
                 due_at=due_at,
                 remind_at=remind_at,
+                provisional=provisional,
             ),
         )
         if self._timed:
@@ -431,6 +435,8 @@ class ServiceRequestWorkflow:
             resumed[key] = dict(
                 due_at=task.due_at + paused if task.due_at else None,
                 remind_at=task.remind_at + paused if task.remind_at else None,
+                # Moved, not planned again: the limit stays as provisional as it was.
+                provisional=task.provisional,
             )
             if key in notice.reassign:
                 resumed[key]["assignee"] = notice.reassign[key]
@@ -467,6 +473,7 @@ class ServiceRequestWorkflow:
             remind_at=old.remind_at,
             reminded=old.reminded,
             escalated=old.escalated,
+            provisional=old.provisional,
         )
         keys = self._stage_keys[old.stage_id]
         keys[keys.index(move.task_key)] = new_key
@@ -475,7 +482,13 @@ class ServiceRequestWorkflow:
             move.task_key, "task_transferred", state="transferred", detail=move.reason, actor_id=move.clerk_id
         )
         await self._open(
-            new_key, stage, move.to_department, workflow.now(), old.due_at or workflow.now(), old.remind_at
+            new_key,
+            stage,
+            move.to_department,
+            workflow.now(),
+            old.due_at or workflow.now(),
+            old.remind_at,
+            old.provisional,
         )
         return self._accepted(new_key)
 

@@ -117,6 +117,8 @@ class TaskView(BaseModel):
     reminded: bool = False
     escalated: bool = False
     paused_since: datetime | None = None
+    # The limit was planned across a year whose holiday schedule was not known (TimeLimit.provisional).
+    provisional: bool = False
 
 
 class RequestStatus(BaseModel):
@@ -139,6 +141,7 @@ class OpenTask(BaseModel):
     opened_at: datetime
     due_at: datetime
     remind_at: datetime | None = None
+    provisional: bool = False
 
 
 class PlanTimeLimit(BaseModel):
@@ -149,6 +152,9 @@ class PlanTimeLimit(BaseModel):
 class TimeLimit(BaseModel):
     due_at: datetime
     remind_at: datetime
+    # Counted across a year whose national holiday schedule was not known (Monday to Friday were
+    # taken as working days). A default, so results recorded before the field still decode.
+    provisional: bool = False
 
 
 class TaskChange(BaseModel):
@@ -164,6 +170,7 @@ class TaskChange(BaseModel):
     clear_assignee: bool = False
     due_at: datetime | None = None
     remind_at: datetime | None = None
+    provisional: bool | None = None
     paused_at: datetime | None = None
     clear_paused: bool = False
     reminded: bool | None = None

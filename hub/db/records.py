@@ -122,6 +122,7 @@ class PiccoloRequestRecords:
                     opened_at=task.opened_at,
                     due_at=task.due_at,
                     remind_at=task.remind_at,
+                    provisional=task.provisional,
                     service_id=request["service_id"] if request else "",
                     applicant_type=request["applicant.role"] if request else "citizen",
                 )
@@ -176,6 +177,7 @@ class PiccoloRequestRecords:
             "assignee",
             "due_at",
             "remind_at",
+            "provisional",
             "paused_at",
             "reminded",
             "escalated",

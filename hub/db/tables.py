@@ -143,6 +143,9 @@ class ReviewTask(Table):
     remind_at = Timestamptz(null=True, default=None)
     reminded = Boolean(default=False)
     escalated = Boolean(default=False)
+    # Planned across a year whose national holiday schedule was not known: a Monday-to-Friday guess,
+    # kept as planned when the schedule is published later (hub/sla/calendar.py).
+    provisional = Boolean(default=False)
     paused_at = Timestamptz(null=True, default=None)
     # Set by a rejection (a reason code) or a request for more information (fields and message).
     reason_code = Varchar(length=40, default="")
@@ -421,3 +424,13 @@ class Rating(Table):
     score = Integer()
     comment = Text(default="")
     created_at = Timestamptz()
+
+
+class WorkingCalendarYear(Table):
+    """A year's national holidays and make-up working days as an administrator published them
+    (``forms.working_days.YearCalendar`` as JSON); it wins over the catalog's file of that year."""
+
+    year = Integer(unique=True)
+    content = JSON()
+    published_at = Timestamptz()
+    published_by = ForeignKey(references=Account, null=True, default=None)

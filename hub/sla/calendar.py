@@ -1,19 +1,26 @@
 """Working days (工作日) in mainland China, and deadlines counted in them.
 
-National holidays and make-up working days (调休) come from ``chinese_calendar``. For years it does not
-cover yet it raises ``NotImplementedError``; those dates fall back to "Monday to Friday are working days",
-so a limit that runs into an uncovered year may ignore that year's holidays until the package is updated.
-A city adds its own days on top through ``WorkingCalendar``.
+National holidays and make-up working days (调休) come first from the year's schedule as data (a
+file of the catalog, ``forms/calendar/<year>.toml``, or one an administrator published, which wins
+over the file), then from ``chinese_calendar``. For a year neither knows, the package raises
+``NotImplementedError`` and the days fall back to "Monday to Friday are working days": a limit that
+runs into such a year is *provisional* (``WorkingCalendar.plan``), and the hub warns before it
+happens (``missing_years``). A city adds its own days on top through ``WorkingCalendar``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+from forms.working_days import YearCalendar
 
 # Statutory limits run on Beijing time, whatever the applicant's or the server's time zone.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -21,6 +28,11 @@ ONE_DAY = timedelta(days=1)
 # Ten years of calendar days: far beyond any statutory limit, so hitting it means a misconfigured calendar.
 MAX_SEARCH_DAYS = 3660
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The warning that next year's schedule is missing starts on this day (month, day) of the year
+# before: the State Council's notice usually comes out in October or November.
+WARN_FROM = (11, 1)
+# Where a year's national schedule comes from; "missing" is Monday to Friday, a provisional guess.
+Source = Literal["published", "file", "library", "missing"]
 
 
 def national_working_day(day: date) -> bool:
@@ -31,12 +43,47 @@ def national_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=512)
+def library_covers(year: int) -> bool:
+    """Whether ``chinese_calendar`` knows the holidays of ``year`` (it raises for a year it does not)."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One year's national days off and make-up working days, and where the hub has them from."""
+
+    year: int
+    days_off: frozenset[date]
+    working_days: frozenset[date]
+    source: Source = "file"
+
+    @classmethod
+    def of(cls, calendar: YearCalendar, source: Source) -> Schedule:
+        return cls(calendar.year, calendar.days_off(), calendar.working_days(), source)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_days:
+            return True
+        if day in self.days_off:
+            return False
+        return day.weekday() < 5
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
-    """The national calendar with a city's own days off and extra working days on top."""
+    """The national calendar with a city's own days off and extra working days on top.
+
+    ``schedules`` are the years known as data (files and published ones); they win over the package.
+    """
 
     extra_days_off: frozenset[date] = frozenset()
     extra_working_days: frozenset[date] = frozenset()
+    schedules: Mapping[int, Schedule] = field(default_factory=dict)
 
     def is_working_day(self, day: date) -> bool:
         # Extra working days win over everything, extra days off over the national calendar.
@@ -44,7 +91,28 @@ class WorkingCalendar:
             return True
         if day in self.extra_days_off:
             return False
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            return schedule.is_working_day(day)
         return national_working_day(day)
+
+    def source(self, year: int) -> Source:
+        """Where the national schedule of ``year`` comes from."""
+        schedule = self.schedules.get(year)
+        if schedule is not None:
+            return schedule.source
+        return "library" if library_covers(year) else "missing"
+
+    def covers(self, year: int) -> bool:
+        """Whether the national schedule of ``year`` is known (not a Monday-to-Friday guess)."""
+        return self.source(year) != "missing"
+
+    def plan(self, start: datetime, days: int) -> tuple[datetime, bool]:
+        """The deadline of ``add_working_days`` and whether it is provisional: counted across a
+        year whose national schedule is not known, so its holidays were taken as working days."""
+        due = self.add_working_days(start, days)
+        first, last = (shanghai_date(start) + ONE_DAY).year, shanghai_date(due).year
+        return due, any(not self.covers(year) for year in range(first, last + 1))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The deadline of a limit of ``days`` working days starting at the aware datetime ``start``.
@@ -70,6 +138,15 @@ class WorkingCalendar:
         """Working days after ``start``'s date up to and including ``end``'s date (Shanghai dates)."""
         first, last = shanghai_date(start) + ONE_DAY, shanghai_date(end)
         return sum(self.is_working_day(first + timedelta(days=n)) for n in range((last - first).days + 1))
+
+
+def missing_years(today: date, covers: Callable[[int], bool]) -> list[int]:
+    """The years whose national schedule the hub needs and lacks, on the Beijing date ``today``:
+    this year at any time, and from 1 November next year, whose limits start within weeks."""
+    years = [today.year]
+    if (today.month, today.day) >= WARN_FROM:
+        years.append(today.year + 1)
+    return [year for year in years if not covers(year)]
 
 
 def shanghai_date(moment: datetime) -> date:

@@ -5,27 +5,33 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hub.settings import Settings
-from hub.sla.calendar import WorkingCalendar, parse_days
+from hub.sla.calendar import parse_days
+from hub.sla.schedules import CalendarBook
 from workflows.types import PlanTimeLimit, TimeLimit
 
 
 class CalendarTimeLimits:
-    """Working days on the mainland calendar with the city's own days off; or, for tests and
-    demonstrations, "working days" of a configured number of seconds."""
+    """Working days on the mainland calendar (published schedules, the catalog's files, then the
+    package) with the city's own days off; or, for tests and demonstrations, "working days" of a
+    configured number of seconds."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, calendars: CalendarBook | None = None):
         if not 0 < settings.reminder_fraction < 1:
             raise ValueError("QINQING_REMINDER_FRACTION must be between 0 and 1")
         self.fraction = settings.reminder_fraction
         self.day_seconds = settings.working_day_seconds
-        self.calendar = WorkingCalendar(
-            extra_days_off=parse_days(settings.extra_days_off),
-            extra_working_days=parse_days(settings.extra_working_days),
-        )
+        self.calendars = calendars if calendars is not None else CalendarBook({})
+        self.extra_days_off = parse_days(settings.extra_days_off)
+        self.extra_working_days = parse_days(settings.extra_working_days)
 
-    def plan(self, request: PlanTimeLimit) -> TimeLimit:
+    async def plan(self, request: PlanTimeLimit) -> TimeLimit:
         if self.day_seconds > 0:
             due = request.start + timedelta(seconds=self.day_seconds * request.working_days)
+            provisional = False
         else:
-            due = self.calendar.add_working_days(request.start, request.working_days)
-        return TimeLimit(due_at=due, remind_at=request.start + (due - request.start) * self.fraction)
+            # Read at every plan: a schedule published since the last limit counts for this one.
+            calendar = await self.calendars.calendar(self.extra_days_off, self.extra_working_days)
+            due, provisional = calendar.plan(request.start, request.working_days)
+        return TimeLimit(
+            due_at=due, remind_at=request.start + (due - request.start) * self.fraction, provisional=provisional
+        )

@@ -23,6 +23,7 @@ from hub.temporal import connect
 from hub.web.api.admin import AdminController
 from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
+from hub.web.api.calendar import CalendarAdminController, CalendarController
 from hub.web.api.documents import DocumentController
 from hub.web.api.health import HealthController
 from hub.web.api.open_data import ServiceLevelController
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimController,
             ReconciliationController,
             AdminController,
+            CalendarController,
+            CalendarAdminController,
             AuditController,
             TemporalCodecController,
             pages_router(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from litestar.datastructures import State
 from temporalio.client import Client
@@ -12,6 +12,7 @@ from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore
 from hub.settings import Settings
+from hub.sla.schedules import CalendarBook
 
 
 @dataclass
@@ -23,6 +24,12 @@ class HubContext:
     # Makes the PDFs of documents issued without one, on their first download.
     renderer: RenderPool
     temporal: Client | None = None
+    # The national working-day schedules: the catalog's files, and those published since.
+    calendars: CalendarBook = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.calendars is None:
+            self.calendars = CalendarBook(self.catalog.calendars)
 
 
 def provide_context(state: State) -> HubContext:

@@ -123,6 +123,14 @@ FIELD_MESSAGES: dict[str, str] = {
     "file_too_large": N_("This file is too large for this field (at most {max_kb} KB)."),
     "group_too_short": N_("Add at least {min_length} item(s)."),
     "group_too_long": N_("Add at most {max_length} item(s)."),
+    "calendar_year_mismatch": N_("This is the calendar of {year}, but it is given as the calendar of {expected}."),
+    "calendar_no_holidays": N_("List the year's public holidays."),
+    "calendar_outside_year": N_("{day} is not in {year}."),
+    "calendar_off_and_working": N_("{day} is listed both as a day off and as a working day."),
+    "calendar_listed_twice": N_("{day} is listed twice."),
+    "calendar_days_format": N_(
+        "Enter dates as YYYY-MM-DD, a run of days as YYYY-MM-DD..YYYY-MM-DD, separated by commas."
+    ),
 }
 FALLBACK_FIELD_MESSAGE = N_("This value is not valid.")
 

@@ -14,8 +14,16 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from hub.accounts import Principal, principal_for_token
 
 # Public by nature: liveness, signing in, the published service catalog, the API's own schema,
-# document verification and open data.
-PUBLIC_PATHS = [r"^/health$", r"^/api/auth/token$", r"^/api/services", r"^/schema", r"^/verify/", r"^/api/open/"]
+# document verification, open data and the working-day calendar's years.
+PUBLIC_PATHS = [
+    r"^/health$",
+    r"^/api/auth/token$",
+    r"^/api/services",
+    r"^/schema",
+    r"^/verify/",
+    r"^/api/open/",
+    r"^/api/calendar$",
+]
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:

@@ -159,3 +159,21 @@ def test_pages_fit_a_phone_screen(browser, stack, screenshots):
         assert width <= PHONE["width"], f"{name} scrolls sideways at {PHONE['width']}px ({width}px wide)"
         screenshot(page, screenshots, name)
     page.context.close()
+
+
+def test_working_calendar_page(browser, stack, screenshots):
+    axe = Axe()
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "admin")
+    page.goto("/admin/calendar")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the calendar page scrolls sideways ({width}px wide)"
+    check_page(page, "admin-calendar", screenshots, axe)
+    # A refused form: the summary and each message next to its field pass the same checks.
+    page.fill("#h0_zh_CN", "元旦")
+    page.fill("#h0_en", "")
+    page.fill("#h0_days_off", "1 January")
+    page.click("form.stack button.primary")
+    page.wait_for_selector("#h0_days_off-error")
+    check_page(page, "admin-calendar-refused", screenshots, axe)
+    page.context.close()

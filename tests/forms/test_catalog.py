@@ -240,3 +240,131 @@ departments = ["civil-affairs"]
     with pytest.raises(CatalogError) as exc:
         load_catalog(tmp_path)
     assert any("'items' in group 'people' has a reserved name" in p for p in exc.value.problems)
+
+
+# --- working-day calendars (calendar/<year>.toml) ---------------------------------------------------
+
+# A valid calendar (invented days: a test, not a schedule); tests break one thing at a time.
+CALENDAR = """\
+year = {year}
+notice = "a test calendar"
+
+[[holidays]]
+name = {{ zh_CN = "元旦", en = "New Year's Day" }}
+days_off = [{year}-01-01, {year}-01-02, {year}-01-03]
+working_days = [{year}-01-10]
+
+[[holidays]]
+name = {{ zh_CN = "春节", en = "Spring Festival" }}
+days_off = [{year}-02-06, {year}-02-07, {year}-02-08]
+working_days = [{year}-02-20]
+"""
+
+
+def calendar_dir(tmp_path: Path, **files: str) -> Path:
+    """A catalog directory with one valid service and the given calendar files (stem -> TOML)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    directory = catalog_dir(tmp_path, ok=service())
+    (directory / "calendar").mkdir()
+    for stem, text in files.items():
+        (directory / "calendar" / f"{stem}.toml").write_text(text, encoding="utf-8")
+    return directory
+
+
+def calendar(year: int = 2027) -> str:
+    return CALENDAR.format(year=year)
+
+
+def test_shipped_calendar_of_2026_loads_and_no_2027_is_invented():
+    catalog = load_catalog()
+    assert 2026 in catalog.calendars
+    assert {h.name.zh_CN for h in catalog.calendars[2026].holidays} >= {"元旦", "春节", "国庆节"}
+    assert 2027 not in catalog.calendars
+
+
+def test_valid_calendar_loads(tmp_path):
+    catalog = load_catalog(calendar_dir(tmp_path, **{"2027": calendar()}))
+    assert [h.name.en for h in catalog.calendars[2027].holidays] == ["New Year's Day", "Spring Festival"]
+
+
+def test_calendar_date_outside_its_year(tmp_path):
+    text = calendar().replace("2027-01-10]", "2028-01-10]")
+    assert problems(calendar_dir(tmp_path, **{"2027": text})) == [
+        "calendar/2027.toml: holidays.0.working_days.0: 2028-01-10 is not in 2027"
+    ]
+
+
+def test_calendar_day_both_off_and_working(tmp_path):
+    text = calendar().replace("working_days = [2027-02-20]", "working_days = [2027-02-07]")
+    assert problems(calendar_dir(tmp_path, **{"2027": text})) == [
+        "calendar/2027.toml: holidays.1.working_days.0: 2027-02-07 is listed both as a day off and as a working day"
+    ]
+
+
+def test_calendar_day_listed_twice(tmp_path):
+    text = calendar().replace("2027-02-06, 2027-02-07", "2027-02-06, 2027-01-02")
+    assert problems(calendar_dir(tmp_path, **{"2027": text})) == [
+        "calendar/2027.toml: holidays.1.days_off.1: 2027-01-02 is listed twice"
+    ]
+
+
+def test_calendar_names_in_both_languages(tmp_path):
+    missing_en = calendar().replace(', en = "Spring Festival"', "")
+    [missing] = problems(calendar_dir(tmp_path / "a", **{"2027": missing_en}))
+    assert missing.startswith("calendar/2027.toml: holidays.1.name.en: Field required")
+    empty_zh = calendar().replace('zh_CN = "元旦"', 'zh_CN = "  "')
+    [empty] = problems(calendar_dir(tmp_path / "b", **{"2027": empty_zh}))
+    assert empty.startswith("calendar/2027.toml: holidays.0.name.zh_CN: String should have at least 1 character")
+
+
+def test_calendar_year_must_match_its_file_name(tmp_path):
+    assert problems(calendar_dir(tmp_path, **{"2028": calendar()})) == [
+        "calendar/2028.toml: year: the calendar is for 2027, but it is given as the calendar of 2028"
+    ]
+
+
+def test_calendar_file_named_after_something_else(tmp_path):
+    assert problems(calendar_dir(tmp_path, **{"next-year": calendar()})) == [
+        "calendar/next-year.toml: a calendar file is named after its year, such as 2027.toml"
+    ]
+
+
+def test_calendar_without_holidays_or_without_days_off(tmp_path):
+    assert problems(calendar_dir(tmp_path / "a", **{"2027": "year = 2027\n"})) == [
+        "calendar/2027.toml: holidays: list the year's public holidays"
+    ]
+    text = calendar().replace("days_off = [2027-02-06, 2027-02-07, 2027-02-08]\n", "")
+    assert problems(calendar_dir(tmp_path / "b", **{"2027": text})) == [
+        "calendar/2027.toml: holidays.1.days_off: a holiday needs its days off"
+    ]
+
+
+def test_calendar_unknown_key_and_invalid_toml(tmp_path):
+    text = calendar().replace('notice = "a test calendar"', 'notice = "x"\nsource = "y"')
+    [unknown] = problems(calendar_dir(tmp_path / "a", **{"2027": text}))
+    assert unknown.startswith("calendar/2027.toml: source: Extra inputs are not permitted")
+    [broken] = problems(calendar_dir(tmp_path / "b", **{"2027": "year = [2027"}))
+    assert broken.startswith("calendar/2027.toml: not valid TOML")
+
+
+def test_every_calendar_problem_is_listed_with_the_services(tmp_path):
+    text = calendar().replace("2027-01-10]", "2026-12-31]")
+    text = text.replace("working_days = [2027-02-20]", "working_days = [2027-02-08]")
+    directory = calendar_dir(tmp_path, **{"2027": text})
+    (directory / "services" / "bad.toml").write_text(
+        service("bad").replace('owner = "civil-affairs"', 'owner = "nobody"'), encoding="utf-8"
+    )
+    found = problems(directory)
+    assert "services/bad.toml: unknown department 'nobody'" in found
+    assert "calendar/2027.toml: holidays.0.working_days.0: 2026-12-31 is not in 2027" in found
+    assert any(p.startswith("calendar/2027.toml: holidays.1.working_days.0: 2027-02-08 is listed both") for p in found)
+
+
+def test_catalog_check_command_reports_calendar_problems(tmp_path):
+    text = calendar().replace("working_days = [2027-02-20]", "working_days = [2027-02-07]")
+    result = run_check(str(calendar_dir(tmp_path, **{"2027": text})))
+    assert result.returncode == 1, result.stderr
+    assert "calendar/2027.toml: holidays.1.working_days.0: 2027-02-07 is listed both" in result.stderr
+    ok = run_check(str(calendar_dir(tmp_path / "ok", **{"2027": calendar()})))
+    assert ok.returncode == 0, ok.stderr
+    assert "working-day calendars: 2027." in ok.stdout

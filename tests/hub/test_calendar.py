@@ -155,3 +155,211 @@ def test_parse_days_round_trips(days):
 def test_parse_days_errors_name_the_bad_item(text, bad):
     with pytest.raises(ValueError, match=bad.replace(".", r"\.")):
         parse_days(text)
+
+
+# --- The calendar as data: files and published years over the package --------------------------------
+
+import asyncio  # noqa: E402
+import tomllib  # noqa: E402
+
+from forms.catalog import CATALOG_DIR  # noqa: E402
+from forms.working_days import YearCalendar, load_calendars, parse_calendar  # noqa: E402
+from hub.settings import load_settings  # noqa: E402
+from hub.sla.calendar import Schedule, library_covers, missing_years  # noqa: E402
+from hub.sla.schedules import CalendarBook, StoredCalendar, library_calendar  # noqa: E402
+from hub.sla.time_limits import CalendarTimeLimits  # noqa: E402
+from workflows.types import PlanTimeLimit, TimeLimit  # noqa: E402
+
+# Not the real 2027 schedule (unknown when this was written): 1 to 3 January off, and an invented
+# make-up working Sunday, 10 January, so that both kinds of day are exercised.
+TEST_2027 = {
+    "year": 2027,
+    "notice": "a test calendar",
+    "holidays": [
+        {
+            "name": {"zh_CN": "元旦", "en": "New Year's Day"},
+            "days_off": ["2027-01-01", "2027-01-02", "2027-01-03"],
+            "working_days": ["2027-01-10"],
+        }
+    ],
+}
+SHIPPED_2026 = tomllib.loads((CATALOG_DIR / "calendar" / "2026.toml").read_text(encoding="utf-8"))
+
+
+def with_years(*calendars: YearCalendar, source="file") -> WorkingCalendar:
+    return WorkingCalendar(schedules={c.year: Schedule.of(c, source) for c in calendars})
+
+
+class MemoryStore:
+    """Published calendars kept in a dictionary, counting how often they are read."""
+
+    def __init__(self) -> None:
+        self.calendars: dict[int, StoredCalendar] = {}
+        self.loads = 0
+
+    def publish(self, calendar: YearCalendar) -> None:
+        self.calendars[calendar.year] = StoredCalendar(calendar, datetime.now(UTC), "admin")
+
+    async def version(self):
+        return tuple(sorted((y, s.published_at) for y, s in self.calendars.items()))
+
+    async def load(self):
+        self.loads += 1
+        return dict(self.calendars)
+
+
+def test_the_package_knows_no_2027():
+    # What this part of the hub is for: the newest package stops at 2026.
+    assert library_covers(2026) and not library_covers(2027)
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2027, 1, 1))
+
+
+def test_a_limit_across_new_year_without_2027_is_provisional_and_counts_weekdays():
+    received = at("2026-12-30T10:00")  # a Wednesday; 31 December is a working day
+    due, provisional = NATIONAL.plan(received, 5)
+    # Friday 1 January 2027 is counted as a working day: nobody knows better yet.
+    assert due == end_of("2027-01-06") and provisional
+
+
+def test_a_limit_across_new_year_with_a_2027_calendar_counts_its_holidays():
+    calendar = with_years(parse_calendar(TEST_2027, 2027))
+    received = at("2026-12-30T10:00")
+    assert calendar.plan(received, 5) == (end_of("2027-01-07"), False)
+    # Saturday 9 January is off; the make-up Sunday 10 January counts.
+    assert calendar.add_working_days(received, 7) == end_of("2027-01-10")
+    assert calendar.add_working_days(received, 8) == end_of("2027-01-11")
+    # The city's own days stay on top of a published year.
+    city = WorkingCalendar(extra_working_days=frozenset({date(2027, 1, 2)}), schedules=calendar.schedules)
+    assert city.add_working_days(received, 2) == end_of("2027-01-02")
+
+
+def test_provisional_only_when_the_limit_reaches_an_unknown_year():
+    assert NATIONAL.plan(at("2026-12-01T09:00"), 5) == (end_of("2026-12-08"), False)
+    # Planned on 31 December: counting starts on 1 January, in the unknown year.
+    assert NATIONAL.plan(at("2026-12-31T23:00"), 1)[1]
+    # A limit wholly inside an unknown year is provisional too.
+    assert NATIONAL.plan(at("2040-03-01T09:00"), 3)[1]
+    assert NATIONAL.source(2026) == "library" and NATIONAL.source(2027) == "missing"
+
+
+def test_a_file_overrides_the_package():
+    moved = dict(SHIPPED_2026)
+    moved["holidays"] = [dict(h) for h in SHIPPED_2026["holidays"]]
+    national_day = next(h for h in moved["holidays"] if h["name"]["en"] == "National Day")
+    # A city's file (or a corrected notice) making Thursday 8 October a day off as well.
+    national_day["days_off"] = [*national_day["days_off"], date(2026, 10, 8)]
+    calendar = with_years(parse_calendar(moved, 2026))
+    received = at("2026-09-30T10:00")
+    assert NATIONAL.add_working_days(received, 1) == end_of("2026-10-08")
+    assert calendar.add_working_days(received, 1) == end_of("2026-10-09")
+    assert calendar.source(2026) == "file" and not calendar.plan(received, 1)[1]
+
+
+def test_a_file_year_with_nothing_listed_for_a_day_counts_weekdays():
+    calendar = with_years(parse_calendar(TEST_2027, 2027))
+    assert calendar.is_working_day(date(2027, 2, 11))  # a Thursday: the test file has no Spring Festival
+    assert not calendar.is_working_day(date(2027, 2, 13))  # a Saturday
+
+
+def test_the_shipped_2026_file_agrees_with_the_package_day_by_day():
+    shipped = parse_calendar(SHIPPED_2026, 2026)
+    calendar = with_years(shipped)
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        assert calendar.is_working_day(day) == chinese_calendar.is_workday(day), day
+        assert (not calendar.is_working_day(day)) == chinese_calendar.is_holiday(day), day
+        holiday = shipped.holiday_of(day)
+        _, name = chinese_calendar.get_holiday_detail(day)
+        assert (holiday.name.en.casefold() if holiday else None) == (name.casefold() if name else None), day
+        day += timedelta(days=1)
+    # And the package's own schedule, as the admin API shows it, is the same content.
+    assert library_calendar(2026).days_off() == shipped.days_off()
+    assert library_calendar(2026).working_days() == shipped.working_days()
+    names = [(h.name.zh_CN, h.name.en.casefold()) for h in shipped.holidays]
+    assert [(h.name.zh_CN, h.name.en.casefold()) for h in library_calendar(2026).holidays] == names
+
+
+def test_files_are_loaded_from_the_catalogs_calendar_directory(tmp_path):
+    (tmp_path / "calendar").mkdir()
+    (tmp_path / "calendar" / "2027.toml").write_text(
+        'year = 2027\n[[holidays]]\nname = { zh_CN = "元旦", en = "New Year\'s Day" }\n'
+        "days_off = [2027-01-01, 2027-01-02, 2027-01-03]\nworking_days = [2027-01-10]\n",
+        encoding="utf-8",
+    )
+    calendars, problems = load_calendars(tmp_path)
+    assert problems == [] and calendars[2027] == parse_calendar(TEST_2027 | {"notice": ""}, 2027)
+
+
+def test_a_published_year_overrides_the_file_and_is_read_again_only_when_something_is_published():
+    file_2027 = parse_calendar(TEST_2027, 2027)
+    store = MemoryStore()
+    book = CalendarBook({2027: file_2027}, store)
+    received = at("2026-12-30T10:00")
+
+    async def scenario():
+        national = await book.national()
+        assert national.source(2027) == "file" and national.plan(received, 5) == (end_of("2027-01-07"), False)
+        await book.national()
+        assert store.loads == 1  # nothing published since: the rows are not read again
+        published = dict(TEST_2027)
+        published["holidays"] = [TEST_2027["holidays"][0] | {"days_off": ["2027-01-01", "2027-01-04"]}]
+        store.publish(parse_calendar(published, 2027))
+        national = await book.national()
+        assert store.loads == 2 and national.source(2027) == "published"
+        # 4 January off instead: Thursday 31 December, then 5, 6, 7, 8 January.
+        assert national.plan(received, 5) == (end_of("2027-01-08"), False)
+        status = await book.year(2027)
+        assert status.source == "published" and status.published_by == "admin"
+        assert [s.source for s in await book.years(date(2026, 12, 3)) if s.year in (2026, 2027)] == [
+            "library",
+            "published",
+        ]
+
+    asyncio.run(scenario())
+
+
+def test_time_limits_port_marks_a_provisional_limit_and_counts_a_published_year_at_once():
+    store = MemoryStore()
+    limits = CalendarTimeLimits(load_settings({}), CalendarBook({}, store))
+    request = PlanTimeLimit(start=at("2026-12-30T10:00"), working_days=5)
+    before = asyncio.run(limits.plan(request))
+    assert before.provisional and before.due_at == end_of("2027-01-06")
+    assert before.remind_at == request.start + (before.due_at - request.start) * 0.75
+    store.publish(parse_calendar(TEST_2027, 2027))
+    after = asyncio.run(limits.plan(request))
+    assert not after.provisional and after.due_at == end_of("2027-01-07")
+    # The city's own days off still apply on top.
+    city = CalendarTimeLimits(load_settings({"QINQING_EXTRA_DAYS_OFF": "2026-12-31"}), CalendarBook({}, store))
+    assert asyncio.run(city.plan(request)).due_at == end_of("2027-01-08")
+
+
+def test_a_time_limit_recorded_before_the_mark_reads_as_not_provisional():
+    recorded = {"due_at": "2026-12-08T15:59:59.999999Z", "remind_at": "2026-12-06T00:00:00Z"}
+    assert TimeLimit.model_validate(recorded).provisional is False
+
+
+def test_the_warning_starts_on_1_november_while_next_year_is_missing():
+    knows_2026 = {2026}.__contains__
+    assert missing_years(date(2026, 10, 31), knows_2026) == []
+    assert missing_years(date(2026, 11, 1), knows_2026) == [2027]
+    assert missing_years(date(2026, 12, 31), knows_2026) == [2027]
+    assert missing_years(date(2026, 11, 1), {2026, 2027}.__contains__) == []
+    # Once the year has begun without its calendar, it is missing whatever the month.
+    assert missing_years(date(2027, 1, 1), knows_2026) == [2027]
+    assert missing_years(date(2027, 11, 15), knows_2026) == [2027, 2028]
+    assert missing_years(date(2027, 11, 15), {2027}.__contains__) == [2028]
+
+
+def test_the_book_warns_of_the_package_files_and_published_years_together():
+    store = MemoryStore()
+    book = CalendarBook({}, store)
+    assert asyncio.run(book.missing(date(2026, 11, 1))) == [2027]
+    assert asyncio.run(book.missing(date(2026, 10, 31))) == []
+    store.publish(parse_calendar(TEST_2027, 2027))
+    assert asyncio.run(book.missing(date(2026, 11, 1))) == []
+    assert book.missing_as_last_read(date(2027, 11, 1)) == [2028]
+    assert (
+        asyncio.run(CalendarBook({2027: parse_calendar(TEST_2027, 2027)}, MemoryStore()).missing(date(2026, 12, 1)))
+        == []
+    )

@@ -82,6 +82,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/admin/api-tokens"): {"admin"},
     ("DELETE", "/api/admin/api-tokens/{token_id:int}"): {"admin"},
     ("POST", "/api/admin/sign-in-locks/{username:str}/release"): {"admin"},
+    # The working-day calendar: which years are known is public; a year's schedule is published by
+    # administrators ({year} a year far ahead, which nothing else in the matrix counts with).
+    ("GET", "/api/calendar"): PUBLIC,
+    ("GET", "/api/admin/calendar/{year:int}"): {"admin"},
+    ("PUT", "/api/admin/calendar/{year:int}"): {"admin"},
     ("GET", "/api/audit"): {"auditor"},
     ("POST", "/api/temporal/codec/decode"): {"admin"},
     ("POST", "/api/temporal/codec/encode"): {"admin"},
@@ -122,6 +127,10 @@ BODIES = {
     "/revocation": {"reason": "matrix"},
     "/reissue": {"reason": "matrix"},
     "/api/admin/api-tokens": {"name": "matrix", "department": "street-office", "scopes": ["tasks:read"]},
+    "/api/admin/calendar/{year:int}": {
+        "year": 2090,
+        "holidays": [{"name": {"zh_CN": "元旦", "en": "New Year's Day"}, "days_off": ["2090-01-01"]}],
+    },
     "/api/programs": None,  # filled in with a valid program
     "/claims": {},
     "/closure": {},
@@ -308,6 +317,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{code:str}", world["code"])
         .replace("{token_id:int}", str(world["token_id"]))
         .replace("{username:str}", "lisi")
+        .replace("{year:int}", "2090")
         .replace("{day:date}", world["report_day"])
     )
 

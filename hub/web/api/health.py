@@ -1,4 +1,10 @@
-"""Liveness and readiness: can the hub reach its database and Temporal?"""
+"""Liveness and readiness: can the hub reach its database and Temporal? And does it know the
+working-day calendar of the years it counts time limits in?
+
+A load balancer reads the status code: 503 only when the hub cannot serve (no database or no
+Temporal). A missing calendar makes the hub "degraded" with 200: it still serves every request
+correctly except that limits running into that year are provisional; taking it out of rotation
+would help nobody, but a monitor reading the body sees the check fail and which years are missing."""
 
 from __future__ import annotations
 
@@ -17,10 +23,18 @@ class Check(msgspec.Struct):
     target: str
 
 
+class CalendarCheck(msgspec.Struct):
+    """``missing``: this year if unknown, and from 1 November next year if unknown (Beijing dates)."""
+
+    ok: bool
+    missing: list[int]
+
+
 class HealthRead(msgspec.Struct):
     status: str
     database: Check
     temporal: Check
+    calendar: CalendarCheck
 
 
 class HealthController(Controller):
@@ -37,13 +51,19 @@ class HealthController(Controller):
                 temporal_ok = await asyncio.wait_for(ctx.temporal.service_client.check_health(), timeout=3)
             except Exception:  # noqa: BLE001 - unreachable, timed out or refused: all mean "not ok"
                 temporal_ok = False
+        try:
+            missing = await ctx.calendars.missing() if database_ok else ctx.calendars.missing_as_last_read()
+        except Exception:  # noqa: BLE001 - the database went away since the ping: its check says so
+            database_ok, missing = False, ctx.calendars.missing_as_last_read()
         settings = ctx.settings
+        serving = database_ok and temporal_ok
         body = HealthRead(
-            status="ok" if database_ok and temporal_ok else "degraded",
+            status="ok" if serving and not missing else "degraded",
             database=Check(
                 ok=database_ok,
                 target="postgresql" if settings.uses_postgres else "sqlite",
             ),
             temporal=Check(ok=temporal_ok, target=settings.temporal_target),
+            calendar=CalendarCheck(ok=not missing, missing=missing),
         )
-        return Response(body, status_code=200 if body.status == "ok" else 503)
+        return Response(body, status_code=200 if serving else 503)

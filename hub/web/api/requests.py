@@ -178,6 +178,8 @@ class TaskSummary(msgspec.Struct):
     state_label: str
     due_at: dt.datetime
     decided_at: dt.datetime | None
+    # The time limit was counted before that year's holiday schedule was known (see TaskRead).
+    provisional: bool = False
 
 
 class DocumentRead(msgspec.Struct):
@@ -487,6 +489,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
                 state_label=gettext(locale, STATE_LABELS.get(t.state, t.state)),
                 due_at=t.due_at,
                 decided_at=t.decided_at,
+                provisional=bool(t.provisional),
             )
             for t in tasks
         ],

@@ -98,6 +98,9 @@ class TaskRead(msgspec.Struct):
     seconds_left: int
     reminded: bool
     escalated: bool
+    # Planned across a year whose national holiday schedule was not known yet (Monday to Friday
+    # counted as working days); kept as planned when the schedule is published.
+    provisional: bool
     decided_at: dt.datetime | None
     comment: str
     reason_code: str
@@ -207,6 +210,7 @@ def task_read(
         seconds_left=seconds_left(task.due_at),
         reminded=task.reminded,
         escalated=task.escalated,
+        provisional=bool(task.provisional),
         decided_at=task.decided_at,
         comment=opened_text(task.comment, COMMENT_FIELD),
         reason_code=task.reason_code,

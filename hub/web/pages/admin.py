@@ -7,6 +7,7 @@ from litestar import Request, Response, get
 from hub.i18n import gettext
 from hub.web.api.services import department
 from hub.web.context import HubContext
+from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
@@ -16,7 +17,7 @@ ADMIN_ROLES = ("admin", "auditor", "supervisor")
 
 @get("/admin", name="admin")
 async def catalog_page(request: Request, ctx: HubContext) -> Response:
-    require(request, *ADMIN_ROLES)
+    user = require(request, *ADMIN_ROLES)
     locale = page_locale(request)
     services = []
     for current in ctx.catalog.current():
@@ -42,7 +43,13 @@ async def catalog_page(request: Request, ctx: HubContext) -> Response:
             }
         )
     departments = [(code, gettext(locale, d.name)) for code, d in ctx.catalog.departments.items()]
-    return render_page(request, "admin.html", services=services, departments=departments)
+    return render_page(
+        request,
+        "admin.html",
+        services=services,
+        departments=departments,
+        calendar_missing=await calendar_missing(ctx, user),
+    )
 
 
 ADMIN = [catalog_page]

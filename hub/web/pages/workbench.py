@@ -13,6 +13,7 @@ from hub.accounts import NAME_FIELD, Principal
 from hub.db.tables import Account
 from hub.i18n import N_, gettext
 from hub.sealing import unseal
+from hub.sla.calendar import shanghai_date
 from hub.web.api.auth import set_delegate
 from hub.web.api.requests import load_visible_request, request_read
 from hub.web.api.services import department
@@ -37,6 +38,7 @@ from hub.web.api.tasks import (
     transfer_task,
 )
 from hub.web.context import HubContext
+from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
 from hub.web.pages.forms import NO, YES
 from hub.web.pages.render import render_page
@@ -45,6 +47,15 @@ from hub.web.problems import Problem, field_message
 from hub.web.security import STAFF_ROLES
 from workflows.types import TaskCommand
 
+PROVISIONAL = N_(
+    "Provisional time limit: it was computed without the holiday schedule of {year}, counting Monday to "
+    "Friday as working days, so the holidays of {year} are not in it."
+)
+PROVISIONAL_SINCE = N_(
+    "Provisional time limit: it was computed before the holiday schedule of {year} was published, counting "
+    "Monday to Friday as working days. A limit already running is not computed again: check its due date "
+    "against the published schedule."
+)
 # A task is "due soon" when less than this share of a working week is left.
 DUE_SOON = dt.timedelta(days=2)
 FILTERS = ("active", "claimed", "waiting_applicant", "approved", "rejected", "all")
@@ -104,6 +115,7 @@ async def inbox(
         mine=mine,
         filters=[(f, gettext(locale, FILTER_LABELS[f])) for f in FILTERS],
         department=department(ctx.catalog, user.department or "", locale),
+        calendar_missing=await calendar_missing(ctx, user),
     )
 
 
@@ -174,7 +186,18 @@ async def render_task(
         assignees=assignees,
         error=error,
         message=message,
+        calendar_missing=await calendar_missing(ctx, user),
+        provisional_note=await provisional_note(ctx, task.due_at, locale) if task.provisional else "",
     )
+
+
+async def provisional_note(ctx: HubContext, due_at: dt.datetime, locale: str) -> str:
+    """Why a limit is provisional, and whether the year's schedule has come since (it is not planned again)."""
+    year = shanghai_date(due_at).year
+    national = await ctx.calendars.national()
+    if national.covers(year):
+        return gettext(locale, PROVISIONAL_SINCE, year=year)
+    return gettext(locale, PROVISIONAL, year=year)
 
 
 @get("/workbench/tasks/{task_id:int}", name="task")

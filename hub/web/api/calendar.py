@@ -1,0 +1,137 @@
+"""The national working-day calendar: which years the hub knows and from where (public), and an
+administrator publishing a year's holidays and make-up working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, put
+from litestar.di import Provide
+
+from forms.clock import beijing_today
+from forms.validation import FieldError
+from forms.working_days import FIRST_YEAR, LAST_YEAR, CalendarInvalid, CalendarProblem, YearCalendar, parse_calendar
+from hub.sla.schedules import YearStatus, publish_calendar
+from hub.web.context import HubContext, provide_context
+from hub.web.problems import invalid_form, not_found
+from hub.web.security import requires_role
+
+
+class HolidayNameRead(msgspec.Struct):
+    zh_CN: str
+    en: str
+
+
+class HolidayRead(msgspec.Struct):
+    name: HolidayNameRead
+    days_off: list[dt.date]
+    working_days: list[dt.date]
+
+
+class CalendarYearRead(msgspec.Struct):
+    """A year's schedule: the content of ``forms/calendar/<year>.toml`` (what ``PUT`` takes), with
+    where it comes from: ``published``, ``file``, ``library`` (the package) or ``missing``."""
+
+    year: int
+    source: str
+    notice: str
+    holidays: list[HolidayRead]
+    published_at: dt.datetime | None = None
+    published_by: str | None = None
+
+
+class CalendarYearSummary(msgspec.Struct):
+    year: int
+    source: str
+    published_at: dt.datetime | None = None
+
+
+class CalendarOverview(msgspec.Struct):
+    """The years known, and those needed and missing today (this year; from 1 November, next year)."""
+
+    today: dt.date
+    missing: list[int]
+    years: list[CalendarYearSummary]
+
+
+def year_read(status: YearStatus) -> CalendarYearRead:
+    calendar = status.calendar
+    return CalendarYearRead(
+        year=status.year,
+        source=status.source,
+        notice=calendar.notice if calendar else "",
+        holidays=[
+            HolidayRead(
+                name=HolidayNameRead(zh_CN=h.name.zh_CN, en=h.name.en),
+                days_off=list(h.days_off),
+                working_days=list(h.working_days),
+            )
+            for h in (calendar.holidays if calendar else [])
+        ],
+        published_at=status.published_at,
+        published_by=status.published_by,
+    )
+
+
+def field_errors(problems: list[CalendarProblem]) -> list[FieldError]:
+    """A calendar's mistakes as the per-field errors of a problem document."""
+    return [FieldError(field=p.field or "calendar", code=p.code, context=p.params) for p in problems]
+
+
+def checked_calendar(data: Any, year: int) -> YearCalendar:
+    """The body as a checked calendar of ``year``, or a 422 naming every wrong field."""
+    if not isinstance(data, dict):
+        raise invalid_form([FieldError(field="calendar", code="invalid")])
+    try:
+        return parse_calendar(data, year)
+    except CalendarInvalid as exc:
+        raise invalid_form(field_errors(exc.problems)) from None
+
+
+def known_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise not_found()
+    return year
+
+
+class CalendarController(Controller):
+    """Public: the working-day calendar is the same for everyone, and says nothing about anyone."""
+
+    path = "/api/calendar"
+    tags = ["working days"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @get("/", summary="The years whose holiday schedule the hub knows, from where, and those missing")
+    async def overview(self, ctx: HubContext) -> CalendarOverview:
+        today = beijing_today()
+        return CalendarOverview(
+            today=today,
+            missing=await ctx.calendars.missing(today),
+            years=[CalendarYearSummary(s.year, s.source, s.published_at) for s in await ctx.calendars.years(today)],
+        )
+
+
+class CalendarAdminController(Controller):
+    path = "/api/admin/calendar"
+    tags = ["working days", "administration"]
+    guards = [requires_role("admin")]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @get("/{year:int}", summary="A year's holidays and make-up working days, and where they come from")
+    async def get_year(self, ctx: HubContext, year: int) -> CalendarYearRead:
+        return year_read(await ctx.calendars.year(known_year(year)))
+
+    @put(
+        "/{year:int}",
+        summary="Publish a year's holidays and make-up working days (the content of forms/calendar/<year>.toml)",
+        description=(
+            "New time limits count with it at once; limits already running stay as they were planned. "
+            "Publishing a year again replaces what was published before."
+        ),
+    )
+    async def publish(self, request: Request, ctx: HubContext, year: int, data: Any) -> CalendarYearRead:
+        calendar = checked_calendar(data, known_year(year))
+        await publish_calendar(calendar, request.user, request)
+        return year_read(await ctx.calendars.year(year))
