@@ -153,7 +153,7 @@ def test_attached_files_are_sealed_at_rest_and_opened_only_for_those_allowed(sta
     )
     # Another department cannot open the task's files at all; nor can a field that is not a file.
     other = Api(stack.base_url, CLERKS["public-security"])
-    assert other.get(f"/api/tasks/{task['id']}/attachments/proof_of_ground").status_code == 403
+    assert other.get(f"/api/tasks/{task['id']}/attachments/proof_of_ground").status_code == 404
     assert clerk.get(f"/api/tasks/{task['id']}/attachments/living_here_since").status_code == 404
 
     downloads = sql(
