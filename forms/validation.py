@@ -105,7 +105,9 @@ def plain_text(value: str) -> str:
     return CONTROL_CHARACTERS_IN_LINES.sub("", value).strip()
 
 
-def _plain_text(multiline: bool):
+def no_control_characters(multiline: bool):
+    """A validator refusing control and text-direction characters (line breaks and tabs too,
+    unless ``multiline``), naming the first one found."""
     pattern = CONTROL_CHARACTERS_IN_LINES if multiline else CONTROL_CHARACTERS
 
     def check(value: str) -> str:
@@ -175,7 +177,7 @@ def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
         constraints["min_length"] = spec.min_length or (1 if spec.required else 0)
         # Every text answer, inside groups too, is plain text (see CONTROL_CHARACTERS), once its
         # length is known to be right.
-        plain = AfterValidator(_plain_text(multiline=spec.type == "textarea"))
+        plain = AfterValidator(no_control_characters(multiline=spec.type == "textarea"))
         return Annotated[str, Field(**constraints), plain], {}
     if spec.type in ("number", "money"):
         if spec.minimum is not None:

@@ -29,28 +29,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticCustomError
 
-from .validation import CONTROL_CHARACTERS
+from .validation import no_control_characters
 
 CALENDAR_DIR = "calendar"
 # Years a schedule may be given for: far wider than any the hub will meet, narrow enough to refuse a typo.
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
-def _one_line(value: str) -> str:
-    # Names are shown on every task page: no control or text-direction characters in them.
-    found = CONTROL_CHARACTERS.search(value)
-    if found:
-        raise PydanticCustomError(
-            "control_characters",
-            "contains the control character {character}",
-            {"character": f"U+{ord(found.group()):04X}"},
-        )
-    return value
-
-
-Line = Annotated[str, AfterValidator(_one_line)]
+# Names are shown on every task page: no control or text-direction characters in them.
+Line = Annotated[str, AfterValidator(no_control_characters(multiline=False))]
 
 
 class CalendarModel(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -21,7 +22,6 @@ from pydantic import ValidationError
 from forms.catalog import Catalog
 from forms.clock import beijing_today
 from forms.programs import ProgramSpec, assess
-from forms.rules import context, evaluate
 from forms.validation import FieldError
 from hub.accounts import Principal, now
 from hub.audit import record
@@ -50,7 +50,7 @@ from hub.subsidies.claims import (
 )
 from hub.subsidies.programs import ProgramError, cents, parse_spec, publish, spec_of, start_matching
 from hub.subsidies.records import money
-from hub.web.api.requests import MAX_ANSWERS, checked_answers
+from hub.web.api.requests import MAX_ANSWERS, checked_answers, eligibility
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem, invalid_form, not_found, request_locale
 from hub.web.security import OVERSIGHT_ROLES, STAFF_ROLES, requires_role
@@ -457,16 +457,8 @@ async def file_claim(
         if len(answers_in) > MAX_ANSWERS:
             raise invalid_form([FieldError(field="answers", code="too_many_fields")])
         answers, profile, registry_data = await checked_answers(service, answers_in, user)
-        results = evaluate(service.rules, context(service, answers, profile, registry_data, today))
-        if not all(r.passed for r in results):
-            raise Problem(
-                422,
-                "not-eligible",
-                N_("Not eligible"),
-                N_("The request does not meet the service's conditions. Nothing was saved."),
-                rules=[{"rule": r.rule, "passed": r.passed, "message": gettext(locale, r.message)} for r in results],
-            )
-        rule_results = [r.model_dump() for r in results]
+        stored_results, _ = eligibility(service, answers, profile, registry_data, locale)
+        rule_results = json.loads(stored_results)
     elif answers_in:
         raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
     # A preparer prepares; the enterprise's approver submits (POST /api/claims/{ref}/submission).
