@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request
 from piccolo.engine.postgres import PostgresEngine
 
 from hub.accounts import Principal, now
@@ -81,7 +80,7 @@ async def _append(values: dict[str, Any]) -> None:
 
 
 async def record(
-    http: Request | None, actor: Principal | None, action: str, object_type: str, object_id: Any, /, **detail: Any
+    origin: Any, actor: Principal | None, action: str, object_type: str, object_id: Any, /, **detail: Any
 ) -> None:
     """Append one audit event. ``request=<ref>`` ties it to a request's trail. Details must never
     carry personal data in clear. Called inside the ``writing()`` that makes a change, the event is
@@ -99,10 +98,20 @@ async def record(
             "object_type": object_type,
             "object_id": str(object_id)[:64],
             "request_ref": str(request_ref) if request_ref else None,
-            "remote_addr": http.client.host if http is not None and http.client else "",
+            "remote_addr": address_of(origin),
             "detail": json.dumps(detail, ensure_ascii=False, default=str),
         }
     )
+
+
+def address_of(origin: Any) -> str:
+    """Where an act came from: an ``Actor``'s address, or an HTTP request's client ("" if unknown)."""
+    if origin is None:
+        return ""
+    if hasattr(origin, "address"):
+        return origin.address or ""
+    client = getattr(origin, "client", None)
+    return client.host if client else ""
 
 
 def opened_detail(stored: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from hub.accounts import Principal
 from hub.db.tables import Account
+from hub.errors import HubError
 from hub.i18n import N_
-from hub.web.problems import Problem
 
 PREPARER = "preparer"
 APPROVER = "approver"
@@ -26,10 +26,10 @@ def may_submit(user: Principal) -> bool:
 
 
 def require_approver(user: Principal) -> None:
-    """Refuse (403, in the caller's language) unless the account is its enterprise's approver."""
+    """Refuse (forbidden) unless the account is its enterprise's approver."""
     if not may_submit(user):
-        raise Problem(
-            403,
+        raise HubError(
+            "forbidden",
             "approver-required",
             N_("Only the approver can submit"),
             N_("A preparer can prepare this, but only the enterprise's approver (legal representative) can submit it."),
@@ -37,10 +37,10 @@ def require_approver(user: Principal) -> None:
 
 
 def require_approver_to_withdraw(user: Principal) -> None:
-    """Refuse (403, in the caller's language) a preparer's withdrawal of what the approver submitted."""
+    """Refuse (forbidden) a preparer's withdrawal of what the approver submitted."""
     if not may_submit(user):
-        raise Problem(
-            403,
+        raise HubError(
+            "forbidden",
             "approver-required",
             N_("Only the approver can withdraw"),
             N_(

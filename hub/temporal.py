@@ -9,14 +9,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.service import RPCError, RPCStatusCode
 
 from hub import sealing
+from hub.errors import unavailable
 from hub.sealing import DataKeys
 from hub.settings import Settings
 
@@ -168,3 +172,26 @@ class DevServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+# How long the hub waits for a workflow to accept or refuse an update before saying it could not
+# be confirmed (the caller may then retry: an illegal repeat is refused by the workflow).
+UPDATE_TIMEOUT = timedelta(seconds=30)
+
+
+class UpdateRefused(Exception):
+    """The workflow said no (its validator refused the update), or it has finished."""
+
+
+async def send_update(client: Client, workflow_id: str, update: Any, payload: Any) -> Any:
+    """Send a typed update to a workflow and return its result. Raises ``UpdateRefused`` when the
+    workflow's state does not allow it, and ``hub.errors`` unavailable when Temporal did not
+    confirm it in time (whether it was taken is then unknown)."""
+    try:
+        return await client.get_workflow_handle(workflow_id).execute_update(update, payload, rpc_timeout=UPDATE_TIMEOUT)
+    except WorkflowUpdateFailedError as exc:
+        raise UpdateRefused(str(exc.cause)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # the workflow has finished meanwhile
+            raise UpdateRefused("the workflow has finished") from None
+        raise unavailable() from exc

@@ -1,35 +1,12 @@
-"""What every handler may need, built once per process by ``create_app``."""
+"""The hub's context as a Litestar dependency (the context itself lives in ``hub.context``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from litestar.datastructures import State
-from temporalio.client import Client
 
-from forms.catalog import Catalog
-from hub.documents.render import RenderPool
-from hub.documents.signing import KeyRing
-from hub.documents.storage import ContentStore
-from hub.settings import Settings
-from hub.sla.schedules import CalendarBook
+from hub.context import HubContext
 
-
-@dataclass
-class HubContext:
-    settings: Settings
-    catalog: Catalog
-    documents: ContentStore
-    signing_keys: KeyRing
-    # Makes the PDFs of documents issued without one, on their first download.
-    renderer: RenderPool
-    temporal: Client | None = None
-    # The national working-day schedules: the catalog's files, and those published since.
-    calendars: CalendarBook = field(default=None)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.calendars is None:
-            self.calendars = CalendarBook(self.catalog.calendars)
+__all__ = ["HubContext", "provide_context"]
 
 
 def provide_context(state: State) -> HubContext:

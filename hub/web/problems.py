@@ -23,7 +23,10 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from forms.validation import FieldError
+from hub.errors import HubError, busy, invalid_field, invalid_form, malformed, not_found, unavailable
 from hub.i18n import N_, gettext, negotiate, supported
+
+__all__ = ["busy", "invalid_field", "invalid_form", "malformed", "not_found", "unavailable"]
 
 log = logging.getLogger("qinqing.web")
 MEDIA_TYPE = "application/problem+json"
@@ -46,8 +49,26 @@ class ProblemDocument(msgspec.Struct, omit_defaults=True):
     rules: list[dict[str, Any]] = []
 
 
-class Problem(Exception):
-    """Raise to answer with a problem document. ``title``/``detail`` are message ids."""
+# The one place where a domain error's kind becomes an HTTP status (API and pages alike).
+KIND_STATUS: dict[str, int] = {
+    "malformed": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "gone": 410,
+    "too_large": 413,
+    "invalid": 422,
+    "too_many": 429,
+    "internal": 500,
+    "unavailable": 503,
+}
+STATUS_KIND = {status: kind for kind, status in KIND_STATUS.items()}
+
+
+class Problem(HubError):
+    """An error the web edge itself raises, given by its HTTP status (a domain raises ``HubError``).
+    ``title``/``detail`` are message ids."""
 
     def __init__(
         self,
@@ -61,15 +82,23 @@ class Problem(Exception):
         rules: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ):
-        super().__init__(f"{status} {type_}")
+        super().__init__(
+            STATUS_KIND.get(status, "internal"), type_, title, detail, params=params, errors=errors, rules=rules
+        )
         self.status = status
-        self.type = type_
-        self.title = title
-        self.detail = detail
-        self.params = params or {}
-        self.errors = errors or []
-        self.rules = rules or []
         self.headers = headers or {}
+
+
+def status_of(error: HubError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return error.status if isinstance(error, Problem) else KIND_STATUS[error.kind]
+
+
+def headers_of(error: HubError) -> dict[str, str]:
+    headers = dict(error.headers) if isinstance(error, Problem) else {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return headers
 
 
 # Messages for the validation codes that forms/validation.py and pydantic produce.
@@ -156,12 +185,13 @@ def request_locale(request: Request) -> str:
     return supported(getattr(user, "locale", None))
 
 
-def problem_response(request: Request, problem: Problem) -> Response[ProblemDocument]:
+def problem_response(request: Request, problem: HubError) -> Response[ProblemDocument]:
     locale = request_locale(request)
+    status = status_of(problem)
     document = ProblemDocument(
-        type=f"/problems/{problem.type}",
+        type=f"/problems/{problem.code}",
         title=gettext(locale, problem.title),
-        status=problem.status,
+        status=status,
         detail=gettext(locale, problem.detail, **problem.params) if problem.detail else "",
         instance=request.url.path,
         errors=[FieldProblem(field=e.field, code=e.code, message=field_message(locale, e)) for e in problem.errors],
@@ -169,76 +199,15 @@ def problem_response(request: Request, problem: Problem) -> Response[ProblemDocu
     )
     return Response(
         document,
-        status_code=problem.status,
+        status_code=status,
         media_type=MEDIA_TYPE,
-        headers={"Content-Language": locale.replace("_", "-"), **problem.headers},
-    )
-
-
-def invalid_form(errors: list[FieldError]) -> Problem:
-    """A submission with field errors; nothing was saved."""
-    return Problem(
-        422,
-        "validation-failed",
-        N_("The form has errors"),
-        N_("{count} field(s) need attention. Nothing was saved."),
-        params={"count": len(errors)},
-        errors=errors,
-    )
-
-
-def invalid_field(field: str, code: str, detail: str = "", **context: Any) -> Problem:
-    """One field of a request body is wrong."""
-    return Problem(
-        422,
-        "validation-failed",
-        N_("The form has errors"),
-        detail,
-        errors=[FieldError(field=field, code=code, context=context)],
-    )
-
-
-def unavailable() -> Problem:
-    """Temporal did not answer in time; the caller may retry."""
-    return Problem(
-        503,
-        "workflow-unavailable",
-        N_("Service temporarily unavailable"),
-        N_("Please try again in a moment."),
-        headers={"Retry-After": "5"},
-    )
-
-
-def busy() -> Problem:
-    """Too much at once for the database right now; the caller repeats the (idempotent) request."""
-    return Problem(
-        503,
-        "busy",
-        N_("Too busy right now"),
-        N_(
-            "The hub is handling too many requests at once. Please try again in a moment: repeating this request is safe."
-        ),
-        headers={"Retry-After": "5"},
-    )
-
-
-def not_found() -> Problem:
-    return Problem(
-        404,
-        "not-found",
-        N_("Not found"),
-        N_("There is nothing here, or you may not see it."),
+        headers={"Content-Language": locale.replace("_", "-"), **headers_of(problem)},
     )
 
 
 # How the file system refuses a path that no file can have: a name longer than any, a file taken
 # for a folder (``app.js/x``). The static files answer such a path as a fault; it is not found.
 NO_SUCH_PATH = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR})
-
-
-def malformed(detail: str = N_("The request body or parameters could not be read."), **kwargs: Any) -> Problem:
-    """A request the hub cannot read (its body, a parameter or a path)."""
-    return Problem(400, "malformed-request", N_("Malformed request"), detail, **kwargs)
 
 
 def _from_http(exc: HTTPException) -> Problem:
@@ -275,7 +244,7 @@ def _from_http(exc: HTTPException) -> Problem:
     return Problem(exc.status_code, "http-error", N_("Request failed"))
 
 
-def handle_problem(request: Request, exc: Problem) -> Response:
+def handle_problem(request: Request, exc: HubError) -> Response:
     return problem_response(request, exc)
 
 
@@ -294,7 +263,7 @@ except ImportError:  # pragma: no cover - asyncpg comes with piccolo[postgres]
 TOO_DEEP = ("while deserializing", "while decoding")
 
 
-def refused_input(exc: Exception) -> Problem | None:
+def refused_input(exc: Exception) -> HubError | None:
     """The caller's mistake, found below the edge by what reads the input: a body nested too deep
     for the decoder, a NUL in a path (it names no file), a value the database refuses. None for
     anything else, which is a fault of the hub's own."""
@@ -330,7 +299,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
-    Problem: handle_problem,
+    HubError: handle_problem,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

@@ -7,11 +7,12 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, get
 
+from hub.errors import HubError
 from hub.web.api.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, field_message, malformed
+from hub.web.problems import field_message, malformed
 
 FILTERS = ("action", "actor", "since", "until")
 
@@ -25,7 +26,7 @@ async def audit_log_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     try:
         page = await read_audit_log(request, asked)
-    except Problem as problem:
+    except HubError as problem:
         if not problem.errors:
             raise
         if any(e.field not in FILTERS for e in problem.errors):

@@ -10,10 +10,11 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.response import Redirect
 
 from hub.accounts import Principal
+from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, page_locale
-from hub.web.problems import Problem, not_found, refused_input
+from hub.web.problems import Problem, not_found, refused_input, status_of
 
 log = logging.getLogger("qinqing.pages")
 
@@ -44,12 +45,12 @@ def to_sign_in(request: Request, _: Exception) -> Response:
     return Redirect(path=f"/signin?next={quote(target)}", status_code=303)
 
 
-def problem_page(request: Request, problem: Problem) -> Response:
+def problem_page(request: Request, problem: HubError) -> Response:
     locale = page_locale(request)
     return render_page(
         request,
         "error.html",
-        status=problem.status,
+        status=status_of(problem),
         title=gettext(locale, problem.title),
         detail=gettext(locale, problem.detail, **problem.params) if problem.detail else "",
     )
@@ -78,7 +79,7 @@ def unexpected_page(request: Request, exc: Exception) -> Response:
 
 PAGE_EXCEPTION_HANDLERS = {
     SignInRequired: to_sign_in,
-    Problem: problem_page,
+    HubError: problem_page,
     HTTPException: http_error_page,
     Exception: unexpected_page,
 }

@@ -17,6 +17,7 @@ from hub.accounts import Principal, now
 from hub.db.records import load_json
 from hub.db.tables import Draft, Program, Upload
 from hub.enterprises import same_enterprise
+from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.profiles import applicant_data
@@ -42,7 +43,7 @@ from hub.web.pages.common import require
 from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, field_message, not_found
+from hub.web.problems import Problem, field_message, not_found, status_of
 from hub.web.security import APPLICANT_ROLES
 
 # A form with files: the files plus the fields.
@@ -254,8 +255,8 @@ async def posted_answers(
                 continue
             try:
                 stored = await store_upload(request, ctx, user, new.filename, content)
-            except Problem as problem:
-                code = "file_too_large" if problem.status == 413 else "file_type"
+            except HubError as problem:
+                code = "file_too_large" if status_of(problem) == 413 else "file_type"
                 errors.append(
                     FieldError(
                         field=key,
@@ -296,7 +297,7 @@ async def apply_post(request: Request, ctx: HubContext, service_id: str) -> Resp
         return Redirect(path=f"/services/{spec.id}/apply?saved=true", status_code=303)
     try:
         await checked_answers(spec, answers, user)
-    except Problem as problem:
+    except HubError as problem:
         return await render_form(request, spec, user, answers, upload_errors + problem.errors, status=422)
     if upload_errors:
         return await render_form(request, spec, user, answers, upload_errors, status=422)
@@ -357,13 +358,13 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
     key = "page-" + hashlib.sha256(f"{draft.id}:{draft.updated_at.isoformat()}".encode()).hexdigest()[:40]
     try:
         row, _ = await submit_request(request, ctx, user, spec.id, answers, key)
-    except Problem as problem:
+    except HubError as problem:
         if problem.errors:
             return await render_form(request, spec, user, answers, problem.errors, status=422)
         return render_page(
             request,
             "review.html",
-            status=problem.status,
+            status=status_of(problem),
             service=summary(spec, ctx.catalog, locale),
             rows=await answer_rows(spec, answers, locale, await filenames(user, answers)),
             prefilled=[],
@@ -469,7 +470,7 @@ async def supplement(request: Request, ctx: HubContext, ref: str) -> Response:
         return await render_request(request, ctx, ref, upload_errors, answers, status=422)
     try:
         await supply_information(request, ctx, ref, answers)
-    except Problem as problem:
+    except HubError as problem:
         if problem.errors:
             return await render_request(request, ctx, ref, problem.errors, answers, status=422)
         raise
@@ -486,7 +487,7 @@ async def rating(request: Request, ref: str) -> Response:
         score = 0
     try:
         await rate_request(request, ref, score, str(form.get("comment", "")))
-    except Problem as problem:
+    except HubError as problem:
         if problem.errors:
             message = field_message(page_locale(request), problem.errors[0])
             ctx = request.app.state.hub
@@ -503,11 +504,11 @@ async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
     form = await request.form()
     try:
         await withdraw_request(request, ctx, ref, str(form.get("reason", "")))
-    except Problem as problem:
-        if problem.status not in (403, 409):
+    except HubError as problem:
+        if status_of(problem) not in (403, 409):
             raise
         message = gettext(page_locale(request), problem.detail)
-        return await render_request(request, ctx, ref, status=problem.status, withdrawal_error=message)
+        return await render_request(request, ctx, ref, status=status_of(problem), withdrawal_error=message)
     return Redirect(path=f"/requests/{ref}?done=withdrawn", status_code=303)
 
 

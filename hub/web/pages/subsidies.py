@@ -9,6 +9,7 @@ from litestar.response import Redirect
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
 from hub.db.tables import Claim, Draft, Program
+from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.subsidies.programs import spec_of
 from hub.web.api.programs import (
@@ -34,7 +35,7 @@ from hub.web.pages.portal import (
 )
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, invalid_form, not_found
+from hub.web.problems import Problem, invalid_form, not_found, status_of
 
 PROGRAM_ADMIN_ROLES = ("admin", "auditor")
 MESSAGES = {
@@ -81,8 +82,8 @@ async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response
         claim, mode = await file_claim(request, ctx, user, code, {})
         if mode != "prepared":
             await pass_on(ctx, claim, mode, locale)
-    except Problem as problem:
-        return await render_policies(request, error=problem_text(problem, locale), status=problem.status)
+    except HubError as problem:
+        return await render_policies(request, error=problem_text(problem, locale), status=status_of(problem))
     claim = await Claim.objects().where(Claim.id == claim.id).first()
     done = "prepared" if claim.state == "prepared" else "paid" if claim.state == "paid" else "under_way"
     return Redirect(path=f"/claims?done={done}", status_code=303)
@@ -125,7 +126,7 @@ async def render_claim_form(
         user,
         answers,
         problem.errors if problem else [],
-        status=problem.status if problem else 200,
+        status=status_of(problem) if problem else 200,
         message=message,
         template="claim_apply.html",
         program=policy.program,
@@ -167,7 +168,7 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
         claim, mode = await file_claim(request, ctx, user, code, answers)
         if mode != "prepared":
             await pass_on(ctx, claim, mode, page_locale(request))
-    except Problem as problem:
+    except HubError as problem:
         return await render_claim_form(request, program, service, user, answers, problem)
     if (draft := await load_draft(user, service, program=code)) is not None:
         await Draft.delete().where(Draft.id == draft.id)

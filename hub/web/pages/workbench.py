@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from hub.accounts import NAME_FIELD, Principal
 from hub.db.tables import Account
+from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.sealing import unseal
 from hub.sla.calendar import shanghai_date
@@ -43,7 +44,7 @@ from hub.web.pages.common import require
 from hub.web.pages.forms import NO, YES
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, field_message
+from hub.web.problems import Problem, field_message, status_of
 from hub.web.security import STAFF_ROLES
 from workflows.types import TaskCommand
 
@@ -212,7 +213,7 @@ async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
     form = await request.form()
     try:
         shown = await reveal_personal_data(request, ctx, task_id, str(form.get("reason", "")))
-    except Problem as problem:
+    except HubError as problem:
         if problem.errors:
             message = problem_message(request, problem)
             return await render_task(request, ctx, task_id, status=422, error=message)
@@ -269,10 +270,10 @@ async def task_move(request: Request, ctx: HubContext, task_id: int, move: str) 
     form = await request.form()
     try:
         await _move(request, ctx, task_id, move, form)
-    except Problem as problem:
-        if problem.status in (409, 422, 503):
+    except HubError as problem:
+        if status_of(problem) in (409, 422, 503):
             return await render_task(
-                request, ctx, task_id, status=problem.status, error=problem_message(request, problem)
+                request, ctx, task_id, status=status_of(problem), error=problem_message(request, problem)
             )
         raise
     return Redirect(path=f"/workbench/tasks/{task_id}?done={move}", status_code=303)
