@@ -11,6 +11,7 @@ route. The outcome documents are issued, then the request closes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -21,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
 
     from .activities import RequestActivities
     from .names import task_key
+    from .options import ActivityOptions, HeartbeatOptions
     from .types import (
         ACTIVE_TASK_STATES,
         FINAL_STATES,
@@ -52,12 +54,12 @@ with workflow.unsafe.imports_passed_through():
     )
 
 # Read-model writes are short; a short timeout means a crashed worker's attempt is retried quickly.
-RECORD = dict(
+RECORD = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=15),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
 )
 # Rendering may take longer, so liveness comes from heartbeats instead.
-RENDER = dict(
+RENDER = HeartbeatOptions(
     start_to_close_timeout=timedelta(minutes=5),
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
@@ -260,7 +262,7 @@ class ServiceRequestWorkflow:
                 return
             seen = self._clock_changes
             if task.paused_since is not None:
-                await workflow.wait_condition(lambda seen=seen: self._clock_changes != seen)
+                await workflow.wait_condition(self._clock_changed(seen))
                 continue
             if not task.reminded and task.remind_at is not None:
                 target, kind = task.remind_at, "task_reminder"
@@ -271,7 +273,7 @@ class ServiceRequestWorkflow:
             delay = (target - workflow.now()).total_seconds()
             if delay > 0:
                 try:
-                    await workflow.wait_condition(lambda seen=seen: self._clock_changes != seen, timeout=delay)
+                    await workflow.wait_condition(self._clock_changed(seen), timeout=delay)
                     continue  # something changed: look again
                 except TimeoutError:
                     pass  # nothing changed before the target time: it has come, act below
@@ -427,7 +429,7 @@ class ServiceRequestWorkflow:
         assert self._input is not None
         now = workflow.now()
         waiting = [k for k, t in self._tasks.items() if t.state == "waiting_applicant"]
-        resumed = {}
+        resumed: dict[str, dict[str, object]] = {}
         for key in waiting:
             task = self._tasks[key]
             # The clock stood still while the applicant had the file: the limit moves by that much.
@@ -543,6 +545,10 @@ class ServiceRequestWorkflow:
         if task.assignee != command.clerk_id:
             raise IllegalMove("task is held by another clerk")
         return task
+
+    def _clock_changed(self, seen: int) -> Callable[[], bool]:
+        """A condition that holds once a task's clock has changed since it read ``seen``."""
+        return lambda: self._clock_changes != seen
 
     def _update_task(self, key: str, **changes) -> None:
         self._tasks[key] = self._tasks[key].model_copy(update=changes)

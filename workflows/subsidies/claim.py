@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from ..activities import RequestActivities
     from ..names import REQUESTS_QUEUE, request_workflow_id
+    from ..options import ActivityOptions
     from ..service_request import RECORD, RENDER, ServiceRequestWorkflow
     from ..types import IssueDocument, RequestState, StatusChange
     from .activities import BUDGET_EXHAUSTED, PAYMENT_REFUSED, SubsidyActivities
@@ -50,7 +51,7 @@ FEWER_STEPS = "claim-fewer-steps-v1"
 # Since THREE_STEPS, an instant claim takes three: the checks, the reservation and the approval;
 # the payment and its record; the notice.
 THREE_STEPS = "claim-three-steps-v1"
-RENDER_HERE = dict(
+RENDER_HERE = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
 )
@@ -58,9 +59,8 @@ RENDER_HERE = dict(
 
 def _failure_type(error: BaseException) -> str | None:
     """The ApplicationError type an activity failed with (a local activity's error comes unwrapped)."""
-    if isinstance(error, ActivityError):
-        error = error.cause
-    return error.type if isinstance(error, ApplicationError) else None
+    cause = error.cause if isinstance(error, ActivityError) else error
+    return cause.type if isinstance(cause, ApplicationError) else None
 
 
 @workflow.defn

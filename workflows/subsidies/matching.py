@@ -14,11 +14,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from ..options import ActivityOptions
     from .activities import SubsidyActivities
     from .types import MatchBatch, MatchInput, MatchSummary, ReconcileDay, ReconciliationOutcome
 
 BATCHES_PER_RUN = 40
-BATCH = dict(
+BATCH = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
 )
