@@ -53,9 +53,14 @@ class Principal(msgspec.Struct, frozen=True):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("clerk", "supervisor")
+        return self.role in STAFF_ROLES
 
 
+# The roles an account has; the web edge guards routes with them, the domains check them too.
+ALL_ROLES = ("citizen", "enterprise", "clerk", "supervisor", "auditor", "admin")
+APPLICANT_ROLES = ("citizen", "enterprise")
+STAFF_ROLES = ("clerk", "supervisor")
+OVERSIGHT_ROLES = ("auditor", "admin")
 # What a department system's token may be allowed to do.
 API_SCOPES = ("tasks:read", "tasks:decide", "requests:read")
 # API tokens are told apart from session tokens by this prefix.

@@ -11,7 +11,10 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from hub.accounts import Principal, principal_for_token
+from hub.accounts import ALL_ROLES, APPLICANT_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Principal, principal_for_token
+
+# The role vocabulary lives with the accounts (the domains check roles too); guards import it here.
+__all__ = ["ALL_ROLES", "APPLICANT_ROLES", "OVERSIGHT_ROLES", "STAFF_ROLES", "requires_role"]
 
 # Public by nature: liveness, signing in, the published service catalog, the API's own schema,
 # document verification, open data and the working-day calendar's years.
@@ -78,9 +81,3 @@ def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     for value in connection.path_params.values():
         if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
             raise NotFoundException()
-
-
-ALL_ROLES = ("citizen", "enterprise", "clerk", "supervisor", "auditor", "admin")
-APPLICANT_ROLES = ("citizen", "enterprise")
-STAFF_ROLES = ("clerk", "supervisor")
-OVERSIGHT_ROLES = ("auditor", "admin")
