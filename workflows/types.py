@@ -3,20 +3,101 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from forms.spec import Rule, Stage
 
+# The vocabularies: defined here once, imported by the workflow, the read model and the web edge.
+
 RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn"]
-FINAL_STATES = ("approved", "rejected", "withdrawn")
+FINAL_STATES: tuple[RequestState, ...] = ("approved", "rejected", "withdrawn")
 Verdict = Literal["approve", "reject"]
 TaskState = Literal[
     "open", "claimed", "waiting_applicant", "awaiting_confirmation", "approved", "rejected", "cancelled", "transferred"
 ]
 # A task in one of these states still needs someone: its clock runs (or is paused) and it can be acted on.
-ACTIVE_TASK_STATES = ("open", "claimed", "waiting_applicant", "awaiting_confirmation")
+ACTIVE_TASK_STATES: tuple[TaskState, ...] = ("open", "claimed", "waiting_applicant", "awaiting_confirmation")
+# A task in one of these states is over: nothing more can be decided on it.
+CLOSED_TASK_STATES: tuple[TaskState, ...] = ("approved", "rejected", "cancelled", "transferred")
+
+# What a clerk or a supervisor can do to a task (each is a workflow update of the same name).
+TaskMove = Literal["claim", "release", "decide", "confirm", "request_information", "transfer", "assign"]
+TASK_MOVES: tuple[TaskMove, ...] = get_args(TaskMove)
+
+# Every kind of step a request's timeline records, whoever writes it.
+TimelineKind = Literal[
+    # filing and the route
+    "submitted",
+    "stage_opened",
+    "stage_skipped",
+    "check_passed",
+    "check_failed",
+    # a task's life
+    "task_claimed",
+    "task_released",
+    "task_assigned",
+    "task_reminder",
+    "task_escalated",
+    "decision_proposed",
+    "decision_returned",
+    "task_approved",
+    "task_rejected",
+    "information_requested",
+    "information_supplied",
+    "task_transferred",
+    # the outcome
+    "document_issued",
+    "request_approved",
+    "request_rejected",
+    "request_withdrawn",
+    # subsidy claims
+    "eligibility_passed",
+    "eligibility_failed",
+    "claim_approved",
+    "payment_made",
+    "claim_refused",
+    "payment_failed",
+]
+TIMELINE_KINDS: tuple[TimelineKind, ...] = get_args(TimelineKind)
+# The step that closes a request in each final state.
+CLOSING_KINDS: dict[RequestState, TimelineKind] = {
+    "approved": "request_approved",
+    "rejected": "request_rejected",
+    "withdrawn": "request_withdrawn",
+}
+# The step that records a task's decision.
+DECISION_KINDS: dict[Verdict, TimelineKind] = {"approve": "task_approved", "reject": "task_rejected"}
+# Steps the applicant sees; the others (claims, reminders, escalations, proposals) are internal.
+PUBLIC_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
+    {
+        "submitted",
+        "stage_opened",
+        "stage_skipped",
+        "check_passed",
+        "check_failed",
+        "task_approved",
+        "task_rejected",
+        "information_requested",
+        "information_supplied",
+        "task_transferred",
+        "document_issued",
+        "request_approved",
+        "request_rejected",
+        "request_withdrawn",
+        "eligibility_passed",
+        "eligibility_failed",
+        "claim_approved",
+        "payment_made",
+        "claim_refused",
+        "payment_failed",
+    }
+)
+# Steps whose detail is someone's own words (a clerk's comment, reason or message): sealed at rest.
+TEXT_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
+    {"task_approved", "task_rejected", "task_transferred", "information_requested", "decision_returned"}
+)
 
 
 class RequestInput(BaseModel):
@@ -163,7 +244,7 @@ class TaskChange(BaseModel):
     key: str
     request_id: int
     step: str  # unique per change: the timeline entry's idempotency key
-    kind: str  # timeline kind, e.g. "task_claimed"
+    kind: TimelineKind
     at: datetime
     state: TaskState | None = None
     assignee: int | None = None

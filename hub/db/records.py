@@ -15,38 +15,23 @@ from hub.db.transactions import writing
 from hub.sealing import seal, unseal
 from workflows.types import (
     ACTIVE_TASK_STATES,
+    CLOSING_KINDS,
+    DECISION_KINDS,
     FINAL_STATES,
+    PUBLIC_TIMELINE_KINDS,
+    TEXT_TIMELINE_KINDS,
     ApplySupplement,
     CancelTasks,
     OpenTask,
     RecordDecision,
+    RequestState,
     StatusChange,
     TaskChange,
+    TimelineKind,
 )
 
 # Timeline steps the applicant sees; the others (claims, reminders, escalations) are internal.
-PUBLIC_STEPS = {
-    "submitted",
-    "stage_opened",
-    "stage_skipped",
-    "check_passed",
-    "check_failed",
-    "task_approved",
-    "task_rejected",
-    "information_requested",
-    "information_supplied",
-    "task_transferred",
-    "document_issued",
-    "request_approved",
-    "request_rejected",
-    "request_withdrawn",
-    "eligibility_passed",
-    "eligibility_failed",
-    "claim_approved",
-    "payment_made",
-    "claim_refused",
-    "payment_failed",
-}
+PUBLIC_STEPS = PUBLIC_TIMELINE_KINDS
 
 
 # What people write in their own words (a clerk's comment, reason or message to the applicant,
@@ -56,9 +41,7 @@ COMMENT_FIELD = "review_task.comment"
 MESSAGE_FIELD = "review_task.request_message"
 TIMELINE_TEXT_FIELD = "timeline.detail"
 RATING_FIELD = "rating.comment"
-TIMELINE_TEXT_KINDS = frozenset(
-    {"task_approved", "task_rejected", "task_transferred", "information_requested", "decision_returned"}
-)
+TIMELINE_TEXT_KINDS = TEXT_TIMELINE_KINDS
 
 
 def sealed_text(text: str | None, field: str) -> str | None:
@@ -70,7 +53,7 @@ def opened_text(text: str | None, field: str) -> str:
     return unseal(text, field) or ""
 
 
-def timeline_text(kind: str, detail: str) -> str:
+def timeline_text(kind: TimelineKind | str, detail: str) -> str:
     """A timeline step's detail as people read it: opened if it is someone's own words."""
     return opened_text(detail, TIMELINE_TEXT_FIELD) if kind in TIMELINE_TEXT_KINDS else detail
 
@@ -80,7 +63,7 @@ def load_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-async def add_timeline(key: str, request_id: int, kind: str, at: dt.datetime, **extra) -> None:
+async def add_timeline(key: str, request_id: int, kind: TimelineKind, at: dt.datetime, **extra) -> None:
     if kind in TIMELINE_TEXT_KINDS and "detail" in extra:
         extra["detail"] = sealed_text(extra["detail"], TIMELINE_TEXT_FIELD)
     await TimelineEntry.insert(TimelineEntry(key=key, request=request_id, kind=kind, at=at, **extra)).on_conflict(
@@ -88,7 +71,7 @@ async def add_timeline(key: str, request_id: int, kind: str, at: dt.datetime, **
     )
 
 
-async def move_request(request_id: int, state: str, at: dt.datetime) -> None:
+async def move_request(request_id: int, state: RequestState, at: dt.datetime) -> None:
     """Set a request's state, inside the caller's write transaction; a final state closes it and goes
     on its timeline. A closed request never moves back (a retried, older step must not undo the outcome)."""
     values = {ServiceRequest.state: state, ServiceRequest.updated_at: at}
@@ -98,7 +81,7 @@ async def move_request(request_id: int, state: str, at: dt.datetime) -> None:
         (ServiceRequest.id == request_id) & ServiceRequest.state.not_in(list(FINAL_STATES))
     )
     if state in FINAL_STATES:
-        await add_timeline(f"request:{request_id}:{state}", request_id, f"request_{state}", at)
+        await add_timeline(f"request:{request_id}:{state}", request_id, CLOSING_KINDS[state], at)
 
 
 class PiccoloRequestRecords:
@@ -153,7 +136,7 @@ class PiccoloRequestRecords:
             await add_timeline(
                 f"{decision.task_key}:decided",
                 decision.request_id,
-                f"task_{state}",
+                DECISION_KINDS[decision.verdict],
                 decision.decided_at,
                 stage_id=task["stage_id"] if task else None,
                 department=decision.department,
