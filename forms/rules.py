@@ -54,8 +54,15 @@ MAX_MAGNITUDE = 10**30
 MAX_EXPONENT = 64
 
 
+def _magnitude(number: int | float | Decimal) -> float | Decimal:
+    """abs() of a rule's number, typed per kind (abs() of a union types as object, comparable with nothing)."""
+    if isinstance(number, Decimal):
+        return abs(number)
+    return abs(number)
+
+
 def _bounded(value: Any) -> Any:
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and _magnitude(value) > MAX_MAGNITUDE:
         raise ValueError("number too large")
     return value
 
@@ -67,7 +74,7 @@ def _mult(a: Any, b: Any) -> Any:
 
 
 def _pow(a: Any, b: Any) -> Any:
-    if isinstance(b, (int, float, Decimal)) and abs(b) > MAX_EXPONENT:
+    if isinstance(b, (int, float, Decimal)) and _magnitude(b) > MAX_EXPONENT:
         raise ValueError("exponent too large")
     return _bounded(DEFAULT_OPERATORS[ast.Pow](_bounded(a), b))
 

@@ -234,7 +234,7 @@ class ServiceSpec(SpecModel):
     @property
     def personal_fields(self) -> dict[str, str]:
         """Personal fields by name (``group.field`` inside groups), with their type."""
-        found = {}
+        found: dict[str, str] = {}
         for f in self.fields:
             if f.personal:
                 found[f.name] = f.type

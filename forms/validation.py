@@ -21,7 +21,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -264,7 +264,7 @@ def is_visible(field: FieldSpec, data: dict[str, Any]) -> bool:
     return data.get(field.visible_when.field) in field.visible_when.equals
 
 
-def _context(error: dict[str, Any]) -> dict[str, Any]:
+def _context(error: ErrorDetails) -> dict[str, Any]:
     return {
         k: (str(v) if not isinstance(v, (int, float, str, bool)) else v) for k, v in (error.get("ctx") or {}).items()
     }

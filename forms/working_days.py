@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,7 +91,8 @@ class CalendarProblem:
     field: str
     code: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclass_field: the attribute above is named ``field``, which would hide dataclasses.field here.
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
