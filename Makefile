@@ -9,7 +9,11 @@ setup:
 up: setup
 	.venv/bin/qinqing up
 
+# Style and types first: they take seconds, the tests take minutes.
 test: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	.venv/bin/qinqing catalog check
 	.venv/bin/python -m pytest
 

@@ -197,7 +197,7 @@ def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
         return list[item], {"min_length": spec.min_items, "max_length": spec.max_items}  # type: ignore[valid-type]
     values = tuple(o.value for o in spec.options)
     if spec.type == "choice":
-        return Literal[values], constraints  # type: ignore[valid-type]
+        return Literal[values], constraints
     # multi_choice
     return list[Literal[values]], {"max_length": len(values), "min_length": 1 if spec.required else 0}  # type: ignore[valid-type]
 
