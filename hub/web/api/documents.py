@@ -38,12 +38,7 @@ from workflows.types import IssueDocument, Reissue
 
 log = logging.getLogger("qinqing.documents")
 REISSUE_TIMEOUT = timedelta(minutes=2)
-STATUS_LABELS = {
-    "valid": N_("Valid"),
-    "revoked": N_("Revoked"),
-    "superseded": N_("Superseded by a newer document"),
-    "unknown": N_("No document has this code"),
-}
+from hub.documents.labels import STATUS_LABELS  # noqa: E402 - re-exported for callers of this module
 
 
 class VerificationRead(msgspec.Struct):

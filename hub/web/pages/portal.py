@@ -14,36 +14,32 @@ from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
 from hub.accounts import Principal, now
+from hub.catalog.presenting import detail, search_text, summary
 from hub.db.records import load_json
 from hub.db.tables import Draft, Program, Upload
-from hub.enterprises import same_enterprise
+from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.privacy import mask
-from hub.profiles import applicant_data
+from hub.requests.access import applicant_side, load_visible_request
+from hub.requests.documents import own_attachment, request_document
+from hub.requests.filing import checked_answers, require_audience, submit_request
+from hub.requests.prefill import held_for
+from hub.requests.presenter import my_requests, request_read
+from hub.requests.rating import rate_request, rating_of
+from hub.requests.supplements import supply_information
+from hub.requests.withdrawal import withdraw_request
 from hub.sealing import open_answers, seal_answers
 from hub.subsidies.programs import spec_of
-from hub.web.api.requests import (
-    checked_answers,
-    document_response,
-    load_visible_request,
-    my_requests,
-    own_attachment,
-    rate_request,
-    rating_of,
-    request_read,
-    submit_request,
-    supply_information,
-    withdraw_request,
-)
-from hub.web.api.services import detail, search_text, summary
-from hub.web.api.uploads import MAX_UPLOAD_BYTES, store_upload
+from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
+from hub.web.actors import actor_of
 from hub.web.context import HubContext
+from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
 from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, field_message, not_found, status_of
+from hub.web.problems import field_message, not_found, status_of
 from hub.web.security import APPLICANT_ROLES
 
 # A form with files: the files plus the fields.
@@ -102,29 +98,10 @@ async def service_page(request: Request, ctx: HubContext, service_id: str) -> Re
 
 
 def applicant_for(request: Request, spec: ServiceSpec) -> Principal:
+    """The signed-in applicant, if the service is for them (the same refusal as the API's)."""
     user = require(request, *APPLICANT_ROLES)
-    if user.role not in spec.audience:
-        raise Problem(
-            403,
-            "wrong-audience",
-            N_("Not available to you"),
-            N_("This service is for enterprises only.")
-            if spec.audience == ["enterprise"]
-            else N_("This service is for citizens only."),
-        )
+    require_audience(spec, user)
     return user
-
-
-async def known_values(user: Principal, spec: ServiceSpec) -> dict[str, Any]:
-    """What the government already holds for the prefilled fields of this form."""
-    profile, enterprise = await applicant_data(user.id, purpose=f"prefill of {spec.id}")
-    sources = {"profile": profile, "enterprise": enterprise or {}}
-    known = {}
-    for f in spec.fields:
-        if f.prefill:
-            source, _, key = f.prefill.partition(".")
-            known[f.name] = sources.get(source, {}).get(key)
-    return known
 
 
 # A claim's form is its program's service's form, saved apart from that service's own draft.
@@ -202,7 +179,7 @@ async def render_form(
     (``template`` and ``page`` for forms filed elsewhere, such as a subsidy claim's)."""
     locale = page_locale(request)
     errors = errors or []
-    inputs = build_inputs(spec, answers, errors, locale, await known_values(user, spec))
+    inputs = build_inputs(spec, answers, errors, locale, await held_for(user.id, spec))
     labels = {i.name: i.label for i in inputs} | {s.name: s.label for i in inputs for item in i.items for s in item}
     # The summary names each field, and links to it.
     summary_errors = [
@@ -254,7 +231,7 @@ async def posted_answers(
             if not content:
                 continue
             try:
-                stored = await store_upload(request, ctx, user, new.filename, content)
+                stored = await store_upload(ctx, actor_of(request), new.filename, content, sniffed_type(content))
             except HubError as problem:
                 code = "file_too_large" if status_of(problem) == 413 else "file_type"
                 errors.append(
@@ -328,7 +305,7 @@ async def review(request: Request, ctx: HubContext, service_id: str) -> Response
     if draft is None:
         return Redirect(path=f"/services/{spec.id}/apply", status_code=303)
     answers = draft_answers(spec, draft)
-    known = await known_values(user, spec)
+    known = await held_for(user.id, spec)
     prefilled = [
         {"label": gettext(locale, f.label), "value": mask(known[f.name], f.type) if f.type in MASKED else known[f.name]}
         for f in spec.fields
@@ -357,7 +334,7 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
     # The same draft sent twice (a double click, a reload) files one request.
     key = "page-" + hashlib.sha256(f"{draft.id}:{draft.updated_at.isoformat()}".encode()).hexdigest()[:40]
     try:
-        row, _ = await submit_request(request, ctx, user, spec.id, answers, key)
+        row, _ = await submit_request(ctx, actor_of(request), spec.id, answers, key)
     except HubError as problem:
         if problem.errors:
             return await render_form(request, spec, user, answers, problem.errors, status=422)
@@ -418,16 +395,13 @@ async def render_request(
     withdrawal_error: str = "",
     withdrawn: bool = False,
 ) -> Response:
-    # Imported here: the documents API renders the verification page with this package's templates.
-    from hub.web.api.documents import STATUS_LABELS as DOCUMENT_STATUS
-
     user = require(request)
     locale = page_locale(request)
     row = await load_visible_request(ref, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     # The applicant's side: the applicant, or another account of the same enterprise (its approver
     # acts on what its preparer filed), as in the API.
-    own = row.applicant == user.id or await same_enterprise(user, row.applicant)
+    own = await applicant_side(row, user)
     read = await request_read(row, ctx, locale, staff=not own)
     asked = [f.name for need in read.needs_from_applicant for f in need.fields]
     inputs = build_inputs(spec, answers or {}, errors or [], locale, {}, only=asked) if (asked and own) else []
@@ -469,7 +443,7 @@ async def supplement(request: Request, ctx: HubContext, ref: str) -> Response:
     if upload_errors:
         return await render_request(request, ctx, ref, upload_errors, answers, status=422)
     try:
-        await supply_information(request, ctx, ref, answers)
+        await supply_information(ctx, actor_of(request), ref, answers)
     except HubError as problem:
         if problem.errors:
             return await render_request(request, ctx, ref, problem.errors, answers, status=422)
@@ -486,7 +460,7 @@ async def rating(request: Request, ref: str) -> Response:
     except ValueError:
         score = 0
     try:
-        await rate_request(request, ref, score, str(form.get("comment", "")))
+        await rate_request(actor_of(request), ref, score, str(form.get("comment", "")))
     except HubError as problem:
         if problem.errors:
             message = field_message(page_locale(request), problem.errors[0])
@@ -503,7 +477,7 @@ async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
     require(request, *APPLICANT_ROLES)
     form = await request.form()
     try:
-        await withdraw_request(request, ctx, ref, str(form.get("reason", "")))
+        await withdraw_request(ctx, actor_of(request), ref, str(form.get("reason", "")))
     except HubError as problem:
         if status_of(problem) not in (403, 409):
             raise
@@ -515,13 +489,14 @@ async def withdrawal(request: Request, ctx: HubContext, ref: str) -> Response:
 @get("/requests/{ref:str}/documents/{document_id:int}", name="document")
 async def document(request: Request, ctx: HubContext, ref: str, document_id: int, reason: str = "") -> Response:
     require(request)
-    return await document_response(request, ctx, ref, document_id, reason[:2001])
+    file, sha256 = await request_document(ctx, actor_of(request), ref, document_id, reason[:2001])
+    return download(file, etag=sha256)
 
 
 @get("/requests/{ref:str}/attachments/{path:str}", name="attachment")
 async def attachment(request: Request, ctx: HubContext, ref: str, path: str) -> Response:
     require(request, *APPLICANT_ROLES)
-    return await own_attachment(request, ctx, ref, path)
+    return download(await own_attachment(ctx, actor_of(request), ref, path))
 
 
 PORTAL = [

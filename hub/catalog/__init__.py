@@ -1,0 +1,1 @@
+"""The service catalog as the hub presents it."""

@@ -1,0 +1,179 @@
+"""The service catalog as people read it: a service's summary and detail (its form, rules, route),
+departments by name, all in the reader's language. Used by the API, the portal and the workbench."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from forms.catalog import Catalog
+from forms.spec import FieldSpec, ServiceSpec
+from forms.validation import form_model
+from hub.i18n import SUPPORTED, gettext
+
+
+class DepartmentRead(msgspec.Struct):
+    code: str
+    name: str
+
+
+class OptionRead(msgspec.Struct):
+    value: str
+    label: str
+
+
+class FieldRead(msgspec.Struct, omit_defaults=True):
+    name: str
+    type: str
+    label: str
+    required: bool
+    help: str = ""
+    options: list[OptionRead] = []
+    personal: bool = False
+    purpose: str = ""
+    prefill: str | None = None
+    visible_when: dict[str, Any] | None = None
+    example: Any = None
+    accept: list[str] = []
+    fields: list[FieldRead] = []
+    min_items: int | None = None
+    max_items: int | None = None
+
+
+class RuleRead(msgspec.Struct):
+    id: str
+    message: str
+
+
+class StageRead(msgspec.Struct, omit_defaults=True):
+    id: str
+    kind: str
+    title: str
+    mode: str
+    departments: list[DepartmentRead]
+    time_limit_days: int
+    checks: list[RuleRead] = []
+    when: str | None = None
+
+
+class ServiceSummary(msgspec.Struct):
+    id: str
+    version: int
+    title: str
+    summary: str
+    audience: list[str]
+    topics: list[str]
+    owner: DepartmentRead
+    time_limit_days: int
+    fee: str
+
+
+class ServiceDetail(ServiceSummary):
+    legal_basis: str
+    materials: list[str]
+    fields: list[FieldRead]
+    rules: list[RuleRead]
+    route: list[StageRead]
+    form_schema: dict[str, Any]
+
+
+def department(catalog: Catalog, code: str, locale: str) -> DepartmentRead:
+    """A department by its code, named in the reader's language."""
+    d = catalog.departments.get(code)
+    return DepartmentRead(code=code, name=gettext(locale, d.name) if d else code)
+
+
+def summary(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceSummary:
+    """A service as listed in the catalog."""
+    return ServiceSummary(
+        id=spec.id,
+        version=spec.version,
+        title=gettext(locale, spec.title),
+        summary=gettext(locale, spec.summary),
+        audience=list(spec.audience),
+        topics=list(spec.topics),
+        owner=department(catalog, spec.owner, locale),
+        time_limit_days=spec.time_limit_days,
+        fee=gettext(locale, spec.fee),
+    )
+
+
+def field_read(f: FieldSpec, locale: str) -> FieldRead:
+    """A form field as the catalog describes it."""
+    return FieldRead(
+        name=f.name,
+        type=f.type,
+        label=gettext(locale, f.label),
+        required=f.required,
+        help=gettext(locale, f.help) if f.help else "",
+        options=[OptionRead(value=o.value, label=gettext(locale, o.label)) for o in f.options],
+        personal=f.personal,
+        purpose=gettext(locale, f.purpose) if f.purpose else "",
+        prefill=f.prefill,
+        visible_when=f.visible_when.model_dump() if f.visible_when else None,
+        example=f.example,
+        accept=list(f.accept),
+        fields=[field_read(s, locale) for s in f.fields],
+        min_items=f.min_items if f.type == "group" else None,
+        max_items=f.max_items if f.type == "group" else None,
+    )
+
+
+def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
+    """The form as JSON Schema, with each field's label and help in the caller's language."""
+    schema = form_model(spec).model_json_schema()
+    schema["title"] = gettext(locale, spec.title)
+    schema["required"] = [f.name for f in spec.fields if f.required and f.visible_when is None and not f.prefill]
+    groups = {f.name: f for f in spec.fields if f.type == "group"}
+    definitions = schema.get("$defs", {})
+
+    def describe(properties: dict[str, Any], fields: list[FieldSpec]) -> None:
+        for f in fields:
+            prop = properties.get(f.name)
+            if prop is None:
+                continue
+            prop["title"] = gettext(locale, f.label)
+            if f.help:
+                prop["description"] = gettext(locale, f.help)
+
+    describe(schema.get("properties", {}), spec.fields)
+    for name, definition in definitions.items():
+        group = next((g for key, g in groups.items() if name.startswith(key)), None)
+        if group is not None:
+            describe(definition.get("properties", {}), group.fields)
+    return schema
+
+
+def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
+    """One service whole: its form, rules, route, materials and time limit."""
+    base = summary(spec, catalog, locale)
+    return ServiceDetail(
+        **msgspec.structs.asdict(base),
+        legal_basis=gettext(locale, spec.legal_basis),
+        materials=[gettext(locale, m) for m in spec.materials],
+        fields=[field_read(f, locale) for f in spec.fields],
+        rules=[RuleRead(id=r.id, message=gettext(locale, r.message)) for r in spec.rules],
+        route=[
+            StageRead(
+                id=s.id,
+                kind=s.kind,
+                checks=[RuleRead(id=c.id, message=gettext(locale, c.message)) for c in s.checks],
+                when=s.when,
+                title=gettext(locale, s.title),
+                mode=s.mode,
+                departments=[department(catalog, d, locale) for d in s.departments],
+                time_limit_days=s.time_limit_days,
+            )
+            for s in spec.route
+        ],
+        form_schema=form_schema(spec, locale),
+    )
+
+
+def search_text(spec: ServiceSpec) -> str:
+    """What a search matches against: id, topics, and title and summary in every language."""
+    texts = [spec.id, *spec.topics]
+    for locale in SUPPORTED:
+        texts += [gettext(locale, spec.title), gettext(locale, spec.summary)]
+    return " ".join(texts).lower()

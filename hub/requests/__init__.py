@@ -1,0 +1,1 @@
+"""Service requests: filing, access, the read model as people read it, and what applicants do after filing."""

@@ -1,0 +1,332 @@
+"""A request as people read it: its state, rules, tasks, timeline, documents and attachments, in
+the reader's language; the labels of states, timeline steps and documents. Used by the API, the
+portal and the workbench."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from forms.spec import ServiceSpec
+from hub.accounts import Principal
+from hub.catalog.presenting import DepartmentRead, department
+from hub.context import HubContext
+from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, timeline_text
+from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
+from hub.enterprises import enterprise_account_ids
+from hub.i18n import N_, gettext
+from hub.privacy import masked_answers
+from hub.sealing import open_answers
+from hub.subsidies.claims import CLAIM_REASONS
+from hub.uploads.files import AttachmentRead, attachments
+
+STATE_LABELS = {
+    "prepared": N_("Prepared, waiting for the approver to submit"),
+    "submitted": N_("Submitted"),
+    "in_review": N_("In review"),
+    "approved": N_("Approved"),
+    "rejected": N_("Not approved"),
+    "open": N_("Waiting for review"),
+    "claimed": N_("Being reviewed"),
+    "waiting_applicant": N_("Waiting for the applicant"),
+    "transferred": N_("Transferred"),
+    "withdrawn": N_("Withdrawn"),
+    "awaiting_confirmation": N_("Waiting for a second clerk's confirmation"),
+    "cancelled": N_("No longer needed"),
+}
+TIMELINE_LABELS = {
+    "submitted": N_("Request submitted"),
+    "stage_opened": N_("Review started: {stage}"),
+    "task_approved": N_("Approved by {department}"),
+    "task_rejected": N_("Not approved by {department}"),
+    "request_approved": N_("Request approved"),
+    "request_rejected": N_("Request not approved"),
+    "document_issued": N_("Document issued: {document}"),
+    "stage_skipped": N_("Not needed for this request: {stage}"),
+    "check_passed": N_("Automatic check passed: {stage}"),
+    "check_failed": N_("Automatic check failed: {stage}"),
+    "information_requested": N_("{department} asks for more information"),
+    "information_supplied": N_("More information supplied"),
+    "task_transferred": N_("Passed on by {department}"),
+    "task_claimed": N_("Taken up by a clerk of {department}"),
+    "task_released": N_("Put back in the inbox of {department}"),
+    "task_assigned": N_("Assigned by the supervisor of {department}"),
+    "task_reminder": N_("Reminder: the time limit of {stage} is near"),
+    "task_escalated": N_("Time limit exceeded: {stage}; escalated to the supervisor"),
+    "request_withdrawn": N_("Request withdrawn by the applicant"),
+    "decision_proposed": N_("Approval proposed in {department}, waiting for a second clerk"),
+    "decision_returned": N_("Approval sent back for another look in {department}"),
+    "eligibility_passed": N_("Eligibility confirmed from registry data"),
+    "eligibility_failed": N_("Eligibility not met"),
+    "claim_approved": N_("Claim approved"),
+    "payment_made": N_("Subsidy paid"),
+    "claim_refused": N_("Claim refused"),
+    "payment_failed": N_("Payment failed"),
+}
+DOCUMENT_TITLES = {
+    "receipt": N_("Acceptance receipt"),
+    "decision": N_("Decision notice"),
+    "certificate": N_("Certificate of approval"),
+    "information_request": N_("Notice to supply more information"),
+    "payment_notice": N_("Subsidy payment notice"),
+}
+
+
+class RuleResultRead(msgspec.Struct):
+    """One eligibility rule's result, as filed."""
+
+    rule: str
+    passed: bool
+    message: str
+
+
+class TimelineRead(msgspec.Struct):
+    at: dt.datetime
+    kind: str
+    title: str
+    department: DepartmentRead | None = None
+    comment: str = ""
+
+
+class TaskSummary(msgspec.Struct):
+    stage_id: str
+    stage_title: str
+    department: DepartmentRead
+    state: str
+    state_label: str
+    due_at: dt.datetime
+    decided_at: dt.datetime | None
+    # The time limit was counted before that year's holiday schedule was known (see TaskRead).
+    provisional: bool = False
+
+
+class DocumentRead(msgspec.Struct):
+    id: int
+    kind: str
+    title: str
+    media_type: str
+    # Both 0 and empty for a payment notice whose PDF is made on its first download, until then.
+    size: int
+    sha256: str
+    issued_at: dt.datetime
+    download_url: str
+    number: str | None
+    verification_code: str | None
+    status: str
+
+
+class FieldLabel(msgspec.Struct):
+    name: str
+    label: str
+
+
+class InformationNeeded(msgspec.Struct):
+    """What a department asked the applicant for; answered with POST .../supplements."""
+
+    department: DepartmentRead
+    message: str
+    fields: list[FieldLabel]
+
+
+class RequestRead(msgspec.Struct):
+    ref: str
+    workflow_id: str
+    service_id: str
+    service_version: int
+    service_title: str
+    state: str
+    state_label: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    answers: dict[str, Any]
+    rules: list[RuleResultRead]
+    checks: list[CheckResultRead]
+    amount: str | None
+    overdue: bool
+    needs_from_applicant: list[InformationNeeded]
+    tasks: list[TaskSummary]
+    timeline: list[TimelineRead]
+    documents: list[DocumentRead]
+    # The files the answers refer to (download: .../attachments/{field}).
+    attachments: list[AttachmentRead] = []
+
+
+class CheckResultRead(msgspec.Struct):
+    stage_id: str
+    rule: str
+    passed: bool
+    message: str
+
+
+class RequestListItem(msgspec.Struct):
+    ref: str
+    service_id: str
+    service_title: str
+    state: str
+    state_label: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def stored_answers(spec: ServiceSpec | None, row: ServiceRequest) -> dict[str, Any]:
+    """A request's answers with personal values opened (they are sealed at rest)."""
+    return open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
+
+
+def timeline_comment(entry: TimelineEntry, locale: str) -> str:
+    """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
+    if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
+        return timeline_text(entry.kind, entry.detail)
+    if entry.kind == "payment_made":
+        return entry.detail
+    if entry.kind in ("claim_refused", "payment_failed") and entry.detail in CLAIM_REASONS:
+        return gettext(locale, CLAIM_REASONS[entry.detail])
+    if entry.kind in ("check_failed", "eligibility_failed") and entry.detail:
+        separator = "；" if locale == "zh_CN" else "; "
+        return separator.join(gettext(locale, m) for m in load_json(entry.detail))
+    return ""
+
+
+async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff: bool = False) -> RequestRead:
+    """The request as its applicant sees it; ``staff`` adds the internal steps (claims, reminders...)."""
+    catalog = ctx.catalog
+    spec = catalog.version(row.service_id, row.service_version)
+    tasks = (
+        await ReviewTask.objects()
+        .where(ReviewTask.request == row.id)
+        .order_by(ReviewTask.opened_at)
+        .order_by(ReviewTask.id)
+    )
+    entries = (
+        await TimelineEntry.objects()
+        .where(TimelineEntry.request == row.id)
+        .order_by(TimelineEntry.at)
+        .order_by(TimelineEntry.id)
+    )
+    documents = await Document.objects().where(Document.request == row.id).order_by(Document.issued_at)
+    stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+    if not staff:
+        entries = [e for e in entries if e.kind in PUBLIC_STEPS]
+    labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec else {}
+    answers = stored_answers(spec, row)
+
+    def timeline_title(e: TimelineEntry) -> str:
+        dept = department(catalog, e.department, locale).name if e.department else ""
+        stage = gettext(locale, stage_titles.get(e.stage_id, e.stage_id)) if e.stage_id else ""
+        document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
+        return gettext(
+            locale,
+            TIMELINE_LABELS.get(e.kind, e.kind),
+            department=dept,
+            stage=stage,
+            document=document,
+        )
+
+    return RequestRead(
+        ref=row.ref,
+        workflow_id=row.workflow_id,
+        service_id=row.service_id,
+        service_version=row.service_version,
+        service_title=gettext(locale, spec.title) if spec else row.service_id,
+        state=row.state,
+        state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        answers=masked_answers(spec, answers),
+        attachments=await attachments(spec, answers, locale),
+        rules=[
+            RuleResultRead(
+                rule=r["rule"],
+                passed=r["passed"],
+                message=gettext(locale, r["message"]),
+            )
+            for r in load_json(row.rule_results)
+        ],
+        checks=[
+            CheckResultRead(
+                stage_id=c["stage"], rule=c["rule"], passed=c["passed"], message=gettext(locale, c["message"])
+            )
+            for c in load_json(row.check_results or "[]")
+        ],
+        amount=row.amount,
+        overdue=row.overdue,
+        needs_from_applicant=[
+            InformationNeeded(
+                department=department(catalog, t.department, locale),
+                message=opened_text(t.request_message, MESSAGE_FIELD),
+                fields=[FieldLabel(name=f, label=labels.get(f, f)) for f in load_json(t.requested_fields or "[]")],
+            )
+            for t in tasks
+            if t.state == "waiting_applicant"
+        ],
+        tasks=[
+            TaskSummary(
+                stage_id=t.stage_id,
+                stage_title=gettext(locale, stage_titles.get(t.stage_id, t.stage_title)),
+                department=department(catalog, t.department, locale),
+                state=t.state,
+                state_label=gettext(locale, STATE_LABELS.get(t.state, t.state)),
+                due_at=t.due_at,
+                decided_at=t.decided_at,
+                provisional=bool(t.provisional),
+            )
+            for t in tasks
+        ],
+        timeline=[
+            TimelineRead(
+                at=e.at,
+                kind=e.kind,
+                title=timeline_title(e),
+                department=department(catalog, e.department, locale) if e.department else None,
+                comment=timeline_comment(e, locale),
+            )
+            for e in entries
+        ],
+        documents=[
+            DocumentRead(
+                id=d.id,
+                kind=d.kind,
+                title=gettext(locale, DOCUMENT_TITLES.get(d.kind, d.kind)),
+                media_type=d.media_type,
+                size=d.size,
+                sha256=d.sha256,
+                issued_at=d.issued_at,
+                download_url=f"/api/requests/{row.ref}/documents/{d.id}",
+                number=d.number,
+                verification_code=d.verification_code,
+                status=d.status,
+            )
+            for d in documents
+            # Listed once it is issued: when its PDF is stored, or at once if the PDF is made on download.
+            if d.is_issued()
+        ],
+    )
+
+
+async def my_requests(ctx: HubContext, user: Principal, locale: str) -> list[RequestListItem]:
+    """The applicant's requests (for enterprise accounts: the enterprise's), newest first."""
+    rows = (
+        await ServiceRequest.objects()
+        .where(ServiceRequest.applicant.is_in(await enterprise_account_ids(user)))
+        .order_by(ServiceRequest.created_at, ascending=False)
+        .limit(200)
+    )
+    items = []
+    for row in rows:
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        items.append(
+            RequestListItem(
+                ref=row.ref,
+                service_id=row.service_id,
+                service_title=gettext(locale, spec.title) if spec else row.service_id,
+                state=row.state,
+                state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+        )
+    return items

@@ -1,0 +1,1 @@
+"""Files attached to forms: uploads and the attachments of requests."""
