@@ -285,7 +285,7 @@ async def timed(run, pick) -> list[float]:
 async def measure(settings, catalog, clerks, active: Counter, rng: random.Random) -> bool:
     from hub.db.lifecycle import database
     from hub.db.tables import ReviewTask
-    from hub.web.api.tasks import task_reads
+    from hub.workbench.presenter import task_reads
 
     # task_reads reads only ctx.catalog (the app's HubContext also holds the document store, keys, Temporal).
     ctx = SimpleNamespace(settings=settings, catalog=catalog)

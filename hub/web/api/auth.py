@@ -10,13 +10,14 @@ from litestar.di import Provide
 
 from hub.accounts import Principal, issue_token, principal, revoke_token
 from hub.audit import record
-from hub.db.tables import Account
 from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.signin import sign_in
+from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import Problem, invalid_field
+from hub.web.problems import Problem
 from hub.web.security import STAFF_ROLES, bearer_token, requires_role
+from hub.workbench import delegation
 
 
 class TokenCreate(msgspec.Struct):
@@ -47,26 +48,6 @@ class TokenRead(msgspec.Struct):
     token_type: str
     expires_at: dt.datetime
     account: AccountRead
-
-
-async def set_delegate(request: Request, username: str | None) -> None:
-    """While the caller is away, new work for them goes to ``username``, a colleague of their
-    department (None: they are back). The API and the workbench page both come here."""
-    user: Principal = request.user
-    delegate_id = None
-    if username is not None:
-        delegate = await Account.objects().where(Account.username == username).first()
-        if (
-            delegate is None
-            or delegate.id == user.id
-            or delegate.department != user.department
-            or delegate.role not in STAFF_ROLES
-        ):
-            raise invalid_field("delegate", "literal_error")
-        delegate_id = delegate.id
-    async with writing():
-        await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)
-        await record(request, user, "account.delegate_set", "account", user.id, delegate=username)
 
 
 def account_read(p: Principal) -> AccountRead:
@@ -138,7 +119,7 @@ class AuthController(Controller):
         summary="While I am away, tasks that would come to me go to this colleague (null: I am back)",
     )
     async def set_delegate(self, request: Request, data: DelegateUpdate) -> DelegateRead:
-        await set_delegate(request, data.delegate)
+        await delegation.set_delegate(actor_of(request), data.delegate)
         return DelegateRead(delegate=data.delegate)
 
     @post("/auth/logout", status_code=204, summary="Revoke the current token")

@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from hub.accounts import NAME_FIELD, Principal
-from hub.db.tables import Account
 from hub.errors import HubError
 from hub.i18n import N_, gettext
-from hub.sealing import unseal
 from hub.sla.calendar import shanghai_date
-from hub.web.api.auth import set_delegate
+from hub.web.actors import actor_of
 from hub.web.api.requests import load_visible_request, request_read
 from hub.web.api.services import department
-from hub.web.api.tasks import (
-    REJECTION_REASONS,
-    AssignmentCreate,
-    ConfirmationCreate,
-    DecisionCreate,
-    InformationRequestCreate,
-    TransferCreate,
-    _command,
-    assign_task,
-    confirm_task,
-    decide_task,
-    find_tasks,
-    move_task,
-    request_information_task,
-    reveal_personal_data,
-    task_attachment,
-    task_detail,
-    task_reads,
-    transfer_task,
-)
+from hub.web.api.uploads import attachment_response
 from hub.web.context import HubContext
 from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
@@ -46,7 +25,21 @@ from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, field_message, status_of
 from hub.web.security import STAFF_ROLES
-from workflows.types import TaskCommand
+from hub.workbench import moves
+from hub.workbench.attachments import open_task_attachment
+from hub.workbench.delegation import colleagues, current_delegate, set_delegate
+from hub.workbench.inbox import find_tasks, task_detail
+from hub.workbench.moves import (
+    REJECTION_REASONS,
+    AssignmentCreate,
+    ConfirmationCreate,
+    DecisionCreate,
+    InformationRequestCreate,
+    TransferCreate,
+)
+from hub.workbench.presenter import task_reads
+from hub.workbench.reveal import Revealed, reveal_personal_data
+from workflows.types import TASK_MOVES, TaskMove
 
 PROVISIONAL = N_(
     "Provisional time limit: it was computed without the holiday schedule of {year}, counting Monday to "
@@ -103,14 +96,14 @@ async def inbox(
     locale = page_locale(request)
     state = show if show in FILTERS else "active"
     tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
-    me = await Account.select(Account.delegate).where(Account.id == user.id).first()
-    colleagues = await department_staff(user, STAFF_ROLES)
+    delegate_id = await current_delegate(user)
+    staff = await colleagues(user, STAFF_ROLES)
     return render_page(
         request,
         "inbox.html",
         message=gettext(locale, AWAY[away]) if away in AWAY else "",
-        colleagues=[(c["username"], c["label"]) for c in colleagues],
-        delegate=next((c["username"] for c in colleagues if me and c["id"] == me["delegate"]), None),
+        colleagues=[(c["username"], c["label"]) for c in staff],
+        delegate=next((c["username"] for c in staff if c["id"] == delegate_id), None),
         tasks=[(t, urgency(t.seconds_left, t.state)) for t in tasks],
         state=state,
         mine=mine,
@@ -120,28 +113,18 @@ async def inbox(
     )
 
 
-async def department_staff(user: Principal, roles: tuple[str, ...]) -> list[dict]:
-    """The other accounts of the user's department in these roles, each with a label to choose by."""
-    rows = (
-        await Account.select(Account.id, Account.username, Account.full_name)
-        .where((Account.department == user.department) & Account.role.is_in(list(roles)) & (Account.id != user.id))
-        .order_by(Account.username)
-    )
-    return [r | {"label": f"{unseal(r['full_name'], NAME_FIELD)} ({r['username']})"} for r in rows]
-
-
 async def render_task(
     request: Request,
     ctx: HubContext,
     task_id: int,
     status: int = 200,
-    revealed: Any = None,
+    revealed: Revealed | None = None,
     error: str = "",
     message: str = "",
 ) -> Response:
     user = require(request, *STAFF_ROLES)
     locale = page_locale(request)
-    task = await task_detail(request, ctx, task_id)
+    task = await task_detail(actor_of(request), ctx, task_id)
     row = await load_visible_request(task.request_ref, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     read = await request_read(row, ctx, locale, staff=True)
@@ -165,7 +148,7 @@ async def render_task(
     # A supervisor gives an open or held task to a clerk of the department.
     assignees = []
     if user.role == "supervisor" and task.state in ("open", "claimed"):
-        assignees = [(c["username"], c["label"]) for c in await department_staff(user, ("clerk",))]
+        assignees = [(c["username"], c["label"]) for c in await colleagues(user, ("clerk",))]
     return render_page(
         request,
         "task.html",
@@ -212,7 +195,7 @@ async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
     require(request, *STAFF_ROLES)
     form = await request.form()
     try:
-        shown = await reveal_personal_data(request, ctx, task_id, str(form.get("reason", "")))
+        shown = await reveal_personal_data(actor_of(request), ctx, task_id, _text(form, "reason"))
     except HubError as problem:
         if problem.errors:
             message = problem_message(request, problem)
@@ -221,7 +204,7 @@ async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
     return await render_task(request, ctx, task_id, revealed=shown)
 
 
-def problem_message(request: Request, problem: Problem) -> str:
+def problem_message(request: Request, problem: HubError) -> str:
     locale = page_locale(request)
     if problem.errors:
         return field_message(locale, problem.errors[0]) if not problem.detail else gettext(locale, problem.detail)
@@ -233,40 +216,38 @@ def _text(form: Any, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _move(request: Request, ctx: HubContext, task_id: int, move: str, form: Any) -> None:
-    def command(t, u: Principal, row) -> TaskCommand:
-        return TaskCommand(**_command(t, u))
-
-    if move in ("claim", "release"):
-        await move_task(request, ctx, task_id, move, command)
+async def _move(request: Request, ctx: HubContext, task_id: int, move: TaskMove, form: Any) -> None:
+    """The move the form asks for, with its fields read from the form."""
+    actor = actor_of(request)
+    if move == "claim":
+        await moves.claim(actor, ctx, task_id)
+    elif move == "release":
+        await moves.release(actor, ctx, task_id)
     elif move == "decide":
         verdict = _text(form, "verdict")
         if verdict not in ("approve", "reject"):
             raise Problem(422, "validation-failed", N_("The form has errors"), N_("Choose approve or reject."))
         data = DecisionCreate(verdict=verdict, comment=_text(form, "comment"), reason_code=_text(form, "reason_code"))
-        await decide_task(request, ctx, task_id, data)
+        await moves.decide(actor, ctx, task_id, data)
     elif move == "confirm":
         data = ConfirmationCreate(accept=_text(form, "accept") == "true", comment=_text(form, "comment"))
-        await confirm_task(request, ctx, task_id, data)
+        await moves.confirm(actor, ctx, task_id, data)
     elif move == "request_information":
         fields = [f for f in form.getall("fields", []) if isinstance(f, str)]
-        await request_information_task(
-            request, ctx, task_id, InformationRequestCreate(message=_text(form, "message"), fields=fields)
-        )
+        data = InformationRequestCreate(message=_text(form, "message"), fields=fields)
+        await moves.request_information(actor, ctx, task_id, data)
     elif move == "assign":
-        if request.user.role != "supervisor":
-            raise Problem(403, "forbidden", N_("Not allowed"), N_("Only a supervisor gives tasks to clerks."))
-        await assign_task(request, ctx, task_id, AssignmentCreate(assignee=_text(form, "assignee")))
+        await moves.assign(actor, ctx, task_id, AssignmentCreate(assignee=_text(form, "assignee")))
     elif move == "transfer":
         data = TransferCreate(to_department=_text(form, "to_department"), reason=_text(form, "reason"))
-        await transfer_task(request, ctx, task_id, data)
-    else:
-        raise Problem(404, "not-found", N_("Not found"))
+        await moves.transfer(actor, ctx, task_id, data)
 
 
 @post("/workbench/tasks/{task_id:int}/{move:str}", name="task-move")
 async def task_move(request: Request, ctx: HubContext, task_id: int, move: str) -> Response:
     require(request, *STAFF_ROLES)
+    if move not in TASK_MOVES:
+        raise Problem(404, "not-found", N_("Not found"))
     form = await request.form()
     try:
         await _move(request, ctx, task_id, move, form)
@@ -285,14 +266,14 @@ async def delegate(request: Request) -> Response:
     require(request, *STAFF_ROLES)
     form = await request.form()
     chosen = _text(form, "delegate") or None
-    await set_delegate(request, chosen)
+    await set_delegate(actor_of(request), chosen)
     return Redirect(path=f"/workbench?away={'away' if chosen else 'back'}", status_code=303)
 
 
 @get("/workbench/tasks/{task_id:int}/attachments/{path:str}", name="task-attachment")
 async def attachment(request: Request, ctx: HubContext, task_id: int, path: str) -> Response:
     require(request, *STAFF_ROLES)
-    return await task_attachment(request, ctx, task_id, path)
+    return await open_task_attachment(actor_of(request), ctx, task_id, path, partial(attachment_response, ctx))
 
 
 WORKBENCH = [inbox, task_page, reveal, attachment, task_move, delegate]

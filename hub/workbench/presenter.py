@@ -1,0 +1,128 @@
+"""The shapes a task is read in (inbox rows, the task with its request, the answer to a move)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import msgspec
+
+from hub.context import HubContext
+from hub.db.records import COMMENT_FIELD, opened_text
+from hub.db.tables import Account, ReviewTask, ServiceRequest
+from hub.i18n import gettext
+from hub.web.api.requests import STATE_LABELS, RuleResultRead
+from hub.web.api.services import DepartmentRead, department
+from hub.web.api.uploads import AttachmentRead
+
+
+class TaskRead(msgspec.Struct):
+    id: int
+    request_ref: str
+    service_id: str
+    service_title: str
+    applicant_type: str
+    stage_id: str
+    stage_title: str
+    department: DepartmentRead
+    state: str
+    state_label: str
+    assignee: str | None
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    seconds_left: int
+    reminded: bool
+    escalated: bool
+    # Planned across a year whose national holiday schedule was not known yet (Monday to Friday
+    # counted as working days); kept as planned when the schedule is published.
+    provisional: bool
+    decided_at: dt.datetime | None
+    comment: str
+    reason_code: str
+
+
+class TaskDetail(TaskRead):
+    applicant_name: str
+    answers: dict[str, Any]
+    # Files the applicant attached (GET .../attachments/{field}; a personal one after a reveal).
+    attachments: list[AttachmentRead]
+    rules: list[RuleResultRead]
+    requested_fields: list[str]
+    request_message: str
+
+
+class InboxCounts(msgspec.Struct):
+    department: DepartmentRead
+    by_state: dict[str, int]
+    overdue: int
+    mine: int
+
+
+class TaskMoveRead(msgspec.Struct):
+    task: TaskRead
+    request_state: str
+
+
+def state_label(state: str, locale: str) -> str:
+    """A task's (or request's) state as people read it."""
+    return gettext(locale, STATE_LABELS.get(state, state))
+
+
+def seconds_left(due_at: dt.datetime) -> int:
+    """Seconds until the time limit (negative once it has passed)."""
+    due = due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)
+    return int((due - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> list[TaskRead]:
+    """Inbox rows, with their requests and assignees fetched in one query each."""
+    if not tasks:
+        return []
+    # Only what a row shows: the answers and rule results stay in the database.
+    rows = {
+        r["id"]: SimpleNamespace(**r)
+        for r in await ServiceRequest.select(
+            ServiceRequest.id, ServiceRequest.ref, ServiceRequest.service_id, ServiceRequest.service_version
+        ).where(ServiceRequest.id.is_in([t.request for t in tasks]))
+    }
+    assignee_ids = [t.assignee for t in tasks if t.assignee]
+    names = (
+        {
+            a["id"]: a["username"]
+            for a in await Account.select(Account.id, Account.username).where(Account.id.is_in(assignee_ids))
+        }
+        if assignee_ids
+        else {}
+    )
+    return [task_read(t, rows[t.request], ctx, locale, names.get(t.assignee)) for t in tasks]
+
+
+def task_read(
+    task: ReviewTask, row: ServiceRequest, ctx: HubContext, locale: str, assignee: str | None = None
+) -> TaskRead:
+    """One inbox row, given its request's row (only ref, service and version are read)."""
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+    return TaskRead(
+        id=task.id,
+        request_ref=row.ref,
+        service_id=row.service_id,
+        service_title=gettext(locale, spec.title) if spec else row.service_id,
+        applicant_type=task.applicant_type,
+        stage_id=task.stage_id,
+        stage_title=gettext(locale, stage_titles.get(task.stage_id, task.stage_title)),
+        department=department(ctx.catalog, task.department, locale),
+        state=task.state,
+        state_label=state_label(task.state, locale),
+        assignee=assignee,
+        opened_at=task.opened_at,
+        due_at=task.due_at,
+        seconds_left=seconds_left(task.due_at),
+        reminded=task.reminded,
+        escalated=task.escalated,
+        provisional=bool(task.provisional),
+        decided_at=task.decided_at,
+        comment=opened_text(task.comment, COMMENT_FIELD),
+        reason_code=task.reason_code,
+    )
