@@ -13,6 +13,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.clock import now as now  # re-exported for the modules that read the time here; hub.clock is its home
 from hub.db.records import load_json
 from hub.db.tables import Account, ApiSession, ApiToken
 from hub.sealing import seal, unseal
@@ -73,10 +74,6 @@ def hash_password(password: str) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def authenticate(username: str, password: str) -> Account | None:

@@ -17,7 +17,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from hub.accounts import Principal, now
+from hub.accounts import Principal
+from hub.clock import now
 from hub.db.records import load_json, opened_text, sealed_text
 from hub.db.tables import AuditEvent, AuditHead
 from hub.db.transactions import writing

@@ -61,7 +61,7 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     """Print today's reconciliation of the ledger with the claims; exit 1 on any difference."""
     import json
 
-    from hub.accounts import now
+    from hub.clock import now
     from hub.db.lifecycle import database
     from hub.payments.reconciliation import reconciliation_day, reconciliation_report
 

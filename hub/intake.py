@@ -11,7 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
-from hub.accounts import now
+from hub.clock import now
 from hub.db.tables import Claim, ServiceRequest
 from workflows.names import REQUESTS_QUEUE
 from workflows.service_request import ServiceRequestWorkflow

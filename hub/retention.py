@@ -22,8 +22,8 @@ from piccolo.table import Table
 
 from forms.catalog import Catalog
 from forms.validation import file_answers
-from hub.accounts import now
 from hub.audit import record
+from hub.clock import now
 from hub.db import tables
 from hub.db.records import load_json
 from hub.db.tables import ApiSession, ServiceRequest, Supplement, Upload

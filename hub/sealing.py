@@ -10,7 +10,6 @@ before sealing existed) are returned as they are.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -22,6 +21,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from hub import clock
 
 PREFIX = "enc1:"
 # Sealed files (uploads): this line, the key id and a newline, then nonce + ciphertext + tag.
@@ -55,7 +56,7 @@ class DataKeys:
     def rotate(self) -> str:
         """Make a new key the sealing key; earlier keys keep opening what they sealed."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        key_id = dt.datetime.now(dt.UTC).strftime("d%Y%m%d%H%M%S%f")
+        key_id = clock.now().strftime("d%Y%m%d%H%M%S%f")
         fd = os.open(self.directory / f"{key_id}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode())

@@ -12,7 +12,8 @@ import datetime as dt
 import json
 
 from forms.catalog import Catalog
-from hub.accounts import NAME_FIELD, hash_password, now, sealed_name
+from hub.accounts import NAME_FIELD, hash_password, sealed_name
+from hub.clock import now
 from hub.db.tables import Account, Enterprise
 from hub.registry.synthetic import populate
 from hub.sealing import PREFIX, SealError, seal, unseal

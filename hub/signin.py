@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub import sealing
-from hub.accounts import authenticate, now
+from hub.accounts import authenticate
+from hub.clock import now
 from hub.db.tables import Account, SignInThrottle
 from hub.db.transactions import writing
 from hub.settings import Settings

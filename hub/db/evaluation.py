@@ -16,12 +16,12 @@ from temporalio.exceptions import ApplicationError
 from forms.catalog import Catalog
 from forms.rules import compute_amount, context, evaluate, holds
 from forms.spec import ServiceSpec
+from hub.clock import beijing_date
 from hub.db.records import add_timeline, load_json
 from hub.db.tables import ServiceRequest
 from hub.db.transactions import writing
 from hub.profiles import applicant_data
 from hub.sealing import open_answers
-from hub.sla.calendar import shanghai_date
 from workflows.types import ChecksOutcome, RunChecks, SettleAmount, StageCondition
 
 
@@ -54,7 +54,7 @@ class PiccoloRequestRules:
         return row, await request_names(spec, row, purpose, today)
 
     async def stage_applies(self, condition: StageCondition) -> bool:
-        _, names = await self._names(condition.request_id, "route condition", shanghai_date(condition.at))
+        _, names = await self._names(condition.request_id, "route condition", beijing_date(condition.at))
         applies = holds(condition.expression, names)
         if not applies:
             async with writing():
@@ -68,7 +68,7 @@ class PiccoloRequestRules:
         return applies
 
     async def run_checks(self, checks: RunChecks) -> ChecksOutcome:
-        row, names = await self._names(checks.request_id, "automatic check", shanghai_date(checks.at))
+        row, names = await self._names(checks.request_id, "automatic check", beijing_date(checks.at))
         results = evaluate(checks.checks, names)
         failed = [r for r in results if not r.passed]
         recorded = [r.model_dump() | {"stage": checks.stage_id} for r in results]

@@ -30,7 +30,8 @@ import msgspec
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
-from hub.accounts import NAME_FIELD, now
+from hub.accounts import NAME_FIELD
+from hub.clock import beijing_date, now
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
@@ -40,7 +41,6 @@ from hub.documents.storage import ContentStore, open_document, seal_document
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, seal, unseal
-from hub.sla.calendar import shanghai_date
 from hub.subsidies.programs import parse_spec
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
@@ -80,7 +80,7 @@ def document_year(issued_at: dt.datetime) -> int:
     """The year in a document's number: that of its date of issue in Beijing, as printed on it
     (a notice issued early on 1 January is numbered in the new year, though it is still 31
     December in UTC)."""
-    return shanghai_date(issued_at).year
+    return beijing_date(issued_at).year
 
 
 async def next_number(department: str, prefix: str, year: int) -> str:

@@ -10,7 +10,6 @@ verifiable after a rotation.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hub import clock
 
 
 def canonical(facts: dict[str, Any]) -> bytes:
@@ -50,7 +51,7 @@ class KeyRing:
     def rotate(self) -> str:
         """Make a new key the signing key; earlier keys keep verifying what they signed."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        key_id = dt.datetime.now(dt.UTC).strftime("k%Y%m%d%H%M%S%f")
+        key_id = clock.now().strftime("k%Y%m%d%H%M%S%f")
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

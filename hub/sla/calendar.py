@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from forms.working_days import YearCalendar
+from hub.clock import BEIJING, beijing_date
 
 # Statutory limits run on Beijing time, whatever the applicant's or the server's time zone.
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = BEIJING
 ONE_DAY = timedelta(days=1)
 # Ten years of calendar days: far beyond any statutory limit, so hitting it means a misconfigured calendar.
 MAX_SEARCH_DAYS = 3660
@@ -111,7 +111,7 @@ class WorkingCalendar:
         """The deadline of ``add_working_days`` and whether it is provisional: counted across a
         year whose national schedule is not known, so its holidays were taken as working days."""
         due = self.add_working_days(start, days)
-        first, last = (shanghai_date(start) + ONE_DAY).year, shanghai_date(due).year
+        first, last = (beijing_date(start) + ONE_DAY).year, beijing_date(due).year
         return due, any(not self.covers(year) for year in range(first, last + 1))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
@@ -124,7 +124,7 @@ class WorkingCalendar:
         """
         if days < 1:
             raise ValueError(f"a time limit needs at least 1 working day, got {days}")
-        day = shanghai_date(start)
+        day = beijing_date(start)
         remaining = days
         for _ in range(MAX_SEARCH_DAYS):
             day += ONE_DAY
@@ -136,7 +136,7 @@ class WorkingCalendar:
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days after ``start``'s date up to and including ``end``'s date (Shanghai dates)."""
-        first, last = shanghai_date(start) + ONE_DAY, shanghai_date(end)
+        first, last = beijing_date(start) + ONE_DAY, beijing_date(end)
         return sum(self.is_working_day(first + timedelta(days=n)) for n in range((last - first).days + 1))
 
 
@@ -149,11 +149,8 @@ def missing_years(today: date, covers: Callable[[int], bool]) -> list[int]:
     return [year for year in years if not covers(year)]
 
 
-def shanghai_date(moment: datetime) -> date:
-    # A naive datetime would be read in the server's zone: refuse it rather than guess.
-    if moment.utcoffset() is None:
-        raise ValueError(f"expected an aware datetime, got {moment.isoformat()}")
-    return moment.astimezone(SHANGHAI).date()
+# The hub's clock names the Beijing date; this name stays while callers move to hub.clock.beijing_date.
+shanghai_date = beijing_date
 
 
 def parse_days(text: str) -> frozenset[date]:

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 import chinese_calendar
 from piccolo.query.functions.aggregate import Count, Max
 
-from forms.clock import beijing_today
 from forms.working_days import Holiday, HolidayName, YearCalendar
-from hub.accounts import Principal, now
+from hub import clock
+from hub.accounts import Principal
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import WorkingCalendarYear
@@ -147,7 +147,7 @@ class CalendarBook:
 
     def missing_as_last_read(self, today: dt.date | None = None) -> list[int]:
         """``missing`` without reading the database (when it cannot be reached): as last read."""
-        return missing_years(today or beijing_today(), self._national.covers)
+        return missing_years(today or clock.today(), self._national.covers)
 
     async def year(self, year: int) -> YearStatus:
         """Where ``year``'s schedule comes from, with the schedule itself (the package's as data too)."""
@@ -164,7 +164,7 @@ class CalendarBook:
     async def years(self, today: dt.date | None = None) -> list[YearStatus]:
         """Every year the hub knows a schedule for, with its source (without the schedules)."""
         await self.refresh()
-        last = (today or beijing_today()).year + 5
+        last = (today or clock.today()).year + 5
         known: dict[int, Source] = {y: "library" for y in range(FIRST_LISTED_YEAR, last + 1) if library_covers(y)}
         known.update({y: "file" for y in self.files})
         known.update({y: "published" for y in self._stored})
@@ -211,7 +211,7 @@ async def publish_calendar(calendar: YearCalendar, by: Principal | None, http: A
     """Store a checked schedule (replacing one published before for that year) with its audit event,
     in one transaction; True when it replaced one. ``http`` is the HTTP request, for the audit log's
     address. New limits count with it at once; limits already planned are not planned again."""
-    stamp = now()
+    stamp = clock.now()
     async with writing():
         before = await WorkingCalendarYear.select(WorkingCalendarYear.id).where(
             WorkingCalendarYear.year == calendar.year

@@ -9,8 +9,9 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import Provide
 
-from hub.accounts import API_SCOPES, Principal, new_api_token, now, sealed_name
+from hub.accounts import API_SCOPES, Principal, new_api_token, sealed_name
 from hub.audit import record
+from hub.clock import now
 from hub.db.records import load_json
 from hub.db.tables import Account, ApiToken
 from hub.db.transactions import writing

@@ -10,9 +10,9 @@ import msgspec
 from litestar import Controller, Request, get, put
 from litestar.di import Provide
 
-from forms.clock import beijing_today
 from forms.validation import FieldError
 from forms.working_days import FIRST_YEAR, LAST_YEAR, CalendarInvalid, CalendarProblem, YearCalendar, parse_calendar
+from hub import clock
 from hub.sla.schedules import YearStatus, publish_calendar
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import invalid_form, not_found
@@ -105,7 +105,7 @@ class CalendarController(Controller):
 
     @get("/", summary="The years whose holiday schedule the hub knows, from where, and those missing")
     async def overview(self, ctx: HubContext) -> CalendarOverview:
-        today = beijing_today()
+        today = clock.today()
         return CalendarOverview(
             today=today,
             missing=await ctx.calendars.missing(today),

@@ -10,7 +10,8 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from forms.clock import BEIJING, beijing_today
+from hub import clock
+from hub.clock import BEIJING
 from hub.i18n import gettext
 from hub.service_levels import MIN_PUBLISHED, ServiceLevel, count_service_levels
 from hub.web.api.services import department
@@ -76,4 +77,4 @@ class ServiceLevelController(Controller):
         year: int | None = Parameter(default=None, ge=2000, le=2100, description="default: this year (Beijing)"),
         month: int | None = Parameter(default=None, ge=1, le=12),
     ) -> ServiceLevelsRead:
-        return await service_levels_read(ctx, request_locale(request), year or beijing_today().year, month)
+        return await service_levels_read(ctx, request_locale(request), year or clock.today().year, month)

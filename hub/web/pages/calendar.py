@@ -11,9 +11,9 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from forms.clock import beijing_today
 from forms.validation import FieldError
 from forms.working_days import FIRST_YEAR, LAST_YEAR, CalendarInvalid, YearCalendar, parse_calendar
+from hub import clock
 from hub.accounts import Principal
 from hub.i18n import N_, gettext
 from hub.sla.calendar import ONE_DAY, parse_days
@@ -109,7 +109,7 @@ async def render_calendar(
 ) -> Response:
     user = require(request, *READERS)
     locale = page_locale(request)
-    today = beijing_today()
+    today = clock.today()
     years = [s for s in await ctx.calendars.years(today) if s.year >= today.year - 1 or s.source != "library"]
     missing = await ctx.calendars.missing(today)
     shown = {s.year for s in years}
@@ -151,7 +151,7 @@ def default_year(today: dt.date) -> int:
 async def calendar_page(request: Request, ctx: HubContext, year: int | None = None, done: str = "") -> Response:
     require(request, *READERS)
     locale = page_locale(request)
-    chosen = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else default_year(beijing_today())
+    chosen = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else default_year(clock.today())
     message = gettext(locale, DONE[done], year=chosen) if done in DONE else ""
     return await render_calendar(request, ctx, chosen, message=message)
 
@@ -215,7 +215,7 @@ async def publish_page(request: Request, ctx: HubContext) -> Response:
             if not errors:
                 await publish_calendar(calendar, user, request)
                 return Redirect(path=f"/admin/calendar?year={year}&done=published", status_code=303)
-    shown_year = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else default_year(beijing_today())
+    shown_year = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else default_year(clock.today())
     return await render_calendar(request, ctx, shown_year, values=values, errors=errors, status=422)
 
 

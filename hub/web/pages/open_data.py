@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Request, Response, get
 
-from forms.clock import beijing_today
+from hub import clock
 from hub.i18n import N_, gettext
 from hub.service_levels import MIN_PUBLISHED
 from hub.web.api.open_data import service_levels_read
@@ -23,10 +23,10 @@ async def open_data_page(request: Request, ctx: HubContext) -> Response:
     given_year = request.query_params.get("year", "").strip()
     given_month = request.query_params.get("month", "").strip()
     errors = {}
-    year = _number(given_year, 2000, 2100) if given_year else beijing_today().year
+    year = _number(given_year, 2000, 2100) if given_year else clock.today().year
     if year is None:
-        errors["year"] = gettext(locale, N_("Enter a year such as {year}."), year=beijing_today().year)
-        year = beijing_today().year
+        errors["year"] = gettext(locale, N_("Enter a year such as {year}."), year=clock.today().year)
+        year = clock.today().year
     month = _number(given_month, 1, 12) if given_month else None
     if given_month and month is None:
         errors["month"] = gettext(locale, N_("Choose a month from 1 to 12, or none for the whole year."))
