@@ -16,7 +16,13 @@ import json
 from collections import Counter, defaultdict
 from typing import Any
 
+from hub.accounts import now
+from hub.actor import Actor
+from hub.audit import record
+from hub.db.records import load_json
 from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
+from hub.db.transactions import writing
+from hub.errors import not_found
 from hub.payments.ledger import balance, entries_total, program_account
 from hub.sla.calendar import shanghai_date
 from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
@@ -145,6 +151,41 @@ async def store_report(report: dict[str, Any], at: dt.datetime) -> None:
             ReconciliationReport.differences,
         ],
     )
+
+
+async def compare_now(actor: Actor) -> dict[str, Any]:
+    """The ledger against the claims as they stand now, for an auditor or administrator: nothing is
+    stored, the look is audited."""
+    report = await reconciliation_report(reconciliation_day(now()))
+    await record(actor, actor.user, "reconciliation.viewed", "reconciliation", report["day"])
+    return report
+
+
+async def store_now(actor: Actor) -> dict[str, Any]:
+    """Compare now and store the result as the day's report, as the daily schedule does (an
+    administrator's act: auditors read reports, storing one is a change)."""
+    at = now()
+    report = await reconciliation_report(reconciliation_day(at))
+    async with writing():  # the report and its audit event are stored together, or neither
+        await store_report(report, at)
+        await record(actor, actor.user, "reconciliation.stored", "reconciliation", report["day"])
+    return report
+
+
+async def stored_report(day: dt.date) -> dict[str, Any]:
+    """The report stored for ``day``; not found when none was."""
+    row = await ReconciliationReport.objects().where(ReconciliationReport.day == day).first()
+    if row is None:
+        raise not_found()
+    return {
+        "day": row.day.isoformat(),
+        "created_at": row.created_at.isoformat(),
+        "claims_paid": row.claims_paid,
+        "ledger_payments": row.ledger_payments,
+        "paid_cents": row.paid_cents,
+        "ledger_cents": row.ledger_cents,
+        "differences": load_json(row.differences),
+    }
 
 
 class LedgerReconciliation:

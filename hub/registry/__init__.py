@@ -87,3 +87,11 @@ class LocalRegistry:
                 count=len(rows),
             )
         return [_profile(r) for r in rows]
+
+
+_installed: dict[str, Any] = {}
+
+
+def enterprise_registry() -> EnterpriseRegistry:
+    """The enterprise registry this hub reads: the embedded one unless a city installed its own."""
+    return _installed.setdefault("enterprises", LocalRegistry())

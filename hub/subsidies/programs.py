@@ -7,21 +7,30 @@ import json
 import logging
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec, load_programs
+from forms.validation import FieldError
 from hub.accounts import Principal, now
+from hub.actor import Actor
 from hub.audit import record
 from hub.db.tables import Program
 from hub.db.transactions import writing
+from hub.errors import HubError, invalid_form, not_found
+from hub.i18n import N_
 from hub.payments.ledger import fund_program
 from workflows.names import REQUESTS_QUEUE, matching_workflow_id
 from workflows.subsidies.matching import ProgramMatchingWorkflow
 from workflows.subsidies.types import MatchInput
+
+if TYPE_CHECKING:
+    from hub.context import HubContext
 
 log = logging.getLogger("qinqing.programs")
 
@@ -85,6 +94,56 @@ async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = No
         await fund_program(spec.code, spec.title.zh_CN, cents(spec.budget), stamp)
         await record(None, by, "program.published", "program", spec.code, budget=str(spec.budget), mode=spec.mode)
     return await Program.objects().where(Program.id == inserted[0]["id"]).first()
+
+
+async def load_program(code: str) -> Program:
+    """The program published under ``code``; not found when there is none."""
+    row = await Program.objects().where(Program.code == code).first()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def spec_errors(exc: ValidationError) -> list[FieldError]:
+    """A program spec's validation errors, each named by its place in the spec."""
+    errors = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "program"
+        errors.append(FieldError(field=loc, code="invalid", context={"reason": e["msg"]}))
+    return errors
+
+
+async def publish_program(actor: Actor, data: dict[str, Any], ctx: HubContext) -> Program:
+    """An administrator publishes a program given as its spec's fields: stored and funded, and its
+    matching started (or, with Temporal away, left for the worker to start)."""
+    try:
+        spec = ProgramSpec.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_form(spec_errors(exc)) from None
+    try:
+        row = await publish(spec, ctx.catalog, by=actor.user)
+    except ProgramError as exc:
+        if exc.code == "program-exists":
+            raise HubError(
+                "conflict", "program-exists", N_("Program exists"), N_("A program with this code is published already.")
+            ) from None
+        raise invalid_form([FieldError(field="service_id", code="unknown_service")]) from None
+    try:
+        if ctx.temporal is None:
+            raise RuntimeError("no Temporal client")
+        await start_matching(ctx.temporal, row)
+    except Exception:  # noqa: BLE001 - stored and funded; the worker starts the matching when it can
+        log.exception("matching of %s not started yet", row.code)
+    return row
+
+
+async def close_program(actor: Actor, code: str) -> Program:
+    """An administrator closes a program to new claims (claims made before go on)."""
+    row = await load_program(code)
+    async with writing():
+        await Program.update({Program.status: "closed"}).where(Program.id == row.id)
+        await record(actor, actor.user, "program.closed", "program", code)
+    return await load_program(code)
 
 
 async def start_matching(client: Client, program: Program, batch_size: int = 500) -> str:

@@ -24,16 +24,13 @@ from hub.web.api.admin import AdminController
 from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
 from hub.web.api.calendar import CalendarAdminController, CalendarController
+from hub.web.api.claims import ClaimController
 from hub.web.api.documents import DocumentController
+from hub.web.api.enterprise import EnterpriseController
 from hub.web.api.health import HealthController
 from hub.web.api.open_data import ServiceLevelController
-from hub.web.api.programs import (
-    ClaimController,
-    EnterpriseController,
-    OpenProgramController,
-    ProgramController,
-    ReconciliationController,
-)
+from hub.web.api.programs import OpenProgramController, ProgramController
+from hub.web.api.reconciliation import ReconciliationController
 from hub.web.api.requests import RequestController
 from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController

@@ -11,17 +11,11 @@ from hub.accounts import Principal
 from hub.db.tables import Claim, Draft, Program
 from hub.errors import HubError
 from hub.i18n import N_, gettext
-from hub.subsidies.programs import spec_of
-from hub.web.api.programs import (
-    enterprise_claims,
-    file_claim,
-    load_program,
-    pass_on,
-    policies_for,
-    policy_for,
-    program_read,
-    submit_prepared_claim,
-)
+from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
+from hub.subsidies.enterprise import enterprise_claims, policies_for, policy_for
+from hub.subsidies.presenter import published_programs
+from hub.subsidies.programs import load_program, spec_of
+from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.common import require
 from hub.web.pages.portal import (
@@ -53,7 +47,7 @@ MESSAGES = {
 async def render_policies(request: Request, error: str = "", status: int = 200) -> Response:
     user = require(request, "enterprise")
     locale = page_locale(request)
-    found = await policies_for(user, locale)
+    found = await policies_for(actor_of(request))
     message = (
         gettext(locale, MESSAGES[request.query_params["done"]]) if request.query_params.get("done") in MESSAGES else ""
     )
@@ -76,12 +70,12 @@ async def policies_page(request: Request) -> Response:
 @post("/policies/{code:str}/claim", name="policy-claim")
 async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response:
     """One click: claim (or confirm an offer); the answer is usually the money."""
-    user = require(request, "enterprise")
+    require(request, "enterprise")
     locale = page_locale(request)
     try:
-        claim, mode = await file_claim(request, ctx, user, code, {})
+        claim, mode = await file_claim(actor_of(request), ctx, code, {})
         if mode != "prepared":
-            await pass_on(ctx, claim, mode, locale)
+            await pass_on(ctx, claim, mode)
     except HubError as problem:
         return await render_policies(request, error=problem_text(problem, locale), status=status_of(problem))
     claim = await Claim.objects().where(Claim.id == claim.id).first()
@@ -119,7 +113,7 @@ async def render_claim_form(
 ) -> Response:
     locale = page_locale(request)
     # What the enterprise would get and whether it qualifies, before it fills anything in.
-    policy = await policy_for(user, program, locale)
+    policy = await policy_for(actor_of(request), program)
     return await render_form(
         request,
         service,
@@ -165,9 +159,9 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
     if upload_errors:
         return await render_claim_form(request, program, service, user, answers, invalid_form(upload_errors))
     try:
-        claim, mode = await file_claim(request, ctx, user, code, answers)
+        claim, mode = await file_claim(actor_of(request), ctx, code, answers)
         if mode != "prepared":
-            await pass_on(ctx, claim, mode, page_locale(request))
+            await pass_on(ctx, claim, mode)
     except HubError as problem:
         return await render_claim_form(request, program, service, user, answers, problem)
     if (draft := await load_draft(user, service, program=code)) is not None:
@@ -182,7 +176,7 @@ async def claims_page(request: Request) -> Response:
     message = (
         gettext(locale, MESSAGES[request.query_params["done"]]) if request.query_params.get("done") in MESSAGES else ""
     )
-    claims = await enterprise_claims(user, locale)
+    claims = await enterprise_claims(actor_of(request))
     return render_page(
         request, "claims.html", claims=claims, message=message, can_submit=user.enterprise_role != "preparer"
     )
@@ -191,19 +185,17 @@ async def claims_page(request: Request) -> Response:
 @post("/claims/{ref:str}/submit", name="claim-submit")
 async def submit_claim_page(request: Request, ctx: HubContext, ref: str) -> Response:
     """The approver submits what the enterprise's preparer prepared (submitting twice changes nothing)."""
-    user = require(request, "enterprise")
-    submitted, mode = await submit_prepared_claim(request, user, ref)
+    require(request, "enterprise")
+    submitted, mode = await submit_prepared_claim(actor_of(request), ref)
     if submitted is not None:
-        await pass_on(ctx, submitted, mode, page_locale(request))
+        await pass_on(ctx, submitted, mode)
     return Redirect(path="/claims", status_code=303)
 
 
 @get("/admin/programs", name="admin-programs")
 async def programs_admin_page(request: Request) -> Response:
     require(request, *PROGRAM_ADMIN_ROLES)
-    locale = page_locale(request)
-    rows = await Program.objects().order_by(Program.published_at, ascending=False)
-    return render_page(request, "programs_admin.html", programs=[program_read(r, locale) for r in rows])
+    return render_page(request, "programs_admin.html", programs=await published_programs(page_locale(request)))
 
 
 SUBSIDIES = [

@@ -1,0 +1,106 @@
+"""What an enterprise sees of subsidies: the policies it qualifies for (or nearly), with their
+reasons, amounts and its claims; its claims and payments; its messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from forms.clock import beijing_today
+from forms.programs import ProgramSpec, assess
+from hub.actor import Actor
+from hub.db.records import load_json
+from hub.db.tables import Claim, Notification, Program
+from hub.i18n import N_, gettext
+from hub.registry import enterprise_registry
+from hub.subsidies.access import caller_enterprise
+from hub.subsidies.claims import existing_claim
+from hub.subsidies.presenter import (
+    ClaimRead,
+    CriterionRead,
+    NotificationRead,
+    PoliciesForYou,
+    ProgramForYou,
+    claim_read,
+    program_read,
+)
+from hub.subsidies.programs import spec_of
+
+
+async def policies_for(actor: Actor) -> PoliciesForYou:
+    """The open programs for the caller's enterprise: those it qualifies for, nearly qualifies for
+    (one criterion unmet) and the others, each with its reasons, amount and the enterprise's claim."""
+    enterprise_id = caller_enterprise(actor)
+    profile = await enterprise_registry().profile(enterprise_id, purpose="policies for you") or {}
+    today = beijing_today()
+    found = PoliciesForYou(eligible=[], nearly=[], other=[])
+    for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
+        if not spec_of(row).open_on(today):
+            continue
+        item = await program_for_you(row, enterprise_id, profile, today, actor.locale)
+        (found.eligible if item.eligible else found.nearly if item.near else found.other).append(item)
+    return found
+
+
+async def policy_for(actor: Actor, program: Program) -> ProgramForYou:
+    """One program seen by the caller's enterprise, as on its card in *Policies for you*."""
+    enterprise_id = caller_enterprise(actor)
+    profile = await enterprise_registry().profile(enterprise_id, purpose=f"eligibility for program {program.code}")
+    return await program_for_you(program, enterprise_id, profile or {}, beijing_today(), actor.locale)
+
+
+async def program_for_you(
+    row: Program, enterprise_id: int, profile: dict, today: dt.date, locale: str
+) -> ProgramForYou:
+    """A program assessed against one enterprise's registry data, with the enterprise's claim."""
+    a = assess(spec_of(row), profile, today)
+    claim = await existing_claim(row, enterprise_id)
+    return ProgramForYou(
+        program=program_read(row, locale),
+        eligible=a.eligible,
+        near=a.near,
+        amount=str(a.amount),
+        criteria=[CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results],
+        claim=await claim_read(claim, locale) if claim else None,
+    )
+
+
+async def enterprise_claims(actor: Actor) -> list[ClaimRead]:
+    """The caller's enterprise's claims, newest first, with their payments."""
+    enterprise_id = caller_enterprise(actor)
+    rows = await Claim.objects().where(Claim.enterprise == enterprise_id).order_by(Claim.id, ascending=False)
+    return [await claim_read(c, actor.locale) for c in rows if c.state != "offered"]
+
+
+async def notifications(actor: Actor) -> list[NotificationRead]:
+    """The caller's enterprise's latest messages (the programs it was found to qualify for)."""
+    enterprise_id = caller_enterprise(actor)
+    locale = actor.locale
+    rows = (
+        await Notification.select(
+            Notification.id,
+            Notification.kind,
+            Notification.created_at,
+            Notification.read_at,
+            Notification.program.code,
+            Notification.program.spec,
+        )
+        .where(Notification.enterprise == enterprise_id)
+        .order_by(Notification.id, ascending=False)
+        .limit(100)
+    )
+    out = []
+    for r in rows:
+        title = ""
+        if r["program.spec"]:
+            title = ProgramSpec.model_validate(load_json(r["program.spec"])).title.in_locale(locale)
+        out.append(
+            NotificationRead(
+                id=r["id"],
+                kind=r["kind"],
+                message=gettext(locale, N_("Your enterprise qualifies for: {program}"), program=title),
+                program=r["program.code"],
+                created_at=r["created_at"],
+                read=r["read_at"] is not None,
+            )
+        )
+    return out

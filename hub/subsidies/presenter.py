@@ -1,0 +1,188 @@
+"""What programs and claims look like to those who read them, in their language: the shapes the API
+answers with and the pages render, and the functions that fill them from the stored rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from hub.db.tables import Claim, Program
+from hub.i18n import N_, gettext
+from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS
+from hub.subsidies.programs import parse_spec, spec_of
+from hub.subsidies.records import money
+
+MODE_LABELS = {
+    "apply": N_("Apply and be reviewed"),
+    "instant": N_("Instant: checked automatically, paid at once"),
+    "apply_free": N_("No application: confirm and receive"),
+}
+
+
+class CriterionRead(msgspec.Struct):
+    id: str
+    reason: str
+    passed: bool | None = None
+
+
+class BudgetRead(msgspec.Struct):
+    total: str
+    reserved: str
+    paid: str
+    remaining: str
+
+
+class ProgramRead(msgspec.Struct):
+    code: str
+    title: str
+    summary: str
+    legal_basis: str
+    service_id: str
+    mode: str
+    mode_label: str
+    automatic: bool
+    period: str
+    opens_on: dt.date
+    closes_on: dt.date
+    status: str
+    cap_per_enterprise: str
+    amount_formula: str
+    criteria: list[CriterionRead]
+    budget: BudgetRead
+    matched_enterprises: int
+    eligible_enterprises: int
+    matched_at: dt.datetime | None
+
+
+class ClaimRead(msgspec.Struct):
+    ref: str
+    program: str
+    program_title: str
+    enterprise: str
+    uscc: str
+    state: str
+    state_label: str
+    amount: str
+    reason: str
+    reason_message: str
+    payment_ref: str
+    paid_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    # The request that carries the claim's timeline and documents (GET /api/requests/{ref}).
+    request_ref: str | None
+
+
+class ProgramForYou(msgspec.Struct):
+    """A program seen by one enterprise: whether it qualifies, why (not), how much, and its claim."""
+
+    program: ProgramRead
+    eligible: bool
+    near: bool
+    amount: str
+    criteria: list[CriterionRead]
+    claim: ClaimRead | None
+
+
+class PoliciesForYou(msgspec.Struct):
+    eligible: list[ProgramForYou]
+    nearly: list[ProgramForYou]
+    other: list[ProgramForYou]
+
+
+class MatchRead(msgspec.Struct):
+    enterprise: str
+    uscc: str
+    eligible: bool
+    near: bool
+    amount: str
+    unmet: list[str]
+
+
+class MatchesRead(msgspec.Struct):
+    program: str
+    evaluated: int
+    eligible: int
+    nearly: int
+    matched_at: dt.datetime | None
+    enterprises: list[MatchRead]
+
+
+class NotificationRead(msgspec.Struct):
+    id: int
+    kind: str
+    message: str
+    program: str | None
+    created_at: dt.datetime
+    read: bool
+
+
+def program_read(row: Program, locale: str) -> ProgramRead:
+    """A program with its conditions and budget, in ``locale``."""
+    spec = spec_of(row)
+    return ProgramRead(
+        code=row.code,
+        title=spec.title.in_locale(locale),
+        summary=spec.summary.in_locale(locale),
+        legal_basis=spec.legal_basis.in_locale(locale),
+        service_id=spec.service_id,
+        mode=spec.mode,
+        mode_label=gettext(locale, MODE_LABELS[spec.mode]),
+        automatic=spec.automatic,
+        period=spec.period,
+        opens_on=spec.opens_on,
+        closes_on=spec.closes_on,
+        status=row.status,
+        cap_per_enterprise=str(spec.cap_per_enterprise),
+        amount_formula=spec.amount,
+        criteria=[CriterionRead(id=c.id, reason=c.reason.in_locale(locale)) for c in spec.criteria],
+        budget=BudgetRead(
+            total=str(money(row.budget_cents)),
+            reserved=str(money(row.reserved_cents)),
+            paid=str(money(row.paid_cents)),
+            remaining=str(money(row.budget_cents - row.reserved_cents - row.paid_cents)),
+        ),
+        matched_enterprises=row.matched_total,
+        eligible_enterprises=row.matched_eligible,
+        matched_at=row.matched_at,
+    )
+
+
+async def claim_read(claim: Claim, locale: str) -> ClaimRead:
+    """A claim with its program, enterprise, state and payment, in ``locale``."""
+    # The program, enterprise and request the claim names, in one read.
+    named = (
+        await Claim.select(
+            Claim.program.code.as_alias("program"),
+            Claim.program.spec.as_alias("spec"),
+            Claim.enterprise.name.as_alias("enterprise"),
+            Claim.enterprise.uscc.as_alias("uscc"),
+            Claim.request.ref.as_alias("request_ref"),
+        )
+        .where(Claim.id == claim.id)
+        .first()
+    )
+    return ClaimRead(
+        ref=claim.ref,
+        program=named["program"],
+        program_title=parse_spec(named["spec"]).title.in_locale(locale),
+        enterprise=named["enterprise"],
+        uscc=named["uscc"],
+        state=claim.state,
+        state_label=gettext(locale, CLAIM_STATE_LABELS.get(claim.state, claim.state)),
+        amount=str(money(claim.amount_cents)),
+        reason=claim.reason_code,
+        reason_message=gettext(locale, CLAIM_REASONS[claim.reason_code]) if claim.reason_code in CLAIM_REASONS else "",
+        payment_ref=claim.payment_ref,
+        paid_at=claim.paid_at,
+        created_at=claim.created_at,
+        updated_at=claim.updated_at,
+        request_ref=named["request_ref"],
+    )
+
+
+async def published_programs(locale: str) -> list[ProgramRead]:
+    """Every program published, newest first: open data, and the administrators' list."""
+    rows = await Program.objects().order_by(Program.published_at, ascending=False)
+    return [program_read(r, locale) for r in rows]
