@@ -12,3 +12,6 @@ tasks.py``, ``hub/web/pages/workbench.py``) parses, calls these, and answers.
 - ``attachments``: which attached file a clerk may open
 - ``delegation``: while a clerk is away, who receives their new work
 """
+
+# Other domains may use who receives a clerk's work while they are away; the rest is the workbench's.
+__all__ = ["delegation"]

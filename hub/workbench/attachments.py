@@ -11,8 +11,8 @@ from hub.audit import record
 from hub.context import HubContext
 from hub.errors import HubError
 from hub.i18n import N_
-from hub.web.api.requests import stored_answers
-from hub.web.api.uploads import attached_field
+from hub.requests.presenter import stored_answers
+from hub.uploads.files import attached_field
 from hub.workbench.access import load_department_task
 from hub.workbench.reveal import revealed_lately
 

@@ -11,14 +11,14 @@ from piccolo.query.functions.aggregate import Count
 from hub.accounts import Principal, name_of
 from hub.actor import Actor
 from hub.audit import record
+from hub.catalog.presenting import department
 from hub.context import HubContext
 from hub.db.records import MESSAGE_FIELD, load_json, opened_text
 from hub.db.tables import Account, ReviewTask
 from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
-from hub.web.api.requests import RuleResultRead, stored_answers
-from hub.web.api.services import department
-from hub.web.api.uploads import attachments
+from hub.requests.presenter import RuleResultRead, stored_answers
+from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task
 from hub.workbench.presenter import InboxCounts, TaskDetail, task_reads
 from workflows.types import ACTIVE_TASK_STATES

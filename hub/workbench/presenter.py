@@ -8,13 +8,13 @@ from typing import Any
 
 import msgspec
 
+from hub.catalog.presenting import DepartmentRead, department
 from hub.context import HubContext
 from hub.db.records import COMMENT_FIELD, opened_text
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
-from hub.web.api.requests import STATE_LABELS, RuleResultRead
-from hub.web.api.services import DepartmentRead, department
-from hub.web.api.uploads import AttachmentRead
+from hub.requests.presenter import STATE_LABELS, RuleResultRead
+from hub.uploads.files import AttachmentRead
 
 
 class TaskRead(msgspec.Struct):

@@ -18,7 +18,7 @@ from hub.db.records import load_json
 from hub.db.tables import Account, AuditEvent
 from hub.errors import invalid_field
 from hub.i18n import N_
-from hub.web.api.requests import stored_answers
+from hub.requests.presenter import stored_answers
 from hub.workbench.access import load_department_task
 from hub.workbench.moves import MAX_COMMENT
 

@@ -17,8 +17,8 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.web.actors import actor_of
-from hub.web.api.uploads import attachment_response
 from hub.web.context import HubContext, provide_context
+from hub.web.downloads import attachment_response
 from hub.web.security import STAFF_ROLES, requires_role
 from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment

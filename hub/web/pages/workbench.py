@@ -10,14 +10,15 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from hub.catalog.presenting import department
 from hub.errors import HubError
 from hub.i18n import N_, gettext
+from hub.requests.access import load_visible_request
+from hub.requests.presenter import request_read
 from hub.sla.calendar import shanghai_date
 from hub.web.actors import actor_of
-from hub.web.api.requests import load_visible_request, request_read
-from hub.web.api.services import department
-from hub.web.api.uploads import attachment_response
 from hub.web.context import HubContext
+from hub.web.downloads import attachment_response
 from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
 from hub.web.pages.forms import NO, YES
