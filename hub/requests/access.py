@@ -4,7 +4,9 @@ oversight. Anyone else is told it does not exist."""
 from __future__ import annotations
 
 from hub.accounts import OVERSIGHT_ROLES, Principal
-from hub.db.tables import ReviewTask, ServiceRequest
+from hub.actor import Actor
+from hub.audit import record
+from hub.db.tables import AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
 from hub.errors import not_found
 
@@ -36,3 +38,25 @@ async def applicant_side(row: ServiceRequest, user: Principal) -> bool:
     """Whether the caller reads the request as its applicant does: the applicant, or another account
     of the same enterprise (its approver acts on what its preparer filed)."""
     return row.applicant == user.id or await same_enterprise(user, row.applicant)
+
+
+async def viewed_request(actor: Actor, ref: str) -> tuple[ServiceRequest, bool]:
+    """A request the caller may see, its reading audited; and whether they read it as its applicant."""
+    row = await load_visible_request(ref, actor.user)
+    await record(actor, actor.user, "request.viewed", "request", row.ref)
+    return row, await applicant_side(row, actor.user)
+
+
+async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:
+    """Who saw and changed a request the caller may see, when and from where (at most 1,000 events,
+    oldest first); the reading itself is audited, after the events are read."""
+    row = await load_visible_request(ref, actor.user)
+    events = (
+        await AuditEvent.objects()
+        .where(AuditEvent.request_ref == row.ref)
+        .order_by(AuditEvent.at)
+        .order_by(AuditEvent.id)
+        .limit(1000)
+    )
+    await record(actor, actor.user, "audit.viewed", "request", row.ref)
+    return events

@@ -10,9 +10,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.audit import opened_detail, record
-from hub.db.tables import AuditEvent
-from hub.requests.access import applicant_side, load_own_request, load_visible_request
+from hub.audit import opened_detail
+from hub.requests.access import audit_events, load_own_request, load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.filing import (
     MAX_ANSWERS,
@@ -121,9 +120,7 @@ class RequestController(Controller):
         summary="One request: status, timeline and documents",
     )
     async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
-        row = await load_visible_request(ref, request.user)
-        await record(request, request.user, "request.viewed", "request", row.ref)
-        own = await applicant_side(row, request.user)
+        row, own = await viewed_request(actor_of(request), ref)
         return await request_read(row, ctx, request_locale(request), staff=not own)
 
     @post(
@@ -152,16 +149,8 @@ class RequestController(Controller):
         summary="Who saw and changed this request, when and from where (supervisors and auditors)",
     )
     async def audit_trail(self, request: Request, ref: str) -> list[AuditRead]:
-        row = await load_visible_request(ref, request.user)
-        events = (
-            await AuditEvent.objects()
-            .where(AuditEvent.request_ref == row.ref)
-            .order_by(AuditEvent.at)
-            .order_by(AuditEvent.id)
-            .limit(1000)
-        )
+        events = await audit_events(actor_of(request), ref)
         actors = await actors_of([e.actor for e in events])
-        await record(request, request.user, "audit.viewed", "request", row.ref)
         return [
             AuditRead(
                 at=e.at,

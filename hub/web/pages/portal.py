@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -13,23 +12,22 @@ from litestar.response import Redirect
 from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.catalog.presenting import detail, search_text, summary
-from hub.db.records import load_json
-from hub.db.tables import Draft, Program, Upload
+from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.requests.access import applicant_side, load_visible_request
 from hub.requests.documents import own_attachment, request_document
+from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draft, save_draft
 from hub.requests.filing import checked_answers, require_audience, submit_request
 from hub.requests.prefill import held_for
 from hub.requests.presenter import my_requests, request_read
 from hub.requests.rating import rate_request, rating_of
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
-from hub.sealing import open_answers, seal_answers
 from hub.subsidies.programs import spec_of
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
@@ -102,66 +100,6 @@ def applicant_for(request: Request, spec: ServiceSpec) -> Principal:
     user = require(request, *APPLICANT_ROLES)
     require_audience(spec, user)
     return user
-
-
-# A claim's form is its program's service's form, saved apart from that service's own draft.
-CLAIM_DRAFT = ":claim:"
-
-
-def draft_scope(user: Principal, spec: ServiceSpec, program: str = "") -> str:
-    """One draft per applicant and service, or per applicant and program for a claim's form."""
-    return f"{user.id}{CLAIM_DRAFT}{program}" if program else f"{user.id}:{spec.id}"
-
-
-def draft_answers(spec: ServiceSpec, draft: Draft) -> dict[str, Any]:
-    """A draft's answers with its personal values opened."""
-    return open_answers(spec.personal_fields, load_json(draft.answers))
-
-
-async def load_draft(user: Principal, spec: ServiceSpec, program: str = "") -> Draft | None:
-    return await Draft.objects().where(Draft.scope == draft_scope(user, spec, program)).first()
-
-
-async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any], program: str = "") -> None:
-    stamp = now()
-    # A draft holds personal answers too: sealed at rest like a filed request's.
-    text = json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
-    await Draft.insert(
-        Draft(
-            scope=draft_scope(user, spec, program),
-            account=user.id,
-            service_id=spec.id,
-            service_version=spec.version,
-            answers=text,
-            created_at=stamp,
-            updated_at=stamp,
-        )
-    ).on_conflict(
-        target=Draft.scope,
-        action="DO UPDATE",
-        values=[Draft.answers, Draft.updated_at, Draft.service_version],
-    )
-
-
-async def filenames(user: Principal, answers: dict[str, Any]) -> dict[str, str]:
-    tokens = [v for v in _walk(answers) if isinstance(v, str) and v.startswith("upl_")]
-    if not tokens:
-        return {}
-    rows = await Upload.select(Upload.token, Upload.filename).where(
-        Upload.token.is_in(tokens) & (Upload.owner == user.id)
-    )
-    return {r["token"]: r["filename"] for r in rows}
-
-
-def _walk(value: Any):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
-    else:
-        yield value
 
 
 async def render_form(

@@ -1,0 +1,75 @@
+"""Drafts: the answers so far of a form not yet filed, one per applicant and form, sealed at rest
+like a filed request's answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from forms.spec import ServiceSpec
+from hub.accounts import Principal, now
+from hub.db.records import load_json
+from hub.db.tables import Draft, Upload
+from hub.sealing import open_answers, seal_answers
+
+# A claim's form is its program's service's form, saved apart from that service's own draft.
+CLAIM_DRAFT = ":claim:"
+
+
+def draft_scope(user: Principal, spec: ServiceSpec, program: str = "") -> str:
+    """One draft per applicant and service, or per applicant and program for a claim's form."""
+    return f"{user.id}{CLAIM_DRAFT}{program}" if program else f"{user.id}:{spec.id}"
+
+
+def draft_answers(spec: ServiceSpec, draft: Draft) -> dict[str, Any]:
+    """A draft's answers with its personal values opened."""
+    return open_answers(spec.personal_fields, load_json(draft.answers))
+
+
+async def load_draft(user: Principal, spec: ServiceSpec, program: str = "") -> Draft | None:
+    """The applicant's saved draft of this form (or of this program's claim), if any."""
+    return await Draft.objects().where(Draft.scope == draft_scope(user, spec, program)).first()
+
+
+async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any], program: str = "") -> None:
+    """Save the answers so far as the applicant's draft of this form (one per form), sealed."""
+    stamp = now()
+    # A draft holds personal answers too: sealed at rest like a filed request's.
+    text = json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
+    await Draft.insert(
+        Draft(
+            scope=draft_scope(user, spec, program),
+            account=user.id,
+            service_id=spec.id,
+            service_version=spec.version,
+            answers=text,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+    ).on_conflict(
+        target=Draft.scope,
+        action="DO UPDATE",
+        values=[Draft.answers, Draft.updated_at, Draft.service_version],
+    )
+
+
+async def filenames(user: Principal, answers: dict[str, Any]) -> dict[str, str]:
+    """The names of the applicant's own uploads these answers refer to, by upload id."""
+    tokens = [v for v in _walk(answers) if isinstance(v, str) and v.startswith("upl_")]
+    if not tokens:
+        return {}
+    rows = await Upload.select(Upload.token, Upload.filename).where(
+        Upload.token.is_in(tokens) & (Upload.owner == user.id)
+    )
+    return {r["token"]: r["filename"] for r in rows}
+
+
+def _walk(value: Any):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
+    else:
+        yield value
