@@ -5,7 +5,7 @@ portal and the workbench."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -21,8 +21,11 @@ from hub.privacy import masked_answers
 from hub.sealing import open_answers
 from hub.subsidies.claims import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
+from workflows.types import RequestState, TaskState, TimelineKind
 
-STATE_LABELS = {
+# Requests and tasks share the words for their states; "prepared" is an enterprise request (or a
+# claim) its approver has not submitted yet, which never reaches a workflow.
+STATE_LABELS: dict[RequestState | TaskState | Literal["prepared"], str] = {
     "prepared": N_("Prepared, waiting for the approver to submit"),
     "submitted": N_("Submitted"),
     "in_review": N_("In review"),
@@ -36,7 +39,7 @@ STATE_LABELS = {
     "awaiting_confirmation": N_("Waiting for a second clerk's confirmation"),
     "cancelled": N_("No longer needed"),
 }
-TIMELINE_LABELS = {
+TIMELINE_LABELS: dict[TimelineKind, str] = {
     "submitted": N_("Request submitted"),
     "stage_opened": N_("Review started: {stage}"),
     "task_approved": N_("Approved by {department}"),
