@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from .options import ActivityOptions, HeartbeatOptions
     from .types import (
         ACTIVE_TASK_STATES,
+        CLOSED_TASK_STATES,
         FINAL_STATES,
         ApplySupplement,
         Assignment,
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         TaskChange,
         TaskCommand,
         TaskView,
+        TimelineKind,
         Transfer,
         Withdrawal,
     )
@@ -64,11 +66,6 @@ RENDER = HeartbeatOptions(
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
 )
-# Requests filed before this change keep their recorded behaviour on replay (calendar-day limits,
-# no clock); every request started since plans working-day limits and runs the clock.
-WORKBENCH = "workbench-and-time-limits-v1"
-# Requests started since also get an acceptance receipt and a notice for each request for more.
-NOTICES = "receipts-and-notices-v1"
 
 
 class IllegalMove(ValueError):
@@ -90,8 +87,6 @@ class ServiceRequestWorkflow:
         self._proposals: dict[str, Decision] = {}
         # Set once the route is walked: the outcome is being issued and can no longer be withdrawn.
         self._concluding = False
-        self._timed = False
-        self._notices = False
         self._notice_count = 0
         # Bumped on every change a task's clock must notice (state, pause, new limit).
         self._clock_changes = 0
@@ -102,11 +97,8 @@ class ServiceRequestWorkflow:
     @workflow.run
     async def run(self, request: RequestInput) -> RequestStatus:
         self._input = request
-        self._timed = workflow.patched(WORKBENCH)
-        self._notices = workflow.patched(NOTICES)
         await self._set_state("in_review")
-        if self._notices:
-            await self._issue("receipt", "in_review", key=f"{workflow.info().workflow_id}:receipt")
+        await self._issue("receipt", "in_review", key=f"{workflow.info().workflow_id}:receipt")
         verdict: RequestState = "approved"
         for stage in request.route:
             if self._withdrawn:
@@ -177,17 +169,14 @@ class ServiceRequestWorkflow:
         self._stage_keys[stage.id] = keys
         for key, department in zip(keys, stage.departments, strict=True):
             self._tasks[key] = TaskView(key=key, stage_id=stage.id, department=department, state="open")
-        due_at, remind_at, provisional = now + timedelta(days=stage.time_limit_days), None, False
-        if self._timed:
-            limit = await workflow.execute_activity_method(
-                RequestActivities.plan_time_limit,
-                PlanTimeLimit(start=now, working_days=stage.time_limit_days),
-                **RECORD,
-            )
-            # A result recorded before the mark existed reads as not provisional.
-            due_at, remind_at, provisional = limit.due_at, limit.remind_at, limit.provisional
-            for key in keys:
-                self._update_task(key, due_at=due_at, remind_at=remind_at, provisional=provisional)
+        limit = await workflow.execute_activity_method(
+            RequestActivities.plan_time_limit,
+            PlanTimeLimit(start=now, working_days=stage.time_limit_days),
+            **RECORD,
+        )
+        due_at, remind_at, provisional = limit.due_at, limit.remind_at, limit.provisional
+        for key in keys:
+            self._update_task(key, due_at=due_at, remind_at=remind_at, provisional=provisional)
         for key, department in zip(keys, stage.departments, strict=True):
             await self._open(key, stage, department, now, due_at, remind_at, provisional)
         await workflow.wait_condition(lambda: self._withdrawn or self._stage_outcome(stage) is not None)
@@ -213,8 +202,7 @@ class ServiceRequestWorkflow:
                 provisional=provisional,
             ),
         )
-        if self._timed:
-            self._clocks.append(asyncio.create_task(self._clock(key)))
+        self._clocks.append(asyncio.create_task(self._clock(key)))
 
     def _stage_outcome(self, stage: Stage) -> bool | None:
         """True/False once the stage is decided (and those decisions recorded), else None."""
@@ -264,6 +252,7 @@ class ServiceRequestWorkflow:
             if task.paused_since is not None:
                 await workflow.wait_condition(self._clock_changed(seen))
                 continue
+            kind: TimelineKind
             if not task.reminded and task.remind_at is not None:
                 target, kind = task.remind_at, "task_reminder"
             elif not task.escalated and task.due_at is not None:
@@ -395,7 +384,7 @@ class ServiceRequestWorkflow:
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
         task = self._task_of(decision)
-        if task.state in ("approved", "rejected", "cancelled", "transferred"):
+        if task.state in CLOSED_TASK_STATES:
             raise IllegalMove(f"task is already {task.state}")
         self._require_held(decision)
 
@@ -414,10 +403,9 @@ class ServiceRequestWorkflow:
             actor_id=ask.clerk_id,
         )
         await self._set_state("waiting_applicant")
-        if self._notices:
-            self._notice_count += 1
-            key = f"{workflow.info().workflow_id}:information_request:{self._notice_count}"
-            await self._issue("information_request", "waiting_applicant", key=key, task_key=ask.task_key)
+        self._notice_count += 1
+        key = f"{workflow.info().workflow_id}:information_request:{self._notice_count}"
+        await self._issue("information_request", "waiting_applicant", key=key, task_key=ask.task_key)
         return self._accepted(ask.task_key)
 
     @request_information.validator
@@ -557,7 +545,7 @@ class ServiceRequestWorkflow:
     def _accepted(self, key: str | None) -> CommandAccepted:
         return CommandAccepted(task_key=key, request_state=self._state)
 
-    async def _change(self, key: str, kind: str, **fields) -> None:
+    async def _change(self, key: str, kind: TimelineKind, **fields) -> None:
         assert self._input is not None
         await self._record(
             RequestActivities.change_task,

@@ -192,7 +192,7 @@ class TaskView(BaseModel):
     department: str
     state: TaskState
     assignee: int | None = None
-    # The time limit (None for requests filed before time limits were planned in working days).
+    # The time limit, planned in working days when the task opens.
     due_at: datetime | None = None
     remind_at: datetime | None = None
     reminded: bool = False
@@ -234,7 +234,7 @@ class TimeLimit(BaseModel):
     due_at: datetime
     remind_at: datetime
     # Counted across a year whose national holiday schedule was not known (Monday to Friday were
-    # taken as working days). A default, so results recorded before the field still decode.
+    # taken as working days).
     provisional: bool = False
 
 

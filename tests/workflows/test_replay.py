@@ -1,22 +1,23 @@
-"""Replaying recorded histories: a change to the workflow code must not break requests in flight.
+"""Replaying recorded histories: a change to the workflow code must not break workflows in flight.
 
-The histories were recorded from real runs: requests approved, rejected, withdrawn and
-transferred; subsidy claims paid instantly (with the notice rendered as a regular activity, since
-as a local one, since in five steps instead of eight, and since in three), on an offer and after
-review, and ones whose payment was refused (in eight steps, in five and in three); a program's
-matching run. When a change makes replay fail, version the change with ``workflow.patched``.
-To record one: ``temporal workflow show --workflow-id <id> --output json > histories/<label>--<id>.json``
-(the workflow id is part of the name because task keys are derived from it).
+The histories were recorded from real runs through the whole stack by
+``scripts/record_histories.py``: requests approved, rejected, withdrawn, escalated, worked on the
+workbench (claimed, released, assigned, more information asked and supplied), and sent back by a
+second clerk, transferred and rejected; subsidy claims paid instantly, on an offer and after
+review (with the review's own request), and one whose payment was refused; a program's matching
+run, a day's reconciliation, a corrected document. When a change makes replay fail, gate it with
+``workflow.patched`` and record a history of the new path.
 
-The hub seals the payloads it hands to Temporal (``hub.temporal.SealingCodec``). These histories
-were recorded before, in clear, and replay through the hub's converter as they are: that is what
-workflows started before sealing do. A history recorded since holds sealed payloads, which only
-the data keys of the hub that recorded it open.
+The hub seals the payloads it hands to Temporal (``hub.temporal.SealingCodec``); the recorder opens
+them with the recording stack's keys and stores them in clear, which the hub's converter reads as
+they are. The file name is ``<label>--<workflow id>.json`` (the id quoted for the file system),
+because task keys are derived from the workflow id.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from temporalio.client import WorkflowHistory
@@ -43,7 +44,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem.partition("--")[0] for p in HISTORIES])
 async def test_recorded_history_replays(path: Path, tmp_path: Path):
-    _, _, workflow_id = path.stem.partition("--")
+    workflow_id = unquote(path.stem.partition("--")[2])
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
     # In the sandbox, which the running worker leaves out for speed: the replay also checks that the
     # workflow code makes no non-deterministic call (clock, random, I/O) on these paths.
@@ -60,16 +61,16 @@ def test_histories_are_present():
     assert {p.stem.partition("--")[0] for p in HISTORIES} >= {
         "approved",
         "rejected",
-        "workbench-approved",
         "withdrawn",
+        "escalated-rejected",
+        "workbench-approved",
         "transfer-maker-checker-rejected",
         "claim-instant-paid",
         "claim-offer-paid",
-        "claim-payment-refused",
-        "claim-instant-paid-fewer-steps",
-        "claim-payment-refused-fewer-steps",
-        "claim-instant-paid-three-steps",
-        "claim-payment-refused-three-steps",
         "claim-reviewed-paid",
+        "claim-review-approved",
+        "claim-payment-refused",
         "matching",
+        "reconciliation",
+        "reissued",
     }

@@ -19,13 +19,11 @@ from .types import (
     PaymentReceipt,
     ReconcileDay,
     ReconciliationOutcome,
-    RecordPayment,
     Reserve,
     SettleReservation,
 )
 
-# ApplicationError types the workflow tells apart.
-BUDGET_EXHAUSTED = "BudgetExhausted"
+# The ApplicationError type the workflow tells apart.
 PAYMENT_REFUSED = "PaymentRefused"
 
 
@@ -43,10 +41,6 @@ class SubsidyActivities:
         self._payments = payments
         self._matching = matching
         self._reconciliation = reconciliation
-
-    @activity.defn
-    async def assess_claim(self, step: ClaimStep) -> Assessed:
-        return await self._claims.assess(step)
 
     @activity.defn
     async def open_claim(self, opening: OpenClaim) -> Assessed:
@@ -81,23 +75,10 @@ class SubsidyActivities:
         await self._claims.change(change)
 
     @activity.defn
-    async def record_payment(self, payment: RecordPayment) -> None:
-        await self._budget.settle(payment.settle)
-        await self._claims.change(payment.change)
-
-    @activity.defn
-    async def reserve_budget(self, reserve: Reserve) -> None:
-        try:
-            await self._budget.reserve(reserve)
-        except BudgetExhausted as exc:
-            raise ApplicationError(str(exc), type=BUDGET_EXHAUSTED, non_retryable=True) from None
-
-    @activity.defn
     async def settle_reservation(self, settle: SettleReservation) -> None:
         await self._budget.settle(settle)
 
-    @activity.defn
-    async def disburse(self, order: PaymentOrder) -> PaymentReceipt:
+    async def _disburse(self, order: PaymentOrder) -> PaymentReceipt:
         try:
             return await self._payments.disburse(order)
         except PaymentRefused as exc:
@@ -107,13 +88,11 @@ class SubsidyActivities:
     async def pay(self, payment: Pay) -> PaymentReceipt:
         """The money, then its record, in one step. Repeated after a crash between the two, the
         gateway answers the first payment's receipt for the same key, and only the record is new."""
-        receipt = await self.disburse(payment.order)
+        receipt = await self._disburse(payment.order)
         order = payment.order
-        await self.record_payment(
-            RecordPayment(
-                settle=SettleReservation(key=payment.reservation_key, outcome="consumed", at=order.at),
-                change=ClaimChange(claim_id=order.claim_id, state="paid", at=order.at, payment_ref=receipt.payment_ref),
-            )
+        await self._budget.settle(SettleReservation(key=payment.reservation_key, outcome="consumed", at=order.at))
+        await self._claims.change(
+            ClaimChange(claim_id=order.claim_id, state="paid", at=order.at, payment_ref=receipt.payment_ref)
         )
         return receipt
 
@@ -132,12 +111,8 @@ class SubsidyActivities:
     def all(self) -> list:
         return [
             self.open_claim,
-            self.assess_claim,
             self.change_claim,
-            self.record_payment,
-            self.reserve_budget,
             self.settle_reservation,
-            self.disburse,
             self.pay,
             self.match_batch,
             self.finish_matching,

@@ -91,13 +91,6 @@ class ClaimChange(BaseModel):
     request_state: RequestState | None = None
 
 
-class RecordPayment(BaseModel):
-    """After the money has gone: consume the reservation, and mark the claim paid."""
-
-    settle: SettleReservation
-    change: ClaimChange
-
-
 class Pay(BaseModel):
     """Pay a claim, then record it: the reservation consumed and the claim marked paid."""
 
