@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from hub.accounts import Principal
+from hub.actor import Actor
 from hub.db.tables import ReviewTask, ServiceRequest
-from hub.errors import not_found
+from hub.errors import forbidden, not_found
 
 
 async def load_department_task(task_id: int, user: Principal | None) -> tuple[ReviewTask, ServiceRequest]:
@@ -21,3 +22,10 @@ async def current_state(task_id: int) -> str:
     """The task's state as the read model has it now."""
     fresh = await ReviewTask.select(ReviewTask.state).where(ReviewTask.id == task_id).first()
     return fresh["state"] if fresh else ""
+
+
+def staff_member(actor: Actor) -> Principal:
+    """The caller's account: the workbench is for signed-in staff (the web edge's guards say which)."""
+    if actor.user is None:
+        raise forbidden()
+    return actor.user

@@ -13,7 +13,7 @@ from hub.errors import HubError
 from hub.i18n import N_
 from hub.requests.presenter import stored_answers
 from hub.uploads.files import attached_field
-from hub.workbench.access import load_department_task
+from hub.workbench.access import load_department_task, staff_member
 from hub.workbench.reveal import revealed_lately
 
 Delivered = TypeVar("Delivered")
@@ -38,10 +38,11 @@ async def open_task_attachment(
 ) -> Delivered:
     """Hand the file at ``path`` of the task's request to ``deliver(token, download name)`` (the
     edge makes it a download), then record that it was opened."""
-    task, row = await load_department_task(task_id, actor.user)
+    user = staff_member(actor)
+    task, row = await load_department_task(task_id, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     field, token = attached_field(spec, stored_answers(spec, row), path)
-    if field.personal and not await revealed_lately(actor.user, task.id, path):
+    if field.personal and not await revealed_lately(user, task.id, path):
         raise reveal_first()
     delivered = await deliver(token, f"{row.ref}-{path}")
     await record(actor, actor.user, "attachment.downloaded", "task", task.id, request=row.ref, field=path)

@@ -9,6 +9,7 @@ from hub.db.tables import Account
 from hub.db.transactions import writing
 from hub.errors import invalid_field
 from hub.sealing import unseal
+from hub.workbench.access import staff_member
 
 
 async def delegate_of(account_id: int) -> int:
@@ -20,7 +21,7 @@ async def delegate_of(account_id: int) -> int:
 async def set_delegate(actor: Actor, username: str | None) -> None:
     """While the caller is away, new work for them goes to ``username``, a colleague of their
     department (None: they are back). The API and the workbench page both come here."""
-    user = actor.user
+    user = staff_member(actor)
     delegate_id = None
     if username is not None:
         delegate = await Account.objects().where(Account.username == username).first()

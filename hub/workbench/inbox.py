@@ -19,7 +19,7 @@ from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
 from hub.requests.presenter import RuleResultRead, stored_answers
 from hub.uploads.files import attachments
-from hub.workbench.access import load_department_task
+from hub.workbench.access import load_department_task, staff_member
 from hub.workbench.presenter import InboxCounts, TaskDetail, task_reads
 from workflows.types import ACTIVE_TASK_STATES
 
@@ -72,7 +72,7 @@ async def find_tasks(
 
 async def inbox_counts(actor: Actor, ctx: HubContext) -> InboxCounts:
     """How many tasks the caller's department has in each state, how many are overdue, how many are theirs."""
-    user = actor.user
+    user = staff_member(actor)
     rows = (
         await ReviewTask.select(ReviewTask.state, Count(ReviewTask.id, alias="count"))
         .where(ReviewTask.department == user.department)

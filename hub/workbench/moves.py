@@ -22,10 +22,10 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
 from hub.db.tables import Account, ReviewTask
-from hub.errors import HubError, forbidden, invalid_field
+from hub.errors import HubError, forbidden, invalid_field, unavailable
 from hub.i18n import N_
 from hub.temporal import UpdateRefused, send_update
-from hub.workbench.access import current_state, load_department_task
+from hub.workbench.access import current_state, load_department_task, staff_member
 from hub.workbench.delegation import delegate_of
 from hub.workbench.policy import needs_confirmation
 from hub.workbench.presenter import TaskMoveRead, state_label, task_reads
@@ -155,11 +155,15 @@ def decision_unconfirmed() -> HubError:
     )
 
 
-async def move_task(actor: Actor, ctx: HubContext, task_id: int, move: TaskMove, data: Any = None, **audit: Any):
+async def move_task(
+    actor: Actor, ctx: HubContext, task_id: int, move: TaskMove, data: Any = None, **audit: Any
+) -> TaskMoveRead:
     """Authorize, send the move's update, record it, and answer with the task as it now stands."""
-    task, row = await load_department_task(task_id, actor.user)
+    task, row = await load_department_task(task_id, staff_member(actor))
     if task.state not in ACTIVE_TASK_STATES:
         raise task_conflict(actor.locale, task.state)  # closed for good: no need to ask the workflow
+    if ctx.temporal is None:
+        raise unavailable()
     update, payload = MOVES[move]
     try:
         accepted = await send_update(ctx.temporal, row.workflow_id, update, payload(task, actor, data))
@@ -239,7 +243,7 @@ async def request_information(
     if not data.fields:
         raise invalid_field("fields", "nothing_named")
     unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
-    if unknown or len(data.fields) > 50:
+    if spec is None or unknown or len(data.fields) > 50:
         raise invalid_field("fields", "literal_error")
     if any(f not in spec.supplementable_fields for f in data.fields):
         raise invalid_field("fields", "not_supplementable")
@@ -260,10 +264,11 @@ async def transfer(actor: Actor, ctx: HubContext, task_id: int, data: TransferCr
 
 async def assign(actor: Actor, ctx: HubContext, task_id: int, data: AssignmentCreate) -> TaskMoveRead:
     """A supervisor gives a task to a clerk of the department (to their delegate while they are away)."""
-    if actor.role != "supervisor":
+    supervisor = staff_member(actor)
+    if supervisor.role != "supervisor":
         raise forbidden(N_("Only a supervisor gives tasks to clerks."))
     assignee = await Account.objects().where(Account.username == data.assignee).first()
-    if assignee is None or assignee.department != actor.department or assignee.role not in STAFF_ROLES:
+    if assignee is None or assignee.department != supervisor.department or assignee.role not in STAFF_ROLES:
         raise invalid_field("assignee", "literal_error")
     receiver = await delegate_of(assignee.id)
     return await move_task(actor, ctx, task_id, "assign", receiver, assignee=assignee.username)
