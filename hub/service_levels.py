@@ -8,14 +8,23 @@ count of one or two can point at a person. A count of none is published.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import msgspec
 from piccolo.query.functions.aggregate import Count, Max
 
+from hub.catalog.presenting import department
+from hub.clock import BEIJING
 from hub.db.tables import Rating, ServiceRequest
+from hub.i18n import gettext
+
+if TYPE_CHECKING:
+    from hub.context import HubContext
 
 MIN_PUBLISHED = 5
 DECIDED = ("approved", "rejected")
@@ -132,3 +141,50 @@ async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tupl
     ):
         scores[row["service_id"]].append(row["score"])
     return service_levels(filed, decided, scores, services)
+
+
+class ServiceLevelRead(msgspec.Struct):
+    service_id: str
+    title: str
+    department: str
+    # Each figure is null where it would rest on 1 to ``min_published`` - 1 requests or ratings.
+    filed: int | None
+    decided: int | None
+    approved_percent: float | None
+    on_time_percent: float | None
+    median_days: float | None
+    ratings: int | None
+    average_rating: float | None
+
+
+class ServiceLevelsRead(msgspec.Struct):
+    year: int
+    month: int | None
+    min_published: int
+    services: list[ServiceLevelRead]
+
+
+def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
+    """A calendar year, or one of its months, in Beijing time."""
+    if month is None:
+        first, after = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    else:
+        first = dt.date(year, month, 1)
+        after = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.datetime.combine(first, dt.time(), BEIJING), dt.datetime.combine(after, dt.time(), BEIJING)
+
+
+async def service_levels_read(ctx: HubContext, locale: str, year: int, month: int | None) -> ServiceLevelsRead:
+    """The report of a year, or one of its months, in ``locale``: every current service of the catalog."""
+
+    def read(level: ServiceLevel) -> ServiceLevelRead:
+        spec = ctx.catalog.latest(level.service_id)
+        return ServiceLevelRead(
+            title=gettext(locale, spec.title) if spec else level.service_id,
+            department=department(ctx.catalog, spec.owner, locale).name if spec else "",
+            **dataclasses.asdict(level),
+        )
+
+    services = tuple(spec.id for spec in ctx.catalog.current())
+    levels = await count_service_levels(*period(year, month), services)
+    return ServiceLevelsRead(year=year, month=month, min_published=MIN_PUBLISHED, services=[read(x) for x in levels])

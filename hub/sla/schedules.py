@@ -24,13 +24,24 @@ from typing import Any, Protocol
 import chinese_calendar
 from piccolo.query.functions.aggregate import Count, Max
 
-from forms.working_days import Holiday, HolidayName, YearCalendar
+from forms.validation import FieldError
+from forms.working_days import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CalendarInvalid,
+    CalendarProblem,
+    Holiday,
+    HolidayName,
+    YearCalendar,
+    parse_calendar,
+)
 from hub import clock
-from hub.accounts import Principal
+from hub.actor import Actor
 from hub.audit import record
 from hub.db.records import load_json
 from hub.db.tables import WorkingCalendarYear
 from hub.db.transactions import writing
+from hub.errors import invalid_form, not_found
 from hub.sla.calendar import ONE_DAY, Schedule, Source, WorkingCalendar, library_covers, missing_years
 
 log = logging.getLogger("qinqing.calendar")
@@ -207,10 +218,11 @@ def fingerprint(calendar: YearCalendar) -> str:
     return hashlib.sha256(calendar.model_dump_json().encode()).hexdigest()
 
 
-async def publish_calendar(calendar: YearCalendar, by: Principal | None, http: Any = None) -> bool:
+async def publish_calendar(calendar: YearCalendar, actor: Actor) -> bool:
     """Store a checked schedule (replacing one published before for that year) with its audit event,
-    in one transaction; True when it replaced one. ``http`` is the HTTP request, for the audit log's
-    address. New limits count with it at once; limits already planned are not planned again."""
+    in one transaction; True when it replaced one. New limits count with it at once; limits already
+    planned are not planned again."""
+    by = actor.user
     stamp = clock.now()
     async with writing():
         before = await WorkingCalendarYear.select(WorkingCalendarYear.id).where(
@@ -229,7 +241,7 @@ async def publish_calendar(calendar: YearCalendar, by: Principal | None, http: A
             values=[WorkingCalendarYear.content, WorkingCalendarYear.published_at, WorkingCalendarYear.published_by],
         )
         await record(
-            http,
+            actor,
             by,
             "calendar.published",
             "working_calendar",
@@ -241,3 +253,26 @@ async def publish_calendar(calendar: YearCalendar, by: Principal | None, http: A
             sha256=fingerprint(calendar),
         )
     return bool(before)
+
+
+def field_errors(problems: list[CalendarProblem]) -> list[FieldError]:
+    """A calendar's mistakes as the per-field errors of a problem document."""
+    return [FieldError(field=p.field or "calendar", code=p.code, context=p.params) for p in problems]
+
+
+def checked_calendar(data: Any, year: int) -> YearCalendar:
+    """The given content (a year's TOML file, as data) as a checked calendar of ``year``; invalid, a
+    form error naming every wrong field."""
+    if not isinstance(data, dict):
+        raise invalid_form([FieldError(field="calendar", code="invalid")])
+    try:
+        return parse_calendar(data, year)
+    except CalendarInvalid as exc:
+        raise invalid_form(field_errors(exc.problems)) from None
+
+
+def known_year(year: int) -> int:
+    """``year`` when the hub can hold a schedule for it; otherwise, there is nothing there."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise not_found()
+    return year

@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from hub.accounts import ALL_ROLES, APPLICANT_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Principal, principal_for_token
+from hub.db import MAX_ID
 
 # The role vocabulary lives with the accounts (the domains check roles too); guards import it here.
 __all__ = ["ALL_ROLES", "APPLICANT_ROLES", "OVERSIGHT_ROLES", "STAFF_ROLES", "requires_role"]
@@ -70,10 +71,6 @@ def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHand
         guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap Litestar's async wrapper
         if not any(getattr(g, "api_scope", None) for g in guards):
             raise PermissionDeniedException()
-
-
-# Row ids are 32-bit integers on both engines.
-MAX_ID = 2**31 - 1
 
 
 def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:

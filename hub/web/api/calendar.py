@@ -10,12 +10,10 @@ import msgspec
 from litestar import Controller, Request, get, put
 from litestar.di import Provide
 
-from forms.validation import FieldError
-from forms.working_days import FIRST_YEAR, LAST_YEAR, CalendarInvalid, CalendarProblem, YearCalendar, parse_calendar
 from hub import clock
-from hub.sla.schedules import YearStatus, publish_calendar
+from hub.sla.schedules import YearStatus, checked_calendar, known_year, publish_calendar
+from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
-from hub.web.problems import invalid_form, not_found
 from hub.web.security import requires_role
 
 
@@ -75,27 +73,6 @@ def year_read(status: YearStatus) -> CalendarYearRead:
     )
 
 
-def field_errors(problems: list[CalendarProblem]) -> list[FieldError]:
-    """A calendar's mistakes as the per-field errors of a problem document."""
-    return [FieldError(field=p.field or "calendar", code=p.code, context=p.params) for p in problems]
-
-
-def checked_calendar(data: Any, year: int) -> YearCalendar:
-    """The body as a checked calendar of ``year``, or a 422 naming every wrong field."""
-    if not isinstance(data, dict):
-        raise invalid_form([FieldError(field="calendar", code="invalid")])
-    try:
-        return parse_calendar(data, year)
-    except CalendarInvalid as exc:
-        raise invalid_form(field_errors(exc.problems)) from None
-
-
-def known_year(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise not_found()
-    return year
-
-
 class CalendarController(Controller):
     """Public: the working-day calendar is the same for everyone, and says nothing about anyone."""
 
@@ -133,5 +110,5 @@ class CalendarAdminController(Controller):
     )
     async def publish(self, request: Request, ctx: HubContext, year: int, data: Any) -> CalendarYearRead:
         calendar = checked_calendar(data, known_year(year))
-        await publish_calendar(calendar, request.user, request)
+        await publish_calendar(calendar, actor_of(request))
         return year_read(await ctx.calendars.year(year))

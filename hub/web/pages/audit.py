@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, get
 
+from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
 from hub.errors import HubError
-from hub.web.api.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
+from hub.web.actors import actor_of
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
@@ -25,7 +26,7 @@ async def audit_log_page(request: Request) -> Response:
     asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=int(before) if before.isdecimal() else None)
     errors: dict[str, str] = {}
     try:
-        page = await read_audit_log(request, asked)
+        page = await read_audit_log(actor_of(request), asked)
     except HubError as problem:
         if not problem.errors:
             raise

@@ -18,6 +18,7 @@ from hub.accounts import Principal
 from hub.i18n import N_, gettext
 from hub.sla.calendar import ONE_DAY, parse_days
 from hub.sla.schedules import publish_calendar
+from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
@@ -172,7 +173,7 @@ def form_field(problem_field: str, rows: list[int]) -> str:
 @post("/admin/calendar", name="calendar-publish")
 async def publish_page(request: Request, ctx: HubContext) -> Response:
     """Publish a year from the form: the same checks as the API, each mistake next to its field."""
-    user = require(request, "admin")
+    require(request, "admin")
     locale = page_locale(request)
     form = await request.form()
     errors: dict[str, list[str]] = {}
@@ -213,7 +214,7 @@ async def publish_page(request: Request, ctx: HubContext) -> Response:
                     error(name, p.code, **p.params)
         else:
             if not errors:
-                await publish_calendar(calendar, user, request)
+                await publish_calendar(calendar, actor_of(request))
                 return Redirect(path=f"/admin/calendar?year={year}&done=published", status_code=303)
     shown_year = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else default_year(clock.today())
     return await render_calendar(request, ctx, shown_year, values=values, errors=errors, status=422)

@@ -6,8 +6,7 @@ from litestar import Request, Response, get
 
 from hub import clock
 from hub.i18n import N_, gettext
-from hub.service_levels import MIN_PUBLISHED
-from hub.web.api.open_data import service_levels_read
+from hub.service_levels import MIN_PUBLISHED, service_levels_read
 from hub.web.context import HubContext
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
