@@ -37,7 +37,7 @@ from hub.intake import resume_unstarted
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
-from hub.registry import LocalRegistry
+from hub.registry import enterprise_registry
 from hub.retention import run_retention
 from hub.sealing import configure as configure_sealing
 from hub.settings import Settings
@@ -95,7 +95,7 @@ async def warn_of_missing_calendars(calendars: CalendarBook) -> list[int]:
 def build_worker(
     client, settings: Settings, catalog: Catalog, renderer: RenderPool, calendars: CalendarBook | None = None
 ) -> Worker:
-    registry = LocalRegistry()
+    registry = enterprise_registry()
     subsidies = SubsidyActivities(
         claims=PiccoloClaimRecords(registry),
         budget=ProgramBudget(),

@@ -1,0 +1,29 @@
+"""Which registries this hub reads: the embedded ones, unless the composition root installed a
+city's own (one choice, so prefill, rules, matching and claims all read the same sources)."""
+
+from __future__ import annotations
+
+from hub.registry.local import LocalPeople, LocalRegistry
+from hub.registry.ports import EnterpriseRegistry, PersonRegistry
+
+_enterprises: EnterpriseRegistry = LocalRegistry()
+_people: PersonRegistry = LocalPeople()
+
+
+def install(enterprises: EnterpriseRegistry | None = None, people: PersonRegistry | None = None) -> None:
+    """Read enterprises and people from these registries from now on (a city's own systems)."""
+    global _enterprises, _people
+    if enterprises is not None:
+        _enterprises = enterprises
+    if people is not None:
+        _people = people
+
+
+def enterprise_registry() -> EnterpriseRegistry:
+    """The enterprise registry this hub reads."""
+    return _enterprises
+
+
+def person_registry() -> PersonRegistry:
+    """The person registry this hub reads."""
+    return _people
