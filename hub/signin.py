@@ -32,6 +32,8 @@ from typing import Any
 
 from hub import sealing
 from hub.accounts import authenticate
+from hub.actor import Actor
+from hub.audit import record
 from hub.clock import now
 from hub.db.tables import Account, SignInThrottle
 from hub.db.transactions import writing
@@ -204,6 +206,14 @@ async def unlock(username: str) -> bool:
     existed = await SignInThrottle.exists().where(SignInThrottle.scope == scope)
     await SignInThrottle.delete().where(SignInThrottle.scope == scope)
     return existed
+
+
+async def release_lock(actor: Actor, username: str) -> bool:
+    """An administrator lifts a username's lockout, audited; True if it was counted or locked."""
+    async with writing():
+        was_locked = await unlock(username)
+        await record(actor, actor.user, "auth.unlocked", "account", username[:64])
+    return was_locked
 
 
 async def purge_stale(settings: Settings) -> int:
