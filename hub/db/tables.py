@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
+
+# Each table's ``id: Serial`` is the primary key Piccolo adds to a table that declares none; it is
+# only declared (an annotation, no column), so that type checkers know it.
 
 
 class Enterprise(Table):
     """An enterprise as the registries know it ("one file per enterprise")."""
+
+    id: Serial
 
     uscc = Varchar(length=18, unique=True)
     name = Varchar(length=200)
@@ -33,6 +38,8 @@ class Enterprise(Table):
 class Account(Table):
     """A person who signs in: a citizen, or staff of a department."""
 
+    id: Serial
+
     username = Varchar(length=64, unique=True)
     # Sealed (encrypted) at rest, see hub/sealing.py.
     full_name = Varchar(length=600)
@@ -49,12 +56,14 @@ class Account(Table):
     password_hash = Varchar(length=200)
     locale = Varchar(length=10, default="zh_CN")
     # Staff away from the office: tasks that would come to them go to this colleague instead.
-    delegate = ForeignKey(references="self", null=True, default=None)
+    delegate: ForeignKey[Account] = ForeignKey(references="self", null=True, default=None)
     created_at = Timestamptz()
 
 
 class ApiSession(Table):
     """A bearer token; only its SHA-256 is stored."""
+
+    id: Serial
 
     token_hash = Varchar(length=64, unique=True)
     account = ForeignKey(references=Account, index=True)
@@ -68,6 +77,8 @@ class ApiToken(Table):
     It acts as its own account (role "system", the token's department), so what it does is
     attributed to it in task histories and the audit trail.
     """
+
+    id: Serial
 
     name = Varchar(length=100)
     token_hash = Varchar(length=64, unique=True)
@@ -84,6 +95,8 @@ class ApiToken(Table):
 class SignInThrottle(Table):
     """Failed sign-ins counted per username and per client address ("user:<name>", "addr:<ip>")."""
 
+    id: Serial
+
     scope = Varchar(length=120, unique=True)
     failures = Integer(default=0)
     window_start = Timestamptz()
@@ -93,7 +106,9 @@ class SignInThrottle(Table):
 class ServiceRequest(Table):
     """A filed request. Its workflow id is ``request-<ref>``."""
 
-    ref = Varchar(length=32, unique=True)
+    id: Serial
+
+    ref = Varchar(length=32, unique=True)  # type: ignore[assignment]  # a column named like a Table method, as stored
     workflow_id = Varchar(length=64, unique=True)
     service_id = Varchar(length=64, index=True)
     service_version = Integer()
@@ -125,6 +140,8 @@ class ServiceRequest(Table):
 
 class ReviewTask(Table):
     """One department's review of one stage of a request: a row in that department's inbox."""
+
+    id: Serial
 
     key = Varchar(length=200, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
@@ -159,6 +176,8 @@ class ReviewTask(Table):
 class TimelineEntry(Table):
     """A step in a request's history; ``kind`` is a code that is translated when shown."""
 
+    id: Serial
+
     key = Varchar(length=250, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
     kind = Varchar(length=40)
@@ -176,6 +195,8 @@ class Document(Table):
     on its first download (see ``hub.documents.issuer``) is issued with its row: ``content`` keeps
     what it says, sealed, until its PDF is made.
     """
+
+    id: Serial
 
     key = Varchar(length=200, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
@@ -218,12 +239,16 @@ class Document(Table):
 class DocumentSequence(Table):
     """The last document number a department used in a year ("<department>:<year>")."""
 
+    id: Serial
+
     scope = Varchar(length=80, unique=True)
     last = Integer(default=0)
 
 
 class Upload(Table):
     """A file an applicant uploaded for a form; the answer refers to it by ``token``."""
+
+    id: Serial
 
     token = Varchar(length=40, unique=True)
     owner = ForeignKey(references=Account, index=True)
@@ -240,6 +265,8 @@ class Upload(Table):
 class Supplement(Table):
     """More information from the applicant, answering a clerk's request; applied by the workflow."""
 
+    id: Serial
+
     token = Varchar(length=40, unique=True)
     request = ForeignKey(references=ServiceRequest, index=True)
     answers = JSON()
@@ -254,6 +281,8 @@ class Supplement(Table):
 class AuditEvent(Table):
     """Who saw or changed what, when, and from where. Append-only and hash-chained (hub/audit.py):
     each event carries the hash of the one before it."""
+
+    id: Serial
 
     at = Timestamptz()
     actor = ForeignKey(references=Account, null=True, default=None, index=True)
@@ -272,9 +301,11 @@ class AuditHead(Table):
     """The last event of the audit chain (one row): deleting events at the end is detected too,
     and on PostgreSQL locking this row serialises writers of the chain."""
 
+    id: Serial
+
     last_id = Integer(default=0)
     last_hash = Varchar(length=64, default="")
-    count = Integer(default=0)
+    count = Integer(default=0)  # type: ignore[assignment]  # a column named like a Table method, as stored
 
 
 # Subsidies ------------------------------------------------------------------------------------
@@ -283,6 +314,8 @@ class AuditHead(Table):
 
 class Program(Table):
     """A published subsidy program, its spec, and its budget's running totals."""
+
+    id: Serial
 
     code = Varchar(length=64, unique=True)
     spec = JSON()
@@ -306,6 +339,8 @@ class Program(Table):
 class ProgramMatch(Table):
     """One enterprise evaluated against one program: why it qualifies (or nearly does)."""
 
+    id: Serial
+
     key = Varchar(length=100, unique=True)  # <program>:<enterprise id>
     program = ForeignKey(references=Program, index=True)
     enterprise = ForeignKey(references=Enterprise, index=True)
@@ -319,7 +354,9 @@ class ProgramMatch(Table):
 class Claim(Table):
     """An enterprise's claim on a program. Its request carries the timeline and documents."""
 
-    ref = Varchar(length=32, unique=True)
+    id: Serial
+
+    ref = Varchar(length=32, unique=True)  # type: ignore[assignment]  # a column named like a Table method, as stored
     workflow_id = Varchar(length=64, unique=True)
     program = ForeignKey(references=Program, index=True)
     enterprise = ForeignKey(references=Enterprise, index=True)
@@ -343,6 +380,8 @@ class Claim(Table):
 class BudgetReservation(Table):
     """Money held from a program's budget for one claim, until it is paid or released."""
 
+    id: Serial
+
     key = Varchar(length=100, unique=True)
     program = ForeignKey(references=Program, index=True)
     claim = ForeignKey(references=Claim, index=True)
@@ -356,6 +395,8 @@ class BudgetReservation(Table):
 class LedgerAccount(Table):
     """A double-entry account: the treasury, a program's budget, an enterprise's receipts."""
 
+    id: Serial
+
     code = Varchar(length=100, unique=True)
     name = Varchar(length=200)
     # The sum of the account's entries, kept with every posting in the same transaction, so a
@@ -366,6 +407,8 @@ class LedgerAccount(Table):
 class LedgerTransaction(Table):
     """One movement of money; its entries sum to zero. The key refuses a second payment."""
 
+    id: Serial
+
     idempotency_key = Varchar(length=120, unique=True)
     kind = Varchar(length=20)  # funding | payment
     reference = Varchar(length=100, default="", index=True)  # e.g. the claim's ref
@@ -374,6 +417,7 @@ class LedgerTransaction(Table):
 
 
 class LedgerEntry(Table):
+    id: Serial
     transaction = ForeignKey(references=LedgerTransaction, index=True)
     account = ForeignKey(references=LedgerAccount, index=True)
     # Positive: credit to the account; negative: debit.
@@ -382,6 +426,8 @@ class LedgerEntry(Table):
 
 class Notification(Table):
     """A message for an enterprise (or person) in the hub: e.g. a program it qualifies for."""
+
+    id: Serial
 
     key = Varchar(length=120, unique=True)
     enterprise = ForeignKey(references=Enterprise, null=True, default=None, index=True)
@@ -394,6 +440,8 @@ class Notification(Table):
 class ReconciliationReport(Table):
     """The daily comparison of the ledger with the claims, and every difference found."""
 
+    id: Serial
+
     day = Date(unique=True)
     created_at = Timestamptz()
     claims_paid = Integer()
@@ -405,6 +453,8 @@ class ReconciliationReport(Table):
 
 class Draft(Table):
     """A form an applicant started and saved, to finish later (one per applicant and service)."""
+
+    id: Serial
 
     # "<account id>:<service id>"
     scope = Varchar(length=120, unique=True)
@@ -419,6 +469,8 @@ class Draft(Table):
 class Rating(Table):
     """The applicant's rating of a completed request: 1 to 5, with an optional comment."""
 
+    id: Serial
+
     request = ForeignKey(references=ServiceRequest, unique=True)
     account = ForeignKey(references=Account, index=True)
     score = Integer()
@@ -429,6 +481,8 @@ class Rating(Table):
 class WorkingCalendarYear(Table):
     """A year's national holidays and make-up working days as an administrator published them
     (``forms.working_days.YearCalendar`` as JSON); it wins over the catalog's file of that year."""
+
+    id: Serial
 
     year = Integer(unique=True)
     content = JSON()
