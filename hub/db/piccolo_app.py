@@ -35,6 +35,7 @@ APP_CONFIG = AppConfig(
         tables.SignInThrottle,
         tables.Draft,
         tables.Rating,
+        tables.WorkingCalendarYear,
     ],
     migration_dependencies=[],
     commands=[],
