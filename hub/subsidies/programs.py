@@ -24,7 +24,7 @@ from hub.db.tables import Program
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
-from hub.payments.ledger import fund_program
+from hub.payments import fund_program
 from workflows.names import REQUESTS_QUEUE, matching_workflow_id
 from workflows.subsidies.matching import ProgramMatchingWorkflow
 from workflows.subsidies.types import MatchInput

@@ -8,7 +8,7 @@ from litestar.response import Redirect
 
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
-from hub.db.tables import Claim, Draft, Program
+from hub.db.tables import Draft, Program
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
@@ -75,10 +75,9 @@ async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response
     try:
         claim, mode = await file_claim(actor_of(request), ctx, code, {})
         if mode != "prepared":
-            await pass_on(ctx, claim, mode)
+            claim, _ = await pass_on(ctx, claim, mode)
     except HubError as problem:
         return await render_policies(request, error=problem_text(problem, locale), status=status_of(problem))
-    claim = await Claim.objects().where(Claim.id == claim.id).first()
     done = "prepared" if claim.state == "prepared" else "paid" if claim.state == "paid" else "under_way"
     return Redirect(path=f"/claims?done={done}", status_code=303)
 
