@@ -79,7 +79,7 @@ class AssignmentCreate(msgspec.Struct):
     assignee: str  # a username in the same department
 
 
-class _Verdict(NamedTuple):
+class CheckedDecision(NamedTuple):
     """A decision as checked here, with the maker-checker policy applied."""
 
     verdict: str
@@ -214,7 +214,7 @@ async def decide(actor: Actor, ctx: HubContext, task_id: int, data: DecisionCrea
         spec = ctx.catalog.version(row.service_id, row.service_version)
         second_clerk = await needs_confirmation(spec, row, ctx.settings.confirm_above_amount)
     reason_code = data.reason_code if data.verdict == "reject" else ""
-    checked = _Verdict(data.verdict, comment, reason_code, second_clerk)
+    checked = CheckedDecision(data.verdict, comment, reason_code, second_clerk)
     return await move_task(actor, ctx, task_id, "decide", checked, verdict=data.verdict)
 
 
