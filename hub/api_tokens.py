@@ -113,6 +113,7 @@ async def issue_api_token(ctx: HubContext, actor: Actor, asked: ApiTokenCreate) 
             scopes=sorted(set(asked.scopes)),
         )
     row = await ApiToken.objects().where(ApiToken.id == rows[0]["id"]).first()
+    assert row is not None, "the token was just stored"
     return ApiTokenIssued(**msgspec.structs.asdict(token_read(row)), token=token)
 
 

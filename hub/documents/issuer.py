@@ -185,6 +185,7 @@ class PdfDocumentIssuer:
         made_on_download = request.kind in MADE_ON_DOWNLOAD
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
+        assert spec is not None, "a filed request's version stays in the catalog"
         issuer = self.catalog.departments[spec.owner]
         try:
             async with writing():
@@ -205,10 +206,11 @@ class PdfDocumentIssuer:
                     "issued_at": request.issued_at.isoformat(),
                 }
                 if request.kind == "payment_notice":
+                    assert subject.claim is not None, "a payment notice is issued for a paid claim"
                     signed["payment_ref"] = subject.claim.payment_ref
                     signed["program"] = subject.claim.program_code
                 signature = self.keys.sign(signed)
-                content = ""
+                content: str | None = ""
                 if made_on_download:
                     content = seal(msgspec.json.encode(self.numbered(facts, number, code)).decode(), CONTENT_FIELD)
                 inserted = await (
@@ -256,11 +258,13 @@ class PdfDocumentIssuer:
         masked; enterprise identifiers are public registration data, shown in full) and, for a
         subsidy claim, what its documents say of the claim."""
         row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
+        assert row is not None, "documents are issued for a stored request"
         applicant = (
             await Account.select(Account.enterprise, Account.full_name, Account.resident_id)
             .where(Account.id == row.applicant)
             .first()
         )
+        assert applicant is not None, "a request's applicant is an account"
         # The claim with its program and the enterprise it pays, in one read.
         paid = (
             await Claim.select(
@@ -295,6 +299,7 @@ class PdfDocumentIssuer:
                     .where(Enterprise.id == applicant["enterprise"])
                     .first()
                 )
+                assert own is not None, "an enterprise account's enterprise is stored"
                 name, uscc = own["name"], own["uscc"]
             return Subject(row, name, uscc, True, claim)
         spec = self.catalog.version(row.service_id, row.service_version)
@@ -399,18 +404,22 @@ async def store_pdf(
     # Sealing draws a fresh nonce, so the copy just stored is this attempt's alone: nothing refers to it.
     await asyncio.to_thread(store.delete, stored_as)
     first = await Document.select(Document.sha256, Document.size).where(Document.key == key).first()
+    assert first is not None, "the document was recorded by another attempt"
     return first["sha256"], first["size"]
 
 
 async def make_on_download(store: ContentStore, renderer: RenderPool, document: Document) -> bytes:
     """The PDF of a document issued without one (``MADE_ON_DOWNLOAD``), made from what it said when
     it was issued, stored and recorded; ``document`` is updated to the row as recorded."""
-    facts = msgspec.json.decode(unseal(document.content, CONTENT_FIELD), type=DocumentFacts)
+    content = unseal(document.content, CONTENT_FIELD)
+    assert content is not None, "a document made on download keeps what it says"
+    facts = msgspec.json.decode(content, type=DocumentFacts)
     data = await renderer.render(facts)
     sha256, size = await store_pdf(store, document.key, data)
     if sha256 != hashlib.sha256(data).hexdigest():
         # Another download made it first: the document is the one recorded.
         row = await Document.select(Document.stored_as).where(Document.key == document.key).first()
+        assert row is not None, "the document is recorded"
         data = open_document(store, document.key, sha256, row["stored_as"])
     document.sha256, document.size, document.content = sha256, size, ""
     return data
