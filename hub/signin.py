@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub import sealing
-from hub.accounts import authenticate
+from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
@@ -208,6 +208,64 @@ async def unlock(username: str) -> bool:
     return existed
 
 
+class SignInLocked(Exception):
+    """Too many failed sign-ins: the caller may try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Session:
+    """A sign-in that succeeded: who, and the bearer token (or session cookie) until ``expires_at``."""
+
+    principal: Principal
+    token: str
+    expires_at: dt.datetime
+
+
+async def open_session(
+    actor: Actor, settings: Settings, username: str, password: str, channel: str | None = None
+) -> Session | None:
+    """Sign in from the actor's address, for the API and the pages alike: the check, the lockout and
+    the rate limits of ``sign_in``, every outcome audited (``channel`` names where it came from, for
+    the pages). None when the username or password is wrong; raises ``SignInLocked``."""
+    where = {"channel": channel} if channel else {}
+    result = await sign_in(username, password, actor.address, settings)
+    if result.retry_after:
+        await record(
+            actor,
+            None,
+            "auth.locked_out",
+            "account",
+            result.audit_id,
+            **result.audit_detail,
+            limit=result.locked,
+            **where,
+        )
+        raise SignInLocked(result.retry_after)
+    account = result.account
+    if account is None:
+        await record(actor, None, "auth.failed", "account", result.audit_id, **result.audit_detail, **where)
+        return None
+    who = principal(account)
+    async with writing():
+        token, expires = await issue_token(account, settings.session_hours)
+        await record(actor, who, "auth.signed_in", "account", account.id, **where)
+    return Session(who, token, expires)
+
+
+async def close_session(actor: Actor, token: str | None, channel: str | None = None) -> None:
+    """Sign out: the token is revoked and, when someone was signed in, that is audited."""
+    where = {"channel": channel} if channel else {}
+    async with writing():
+        if token:
+            await revoke_token(token)
+        if actor.user is not None:
+            await record(actor, actor.user, "auth.signed_out", "account", actor.user.id, **where)
+
+
 async def release_lock(actor: Actor, username: str) -> bool:
     """An administrator lifts a username's lockout, audited; True if it was counted or locked."""
     async with writing():
@@ -220,8 +278,9 @@ async def purge_stale(settings: Settings) -> int:
     """Forget counters whose window and lockout have both passed."""
     stamp = now()
     cutoff = stamp - dt.timedelta(seconds=max(settings.signin_window_seconds, settings.signin_lockout_seconds))
-    stale = SignInThrottle.window_start < cutoff
-    stale &= SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until < stamp)
+    stale = (SignInThrottle.window_start < cutoff) & (
+        SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until < stamp)
+    )
     count = await SignInThrottle.count().where(stale)
     await SignInThrottle.delete().where(stale)
     return count

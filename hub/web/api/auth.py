@@ -8,11 +8,9 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
-from hub.accounts import Principal, issue_token, principal, revoke_token
-from hub.audit import record
-from hub.db.transactions import writing
+from hub.accounts import Principal
 from hub.i18n import N_
-from hub.signin import sign_in
+from hub.signin import SignInLocked, close_session, open_session
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem
@@ -75,38 +73,29 @@ class AuthController(Controller):
                 N_("Sign-in failed"),
                 N_("The username or password is wrong."),
             )
-        address = request.client.host if request.client else ""
-        result = await sign_in(data.username, data.password, address, ctx.settings)
-        account = result.account
-        if result.retry_after:
-            await record(
-                request, None, "auth.locked_out", "account", result.audit_id, **result.audit_detail, limit=result.locked
-            )
+        try:
+            session = await open_session(actor_of(request), ctx.settings, data.username, data.password)
+        except SignInLocked as locked:
             raise Problem(
                 429,
                 "sign-in-locked",
                 N_("Too many failed sign-ins"),
                 N_("Sign-in is locked after repeated failures. Try again in {minutes} minute(s)."),
-                params={"minutes": -(-result.retry_after // 60)},
-                headers={"Retry-After": str(result.retry_after)},
-            )
-        if account is None:
-            await record(request, None, "auth.failed", "account", result.audit_id, **result.audit_detail)
+                params={"minutes": -(-locked.retry_after // 60)},
+                headers={"Retry-After": str(locked.retry_after)},
+            ) from None
+        if session is None:
             raise Problem(
                 401,
                 "bad-credentials",
                 N_("Sign-in failed"),
                 N_("The username or password is wrong."),
             )
-        p = principal(account)
-        async with writing():
-            token, expires = await issue_token(account, ctx.settings.session_hours)
-            await record(request, p, "auth.signed_in", "account", account.id)
         return TokenRead(
-            token=token,
+            token=session.token,
             token_type="Bearer",
-            expires_at=expires,
-            account=account_read(p),
+            expires_at=session.expires_at,
+            account=account_read(session.principal),
         )
 
     @get("/me", summary="The signed-in account")
@@ -124,8 +113,4 @@ class AuthController(Controller):
 
     @post("/auth/logout", status_code=204, summary="Revoke the current token")
     async def logout(self, request: Request) -> None:
-        token = bearer_token(request)
-        async with writing():
-            if token:
-                await revoke_token(token)
-            await record(request, request.user, "auth.signed_out", "account", request.user.id)
+        await close_session(actor_of(request), bearer_token(request))

@@ -13,12 +13,11 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from hub.accounts import Principal, issue_token, principal, principal_for_token, revoke_token
-from hub.audit import record
-from hub.db.transactions import writing
+from hub.accounts import Principal, principal_for_token
 from hub.i18n import SUPPORTED, negotiate
 from hub.settings import Settings
-from hub.signin import sign_in as check_sign_in
+from hub.signin import SignInLocked, close_session, open_session
+from hub.web.actors import actor_of
 from hub.web.problems import PAGE_LOCALE_KEY
 
 SESSION_COOKIE = "qinqing_session"
@@ -67,39 +66,15 @@ async def sign_in(request: Request, settings: Settings, username: str, password:
     (``hub.signin``). Returns the principal and a new session token; raises ``LockedOut``."""
     if not username or len(username) > 64 or len(password) > 256:
         return None
-    address = request.client.host if request.client else ""
-    result = await check_sign_in(username, password, address, settings)
-    if result.retry_after:
-        await record(
-            request,
-            None,
-            "auth.locked_out",
-            "account",
-            result.audit_id,
-            **result.audit_detail,
-            limit=result.locked,
-            channel="page",
-        )
-        raise LockedOut(result.retry_after)
-    account = result.account
-    if account is None:
-        await record(request, None, "auth.failed", "account", result.audit_id, **result.audit_detail, channel="page")
-        return None
-    who = principal(account)
-    async with writing():
-        token, _ = await issue_token(account, settings.session_hours)
-        await record(request, who, "auth.signed_in", "account", account.id, channel="page")
-    return who, token
+    try:
+        session = await open_session(actor_of(request), settings, username, password, channel="page")
+    except SignInLocked as locked:
+        raise LockedOut(locked.retry_after) from None
+    return (session.principal, session.token) if session else None
 
 
 async def sign_out(request: Request) -> None:
-    token = request.cookies.get(SESSION_COOKIE)
-    user = current_user(request)
-    async with writing():
-        if token:
-            await revoke_token(token)
-        if user is not None:
-            await record(request, user, "auth.signed_out", "account", user.id, channel="page")
+    await close_session(actor_of(request), request.cookies.get(SESSION_COOKIE), channel="page")
 
 
 def secure_cookies(settings: Settings) -> bool:
