@@ -25,9 +25,9 @@ from hub.db.transactions import writing
 from hub.i18n import N_
 from hub.sealing import SealError
 from hub.temporal import SealingCodec
-from hub.web.api.tasks import MAX_COMMENT
 from hub.web.problems import Problem
 from hub.web.security import requires_role
+from hub.workbench.moves import MAX_COMMENT
 
 REASON_HEADER = "x-reason"
 JSON = "application/json"
