@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.accounts import NAME_FIELD, STAFF_ROLES, Principal
+from hub.accounts import NAME_FIELD, STAFF_ROLES, Principal, delegate_of
 from hub.actor import Actor
 from hub.audit import record
 from hub.db.tables import Account
@@ -11,11 +11,9 @@ from hub.errors import invalid_field
 from hub.sealing import unseal
 from hub.workbench.access import staff_member
 
-
-async def delegate_of(account_id: int) -> int:
-    """Who receives new work for this clerk: their delegate while they are away, else themselves."""
-    row = await Account.select(Account.delegate).where(Account.id == account_id).first()
-    return row["delegate"] if row and row["delegate"] else account_id
+# Who receives new work for a clerk is read where requests' supplements read it too (the accounts);
+# who may be chosen, and the choice itself, are decided here.
+__all__ = ["colleagues", "current_delegate", "delegate_of", "set_delegate"]
 
 
 async def set_delegate(actor: Actor, username: str | None) -> None:
