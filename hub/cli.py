@@ -23,9 +23,8 @@ def _logging(level: str = "INFO") -> None:
 async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     from forms.catalog import load_catalog
     from hub.audit import chain_unchained
-    from hub.db.lifecycle import database, migrate, seal_clear_documents, seal_clear_uploads, seal_clear_values
+    from hub.db.lifecycle import database, migrate
     from hub.documents.signing import KeyRing
-    from hub.documents.storage import FileContentStore
     from hub.sealing import configure
     from hub.seed import seed_demo
 
@@ -35,9 +34,6 @@ async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     async with database(settings):
         await migrate(settings)
         await chain_unchained()
-        await seal_clear_values()
-        await seal_clear_uploads(FileContentStore(settings.documents_path))
-        await seal_clear_documents(FileContentStore(settings.documents_path))
         if not seed:
             return []
         return await seed_demo(
