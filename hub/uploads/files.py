@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import secrets
 import unicodedata
+from collections.abc import Set
 from typing import Any
 
 import msgspec
@@ -100,7 +101,7 @@ def attached_field(spec: ServiceSpec | None, answers: dict[str, Any], path: str)
 
 
 async def check_uploads(
-    spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: set[str] = frozenset()
+    spec: ServiceSpec, answers: dict[str, Any], user: Principal, skip: Set[str] = frozenset()
 ) -> None:
     """Every file answer must be the applicant's own upload, of an accepted type and size.
 
