@@ -177,3 +177,10 @@ def search_text(spec: ServiceSpec) -> str:
     for locale in SUPPORTED:
         texts += [gettext(locale, spec.title), gettext(locale, spec.summary)]
     return " ".join(texts).lower()
+
+
+def search(specs: list[ServiceSpec], q: str) -> list[ServiceSpec]:
+    """The services whose text has every word of ``q``, in either language: people search in Chinese
+    whatever their interface language."""
+    words = q.strip().lower().split()
+    return [s for s in specs if all(w in search_text(s) for w in words)]

@@ -14,7 +14,7 @@ from hub.catalog.presenting import (  # noqa: F401 - re-exported for modules not
     ServiceSummary,
     department,
     detail,
-    search_text,
+    search,
     summary,
 )
 from hub.web.context import HubContext, provide_context
@@ -49,9 +49,7 @@ class ServiceController(Controller):
             and (topic is None or topic in s.topics)
         ]
         if q:
-            # Match in both languages: people search in Chinese whatever their interface language.
-            words = q.strip().lower().split()
-            specs = [s for s in specs if all(w in search_text(s) for w in words)]
+            specs = search(specs, q)
         return [summary(s, ctx.catalog, locale) for s in specs]
 
     @get(

@@ -13,7 +13,7 @@ from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
 from hub.accounts import Principal
-from hub.catalog.presenting import detail, search_text, summary
+from hub.catalog.presenting import detail, search, summary
 from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
@@ -59,8 +59,7 @@ def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpe
         specs = [s for s in specs if event in s.life_events]
     if stage:
         specs = [s for s in specs if stage in s.enterprise_stages]
-    words = q.strip().lower().split()
-    return [s for s in specs if all(w in search_text(s) for w in words)]
+    return search(specs, q)
 
 
 @get("/", name="home")
