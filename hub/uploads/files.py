@@ -20,9 +20,10 @@ import msgspec
 
 from forms.spec import MAX_FILE_KB, FieldSpec, ServiceSpec
 from forms.validation import FieldError, FormInvalid, file_answers
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.tables import Upload
 from hub.db.transactions import writing
