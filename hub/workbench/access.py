@@ -15,6 +15,8 @@ async def load_department_task(task_id: int, user: Principal | None) -> tuple[Re
     if task is None or user is None or task.department != user.department:
         raise not_found()
     row = await ServiceRequest.objects().where(ServiceRequest.id == task.request).first()
+    if row is None:  # a task always belongs to a request (a foreign key); this is for the type checker
+        raise not_found()
     return task, row
 
 

@@ -127,7 +127,7 @@ MOVES: dict[TaskMove, Move] = {
     "assign": Move(
         ServiceRequestWorkflow.assign,
         lambda t, a, receiver: Assignment(
-            task_key=t.key, department=t.department, supervisor_id=a.id, assignee_id=receiver
+            task_key=t.key, department=t.department, supervisor_id=staff_member(a).id, assignee_id=receiver
         ),
     ),
 }
@@ -179,7 +179,7 @@ async def move_task(
         raise decision_unconfirmed() from None
     await record(actor, actor.user, f"task.{move}", "task", task.id, request=row.ref, **audit)
     fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
-    (read,) = await task_reads([fresh], ctx, actor.locale)
+    (read,) = await task_reads([fresh or task], ctx, actor.locale)
     return TaskMoveRead(task=read, request_state=accepted.request_state)
 
 

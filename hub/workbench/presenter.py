@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -15,6 +15,7 @@ from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
 from hub.requests.presenter import STATE_LABELS, RuleResultRead
 from hub.uploads.files import AttachmentRead
+from workflows.types import TaskState
 
 
 class TaskRead(msgspec.Struct):
@@ -66,7 +67,8 @@ class TaskMoveRead(msgspec.Struct):
 
 def state_label(state: str, locale: str) -> str:
     """A task's (or request's) state as people read it."""
-    return gettext(locale, STATE_LABELS.get(state, state))
+    # The read model stores the workflow's vocabulary; a state it does not know is shown as stored.
+    return gettext(locale, STATE_LABELS.get(cast(TaskState, state), state))
 
 
 def seconds_left(due_at: dt.datetime) -> int:
@@ -99,7 +101,7 @@ async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> l
 
 
 def task_read(
-    task: ReviewTask, row: ServiceRequest, ctx: HubContext, locale: str, assignee: str | None = None
+    task: ReviewTask, row: ServiceRequest | SimpleNamespace, ctx: HubContext, locale: str, assignee: str | None = None
 ) -> TaskRead:
     """One inbox row, given its request's row (only ref, service and version are read)."""
     spec = ctx.catalog.version(row.service_id, row.service_version)
