@@ -44,10 +44,12 @@ class ProgramError(ValueError):
 
 
 def cents(amount: Decimal) -> int:
+    """An amount in yuan as whole cents, as budgets and the ledger count money."""
     return int((amount * 100).to_integral_value())
 
 
 def spec_of(row: Program) -> ProgramSpec:
+    """The spec a program's row was published with."""
     return parse_spec(row.spec)
 
 
