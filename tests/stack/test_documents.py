@@ -132,7 +132,7 @@ def test_numbers_follow_each_other_within_a_department(stack):
     assert sequence[1] == sequence[0] + 1
 
 
-def test_documents_are_sealed_at_rest_and_migrate_seals_those_stored_in_clear(stack):
+def test_documents_are_sealed_at_rest(stack):
     citizen = Api(stack.base_url, "zhangsan")
     ref = file_request(citizen).json()["ref"]
     walk(stack, ref, {"street.clerk": "reject"})
@@ -152,18 +152,6 @@ def test_documents_are_sealed_at_rest_and_migrate_seals_those_stored_in_clear(st
     assert hashlib.sha256(pdf).hexdigest() == row["sha256"] == document["sha256"]  # as issued, checkable
     assert not stored(row["sha256"]).exists()
     assert b"%PDF" not in stored(row["stored_as"]).read_bytes()
-
-    # A document issued before documents were sealed: the PDF in clear, named by its SHA-256.
-    stored(row["sha256"]).parent.mkdir(parents=True, exist_ok=True)
-    stored(row["sha256"]).write_bytes(pdf)
-    stored(row["stored_as"]).unlink()
-    sql(stack, "UPDATE document SET stored_as = {} WHERE id = {}", "", document["id"])
-    assert download() == pdf
-    stack.run("migrate")
-    (sealed,) = sql(stack, "SELECT stored_as FROM document WHERE id = {}", document["id"])
-    assert sealed["stored_as"] and not stored(row["sha256"]).exists()
-    assert b"%PDF" not in stored(sealed["stored_as"]).read_bytes()
-    assert download() == pdf
 
 
 def verification(code: str, base_url: str) -> dict:

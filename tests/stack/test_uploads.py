@@ -4,14 +4,11 @@ paths; the files are sealed at rest and opened only for the applicant and the re
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 import pytest
 
 from forms.catalog import load_catalog
 from hub.db.records import load_json
-from tests.stack.db import run_python, sql
+from tests.stack.db import sql
 from tests.stack.flows import CHECKERS, CLERKS, SAMPLE_FILES, file_service, open_task
 from tests.stack.harness import Api
 
@@ -163,42 +160,3 @@ def test_attached_files_are_sealed_at_rest_and_opened_only_for_those_allowed(sta
         "attachment.downloaded",
     )
     assert len(downloads) == 4  # two by the applicant, the proof and the revealed photo by the clerk
-
-
-def test_uploads_stored_in_clear_before_sealing_are_sealed_by_migrate(stack):
-    # An upload as the hub stored them before files were sealed: the bytes in clear, named by their hash.
-    content = PDF + b"% stored in clear\n"
-    clear = hashlib.sha256(content).hexdigest()
-    path = stack.root / "var" / "documents" / clear[:2] / clear
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    token = f"upl_{secrets.token_hex(16)}"
-    (owner,) = sql(stack, "SELECT id FROM account WHERE username = {}", "lisi")
-    sql(
-        stack,
-        "INSERT INTO upload (token, owner, sha256, media_type, size, filename, created_at, sealed) "
-        "VALUES ({}, {}, {}, {}, {}, {}, CURRENT_TIMESTAMP, {})",
-        token,
-        owner["id"],
-        clear,
-        "application/pdf",
-        len(content),
-        "old.pdf",
-        False,
-    )
-    stack.run("migrate")
-    (row,) = sql(stack, "SELECT sha256, sealed FROM upload WHERE token = {}", token)
-    assert row["sealed"] and row["sha256"] != clear and not path.exists()
-    stored = (stack.root / "var" / "documents" / row["sha256"][:2] / row["sha256"]).read_bytes()
-    assert content not in stored
-    opened = run_python(
-        stack,
-        "from hub.settings import load_settings\n"
-        "from hub.sealing import configure\n"
-        "from pathlib import Path\n"
-        "keys = configure(load_settings().data_keys_path)\n"
-        f"print(keys.open_bytes(Path({str(stack.root / 'var' / 'documents' / row['sha256'][:2] / row['sha256'])!r}).read_bytes(), {token!r}).hex())\n",
-    )
-    assert opened.strip() == content.hex()
-    stack.run("migrate")  # once sealed, left alone
-    assert sql(stack, "SELECT sha256 FROM upload WHERE token = {}", token)[0]["sha256"] == row["sha256"]
