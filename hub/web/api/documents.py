@@ -20,14 +20,14 @@ from temporalio.service import RPCError
 from forms.validation import plain_text
 from hub.accounts import Principal, now
 from hub.audit import record
+from hub.catalog.presenting import DepartmentRead, department
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
 from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revoke
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import N_, format_datetime, gettext
-from hub.web.api.requests import DOCUMENT_TITLES
-from hub.web.api.services import DepartmentRead, department
+from hub.requests.presenter import DOCUMENT_TITLES
 from hub.web.context import HubContext, provide_context
 from hub.web.pages.render import render_page
 from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable

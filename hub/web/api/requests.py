@@ -11,28 +11,19 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.audit import opened_detail
-from hub.requests.access import audit_events, load_own_request, load_visible_request, viewed_request
+from hub.requests.access import audit_events, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.filing import (
-    MAX_ANSWERS,
-    checked_answers,
-    eligibility,
     submit_prepared,
     submit_request,
 )
 from hub.requests.presenter import (
-    DOCUMENT_TITLES,
-    STATE_LABELS,
-    TIMELINE_LABELS,
     RequestListItem,
     RequestRead,
-    RuleResultRead,
     my_requests,
     request_read,
-    stored_answers,
 )
-from hub.requests.rating import RatingRead, rate_request, rating_of
-from hub.requests.references import new_ref
+from hub.requests.rating import RatingRead, rate_request
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
 from hub.web.actors import actor_of
@@ -41,23 +32,6 @@ from hub.web.context import HubContext, provide_context
 from hub.web.downloads import download
 from hub.web.problems import request_locale
 from hub.web.security import ALL_ROLES, APPLICANT_ROLES, requires_role
-
-# Names other modules still import from here while they move to ``hub.requests``.
-__all__ = [
-    "DOCUMENT_TITLES",
-    "MAX_ANSWERS",
-    "STATE_LABELS",
-    "TIMELINE_LABELS",
-    "RuleResultRead",
-    "checked_answers",
-    "eligibility",
-    "load_own_request",
-    "load_visible_request",
-    "new_ref",
-    "rating_of",
-    "request_read",
-    "stored_answers",
-]
 
 
 class RatingCreate(msgspec.Struct):

@@ -8,11 +8,9 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.catalog.presenting import (  # noqa: F401 - re-exported for modules not yet moved
-    DepartmentRead,
+from hub.catalog.presenting import (
     ServiceDetail,
     ServiceSummary,
-    department,
     detail,
     search,
     summary,

@@ -17,18 +17,14 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from hub.uploads.files import (  # noqa: F401 - re-exported for modules not yet moved
+from hub.uploads.files import (
     MAX_UPLOAD_BYTES,
-    AttachmentRead,
     UploadRead,
-    attached_field,
-    attachments,
-    check_uploads,
     store_upload,
 )
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
-from hub.web.downloads import attachment_response, sniffed_type  # noqa: F401 - re-exported
+from hub.web.downloads import sniffed_type
 from hub.web.security import APPLICANT_ROLES, requires_role
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar import Request, Response, get
 
+from hub.catalog.presenting import department
 from hub.i18n import gettext
-from hub.web.api.services import department
 from hub.web.context import HubContext
 from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
