@@ -19,7 +19,7 @@ from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, gettext
 from hub.privacy import masked_answers
 from hub.sealing import open_answers
-from hub.subsidies.claims import CLAIM_REASONS
+from hub.subsidies import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
 from workflows.types import RequestState, TaskState, TimelineKind
 

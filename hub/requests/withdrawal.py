@@ -13,7 +13,7 @@ from hub.enterprises import require_approver_to_withdraw
 from hub.i18n import N_
 from hub.requests.access import load_own_request
 from hub.requests.updates import send_applicant_update
-from hub.subsidies.claims import withdraw_prepared
+from hub.subsidies import withdraw_prepared
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import Withdrawal
 
