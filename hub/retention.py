@@ -50,7 +50,7 @@ class RetentionReport:
 
 async def purge_older_than(table: type[Table], days: int, at: dt.datetime | None = None) -> int:
     """Delete rows of ``table`` not touched for ``days`` days (``updated_at``, else ``created_at``)."""
-    column = getattr(table, "updated_at", None) or table.created_at
+    column = getattr(table, "updated_at", None) or table._meta.get_column_by_name("created_at")
     cutoff = (at or now()) - dt.timedelta(days=days)
     count = await table.count().where(column < cutoff)
     if count:
