@@ -41,7 +41,7 @@ from hub.documents.storage import ContentStore, open_document, seal_document
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, seal, unseal
-from hub.subsidies.programs import parse_spec
+from hub.subsidies import parse_spec
 from workflows.types import IssuedDocument, IssueDocument, Supersede
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
