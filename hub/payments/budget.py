@@ -7,6 +7,9 @@ reservation that would break it is refused.
 
 from __future__ import annotations
 
+from typing import Any
+
+from piccolo.columns import Column
 from piccolo.query import WhereRaw
 
 from hub.db.tables import BudgetReservation, Claim, Program
@@ -26,6 +29,7 @@ class ProgramBudget:
             if held is not None:
                 return held["amount_cents"]
             claim = await Claim.select(Claim.program).where(Claim.id == reserve.claim_id).first()
+            assert claim is not None, "a claim reserves money once it is stored"
             program = claim["program"]
             # The check and the increment are one statement: no two claims can take the same money.
             updated = (
@@ -65,7 +69,7 @@ class ProgramBudget:
                 {BudgetReservation.state: settle.outcome, BudgetReservation.settled_at: settle.at}
             ).where(BudgetReservation.id == held["id"])
             amount = held["amount_cents"]
-            totals = {Program.reserved_cents: Program.reserved_cents - amount}
+            totals: dict[Column | str, Any] = {Program.reserved_cents: Program.reserved_cents - amount}
             if settle.outcome == "consumed":
                 totals[Program.paid_cents] = Program.paid_cents + amount
             await Program.update(totals).where(Program.id == held["program"])

@@ -111,6 +111,7 @@ class LedgerPaymentGateway:
                 .where(Claim.id == order.claim_id)
                 .first()
             )
+            assert claim is not None, "a claim is paid once it is stored"
             if claim["account_status"] != "open":
                 raise PaymentRefused(f"the settlement account of {claim['uscc']} is {claim['account_status']}")
             source = program_account(claim["program"])

@@ -74,7 +74,8 @@ async def reconciliation_report(day: dt.date) -> dict[str, Any]:
             in_flight += 1  # approved, payment under way: not a difference yet
 
     reservations = await BudgetReservation.select()
-    held, consumed = defaultdict(int), defaultdict(int)
+    held: dict[int, int] = defaultdict(int)
+    consumed: dict[int, int] = defaultdict(int)
     claim_state = {c["id"]: c["state"] for c in claims.values()}
     for r in reservations:
         if r["state"] == "held":

@@ -76,4 +76,5 @@ class LocalPeople:
         # The applicant's own identity, read for their own forms: not a look at someone else's data,
         # so not an audit event (a city's population registry may record its reads itself).
         account = await Account.objects().where(Account.id == account_id).first()
+        assert account is not None, "an applicant is an account"
         return {"full_name": name_of(account), "resident_id": unseal(account.resident_id, "account.resident_id")}
