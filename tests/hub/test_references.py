@@ -7,8 +7,8 @@ import datetime as dt
 
 from hub.documents.issuer import document_year
 from hub.payments.reconciliation import reconciliation_day
-from hub.subsidies.claims import new_claim_ref
 from hub.requests.references import new_ref
+from hub.subsidies.claims import new_claim_ref
 
 # 00:30 on the 29th in Beijing, still the 28th in UTC.
 EARLY_MORNING = dt.datetime(2026, 11, 28, 16, 30, tzinfo=dt.UTC)
