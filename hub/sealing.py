@@ -139,8 +139,10 @@ def keys() -> DataKeys:
 
 
 def seal(value: str | None, field: str) -> str | None:
-    """Seal one value (None stays None)."""
-    return None if value is None or is_sealed(value) else keys().seal(str(value), field)
+    """Seal one value (None stays None; a value already sealed is kept as it is, never lost)."""
+    if value is None or is_sealed(value):
+        return value
+    return keys().seal(str(value), field)
 
 
 def unseal(value: str | None, field: str) -> str | None:

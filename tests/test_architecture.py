@@ -54,11 +54,7 @@ ROOTS = {"hub.cli", "hub.worker", "hub.seed", "hub.context"}
 KNOWN_OFFENDERS: dict[str, set[str]] = {
     "only the web edge imports the web and litestar": set(),
     "pages do not import the api": set(),
-    "domains import each other's front door only": {
-        "hub.payments.reconciliation -> hub.sla.calendar",
-        "hub.subsidies.claims -> hub.sla.calendar",
-        "hub.subsidies.records -> hub.sla.calendar",
-    },
+    "domains import each other's front door only": set(),
 }
 
 

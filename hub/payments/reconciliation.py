@@ -19,12 +19,12 @@ from typing import Any
 from hub.accounts import now
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import beijing_date
 from hub.db.records import load_json
 from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
 from hub.db.transactions import writing
 from hub.errors import not_found
 from hub.payments.ledger import balance, entries_total, program_account
-from hub.sla.calendar import shanghai_date
 from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
 
 # A report belongs to the Beijing day it closes. The scheduled run, at 01:00 Beijing time, closes
@@ -34,7 +34,7 @@ DAY_CLOSES_BY = dt.timedelta(hours=2)
 
 def reconciliation_day(at: dt.datetime) -> dt.date:
     """The Beijing day a reconciliation run at ``at`` reports on."""
-    return shanghai_date(at - DAY_CLOSES_BY)
+    return beijing_date(at - DAY_CLOSES_BY)
 
 
 async def reconciliation_report(day: dt.date) -> dict[str, Any]:

@@ -15,11 +15,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import now
+from hub.clock import beijing_date
 from hub.db.records import add_timeline, move_request
 from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
-from hub.sla.calendar import shanghai_date
 from hub.subsidies.programs import parse_spec
 from workflows.names import REQUESTS_QUEUE, claim_workflow_id, request_workflow_id
 from workflows.subsidies.claim import SubsidyClaimWorkflow
@@ -68,7 +68,7 @@ class AlreadyClaimed(Exception):
 
 def new_claim_ref(at: dt.datetime) -> str:
     """A claim's reference: its day (Beijing time, as the documents date it) and 8 random characters."""
-    return f"BT{shanghai_date(at):%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+    return f"BT{beijing_date(at):%y%m%d}" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
 def claim_scope(program: Program, enterprise_id: int) -> str:

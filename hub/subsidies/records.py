@@ -10,11 +10,11 @@ from temporalio.client import Client
 
 from forms.catalog import Catalog
 from forms.programs import assess
+from hub.clock import beijing_date
 from hub.db.records import add_timeline, move_request
 from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, ServiceRequest
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
-from hub.sla.calendar import shanghai_date
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
 from hub.subsidies.programs import cents, parse_spec, spec_of
 from workflows.subsidies.types import (
@@ -61,7 +61,7 @@ class PiccoloClaimRecords:
         )
         program = await Program.select(Program.status, Program.spec).where(Program.id == claim["program"]).first()
         spec = parse_spec(program["spec"])
-        today = shanghai_date(step.at)
+        today = beijing_date(step.at)
         if program["status"] != "published" or not spec.open_on(today):
             return Assessed(eligible=False, reason="program_closed")
         profile = await self.registry.profile(claim["enterprise"], purpose=f"eligibility of claim {claim['ref']}")
@@ -143,7 +143,7 @@ class PiccoloMatching:
         profiles = await self.registry.batch(batch.after_id, batch.limit, purpose=f"matching program {program.code}")
         if not profiles:
             return MatchProgress(last_id=None, evaluated=0, eligible=0)
-        today = shanghai_date(batch.at)
+        today = beijing_date(batch.at)
         rows, eligible_ids = [], []
         for profile in profiles:
             a = assess(spec, profile, today)

@@ -81,3 +81,12 @@ async def test_temporal_payloads_are_sealed_on_the_way_out_and_opened_on_the_way
     assert await converter.decode([clear], [dict]) == [{"a": 1}]
     with pytest.raises(SealError):
         await data_converter(DataKeys(tmp_path / "other-keys")).decode([sealed], [dict])
+
+
+def test_sealing_a_sealed_value_keeps_it(tmp_path):
+    from hub import sealing
+
+    sealing.configure(tmp_path)
+    once = sealing.seal("张三", "account.full_name")
+    assert sealing.seal(once, "account.full_name") == once
+    assert sealing.unseal(once, "account.full_name") == "张三"

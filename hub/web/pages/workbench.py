@@ -11,11 +11,11 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 
 from hub.catalog.presenting import department
+from hub.clock import beijing_date
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.requests.access import load_visible_request
 from hub.requests.presenter import request_read
-from hub.sla.calendar import shanghai_date
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.downloads import attachment_response
@@ -178,7 +178,7 @@ async def render_task(
 
 async def provisional_note(ctx: HubContext, due_at: dt.datetime, locale: str) -> str:
     """Why a limit is provisional, and whether the year's schedule has come since (it is not planned again)."""
-    year = shanghai_date(due_at).year
+    year = beijing_date(due_at).year
     national = await ctx.calendars.national()
     if national.covers(year):
         return gettext(locale, PROVISIONAL_SINCE, year=year)
