@@ -70,30 +70,18 @@ CLOSING_KINDS: dict[RequestState, TimelineKind] = {
 # The step that records a task's decision.
 DECISION_KINDS: dict[Verdict, TimelineKind] = {"approve": "task_approved", "reject": "task_rejected"}
 # Steps the applicant sees; the others (claims, reminders, escalations, proposals) are internal.
-PUBLIC_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
+INTERNAL_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
     {
-        "submitted",
-        "stage_opened",
-        "stage_skipped",
-        "check_passed",
-        "check_failed",
-        "task_approved",
-        "task_rejected",
-        "information_requested",
-        "information_supplied",
-        "task_transferred",
-        "document_issued",
-        "request_approved",
-        "request_rejected",
-        "request_withdrawn",
-        "eligibility_passed",
-        "eligibility_failed",
-        "claim_approved",
-        "payment_made",
-        "claim_refused",
-        "payment_failed",
+        "task_claimed",
+        "task_released",
+        "task_assigned",
+        "task_reminder",
+        "task_escalated",
+        "decision_proposed",
+        "decision_returned",
     }
 )
+PUBLIC_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(TIMELINE_KINDS) - INTERNAL_TIMELINE_KINDS
 # Steps whose detail is someone's own words (a clerk's comment, reason or message): sealed at rest.
 TEXT_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
     {"task_approved", "task_rejected", "task_transferred", "information_requested", "decision_returned"}
