@@ -11,12 +11,11 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
-# AuditRead and actors_of stay importable from here while the request API moves to hub.audit.
-from hub.audit import AUDIT_LOG_ROLES, MAX_PAGE, PAGE, AuditFilters, AuditPage, AuditRead, actors_of, read_audit_log
+from hub.audit import AUDIT_LOG_ROLES, MAX_PAGE, PAGE, AuditFilters, AuditPage, read_audit_log
 from hub.web.actors import actor_of
 from hub.web.security import requires_role
 
-__all__ = ["AuditController", "AuditRead", "actors_of"]
+__all__ = ["AuditController"]
 
 
 class AuditController(Controller):

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.audit import opened_detail
+from hub.audit import AuditRead, actors_of, opened_detail
 from hub.requests.access import audit_events, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.filing import (
@@ -27,7 +27,6 @@ from hub.requests.rating import RatingRead, rate_request
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
 from hub.web.actors import actor_of
-from hub.web.api.audit import AuditRead, actors_of
 from hub.web.context import HubContext, provide_context
 from hub.web.downloads import download
 from hub.web.problems import request_locale

@@ -24,7 +24,6 @@ from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment
 from hub.workbench.inbox import INBOX_LIMIT, SortKey, TaskFilter, find_tasks, inbox_counts, task_detail
 from hub.workbench.moves import (
-    MAX_COMMENT,
     AssignmentCreate,
     ConfirmationCreate,
     DecisionCreate,
@@ -35,7 +34,7 @@ from hub.workbench.presenter import InboxCounts, TaskDetail, TaskMoveRead, TaskR
 from hub.workbench.reveal import reveal_personal_data
 
 # Kept importable from here: the longest comment a clerk may write.
-__all__ = ["MAX_COMMENT", "TaskController"]
+__all__ = ["TaskController"]
 
 # Department systems with an API token act on tasks only with this scope.
 DECIDE = requires_role(*STAFF_ROLES, scope="tasks:decide")
