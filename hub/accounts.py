@@ -13,7 +13,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.clock import now as now  # re-exported for the modules that read the time here; hub.clock is its home
+from hub.clock import now
 from hub.db.records import load_json
 from hub.db.tables import Account, ApiSession, ApiToken
 from hub.sealing import seal, unseal

@@ -16,10 +16,9 @@ import json
 from collections import Counter, defaultdict
 from typing import Any
 
-from hub.accounts import now
 from hub.actor import Actor
 from hub.audit import record
-from hub.clock import beijing_date
+from hub.clock import beijing_date, now
 from hub.db.records import load_json
 from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
 from hub.db.transactions import writing

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from forms.validation import plain_text
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.tables import AuditEvent, Document
 from hub.documents.issuer import make_on_download

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from forms.spec import ServiceSpec
-from hub.accounts import Principal, now
+from hub.accounts import Principal
+from hub.clock import now
 from hub.db.records import load_json
 from hub.db.tables import Draft, Upload
 from hub.sealing import open_answers, seal_answers

@@ -9,13 +9,13 @@ import json
 import logging
 from typing import Any
 
-from forms.clock import beijing_today
 from forms.rules import compute_amount, context, evaluate
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, FormInvalid, validate_form
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now, today
 from hub.context import HubContext
 from hub.db.records import add_timeline
 from hub.db.tables import ServiceRequest
@@ -107,7 +107,7 @@ def eligibility(
 ) -> tuple[str, str | None]:
     """The service's rules over the answers and what the registries hold: their results as stored
     and the amount the formula gives. Raises not-eligible (nothing is saved) when one fails."""
-    names = context(spec, answers, profile, enterprise, beijing_today())
+    names = context(spec, answers, profile, enterprise, today())
     results = evaluate(spec.rules, names)
     if not all(r.passed for r in results):
         raise HubError(

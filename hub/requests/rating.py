@@ -7,9 +7,10 @@ import datetime as dt
 import msgspec
 
 from forms.validation import plain_text
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.db.records import RATING_FIELD, opened_text, sealed_text
 from hub.db.tables import Rating, ServiceRequest
 from hub.db.transactions import writing

@@ -7,9 +7,10 @@ import secrets
 from typing import Any
 
 from forms.validation import FieldError, FormInvalid, validate_form
-from hub.accounts import Principal, delegate_of, now
+from hub.accounts import Principal, delegate_of
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import load_json
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement

@@ -9,9 +9,9 @@ import json
 import logging
 from typing import Any
 
-from forms.clock import beijing_today
 from forms.programs import assess
 from forms.validation import FieldError
+from hub import clock
 from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
@@ -61,7 +61,7 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
     program = await load_program(code)
     spec = spec_of(program)
     enterprise_id = caller_enterprise(actor)
-    today = beijing_today()
+    today = clock.today()
     if program.status != "published" or not spec.open_on(today):
         raise HubError("invalid", "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
     existing = await existing_claim(program, enterprise_id)

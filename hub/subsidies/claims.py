@@ -14,8 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
-from hub.accounts import now
-from hub.clock import beijing_date
+from hub.clock import beijing_date, now
 from hub.db.records import add_timeline, move_request
 from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing

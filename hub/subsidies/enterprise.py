@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from forms.clock import beijing_today
 from forms.programs import ProgramSpec, assess
+from hub import clock
 from hub.actor import Actor
 from hub.db.records import load_json
 from hub.db.tables import Claim, Notification, Program
@@ -31,7 +31,7 @@ async def policies_for(actor: Actor) -> PoliciesForYou:
     (one criterion unmet) and the others, each with its reasons, amount and the enterprise's claim."""
     enterprise_id = caller_enterprise(actor)
     profile = await enterprise_registry().profile(enterprise_id, purpose="policies for you") or {}
-    today = beijing_today()
+    today = clock.today()
     found = PoliciesForYou(eligible=[], nearly=[], other=[])
     for row in await Program.objects().where(Program.status == "published").order_by(Program.id):
         if not spec_of(row).open_on(today):
@@ -45,7 +45,7 @@ async def policy_for(actor: Actor, program: Program) -> ProgramForYou:
     """One program seen by the caller's enterprise, as on its card in *Policies for you*."""
     enterprise_id = caller_enterprise(actor)
     profile = await enterprise_registry().profile(enterprise_id, purpose=f"eligibility for program {program.code}")
-    return await program_for_you(program, enterprise_id, profile or {}, beijing_today(), actor.locale)
+    return await program_for_you(program, enterprise_id, profile or {}, clock.today(), actor.locale)
 
 
 async def program_for_you(

@@ -17,9 +17,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec, load_programs
 from forms.validation import FieldError
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.db.tables import Program
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_form, not_found

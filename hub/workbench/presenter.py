@@ -9,6 +9,7 @@ from typing import Any, cast
 import msgspec
 
 from hub.catalog.presenting import DepartmentRead, department
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import COMMENT_FIELD, opened_text
 from hub.db.tables import Account, ReviewTask, ServiceRequest
@@ -74,7 +75,7 @@ def state_label(state: str, locale: str) -> str:
 def seconds_left(due_at: dt.datetime) -> int:
     """Seconds until the time limit (negative once it has passed)."""
     due = due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)
-    return int((due - dt.datetime.now(dt.UTC)).total_seconds())
+    return int((due - now()).total_seconds())
 
 
 async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> list[TaskRead]:

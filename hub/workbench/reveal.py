@@ -10,9 +10,10 @@ from typing import Any
 import msgspec
 
 from forms.validation import plain_text
-from hub.accounts import Principal, name_of, now
+from hub.accounts import Principal, name_of
 from hub.actor import Actor
 from hub.audit import record
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import load_json
 from hub.db.tables import Account, AuditEvent

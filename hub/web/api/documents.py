@@ -18,9 +18,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from forms.validation import plain_text
-from hub.accounts import Principal, now
+from hub.accounts import Principal
 from hub.audit import record
 from hub.catalog.presenting import DepartmentRead, department
+from hub.clock import now
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
