@@ -94,13 +94,17 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    workers = args.workers if getattr(args, "workers", None) is not None else settings.web_workers
     uvicorn.run(
         "hub.web.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         log_level="info",
+        access_log=settings.access_log,
         proxy_headers=False,
+        # Processes share nothing but the database, the store and Temporal (see Settings.web_workers).
+        workers=workers or os.cpu_count() or 1,
     )
     return 0
 
@@ -204,6 +208,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     try:
         created = asyncio.run(_migrate_and_seed(settings, seed=settings.seed_demo))
         env = dict(os.environ)
+        # On one machine the web server uses every core unless told otherwise.
+        env.setdefault("QINQING_WEB_WORKERS", "0")
         if temporal is not None:
             env["TEMPORAL_ADDRESS"] = temporal.address
         for name in ("worker", "serve"):
@@ -283,7 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="run everything on this machine (Temporal, database, worker, web)").set_defaults(
         run=cmd_up
     )
-    sub.add_parser("serve", help="run the web server").set_defaults(run=cmd_serve)
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument(
+        "--workers", type=int, help="web server processes (0: one per CPU core; default QINQING_WEB_WORKERS)"
+    )
+    serve.set_defaults(run=cmd_serve)
     sub.add_parser("worker", help="run the Temporal worker").set_defaults(run=cmd_worker)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
     sub.add_parser("seed", help="migrate, then create the demo accounts").set_defaults(run=cmd_seed)

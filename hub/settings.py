@@ -2,7 +2,9 @@
 
 With nothing configured the hub runs on a single machine: a SQLite file and a Temporal dev server,
 both under ``var/``. Set ``QINQING_DATABASE_URL`` (postgresql://...) and ``TEMPORAL_ADDRESS``
-(host:port) to use PostgreSQL and an existing Temporal cluster.
+(host:port) to use PostgreSQL and an existing Temporal cluster, ``QINQING_CONTENT_STORE_URL``
+(s3://bucket/prefix) to keep documents and uploads where every machine finds them, and the key
+directories to a secret every machine mounts (see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import msgspec
 from forms.catalog import CATALOG_DIR
 
 PREFIX = "QINQING_"
+
+
+class SettingsError(ValueError):
+    """Settings the hub cannot start with; the message says which and why."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # once only makes each slower, until their workflow tasks time out and are done again.
     worker_workflow_tasks: int = 16
     session_hours: int = 12
+    # Web server processes on this machine; 0: one per CPU core. Every piece of state they share
+    # (sessions, sign-in throttles, idempotency, calendars) lives in the database, not in a process.
+    web_workers: int = 1
+    # One line per HTTP request on the web server's log (a load balancer usually keeps its own).
+    access_log: bool = True
     seed_demo: bool = True
     # Time limits are counted in working days on the mainland calendar, plus the city's own days.
     # Comma-separated ISO dates or ranges ("2026-12-24..2026-12-26").
@@ -50,6 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # For tests and demonstrations only: a "working day" lasts this many seconds (0: real calendar).
     working_day_seconds: float = 0
     # Ed25519 keys that sign documents (<key id>.pem); empty: var/keys, generated on first start.
+    # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.
     signing_key_dir: str = ""
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
     catalog_dir: str = ""
@@ -66,7 +78,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fault_exit_after: str = ""
     # AES-256 keys that seal personal data at rest (<key id>.key); empty: var/data-keys, generated
     # on first start. The newest seals, all of them open, so a rotation keeps old data readable.
+    # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.
     data_key_dir: str = ""
+    # Where documents and uploads are stored. Empty: files under var_dir/documents (one machine).
+    # s3://bucket/prefix: an S3-compatible store every machine shares. Endpoint and credentials below;
+    # left empty, boto3's own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...) apply.
+    content_store_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = ""
     # Sign-in: this many failures for one username lock it for signin_lockout_seconds; a client
     # address gets more tries (several people may share one), counted over the same window.
     signin_max_failures: int = 5
@@ -145,4 +166,41 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     # The conventional Temporal variable is honoured too.
     if "temporal_address" not in raw and env.get("TEMPORAL_ADDRESS"):
         raw["temporal_address"] = env["TEMPORAL_ADDRESS"]
-    return msgspec.convert(raw, Settings, strict=False)
+    settings = msgspec.convert(raw, Settings, strict=False)
+    problems = settings_problems(settings)
+    if problems:
+        raise SettingsError("the hub cannot start with these settings:\n  - " + "\n  - ".join(problems))
+    return settings
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What is wrong with ``settings`` for every process that reads them (empty: nothing)."""
+    problems = []
+    url = settings.content_store_url
+    if url:
+        scheme, sep, rest = url.partition("://")
+        if scheme != "s3" or not sep:
+            problems.append(f"{PREFIX}CONTENT_STORE_URL must be empty (local files) or s3://bucket/prefix, not {url!r}")
+        elif not rest.partition("/")[0]:
+            problems.append(f"{PREFIX}CONTENT_STORE_URL names no bucket: {url!r} (s3://bucket/prefix)")
+    elif settings.s3_endpoint_url:
+        problems.append(f"{PREFIX}S3_ENDPOINT_URL is set but {PREFIX}CONTENT_STORE_URL is empty (s3://bucket/prefix)")
+    # A key directory set explicitly is shared by every machine: made up on one machine, keys would
+    # differ from machine to machine (documents signed on one would not verify on another, data
+    # sealed on one would not open on another). Only the embedded default makes a first key.
+    for variable, configured, pattern in (
+        ("SIGNING_KEY_DIR", settings.signing_key_dir, "*.pem"),
+        ("DATA_KEY_DIR", settings.data_key_dir, "*.key"),
+    ):
+        if configured:
+            path = Path(configured).resolve()
+            if not path.is_dir():
+                problems.append(
+                    f"{PREFIX}{variable} is {configured!r}, which is not a directory (mount the key secret there)"
+                )
+            elif not any(path.glob(pattern)):
+                problems.append(
+                    f"{PREFIX}{variable} is {configured!r}, which holds no {pattern} key; no key is generated "
+                    "in a configured directory (every machine must share the same keys): put the keys there"
+                )
+    return problems

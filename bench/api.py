@@ -1,0 +1,185 @@
+"""The hub's main endpoints and pages against a bare Litestar handler, same server settings, same run.
+
+The hub runs as in production on its embedded defaults (`qinqing serve` and `qinqing worker` as
+processes, the Temporal dev server), on SQLite or, with ``--postgres``, on PostgreSQL. The baseline
+is a Litestar app with one JSON handler (``bench/bare_app.py``) served by uvicorn with the same
+number of processes and the same access-log setting. The load comes from ``wrk`` (its own process,
+written in C: at 20 connections it needs a fraction of a core to saturate a Python server).
+
+Each round measures the bare handler, then every endpoint, for ``--seconds`` each; the ratio of an
+endpoint is its requests per second over the bare handler's in the same round, and the printed
+figure is the median over ``--rounds`` rounds (this machine's speed drifts within minutes, so a
+ratio is only taken between two measurements a few seconds apart).
+
+    .venv/bin/python -m bench.api [--workers 1] [--rounds 3] [--seconds 5] [--postgres]
+    .venv/bin/python -m bench.api --smoke          # a second per endpoint, one round: does it run?
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE = "elderly-care-allowance"
+CONNECTIONS, THREADS = 20, 2
+INBOX_REQUESTS = 30  # requests waiting in the clerk's inbox while it is measured
+
+
+@dataclass
+class Endpoint:
+    name: str
+    path: str
+    target: float
+    token: str | None = None
+
+
+def wrk(url: str, seconds: float, token: str | None = None) -> tuple[float, int]:
+    """(requests per second, answers that were not 2xx/3xx) of ``url`` under wrk's load."""
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(seconds, 1):.0f}s", "-H", "Accept-Language: zh-CN"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rate is None:
+        raise RuntimeError(f"wrk said:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return float(rate.group(1)), int(errors.group(1)) if errors else 0
+
+
+def start_bare(port: int, workers: int, access_log: bool) -> subprocess.Popen:
+    command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", "warning"]
+    if not access_log:
+        command.append("--no-access-log")
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the bare handler did not start")
+
+
+def prepare(base_url: str) -> tuple[str, str, str]:
+    """A clerk's inbox with work in it and a filed request: (clerk token, citizen token, reference)."""
+    from tests.stack.flows import answers, open_task
+    from tests.stack.harness import Api
+
+    citizen = Api(base_url, "zhangsan")
+    refs = []
+    for _ in range(INBOX_REQUESTS):
+        r = citizen.post(
+            "/api/requests",
+            json={"service_id": SERVICE, "answers": answers()},
+            headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
+        )
+        r.raise_for_status()
+        refs.append(r.json()["ref"])
+    clerk = Api(base_url, "street.clerk")
+    open_task(clerk, refs[-1], timeout=120)
+    return clerk.http.headers["Authorization"][7:], citizen.http.headers["Authorization"][7:], refs[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1, help="web server processes, hub and bare alike")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5, help="per endpoint per round")
+    parser.add_argument("--postgres", action="store_true", help="the hub on PostgreSQL (scripts/start-postgres)")
+    parser.add_argument("--access-log", action="store_true", help="both servers write an access log line per request")
+    parser.add_argument("--smoke", action="store_true", help="one round of one second: checks that it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.seconds = 1, 1
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (scripts/setup installs it)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    from tests.stack.harness import free_ports, start_stack
+
+    if args.postgres:
+        url = subprocess.run([str(ROOT / "scripts/start-postgres")], capture_output=True, text=True, check=True)
+        os.environ["QINQING_TEST_DATABASE_URL"] = url.stdout.strip()
+    root = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"starting the hub in {root} on {database} with {args.workers} web process(es) ...", flush=True)
+    stack = start_stack(
+        root,
+        QINQING_WEB_WORKERS=str(args.workers),
+        QINQING_ACCESS_LOG="true" if args.access_log else "false",
+    )
+    bare_port = free_ports(1)[0]
+    bare = start_bare(bare_port, args.workers, args.access_log)
+    try:
+        clerk, citizen, ref = prepare(stack.base_url)
+        endpoints = [
+            Endpoint("GET /health", "/health", 0.5),
+            Endpoint("GET /api/services (catalog)", "/api/services", 0.5),
+            Endpoint("GET /api/services/{id}", f"/api/services/{SERVICE}", 0.5),
+            Endpoint("GET /api/tasks (clerk's inbox)", "/api/tasks", 0.25, clerk),
+            Endpoint("GET /api/requests/{ref}", f"/api/requests/{ref}", 0.25, citizen),
+            Endpoint("GET / (home page)", "/", 0.25),
+            Endpoint("GET /services/{id} (page)", f"/services/{SERVICE}", 0.25),
+            Endpoint("GET /open (open data page)", "/open", 0.25),
+        ]
+        for e in endpoints:  # every endpoint answers before it is measured
+            headers = {"Authorization": f"Bearer {e.token}"} if e.token else {}
+            r = httpx.get(stack.base_url + e.path, headers=headers, timeout=30)
+            if r.status_code != 200:
+                raise RuntimeError(f"{e.name} answered {r.status_code}: {r.text[:300]}")
+        ratios: dict[str, list[float]] = {e.name: [] for e in endpoints}
+        rates: dict[str, list[float]] = {e.name: [] for e in endpoints} | {"bare": []}
+        failures = 0
+        for n in range(1, args.rounds + 1):
+            bare_rate, _ = wrk(f"http://127.0.0.1:{bare_port}/", args.seconds)
+            rates["bare"].append(bare_rate)
+            for e in endpoints:
+                rate, errors = wrk(stack.base_url + e.path, args.seconds, e.token)
+                failures += errors
+                rates[e.name].append(rate)
+                ratios[e.name].append(rate / bare_rate)
+            print(f"round {n}: bare {bare_rate:.0f}/s", flush=True)
+    finally:
+        bare.terminate()
+        bare.wait()
+        stack.shutdown()
+
+    print(
+        f"\n{database}, {args.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
+        f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
+    )
+    print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}")
+    print(f"{'bare Litestar handler':<34}{statistics.median(rates['bare']):>8.0f}{'1.00x':>9}")
+    passed = True
+    for e in endpoints:
+        ratio = statistics.median(ratios[e.name])
+        ok = ratio >= e.target
+        passed &= ok
+        print(
+            f"{e.name:<34}{statistics.median(rates[e.name]):>8.0f}{ratio:>8.2f}x{e.target:>7.2f}x "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
+    if failures:
+        print(f"{failures} answers were not 2xx/3xx: the figures above are not valid")
+        return 1
+    return 0 if passed or args.smoke else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
