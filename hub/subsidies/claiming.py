@@ -15,7 +15,7 @@ from hub import clock
 from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
-from hub.db.tables import Claim, Program
+from hub.db.tables import Claim
 from hub.db.transactions import writing
 from hub.enterprises import may_submit, require_approver
 from hub.errors import HubError, invalid_form, not_found
@@ -32,7 +32,7 @@ from hub.subsidies.claims import (
     submit,
     submit_prepared,
 )
-from hub.subsidies.programs import cents, load_program, spec_of
+from hub.subsidies.programs import cents, load_program, program_service, spec_of, stored_program
 
 log = logging.getLogger("qinqing.programs")
 
@@ -61,6 +61,7 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
     program = await load_program(code)
     spec = spec_of(program)
     enterprise_id = caller_enterprise(actor)
+    assert user is not None, "caller_enterprise refuses a caller who is not signed in"
     today = clock.today()
     if program.status != "published" or not spec.open_on(today):
         raise HubError("invalid", "program-closed", N_("Program closed"), CLAIM_REASONS["program_closed"])
@@ -90,7 +91,7 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
     answers: dict[str, Any] = {}
     rule_results: list[dict] = []
     if spec.mode == "apply":
-        service = ctx.catalog.latest(spec.service_id)
+        service = program_service(spec, ctx.catalog)
         if len(answers_in) > MAX_ANSWERS:
             raise invalid_form([FieldError(field="answers", code="too_many_fields")])
         answers, profile, registry_data = await checked_answers(service, answers_in, user)
@@ -133,7 +134,7 @@ async def submit_prepared_claim(actor: Actor, ref: str) -> tuple[Claim | None, s
         submitted = await submit_prepared(claim, user.id)
         if submitted is not None:
             await record(actor, user, "claim.submitted", "claim", ref, request=ref)
-    program = await Program.objects().where(Program.id == claim.program).first()
+    program = await stored_program(claim.program)
     return submitted, program.mode
 
 
@@ -162,5 +163,6 @@ async def pass_on(ctx: HubContext, claim: Claim, mode: str) -> tuple[Claim, bool
             pass  # still under way: the claim as it stands is the answer
         except Exception:  # noqa: BLE001 - the claim's own state tells the caller what happened
             log.exception("claim %s", claim.ref)
-    claim = await Claim.objects().where(Claim.id == claim.id).first()
-    return claim, claim.state in FINAL_CLAIM_STATES or mode == "apply"
+    current = await Claim.objects().where(Claim.id == claim.id).first()
+    assert current is not None, "a claim is passed on once it is stored"
+    return current, current.state in FINAL_CLAIM_STATES or mode == "apply"

@@ -19,7 +19,7 @@ from hub.db.records import add_timeline, move_request
 from hub.db.tables import Claim, Program, ServiceRequest
 from hub.db.transactions import writing
 from hub.i18n import N_
-from hub.subsidies.programs import parse_spec
+from hub.subsidies.programs import parse_spec, program_service
 from workflows.names import REQUESTS_QUEUE, claim_workflow_id, request_workflow_id
 from workflows.subsidies.claim import SubsidyClaimWorkflow
 from workflows.subsidies.types import ClaimInput
@@ -120,7 +120,6 @@ async def submit(
 
     Raises ``AlreadyClaimed`` when the enterprise claimed this program for this period already."""
     state = "prepared" if prepared else "submitted"
-    service = catalog.latest(spec.service_id)
     stamp = now()
     scope = claim_scope(program, enterprise_id)
     async with writing():
@@ -128,6 +127,7 @@ async def submit(
         if claim is not None and claim.state != "offered":
             raise AlreadyClaimed(claim)
         ref = claim.ref if claim else new_claim_ref(stamp)
+        service = program_service(spec, catalog)
         inserted = await ServiceRequest.insert(
             ServiceRequest(
                 ref=ref,
@@ -168,7 +168,9 @@ async def submit(
                     **values,
                 )
             )
-    return await Claim.objects().where(Claim.ref == ref).first()
+    stored = await Claim.objects().where(Claim.ref == ref).first()
+    assert stored is not None, "the claim was just stored"
+    return stored
 
 
 async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
@@ -216,6 +218,7 @@ def claim_input(claim: Claim, program: ProgramSpec, request: dict[str, Any], cat
     review = None
     if program.mode == "apply":
         service = catalog.version(request["service_id"], request["service_version"])
+        assert service is not None, "a filed request's version stays in the catalog"
         review = RequestInput(
             request_id=request["id"],
             ref=request["ref"],
@@ -254,6 +257,7 @@ async def start_claim(client: Client, claim: Claim, catalog: Catalog):
         .where(Claim.id == claim.id)
         .first()
     )
+    assert started is not None, "a claim is started once it is stored"
     try:
         return await client.start_workflow(
             SubsidyClaimWorkflow.run,

@@ -11,7 +11,7 @@ from hub.db.tables import Claim, Program, ProgramMatch
 from hub.errors import not_found
 from hub.subsidies.access import may_oversee
 from hub.subsidies.presenter import ClaimRead, MatchesRead, MatchRead, claim_read
-from hub.subsidies.programs import load_program
+from hub.subsidies.programs import load_program, stored_program
 from hub.subsidies.records import money
 
 
@@ -93,7 +93,7 @@ async def view_claim(actor: Actor, ref: str, catalog: Catalog) -> ClaimRead:
     user = actor.user
     own = user is not None and user.role == "enterprise" and user.enterprise == claim.enterprise
     if not own:
-        program = await Program.objects().where(Program.id == claim.program).first()
+        program = await stored_program(claim.program)
         if not may_oversee(user, program, catalog):
             raise not_found()
         await record(actor, user, "claim.viewed", "claim", ref, request=ref)

@@ -163,6 +163,7 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
         .where(Claim.id == claim.id)
         .first()
     )
+    assert named is not None, "a claim is shown once it is stored"
     return ClaimRead(
         ref=claim.ref,
         program=named["program"],

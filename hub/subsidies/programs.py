@@ -16,6 +16,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec, load_programs
+from forms.spec import ServiceSpec
 from forms.validation import FieldError
 from hub.accounts import Principal
 from hub.actor import Actor
@@ -52,6 +53,21 @@ def cents(amount: Decimal) -> int:
 def spec_of(row: Program) -> ProgramSpec:
     """The spec a program's row was published with."""
     return parse_spec(row.spec)
+
+
+def program_service(spec: ProgramSpec, catalog: Catalog) -> ServiceSpec:
+    """The service a program's claims are filed under, in its newest version."""
+    service = catalog.latest(spec.service_id)
+    # publish() refuses a program whose service is not in the catalog, and services stay in it.
+    assert service is not None, "a published program's service is in the catalog"
+    return service
+
+
+async def stored_program(program_id: int) -> Program:
+    """The program a stored row names (a claim, a matching run): its foreign key keeps it there."""
+    row = await Program.objects().where(Program.id == program_id).first()
+    assert row is not None, "a program named by a stored row exists"
+    return row
 
 
 def parse_spec(spec: str | dict) -> ProgramSpec:
@@ -96,7 +112,9 @@ async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = No
             raise ProgramError("program-exists", spec.code)
         await fund_program(spec.code, spec.title.zh_CN, cents(spec.budget), stamp)
         await record(None, by, "program.published", "program", spec.code, budget=str(spec.budget), mode=spec.mode)
-    return await Program.objects().where(Program.id == inserted[0]["id"]).first()
+    row = await Program.objects().where(Program.id == inserted[0]["id"]).first()
+    assert row is not None, "the program was just stored"
+    return row
 
 
 async def load_program(code: str) -> Program:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from decimal import Decimal
+from typing import Any
 
+from piccolo.columns import Column
 from temporalio.client import Client
 
 from forms.catalog import Catalog
@@ -16,19 +18,21 @@ from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, S
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
-from hub.subsidies.programs import cents, parse_spec, spec_of
+from hub.subsidies.programs import cents, parse_spec, spec_of, stored_program
 from workflows.subsidies.types import (
     Assessed,
     ClaimChange,
+    ClaimState,
     ClaimStep,
     MatchBatch,
     MatchProgress,
     MatchSummary,
 )
+from workflows.types import TimelineKind
 
 log = logging.getLogger("qinqing.subsidies")
 # Timeline steps of a claim, by the claim state that records them.
-TIMELINE_KINDS = {
+TIMELINE_KINDS: dict[ClaimState, TimelineKind] = {
     "approved": "claim_approved",
     "paid": "payment_made",
     "refused": "claim_refused",
@@ -59,7 +63,9 @@ class PiccoloClaimRecords:
             .where(Claim.id == step.claim_id)
             .first()
         )
+        assert claim is not None, "a claim's workflow runs for a stored claim"
         program = await Program.select(Program.status, Program.spec).where(Program.id == claim["program"]).first()
+        assert program is not None, "a claim's program is kept by its foreign key"
         spec = parse_spec(program["spec"])
         today = beijing_date(step.at)
         if program["status"] != "published" or not spec.open_on(today):
@@ -100,7 +106,7 @@ class PiccoloClaimRecords:
         )
 
     async def change(self, change: ClaimChange) -> None:
-        values = {Claim.state: change.state, Claim.updated_at: change.at}
+        values: dict[Column | str, Any] = {Claim.state: change.state, Claim.updated_at: change.at}
         if change.reason:
             values[Claim.reason_code] = change.reason
         if change.payment_ref:
@@ -112,6 +118,7 @@ class PiccoloClaimRecords:
                 .where(Claim.id == change.claim_id)
                 .first()
             )
+            assert claim is not None, "a claim's workflow runs for a stored claim"
             if claim["state"] in FINAL_CLAIM_STATES:
                 return  # a retried, older change must not undo the outcome
             if change.state in ("refused", "failed"):
@@ -123,7 +130,7 @@ class PiccoloClaimRecords:
             await Claim.update(values).where(Claim.id == claim["id"])
             kind = TIMELINE_KINDS.get(change.state)
             if kind and request_id:
-                detail = change.reason or ""
+                detail: str = change.reason or ""
                 if change.state == "paid":
                     detail = f"{money(claim['amount_cents'])} {change.payment_ref}"
                 await add_timeline(f"claim:{claim['id']}:{change.state}", request_id, kind, change.at, detail=detail)
@@ -138,7 +145,7 @@ class PiccoloMatching:
         self.client = client
 
     async def match_batch(self, batch: MatchBatch) -> MatchProgress:
-        program = await Program.objects().where(Program.id == batch.program_id).first()
+        program = await stored_program(batch.program_id)
         spec = spec_of(program)
         profiles = await self.registry.batch(batch.after_id, batch.limit, purpose=f"matching program {program.code}")
         if not profiles:
@@ -199,7 +206,7 @@ class PiccoloMatching:
             return
         spec = spec_of(program)
         accounts = await Account.objects().where(Account.enterprise.is_in(enterprise_ids)).order_by(Account.id)
-        first_account = {}
+        first_account: dict[int, Account] = {}
         for account in accounts:
             first_account.setdefault(account.enterprise, account)
         for enterprise_id, account in first_account.items():
