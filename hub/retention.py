@@ -28,7 +28,7 @@ from hub.db import tables
 from hub.db.records import load_json
 from hub.db.tables import ApiSession, ServiceRequest, Supplement, Upload
 from hub.db.transactions import writing
-from hub.documents.storage import ContentStore, FileContentStore
+from hub.documents.storage import ContentStore, content_store
 from hub.sealing import open_answers
 from hub.settings import Settings
 from hub.signin import purge_stale
@@ -132,7 +132,7 @@ async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at:
 async def run_retention(settings: Settings, catalog: Catalog) -> RetentionReport:
     """One pass of every retention rule."""
     report = RetentionReport()
-    files = FileContentStore(settings.documents_path)
+    files = content_store(settings)
     report.anonymised = await anonymise_closed(catalog, settings.retention_days, files)
     for name in DRAFT_TABLES:
         table = getattr(tables, name, None)

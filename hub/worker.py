@@ -32,7 +32,7 @@ from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
-from hub.documents.storage import FileContentStore
+from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerPaymentGateway
@@ -109,7 +109,7 @@ def build_worker(
         time_limits=CalendarTimeLimits(settings, calendars or CalendarBook(catalog.calendars)),
         documents=PdfDocumentIssuer(
             catalog,
-            FileContentStore(settings.documents_path),
+            content_store(settings),
             renderer,
             KeyRing(settings.signing_keys_path),
             settings.base_url,

@@ -16,7 +16,7 @@ from forms.catalog import load_catalog
 from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
 from hub.documents.signing import KeyRing
-from hub.documents.storage import FileContentStore
+from hub.documents.storage import content_store
 from hub.sealing import configure as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     hub = HubContext(
         settings=settings,
         catalog=load_catalog(settings.catalog_path),
-        documents=FileContentStore(settings.documents_path),
+        documents=content_store(settings),
         signing_keys=KeyRing(settings.signing_keys_path),
         renderer=RenderPool(settings.render_processes),
     )
