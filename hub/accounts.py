@@ -28,7 +28,9 @@ NAME_FIELD = "account.full_name"
 
 
 def sealed_name(name: str) -> str:
-    return seal(name, NAME_FIELD)
+    sealed = seal(name, NAME_FIELD)
+    assert sealed is not None, "seal gives None only for None"
+    return sealed
 
 
 def name_of(account: Account) -> str:

@@ -67,7 +67,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         # connection dropped at exit harmless, and an idle one holds no transaction.
         connecting._thread.daemon = True
         connection = await connecting
-        connection.row_factory = dict_factory
+        # aiosqlite annotates row_factory as a class; sqlite3 takes any callable, as Piccolo's own engine sets it.
+        connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
         return connection
 
@@ -196,6 +197,8 @@ class WriterConnection:
 class PooledSQLiteTransaction(SQLiteTransaction):
     """A write transaction (IMMEDIATE, as ``hub.db.transactions.writing`` opens) on the process's
     writer, in its turn; any other on a reused read connection. Handed back when it ends."""
+
+    engine: PooledSQLiteEngine  # only PooledSQLiteEngine.transaction makes one
 
     @property
     def _writes(self) -> bool:

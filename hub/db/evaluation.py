@@ -46,8 +46,12 @@ class PiccoloRequestRules:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
 
-    async def _names(self, request_id: int, purpose: str, today: dt.date | None = None) -> tuple[ServiceRequest, dict]:
+    async def _names(
+        self, request_id: int, purpose: str, today: dt.date | None = None
+    ) -> tuple[ServiceRequest, dict[str, Any]]:
         row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
+        if row is None:
+            raise LookupError(f"request {request_id} is not stored")
         spec = self.catalog.version(row.service_id, row.service_version)
         if spec is None:
             raise LookupError(f"service {row.service_id} v{row.service_version} is not in the catalog")

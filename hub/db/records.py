@@ -10,6 +10,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from piccolo.columns import Column
+
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
 from hub.sealing import seal, unseal
@@ -74,7 +76,7 @@ async def add_timeline(key: str, request_id: int, kind: TimelineKind, at: dt.dat
 async def move_request(request_id: int, state: RequestState, at: dt.datetime) -> None:
     """Set a request's state, inside the caller's write transaction; a final state closes it and goes
     on its timeline. A closed request never moves back (a retried, older step must not undo the outcome)."""
-    values = {ServiceRequest.state: state, ServiceRequest.updated_at: at}
+    values: dict[Column | str, Any] = {ServiceRequest.state: state, ServiceRequest.updated_at: at}
     if state in FINAL_STATES:
         values[ServiceRequest.closed_at] = at
     await ServiceRequest.update(values).where(

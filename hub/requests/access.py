@@ -8,13 +8,30 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.db.tables import AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
-from hub.errors import not_found
+from hub.errors import forbidden, not_found
+
+
+def signed_in(actor: Actor) -> Principal:
+    """The caller's account: requests are filed, read and changed by signed-in accounts only (the
+    web edge's guards see to it; the hub itself, acting with no account, never comes here)."""
+    if actor.user is None:
+        raise forbidden()
+    return actor.user
 
 
 async def load_own_request(ref: str, user: Principal) -> ServiceRequest:
     """The caller's own request (or their enterprise's); anyone else's looks like one that does not exist."""
     row = await ServiceRequest.objects().where(ServiceRequest.ref == ref).first()
     if row is None or (row.applicant != user.id and not await same_enterprise(user, row.applicant)):
+        raise not_found()
+    return row
+
+
+async def reread(request_id: int) -> ServiceRequest:
+    """A request read again after a change, as it now stands. Requests are never deleted, so one
+    read before is there still; were it not, it is not found."""
+    row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
+    if row is None:
         raise not_found()
     return row
 
@@ -42,15 +59,17 @@ async def applicant_side(row: ServiceRequest, user: Principal) -> bool:
 
 async def viewed_request(actor: Actor, ref: str) -> tuple[ServiceRequest, bool]:
     """A request the caller may see, its reading audited; and whether they read it as its applicant."""
-    row = await load_visible_request(ref, actor.user)
-    await record(actor, actor.user, "request.viewed", "request", row.ref)
-    return row, await applicant_side(row, actor.user)
+    user = signed_in(actor)
+    row = await load_visible_request(ref, user)
+    await record(actor, user, "request.viewed", "request", row.ref)
+    return row, await applicant_side(row, user)
 
 
 async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:
     """Who saw and changed a request the caller may see, when and from where (at most 1,000 events,
     oldest first); the reading itself is audited, after the events are read."""
-    row = await load_visible_request(ref, actor.user)
+    user = signed_in(actor)
+    row = await load_visible_request(ref, user)
     events = (
         await AuditEvent.objects()
         .where(AuditEvent.request_ref == row.ref)
@@ -58,5 +77,5 @@ async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:
         .order_by(AuditEvent.id)
         .limit(1000)
     )
-    await record(actor, actor.user, "audit.viewed", "request", row.ref)
+    await record(actor, user, "audit.viewed", "request", row.ref)
     return events

@@ -16,7 +16,7 @@ from hub.documents.issuer import make_on_download
 from hub.documents.storage import open_document
 from hub.errors import HubError, invalid_field, not_found
 from hub.i18n import N_
-from hub.requests.access import applicant_side, load_own_request, load_visible_request
+from hub.requests.access import applicant_side, load_own_request, load_visible_request, signed_in
 from hub.requests.presenter import stored_answers
 from hub.uploads.files import FileContent, attached_field, open_upload
 
@@ -42,7 +42,7 @@ async def request_document(
 
     Documents name the applicant in clear. Anyone but the applicant opens one only after revealing
     the personal data on the request's task, or by giving the reason here (recorded as a reveal)."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     row = await load_visible_request(ref, user)
     doc = await Document.objects().where((Document.id == document_id) & (Document.request == row.id)).first()
     if doc is None or not doc.is_issued():
@@ -75,9 +75,10 @@ async def request_document(
 
 async def own_attachment(ctx: HubContext, actor: Actor, ref: str, path: str) -> FileContent:
     """A file attached to the caller's own request (or their enterprise's); the download is audited."""
-    row = await load_own_request(ref, actor.user)
+    user = signed_in(actor)
+    row = await load_own_request(ref, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     _, token = attached_field(spec, stored_answers(spec, row), path)
     file = await open_upload(ctx, token, f"{row.ref}-{path}")
-    await record(actor, actor.user, "attachment.downloaded", "request", row.ref, field=path)
+    await record(actor, user, "attachment.downloaded", "request", row.ref, field=path)
     return file

@@ -25,7 +25,7 @@ from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.profiles import applicant_data
-from hub.requests.access import load_own_request
+from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.references import new_ref
 from hub.sealing import seal_answers
@@ -130,7 +130,7 @@ async def submit_request(
     """File a request (the API and the portal both come here): prefill, validate, check uploads and
     eligibility, store it and start its workflow. Returns the row and whether it is new (a repeat with
     the same key returns the first one). Raises HubError for field errors, ineligibility and the like."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     scope = f"{user.id}:{idempotency_key}"
     digest = payload_hash(service_id, answers_in)
 
@@ -186,6 +186,8 @@ async def submit_request(
             action = "request.filed" if state == "submitted" else "request.prepared"
             await record(actor, user, action, "request", ref, service=spec.id, version=spec.version)
     row = await ServiceRequest.objects().where(ServiceRequest.idempotency_scope == scope).first()
+    # Stored just now: by this submission, or by a concurrent one with the same key (requests are never deleted).
+    assert row is not None, "a request with this idempotency scope was just stored"
     if not inserted:  # a concurrent submission with the same key won the race
         return await _repeat(ctx, row, digest), False
     if state == "submitted":
@@ -195,7 +197,7 @@ async def submit_request(
 
 async def submit_prepared(ctx: HubContext, actor: Actor, ref: str) -> ServiceRequest:
     """The enterprise's approver submits what its preparer prepared; repeating it is harmless."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     row = await load_own_request(ref, user)
     require_approver(user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
@@ -218,7 +220,7 @@ async def submit_prepared(ctx: HubContext, actor: Actor, ref: str) -> ServiceReq
             if moved:
                 await add_timeline(f"request:{row.id}:submitted", row.id, "submitted", stamp)
                 await record(actor, user, "request.submitted", "request", row.ref, prepared_by=row.applicant)
-    row = await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+    row = await reread(row.id)
     if row.state == "submitted":
         await start(ctx, row, spec)  # also when repeated: starting twice is harmless
     return row

@@ -5,7 +5,7 @@ portal and the workbench."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 
@@ -39,6 +39,14 @@ STATE_LABELS: dict[RequestState | TaskState | Literal["prepared"], str] = {
     "awaiting_confirmation": N_("Waiting for a second clerk's confirmation"),
     "cancelled": N_("No longer needed"),
 }
+
+
+def _state_words(state: str) -> str:
+    """The words for a request's or task's state. The read model stores the workflow's vocabulary
+    (the column is plain text to Piccolo); a state it does not know is shown as stored."""
+    return STATE_LABELS.get(cast("RequestState | TaskState", state), state)
+
+
 TIMELINE_LABELS: dict[TimelineKind, str] = {
     "submitted": N_("Request submitted"),
     "stage_opened": N_("Review started: {stage}"),
@@ -222,7 +230,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
         document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
         return gettext(
             locale,
-            TIMELINE_LABELS.get(e.kind, e.kind),
+            TIMELINE_LABELS.get(cast(TimelineKind, e.kind), e.kind),
             department=dept,
             stage=stage,
             document=document,
@@ -235,7 +243,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
         service_version=row.service_version,
         service_title=gettext(locale, spec.title) if spec else row.service_id,
         state=row.state,
-        state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+        state_label=gettext(locale, _state_words(row.state)),
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,
@@ -272,7 +280,7 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
                 stage_title=gettext(locale, stage_titles.get(t.stage_id, t.stage_title)),
                 department=department(catalog, t.department, locale),
                 state=t.state,
-                state_label=gettext(locale, STATE_LABELS.get(t.state, t.state)),
+                state_label=gettext(locale, _state_words(t.state)),
                 due_at=t.due_at,
                 decided_at=t.decided_at,
                 provisional=bool(t.provisional),
@@ -327,7 +335,7 @@ async def my_requests(ctx: HubContext, user: Principal, locale: str) -> list[Req
                 service_id=row.service_id,
                 service_title=gettext(locale, spec.title) if spec else row.service_id,
                 state=row.state,
-                state_label=gettext(locale, STATE_LABELS.get(row.state, row.state)),
+                state_label=gettext(locale, _state_words(row.state)),
                 created_at=row.created_at,
                 updated_at=row.updated_at,
             )

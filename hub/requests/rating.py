@@ -7,7 +7,6 @@ import datetime as dt
 import msgspec
 
 from forms.validation import plain_text
-from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
@@ -16,7 +15,7 @@ from hub.db.tables import Rating, ServiceRequest
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_field
 from hub.i18n import N_
-from hub.requests.access import load_own_request
+from hub.requests.access import load_own_request, signed_in
 
 MAX_RATING_COMMENT = 1000
 RATEABLE_STATES = ("approved", "rejected")
@@ -38,7 +37,7 @@ async def rating_of(row: ServiceRequest) -> RatingRead | None:
 
 async def rate_request(actor: Actor, ref: str, score: int, comment: str) -> RatingRead:
     """The applicant rates their own decided request, once."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     row = await load_own_request(ref, user)
     if row.state not in RATEABLE_STATES:
         raise HubError(
@@ -67,4 +66,6 @@ async def rate_request(actor: Actor, ref: str, score: int, comment: str) -> Rati
             await record(actor, user, "request.rated", "request", row.ref, score=score)
     if not inserted:
         raise HubError("conflict", "already-rated", N_("Already rated"), N_("You have already rated this request."))
-    return await rating_of(row)
+    rating = await rating_of(row)
+    assert rating is not None, "the rating was just stored, and a rating is never deleted"
+    return rating

@@ -7,17 +7,17 @@ import secrets
 from typing import Any
 
 from forms.validation import FieldError, FormInvalid, validate_form
-from hub.accounts import Principal, delegate_of
+from hub.accounts import delegate_of
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import load_json
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement
-from hub.errors import HubError, invalid_form
+from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
 from hub.profiles import applicant_data
-from hub.requests.access import load_own_request
+from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.filing import MAX_ANSWERS, eligibility, sealed
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.presenter import stored_answers
@@ -30,7 +30,7 @@ from workflows.types import SupplementNotice
 async def supply_information(ctx: HubContext, actor: Actor, ref: str, answers_in: dict[str, Any]) -> ServiceRequest:
     """The applicant answers what a department asked for, checked as filing was; the review resumes.
     Returns the request as it stands."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     row = await load_own_request(ref, user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     waiting = await ReviewTask.objects().where(
@@ -45,6 +45,8 @@ async def supply_information(ctx: HubContext, actor: Actor, ref: str, answers_in
         )
     if not answers_in or len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="missing")])
+    if spec is None:  # the version it was filed under has left the catalog
+        raise not_found()
     # Only what a department named, and never what the government holds (those are not
     # supplementable: a supplement cannot change who the applicant is).
     asked = {f for t in waiting for f in load_json(t.requested_fields or "[]")} & set(spec.supplementable_fields)
@@ -88,4 +90,4 @@ async def supply_information(ctx: HubContext, actor: Actor, ref: str, answers_in
         N_("This request is closed or no longer waiting for information. Nothing was changed."),
     )
     await record(actor, user, "request.supplemented", "request", row.ref, fields=sorted(changed))
-    return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+    return await reread(row.id)

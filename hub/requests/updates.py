@@ -7,7 +7,7 @@ from typing import Any
 
 from hub.context import HubContext
 from hub.db.tables import ServiceRequest
-from hub.errors import HubError
+from hub.errors import HubError, unavailable
 from hub.i18n import N_
 from hub.temporal import UpdateRefused, send_update
 from workflows.types import FINAL_STATES
@@ -19,6 +19,8 @@ async def send_applicant_update(ctx: HubContext, row: ServiceRequest, update: An
     closed = HubError("conflict", "request-closed", N_("Not possible now"), refused)
     if row.state in FINAL_STATES:
         raise closed
+    if ctx.temporal is None:
+        raise unavailable()
     try:
         await send_update(ctx.temporal, row.workflow_id, update, payload)
     except UpdateRefused:

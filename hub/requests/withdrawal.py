@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from forms.validation import plain_text
-from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
@@ -12,7 +11,7 @@ from hub.db.tables import Claim, ServiceRequest
 from hub.db.transactions import writing
 from hub.enterprises import require_approver_to_withdraw
 from hub.i18n import N_
-from hub.requests.access import load_own_request
+from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.updates import send_applicant_update
 from hub.subsidies import withdraw_prepared
 from workflows.service_request import ServiceRequestWorkflow
@@ -23,7 +22,7 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
     """The applicant withdraws their request before its final decision (the API and the pages both
     come here); the request as it stands. Raises a conflict once it is decided or being decided, and forbidden
     when an enterprise's preparer would withdraw what the approver submitted."""
-    user: Principal = actor.user
+    user = signed_in(actor)
     row = await load_own_request(ref, user)
     # A claim's request is stored with its claim; whether it is only prepared is the claim's state.
     claim = await Claim.objects().where(Claim.request == row.id).first()
@@ -32,8 +31,8 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
             if claim is not None:
                 withdrawn = await withdraw_prepared(claim)
             else:
-                withdrawn = await (
-                    ServiceRequest.update(
+                withdrawn = bool(
+                    await ServiceRequest.update(
                         {
                             ServiceRequest.state: "withdrawn",
                             ServiceRequest.closed_at: now(),
@@ -46,7 +45,7 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
             if withdrawn:
                 await record(actor, user, "request.withdrawn", "request", row.ref)
         if withdrawn:
-            return await ServiceRequest.objects().where(ServiceRequest.id == row.id).first()
+            return await reread(row.id)
         # Submitted by the approver meanwhile: withdrawn, if at all, as a submitted request is.
     # Only the approver submits an enterprise's request, and only the approver takes it back.
     require_approver_to_withdraw(user)
