@@ -99,6 +99,22 @@ def unavailable() -> HubError:
     )
 
 
+# How long a caller waits before trying again while a service the hub needs is away.
+OUTAGE_RETRY_AFTER_S = 5
+
+
+def service_unavailable() -> HubError:
+    """The database or Temporal did not answer (restarting, unreachable): a passing outage, not a
+    mistake; the caller tries again in a few seconds."""
+    return HubError(
+        "unavailable",
+        "service-unavailable",
+        N_("Service temporarily unavailable"),
+        N_("Please try again in a moment."),
+        retry_after=OUTAGE_RETRY_AFTER_S,
+    )
+
+
 def busy() -> HubError:
     """Too much at once for the database right now; the caller repeats the (idempotent) request."""
     return HubError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -21,12 +22,22 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from temporalio.service import RPCError, RPCStatusCode
 
 from forms.validation import FieldError
-from hub.errors import HubError, busy, invalid_field, invalid_form, malformed, not_found, unavailable
+from hub.errors import (
+    HubError,
+    busy,
+    invalid_field,
+    invalid_form,
+    malformed,
+    not_found,
+    service_unavailable,
+    unavailable,
+)
 from hub.i18n import N_, gettext, negotiate, supported
 
-__all__ = ["busy", "invalid_field", "invalid_form", "malformed", "not_found", "unavailable"]
+__all__ = ["busy", "invalid_field", "invalid_form", "malformed", "not_found", "service_unavailable", "unavailable"]
 
 log = logging.getLogger("qinqing.web")
 MEDIA_TYPE = "application/problem+json"
@@ -253,9 +264,18 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 try:  # PostgreSQL refuses some values SQLite stores (a NUL character, a number out of range)
+    from asyncpg.exceptions import (
+        CannotConnectNowError,
+        OperatorInterventionError,
+        PostgresConnectionError,
+        QueryCanceledError,
+        TooManyConnectionsError,
+    )
     from asyncpg.exceptions import DataError as DatabaseDataError
+    from asyncpg.exceptions import InterfaceError as PostgresInterfaceError
 except ImportError:  # pragma: no cover - asyncpg comes with piccolo[postgres]
-    DatabaseDataError = ()  # type: ignore[assignment,misc]
+    DatabaseDataError = PostgresInterfaceError = OperatorInterventionError = QueryCanceledError = ()  # type: ignore[assignment,misc]
+    CannotConnectNowError = PostgresConnectionError = TooManyConnectionsError = ()  # type: ignore[assignment,misc]
 
 
 # What the decoders say when a body is nested deeper than the stack allows (msgspec, which reads
@@ -264,16 +284,68 @@ TOO_DEEP = ("while deserializing", "while decoding")
 
 
 def refused_input(exc: Exception) -> HubError | None:
-    """The caller's mistake, found below the edge by what reads the input: a body nested too deep
-    for the decoder, a NUL in a path (it names no file), a value the database refuses. None for
-    anything else, which is a fault of the hub's own."""
+    """What the hub answers without it being a fault of its own: the caller's mistake, found below
+    the edge by what reads the input (a body nested too deep for the decoder, a NUL in a path, which
+    names no file, a value the database refuses), or a service the hub needs away for a moment
+    (``outage``). None for anything else, which is a fault of the hub's own."""
     if isinstance(exc, RecursionError) and any(words in str(exc) for words in TOO_DEEP):
         return malformed(N_("The request body is nested too deeply."))
     if isinstance(exc, ValueError) and str(exc) == "embedded null byte":
         return not_found()
     if isinstance(exc, DatabaseDataError):
         return malformed()
-    return None
+    return outage(exc)
+
+
+# The Temporal statuses that say the server is away or did not answer in time, not that the call was wrong.
+TEMPORAL_AWAY = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+# What asyncpg's InterfaceError says when the connection it was given has gone (other
+# InterfaceErrors are the hub's own mistakes: two statements at once on one connection).
+CONNECTION_GONE = ("connection is closed", "connection was closed", "pool is closing")
+
+
+def _raised_in(exc: BaseException, package: str) -> bool:
+    """Whether ``exc`` was raised inside ``package`` (or below it, e.g. in asyncio on its behalf)."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module == package or module.startswith(package + "."):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def outage(exc: BaseException) -> HubError | None:
+    """A service the hub needs (its database, Temporal) away for a moment: answered 503 with
+    Retry-After, by the API and the pages alike. This is the one list of what counts as such;
+    anything else (a programming error, a constraint refused) stays what it is.
+
+    - PostgreSQL restarting or unreachable: the connection lost mid-statement (class 08), the
+      server shutting down, crashed or starting up (57P01-57P03), too many connections, a closed
+      connection used, or the socket refused or timed out while asyncpg connected;
+    - SQLite's write lock still taken when the busy timeout ran out (an overload);
+    - Temporal unavailable or not answering in time.
+    """
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        log.warning("database busy: %s", exc)
+        return busy()
+    away = False
+    if isinstance(exc, (PostgresConnectionError, TooManyConnectionsError, CannotConnectNowError)):
+        away = True
+    elif isinstance(exc, OperatorInterventionError) and not isinstance(exc, QueryCanceledError):
+        away = True  # administrator or crash shutdown, database dropped, idle session timeout
+    elif isinstance(exc, PostgresInterfaceError):
+        away = any(words in str(exc) for words in CONNECTION_GONE)
+    elif isinstance(exc, OSError):  # ConnectionRefusedError, TimeoutError, ... while connecting
+        away = _raised_in(exc, "asyncpg")
+    elif isinstance(exc, RPCError):
+        away = exc.status in TEMPORAL_AWAY
+    elif isinstance(exc, RuntimeError):  # a lazy Temporal client that could not connect yet
+        away = str(exc).startswith("Failed client connect") and _raised_in(exc, "temporalio")
+    if not away:
+        return None
+    log.warning("service unavailable: %s: %s", type(exc).__name__, exc)
+    return service_unavailable()
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -281,11 +353,6 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     if refused is not None:
         log.info("refused on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return problem_response(request, refused)
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        # The embedded SQLite database had more writers queued than its busy timeout allows: an
-        # overload, not a fault. The transaction was rolled back; the caller may simply retry.
-        log.warning("database busy on %s %s", request.method, request.url.path)
-        return problem_response(request, busy())
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request,
