@@ -19,6 +19,7 @@ rounds' ratios at least 0.40 (claims at least 40% of the empty workflow's throug
 latency one at a time under 1 second.
 
     .venv/bin/python -m bench.claims [--claims 400] [--in-flight 200] [--rounds 3]
+    .venv/bin/python -m bench.claims --claims 10 --in-flight 5 --rounds 1     # smoke run
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+from tqdm import tqdm
 
 from bench import cpu
 from bench.empty_workflow import EmptyWorkflow
@@ -73,19 +75,27 @@ def program(code: str, budget: int) -> dict:
     }
 
 
-async def timed(make, count: int, in_flight: int) -> tuple[float, list[float]]:
-    """Run ``count`` calls of ``make(i)`` with at most ``in_flight`` at once; (wall seconds, latencies)."""
+async def timed(make, count: int, in_flight: int, desc: str = "") -> tuple[float, list[float]]:
+    """Run ``count`` calls of ``make(i)`` with at most ``in_flight`` at once; (wall seconds, latencies).
+
+    With ``desc``, a progress bar (with the time left) on stderr while it runs, when that is a terminal.
+    """
     gate = asyncio.Semaphore(in_flight)
     latencies: list[float] = []
+    bar = tqdm(total=count, desc=desc, unit=" runs", leave=False, disable=None if desc else True)
 
     async def one(i: int) -> None:
         async with gate:
             t = time.perf_counter()
             await make(i)
             latencies.append(time.perf_counter() - t)
+            bar.update()
 
     start = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(count)))
+    try:
+        await asyncio.gather(*(one(i) for i in range(count)))
+    finally:
+        bar.close()
     return time.perf_counter() - start, latencies
 
 
@@ -144,14 +154,14 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int, rounds:
                 total[name] = total.get(name, 0.0) + seconds
 
         print("one at a time ...", flush=True)
-        _, empty_one = await timed(empty, SEQUENTIAL, 1)
-        _, claim_one = await timed(lambda i: claim_as(tokens[i], program_code(0)), SEQUENTIAL, 1)
+        _, empty_one = await timed(empty, SEQUENTIAL, 1, "empty workflows")
+        _, claim_one = await timed(lambda i: claim_as(tokens[i], program_code(0)), SEQUENTIAL, 1, "claims")
         results["one at a time"] = (statistics.median(empty_one), statistics.median(claim_one))
 
         for n in range(1, rounds + 1):
             print(f"round {n} of {rounds}: empty workflows, then instant claims ...", flush=True)
             before = cpu.snapshot(roots())
-            wall, loaded = await timed(empty, claims, in_flight)
+            wall, loaded = await timed(empty, claims, in_flight, f"round {n}: empty workflows")
             add(results["empty cpu"], cpu.spent(before, cpu.snapshot(roots())))
             empty_rate, empty_loaded = claims / wall, statistics.median(loaded)
 
@@ -160,7 +170,10 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int, rounds:
             before = cpu.snapshot(roots())
             code = program_code(n)
             wall, loaded = await timed(
-                lambda i, offset=offset, code=code: claim_as(tokens[offset + i], code), claims, in_flight
+                lambda i, offset=offset, code=code: claim_as(tokens[offset + i], code),
+                claims,
+                in_flight,
+                f"round {n}: claims",
             )
             add(results["claims cpu"], cpu.spent(before, cpu.snapshot(roots())))
             results["rounds"].append((empty_rate, empty_loaded, claims / wall, statistics.median(loaded)))
@@ -168,7 +181,7 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int, rounds:
         print("first downloads of the last round's notices ...", flush=True)
         last = paid[-claims:]
         before = cpu.snapshot(roots())
-        wall, loaded = await timed(lambda i: download(*last[i]), len(last), DOWNLOADS_IN_FLIGHT)
+        wall, loaded = await timed(lambda i: download(*last[i]), len(last), DOWNLOADS_IN_FLIGHT, "first downloads")
         results["downloads cpu"] = cpu.spent(before, cpu.snapshot(roots()))
         results["downloads"] = (len(last), len(last) / wall, statistics.median(loaded))
     results["outcomes"] = {o: outcomes.count(o) for o in set(outcomes)}

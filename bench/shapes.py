@@ -6,6 +6,7 @@ the same dev server and a worker in this process, 200 in flight. The ratio it pr
 claim of that shape could reach against the empty workflow on this machine, however cheap its work.
 
     .venv/bin/python -m bench.shapes [--runs 400] [--in-flight 200]
+    .venv/bin/python -m bench.shapes --runs 10 --in-flight 5     # smoke run
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ async def measure(address: str, server_pid: int, runs: int, in_flight: int) -> l
             await timed(one, 20, 1)  # warm up
             roots = {"temporal server": server_pid, "worker and client (this process)": os.getpid()}
             before = cpu.snapshot(roots)
-            wall, _ = await timed(one, runs, in_flight)
+            wall, _ = await timed(one, runs, in_flight, label.strip())
             spent = cpu.spent(before, cpu.snapshot(roots))
             results.append((label, runs / wall, {name: seconds / runs * 1000 for name, seconds in spent.items()}))
             print(f"  {label}: {runs / wall:.1f}/s", flush=True)
