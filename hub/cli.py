@@ -78,7 +78,7 @@ def cmd_enterprises(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         async with database(settings):
             await migrate(settings)
-            return await populate(args.count)
+            return await populate(args.count, progress=True)
 
     print(f"Enterprises added: {asyncio.run(run())}")
     return 0

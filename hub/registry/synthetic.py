@@ -14,6 +14,7 @@ from typing import Any
 
 from faker import Faker
 from stdnum.cn import uscc
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed (types-tqdm)
 
 from hub.db.tables import Enterprise
 from hub.sealing import seal
@@ -81,10 +82,16 @@ def population(count: int, seed: int = 2026, start: int = 0):
         yield generate(min(CHUNK, count - first), seed=seed, start=first)
 
 
-async def populate(count: int, seed: int = 2026) -> int:
-    """Make the synthetic population ``count`` strong (adding only what is missing); returns how many were added."""
+async def populate(count: int, seed: int = 2026, progress: bool = False) -> int:
+    """Make the synthetic population ``count`` strong (adding only what is missing); returns how many were added.
+
+    With ``progress``, a progress bar with the time left goes to stderr (only when it is a terminal).
+    """
     existing = await Enterprise.count().where(Enterprise.uscc.like("91330100%"))
     added = 0
+    bar = tqdm(
+        total=max(0, count - existing), desc="enterprises", unit=" enterprises", disable=None if progress else True
+    )
     for batch in population(count, seed, start=existing):
         rows = [
             Enterprise(
@@ -99,4 +106,6 @@ async def populate(count: int, seed: int = 2026) -> int:
         ]
         await Enterprise.insert(*rows).on_conflict(target=Enterprise.uscc, action="DO NOTHING")
         added += len(batch)
+        bar.update(len(batch))
+    bar.close()
     return added
