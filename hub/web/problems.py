@@ -266,6 +266,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 try:  # PostgreSQL refuses some values SQLite stores (a NUL character, a number out of range)
     from asyncpg.exceptions import (
         CannotConnectNowError,
+        InternalClientError,
         OperatorInterventionError,
         PostgresConnectionError,
         QueryCanceledError,
@@ -275,7 +276,7 @@ try:  # PostgreSQL refuses some values SQLite stores (a NUL character, a number 
     from asyncpg.exceptions import InterfaceError as PostgresInterfaceError
 except ImportError:  # pragma: no cover - asyncpg comes with piccolo[postgres]
     DatabaseDataError = PostgresInterfaceError = OperatorInterventionError = QueryCanceledError = ()  # type: ignore[assignment,misc]
-    CannotConnectNowError = PostgresConnectionError = TooManyConnectionsError = ()  # type: ignore[assignment,misc]
+    CannotConnectNowError = PostgresConnectionError = TooManyConnectionsError = InternalClientError = ()  # type: ignore[assignment,misc]
 
 
 # What the decoders say when a body is nested deeper than the stack allows (msgspec, which reads
@@ -322,7 +323,8 @@ def outage(exc: BaseException) -> HubError | None:
 
     - PostgreSQL restarting or unreachable: the connection lost mid-statement (class 08), the
       server shutting down, crashed or starting up (57P01-57P03), too many connections, a closed
-      connection used, or the socket refused or timed out while asyncpg connected;
+      connection used (or one asyncpg's protocol lost its state on), or the socket refused or
+      timed out while asyncpg connected;
     - SQLite's write lock still taken when the busy timeout ran out (an overload);
     - Temporal unavailable or not answering in time.
     """
@@ -334,6 +336,10 @@ def outage(exc: BaseException) -> HubError | None:
         away = True
     elif isinstance(exc, OperatorInterventionError) and not isinstance(exc, QueryCanceledError):
         away = True  # administrator or crash shutdown, database dropped, idle session timeout
+    elif isinstance(exc, InternalClientError):
+        # asyncpg's own state of a connection the server closed under it ("cannot switch to state
+        # 12; another operation is in progress"); misuse by the hub is an InterfaceError instead.
+        away = "cannot switch to state" in str(exc)
     elif isinstance(exc, PostgresInterfaceError):
         away = any(words in str(exc) for words in CONNECTION_GONE)
     elif isinstance(exc, OSError):  # ConnectionRefusedError, TimeoutError, ... while connecting

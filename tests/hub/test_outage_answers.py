@@ -14,6 +14,7 @@ from asyncpg.exceptions import (
     CannotConnectNowError,
     ConnectionDoesNotExistError,
     InterfaceError,
+    InternalClientError,
     QueryCanceledError,
     UniqueViolationError,
 )
@@ -45,6 +46,7 @@ OUTAGES = {
     "closed-connection": lambda: InterfaceError(
         "cannot call Transaction.rollback(): the underlying connection is closed"
     ),
+    "protocol-state": lambda: InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
     "refused": refused_connection,
     "sqlite-locked": lambda: sqlite3.OperationalError("database is locked"),
     "temporal-unavailable": lambda: RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""),
