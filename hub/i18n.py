@@ -33,14 +33,18 @@ def translations(locale: str) -> NullTranslations:
 
 
 @cache
-@cache
 def templates(directory: str, locale: str) -> Environment:
     """Jinja templates from ``directory`` with ``{% trans %}`` and ``_()`` in ``locale`` (HTML autoescaped).
 
     One environment per directory and locale, kept: it holds the compiled templates, and compiling
-    them again for each page or document cost more than rendering them."""
+    them again for each page or document cost more than rendering them. Templates ship with the
+    hub and change only with it, so they are not checked for changes on every use (a restart loads
+    new ones)."""
     env = Environment(
-        loader=FileSystemLoader(directory), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(supported(locale)), newstyle=True)  # type: ignore[attr-defined]
     return env

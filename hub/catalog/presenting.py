@@ -3,9 +3,12 @@ departments by name, all in the reader's language. Used by the API, the portal a
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 import msgspec
+from pydantic import BaseModel
 
 from forms.catalog import Catalog
 from forms.spec import FieldSpec, ServiceSpec
@@ -120,9 +123,16 @@ def field_read(f: FieldSpec, locale: str) -> FieldRead:
     )
 
 
+@functools.cache
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A form model's JSON Schema: generating it takes milliseconds, and a model never changes
+    (one per service version), so it is generated once."""
+    return model.model_json_schema()
+
+
 def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
     """The form as JSON Schema, with each field's label and help in the caller's language."""
-    schema = form_model(spec).model_json_schema()
+    schema = copy.deepcopy(json_schema(form_model(spec)))
     schema["title"] = gettext(locale, spec.title)
     schema["required"] = [f.name for f in spec.fields if f.required and f.visible_when is None and not f.prefill]
     groups = {f.name: f for f in spec.fields if f.type == "group"}

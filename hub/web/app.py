@@ -36,7 +36,7 @@ from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
 from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
-from hub.web.context import HubContext
+from hub.web.context import EncodedAnswers, HubContext
 from hub.web.headers import security_headers
 from hub.web.pages import pages_router, static_router
 from hub.web.pages.csrf import PageCsrf
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pages_router(),
             static_router(),
         ],
-        state=State({"hub": hub}),
+        state=State({"hub": hub, "answers": EncodedAnswers()}),
         lifespan=[lifespan],
         # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths),
         # then the pages' forms are checked against that session (after it: a refusal is a page in

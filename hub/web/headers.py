@@ -32,7 +32,7 @@ def security_headers(hsts: bool):
     sends, including errors raised by middleware (a refused sign-in), which a middleware inside
     the app would miss."""
 
-    def add_headers(message: Message, scope: Scope) -> None:
+    async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         headers = message.setdefault("headers", [])

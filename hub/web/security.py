@@ -48,7 +48,7 @@ def requires_role(*roles: str, scope: str | None = None):
     """A guard admitting only the given roles; with ``scope``, also department systems whose API
     token carries that scope."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user = connection.scope.get("user")
         if not isinstance(user, Principal):
             raise NotAuthorizedException()
@@ -63,17 +63,17 @@ def requires_role(*roles: str, scope: str | None = None):
     return guard
 
 
-def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def systems_only_where_scoped(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide: a department system's token reaches only routes that name a scope for it, so a
     new route is closed to API tokens until someone decides otherwise."""
     user = connection.scope.get("user")
     if isinstance(user, Principal) and user.role == "system":
-        guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap Litestar's async wrapper
+        guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap any sync guard's wrapper
         if not any(getattr(g, "api_scope", None) for g in guards):
             raise PermissionDeniedException()
 
 
-def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """App-wide: an id no row can have is simply not found (the database would refuse the query)."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:

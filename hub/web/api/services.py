@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -15,20 +15,25 @@ from hub.catalog.presenting import (
     search,
     summary,
 )
-from hub.web.context import HubContext, provide_context
+from hub.web.cached import EncodedAnswers
+from hub.web.context import HubContext, provide_answers, provide_context
 from hub.web.problems import not_found, request_locale
 
 
 class ServiceController(Controller):
     path = "/api/services"
     tags = ["catalog"]
-    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+    dependencies = {
+        "ctx": Provide(provide_context, sync_to_thread=False),
+        "answers": Provide(provide_answers, sync_to_thread=False),
+    }
 
     @get("/", summary="Search the services that can be requested")
     async def list_services(
         self,
         request: Request,
         ctx: HubContext,
+        answers: EncodedAnswers,
         audience: Literal["citizen", "enterprise"] | None = None,
         department: str | None = Parameter(  # noqa: F811 - the public query parameter
             default=None, max_length=64, description="a participating department's code"
@@ -37,25 +42,34 @@ class ServiceController(Controller):
         q: str | None = Parameter(
             default=None, max_length=100, description="words in the title or summary (either language)"
         ),
-    ) -> list[ServiceSummary]:
+    ) -> Response[list[ServiceSummary]]:
         locale = request_locale(request)
-        specs = [
-            s
-            for s in ctx.catalog.current()
-            if (audience is None or audience in s.audience)
-            and (department is None or department in s.departments)
-            and (topic is None or topic in s.topics)
-        ]
-        if q:
-            specs = search(specs, q)
-        return [summary(s, ctx.catalog, locale) for s in specs]
+
+        def services() -> list[ServiceSummary]:
+            specs = [
+                s
+                for s in ctx.catalog.current()
+                if (audience is None or audience in s.audience)
+                and (department is None or department in s.departments)
+                and (topic is None or topic in s.topics)
+            ]
+            if q:
+                specs = search(specs, q)
+            return [summary(s, ctx.catalog, locale) for s in specs]
+
+        return answers.respond(request, ("services", audience, department, topic, q, locale), services)
 
     @get(
         "/{service_id:str}",
         summary="One service: its form, rules, route, materials and time limit",
     )
-    async def get_service(self, request: Request, ctx: HubContext, service_id: str) -> ServiceDetail:
+    async def get_service(
+        self, request: Request, ctx: HubContext, answers: EncodedAnswers, service_id: str
+    ) -> Response[ServiceDetail]:
         spec = ctx.catalog.latest(service_id)
         if spec is None:
             raise not_found()
-        return detail(spec, ctx.catalog, request_locale(request))
+        locale = request_locale(request)
+        return answers.respond(
+            request, ("service", spec.id, spec.version, locale), lambda: detail(spec, ctx.catalog, locale)
+        )

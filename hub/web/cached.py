@@ -1,0 +1,61 @@
+"""Answers that are the same for everyone who asks in the same language, encoded once.
+
+The catalog is data loaded at start: a service's form in Chinese is the same bytes for every
+visitor until the hub restarts with another catalog. Such an answer is encoded the first time it is
+asked for and kept, with an ETag made from its bytes (so every web process, having encoded the same
+bytes, names them alike), and a client that sends that ETag back gets ``304 Not Modified``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+
+# Enough for every service of a catalog in every language, and the common searches.
+MAX_ENTRIES = 2048
+# Browsers and proxies may reuse an answer this long without asking; after that they ask with the
+# ETag and get a 304 while it holds. A restart with a new catalog is seen within the minute.
+MAX_AGE_SECONDS = 60
+
+
+class EncodedAnswers:
+    """Encoded answers by key (what they depend on: e.g. the service, its version and the language)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self._answers: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._max_entries = max_entries
+
+    def encoded(self, key: Hashable, build: Callable[[], Any]) -> tuple[bytes, str]:
+        """(the JSON bytes, their ETag) for ``key``, built and encoded on first use."""
+        found = self._answers.get(key)
+        if found is None:
+            body = msgspec.json.encode(build())
+            found = (body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+            self._answers[key] = found
+            if len(self._answers) > self._max_entries:
+                self._answers.popitem(last=False)
+        return found
+
+    def respond(self, request: Request, key: Hashable, build: Callable[[], Any]) -> Response[Any]:
+        """The answer for ``key``: 304 when the client already holds it, else the encoded JSON."""
+        body, etag = self.encoded(key, build)
+        headers = {
+            "ETag": etag,
+            "Cache-Control": f"public, max-age={MAX_AGE_SECONDS}",
+            # The language comes from the header, or from the signed-in account's choice.
+            "Vary": "Accept-Language, Authorization",
+        }
+        if etag in _etags(request.headers.get("if-none-match")):
+            return Response(content=b"", status_code=304, headers=headers)
+        return Response(content=body, media_type="application/json", headers=headers)
+
+
+def _etags(header: str | None) -> set[str]:
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
