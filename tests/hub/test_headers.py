@@ -3,6 +3,8 @@ header is left alone."""
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.settings import load_settings
 from hub.web.headers import STRICT_CSP, security_headers
 
@@ -19,7 +21,7 @@ def test_pages_get_the_strict_policy_and_hsts_behind_tls():
     settings = load_settings({"QINQING_PUBLIC_URL": "https://hub.city.example"})
     assert settings.behind_tls
     message = start(b"text/html; charset=utf-8")
-    security_headers(hsts=settings.behind_tls)(message, {"path": "/verify/ABC"})
+    asyncio.run(security_headers(hsts=settings.behind_tls)(message, {"path": "/verify/ABC"}))
     sent = headers_of(message)
     assert sent[b"content-security-policy"].decode() == STRICT_CSP
     assert b"script-src 'self';" in sent[b"content-security-policy"]
@@ -30,7 +32,7 @@ def test_pages_get_the_strict_policy_and_hsts_behind_tls():
 def test_no_hsts_over_plain_http_and_a_handlers_own_policy_stays():
     assert not load_settings({}).behind_tls
     message = start(b"text/html", (b"content-security-policy", b"default-src 'self'; script-src 'self' 'nonce-x'"))
-    security_headers(hsts=False)(message, {"path": "/portal"})
+    asyncio.run(security_headers(hsts=False)(message, {"path": "/portal"}))
     sent = message["headers"]
     assert b"strict-transport-security" not in dict(sent)
     assert [v for k, v in sent if k == b"content-security-policy"] == [
@@ -40,5 +42,5 @@ def test_no_hsts_over_plain_http_and_a_handlers_own_policy_stays():
 
 def test_json_gets_a_policy_that_allows_nothing():
     message = start(b"application/json")
-    security_headers(hsts=False)(message, {"path": "/api/services"})
+    asyncio.run(security_headers(hsts=False)(message, {"path": "/api/services"}))
     assert headers_of(message)[b"content-security-policy"].startswith(b"default-src 'none'")
