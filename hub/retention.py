@@ -28,7 +28,7 @@ from hub.db import tables
 from hub.db.records import load_json
 from hub.db.tables import ApiSession, ServiceRequest, Supplement, Upload
 from hub.db.transactions import writing
-from hub.documents.storage import ContentStore, content_store
+from hub.documents.storage import ContentStore, content_store, delete_stored
 from hub.sealing import open_answers
 from hub.settings import Settings
 from hub.signin import purge_stale
@@ -121,9 +121,10 @@ async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at:
                     None, None, "request.anonymised", "request", row.ref, retention_days=days, files=len(uploads)
                 )
             for upload in uploads:
-                # Files stored before sealing are addressed by their content and may be shared.
+                # Each upload is sealed with a fresh nonce, so its stored bytes are its own; bytes that
+                # another upload still refers to are never deleted all the same.
                 if not await Upload.exists().where(Upload.sha256 == upload.sha256):
-                    files.delete(upload.sha256)
+                    await delete_stored(files, upload.sha256)
         done += len(rows)
         if len(rows) < BATCH:
             return done

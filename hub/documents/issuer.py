@@ -15,7 +15,6 @@ is issued, so a PDF made later shows the account paid into then, not the enterpr
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -37,7 +36,7 @@ from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise
 from hub.db.transactions import writing
 from hub.documents.render import DocumentFacts, RenderPool, ReviewLine
 from hub.documents.signing import KeyRing
-from hub.documents.storage import ContentStore, open_document, seal_document
+from hub.documents.storage import ContentStore, delete_stored, read_document, store_document
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, seal, unseal
@@ -387,8 +386,8 @@ async def store_pdf(
     at the same time (a retried issue, two first downloads) is dropped for it, and its stored copy
     deleted. Returns the SHA-256 and size of the PDF recorded."""
     sha256 = hashlib.sha256(data).hexdigest()
-    # Storing waits for the disk (the store syncs each file): off the event loop's thread.
-    stored_as = await asyncio.to_thread(store.put, seal_document(data, key))
+    # Storing waits for the disk or the network: off the event loop's thread.
+    stored_as = await store_document(store, key, data)
     async with writing():
         recorded = (
             await Document.update(
@@ -402,7 +401,7 @@ async def store_pdf(
     if recorded:
         return sha256, len(data)
     # Sealing draws a fresh nonce, so the copy just stored is this attempt's alone: nothing refers to it.
-    await asyncio.to_thread(store.delete, stored_as)
+    await delete_stored(store, stored_as)
     first = await Document.select(Document.sha256, Document.size).where(Document.key == key).first()
     assert first is not None, "the document was recorded by another attempt"
     return first["sha256"], first["size"]
@@ -420,7 +419,7 @@ async def make_on_download(store: ContentStore, renderer: RenderPool, document: 
         # Another download made it first: the document is the one recorded.
         row = await Document.select(Document.stored_as).where(Document.key == document.key).first()
         assert row is not None, "the document is recorded"
-        data = open_document(store, document.key, sha256, row["stored_as"])
+        data = await read_document(store, document.key, sha256, row["stored_as"])
     document.sha256, document.size, document.content = sha256, size, ""
     return data
 

@@ -3,12 +3,15 @@
 Storing the same bytes twice is harmless. Two backends implement the same three methods: files
 under a local folder (one machine), and an S3-compatible object store (every machine of a
 deployment shares it); ``content_store(settings)`` picks one from ``content_store_url``. The methods
-block (disk or network): callers in async code run them in a thread. Issued documents and uploads
+block (disk, or a network round trip to S3): async code never calls them itself but awaits the
+helpers at the end of this module (``put_stored``, ``get_stored``, ``delete_stored``,
+``store_document``, ``read_document``), which run them in a thread. Issued documents and uploads
 are sealed before they are stored (they name people), so a store only ever holds sealed bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -172,9 +175,40 @@ def seal_document(data: bytes, key: str) -> bytes:
 
 
 def open_document(store: ContentStore, key: str, sha256: str, stored_as: str) -> bytes:
-    """An issued document's PDF, as issued: opened from the store, and checked against its SHA-256
-    (a PDF stored in clear before documents were sealed is stored under that SHA-256)."""
-    data = keys().open_bytes(store.get(stored_as or sha256), f"document:{key}")
+    """An issued document's PDF, as issued: opened from where the store keeps it (``stored_as``,
+    the SHA-256 of its sealed bytes), and checked against its SHA-256."""
+    if not stored_as:
+        raise OSError(f"document {key} has no stored PDF")
+    data = keys().open_bytes(store.get(stored_as), f"document:{key}")
     if hashlib.sha256(data).hexdigest() != sha256:
         raise OSError(f"document {key} does not match its SHA-256")
     return data
+
+
+# Async code (the web server's handlers, the worker's activities) goes through these: each runs
+# the blocking store call (and the sealing beside it) in a thread, off the event loop.
+
+
+async def put_stored(store: ContentStore, data: bytes) -> str:
+    """``store.put(data)`` off the event loop."""
+    return await asyncio.to_thread(store.put, data)
+
+
+async def get_stored(store: ContentStore, sha256: str) -> bytes:
+    """``store.get(sha256)`` off the event loop."""
+    return await asyncio.to_thread(store.get, sha256)
+
+
+async def delete_stored(store: ContentStore, sha256: str) -> None:
+    """``store.delete(sha256)`` off the event loop."""
+    await asyncio.to_thread(store.delete, sha256)
+
+
+async def store_document(store: ContentStore, key: str, data: bytes) -> str:
+    """Seal an issued document's PDF and store it, off the event loop; returns where it is stored."""
+    return await asyncio.to_thread(lambda: store.put(seal_document(data, key)))
+
+
+async def read_document(store: ContentStore, key: str, sha256: str, stored_as: str) -> bytes:
+    """``open_document`` off the event loop."""
+    return await asyncio.to_thread(open_document, store, key, sha256, stored_as)

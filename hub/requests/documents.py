@@ -13,7 +13,7 @@ from hub.clock import now
 from hub.context import HubContext
 from hub.db.tables import AuditEvent, Document
 from hub.documents.issuer import make_on_download
-from hub.documents.storage import open_document
+from hub.documents.storage import read_document
 from hub.errors import HubError, invalid_field, not_found
 from hub.i18n import N_
 from hub.requests.access import applicant_side, load_own_request, load_visible_request, signed_in
@@ -66,7 +66,7 @@ async def request_document(
                 ),
             )
     if doc.sha256:
-        data = open_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
+        data = await read_document(ctx.documents, doc.key, doc.sha256, doc.stored_as)
     else:
         data = await make_on_download(ctx.documents, ctx.renderer, doc)
     await record(actor, user, "document.downloaded", "document", doc.id, request=row.ref, sha256=doc.sha256)
