@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -60,6 +60,8 @@ def supported(locale: str | None) -> str:
     return locale if locale in SUPPORTED else DEFAULT
 
 
+# Browsers send a handful of different headers: each is parsed once.
+@lru_cache(maxsize=1024)
 def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
     """Pick a supported locale from an Accept-Language header, honouring q-values."""
     if not accept_language:

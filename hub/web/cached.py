@@ -1,9 +1,10 @@
-"""Answers that are the same for everyone who asks in the same language, encoded once.
+"""Answers that are the same for everyone who asks in the same language, made once.
 
 The catalog is data loaded at start: a service's form in Chinese is the same bytes for every
 visitor until the hub restarts with another catalog. Such an answer is encoded the first time it is
 asked for and kept, with an ETag made from its bytes (so every web process, having encoded the same
-bytes, names them alike), and a client that sends that ETag back gets ``304 Not Modified``.
+bytes, names them alike), and a client that sends that ETag back gets ``304 Not Modified``. Parts of
+pages that show only the catalog (the home page's list of services) are kept the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
@@ -21,25 +22,37 @@ MAX_ENTRIES = 2048
 # Browsers and proxies may reuse an answer this long without asking; after that they ask with the
 # ETag and get a 304 while it holds. A restart with a new catalog is seen within the minute.
 MAX_AGE_SECONDS = 60
+T = TypeVar("T")
+_MISSING = object()
 
 
 class EncodedAnswers:
     """Encoded answers by key (what they depend on: e.g. the service, its version and the language)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
-        self._answers: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._max_entries = max_entries
 
-    def encoded(self, key: Hashable, build: Callable[[], Any]) -> tuple[bytes, str]:
-        """(the JSON bytes, their ETag) for ``key``, built and encoded on first use."""
-        found = self._answers.get(key)
-        if found is None:
-            body = msgspec.json.encode(build())
-            found = (body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+    def kept(self, key: Hashable, build: Callable[[], T]) -> T:
+        """What ``build`` makes for ``key``: made on first use, then kept (the least used go first)."""
+        found = self._answers.get(key, _MISSING)
+        if found is _MISSING:
+            found = build()
             self._answers[key] = found
             if len(self._answers) > self._max_entries:
                 self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(key)
         return found
+
+    def encoded(self, key: Hashable, build: Callable[[], Any]) -> tuple[bytes, str]:
+        """(the JSON bytes, their ETag) for ``key``, built and encoded on first use."""
+
+        def encode() -> tuple[bytes, str]:
+            body = msgspec.json.encode(build())
+            return body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+        return self.kept(("json", key), encode)
 
     def respond(self, request: Request, key: Hashable, build: Callable[[], Any]) -> Response[Any]:
         """The answer for ``key``: 304 when the client already holds it, else the encoded JSON."""

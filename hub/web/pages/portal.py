@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
+from markupsafe import Markup
 
 from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
@@ -31,11 +32,12 @@ from hub.requests.withdrawal import withdraw_request
 from hub.subsidies.programs import spec_of
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
+from hub.web.cached import EncodedAnswers
 from hub.web.context import HubContext
 from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
 from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
-from hub.web.pages.render import render_page
+from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, not_found, status_of
 from hub.web.security import APPLICANT_ROLES
@@ -63,22 +65,38 @@ def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpe
 
 
 @get("/", name="home")
-async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", stage: str = "") -> Response:
+async def home(
+    request: Request, ctx: HubContext, answers: EncodedAnswers, q: str = "", event: str = "", stage: str = ""
+) -> Response:
     locale = page_locale(request)
     q = q[:100]
-    found = [summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)]
-    context = {
-        "q": q,
-        "event": event,
-        "stage": stage,
-        "services": found,
-        "filtered": bool(q or event or stage),
-        "filter_label": gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
-    }
+
+    def results() -> str:
+        return render_fragment(
+            locale,
+            "_results.html",
+            q=q,
+            services=[summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)],
+            filtered=bool(q or event or stage),
+            filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
+        )
+
+    # The list shows the catalog alone, the same for every visitor: rendered once per language and
+    # search, then kept.
+    listed = answers.kept(("home page results", locale, q, event, stage), results)
     # A live search asks for the results only; restoring history after a cache miss wants the page.
     if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
-        return render_page(request, "_results.html", **context)
-    return render_page(request, "home.html", life_events=LIFE_EVENTS, enterprise_stages=ENTERPRISE_STAGES, **context)
+        return Response(listed, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+    return render_page(
+        request,
+        "home.html",
+        q=q,
+        event=event,
+        stage=stage,
+        results=Markup(listed),
+        life_events=LIFE_EVENTS,
+        enterprise_stages=ENTERPRISE_STAGES,
+    )
 
 
 def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:

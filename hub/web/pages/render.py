@@ -79,3 +79,13 @@ def render_page(request: Request, template: str, status: int = 200, **context: A
         )
     )
     return Response(html, status_code=status, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+
+
+def render_fragment(locale: str, template: str, **context: Any) -> str:
+    """Render a part of a page that depends on the language alone (no visitor, no session), so that
+    it can be kept and shown to everyone who reads in that language."""
+    return (
+        templates(str(TEMPLATES), locale)
+        .get_template(template)
+        .render(locale=locale, t=lambda message, **params: gettext(locale, message, **params), **context)
+    )
