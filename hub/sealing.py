@@ -2,8 +2,9 @@
 
 A sealed value is a string ``enc1:<key id>:<base64url(nonce + ciphertext + tag)>``; the field it
 belongs to is bound in as associated data, so a value moved to another field does not open.
-Keys are files ``<key id>.key`` (32 random bytes, base64) in one directory: the newest seals, all
-of them open, so old values stay readable after a rotation. Values that are not sealed (written
+Keys are files ``<key id>.key`` (32 random bytes, base64) in one directory, or are given in
+``QINQING_DATA_KEYS`` (``data_keys``): the newest seals, all of them open, so old values stay
+readable after a rotation. Values that are not sealed (written
 before sealing existed) are returned as they are.
 """
 
@@ -16,13 +17,17 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub import clock
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
 
 PREFIX = "enc1:"
 # Sealed files (uploads): this line, the key id and a newline, then nonce + ciphertext + tag.
@@ -34,14 +39,20 @@ class SealError(Exception):
 
 
 class DataKeys:
-    def __init__(self, directory: Path):
+    """Keys in a directory; or, when ``given`` (from ``QINQING_DATA_KEYS``), those keys and no
+    directory: nothing is ever generated."""
+
+    def __init__(self, directory: Path, given: Mapping[str, bytes] | None = None):
         self.directory = directory
+        self.given = dict(given) if given else None
         self._keys: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def _load(self) -> None:
         keys = {}
-        if self.directory.exists():
+        if self.given is not None:
+            keys = dict(self.given)
+        elif self.directory.exists():
             for path in sorted(self.directory.glob("*.key")):
                 keys[path.stem] = base64.b64decode(path.read_text().strip())
         with self._lock:
@@ -55,6 +66,8 @@ class DataKeys:
 
     def rotate(self) -> str:
         """Make a new key the sealing key; earlier keys keep opening what they sealed."""
+        if self.given is not None:
+            raise RuntimeError("the data keys come from QINQING_DATA_KEYS: rotate by adding a key there")
         self.directory.mkdir(parents=True, exist_ok=True)
         key_id = clock.now().strftime("d%Y%m%d%H%M%S%f")
         fd = os.open(self.directory / f"{key_id}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -123,18 +136,26 @@ def is_sealed(value: Any) -> bool:
 _keys: DataKeys | None = None
 
 
-def configure(directory: Path) -> DataKeys:
-    """Use the keys in ``directory`` for this process (called at start with the settings' path)."""
+def configure(directory: Path, given: Mapping[str, bytes] | None = None) -> DataKeys:
+    """Use the keys in ``directory`` (or the keys ``given``) for this process."""
     global _keys
-    _keys = DataKeys(directory)
+    _keys = DataKeys(directory, given)
     return _keys
+
+
+def configure_from(settings: Settings) -> DataKeys:
+    """Use the data keys the settings name (called at start): ``QINQING_DATA_KEYS`` when set, else
+    the directory."""
+    from hub.settings import data_keys_from
+
+    return configure(settings.data_keys_path, data_keys_from(settings.data_keys) if settings.data_keys else None)
 
 
 def keys() -> DataKeys:
     if _keys is None:
         from hub.settings import load_settings
 
-        return configure(load_settings().data_keys_path)
+        return configure_from(load_settings())
     return _keys
 
 

@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     catalog_dir: str = ""
     # The demo's synthetic enterprise population (the four demo enterprises come on top).
     demo_enterprises: int = 3000
+    # The signing keys themselves, for platforms that mount no files: a JSON object of key id (letters
+    # and digits) -> Ed25519 private key PEM. Set, it wins over signing_key_dir; the greatest id signs.
+    signing_keys: str = ""
     # Sign-in accounts (ent0001...) for the first of them, to try claims as many enterprises.
     demo_enterprise_accounts: int = 20
     # Claims of instant and apply-free programs: how long the claim call waits for the money
@@ -84,6 +87,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # s3://bucket/prefix: an S3-compatible store every machine shares. Endpoint and credentials below;
     # left empty, boto3's own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...) apply.
     content_store_url: str = ""
+    # The data keys themselves: "id:base64,id:base64" (32-byte AES keys). Set, it wins over
+    # data_key_dir; the greatest id seals, all of them open.
+    data_keys: str = ""
     s3_endpoint_url: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
@@ -188,11 +194,18 @@ def settings_problems(settings: Settings) -> list[str]:
     # A key directory set explicitly is shared by every machine: made up on one machine, keys would
     # differ from machine to machine (documents signed on one would not verify on another, data
     # sealed on one would not open on another). Only the embedded default makes a first key.
-    for variable, configured, pattern in (
-        ("SIGNING_KEY_DIR", settings.signing_key_dir, "*.pem"),
-        ("DATA_KEY_DIR", settings.data_key_dir, "*.key"),
+    # Keys given in a variable win over the directory (nothing is read from it, nothing made there).
+    for parse, value in ((signing_keys_from, settings.signing_keys), (data_keys_from, settings.data_keys)):
+        if value:
+            try:
+                parse(value)
+            except SettingsError as exc:
+                problems.append(str(exc))
+    for variable, configured, pattern, given in (
+        ("SIGNING_KEY_DIR", settings.signing_key_dir, "*.pem", settings.signing_keys),
+        ("DATA_KEY_DIR", settings.data_key_dir, "*.key", settings.data_keys),
     ):
-        if configured:
+        if configured and not given:
             path = Path(configured).resolve()
             if not path.is_dir():
                 problems.append(
@@ -204,3 +217,69 @@ def settings_problems(settings: Settings) -> list[str]:
                     "in a configured directory (every machine must share the same keys): put the keys there"
                 )
     return problems
+
+
+def _key_id(variable: str, key_id: object) -> str:
+    if not isinstance(key_id, str) or not key_id.isascii() or not key_id.isalnum():
+        raise SettingsError(f"{PREFIX}{variable}: a key id must be letters and digits only")
+    return key_id
+
+
+def signing_keys_from(text: str) -> dict[str, bytes]:
+    """``QINQING_SIGNING_KEYS``: a JSON object of key id -> Ed25519 private key in PEM (PKCS#8, no
+    password), e.g. ``{"k2026": "-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----\\n"}``.
+    Returns the PEM bytes by key id; a malformed value raises SettingsError naming the variable,
+    never a key."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    variable = "SIGNING_KEYS"
+    try:
+        given = json.loads(text)
+    except ValueError:
+        given = None
+    if not isinstance(given, dict) or not given:
+        raise SettingsError(
+            f"{PREFIX}{variable} must be a JSON object of key id -> Ed25519 private key PEM, with at least one key"
+        )
+    keys = {}
+    for key_id, pem in given.items():
+        _key_id(variable, key_id)
+        try:
+            key = serialization.load_pem_private_key(pem.encode(), password=None) if isinstance(pem, str) else None
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise SettingsError(
+                f"{PREFIX}{variable}: key {key_id!r} is not an Ed25519 private key in PEM (PKCS#8, no password)"
+            )
+        keys[key_id] = pem.encode()
+    return keys
+
+
+def data_keys_from(text: str) -> dict[str, bytes]:
+    """``QINQING_DATA_KEYS``: ``id:base64,id:base64``, each a 32-byte AES-256 key in standard
+    base64 (as in a ``<key id>.key`` file). Returns the keys by id; a malformed value raises
+    SettingsError naming the variable, never a key."""
+    import base64
+    import binascii
+
+    variable = "DATA_KEYS"
+    keys: dict[str, bytes] = {}
+    for part in text.split(","):
+        key_id, sep, encoded = part.strip().partition(":")
+        if not sep:
+            raise SettingsError(f"{PREFIX}{variable} must be id:base64 pairs separated by commas")
+        key_id = _key_id(variable, key_id.strip())
+        if key_id in keys:
+            raise SettingsError(f"{PREFIX}{variable}: key {key_id!r} is given twice")
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != 32:
+            raise SettingsError(f"{PREFIX}{variable}: key {key_id!r} is not 32 bytes (AES-256) in base64")
+        keys[key_id] = key
+    return keys

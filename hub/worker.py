@@ -31,7 +31,7 @@ from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
 from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import RenderPool
-from hub.documents.signing import KeyRing
+from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
 from hub.payments.budget import ProgramBudget
@@ -39,7 +39,7 @@ from hub.payments.ledger import LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
 from hub.registry import enterprise_registry
 from hub.retention import run_retention
-from hub.sealing import configure as configure_sealing
+from hub.sealing import configure_from as configure_sealing
 from hub.settings import Settings
 from hub.sla.schedules import CalendarBook
 from hub.sla.time_limits import CalendarTimeLimits
@@ -111,7 +111,7 @@ def build_worker(
             catalog,
             content_store(settings),
             renderer,
-            KeyRing(settings.signing_keys_path),
+            signing_key_ring(settings),
             settings.base_url,
         ),
     )
@@ -205,7 +205,7 @@ async def schedule_reconciliation(client) -> None:
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
-    configure_sealing(settings.data_keys_path)
+    configure_sealing(settings)
     renderer = RenderPool(settings.render_processes)
     calendars = CalendarBook(catalog.calendars)
     stop = asyncio.Event()

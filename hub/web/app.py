@@ -15,9 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from forms.catalog import load_catalog
 from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
-from hub.documents.signing import KeyRing
+from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
-from hub.sealing import configure as configure_sealing
+from hub.sealing import configure_from as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
 from hub.web.api.admin import AdminController
@@ -52,12 +52,12 @@ PAGE_PATHS = r"^/(?!api/)"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    configure_sealing(settings.data_keys_path)
+    configure_sealing(settings)
     hub = HubContext(
         settings=settings,
         catalog=load_catalog(settings.catalog_path),
         documents=content_store(settings),
-        signing_keys=KeyRing(settings.signing_keys_path),
+        signing_keys=signing_key_ring(settings),
         renderer=RenderPool(settings.render_processes),
     )
 
