@@ -85,10 +85,12 @@ class Stack:
             [sys.executable, "-m", "hub.cli", *args], env=self.env, capture_output=True, text=True, check=check
         )
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, command: str | None = None) -> None:
+        """Start ``qinqing <command>`` (by default the command called ``name``) as process ``name``:
+        e.g. ``start("worker2", command="worker")`` for a second worker."""
         log = open(self.root / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", name], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "hub.cli", command or name], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:

@@ -1,0 +1,293 @@
+"""The hub run wide, as docs/deploy.md lays it out: PostgreSQL, an S3-compatible shared store (moto's
+S3 server), a web server of two processes and two workers on one task queue. A batch of requests
+and claims goes through it while one worker is killed the hard way, and nothing is lost or done
+twice: every request closes once with its decision downloadable from the bucket through either web
+process, every Idempotency-Key made one request, every claim is paid once and the books agree.
+
+PostgreSQL only: on SQLite the processes would share one file on one machine, not a deployment."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import os
+import random
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.stack.db import sql
+from tests.stack.flows import decide, decision_of, file_request, program_spec, wait_claim, wait_for
+from tests.stack.harness import PASSWORD, Stack, free_port, start_stack
+from tests.stack.test_csrf import token_of
+from tests.stack.test_shared_store import BUCKET, PREFIX, objects, raw
+
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(
+        not os.environ.get("QINQING_TEST_DATABASE_URL"),
+        reason="several processes of a deployment share PostgreSQL; set QINQING_TEST_DATABASE_URL (make test-postgres)",
+    ),
+]
+
+REQUESTS = 20
+RETRIED = 6  # of them sent again with the same Idempotency-Key, while the first may be in flight
+ENTERPRISES = [f"ent{n:04d}" for n in range(1, 13)]
+PROGRAM = "scale-out"
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """The stack with its shared store, two web processes and two workers started at once."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    s3_env = {
+        "QINQING_CONTENT_STORE_URL": f"s3://{BUCKET}/{PREFIX}",
+        "QINQING_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "QINQING_S3_ACCESS_KEY": "testing",
+        "QINQING_S3_SECRET_KEY": "testing",
+        "QINQING_S3_REGION": "us-east-1",
+    }
+    raw(s3_env).create_bucket(Bucket=BUCKET)
+    try:
+        stack = start_stack(tmp_path_factory.mktemp("scale-out"), QINQING_WEB_WORKERS="2", **s3_env)
+        try:
+            # Both workers start together: their start-up sweeps and retention passes run at once.
+            stack.stop("worker")
+            stack.start("worker")
+            stack.start("worker2", command="worker")
+            yield stack, s3_env
+        finally:
+            stack.shutdown()
+    finally:
+        server.stop()
+
+
+def client(stack: Stack, username: str | None = None, locale: str = "en") -> httpx.Client:
+    """A client that opens a new connection for every request, so that its requests land on both
+    web processes (a kept-alive connection stays with the process that accepted it)."""
+    http = httpx.Client(
+        base_url=stack.base_url,
+        headers={"Accept-Language": locale},
+        timeout=60,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+    if username:
+        r = http.post("/api/auth/token", json={"username": username, "password": PASSWORD})
+        r.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    return http
+
+
+def web_processes(stack: Stack) -> list[int]:
+    """The web server's worker processes (children of `qinqing serve` started by multiprocessing)."""
+    parent = stack.processes["serve"].pid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_a_batch_goes_through_two_web_processes_and_two_workers(wide):
+    stack, s3_env = wide
+    started = time.monotonic()
+    webs = web_processes(stack)
+    assert len(webs) == 2, webs
+    ticks_before = {pid: cpu_ticks(pid) for pid in webs}
+
+    citizen = client(stack, "zhangsan")
+    street, civil = client(stack, "street.clerk"), client(stack, "civil.clerk")
+    admin, auditor = client(stack, "admin"), client(stack, "auditor")
+    before = {r["ref"] for r in citizen.get("/api/requests").json()}
+    assert admin.post("/api/programs", json=program_spec(PROGRAM, budget="100000")).status_code == 201
+
+    # Claims of twelve enterprises, made at once in the background.
+    enterprises = {username: client(stack, username) for username in ENTERPRISES}
+    pool = concurrent.futures.ThreadPoolExecutor(12)
+    claims = {u: pool.submit(e.post, f"/api/programs/{PROGRAM}/claims", json={}) for u, e in enterprises.items()}
+
+    # Twenty requests filed at once, some sent twice with the same key.
+    keys = [f"scale-out-{uuid.uuid4()}" for _ in range(REQUESTS)]
+    sends = keys + random.sample(keys, RETRIED)
+    random.shuffle(sends)
+    with concurrent.futures.ThreadPoolExecutor(10) as filing:
+        answers = list(zip(sends, filing.map(lambda key: file_request(citizen, key=key), sends), strict=True))
+
+    # One worker dies in the middle of the batch; the other carries on.
+    time.sleep(1)
+    stack.kill_worker()
+
+    refs: dict[str, str] = {}
+    for key, r in answers:
+        assert r.status_code in (200, 201), r.text
+        assert refs.setdefault(key, r.json()["ref"]) == r.json()["ref"], "one key, two requests"
+    assert sorted(r.status_code for _, r in answers).count(201) == REQUESTS
+    assert len(set(refs.values())) == REQUESTS
+    after = {r["ref"] for r in citizen.get("/api/requests").json()}
+    assert after - before == set(refs.values())
+
+    # Clerks decide: the street office rejects every fifth, civil affairs every fourth of the rest.
+    ordered = sorted(refs.values())
+    plan = {
+        ref: ("reject" if i % 5 == 0 else "approve", "reject" if i % 4 == 1 else "approve")
+        for i, ref in enumerate(ordered)
+    }
+    expected = {ref: "rejected" if "reject" in verdicts else "approved" for ref, verdicts in plan.items()}
+    decided: set[tuple[str, str]] = set()
+
+    def decide_open() -> bool:
+        for clerk, stage, index in ((street, "residence-check", 0), (civil, "approval", 1)):
+            for task in clerk.get("/api/tasks").json():
+                ref = task["request_ref"]
+                if ref not in plan or (ref, stage) in decided or task["stage_id"] != stage:
+                    continue
+                verdict = plan[ref][index]
+                r = decide(clerk, task["id"], verdict, "同意" if verdict == "approve" else "不符合条件")
+                assert r.status_code == 200, r.text
+                decided.add((ref, stage))
+        due = {(ref, "residence-check") for ref in plan}
+        due |= {(ref, "approval") for ref, (first, _) in plan.items() if first == "approve"}
+        return due <= decided
+
+    wait_for(decide_open, timeout=90, interval=0.5, what="every task to be decided")
+
+    def all_closed():
+        found = {}
+        for ref in plan:
+            body = citizen.get(f"/api/requests/{ref}").json()
+            if body["state"] not in ("approved", "rejected") or not any(
+                d["kind"] == "decision" for d in body["documents"]
+            ):
+                return None
+            found[ref] = body
+        return found
+
+    closed = wait_for(all_closed, timeout=90, interval=1, what="every request to close with its decision")
+    for ref, body in closed.items():
+        assert body["state"] == expected[ref], (ref, plan[ref], body["state"])
+        kinds = [e["kind"] for e in body["timeline"]]
+        assert kinds.count(f"request_{expected[ref]}") == 1, kinds
+        assert kinds.count("request_approved") + kinds.count("request_rejected") == 1, kinds
+        assert kinds.count("document_issued") == 2, kinds  # the receipt and the decision, once each
+        assert sorted(d["kind"] for d in body["documents"]) == ["decision", "receipt"]
+
+    # Every claim paid once; a second claim by the same enterprise is refused.
+    paid = {}
+    for username, future in claims.items():
+        r = future.result()
+        assert r.status_code in (201, 202), r.text
+        paid[username] = wait_claim(enterprises[username], r.json()["ref"], timeout=90)
+        assert paid[username]["state"] == "paid", paid[username]
+    for username in ENTERPRISES[:3]:
+        again = enterprises[username].post(f"/api/programs/{PROGRAM}/claims", json={})
+        assert again.status_code == 409 and again.json()["type"] == "/problems/already-claimed"
+    assert len({c["ref"] for c in paid.values()}) == len(ENTERPRISES)
+    total = sum(float(c["amount"]) for c in paid.values())
+    budget = admin.get(f"/api/open/programs/{PROGRAM}").json()["budget"]
+    assert float(budget["paid"]) == total == 1000 * len(ENTERPRISES)
+    assert budget["reserved"] == "0.00"
+    rows = sql(
+        stack,
+        "SELECT c.ref, c.state, count(t.id) AS payments FROM claim c JOIN program p ON p.id = c.program "
+        "LEFT JOIN ledger_transaction t ON t.reference = c.ref WHERE p.code = {} GROUP BY c.ref, c.state",
+        PROGRAM,
+    )
+    assert sorted((r["ref"], r["state"], r["payments"]) for r in rows) == sorted(
+        (c["ref"], "paid", 1) for c in paid.values()
+    )
+
+    # Documents: every decision downloads, through fresh connections to either web process, with
+    # the bytes it was issued with; the payment notices are made on their first download, two at once.
+    def download(args) -> tuple[dict, httpx.Response]:
+        owner, document = args
+        return document, owner.get(document["download_url"])
+
+    decisions = [(citizen, decision_of(body)) for body in closed.values()]
+    notices = []
+    for username, c in list(paid.items())[:4]:
+        request = enterprises[username].get(f"/api/requests/{c['request_ref']}").json()
+        notice = next(d for d in request["documents"] if d["kind"] == "payment_notice")
+        notices += [(enterprises[username], notice)] * 2
+    with concurrent.futures.ThreadPoolExecutor(8) as downloads:
+        fetched = list(downloads.map(download, decisions * 2 + notices))
+    made: dict[int, set[str]] = {}
+    for document, r in fetched:
+        assert r.status_code == 200 and r.content.startswith(b"%PDF"), r.text[:300]
+        digest = hashlib.sha256(r.content).hexdigest()
+        if document["sha256"]:
+            assert digest == document["sha256"]
+        made.setdefault(document["id"], set()).add(digest)
+    assert all(len(digests) == 1 for digests in made.values()), made
+
+    # In the bucket, sealed; nothing in the local folder.
+    stored = sql(stack, "SELECT stored_as FROM document WHERE stored_as <> ''")
+    in_bucket = objects(s3_env)
+    assert len(stored) >= 2 * REQUESTS + 4
+    assert all(f"{PREFIX}/{row['stored_as'][:2]}/{row['stored_as']}" in in_bucket for row in stored)
+    assert not any(data.startswith(b"%PDF") for data in in_bucket.values())
+    local = stack.root / "var" / "documents"
+    assert not local.exists() or not any(p.is_file() for p in local.rglob("*"))
+
+    report = auditor.get("/api/reconciliation").json()
+    assert report["differences"] == [], report
+    program = next(p for p in report["programs"] if p["program"] == PROGRAM)
+    assert program["paid_cents"] == program["ledger_paid_cents"] == 100_000 * len(ENTERPRISES)
+
+    # Both web processes served the batch.
+    used = {pid: cpu_ticks(pid) - ticks_before[pid] for pid in webs}
+    assert all(spent > 0 for spent in used.values()), used
+    assert "worker2" in stack.processes and stack.processes["worker2"].poll() is None
+    assert time.monotonic() - started < 150
+
+
+def test_sessions_and_sign_in_throttles_are_shared_by_the_web_processes(wide):
+    stack, _ = wide
+    webs = web_processes(stack)
+    ticks_before = {pid: cpu_ticks(pid) for pid in webs}
+
+    # A session made on one process is accepted by the other: forty requests, new connections.
+    citizen = client(stack, "zhangsan")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: citizen.get("/api/requests").status_code, range(40)))
+    assert answers == [200] * 40
+
+    # Failures counted on either process lock the username on both.
+    anyone = client(stack)
+    wrong = [anyone.post("/api/auth/token", json={"username": "lisi", "password": "wrong"}) for _ in range(5)]
+    assert [r.status_code for r in wrong][:4] == [401] * 4 and wrong[4].status_code in (401, 429)
+    for _ in range(6):
+        r = anyone.post("/api/auth/token", json={"username": "lisi", "password": PASSWORD})
+        assert r.status_code == 429, r.text
+
+    # A page form opened from one process is accepted by the other: they share the CSRF secret.
+    for _ in range(6):
+        browser = client(stack)
+        token = token_of(browser.get("/signin"))
+        form = {"username": "wangwu", "password": PASSWORD, "next": "/requests", "_csrf_token": token}
+        assert browser.post("/signin", data=form).status_code == 303
+        assert browser.get("/requests").status_code == 200
+
+    # Signing out on one process ends the session on both.
+    assert citizen.post("/api/auth/logout").status_code in (200, 204)
+    assert all(citizen.get("/api/requests").status_code == 401 for _ in range(6))
+
+    used = {pid: cpu_ticks(pid) - ticks_before[pid] for pid in webs}
+    assert all(spent > 0 for spent in used.values()), used
