@@ -44,6 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # once only makes each slower, until their workflow tasks time out and are done again.
     worker_workflow_tasks: int = 16
     session_hours: int = 12
+    # The secret page forms' tokens are made with (at least 32 characters, e.g. 64 hex). Empty:
+    # var/csrf.secret, generated on first start; set it to the same value on every web machine, or
+    # a form opened from one machine is refused by another.
+    csrf_secret: str = ""
     # Web server processes on this machine; 0: one per CPU core. Every piece of state they share
     # (sessions, sign-in throttles, idempotency, calendars) lives in the database, not in a process.
     web_workers: int = 1
@@ -182,6 +186,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 def settings_problems(settings: Settings) -> list[str]:
     """What is wrong with ``settings`` for every process that reads them (empty: nothing)."""
     problems = []
+    if settings.csrf_secret and len(settings.csrf_secret.strip()) < 32:
+        problems.append(f"{PREFIX}CSRF_SECRET is too short: at least 32 characters (e.g. 64 hex: openssl rand -hex 32)")
     url = settings.content_store_url
     if url:
         scheme, sep, rest = url.partition("://")

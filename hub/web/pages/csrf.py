@@ -1,8 +1,8 @@
 """Cross-site request forgery protection for pages: every form's token is bound to the session.
 
-A page's token is an HMAC, under a secret kept under var/, of the session the browser holds: its
-session cookie when signed in, else a random visitor cookie (``qinqing_csrf``) handed out with the
-first page. A site on another port of this host is the same site: the browser sends it this host's
+A page's token is an HMAC, under a secret (``QINQING_CSRF_SECRET``, else one kept under var/), of
+the session the browser holds: its session cookie when signed in, else a random visitor cookie
+(``qinqing_csrf``) handed out with the first page. A site on another port of this host is the same site: the browser sends it this host's
 cookies, and its server may set them. It can plant a cookie, even a genuine pair of cookie and token
 fetched from the hub, but it cannot compute the token of the victim's session. Signing in starts a
 new session, so a new token; signing out also replaces the visitor cookie.
@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,27 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def csrf_secret(settings: Settings) -> str:
-    """A secret kept under var/, so forms opened before a restart still submit after it."""
+    """``QINQING_CSRF_SECRET`` when set (the same on every web machine), else a secret kept under
+    var/, so forms opened before a restart still submit after it.
+
+    The web processes of one machine start together and share the file: the first to write it wins,
+    at once and whole (written aside, then linked into place), and every process reads that one. Each
+    writing its own would give the processes different secrets, and a form opened from one would be
+    refused by the next."""
+    if settings.csrf_secret:
+        return settings.csrf_secret.strip()
     path = Path(settings.var_path) / "csrf.secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        aside = path.with_name(f".csrf.secret.{os.getpid()}.{secrets.token_hex(4)}")
+        aside.write_text(secrets.token_hex(32))
+        aside.chmod(0o600)
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process was first: its secret is the one
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 

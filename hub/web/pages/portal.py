@@ -107,9 +107,15 @@ def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:
 
 
 @get("/services/{service_id:str}", name="service")
-async def service_page(request: Request, ctx: HubContext, service_id: str) -> Response:
+async def service_page(request: Request, ctx: HubContext, answers: EncodedAnswers, service_id: str) -> Response:
     spec = service_or_404(ctx, service_id)
-    return render_page(request, "service.html", service=detail(spec, ctx.catalog, page_locale(request)))
+    locale = page_locale(request)
+    service = answers.kept(("service", spec.id, spec.version, locale), lambda: detail(spec, ctx.catalog, locale))
+    described = answers.kept(
+        ("service page", spec.id, spec.version, locale),
+        lambda: render_fragment(locale, "_service.html", service=service),
+    )
+    return render_page(request, "service.html", service=service, described=Markup(described))
 
 
 def applicant_for(request: Request, spec: ServiceSpec) -> Principal:
