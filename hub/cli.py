@@ -24,13 +24,14 @@ async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     from forms.catalog import load_catalog
     from hub.audit import chain_unchained
     from hub.db.lifecycle import database, migrate
-    from hub.documents.signing import KeyRing
-    from hub.sealing import configure
+    from hub.documents.signing import signing_key_ring
+    from hub.sealing import configure_from
     from hub.seed import seed_demo
 
-    # The embedded default: first signing and data keys are made here, before any process needs them.
-    KeyRing(settings.signing_keys_path).ensure_key()
-    configure(settings.data_keys_path).ensure_key()
+    # The embedded default: first signing and data keys are made here, before any process needs them
+    # (keys given in the environment are used as they are; nothing is generated for them).
+    signing_key_ring(settings).ensure_key()
+    configure_from(settings).ensure_key()
     async with database(settings):
         await migrate(settings)
         await chain_unchained()
@@ -131,9 +132,9 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     from forms.catalog import load_catalog
     from hub.db.lifecycle import database
     from hub.retention import run_retention
-    from hub.sealing import configure
+    from hub.sealing import configure_from
 
-    configure(settings.data_keys_path)
+    configure_from(settings)
 
     async def run():
         async with database(settings):
@@ -149,9 +150,13 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_data_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.sealing import DataKeys
+    from hub.sealing import configure_from
 
-    key_id = DataKeys(settings.data_keys_path).rotate()
+    try:
+        key_id = configure_from(settings).rotate()
+    except RuntimeError as exc:  # the keys come from the environment: rotated there
+        print(f"Cannot rotate: {exc}", file=sys.stderr)
+        return 1
     print(f"New data key {key_id} seals from now on; earlier keys still open what they sealed.")
     return 0
 
