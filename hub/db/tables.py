@@ -49,7 +49,7 @@ class Account(Table):
     # For enterprise accounts: the enterprise the person acts for.
     enterprise = ForeignKey(references=Enterprise, null=True, default=None)
     # Enterprise accounts: "preparer" prepares requests, "approver" (the legal representative)
-    # submits them. None on older enterprise accounts counts as approver.
+    # submits them. None (the synthetic population's accounts are made without one) counts as approver.
     enterprise_role = Varchar(length=20, null=True, default=None)
     # Sealed (encrypted) at rest, see hub/sealing.py.
     resident_id = Varchar(length=200, null=True, default=None)
@@ -203,7 +203,7 @@ class Document(Table):
     kind = Varchar(length=40)
     locale = Varchar(length=10)
     # The PDF's SHA-256 (as its holder can check it), and where the store keeps it sealed: the
-    # SHA-256 of the sealed bytes. Empty for a PDF stored in clear before documents were sealed.
+    # SHA-256 of the sealed bytes. Both are empty until the PDF is stored, and set together.
     sha256 = Varchar(length=64, index=True)
     stored_as = Varchar(length=64, default="")
     size = Integer()
@@ -246,7 +246,8 @@ class DocumentSequence(Table):
 
 
 class Upload(Table):
-    """A file an applicant uploaded for a form; the answer refers to it by ``token``."""
+    """A file an applicant uploaded for a form; the answer refers to it by ``token``. Its bytes are
+    stored sealed (hub/sealing.py), the token bound in."""
 
     id: Serial
 
@@ -258,8 +259,6 @@ class Upload(Table):
     # Shown to people only; never used as a path.
     filename = Varchar(length=200, default="")
     created_at = Timestamptz()
-    # The stored bytes are sealed (hub/sealing.py); uploads from before sealing are sealed by migrate.
-    sealed = Boolean(default=False)
 
 
 class Supplement(Table):

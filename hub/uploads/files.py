@@ -173,7 +173,6 @@ async def store_upload(
         size=len(content),
         filename=display_name(filename),
         created_at=now(),
-        sealed=True,
     )
     async with writing():
         await row.save()
