@@ -30,7 +30,7 @@ from hub.errors import invalid_field
 GENESIS = "0" * 64
 # Why someone looked at personal data or opened a workflow's payloads, in their own words: they may
 # name anyone, so they are sealed like the other free texts (hub/db/records.py) and opened where
-# the log is read. The chain's hashes cover the sealed form. Events written before stay as they are.
+# the log is read. The chain's hashes cover the sealed form.
 AUDIT_TEXT_KEYS = ("reason",)
 AUDIT_TEXT_FIELD = "audit.detail"
 # A page of the whole log, and the most one may ask for.
@@ -146,30 +146,12 @@ class ChainReport:
         return not self.problems
 
 
-async def chain_unchained() -> int:
-    """Make the chain's head, and chain events written before the chain existed (no hash yet), in
-    id order; returns how many. Run by ``qinqing migrate``, before any process appends."""
+async def chain_unchained() -> None:
+    """Make the chain's head when there is none yet (``record`` chains every event as it writes it,
+    so no event is ever left to chain). Run by ``qinqing migrate``, before any process appends, so
+    that on PostgreSQL the first writers already have a head row to lock."""
     if not await AuditHead.exists():
         await AuditHead.insert(AuditHead(last_id=0, last_hash=GENESIS, count=0))
-    loose = await AuditEvent.select().where(AuditEvent.hash == "").order_by(AuditEvent.id)
-    if not loose:
-        return 0
-    async with writing():
-        head_id, _, prev, count = await _head()
-        for event in loose:
-            digest = event_hash(prev, event)
-            await AuditEvent.update({AuditEvent.prev_hash: prev, AuditEvent.hash: digest}).where(
-                AuditEvent.id == event["id"]
-            )
-            prev, count = digest, count + 1
-        last_id = loose[-1]["id"]
-        if head_id is None:
-            await AuditHead.insert(AuditHead(last_id=last_id, last_hash=prev, count=count))
-        else:
-            await AuditHead.update(
-                {AuditHead.last_id: last_id, AuditHead.last_hash: prev, AuditHead.count: count}
-            ).where(AuditHead.id == head_id)
-    return len(loose)
 
 
 async def verify_chain(batch: int = 5000) -> ChainReport:
