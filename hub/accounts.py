@@ -36,7 +36,7 @@ def sealed_name(name: str) -> str:
 
 
 def name_of(account: Account) -> str:
-    """The account's name in clear (names stored before sealing are read as they are)."""
+    """The account's name, opened (it is sealed at rest under ``NAME_FIELD``)."""
     return unseal(account.full_name, NAME_FIELD) or ""
 
 
