@@ -111,9 +111,19 @@ async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at:
             uploads = await Upload.objects().where(Upload.token.is_in(personal_files)) if personal_files else []
             uploads = [u for u in uploads if not await attached_elsewhere(catalog, u, row.id)]
             async with writing():
-                await ServiceRequest.update(
-                    {ServiceRequest.answers: json.dumps(kept, ensure_ascii=False), ServiceRequest.anonymised_at: stamp}
-                ).where(ServiceRequest.id == row.id)
+                # Two workers' passes may pick the same request: the first to mark it does the rest.
+                won = await (
+                    ServiceRequest.update(
+                        {
+                            ServiceRequest.answers: json.dumps(kept, ensure_ascii=False),
+                            ServiceRequest.anonymised_at: stamp,
+                        }
+                    )
+                    .where((ServiceRequest.id == row.id) & ServiceRequest.anonymised_at.is_null())
+                    .returning(ServiceRequest.id)
+                )
+                if not won:
+                    continue
                 await Supplement.delete().where(Supplement.request == row.id)
                 if uploads:
                     await Upload.delete().where(Upload.id.is_in([u.id for u in uploads]))
@@ -125,7 +135,7 @@ async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at:
                 # another upload still refers to are never deleted all the same.
                 if not await Upload.exists().where(Upload.sha256 == upload.sha256):
                     await delete_stored(files, upload.sha256)
-        done += len(rows)
+            done += 1
         if len(rows) < BATCH:
             return done
 
