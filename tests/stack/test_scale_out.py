@@ -12,6 +12,8 @@ import concurrent.futures
 import hashlib
 import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -250,6 +252,27 @@ def test_a_batch_goes_through_two_web_processes_and_two_workers(wide):
     assert report["differences"] == [], report
     program = next(p for p in report["programs"] if p["program"] == PROGRAM)
     assert program["paid_cents"] == program["ledger_paid_cents"] == 100_000 * len(ENTERPRISES)
+
+    # Retention run by several workers at once: each closed request anonymised once.
+    passes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "retention"],
+            env={**stack.env, "QINQING_RETENTION_DAYS": "0"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for run in passes:
+        out, _ = run.communicate(timeout=120)
+        assert run.returncode == 0, out
+    anonymised = sql(
+        stack,
+        "SELECT object_id, count(*) AS times FROM audit_event WHERE action = 'request.anonymised' GROUP BY object_id",
+    )
+    times = {row["object_id"]: row["times"] for row in anonymised}
+    assert all(times.get(ref) == 1 for ref in plan), times
 
     # Both web processes served the batch.
     used = {pid: cpu_ticks(pid) - ticks_before[pid] for pid in webs}
