@@ -36,7 +36,8 @@ from hub.web.api.services import ServiceController
 from hub.web.api.tasks import TaskController
 from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
-from hub.web.context import EncodedAnswers, HubContext
+from hub.web.cached import EncodedAnswers
+from hub.web.context import HubContext
 from hub.web.headers import security_headers
 from hub.web.pages import pages_router, static_router
 from hub.web.pages.csrf import PageCsrf

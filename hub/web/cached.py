@@ -72,3 +72,9 @@ def _etags(header: str | None) -> set[str]:
     if not header:
         return set()
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def answers_of(request: Request) -> EncodedAnswers:
+    """The app's kept answers (read from the app's state rather than injected: a second dependency
+    next to the context would make Litestar resolve them in a task group, on every request)."""
+    return request.app.state.answers

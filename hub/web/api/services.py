@@ -15,25 +15,21 @@ from hub.catalog.presenting import (
     search,
     summary,
 )
-from hub.web.cached import EncodedAnswers
-from hub.web.context import HubContext, provide_answers, provide_context
+from hub.web.cached import answers_of
+from hub.web.context import HubContext, provide_context
 from hub.web.problems import not_found, request_locale
 
 
 class ServiceController(Controller):
     path = "/api/services"
     tags = ["catalog"]
-    dependencies = {
-        "ctx": Provide(provide_context, sync_to_thread=False),
-        "answers": Provide(provide_answers, sync_to_thread=False),
-    }
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
 
     @get("/", summary="Search the services that can be requested")
     async def list_services(
         self,
         request: Request,
         ctx: HubContext,
-        answers: EncodedAnswers,
         audience: Literal["citizen", "enterprise"] | None = None,
         department: str | None = Parameter(  # noqa: F811 - the public query parameter
             default=None, max_length=64, description="a participating department's code"
@@ -57,19 +53,17 @@ class ServiceController(Controller):
                 specs = search(specs, q)
             return [summary(s, ctx.catalog, locale) for s in specs]
 
-        return answers.respond(request, ("services", audience, department, topic, q, locale), services)
+        return answers_of(request).respond(request, ("services", audience, department, topic, q, locale), services)
 
     @get(
         "/{service_id:str}",
         summary="One service: its form, rules, route, materials and time limit",
     )
-    async def get_service(
-        self, request: Request, ctx: HubContext, answers: EncodedAnswers, service_id: str
-    ) -> Response[ServiceDetail]:
+    async def get_service(self, request: Request, ctx: HubContext, service_id: str) -> Response[ServiceDetail]:
         spec = ctx.catalog.latest(service_id)
         if spec is None:
             raise not_found()
         locale = request_locale(request)
-        return answers.respond(
+        return answers_of(request).respond(
             request, ("service", spec.id, spec.version, locale), lambda: detail(spec, ctx.catalog, locale)
         )

@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from hub.web.context import provide_answers, provide_context
+from hub.web.context import provide_context
 from hub.web.pages.account import ACCOUNT
 from hub.web.pages.admin import ADMIN
 from hub.web.pages.audit import AUDIT
@@ -23,10 +23,7 @@ def pages_router() -> Router:
     return Router(
         path="/",
         route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *CALENDAR, *AUDIT, *OPEN_DATA, *SUBSIDIES],
-        dependencies={
-            "ctx": Provide(provide_context, sync_to_thread=False),
-            "answers": Provide(provide_answers, sync_to_thread=False),
-        },
+        dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

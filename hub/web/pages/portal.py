@@ -32,7 +32,7 @@ from hub.requests.withdrawal import withdraw_request
 from hub.subsidies.programs import spec_of
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
-from hub.web.cached import EncodedAnswers
+from hub.web.cached import answers_of
 from hub.web.context import HubContext
 from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
@@ -65,9 +65,7 @@ def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpe
 
 
 @get("/", name="home")
-async def home(
-    request: Request, ctx: HubContext, answers: EncodedAnswers, q: str = "", event: str = "", stage: str = ""
-) -> Response:
+async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", stage: str = "") -> Response:
     locale = page_locale(request)
     q = q[:100]
 
@@ -81,22 +79,27 @@ async def home(
             filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
         )
 
-    # The list shows the catalog alone, the same for every visitor: rendered once per language and
-    # search, then kept.
+    # The page's content shows the catalog alone, the same for every visitor: rendered once per
+    # language and search, then kept.
+    answers = answers_of(request)
     listed = answers.kept(("home page results", locale, q, event, stage), results)
     # A live search asks for the results only; restoring history after a cache miss wants the page.
     if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
         return Response(listed, media_type=MediaType.HTML, headers=PAGE_HEADERS)
-    return render_page(
-        request,
-        "home.html",
-        q=q,
-        event=event,
-        stage=stage,
-        results=Markup(listed),
-        life_events=LIFE_EVENTS,
-        enterprise_stages=ENTERPRISE_STAGES,
+    content = answers.kept(
+        ("home page", locale, q, event, stage),
+        lambda: render_fragment(
+            locale,
+            "_home.html",
+            q=q,
+            event=event,
+            stage=stage,
+            results=Markup(listed),
+            life_events=LIFE_EVENTS,
+            enterprise_stages=ENTERPRISE_STAGES,
+        ),
     )
+    return render_page(request, "home.html", content=Markup(content))
 
 
 def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:
@@ -107,9 +110,10 @@ def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:
 
 
 @get("/services/{service_id:str}", name="service")
-async def service_page(request: Request, ctx: HubContext, answers: EncodedAnswers, service_id: str) -> Response:
+async def service_page(request: Request, ctx: HubContext, service_id: str) -> Response:
     spec = service_or_404(ctx, service_id)
     locale = page_locale(request)
+    answers = answers_of(request)
     service = answers.kept(("service", spec.id, spec.version, locale), lambda: detail(spec, ctx.catalog, locale))
     described = answers.kept(
         ("service page", spec.id, spec.version, locale),
