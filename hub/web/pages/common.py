@@ -47,13 +47,16 @@ def to_sign_in(request: Request, _: Exception) -> Response:
 
 def problem_page(request: Request, problem: HubError) -> Response:
     locale = page_locale(request)
-    return render_page(
+    page = render_page(
         request,
         "error.html",
         status=status_of(problem),
         title=gettext(locale, problem.title),
         detail=gettext(locale, problem.detail, **problem.params) if problem.detail else "",
     )
+    if problem.retry_after:  # an outage or a limit: the browser (and a proxy) may say when to try again
+        page.headers["Retry-After"] = str(problem.retry_after)
+    return page
 
 
 def http_error_page(request: Request, exc: HTTPException) -> Response:
