@@ -46,10 +46,3 @@ async def migrate(settings: Settings) -> None:
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")
 
-
-async def ping() -> bool:
-    try:
-        await engine().run_ddl("SELECT 1;")
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False

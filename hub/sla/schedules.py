@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import chinese_calendar
-from piccolo.query.functions.aggregate import Count, Max
 
 from forms.validation import FieldError
 from forms.working_days import (
@@ -82,7 +81,9 @@ class PiccoloCalendarStore:
     """Published schedules in the ``working_calendar_year`` table."""
 
     async def version(self) -> Any:
-        rows = await WorkingCalendarYear.select(Count(alias="n"), Max(WorkingCalendarYear.published_at, alias="last"))
+        # Asked on every use of the calendar and by every health check: plain SQL, not built each time.
+        table = WorkingCalendarYear._meta.tablename
+        rows = await WorkingCalendarYear.raw(f'SELECT COUNT(*) AS n, MAX("published_at") AS last FROM "{table}"')
         return (rows[0]["n"], str(rows[0]["last"])) if rows else (0, "")
 
     async def load(self) -> dict[int, StoredCalendar]:
