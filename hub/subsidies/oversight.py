@@ -3,6 +3,8 @@ claims, and one claim (each look at another enterprise's data is audited)."""
 
 from __future__ import annotations
 
+from temporalio.client import Client
+
 from forms.catalog import Catalog
 from hub.actor import Actor
 from hub.audit import record
@@ -12,6 +14,7 @@ from hub.errors import not_found
 from hub.subsidies.access import may_oversee
 from hub.subsidies.presenter import ClaimRead, MatchesRead, MatchRead, claim_read
 from hub.subsidies.programs import load_program, stored_program
+from hub.subsidies.progress import matching_progress
 from hub.subsidies.records import money
 
 
@@ -31,8 +34,10 @@ async def program_matches(
     near: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    client: Client | None = None,
 ) -> MatchesRead:
-    """The enterprises evaluated against the program, with the conditions each did not meet."""
+    """The enterprises evaluated against the program, with the conditions each did not meet, and
+    how far its matching has got (asked of its run through ``client`` while it goes on)."""
     program = await overseen_program(actor, code, catalog)
     locale = actor.locale
     query = ProgramMatch.select(
@@ -56,6 +61,7 @@ async def program_matches(
         eligible=program.matched_eligible,
         nearly=nearly,
         matched_at=program.matched_at,
+        matching=await matching_progress(program, client),
         enterprises=[
             MatchRead(
                 enterprise=r["enterprise.name"],

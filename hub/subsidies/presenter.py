@@ -100,6 +100,21 @@ class MatchRead(msgspec.Struct):
     unmet: list[str]
 
 
+class MatchingRead(msgspec.Struct):
+    """Where a program's matching run is: ``running`` (with its progress), ``finished``,
+    ``not-started``, or ``unknown`` (Temporal did not answer; the counts are then None)."""
+
+    state: str
+    evaluated: int | None = None
+    # The registry's size (while running), or how many were evaluated (finished).
+    total: int | None = None
+    eligible: int | None = None
+    percent: int | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    estimated_seconds_left: int | None = None
+
+
 class MatchesRead(msgspec.Struct):
     program: str
     evaluated: int
@@ -107,6 +122,7 @@ class MatchesRead(msgspec.Struct):
     nearly: int
     matched_at: dt.datetime | None
     enterprises: list[MatchRead]
+    matching: MatchingRead | None = None
 
 
 class NotificationRead(msgspec.Struct):

@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from ..options import ActivityOptions
     from .activities import SubsidyActivities
-    from .types import MatchBatch, MatchInput, MatchSummary, ReconcileDay, ReconciliationOutcome
+    from .types import MatchBatch, MatchInput, MatchStatus, MatchSummary, ReconcileDay, ReconciliationOutcome
 
 BATCHES_PER_RUN = 40
 BATCH = ActivityOptions(
@@ -27,9 +27,30 @@ BATCH = ActivityOptions(
 
 @workflow.defn
 class ProgramMatchingWorkflow:
+    def __init__(self) -> None:
+        self._status: MatchStatus | None = None
+
+    @workflow.query
+    def progress(self) -> MatchStatus | None:
+        """Enterprises evaluated and found eligible so far, and since when (None before the run began)."""
+        return self._status
+
     @workflow.run
     async def run(self, job: MatchInput) -> MatchSummary:
         after, evaluated, eligible = job.after_id, job.evaluated, job.eligible
+        began = workflow.now()
+        # A first run starts the count; a continued one goes on with the start it was given (or,
+        # continued by code that did not carry it, counts from its own start).
+        first = job.started_at is None and job.after_id == 0
+        started_at = began if first else job.started_at
+        self._status = status = MatchStatus(
+            program_id=job.program_id,
+            evaluated=evaluated,
+            eligible=eligible,
+            counted_from=started_at or began,
+            evaluated_before=0 if started_at else evaluated,
+            started_at=started_at,
+        )
         for _ in range(BATCHES_PER_RUN):
             progress = await workflow.execute_activity_method(
                 SubsidyActivities.match_batch,
@@ -45,6 +66,7 @@ class ProgramMatchingWorkflow:
             after = progress.last_id
             evaluated += progress.evaluated
             eligible += progress.eligible
+            self._status = status = status.model_copy(update={"evaluated": evaluated, "eligible": eligible})
         workflow.continue_as_new(
             MatchInput(
                 program_id=job.program_id,
@@ -52,6 +74,7 @@ class ProgramMatchingWorkflow:
                 evaluated=evaluated,
                 eligible=eligible,
                 batch_size=job.batch_size,
+                started_at=started_at,
             )
         )
 

@@ -113,6 +113,9 @@ class MatchInput(BaseModel):
     evaluated: int = 0
     eligible: int = 0
     batch_size: int = 500
+    # When the first run began (carried so the rate, and the time left, count the whole matching);
+    # None in the first run, and in runs continued by code from before it was carried.
+    started_at: datetime | None = None
 
 
 class MatchBatch(BaseModel):
@@ -134,6 +137,20 @@ class MatchSummary(BaseModel):
     evaluated: int
     eligible: int
     at: datetime
+
+
+class MatchStatus(BaseModel):
+    """Where a matching run has got to, as its workflow answers the ``progress`` query."""
+
+    program_id: int
+    evaluated: int
+    eligible: int
+    # The moment the rate is counted from (the matching's start, or this run's when it was not
+    # carried) and how many enterprises had been evaluated by then.
+    counted_from: datetime
+    evaluated_before: int
+    # When the matching began, if known.
+    started_at: datetime | None
 
 
 class ReconcileDay(BaseModel):

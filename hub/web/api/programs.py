@@ -58,7 +58,12 @@ class ProgramController(Controller):
         actor = actor_of(request)
         return program_read(await programs.close_program(actor, code), actor.locale)
 
-    @get("/{code:str}/matches", summary="Enterprises evaluated against the program")
+    @get(
+        "/{code:str}/matches",
+        summary="Enterprises evaluated against the program",
+        description="``matching`` says how far the program's matching run has got (running, finished, "
+        "not-started, or unknown when Temporal does not answer), with an estimate of the time left.",
+    )
     async def matches(
         self,
         request: Request,
@@ -69,7 +74,9 @@ class ProgramController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: int = Parameter(default=0, ge=0),
     ) -> MatchesRead:
-        return await oversight.program_matches(actor_of(request), code, ctx.catalog, eligible, near, limit, offset)
+        return await oversight.program_matches(
+            actor_of(request), code, ctx.catalog, eligible, near, limit, offset, client=ctx.temporal
+        )
 
     @get("/{code:str}/claims", summary="Claims on the program")
     async def program_claims(

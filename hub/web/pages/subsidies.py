@@ -15,6 +15,7 @@ from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
 from hub.subsidies.enterprise import enterprise_claims, policies_for, policy_for
 from hub.subsidies.presenter import published_programs
 from hub.subsidies.programs import load_program, spec_of
+from hub.subsidies.progress import program_matching, programs_matching
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.common import require
@@ -192,9 +193,21 @@ async def submit_claim_page(request: Request, ctx: HubContext, ref: str) -> Resp
 
 
 @get("/admin/programs", name="admin-programs")
-async def programs_admin_page(request: Request) -> Response:
+async def programs_admin_page(request: Request, ctx: HubContext) -> Response:
     require(request, *PROGRAM_ADMIN_ROLES)
-    return render_page(request, "programs_admin.html", programs=await published_programs(page_locale(request)))
+    return render_page(
+        request,
+        "programs_admin.html",
+        programs=await published_programs(page_locale(request)),
+        matching=await programs_matching(ctx.temporal),
+    )
+
+
+@get("/admin/programs/{code:str}/matching", name="admin-program-matching")
+async def program_matching_fragment(request: Request, ctx: HubContext, code: str) -> Response:
+    """How far one program's matching has got: the fragment the programs page refreshes while it runs."""
+    require(request, *PROGRAM_ADMIN_ROLES)
+    return render_page(request, "_matching_progress.html", code=code, m=await program_matching(code, ctx.temporal))
 
 
 SUBSIDIES = [
@@ -205,4 +218,5 @@ SUBSIDIES = [
     claims_page,
     submit_claim_page,
     programs_admin_page,
+    program_matching_fragment,
 ]
