@@ -11,8 +11,13 @@ endpoint is its requests per second over the bare handler's in the same round, a
 figure is the median over ``--rounds`` rounds (this machine's speed drifts within minutes, so a
 ratio is only taken between two measurements a few seconds apart).
 
-    .venv/bin/python -m bench.api [--workers 1] [--rounds 3] [--seconds 5] [--postgres]
+    .venv/bin/python -m bench.api [--workers 1,2] [--rounds 3] [--seconds 5] [--postgres]
     .venv/bin/python -m bench.api --smoke          # a second per endpoint, one round: does it run?
+
+With several process counts (``--workers 1,2``) a hub and a bare server run for each, side by side,
+and every round measures them all: besides each count's ratios to its bare handler, it prints how
+each endpoint's throughput grows from the first count to the others (target for the catalog: 1.7x
+from one process to two on 2 cores).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -96,15 +102,46 @@ def prepare(base_url: str) -> tuple[str, str, str]:
     return clerk.http.headers["Authorization"][7:], citizen.http.headers["Authorization"][7:], refs[-1]
 
 
+def endpoints_of(clerk: str, citizen: str, ref: str) -> list[Endpoint]:
+    return [
+        Endpoint("GET /health", "/health", 0.5),
+        Endpoint("GET /api/services (catalog)", "/api/services", 0.5),
+        Endpoint("GET /api/services/{id}", f"/api/services/{SERVICE}", 0.5),
+        Endpoint("GET /api/tasks (clerk's inbox)", "/api/tasks", 0.25, clerk),
+        Endpoint("GET /api/requests/{ref}", f"/api/requests/{ref}", 0.25, citizen),
+        Endpoint("GET / (home page)", "/", 0.25),
+        Endpoint("GET /services/{id} (page)", f"/services/{SERVICE}", 0.25),
+        Endpoint("GET /open (open data page)", "/open", 0.25),
+    ]
+
+
+SCALING_TARGET = 1.7  # the catalog, from one web process to two on 2 cores
+CATALOG = "GET /api/services (catalog)"
+
+
+@dataclass
+class Setup:
+    """One process count: the hub's stack, its bare twin, and what was measured of them."""
+
+    workers: int
+    stack: Any
+    bare: subprocess.Popen
+    bare_url: str
+    endpoints: list[Endpoint]
+    rates: dict[str, list[float]]
+    ratios: dict[str, list[float]]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=1, help="web server processes, hub and bare alike")
+    parser.add_argument("--workers", default="1", help="web server processes, hub and bare alike; e.g. 1,2")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5, help="per endpoint per round")
     parser.add_argument("--postgres", action="store_true", help="the hub on PostgreSQL (scripts/start-postgres)")
     parser.add_argument("--access-log", action="store_true", help="both servers write an access log line per request")
     parser.add_argument("--smoke", action="store_true", help="one round of one second: checks that it runs")
     args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
     if args.smoke:
         args.rounds, args.seconds = 1, 1
     if shutil.which("wrk") is None:
@@ -116,65 +153,72 @@ def main() -> int:
     if args.postgres:
         url = subprocess.run([str(ROOT / "scripts/start-postgres")], capture_output=True, text=True, check=True)
         os.environ["QINQING_TEST_DATABASE_URL"] = url.stdout.strip()
-    root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     database = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"starting the hub in {root} on {database} with {args.workers} web process(es) ...", flush=True)
-    stack = start_stack(
-        root,
-        QINQING_WEB_WORKERS=str(args.workers),
-        QINQING_ACCESS_LOG="true" if args.access_log else "false",
-    )
-    bare_port = free_ports(1)[0]
-    bare = start_bare(bare_port, args.workers, args.access_log)
+    setups: list[Setup] = []
+    failures = 0
     try:
-        clerk, citizen, ref = prepare(stack.base_url)
-        endpoints = [
-            Endpoint("GET /health", "/health", 0.5),
-            Endpoint("GET /api/services (catalog)", "/api/services", 0.5),
-            Endpoint("GET /api/services/{id}", f"/api/services/{SERVICE}", 0.5),
-            Endpoint("GET /api/tasks (clerk's inbox)", "/api/tasks", 0.25, clerk),
-            Endpoint("GET /api/requests/{ref}", f"/api/requests/{ref}", 0.25, citizen),
-            Endpoint("GET / (home page)", "/", 0.25),
-            Endpoint("GET /services/{id} (page)", f"/services/{SERVICE}", 0.25),
-            Endpoint("GET /open (open data page)", "/open", 0.25),
-        ]
-        for e in endpoints:  # every endpoint answers before it is measured
-            headers = {"Authorization": f"Bearer {e.token}"} if e.token else {}
-            r = httpx.get(stack.base_url + e.path, headers=headers, timeout=30)
-            if r.status_code != 200:
-                raise RuntimeError(f"{e.name} answered {r.status_code}: {r.text[:300]}")
-        ratios: dict[str, list[float]] = {e.name: [] for e in endpoints}
-        rates: dict[str, list[float]] = {e.name: [] for e in endpoints} | {"bare": []}
-        failures = 0
+        for workers in counts:
+            root = Path(tempfile.mkdtemp(prefix="bench-api-"))
+            print(f"starting the hub in {root} on {database} with {workers} web process(es) ...", flush=True)
+            stack = start_stack(
+                root, QINQING_WEB_WORKERS=str(workers), QINQING_ACCESS_LOG="true" if args.access_log else "false"
+            )
+            port = free_ports(1)[0]
+            setup = Setup(
+                workers, stack, start_bare(port, workers, args.access_log), f"http://127.0.0.1:{port}/", [], {}, {}
+            )
+            setups.append(setup)
+            setup.endpoints = endpoints_of(*prepare(stack.base_url))
+            for e in setup.endpoints:  # every endpoint answers before it is measured
+                headers = {"Authorization": f"Bearer {e.token}"} if e.token else {}
+                r = httpx.get(stack.base_url + e.path, headers=headers, timeout=30)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{e.name} answered {r.status_code}: {r.text[:300]}")
+            setup.rates = {e.name: [] for e in setup.endpoints} | {"bare": []}
+            setup.ratios = {e.name: [] for e in setup.endpoints}
         for n in range(1, args.rounds + 1):
-            bare_rate, _ = wrk(f"http://127.0.0.1:{bare_port}/", args.seconds)
-            rates["bare"].append(bare_rate)
-            for e in endpoints:
-                rate, errors = wrk(stack.base_url + e.path, args.seconds, e.token)
-                failures += errors
-                rates[e.name].append(rate)
-                ratios[e.name].append(rate / bare_rate)
-            print(f"round {n}: bare {bare_rate:.0f}/s", flush=True)
+            for setup in setups:
+                bare_rate, _ = wrk(setup.bare_url, args.seconds)
+                setup.rates["bare"].append(bare_rate)
+                for e in setup.endpoints:
+                    rate, errors = wrk(setup.stack.base_url + e.path, args.seconds, e.token)
+                    failures += errors
+                    setup.rates[e.name].append(rate)
+                    setup.ratios[e.name].append(rate / bare_rate)
+                print(f"round {n}, {setup.workers} process(es): bare {bare_rate:.0f}/s", flush=True)
     finally:
-        bare.terminate()
-        bare.wait()
-        stack.shutdown()
+        for setup in setups:
+            setup.bare.terminate()
+            setup.bare.wait()
+            setup.stack.shutdown()
 
-    print(
-        f"\n{database}, {args.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
-        f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
-    )
-    print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}")
-    print(f"{'bare Litestar handler':<34}{statistics.median(rates['bare']):>8.0f}{'1.00x':>9}")
     passed = True
-    for e in endpoints:
-        ratio = statistics.median(ratios[e.name])
-        ok = ratio >= e.target
-        passed &= ok
+    for setup in setups:
         print(
-            f"{e.name:<34}{statistics.median(rates[e.name]):>8.0f}{ratio:>8.2f}x{e.target:>7.2f}x "
-            f"{'PASS' if ok else 'FAIL'}"
+            f"\n{database}, {setup.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
+            f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
         )
+        print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}")
+        print(f"{'bare Litestar handler':<34}{statistics.median(setup.rates['bare']):>8.0f}{'1.00x':>9}")
+        for e in setup.endpoints:
+            ratio = statistics.median(setup.ratios[e.name])
+            ok = ratio >= e.target
+            passed &= ok
+            print(
+                f"{e.name:<34}{statistics.median(setup.rates[e.name]):>8.0f}{ratio:>8.2f}x{e.target:>7.2f}x "
+                f"{'PASS' if ok else 'FAIL'}"
+            )
+    first = setups[0]
+    for other in setups[1:]:
+        print(f"\nthroughput with {other.workers} web processes over {first.workers} (median of the rounds' ratios)")
+        for name in first.rates:
+            growth = statistics.median(b / a for a, b in zip(first.rates[name], other.rates[name], strict=True))
+            verdict = ""
+            if name == CATALOG and (first.workers, other.workers) == (1, 2):
+                ok = growth >= SCALING_TARGET
+                passed &= ok
+                verdict = f" (target {SCALING_TARGET:.1f}x) {'PASS' if ok else 'FAIL'}"
+            print(f"{name if name != 'bare' else 'bare Litestar handler':<34}{growth:>8.2f}x{verdict}")
     if failures:
         print(f"{failures} answers were not 2xx/3xx: the figures above are not valid")
         return 1
