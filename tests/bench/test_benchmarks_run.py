@@ -35,6 +35,7 @@ SQLITE = {
         ["claims/empty throughput, median of the rounds:", "reconciliation differences: 0"],
     ),
     "shapes": (["--runs", "10", "--in-flight", "5"], ["empty workflow (baseline)", "patch + 5 local activities"]),
+    "api": (["--smoke"], ["bare Litestar handler", "GET /api/services (catalog)", "GET /api/tasks (clerk's inbox)"]),
 }
 
 
