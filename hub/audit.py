@@ -146,7 +146,7 @@ class ChainReport:
         return not self.problems
 
 
-async def chain_unchained() -> None:
+async def ensure_chain_head() -> None:
     """Make the chain's head when there is none yet (``record`` chains every event as it writes it,
     so no event is ever left to chain). Run by ``qinqing migrate``, before any process appends, so
     that on PostgreSQL the first writers already have a head row to lock."""

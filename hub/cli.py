@@ -22,7 +22,7 @@ def _logging(level: str = "INFO") -> None:
 
 async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     from forms.catalog import load_catalog
-    from hub.audit import chain_unchained
+    from hub.audit import ensure_chain_head
     from hub.db.lifecycle import database, migrate
     from hub.documents.signing import signing_key_ring
     from hub.sealing import configure_from
@@ -34,7 +34,7 @@ async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
     configure_from(settings).ensure_key()
     async with database(settings):
         await migrate(settings)
-        await chain_unchained()
+        await ensure_chain_head()
         if not seed:
             return []
         return await seed_demo(

@@ -4,8 +4,8 @@ A sealed value is a string ``enc1:<key id>:<base64url(nonce + ciphertext + tag)>
 belongs to is bound in as associated data, so a value moved to another field does not open.
 Keys are files ``<key id>.key`` (32 random bytes, base64) in one directory, or are given in
 ``QINQING_DATA_KEYS`` (``data_keys``): the newest seals, all of them open, so old values stay
-readable after a rotation. Values that are not sealed (written
-before sealing existed) are returned as they are.
+readable after a rotation. A value that is not sealed (in a recorded workflow history, whose
+payloads are kept in clear to be read) is returned as it is; a file must be sealed.
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ class DataKeys:
         )
 
     def open_bytes(self, blob: bytes, name: str) -> bytes:
-        if not blob.startswith(FILE_PREFIX):
-            return blob  # stored before files were sealed
+        if not blob.startswith(FILE_PREFIX):  # every file is sealed as it is stored: this one was not
+            raise SealError(f"file {name} is not sealed")
         key_id, _, data = blob[len(FILE_PREFIX) :].partition(b"\n")
         try:
             return AESGCM(self._key(key_id.decode())).decrypt(data[:12], data[12:], name.encode())

@@ -12,11 +12,11 @@ import datetime as dt
 import json
 
 from forms.catalog import Catalog
-from hub.accounts import NAME_FIELD, hash_password, sealed_name
+from hub.accounts import hash_password, sealed_name
 from hub.clock import now
 from hub.db.tables import Account, Enterprise
 from hub.registry.synthetic import populate
-from hub.sealing import PREFIX, SealError, seal, unseal
+from hub.sealing import seal, unseal
 from hub.subsidies.programs import seed_programs
 
 DEMO_PASSWORD = "qinqing-demo"
@@ -179,18 +179,6 @@ async def _population_accounts(count: int, password_hash: str) -> list[str]:
     taken = {r["username"] for r in await Account.select(Account.username).where(Account.username.like("ent%"))}
     # The account is in the legal representative's name, which the registry keeps sealed.
     names = {r["id"]: unseal(r["legal_representative"], "enterprise.legal_representative") for r in rows}
-    # Accounts made before names were opened here carry the registry's sealed text as their name,
-    # which does not open as an account's name: they get the name itself, sealed as one.
-    if names:
-        sealed = await Account.select(Account.id, Account.enterprise, Account.full_name).where(
-            Account.username.like("ent%") & Account.full_name.like(f"{PREFIX}%") & Account.enterprise.is_in(list(names))
-        )
-        for account in sealed:
-            try:
-                unseal(account["full_name"], NAME_FIELD)
-            except SealError:
-                renamed = sealed_name(names[account["enterprise"]])
-                await Account.update({Account.full_name: renamed}).where(Account.id == account["id"])
     new = [
         Account(
             username=f"ent{n:04d}",
