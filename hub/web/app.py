@@ -38,11 +38,13 @@ from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
 from hub.web.cached import EncodedAnswers
 from hub.web.context import HubContext
+from hub.web.docs import HubSwaggerRenderPlugin
+from hub.web.head import head_as_get
 from hub.web.headers import security_headers
 from hub.web.pages import pages_router, static_router
+from hub.web.pages.common import EDGE_EXCEPTION_HANDLERS
 from hub.web.pages.csrf import PageCsrf
 from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
-from hub.web.problems import EXCEPTION_HANDLERS
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
 
 log = logging.getLogger("qinqing.web")
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # Litestar warns that the bearer middleware's exclusions match "/": they do, on purpose (pages).
     warnings.filterwarnings("ignore", message=".*greedily matches all paths")
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AuthController,
@@ -109,7 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         before_send=[security_headers(hsts=settings.behind_tls)],
         guards=[ids_in_range, systems_only_where_scoped],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Problem documents for API clients, pages in the visitor's language for browsers.
+        exception_handlers=EDGE_EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Qinqing Hub API",
@@ -117,5 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="One-stop government services: the catalog, requests, department inboxes and documents.",
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
             security=[{"bearer": []}],
+            # Swagger UI from the hub's own static files (no CDN), at /schema and /schema/swagger.
+            render_plugins=[HubSwaggerRenderPlugin()],
         ),
     )
+    app.asgi_handler = head_as_get(app.asgi_handler)  # HEAD wherever GET is (hub.web.head)
+    return app

@@ -2,7 +2,7 @@
 
 A header a handler set itself is left alone (a page may need its own policy). HTML gets a strict
 Content-Security-Policy: only this origin, no inline script, no framing. The API documentation
-pages load their viewer from a CDN, so ``/schema`` pages get a policy that allows that and no more.
+pages (``/schema``) load their viewer from this origin too, with a policy of their own (inline styles).
 HSTS is sent only when the hub's public address is https (behind TLS).
 """
 
@@ -15,12 +15,13 @@ STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# Litestar's documentation viewers come from these CDNs and start with a small inline script.
+# The API documentation (Swagger UI, ``hub.web.docs``) comes from the hub's own static files and
+# starts from a static script: nothing from another origin, no inline script. Swagger UI sets inline
+# styles and draws its icons as data: images.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
 )
 # Anything that is not a page (JSON, PDF) has no business running or embedding anything.
 NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"

@@ -16,13 +16,14 @@ from hub.web.pages.open_data import OPEN_DATA
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
 from hub.web.pages.subsidies import SUBSIDIES
+from hub.web.pages.verify import VERIFY
 from hub.web.pages.workbench import WORKBENCH
 
 
 def pages_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *CALENDAR, *AUDIT, *OPEN_DATA, *SUBSIDIES],
+        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *CALENDAR, *AUDIT, *OPEN_DATA, *SUBSIDIES, *VERIFY],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
