@@ -102,9 +102,14 @@ async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> l
 
 
 def task_read(
-    task: ReviewTask, row: ServiceRequest | SimpleNamespace, ctx: HubContext, locale: str, assignee: str | None = None
+    task: ReviewTask | SimpleNamespace,
+    row: ServiceRequest | SimpleNamespace,
+    ctx: HubContext,
+    locale: str,
+    assignee: str | None = None,
 ) -> TaskRead:
-    """One inbox row, given its request's row (only ref, service and version are read)."""
+    """One inbox row, given its request's row (only ref, service and version are read): rows or
+    plain records of the same names."""
     spec = ctx.catalog.version(row.service_id, row.service_version)
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     return TaskRead(

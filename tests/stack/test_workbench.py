@@ -219,6 +219,24 @@ def test_inbox_filters_sorting_and_counts(hub):
     assert ours == [t["id"] for t in sorted(tasks, key=lambda t: t["opened_at"], reverse=True)]
 
 
+def test_inbox_filters_by_time_limit_and_escalation(hub):
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    task = open_task(clerk, file_request(citizen).json()["ref"])
+    due = dt.datetime.fromisoformat(task["due_at"])
+
+    def ids(**params) -> set[int]:
+        r = clerk.get("/api/tasks", params=params)
+        assert r.status_code == 200, r.text
+        return {t["id"] for t in r.json()}
+
+    assert task["id"] in ids(due_before=(due + dt.timedelta(seconds=1)).isoformat())
+    assert task["id"] not in ids(due_before=(due - dt.timedelta(seconds=1)).isoformat())
+    # Flags are booleans in every row, whatever the database keeps them as.
+    row = next(t for t in clerk.get("/api/tasks").json() if t["id"] == task["id"])
+    assert row["escalated"] is False and row["reminded"] is False and row["provisional"] in (True, False)
+    assert task["id"] in ids(escalated="false") and task["id"] not in ids(escalated="true")
+
+
 def test_inbox_stays_right_when_the_worker_dies_mid_decision(hub):
     citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
     ref = file_request(citizen).json()["ref"]

@@ -22,7 +22,7 @@ from hub.web.downloads import attachment_response
 from hub.web.security import STAFF_ROLES, requires_role
 from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment
-from hub.workbench.inbox import INBOX_LIMIT, SortKey, TaskFilter, find_tasks, inbox_counts, task_detail
+from hub.workbench.inbox import INBOX_LIMIT, SortKey, TaskFilter, inbox_counts, inbox_page, task_detail
 from hub.workbench.moves import (
     AssignmentCreate,
     ConfirmationCreate,
@@ -30,7 +30,7 @@ from hub.workbench.moves import (
     InformationRequestCreate,
     TransferCreate,
 )
-from hub.workbench.presenter import InboxCounts, TaskDetail, TaskMoveRead, TaskRead, task_reads
+from hub.workbench.presenter import InboxCounts, TaskDetail, TaskMoveRead, TaskRead
 from hub.workbench.reveal import reveal_personal_data
 
 # Kept importable from here: the longest comment a clerk may write.
@@ -74,10 +74,20 @@ class TaskController(Controller):
         offset: int = Parameter(default=0, ge=0, le=100_000),
     ) -> list[TaskRead]:
         actor = actor_of(request)
-        tasks = await find_tasks(
-            actor.user, state_filter, service, applicant_type, due_before, mine, escalated, sort, limit, offset
+        return await inbox_page(
+            actor.user,
+            ctx,
+            actor.locale,
+            state_filter,
+            service,
+            applicant_type,
+            due_before,
+            mine,
+            escalated,
+            sort,
+            limit,
+            offset,
         )
-        return await task_reads(tasks, ctx, actor.locale)
 
     @get("/counts", summary="How many tasks my department has in each state, overdue, and mine")
     async def counts(self, request: Request, ctx: HubContext) -> InboxCounts:

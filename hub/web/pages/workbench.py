@@ -10,12 +10,15 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from hub.accounts import NAME_FIELD
 from hub.catalog.presenting import department
 from hub.clock import beijing_date
+from hub.db.tables import Account, ReviewTask
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.requests.access import load_visible_request
 from hub.requests.presenter import request_read
+from hub.sealing import unseal
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.downloads import attachment_response
@@ -29,7 +32,7 @@ from hub.web.security import STAFF_ROLES
 from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment
 from hub.workbench.delegation import colleagues, current_delegate, set_delegate
-from hub.workbench.inbox import find_tasks, task_detail
+from hub.workbench.inbox import inbox_page, task_detail
 from hub.workbench.moves import (
     REJECTION_REASONS,
     AssignmentCreate,
@@ -38,7 +41,6 @@ from hub.workbench.moves import (
     InformationRequestCreate,
     TransferCreate,
 )
-from hub.workbench.presenter import task_reads
 from hub.workbench.reveal import Revealed, reveal_personal_data
 from workflows.types import TASK_MOVES, TaskMove
 
@@ -96,7 +98,7 @@ async def inbox(
     user = require(request, *STAFF_ROLES)
     locale = page_locale(request)
     state = show if show in FILTERS else "active"
-    tasks = await task_reads(await find_tasks(user, state, mine=mine), ctx, locale)
+    tasks = await inbox_page(user, ctx, locale, state, mine=mine)
     delegate_id = await current_delegate(user)
     staff = await colleagues(user, STAFF_ROLES)
     return render_page(
@@ -146,6 +148,24 @@ async def render_task(
                 labels = {o.value: gettext(locale, o.label) for o in f.options}
                 shown = ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
             fields.append({"name": f.name, "label": gettext(locale, f.label), "value": shown, "personal": f.personal})
+    applicant_name = revealed.applicant_name if revealed else task.applicant_name
+    # The applicant is named once: not again when a field of the form already names them.
+    show_applicant = bool(applicant_name) and all(f.get("value") != applicant_name for f in fields)
+    names = await full_names(
+        [task.assignee] if task.assignee else [],
+        await ReviewTask.select(ReviewTask.decided_by).where(ReviewTask.id == task.id).first(),
+    )
+    decision = None
+    if task.state in ("approved", "rejected") or task.decided_at:
+        decision = {
+            "verdict": task.state_label,
+            "clerk": names.get("decided_by", ""),
+            "at": task.decided_at,
+            "comment": task.comment,
+            "reason": gettext(locale, REJECTION_REASONS[task.reason_code])
+            if task.reason_code in REJECTION_REASONS
+            else "",
+        }
     # A supervisor gives an open or held task to a clerk of the department.
     assignees = []
     if user.role == "supervisor" and task.state in ("open", "claimed"):
@@ -157,7 +177,10 @@ async def render_task(
         task=task,
         r=read,
         urgency=urgency(task.seconds_left, task.state),
-        applicant_name=revealed.applicant_name if revealed else task.applicant_name,
+        applicant_name=applicant_name,
+        show_applicant=show_applicant,
+        assignee_name=names.get(task.assignee or "", task.assignee),
+        decision=decision,
         revealed=revealed is not None,
         fields=fields,
         form_fields=[
@@ -174,6 +197,23 @@ async def render_task(
         calendar_missing=await calendar_missing(ctx, user),
         provisional_note=await provisional_note(ctx, task.due_at, locale) if task.provisional else "",
     )
+
+
+async def full_names(usernames: list[str], decided: dict | None) -> dict[str, str]:
+    """Staff as people read them: full names by username, and the deciding clerk's as ``decided_by``."""
+    decider = decided["decided_by"] if decided else None
+    if not usernames and decider is None:
+        return {}
+    where = Account.username.is_in(usernames) if usernames else None
+    if decider is not None:
+        where = (where | (Account.id == decider)) if where is not None else Account.id == decider
+    names: dict[str, str] = {}
+    for a in await Account.select(Account.id, Account.username, Account.full_name).where(where):
+        name = unseal(a["full_name"], NAME_FIELD) or a["username"]
+        names[a["username"]] = name
+        if a["id"] == decider:
+            names["decided_by"] = name
+    return names
 
 
 async def provisional_note(ctx: HubContext, due_at: dt.datetime, locale: str) -> str:
