@@ -277,7 +277,8 @@ async def load(url: str, n: int, catalog, rng: random.Random) -> tuple[dict[str,
 
 
 def inbox_query(department: str, service: str | None = None, assignee: int | None = None):
-    """The query ``TaskController.inbox`` builds for state=active, sort=due_at, limit=100, offset=0."""
+    """The inbox's query (state=active, sort=due_at, limit=100) as the ORM builds it: its SQL alone,
+    and its plan, are printed beside the hub's own inbox (``inbox_page``)."""
     from hub.db.tables import ReviewTask
     from workflows.types import ACTIVE_TASK_STATES
 
@@ -306,17 +307,18 @@ async def timed(run, pick, iterations: int, bar: tqdm) -> list[float]:
 async def measure(settings, catalog, clerks, active: Counter, rng: random.Random, iterations: int) -> bool:
     from hub.db.lifecycle import database
     from hub.db.tables import ReviewTask
-    from hub.workbench.presenter import task_reads
+    from hub.workbench.inbox import inbox_page
 
-    # task_reads reads only ctx.catalog (the app's HubContext also holds the document store, keys, Temporal).
+    # inbox_page reads only ctx.catalog (the app's HubContext also holds the document store, keys, Temporal).
     ctx = SimpleNamespace(settings=settings, catalog=catalog)
     departments = sorted(catalog.departments)
     busiest = max(departments, key=lambda d: active[d])
     by_department = {d: sorted({s.id for s in catalog.current() if d in s.departments}) for d in departments}
     by_department = {d: ids for d, ids in by_department.items() if ids}
 
-    async def inbox(department, service=None, assignee=None):
-        return await task_reads(await inbox_query(department, service, assignee), ctx, "zh_CN")
+    async def inbox(department, service=None, assignee=None):  # what GET /api/tasks runs
+        caller = SimpleNamespace(department=department, id=assignee)
+        return await inbox_page(caller, ctx, "zh_CN", service=service, mine=assignee is not None, limit=LIMIT)
 
     async def sql_alone(department):  # the same SQL without Piccolo objects and task_reads
         return await ReviewTask.raw(str(inbox_query(department)))
@@ -338,7 +340,7 @@ async def measure(settings, catalog, clerks, active: Counter, rng: random.Random
         plan = await ReviewTask.raw(f"EXPLAIN (ANALYZE, BUFFERS) {inbox_query(busiest)}")
 
     print(f"\nActive tasks by department: {', '.join(f'{d} {active[d]:,}' for d in departments)}")
-    print(f"{iterations} runs each after {WARMUP} warm-up runs; milliseconds; inbox = query + task_reads\n")
+    print(f"{iterations} runs each after {WARMUP} warm-up runs; milliseconds; inbox = the hub's inbox_page\n")
     print(f"{'query':<40}{'p50':>8}{'p95':>8}{'p99':>8}{'p95/base':>10}  target p95 < {TARGET_P95_MS:.0f} ms")
     percentiles = [(name, statistics.quantiles(samples, n=100, method="inclusive")) for name, samples in results]
     base_p95 = percentiles[0][1][94]
