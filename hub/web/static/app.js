@@ -18,7 +18,28 @@
       el.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !show; });
     });
   }
+  // The site menu: a <details> disclosure that a phone opens with its button; on a wide screen it
+  // stays open, its button hidden (without this file, the button works everywhere).
+  function siteMenu() {
+    var menu = document.getElementById("site-menu");
+    if (!menu || !window.matchMedia) return;
+    var wide = window.matchMedia("(min-width: 48rem)");
+    function sync() {
+      menu.open = wide.matches;
+      menu.classList.toggle("wide", wide.matches);
+    }
+    sync();
+    if (wide.addEventListener) wide.addEventListener("change", sync);
+    // On a phone, Escape closes the open menu and gives focus back to its button.
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open && !wide.matches) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
   function init() {
+    siteMenu();
     document.querySelectorAll("form").forEach(function (form) {
       if (!form.querySelector("[data-shown-when]")) return;
       refresh(form);
