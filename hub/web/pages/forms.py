@@ -23,6 +23,14 @@ INPUT_TYPES = {
     "uscc": ("text", "text", r"[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}"),
     "bank_account": ("text", "numeric", r"[0-9]{8,32}"),
 }
+# What the browser may fill in from the person's own details (autocomplete tokens of the HTML standard):
+# by field type, then by field name; never inside a group, whose items are about other people.
+AUTOCOMPLETE_TYPES = {"phone": "tel", "email": "email", "address": "street-address"}
+AUTOCOMPLETE_NAMES = {
+    "full_name": "name",
+    "contact_name": "name",
+    "company_name": "organization",
+}
 MAX_LENGTHS = {"text": 200, "address": 200, "textarea": 2000, "email": 254, "phone": 20, "bank_account": 32}
 FILE_SUFFIX = "__file"
 YES, NO = N_("Yes"), N_("No")
@@ -52,6 +60,7 @@ class Input:
     prefilled: bool = False
     input_type: str = "text"
     inputmode: str | None = None
+    autocomplete: str | None = None
     pattern: str | None = None
     maxlength: int | None = None
     accept: str = ""
@@ -145,6 +154,7 @@ def _input(f: FieldSpec, name: str, value: Any, error: str, locale: str, prefill
         prefilled=prefilled,
         input_type=input_type,
         inputmode=inputmode,
+        autocomplete=None if "." in name else AUTOCOMPLETE_TYPES.get(f.type) or AUTOCOMPLETE_NAMES.get(f.name),
         pattern=pattern,
         maxlength=maxlength if f.type not in ("number", "money", "date", "boolean", "choice") else None,
         accept=",".join(f.accept),
