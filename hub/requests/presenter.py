@@ -5,6 +5,7 @@ portal and the workbench."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
 import msgspec
@@ -16,7 +17,7 @@ from hub.context import HubContext
 from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, timeline_text
 from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
-from hub.i18n import N_, gettext
+from hub.i18n import N_, format_money, gettext
 from hub.privacy import masked_answers
 from hub.sealing import open_answers
 from hub.subsidies import CLAIM_REASONS
@@ -76,6 +77,7 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "claim_refused": N_("Claim refused"),
     "payment_failed": N_("Payment failed"),
 }
+PAID_DETAIL = N_("{amount}, payment reference {reference}")
 DOCUMENT_TITLES = {
     "receipt": N_("Acceptance receipt"),
     "decision": N_("Decision notice"),
@@ -192,7 +194,13 @@ def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
         return timeline_text(entry.kind, entry.detail)
     if entry.kind == "payment_made":
-        return entry.detail
+        # Stored as "<amount> <payment reference>": the amount is shown as money in the reader's language.
+        amount, _, reference = entry.detail.partition(" ")
+        try:
+            shown = format_money(Decimal(amount), locale)
+        except InvalidOperation:
+            return entry.detail
+        return gettext(locale, PAID_DETAIL, amount=shown, reference=reference) if reference else shown
     if entry.kind in ("claim_refused", "payment_failed") and entry.detail in CLAIM_REASONS:
         return gettext(locale, CLAIM_REASONS[entry.detail])
     if entry.kind in ("check_failed", "eligibility_failed") and entry.detail:

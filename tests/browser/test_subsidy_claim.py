@@ -1,4 +1,4 @@
-"""An enterprise claims a subsidy in English: the policy finds it, one click, the money and the notice."""
+"""An enterprise claims a subsidy in English: the policy finds it, a confirmation, the money and the notice."""
 
 from __future__ import annotations
 
@@ -22,9 +22,14 @@ def test_enterprise_claims_a_subsidy_in_english(browser, stack, screenshots):
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Policies for you", level=1).is_visible()
     card = page.locator("article", has=page.get_by_role("heading", name=f"Test subsidy {code}"))
-    assert "Met" in card.inner_text() and "The enterprise must be active." in card.inner_text()
+    assert "Condition: The enterprise must be active. — ✓ Result: you meet this condition" in card.inner_text()
     screenshot(page, screenshots, "policies-for-you-en")
-    card.get_by_role("button", name="Claim").click()
+    # Money is claimed after a confirmation naming the amount, the enterprise and its account.
+    card.get_by_role("link", name="Claim").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Confirm your claim", level=1).is_visible()
+    assert "2,500.00" in page.inner_text("main") and "Settlement account ending in" in page.inner_text("main")
+    page.get_by_role("button", name="Confirm the claim").click()
     page.wait_for_load_state()
 
     assert page.url.endswith("/claims?done=paid"), page.url

@@ -8,7 +8,7 @@ from litestar.response import Redirect
 
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
-from hub.db.tables import Draft, Program
+from hub.db.tables import Draft, Enterprise, Program
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
@@ -33,6 +33,8 @@ from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, invalid_form, not_found, status_of
 
 PROGRAM_ADMIN_ROLES = ("admin", "auditor")
+ACCOUNT_ENDING = N_("Settlement account ending in {last4}")
+NO_ACCOUNT = N_("No settlement account on record")
 MESSAGES = {
     "paid": N_("Paid. The payment notice is among the documents of the claim's request."),
     "prepared": N_("Prepared. The enterprise's approver can now submit it."),
@@ -43,6 +45,23 @@ MESSAGES = {
         "follow the review on the claim's request page."
     ),
 }
+
+
+async def enterprise_shown(user: Principal, locale: str) -> dict[str, str]:
+    """The enterprise an account acts for, as a claim names it: its name, and the settlement account
+    a subsidy is paid into, masked but for its last four digits."""
+    row = (
+        await Enterprise.select(Enterprise.name, Enterprise.bank_account)
+        .where(Enterprise.id == user.enterprise)
+        .first()
+        if user.enterprise
+        else None
+    )
+    if row is None:
+        return {"name": "", "account": ""}
+    digits = (row["bank_account"] or "").strip()
+    account = gettext(locale, ACCOUNT_ENDING, last4=digits[-4:]) if digits else gettext(locale, NO_ACCOUNT)
+    return {"name": row["name"], "account": account}
 
 
 async def render_policies(request: Request, error: str = "", status: int = 200) -> Response:
@@ -60,6 +79,7 @@ async def render_policies(request: Request, error: str = "", status: int = 200) 
         error=error,
         message=message,
         can_submit=user.enterprise_role != "preparer",
+        enterprise=await enterprise_shown(user, locale),
     )
 
 
@@ -68,17 +88,47 @@ async def policies_page(request: Request) -> Response:
     return await render_policies(request)
 
 
+async def render_confirmation(request: Request, code: str, error: str = "", status: int = 200) -> Response:
+    """The step before a claim of money: the amount, the enterprise and its receiving account."""
+    user = require(request, "enterprise")
+    locale = page_locale(request)
+    program = await load_program(code)
+    if program.status != "published" or spec_of(program).mode == "apply":
+        raise not_found()
+    policy = await policy_for(actor_of(request), program)
+    if policy.claim and policy.claim.state != "offered" and not error:
+        return Redirect(path="/claims", status_code=303)
+    return render_page(
+        request,
+        "policies.html",
+        status=status,
+        confirming=policy,
+        error=error,
+        enterprise=await enterprise_shown(user, locale),
+        can_submit=user.enterprise_role != "preparer",
+    )
+
+
+@get("/policies/{code:str}/claim", name="policy-claim-confirm")
+async def confirm_claim_page(request: Request, code: str) -> Response:
+    return await render_confirmation(request, code)
+
+
 @post("/policies/{code:str}/claim", name="policy-claim")
 async def claim_policy(request: Request, ctx: HubContext, code: str) -> Response:
-    """One click: claim (or confirm an offer); the answer is usually the money."""
+    """Claim (or confirm an offer) once the enterprise confirmed the amount and the receiving account;
+    the answer is usually the money. A post without the confirmation shows the confirmation."""
     require(request, "enterprise")
     locale = page_locale(request)
+    form = await request.form()
+    if form.get("confirmed") != "yes":
+        return Redirect(path=f"/policies/{code}/claim", status_code=303)
     try:
         claim, mode = await file_claim(actor_of(request), ctx, code, {})
         if mode != "prepared":
             claim, _ = await pass_on(ctx, claim, mode)
     except HubError as problem:
-        return await render_policies(request, error=problem_text(problem, locale), status=status_of(problem))
+        return await render_confirmation(request, code, error=problem_text(problem, locale), status=status_of(problem))
     done = "prepared" if claim.state == "prepared" else "paid" if claim.state == "paid" else "under_way"
     return Redirect(path=f"/claims?done={done}", status_code=303)
 
@@ -212,6 +262,7 @@ async def program_matching_fragment(request: Request, ctx: HubContext, code: str
 
 SUBSIDIES = [
     policies_page,
+    confirm_claim_page,
     claim_policy,
     claim_form,
     claim_form_post,

@@ -1,0 +1,130 @@
+"""What a new user found on the pages: unstyled claim buttons, money paid on one click without a
+confirmation, criteria read as "met: C/D firms are not refunded", a decided task that did not say
+who decided what, timelines with raw amounts and departments said twice, mixed colons, and the
+browser's own validation bubbles."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.stack.flows import decide, file_request, open_task, program_spec, wait_for
+from tests.stack.harness import Api
+from tests.stack.test_security import signed_in_page_client
+
+pytestmark = pytest.mark.stack
+
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def test_a_claim_of_money_is_confirmed_with_amount_enterprise_and_account(stack):
+    code = "confirm-claim"
+    spec = program_spec(code, amount="16000", cap_per_enterprise="16000")
+    assert Api(stack.base_url, "admin").post("/api/programs", json=spec).status_code == 201
+    page = signed_in_page_client(stack, "yunqi", locale="zh_CN")
+
+    policies = page.get("/policies").text
+    # The enterprise acted for is named; the claim is a styled link to the confirmation, not a bare button.
+    assert "杭州云栖智算科技有限公司" in policies
+    assert f'<a class="button primary" href="/policies/{code}/claim">' in policies
+    assert '<button type="submit">' not in policies
+    # A criterion is the subject, its result said separately.
+    assert "条件：" in policies and "结果：您符合该条件" in policies
+    assert "✓ 符合</span>:" not in policies
+
+    # A post without the confirmation pays nothing: it leads to the confirmation.
+    token = CSRF.search(policies).group(1)
+    unconfirmed = page.post(f"/policies/{code}/claim", data={"_csrf_token": token})
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == f"/policies/{code}/claim"
+    claims = Api(stack.base_url, "yunqi").get("/api/enterprise/claims").json()
+    assert not any(c["program"] == code for c in claims), claims
+
+    confirmation = page.get(f"/policies/{code}/claim")
+    assert confirmation.status_code == 200
+    text = confirmation.text
+    assert "¥16,000.00" in text and "杭州云栖智算科技有限公司" in text
+    assert "尾号 6789" in text and "6222021202003456789" not in text
+    assert 'name="confirmed" value="yes"' in text and '<button type="submit" class="primary">' in text
+
+    done = page.post(f"/policies/{code}/claim", data={"_csrf_token": CSRF.search(text).group(1), "confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["location"] == "/claims?done=paid", done.text
+    claims = Api(stack.base_url, "yunqi").get("/api/enterprise/claims").json()
+    claim = next(c for c in claims if c["program"] == code)
+    assert claim["state"] == "paid"
+
+    # The claim's timeline: the payment as money, in the page's language.
+    request_page = page.get(f"/requests/{claim['request_ref']}").text
+    timeline = request_page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "¥16,000.00" in timeline and "16000.00" not in timeline, timeline
+    english = signed_in_page_client(stack, "yunqi", locale="en")
+    assert "CN¥16,000.00" in english.get(f"/requests/{claim['request_ref']}").text
+    signed_in_page_client(stack, "yunqi", locale="zh_CN")  # the account's language back as it was
+
+
+def test_open_data_s_button_is_styled(stack):
+    page = Api(stack.base_url).get("/open").text
+    assert '<button type="submit" class="primary">' in page
+
+
+def test_a_decided_task_says_who_decided_what_and_when(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    clerk_page = signed_in_page_client(stack, "street.clerk", locale="zh_CN")
+
+    open_page = clerk_page.get(f"/workbench/tasks/{task['id']}").text
+    # The applicant is named once (the form's own name field says it).
+    assert open_page.count("<dt>申请人</dt>") + open_page.count(">姓名</dt>") == 1, open_page
+    assert clerk.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    held = clerk_page.get(f"/workbench/tasks/{task['id']}").text
+    assert "(王芳)" in held and "(street.clerk)" not in held
+    # The rejection reason is shown only for a rejection (app.js; always without it).
+    assert 'data-shown-when="verdict" data-shown-values="reject"' in held
+    # The forms leave checking to the hub: its summary and messages, in the page's language.
+    assert f'action="/workbench/tasks/{task["id"]}/decide" class="stack" novalidate>' in held
+
+    body = {"verdict": "approve", "comment": "材料齐全，同意"}
+    assert clerk.post(f"/api/tasks/{task['id']}/decision", json=body).status_code == 200
+
+    def decided_page():
+        text = clerk_page.get(f"/workbench/tasks/{task['id']}").text
+        return text if "决定人" in text else None
+
+    decided = wait_for(decided_page, what="the decided task's page")
+    section = decided.split('id="decide"', 1)[1].split("</section>", 1)[0]
+    assert "此任务没有待作出的决定" not in section
+    assert "王芳" in section and "材料齐全，同意" in section and "<time" in section
+    assert "(street.clerk)" not in decided
+
+    # The citizen's timeline names each step's department once.
+    citizen_page = signed_in_page_client(stack, "zhangsan", locale="zh_CN").get(f"/requests/{ref}").text
+    timeline = citizen_page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    for item in re.findall(r"<li>(.*?)</li>", timeline, re.S):
+        what = re.search(r'class="what">([^<]*)<', item).group(1)
+        dept = re.search(r'class="dept">([^<]*)<', item)
+        assert dept is None or dept.group(1) not in what, item
+
+
+def test_a_rejected_task_shows_its_reason(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert decide(clerk, task["id"], "reject", comment="不符合条件").status_code == 200
+    page = signed_in_page_client(stack, "street.clerk", locale="en").get(f"/workbench/tasks/{task['id']}").text
+    section = page.split('id="decide"', 1)[1].split("</section>", 1)[0]
+    assert "The applicant does not meet the conditions" in section and "不符合条件" in section
+    signed_in_page_client(stack, "street.clerk", locale="zh_CN")
+
+
+def test_colons_follow_the_page_s_language(stack):
+    zh = signed_in_page_client(stack, "yunqi", locale="zh_CN")
+    page = zh.get("/policies/rnd-subsidy-2026/apply").text
+    assert "法律依据：" in page and "法律依据:" not in page
+    assert "贵企业可获金额：" in page or "贵企业" not in page
+    assert "novalidate" in page.split('action="/policies/rnd-subsidy-2026/apply"', 1)[1].split(">", 1)[0]
+    en = signed_in_page_client(stack, "yunqi", locale="en").get("/policies/rnd-subsidy-2026/apply").text
+    assert "Legal basis: " in en and "Legal basis：" not in en
+    signed_in_page_client(stack, "yunqi", locale="zh_CN")
