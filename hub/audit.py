@@ -4,14 +4,17 @@ Append-only and hash-chained: every event stores the hash of the event before it
 over its content and that link; ``AuditHead`` holds the last one. ``verify_chain`` walks the chain
 and names every event that was edited, deleted or slipped in. Appends are serialised (a write
 transaction that takes SQLite's write lock up front, or on PostgreSQL a row lock on the head), so
-concurrent writers in several processes still form one chain.
+concurrent writers in several processes still form one chain. Events recorded at the same moment
+outside a transaction share one commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,17 +82,72 @@ async def _head() -> tuple[int | None, int, str, int]:
 
 
 async def _append(values: dict[str, Any]) -> None:
+    """Store one event. Inside a transaction it is part of it; outside, it joins the events recorded
+    at the same moment in this process (``_GroupCommit``)."""
+    if AuditEvent._meta.db.current_transaction.get() is not None:
+        await _append_all([values])
+    else:
+        await _group_commit().append(values)
+
+
+async def _append_all(events: list[dict[str, Any]]) -> None:
+    """Chain ``events`` in order after the head, in one transaction."""
     async with writing():
         head_id, _, prev, count = await _head()
-        digest = event_hash(prev, values)
-        inserted = await AuditEvent.insert(AuditEvent(**values, prev_hash=prev, hash=digest)).returning(AuditEvent.id)
-        new_id = inserted[0]["id"]
+        new_id = None
+        for values in events:
+            digest = event_hash(prev, values)
+            inserted = await AuditEvent.insert(AuditEvent(**values, prev_hash=prev, hash=digest)).returning(
+                AuditEvent.id
+            )
+            new_id, prev, count = inserted[0]["id"], digest, count + 1
         if head_id is None:
-            await AuditHead.insert(AuditHead(last_id=new_id, last_hash=digest, count=count + 1))
+            await AuditHead.insert(AuditHead(last_id=new_id, last_hash=prev, count=count))
         else:
             await AuditHead.update(
-                {AuditHead.last_id: new_id, AuditHead.last_hash: digest, AuditHead.count: count + 1}
+                {AuditHead.last_id: new_id, AuditHead.last_hash: prev, AuditHead.count: count}
             ).where(AuditHead.id == head_id)
+
+
+class _GroupCommit:
+    """Events recorded outside any transaction (views of personal data, mostly: one per page a clerk
+    or applicant opens) are appended together when they arrive together: while one batch commits,
+    the next gathers, and then goes in one transaction. Every caller still returns only once its own
+    event is stored, or raises what storing it raised; only the commits are shared (each one waits
+    for the disk, and on SQLite holds the one write lock)."""
+
+    def __init__(self) -> None:
+        self.gathering: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self.turn = asyncio.Lock()
+
+    async def append(self, values: dict[str, Any]) -> None:
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.gathering.append((values, stored))
+        async with self.turn:
+            if not stored.done():  # nobody took it in a batch yet: take everything gathered so far
+                batch, self.gathering = self.gathering, []
+                try:
+                    await _append_all([values for values, _ in batch])
+                except BaseException as exc:
+                    for _, waiting in batch:
+                        if not waiting.done():
+                            waiting.set_exception(exc)
+                else:
+                    for _, waiting in batch:
+                        if not waiting.done():
+                            waiting.set_result(None)
+        await stored
+
+
+_group_commits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = weakref.WeakKeyDictionary()
+
+
+def _group_commit() -> _GroupCommit:
+    """This event loop's (a test, a CLI command and the web server each run their own)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _group_commits:
+        _group_commits[loop] = _GroupCommit()
+    return _group_commits[loop]
 
 
 async def record(
