@@ -1,0 +1,189 @@
+"""The portal on a phone (375×812) and on a desktop (1280×800): the main pages of the three journeys
+fit the screen without scrolling sideways, no table cell is squeezed to a column of characters
+(tables become one card per row on a phone), buttons, menu and navigation links are at least 44 px,
+axe finds nothing serious, and the header is one row with a menu on the phone.
+
+Screenshots go to the test's tmp dir; with QINQING_DESIGN_SHOTS=1 the first screen of the pages the
+design system shows is also written to hub/web/design/ (how its PNGs are made)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.pages import new_page, sign_in
+from tests.stack.flows import file_request, open_task, program_spec, wait_claim
+from tests.stack.harness import Api
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+DESIGN = Path(__file__).resolve().parent.parent.parent / "hub" / "web" / "design"
+# The pages whose first screen DESIGN.md shows, by the name the test gives them.
+DESIGN_PAGES = {"home": "home", "apply": "apply-form", "my-requests": "my-requests", "inbox": "workbench-inbox"}
+MIN_CELL = 48  # px: about four characters; a narrower cell wraps a service's name a character a line
+MIN_TARGET = 44  # px: the smallest touch target
+
+MEASURE = """() => {
+  const visible = (el) => {
+    if (!el.checkVisibility({visibilityProperty: true, opacityProperty: true})) return false;
+    if (el.closest('.visually-hidden, .skip')) return false;
+    const head = el.closest('thead');
+    if (head && getComputedStyle(head).position === 'absolute') return false;  // the cards' hidden header
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const describe = (el) => {
+    const r = el.getBoundingClientRect();
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 30);
+    return `${el.tagName.toLowerCase()} "${text}" ${Math.round(r.width)}x${Math.round(r.height)}`;
+  };
+  const narrowCells = [...document.querySelectorAll('td, th')]
+    .filter(visible).filter((c) => c.innerText.trim() && c.getBoundingClientRect().width < MIN_CELL).map(describe);
+  const targets = [...document.querySelectorAll(
+    'button, .button, summary, nav a, select, textarea, input:not([type=hidden]):not([type=radio]):not([type=checkbox])')]
+    .filter(visible);
+  // A radio button or checkbox is as big as its row: the label is part of the target.
+  const choices = [...document.querySelectorAll('input[type=radio], input[type=checkbox]')]
+    .filter(visible).map((i) => i.closest('.choice') || i);
+  const small = [...targets, ...choices].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.height < MIN_TARGET - 0.5 || r.width < MIN_TARGET - 0.5;
+  }).map(describe);
+  return {
+    scrollWidth: document.scrollingElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    narrowCells,
+    small,
+  };
+}""".replace("MIN_CELL", str(MIN_CELL)).replace("MIN_TARGET", str(MIN_TARGET))
+
+
+def check(page, name: str, viewport: str, tmp_path: Path, axe: Axe) -> None:
+    where = f"{name} at {VIEWPORTS[viewport]['width']}px"
+    m = page.evaluate(MEASURE)
+    assert m["scrollWidth"] <= m["innerWidth"], f"{where} scrolls sideways ({m['scrollWidth']}px wide)"
+    assert not m["narrowCells"], f"{where}: table cells narrower than {MIN_CELL}px: {m['narrowCells']}"
+    assert not m["small"], f"{where}: touch targets smaller than {MIN_TARGET}px: {m['small']}"
+    results = axe.run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{where}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in serious)
+    page.screenshot(path=str(tmp_path / f"{name}-{viewport}.png"), full_page=True)
+    if os.environ.get("QINQING_DESIGN_SHOTS") and name in DESIGN_PAGES:
+        DESIGN.mkdir(exist_ok=True)
+        width = VIEWPORTS[viewport]["width"]
+        page.screenshot(path=str(DESIGN / f"{DESIGN_PAGES[name]}-{width}.png"))
+
+
+@pytest.fixture(scope="module")
+def filed(stack):
+    """A request of 张三 that the street office's clerk has in the inbox, and a paid claim of 云栖."""
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    task = open_task(Api(stack.base_url, "street.clerk"), ref)
+    code = "mobile-cards"
+    assert Api(stack.base_url, "admin").post("/api/programs", json=program_spec(code)).status_code == 201
+    yunqi = Api(stack.base_url, "yunqi")
+    r = yunqi.post(f"/api/programs/{code}/claims", json={})
+    assert r.status_code == 201, r.text
+    wait_claim(yunqi, r.json()["ref"])
+    return ref, task["id"]
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_path):
+    ref, task_id = filed
+    axe = Axe()
+    journeys = [
+        (
+            "zhangsan",
+            [
+                ("home", "/"),
+                ("service", "/services/elderly-care-allowance"),
+                ("apply", "/services/elderly-care-allowance/apply"),
+                ("my-requests", "/requests"),
+                ("request", f"/requests/{ref}"),
+            ],
+        ),
+        ("street.clerk", [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]),
+        ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
+    ]
+    for username, pages in journeys:
+        page = new_page(browser, stack.base_url, viewport=VIEWPORTS[viewport])
+        sign_in(page, username)
+        for name, path in pages:
+            page.goto(path)
+            check(page, name, viewport, tmp_path, axe)
+        page.context.close()
+
+
+def test_phone_header_is_one_row_with_a_menu(browser, stack):
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "zhangsan")
+    page.goto("/requests")
+    header = page.locator("header.site").bounding_box()
+    assert header and header["height"] <= 72, f"the header is {header} tall on a phone: more than one row"
+    menu = page.locator("header .menu-button")
+    nav_link = page.locator("header nav").get_by_role("link", name="我的申请")
+    assert menu.is_visible() and not nav_link.is_visible()
+    menu.click()
+    assert page.locator("header details.menu").get_attribute("open") is not None
+    # Navigation, the language switch and signing out are all in the open menu.
+    assert nav_link.is_visible()
+    assert page.get_by_role("button", name="English").is_visible()
+    assert page.get_by_role("button", name="退出登录").is_visible()
+    if os.environ.get("QINQING_DESIGN_SHOTS"):
+        page.screenshot(path=str(DESIGN / "menu-open-375.png"))
+    page.keyboard.press("Escape")
+    assert not nav_link.is_visible()
+    menu.click()
+    nav_link.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/requests")
+    page.context.close()
+
+
+def test_desktop_header_shows_the_navigation_without_a_menu_button(browser, stack):
+    page = new_page(browser, stack.base_url, viewport=DESKTOP)
+    sign_in(page, "zhangsan")
+    assert not page.locator("header .menu-button").is_visible()
+    assert page.locator("header nav").get_by_role("link", name="我的申请").is_visible()
+    assert page.get_by_role("button", name="English").is_visible()
+    page.context.close()
+
+
+def test_tables_become_labelled_cards_on_a_phone(browser, stack, filed):
+    ref, _ = filed
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "zhangsan", "/requests")
+    page.goto("/requests")
+    row = page.locator("tbody tr", has_text=ref)
+    cells = row.locator("td")
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(cells.count())]
+    headers = page.locator("thead th").all_inner_texts()
+    assert labels == headers  # each cell is labelled with its column's header
+    shown = cells.nth(1).evaluate("td => getComputedStyle(td, '::before').content")
+    assert shown == f'"{headers[1]}"'
+    assert not page.locator("thead").is_visible() or page.locator("thead").bounding_box()["width"] <= 1
+    # A row is a card as wide as the page, its cells stacked.
+    box = row.bounding_box()
+    assert box and box["width"] > PHONE["width"] * 0.8
+    first, second = cells.nth(0).bounding_box(), cells.nth(1).bounding_box()
+    assert first and second and second["y"] >= first["y"] + first["height"] - 1
+    page.context.close()
+
+
+def test_form_inputs_bring_up_the_right_keyboard(browser, stack):
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "zhangsan")
+    page.goto("/services/elderly-care-allowance/apply")
+    phone = page.locator("#f-phone")
+    assert phone.get_attribute("type") == "tel" and phone.get_attribute("autocomplete") == "tel"
+    assert page.locator("#f-address").get_attribute("autocomplete") == "street-address"
+    page.goto("/services/maternity-allowance/apply")
+    account = page.locator("input[name=bank_account]")
+    if account.count():
+        assert account.get_attribute("inputmode") == "numeric"
+    page.context.close()
