@@ -67,13 +67,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Ed25519 keys that sign documents (<key id>.pem); empty: var/keys, generated on first start.
     # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.
     signing_key_dir: str = ""
+    # The signing keys themselves, for platforms that mount no files: a JSON object of key id (letters
+    # and digits) -> Ed25519 private key PEM. Set, it wins over signing_key_dir; the greatest id signs.
+    signing_keys: str = ""
     # Empty: the catalog shipped in forms/. A directory with departments.toml and services/*.toml.
     catalog_dir: str = ""
     # The demo's synthetic enterprise population (the four demo enterprises come on top).
     demo_enterprises: int = 3000
-    # The signing keys themselves, for platforms that mount no files: a JSON object of key id (letters
-    # and digits) -> Ed25519 private key PEM. Set, it wins over signing_key_dir; the greatest id signs.
-    signing_keys: str = ""
     # Sign-in accounts (ent0001...) for the first of them, to try claims as many enterprises.
     demo_enterprise_accounts: int = 20
     # Claims of instant and apply-free programs: how long the claim call waits for the money
@@ -87,13 +87,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # on first start. The newest seals, all of them open, so a rotation keeps old data readable.
     # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.
     data_key_dir: str = ""
+    # The data keys themselves: "id:base64,id:base64" (32-byte AES keys). Set, it wins over
+    # data_key_dir; the greatest id seals, all of them open.
+    data_keys: str = ""
     # Where documents and uploads are stored. Empty: files under var_dir/documents (one machine).
     # s3://bucket/prefix: an S3-compatible store every machine shares. Endpoint and credentials below;
     # left empty, boto3's own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...) apply.
     content_store_url: str = ""
-    # The data keys themselves: "id:base64,id:base64" (32-byte AES keys). Set, it wins over
-    # data_key_dir; the greatest id seals, all of them open.
-    data_keys: str = ""
     s3_endpoint_url: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
