@@ -109,6 +109,11 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
         ),
         ("street.clerk", [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]),
         ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
+        # The other data tables, as oversight reads them.
+        (
+            "auditor",
+            [("catalog", "/admin"), ("programs", "/admin/programs"), ("audit-log", "/audit"), ("open-data", "/open")],
+        ),
     ]
     for username, pages in journeys:
         page = new_page(browser, stack.base_url, viewport=VIEWPORTS[viewport])
