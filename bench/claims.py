@@ -27,7 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,7 +101,33 @@ async def timed(make, count: int, in_flight: int, desc: str = "") -> tuple[float
     return time.perf_counter() - start, latencies
 
 
-async def measure(stack, tokens: list[str], claims: int, in_flight: int, rounds: int) -> dict:
+def profilers(stack, directory: Path | None, n: int) -> list[subprocess.Popen]:
+    """With ``--profile DIR``: py-spy recording the worker and the web process while a claim batch runs."""
+    if directory is None:
+        return []
+    spy = Path(sys.executable).with_name("py-spy")
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [str(spy), "record", "-p", str(stack.processes[name].pid), "-d", "600", "-r", "200", "-f", "raw"]
+            + ["-o", str(directory / f"{name}-round{n}.txt"), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in ("worker", "serve")
+    ]
+
+
+def stop(spies: list[subprocess.Popen]) -> None:
+    for spy in spies:  # py-spy writes what it recorded when interrupted
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(timeout=60)
+
+
+async def measure(
+    stack, tokens: list[str], claims: int, in_flight: int, rounds: int, profile: Path | None = None
+) -> dict:
     """One at a time first, then ``rounds`` rounds under load, each an empty-workflow batch followed by
     a claim batch: both sides of every round's ratio see the machine in the same state."""
 
@@ -169,12 +197,16 @@ async def measure(stack, tokens: list[str], claims: int, in_flight: int, rounds:
             offset = SEQUENTIAL if n == 1 else 0
             before = cpu.snapshot(roots())
             code = program_code(n)
-            wall, loaded = await timed(
-                lambda i, offset=offset, code=code: claim_as(tokens[offset + i], code),
-                claims,
-                in_flight,
-                f"round {n}: claims",
-            )
+            spies = profilers(stack, profile, n)
+            try:
+                wall, loaded = await timed(
+                    lambda i, offset=offset, code=code: claim_as(tokens[offset + i], code),
+                    claims,
+                    in_flight,
+                    f"round {n}: claims",
+                )
+            finally:
+                stop(spies)
             add(results["claims cpu"], cpu.spent(before, cpu.snapshot(roots())))
             results["rounds"].append((empty_rate, empty_loaded, claims / wall, statistics.median(loaded)))
 
@@ -198,6 +230,9 @@ def main() -> int:
     parser.add_argument("--claims", type=int, default=400, help="per batch")
     parser.add_argument("--in-flight", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--profile", type=Path, help="record the worker and the web process with py-spy during each claim batch, here"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.stack.harness import PASSWORD, start_stack
@@ -228,7 +263,7 @@ def main() -> int:
         with ThreadPoolExecutor(4) as pool:
             tokens = list(pool.map(sign_in, range(1, accounts + 1)))
         time.sleep(10)  # let the programs' matching runs finish first
-        results = asyncio.run(measure(stack, tokens, args.claims, args.in_flight, args.rounds))
+        results = asyncio.run(measure(stack, tokens, args.claims, args.in_flight, args.rounds, args.profile))
         reconciliation = httpx.get(
             f"{stack.base_url}/api/reconciliation",
             headers={

@@ -7,11 +7,7 @@ reservation that would break it is refused.
 
 from __future__ import annotations
 
-from typing import Any
-
-from piccolo.columns import Column
-from piccolo.query import WhereRaw
-
+from hub.db.records import first
 from hub.db.tables import BudgetReservation, Claim, Program
 from hub.db.transactions import writing
 from workflows.subsidies.ports import BudgetExhausted
@@ -19,57 +15,59 @@ from workflows.subsidies.types import Reserve, SettleReservation
 
 
 class ProgramBudget:
+    # Written as SQL: every claim reserves and settles once, and Piccolo spent more building these
+    # statements than the database spent running them.
     async def reserve(self, reserve: Reserve) -> int:
         async with writing():
-            held = (
-                await BudgetReservation.select(BudgetReservation.amount_cents)
-                .where(BudgetReservation.key == reserve.key)
-                .first()
+            held = await first(
+                BudgetReservation, "SELECT amount_cents FROM budget_reservation WHERE key = {}", reserve.key
             )
             if held is not None:
                 return held["amount_cents"]
-            claim = await Claim.select(Claim.program).where(Claim.id == reserve.claim_id).first()
+            claim = await first(Claim, "SELECT program FROM claim WHERE id = {}", reserve.claim_id)
             assert claim is not None, "a claim reserves money once it is stored"
             program = claim["program"]
             # The check and the increment are one statement: no two claims can take the same money.
-            updated = (
-                await Program.update({Program.reserved_cents: Program.reserved_cents + reserve.amount_cents})
-                .where(
-                    (Program.id == program)
-                    & WhereRaw("budget_cents - reserved_cents - paid_cents >= {}", reserve.amount_cents)
-                )
-                .returning(Program.id)
+            updated = await Program.raw(
+                "UPDATE program SET reserved_cents = reserved_cents + {} "
+                "WHERE id = {} AND budget_cents - reserved_cents - paid_cents >= {} RETURNING id",
+                reserve.amount_cents,
+                program,
+                reserve.amount_cents,
             )
             if not updated:
                 raise BudgetExhausted(f"program {program} has less than {reserve.amount_cents} cents left")
-            await BudgetReservation.insert(
-                BudgetReservation(
-                    key=reserve.key,
-                    program=program,
-                    claim=reserve.claim_id,
-                    amount_cents=reserve.amount_cents,
-                    state="held",
-                    created_at=reserve.at,
-                )
+            await BudgetReservation.raw(
+                "INSERT INTO budget_reservation (key, program, claim, amount_cents, state, created_at, settled_at) "
+                "VALUES ({}, {}, {}, {}, 'held', {}, NULL)",
+                reserve.key,
+                program,
+                reserve.claim_id,
+                reserve.amount_cents,
+                reserve.at,
             )
             return reserve.amount_cents
 
     async def settle(self, settle: SettleReservation) -> None:
         async with writing():
-            held = (
-                await BudgetReservation.select(
-                    BudgetReservation.id, BudgetReservation.program, BudgetReservation.amount_cents
-                )
-                .where((BudgetReservation.key == settle.key) & (BudgetReservation.state == "held"))
-                .first()
+            held = await first(
+                BudgetReservation,
+                "SELECT id, program, amount_cents FROM budget_reservation WHERE key = {} AND state = 'held'",
+                settle.key,
             )
             if held is None:
                 return  # never held, or settled already
-            await BudgetReservation.update(
-                {BudgetReservation.state: settle.outcome, BudgetReservation.settled_at: settle.at}
-            ).where(BudgetReservation.id == held["id"])
+            await BudgetReservation.raw(
+                "UPDATE budget_reservation SET state = {}, settled_at = {} WHERE id = {}",
+                settle.outcome,
+                settle.at,
+                held["id"],
+            )
             amount = held["amount_cents"]
-            totals: dict[Column | str, Any] = {Program.reserved_cents: Program.reserved_cents - amount}
-            if settle.outcome == "consumed":
-                totals[Program.paid_cents] = Program.paid_cents + amount
-            await Program.update(totals).where(Program.id == held["program"])
+            paid = amount if settle.outcome == "consumed" else 0
+            await Program.raw(
+                "UPDATE program SET reserved_cents = reserved_cents - {}, paid_cents = paid_cents + {} WHERE id = {}",
+                amount,
+                paid,
+                held["program"],
+            )

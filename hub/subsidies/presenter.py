@@ -7,6 +7,7 @@ import datetime as dt
 
 import msgspec
 
+from hub.db.records import first
 from hub.db.tables import Claim, Program
 from hub.i18n import N_, gettext
 from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS
@@ -167,17 +168,14 @@ def program_read(row: Program, locale: str) -> ProgramRead:
 
 async def claim_read(claim: Claim, locale: str) -> ClaimRead:
     """A claim with its program, enterprise, state and payment, in ``locale``."""
-    # The program, enterprise and request the claim names, in one read.
-    named = (
-        await Claim.select(
-            Claim.program.code.as_alias("program"),
-            Claim.program.spec.as_alias("spec"),
-            Claim.enterprise.name.as_alias("enterprise"),
-            Claim.enterprise.uscc.as_alias("uscc"),
-            Claim.request.ref.as_alias("request_ref"),
-        )
-        .where(Claim.id == claim.id)
-        .first()
+    # The program, enterprise and request the claim names, in one read (written as SQL: building
+    # this joined select with Piccolo cost more than running it, on every claim's answer).
+    named = await first(
+        Claim,
+        "SELECT p.code AS program, p.spec, e.name AS enterprise, e.uscc, r.ref AS request_ref FROM claim c "
+        "JOIN program p ON p.id = c.program JOIN enterprise e ON e.id = c.enterprise "
+        "LEFT JOIN service_request r ON r.id = c.request WHERE c.id = {}",
+        claim.id,
     )
     assert named is not None, "a claim is shown once it is stored"
     return ClaimRead(
