@@ -192,3 +192,21 @@ def test_form_inputs_bring_up_the_right_keyboard(browser, stack):
     if account.count():
         assert account.get_attribute("inputmode") == "numeric"
     page.context.close()
+
+
+def test_chinese_and_latin_typography(browser, stack):
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    page.goto("/")
+    style = "() => { const s = getComputedStyle(document.body); return [s.fontFamily, s.lineHeight, s.fontSize]; }"
+    family, line_height, size = page.evaluate(style)
+    assert family.startswith('"PingFang SC"'), family  # the Chinese stack first on a Chinese page
+    assert abs(float(line_height.removesuffix("px")) / float(size.removesuffix("px")) - 1.7) < 0.01
+    page.locator("header .menu-button").click()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    family, line_height, size = page.evaluate(style)
+    assert family.startswith("system-ui"), family  # Latin first, the Chinese fonts after it
+    assert "PingFang SC" in family
+    assert abs(float(line_height.removesuffix("px")) / float(size.removesuffix("px")) - 1.5) < 0.01
+    page.context.close()
