@@ -45,4 +45,3 @@ async def migrate(settings: Settings) -> None:
     response = await run_forwards(app_name="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")
-
