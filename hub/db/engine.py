@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from hub.settings import Settings
@@ -244,9 +245,65 @@ class PooledSQLiteTransaction(SQLiteTransaction):
         return exception is None
 
 
+log = logging.getLogger("qinqing.db")
+
+
+class HubPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, with transactions that always hand their connection back."""
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
+class ReleasingPostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction kept its pooled connection when BEGIN, COMMIT or ROLLBACK failed (the
+    server restarting, the connection lost): each such failure took a connection from the pool for
+    good, and once all were gone every request waited forever. Here the connection always goes
+    back; the pool closes a broken one and opens a new one when it is next needed."""
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._hand_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            await self._hand_back()
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+    async def _hand_back(self) -> None:
+        # The pool resets a connection it gets back, and closes it if that fails.
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+        except Exception as exc:  # noqa: BLE001 - the error the transaction raised is the one to tell
+            log.warning("dropped a broken database connection: %s: %s", type(exc).__name__, exc)
+            if not self.engine.pool:
+                self.connection.terminate()
+
+
 def create_engine(settings: Settings) -> Engine:
     if settings.uses_postgres:
-        return PostgresEngine(config={"dsn": settings.database_url})
+        return HubPostgresEngine(config={"dsn": settings.database_url})
     settings.var_path.mkdir(parents=True, exist_ok=True)
     # Before 3.35 SQLite has no RETURNING, which the stock engine works around statement by statement.
     pooled = sqlite3.sqlite_version_info >= (3, 35)
