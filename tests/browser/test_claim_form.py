@@ -26,7 +26,7 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     assert page.get_by_role("heading", name=f"申领：测试补贴{code}", level=1).is_visible()
     # Before anything is filled in: the amount the enterprise would get, and the conditions it meets.
     for_you = page.locator("section", has=page.get_by_role("heading", name="政府登记信息中的贵企业情况"))
-    assert "贵企业可获金额: ¥3,000.00" in for_you.inner_text()
+    assert "贵企业可获金额：¥3,000.00" in for_you.inner_text()  # a full-width colon in Chinese
     assert for_you.locator(".checks li").count() >= 1 and for_you.locator(".fail").count() == 0
     # What the registries hold is filled in for the enterprise.
     assert "来自政府登记信息" in page.locator(".field", has=page.locator("#f-credit_code")).inner_text()
