@@ -92,6 +92,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -104,6 +107,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level="info",
         access_log=settings.access_log,
         proxy_headers=False,
+        # Longer than a load balancer's idle timeout (commonly 60 s): a server closing an idle
+        # connection at the moment a client sends on it again makes that request fail unanswered.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # Processes share nothing but the database, the store and Temporal (see Settings.web_workers).
         workers=workers or os.cpu_count() or 1,
     )
