@@ -20,13 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.stack.db import sql
 from tests.stack.flows import decide, decision_of, file_request, program_spec, wait_claim, wait_for
-from tests.stack.harness import PASSWORD, Stack, free_port, start_stack
+from tests.stack.harness import PASSWORD, Stack, start_stack
 from tests.stack.test_csrf import token_of
-from tests.stack.test_shared_store import BUCKET, PREFIX, objects, raw
+from tests.stack.test_shared_store import PREFIX, objects, running_s3
 
 pytestmark = [
     pytest.mark.stack,
@@ -45,18 +44,7 @@ PROGRAM = "scale-out"
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
     """The stack with its shared store, two web processes and two workers started at once."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    s3_env = {
-        "QINQING_CONTENT_STORE_URL": f"s3://{BUCKET}/{PREFIX}",
-        "QINQING_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "QINQING_S3_ACCESS_KEY": "testing",
-        "QINQING_S3_SECRET_KEY": "testing",
-        "QINQING_S3_REGION": "us-east-1",
-    }
-    raw(s3_env).create_bucket(Bucket=BUCKET)
-    try:
+    with running_s3() as s3_env:
         stack = start_stack(tmp_path_factory.mktemp("scale-out"), QINQING_WEB_WORKERS="2", **s3_env)
         try:
             # Both workers start together: their start-up sweeps and retention passes run at once.
@@ -66,8 +54,6 @@ def wide(tmp_path_factory):
             yield stack, s3_env
         finally:
             stack.shutdown()
-    finally:
-        server.stop()
 
 
 def client(stack: Stack, username: str | None = None, locale: str = "en") -> httpx.Client:

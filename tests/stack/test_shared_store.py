@@ -6,6 +6,7 @@ and serves its documents from the bucket."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import boto3
@@ -25,9 +26,9 @@ PREFIX = "hub-test"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
 
 
-@pytest.fixture(scope="module")
-def s3_env():
-    """A running S3-compatible server with an empty bucket; the settings that point the hub at it."""
+@contextlib.contextmanager
+def running_s3():
+    """A running S3-compatible server with an empty bucket; yields the settings that point the hub at it."""
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -43,6 +44,12 @@ def s3_env():
         yield env
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_env():
+    with running_s3() as env:
+        yield env
 
 
 def raw(env: dict[str, str]):
