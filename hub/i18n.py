@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -51,8 +52,11 @@ def templates(directory: str, locale: str) -> Environment:
 
 
 def gettext(locale: str, message: str, **params: object) -> str:
-    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``."""
+    """Translate ``message`` into ``locale``, write its amounts (``{money:300}``) as money and fill its
+    ``{placeholders}``."""
     text = translations(supported(locale)).gettext(message) if message else message
+    if "{money:" in text:
+        text = with_amounts(text, locale)
     return text.format(**params) if params else text
 
 
@@ -101,3 +105,15 @@ def format_date(value: dt.date | dt.datetime, locale: str) -> str:
 
 def format_money(amount: Decimal, locale: str) -> str:
     return numbers.format_currency(amount, "CNY", locale=supported(locale))
+
+
+# An amount inside a spec's text (a service's or program's summary): ``{money:300}`` is 300 yuan,
+# shown as the locale writes money (¥300.00, CN¥300.00), never as "300 CNY" or "300元" written out.
+AMOUNT_IN_TEXT = re.compile(r"\{money:([0-9]+(?:\.[0-9]{1,2})?)\}")
+
+
+def with_amounts(text: str, locale: str) -> str:
+    """``text`` with each ``{money:…}`` written as money in ``locale``."""
+    if "{money:" not in text:
+        return text
+    return AMOUNT_IN_TEXT.sub(lambda m: format_money(Decimal(m[1]), locale), text)

@@ -9,7 +9,7 @@ import msgspec
 
 from hub.db.records import first
 from hub.db.tables import Claim, Program
-from hub.i18n import N_, gettext
+from hub.i18n import N_, gettext, with_amounts
 from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS
 from hub.subsidies.programs import parse_spec, spec_of
 from hub.subsidies.records import money
@@ -141,7 +141,7 @@ def program_read(row: Program, locale: str) -> ProgramRead:
     return ProgramRead(
         code=row.code,
         title=spec.title.in_locale(locale),
-        summary=spec.summary.in_locale(locale),
+        summary=with_amounts(spec.summary.in_locale(locale), locale),
         legal_basis=spec.legal_basis.in_locale(locale),
         service_id=spec.service_id,
         mode=spec.mode,
@@ -153,7 +153,9 @@ def program_read(row: Program, locale: str) -> ProgramRead:
         status=row.status,
         cap_per_enterprise=str(spec.cap_per_enterprise),
         amount_formula=spec.amount,
-        criteria=[CriterionRead(id=c.id, reason=c.reason.in_locale(locale)) for c in spec.criteria],
+        criteria=[
+            CriterionRead(id=c.id, reason=with_amounts(c.reason.in_locale(locale), locale)) for c in spec.criteria
+        ],
         budget=BudgetRead(
             total=str(money(row.budget_cents)),
             reserved=str(money(row.reserved_cents)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -368,3 +369,15 @@ def test_catalog_check_command_reports_calendar_problems(tmp_path):
     ok = run_check(str(calendar_dir(tmp_path / "ok", **{"2027": calendar()})))
     assert ok.returncode == 0, ok.stderr
     assert "working-day calendars: 2027." in ok.stdout
+
+
+def test_shipped_texts_write_amounts_as_money_placeholders():
+    """An amount in a program's or service's text is ``{money:300}``, shown as the reader's locale
+    writes money; "300 CNY" or "300元" written out would read differently from every other amount.
+    (An ``example`` is what an applicant might type, and stays as typed.)"""
+    written = re.compile(r"[0-9][0-9,.]*\s*(万?元|CNY|yuan|RMB)")
+    root = Path(__file__).resolve().parent.parent.parent / "forms"
+    for path in [*root.glob("programs/*.toml"), *root.glob("services/*.toml")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.lstrip().startswith(("#", "example")):
+                assert not written.search(line), f"{path.name}:{number}: {line.strip()}"

@@ -128,3 +128,17 @@ def test_colons_follow_the_page_s_language(stack):
     en = signed_in_page_client(stack, "yunqi", locale="en").get("/policies/rnd-subsidy-2026/apply").text
     assert "Legal basis: " in en and "Legal basis：" not in en
     signed_in_page_client(stack, "yunqi", locale="zh_CN")
+
+
+def test_amounts_in_program_and_service_texts_are_written_as_money(stack):
+    """Specs write an amount as ``{money:300}``; the pages show it as the locale writes money."""
+    zh = signed_in_page_client(stack, "yunqi", locale="zh_CN").get("/policies").text
+    assert "每人¥300.00返还" in zh and "最高¥100,000.00" in zh
+    assert "{money:" not in zh and "300元" not in zh
+    en_client = signed_in_page_client(stack, "yunqi", locale="en")
+    en = en_client.get("/policies").text
+    assert "CN¥300.00 per insured employee, up to CN¥100,000.00" in en
+    assert " CNY" not in en and "{money:" not in en
+    service = en_client.get("/services/rnd-expense-subsidy").text
+    assert "up to CN¥1,000,000.00" in service and "CNY" not in service
+    signed_in_page_client(stack, "yunqi", locale="zh_CN")
