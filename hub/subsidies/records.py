@@ -31,8 +31,9 @@ from workflows.types import TimelineKind
 
 log = logging.getLogger("qinqing.subsidies")
 # Timeline steps of a claim, by the claim state that records them.
+# An approved claim is not among them: its request is approved with it ("request_approved", the
+# decision's step, written by ``move_request``), and the same approval twice read as two.
 TIMELINE_KINDS: dict[ClaimState, TimelineKind] = {
-    "approved": "claim_approved",
     "paid": "payment_made",
     "refused": "claim_refused",
     "failed": "payment_failed",

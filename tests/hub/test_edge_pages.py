@@ -147,3 +147,22 @@ def test_head_answers_like_get_without_a_body(client, path):
     assert int(head.headers["content-length"]) == len(got.content)
     assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
     assert client.head("/no-such-page").status_code == 404
+
+
+# --- the layout and forms -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("locale", "words"), [("zh-CN", "核验文书"), ("en", "Verify a document")])
+def test_the_footer_links_to_verifying_a_document(client, locale, words):
+    for path in ("/signin", "/verify"):
+        r = client.get(path, headers={"Accept": BROWSER, "Accept-Language": locale})
+        assert r.status_code == 200, r.text
+        footer = r.text.split('<footer class="site">', 1)[1]
+        assert f'<a href="/verify">{words}</a>' in footer, footer
+
+
+def test_the_sign_in_form_leaves_validation_to_the_hub(client):
+    """The hub shows its own error summary; the browser's bubble must not come first."""
+    page = client.get("/signin", headers={"Accept": BROWSER, "Accept-Language": "en"}).text
+    form = page.split('action="/signin"', 1)[1].split(">", 1)[0]
+    assert "novalidate" in form

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.stack.flows import decide, file_request, open_task, program_spec, wait_for
+from tests.stack.flows import decide, file_request, open_task, program_spec, wait_claim, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_security import signed_in_page_client
 
@@ -142,3 +142,39 @@ def test_amounts_in_program_and_service_texts_are_written_as_money(stack):
     service = en_client.get("/services/rnd-expense-subsidy").text
     assert "up to CN¥1,000,000.00" in service and "CNY" not in service
     signed_in_page_client(stack, "yunqi", locale="zh_CN")
+
+
+def test_an_approved_claim_s_timeline_shows_the_approval_once(stack):
+    """The claim's approval and its request's decision are one step, shown once with its time."""
+    code = "approved-once"
+    assert Api(stack.base_url, "admin").post("/api/programs", json=program_spec(code)).status_code == 201
+    yunqi = Api(stack.base_url, "yunqi")
+    r = yunqi.post(f"/api/programs/{code}/claims", json={})
+    assert r.status_code == 201, r.text
+    claim = wait_claim(yunqi, r.json()["ref"])
+    timeline = yunqi.get(f"/api/requests/{claim['request_ref']}").json()["timeline"]
+    kinds = [e["kind"] for e in timeline]
+    assert kinds.count("request_approved") == 1 and "claim_approved" not in kinds, kinds
+    page = signed_in_page_client(stack, "yunqi", locale="zh_CN").get(f"/requests/{claim['request_ref']}").text
+    steps = page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    approvals = re.findall(r'<time datetime="[^"]+">[^<]+</time>\s*<span class="what">申请已批准</span>', steps)
+    assert len(approvals) == 1, steps
+    assert "申领已批准" not in steps
+
+
+def test_withdrawing_is_a_secondary_action_and_forms_leave_validation_to_the_hub(stack):
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    page = signed_in_page_client(stack, "zhangsan", locale="zh_CN").get(f"/requests/{ref}").text
+    withdraw = page.split('action="/requests/' + ref + '/withdrawal"', 1)[1].split("</form>", 1)[0]
+    assert '<button type="submit" class="secondary">' in withdraw and "primary" not in withdraw
+    calendar = signed_in_page_client(stack, "admin", locale="zh_CN").get("/admin/calendar").text
+    assert "novalidate" in calendar.split('action="/admin/calendar"', 1)[1].split(">", 1)[0]
+
+
+def test_the_audit_log_s_from_column_is_the_address_not_a_date(stack):
+    page = signed_in_page_client(stack, "auditor", locale="zh_CN").get("/audit").text
+    head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert '<th scope="col">来源地址</th>' in head and "起始日期" not in head
+    assert 'data-label="来源地址"' in page
+    # The filter's "From" is still the first day.
+    assert "起始日期" in page.split("</thead>", 1)[0]
