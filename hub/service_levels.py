@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import statistics
+import time
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -91,7 +93,42 @@ def service_levels(
 
 # The report is public and needs no sign-in, and a year of a busy district is many rows to read: a
 # report is kept until a request of its period or a rating changes, which two cheap queries tell.
-_reports: dict[tuple, tuple[tuple, list[ServiceLevel]]] = {}
+# They are asked at most once every FRESH_SECONDS for a period (the open-data page is public, and
+# may be asked for many times a second): a change shows within that long.
+FRESH_SECONDS = 1.0
+
+
+@dataclass
+class _Report:
+    fingerprint: tuple
+    levels: list[ServiceLevel]
+    checked: float  # time.monotonic() of the last look at the fingerprint
+    # The report as read in each language, made on first use.
+    reads: dict[str, ServiceLevelsRead] = dataclasses.field(default_factory=dict)
+
+
+_reports: dict[tuple, _Report] = {}
+
+
+async def _report(start: dt.datetime, end: dt.datetime, services: tuple[str, ...]) -> _Report:
+    """The figures of requests filed in [start, end), counted again only when something changed."""
+    key = (start, end, services)
+    kept = _reports.get(key)
+    if kept is not None and time.monotonic() - kept.checked < FRESH_SECONDS:
+        return kept
+    checked = time.monotonic()
+    in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
+    changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(
+        in_period
+    )
+    rated = await Rating.select(Max(Rating.id, alias="last"))
+    fingerprint = (changed[0]["n"], changed[0]["last"], rated[0]["last"])
+    kept = _reports.get(key)  # another request may have counted meanwhile
+    if kept is not None and kept.fingerprint == fingerprint:
+        kept.checked = checked
+        return kept
+    kept = _reports[key] = _Report(fingerprint, await _count(in_period, start, end, services), checked)
+    return kept
 
 
 async def count_service_levels(
@@ -99,18 +136,7 @@ async def count_service_levels(
 ) -> list[ServiceLevel]:
     """The figures of requests filed in [start, end). Requests only prepared (not yet submitted) and
     the applicants themselves are not part of it: only service, state, timing and scores are read."""
-    in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
-    changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(
-        in_period
-    )
-    rated = await Rating.select(Max(Rating.id, alias="last"))
-    fingerprint = (changed[0]["n"], changed[0]["last"], rated[0]["last"])
-    key = (start, end, services)
-    if key in _reports and _reports[key][0] == fingerprint:
-        return _reports[key][1]
-    levels = await _count(in_period, start, end, services)
-    _reports[key] = (fingerprint, levels)
-    return levels
+    return (await _report(start, end, services)).levels
 
 
 async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tuple[str, ...]) -> list[ServiceLevel]:
@@ -174,17 +200,32 @@ def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime.combine(first, dt.time(), BEIJING), dt.datetime.combine(after, dt.time(), BEIJING)
 
 
+async def service_levels_kept(
+    ctx: HubContext, locale: str, year: int, month: int | None
+) -> tuple[Hashable, ServiceLevelsRead]:
+    """The report of a year, or one of its months, in ``locale``: every current service of the
+    catalog; with what tells its figures apart (the same while they are), for what is made of it.
+    Made once per language while the figures stand."""
+    services = tuple(spec.id for spec in ctx.catalog.current())
+    report = await _report(*period(year, month), services)
+    read = report.reads.get(locale)
+    if read is None:
+
+        def level_read(level: ServiceLevel) -> ServiceLevelRead:
+            spec = ctx.catalog.latest(level.service_id)
+            return ServiceLevelRead(
+                title=gettext(locale, spec.title) if spec else level.service_id,
+                department=department(ctx.catalog, spec.owner, locale).name if spec else "",
+                **dataclasses.asdict(level),
+            )
+
+        levels = [level_read(x) for x in report.levels]
+        read = report.reads[locale] = ServiceLevelsRead(
+            year=year, month=month, min_published=MIN_PUBLISHED, services=levels
+        )
+    return (services, report.fingerprint), read
+
+
 async def service_levels_read(ctx: HubContext, locale: str, year: int, month: int | None) -> ServiceLevelsRead:
     """The report of a year, or one of its months, in ``locale``: every current service of the catalog."""
-
-    def read(level: ServiceLevel) -> ServiceLevelRead:
-        spec = ctx.catalog.latest(level.service_id)
-        return ServiceLevelRead(
-            title=gettext(locale, spec.title) if spec else level.service_id,
-            department=department(ctx.catalog, spec.owner, locale).name if spec else "",
-            **dataclasses.asdict(level),
-        )
-
-    services = tuple(spec.id for spec in ctx.catalog.current())
-    levels = await count_service_levels(*period(year, month), services)
-    return ServiceLevelsRead(year=year, month=month, min_published=MIN_PUBLISHED, services=[read(x) for x in levels])
+    return (await service_levels_kept(ctx, locale, year, month))[1]

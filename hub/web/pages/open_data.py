@@ -6,9 +6,10 @@ from litestar import Request, Response, get
 
 from hub import clock
 from hub.i18n import N_, gettext
-from hub.service_levels import MIN_PUBLISHED, service_levels_read
+from hub.service_levels import MIN_PUBLISHED, service_levels_kept
+from hub.web.cached import answers_of
 from hub.web.context import HubContext
-from hub.web.pages.render import render_page
+from hub.web.pages.render import render_block, render_page
 from hub.web.pages.session import page_locale
 
 
@@ -29,15 +30,22 @@ async def open_data_page(request: Request, ctx: HubContext) -> Response:
     month = _number(given_month, 1, 12) if given_month else None
     if given_month and month is None:
         errors["month"] = gettext(locale, N_("Choose a month from 1 to 12, or none for the whole year."))
-    report = await service_levels_read(ctx, locale, year, month)
-    return render_page(
-        request,
-        "open_data.html",
+    version, report = await service_levels_kept(ctx, locale, year, month)
+    context = dict(
         report=report,
         given={"year": given_year or str(year), "month": given_month},
         errors=errors,
         min_published=MIN_PUBLISHED,
     )
+    if errors or given_year not in ("", str(year)) or given_month not in ("", str(month or "")):
+        return render_page(request, "open_data.html", **context)
+    # The page's content (the form as asked and the table) is the same for everyone in a language
+    # while the figures stand: rendered once and kept; only the layout is rendered per visitor.
+    content = answers_of(request).kept(
+        ("open data page", locale, given_year, given_month, year, version),
+        lambda: render_block(locale, "open_data.html", "main", **context),
+    )
+    return render_page(request, "open_data.html", kept_blocks={"main": content}, **context)
 
 
 OPEN_DATA = [open_data_page]

@@ -4,11 +4,13 @@ with the layout's context (who is signed in, the language, the CSRF token) and s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import Template
 from litestar import MediaType, Request, Response
 
 from hub.i18n import format_date, format_datetime, format_money, gettext, templates
@@ -48,8 +50,11 @@ def csrf_token(request: Request) -> str:
     return request.scope.get(TOKEN_KEY) or ""
 
 
-def render_page(request: Request, template: str, status: int = 200, **context: Any) -> Response[str]:
-    """Render ``template`` in the page's language; the layout gets the user, CSRF token and helpers."""
+def render_page(
+    request: Request, template: str, status: int = 200, kept_blocks: Mapping[str, str] | None = None, **context: Any
+) -> Response[str]:
+    """Render ``template`` in the page's language; the layout gets the user, CSRF token and helpers.
+    ``kept_blocks``: blocks of ``template`` already rendered (``render_block``), shown as they are."""
     locale = page_locale(request)
 
     def money(value: Any) -> str:
@@ -61,24 +66,44 @@ def render_page(request: Request, template: str, status: int = 200, **context: A
     def datetime(value: dt.datetime | None) -> str:
         return format_datetime(value, locale) if value else ""
 
-    html = (
-        templates(str(TEMPLATES), locale)
-        .get_template(template)
-        .render(
-            locale=locale,
-            html_lang="zh-CN" if locale == "zh_CN" else "en",
-            user=current_user(request),
-            csrf_token=csrf_token(request),
-            path=request.url.path,
-            here=here(request),
-            money=money,
-            date=date,
-            datetime=datetime,
-            t=lambda message, **params: gettext(locale, message, **params),
-            **context,
-        )
+    page = templates(str(TEMPLATES), locale).get_template(template)
+    variables = dict(
+        locale=locale,
+        html_lang="zh-CN" if locale == "zh_CN" else "en",
+        user=current_user(request),
+        csrf_token=csrf_token(request),
+        path=request.url.path,
+        here=here(request),
+        money=money,
+        date=date,
+        datetime=datetime,
+        t=lambda message, **params: gettext(locale, message, **params),
+        **context,
     )
+    html = page.render(variables) if not kept_blocks else _render_with(page, variables, kept_blocks)
     return Response(html, status_code=status, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+
+
+def _render_with(page: Template, variables: dict[str, Any], kept_blocks: Mapping[str, str]) -> str:
+    """``page`` rendered as ``Template.render`` does, with the given blocks' HTML in place of theirs."""
+    context = page.new_context(variables)
+    for name, html in kept_blocks.items():
+        # Jinja renders a block by calling the first function of its list in the context's blocks
+        # (the innermost template's), which yields the block's text.
+        context.blocks[name] = [lambda _context, html=html: iter((html,))]
+    try:
+        return page.environment.concat(page.root_render_func(context))  # type: ignore[attr-defined]
+    except Exception:
+        return page.environment.handle_exception()
+
+
+def render_block(locale: str, template: str, block: str, **context: Any) -> str:
+    """One block of a page's template, rendered with ``context`` alone (no visitor, no session: the
+    layout's per-visitor variables are not there), to be kept and passed to ``render_page`` as one
+    of its ``kept_blocks`` for everyone who reads in that language."""
+    page = templates(str(TEMPLATES), locale).get_template(template)
+    variables = dict(locale=locale, t=lambda message, **params: gettext(locale, message, **params), **context)
+    return page.environment.concat(page.blocks[block](page.new_context(variables)))  # type: ignore[attr-defined]
 
 
 def render_fragment(locale: str, template: str, **context: Any) -> str:
