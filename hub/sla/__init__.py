@@ -1,1 +1,6 @@
-"""Service-level agreements: statutory time limits counted in working days."""
+"""Service-level agreements: statutory time limits counted in working days.
+
+The front door: ``time_limits`` (planning a time limit on the working-day calendar).
+"""
+
+__all__ = ["time_limits"]

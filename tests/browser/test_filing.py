@@ -64,6 +64,10 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
             and "已批准" in p.locator("dl.facts").inner_text()
         ),
     )
+    # Decided: every step is done, none is current any more.
+    steps = page.locator("ol.steps > li")
+    assert steps.count() >= 4 and page.locator("ol.steps > li.done").count() == steps.count()
+    assert page.locator("ol.steps [aria-current=step]").count() == 0
     timeline = page.locator(".timeline").inner_text()
     assert "西湖街道办事处" in timeline or "街道" in timeline
     screenshot(page, screenshots, "request-approved")

@@ -210,3 +210,26 @@ def test_chinese_and_latin_typography(browser, stack):
     assert "PingFang SC" in family
     assert abs(float(line_height.removesuffix("px")) / float(size.removesuffix("px")) - 1.5) < 0.01
     page.context.close()
+
+
+def test_a_request_s_steps_are_a_vertical_list_on_a_phone(browser, stack, filed):
+    ref, _ = filed
+    for viewport in ("phone", "desktop"):
+        page = new_page(browser, stack.base_url, viewport=VIEWPORTS[viewport])
+        sign_in(page, "zhangsan")
+        page.goto(f"/requests/{ref}")
+        steps = page.locator("ol.steps > li")
+        boxes = [steps.nth(i).bounding_box() for i in range(steps.count())]
+        assert len(boxes) == 4 and all(boxes)
+        current = page.locator("ol.steps > li[aria-current=step]")
+        assert current.count() == 1 and "街道" in current.inner_text()
+        assert page.locator("ol.steps > li.done .marker").first.inner_text() == "✓"
+        if viewport == "phone":  # one under the other, each as wide as the page allows
+            assert all(b["y"] > a["y"] for a, b in zip(boxes, boxes[1:], strict=False))
+            assert all(b["width"] > PHONE["width"] * 0.7 for b in boxes)
+        else:  # one row from 768 px up
+            assert len({round(b["y"]) for b in boxes}) == 1 and boxes[1]["x"] > boxes[0]["x"]
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+        if os.environ.get("QINQING_DESIGN_SHOTS"):
+            page.locator("ol.steps").screenshot(path=str(DESIGN / f"request-steps-{VIEWPORTS[viewport]['width']}.png"))
+        page.context.close()

@@ -178,3 +178,21 @@ def test_the_audit_log_s_from_column_is_the_address_not_a_date(stack):
     assert 'data-label="来源地址"' in page
     # The filter's "From" is still the first day.
     assert "起始日期" in page.split("</thead>", 1)[0]
+
+
+def test_a_request_s_page_shows_where_it_stands(stack):
+    """Filed, each department's step of its route, the decision: done steps ticked, the current one
+    marked for screen readers, and the date the decision is expected by."""
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    open_task(Api(stack.base_url, "street.clerk"), ref)
+    page = signed_in_page_client(stack, "zhangsan", locale="zh_CN").get(f"/requests/{ref}").text
+    steps = page.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    items = re.findall(r"<li class=\"step (\w+)\"(.*?)</li>", steps, re.S)
+    assert [state for state, _ in items] == ["done", "current", "upcoming", "upcoming"], steps
+    assert "✓" in items[0][1] and 'aria-current="step"' in items[1][1]
+    assert steps.count('aria-current="step"') == 1
+    assert "街道" in items[1][1] and "民政" in items[2][1]
+    assert "预计" in items[3][1] and "前作出决定" in items[3][1]
+    english = signed_in_page_client(stack, "zhangsan", locale="en").get(f"/requests/{ref}").text
+    assert "Where your request stands" in english and "Expected by " in english
+    signed_in_page_client(stack, "zhangsan", locale="zh_CN")

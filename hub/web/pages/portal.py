@@ -26,6 +26,7 @@ from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draf
 from hub.requests.filing import checked_answers, require_audience, submit_request
 from hub.requests.prefill import held_for
 from hub.requests.presenter import my_requests, request_read
+from hub.requests.progress import request_progress
 from hub.requests.rating import rate_request, rating_of
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
@@ -52,7 +53,6 @@ MESSAGES = {
     "rated": N_("Thank you for your rating."),
     "withdrawn": N_("Your request is withdrawn. The departments stop working on it; nothing more is needed from you."),
 }
-FILED = N_("Your request was filed. Its reference is {ref}.")
 
 
 def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpec]:
@@ -359,6 +359,7 @@ async def render_request(
     rating_error: str = "",
     withdrawal_error: str = "",
     withdrawn: bool = False,
+    filed: bool = False,
 ) -> Response:
     user = require(request)
     locale = page_locale(request)
@@ -376,6 +377,9 @@ async def render_request(
         status=status,
         r=read,
         own=own,
+        progress=await request_progress(ctx, spec, read, locale),
+        # Just filed: the page opens with what happens next.
+        filed=filed and own,
         inputs=inputs,
         uploads={},
         rating=await rating_of(row),
@@ -392,9 +396,7 @@ async def render_request(
 async def request_page(request: Request, ctx: HubContext, ref: str, done: str = "", filed: bool = False) -> Response:
     locale = page_locale(request)
     message = gettext(locale, MESSAGES[done]) if done in MESSAGES else ""
-    if filed:
-        message = gettext(locale, FILED, ref=ref)
-    return await render_request(request, ctx, ref, message=message, withdrawn=done == "withdrawn")
+    return await render_request(request, ctx, ref, message=message, withdrawn=done == "withdrawn", filed=filed)
 
 
 @post("/requests/{ref:str}/supplement", name="supplement", request_max_body_size=FORM_BODY_LIMIT)

@@ -1,0 +1,118 @@
+"""Where a request stands, as its applicant follows it: filed, then each department's step of its
+route, then the decision; the steps done, the one it is at, and the date the decision is expected by
+(the service's time limit in working days, counted from filing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+from forms.spec import ServiceSpec
+from hub.catalog.presenting import department
+from hub.context import HubContext
+from hub.i18n import N_, gettext
+from hub.requests.presenter import RequestRead
+from hub.sla.time_limits import CalendarTimeLimits
+from workflows.types import ACTIVE_TASK_STATES, FINAL_STATES, PlanTimeLimit
+
+StepState = Literal["done", "current", "upcoming"]
+
+FILED_STEP = N_("Filed")
+DECISION_STEP = N_("Decision")
+WITHDRAWN_STEP = N_("Withdrawn")
+IF_NEEDED = N_("only if needed")
+
+
+class Step(msgspec.Struct):
+    title: str
+    state: StepState
+    # What the step is (the stage's title), or how the request ended.
+    detail: str = ""
+    at: dt.datetime | None = None
+    # The step's own time limit (a department's), or the date the decision is expected by.
+    due: dt.datetime | None = None
+    waiting_for_you: bool = False
+
+
+class Progress(msgspec.Struct):
+    steps: list[Step]
+    # The decision is expected by (None once decided).
+    expected: dt.datetime | None
+    time_limit_days: int
+    # The department that looks at the request first (None when only automatic checks run).
+    first_department: str | None
+
+
+async def expected_decision(ctx: HubContext, spec: ServiceSpec, filed_at: dt.datetime) -> dt.datetime:
+    """The service's time limit counted from filing, on the working-day calendar the steps use."""
+    limit = await CalendarTimeLimits(ctx.settings, ctx.calendars).plan(
+        PlanTimeLimit(start=filed_at, working_days=spec.time_limit_days)
+    )
+    return limit.due_at
+
+
+def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, locale: str) -> list[Step]:
+    """The request's steps in order. A stage that has tasks shows them (one per department, as the
+    route or a transfer made them); a stage not reached yet shows its departments to come; a stage
+    passed over (its condition did not hold) or never reached by a closed request is left out."""
+    final = read.state in FINAL_STATES
+    steps = [Step(title=gettext(locale, FILED_STEP), state="done", at=read.created_at)]
+    stages = [s for s in spec.route if s.kind == "review"] if spec else []
+    reached = {t.stage_id for t in read.tasks}
+    later_reached = False
+    for index, stage in enumerate(stages):
+        tasks = [t for t in read.tasks if t.stage_id == stage.id and t.state not in ("transferred", "cancelled")]
+        later_reached = any(s.id in reached for s in stages[index + 1 :])
+        if tasks:
+            for t in tasks:
+                active = t.state in ACTIVE_TASK_STATES
+                steps.append(
+                    Step(
+                        title=t.department.name,
+                        detail=t.stage_title,
+                        state="current" if active and not final else "done",
+                        at=None if active else t.decided_at,
+                        due=t.due_at if active else None,
+                        waiting_for_you=t.state == "waiting_applicant",
+                    )
+                )
+        elif not final and not later_reached:
+            title = gettext(locale, stage.title)
+            detail = f"{title} ({gettext(locale, IF_NEEDED)})" if stage.when else title
+            steps += [
+                Step(title=department(ctx.catalog, code, locale).name, detail=detail, state="upcoming")
+                for code in stage.departments
+            ]
+    if read.state == "withdrawn":
+        steps.append(Step(title=gettext(locale, WITHDRAWN_STEP), state="done", at=read.closed_at))
+    else:
+        decided = read.state in ("approved", "rejected")
+        steps.append(
+            Step(
+                title=gettext(locale, DECISION_STEP),
+                state="done" if decided else "upcoming",
+                detail=read.state_label if decided else "",
+                at=read.closed_at if decided else None,
+            )
+        )
+    if not final and not any(s.state == "current" for s in steps):
+        # Filed, its first step not opened yet (the workflow is a moment behind): that step is next.
+        steps[1].state = "current"
+    return steps
+
+
+async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: RequestRead, locale: str) -> Progress:
+    steps = request_steps(spec, read, ctx, locale)
+    expected = None
+    if spec is not None and read.state not in FINAL_STATES:
+        expected = await expected_decision(ctx, spec, read.created_at)
+        steps[-1].due = expected
+    first = next((s.title for s in steps[1:-1]), None)
+    return Progress(
+        steps=steps,
+        expected=expected,
+        time_limit_days=spec.time_limit_days if spec else 0,
+        first_department=first,
+    )
