@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from .rules import CONTEXT_NAMES, free_names, parse_error
-from .spec import Department, FieldSpec, ServiceSpec
+from .rules import CONTEXT_NAMES, compute_amount, free_names, parse_error, typed_answers
+from .samples import example_answers
+from .spec import PERSON_FACTS, Department, FieldSpec, ServiceSpec
 from .working_days import YearCalendar, load_calendars
 
 CATALOG_DIR = Path(__file__).parent
@@ -120,6 +123,8 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
             check_expression(f"stage {stage.id!r}, condition", stage.when)
     if spec.outcome.amount is not None:
         check_expression("amount formula", spec.outcome.amount)
+    if spec.benefit is not None:
+        problems += check_benefit(spec)
     problems += [f"field {name!r} can never be shown: {why}" for name, why in unreachable_fields(spec).items()]
     for group in (f for f in spec.fields if f.type == "group"):
         for sub in group.fields:
@@ -127,6 +132,62 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
             if sub.name in DICT_ATTRIBUTES:
                 problems.append(f"field {sub.name!r} in group {group.name!r} has a reserved name; rename it")
     return problems
+
+
+def check_benefit(spec: ServiceSpec) -> list[str]:
+    """A benefit's formulas read only the form and the registry's person facts, its payment fields
+    exist, and its amount for the form's example answers is a payment (more than nothing, at most
+    the maximum) at every age band it may meet."""
+    benefit = spec.benefit
+    assert benefit is not None
+    problems: list[str] = []
+    fields = {f.name: f for f in spec.fields}
+    known = set(fields) | CONTEXT_NAMES | {"person"}
+    formulas = {"benefit amount": benefit.amount, "benefit band": benefit.band or ""}
+    for where, expression in formulas.items():
+        if not expression:
+            continue
+        error = parse_error(expression)
+        if error:
+            problems.append(f"{where}: expression does not parse: {error}")
+            continue
+        for name in sorted(free_names(expression) - known):
+            problems.append(f"{where}: refers to unknown field {name!r}")
+        for fact in sorted(person_attributes(expression) - set(PERSON_FACTS)):
+            problems.append(f"{where}: the registry holds no person.{fact} (it holds {', '.join(PERSON_FACTS)})")
+    for role, field_name in (("payment method", benefit.payment_method_field), ("account", benefit.account_field)):
+        if field_name is not None and field_name not in fields:
+            problems.append(f"benefit {role} field {field_name!r} is not a field of the form")
+    account = fields.get(benefit.account_field or "")
+    if account is not None and account.type != "bank_account":
+        problems.append(f"benefit account field {benefit.account_field!r} must be a bank_account field")
+    if problems:
+        return problems
+    answers = typed_answers(spec, example_answers(spec))
+    for age in (60, 80, 90, 100, 110):
+        person = {"age": age, "alive": True, "resident": True, "born_on": None, "died_on": None, "moved_out_on": None}
+        try:
+            amount = compute_amount(benefit.amount, {**answers, "profile": {}, "enterprise": {}, "person": person})
+        except Exception as exc:  # noqa: BLE001 - any failure is a mistake in the spec, reported
+            problems.append(f"benefit amount: cannot be computed for the example answers at age {age}: {exc}")
+            break
+        if not Decimal(0) < amount <= benefit.maximum:
+            problems.append(
+                f"benefit amount: {amount} for the example answers at age {age} is not a payment "
+                f"(more than 0, at most the maximum {benefit.maximum})"
+            )
+            break
+    return problems
+
+
+def person_attributes(expression: str) -> set[str]:
+    """The ``person.<fact>`` names an expression reads."""
+    tree = ast.parse(expression, mode="eval")
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "person"
+    }
 
 
 def unreachable_fields(spec: ServiceSpec) -> dict[str, str]:

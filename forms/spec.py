@@ -168,6 +168,36 @@ class Outcome(SpecModel):
     amount: str | None = None
 
 
+# What the population registry says about a person, as a benefit's formulas read it (``person.*``):
+# age in completed years, and whether they are alive and resident in the city, all on one date.
+PERSON_FACTS = ("age", "alive", "resident", "born_on", "died_on", "moved_out_on")
+# How often the hub accepts an application from the same holder while one is open or paid:
+# once per person (a citizen's benefit), per enterprise, or per calendar year (period).
+OncePer = Literal["person", "enterprise", "period"]
+
+
+class Benefit(SpecModel):
+    """What an approved request of a benefit service becomes: an entitlement, paid every month by
+    the benefit's payment cycle, or once (``one_off``) by the next cycle.
+
+    ``amount`` (CNY per payment) is a formula over the approved answers and ``person``, what the
+    population registry holds on the first day of the period paid; it is read again at every
+    cycle, so an age band or a death changes the payment by itself. ``band`` names the bracket the
+    amount falls in, for notices (``"'90-99' if person.age < 100 else '100+'"``). A formula that
+    gives more than ``maximum`` or nothing is refused as absurd: that entitlement is set aside.
+    """
+
+    kind: Literal["monthly", "one_off"]
+    amount: str
+    band: str | None = None
+    maximum: Decimal = Field(gt=0)
+    # The answers that say how and where it is paid.
+    payment_method_field: Identifier | None = None
+    account_field: Identifier | None = None
+    # The day of the month the cycle pays (Beijing date); a period is due from that day.
+    payment_day: int = Field(default=10, ge=1, le=28)
+
+
 class ServiceSpec(SpecModel):
     """A service a citizen or enterprise can request, as the government publishes it."""
 
@@ -189,6 +219,10 @@ class ServiceSpec(SpecModel):
     rules: list[Rule] = []
     route: list[Stage] = Field(min_length=1)
     outcome: Outcome = Outcome()
+    # A benefit paid to the applicant once approved (citizens' allowances).
+    benefit: Benefit | None = None
+    # A second application is refused while one is open or an entitlement is active.
+    once_per: OncePer | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSpec:
@@ -208,6 +242,15 @@ class ServiceSpec(SpecModel):
             raise ValueError("rule and check ids must be unique")
         if all(s.when for s in self.route):
             raise ValueError("the route needs at least one stage that always runs (without 'when')")
+        if self.benefit is not None:
+            if self.audience != ["citizen"]:
+                raise ValueError("a benefit is paid to citizens: its audience must be ['citizen']")
+            if self.once_per not in ("person", "period"):
+                raise ValueError("a benefit is granted once per person (or per period): set once_per")
+            if self.outcome.amount is not None:
+                raise ValueError("a benefit's amount is benefit.amount; outcome.amount is for subsidies")
+        if self.once_per == "enterprise" and self.audience != ["enterprise"]:
+            raise ValueError("once_per = 'enterprise' needs the audience ['enterprise']")
         return self
 
     @property

@@ -38,7 +38,10 @@ async def _migrate_and_seed(settings: Settings, seed: bool) -> list[str]:
         if not seed:
             return []
         return await seed_demo(
-            load_catalog(settings.catalog_path), settings.demo_enterprises, settings.demo_enterprise_accounts
+            load_catalog(settings.catalog_path),
+            settings.demo_enterprises,
+            settings.demo_enterprise_accounts,
+            settings.demo_beneficiaries,
         )
 
 

@@ -44,6 +44,7 @@ class HubError(Exception):
         errors: list[FieldError] | None = None,
         rules: list[dict[str, Any]] | None = None,
         retry_after: int | None = None,
+        existing: str | None = None,
     ):
         super().__init__(f"{kind} {code}")
         self.kind = kind
@@ -54,6 +55,8 @@ class HubError(Exception):
         self.errors = errors or []
         self.rules = rules or []
         self.retry_after = retry_after
+        # The reference of what already exists (a request already open), for the caller to follow.
+        self.existing = existing
 
 
 def invalid_form(errors: list[FieldError]) -> HubError:

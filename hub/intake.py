@@ -13,12 +13,29 @@ from forms.catalog import Catalog
 from forms.spec import ServiceSpec
 from hub.clock import now
 from hub.db.tables import Claim, ServiceRequest
+from workflows.benefits.types import BenefitTerms
 from workflows.names import REQUESTS_QUEUE
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import RequestInput
 
 log = logging.getLogger("qinqing.intake")
 START_TIMEOUT = timedelta(seconds=5)
+
+
+def benefit_terms(spec: ServiceSpec) -> BenefitTerms | None:
+    """What an approval of this service grants, fixed when the request is filed."""
+    if spec.benefit is None:
+        return None
+    b = spec.benefit
+    return BenefitTerms(
+        kind=b.kind,
+        amount_formula=b.amount,
+        band_formula=b.band,
+        maximum=str(b.maximum),
+        payment_method_field=b.payment_method_field,
+        account_field=b.account_field,
+        payment_day=b.payment_day,
+    )
 
 
 async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec) -> None:
@@ -36,6 +53,7 @@ async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec)
                 documents_on_approval=list(spec.outcome.on_approval),
                 documents_on_rejection=list(spec.outcome.on_rejection),
                 amount_formula=spec.outcome.amount,
+                benefit=benefit_terms(spec),
             ),
             id=row.workflow_id,
             task_queue=REQUESTS_QUEUE,

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 
 from forms.catalog import Catalog
 from hub.accounts import hash_password, sealed_name
-from hub.clock import now
-from hub.db.tables import Account, Enterprise
+from hub.clock import now, today
+from hub.db.tables import Account, Enterprise, Entitlement
+from hub.registry.population import elderly_people, register_residents, resident_key
 from hub.registry.synthetic import populate
 from hub.sealing import seal, unseal
 from hub.subsidies.programs import seed_programs
+from workflows.benefits.assess import amount_and_band
+from workflows.benefits.types import PersonFacts
 
 DEMO_PASSWORD = "qinqing-demo"
 
@@ -125,10 +129,13 @@ DEMO_ENTERPRISES = [
 ]
 
 
-async def seed_demo(catalog: Catalog | None = None, population: int = 0, population_accounts: int = 0) -> list[str]:
+async def seed_demo(
+    catalog: Catalog | None = None, population: int = 0, population_accounts: int = 0, beneficiaries: int = 0
+) -> list[str]:
     """Create the demo enterprises, accounts and programs that do not exist yet, a synthetic
-    population of ``population`` enterprises, and accounts (``ent0001``...) for the first
-    ``population_accounts`` of them; returns the usernames created."""
+    population of ``population`` enterprises, accounts (``ent0001``...) for the first
+    ``population_accounts`` of them, the demo citizens in the population registry, and the old-age
+    allowance's register of ``beneficiaries``; returns the usernames created."""
     for data in DEMO_ENTERPRISES:
         if not await Enterprise.exists().where(Enterprise.uscc == data["uscc"]):
             sealed = seal(data["legal_representative"], "enterprise.legal_representative")
@@ -165,7 +172,79 @@ async def seed_demo(catalog: Catalog | None = None, population: int = 0, populat
         created.append(username)
     if population_accounts:
         created += await _population_accounts(population_accounts, password_hash)
+    await register_residents(
+        [
+            {"resident_id": rid, "full_name": name, "hukou_local": rid.startswith("33")}
+            for _, name, role, _, rid, _ in DEMO_ACCOUNTS
+            if role == "citizen" and rid
+        ]
+    )
+    if catalog is not None and beneficiaries:
+        await seed_register(catalog, beneficiaries)
     return created
+
+
+REGISTER_SERVICE = "elderly-care-allowance"
+
+
+async def seed_register(catalog: Catalog, count: int) -> int:
+    """The old-age allowance's register as carried over from an earlier system: ``count`` synthetic
+    residents aged 80 and over, each with an active entitlement at their age band's rate since
+    January. About one in a hundred has died since, and one in two hundred moved away, as the
+    registry records: the next cycle ends those. Returns how many entitlements were added."""
+    spec = catalog.latest(REGISTER_SERVICE)
+    if spec is None or spec.benefit is None:
+        return 0
+    benefit = spec.benefit
+    people = elderly_people(count)
+    rng = random.Random(7)
+    on = today()
+    for p in people:
+        roll = rng.random()
+        if roll < 0.01:
+            p["died_on"] = on - dt.timedelta(days=rng.randint(5, 40))
+        elif roll < 0.015:
+            p["moved_out_on"] = on - dt.timedelta(days=rng.randint(5, 40))
+    await register_residents(people)
+    stamp = now()
+    rows = []
+    for n, p in enumerate(people):
+        start = "2026-01"
+        facts = PersonFacts(born_on=p["born_on"], resident=True)
+        cents, band = amount_and_band(benefit.amount, benefit.band or "", {}, facts.as_names(on), on)
+        rows.append(
+            Entitlement(
+                key=f"register:{resident_key(p['resident_id'])}",
+                service_id=spec.id,
+                service_version=spec.version,
+                holder_key=resident_key(p["resident_id"]),
+                resident_id=seal(p["resident_id"], "entitlement.resident_id"),
+                full_name=seal(p["full_name"], "entitlement.full_name"),
+                kind=benefit.kind,
+                amount_formula=benefit.amount,
+                band_formula=benefit.band or "",
+                maximum_cents=int(benefit.maximum * 100),
+                inputs=seal(json.dumps({"values": {}, "types": {}}), "entitlement.inputs"),
+                amount_cents=cents,
+                band=band,
+                payment_method="bank",
+                payee_account=seal(f"62220202{n:011d}", "entitlement.payee_account"),
+                payment_day=benefit.payment_day,
+                start_period=start,
+                state="active",
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+    added = 0
+    for first_row in range(0, len(rows), 500):
+        inserted = (
+            await Entitlement.insert(*rows[first_row : first_row + 500])
+            .on_conflict(target=Entitlement.key, action="DO NOTHING")
+            .returning(Entitlement.id)
+        )
+        added += len(inserted)
+    return added
 
 
 async def _population_accounts(count: int, password_hash: str) -> list[str]:

@@ -76,6 +76,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_enterprises: int = 3000
     # Sign-in accounts (ent0001...) for the first of them, to try claims as many enterprises.
     demo_enterprise_accounts: int = 20
+    # The old-age allowance's register in the demo: synthetic residents aged 80+ with an entitlement.
+    demo_beneficiaries: int = 2000
     # Claims of instant and apply-free programs: how long the claim call waits for the money
     # before answering with the claim still under way.
     claim_wait_seconds: float = 5.0
@@ -83,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     resume_every_seconds: float = 60.0
     # Resilience testing only: the worker exits right after completing an activity of this type.
     fault_exit_after: str = ""
+    # Training and testing only: the hub's clock (what "today" and "now" are for its rules, such as
+    # which payment period is due) runs this many days ahead. Never set in a real deployment.
+    clock_offset_days: int = 0
     # AES-256 keys that seal personal data at rest (<key id>.key); empty: var/data-keys, generated
     # on first start. The newest seals, all of them open, so a rotation keeps old data readable.
     # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.

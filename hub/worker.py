@@ -26,6 +26,8 @@ from temporalio.worker import (
 )
 
 from forms.catalog import Catalog, load_catalog
+from hub import clock
+from hub.benefits.register import PiccoloBenefitRegister
 from hub.db.evaluation import PiccoloRequestRules
 from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
@@ -35,9 +37,9 @@ from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
 from hub.payments.budget import ProgramBudget
-from hub.payments.ledger import LedgerPaymentGateway
+from hub.payments.ledger import LedgerBenefitGateway, LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
-from hub.registry import enterprise_registry
+from hub.registry import enterprise_registry, population_registry
 from hub.retention import run_retention
 from hub.sealing import configure_from as configure_sealing
 from hub.settings import Settings
@@ -48,7 +50,10 @@ from hub.subsidies.programs import resume_matching
 from hub.subsidies.records import PiccoloClaimRecords, PiccoloMatching
 from hub.temporal import connect
 from workflows.activities import RequestActivities
-from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE
+from workflows.benefits.activities import BenefitActivities
+from workflows.benefits.cycle import PaymentCycleWorkflow
+from workflows.benefits.types import CycleInput
+from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.subsidies.activities import SubsidyActivities
@@ -103,6 +108,11 @@ def build_worker(
         matching=PiccoloMatching(registry, catalog, client),
         reconciliation=LedgerReconciliation(),
     )
+    benefits = BenefitActivities(
+        register=PiccoloBenefitRegister(catalog, population_registry()),
+        population=population_registry(),
+        gateway=LedgerBenefitGateway(),
+    )
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
@@ -125,8 +135,9 @@ def build_worker(
             SubsidyClaimWorkflow,
             ProgramMatchingWorkflow,
             ReconciliationWorkflow,
+            PaymentCycleWorkflow,
         ],
-        activities=activities.all() + subsidies.all(),
+        activities=activities.all() + subsidies.all() + benefits.all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
         # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for
@@ -202,10 +213,40 @@ async def schedule_reconciliation(client) -> None:
         pass  # created by an earlier start
 
 
+async def schedule_payment_cycles(client, catalog: Catalog) -> None:
+    """A monthly payment cycle per benefit, as a Temporal schedule (created once; kept across
+    restarts): on the benefit's payment day at 09:00 Beijing time, for that month."""
+    for spec in catalog.current():
+        if spec.benefit is None:
+            continue
+        try:
+            await client.create_schedule(
+                payment_cycle_schedule(spec.id),
+                Schedule(
+                    action=ScheduleActionStartWorkflow(
+                        PaymentCycleWorkflow.run,
+                        CycleInput(service_id=spec.id),
+                        id=f"cycle-{spec.id}-scheduled",
+                        task_queue=REQUESTS_QUEUE,
+                    ),
+                    spec=ScheduleSpec(
+                        calendars=[
+                            ScheduleCalendarSpec(
+                                day_of_month=[ScheduleRange(spec.benefit.payment_day)], hour=[ScheduleRange(1)]
+                            )
+                        ]
+                    ),
+                ),
+            )
+        except ScheduleAlreadyRunningError:
+            pass  # created by an earlier start
+
+
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
     configure_sealing(settings)
+    clock.set_offset(dt.timedelta(days=settings.clock_offset_days))
     renderer = RenderPool(settings.render_processes)
     calendars = CalendarBook(catalog.calendars)
     stop = asyncio.Event()
@@ -219,6 +260,7 @@ async def run_worker(settings: Settings) -> None:
             async with worker:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await schedule_reconciliation(client)
+                await schedule_payment_cycles(client, catalog)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
                 retention = asyncio.create_task(retention_loop(settings, catalog, calendars))
                 await stop.wait()

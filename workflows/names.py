@@ -29,3 +29,12 @@ def matching_workflow_id(program_code: str, published_at: str) -> str:
 
 
 RECONCILIATION_SCHEDULE = "daily-reconciliation"
+
+
+def payment_cycle_workflow_id(service_id: str, period: str) -> str:
+    """One cycle per benefit and period at a time: a re-run reuses the id once the last has finished."""
+    return f"cycle-{service_id}-{period}"
+
+
+def payment_cycle_schedule(service_id: str) -> str:
+    return f"payment-cycle-{service_id}"

@@ -21,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from forms.spec import Stage
 
     from .activities import RequestActivities
+    from .benefits.activities import BenefitActivities
+    from .benefits.types import GrantEntitlement
     from .names import task_key
     from .options import ActivityOptions, HeartbeatOptions
     from .types import (
@@ -114,6 +116,13 @@ class ServiceRequestWorkflow:
         if self._withdrawn:
             await self._close_withdrawn()
             return self.status()
+        if verdict == "approved" and request.benefit is not None and workflow.patched("benefit-entitlement"):
+            # The approval becomes an entitlement before the decision is issued, which states it.
+            await workflow.execute_activity_method(
+                BenefitActivities.grant_entitlement,
+                GrantEntitlement(request_id=request.request_id, terms=request.benefit, at=workflow.now()),
+                **RECORD,
+            )
         if verdict == "approved" and request.amount_formula:
             await workflow.execute_activity_method(
                 RequestActivities.settle_amount,

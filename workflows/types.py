@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from forms.spec import Rule, Stage
 
+from .benefits.types import BenefitTerms
+
 # The vocabularies: defined here once, imported by the workflow, the read model and the web edge.
 
 RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn"]
@@ -101,6 +103,8 @@ class RequestInput(BaseModel):
     documents_on_rejection: list[str] = ["decision"]
     # For subsidies: the formula of the amount granted on approval.
     amount_formula: str | None = None
+    # For benefits: what an approval grants (an entitlement paid by the benefit's cycles).
+    benefit: BenefitTerms | None = None
 
 
 class TaskCommand(BaseModel):

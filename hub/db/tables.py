@@ -487,3 +487,142 @@ class WorkingCalendarYear(Table):
     content = JSON()
     published_at = Timestamptz()
     published_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class Resident(Table):
+    """The embedded population registry: a person as the city's household registration holds them.
+
+    Found by ``resident_key`` (a keyed digest of the resident identity number), so the number itself
+    stays sealed. A city replaces this with its own registry behind ``PopulationRegistry``."""
+
+    id: Serial
+
+    resident_key = Varchar(length=80, unique=True)
+    resident_id = Varchar(length=200)  # sealed
+    full_name = Varchar(length=600)  # sealed
+    born_on = Date()
+    # Household registration (hukou) in the city.
+    hukou_local = Boolean(default=True)
+    died_on = Date(null=True, default=None)
+    moved_out_on = Date(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class Entitlement(Table):
+    """An approved benefit: who is paid what, how, from when; paid by the benefit's cycles."""
+
+    id: Serial
+
+    # One entitlement per approved request (``request:<id>``), or per record carried over
+    # into the register from an earlier system (``register:<...>``).
+    key = Varchar(length=200, unique=True)
+    service_id = Varchar(length=64, index=True)
+    service_version = Integer()
+    # The beneficiary: their resident key (see Resident), identity number and name sealed.
+    holder_key = Varchar(length=80, index=True)
+    resident_id = Varchar(length=200)
+    full_name = Varchar(length=600)
+    # Who follows it online (the applicant), when there is an account.
+    account = ForeignKey(references=Account, null=True, default=None, index=True)
+    request = ForeignKey(references=ServiceRequest, null=True, default=None, index=True)
+    kind = Varchar(length=20)  # monthly | one_off
+    # The formulas of the service version granted, and the answers they read (sealed JSON).
+    amount_formula = Text()
+    band_formula = Text(default="")
+    maximum_cents = BigInt()
+    inputs = Text(default="{}")
+    amount_cents = BigInt()
+    band = Varchar(length=20, default="")
+    payment_method = Varchar(length=40, default="bank")
+    payee_account = Varchar(length=200, default="")  # sealed
+    payment_day = Integer(default=10)
+    start_period = Varchar(length=7)  # YYYY-MM
+    # active | suspended | ended; the reason of the last change (its history in EntitlementChange).
+    state = Varchar(length=20, index=True)
+    reason = Text(default="")
+    ended_on = Date(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class EntitlementChange(Table):
+    """One change of an entitlement, with its reason: what the beneficiary is told, and the record."""
+
+    id: Serial
+
+    key = Varchar(length=200, unique=True)
+    entitlement = ForeignKey(references=Entitlement, index=True)
+    # granted | amount_changed | suspended | resumed | ended
+    kind = Varchar(length=20)
+    at = Timestamptz()
+    period = Varchar(length=7, default="")
+    from_state = Varchar(length=20, default="")
+    to_state = Varchar(length=20, default="")
+    from_cents = BigInt(null=True, default=None)
+    to_cents = BigInt(null=True, default=None)
+    from_band = Varchar(length=20, default="")
+    to_band = Varchar(length=20, default="")
+    # A reason code (death, moved-out, age-band, ...) and the words of whoever made the change.
+    reason_code = Varchar(length=40, default="")
+    reason = Text(default="")
+    # The clerk (or supervisor) who made it; none when a cycle did.
+    made_by = ForeignKey(references=Account, null=True, default=None)
+    confirmed_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class PaymentCycle(Table):
+    """One benefit's payments for one period: its runs, and its totals once a run finishes."""
+
+    id: Serial
+
+    key = Varchar(length=120, unique=True)  # <service id>:<period>
+    service_id = Varchar(length=64, index=True)
+    period = Varchar(length=7)
+    state = Varchar(length=20)  # running | finished
+    runs = Integer(default=0)
+    # The workflow run that counted itself last: a repeated start of the same run counts once.
+    last_run = Varchar(length=120, default="")
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    started_by = ForeignKey(references=Account, null=True, default=None)
+    paid = Integer(default=0)
+    paid_cents = BigInt(default=0)
+    refused = Integer(default=0)
+    set_aside = Integer(default=0)
+    ended = Integer(default=0)
+    changed = Integer(default=0)
+    overpaid = Integer(default=0)
+    overpaid_cents = BigInt(default=0)
+
+
+class BenefitPayment(Table):
+    """What one entitlement was paid (or why not) for one period: one row per entitlement and period."""
+
+    id: Serial
+
+    key = Varchar(length=120, unique=True)  # <entitlement id>:<period>
+    entitlement = ForeignKey(references=Entitlement, index=True)
+    cycle = ForeignKey(references=PaymentCycle, null=True, default=None, index=True)
+    service_id = Varchar(length=64)
+    period = Varchar(length=7, index=True)
+    amount_cents = BigInt(default=0)
+    # paid | refused (by the bank) | set_aside (the hub could not assess it; retried by a re-run)
+    state = Varchar(length=20, index=True)
+    payment_ref = Varchar(length=40, default="")
+    reason = Text(default="")
+    paid_at = Timestamptz(null=True, default=None)
+    # Paid for a period after the beneficiary's death: to be recovered (a receivable in the ledger).
+    overpaid = Boolean(default=False)
+    recovery_ref = Varchar(length=40, default="")
+
+
+class OpenApplication(Table):
+    """The one application a holder may have open for a service that is granted once per holder
+    (``once_per``): the unique scope makes two parallel filings one. A later filing takes the row
+    over only once the request it names is closed and no entitlement of it is in force."""
+
+    id: Serial
+
+    scope = Varchar(length=200, unique=True)  # <service id>:<holder key>[:<year>]
+    request = ForeignKey(references=ServiceRequest, index=True)
+    created_at = Timestamptz()

@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 from hub.db.records import first
 from hub.db.tables import Claim, LedgerAccount, LedgerEntry, LedgerTransaction
 from hub.db.transactions import writing
+from workflows.benefits.types import BenefitOrder, BenefitReceipt
 from workflows.subsidies.ports import PaymentRefused
 from workflows.subsidies.types import PaymentOrder, PaymentReceipt
 
@@ -131,3 +132,127 @@ class LedgerPaymentGateway:
             credit = await _account(enterprise_account(claim["uscc"]), claim["enterprise"])
             tx = await post(order.key, "payment", claim["ref"], funds[0]["id"], credit, order.amount_cents, order.at)
         return PaymentReceipt(payment_ref=f"LEDGER-{tx:08d}", amount_cents=order.amount_cents)
+
+
+def benefit_account(service_id: str) -> str:
+    """The account a benefit is paid from: its balance is minus what the benefit has paid."""
+    return f"benefit:{service_id}"
+
+
+def beneficiary_account(entitlement_id: int) -> str:
+    return f"beneficiary:{entitlement_id}"
+
+
+def _values(rows: int, columns: int) -> str:
+    return ", ".join("(" + ", ".join("{}" for _ in range(columns)) + ")" for _ in range(rows))
+
+
+async def _accounts(codes: dict[str, str]) -> dict[str, int]:
+    """Ids of the accounts named (code -> name), opening those that do not exist yet, in two statements."""
+    items = list(codes.items())
+    await LedgerAccount.raw(
+        f"INSERT INTO ledger_account (code, name, balance_cents) VALUES {_values(len(items), 3)} "
+        "ON CONFLICT (code) DO NOTHING",
+        *[v for code, name in items for v in (code, name, 0)],
+    )
+    rows = await LedgerAccount.raw(
+        f"SELECT id, code FROM ledger_account WHERE code IN ({', '.join('{}' for _ in items)})", *codes
+    )
+    return {r["code"]: r["id"] for r in rows}
+
+
+class LedgerBenefitGateway:
+    """Pays a cycle's batch from the benefit's account into each beneficiary's, exactly once per key:
+    a handful of statements per batch, however many payments it holds."""
+
+    async def disburse_batch(self, orders: list[BenefitOrder]) -> list[BenefitReceipt]:
+        if not orders:
+            return []
+        receipts: dict[str, BenefitReceipt] = {}
+        async with writing():
+            keys = [o.key for o in orders]
+            done = await LedgerTransaction.raw(
+                f"SELECT id, idempotency_key FROM ledger_transaction WHERE idempotency_key IN "
+                f"({', '.join('{}' for _ in keys)})",
+                *keys,
+            )
+            for row in done:
+                receipts[row["idempotency_key"]] = BenefitReceipt(
+                    key=row["idempotency_key"], paid=True, payment_ref=f"LEDGER-{row['id']:08d}"
+                )
+            to_pay = []
+            for order in orders:
+                if order.key in receipts:
+                    continue
+                if order.payment_method == "bank" and not order.payee_account:
+                    receipts[order.key] = BenefitReceipt(
+                        key=order.key, paid=False, reason="no bank account to pay into"
+                    )
+                    continue
+                to_pay.append(order)
+            if to_pay:
+                codes = {benefit_account(o.service_id): o.service_id for o in to_pay}
+                codes |= {beneficiary_account(o.entitlement_id): f"entitlement {o.entitlement_id}" for o in to_pay}
+                ids = await _accounts(codes)
+                inserted = await LedgerTransaction.raw(
+                    "INSERT INTO ledger_transaction (idempotency_key, kind, reference, amount_cents, created_at) "
+                    f"VALUES {_values(len(to_pay), 5)} ON CONFLICT (idempotency_key) DO NOTHING "
+                    "RETURNING id, idempotency_key",
+                    *[v for o in to_pay for v in (o.key, "benefit", o.key, o.amount_cents, o.at)],
+                )
+                tx_of = {r["idempotency_key"]: r["id"] for r in inserted}
+                posted = [o for o in to_pay if o.key in tx_of]
+                if posted:
+                    entries = [
+                        v
+                        for o in posted
+                        for v in (
+                            tx_of[o.key],
+                            ids[benefit_account(o.service_id)],
+                            -o.amount_cents,
+                            tx_of[o.key],
+                            ids[beneficiary_account(o.entitlement_id)],
+                            o.amount_cents,
+                        )
+                    ]
+                    await LedgerEntry.raw(
+                        f'INSERT INTO ledger_entry ("transaction", account, amount_cents) VALUES {_values(2 * len(posted), 3)}',
+                        *entries,
+                    )
+                    changes: dict[int, int] = {}
+                    for o in posted:
+                        source, target = ids[benefit_account(o.service_id)], ids[beneficiary_account(o.entitlement_id)]
+                        changes[source] = changes.get(source, 0) - o.amount_cents
+                        changes[target] = changes.get(target, 0) + o.amount_cents
+                    cases = " ".join("WHEN {} THEN {}" for _ in changes)
+                    await LedgerAccount.raw(
+                        f"UPDATE ledger_account SET balance_cents = balance_cents + CASE id {cases} END "
+                        f"WHERE id IN ({', '.join('{}' for _ in changes)})",
+                        *[v for account, change in changes.items() for v in (account, change)],
+                        *changes,
+                    )
+                for o in to_pay:
+                    # Not inserted: a concurrent run posted it a moment ago; its receipt is the same payment.
+                    tx = tx_of.get(o.key)
+                    if tx is None:
+                        row = await first(
+                            LedgerTransaction, "SELECT id FROM ledger_transaction WHERE idempotency_key = {}", o.key
+                        )
+                        assert row is not None, "the key was posted by the other run"
+                        tx = row["id"]
+                    receipts[o.key] = BenefitReceipt(key=o.key, paid=True, payment_ref=f"LEDGER-{tx:08d}")
+        return [receipts[o.key] for o in orders]
+
+
+async def post_recovery(payment_key: str, entitlement_id: int, service_id: str, cents: int, at: dt.datetime) -> str:
+    """Record money paid that is owed back (a payment after a death) as a receivable: the
+    beneficiary's account owes it to the benefit's. Inside a write transaction; once per payment."""
+    source = await _account(beneficiary_account(entitlement_id), f"entitlement {entitlement_id}")
+    target = await _account(benefit_account(service_id), service_id)
+    key = f"recovery:{payment_key}"
+    tx = await post(key, "recovery", payment_key, source, target, cents, at)
+    if tx is None:
+        row = await first(LedgerTransaction, "SELECT id FROM ledger_transaction WHERE idempotency_key = {}", key)
+        assert row is not None
+        tx = row["id"]
+    return f"LEDGER-{tx:08d}"

@@ -12,7 +12,7 @@ enterprise is audited with its purpose (and the sources it touched).
 from __future__ import annotations
 
 from hub.registry.applicants import applicant_data
-from hub.registry.installed import enterprise_registry, install, person_registry
+from hub.registry.installed import enterprise_registry, install, person_registry, population_registry
 from hub.registry.local import LocalPeople, LocalRegistry
 from hub.registry.ports import (
     ELIGIBILITY_FIELDS,
@@ -36,5 +36,7 @@ __all__ = [
     "enterprise_registry",
     "install",
     "person_registry",
+    "population",
+    "population_registry",
     "synthetic",
 ]

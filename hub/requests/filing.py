@@ -26,6 +26,7 @@ from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.profiles import applicant_data
 from hub.requests.access import load_own_request, reread, signed_in
+from hub.requests.once import check_free, hold, holder_of
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.references import new_ref
 from hub.sealing import seal_answers
@@ -152,6 +153,8 @@ async def submit_request(
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
     results, expected = eligibility(spec, answers, profile, enterprise, actor.locale)
+    holder = holder_of(spec, user, answers)
+    await check_free(spec, holder)
 
     # An enterprise's preparer stores the request; its approver submits it (submit_prepared).
     state = "submitted" if may_submit(user) else "prepared"
@@ -180,6 +183,9 @@ async def submit_request(
             .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
             .returning(ServiceRequest.id)
         )
+        if inserted:
+            # Raises, and the request is not stored, when another application of the holder is open.
+            await hold(spec, holder, inserted[0]["id"], stamp)
         if inserted and state == "submitted":
             await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", stamp)
         if inserted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import warnings
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from forms.catalog import load_catalog
+from hub import clock
 from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
@@ -56,6 +58,7 @@ PAGE_PATHS = r"^/(?!api/)"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_sealing(settings)
+    clock.set_offset(dt.timedelta(days=settings.clock_offset_days))
     hub = HubContext(
         settings=settings,
         catalog=load_catalog(settings.catalog_path),

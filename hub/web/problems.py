@@ -58,6 +58,8 @@ class ProblemDocument(msgspec.Struct, omit_defaults=True):
     instance: str = ""
     errors: list[FieldProblem] = []
     rules: list[dict[str, Any]] = []
+    # The reference of what already exists (e.g. the request already open for this service).
+    existing: str = ""
 
 
 # The one place where a domain error's kind becomes an HTTP status (API and pages alike).
@@ -207,6 +209,7 @@ def problem_response(request: Request, problem: HubError) -> Response[ProblemDoc
         instance=request.url.path,
         errors=[FieldProblem(field=e.field, code=e.code, message=field_message(locale, e)) for e in problem.errors],
         rules=problem.rules,
+        existing=problem.existing or "",
     )
     return Response(
         document,

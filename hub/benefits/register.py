@@ -1,0 +1,397 @@
+"""The benefits' register in the database (the ``BenefitRegister`` port): entitlements granted from
+approved requests, the cycles, and each entitlement's payment per period. Every write is keyed, so
+a step repeated after a crash records once."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from forms.catalog import Catalog
+from forms.rules import free_names
+from forms.spec import ServiceSpec
+from hub.clock import beijing_date
+from hub.db.records import first
+from hub.db.tables import BenefitPayment, Entitlement, EntitlementChange, PaymentCycle, ServiceRequest
+from hub.db.transactions import writing
+from hub.payments import post_recovery
+from hub.registry.population import resident_key
+from hub.sealing import open_answers, seal, unseal
+from workflows.benefits.activities import PURPOSE, payment_key
+from workflows.benefits.assess import amount_and_band
+from workflows.benefits.ports import PopulationRegistry
+from workflows.benefits.types import (
+    CloseCycle,
+    CycleSummary,
+    CycleTotals,
+    DueEntitlement,
+    Granted,
+    GrantEntitlement,
+    OpenCycle,
+    RecordChunk,
+    period_of,
+    period_start,
+)
+
+CENTS = Decimal(100)
+# Names a benefit formula reads that are not answers.
+NOT_ANSWERS = {"person", "profile", "enterprise", "today"}
+
+
+def formula_inputs(spec: ServiceSpec, answers: dict[str, Any], *formulas: str) -> dict[str, Any]:
+    """The answers the formulas read, and their types: all an entitlement keeps of the form
+    (data minimisation: the address, the phone, the hardship story stay with the request)."""
+    read = set().union(*(free_names(f) for f in formulas if f)) - NOT_ANSWERS
+    values = {name: answers.get(name) for name in sorted(read) if name in spec.field_names}
+    types: dict[str, str] = {}
+    for name in values:
+        f = spec.field(name)
+        types[name] = f.type
+        for sub in f.fields:
+            types[f"{name}.{sub.name}"] = sub.type
+    return {"values": values, "types": types}
+
+
+class PiccoloBenefitRegister:
+    def __init__(self, catalog: Catalog, population: PopulationRegistry):
+        self._catalog = catalog
+        self._population = population
+
+    async def grant(self, grant: GrantEntitlement) -> Granted:
+        """The entitlement of an approved request (the first one, if granted before), at the amount
+        its formula gives over the registry's facts this month."""
+        key = f"request:{grant.request_id}"
+        existing = await _granted(key)
+        if existing is not None:
+            return existing
+        row = await ServiceRequest.objects().where(ServiceRequest.id == grant.request_id).first()
+        assert row is not None, "an approved request is stored"
+        spec = self._catalog.version(row.service_id, row.service_version)
+        assert spec is not None, "a request's service version stays in the catalog while it runs"
+        answers = open_answers(
+            spec.personal_fields, json.loads(row.answers) if isinstance(row.answers, str) else row.answers
+        )
+        terms = grant.terms
+        resident_id = str(answers.get("resident_id") or "")
+        start = period_of(beijing_date(grant.at))
+        facts = (await self._population.facts([resident_id], period_start(start), PURPOSE)).get(resident_id)
+        inputs = formula_inputs(spec, answers, terms.amount_formula, terms.band_formula or "")
+        maximum_cents = int(Decimal(terms.maximum) * CENTS)
+        state, reason, cents, band = "active", "", 0, ""
+        if facts is None:
+            state, reason = "suspended", "no-registry-record"
+        else:
+            try:
+                cents, band = amount_and_band(
+                    terms.amount_formula,
+                    terms.band_formula or "",
+                    inputs,
+                    facts.as_names(period_start(start)),
+                    period_start(start),
+                )
+            except Exception:  # noqa: BLE001 - recorded as the reason; a clerk resumes it once fixed
+                state, reason = "suspended", "formula-failed"
+            else:
+                if not 0 < cents <= maximum_cents:
+                    state, reason = "suspended", "absurd-amount"
+        method = str(answers.get(terms.payment_method_field) or "bank") if terms.payment_method_field else "bank"
+        account = str(answers.get(terms.account_field) or "") if terms.account_field else ""
+        async with writing():
+            inserted = (
+                await Entitlement.insert(
+                    Entitlement(
+                        key=key,
+                        service_id=row.service_id,
+                        service_version=row.service_version,
+                        holder_key=resident_key(resident_id),
+                        resident_id=seal(resident_id, "entitlement.resident_id"),
+                        full_name=seal(str(answers.get("full_name") or ""), "entitlement.full_name"),
+                        account=row.applicant,
+                        request=row.id,
+                        kind=terms.kind,
+                        amount_formula=terms.amount_formula,
+                        band_formula=terms.band_formula or "",
+                        maximum_cents=maximum_cents,
+                        inputs=seal(json.dumps(inputs, ensure_ascii=False, default=str), "entitlement.inputs"),
+                        amount_cents=cents,
+                        band=band,
+                        payment_method=method,
+                        payee_account=seal(account, "entitlement.payee_account") if account else "",
+                        payment_day=terms.payment_day,
+                        start_period=start,
+                        state=state,
+                        reason=reason,
+                        created_at=grant.at,
+                        updated_at=grant.at,
+                    )
+                )
+                .on_conflict(target=Entitlement.key, action="DO NOTHING")
+                .returning(Entitlement.id)
+            )
+            if inserted:
+                await EntitlementChange.insert(
+                    EntitlementChange(
+                        key=f"{inserted[0]['id']}:granted",
+                        entitlement=inserted[0]["id"],
+                        kind="granted",
+                        at=grant.at,
+                        period=start,
+                        to_state=state,
+                        to_cents=cents,
+                        to_band=band,
+                        reason_code=reason,
+                    )
+                )
+                await ServiceRequest.update({ServiceRequest.amount: f"{Decimal(cents) / CENTS:.2f}"}).where(
+                    ServiceRequest.id == row.id
+                )
+        granted = await _granted(key)
+        assert granted is not None
+        return granted
+
+    async def open_cycle(self, opening: OpenCycle) -> int:
+        key = f"{opening.service_id}:{opening.period}"
+        async with writing():
+            await PaymentCycle.raw(
+                "INSERT INTO payment_cycle (key, service_id, period, state, runs, last_run, started_at, started_by, "
+                "paid, paid_cents, refused, set_aside, ended, changed, overpaid, overpaid_cents) "
+                "VALUES ({}, {}, {}, 'running', 1, {}, {}, {}, 0, 0, 0, 0, 0, 0, 0, 0) "
+                "ON CONFLICT (key) DO UPDATE SET runs = payment_cycle.runs + 1, last_run = excluded.last_run, "
+                "state = 'running', started_at = excluded.started_at, started_by = excluded.started_by, finished_at = NULL "
+                "WHERE payment_cycle.last_run <> excluded.last_run",
+                key,
+                opening.service_id,
+                opening.period,
+                opening.run_key,
+                opening.at,
+                opening.started_by,
+            )
+        row = await first(PaymentCycle, "SELECT id FROM payment_cycle WHERE key = {}", key)
+        assert row is not None
+        return int(row["id"])
+
+    async def due(self, service_id: str, period: str, after_id: int, limit: int) -> list[DueEntitlement]:
+        rows = await Entitlement.raw(
+            "SELECT e.id, e.kind, e.resident_id, e.amount_formula, e.band_formula, e.maximum_cents, e.inputs, "
+            "e.amount_cents, e.band, e.payee_account, e.payment_method FROM entitlement e "
+            "WHERE e.service_id = {} AND e.state = 'active' AND e.start_period <= {} AND e.id > {} "
+            "AND NOT EXISTS (SELECT 1 FROM benefit_payment p WHERE p.entitlement = e.id AND p.period = {} "
+            "AND p.state IN ('paid', 'refused')) ORDER BY e.id LIMIT {}",
+            service_id,
+            period,
+            after_id,
+            period,
+            limit,
+        )
+        return [
+            DueEntitlement(
+                id=r["id"],
+                kind=r["kind"],
+                resident_id=unseal(r["resident_id"], "entitlement.resident_id") or "",
+                amount_formula=r["amount_formula"],
+                band_formula=r["band_formula"] or "",
+                maximum_cents=int(r["maximum_cents"]),
+                inputs=json.loads(unseal(r["inputs"], "entitlement.inputs") or "{}"),
+                amount_cents=int(r["amount_cents"]),
+                band=r["band"] or "",
+                payee_account=unseal(r["payee_account"], "entitlement.payee_account") or "",
+                payment_method=r["payment_method"],
+            )
+            for r in rows
+        ]
+
+    async def record(self, chunk: RecordChunk) -> CycleTotals:
+        receipts = {r.key: r for r in chunk.receipts}
+        totals = CycleTotals()
+        async with writing():
+            for a in chunk.assessments:
+                key = payment_key(a.entitlement_id, chunk.period)
+                if a.set_aside is not None:
+                    await _payment(key, a.entitlement_id, chunk, "set_aside", 0, reason=a.set_aside, detail=a.detail)
+                    totals.set_aside += 1
+                if a.pay_cents > 0:
+                    receipt = receipts[key]
+                    if receipt.paid:
+                        await _payment(key, a.entitlement_id, chunk, "paid", a.pay_cents, ref=receipt.payment_ref)
+                        totals.paid += 1
+                        totals.paid_cents += a.pay_cents
+                    else:
+                        await _payment(
+                            key, a.entitlement_id, chunk, "refused", a.pay_cents, reason="bank", detail=receipt.reason
+                        )
+                        totals.refused += 1
+                if a.new_cents is not None:
+                    if await _change_amount(a.entitlement_id, chunk, a.new_cents, a.new_band or ""):
+                        totals.changed += 1
+                if a.end is not None:
+                    if await _end(a.entitlement_id, chunk, a.end, a.ended_on):
+                        totals.ended += 1
+                    if a.ended_on is not None and a.end == "death":
+                        count, cents = await _recover_after(a.entitlement_id, chunk, a.ended_on)
+                        totals.overpaid += count
+                        totals.overpaid_cents += cents
+        return totals
+
+    async def close_cycle(self, closing: CloseCycle) -> CycleSummary:
+        cycle = await first(
+            PaymentCycle, "SELECT id, service_id, period FROM payment_cycle WHERE id = {}", closing.cycle_id
+        )
+        assert cycle is not None
+        totals = await cycle_totals(cycle["service_id"], cycle["period"])
+        async with writing():
+            await PaymentCycle.update(
+                {
+                    PaymentCycle.state: "finished",
+                    PaymentCycle.finished_at: closing.at,
+                    **{getattr(PaymentCycle, name): value for name, value in totals.model_dump().items()},
+                }
+            ).where(PaymentCycle.id == closing.cycle_id)
+        return CycleSummary(cycle_id=cycle["id"], service_id=cycle["service_id"], period=cycle["period"], totals=totals)
+
+
+async def cycle_totals(service_id: str, period: str) -> CycleTotals:
+    """A period's totals, counted from what is recorded (so a re-run's totals are the period's, not the run's)."""
+    rows = await BenefitPayment.raw(
+        "SELECT state, COUNT(*) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM benefit_payment "
+        "WHERE service_id = {} AND period = {} GROUP BY state",
+        service_id,
+        period,
+    )
+    by_state = {r["state"]: (int(r["n"]), int(r["cents"])) for r in rows}
+    over = await BenefitPayment.raw(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM benefit_payment "
+        "WHERE service_id = {} AND period = {} AND overpaid",
+        service_id,
+        period,
+    )
+    changes = await EntitlementChange.raw(
+        "SELECT c.kind, COUNT(*) AS n FROM entitlement_change c JOIN entitlement e ON e.id = c.entitlement "
+        "WHERE e.service_id = {} AND c.period = {} AND c.made_by IS NULL GROUP BY c.kind",
+        service_id,
+        period,
+    )
+    by_kind = {r["kind"]: int(r["n"]) for r in changes}
+    return CycleTotals(
+        paid=by_state.get("paid", (0, 0))[0],
+        paid_cents=by_state.get("paid", (0, 0))[1],
+        refused=by_state.get("refused", (0, 0))[0],
+        set_aside=by_state.get("set_aside", (0, 0))[0],
+        ended=by_kind.get("ended", 0),
+        changed=by_kind.get("amount_changed", 0),
+        overpaid=int(over[0]["n"]),
+        overpaid_cents=int(over[0]["cents"]),
+    )
+
+
+async def _granted(key: str) -> Granted | None:
+    row = await first(Entitlement, "SELECT id, state, amount_cents, start_period FROM entitlement WHERE key = {}", key)
+    if row is None:
+        return None
+    return Granted(
+        entitlement_id=row["id"],
+        state=row["state"],
+        amount_cents=int(row["amount_cents"]),
+        start_period=row["start_period"],
+    )
+
+
+async def _payment(
+    key: str,
+    entitlement_id: int,
+    chunk: RecordChunk,
+    state: str,
+    cents: int,
+    ref: str = "",
+    reason: str = "",
+    detail: str = "",
+) -> None:
+    """One entitlement's payment for the period; a paid one is never overwritten."""
+    await BenefitPayment.raw(
+        "INSERT INTO benefit_payment (key, entitlement, cycle, service_id, period, amount_cents, state, payment_ref, "
+        "reason, paid_at, overpaid, recovery_ref) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, '') "
+        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, amount_cents = excluded.amount_cents, "
+        "payment_ref = excluded.payment_ref, reason = excluded.reason, paid_at = excluded.paid_at, cycle = excluded.cycle "
+        "WHERE benefit_payment.state <> 'paid'",
+        key,
+        entitlement_id,
+        chunk.cycle_id,
+        chunk.service_id,
+        chunk.period,
+        cents,
+        state,
+        ref,
+        f"{reason}: {detail}" if detail else reason,
+        chunk.at if state == "paid" else None,
+    )
+
+
+async def _change_amount(entitlement_id: int, chunk: RecordChunk, cents: int, band: str) -> bool:
+    current = await first(Entitlement, "SELECT amount_cents, band FROM entitlement WHERE id = {}", entitlement_id)
+    assert current is not None
+    inserted = await EntitlementChange.raw(
+        "INSERT INTO entitlement_change (key, entitlement, kind, at, period, from_state, to_state, from_cents, to_cents, "
+        "from_band, to_band, reason_code, reason, made_by, confirmed_by) "
+        "VALUES ({}, {}, 'amount_changed', {}, {}, 'active', 'active', {}, {}, {}, {}, {}, '', NULL, NULL) "
+        "ON CONFLICT (key) DO NOTHING RETURNING id",
+        f"{entitlement_id}:{chunk.period}:amount",
+        entitlement_id,
+        chunk.at,
+        chunk.period,
+        current["amount_cents"],
+        cents,
+        current["band"],
+        band,
+        "age-band" if band != current["band"] else "amount",
+    )
+    if inserted:
+        await Entitlement.raw(
+            "UPDATE entitlement SET amount_cents = {}, band = {}, updated_at = {} WHERE id = {}",
+            cents,
+            band,
+            chunk.at,
+            entitlement_id,
+        )
+    return bool(inserted)
+
+
+async def _end(entitlement_id: int, chunk: RecordChunk, reason: str, ended_on: Any) -> bool:
+    ended = await Entitlement.raw(
+        "UPDATE entitlement SET state = 'ended', reason = {}, ended_on = {}, updated_at = {} "
+        "WHERE id = {} AND state <> 'ended' RETURNING id",
+        reason,
+        ended_on or period_start(chunk.period),
+        chunk.at,
+        entitlement_id,
+    )
+    if ended:
+        await EntitlementChange.raw(
+            "INSERT INTO entitlement_change (key, entitlement, kind, at, period, from_state, to_state, reason_code, "
+            "reason, from_band, to_band) VALUES ({}, {}, 'ended', {}, {}, 'active', 'ended', {}, '', '', '') "
+            "ON CONFLICT (key) DO NOTHING",
+            f"{entitlement_id}:{chunk.period}:ended",
+            entitlement_id,
+            chunk.at,
+            chunk.period,
+            reason,
+        )
+    return bool(ended)
+
+
+async def _recover_after(entitlement_id: int, chunk: RecordChunk, died_on: Any) -> tuple[int, int]:
+    """Payments for periods after a death are overpayments: each becomes a receivable, once."""
+    after = period_of(died_on)
+    rows = await BenefitPayment.raw(
+        "SELECT id, key, amount_cents FROM benefit_payment WHERE entitlement = {} AND state = 'paid' "
+        "AND period > {} AND NOT overpaid",
+        entitlement_id,
+        after,
+    )
+    total = 0
+    for row in rows:
+        ref = await post_recovery(row["key"], entitlement_id, chunk.service_id, int(row["amount_cents"]), chunk.at)
+        await BenefitPayment.raw(
+            "UPDATE benefit_payment SET overpaid = true, recovery_ref = {} WHERE id = {}", ref, row["id"]
+        )
+        total += int(row["amount_cents"])
+    return len(rows), total

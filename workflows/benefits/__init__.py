@@ -1,0 +1,1 @@
+"""Benefits: approved allowances paid as entitlements, every month or once, by payment cycles."""

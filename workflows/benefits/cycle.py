@@ -1,0 +1,80 @@
+"""PaymentCycleWorkflow: one benefit's payments for one month.
+
+Started by the benefit's monthly schedule (the period is then the month it runs in, Beijing time)
+or by an administrator for a given period. It takes the active entitlements a chunk at a time:
+each chunk is assessed against the population registry, paid as one batch and recorded. A re-run
+for the same period pays only what is missing; the history stays small however long the register,
+as the workflow continues as new every few chunks, carrying where it got to and its totals.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from forms.clock import beijing_today
+
+    from ..options import ActivityOptions
+    from .activities import BenefitActivities
+    from .types import CloseCycle, CycleInput, CycleStatus, CycleSummary, OpenCycle, PayChunk, period_of
+
+CHUNKS_PER_RUN = 40
+CHUNK = ActivityOptions(
+    start_to_close_timeout=timedelta(minutes=5),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+)
+
+
+@workflow.defn
+class PaymentCycleWorkflow:
+    def __init__(self) -> None:
+        self._status: CycleStatus | None = None
+
+    @workflow.query
+    def progress(self) -> CycleStatus | None:
+        return self._status
+
+    @workflow.run
+    async def run(self, cycle: CycleInput) -> CycleSummary:
+        period = cycle.period or period_of(beijing_today(workflow.now()))
+        cycle_id = cycle.cycle_id
+        if cycle_id is None:
+            cycle_id = await workflow.execute_activity_method(
+                BenefitActivities.open_cycle,
+                OpenCycle(
+                    service_id=cycle.service_id,
+                    period=period,
+                    started_by=cycle.started_by,
+                    at=workflow.now(),
+                    run_key=f"{workflow.info().workflow_id}:{workflow.info().run_id}",
+                ),
+                **CHUNK,
+            )
+        after, totals = cycle.after_id, cycle.totals
+        self._status = CycleStatus(service_id=cycle.service_id, period=period, totals=totals, started_at=workflow.now())
+        for _ in range(CHUNKS_PER_RUN):
+            outcome = await workflow.execute_activity_method(
+                BenefitActivities.pay_chunk,
+                PayChunk(
+                    cycle_id=cycle_id,
+                    service_id=cycle.service_id,
+                    period=period,
+                    after_id=after,
+                    limit=cycle.chunk_size,
+                    at=workflow.now(),
+                ),
+                **CHUNK,
+            )
+            if outcome.last_id is None:
+                return await workflow.execute_activity_method(
+                    BenefitActivities.close_cycle, CloseCycle(cycle_id=cycle_id, at=workflow.now()), **CHUNK
+                )
+            after = outcome.last_id
+            totals = totals.plus(outcome.totals)
+            self._status = self._status.model_copy(update={"totals": totals})
+        workflow.continue_as_new(
+            cycle.model_copy(update={"period": period, "cycle_id": cycle_id, "after_id": after, "totals": totals})
+        )
