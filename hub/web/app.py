@@ -25,6 +25,7 @@ from hub.temporal import connect
 from hub.web.api.admin import AdminController
 from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
+from hub.web.api.benefits import BenefitController
 from hub.web.api.calendar import CalendarAdminController, CalendarController
 from hub.web.api.claims import ClaimController
 from hub.web.api.documents import DocumentController
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             AuthController,
+            BenefitController,
             ServiceController,
             RequestController,
             TaskController,
