@@ -14,6 +14,7 @@ from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import today
+from hub.db.records import first
 from hub.db.tables import BenefitPayment, Entitlement, EntitlementChange, PaymentCycle
 from hub.errors import forbidden, not_found
 from hub.i18n import N_
@@ -340,3 +341,55 @@ async def cycles(actor: Actor, catalog: Catalog, service_id: str) -> list[CycleR
     require_register(actor, spec)
     rows = await PaymentCycle.raw("SELECT * FROM payment_cycle WHERE service_id = {} ORDER BY period DESC", service_id)
     return [_cycle(r) for r in rows]
+
+
+class Proposal(msgspec.Struct):
+    """A suspension or resumption proposed by a member of staff, waiting for a second one."""
+
+    id: int
+    kind: str
+    at: dt.datetime
+    to_state: str
+    reason: str
+    # Proposed by the reader: someone else confirms it.
+    yours: bool
+
+
+async def proposals(actor: Actor, catalog: Catalog, entitlement_id: int) -> list[Proposal]:
+    """The changes to an entitlement waiting for confirmation, for the staff of the paying
+    department (anyone else: none)."""
+    user = actor.user
+    if user is None or user.role not in STAFF_ROLES:
+        return []
+    row = await first(Entitlement, "SELECT service_id FROM entitlement WHERE id = {}", entitlement_id)
+    spec = catalog.latest(row["service_id"]) if row else None
+    if spec is None or user.department != spec.owner:
+        return []
+    return [
+        Proposal(
+            id=c["id"],
+            kind=c["kind"],
+            at=c["at"],
+            to_state=c["to_state"],
+            reason=c["reason"],
+            yours=c["made_by"] == user.id,
+        )
+        for c in await EntitlementChange.raw(
+            "SELECT id, kind, at, to_state, reason, made_by FROM entitlement_change "
+            "WHERE entitlement = {} AND confirmed_by IS NULL AND kind IN ('suspended_proposed', 'resumed_proposed') ORDER BY id",
+            entitlement_id,
+        )
+    ]
+
+
+async def granted_by(actor: Actor, request_ref: str) -> int | None:
+    """The signed-in person's entitlement granted by their request ``request_ref``, if there is one."""
+    if actor.user is None:
+        return None
+    row = await first(
+        Entitlement,
+        "SELECT e.id FROM entitlement e JOIN service_request r ON r.id = e.request WHERE r.ref = {} AND e.account = {}",
+        request_ref,
+        actor.user.id,
+    )
+    return int(row["id"]) if row else None
