@@ -7,6 +7,15 @@ Checks, per program and overall:
 - its reserved total equals the reservations still held, and none is held for a finished claim;
 - its ledger account holds the budget less the payments, and the balance the account keeps equals
   the sum of its entries.
+
+And per benefit (``benefits``), its cycles' payments against the ledger:
+- every paid payment has its ledger payment (kind ``benefit``, under the payment's key), of its
+  amount, and every ledger payment of a benefit has its paid payment;
+- no entitlement is paid twice for one period (the keys forbid it; checked all the same);
+- nothing is paid for a period after the entitlement ended unless it is marked overpaid, and every
+  overpaid payment has its receivable (kind ``recovery``, key ``recovery:<payment key>``);
+- each finished cycle's paid count and cents equal its period's paid payments;
+- the benefit's account keeps the balance its entries sum to: minus what was paid, plus what is owed back.
 """
 
 from __future__ import annotations
@@ -20,10 +29,18 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.clock import beijing_date, now
 from hub.db.records import load_json
-from hub.db.tables import BudgetReservation, Claim, LedgerTransaction, Program, ReconciliationReport
+from hub.db.tables import (
+    BenefitPayment,
+    BudgetReservation,
+    Claim,
+    LedgerTransaction,
+    PaymentCycle,
+    Program,
+    ReconciliationReport,
+)
 from hub.db.transactions import writing
 from hub.errors import not_found
-from hub.payments.ledger import balance, entries_total, program_account
+from hub.payments.ledger import balance, benefit_account, entries_total, program_account
 from workflows.subsidies.types import ReconcileDay, ReconciliationOutcome
 
 # A report belongs to the Beijing day it closes. The scheduled run, at 01:00 Beijing time, closes
@@ -115,6 +132,7 @@ async def reconciliation_report(day: dt.date) -> dict[str, Any]:
                 "account_balance_cents": account_balance,
             }
         )
+    benefits = await benefits_report(differences)
     return {
         "day": day.isoformat(),
         "claims_paid": sum(1 for c in claims.values() if c["state"] == "paid"),
@@ -123,8 +141,172 @@ async def reconciliation_report(day: dt.date) -> dict[str, Any]:
         "paid_cents": sum(c["amount_cents"] for c in claims.values() if c["state"] == "paid"),
         "ledger_cents": sum(p["amount_cents"] for p in payments),
         "programs": programs,
+        "benefits": benefits,
         "differences": differences,
     }
+
+
+# The benefit a ledger payment was paid from: the code of the account it debits, "benefit:<service id>".
+_BENEFIT_OF_TRANSACTION = (
+    "SELECT substr(a.code, 9) FROM ledger_entry e JOIN ledger_account a ON a.id = e.account "
+    "WHERE e.\"transaction\" = t.id AND e.amount_cents < 0 AND a.code LIKE 'benefit:%'"
+)
+
+
+async def benefits_report(differences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The benefits' payments against the ledger, one entry per benefit with its cycles; each
+    difference found is added to ``differences``. Every comparison is one query, whatever the size of
+    the register: the rows compared stay in the database, only the differences come back."""
+    raw = BenefitPayment.raw
+    for row in await raw(
+        "SELECT p.key, p.amount_cents FROM benefit_payment p LEFT JOIN ledger_transaction t "
+        "ON t.idempotency_key = p.key AND t.kind = 'benefit' WHERE p.state = 'paid' AND t.id IS NULL ORDER BY p.id"
+    ):
+        differences.append({"kind": "benefit_paid_without_ledger", "payment": row["key"], "cents": row["amount_cents"]})
+    for row in await raw(
+        "SELECT t.id, t.reference, t.amount_cents FROM ledger_transaction t LEFT JOIN benefit_payment p "
+        "ON p.key = t.reference AND p.state = 'paid' WHERE t.kind = 'benefit' AND p.id IS NULL ORDER BY t.id"
+    ):
+        differences.append(
+            {
+                "kind": "benefit_ledger_without_paid",
+                "transaction": row["id"],
+                "reference": row["reference"],
+                "cents": row["amount_cents"],
+            }
+        )
+    for row in await raw(
+        "SELECT p.key, p.amount_cents, t.amount_cents AS ledger_cents FROM benefit_payment p JOIN ledger_transaction t "
+        "ON t.idempotency_key = p.key AND t.kind = 'benefit' WHERE p.state = 'paid' AND t.amount_cents <> p.amount_cents "
+        "ORDER BY p.id"
+    ):
+        differences.append(
+            {
+                "kind": "benefit_amount_differs",
+                "payment": row["key"],
+                "paid_cents": row["amount_cents"],
+                "ledger_cents": row["ledger_cents"],
+            }
+        )
+    for row in await raw(
+        "SELECT entitlement, period, COUNT(*) AS n FROM benefit_payment WHERE state = 'paid' "
+        "GROUP BY entitlement, period HAVING COUNT(*) > 1 ORDER BY entitlement, period"
+    ):
+        differences.append(
+            {
+                "kind": "benefit_paid_twice",
+                "entitlement": row["entitlement"],
+                "period": row["period"],
+                "payments": row["n"],
+            }
+        )
+    for row in await raw(
+        "SELECT reference, COUNT(*) AS n FROM ledger_transaction WHERE kind = 'benefit' "
+        "GROUP BY reference HAVING COUNT(*) > 1 ORDER BY reference"
+    ):
+        differences.append({"kind": "benefit_ledger_paid_twice", "reference": row["reference"], "payments": row["n"]})
+    for row in await raw(
+        "SELECT p.key, p.period, e.ended_on FROM benefit_payment p JOIN entitlement e ON e.id = p.entitlement "
+        "WHERE p.state = 'paid' AND NOT p.overpaid AND e.ended_on IS NOT NULL "
+        "AND p.period > substr(CAST(e.ended_on AS TEXT), 1, 7) ORDER BY p.id"
+    ):
+        differences.append(
+            {"kind": "benefit_paid_after_end", "payment": row["key"], "ended_on": str(row["ended_on"])[:10]}
+        )
+    for row in await raw(
+        "SELECT p.key, p.amount_cents, t.amount_cents AS recovery_cents FROM benefit_payment p "
+        "LEFT JOIN ledger_transaction t ON t.idempotency_key = 'recovery:' || p.key AND t.kind = 'recovery' "
+        "WHERE p.overpaid AND (t.id IS NULL OR t.amount_cents <> p.amount_cents) ORDER BY p.id"
+    ):
+        if row["recovery_cents"] is None:
+            differences.append({"kind": "benefit_overpaid_without_recovery", "payment": row["key"]})
+        else:
+            differences.append(
+                {
+                    "kind": "benefit_recovery_differs",
+                    "payment": row["key"],
+                    "overpaid_cents": row["amount_cents"],
+                    "recovery_cents": row["recovery_cents"],
+                }
+            )
+
+    # Totals per benefit, and per cycle against its period's rows.
+    recorded = await raw(
+        "SELECT service_id, period, COUNT(*) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM benefit_payment "
+        "WHERE state = 'paid' GROUP BY service_id, period"
+    )
+    paid_in: dict[tuple[str, str], tuple[int, int]] = {
+        (r["service_id"], r["period"]): (int(r["n"]), int(r["cents"])) for r in recorded
+    }
+    overpaid = {
+        r["service_id"]: (int(r["n"]), int(r["cents"]))
+        for r in await raw(
+            "SELECT service_id, COUNT(*) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM benefit_payment "
+            "WHERE overpaid GROUP BY service_id"
+        )
+    }
+    ledger = {
+        r["service_id"]: (int(r["n"]), int(r["cents"]))
+        for r in await LedgerTransaction.raw(
+            "SELECT service_id, COUNT(*) AS n, COALESCE(SUM(cents), 0) AS cents FROM "
+            f"(SELECT ({_BENEFIT_OF_TRANSACTION}) AS service_id, t.amount_cents AS cents FROM ledger_transaction t "
+            "WHERE t.kind = 'benefit') paid GROUP BY service_id"
+        )
+    }
+    cycles = await PaymentCycle.raw(
+        "SELECT key, service_id, period, state, runs, paid, paid_cents FROM payment_cycle ORDER BY service_id, period"
+    )
+    services = sorted(
+        {s for s, _ in paid_in} | {s for s in ledger if s is not None} | {c["service_id"] for c in cycles}
+    )
+    if None in ledger:  # a benefit payment debiting no benefit's account
+        differences.append({"kind": "benefit_ledger_without_account", "payments": ledger[None][0]})
+    report = []
+    for service in services:
+        paid = [v for (s, _), v in paid_in.items() if s == service]
+        account = benefit_account(service)
+        account_balance = await balance(account)
+        if account_balance != await entries_total(account):
+            differences.append({"kind": "balance_equals_entries", "benefit": service})
+        service_cycles = []
+        for c in (c for c in cycles if c["service_id"] == service):
+            rows_paid, rows_cents = paid_in.get((service, c["period"]), (0, 0))
+            if c["state"] == "finished" and (int(c["paid"]), int(c["paid_cents"])) != (rows_paid, rows_cents):
+                differences.append(
+                    {
+                        "kind": "cycle_totals_differ",
+                        "cycle": c["key"],
+                        "cycle_paid": int(c["paid"]),
+                        "cycle_paid_cents": int(c["paid_cents"]),
+                        "payments_paid": rows_paid,
+                        "payments_paid_cents": rows_cents,
+                    }
+                )
+            service_cycles.append(
+                {
+                    "period": c["period"],
+                    "state": c["state"],
+                    "runs": int(c["runs"]),
+                    "paid": int(c["paid"]),
+                    "paid_cents": int(c["paid_cents"]),
+                    "payments_paid": rows_paid,
+                    "payments_paid_cents": rows_cents,
+                }
+            )
+        report.append(
+            {
+                "benefit": service,
+                "paid": sum(n for n, _ in paid),
+                "paid_cents": sum(cents for _, cents in paid),
+                "ledger_payments": ledger.get(service, (0, 0))[0],
+                "ledger_cents": ledger.get(service, (0, 0))[1],
+                "overpaid": overpaid.get(service, (0, 0))[0],
+                "overpaid_cents": overpaid.get(service, (0, 0))[1],
+                "account_balance_cents": account_balance,
+                "cycles": service_cycles,
+            }
+        )
+    return report
 
 
 async def store_report(report: dict[str, Any], at: dt.datetime) -> None:
