@@ -196,3 +196,41 @@ def test_a_request_s_page_shows_where_it_stands(stack):
     english = signed_in_page_client(stack, "zhangsan", locale="en").get(f"/requests/{ref}").text
     assert "Where your request stands" in english and "Expected by " in english
     signed_in_page_client(stack, "zhangsan", locale="zh_CN")
+
+
+def test_the_home_page_leads_with_what_needs_the_applicant(stack):
+    """Signed in: what needs you now first, then the search, then the services by life event; the
+    anonymous page is the search and the groups alone, with the page's one heading."""
+    import httpx
+
+    anonymous = httpx.get(f"{stack.base_url}/", headers={"Accept-Language": "zh-CN"}, timeout=30).text
+    assert "<h1>查找服务</h1>" in anonymous and 'id="for-you"' not in anonymous
+    groups = re.findall(r'<h3 id="by-event-[^"]+"><a href="/\?event=[^"]+">([^<]+)</a>', anonymous)
+    assert groups == ["生育", "来本市居住", "创业开办", "困难救助与残疾", "养老"], groups
+    assert anonymous.index('id="by-event"') < anonymous.index('id="by-stage"')
+    english = httpx.get(f"{stack.base_url}/", headers={"Accept-Language": "en"}, timeout=30).text
+    assert '<a href="/?event=growing-old">Growing old</a>' in english and "Services by life event" in english
+
+    citizen = Api(stack.base_url, "zhangsan")
+    waiting = file_request(citizen).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, waiting)
+    assert clerk.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    asked = clerk.post(
+        f"/api/tasks/{task['id']}/information-request", json={"fields": ["phone"], "message": "请提供新的联系电话"}
+    )
+    assert asked.status_code == 200, asked.text
+    wait_for(lambda: citizen.get(f"/api/requests/{waiting}").json()["state"] == "waiting_applicant")
+    in_review = file_request(citizen).json()["ref"]
+    page = signed_in_page_client(stack, "zhangsan", locale="zh_CN").get("/").text
+    assert "<h1>您好，张三</h1>" in page and "<h1>查找服务</h1>" not in page
+    mine = page.split('id="for-you"', 1)[1].split("</section>", 1)[0]
+    assert "待您处理的事项" in page and f'href="/requests/{waiting}"' in mine.split("办理中</h3>")[0]
+    assert f'href="/requests/{in_review}"' in mine
+    # Its part first, then the search, then the services by life event.
+    assert page.index('id="for-you"') < page.index('role="search"') < page.index('id="by-event"')
+
+    enterprise = signed_in_page_client(stack, "yunqi", locale="zh_CN").get("/").text
+    mine = enterprise.split('id="for-you"', 1)[1].split("</section>", 1)[0]
+    assert "您符合条件的政策" in mine and 'href="/policies#p-' in mine
+    assert enterprise.index('id="by-stage"') < enterprise.index('id="by-event"')  # its own stages first

@@ -30,6 +30,8 @@ from hub.requests.progress import request_progress
 from hub.requests.rating import rate_request, rating_of
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
+from hub.subsidies.claims import FINAL_CLAIM_STATES
+from hub.subsidies.enterprise import enterprise_claims, policies_for
 from hub.subsidies.programs import spec_of
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
@@ -39,7 +41,7 @@ from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
 from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
 from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
-from hub.web.pages.session import page_locale
+from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import field_message, not_found, status_of
 from hub.web.security import APPLICANT_ROLES
 
@@ -64,42 +66,101 @@ def matching(ctx: HubContext, q: str, event: str, stage: str) -> list[ServiceSpe
     return search(specs, q)
 
 
+BY_LIFE_EVENT = N_("Services by life event")
+BY_STAGE = N_("Services for enterprises, by stage")
+
+
+def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list[dict[str, Any]]:
+    """The catalog's current services by life event and by enterprise stage (a service is in each of
+    its groups), the groups named in ``locale``; an enterprise sees its stages first."""
+    specs = ctx.catalog.current()
+    kinds = [
+        {
+            "id": "by-event",
+            "param": "event",
+            "title": gettext(locale, BY_LIFE_EVENT),
+            "groups": [
+                {"code": code, "label": gettext(locale, label), "services": [s for s in specs if code in s.life_events]}
+                for code, label in LIFE_EVENTS.items()
+            ],
+        },
+        {
+            "id": "by-stage",
+            "param": "stage",
+            "title": gettext(locale, BY_STAGE),
+            "groups": [
+                {
+                    "code": code,
+                    "label": gettext(locale, label),
+                    "services": [s for s in specs if code in s.enterprise_stages],
+                }
+                for code, label in ENTERPRISE_STAGES.items()
+            ],
+        },
+    ]
+    for kind in kinds:
+        kind["groups"] = [
+            {**g, "services": [summary(s, ctx.catalog, locale) for s in g["services"]]}
+            for g in kind["groups"]
+            if g["services"]
+        ]
+    return kinds[::-1] if enterprise_first else kinds
+
+
+async def for_you(request: Request, ctx: HubContext, user: Principal, locale: str) -> dict[str, Any]:
+    """What needs a signed-in applicant now: requests waiting for them and in progress; for an
+    enterprise, also the open policies it qualifies for and has not claimed, and its claims under way."""
+    mine = await my_requests(ctx, user, locale)
+    found: dict[str, Any] = {
+        "waiting": [r for r in mine if r.state == "waiting_applicant"],
+        "in_progress": [r for r in mine if r.state in ("submitted", "in_review")][:5],
+        "qualify": [],
+        "claims": [],
+    }
+    if user.role == "enterprise" and user.enterprise is not None:
+        actor = actor_of(request)
+        policies = await policies_for(actor)
+        found["qualify"] = [p for p in policies.eligible if p.claim is None or p.claim.state == "offered"]
+        found["claims"] = [c for c in await enterprise_claims(actor) if c.state not in FINAL_CLAIM_STATES][:5]
+        # A claim's request is followed as a claim, not twice.
+        claimed = {c.request_ref for c in found["claims"]}
+        found["in_progress"] = [r for r in found["in_progress"] if r.ref not in claimed]
+    return found
+
+
 @get("/", name="home")
 async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", stage: str = "") -> Response:
     locale = page_locale(request)
     q = q[:100]
+    user = current_user(request)
+    # The signed-in applicant's own part comes first, made for each request; the rest is the catalog.
+    personal = user.role if user is not None and user.role in APPLICANT_ROLES else ""
+    filtered = bool(q or event or stage)
 
     def results() -> str:
         return render_fragment(
             locale,
             "_results.html",
             q=q,
-            services=[summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)],
-            filtered=bool(q or event or stage),
+            services=[summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)] if filtered else [],
+            groups=[] if filtered else service_groups(ctx, locale, enterprise_first=personal == "enterprise"),
+            filtered=filtered,
             filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
         )
 
     # The page's content shows the catalog alone, the same for every visitor: rendered once per
-    # language and search, then kept.
+    # language, search and kind of visitor, then kept.
     answers = answers_of(request)
-    listed = answers.kept(("home page results", locale, q, event, stage), results)
+    listed = answers.kept(("home page results", locale, q, event, stage, personal), results)
     # A live search asks for the results only; restoring history after a cache miss wants the page.
     if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
         return Response(listed, media_type=MediaType.HTML, headers=PAGE_HEADERS)
     content = answers.kept(
-        ("home page", locale, q, event, stage),
-        lambda: render_fragment(
-            locale,
-            "_home.html",
-            q=q,
-            event=event,
-            stage=stage,
-            results=Markup(listed),
-            life_events=LIFE_EVENTS,
-            enterprise_stages=ENTERPRISE_STAGES,
-        ),
+        ("home page", locale, q, event, stage, personal),
+        lambda: render_fragment(locale, "_home.html", q=q, results=Markup(listed), personal=bool(personal)),
     )
-    return render_page(request, "home.html", content=Markup(content))
+    mine = await for_you(request, ctx, user, locale) if user is not None and personal else None
+    return render_page(request, "home.html", content=Markup(content), mine=mine)
 
 
 def service_or_404(ctx: HubContext, service_id: str) -> ServiceSpec:
