@@ -85,6 +85,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     resume_every_seconds: float = 60.0
     # Resilience testing only: the worker exits right after completing an activity of this type.
     fault_exit_after: str = ""
+    # A service granted once per holder (``once_per``) refuses a second application while one is
+    # open or in force. Test and training environments where one demo citizen files the same service
+    # many times may turn the refusal off; a real deployment never does.
+    enforce_once_per: bool = True
     # Training and testing only: the hub's clock (what "today" and "now" are for its rules, such as
     # which payment period is due) runs this many days ahead. Never set in a real deployment.
     clock_offset_days: int = 0

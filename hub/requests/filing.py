@@ -153,7 +153,7 @@ async def submit_request(
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
     results, expected = eligibility(spec, answers, profile, enterprise, actor.locale)
-    holder = holder_of(spec, user, answers)
+    holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
     await check_free(spec, holder)
 
     # An enterprise's preparer stores the request; its approver submits it (submit_prepared).

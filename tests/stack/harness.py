@@ -159,6 +159,11 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
         "QINQING_SEED_DEMO": "true",
         # A small registry keeps every stack's matching runs short.
         "QINQING_DEMO_ENTERPRISES": "200",
+        # ...and a small register of the old-age allowance keeps its cycles short.
+        "QINQING_DEMO_BENEFICIARIES": "50",
+        # The shared stack's tests file the same services many times as the same demo citizen; the
+        # one-application rule is tested on a stack of its own (test_benefits.py), where it is on.
+        "QINQING_ENFORCE_ONCE_PER": "false",
         "TEMPORAL_ADDRESS": temporal.address,
         "PYTHONUNBUFFERED": "1",
         **extra_env,

@@ -47,7 +47,9 @@ class BenefitActivities:
         due = await self._register.due(chunk.service_id, chunk.period, chunk.after_id, chunk.limit)
         if not due:
             return ChunkOutcome(last_id=None)
+        activity.heartbeat("read")
         facts = await self._population.facts([d.resident_id for d in due], period_start(chunk.period), PURPOSE)
+        activity.heartbeat("assessed")
         assessments = [assess(d, facts.get(d.resident_id), chunk.period) for d in due]
         by_id = {d.id: d for d in due}
         orders = [
@@ -64,6 +66,7 @@ class BenefitActivities:
             if a.pay_cents > 0
         ]
         receipts = await self._gateway.disburse_batch(orders) if orders else []
+        activity.heartbeat("paid")
         totals = await self._register.record(
             RecordChunk(
                 cycle_id=chunk.cycle_id,

@@ -17,13 +17,19 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from forms.clock import beijing_today
 
-    from ..options import ActivityOptions
+    from ..options import ActivityOptions, HeartbeatOptions
     from .activities import BenefitActivities
     from .types import CloseCycle, CycleInput, CycleStatus, CycleSummary, OpenCycle, PayChunk, period_of
 
 CHUNKS_PER_RUN = 40
-CHUNK = ActivityOptions(
-    start_to_close_timeout=timedelta(minutes=5),
+STEP = ActivityOptions(
+    start_to_close_timeout=timedelta(minutes=1),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+)
+# A chunk beats between its steps: a worker lost in the middle is noticed in seconds, not minutes.
+CHUNK = HeartbeatOptions(
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
 )
 
@@ -51,7 +57,7 @@ class PaymentCycleWorkflow:
                     at=workflow.now(),
                     run_key=f"{workflow.info().workflow_id}:{workflow.info().run_id}",
                 ),
-                **CHUNK,
+                **STEP,
             )
         after, totals = cycle.after_id, cycle.totals
         self._status = CycleStatus(service_id=cycle.service_id, period=period, totals=totals, started_at=workflow.now())
@@ -70,7 +76,7 @@ class PaymentCycleWorkflow:
             )
             if outcome.last_id is None:
                 return await workflow.execute_activity_method(
-                    BenefitActivities.close_cycle, CloseCycle(cycle_id=cycle_id, at=workflow.now()), **CHUNK
+                    BenefitActivities.close_cycle, CloseCycle(cycle_id=cycle_id, at=workflow.now()), **STEP
                 )
             after = outcome.last_id
             totals = totals.plus(outcome.totals)
