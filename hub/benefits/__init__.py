@@ -1,2 +1,9 @@
 """Benefits: approved allowances as entitlements, paid every month (or once) by payment cycles on
-Temporal; the register clerks keep, what beneficiaries see, and the cycles administrators run."""
+Temporal; the register clerks keep, what beneficiaries see, and the cycles administrators run.
+
+The front door for other domains: ``RIGHTS``, where a decision on a benefit can be challenged and
+within how long (the decision notice states it)."""
+
+from hub.benefits.views import RIGHTS
+
+__all__ = ["RIGHTS"]

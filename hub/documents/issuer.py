@@ -34,6 +34,14 @@ from hub.clock import beijing_date, now
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
 from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
 from hub.db.transactions import writing
+from hub.documents.entitlements import (
+    SIGNED_RIGHTS,
+    GrantedEntitlement,
+    benefit_lines,
+    granted_entitlement,
+    rights,
+    signed_benefit,
+)
 from hub.documents.render import DocumentFacts, RenderPool, ReviewLine
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore, delete_stored, read_document, store_document
@@ -118,6 +126,23 @@ class Subject:
     applicant_id: str
     enterprise_applicant: bool
     claim: ClaimFacts | None = None
+    # For an approved benefit: the entitlement the approval became.
+    entitlement: GrantedEntitlement | None = None
+
+
+def grants_benefit(request: IssueDocument, subject: Subject) -> GrantedEntitlement | None:
+    """The entitlement a decision states: that of an approved benefit request."""
+    if request.kind != "decision" or request.outcome != "approved":
+        return None
+    return subject.entitlement
+
+
+def states_rights(request: IssueDocument, subject: Subject) -> bool:
+    """A decision states the applicant's rights to challenge it when it refuses, or grants a benefit
+    (its amount, band and start can be disputed)."""
+    return request.kind == "decision" and (
+        request.outcome != "approved" or grants_benefit(request, subject) is not None
+    )
 
 
 class PdfDocumentIssuer:
@@ -204,6 +229,13 @@ class PdfDocumentIssuer:
                     "amount": row.amount if request.kind != "receipt" else None,
                     "issued_at": request.issued_at.isoformat(),
                 }
+                granted = grants_benefit(request, subject)
+                if granted is not None:
+                    signed["benefit"] = signed_benefit(granted)
+                    if granted.suspended:
+                        signed["amount"] = None
+                if states_rights(request, subject):
+                    signed["rights"] = SIGNED_RIGHTS
                 if request.kind == "payment_notice":
                     assert subject.claim is not None, "a payment notice is issued for a paid claim"
                     signed["payment_ref"] = subject.claim.payment_ref
@@ -288,6 +320,8 @@ class PdfDocumentIssuer:
                 program=parse_spec(paid["program_spec"]),
                 bank_account=paid["bank_account"] or "",
             )
+        spec = self.catalog.version(row.service_id, row.service_version)
+        entitlement = await granted_entitlement(row.id) if spec is not None and spec.benefit is not None else None
         if applicant["enterprise"]:
             # The applying enterprise: nearly always the one the claim pays.
             if paid is not None and paid["enterprise"] == applicant["enterprise"]:
@@ -300,12 +334,11 @@ class PdfDocumentIssuer:
                 )
                 assert own is not None, "an enterprise account's enterprise is stored"
                 name, uscc = own["name"], own["uscc"]
-            return Subject(row, name, uscc, True, claim)
-        spec = self.catalog.version(row.service_id, row.service_version)
+            return Subject(row, name, uscc, True, claim, entitlement)
         answers = open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
         resident_id = answers.get("resident_id") or unseal(applicant["resident_id"], "account.resident_id") or ""
         name = answers.get("full_name") or unseal(applicant["full_name"], NAME_FIELD) or ""
-        return Subject(row, name, mask(resident_id, "resident_id"), False, claim)
+        return Subject(row, name, mask(resident_id, "resident_id"), False, claim, entitlement)
 
     async def facts(self, request: IssueDocument, subject: Subject) -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the
@@ -342,6 +375,13 @@ class PdfDocumentIssuer:
                 gettext(locale, labels.get(f, f)) for f in load_json(asked[0].requested_fields or "[]")
             ]
             extra["message"] = opened_text(asked[0].request_message, MESSAGE_FIELD)
+        amount = format_money(Decimal(row.amount), locale) if row.amount else ""
+        granted = grants_benefit(request, subject)
+        if granted is not None:
+            extra["benefit"] = benefit_lines(granted, spec, locale)
+            amount = "" if granted.suspended else amount
+        if states_rights(request, subject):
+            extra["rights"] = rights(locale)
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
@@ -371,7 +411,7 @@ class PdfDocumentIssuer:
                 if t.state in ("approved", "rejected")
             ],
             reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
-            amount=format_money(Decimal(row.amount), locale) if row.amount else "",
+            amount=amount,
             time_limit_days=spec.time_limit_days,
             departments=[department_name(d) for d in spec.departments],
             **extra,

@@ -33,6 +33,21 @@ class ReviewLine:
 
 
 @dataclass(frozen=True)
+class BenefitLines:
+    """The benefit a decision grants, as the notice prints it (in the reader's language)."""
+
+    amount: str  # per month, or once; empty while its payment is suspended
+    band: str
+    start_label: str
+    start: str  # the month payments start (or, once, the month of payment)
+    payment: str  # how it is paid
+    account: str  # masked
+    payment_day: str
+    # For an entitlement suspended when granted: the sentence saying so and why (and no amount).
+    suspended: str = ""
+
+
+@dataclass(frozen=True)
 class DocumentFacts:
     """What a document says, already in the reader's language (plain data, so it can cross processes)."""
 
@@ -66,6 +81,9 @@ class DocumentFacts:
     payment_ref: str = ""
     paid_on: str = ""
     paid_to: str = ""
+    # Decisions: the benefit an approval grants, and where and within how long to challenge it.
+    benefit: BenefitLines | None = None
+    rights: str = ""
 
 
 def qr_code(url: str) -> str:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from hub.documents.fonts import FONT_FILE, characters
-from hub.documents.render import DocumentFacts, RenderPool, ReviewLine, render_pdf
+from hub.documents.render import BenefitLines, DocumentFacts, RenderPool, ReviewLine, render_pdf
 
 
 def notice(locale: str) -> DocumentFacts:
@@ -188,8 +188,12 @@ def every_kind_of_document(locale: str) -> list[DocumentFacts]:
         requested=["户口簿首页", "近三个月社保缴费记录"],
         message="请补充以下材料。",
     )
+    benefit = BenefitLines(
+        "每月¥300.00", "90–99", "起始发放月份", "2026年12月", "发放至银行账户", "6222****0123", "每月10日"
+    )
     return [
         dataclasses.replace(full, kind="decision"),
+        dataclasses.replace(full, kind="decision", reasons=[], benefit=benefit, rights="如不服本决定……"),
         dataclasses.replace(full, kind="decision", approved=False),
         dataclasses.replace(full, kind="certificate"),
         dataclasses.replace(full, kind="receipt"),
