@@ -10,6 +10,7 @@ from hub.web.context import provide_context
 from hub.web.pages.account import ACCOUNT
 from hub.web.pages.admin import ADMIN
 from hub.web.pages.audit import AUDIT
+from hub.web.pages.benefits import BENEFITS
 from hub.web.pages.calendar import CALENDAR
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
 from hub.web.pages.open_data import OPEN_DATA
@@ -23,7 +24,18 @@ from hub.web.pages.workbench import WORKBENCH
 def pages_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[*PORTAL, *ACCOUNT, *WORKBENCH, *ADMIN, *CALENDAR, *AUDIT, *OPEN_DATA, *SUBSIDIES, *VERIFY],
+        route_handlers=[
+            *PORTAL,
+            *ACCOUNT,
+            *WORKBENCH,
+            *ADMIN,
+            *CALENDAR,
+            *AUDIT,
+            *OPEN_DATA,
+            *SUBSIDIES,
+            *VERIFY,
+            *BENEFITS,
+        ],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

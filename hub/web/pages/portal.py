@@ -14,6 +14,7 @@ from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
 from hub.accounts import Principal
+from hub.benefits.views import granted_by
 from hub.catalog.presenting import detail, search, summary
 from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
@@ -374,6 +375,8 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
             problem={
                 "title": gettext(locale, problem.title),
                 "detail": gettext(locale, problem.detail, **problem.params) if problem.detail else "",
+                # Applied already: the request to follow instead.
+                "existing": problem.existing or "",
             },
             rules=problem.rules,
         )
@@ -438,6 +441,8 @@ async def render_request(
         status=status,
         r=read,
         own=own,
+        # The benefit the request granted, followed under My benefits.
+        entitlement=await granted_by(actor_of(request), ref) if own and read.state == "approved" else None,
         progress=await request_progress(ctx, spec, read, locale),
         # Just filed: the page opens with what happens next.
         filed=filed and own,
