@@ -381,3 +381,46 @@ def test_shipped_texts_write_amounts_as_money_placeholders():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.lstrip().startswith(("#", "example")):
                 assert not written.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+# --- benefits ----------------------------------------------------------------------------------------
+
+
+def benefit(amount: str = "100 if person.age < 90 else 300", **extra: str) -> str:
+    """The test service as a monthly benefit with ``amount``."""
+    lines = [f"{k} = {v}" for k, v in extra.items()]
+    return service().replace("time_limit_days = 10\n", 'time_limit_days = 10\nonce_per = "person"\n', 1) + (
+        f'\n[benefit]\nkind = "monthly"\namount = "{amount}"\nmaximum = "1000"\n' + "\n".join(lines) + "\n"
+    )
+
+
+def test_a_benefit_with_a_band_by_age_loads(tmp_path):
+    catalog = load_catalog(catalog_dir(tmp_path, good=benefit(band="\"'80-89' if person.age < 90 else '90+'\"")))
+    spec = catalog.latest("test-service")
+    assert spec.benefit.kind == "monthly" and spec.once_per == "person"
+
+
+def test_a_benefit_formula_reading_a_fact_the_registry_does_not_hold(tmp_path):
+    [problem] = problems(catalog_dir(tmp_path, bad=benefit("100 if person.income < 90 else 300")))
+    assert problem.startswith("services/bad.toml: benefit amount: the registry holds no person.income")
+
+
+def test_a_benefit_formula_that_pays_nothing_or_too_much_is_refused(tmp_path):
+    [negative] = problems(catalog_dir(tmp_path, bad=benefit("100 - person.age * 10")))
+    assert "benefit amount: 0.00 for the example answers at age 60 is not a payment" in negative
+    [absurd] = problems(
+        catalog_dir(tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path, bad=benefit("person.age * 100"))
+    )
+    assert "at most the maximum 1000" in absurd
+
+
+def test_a_benefit_needs_the_once_per_rule_and_its_account_field(tmp_path):
+    text = benefit(account_field='"bank"').replace('once_per = "person"\n', "")
+    [problem] = problems(catalog_dir(tmp_path, bad=text))
+    assert "a benefit is granted once per person (or per period): set once_per" in problem
+    [missing] = problems(
+        catalog_dir(
+            tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path, bad=benefit(account_field='"bank"')
+        )
+    )
+    assert missing == "services/bad.toml: benefit account field 'bank' is not a field of the form"
