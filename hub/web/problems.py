@@ -138,6 +138,9 @@ FIELD_MESSAGES: dict[str, str] = {
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_out_of_range": N_("Enter a date between {earliest} and {latest}."),
+    "invalid_period": N_("Enter a month as YYYY-MM, for example 2026-12."),
+    "required": N_("This field is required."),
+    "invalid_choice": N_("Choose one of the listed options."),
     "control_characters": N_(
         "This text contains an invisible control character ({character}), such as a text direction mark: "
         "delete it and type the text again."
