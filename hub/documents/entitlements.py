@@ -10,6 +10,8 @@ verification shows), and in the reader's language for the PDF.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -101,46 +103,53 @@ def signed_benefit(granted: GrantedEntitlement) -> dict[str, Any]:
 
 def month(period: str, locale: str) -> str:
     """A period (YYYY-MM) as the locale writes a month: 2026年12月, December 2026."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", period):
+        return period
     year, number = period.split("-")
     return format_skeleton("yMMMM", dt.date(int(year), int(number), 1), locale=supported(locale))
 
 
-def benefit_lines(granted: GrantedEntitlement, spec: ServiceSpec, locale: str) -> BenefitLines:
-    """What the notice prints of the benefit, in ``locale``."""
-    once = granted.kind == "one_off"
-    amount = format_money(granted.amount, locale)
-    method = PAYMENT_METHODS.get(granted.payment_method, "")
-    benefit = spec.benefit
-    if benefit is not None and benefit.payment_method_field and benefit.payment_method_field in spec.field_names:
+def benefit_lines(stated: Mapping[str, Any], spec: ServiceSpec | None, locale: str) -> BenefitLines:
+    """What a notice prints of the benefit its signed facts state (``signed_benefit``), in ``locale``:
+    the PDF and the verification read the same facts."""
+    once = stated.get("kind") == "one_off"
+    suspended = stated.get("state") == "suspended" or stated.get("amount") is None
+    chosen = str(stated.get("payment_method") or "")
+    method = PAYMENT_METHODS.get(chosen, "")
+    benefit = spec.benefit if spec is not None else None
+    field = benefit.payment_method_field if benefit is not None else None
+    if spec is not None and field and field in spec.field_names:
         # The words the applicant chose from on the form.
-        options = {o.value: o.label for o in spec.field(benefit.payment_method_field).options}
-        method = options.get(granted.payment_method, method)
-    suspended = ""
-    if granted.suspended:
-        because = gettext(locale, SUSPENDED_BECAUSE.get(granted.reason, OTHERWISE_SUSPENDED))
-        suspended = gettext(
+        options = {o.value: o.label for o in spec.field(field).options}
+        method = options.get(chosen, method)
+    because = ""
+    if suspended:
+        reason = gettext(locale, SUSPENDED_BECAUSE.get(str(stated.get("reason") or ""), OTHERWISE_SUSPENDED))
+        because = gettext(
             locale,
             N_(
                 "The benefit is granted, but its payment is suspended: {reason}. The department will check "
                 "the records and notify you of the amount before any payment is made."
             ),
-            reason=because,
+            reason=reason,
         )
+    amount = ""
+    if not suspended:
+        money = format_money(Decimal(str(stated["amount"])), locale)
+        amount = gettext(locale, N_("{amount}, paid once") if once else N_("{amount} per month"), amount=money)
     return BenefitLines(
-        amount=""
-        if granted.suspended
-        else gettext(locale, N_("{amount}, paid once") if once else N_("{amount} per month"), amount=amount),
-        band="" if granted.suspended else granted.band.replace("-", "–"),
+        amount=amount,
+        band="" if suspended else str(stated.get("band") or "").replace("-", "–"),
         start_label=gettext(locale, N_("Month of payment") if once else N_("Paid from")),
-        start=month(granted.start_period, locale),
-        payment=gettext(locale, method) if method else granted.payment_method,
-        account=mask(granted.payee_account, "bank_account") if granted.payee_account else "",
+        start=month(str(stated.get("start_period") or ""), locale),
+        payment=gettext(locale, method) if method else chosen,
+        account=str(stated.get("payee_account") or ""),
         payment_day=gettext(
             locale,
             N_("Day {day} of that month") if once else N_("Day {day} of each month"),
-            day=granted.payment_day,
+            day=stated.get("payment_day"),
         ),
-        suspended=suspended,
+        suspended=because,
     )
 
 

@@ -42,7 +42,7 @@ from hub.documents.entitlements import (
     rights,
     signed_benefit,
 )
-from hub.documents.render import DocumentFacts, RenderPool, ReviewLine
+from hub.documents.render import BenefitLines, DocumentFacts, RenderPool, ReviewLine
 from hub.documents.signing import KeyRing
 from hub.documents.storage import ContentStore, delete_stored, read_document, store_document
 from hub.i18n import N_, format_date, format_money, gettext
@@ -378,7 +378,7 @@ class PdfDocumentIssuer:
         amount = format_money(Decimal(row.amount), locale) if row.amount else ""
         granted = grants_benefit(request, subject)
         if granted is not None:
-            extra["benefit"] = benefit_lines(granted, spec, locale)
+            extra["benefit"] = benefit_lines(signed_benefit(granted), spec, locale)
             amount = "" if granted.suspended else amount
         if states_rights(request, subject):
             extra["rights"] = rights(locale)
@@ -416,6 +416,18 @@ class PdfDocumentIssuer:
             departments=[department_name(d) for d in spec.departments],
             **extra,
         )
+
+
+def stated_benefit(facts: dict[str, Any], catalog: Catalog, locale: str) -> tuple[BenefitLines | None, str]:
+    """What a document's signed facts say of the benefit it grants and of the applicant's rights to
+    challenge it, in ``locale``, as its PDF words them (the verification shows them): (None, "")
+    for a document that says neither."""
+    stated = facts.get("benefit")
+    lines = None
+    if isinstance(stated, dict):
+        spec = catalog.version(str(facts.get("service", "")), int(facts.get("service_version") or 0))
+        lines = benefit_lines(stated, spec, locale)
+    return lines, rights(locale) if facts.get("rights") else ""
 
 
 async def store_pdf(

@@ -211,3 +211,25 @@ async def test_a_refusal_keeps_its_reasons_and_states_the_rights(issuer):
     english = await filed("elderly-care-allowance", "en", ELDERLY, checks=checks)
     text, _ = await decision(issuer, english, "rejected", "en")
     assert "Theapplicantmustbeaged80orover." in text and re.sub(r"\s+", "", RIGHTS_EN) in text
+
+
+async def test_the_verification_shows_what_the_notice_says(issuer, tmp_path, monkeypatch):
+    from litestar.testing import AsyncTestClient
+
+    from hub.settings import load_settings
+    from hub.web.app import create_app
+
+    request_id = await filed("elderly-care-allowance", "zh_CN", ELDERLY)
+    await entitled(request_id, "elderly-care-allowance", "monthly", "active", "", 10000, "80-89")
+    _, facts = await decision(issuer, request_id, "approved", "zh_CN")
+    keys = sealing._keys
+    app = create_app(load_settings({"QINQING_VAR_DIR": str(tmp_path / "var")}))
+    monkeypatch.setattr(sealing, "_keys", keys)
+    async with AsyncTestClient(app) as client:
+        page = await client.get(f"/verify/{facts['code']}", headers={"Accept-Language": "zh-CN"})
+        checked = await client.get(f"/verify/{facts['code']}", headers={"Accept": "application/json"})
+    assert page.status_code == 200, page.text
+    shown = re.sub(r"<[^>]+>|\s+", "", page.text)
+    assert "核定金额每月¥100.00" in shown and "补贴档次80–89" in shown and "起始发放月份2026年12月" in shown
+    assert "收款账户6222***********0123" in shown and "发放日每月10日" in shown and RIGHTS_ZH in shown
+    assert checked.json()["benefit"] == facts["benefit"] and checked.json()["states_rights"] is True

@@ -25,7 +25,7 @@ from hub.clock import now
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
-from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revoke
+from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revoke, stated_benefit
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import N_, format_datetime, gettext
 from hub.requests.presenter import DOCUMENT_TITLES
@@ -40,6 +40,21 @@ from workflows.types import IssueDocument, Reissue
 log = logging.getLogger("qinqing.documents")
 REISSUE_TIMEOUT = timedelta(minutes=2)
 from hub.documents.labels import STATUS_LABELS  # noqa: E402 - re-exported for callers of this module
+
+
+class StatedBenefit(msgspec.Struct):
+    """The benefit a decision grants, as signed: the amount (CNY, per month or once; null while its
+    payment is suspended), band, first month, how and into which account (masked) it is paid."""
+
+    kind: str
+    state: str
+    reason: str
+    amount: str | None
+    band: str
+    start_period: str
+    payment_method: str
+    payee_account: str
+    payment_day: int
 
 
 class VerificationRead(msgspec.Struct):
@@ -66,6 +81,9 @@ class VerificationRead(msgspec.Struct):
     # For a superseded document: the number and code of the document that replaces it.
     superseded_by: str = ""
     superseded_by_code: str = ""
+    # A decision: the benefit it grants, and whether it states the rights to challenge it.
+    benefit: StatedBenefit | None = None
+    states_rights: bool = False
 
 
 class RevocationCreate(msgspec.Struct):
@@ -121,6 +139,7 @@ class DocumentController(Controller):
         clean = code.strip().upper()[:32]
         row = await Document.objects().where(Document.verification_code == clean).first() if clean.isalnum() else None
         result = VerificationRead(code=clean, found=False, status_label=gettext(locale, STATUS_LABELS["unknown"]))
+        benefit, rights = None, ""
         if row is not None and row.is_issued():
             facts = load_json(row.facts or "{}")
             request_row = (
@@ -130,6 +149,8 @@ class DocumentController(Controller):
                 await Document.objects().where(Document.key == row.superseded_by).first() if row.superseded_by else None
             )
             revoked = row.status == "revoked"
+            # What the decision says of a benefit and of the rights, worded as on the PDF.
+            benefit, rights = stated_benefit(facts, ctx.catalog, locale)
             category = row.revocation_category if revoked and row.revocation_category in REVOCATION_CATEGORIES else ""
             result = VerificationRead(
                 code=clean,
@@ -152,13 +173,24 @@ class DocumentController(Controller):
                 revocation_category_label=gettext(locale, REVOCATION_CATEGORIES[category]) if category else "",
                 superseded_by=newer.number if newer else "",
                 superseded_by_code=newer.verification_code if newer else "",
+                benefit=msgspec.convert(facts["benefit"], StatedBenefit) if benefit is not None else None,
+                states_rights=bool(rights),
             )
         status = 200 if result.found else 404
         if "application/json" in request.headers.get("accept", "") or request.query_params.get("format") == "json":
             return Response(result, status_code=status, media_type="application/json")
         issued = format_datetime(result.issued_at, locale) if result.issued_at else ""
         revoked_on = format_datetime(result.revoked_at, locale) if result.revoked_at else ""
-        return render_page(request, "verify.html", status=status, v=result, issued=issued, revoked_on=revoked_on)
+        return render_page(
+            request,
+            "verify.html",
+            status=status,
+            v=result,
+            issued=issued,
+            revoked_on=revoked_on,
+            benefit=benefit,
+            rights=rights,
+        )
 
     @post(
         "/api/documents/{document_id:int}/reissue",
