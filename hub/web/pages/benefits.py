@@ -99,7 +99,19 @@ def reduces(change: views.ChangeRead) -> bool:
     return False
 
 
-def presented(e: views.EntitlementRead, catalog: Catalog, locale: str) -> dict[str, Any]:
+def payment(p: views.PaymentRead, locale: str) -> dict[str, Any]:
+    state = gettext(locale, PAYMENT_STATES.get(p.state, p.state))
+    reason = reason_words(p.reason, locale) if p.state != "paid" else ""
+    # Refused by the bank says it already: the reason is told when it says more.
+    return {
+        "p": p,
+        "period": month(p.period, locale),
+        "state_label": state,
+        "reason": "" if reason == state else reason,
+    }
+
+
+def presented(e: views.EntitlementRead, catalog: Catalog, locale: str, staff: bool = False) -> dict[str, Any]:
     """An entitlement with everything in the reader's words, for the templates."""
     spec = catalog.latest(e.service_id)
     return {
@@ -110,15 +122,7 @@ def presented(e: views.EntitlementRead, catalog: Catalog, locale: str) -> dict[s
         "method": payment_method(spec, e.payment_method, locale),
         "start": month(e.start_period, locale),
         "reason": reason_words(e.reason, locale),
-        "payments": [
-            {
-                "p": p,
-                "period": month(p.period, locale),
-                "state_label": gettext(locale, PAYMENT_STATES.get(p.state, p.state)),
-                "reason": reason_words(p.reason, locale) if p.state != "paid" else "",
-            }
-            for p in e.payments
-        ],
+        "payments": [payment(p, locale) for p in e.payments],
         "changes": [
             {
                 "c": c,
@@ -128,6 +132,8 @@ def presented(e: views.EntitlementRead, catalog: Catalog, locale: str) -> dict[s
                 "rights": gettext(locale, views.RIGHTS) if reduces(c) else "",
             }
             for c in e.changes
+            # A proposal is the department's business until a second member of staff confirms it.
+            if staff or not c.kind.endswith("_proposed")
         ],
     }
 
@@ -183,11 +189,13 @@ async def register_page(
     locale = page_locale(request)
     state = shown if shown in ENTITLEMENT_STATES else ""
     page = await views.register(actor_of(request), ctx.catalog, service_id, state or None, after)
+    spec = views.benefit_service(ctx.catalog, service_id)
     return render_page(
         request,
         "benefit_register.html",
         service_id=service_id,
         title=service_title(ctx.catalog, service_id, locale),
+        monthly=spec.benefit is not None and spec.benefit.kind == "monthly",
         page=page,
         state=state,
         after=after,
@@ -233,7 +241,7 @@ async def render_entitlement(
         request,
         "entitlement.html",
         status=status,
-        item=presented(found, ctx.catalog, locale),
+        item=presented(found, ctx.catalog, locale, staff=user.role in REGISTER_ROLES),
         # Someone else's entitlement is not found for a citizen: on this page, it is their own.
         own=user.role == "citizen",
         staff=staff,
