@@ -23,7 +23,7 @@ from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
 from hub.benefits import changes, cycles, views
 from hub.catalog.presenting import department
 from hub.errors import HubError
-from hub.i18n import N_, gettext, supported
+from hub.i18n import N_, format_date, gettext, supported
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.common import require
@@ -375,7 +375,9 @@ async def run_cycle(request: Request, ctx: HubContext, service_id: str) -> Respo
                 request, ctx, service_id, status, period, period_error=field_message(locale, problem.errors[0])
             )
         if problem.code == "cycle-not-due":
-            detail = gettext(locale, problem.detail, **problem.params)
+            # The month and the day as the reader's language writes them.
+            due = dt.date.fromisoformat(problem.params["date"])
+            detail = gettext(locale, problem.detail, period=month(period, locale), date=format_date(due, locale))
             return await render_cycles(request, ctx, service_id, status, period, period_error=detail)
         if status == 503:
             message = gettext(locale, problem.title)
