@@ -271,6 +271,19 @@ def test_the_register_masks_names_counts_states_and_pages(hub):
     assert 'href="/workbench/benefits" aria-current="page"' in r.text
 
 
+def test_the_register_pages_on(hub, monkeypatch):
+    import hub.web.pages.benefits as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    first = page(hub, "civil.one", f"/workbench/benefits/{SERVICE}").text
+    after = re.search(r'href="/workbench/benefits/[^"?]+\?after=(\d+)" rel="next"', first).group(1)
+    second = page(hub, "civil.one", f"/workbench/benefits/{SERVICE}?after={after}").text
+    assert (
+        first.count("/workbench/benefits/entitlements/") == 4 and second.count("/workbench/benefits/entitlements/") == 2
+    )
+    assert 'rel="next"' not in second and "First page" in second
+
+
 def test_suspending_needs_a_reason_next_to_the_field_and_changes_nothing(hub):
     a = hub["ents"]["a"]
     url = f"/workbench/benefits/entitlements/{a}"

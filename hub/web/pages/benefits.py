@@ -35,6 +35,8 @@ from hub.web.problems import field_message, status_of
 # decides which benefits each may see).
 REGISTER_ROLES = (*STAFF_ROLES, *OVERSIGHT_ROLES)
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Rows of the register on one page.
+PAGE_SIZE = 50
 
 ENTITLEMENT_STATES = {"active": N_("Being paid"), "suspended": N_("Suspended"), "ended": N_("Ended")}
 PAYMENT_STATES = {"paid": N_("Paid"), "refused": N_("Refused by the bank"), "set_aside": N_("Set aside")}
@@ -188,7 +190,7 @@ async def register_page(
     require(request, *REGISTER_ROLES)
     locale = page_locale(request)
     state = shown if shown in ENTITLEMENT_STATES else ""
-    page = await views.register(actor_of(request), ctx.catalog, service_id, state or None, after)
+    page = await views.register(actor_of(request), ctx.catalog, service_id, state or None, after, PAGE_SIZE)
     spec = views.benefit_service(ctx.catalog, service_id)
     return render_page(
         request,
