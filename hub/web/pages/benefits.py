@@ -294,7 +294,10 @@ async def change_post(request: Request, ctx: HubContext, entitlement_id: int) ->
                 request, ctx, entitlement_id, status=422, reason_error=reason_message(locale, problem), reason=reason
             )
         if status_of(problem) in (409, 422):
-            message = gettext(locale, problem.detail or problem.title, **problem.params)
+            params = dict(problem.params)
+            if "state" in params:  # the entitlement's state, in words
+                params["state"] = gettext(locale, ENTITLEMENT_STATES.get(params["state"], params["state"]))
+            message = gettext(locale, problem.detail or problem.title, **params)
             return await render_entitlement(request, ctx, entitlement_id, status=status_of(problem), error=message)
         raise
     done = "proposed" if made.pending else made.state.replace("active", "resumed")
