@@ -224,7 +224,8 @@ class LedgerBenefitGateway:
                         source, target = ids[benefit_account(o.service_id)], ids[beneficiary_account(o.entitlement_id)]
                         changes[source] = changes.get(source, 0) - o.amount_cents
                         changes[target] = changes.get(target, 0) + o.amount_cents
-                    cases = " ".join("WHEN {} THEN {}" for _ in changes)
+                    # Typed: PostgreSQL cannot infer a parameter's type inside CASE.
+                    cases = " ".join("WHEN {} THEN CAST({} AS BIGINT)" for _ in changes)
                     await LedgerAccount.raw(
                         f"UPDATE ledger_account SET balance_cents = balance_cents + CASE id {cases} END "
                         f"WHERE id IN ({', '.join('{}' for _ in changes)})",
