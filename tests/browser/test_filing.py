@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from tests.browser.pages import fill_elderly_allowance, new_page, reload_until, screenshot, sign_in
 from tests.stack.flows import pdf_text
@@ -52,6 +54,20 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     page.get_by_role("button", name="提交申请").click()
     ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
     assert page.get_by_text(ref).first.is_visible()
+    # The page opens with a green panel: the reference, who looks at it first, by when, where to follow it.
+    panel = page.locator("section.panel.success[role=status]")
+    assert panel.get_by_role("heading", name="申请已提交").is_visible()
+    text = panel.inner_text()
+    assert f"申请编号：{ref}" in text and "首先由西湖街道办事处审核" in text, text
+    assert re.search(r"办理时限为\d+个工作日，预计\d{4}年\d+月\d+日前作出决定", text), text
+    assert panel.get_by_role("link", name="我的申请").get_attribute("href") == "/requests"
+    green = panel.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert green == "rgb(231, 246, 236)", green  # --ok-soft
+    if os.environ.get("QINQING_DESIGN_SHOTS"):  # the panel as hub/web/DESIGN.md shows it
+        panel.screenshot(path=str(Path(__file__).resolve().parents[2] / "hub" / "web" / "design" / "filed-panel.png"))
+    # Only just after filing: the page read again later shows no panel.
+    page.goto(f"/requests/{ref}")
+    assert page.locator("section.panel.success").count() == 0
 
     clerk_approves(browser, stack, "street.clerk", ref, screenshots)
     clerk_approves(browser, stack, "civil.clerk", ref)
