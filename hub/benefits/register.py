@@ -143,9 +143,10 @@ class PiccoloBenefitRegister:
                         reason_code=reason,
                     )
                 )
-                await ServiceRequest.update({ServiceRequest.amount: f"{Decimal(cents) / CENTS:.2f}"}).where(
-                    ServiceRequest.id == row.id
-                )
+                if state == "active":  # a suspended grant has no amount yet: the request shows none
+                    await ServiceRequest.update({ServiceRequest.amount: f"{Decimal(cents) / CENTS:.2f}"}).where(
+                        ServiceRequest.id == row.id
+                    )
         granted = await _granted(key)
         assert granted is not None
         return granted
