@@ -46,6 +46,8 @@ class DataKeys:
         self.directory = directory
         self.given = dict(given) if given else None
         self._keys: dict[str, bytes] = {}
+        # A cipher per key, made once: making one costs twice what opening a short value does.
+        self._ciphers: dict[str, AESGCM] = {}
         self._lock = threading.Lock()
 
     def _load(self) -> None:
@@ -56,7 +58,7 @@ class DataKeys:
             for path in sorted(self.directory.glob("*.key")):
                 keys[path.stem] = base64.b64decode(path.read_text().strip())
         with self._lock:
-            self._keys = keys
+            self._keys, self._ciphers = keys, {}
 
     def ensure_key(self) -> str:
         """The sealing key's id, generating a first key when there is none (embedded default)."""
@@ -84,6 +86,12 @@ class DataKeys:
         except KeyError:
             raise SealError(f"unknown data key {key_id!r}") from None
 
+    def _cipher(self, key_id: str) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = self._ciphers[key_id] = AESGCM(self._key(key_id))
+        return cipher
+
     def digest(self, value: str, purpose: str) -> str:
         """``<key id>:<keyed digest>`` of ``value``: the same value digests alike (under one key and
         purpose), and the value cannot be read back. The key is derived from the current data key."""
@@ -94,7 +102,7 @@ class DataKeys:
     def seal(self, value: str, field: str) -> str:
         key_id = self.ensure_key()
         nonce = secrets.token_bytes(12)
-        data = nonce + AESGCM(self._key(key_id)).encrypt(nonce, value.encode(), field.encode())
+        data = nonce + self._cipher(key_id).encrypt(nonce, value.encode(), field.encode())
         return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(data).decode()}"
 
     def open(self, value: str, field: str) -> str:
@@ -103,7 +111,7 @@ class DataKeys:
         key_id, _, body = value[len(PREFIX) :].partition(":")
         data = base64.urlsafe_b64decode(body.encode())
         try:
-            return AESGCM(self._key(key_id)).decrypt(data[:12], data[12:], field.encode()).decode()
+            return self._cipher(key_id).decrypt(data[:12], data[12:], field.encode()).decode()
         except (InvalidTag, ValueError):
             raise SealError(f"sealed value of {field} does not open") from None
 
