@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import weakref
@@ -67,14 +68,49 @@ def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
+# An event's columns as ``record`` gives them, and the chain's two.
+EVENT_COLUMNS = (
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "request_ref",
+    "remote_addr",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+# Events stored by one statement at most (SQLite allows 32,766 parameters in one).
+MAX_INSERT_ROWS = 500
+
+
+@functools.cache
+def _head_sql(postgres: bool) -> str:
+    head = AuditHead._meta.tablename
+    return f'SELECT "id", "last_id", "last_hash", "count" FROM "{head}" ORDER BY "id" LIMIT 1' + (
+        " FOR UPDATE" if postgres else ""
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(rows: int) -> str:
+    """Storing ``rows`` events in one statement, the ids they got back: SQL written once per size
+    (an event built and inserted through the ORM cost more than storing it)."""
+    values = "(" + ", ".join("{}" for _ in EVENT_COLUMNS) + ")"
+    columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    return f'INSERT INTO "{AuditEvent._meta.tablename}" ({columns}) VALUES {", ".join([values] * rows)} RETURNING "id"'
+
+
+@functools.cache
+def _head_update_sql() -> str:
+    head = AuditHead._meta.tablename
+    return f'UPDATE "{head}" SET "last_id" = {{}}, "last_hash" = {{}}, "count" = {{}} WHERE "id" = {{}}'
+
+
 async def _head() -> tuple[int | None, int, str, int]:
     """(head row id, last event id, last hash, count), locking the head on PostgreSQL."""
-    if isinstance(AuditHead._meta.db, PostgresEngine):
-        rows = await AuditHead.raw(
-            "SELECT id, last_id, last_hash, count FROM audit_head ORDER BY id LIMIT 1 FOR UPDATE"
-        )
-    else:
-        rows = await AuditHead.select(AuditHead.id, AuditHead.last_id, AuditHead.last_hash, AuditHead.count).limit(1)
+    rows = await AuditHead.raw(_head_sql(isinstance(AuditHead._meta.db, PostgresEngine)))
     if not rows:
         return None, 0, GENESIS, 0
     row = rows[0]
@@ -91,22 +127,25 @@ async def _append(values: dict[str, Any]) -> None:
 
 
 async def _append_all(events: list[dict[str, Any]]) -> None:
-    """Chain ``events`` in order after the head, in one transaction."""
+    """Chain ``events`` in order after the head, in one transaction (one statement per
+    ``MAX_INSERT_ROWS`` events)."""
     async with writing():
         head_id, _, prev, count = await _head()
         new_id = None
-        for values in events:
-            digest = event_hash(prev, values)
-            inserted = await AuditEvent.insert(AuditEvent(**values, prev_hash=prev, hash=digest)).returning(
-                AuditEvent.id
-            )
-            new_id, prev, count = inserted[0]["id"], digest, count + 1
+        for first in range(0, len(events), MAX_INSERT_ROWS):
+            chunk = events[first : first + MAX_INSERT_ROWS]
+            args: list[Any] = []
+            for values in chunk:
+                digest = event_hash(prev, values)
+                args += [values[c] for c in EVENT_COLUMNS[:-2]] + [prev, digest]
+                prev, count = digest, count + 1
+            inserted = await AuditEvent.raw(_insert_sql(len(chunk)), *args)
+            # Ids grow with each insert (the chain's writers are serialised): the last is the largest.
+            new_id = max(row["id"] for row in inserted)
         if head_id is None:
             await AuditHead.insert(AuditHead(last_id=new_id, last_hash=prev, count=count))
         else:
-            await AuditHead.update(
-                {AuditHead.last_id: new_id, AuditHead.last_hash: prev, AuditHead.count: count}
-            ).where(AuditHead.id == head_id)
+            await AuditHead.raw(_head_update_sql(), new_id, prev, count, head_id)
 
 
 class _GroupCommit:
