@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.clock import now
-from hub.db.records import load_json
+from hub.db.records import load_json, quick_rows
 from hub.db.tables import Account, ApiSession, ApiToken
 from hub.sealing import seal, unseal
 
@@ -123,7 +123,7 @@ async def principal_for_token(token: str) -> Principal | None:
     if token.startswith(API_TOKEN_PREFIX):
         return await _principal_for_api_token(token)
     # The session with its account's caller fields, in one read: every signed-in request starts here.
-    rows = await ApiSession.raw(_session_sql(), _token_hash(token))
+    rows = await quick_rows(ApiSession, _session_sql(), _token_hash(token))
     session = rows[0] if rows else None
     if session is None or session["id"] is None or _aware(session["expires_at"]) <= now():
         return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from piccolo.table import Table
 
+from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
 from hub.sealing import seal, unseal
@@ -63,6 +64,16 @@ def timeline_text(kind: TimelineKind | str, detail: str) -> str:
 def load_json(value: Any) -> Any:
     """JSON columns come back as text on some engines and parsed on others."""
     return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+async def quick_rows(table: type[Table], sql: str, *args: Any) -> list[dict[str, Any]]:
+    """The rows of a short read written as SQL (``{}`` for each argument), one an index answers at
+    once (a row by its key, a request's few tasks): on SQLite read on the event loop's thread
+    (``PooledSQLiteEngine.quick_read``); inside a transaction, and on PostgreSQL, as ``table.raw``."""
+    engine = table._meta.db
+    if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
+        return await engine.quick_read(sql, args)
+    return await table.raw(sql, *args)
 
 
 async def first(table: type[Table], sql: str, *args: Any) -> dict[str, Any] | None:
