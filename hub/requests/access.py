@@ -3,10 +3,14 @@ oversight. Anyone else is told it does not exist."""
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 from hub.accounts import OVERSIGHT_ROLES, Principal
 from hub.actor import Actor
 from hub.audit import record
-from hub.db.tables import AuditEvent, ReviewTask, ServiceRequest
+from hub.db.records import quick_rows
+from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
 from hub.errors import forbidden, not_found
 
@@ -57,12 +61,57 @@ async def applicant_side(row: ServiceRequest, user: Principal) -> bool:
     return row.applicant == user.id or await same_enterprise(user, row.applicant)
 
 
-async def viewed_request(actor: Actor, ref: str) -> tuple[ServiceRequest, bool]:
-    """A request the caller may see, its reading audited; and whether they read it as its applicant."""
+# What a request's detail shows of its row (``hub.requests.presenter.request_read``).
+READ_COLUMNS = (
+    "id",
+    "ref",
+    "workflow_id",
+    "service_id",
+    "service_version",
+    "applicant",
+    "state",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "answers",
+    "rule_results",
+    "check_results",
+    "amount",
+    "overdue",
+)
+
+
+@functools.cache
+def _visible_sql() -> str:
+    """A request with what decides who may see it, in one read: the enterprise its applicant acts
+    for, and whether a department has a task of it. Written once, run with parameters."""
+    request, account, task = ServiceRequest._meta.tablename, Account._meta.tablename, ReviewTask._meta.tablename
+    columns = ", ".join(f'r."{name}" AS "{name}"' for name in READ_COLUMNS)
+    return (
+        f'SELECT {columns}, a."enterprise" AS "applicant_enterprise", '
+        f'EXISTS (SELECT 1 FROM "{task}" t WHERE t."request" = r."id" AND t."department" = {{}}) AS "department_task" '
+        f'FROM "{request}" r LEFT JOIN "{account}" a ON a."id" = r."applicant" WHERE r."ref" = {{}} LIMIT 1'
+    )
+
+
+async def viewed_request(actor: Actor, ref: str) -> tuple[SimpleNamespace, bool]:
+    """A request the caller may see, its reading audited; and whether they read it as its applicant.
+
+    The same rules as ``load_visible_request`` and ``applicant_side``, in one query: the row comes
+    back with the columns a request's detail shows (``READ_COLUMNS``), as a plain record."""
     user = signed_in(actor)
-    row = await load_visible_request(ref, user)
-    await record(actor, user, "request.viewed", "request", row.ref)
-    return row, await applicant_side(row, user)
+    rows = await quick_rows(ServiceRequest, _visible_sql(), user.department, ref)
+    if not rows:
+        raise not_found()
+    row = rows[0]
+    own = row["applicant"] == user.id or (
+        user.role == "enterprise" and user.enterprise is not None and row["applicant_enterprise"] == user.enterprise
+    )
+    if not (own or user.role in OVERSIGHT_ROLES or (user.department and row["department_task"])):
+        raise not_found()
+    row["overdue"] = bool(row["overdue"])  # whatever the engine hands back for a flag
+    await record(actor, user, "request.viewed", "request", row["ref"])
+    return SimpleNamespace(**row), own
 
 
 async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:

@@ -5,7 +5,9 @@ portal and the workbench."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any, Literal, cast
 
 import msgspec
@@ -14,7 +16,7 @@ from forms.spec import ServiceSpec
 from hub.accounts import Principal
 from hub.catalog.presenting import DepartmentRead, department
 from hub.context import HubContext
-from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, timeline_text
+from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, quick_rows, timeline_text
 from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, format_money, gettext
@@ -184,12 +186,12 @@ class RequestListItem(msgspec.Struct):
     updated_at: dt.datetime
 
 
-def stored_answers(spec: ServiceSpec | None, row: ServiceRequest) -> dict[str, Any]:
+def stored_answers(spec: ServiceSpec | None, row: ServiceRequest | SimpleNamespace) -> dict[str, Any]:
     """A request's answers with personal values opened (they are sealed at rest)."""
     return open_answers(spec.personal_fields if spec else {}, load_json(row.answers))
 
 
-def timeline_comment(entry: TimelineEntry, locale: str) -> str:
+def timeline_comment(entry: TimelineEntry | SimpleNamespace, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
     if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
         return timeline_text(entry.kind, entry.detail)
@@ -209,30 +211,69 @@ def timeline_comment(entry: TimelineEntry, locale: str) -> str:
     return ""
 
 
-async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff: bool = False) -> RequestRead:
-    """The request as its applicant sees it; ``staff`` adds the internal steps (claims, reminders...)."""
+@functools.cache
+def _parts_sql() -> tuple[str, str, str]:
+    """A request's tasks, timeline and documents as its detail shows them: SQL written once (built
+    with the ORM, and each row made an object, they cost more than running them)."""
+    tasks, entries, documents = (
+        ReviewTask._meta.tablename,
+        TimelineEntry._meta.tablename,
+        Document._meta.tablename,
+    )
+    task_columns = (
+        "stage_id",
+        "stage_title",
+        "department",
+        "state",
+        "due_at",
+        "decided_at",
+        "provisional",
+        "request_message",
+        "requested_fields",
+    )
+    document_columns = (
+        "id",
+        "kind",
+        "media_type",
+        "size",
+        "sha256",
+        "content",
+        "issued_at",
+        "number",
+        "verification_code",
+        "status",
+    )
+
+    def listed(columns: tuple[str, ...]) -> str:
+        return ", ".join(f'"{c}"' for c in columns)
+
+    return (
+        f'SELECT {listed(task_columns)} FROM "{tasks}" WHERE "request" = {{}} ORDER BY "opened_at", "id"',
+        f'SELECT "at", "kind", "stage_id", "department", "detail" FROM "{entries}" '
+        f'WHERE "request" = {{}} ORDER BY "at", "id"',
+        f'SELECT {listed(document_columns)} FROM "{documents}" WHERE "request" = {{}} ORDER BY "issued_at"',
+    )
+
+
+async def request_read(
+    row: ServiceRequest | SimpleNamespace, ctx: HubContext, locale: str, staff: bool = False
+) -> RequestRead:
+    """The request as its applicant sees it; ``staff`` adds the internal steps (claims, reminders...).
+    ``row``: the request's row, or a plain record with its columns a detail shows
+    (``hub.requests.access.READ_COLUMNS``)."""
     catalog = ctx.catalog
     spec = catalog.version(row.service_id, row.service_version)
-    tasks = (
-        await ReviewTask.objects()
-        .where(ReviewTask.request == row.id)
-        .order_by(ReviewTask.opened_at)
-        .order_by(ReviewTask.id)
-    )
-    entries = (
-        await TimelineEntry.objects()
-        .where(TimelineEntry.request == row.id)
-        .order_by(TimelineEntry.at)
-        .order_by(TimelineEntry.id)
-    )
-    documents = await Document.objects().where(Document.request == row.id).order_by(Document.issued_at)
+    tasks_sql, entries_sql, documents_sql = _parts_sql()
+    tasks = [SimpleNamespace(**t) for t in await quick_rows(ReviewTask, tasks_sql, row.id)]
+    entries = [SimpleNamespace(**e) for e in await quick_rows(TimelineEntry, entries_sql, row.id)]
+    documents = [SimpleNamespace(**d) for d in await quick_rows(Document, documents_sql, row.id)]
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     if not staff:
         entries = [e for e in entries if e.kind in PUBLIC_STEPS]
     labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec else {}
     answers = stored_answers(spec, row)
 
-    def timeline_title(e: TimelineEntry) -> str:
+    def timeline_title(e: SimpleNamespace) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
         stage = gettext(locale, stage_titles.get(e.stage_id, e.stage_id)) if e.stage_id else ""
         document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
@@ -320,8 +361,9 @@ async def request_read(row: ServiceRequest, ctx: HubContext, locale: str, staff:
                 status=d.status,
             )
             for d in documents
-            # Listed once it is issued: when its PDF is stored, or at once if the PDF is made on download.
-            if d.is_issued()
+            # Listed once it is issued: when its PDF is stored, or at once if the PDF is made on
+            # download (``Document.is_issued``).
+            if d.sha256 or d.content
         ],
     )
 

@@ -27,7 +27,7 @@ from hub.requests.rating import RatingRead, rate_request
 from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
 from hub.web.actors import actor_of
-from hub.web.context import HubContext, provide_context
+from hub.web.context import HubContext, context_of, provide_context
 from hub.web.downloads import download
 from hub.web.problems import request_locale
 from hub.web.security import ALL_ROLES, APPLICANT_ROLES, requires_role
@@ -92,9 +92,9 @@ class RequestController(Controller):
         guards=[requires_role(*ALL_ROLES, scope="requests:read")],
         summary="One request: status, timeline and documents",
     )
-    async def get_request(self, request: Request, ctx: HubContext, ref: str) -> RequestRead:
+    async def get_request(self, request: Request, ref: str) -> RequestRead:
         row, own = await viewed_request(actor_of(request), ref)
-        return await request_read(row, ctx, request_locale(request), staff=not own)
+        return await request_read(row, context_of(request), request_locale(request), staff=not own)
 
     @post(
         "/{ref:str}/supplements",
