@@ -13,8 +13,9 @@ from hub.accounts import Principal, name_of
 from hub.actor import Actor
 from hub.audit import record
 from hub.catalog.presenting import department
+from hub.clock import now
 from hub.context import HubContext
-from hub.db.records import MESSAGE_FIELD, load_json, opened_text
+from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_rows
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
@@ -107,11 +108,13 @@ async def inbox_page(
         f"WHERE {' AND '.join(where)} ORDER BY {_SORT_SQL[sort]} LIMIT {{}} OFFSET {{}}"
     )
     reads = []
-    for row in await ReviewTask.raw(sql, *args, limit, offset):
+    labels: dict[tuple, Any] = {}
+    at = now()
+    for row in await quick_rows(ReviewTask, sql, *args, limit, offset):
         # Flags as booleans whatever the engine hands back for them.
         row.update({flag: bool(row[flag]) for flag in ("reminded", "escalated", "provisional")})
         record = SimpleNamespace(**row)
-        reads.append(task_read(record, record, ctx, locale, row["assignee_name"]))
+        reads.append(task_read(record, record, ctx, locale, row["assignee_name"], labels, at))
     return reads
 
 

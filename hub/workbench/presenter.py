@@ -72,10 +72,10 @@ def state_label(state: str, locale: str) -> str:
     return gettext(locale, STATE_LABELS.get(cast(TaskState, state), state))
 
 
-def seconds_left(due_at: dt.datetime) -> int:
-    """Seconds until the time limit (negative once it has passed)."""
+def seconds_left(due_at: dt.datetime, at: dt.datetime | None = None) -> int:
+    """Seconds until the time limit (negative once it has passed), from ``at`` (default: now)."""
     due = due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)
-    return int((due - now()).total_seconds())
+    return int((due - (at or now())).total_seconds())
 
 
 async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> list[TaskRead]:
@@ -107,30 +107,46 @@ def task_read(
     ctx: HubContext,
     locale: str,
     assignee: str | None = None,
+    labels: dict[tuple, tuple[str, str, DepartmentRead, str]] | None = None,
+    at: dt.datetime | None = None,
 ) -> TaskRead:
     """One inbox row, given its request's row (only ref, service and version are read): rows or
-    plain records of the same names."""
-    spec = ctx.catalog.version(row.service_id, row.service_version)
-    stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+    plain records of the same names. ``labels``: the words of rows already read, by what they
+    depend on (an inbox page's rows share a few services, stages and states); ``at``: the moment
+    the time left is counted from (one for a whole page; default: now)."""
+    key = (row.service_id, row.service_version, task.stage_id, task.stage_title, task.department, task.state)
+    words = labels.get(key) if labels is not None else None
+    if words is None:
+        spec = ctx.catalog.version(row.service_id, row.service_version)
+        stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+        words = (
+            gettext(locale, spec.title) if spec else row.service_id,
+            gettext(locale, stage_titles.get(task.stage_id, task.stage_title)),
+            department(ctx.catalog, task.department, locale),
+            state_label(task.state, locale),
+        )
+        if labels is not None:
+            labels[key] = words
+    service_title, stage_title, department_read, state_words = words
     return TaskRead(
         id=task.id,
         request_ref=row.ref,
         service_id=row.service_id,
-        service_title=gettext(locale, spec.title) if spec else row.service_id,
+        service_title=service_title,
         applicant_type=task.applicant_type,
         stage_id=task.stage_id,
-        stage_title=gettext(locale, stage_titles.get(task.stage_id, task.stage_title)),
-        department=department(ctx.catalog, task.department, locale),
+        stage_title=stage_title,
+        department=department_read,
         state=task.state,
-        state_label=state_label(task.state, locale),
+        state_label=state_words,
         assignee=assignee,
         opened_at=task.opened_at,
         due_at=task.due_at,
-        seconds_left=seconds_left(task.due_at),
+        seconds_left=seconds_left(task.due_at, at),
         reminded=task.reminded,
         escalated=task.escalated,
         provisional=bool(task.provisional),
         decided_at=task.decided_at,
-        comment=opened_text(task.comment, COMMENT_FIELD),
+        comment=opened_text(task.comment, COMMENT_FIELD) if task.comment else "",
         reason_code=task.reason_code,
     )

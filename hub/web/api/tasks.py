@@ -17,7 +17,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.web.actors import actor_of
-from hub.web.context import HubContext, provide_context
+from hub.web.context import HubContext, context_of, provide_context
 from hub.web.downloads import attachment_response
 from hub.web.security import STAFF_ROLES, requires_role
 from hub.workbench import moves
@@ -60,7 +60,6 @@ class TaskController(Controller):
     async def inbox(
         self,
         request: Request,
-        ctx: HubContext,
         state_filter: TaskFilter = Parameter(
             query="state", default="active", description="'active': open, claimed or waiting for the applicant"
         ),
@@ -76,7 +75,7 @@ class TaskController(Controller):
         actor = actor_of(request)
         return await inbox_page(
             actor.user,
-            ctx,
+            context_of(request),
             actor.locale,
             state_filter,
             service,
