@@ -48,7 +48,7 @@ from hub.web.pages import pages_router, static_router
 from hub.web.pages.common import EDGE_EXCEPTION_HANDLERS
 from hub.web.pages.csrf import PageCsrf
 from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
-from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, ids_in_range, systems_only_where_scoped
+from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, app_wide
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PageCsrf(settings),
         ],
         before_send=[security_headers(hsts=settings.behind_tls)],
-        guards=[ids_in_range, systems_only_where_scoped],
+        guards=[app_wide],
         # Problem documents for API clients, pages in the visitor's language for browsers.
         exception_handlers=EDGE_EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,

@@ -78,3 +78,10 @@ async def ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     for value in connection.path_params.values():
         if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
             raise NotFoundException()
+
+
+async def app_wide(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The app-wide guards, ``ids_in_range`` then ``systems_only_where_scoped``, as one: Litestar
+    copies the route's handler for each guard it runs, on every request."""
+    await ids_in_range(connection, handler)
+    await systems_only_where_scoped(connection, handler)
