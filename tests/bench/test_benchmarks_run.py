@@ -2,10 +2,11 @@
 
 Nothing here judges performance (the smoke sizes are far too small, and the machine is shared):
 a benchmark passes when it exits as it does after a complete run (0, or 1 for a missed target) and
-has printed its ratio lines. The SQLite ones (everything but ``bench.inbox``) are started together
-as subprocesses when the module's first test runs, so the whole file costs about the slowest of
-them. ``bench.inbox`` needs PostgreSQL: it runs only when the tests do (``QINQING_TEST_DATABASE_URL``,
-``make test-postgres``), and is marked ``stack`` so that ``pytest -m stack`` includes it.
+has printed its ratio lines. The SQLite ones (everything but ``bench.inbox`` and ``bench.cycles``)
+are started together as subprocesses when the module's first test runs, so the whole file costs
+about the slowest of them. ``bench.inbox`` and ``bench.cycles`` need PostgreSQL: they run only when
+the tests do (``QINQING_TEST_DATABASE_URL``, ``make test-postgres``), and are marked ``stack`` so
+that ``pytest -m stack`` includes them.
 """
 
 from __future__ import annotations
@@ -111,3 +112,21 @@ def test_inbox_benchmark_runs_on_postgresql() -> None:
         output,
         ["primary-key lookup (baseline)", "inbox, random department", "inbox, mine=true", "inbox p95"],
     )
+
+
+@pytest.mark.stack
+@pytest.mark.skipif(
+    not os.environ.get("QINQING_TEST_DATABASE_URL"), reason="bench.cycles needs PostgreSQL (QINQING_TEST_DATABASE_URL)"
+)
+def test_cycles_benchmark_runs_on_postgresql() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "QINQING_DATABASE_URL"}
+    admin_url = os.environ["QINQING_TEST_DATABASE_URL"]
+    process = start("cycles", ["--entitlements", "2000", "--admin-url", admin_url], env)
+    returncode, output = finished(process)
+    check(
+        "cycles",
+        returncode,
+        output,
+        ["ledger raw insert, COPY (baseline, before)", "cycle/baseline throughput:", "worker memory: peak",
+         "reconciliation differences: 0", "PASS: every entitlement paid exactly once"],
+    )  # fmt: skip
