@@ -105,9 +105,19 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
                 ("apply", "/services/elderly-care-allowance/apply"),
                 ("my-requests", "/requests"),
                 ("request", f"/requests/{ref}"),
+                ("my-benefits", "/benefits"),
             ],
         ),
         ("street.clerk", [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]),
+        # A benefit's register (the demo's carried-over beneficiaries, names masked) and its cycles
+        # with the form to run one.
+        (
+            "civil.supervisor",
+            [
+                ("benefit-register", "/workbench/benefits/elderly-care-allowance"),
+                ("benefit-cycles", "/workbench/benefits/elderly-care-allowance/cycles"),
+            ],
+        ),
         ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
         # The other data tables, as oversight reads them.
         (
