@@ -97,7 +97,10 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
                 at=read.closed_at if decided else None,
             )
         )
-    if not final and not any(s.state == "current" for s in steps):
+    if read.state == "prepared":
+        # An enterprise's preparer filled it in; it is filed when the approver submits it.
+        steps[0] = Step(title=steps[0].title, state="current")
+    elif not final and not any(s.state == "current" for s in steps):
         # Filed, its first step not opened yet (the workflow is a moment behind): that step is next.
         steps[1].state = "current"
     return steps
@@ -106,7 +109,7 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
 async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: RequestRead, locale: str) -> Progress:
     steps = request_steps(spec, read, ctx, locale)
     expected = None
-    if spec is not None and read.state not in FINAL_STATES:
+    if spec is not None and read.state not in (*FINAL_STATES, "prepared"):
         expected = await expected_decision(ctx, spec, read.created_at)
         steps[-1].due = expected
     first = next((s.title for s in steps[1:-1]), None)

@@ -234,3 +234,16 @@ def test_the_home_page_leads_with_what_needs_the_applicant(stack):
     mine = enterprise.split('id="for-you"', 1)[1].split("</section>", 1)[0]
     assert "您符合条件的政策" in mine and 'href="/policies#p-' in mine
     assert enterprise.index('id="by-stage"') < enterprise.index('id="by-event"')  # its own stages first
+
+
+def test_a_prepared_request_is_not_filed_yet(stack):
+    """An enterprise's preparer filled it in: filing is the step it is at, and no date is promised."""
+    from forms.catalog import load_catalog
+    from tests.stack.flows import file_example
+
+    prepared = file_example(Api(stack.base_url, "yunqi.preparer"), load_catalog().latest("graduate-rent-subsidy"))
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    page = signed_in_page_client(stack, "yunqi.preparer", locale="zh_CN").get(f"/requests/{prepared.json()['ref']}")
+    steps = page.text.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    states = re.findall(r'<li class="step (\w+)"', steps)
+    assert states[0] == "current" and "done" not in states and "预计" not in steps, steps
