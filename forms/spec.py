@@ -254,6 +254,11 @@ class ServiceSpec(SpecModel):
         return self
 
     @property
+    def granted_amount(self) -> str | None:
+        """The formula of the amount an approval grants: a subsidy's, or a benefit's per payment."""
+        return self.outcome.amount or (self.benefit.amount if self.benefit else None)
+
+    @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 

@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from hub.registry import applicant_data
+from hub.registry import applicant_data, person_facts
 
-__all__ = ["applicant_data"]
+__all__ = ["applicant_data", "person_facts"]

@@ -20,7 +20,7 @@ from hub.clock import beijing_date
 from hub.db.records import add_timeline, load_json
 from hub.db.tables import ServiceRequest
 from hub.db.transactions import writing
-from hub.profiles import applicant_data
+from hub.profiles import applicant_data, person_facts
 from hub.sealing import open_answers
 from workflows.types import ChecksOutcome, RunChecks, SettleAmount, StageCondition
 
@@ -31,15 +31,18 @@ async def request_names(
     """What a request's rules and formulas see: its answers as they stand and the registries' data."""
     profile, enterprise = await applicant_data(row.applicant, purpose)
     answers = open_answers(spec.personal_fields, load_json(row.answers))
-    return context(spec, answers, profile, enterprise, today)
+    names = context(spec, answers, profile, enterprise, today)
+    if spec.benefit is not None:
+        names["person"] = await person_facts(str(answers.get("resident_id") or ""), names["today"], purpose) or {}
+    return names
 
 
 async def amount_to_grant(spec: ServiceSpec, row: ServiceRequest) -> Decimal | None:
     """The amount the service's formula grants for the request as it stands (None without one);
     raises what the formula raises."""
-    if not spec.outcome.amount:
+    if not spec.granted_amount:
         return None
-    return compute_amount(spec.outcome.amount, await request_names(spec, row, "amount granted"))
+    return compute_amount(spec.granted_amount, await request_names(spec, row, "amount granted"))
 
 
 class PiccoloRequestRules:

@@ -11,7 +11,7 @@ enterprise is audited with its purpose (and the sources it touched).
 
 from __future__ import annotations
 
-from hub.registry.applicants import applicant_data
+from hub.registry.applicants import applicant_data, person_facts
 from hub.registry.installed import enterprise_registry, install, person_registry, population_registry
 from hub.registry.local import LocalPeople, LocalRegistry
 from hub.registry.ports import (
@@ -35,6 +35,7 @@ __all__ = [
     "applicant_data",
     "enterprise_registry",
     "install",
+    "person_facts",
     "person_registry",
     "population",
     "population_registry",

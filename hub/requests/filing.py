@@ -24,7 +24,7 @@ from hub.enterprises import may_submit, require_approver
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import start_workflow
-from hub.profiles import applicant_data
+from hub.profiles import applicant_data, person_facts
 from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.once import check_free, hold, holder_of
 from hub.requests.prefill import prefill, sources_of
@@ -45,10 +45,10 @@ def sealed(spec: ServiceSpec, answers: dict[str, Any]) -> str:
 
 def expected_amount(spec: ServiceSpec, names: dict[str, Any]) -> str | None:
     """The amount the formula gives for the answers as filed (None without a formula, or if it fails)."""
-    if not spec.outcome.amount:
+    if not spec.granted_amount:
         return None
     try:
-        return str(compute_amount(spec.outcome.amount, names))
+        return str(compute_amount(spec.granted_amount, names))
     except Exception:  # noqa: BLE001 - the final amount is settled (and checked) on approval
         return None
 
@@ -105,10 +105,14 @@ def eligibility(
     profile: dict[str, Any],
     enterprise: dict[str, Any] | None,
     locale: str,
+    person: dict[str, Any] | None = None,
 ) -> tuple[str, str | None]:
     """The service's rules over the answers and what the registries hold: their results as stored
-    and the amount the formula gives. Raises not-eligible (nothing is saved) when one fails."""
+    and the amount the formula gives (a benefit's over ``person``, the population registry's facts).
+    Raises not-eligible (nothing is saved) when one fails."""
     names = context(spec, answers, profile, enterprise, today())
+    if person is not None:
+        names["person"] = person
     results = evaluate(spec.rules, names)
     if not all(r.passed for r in results):
         raise HubError(
@@ -152,7 +156,12 @@ async def submit_request(
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
-    results, expected = eligibility(spec, answers, profile, enterprise, actor.locale)
+    person = (
+        await person_facts(str(answers.get("resident_id") or ""), today(), "benefit amount expected at filing")
+        if spec.benefit is not None
+        else None
+    )
+    results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
     holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
     await check_free(spec, holder)
 

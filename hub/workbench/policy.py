@@ -17,7 +17,7 @@ async def needs_confirmation(spec: ServiceSpec | None, row: ServiceRequest, thre
     """Whether approving this request needs a second clerk: it grants ``threshold`` or more, or its
     amount cannot be computed now. The amount is computed from the answers as they stand (a
     supplement may have changed them since filing), not the one expected at filing."""
-    if spec is None or not spec.outcome.amount:
+    if spec is None or not spec.granted_amount:
         return False
     try:
         granted = await amount_to_grant(spec, row)

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    # Approvals of 100 CNY or more need a second clerk here, so maker-checker shows on small demo amounts.
+    # Approvals of 200 CNY or more need a second clerk here, so maker-checker shows on small demo
+    # amounts (the minimum living allowance's 400 a month), not on the old-age allowance's 100.
     stack = start_stack(
-        tmp_path_factory.mktemp("workbench"), QINQING_WORKING_DAY_SECONDS="1", QINQING_CONFIRM_ABOVE_AMOUNT="100"
+        tmp_path_factory.mktemp("workbench"), QINQING_WORKING_DAY_SECONDS="1", QINQING_CONFIRM_ABOVE_AMOUNT="200"
     )
     try:
         yield stack
