@@ -9,8 +9,9 @@ and written in clear, so the replay test needs no keys.
     .venv/bin/python scripts/record_histories.py [directory]
 
 A working day lasts two seconds in the recorded stack, so a task left alone is reminded and
-escalated within a flow (escalated-rejected waits for it), and approvals of 100 CNY or more wait
-for a second clerk (maker-checker).
+escalated within a flow (escalated-rejected waits for it), and approvals of 200 CNY or more wait
+for a second clerk (maker-checker: the minimum living allowance's 400 a month, not the old-age
+allowance's 100).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from tests.stack.flows import (  # noqa: E402
     wait_for,
 )
 from tests.stack.harness import Api, Stack, start_stack  # noqa: E402
-from workflows.names import RECONCILIATION_SCHEDULE  # noqa: E402
+from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule  # noqa: E402
 
 SEALED = base64.b64encode(SEALED_PAYLOAD).decode()
 
@@ -272,7 +273,7 @@ def main() -> None:
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run([str(pybabel), "compile", "-d", str(ROOT / "locales"), "-D", "messages"], check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        stack = start_stack(Path(tmp) / "stack", QINQING_WORKING_DAY_SECONDS="2", QINQING_CONFIRM_ABOVE_AMOUNT="100")
+        stack = start_stack(Path(tmp) / "stack", QINQING_WORKING_DAY_SECONDS="2", QINQING_CONFIRM_ABOVE_AMOUNT="200")
         try:
             wanted = {
                 "approved": f"request-{approved(stack)}",
@@ -291,10 +292,31 @@ def main() -> None:
             reissued(stack, wanted["approved"].removeprefix("request-"))
             trigger = stack.temporal_cli("schedule", "trigger", "--schedule-id", RECONCILIATION_SCHEDULE)
             assert trigger.returncode == 0, trigger.stderr
+            # The old-age allowance's monthly cycle, as its schedule starts it (the month it runs in),
+            # and a cycle of a past month one entitlement per chunk, which continues as new.
+            trigger = stack.temporal_cli(
+                "schedule", "trigger", "--schedule-id", payment_cycle_schedule("elderly-care-allowance")
+            )
+            assert trigger.returncode == 0, trigger.stderr
+            started = stack.temporal_cli(
+                "workflow",
+                "start",
+                "--type",
+                "PaymentCycleWorkflow",
+                "--task-queue",
+                REQUESTS_QUEUE,
+                "--workflow-id",
+                "cycle-continued",
+                "--input",
+                json.dumps({"service_id": "elderly-care-allowance", "period": "2026-11", "chunk_size": 1}),
+            )
+            assert started.returncode == 0, started.stderr
+            wanted["payment-cycle-continued"] = "cycle-continued"
             types = {
                 "matching": "ProgramMatchingWorkflow",
                 "reissued": "DocumentReissueWorkflow",
                 "reconciliation": "ReconciliationWorkflow",
+                "payment-cycle": "PaymentCycleWorkflow",
             }
             written = asyncio.run(write_histories(stack, wanted, types, out))
         finally:
