@@ -203,28 +203,38 @@ class PiccoloBenefitRegister:
         ]
 
     async def record(self, chunk: RecordChunk) -> CycleTotals:
+        """A chunk's outcome in a handful of statements, whatever its size: its payments in one
+        multi-row upsert (a few, for the largest chunks), its amount changes in a few more; only ends
+        and recoveries, rare, go one entitlement at a time. Keyed as before: a chunk recorded again
+        records nothing twice."""
         receipts = {r.key: r for r in chunk.receipts}
         totals = CycleTotals()
+        payments: dict[str, tuple] = {}
+        for a in chunk.assessments:
+            key = payment_key(a.entitlement_id, chunk.period)
+            if a.set_aside is not None:
+                payments[key] = (a.entitlement_id, "set_aside", 0, "", _reason(a.set_aside, a.detail))
+                totals.set_aside += 1
+            if a.pay_cents > 0:
+                receipt = receipts[key]
+                if receipt.paid:
+                    payments[key] = (a.entitlement_id, "paid", a.pay_cents, receipt.payment_ref, "")
+                    totals.paid += 1
+                    totals.paid_cents += a.pay_cents
+                else:
+                    payments[key] = (a.entitlement_id, "refused", a.pay_cents, "", _reason("bank", receipt.reason))
+                    totals.refused += 1
+        changes = {
+            a.entitlement_id: (a.new_cents, a.new_band or "") for a in chunk.assessments if a.new_cents is not None
+        }
         async with writing():
+            await _payments(chunk, payments)
+            changed = list(changes.items())
+            for first_row in range(0, len(changed), ROWS_PER_STATEMENT):
+                totals.changed += await _change_amounts(
+                    chunk, dict(changed[first_row : first_row + ROWS_PER_STATEMENT])
+                )
             for a in chunk.assessments:
-                key = payment_key(a.entitlement_id, chunk.period)
-                if a.set_aside is not None:
-                    await _payment(key, a.entitlement_id, chunk, "set_aside", 0, reason=a.set_aside, detail=a.detail)
-                    totals.set_aside += 1
-                if a.pay_cents > 0:
-                    receipt = receipts[key]
-                    if receipt.paid:
-                        await _payment(key, a.entitlement_id, chunk, "paid", a.pay_cents, ref=receipt.payment_ref)
-                        totals.paid += 1
-                        totals.paid_cents += a.pay_cents
-                    else:
-                        await _payment(
-                            key, a.entitlement_id, chunk, "refused", a.pay_cents, reason="bank", detail=receipt.reason
-                        )
-                        totals.refused += 1
-                if a.new_cents is not None:
-                    if await _change_amount(a.entitlement_id, chunk, a.new_cents, a.new_band or ""):
-                        totals.changed += 1
                 if a.end is not None:
                     if await _end(a.entitlement_id, chunk, a.end, a.ended_on):
                         totals.ended += 1
@@ -297,63 +307,99 @@ async def _granted(key: str) -> Granted | None:
     )
 
 
-async def _payment(
-    key: str,
-    entitlement_id: int,
-    chunk: RecordChunk,
-    state: str,
-    cents: int,
-    ref: str = "",
-    reason: str = "",
-    detail: str = "",
-) -> None:
-    """One entitlement's payment for the period; a paid one is never overwritten."""
-    await BenefitPayment.raw(
-        "INSERT INTO benefit_payment (key, entitlement, cycle, service_id, period, amount_cents, state, payment_ref, "
-        "reason, paid_at, overpaid, recovery_ref) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, '') "
-        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, amount_cents = excluded.amount_cents, "
-        "payment_ref = excluded.payment_ref, reason = excluded.reason, paid_at = excluded.paid_at, cycle = excluded.cycle "
-        "WHERE benefit_payment.state <> 'paid'",
-        key,
-        entitlement_id,
-        chunk.cycle_id,
-        chunk.service_id,
-        chunk.period,
-        cents,
-        state,
-        ref,
-        f"{reason}: {detail}" if detail else reason,
-        chunk.at if state == "paid" else None,
-    )
+# Rows per multi-row statement: 11 parameters a payment stays well inside both databases' limits.
+ROWS_PER_STATEMENT = 1000
 
 
-async def _change_amount(entitlement_id: int, chunk: RecordChunk, cents: int, band: str) -> bool:
-    current = await first(Entitlement, "SELECT amount_cents, band FROM entitlement WHERE id = {}", entitlement_id)
-    assert current is not None
+def _reason(reason: str, detail: str) -> str:
+    return f"{reason}: {detail}" if detail else reason
+
+
+def _values(rows: int, row: str) -> str:
+    return ", ".join(row for _ in range(rows))
+
+
+async def _payments(chunk: RecordChunk, payments: dict[str, tuple]) -> None:
+    """Each entitlement's payment for the period (key -> entitlement, state, cents, reference,
+    reason), in multi-row upserts; a paid one is never overwritten."""
+    items = list(payments.items())
+    for first_row in range(0, len(items), ROWS_PER_STATEMENT):
+        batch = items[first_row : first_row + ROWS_PER_STATEMENT]
+        await BenefitPayment.raw(
+            "INSERT INTO benefit_payment (key, entitlement, cycle, service_id, period, amount_cents, state, "
+            "payment_ref, reason, paid_at, overpaid, recovery_ref) VALUES "
+            + _values(len(batch), "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, '')")
+            + " ON CONFLICT (key) DO UPDATE SET state = excluded.state, amount_cents = excluded.amount_cents, "
+            "payment_ref = excluded.payment_ref, reason = excluded.reason, paid_at = excluded.paid_at, "
+            "cycle = excluded.cycle WHERE benefit_payment.state <> 'paid'",
+            *[
+                v
+                for key, (entitlement_id, state, cents, ref, reason) in batch
+                for v in (
+                    key,
+                    entitlement_id,
+                    chunk.cycle_id,
+                    chunk.service_id,
+                    chunk.period,
+                    cents,
+                    state,
+                    ref,
+                    reason,
+                    chunk.at if state == "paid" else None,
+                )
+            ],
+        )
+
+
+async def _change_amounts(chunk: RecordChunk, changes: dict[int, tuple[int, str]]) -> int:
+    """New amounts (entitlement -> cents, band) from this period on, each recorded once as a change
+    from the amount it had; returns how many changed now (not in an earlier attempt)."""
+    if not changes:
+        return 0
+    ids = list(changes)
+    current = {
+        r["id"]: r
+        for r in await Entitlement.raw(
+            f"SELECT id, amount_cents, band FROM entitlement WHERE id IN ({', '.join('{}' for _ in ids)})", *ids
+        )
+    }
     inserted = await EntitlementChange.raw(
-        "INSERT INTO entitlement_change (key, entitlement, kind, at, period, from_state, to_state, from_cents, to_cents, "
-        "from_band, to_band, reason_code, reason, made_by, confirmed_by) "
-        "VALUES ({}, {}, 'amount_changed', {}, {}, 'active', 'active', {}, {}, {}, {}, {}, '', NULL, NULL) "
-        "ON CONFLICT (key) DO NOTHING RETURNING id",
-        f"{entitlement_id}:{chunk.period}:amount",
-        entitlement_id,
-        chunk.at,
-        chunk.period,
-        current["amount_cents"],
-        cents,
-        current["band"],
-        band,
-        "age-band" if band != current["band"] else "amount",
+        "INSERT INTO entitlement_change (key, entitlement, kind, at, period, from_state, to_state, from_cents, "
+        "to_cents, from_band, to_band, reason_code, reason, made_by, confirmed_by) VALUES "
+        + _values(
+            len(ids), "({}, {}, 'amount_changed', {}, {}, 'active', 'active', {}, {}, {}, {}, {}, '', NULL, NULL)"
+        )
+        + " ON CONFLICT (key) DO NOTHING RETURNING entitlement",
+        *[
+            v
+            for entitlement_id, (cents, band) in changes.items()
+            for v in (
+                f"{entitlement_id}:{chunk.period}:amount",
+                entitlement_id,
+                chunk.at,
+                chunk.period,
+                current[entitlement_id]["amount_cents"],
+                cents,
+                current[entitlement_id]["band"],
+                band,
+                "age-band" if band != current[entitlement_id]["band"] else "amount",
+            )
+        ],
     )
-    if inserted:
+    # The entitlements changed now, by their new amount and band (a benefit has a few of each).
+    by_amount: dict[tuple[int, str], list[int]] = {}
+    for row in inserted:
+        by_amount.setdefault(changes[row["entitlement"]], []).append(row["entitlement"])
+    for (cents, band), changed in by_amount.items():
         await Entitlement.raw(
-            "UPDATE entitlement SET amount_cents = {}, band = {}, updated_at = {} WHERE id = {}",
+            f"UPDATE entitlement SET amount_cents = {{}}, band = {{}}, updated_at = {{}} "
+            f"WHERE id IN ({', '.join('{}' for _ in changed)})",
             cents,
             band,
             chunk.at,
-            entitlement_id,
+            *changed,
         )
-    return bool(inserted)
+    return len(inserted)
 
 
 async def _end(entitlement_id: int, chunk: RecordChunk, reason: str, ended_on: Any) -> bool:
