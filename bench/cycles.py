@@ -45,6 +45,7 @@ from typing import Any
 import asyncpg
 from tqdm import tqdm
 
+from bench import cpu
 from bench.inbox import admin, start_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,6 +307,8 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
                 stderr=subprocess.DEVNULL,
             )
         print(f"Running the cycle of {period} for {n:,} entitlements ...", flush=True)
+        roots = {"qinqing worker": worker.pid, "temporal server": temporal.process.pid, "benchmark": os.getpid()}
+        cpu_before = cpu.snapshot(roots)
         started = time.perf_counter()
         handle = await client.start_workflow(
             PaymentCycleWorkflow.run,
@@ -321,6 +324,7 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
             log = (root / "worker.log").read_text(errors="replace")[-3000:]
             sys.exit(f"the cycle did not finish within {limit:.0f} s; the worker's log ends:\n{log}")
         elapsed = time.perf_counter() - started
+        spent = cpu.spent(cpu_before, cpu.snapshot(roots))
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=120)
@@ -361,6 +365,14 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
         f"worker memory: peak {idle['VmHWM']:.0f} MB before the cycle (resident {idle['VmRSS']:.0f} MB), "
         f"peak {after['VmHWM']:.0f} MB after it (resident {after['VmRSS']:.0f} MB): "
         f"+{after['VmHWM'] - idle['VmHWM']:.0f} MB for {n:,} entitlements"
+    )
+    print(
+        "CPU during the cycle: "
+        + ", ".join(
+            f"{name} {seconds:.1f} s ({seconds / max(totals.paid, 1) * 1000:.2f} ms a payment)"
+            for name, seconds in spent.items()
+        )
+        + "; the database's own is not counted (its server is shared)"
     )
     checks = {
         "every active entitlement paid once": counts["active_unpaid"] == 0
