@@ -1,25 +1,15 @@
 """The reconciliation covers the benefits' cycles: their paid payments against the ledger, the
 payments after an entitlement ended, the receivables of overpayments, and each cycle's totals.
-In process, against a real SQLite database migrated in a temporary directory."""
+In process, against a real SQLite database migrated in a temporary directory (``database`` in conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 
-import pytest
-from piccolo.apps.migrations.tables import Migration
-from piccolo.table import Table
-
-import hub.db.piccolo_conf as piccolo_conf
-import hub.db.tables as tables
-from hub.db.engine import PooledSQLiteEngine
-from hub.db.lifecycle import migrate
 from hub.db.tables import BenefitPayment, Entitlement, PaymentCycle
 from hub.db.transactions import writing
 from hub.payments.ledger import LedgerBenefitGateway, post_recovery
 from hub.payments.reconciliation import reconciliation_report
-from hub.settings import load_settings
 from workflows.benefits.activities import payment_key
 from workflows.benefits.types import BenefitOrder
 
@@ -27,20 +17,6 @@ SERVICE = "elderly-care-allowance"
 AT = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 12, 1)
 MONTHLY = 20_000
-
-
-@pytest.fixture
-async def database(tmp_path, monkeypatch):
-    """Every table (and the migrations) on a fresh SQLite file of their own for the test."""
-    engine = PooledSQLiteEngine(path=str(tmp_path / "hub.sqlite"))
-    monkeypatch.setattr(piccolo_conf, "DB", engine)
-    for _, table in inspect.getmembers(tables, lambda t: inspect.isclass(t) and issubclass(t, Table)):
-        if table is not Table:
-            monkeypatch.setattr(table._meta, "db", engine)
-    monkeypatch.setattr(Migration._meta, "db", engine)  # which migrations ran: in the same file
-    await migrate(load_settings({"QINQING_VAR_DIR": str(tmp_path)}))
-    yield engine
-    await engine.close_connections()
 
 
 async def entitlement(name: str, ended_on: dt.date | None = None) -> int:
