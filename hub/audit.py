@@ -26,7 +26,7 @@ from hub.accounts import Principal
 from hub.actor import Actor
 from hub.clock import BEIJING, now
 from hub.db import MAX_ID
-from hub.db.records import load_json, opened_text, sealed_text
+from hub.db.records import load_json, opened_text, quick_rows, sealed_text
 from hub.db.tables import Account, AuditEvent, AuditHead
 from hub.db.transactions import writing
 from hub.errors import invalid_field
@@ -110,7 +110,7 @@ def _head_update_sql() -> str:
 
 async def _head() -> tuple[int | None, int, str, int]:
     """(head row id, last event id, last hash, count), locking the head on PostgreSQL."""
-    rows = await AuditHead.raw(_head_sql(isinstance(AuditHead._meta.db, PostgresEngine)))
+    rows = await quick_rows(AuditHead, _head_sql(isinstance(AuditHead._meta.db, PostgresEngine)))
     if not rows:
         return None, 0, GENESIS, 0
     row = rows[0]
@@ -139,13 +139,13 @@ async def _append_all(events: list[dict[str, Any]]) -> None:
                 digest = event_hash(prev, values)
                 args += [values[c] for c in EVENT_COLUMNS[:-2]] + [prev, digest]
                 prev, count = digest, count + 1
-            inserted = await AuditEvent.raw(_insert_sql(len(chunk)), *args)
+            inserted = await quick_rows(AuditEvent, _insert_sql(len(chunk)), *args)
             # Ids grow with each insert (the chain's writers are serialised): the last is the largest.
             new_id = max(row["id"] for row in inserted)
         if head_id is None:
             await AuditHead.insert(AuditHead(last_id=new_id, last_hash=prev, count=count))
         else:
-            await AuditHead.raw(_head_update_sql(), new_id, prev, count, head_id)
+            await quick_rows(AuditHead, _head_update_sql(), new_id, prev, count, head_id)
 
 
 class _GroupCommit:

@@ -101,7 +101,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             # In autocommit mode (Piccolo's isolation_level None) each statement is its own read
             # transaction, ended once its rows are fetched; no busy handler: a busy moment falls back.
             self._quick = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "check_same_thread": False})
-        query = _qmarks(sql)
+        query = qmarks(sql)
         try:
             cursor = self._quick.execute(query, args)
             rows = cursor.fetchall()
@@ -209,7 +209,7 @@ for _name, _converter in (("INTEGER", _integer_out), ("BOOLEAN", _boolean_out), 
 
 
 @functools.lru_cache(maxsize=256)
-def _qmarks(sql: str) -> str:
+def qmarks(sql: str) -> str:
     """SQL written for ``Table.raw`` (``{}`` for each argument) with SQLite's ``?`` instead."""
     fields = sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
     return sql.format(*["?"] * fields)

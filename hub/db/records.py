@@ -12,7 +12,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from hub.db.engine import PooledSQLiteEngine
+from hub.db.engine import PooledSQLiteEngine, qmarks
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
 from hub.sealing import seal, unseal
@@ -69,10 +69,14 @@ def load_json(value: Any) -> Any:
 async def quick_rows(table: type[Table], sql: str, *args: Any) -> list[dict[str, Any]]:
     """The rows of a short read written as SQL (``{}`` for each argument), one an index answers at
     once (a row by its key, a request's few tasks): on SQLite read on the event loop's thread
-    (``PooledSQLiteEngine.quick_read``); inside a transaction, and on PostgreSQL, as ``table.raw``."""
+    (``PooledSQLiteEngine.quick_read``), or inside a transaction on its connection, as the
+    statements of a write (``{}`` made ``?`` once per statement); on PostgreSQL as ``table.raw``."""
     engine = table._meta.db
-    if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
-        return await engine.quick_read(sql, args)
+    if isinstance(engine, PooledSQLiteEngine):
+        transaction = engine.current_transaction.get()
+        if transaction is None:
+            return await engine.quick_read(sql, args)
+        return list(await transaction.connection.execute_fetchall(qmarks(sql), list(args)))
     return await table.raw(sql, *args)
 
 
