@@ -26,6 +26,7 @@ from hub.db.tables import Rating, ServiceRequest
 from hub.i18n import gettext
 
 if TYPE_CHECKING:
+    from forms.catalog import Catalog
     from hub.context import HubContext
 
 MIN_PUBLISHED = 5
@@ -200,13 +201,24 @@ def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime.combine(first, dt.time(), BEIJING), dt.datetime.combine(after, dt.time(), BEIJING)
 
 
+# The catalog's current services, listed once per catalog (it is loaded at start and not changed).
+_services_of: tuple[Catalog | None, tuple[str, ...]] = (None, ())
+
+
+def _current_services(catalog: Catalog) -> tuple[str, ...]:
+    global _services_of
+    if _services_of[0] is not catalog:
+        _services_of = (catalog, tuple(spec.id for spec in catalog.current()))
+    return _services_of[1]
+
+
 async def service_levels_kept(
     ctx: HubContext, locale: str, year: int, month: int | None
 ) -> tuple[Hashable, ServiceLevelsRead]:
     """The report of a year, or one of its months, in ``locale``: every current service of the
     catalog; with what tells its figures apart (the same while they are), for what is made of it.
     Made once per language while the figures stand."""
-    services = tuple(spec.id for spec in ctx.catalog.current())
+    services = _current_services(ctx.catalog)
     report = await _report(*period(year, month), services)
     read = report.reads.get(locale)
     if read is None:

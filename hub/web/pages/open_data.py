@@ -8,7 +8,7 @@ from hub import clock
 from hub.i18n import N_, gettext
 from hub.service_levels import MIN_PUBLISHED, service_levels_kept
 from hub.web.cached import answers_of
-from hub.web.context import HubContext
+from hub.web.context import context_of
 from hub.web.pages.render import render_block, render_page
 from hub.web.pages.session import page_locale
 
@@ -18,7 +18,8 @@ def _number(text: str, low: int, high: int) -> int | None:
 
 
 @get("/open", name="open-data")
-async def open_data_page(request: Request, ctx: HubContext) -> Response:
+async def open_data_page(request: Request) -> Response:
+    ctx = context_of(request)
     locale = page_locale(request)
     given_year = request.query_params.get("year", "").strip()
     given_month = request.query_params.get("month", "").strip()
