@@ -144,14 +144,18 @@ def test_an_allowance_applied_for_once_is_paid_every_month_until_the_beneficiary
     stack = benefits_stack
     citizen = Api(stack.base_url, "laowang", locale="en")
     filed = citizen.post(
-        "/api/requests", json={"service_id": SERVICE, "answers": answers()}, headers={"Idempotency-Key": "benefits-first-application"}
+        "/api/requests",
+        json={"service_id": SERVICE, "answers": answers()},
+        headers={"Idempotency-Key": "benefits-first-application"},
     )
     assert filed.status_code == 201, filed.text
     ref = filed.json()["ref"]
 
     # A second application while the first is open is refused, naming the first.
     again = citizen.post(
-        "/api/requests", json={"service_id": SERVICE, "answers": answers()}, headers={"Idempotency-Key": "benefits-second-application"}
+        "/api/requests",
+        json={"service_id": SERVICE, "answers": answers()},
+        headers={"Idempotency-Key": "benefits-second-application"},
     )
     assert again.status_code == 409, again.text
     assert again.json()["type"] == "/problems/already-applied" and again.json()["existing"] == ref
@@ -171,7 +175,9 @@ def test_an_allowance_applied_for_once_is_paid_every_month_until_the_beneficiary
 
     # Approved and paid: still one application at a time.
     third = citizen.post(
-        "/api/requests", json={"service_id": SERVICE, "answers": answers()}, headers={"Idempotency-Key": "benefits-third-application"}
+        "/api/requests",
+        json={"service_id": SERVICE, "answers": answers()},
+        headers={"Idempotency-Key": "benefits-third-application"},
     )
     assert third.status_code == 409 and third.json()["existing"] == ref
 
