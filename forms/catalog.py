@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .life_events import LifeEventSpec, check_life_event
 from .rules import CONTEXT_NAMES, compute_amount, free_names, parse_error, typed_answers
 from .samples import example_answers
 from .spec import PERSON_FACTS, Department, FieldSpec, ServiceSpec
@@ -35,6 +36,8 @@ class Catalog:
     departments: dict[str, Department]
     services: dict[tuple[str, int], ServiceSpec] = field(default_factory=dict)
     calendars: dict[int, YearCalendar] = field(default_factory=dict)
+    # Life events (forms/life_events/), by id.
+    life_events: dict[str, LifeEventSpec] = field(default_factory=dict)
 
     def latest(self, service_id: str) -> ServiceSpec | None:
         versions = [s for (sid, _), s in self.services.items() if sid == service_id]
@@ -90,6 +93,21 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
             continue
         problems += [f"{source}: {p}" for p in check_service(spec, departments)]
         catalog.services[key] = spec
+    for path in sorted((directory / "life_events").glob("*.toml")):
+        source = f"life_events/{path.name}"
+        try:
+            event = LifeEventSpec.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{source}: not valid TOML: {exc}")
+            continue
+        except ValidationError as exc:
+            problems += _pydantic_problems(source, exc)
+            continue
+        if event.id in catalog.life_events:
+            problems.append(f"{source}: life event {event.id} is defined twice")
+            continue
+        problems += [f"{source}: {p}" for p in check_life_event(event, catalog.services)]
+        catalog.life_events[event.id] = event
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
     if problems:

@@ -30,8 +30,9 @@ TRANSLATABLE = {
 def _strings(node: Any, key: str | None = None) -> Iterator[str]:
     if isinstance(node, dict):
         for k, v in node.items():
-            # A field's "name" is an identifier; a department's "name" is a display name.
-            if k == "name" and "type" in node:
+            # A field's (or a life event's shared answer's) "name" is an identifier; a department's
+            # "name" is a display name.
+            if k == "name" and ("type" in node or "into" in node):
                 continue
             yield from _strings(v, k)
     elif isinstance(node, list):

@@ -183,7 +183,7 @@ def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     years = ", ".join(str(year) for year in sorted(catalog.calendars)) or "none"
     print(
         f"Catalog OK: {len(catalog.departments)} departments, {len(catalog.services)} service versions, "
-        f"working-day calendars: {years}."
+        f"{len(catalog.life_events)} life events, working-day calendars: {years}."
     )
     return 0
 

@@ -38,23 +38,28 @@ def benefit_terms(spec: ServiceSpec) -> BenefitTerms | None:
     )
 
 
+def request_input(request_id: int, ref: str, locale: str, spec: ServiceSpec) -> RequestInput:
+    """What a request's workflow is started with: its route and outcome, fixed at filing."""
+    return RequestInput(
+        request_id=request_id,
+        ref=ref,
+        service_id=spec.id,
+        service_version=spec.version,
+        locale=locale,
+        route=spec.route,
+        documents_on_approval=list(spec.outcome.on_approval),
+        documents_on_rejection=list(spec.outcome.on_rejection),
+        amount_formula=spec.outcome.amount,
+        benefit=benefit_terms(spec),
+    )
+
+
 async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec) -> None:
     """Start the request's workflow; harmless when it is already running or finished."""
     try:
         await client.start_workflow(
             ServiceRequestWorkflow.run,
-            RequestInput(
-                request_id=row.id,
-                ref=row.ref,
-                service_id=spec.id,
-                service_version=spec.version,
-                locale=row.locale,
-                route=spec.route,
-                documents_on_approval=list(spec.outcome.on_approval),
-                documents_on_rejection=list(spec.outcome.on_rejection),
-                amount_formula=spec.outcome.amount,
-                benefit=benefit_terms(spec),
-            ),
+            request_input(row.id, row.ref, row.locale, spec),
             id=row.workflow_id,
             task_queue=REQUESTS_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -71,7 +76,10 @@ async def resume_unstarted(client: Client, catalog: Catalog, waited: timedelta =
     when they were filed and the applicant did not retry), if they have waited at least ``waited``
     since. Returns how many were (re)started."""
     rows = await ServiceRequest.objects().where(
-        (ServiceRequest.state == "submitted") & (ServiceRequest.updated_at <= now() - waited)
+        (ServiceRequest.state == "submitted")
+        & (ServiceRequest.updated_at <= now() - waited)
+        # A life event's part is started by the case's own workflow, as its child.
+        & ServiceRequest.life_event_case.is_null()
     )
     # A claim's request is started by the claim's own workflow.
     waiting = [row.id for row in rows]

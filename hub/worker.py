@@ -36,6 +36,7 @@ from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
+from hub.life_events.cases import PiccoloLifeEventCases
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerBenefitGateway, LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
@@ -53,6 +54,8 @@ from workflows.activities import RequestActivities
 from workflows.benefits.activities import BenefitActivities
 from workflows.benefits.cycle import PaymentCycleWorkflow
 from workflows.benefits.types import CycleInput
+from workflows.life_events.activities import LifeEventActivities
+from workflows.life_events.case import LifeEventWorkflow
 from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
@@ -113,6 +116,7 @@ def build_worker(
         population=population_registry(),
         gateway=LedgerBenefitGateway(),
     )
+    life_events = LifeEventActivities(PiccoloLifeEventCases(catalog))
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
@@ -136,8 +140,9 @@ def build_worker(
             ProgramMatchingWorkflow,
             ReconciliationWorkflow,
             PaymentCycleWorkflow,
+            LifeEventWorkflow,
         ],
-        activities=activities.all() + subsidies.all() + benefits.all(),
+        activities=activities.all() + subsidies.all() + benefits.all() + life_events.all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
         # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for

@@ -38,3 +38,8 @@ def payment_cycle_workflow_id(service_id: str, period: str) -> str:
 
 def payment_cycle_schedule(service_id: str) -> str:
     return f"payment-cycle-{service_id}"
+
+
+def life_event_workflow_id(ref: str) -> str:
+    """One workflow per life event application, by its reference."""
+    return f"life-event-{ref}"

@@ -42,6 +42,7 @@ APP_CONFIG = AppConfig(
         tables.PaymentCycle,
         tables.BenefitPayment,
         tables.OpenApplication,
+        tables.LifeEventCase,
     ],
     migration_dependencies=[],
     commands=[],

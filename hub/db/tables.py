@@ -136,6 +136,8 @@ class ServiceRequest(Table):
     closed_at = Timestamptz(null=True, default=None)
     # Set when retention removed the personal answers of a long-closed request.
     anonymised_at = Timestamptz(null=True, default=None)
+    # A part of a life event's application: filed by the case's workflow, not by the sweep.
+    life_event_case = Integer(null=True, default=None, index=True)
 
 
 class ReviewTask(Table):
@@ -626,3 +628,25 @@ class OpenApplication(Table):
     scope = Varchar(length=200, unique=True)  # <service id>:<holder key>[:<year>]
     request = ForeignKey(references=ServiceRequest, index=True)
     created_at = Timestamptz()
+
+
+class LifeEventCase(Table):
+    """One application for a life event (forms/life_events/): its parts become service requests,
+    filed with their departments by the case's workflow as their turn comes."""
+
+    id: Serial
+
+    ref = Varchar(length=32, unique=True)  # type: ignore[assignment]  # a column named like a Table method, as stored
+    workflow_id = Varchar(length=64, unique=True)
+    event_id = Varchar(length=64, index=True)
+    event_version = Integer()
+    applicant = ForeignKey(references=Account, index=True)
+    idempotency_scope = Varchar(length=200, unique=True)
+    payload_hash = Varchar(length=64)
+    # in_progress | done
+    state = Varchar(length=20)
+    # Each chosen part: its answers (sealed as its service seals them), its state, its request.
+    parts = JSON()
+    locale = Varchar(length=10)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

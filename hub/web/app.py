@@ -31,6 +31,7 @@ from hub.web.api.claims import ClaimController
 from hub.web.api.documents import DocumentController
 from hub.web.api.enterprise import EnterpriseController
 from hub.web.api.health import HealthController
+from hub.web.api.life_events import LifeEventController
 from hub.web.api.open_data import ServiceLevelController
 from hub.web.api.programs import OpenProgramController, ProgramController
 from hub.web.api.reconciliation import ReconciliationController
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             AuthController,
             BenefitController,
+            LifeEventController,
             ServiceController,
             RequestController,
             TaskController,

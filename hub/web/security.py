@@ -18,7 +18,8 @@ from hub.db import MAX_ID
 __all__ = ["ALL_ROLES", "APPLICANT_ROLES", "OVERSIGHT_ROLES", "STAFF_ROLES", "requires_role"]
 
 # Public by nature: liveness, signing in, the published service catalog, the API's own schema,
-# document verification, open data and the working-day calendar's years.
+# document verification, open data, the working-day calendar's years, and the life events with
+# their one form (applying for one, and following it, need a sign-in).
 PUBLIC_PATHS = [
     r"^/health$",
     r"^/api/auth/token$",
@@ -27,6 +28,7 @@ PUBLIC_PATHS = [
     r"^/verify/",
     r"^/api/open/",
     r"^/api/calendar$",
+    r"^/api/life-events(/[a-z][a-z0-9_-]*)?$",
 ]
 
 

@@ -1,0 +1,159 @@
+"""Life events as data (一件事一次办): one application for everything a life event needs.
+
+A life event (``forms/life_events/*.toml``) names its parts, each a service of the catalog at a
+version; the answers the parts share, asked once and mapped into each part's fields; the order
+between parts (``after``) and what an earlier part hands on to a later one (``from_parts``: its
+decision's number, that it was approved); and which parts the applicant may leave out. The catalog
+check (``check_life_event``) finds unknown services or fields, cycles, shared answers whose types
+disagree, and a required field that nothing fills.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from .spec import Audience, Identifier, LifeEvent, ServiceSpec, SpecModel
+
+# What an approved part hands on: its decision notice's number, and that it was approved.
+PART_OUTPUTS = ("decision_number", "approved")
+# The separator between a part's id and one of its fields in the one form's answers.
+PART_FIELD = "."
+
+
+class LifeEventPart(SpecModel):
+    """One service of the life event."""
+
+    id: Identifier
+    service: Identifier
+    version: int = Field(ge=1)
+    # What the applicant is offered ("Apply for the disability living subsidy too").
+    title: str
+    optional: bool = False
+    # Parts that must be approved before this one is filed with its department.
+    after: list[Identifier] = []
+    # This part's fields filled from an earlier part's output: field -> "<part>.<output>".
+    from_parts: dict[Identifier, str] = {}
+    # This part's fields given a fixed value (e.g. a yes/no the event already answers).
+    fixed: dict[Identifier, Any] = {}
+
+
+class SharedAnswer(SpecModel):
+    """An answer asked once on the one form and filled into a field of each part named in ``into``."""
+
+    name: Identifier
+    into: list[str] = Field(min_length=1)
+
+
+class LifeEventSpec(SpecModel):
+    id: Identifier
+    version: int = Field(ge=1)
+    title: str
+    summary: str
+    audience: list[Audience] = ["citizen"]
+    life_event: LifeEvent
+    shared: list[SharedAnswer] = []
+    parts: list[LifeEventPart] = Field(min_length=2)
+    # What a rejected part does to the parts that wait for it: they are withdrawn (with a notice),
+    # or they go on regardless.
+    on_rejection: Literal["withdraw_dependents", "continue"] = "withdraw_dependents"
+
+    @model_validator(mode="after")
+    def _check(self) -> LifeEventSpec:
+        ids = [p.id for p in self.parts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("part ids must be unique")
+        names = [s.name for s in self.shared]
+        if len(set(names)) != len(names):
+            raise ValueError("shared answer names must be unique")
+        return self
+
+    def part(self, part_id: str) -> LifeEventPart:
+        return next(p for p in self.parts if p.id == part_id)
+
+    def order(self) -> list[LifeEventPart]:
+        """The parts, each after those it waits for (raises ValueError on a cycle)."""
+        done: list[str] = []
+        waiting = {p.id: set(p.after) for p in self.parts}
+        while waiting:
+            ready = sorted(pid for pid, deps in waiting.items() if deps <= set(done))
+            if not ready:
+                raise ValueError(f"the parts wait for each other in a cycle: {', '.join(sorted(waiting))}")
+            done += ready
+            for pid in ready:
+                del waiting[pid]
+        return [self.part(pid) for pid in done]
+
+    def filled_fields(self, part_id: str) -> set[str]:
+        """The fields of a part that the one form does not ask as the part's own: shared, handed on
+        by an earlier part, or fixed."""
+        part = self.part(part_id)
+        shared = {
+            target.partition(PART_FIELD)[2]
+            for s in self.shared
+            for target in s.into
+            if target.startswith(part_id + PART_FIELD)
+        }
+        return shared | set(part.from_parts) | set(part.fixed)
+
+
+def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], ServiceSpec]) -> list[str]:
+    """Mistakes a life event cannot see alone: its services, their fields, its order, its answers."""
+    problems: list[str] = []
+    specs: dict[str, ServiceSpec] = {}
+    for part in event.parts:
+        spec = services.get((part.service, part.version))
+        if spec is None:
+            problems.append(f"part {part.id!r}: no service {part.service!r} version {part.version}")
+            continue
+        if not set(event.audience) <= set(spec.audience):
+            problems.append(f"part {part.id!r}: {part.service} is not for {', '.join(event.audience)}")
+        specs[part.id] = spec
+    part_ids = {p.id for p in event.parts}
+    for part in event.parts:
+        for dep in part.after:
+            if dep not in part_ids:
+                problems.append(f"part {part.id!r}: waits for an unknown part {dep!r}")
+        for target, source in part.from_parts.items():
+            source_part, _, output = source.partition(PART_FIELD)
+            if source_part not in part.after:
+                problems.append(f"part {part.id!r}: {target!r} comes from {source_part!r}, which it does not wait for")
+            if output not in PART_OUTPUTS:
+                problems.append(f"part {part.id!r}: {source!r} names no output (known: {', '.join(PART_OUTPUTS)})")
+        spec = specs.get(part.id)
+        if spec is not None:
+            for name in [*part.from_parts, *part.fixed]:
+                if name not in spec.field_names:
+                    problems.append(f"part {part.id!r}: {part.service} has no field {name!r}")
+    try:
+        event.order()
+    except ValueError as exc:
+        problems.append(str(exc))
+    for shared in event.shared:
+        types = set()
+        for target in shared.into:
+            part_id, _, field_name = target.partition(PART_FIELD)
+            spec = specs.get(part_id)
+            if part_id not in part_ids:
+                problems.append(f"shared answer {shared.name!r}: unknown part {part_id!r}")
+                continue
+            if spec is None:
+                continue
+            if field_name not in spec.field_names:
+                problems.append(f"shared answer {shared.name!r}: {spec.id} has no field {field_name!r}")
+                continue
+            f = spec.field(field_name)
+            types.add((f.type, tuple(o.value for o in f.options)))
+        if len(types) > 1:
+            problems.append(f"shared answer {shared.name!r}: the fields it fills disagree on their type or options")
+    # A required field must be asked or filled: one the form asks as the part's own is asked, so only
+    # a field filled from a part that is left out could stay empty.
+    for part in event.parts:
+        for target, source in part.from_parts.items():
+            source_part = source.partition(PART_FIELD)[0]
+            if source_part in part_ids and event.part(source_part).optional and not part.optional:
+                problems.append(
+                    f"part {part.id!r}: {target!r} comes from the optional part {source_part!r}, so it may never be filled"
+                )
+    return problems

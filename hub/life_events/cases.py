@@ -1,0 +1,102 @@
+"""The life event cases in the database (the ``LifeEventCases`` port): a part filed as a service
+request when its turn comes, what a decided part hands on, and each part's state on the case."""
+
+from __future__ import annotations
+
+import json
+
+from forms.catalog import Catalog
+from hub.audit import record
+from hub.db.records import add_timeline, first
+from hub.db.tables import Document, LifeEventCase, ServiceRequest
+from hub.db.transactions import writing
+from hub.intake import request_input
+from hub.life_events.filing import load
+from hub.requests.filing import sealed
+from hub.requests.references import new_ref
+from hub.sealing import open_answers
+from workflows.life_events.types import FilePart, PartChange, PartFiled, PartOutputs
+from workflows.names import request_workflow_id
+
+
+class PiccoloLifeEventCases:
+    def __init__(self, catalog: Catalog):
+        self._catalog = catalog
+
+    async def file_part(self, filing: FilePart) -> PartFiled:
+        case = await LifeEventCase.objects().where(LifeEventCase.id == filing.case_id).first()
+        assert case is not None, "a case's workflow runs for a stored case"
+        event = self._catalog.life_events[case.event_id]
+        part = event.part(filing.part_id)
+        spec = self._catalog.version(part.service, part.version)
+        assert spec is not None
+        stored = load(case.parts)[filing.part_id]
+        scope = f"life-event:{case.ref}:{filing.part_id}"
+        answers = open_answers(spec.personal_fields, load(stored["answers"])) | dict(filing.handed_on)
+        ref = new_ref(filing.at)
+        async with writing():
+            inserted = (
+                await ServiceRequest.insert(
+                    ServiceRequest(
+                        ref=ref,
+                        workflow_id=request_workflow_id(ref),
+                        service_id=spec.id,
+                        service_version=spec.version,
+                        applicant=case.applicant,
+                        idempotency_scope=scope,
+                        payload_hash=case.payload_hash,
+                        state="submitted",
+                        answers=sealed(spec, answers),
+                        rule_results=stored["results"],
+                        expected_amount=stored["expected"],
+                        locale=case.locale,
+                        created_at=filing.at,
+                        updated_at=filing.at,
+                        life_event_case=case.id,
+                    )
+                )
+                .on_conflict(target=ServiceRequest.idempotency_scope, action="DO NOTHING")
+                .returning(ServiceRequest.id)
+            )
+            if inserted:
+                await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", filing.at)
+                await record(None, None, "request.filed", "request", ref, service=spec.id, life_event=case.ref)
+        row = await first(
+            ServiceRequest, "SELECT id, ref, workflow_id FROM service_request WHERE idempotency_scope = {}", scope
+        )
+        assert row is not None
+        return PartFiled(
+            request_id=row["id"],
+            ref=row["ref"],
+            workflow_id=row["workflow_id"],
+            start=request_input(row["id"], row["ref"], case.locale, spec),
+        )
+
+    async def outputs(self, request_id: int) -> PartOutputs:
+        row = await first(ServiceRequest, "SELECT state FROM service_request WHERE id = {}", request_id)
+        assert row is not None
+        decision = await first(
+            Document,
+            "SELECT number FROM document WHERE request = {} AND kind = 'decision' ORDER BY issued_at DESC LIMIT 1",
+            request_id,
+        )
+        return PartOutputs(
+            approved=row["state"] == "approved", decision_number=decision["number"] if decision else None
+        )
+
+    async def change(self, change: PartChange) -> None:
+        async with writing():
+            case = await first(LifeEventCase, "SELECT parts FROM life_event_case WHERE id = {}", change.case_id)
+            assert case is not None
+            parts = load(case["parts"])
+            parts[change.part_id] |= {"state": change.state, "detail": change.detail}
+            if change.ref:
+                parts[change.part_id]["ref"] = change.ref
+            done = all(p["state"] in ("approved", "rejected", "withdrawn", "not_filed") for p in parts.values())
+            await LifeEventCase.raw(
+                "UPDATE life_event_case SET parts = {}, state = {}, updated_at = {} WHERE id = {}",
+                json.dumps(parts, ensure_ascii=False),
+                "done" if done else "in_progress",
+                change.at,
+                change.case_id,
+            )

@@ -1,0 +1,195 @@
+"""Filing a life event: every chosen part validated and checked against its service's own rules
+(each error named on the one form, with its part), then one case stored and its workflow started.
+Nothing is filed unless every chosen part is valid and eligible."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import msgspec
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from forms.life_events import LifeEventSpec
+from forms.validation import FieldError
+from hub.actor import Actor
+from hub.audit import record
+from hub.clock import now, today
+from hub.context import HubContext
+from hub.db.tables import LifeEventCase
+from hub.db.transactions import writing
+from hub.errors import HubError, invalid_field, invalid_form, not_found
+from hub.i18n import N_, gettext
+from hub.life_events.forms import one_form_name, part_answers, part_spec
+from hub.profiles import person_facts
+from hub.requests.access import signed_in
+from hub.requests.filing import checked_answers, eligibility, payload_hash, require_audience, sealed
+from hub.requests.once import check_free, holder_of
+from hub.requests.references import new_ref
+from workflows.life_events.case import LifeEventWorkflow
+from workflows.life_events.types import CaseInput, PartPlan
+from workflows.names import REQUESTS_QUEUE, life_event_workflow_id
+
+log = logging.getLogger("qinqing.life_events")
+# What a field handed on by an earlier part holds until that part is decided (it is replaced then).
+PENDING = "pending"
+
+
+class CaseFiled(msgspec.Struct):
+    ref: str
+    event_id: str
+    parts: list[str]
+
+
+def chosen_parts(event: LifeEventSpec, optional_chosen: list[str]) -> list[str]:
+    known = {p.id for p in event.parts if p.optional}
+    unknown = [p for p in optional_chosen if p not in known]
+    if unknown:
+        raise invalid_field("parts", "invalid_choice")
+    return [p.id for p in event.order() if not p.optional or p.id in optional_chosen]
+
+
+async def file_case(
+    ctx: HubContext, actor: Actor, event_id: str, answers_in: dict[str, Any], optional_chosen: list[str], key: str
+) -> tuple[CaseFiled, bool]:
+    """File a life event once: returns the case and whether it is new (the same key again returns it)."""
+    user = signed_in(actor)
+    event = ctx.catalog.life_events.get(event_id)
+    if event is None:
+        raise not_found()
+    if user.role not in event.audience:
+        raise HubError(
+            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
+        )
+    scope = f"{user.id}:{key}"
+    digest = payload_hash(event_id, {"answers": answers_in, "parts": sorted(optional_chosen)})
+    existing = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
+    if existing is not None:
+        if existing.payload_hash != digest:
+            raise HubError(
+                "conflict",
+                "idempotency-key-reused",
+                N_("Idempotency key already used"),
+                N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
+            )
+        await _start(ctx, existing, event)
+        return CaseFiled(ref=existing.ref, event_id=event_id, parts=list(load(existing.parts))), False
+    parts = chosen_parts(event, optional_chosen)
+    errors: list[FieldError] = []
+    refusals: list[dict[str, Any]] = []
+    stored: dict[str, dict[str, Any]] = {}
+    for part_id in parts:
+        part = event.part(part_id)
+        spec = part_spec(ctx.catalog, part)
+        require_audience(spec, user)
+        mine = part_answers(event, part, answers_in) | {f: PENDING for f in part.from_parts}
+        try:
+            answers, profile, enterprise = await checked_answers(spec, mine, user)
+        except HubError as exc:
+            errors += [
+                FieldError(
+                    field=one_form_name(event, part, e.field.split(".")[0]) + e.field[len(e.field.split(".")[0]) :],
+                    code=e.code,
+                    context={**e.context, "part": part_id},
+                )
+                for e in exc.errors
+            ]
+            continue
+        person = (
+            await person_facts(str(answers.get("resident_id") or ""), today(), "benefit amount expected at filing")
+            if spec.benefit is not None
+            else None
+        )
+        try:
+            results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
+        except HubError as exc:
+            refusals += [{**r, "part": part_id} for r in exc.rules if not r["passed"]]
+            continue
+        if ctx.settings.enforce_once_per:
+            await check_free(spec, holder_of(spec, user, answers))
+        stored[part_id] = {
+            "answers": sealed(spec, answers),
+            "results": results,
+            "expected": expected,
+            "state": "waiting",
+            "ref": None,
+        }
+    if errors:
+        raise invalid_form(errors)
+    if refusals:
+        raise HubError(
+            "invalid",
+            "not-eligible",
+            N_("Not eligible"),
+            N_("A part of the application does not meet its service's conditions. Nothing was saved."),
+            rules=[{**r, "message": gettext(actor.locale, r["message"])} for r in refusals],
+        )
+    stamp = now()
+    ref = new_ref(stamp).replace("QQ", "LE", 1)
+    async with writing():
+        inserted = (
+            await LifeEventCase.insert(
+                LifeEventCase(
+                    ref=ref,
+                    workflow_id=life_event_workflow_id(ref),
+                    event_id=event.id,
+                    event_version=event.version,
+                    applicant=user.id,
+                    idempotency_scope=scope,
+                    payload_hash=digest,
+                    state="in_progress",
+                    parts=json.dumps(stored, ensure_ascii=False),
+                    locale=actor.locale,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            .on_conflict(target=LifeEventCase.idempotency_scope, action="DO NOTHING")
+            .returning(LifeEventCase.id)
+        )
+        if inserted:
+            await record(actor, user, "life_event.filed", "life_event", ref, event=event.id, parts=parts)
+    row = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
+    assert row is not None
+    await _start(ctx, row, event)
+    return CaseFiled(ref=row.ref, event_id=event.id, parts=list(load(row.parts))), bool(inserted)
+
+
+def load(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _start(ctx: HubContext, row: LifeEventCase, event: LifeEventSpec) -> None:
+    """Start the case's workflow (by its reference: starting twice is harmless)."""
+    parts = load(row.parts)
+    plans = [
+        PartPlan(part_id=p.id, after=[d for d in p.after if d in parts], from_parts=dict(p.from_parts))
+        for p in event.order()
+        if p.id in parts
+    ]
+    try:
+        if ctx.temporal is None:
+            raise RuntimeError("no Temporal client")
+        await ctx.temporal.start_workflow(
+            LifeEventWorkflow.run,
+            CaseInput(case_id=row.id, ref=row.ref, parts=plans, on_rejection=event.on_rejection),
+            id=row.workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except Exception as exc:  # noqa: BLE001 - the case is stored; the same key again continues
+        if type(exc).__name__ == "WorkflowAlreadyStartedError":
+            return
+        log.exception("could not start the life event %s", row.ref)
+        raise HubError(
+            "unavailable",
+            "workflow-unavailable",
+            N_("Request saved, processing not started yet"),
+            N_(
+                "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
+            ),
+            params={"ref": row.ref},
+            retry_after=5,
+        ) from None

@@ -1,0 +1,152 @@
+"""Life events as people read them: what each covers and its one form, in the reader's language;
+an applicant's case with each part's state and request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from forms.catalog import Catalog
+from forms.life_events import LifeEventSpec
+from hub.actor import Actor
+from hub.db.tables import LifeEventCase, ServiceRequest
+from hub.errors import not_found
+from hub.i18n import gettext
+from hub.life_events.filing import load
+from hub.life_events.forms import one_form, part_spec
+from hub.requests.access import signed_in
+
+
+class PartRead(msgspec.Struct):
+    id: str
+    service_id: str
+    service_title: str
+    title: str
+    optional: bool
+    after: list[str]
+
+
+class AskedRead(msgspec.Struct):
+    name: str
+    type: str
+    label: str
+    required: bool
+    parts: list[str]
+    options: list[dict[str, Any]] = []
+
+
+class LifeEventRead(msgspec.Struct):
+    id: str
+    title: str
+    summary: str
+    parts: list[PartRead]
+    # Fields the one form asks, against the sum of the parts' own forms: the "asked once" saving.
+    fields_asked: int
+    fields_separately: int
+    form: list[AskedRead] = []
+
+
+class CasePartRead(msgspec.Struct):
+    id: str
+    title: str
+    state: str
+    request_ref: str | None
+    request_state: str | None
+    detail: str
+
+
+class CaseRead(msgspec.Struct):
+    ref: str
+    event_id: str
+    title: str
+    state: str
+    created_at: dt.datetime
+    parts: list[CasePartRead]
+
+
+def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_form: bool = False) -> LifeEventRead:
+    asked = one_form(catalog, event)
+    separately = sum(len(part_spec(catalog, p).fields) for p in event.parts)
+    return LifeEventRead(
+        id=event.id,
+        title=gettext(locale, event.title),
+        summary=gettext(locale, event.summary),
+        parts=[
+            PartRead(
+                id=p.id,
+                service_id=p.service,
+                service_title=gettext(locale, part_spec(catalog, p).title),
+                title=gettext(locale, p.title),
+                optional=p.optional,
+                after=list(p.after),
+            )
+            for p in event.parts
+        ],
+        fields_asked=len(asked),
+        fields_separately=separately,
+        form=[
+            AskedRead(
+                name=a.name,
+                type=a.field.type,
+                label=gettext(locale, a.field.label),
+                required=a.field.required,
+                parts=list(a.parts),
+                options=[{"value": o.value, "label": gettext(locale, o.label)} for o in a.field.options],
+            )
+            for a in asked
+        ]
+        if with_form
+        else [],
+    )
+
+
+def life_events(catalog: Catalog, locale: str) -> list[LifeEventRead]:
+    return [life_event_read(catalog, e, locale) for e in catalog.life_events.values()]
+
+
+def life_event(catalog: Catalog, event_id: str, locale: str) -> LifeEventRead:
+    event = catalog.life_events.get(event_id)
+    if event is None:
+        raise not_found()
+    return life_event_read(catalog, event, locale, with_form=True)
+
+
+async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
+    """The applicant's own case: each part's state and its request (which has its own timeline)."""
+    user = signed_in(actor)
+    row = await LifeEventCase.objects().where(LifeEventCase.ref == ref).first()
+    if row is None or row.applicant != user.id:
+        raise not_found()
+    event = catalog.life_events.get(row.event_id)
+    parts = load(row.parts)
+    refs = [p["ref"] for p in parts.values() if p.get("ref")]
+    states = (
+        {
+            r["ref"]: r["state"]
+            for r in await ServiceRequest.select(ServiceRequest.ref, ServiceRequest.state).where(
+                ServiceRequest.ref.is_in(refs)
+            )
+        }
+        if refs
+        else {}
+    )
+    return CaseRead(
+        ref=row.ref,
+        event_id=row.event_id,
+        title=gettext(actor.locale, event.title) if event else row.event_id,
+        state=row.state,
+        created_at=row.created_at,
+        parts=[
+            CasePartRead(
+                id=part_id,
+                title=gettext(actor.locale, event.part(part_id).title) if event else part_id,
+                state=p["state"],
+                request_ref=p.get("ref"),
+                request_state=states.get(p.get("ref") or ""),
+                detail=p.get("detail", ""),
+            )
+            for part_id, p in parts.items()
+        ],
+    )

@@ -1,0 +1,67 @@
+"""Life events over HTTP: what each covers and its one form (public), filing one application for a
+whole life event, and following it part by part.
+
+The rules are the life events domain's (``hub/life_events``); this module parses, calls it and answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from hub.life_events import filing, views
+from hub.web.actors import actor_of
+from hub.web.context import HubContext, provide_context
+from hub.web.problems import request_locale
+from hub.web.security import APPLICANT_ROLES, requires_role
+
+
+class CaseCreate(msgspec.Struct):
+    # The one form's answers: shared answers by name, each part's own as "<part>.<field>".
+    answers: dict[str, Any]
+    # The optional parts chosen (the others are always filed).
+    parts: list[str] = []
+
+
+class LifeEventController(Controller):
+    path = "/api/life-events"
+    tags = ["life events"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @get("/", summary="Life events: one application for every service each needs")
+    async def list_events(self, request: Request, ctx: HubContext) -> list[views.LifeEventRead]:
+        return views.life_events(ctx.catalog, request_locale(request))
+
+    @get("/{event_id:str}", summary="A life event and its one form")
+    async def one(self, request: Request, ctx: HubContext, event_id: str) -> views.LifeEventRead:
+        return views.life_event(ctx.catalog, event_id, request_locale(request))
+
+    @post(
+        "/{event_id:str}/cases",
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Apply once for a life event",
+        description="Send an Idempotency-Key header; repeating it returns the same application.",
+        status_code=201,
+    )
+    async def file(
+        self,
+        request: Request,
+        ctx: HubContext,
+        event_id: str,
+        data: CaseCreate,
+        idempotency_key: str = Parameter(header="Idempotency-Key", min_length=8, max_length=128),
+    ) -> Response[filing.CaseFiled]:
+        filed, created = await filing.file_case(
+            ctx, actor_of(request), event_id, data.answers, data.parts, idempotency_key
+        )
+        return Response(filed, status_code=201 if created else 200)
+
+    @get(
+        "/cases/{ref:str}", guards=[requires_role(*APPLICANT_ROLES)], summary="My life event application, part by part"
+    )
+    async def case(self, request: Request, ctx: HubContext, ref: str) -> views.CaseRead:
+        return await views.case_read(actor_of(request), ctx.catalog, ref)

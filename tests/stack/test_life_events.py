@@ -1,0 +1,123 @@
+"""A life event applied for once: the one form (each shared answer asked once), one filing, and the
+parts filed with their departments in order, the later one taking the earlier one's decision
+number as its certificate number; a rejected part withdraws the part that waits for it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.stack.flows import decide, next_open_task, wait_for
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+ZHAOLIU = "330106195809080029"
+
+
+def one_form_answers(**changes) -> dict:
+    return {
+        "phone": "13800138000",
+        "address": "杭州市西湖区文三路100号",
+        "hukou_local": True,
+        "bank_account": "6222020200112233445",
+        "allowance.household_members": [
+            {"member_name": "赵六", "relationship": "self", "resident_id": ZHAOLIU, "monthly_income": "300.00"}
+        ],
+        "allowance.hardship": "长期患病，无稳定收入。",
+        "allowance.authorises_checks": True,
+        "disability.disability_certificate_number": ZHAOLIU + "42",
+        "disability.disability_grade": "2",
+        **changes,
+    }
+
+
+def file_case(citizen: Api, parts: list[str], **changes):
+    return citizen.post(
+        "/api/life-events/hard-times/cases",
+        json={"answers": one_form_answers(**changes), "parts": parts},
+        headers={"Idempotency-Key": f"life-event-{uuid.uuid4()}"},
+    )
+
+
+def case_of(citizen: Api, ref: str) -> dict:
+    return citizen.get(f"/api/life-events/cases/{ref}").json()
+
+
+def part_filed(citizen: Api, ref: str, part: str) -> str:
+    def filed():
+        found = next(p for p in case_of(citizen, ref)["parts"] if p["id"] == part)
+        return found["request_ref"]
+
+    return wait_for(filed, timeout=60, what=f"part {part} of {ref} to be filed")
+
+
+def decide_all(stack, citizen: Api, request_ref: str, verdict: str) -> None:
+    while (step := next_open_task(stack, citizen, request_ref)) is not None:
+        clerk, task = step
+        r = decide(clerk, task["id"], verdict, comment="核实", reason_code="ineligible")
+        assert r.status_code == 200, r.text
+        if verdict == "reject":
+            return
+
+
+def test_the_one_form_asks_each_shared_answer_once(stack):
+    event = Api(stack.base_url, locale="en").get("/api/life-events/hard-times").json()
+    names = [f["name"] for f in event["form"]]
+    assert names.count("phone") == 1 and "allowance.phone" not in names and "disability.phone" not in names
+    # Handed on by the allowance or fixed by the event: never asked.
+    assert "disability.allowance_certificate_number" not in names
+    assert "disability.receives_minimum_living_allowance" not in names
+    assert event["fields_asked"] < event["fields_separately"]
+    assert [p["id"] for p in event["parts"]] == ["allowance", "disability"] and event["parts"][1]["optional"]
+
+
+def test_parts_are_filed_in_order_and_hand_on_the_decision_number(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    filed = file_case(citizen, ["disability"])
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    allowance = part_filed(citizen, ref, "allowance")
+    # The subsidy waits for the allowance: not filed yet.
+    assert next(p for p in case_of(citizen, ref)["parts"] if p["id"] == "disability")["state"] == "waiting"
+
+    decide_all(stack, citizen, allowance, "approve")
+    subsidy = part_filed(citizen, ref, "disability")
+    number = next(d for d in citizen.get(f"/api/requests/{allowance}").json()["documents"] if d["kind"] == "decision")[
+        "number"
+    ]
+    answers = citizen.get(f"/api/requests/{subsidy}").json()["answers"]
+    assert answers["allowance_certificate_number"] == number and answers["receives_minimum_living_allowance"] is True
+
+    decide_all(stack, citizen, subsidy, "approve")
+    done = wait_for(lambda: (c := case_of(citizen, ref))["state"] == "done" and c, timeout=60, what=f"{ref} to be done")
+    assert {p["id"]: p["state"] for p in done["parts"]} == {"allowance": "approved", "disability": "approved"}
+
+
+def test_a_rejected_part_withdraws_the_part_that_waits_for_it(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    ref = file_case(citizen, ["disability"]).json()["ref"]
+    decide_all(stack, citizen, part_filed(citizen, ref, "allowance"), "reject")
+    done = wait_for(lambda: (c := case_of(citizen, ref))["state"] == "done" and c, timeout=60, what=f"{ref} to be done")
+    states = {p["id"]: (p["state"], p["request_ref"]) for p in done["parts"]}
+    assert states["allowance"][0] == "rejected" and states["disability"] == ("not_filed", None)
+
+
+def test_bad_answers_are_named_on_the_one_form_and_nothing_is_filed(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    r = file_case(citizen, ["disability"], phone="12", **{"disability.disability_grade": "9"})
+    assert r.status_code == 422, r.text
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"phone", "disability.disability_grade"} <= fields
+    assert file_case(citizen, ["nonsense"]).status_code == 422
+    assert (
+        Api(stack.base_url, "yunqi")
+        .post(
+            "/api/life-events/hard-times/cases",
+            json={"answers": {}},
+            headers={"Idempotency-Key": "life-event-enterprise"},
+        )
+        .status_code
+        == 403
+    )

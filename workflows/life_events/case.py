@@ -1,0 +1,91 @@
+"""LifeEventWorkflow: one application for a life event, its parts filed as their turn comes.
+
+Each part is a service request run as a child ``ServiceRequestWorkflow`` in its departments'
+inboxes. A part is filed as soon as the parts it waits for are approved, with what they hand on (a
+decision's number); parts that wait for nothing run at once, in parallel. When a part is rejected
+or withdrawn, the parts that wait for it are not filed (``withdraw_dependents``) or go on
+(``continue``), as the event says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from ..names import REQUESTS_QUEUE
+    from ..options import ActivityOptions
+    from ..service_request import ServiceRequestWorkflow
+    from .activities import LifeEventActivities
+    from .types import CaseInput, CaseStatus, FilePart, PartChange, PartPlan, PartState
+
+STEP = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+)
+
+
+@workflow.defn
+class LifeEventWorkflow:
+    def __init__(self) -> None:
+        self._states: dict[str, PartState] = {}
+        self._outputs: dict[str, dict[str, object]] = {}
+        self._ref = ""
+
+    @workflow.query
+    def status(self) -> CaseStatus:
+        return CaseStatus(ref=self._ref, parts=dict(self._states))
+
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseStatus:
+        self._ref = case.ref
+        self._states = {p.part_id: "waiting" for p in case.parts}
+        await asyncio.gather(*(self._run_part(case, part) for part in case.parts))
+        return self.status()
+
+    async def _run_part(self, case: CaseInput, part: PartPlan) -> None:
+        await workflow.wait_condition(lambda: all(self._states[d] not in ("waiting", "filed") for d in part.after))
+        blocked = [d for d in part.after if self._states[d] != "approved"]
+        if blocked and case.on_rejection == "withdraw_dependents":
+            await self._change(case, part.part_id, "not_filed", detail=f"after:{','.join(blocked)}")
+            return
+        handed_on: dict[str, object] = {}
+        for field, source in part.from_parts.items():
+            source_part, _, output = source.partition(".")
+            if output in self._outputs.get(source_part, {}):
+                handed_on[field] = self._outputs[source_part][output]
+        filed = await workflow.execute_activity_method(
+            LifeEventActivities.file_part,
+            FilePart(case_id=case.case_id, part_id=part.part_id, handed_on=handed_on, at=workflow.now()),
+            **STEP,
+        )
+        await self._change(case, part.part_id, "filed", ref=filed.ref)
+        status = await workflow.execute_child_workflow(
+            ServiceRequestWorkflow.run,
+            filed.start,
+            id=filed.workflow_id,
+            task_queue=REQUESTS_QUEUE,
+            # The part's request is the applicant's as much as the case's: it goes on if the case's
+            # workflow is ever ended by hand.
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        outputs = await workflow.execute_activity_method(LifeEventActivities.part_outputs, filed.request_id, **STEP)
+        self._outputs[part.part_id] = outputs.model_dump()
+        state: PartState = (
+            "approved" if outputs.approved else ("withdrawn" if status.state == "withdrawn" else "rejected")
+        )
+        await self._change(case, part.part_id, state, ref=filed.ref)
+
+    async def _change(
+        self, case: CaseInput, part_id: str, state: PartState, ref: str | None = None, detail: str = ""
+    ) -> None:
+        self._states[part_id] = state
+        await workflow.execute_activity_method(
+            LifeEventActivities.change_part,
+            PartChange(case_id=case.case_id, part_id=part_id, state=state, ref=ref, detail=detail, at=workflow.now()),
+            **STEP,
+        )

@@ -1,0 +1,63 @@
+"""Typed inputs and outputs of the life event workflow and its activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel
+
+from ..types import RequestInput
+
+PartState = Literal["waiting", "filed", "approved", "rejected", "withdrawn", "not_filed"]
+
+
+class PartPlan(BaseModel):
+    part_id: str
+    after: list[str] = []
+    # field -> "<part>.<output>": what this part takes from an earlier one when it is filed.
+    from_parts: dict[str, str] = {}
+
+
+class CaseInput(BaseModel):
+    """Fixed when the case is filed: its chosen parts, in order, and the event's policy."""
+
+    case_id: int
+    ref: str
+    parts: list[PartPlan]
+    on_rejection: Literal["withdraw_dependents", "continue"] = "withdraw_dependents"
+
+
+class FilePart(BaseModel):
+    """File one part with its department (once: keyed by the case and the part)."""
+
+    case_id: int
+    part_id: str
+    handed_on: dict[str, object] = {}
+    at: dt.datetime
+
+
+class PartFiled(BaseModel):
+    request_id: int
+    ref: str
+    workflow_id: str
+    start: RequestInput
+
+
+class PartChange(BaseModel):
+    case_id: int
+    part_id: str
+    state: PartState
+    ref: str | None = None
+    detail: str = ""
+    at: dt.datetime
+
+
+class PartOutputs(BaseModel):
+    approved: bool
+    decision_number: str | None = None
+
+
+class CaseStatus(BaseModel):
+    ref: str
+    parts: dict[str, PartState]
