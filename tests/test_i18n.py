@@ -36,7 +36,11 @@ TEMPLATE = read_catalog(LOCALES / "messages.pot")
 CHINESE = read_catalog(LOCALES / "zh_CN" / "LC_MESSAGES" / "messages.po")
 TEMPLATE_IDS = {m.id for m in TEMPLATE if m.id}
 TEMPLATE_SINGULARS = {texts(i)[0] for i in TEMPLATE_IDS}
-CATALOG_FILES = [CATALOG_DIR / "departments.toml", *sorted((CATALOG_DIR / "services").glob("*.toml"))]
+CATALOG_FILES = [
+    CATALOG_DIR / "departments.toml",
+    *sorted((CATALOG_DIR / "services").glob("*.toml")),
+    *sorted((CATALOG_DIR / "life_events").glob("*.toml")),
+]
 
 
 # --- the Chinese catalog is complete ---------------------------------------------------------------
