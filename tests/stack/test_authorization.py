@@ -108,6 +108,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/reconciliation"): {"auditor", "admin"},
     ("POST", "/api/reconciliation"): {"admin"},
     ("GET", "/api/reconciliation/{day:date}"): {"auditor", "admin"},
+    # Benefits. {entitlement_id} the owner's old-age allowance, paid by civil affairs (the other
+    # clerk's department); {change_id} a change that is no proposal to confirm.
+    ("GET", "/api/benefits/mine"): PEOPLE,
+    ("GET", "/api/benefits/entitlements/{entitlement_id:int}"): {"owner", "other_clerk", "auditor", "admin"},
+    ("POST", "/api/benefits/entitlements/{entitlement_id:int}/changes"): {"other_clerk"},
+    ("POST", "/api/benefits/changes/{change_id:int}/confirmation"): {"other_clerk"},
+    ("GET", "/api/benefits/{service_id:str}/register"): {"other_clerk", "auditor", "admin"},
+    ("GET", "/api/benefits/{service_id:str}/cycles"): {"other_clerk", "auditor", "admin"},
+    ("POST", "/api/benefits/{service_id:str}/cycles"): {"admin"},
+    # Life events: what they are is public; citizens apply; {ref} the owner's application.
+    ("GET", "/api/life-events"): PUBLIC,
+    ("GET", "/api/life-events/{event_id:str}"): PUBLIC,
+    ("POST", "/api/life-events/{event_id:str}/cases"): {"owner", "citizen"},
+    ("GET", "/api/life-events/cases/{ref:str}"): {"owner"},
 }
 
 # Valid bodies, so that a refusal comes from authorization and not from a malformed request.
@@ -136,6 +150,8 @@ BODIES = {
     "/closure": {},
     "/codec/decode": {"payloads": []},
     "/codec/encode": {"payloads": []},
+    "/changes": {"move": "suspend", "reason": "matrix"},
+    "/cycles": {"period": "2026-11"},
 }
 
 
@@ -167,7 +183,11 @@ def test_every_route_has_an_expectation():
 # Routes that take a form's answers. Filing checks them (registry data, validation, rules, amount);
 # every other route that changes answers after filing must check them again: it is listed in
 # RECHECKED with a step that tries to rewrite a registry field and to break a rule through it.
-FILING = {("POST", "/api/requests"), ("POST", "/api/programs/{code:str}/claims")}
+FILING = {
+    ("POST", "/api/requests"),
+    ("POST", "/api/programs/{code:str}/claims"),
+    ("POST", "/api/life-events/{event_id:str}/cases"),
+}
 
 
 def answer_routes() -> set[tuple[str, str]]:
@@ -272,6 +292,30 @@ def world(stack):
     assert prepared_claim.status_code == 201 and prepared_claim.json()["state"] == "prepared", prepared_claim.text
     stored = admin.post("/api/reconciliation")  # the report of the day it closes, stored
     assert stored.status_code == 201, stored.text
+    # The owner's old-age allowance, approved into an entitlement paid by civil affairs.
+    granted_ref = file_request(owner).json()["ref"]
+    assert decide(street, open_task(street, granted_ref)["id"], "approve", "matrix").status_code == 200
+    civil = Api(stack.base_url, ACCOUNTS["other_clerk"])
+    assert decide(civil, open_task(civil, granted_ref)["id"], "approve", "matrix").status_code == 200
+    wait_closed(owner, granted_ref)
+    [entitlement] = [e for e in owner.get("/api/benefits/mine").json() if e["request_ref"] == granted_ref]
+    # The owner's application for help in hard times (the allowance alone).
+    case = owner.post(
+        "/api/life-events/hard-times/cases",
+        json={
+            "answers": {
+                "phone": "13800138000",
+                "address": "杭州市西湖区文三路100号",
+                "hukou_local": True,
+                "bank_account": "6222020200112233445",
+                "allowance.household_members": [member],
+                "allowance.hardship": "matrix",
+                "allowance.authorises_checks": True,
+            }
+        },
+        headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"},
+    )
+    assert case.status_code == 201, case.text
     spare_token = admin.post(
         "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
     ).json()
@@ -291,6 +335,9 @@ def world(stack):
         "prepared_claim": prepared_claim.json()["ref"],
         # Run before 02:00 in Beijing, a report closes the day before: ask for the day it names.
         "report_day": stored.json()["day"],
+        "entitlement_id": entitlement["id"],
+        "change_id": 999999,
+        "case": case.json()["ref"],
     }
 
 
@@ -303,6 +350,8 @@ def concrete(path: str, world: dict) -> str:
         return path.replace("{path:str}", "supporting_documents")
     if "programs/" in path:
         path = path.replace("{code:str}", "matrix-program")
+    if path.startswith("/api/life-events/cases/"):
+        path = path.replace("{ref:str}", world["case"])
     if path == "/api/claims/{ref:str}/submission":
         path = path.replace("{ref:str}", world["prepared_claim"])
     elif path.startswith("/api/claims/"):
@@ -319,6 +368,9 @@ def concrete(path: str, world: dict) -> str:
         .replace("{username:str}", "lisi")
         .replace("{year:int}", "2090")
         .replace("{day:date}", world["report_day"])
+        .replace("{entitlement_id:int}", str(world["entitlement_id"]))
+        .replace("{change_id:int}", str(world["change_id"]))
+        .replace("{event_id:str}", "hard-times")
     )
 
 
@@ -330,6 +382,8 @@ def call(client: httpx.Client, method: str, path: str, url: str) -> httpx.Respon
 
         body = {"service_id": "elderly-care-allowance", "answers": answers()}
         return client.post(url, json=body, headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"})
+    if path == "/api/life-events/{event_id:str}/cases":
+        return client.post(url, json={"answers": {}}, headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"})
     if path == "/api/programs" and method == "POST":
         from tests.stack.flows import program_spec
 
