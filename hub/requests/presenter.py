@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any, Literal, cast
@@ -211,6 +212,37 @@ def timeline_comment(entry: TimelineEntry | SimpleNamespace, locale: str) -> str
     return ""
 
 
+# What a request's answers show (personal values masked) follows from its stored answers alone, so
+# it is made once per stored version and kept for the requests read lately: opening each sealed
+# value to mask it again was a tenth of reading a request. Only the masked form is kept.
+SHOWN_ANSWERS_KEPT = 1024
+_shown_answers: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
+
+
+def _answers_shown(
+    spec: ServiceSpec | None, row: ServiceRequest | SimpleNamespace
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(the answers as shown, personal values masked; the answers opened, or None when the form
+    has no file fields and so nothing else needs them)."""
+    if spec is not None and not spec_has_files(spec) and isinstance(row.answers, str):
+        key = (spec.id, spec.version, row.answers)
+        shown = _shown_answers.get(key)
+        if shown is None:
+            shown = _shown_answers[key] = masked_answers(spec, stored_answers(spec, row))
+            if len(_shown_answers) > SHOWN_ANSWERS_KEPT:
+                _shown_answers.popitem(last=False)
+        else:
+            _shown_answers.move_to_end(key)
+        return shown, None
+    answers = stored_answers(spec, row)
+    return masked_answers(spec, answers), answers
+
+
+def spec_has_files(spec: ServiceSpec) -> bool:
+    """Whether a form asks for files anywhere (inside its groups too)."""
+    return any(f.type == "file" or any(sub.type == "file" for sub in f.fields) for f in spec.fields)
+
+
 @functools.cache
 def _parts_sql() -> tuple[str, str, str]:
     """A request's tasks, timeline and documents as its detail shows them: SQL written once (built
@@ -270,8 +302,9 @@ async def request_read(
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     if not staff:
         entries = [e for e in entries if e.kind in PUBLIC_STEPS]
-    labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec else {}
-    answers = stored_answers(spec, row)
+    waiting = [t for t in tasks if t.state == "waiting_applicant"]
+    labels = {f.name: gettext(locale, f.label) for f in spec.fields} if spec and waiting else {}
+    shown, answers = _answers_shown(spec, row)
 
     def timeline_title(e: SimpleNamespace) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
@@ -296,8 +329,8 @@ async def request_read(
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,
-        answers=masked_answers(spec, answers),
-        attachments=await attachments(spec, answers, locale),
+        answers=shown,
+        attachments=await attachments(spec, answers, locale) if answers is not None else [],
         rules=[
             RuleResultRead(
                 rule=r["rule"],
@@ -320,8 +353,7 @@ async def request_read(
                 message=opened_text(t.request_message, MESSAGE_FIELD),
                 fields=[FieldLabel(name=f, label=labels.get(f, f)) for f in load_json(t.requested_fields or "[]")],
             )
-            for t in tasks
-            if t.state == "waiting_applicant"
+            for t in waiting
         ],
         tasks=[
             TaskSummary(

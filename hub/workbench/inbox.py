@@ -36,7 +36,6 @@ SortKey = Literal["due_at", "-due_at", "opened_at", "-opened_at"]
 # assignee's login name: the inbox is the page a clerk opens most.
 _ROW_COLUMNS = (
     "id",
-    "request",
     "stage_id",
     "stage_title",
     "department",
