@@ -1,6 +1,7 @@
 """A life event applied for once: the one form (each shared answer asked once), one filing, and the
 parts filed with their departments in order, the later one taking the earlier one's decision
-number as its certificate number; a rejected part withdraws the part that waits for it."""
+number as its certificate number; a rejected part withdraws the part that waits for it; a worker
+killed as a part is filed leaves it filed once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import uuid
 
 import pytest
 
-from tests.stack.flows import decide, next_open_task, wait_for
-from tests.stack.harness import Api
+from tests.stack.db import sql
+from tests.stack.flows import decide, next_open_task, open_task, wait_for
+from tests.stack.harness import Api, start_stack
 
 pytestmark = pytest.mark.stack
 
@@ -121,3 +123,39 @@ def test_bad_answers_are_named_on_the_one_form_and_nothing_is_filed(stack):
         .status_code
         == 403
     )
+
+
+@pytest.fixture(scope="module")
+def crashing_stack(tmp_path_factory):
+    """A stack whose worker dies right after it files a life event's part, before Temporal hears."""
+    stack = start_stack(
+        tmp_path_factory.mktemp("life-event-crash"),
+        QINQING_FAULT_EXIT_AFTER="file_part",
+        QINQING_DEMO_ENTERPRISES="10",
+        QINQING_DEMO_BENEFICIARIES="0",
+    )
+    try:
+        yield stack
+    finally:
+        stack.shutdown()
+
+
+def test_a_worker_killed_as_a_part_is_filed_leaves_it_filed_once(crashing_stack):
+    stack = crashing_stack
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    filed = file_case(citizen, [])
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    wait_for(lambda: stack.processes["worker"].poll() is not None, timeout=60, what="the worker to die")
+    del stack.env["QINQING_FAULT_EXIT_AFTER"]
+    stack.start("worker")
+    allowance = part_filed(citizen, ref, "allowance")
+    parts = sql(
+        stack,
+        "SELECT r.ref FROM service_request r JOIN life_event_case c ON c.id = r.life_event_case WHERE c.ref = {}",
+        ref,
+    )
+    assert [p["ref"] for p in parts] == [allowance]
+    clerk = Api(stack.base_url, "street.clerk")
+    open_task(clerk, allowance)
+    assert [t["request_ref"] for t in clerk.get("/api/tasks").json()].count(allowance) == 1
