@@ -160,6 +160,55 @@ def transfer_maker_checker_rejected(stack: Stack) -> str:
     return ref
 
 
+def life_event(stack: Stack) -> str:
+    """Help in hard times: the allowance approved, then the disability subsidy filed with its number and approved."""
+    citizen = Api(stack.base_url, "zhaoliu")
+    member = {
+        "member_name": "赵六",
+        "relationship": "self",
+        "resident_id": "330106195809080029",
+        "monthly_income": "300",
+    }
+    r = citizen.post(
+        "/api/life-events/hard-times/cases",
+        json={
+            "answers": {
+                "phone": "13800138000",
+                "address": "杭州市西湖区文三路100号",
+                "hukou_local": True,
+                "bank_account": "6222020200112233445",
+                "allowance.household_members": [member],
+                "allowance.hardship": "长期患病",
+                "allowance.authorises_checks": True,
+                "disability.disability_certificate_number": "33010619580908002942",
+                "disability.disability_grade": "2",
+            },
+            "parts": ["disability"],
+        },
+        headers={"Idempotency-Key": "record-life-event"},
+    )
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    for part in ("allowance", "disability"):
+        part_ref = wait_for(
+            lambda part=part: next(
+                p for p in citizen.get(f"/api/life-events/cases/{ref}").json()["parts"] if p["id"] == part
+            )["request_ref"],
+            timeout=60,
+            what=f"{part} to be filed",
+        )
+        while (step := next_open_task(stack, citizen, part_ref)) is not None:
+            clerk, task = step
+            if task.get("confirm"):  # a second clerk confirms a large amount
+                move(clerk, task["id"], "confirmation", accept=True, comment="同意")
+            else:
+                assert decide(clerk, task["id"], "approve", "同意").status_code == 200
+    wait_for(
+        lambda: citizen.get(f"/api/life-events/cases/{ref}").json()["state"] == "done", timeout=60, what="the case"
+    )
+    return ref
+
+
 def claim_instant_paid(stack: Stack) -> str:
     yunqi = Api(stack.base_url, "yunqi")
     r = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
@@ -285,6 +334,7 @@ def main() -> None:
                 "claim-instant-paid": f"claim-{claim_instant_paid(stack)}",
                 "claim-offer-paid": f"claim-{claim_offer_paid(stack)}",
                 "claim-payment-refused": f"claim-{claim_payment_refused(stack)}",
+                "life-event": f"life-event-{life_event(stack)}",
             }
             claim_ref, review_ref = claim_reviewed_paid(stack)
             wanted["claim-reviewed-paid"] = f"claim-{claim_ref}"

@@ -4,7 +4,8 @@ The histories were recorded from real runs through the whole stack by
 ``scripts/record_histories.py``: requests approved, rejected, withdrawn, escalated, worked on the
 workbench (claimed, released, assigned, more information asked and supplied), and sent back by a
 second clerk, transferred and rejected; an old-age allowance approved into an entitlement, and
-its monthly payment cycle (one continued as new); subsidy claims paid instantly, on an offer and after
+its monthly payment cycle (one continued as new); a life event whose second part waited for the
+first; subsidy claims paid instantly, on an offer and after
 review (with the review's own request), and one whose payment was refused; a program's matching
 run, a day's reconciliation, a corrected document. When a change makes replay fail, gate it with
 ``workflow.patched`` and record a history of the new path.
@@ -28,6 +29,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from hub.sealing import DataKeys
 from hub.temporal import data_converter
 from workflows.benefits.cycle import PaymentCycleWorkflow
+from workflows.life_events.case import LifeEventWorkflow
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.subsidies.claim import SubsidyClaimWorkflow
@@ -40,6 +42,7 @@ WORKFLOWS = [
     ProgramMatchingWorkflow,
     ReconciliationWorkflow,
     PaymentCycleWorkflow,
+    LifeEventWorkflow,
 ]
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
