@@ -37,6 +37,7 @@ SQLITE = {
     ),
     "shapes": (["--runs", "10", "--in-flight", "5"], ["empty workflow (baseline)", "patch + 5 local activities"]),
     "api": (["--smoke"], ["bare Litestar handler", "GET /api/services (catalog)", "GET /api/tasks (clerk's inbox)"]),
+    "life_events": ([], ["hard-times", "asked: the one form's fields as a share of the separate forms'"]),
 }
 
 
