@@ -143,6 +143,11 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
         check_expression("amount formula", spec.outcome.amount)
     if spec.benefit is not None:
         problems += check_benefit(spec)
+    if spec.instant and not any(s.kind == "check" for s in spec.route):
+        problems.append(
+            "instant = true needs a check stage in the route: approval by rule rests on automatic checks, "
+            "and this route has none"
+        )
     problems += [f"field {name!r} can never be shown: {why}" for name, why in unreachable_fields(spec).items()]
     for group in (f for f in spec.fields if f.type == "group"):
         for sub in group.fields:

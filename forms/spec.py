@@ -223,6 +223,10 @@ class ServiceSpec(SpecModel):
     benefit: Benefit | None = None
     # A second application is refused while one is open or an entitlement is active.
     once_per: OncePer | None = None
+    # Instant approval by rule (秒批): the route's check stages run first, and when every automatic
+    # check passes (the eligibility rules already passed at filing) the review stages are skipped and
+    # the request is approved by rule, with no clerk. A failed check falls back to the review stages.
+    instant: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSpec:

@@ -51,6 +51,7 @@ def request_input(request_id: int, ref: str, locale: str, spec: ServiceSpec) -> 
         documents_on_rejection=list(spec.outcome.on_rejection),
         amount_formula=spec.outcome.amount,
         benefit=benefit_terms(spec),
+        instant=spec.instant,
     )
 
 

@@ -16,6 +16,7 @@ from .types import (
     OpenTask,
     PlanTimeLimit,
     RecordDecision,
+    RecordStep,
     RunChecks,
     SettleAmount,
     StageCondition,
@@ -64,6 +65,10 @@ class RequestActivities:
         await self._records.apply_supplement(supplement)
 
     @activity.defn
+    async def record_step(self, step: RecordStep) -> None:
+        await self._records.record_step(step)
+
+    @activity.defn
     async def plan_time_limit(self, request: PlanTimeLimit) -> TimeLimit:
         # Computed in an activity so the result is recorded: a calendar update never changes a replay.
         return await self._time_limits.plan(request)
@@ -102,6 +107,7 @@ class RequestActivities:
             self.cancel_tasks,
             self.change_task,
             self.apply_supplement,
+            self.record_step,
             self.plan_time_limit,
             self.stage_applies,
             self.run_checks,

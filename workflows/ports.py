@@ -13,6 +13,7 @@ from .types import (
     OpenTask,
     PlanTimeLimit,
     RecordDecision,
+    RecordStep,
     RunChecks,
     SettleAmount,
     StageCondition,
@@ -40,6 +41,8 @@ class RequestRecords(Protocol):
     async def change_task(self, change: TaskChange) -> None: ...
 
     async def apply_supplement(self, supplement: ApplySupplement) -> None: ...
+
+    async def record_step(self, step: RecordStep) -> None: ...
 
 
 class TimeLimits(Protocol):

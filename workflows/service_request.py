@@ -5,7 +5,9 @@ decide, request more information, transfer; a supervisor assigns); each update's
 an illegal move before anything is recorded. Every task runs a clock: its time limit in working
 days, a reminder before it, escalation at it, paused while the applicant is asked for more. The
 applicant may supplement what was asked, or withdraw before the final decision. A rejection ends the
-route. The outcome documents are issued, then the request closes.
+route. A service approved by rule (``instant``) runs its check stages first: when all pass, no review
+stage opens; when one fails, it is not refused but walks its review stages as any other request.
+The outcome documents are issued, then the request closes.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         OpenTask,
         PlanTimeLimit,
         RecordDecision,
+        RecordStep,
         RequestInput,
         RequestState,
         RequestStatus,
@@ -102,9 +105,26 @@ class ServiceRequestWorkflow:
         await self._set_state("in_review")
         await self._issue("receipt", "in_review", key=f"{workflow.info().workflow_id}:receipt")
         verdict: RequestState = "approved"
-        for stage in request.route:
+        # Instant approval by rule: the check stages first; when all pass, no review stage opens.
+        checked: set[str] = set()
+        by_rule = False
+        if request.instant and workflow.patched("instant-approval"):
+            by_rule, checked = await self._instant_checks(request.route)
+        if by_rule:
+            await self._record(
+                RequestActivities.record_step,
+                RecordStep(
+                    key=f"{workflow.info().workflow_id}:approved-by-rule",
+                    request_id=request.request_id,
+                    kind="approved_by_rule",
+                    at=workflow.now(),
+                ),
+            )
+        for stage in [] if by_rule else request.route:
             if self._withdrawn:
                 break
+            if stage.id in checked:
+                continue  # already run for instant approval: a failed check falls back to the reviews
             if stage.when is not None and not await self._applies(stage):
                 continue
             passed = await self._check(stage) if stage.kind == "check" else await self._walk(stage)
@@ -150,6 +170,24 @@ class ServiceRequestWorkflow:
             ),
             **RECORD,
         )
+
+    async def _instant_checks(self, route: list[Stage]) -> tuple[bool, set[str]]:
+        """Run every check stage of the route that applies, in order, before any review: (whether
+        the request is approved by rule, the check stages run or found not to apply). Approval by
+        rule needs at least one check stage run and every one passed; all run either way, so a clerk
+        taking over after a failure sees every result."""
+        checked: set[str] = set()
+        ran, passed = False, True
+        for stage in route:
+            if stage.kind != "check" or self._withdrawn:
+                continue
+            checked.add(stage.id)
+            if stage.when is not None and not await self._applies(stage):
+                continue
+            ran = True
+            passed = await self._check(stage) and passed
+        self._stage = None
+        return ran and passed and not self._withdrawn, checked
 
     async def _check(self, stage: Stage) -> bool:
         """Run an automatic check stage; True when every check passes."""

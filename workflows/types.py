@@ -36,6 +36,7 @@ TimelineKind = Literal[
     "stage_skipped",
     "check_passed",
     "check_failed",
+    "approved_by_rule",
     # a task's life
     "task_claimed",
     "task_released",
@@ -105,6 +106,9 @@ class RequestInput(BaseModel):
     amount_formula: str | None = None
     # For benefits: what an approval grants (an entitlement paid by the benefit's cycles).
     benefit: BenefitTerms | None = None
+    # Instant approval by rule: the check stages run first and, when every check passes, the review
+    # stages are skipped; a failed check falls back to them (the spec's ``instant``).
+    instant: bool = False
 
 
 class TaskCommand(BaseModel):
@@ -302,6 +306,16 @@ class RunChecks(BaseModel):
     stage_id: str
     checks: list[Rule]
     at: datetime
+
+
+class RecordStep(BaseModel):
+    """A step of the route the workflow itself takes (no task, no check), for the request's timeline."""
+
+    key: str
+    request_id: int
+    kind: TimelineKind
+    at: datetime
+    detail: str = ""
 
 
 class ChecksOutcome(BaseModel):

@@ -27,6 +27,7 @@ from workflows.types import (
     CancelTasks,
     OpenTask,
     RecordDecision,
+    RecordStep,
     RequestState,
     StatusChange,
     TaskChange,
@@ -198,6 +199,10 @@ class PiccoloRequestRecords:
     async def set_state(self, change: StatusChange) -> None:
         async with writing():
             await move_request(change.request_id, change.state, change.at)
+
+    async def record_step(self, step: RecordStep) -> None:
+        async with writing():
+            await add_timeline(step.key, step.request_id, step.kind, step.at, detail=step.detail)
 
     async def change_task(self, change: TaskChange) -> None:
         values = {}

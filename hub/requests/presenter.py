@@ -62,6 +62,7 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "stage_skipped": N_("Not needed for this request: {stage}"),
     "check_passed": N_("Automatic check passed: {stage}"),
     "check_failed": N_("Automatic check failed: {stage}"),
+    "approved_by_rule": N_("Checked automatically and approved by rule"),
     "information_requested": N_("{department} asks for more information"),
     "information_supplied": N_("More information supplied"),
     "task_transferred": N_("Passed on by {department}"),

@@ -213,6 +213,25 @@ def test_catalog_check_command_passes_on_the_shipped_catalog():
     assert result.stdout.startswith("Catalog OK: ")
 
 
+def test_instant_approval_without_a_check_stage_is_refused(tmp_path):
+    text = service().replace("time_limit_days = 10\n", "time_limit_days = 10\ninstant = true\n", 1)
+    assert problems(catalog_dir(tmp_path, bad=text)) == [
+        "services/bad.toml: instant = true needs a check stage in the route: approval by rule rests on "
+        "automatic checks, and this route has none"
+    ]
+
+
+def test_instant_approval_with_a_check_stage_loads(tmp_path):
+    text = service().replace("time_limit_days = 10\n", "time_limit_days = 10\ninstant = true\n", 1)
+    text = text.replace(
+        "[[route]]\n",
+        '[[route]]\nid = "check"\ntitle = "Check"\nkind = "check"\n'
+        'checks = [{ id = "named", expression = "len(full_name) > 1", message = "Name too short." }]\n\n[[route]]\n',
+        1,
+    )
+    assert load_catalog(catalog_dir(tmp_path, good=text)).latest("test-service").instant
+
+
 def test_group_fields_named_like_dict_methods_are_refused(tmp_path):
     service = """
 id = "reserved-names"
