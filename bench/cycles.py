@@ -33,6 +33,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,21 @@ ENTITLEMENT = (
 ).split()
 
 
+# The months paid before the period, as earlier cycles would have paid them.
+HISTORY: dict[str, list[str]] = {
+    "payment_cycle": (
+        "id key service_id period state runs last_run started_at finished_at paid paid_cents refused set_aside ended "
+        "changed overpaid overpaid_cents"
+    ).split(),
+    "benefit_payment": (
+        "id key entitlement cycle service_id period amount_cents state payment_ref reason paid_at overpaid recovery_ref"
+    ).split(),
+    "ledger_account": "id code name balance_cents".split(),
+    "ledger_transaction": "id idempotency_key kind reference amount_cents created_at".split(),
+    "ledger_entry": ["id", "transaction", "account", "amount_cents"],
+}
+
+
 def previous_period(today: dt.date) -> str:
     last = today.replace(day=1) - dt.timedelta(days=1)
     return f"{last.year:04d}-{last.month:02d}"
@@ -68,7 +84,7 @@ def previous_period(today: dt.date) -> str:
 async def check_columns(conn: asyncpg.Connection) -> None:
     """Stop, naming them, if a table has NOT NULL columns (as migrated) the loader does not fill."""
     problems = []
-    for table, columns in (("resident", RESIDENT), ("entitlement", ENTITLEMENT)):
+    for table, columns in (("resident", RESIDENT), ("entitlement", ENTITLEMENT), *HISTORY.items()):
         rows = await conn.fetch(
             "SELECT column_name FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND table_name = $1 AND is_nullable = 'NO'"
@@ -82,7 +98,8 @@ async def check_columns(conn: asyncpg.Connection) -> None:
 
 
 def generate(n: int, period_start: dt.date, rng: random.Random):
-    """Chunks of (resident rows, entitlement rows), with the count of the dead and the moved."""
+    """Chunks of (resident rows, entitlement rows, the count of the dead and the moved, and each
+    entitlement's (id, monthly cents, the first month it was no longer paid for or None))."""
     from stdnum.cn import ric
 
     from forms.catalog import load_catalog
@@ -100,7 +117,7 @@ def generate(n: int, period_start: dt.date, rng: random.Random):
     inputs = seal(json.dumps({"values": {}, "types": {}}), "entitlement.inputs")
     per_day: Counter = Counter()
     for start in range(1, n + 1, CHUNK):
-        residents, entitlements, ended = [], [], Counter()
+        residents, entitlements, ended, paying = [], [], Counter(), []
         for i in range(start, min(n, start + CHUNK - 1) + 1):
             age = 80 + min(int(rng.expovariate(1 / 5.5)), 24)  # born 80 to 104 years ago, most in their eighties
             born = granted_on - dt.timedelta(days=365 * age + rng.randint(0, 364))
@@ -130,31 +147,104 @@ def generate(n: int, period_start: dt.date, rng: random.Random):
                  seal(f"62220202{i:011d}", "entitlement.payee_account"), benefit.payment_day,
                  f"{granted_on:%Y-%m}", "active", "", stamp, stamp)
             )  # fmt: skip
-        yield residents, entitlements, ended
+            # Paid up to the month before the one they died or moved in: the registry said so in time.
+            gone = died or moved
+            paying.append((i, cents, gone.replace(day=1) if gone else None))
+        yield residents, entitlements, ended, paying
 
 
-async def load(url: str, n: int, period_start: dt.date, rng: random.Random) -> Counter:
-    """Residents and their entitlements with COPY; returns how many died and moved before the period."""
+class History:
+    """The rows the cycles of the months before the period left: each month's cycle, payments, and
+    the ledger's transactions, entries and accounts, consistent with each other (the reconciliation
+    finds no difference in them)."""
+
+    def __init__(self, periods: list[str], at: dt.datetime):
+        self.periods, self.at = periods, at
+        self.cycles = {p: [0, 0] for p in periods}  # period -> [paid, cents]
+        self.payment_id = self.transaction_id = 0
+        self.paid_cents = 0
+
+    def rows(self, paying: list[tuple[int, int, dt.date | None]]) -> dict[str, list[tuple]]:
+        from workflows.benefits.activities import payment_key
+        from workflows.benefits.types import period_start
+
+        out: dict[str, list[tuple]] = {table: [] for table in HISTORY if table != "payment_cycle"}
+        for entitlement, cents, stopped in paying:
+            balance = 0
+            for number, period in enumerate(self.periods, 1):
+                if stopped is not None and period_start(period) >= stopped:
+                    break
+                self.payment_id += 1
+                self.transaction_id += 1
+                key, tx = payment_key(entitlement, period), self.transaction_id
+                out["benefit_payment"].append(
+                    (self.payment_id, key, entitlement, number, SERVICE, period, cents, "paid", f"LEDGER-{tx:08d}",
+                     "", self.at, False, "")
+                )  # fmt: skip
+                out["ledger_transaction"].append((tx, key, "benefit", key, cents, self.at))
+                out["ledger_entry"] += [(2 * tx - 1, tx, 1, -cents), (2 * tx, tx, 1 + entitlement, cents)]
+                self.cycles[period][0] += 1
+                self.cycles[period][1] += cents
+                balance += cents
+            if balance:
+                out["ledger_account"].append(
+                    (1 + entitlement, f"beneficiary:{entitlement}", f"entitlement {entitlement}", balance)
+                )
+                self.paid_cents += balance
+        return out
+
+    def closing_rows(self) -> dict[str, list[tuple]]:
+        """The cycles, and the benefit's account (what it paid, as minus its balance)."""
+        cycles = [
+            (number, f"{SERVICE}:{period}", SERVICE, period, "finished", 1, f"history:{period}", self.at, self.at, paid,
+             cents, 0, 0, 0, 0, 0, 0)
+            for number, (period, (paid, cents)) in enumerate(self.cycles.items(), 1)
+        ]  # fmt: skip
+        return {
+            "payment_cycle": cycles,
+            "ledger_account": [(1, f"benefit:{SERVICE}", SERVICE, -self.paid_cents)],
+        }
+
+
+def months_before(period: str) -> list[str]:
+    """The months of the period's year before it (the register was carried over in January)."""
+    year, month = (int(part) for part in period.split("-"))
+    return [f"{year:04d}-{m:02d}" for m in range(1, month)]
+
+
+async def load(url: str, n: int, period: str, history: bool, rng: random.Random) -> Counter:
+    """Residents and their entitlements with COPY, and (with ``history``) what the cycles of the
+    months before the period paid; returns how many died and moved before the period."""
+    from workflows.benefits.types import period_start
+
     started = time.perf_counter()
     conn = await asyncpg.connect(url)
     ended: Counter = Counter()
+    past = History(months_before(period) if history else [], dt.datetime.now(dt.UTC))
     try:
         await check_columns(conn)
         await conn.execute("SET session_replication_role = replica")  # consistent rows: no FK triggers
         with tqdm(total=n, desc="loading the register", unit=" entitlements", unit_scale=True, disable=None) as bar:
-            for residents, entitlements, chunk_ended in generate(n, period_start, rng):
+            for residents, entitlements, chunk_ended, paying in generate(n, period_start(period), rng):
                 await conn.copy_records_to_table("resident", records=residents, columns=RESIDENT)
                 await conn.copy_records_to_table("entitlement", records=entitlements, columns=ENTITLEMENT)
+                for table, rows in past.rows(paying).items():
+                    await conn.copy_records_to_table(table, records=rows, columns=HISTORY[table])
                 ended += chunk_ended
                 bar.update(len(entitlements))
-        for table in ("resident", "entitlement"):
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for table, rows in past.closing_rows().items():
+            await conn.copy_records_to_table(table, records=rows, columns=HISTORY[table])
+        for table in ("resident", "entitlement", *HISTORY):
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+            )
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
     print(
         f"Loaded {n:,} residents with their entitlements ({ended['died']:,} died and {ended['moved']:,} moved away "
-        f"before the period) in {time.perf_counter() - started:.1f} s",
+        f"before the period) and {past.payment_id:,} payments of {len(past.periods)} earlier months "
+        f"in {time.perf_counter() - started:.1f} s",
         flush=True,
     )
     return ended
@@ -189,6 +279,30 @@ async def raw_ledger_rate(url: str, n: int) -> float:
     finally:
         await conn.close()
     return n / elapsed
+
+
+async def backends(url: str) -> list[int]:
+    """The server processes of the other connections to the bench's database (the worker's pool)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
+def backend_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds each of these processes has spent so far."""
+    spent = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        spent[pid] = (int(fields[11]) + int(fields[12])) / cpu.TICK
+    return spent
 
 
 def free_port() -> int:
@@ -228,6 +342,29 @@ async def wait_for_poller(client, queue: str, timeout: float = 120) -> None:
     raise RuntimeError(f"no worker polled {queue} within {timeout:.0f} s")
 
 
+async def activity_times(client, workflow_id: str, first_run: str) -> dict[str, list[float]]:
+    """Per activity type, the seconds each attempt ran (its start to its completion, as the workflow's
+    history records them), over every run the cycle continued as new into."""
+    ran: dict[str, list[float]] = {}
+    run_id: str | None = first_run
+    while run_id:
+        scheduled: dict[int, str] = {}
+        started: dict[int, float] = {}
+        current, run_id = run_id, None
+        async for event in client.get_workflow_handle(workflow_id, run_id=current).fetch_history_events():
+            at = event.event_time.ToDatetime().timestamp()
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+            elif event.HasField("activity_task_started_event_attributes"):
+                started[event.activity_task_started_event_attributes.scheduled_event_id] = at
+            elif event.HasField("activity_task_completed_event_attributes"):
+                key = event.activity_task_completed_event_attributes.scheduled_event_id
+                ran.setdefault(scheduled[key], []).append(at - started[key])
+            elif event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                run_id = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    return ran
+
+
 async def verify(url: str, period: str, n: int, ended: Counter) -> dict[str, Any]:
     """What the database holds after the cycle, counted."""
     conn = await asyncpg.connect(url)
@@ -252,7 +389,7 @@ async def verify(url: str, period: str, n: int, ended: Counter) -> dict[str, Any
                   (SELECT count(DISTINCT reference) FROM ledger_transaction
                      WHERE kind = 'benefit' AND reference LIKE '%:' || $1) AS ledger_references,
                   (SELECT count(*) FROM ledger_entry e JOIN ledger_transaction t ON t.id = e."transaction"
-                     WHERE t.kind = 'benefit') AS ledger_entries,
+                     WHERE t.kind = 'benefit' AND t.reference LIKE '%:' || $1) AS ledger_entries,
                   (SELECT paid FROM payment_cycle WHERE service_id = $2 AND period = $1) AS cycle_paid
                 """,
                 period,
@@ -271,7 +408,7 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
     from hub.settings import load_settings
     from hub.temporal import DevServer, connect
     from workflows.benefits.cycle import PaymentCycleWorkflow
-    from workflows.benefits.types import CycleInput, period_start
+    from workflows.benefits.types import CycleInput
     from workflows.names import REQUESTS_QUEUE, payment_cycle_workflow_id
 
     settings = load_settings()
@@ -280,7 +417,11 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
         await migrate(settings)
     period = args.period or previous_period(dt.date.today())
     n = args.entitlements
-    ended = await load(url, n, period_start(period), random.Random(args.seed))
+    ended = await load(url, n, period, not args.first_cycle, random.Random(args.seed))
+    if args.auto_explain is not None:  # every later connection logs the plans of its slow statements
+        name = url.rpartition("/")[2]
+        await admin(url, f"ALTER DATABASE \"{name}\" SET session_preload_libraries = 'auto_explain'")
+        await admin(url, f'ALTER DATABASE "{name}" SET auto_explain.log_min_duration = {int(args.auto_explain)}')
     to_pay = n - ended["died"] - ended["moved"]
 
     temporal = DevServer(None, free_port(), log_file=root / "temporal.log")
@@ -309,6 +450,7 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
         print(f"Running the cycle of {period} for {n:,} entitlements ...", flush=True)
         roots = {"qinqing worker": worker.pid, "temporal server": temporal.process.pid, "benchmark": os.getpid()}
         cpu_before = cpu.snapshot(roots)
+        database_before = backend_cpu(await backends(url))
         started = time.perf_counter()
         handle = await client.start_workflow(
             PaymentCycleWorkflow.run,
@@ -325,6 +467,12 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
             sys.exit(f"the cycle did not finish within {limit:.0f} s; the worker's log ends:\n{log}")
         elapsed = time.perf_counter() - started
         spent = cpu.spent(cpu_before, cpu.snapshot(roots))
+        database_after = backend_cpu(await backends(url))
+        # The worker's connections: what they spent during the cycle (all of it, for those opened during it).
+        spent["database (the worker's connections)"] = sum(
+            seconds - database_before.get(pid, 0.0) for pid, seconds in database_after.items()
+        )
+        ran = await activity_times(client, handle.id, handle.first_execution_run_id or handle.result_run_id or "")
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=120)
@@ -366,13 +514,22 @@ async def run(args: argparse.Namespace, url: str, root: Path) -> bool:
         f"peak {after['VmHWM']:.0f} MB after it (resident {after['VmRSS']:.0f} MB): "
         f"+{after['VmHWM'] - idle['VmHWM']:.0f} MB for {n:,} entitlements"
     )
+    in_activities = sum(sum(times) for times in ran.values())
+    print(
+        "time in activities: "
+        + ", ".join(
+            f"{name} {sum(times):.1f} s ({len(times)}, median {statistics.median(times) * 1000:.0f} ms)"
+            for name, times in ran.items()
+        )
+        + f"; between them (Temporal, the workflow, continuing as new): {elapsed - in_activities:.1f} s"
+    )
     print(
         "CPU during the cycle: "
         + ", ".join(
             f"{name} {seconds:.1f} s ({seconds / max(totals.paid, 1) * 1000:.2f} ms a payment)"
             for name, seconds in spent.items()
         )
-        + "; the database's own is not counted (its server is shared)"
+        + "; the database's other processes (WAL writer, checkpointer) are not counted"
     )
     checks = {
         "every active entitlement paid once": counts["active_unpaid"] == 0
@@ -403,11 +560,19 @@ def main() -> None:
     parser.add_argument("--entitlements", type=int, default=100_000, help="active entitlements to load")
     parser.add_argument("--period", help="the month paid, YYYY-MM (default: the previous month)")
     parser.add_argument("--chunk-size", type=int, default=500, help="entitlements per activity (the cycle's default)")
+    parser.add_argument(
+        "--first-cycle",
+        action="store_true",
+        help="the register's first cycle, on an empty ledger (default: the months since January paid first)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--timeout", type=float, help="seconds to wait for the cycle (default: 300 + 0.05 per entitlement)"
     )
     parser.add_argument("--profile", type=Path, help="record the worker with py-spy during the cycle, to this file")
+    parser.add_argument(
+        "--auto-explain", type=float, metavar="MS", help="log the plans of the worker's statements slower than MS"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (its URL is printed)")
     args = parser.parse_args()
     admin_url = args.admin_url or start_postgres()
