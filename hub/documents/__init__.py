@@ -1,7 +1,8 @@
 """Documents: rendering (WeasyPrint), content-addressed storage, and issuing.
 
 The front door for other domains: ``storage`` (the content store, opening and sealing a stored
-document) and ``issuer`` (a document's download); rendering and signing are this package's own.
+document), ``issuer`` (a document's download) and ``summaries`` (PDFs in the documents' look that
+are not issued, such as a life event's combined result); rendering and signing are this package's own.
 """
 
-__all__ = ["issuer", "storage"]
+__all__ = ["issuer", "storage", "summaries"]

@@ -13,9 +13,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.life_events import filing, views
+from hub.life_events import filing, result, views
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.downloads import download
 from hub.web.problems import request_locale
 from hub.web.security import APPLICANT_ROLES, requires_role
 
@@ -65,3 +66,14 @@ class LifeEventController(Controller):
     )
     async def case(self, request: Request, ctx: HubContext, ref: str) -> views.CaseRead:
         return await views.case_read(actor_of(request), ctx.catalog, ref)
+
+    @get(
+        "/cases/{ref:str}/result.pdf",
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="The combined result of my settled life event application, as a PDF",
+        description="Every part, its state, and each decision and certificate with its verification code; "
+        "409 while a part is still in progress.",
+        media_type="application/pdf",
+    )
+    async def combined_result(self, request: Request, ctx: HubContext, ref: str) -> Response[bytes]:
+        return download(await result.result_pdf(ctx, actor_of(request), ref))

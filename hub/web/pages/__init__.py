@@ -13,6 +13,7 @@ from hub.web.pages.audit import AUDIT
 from hub.web.pages.benefits import BENEFITS
 from hub.web.pages.calendar import CALENDAR
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
+from hub.web.pages.life_event_result import LIFE_EVENT_RESULT
 from hub.web.pages.open_data import OPEN_DATA
 from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
@@ -35,6 +36,7 @@ def pages_router() -> Router:
             *SUBSIDIES,
             *VERIFY,
             *BENEFITS,
+            *LIFE_EVENT_RESULT,
         ],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
