@@ -32,7 +32,16 @@ from forms.programs import ProgramSpec
 from hub.accounts import NAME_FIELD
 from hub.clock import beijing_date, now
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
-from hub.db.tables import Account, Claim, Document, DocumentSequence, Enterprise, ReviewTask, ServiceRequest
+from hub.db.tables import (
+    Account,
+    Claim,
+    Document,
+    DocumentSequence,
+    Enterprise,
+    ReviewTask,
+    ServiceRequest,
+    TimelineEntry,
+)
 from hub.db.transactions import writing
 from hub.documents.entitlements import (
     SIGNED_RIGHTS,
@@ -145,6 +154,15 @@ def states_rights(request: IssueDocument, subject: Subject) -> bool:
     )
 
 
+async def approved_by_rule(request: IssueDocument) -> bool:
+    """Whether the document is the decision of a request approved by rule (no clerk reviewed it)."""
+    if request.kind != "decision" or request.outcome != "approved":
+        return False
+    return await TimelineEntry.exists().where(
+        (TimelineEntry.request == request.request_id) & (TimelineEntry.kind == "approved_by_rule")
+    )
+
+
 class PdfDocumentIssuer:
     def __init__(self, catalog: Catalog, store: ContentStore, renderer: RenderPool, keys: KeyRing, public_url: str):
         self.catalog = catalog
@@ -236,6 +254,8 @@ class PdfDocumentIssuer:
                         signed["amount"] = None
                 if states_rights(request, subject):
                     signed["rights"] = SIGNED_RIGHTS
+                if facts.by_rule:
+                    signed["by_rule"] = True
                 if request.kind == "payment_notice":
                     assert subject.claim is not None, "a payment notice is issued for a paid claim"
                     signed["payment_ref"] = subject.claim.payment_ref
@@ -382,6 +402,11 @@ class PdfDocumentIssuer:
             amount = "" if granted.suspended else amount
         if states_rights(request, subject):
             extra["rights"] = rights(locale)
+        if await approved_by_rule(request):
+            extra["by_rule"] = True
+            # Every rule and check it met: the eligibility rules at filing, the route's checks since.
+            results = load_json(row.rule_results or "[]") + load_json(row.check_results or "[]")
+            extra["rules_met"] = [gettext(locale, r["message"]) for r in results if r["passed"]]
         return DocumentFacts(
             kind=request.kind,
             locale=locale,
@@ -410,7 +435,10 @@ class PdfDocumentIssuer:
                 for t in tasks
                 if t.state in ("approved", "rejected")
             ],
-            reasons=[gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
+            # Why checks failed, on a refusal (one approved by a clerk after a failed check is not refused for it).
+            reasons=[]
+            if request.outcome == "approved"
+            else [gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
             amount=amount,
             time_limit_days=spec.time_limit_days,
             departments=[department_name(d) for d in spec.departments],

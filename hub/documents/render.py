@@ -84,6 +84,9 @@ class DocumentFacts:
     # Decisions: the benefit an approval grants, and where and within how long to challenge it.
     benefit: BenefitLines | None = None
     rights: str = ""
+    # Decisions approved by rule (instant approval, no clerk): the rules and checks it met.
+    by_rule: bool = False
+    rules_met: list[str] = field(default_factory=list)
 
 
 def qr_code(url: str) -> str:
