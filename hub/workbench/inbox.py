@@ -110,8 +110,6 @@ async def inbox_page(
     labels: dict[tuple, Any] = {}
     at = now()
     for row in await quick_rows(ReviewTask, sql, *args, limit, offset):
-        # Flags as booleans whatever the engine hands back for them.
-        row.update({flag: bool(row[flag]) for flag in ("reminded", "escalated", "provisional")})
         record = SimpleNamespace(**row)
         reads.append(task_read(record, record, ctx, locale, row["assignee_name"], labels, at))
     return reads

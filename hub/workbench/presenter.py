@@ -143,8 +143,9 @@ def task_read(
         opened_at=task.opened_at,
         due_at=task.due_at,
         seconds_left=seconds_left(task.due_at, at),
-        reminded=task.reminded,
-        escalated=task.escalated,
+        # Flags as booleans whatever the engine hands back for them.
+        reminded=bool(task.reminded),
+        escalated=bool(task.escalated),
         provisional=bool(task.provisional),
         decided_at=task.decided_at,
         comment=opened_text(task.comment, COMMENT_FIELD) if task.comment else "",
