@@ -173,12 +173,18 @@ class PiccoloBenefitRegister:
         return int(row["id"])
 
     async def due(self, service_id: str, period: str, after_id: int, limit: int) -> list[DueEntitlement]:
+        # Whether a candidate was paid is asked of its payment's own key (``payment_key``), through the
+        # unique index: a chunk costs its own rows, whatever the statistics say. Asked by entitlement and
+        # period, PostgreSQL went by the period's index while the month was new to its statistics
+        # (every cycle's start, until the next ANALYZE) and read the whole month so far for every
+        # candidate: 2 seconds a chunk at 20,000 entitlements. As a scalar subquery it stays a probe
+        # per candidate instead of becoming a join over the payments of every month.
         rows = await Entitlement.raw(
             "SELECT e.id, e.kind, e.resident_id, e.amount_formula, e.band_formula, e.maximum_cents, e.inputs, "
             "e.amount_cents, e.band, e.payee_account, e.payment_method FROM entitlement e "
             "WHERE e.service_id = {} AND e.state = 'active' AND e.start_period <= {} AND e.id > {} "
-            "AND NOT EXISTS (SELECT 1 FROM benefit_payment p WHERE p.entitlement = e.id AND p.period = {} "
-            "AND p.state IN ('paid', 'refused')) ORDER BY e.id LIMIT {}",
+            "AND (SELECT COUNT(*) FROM benefit_payment p WHERE p.key = 'benefit:' || e.id || ':' || {} "
+            "AND p.state IN ('paid', 'refused')) = 0 ORDER BY e.id LIMIT {}",
             service_id,
             period,
             after_id,

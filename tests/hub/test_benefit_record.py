@@ -124,3 +124,28 @@ async def test_a_chunk_larger_than_one_statement_is_recorded_whole(database, mon
     assert (totals.paid, totals.changed) == (8, 8)
     assert set(await payments()) == set(ids)
     assert {r["amount_cents"] for r in await Entitlement.select(Entitlement.amount_cents)} == {10_500}
+
+
+async def test_due_are_the_active_entitlements_not_yet_paid_or_refused_for_the_period(database):
+    paid, refused, aside, unpaid, paid_before = await entitlements(5)
+    for entitlement, period, state in (
+        (paid, PERIOD, "paid"),
+        (refused, PERIOD, "refused"),
+        (aside, PERIOD, "set_aside"),
+        (paid_before, "2026-11", "paid"),
+        (unpaid, "2026-11", "paid"),
+    ):
+        await BenefitPayment.insert(
+            BenefitPayment(
+                key=payment_key(entitlement, period),
+                entitlement=entitlement,
+                service_id=SERVICE,
+                period=period,
+                amount_cents=10_000,
+                state=state,
+            )
+        )
+    due = await register().due(SERVICE, PERIOD, 0, 10)
+    assert [d.id for d in due] == [aside, unpaid, paid_before]
+    assert [d.id for d in await register().due(SERVICE, PERIOD, aside, 1)] == [unpaid]
+    assert [d.id for d in await register().due(SERVICE, "2026-11", 0, 10)] == [paid, refused, aside]
