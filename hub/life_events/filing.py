@@ -76,6 +76,63 @@ async def file_case(
         await _start(ctx, existing, event)
         return CaseFiled(ref=existing.ref, event_id=event_id, parts=list(load(existing.parts))), False
     parts = chosen_parts(event, optional_chosen)
+    stored = await _checked_parts(ctx, actor, event, parts, answers_in)
+    stamp = now()
+    ref = new_ref(stamp).replace("QQ", "LE", 1)
+    async with writing():
+        inserted = (
+            await LifeEventCase.insert(
+                LifeEventCase(
+                    ref=ref,
+                    workflow_id=life_event_workflow_id(ref),
+                    event_id=event.id,
+                    event_version=event.version,
+                    applicant=user.id,
+                    idempotency_scope=scope,
+                    payload_hash=digest,
+                    state="in_progress",
+                    parts=json.dumps(stored, ensure_ascii=False),
+                    locale=actor.locale,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            .on_conflict(target=LifeEventCase.idempotency_scope, action="DO NOTHING")
+            .returning(LifeEventCase.id)
+        )
+        if inserted:
+            await record(actor, user, "life_event.filed", "life_event", ref, event=event.id, parts=parts)
+    row = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
+    assert row is not None
+    await _start(ctx, row, event)
+    return CaseFiled(ref=row.ref, event_id=event.id, parts=list(load(row.parts))), bool(inserted)
+
+
+async def check_case(
+    ctx: HubContext, actor: Actor, event_id: str, answers_in: dict[str, Any], optional_chosen: list[str]
+) -> list[str]:
+    """Check a life event's application as filing would, storing nothing (for a page that shows the
+    answers before filing): the chosen parts in order, or the same errors and refusal as filing."""
+    user = signed_in(actor)
+    event = ctx.catalog.life_events.get(event_id)
+    if event is None:
+        raise not_found()
+    if user.role not in event.audience:
+        raise HubError(
+            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
+        )
+    parts = chosen_parts(event, optional_chosen)
+    await _checked_parts(ctx, actor, event, parts, answers_in)
+    return parts
+
+
+async def _checked_parts(
+    ctx: HubContext, actor: Actor, event: LifeEventSpec, parts: list[str], answers_in: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Every chosen part validated and checked against its service's rules, as stored on the case;
+    raises every field error (named on the one form, with its part), or the refusal with each part's
+    failing rules."""
+    user = signed_in(actor)
     errors: list[FieldError] = []
     refusals: list[dict[str, Any]] = []
     stored: dict[str, dict[str, Any]] = {}
@@ -125,35 +182,7 @@ async def file_case(
             N_("A part of the application does not meet its service's conditions. Nothing was saved."),
             rules=[{**r, "message": gettext(actor.locale, r["message"])} for r in refusals],
         )
-    stamp = now()
-    ref = new_ref(stamp).replace("QQ", "LE", 1)
-    async with writing():
-        inserted = (
-            await LifeEventCase.insert(
-                LifeEventCase(
-                    ref=ref,
-                    workflow_id=life_event_workflow_id(ref),
-                    event_id=event.id,
-                    event_version=event.version,
-                    applicant=user.id,
-                    idempotency_scope=scope,
-                    payload_hash=digest,
-                    state="in_progress",
-                    parts=json.dumps(stored, ensure_ascii=False),
-                    locale=actor.locale,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            )
-            .on_conflict(target=LifeEventCase.idempotency_scope, action="DO NOTHING")
-            .returning(LifeEventCase.id)
-        )
-        if inserted:
-            await record(actor, user, "life_event.filed", "life_event", ref, event=event.id, parts=parts)
-    row = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
-    assert row is not None
-    await _start(ctx, row, event)
-    return CaseFiled(ref=row.ref, event_id=event.id, parts=list(load(row.parts))), bool(inserted)
+    return stored
 
 
 def load(value: Any) -> dict[str, Any]:

@@ -150,3 +150,37 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
             for part_id, p in parts.items()
         ],
     )
+
+
+async def my_cases(actor: Actor, catalog: Catalog) -> list[CaseRead]:
+    """The applicant's own cases, newest first, each part with its state (for a list of them)."""
+    user = signed_in(actor)
+    rows = (
+        await LifeEventCase.objects()
+        .where(LifeEventCase.applicant == user.id)
+        .order_by(LifeEventCase.created_at, ascending=False)
+    )
+    found = []
+    for row in rows:
+        event = catalog.life_events.get(row.event_id)
+        found.append(
+            CaseRead(
+                ref=row.ref,
+                event_id=row.event_id,
+                title=gettext(actor.locale, event.title) if event else row.event_id,
+                state=row.state,
+                created_at=row.created_at,
+                parts=[
+                    CasePartRead(
+                        id=part_id,
+                        title=gettext(actor.locale, event.part(part_id).title) if event else part_id,
+                        state=p["state"],
+                        request_ref=p.get("ref"),
+                        request_state=None,
+                        detail=p.get("detail", ""),
+                    )
+                    for part_id, p in load(row.parts).items()
+                ],
+            )
+        )
+    return found

@@ -20,6 +20,7 @@ from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
 from hub.i18n import N_, gettext
+from hub.life_events.views import my_cases
 from hub.privacy import mask
 from hub.requests.access import applicant_side, load_visible_request
 from hub.requests.documents import own_attachment, request_document
@@ -41,6 +42,7 @@ from hub.web.context import HubContext
 from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
 from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
+from hub.web.pages.life_events import LIFE_EVENT_PAGES
 from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
 from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import field_message, not_found, status_of
@@ -397,6 +399,7 @@ async def requests_page(request: Request, ctx: HubContext) -> Response:
         "requests.html",
         requests=await my_requests(ctx, user, locale),
         drafts=links,
+        cases=await my_cases(actor_of(request), ctx.catalog),
     )
 
 
@@ -546,4 +549,5 @@ PORTAL = [
     withdrawal,
     document,
     attachment,
+    *LIFE_EVENT_PAGES,
 ]

@@ -1,0 +1,493 @@
+"""Life events on the portal (一件事一次办): the list of them, the one form (the answers the parts
+share first, then each part's own fields), one check page, one filing, and the applicant's case.
+
+The rules are the life events domain's (``hub/life_events``): these pages parse the posted form into
+the one form's answers (shared answers by name, a part's own fields as ``<part>.<field>``), call it,
+and draw what it answers with the service form's own inputs."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect
+
+from forms.life_events import PART_FIELD, LifeEventPart, LifeEventSpec
+from forms.spec import ServiceSpec
+from forms.validation import FieldError, is_visible
+from hub.accounts import Principal
+from hub.errors import HubError
+from hub.i18n import N_, gettext
+from hub.life_events.filing import check_case, file_case
+from hub.life_events.forms import part_spec
+from hub.life_events.views import case_read, life_event, life_events
+from hub.privacy import mask
+from hub.requests.drafts import filenames
+from hub.requests.prefill import held_for
+from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
+from hub.web.actors import actor_of
+from hub.web.context import HubContext
+from hub.web.downloads import sniffed_type
+from hub.web.pages.common import require
+from hub.web.pages.forms import FILE_SUFFIX, Input, answers_from_form, build_inputs, display, file_keys, html_id
+from hub.web.pages.render import render_page
+from hub.web.pages.session import page_locale
+from hub.web.problems import field_message, not_found, status_of
+from hub.web.security import APPLICANT_ROLES
+
+FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES
+MASKED = ("resident_id", "bank_account", "uscc")
+# A part's state on the case, as the applicant reads it (一件事一次办's words in Chinese).
+PART_STATES = {
+    "waiting": N_("Waiting"),
+    "filed": N_("Filed with its department"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn"),
+    "not_filed": N_("Not filed with its department"),
+}
+CASE_STATES = {"in_progress": N_("In progress"), "done": N_("Completed")}
+
+
+def event_or_404(ctx: HubContext, event_id: str) -> LifeEventSpec:
+    event = ctx.catalog.life_events.get(event_id)
+    if event is None:
+        raise not_found()
+    return event
+
+
+def applicant_for(request: Request, event: LifeEventSpec) -> Principal:
+    user = require(request, *APPLICANT_ROLES)
+    if user.role not in event.audience:
+        raise HubError(
+            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
+        )
+    return user
+
+
+def shared_fields(event: LifeEventSpec, part: LifeEventPart) -> dict[str, str]:
+    """A part's fields the one form asks once: field name -> shared answer's name."""
+    found = {}
+    for shared in event.shared:
+        for target in shared.into:
+            part_id, _, field_name = target.partition(PART_FIELD)
+            if part_id == part.id:
+                found[field_name] = shared.name
+    return found
+
+
+def own_fields(event: LifeEventSpec, spec: ServiceSpec, part: LifeEventPart) -> list[str]:
+    """A part's own fields on the one form (not shared, handed on or fixed; nor a field that the
+    event's fixed answers leave out)."""
+    filled = event.filled_fields(part.id)
+    return [
+        f.name
+        for f in spec.fields
+        if f.name not in filled
+        and not (f.visible_when and f.visible_when.field in part.fixed and not is_visible(f, dict(part.fixed)))
+    ]
+
+
+class PartForm:
+    """A posted form as one part's own form sees it: its shared fields under their shared names, its
+    own fields under ``<part>.<field>``."""
+
+    def __init__(self, form: Any, prefix: str, shared: dict[str, str]):
+        self._form, self._prefix, self._shared = form, prefix, shared
+
+    def _key(self, key: str) -> str:
+        return self._shared.get(key, self._prefix + key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._form.get(self._key(key), default)
+
+    def getall(self, key: str, default: Any = None) -> Any:
+        return self._form.getall(self._key(key), default)
+
+
+def renamed(inp: Input, name: str, prefix: str) -> Input:
+    """An input of a part's own form under its name on the one form."""
+    items = [[replace(s, name=prefix + s.name, id=html_id(prefix + s.name)) for s in item] for item in inp.items]
+    shown_when = (prefix + inp.shown_when[0], inp.shown_when[1]) if inp.shown_when else None
+    return replace(inp, name=name, id=html_id(name), items=items, shown_when=shown_when)
+
+
+def part_errors(event: LifeEventSpec, part: LifeEventPart, errors: list[FieldError]) -> list[FieldError]:
+    """The errors of the one form that belong to a part's fields, named as its own form names them."""
+    prefix = part.id + PART_FIELD
+    back = {name: field for field, name in shared_fields(event, part).items()}
+    mine = []
+    for e in errors:
+        head = e.field.split(".")[0]
+        if head in back:
+            mine.append(FieldError(field=back[head] + e.field[len(head) :], code=e.code, context=e.context))
+        elif e.field.startswith(prefix):
+            mine.append(FieldError(field=e.field.removeprefix(prefix), code=e.code, context=e.context))
+    return mine
+
+
+def one_part_answers(event: LifeEventSpec, part: LifeEventPart, answers: dict[str, Any]) -> dict[str, Any]:
+    prefix = part.id + PART_FIELD
+    mine = {field: answers[name] for field, name in shared_fields(event, part).items() if name in answers}
+    return mine | {k.removeprefix(prefix): v for k, v in answers.items() if k.startswith(prefix)}
+
+
+async def sections(
+    ctx: HubContext,
+    event: LifeEventSpec,
+    user: Principal,
+    answers: dict[str, Any],
+    errors: list[FieldError],
+    locale: str,
+) -> tuple[list[Input], list[dict[str, Any]]]:
+    """The inputs of the shared answers, then each part's: its title, its service's and its own inputs."""
+    shared_inputs: dict[str, Input] = {}
+    parts = []
+    for part in event.parts:
+        spec = part_spec(ctx.catalog, part)
+        inputs = build_inputs(
+            spec,
+            one_part_answers(event, part, answers),
+            part_errors(event, part, errors),
+            locale,
+            await held_for(user.id, spec),
+        )
+        by_name = {i.name: i for i in inputs}
+        for field, name in shared_fields(event, part).items():
+            if name not in shared_inputs and field in by_name:
+                shared_inputs[name] = renamed(by_name[field], name, part.id + PART_FIELD)
+        prefix = part.id + PART_FIELD
+        parts.append(
+            {
+                "id": part.id,
+                "title": gettext(locale, part.title),
+                "service": gettext(locale, spec.title),
+                "service_id": spec.id,
+                "optional": part.optional,
+                "inputs": [renamed(by_name[f], prefix + f, prefix) for f in own_fields(event, spec, part)],
+            }
+        )
+    order = [s.name for s in event.shared]
+    return [shared_inputs[n] for n in order if n in shared_inputs], parts
+
+
+async def render_form(
+    request: Request,
+    ctx: HubContext,
+    event: LifeEventSpec,
+    user: Principal,
+    answers: dict[str, Any],
+    chosen: list[str],
+    key: str,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+) -> Response:
+    locale = page_locale(request)
+    errors = errors or []
+    shared, parts = await sections(ctx, event, user, answers, errors, locale)
+    labels = (
+        {i.name: i.label for i in shared}
+        | {i.name: i.label for p in parts for i in p["inputs"]}
+        | {s.name: s.label for p in parts for i in p["inputs"] for item in i.items for s in item}
+    )
+    titles = {p["id"]: p["title"] for p in parts}
+    summary_errors, seen = [], set()
+    for e in errors:
+        if e.field in seen:
+            continue
+        seen.add(e.field)
+        part = e.context.get("part") if e.field.split(".")[0] in {p.name for p in event.shared} else None
+        label = labels.get(e.field, "")
+        text = f"{label}: {field_message(locale, e)}" if label else field_message(locale, e)
+        summary_errors.append(
+            {"id": html_id(e.field), "message": text, "part": titles.get(str(part), "") if part else ""}
+        )
+    return render_page(
+        request,
+        "life_event_form.html",
+        status=status,
+        event=life_event(ctx.catalog, event.id, locale),
+        shared=shared,
+        parts=parts,
+        chosen=chosen,
+        key=key,
+        errors=summary_errors,
+        uploads=await filenames(user, answers),
+    )
+
+
+@get("/life-events", name="life-events")
+async def list_page(request: Request, ctx: HubContext) -> Response:
+    return render_page(request, "life_events.html", events=life_events(ctx.catalog, page_locale(request)))
+
+
+@get("/life-events/{event_id:str}", name="life-event")
+async def form_page(request: Request, ctx: HubContext, event_id: str) -> Response:
+    event = event_or_404(ctx, event_id)
+    user = applicant_for(request, event)
+    # The form's own idempotency key: filing twice from it (a double click, a reload) files one case.
+    return await render_form(request, ctx, event, user, {}, [], secrets.token_urlsafe(24))
+
+
+async def posted(
+    request: Request, ctx: HubContext, event: LifeEventSpec, form: Any, chosen: list[str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The one form's answers in a posted form (a part left out gives none), its files stored as uploads."""
+    answers: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for part in event.parts:
+        if part.optional and part.id not in chosen:
+            continue
+        spec = part_spec(ctx.catalog, part)
+        prefix = part.id + PART_FIELD
+        shared = shared_fields(event, part)
+        view = PartForm(form, prefix, shared)
+        mine = answers_from_form(spec, view)
+        for key, field in file_keys(spec, mine, view):
+            new = view.get(key + FILE_SUFFIX)
+            if not (isinstance(new, UploadFile) and new.filename):
+                continue
+            content = await new.read(MAX_UPLOAD_BYTES + 1)
+            if not content:
+                continue
+            name = shared.get(key, prefix + key)
+            try:
+                stored = await store_upload(ctx, actor_of(request), new.filename, content, sniffed_type(content))
+            except HubError as problem:
+                code = "file_too_large" if status_of(problem) == 413 else "file_type"
+                errors.append(
+                    FieldError(
+                        field=name,
+                        code=code,
+                        context={"accepted": ", ".join(field.accept), "max_kb": field.max_size_kb},
+                    )
+                )
+                continue
+            head, *rest = key.split(".")
+            if rest:
+                mine[head][int(rest[0])][rest[1]] = stored.id
+            else:
+                mine[key] = stored.id
+        own = set(own_fields(event, spec, part))
+        for field_name, value in mine.items():
+            if field_name in shared:
+                answers.setdefault(shared[field_name], value)
+            elif field_name in own:
+                answers[prefix + field_name] = value
+    return answers, errors
+
+
+def regroup(ctx: HubContext, event: LifeEventSpec, answers: dict[str, Any], action: str) -> bool:
+    """Household members and other groups without JavaScript: one item more or less."""
+    if not (action.startswith("add:") or action.startswith("remove:")):
+        return False
+    _, name, *index = action.split(":")
+    part_id, _, group = name.partition(PART_FIELD)
+    spec = part_spec(ctx.catalog, event.part(part_id)) if part_id in {p.id for p in event.parts} else None
+    if spec is None or group not in spec.field_names or spec.field(group).type != "group":
+        return True
+    items = answers.setdefault(name, [])
+    if not isinstance(items, list):
+        return True
+    if action.startswith("add:") and len(items) < spec.field(group).max_items:
+        items.append({})
+    elif index and index[0].isdigit() and int(index[0]) < len(items):
+        items.pop(int(index[0]))
+    return True
+
+
+async def review_rows(
+    ctx: HubContext, event: LifeEventSpec, user: Principal, answers: dict[str, Any], chosen: list[str], locale: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What the check page shows: the shared answers (prefilled ones from government records,
+    masked), then each chosen part's own answers."""
+    names = await filenames(user, answers)
+    shared_rows: list[dict[str, Any]] = []
+    done: set[str] = set()
+    parts = []
+    for part in event.parts:
+        if part.optional and part.id not in chosen:
+            continue
+        spec = part_spec(ctx.catalog, part)
+        known = await held_for(user.id, spec)
+        for field, name in shared_fields(event, part).items():
+            if name in done:
+                continue
+            done.add(name)
+            f = spec.field(field)
+            if f.prefill and known.get(field) not in (None, ""):
+                value = mask(known[field], f.type) if f.type in MASKED else known[field]
+                shared_rows.append({"name": name, "label": gettext(locale, f.label), "value": value, "prefilled": True})
+            elif answers.get(name) not in (None, "", []):
+                shared_rows.append(
+                    {"name": name, "label": gettext(locale, f.label), "value": display(f, answers[name], locale, names)}
+                )
+        rows = []
+        for field in own_fields(event, spec, part):
+            f = spec.field(field)
+            value = answers.get(part.id + PART_FIELD + field)
+            if f.type == "group":
+                items = [
+                    [(gettext(locale, s.label), display(s, item.get(s.name), locale, names)) for s in f.fields]
+                    for item in (value or [])
+                ]
+                rows.append({"name": part.id + PART_FIELD + field, "label": gettext(locale, f.label), "group": items})
+            elif value not in (None, "", []):
+                rows.append(
+                    {
+                        "name": part.id + PART_FIELD + field,
+                        "label": gettext(locale, f.label),
+                        "value": display(f, value, locale, names),
+                    }
+                )
+        parts.append(
+            {"id": part.id, "title": gettext(locale, part.title), "service": gettext(locale, spec.title), "rows": rows}
+        )
+    order = [s.name for s in event.shared]
+    shared_rows.sort(key=lambda r: order.index(r["name"]))
+    return shared_rows, parts
+
+
+async def render_review(
+    request: Request,
+    ctx: HubContext,
+    event: LifeEventSpec,
+    user: Principal,
+    answers: dict[str, Any],
+    chosen: list[str],
+    key: str,
+    status: int = 200,
+    problem: dict[str, Any] | None = None,
+    refusals: list[dict[str, Any]] | None = None,
+    saved: dict[str, str] | None = None,
+) -> Response:
+    locale = page_locale(request)
+    shared, parts = await review_rows(ctx, event, user, answers, chosen, locale)
+    return render_page(
+        request,
+        "life_event_review.html",
+        status=status,
+        event=life_event(ctx.catalog, event.id, locale),
+        shared=shared,
+        parts=parts,
+        carried=json.dumps({"answers": answers, "parts": chosen}, ensure_ascii=False),
+        key=key,
+        problem=problem,
+        refusals=refusals or [],
+        saved=saved,
+    )
+
+
+def carried(form: Any) -> tuple[dict[str, Any], list[str]]:
+    """The answers the check page carries to filing (checked again there: nothing is trusted)."""
+    try:
+        value = json.loads(str(form.get("carried") or "{}"))
+    except ValueError:
+        value = {}
+    answers = value.get("answers") if isinstance(value, dict) else None
+    parts = value.get("parts") if isinstance(value, dict) else None
+    return (
+        answers if isinstance(answers, dict) else {},
+        [p for p in parts if isinstance(p, str)] if isinstance(parts, list) else [],
+    )
+
+
+def refusal_of(locale: str, event: LifeEventSpec, problem: HubError) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    titles = {p.id: gettext(locale, p.title) for p in event.parts}
+    return (
+        {"title": gettext(locale, problem.title), "detail": gettext(locale, problem.detail, **problem.params)},
+        [{"part": titles.get(r.get("part", ""), ""), "message": r["message"]} for r in problem.rules],
+    )
+
+
+@post("/life-events/{event_id:str}", name="life-event-post", request_max_body_size=FORM_BODY_LIMIT)
+async def form_post(request: Request, ctx: HubContext, event_id: str) -> Response:
+    event = event_or_404(ctx, event_id)
+    user = applicant_for(request, event)
+    locale = page_locale(request)
+    form = await request.form()
+    key = str(form.get("key") or "")[:128] or secrets.token_urlsafe(24)
+    action = str(form.get("action", "review"))
+    if action in ("file", "change"):
+        answers, chosen = carried(form)
+        if action == "change":
+            return await render_form(request, ctx, event, user, answers, chosen, key)
+        try:
+            filed, _ = await file_case(ctx, actor_of(request), event.id, answers, chosen, key)
+        except HubError as problem:
+            if problem.errors:
+                return await render_form(request, ctx, event, user, answers, chosen, key, problem.errors, status=422)
+            if problem.code == "workflow-unavailable":
+                # The case is stored but not passed on yet: filing again from this page (the same
+                # key) passes it on, and files nothing twice.
+                saved = {"ref": str(problem.params.get("ref", ""))}
+                return await render_review(
+                    request, ctx, event, user, answers, chosen, key, status_of(problem), saved=saved
+                )
+            if problem.code == "not-eligible":
+                shown, refusals = refusal_of(locale, event, problem)
+                return await render_review(
+                    request, ctx, event, user, answers, chosen, key, status_of(problem), shown, refusals
+                )
+            shown = {
+                "title": gettext(locale, problem.title),
+                "detail": gettext(locale, problem.detail, **problem.params),
+            }
+            return await render_review(request, ctx, event, user, answers, chosen, key, status_of(problem), shown)
+        return Redirect(path=f"/life-events/cases/{filed.ref}?filed=true", status_code=303)
+    chosen = [str(p) for p in form.getall("parts", []) if isinstance(p, str)]
+    answers, upload_errors = await posted(request, ctx, event, form, chosen)
+    if regroup(ctx, event, answers, action):
+        return await render_form(request, ctx, event, user, answers, chosen, key)
+    try:
+        await check_case(ctx, actor_of(request), event.id, answers, chosen)
+    except HubError as problem:
+        if problem.errors or upload_errors:
+            return await render_form(
+                request, ctx, event, user, answers, chosen, key, upload_errors + problem.errors, status=422
+            )
+        if problem.code == "not-eligible":
+            shown, refusals = refusal_of(locale, event, problem)
+            return await render_review(request, ctx, event, user, answers, chosen, key, 422, shown, refusals)
+        raise
+    if upload_errors:
+        return await render_form(request, ctx, event, user, answers, chosen, key, upload_errors, status=422)
+    return await render_review(request, ctx, event, user, answers, chosen, key)
+
+
+@get("/life-events/cases/{ref:str}", name="life-event-case")
+async def case_page(request: Request, ctx: HubContext, ref: str, filed: bool = False) -> Response:
+    require(request, *APPLICANT_ROLES)
+    locale = page_locale(request)
+    case = await case_read(actor_of(request), ctx.catalog, ref)
+    event = ctx.catalog.life_events.get(case.event_id)
+    titles = {p.id: gettext(locale, p.title) for p in event.parts} if event else {}
+    parts = []
+    for p in case.parts:
+        waited = p.detail.removeprefix("after:").split(",") if p.detail.startswith("after:") else []
+        parts.append(
+            {
+                "id": p.id,
+                "title": p.title,
+                "state": p.state,
+                "state_label": gettext(locale, PART_STATES.get(p.state, p.state)),
+                "ref": p.request_ref,
+                "waited": [titles.get(w, w) for w in waited if w],
+                "after": [titles.get(a, a) for a in (event.part(p.id).after if event else []) if a in titles],
+            }
+        )
+    return render_page(
+        request,
+        "life_event_case.html",
+        case=case,
+        case_state=gettext(locale, CASE_STATES.get(case.state, case.state)),
+        parts=parts,
+        filed=filed,
+    )
+
+
+LIFE_EVENT_PAGES = [list_page, form_page, form_post, case_page]
