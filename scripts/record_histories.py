@@ -209,6 +209,27 @@ def life_event(stack: Stack) -> str:
     return ref
 
 
+def instant_approved(stack: Stack) -> str:
+    """Approved by rule: every automatic check passes, no review stage opens, no clerk."""
+    yunqi = Api(stack.base_url, "yunqi")
+    r = file_example(yunqi, load_catalog().latest("job-stabilisation-subsidy"))
+    assert r.status_code == 201, r.text
+    done = wait_closed(yunqi, r.json()["ref"])
+    assert done["state"] == "approved" and done["tasks"] == [], done
+    return r.json()["ref"]
+
+
+def instant_fallback_rejected(stack: Stack) -> str:
+    """An automatic check fails: not refused for it, but handed to the department, which rejects."""
+    jiucheng, hr = Api(stack.base_url, "jiucheng"), Api(stack.base_url, "hr.clerk")
+    r = file_example(jiucheng, load_catalog().latest("job-stabilisation-subsidy"))
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    assert decide(hr, open_task(hr, ref)["id"], "reject", "企业处于经营异常状态").status_code == 200
+    wait_closed(jiucheng, ref)
+    return ref
+
+
 def claim_instant_paid(stack: Stack) -> str:
     yunqi = Api(stack.base_url, "yunqi")
     r = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
@@ -335,6 +356,8 @@ def main() -> None:
                 "claim-offer-paid": f"claim-{claim_offer_paid(stack)}",
                 "claim-payment-refused": f"claim-{claim_payment_refused(stack)}",
                 "life-event": f"life-event-{life_event(stack)}",
+                "instant-approved": f"request-{instant_approved(stack)}",
+                "instant-fallback-rejected": f"request-{instant_fallback_rejected(stack)}",
             }
             claim_ref, review_ref = claim_reviewed_paid(stack)
             wanted["claim-reviewed-paid"] = f"claim-{claim_ref}"

@@ -118,14 +118,14 @@ def file_example(applicant: Api, spec, **overrides):
     )
 
 
-def file_service(stack, spec) -> tuple[Api, dict]:
+def file_service(stack, spec, **overrides) -> tuple[Api, dict]:
     """File the service as the first demo applicant its rules admit; returns (applicant, request)."""
     refusals = {}
     for username, _, role, *_ in DEMO_ACCOUNTS:
         if role not in spec.audience:
             continue
         applicant = Api(stack.base_url, username)
-        r = file_example(applicant, spec)
+        r = file_example(applicant, spec, **overrides)
         if r.status_code == 201:
             return applicant, r.json()
         refusals[username] = r.json()

@@ -23,15 +23,17 @@ def state_of(applicant: Api, ref: str) -> dict:
 
 
 def test_a_failed_automatic_check_rejects_without_any_clerk(stack):
-    # The registry lists this enterprise as operating abnormally.
-    applicant = Api(stack.base_url, "jiucheng")
-    r = file_example(applicant, CATALOG.latest("job-stabilisation-subsidy"))
+    # The tax bureau rates this enterprise M; the R&D subsidy is not approved by rule, so its check decides.
+    applicant = Api(stack.base_url, "qihang")
+    spec = CATALOG.latest("rnd-expense-subsidy")
+    assert not spec.instant
+    r = file_example(applicant, spec)
     assert r.status_code == 201, r.text
     done = wait_closed(applicant, r.json()["ref"])
     assert done["state"] == "rejected"
     assert done["tasks"] == []  # no human was asked
     failed = [c for c in done["checks"] if not c["passed"]]
-    assert [c["rule"] for c in failed] == ["active"]
+    assert [c["rule"] for c in failed] == ["tax-credit"]
     step = next(e for e in done["timeline"] if e["kind"] == "check_failed")
     assert step["comment"] == failed[0]["message"]
     text = pdf_text(applicant.get(decision_of(done)["download_url"]).content)
@@ -42,16 +44,15 @@ def test_a_failed_automatic_check_rejects_without_any_clerk(stack):
 
 def test_a_passed_check_leads_to_review_and_an_amount(stack):
     applicant = Api(stack.base_url, "yunqi")
-    ref = file_example(applicant, CATALOG.latest("job-stabilisation-subsidy")).json()["ref"]
-    hr = clerk(stack, "human-resources")
-    assert decide(hr, open_task(hr, ref)["id"], "approve", "同意").status_code == 200
-    finance = clerk(stack, "finance")
-    assert decide(finance, open_task(finance, ref)["id"], "approve", "同意").status_code == 200  # above the threshold
-    done = wait_closed(applicant, ref)
+    spec = CATALOG.latest("rnd-expense-subsidy")
+    ref = file_example(applicant, spec, rnd_expenses_last_year="950000.00").json()["ref"]
+    science = clerk(stack, "science-technology")
+    assert decide(science, open_task(science, ref)["id"], "approve", "同意").status_code == 200
+    done = wait_closed(applicant, ref)  # 95,000 is not above the finance review's threshold
     assert done["state"] == "approved"
     assert all(c["passed"] for c in done["checks"]) and len(done["checks"]) == 2
-    assert done["amount"] == "69120.00"  # 76,800 paid × 90% for a small or micro enterprise
-    assert "69,120.00" in pdf_text(applicant.get(decision_of(done)["download_url"]).content)
+    assert done["amount"] == "95000.00"  # 10% of the R&D expenses
+    assert "95,000.00" in pdf_text(applicant.get(decision_of(done)["download_url"]).content)
 
 
 MEMBERS = [

@@ -5,7 +5,8 @@ The histories were recorded from real runs through the whole stack by
 workbench (claimed, released, assigned, more information asked and supplied), and sent back by a
 second clerk, transferred and rejected; an old-age allowance approved into an entitlement, and
 its monthly payment cycle (one continued as new); a life event whose second part waited for the
-first; subsidy claims paid instantly, on an offer and after
+first; a request approved by rule (秒批) and one whose failed check fell back to a clerk,
+who rejected it; subsidy claims paid instantly, on an offer and after
 review (with the review's own request), and one whose payment was refused; a program's matching
 run, a day's reconciliation, a corrected document. When a change makes replay fail, gate it with
 ``workflow.patched`` and record a history of the new path.
