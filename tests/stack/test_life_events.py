@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.stack.db import sql
-from tests.stack.flows import decide, next_open_task, open_task, wait_for
+from tests.stack.flows import decide, next_open_task, open_task, pdf_text, wait_for
 from tests.stack.harness import Api, start_stack
 
 pytestmark = pytest.mark.stack
@@ -100,10 +100,22 @@ def test_parts_are_filed_in_order_and_hand_on_the_decision_number(stack):
 def test_a_rejected_part_withdraws_the_part_that_waits_for_it(stack):
     citizen = Api(stack.base_url, "zhaoliu", locale="en")
     ref = file_case(citizen, ["disability"]).json()["ref"]
-    decide_all(stack, citizen, part_filed(citizen, ref, "allowance"), "reject")
+    allowance = part_filed(citizen, ref, "allowance")
+    # The combined result waits for every part; nobody else finds the case.
+    in_progress = citizen.get(f"/api/life-events/cases/{ref}/result.pdf")
+    assert in_progress.status_code == 409 and in_progress.json()["type"] == "/problems/life-event-in-progress"
+    decide_all(stack, citizen, allowance, "reject")
     done = wait_for(lambda: (c := case_of(citizen, ref))["state"] == "done" and c, timeout=60, what=f"{ref} to be done")
     states = {p["id"]: (p["state"], p["request_ref"]) for p in done["parts"]}
     assert states["allowance"][0] == "rejected" and states["disability"] == ("not_filed", None)
+
+    result = citizen.get(f"/api/life-events/cases/{ref}/result.pdf")
+    assert result.status_code == 200 and result.headers["content-type"] == "application/pdf"
+    [decision] = [d for d in citizen.get(f"/api/requests/{allowance}").json()["documents"] if d["kind"] == "decision"]
+    text = pdf_text(result.content)
+    assert "Notice of the results of a life event" in text and decision["verification_code"] in text
+    assert "Not approved" in text and "Not filed" in text and decision["number"] in text
+    assert Api(stack.base_url, "lisi").get(f"/api/life-events/cases/{ref}/result.pdf").status_code == 404
 
 
 def test_bad_answers_are_named_on_the_one_form_and_nothing_is_filed(stack):
