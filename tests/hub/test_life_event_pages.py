@@ -254,3 +254,14 @@ def test_my_requests_lists_the_life_event_cases(hub):
 def test_someone_elses_case_is_not_found(hub):
     assert get(hub, "le.b", "/life-events/cases/LE261120DECIDED1").status_code == 404
     assert "LE261120DECIDED1" not in get(hub, "le.b", "/requests").text
+
+
+def test_the_home_page_links_the_life_event_group_to_its_one_application(hub):
+    assert 'href="/life-events/hard-times"' in get(hub, "le.a", "/").text
+    assert 'href="/life-events/hard-times"' in get(hub, "le.a", "/?event=hard-times").text
+
+
+def test_a_settled_case_links_to_its_combined_result(hub):
+    r = get(hub, "le.a", "/life-events/cases/LE261120DECIDED1")
+    assert 'href="/life-events/cases/LE261120DECIDED1/result.pdf"' in r.text
+    assert "result.pdf" not in get(hub, "le.a", "/life-events/cases/LE261120WAITING1").text

@@ -73,6 +73,11 @@ BY_LIFE_EVENT = N_("Services by life event")
 BY_STAGE = N_("Services for enterprises, by stage")
 
 
+def one_application(ctx: HubContext, life_event: str) -> str:
+    """The id of the life event that applies once for a life event group's services (or "")."""
+    return next((e.id for e in ctx.catalog.life_events.values() if e.life_event == life_event), "")
+
+
 def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list[dict[str, Any]]:
     """The catalog's current services by life event and by enterprise stage (a service is in each of
     its groups), the groups named in ``locale``; an enterprise sees its stages first."""
@@ -83,7 +88,13 @@ def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list
             "param": "event",
             "title": gettext(locale, BY_LIFE_EVENT),
             "groups": [
-                {"code": code, "label": gettext(locale, label), "services": [s for s in specs if code in s.life_events]}
+                {
+                    "code": code,
+                    "label": gettext(locale, label),
+                    "services": [s for s in specs if code in s.life_events],
+                    # One application for the group's services, where the catalog has one.
+                    "life_event": one_application(ctx, code),
+                }
                 for code, label in LIFE_EVENTS.items()
             ],
         },
@@ -149,6 +160,7 @@ async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", 
             groups=[] if filtered else service_groups(ctx, locale, enterprise_first=personal == "enterprise"),
             filtered=filtered,
             filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
+            life_event=one_application(ctx, event) if event else "",
         )
 
     # The page's content shows the catalog alone, the same for every visitor: rendered once per
