@@ -1,0 +1,46 @@
+"""On a phone, a citizen fills in the one form of a life event (the optional part's fields appear
+when it is chosen), checks the answers and files once; the case's page says what happens next."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.pages import PHONE, new_page, screenshot, sign_in
+
+ZHAOLIU = "330106195809080029"
+
+
+def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack, screenshots):
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "zhaoliu", "/life-events/hard-times")
+    assert page.url.endswith("/life-events/hard-times")
+    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    # The optional part's fields wait for its checkbox.
+    assert not page.locator("#f-disability-disability_certificate_number").is_visible()
+    page.locator("#f-phone").fill("13800138000")
+    page.locator("#f-address").fill("杭州市西湖区文三路100号")
+    page.locator("#f-hukou_local-1").check()
+    page.locator("#f-bank_account").fill("6222020200112233445")
+    page.locator("#f-allowance-household_members-0-member_name").fill("赵六")
+    page.locator("#f-allowance-household_members-0-relationship").select_option("self")
+    page.locator("#f-allowance-household_members-0-resident_id").fill(ZHAOLIU)
+    page.locator("#f-allowance-household_members-0-monthly_income").fill("300")
+    page.locator("#f-allowance-hardship").fill("长期患病")
+    page.locator("#f-allowance-authorises_checks-1").check()
+    page.locator("#choose-disability").check()
+    page.locator("#f-disability-disability_certificate_number").fill(ZHAOLIU + "42")
+    page.locator("#f-disability-disability_grade-2").check()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, screenshots, "life-event-form-375")
+    page.get_by_role("button", name="继续").click()
+    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    assert page.get_by_text("13800138000").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("button", name="提交申请").click()
+    assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
+    panel = page.locator("section.panel.success[role=status]")
+    assert panel.get_by_role("heading", name="申请已提交").is_visible()
+    assert page.locator("ul.case-parts > li").count() == 2
+    screenshot(page, screenshots, "life-event-case-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.context.close()
