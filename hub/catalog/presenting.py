@@ -79,6 +79,8 @@ class ServiceDetail(ServiceSummary):
     rules: list[RuleRead]
     route: list[StageRead]
     form_schema: dict[str, Any]
+    # Approved by rule (秒批) when every automatic check passes, with no clerk; else reviewed.
+    instant: bool = False
 
 
 def department(catalog: Catalog, code: str, locale: str) -> DepartmentRead:
@@ -178,6 +180,7 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
             for s in spec.route
         ],
         form_schema=form_schema(spec, locale),
+        instant=spec.instant,
     )
 
 
