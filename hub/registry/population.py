@@ -101,10 +101,12 @@ def elderly_people(count: int, seed: int = 2026, today: dt.date | None = None) -
     while len(people) < count:
         # Most are in their eighties; a tenth over 90, a few over 100.
         age = 80 + min(int(rng.expovariate(1 / 5.5)), 24)
-        born = today - dt.timedelta(days=365 * age + rng.randint(0, 364))
+        # The birthday ``age`` years ago (28 February for 29 February), up to a year before it.
+        anniversary = today.replace(year=today.year - age, day=min(today.day, 28 if today.month == 2 else 31))
+        born = anniversary - dt.timedelta(days=rng.randint(0, 364))
         body = f"330106{born:%Y%m%d}{rng.randint(0, 999):03d}"
         if body in seen:
             continue
         seen.add(body)
-        people.append({"resident_id": body + ric.calc_check_digit(body), "full_name": fake.name(), "born_on": born})
+        people.append({"resident_id": body + ric.calc_check_digit(body + "0"), "full_name": fake.name(), "born_on": born})
     return people

@@ -8,6 +8,7 @@ restarting the web process): a period can only be paid from its payment day on."
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 
 import pytest
@@ -30,10 +31,10 @@ FOURTH = next_period(THIRD)
 # Born so that they are 89 until the first day of THIRD, and 90 from then on.
 BORN = period_start(THIRD).replace(year=period_start(THIRD).year - 90)
 BODY = f"330106{BORN:%Y%m%d}271"
-RESIDENT_ID = BODY + ric.calc_check_digit(BODY)
+RESIDENT_ID = BODY + ric.calc_check_digit(BODY + "0")  # the check digit of the first 17
 
 
-def create_citizen(stack) -> None:
+def create_citizen(stack, username: str = "laowang", name: str = "王建国", resident_id: str = RESIDENT_ID) -> None:
     """A resident of the city with a sign-in account, as the identity provider and the population
     registry would hold them."""
     code = f"""
@@ -50,10 +51,10 @@ async def main():
     settings = load_settings()
     configure_from(settings)
     async with database(settings):
-        await Account.insert(Account(username="laowang", full_name=sealed_name("王建国"), role="citizen",
-            resident_id=seal("{RESIDENT_ID}", "account.resident_id"), password_hash=hash_password("qinqing-demo"),
+        await Account.insert(Account(username="{username}", full_name=sealed_name("{name}"), role="citizen",
+            resident_id=seal("{resident_id}", "account.resident_id"), password_hash=hash_password("qinqing-demo"),
             locale="zh_CN", created_at=now()))
-        await register_residents([{{"resident_id": "{RESIDENT_ID}", "full_name": "王建国"}}])
+        await register_residents([{{"resident_id": "{resident_id}", "full_name": "{name}"}}])
 
 asyncio.run(main())
 """
@@ -273,3 +274,26 @@ def test_an_allowance_applied_for_once_is_paid_every_month_until_the_beneficiary
     )
     assert entitlement_id in [r["id"] for r in register["rows"]]
     assert all("*" in r["beneficiary"] for r in register["rows"])
+
+
+def test_parallel_applications_of_one_person_make_one_request(benefits_stack):
+    stack = benefits_stack
+    body = "330106194105060123"
+    create_citizen(stack, "laoli", "李秀兰", body[:17] + ric.calc_check_digit(body))
+    citizen = Api(stack.base_url, "laoli", locale="en")
+
+    def apply(n: int):
+        return citizen.post(
+            "/api/requests",
+            json={"service_id": SERVICE, "answers": answers()},
+            headers={"Idempotency-Key": f"benefits-parallel-{n}"},
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers_ = list(pool.map(apply, range(6)))
+    statuses = sorted(r.status_code for r in answers_)
+    assert statuses == [201, 409, 409, 409, 409, 409], [r.text for r in answers_]
+    [made] = [r.json()["ref"] for r in answers_ if r.status_code == 201]
+    assert {r.json()["existing"] for r in answers_ if r.status_code == 409} == {made}
+    mine = citizen.get("/api/requests").json()
+    assert [r["ref"] for r in (mine if isinstance(mine, list) else mine["requests"])] == [made]
