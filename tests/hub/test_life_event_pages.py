@@ -190,6 +190,9 @@ def test_field_errors_show_next_to_their_fields_and_nothing_is_stored(hub):
     assert r.status_code == 422, r.text
     assert 'id="error-summary"' in r.text and 'href="#f-phone"' in r.text
     assert 'href="#f-disability-disability_grade"' in r.text
+    summary = text(r.text.split('id="error-summary"')[1].split("</div>")[0])
+    assert "Disability grade: " in summary and "(Also apply for the living subsidy for disabled people)" in summary
+    assert "Contact phone: " in summary and summary.count("Contact phone") == 1  # asked once, said once
     assert re.search(r'id="f-phone-error"', r.text) and 'aria-invalid="true"' in r.text
     assert 'value="杭州市西湖区文三路100号"' in r.text  # the answers stay
     assert cases(hub) == before
@@ -219,6 +222,9 @@ def test_checking_then_filing_without_temporal_says_the_application_is_saved(hub
     words = text(check.text)
     assert "Check your answers" in words and "13800138000" in words and "Grade 2" in words
     assert cases(hub) == before  # checked, nothing stored yet
+    change = post(hub, "le.a", "/life-events/hard-times", check.text, {"action": "change"})
+    assert change.status_code == 200 and 'value="13800138000"' in change.text
+    assert re.search(r'name="parts" value="disability" checked', change.text)
     filed = post(hub, "le.a", "/life-events/hard-times", check.text, {"action": "file"})
     assert filed.status_code == 503, filed.text
     assert "Your application is saved" in text(filed.text)
@@ -265,3 +271,16 @@ def test_a_settled_case_links_to_its_combined_result(hub):
     r = get(hub, "le.a", "/life-events/cases/LE261120DECIDED1")
     assert 'href="/life-events/cases/LE261120DECIDED1/result.pdf"' in r.text
     assert "result.pdf" not in get(hub, "le.a", "/life-events/cases/LE261120WAITING1").text
+
+
+def test_the_case_page_speaks_government_chinese(hub):
+    with sqlite3.connect(hub["path"]) as c:
+        c.execute("UPDATE account SET locale = 'zh_CN' WHERE username = 'le.a'")
+    try:
+        words = text(get(hub, "le.a", "/life-events/cases/LE261120WAITING1").text)
+        assert "已受理" in words and "待办理" in words and "本次申请的办理事项" in words
+        words = text(get(hub, "le.a", "/life-events/cases/LE261120DECIDED1").text)
+        assert "未受理" in words and "已办结" in words
+    finally:
+        with sqlite3.connect(hub["path"]) as c:
+            c.execute("UPDATE account SET locale = 'en' WHERE username = 'le.a'")

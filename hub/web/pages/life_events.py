@@ -200,7 +200,8 @@ async def render_form(
         if e.field in seen:
             continue
         seen.add(e.field)
-        part = e.context.get("part") if e.field.split(".")[0] in {p.name for p in event.shared} else None
+        # A part's own field says which part it is in; a shared answer is every part's.
+        part = e.context.get("part") if e.field.split(".")[0] not in {p.name for p in event.shared} else None
         label = labels.get(e.field, "")
         text = f"{label}: {field_message(locale, e)}" if label else field_message(locale, e)
         summary_errors.append(
