@@ -22,6 +22,8 @@ def squeeze(text: str) -> str:
 def test_passing_checks_approve_by_rule_with_no_clerk(stack):
     assert Api(stack.base_url).get(f"/api/services/{SPEC.id}").json()["instant"] is True
     assert Api(stack.base_url).get("/api/services/rnd-expense-subsidy").json()["instant"] is False
+    page = Api(stack.base_url).get(f"/services/{SPEC.id}").text
+    assert "秒批" in page and "按规则批准" in page
     applicant = Api(stack.base_url, "yunqi")  # active, 3 layoffs of 80 insured employees
     r = file_example(applicant, SPEC)
     assert r.status_code == 201, r.text
