@@ -106,6 +106,8 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
                 ("my-requests", "/requests"),
                 ("request", f"/requests/{ref}"),
                 ("my-benefits", "/benefits"),
+                ("life-events", "/life-events"),
+                ("life-event-form", "/life-events/hard-times"),
             ],
         ),
         ("street.clerk", [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]),
