@@ -710,3 +710,14 @@ def test_the_auditor_s_page_of_the_audit_log(stack):
     administrator = signed_in_page_client(stack, "admin")
     assert administrator.get("/audit").status_code == 403
     assert 'href="/audit"' not in administrator.get("/admin").text
+
+
+def test_a_request_seen_on_its_page_is_in_its_audit_trail(stack):
+    from tests.stack.test_csrf import signed_in
+
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    open_task(Api(stack.base_url, "street.clerk"), ref)
+    browser, _ = signed_in(stack, "street.clerk")
+    assert browser.get(f"/requests/{ref}").status_code == 200
+    trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
+    assert any(e["action"] == "request.viewed" and e["actor"] == "street.clerk" for e in trail)

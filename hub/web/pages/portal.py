@@ -14,6 +14,7 @@ from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError
 from hub.accounts import Principal
+from hub.audit import record
 from hub.benefits.views import granted_by
 from hub.catalog.presenting import detail, search, summary
 from hub.db.tables import Draft, Program
@@ -443,6 +444,8 @@ async def render_request(
     user = require(request)
     locale = page_locale(request)
     row = await load_visible_request(ref, user)
+    # Who saw which request is recorded, as the API records it.
+    await record(actor_of(request), user, "request.viewed", "request", row.ref)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     # The applicant's side: the applicant, or another account of the same enterprise (its approver
     # acts on what its preparer filed), as in the API.
