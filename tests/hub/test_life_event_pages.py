@@ -284,3 +284,13 @@ def test_the_case_page_speaks_government_chinese(hub):
     finally:
         with sqlite3.connect(hub["path"]) as c:
             c.execute("UPDATE account SET locale = 'en' WHERE username = 'le.a'")
+
+
+def test_other_answers_filed_with_the_same_form_are_refused_in_words(hub):
+    form = get(hub, "le.a", "/life-events/hard-times").text
+    check = post(hub, "le.a", "/life-events/hard-times", form, {k: v for k, v in ANSWERS.items() if k != "parts"})
+    assert check.status_code == 200, check.text
+    assert post(hub, "le.a", "/life-events/hard-times", check.text, {"action": "file"}).status_code == 503
+    other = check.text.replace("13800138000", "13900139000")
+    r = post(hub, "le.a", "/life-events/hard-times", other, {"action": "file"})
+    assert r.status_code == 409 and "This application is already filed" in text(r.text)

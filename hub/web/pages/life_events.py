@@ -50,6 +50,11 @@ PART_STATES = {
     "withdrawn": N_("Withdrawn"),
     "not_filed": N_("Not filed with its department"),
 }
+ALREADY_FILED = N_("This application is already filed")
+START_AGAIN = N_(
+    "It was filed from this form with other answers; see it under My requests, "
+    "or open the form again to start a new application."
+)
 CASE_STATES = {"in_progress": N_("In progress"), "done": N_("Completed")}
 
 
@@ -438,9 +443,12 @@ async def form_post(request: Request, ctx: HubContext, event_id: str) -> Respons
                 "title": gettext(locale, problem.title),
                 "detail": gettext(locale, problem.detail, **problem.params),
             }
+            if problem.code == "idempotency-key-reused":
+                # Filed already from this form, with other answers: a new application starts afresh.
+                shown = {"title": gettext(locale, ALREADY_FILED), "detail": gettext(locale, START_AGAIN)}
             return await render_review(request, ctx, event, user, answers, chosen, key, status_of(problem), shown)
         return Redirect(path=f"/life-events/cases/{filed.ref}?filed=true", status_code=303)
-    chosen = [str(p) for p in form.getall("parts", []) if isinstance(p, str)]
+    chosen = [p for p in form.getall("parts", []) if isinstance(p, str) and p]
     answers, upload_errors = await posted(request, ctx, event, form, chosen)
     if regroup(ctx, event, answers, action):
         return await render_form(request, ctx, event, user, answers, chosen, key)
