@@ -294,3 +294,23 @@ def test_other_answers_filed_with_the_same_form_are_refused_in_words(hub):
     other = check.text.replace("13800138000", "13900139000")
     r = post(hub, "le.a", "/life-events/hard-times", other, {"action": "file"})
     assert r.status_code == 409 and "This application is already filed" in text(r.text)
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_a_part_s_file_is_uploaded_and_named_on_the_check_page(hub):
+    form = get(hub, "le.b", "/life-events/hard-times").text
+    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    r = hub["client"].post(
+        "/life-events/hard-times",
+        data={**hidden, **ANSWERS, "phone": "12"},
+        files={"allowance.supporting_documents__file": ("proof.png", PNG, "image/png")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422, r.text
+    # The phone is wrong, the file is kept: the form says it is uploaded and carries it on.
+    assert "proof.png" in text(r.text)
+    assert re.search(r'name="allowance.supporting_documents" value="upl_', r.text)
