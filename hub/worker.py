@@ -37,6 +37,7 @@ from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
 from hub.life_events.cases import PiccoloLifeEventCases
+from hub.life_events.filing import resume_unstarted_cases
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerBenefitGateway, LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
@@ -191,6 +192,7 @@ async def sweep(client, catalog: Catalog, stop: asyncio.Event, every: float) -> 
         try:
             await resume_unstarted(client, catalog, waited)
             await resume_unstarted_claims(client, catalog, waited)
+            await resume_unstarted_cases(client, catalog, waited)
             await resume_matching(client)
             waited = SWEEP_GRACE
         except Exception:  # noqa: BLE001 - Temporal or the database away: try again next round

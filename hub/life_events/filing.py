@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import msgspec
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from forms.catalog import Catalog
 from forms.life_events import LifeEventSpec
 from forms.validation import FieldError
 from hub.actor import Actor
@@ -21,6 +25,7 @@ from hub.db.tables import LifeEventCase
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
+from hub.intake import START_TIMEOUT
 from hub.life_events.forms import one_form_name, part_answers, part_spec
 from hub.profiles import person_facts
 from hub.requests.access import signed_in
@@ -189,8 +194,8 @@ def load(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def _start(ctx: HubContext, row: LifeEventCase, event: LifeEventSpec) -> None:
-    """Start the case's workflow (by its reference: starting twice is harmless)."""
+async def start_case(client: Client, row: LifeEventCase, event: LifeEventSpec) -> None:
+    """Start the case's workflow (by its reference: starting it twice, or once it has finished, is harmless)."""
     parts = load(row.parts)
     plans = [
         PartPlan(part_id=p.id, after=[d for d in p.after if d in parts], from_parts=dict(p.from_parts))
@@ -198,19 +203,43 @@ async def _start(ctx: HubContext, row: LifeEventCase, event: LifeEventSpec) -> N
         if p.id in parts
     ]
     try:
-        if ctx.temporal is None:
-            raise RuntimeError("no Temporal client")
-        await ctx.temporal.start_workflow(
+        await client.start_workflow(
             LifeEventWorkflow.run,
             CaseInput(case_id=row.id, ref=row.ref, parts=plans, on_rejection=event.on_rejection),
             id=row.workflow_id,
             task_queue=REQUESTS_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            rpc_timeout=START_TIMEOUT,
         )
-    except Exception as exc:  # noqa: BLE001 - the case is stored; the same key again continues
-        if type(exc).__name__ == "WorkflowAlreadyStartedError":
-            return
+    except WorkflowAlreadyStartedError:
+        pass
+
+
+async def resume_unstarted_cases(client: Client, catalog: Catalog, waited: timedelta = timedelta(0)) -> int:
+    """Start the workflows of cases stored while Temporal was unreachable (no part filed yet), if
+    they have waited at least ``waited``; returns how many were (re)started."""
+    rows = await LifeEventCase.objects().where(
+        (LifeEventCase.state == "in_progress") & (LifeEventCase.updated_at <= now() - waited)
+    )
+    started = 0
+    for row in rows:
+        event = catalog.life_events.get(row.event_id)
+        if event is None or any(p.get("ref") for p in load(row.parts).values()):
+            continue
+        await start_case(client, row, event)
+        started += 1
+    return started
+
+
+async def _start(ctx: HubContext, row: LifeEventCase, event: LifeEventSpec) -> None:
+    """Start the case's workflow; when Temporal cannot be reached, the case stays saved and is
+    passed on by the worker's sweep, or when the applicant sends it again."""
+    try:
+        if ctx.temporal is None:
+            raise RuntimeError("no Temporal client")
+        await start_case(ctx.temporal, row, event)
+    except Exception:  # noqa: BLE001 - the case is stored; the sweep or the same key again continues
         log.exception("could not start the life event %s", row.ref)
         raise HubError(
             "unavailable",
