@@ -244,7 +244,8 @@ class PiccoloBenefitRegister:
                 if a.end is not None:
                     if await _end(a.entitlement_id, chunk, a.end, a.ended_on):
                         totals.ended += 1
-                    if a.ended_on is not None and a.end == "death":
+                    # Paid for months after a death or a move out of the city the registry learnt of late.
+                    if a.ended_on is not None and a.end in ("death", "moved-out"):
                         count, cents = await _recover_after(a.entitlement_id, chunk, a.ended_on)
                         totals.overpaid += count
                         totals.overpaid_cents += cents
@@ -432,7 +433,8 @@ async def _end(entitlement_id: int, chunk: RecordChunk, reason: str, ended_on: A
 
 
 async def _recover_after(entitlement_id: int, chunk: RecordChunk, died_on: Any) -> tuple[int, int]:
-    """Payments for periods after a death are overpayments: each becomes a receivable, once."""
+    """Payments for periods after a death (or a move away) are overpayments: each becomes a
+    receivable, once."""
     after = period_of(died_on)
     rows = await BenefitPayment.raw(
         "SELECT id, key, amount_cents FROM benefit_payment WHERE entitlement = {} AND state = 'paid' "
