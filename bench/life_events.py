@@ -17,9 +17,7 @@ def main() -> int:
     for event in catalog.life_events.values():
         asked = len(one_form(catalog, event))
         separately = sum(len(part_spec(catalog, p).fields) for p in event.parts)
-        print(
-            f"{event.id:<16} {asked:>16} {separately:>19} {asked / separately:>6.2f}x {1:>4} of {len(event.parts)}"
-        )
+        print(f"{event.id:<16} {asked:>16} {separately:>19} {asked / separately:>6.2f}x {1:>4} of {len(event.parts)}")
     print("asked: the one form's fields as a share of the separate forms' (lower is better)")
     return 0
 

@@ -108,5 +108,7 @@ def elderly_people(count: int, seed: int = 2026, today: dt.date | None = None) -
         if body in seen:
             continue
         seen.add(body)
-        people.append({"resident_id": body + ric.calc_check_digit(body + "0"), "full_name": fake.name(), "born_on": born})
+        people.append(
+            {"resident_id": body + ric.calc_check_digit(body + "0"), "full_name": fake.name(), "born_on": born}
+        )
     return people
