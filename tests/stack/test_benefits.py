@@ -264,6 +264,11 @@ def test_an_allowance_applied_for_once_is_paid_every_month_until_the_beneficiary
     )
     assert [int(r["amount_cents"]) for r in recovery] == [30000]
     assert any(c["kind"] == "ended" and c["reason_code"] == "death" for c in ended["changes"])
+    # The reconciliation finds the ledger and the register in agreement, the receivable included.
+    report = Api(stack.base_url, "auditor").get("/api/reconciliation").json()
+    assert report["differences"] == []
+    [allowance] = [b for b in report["benefits"] if b["benefit"] == SERVICE]
+    assert allowance["paid"] == sum(c["payments_paid"] for c in allowance["cycles"])
 
     # What another person sees: nothing of it.
     assert Api(stack.base_url, "zhangsan").get(f"/api/benefits/entitlements/{entitlement_id}").status_code == 404
