@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from piccolo.engine.postgres import PostgresEngine
+
 from forms.catalog import Catalog
 from hub.audit import record
 from hub.db.records import add_timeline, first
@@ -85,8 +87,12 @@ class PiccoloLifeEventCases:
         )
 
     async def change(self, change: PartChange) -> None:
+        # Two parts may change at once (a rejected part and the part that waited for it): on
+        # PostgreSQL the row is locked while its parts are read and written, so neither change is
+        # lost; on SQLite the writing transaction already runs alone.
+        lock = " FOR UPDATE" if isinstance(LifeEventCase._meta.db, PostgresEngine) else ""
         async with writing():
-            case = await first(LifeEventCase, "SELECT parts FROM life_event_case WHERE id = {}", change.case_id)
+            case = await first(LifeEventCase, "SELECT parts FROM life_event_case WHERE id = {}" + lock, change.case_id)
             assert case is not None
             parts = load(case["parts"])
             parts[change.part_id] |= {"state": change.state, "detail": change.detail}
