@@ -17,9 +17,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from forms.catalog import Catalog
 from forms.life_events import LifeEventSpec
 from forms.validation import FieldError
+from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
-from hub.clock import now, today
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.tables import LifeEventCase
 from hub.db.transactions import writing
@@ -27,9 +28,17 @@ from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import START_TIMEOUT
 from hub.life_events.forms import one_form_name, part_answers, part_spec
-from hub.profiles import person_facts
 from hub.requests.access import signed_in
-from hub.requests.filing import checked_answers, eligibility, payload_hash, require_audience, sealed
+from hub.requests.filing import (
+    benefit_person,
+    checked_answers,
+    eligibility,
+    key_reused,
+    not_passed_on,
+    payload_hash,
+    require_audience,
+    sealed,
+)
 from hub.requests.once import check_free, holder_of
 from hub.requests.references import new_ref
 from workflows.life_events.case import LifeEventWorkflow
@@ -47,6 +56,18 @@ class CaseFiled(msgspec.Struct):
     parts: list[str]
 
 
+def _event_for(ctx: HubContext, user: Principal, event_id: str) -> LifeEventSpec:
+    """The life event, if it exists and is for the caller."""
+    event = ctx.catalog.life_events.get(event_id)
+    if event is None:
+        raise not_found()
+    if user.role not in event.audience:
+        raise HubError(
+            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
+        )
+    return event
+
+
 def chosen_parts(event: LifeEventSpec, optional_chosen: list[str]) -> list[str]:
     known = {p.id for p in event.parts if p.optional}
     unknown = [p for p in optional_chosen if p not in known]
@@ -60,24 +81,13 @@ async def file_case(
 ) -> tuple[CaseFiled, bool]:
     """File a life event once: returns the case and whether it is new (the same key again returns it)."""
     user = signed_in(actor)
-    event = ctx.catalog.life_events.get(event_id)
-    if event is None:
-        raise not_found()
-    if user.role not in event.audience:
-        raise HubError(
-            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
-        )
+    event = _event_for(ctx, user, event_id)
     scope = f"{user.id}:{key}"
     digest = payload_hash(event_id, {"answers": answers_in, "parts": sorted(optional_chosen)})
     existing = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
     if existing is not None:
         if existing.payload_hash != digest:
-            raise HubError(
-                "conflict",
-                "idempotency-key-reused",
-                N_("Idempotency key already used"),
-                N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
-            )
+            raise key_reused()
         await _start(ctx, existing, event)
         return CaseFiled(ref=existing.ref, event_id=event_id, parts=list(load(existing.parts))), False
     parts = chosen_parts(event, optional_chosen)
@@ -119,13 +129,7 @@ async def check_case(
     """Check a life event's application as filing would, storing nothing (for a page that shows the
     answers before filing): the chosen parts in order, or the same errors and refusal as filing."""
     user = signed_in(actor)
-    event = ctx.catalog.life_events.get(event_id)
-    if event is None:
-        raise not_found()
-    if user.role not in event.audience:
-        raise HubError(
-            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
-        )
+    event = _event_for(ctx, user, event_id)
     parts = chosen_parts(event, optional_chosen)
     await _checked_parts(ctx, actor, event, parts, answers_in)
     return parts
@@ -158,11 +162,7 @@ async def _checked_parts(
                 for e in exc.errors
             ]
             continue
-        person = (
-            await person_facts(str(answers.get("resident_id") or ""), today(), "benefit amount expected at filing")
-            if spec.benefit is not None
-            else None
-        )
+        person = await benefit_person(spec, answers, "benefit amount expected at filing")
         try:
             results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
         except HubError as exc:
@@ -213,7 +213,7 @@ async def start_case(client: Client, row: LifeEventCase, event: LifeEventSpec) -
             rpc_timeout=START_TIMEOUT,
         )
     except WorkflowAlreadyStartedError:
-        pass
+        pass  # finished already: the same case, nothing to do
 
 
 async def resume_unstarted_cases(client: Client, catalog: Catalog, waited: timedelta = timedelta(0)) -> int:
@@ -241,13 +241,4 @@ async def _start(ctx: HubContext, row: LifeEventCase, event: LifeEventSpec) -> N
         await start_case(ctx.temporal, row, event)
     except Exception:  # noqa: BLE001 - the case is stored; the sweep or the same key again continues
         log.exception("could not start the life event %s", row.ref)
-        raise HubError(
-            "unavailable",
-            "workflow-unavailable",
-            N_("Request saved, processing not started yet"),
-            N_(
-                "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
-            ),
-            params={"ref": row.ref},
-            retry_after=5,
-        ) from None
+        raise not_passed_on(row.ref) from None

@@ -53,6 +53,38 @@ def expected_amount(spec: ServiceSpec, names: dict[str, Any]) -> str | None:
         return None
 
 
+async def benefit_person(spec: ServiceSpec, answers: dict[str, Any], purpose: str) -> dict[str, Any] | None:
+    """``person.*`` for a benefit's amount formula: the population registry's facts about the
+    applicant today (None for a service that grants no benefit)."""
+    if spec.benefit is None:
+        return None
+    return await person_facts(str(answers.get("resident_id") or ""), today(), purpose)
+
+
+def key_reused() -> HubError:
+    """The Idempotency-Key of a stored submission sent again with other answers."""
+    return HubError(
+        "conflict",
+        "idempotency-key-reused",
+        N_("Idempotency key already used"),
+        N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
+    )
+
+
+def not_passed_on(ref: str) -> HubError:
+    """Stored, but Temporal could not be reached to start its workflow: the same key again continues."""
+    return HubError(
+        "unavailable",
+        "workflow-unavailable",
+        N_("Request saved, processing not started yet"),
+        N_(
+            "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
+        ),
+        params={"ref": ref},
+        retry_after=5,
+    )
+
+
 def payload_hash(service_id: str, answers: dict[str, Any]) -> str:
     """What a submission says, as a digest: a repeat with the same key must say the same."""
     canonical = json.dumps(
@@ -156,11 +188,7 @@ async def submit_request(
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
-    person = (
-        await person_facts(str(answers.get("resident_id") or ""), today(), "benefit amount expected at filing")
-        if spec.benefit is not None
-        else None
-    )
+    person = await benefit_person(spec, answers, "benefit amount expected at filing")
     results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
     holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
     await check_free(spec, holder)
@@ -243,12 +271,7 @@ async def submit_prepared(ctx: HubContext, actor: Actor, ref: str) -> ServiceReq
 
 async def _repeat(ctx: HubContext, row: ServiceRequest, digest: str) -> ServiceRequest:
     if row.payload_hash != digest:
-        raise HubError(
-            "conflict",
-            "idempotency-key-reused",
-            N_("Idempotency key already used"),
-            N_("This Idempotency-Key was used for a different submission. Use a new key for a new request."),
-        )
+        raise key_reused()
     spec = ctx.catalog.version(row.service_id, row.service_version)
     if spec is not None and row.state != "prepared":
         await start(ctx, row, spec)  # completes a first attempt that stored the row but failed to start
@@ -264,13 +287,4 @@ async def start(ctx: HubContext, row: ServiceRequest, spec: ServiceSpec) -> None
         await start_workflow(ctx.temporal, row, spec)
     except Exception:
         log.exception("could not start the workflow of %s", row.ref)
-        raise HubError(
-            "unavailable",
-            "workflow-unavailable",
-            N_("Request saved, processing not started yet"),
-            N_(
-                "Your request {ref} was saved but could not be passed on yet. Send it again with the same Idempotency-Key to continue."
-            ),
-            params={"ref": row.ref},
-            retry_after=5,
-        ) from None
+        raise not_passed_on(row.ref) from None

@@ -10,15 +10,15 @@ from forms.validation import FieldError, FormInvalid, validate_form
 from hub.accounts import delegate_of
 from hub.actor import Actor
 from hub.audit import record
-from hub.clock import now, today
+from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import load_json
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
-from hub.profiles import applicant_data, person_facts
+from hub.profiles import applicant_data
 from hub.requests.access import load_own_request, reread, signed_in
-from hub.requests.filing import MAX_ANSWERS, eligibility, sealed
+from hub.requests.filing import MAX_ANSWERS, benefit_person, eligibility, sealed
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.presenter import stored_answers
 from hub.requests.updates import send_applicant_update
@@ -69,11 +69,7 @@ async def supply_information(ctx: HubContext, actor: Actor, ref: str, answers_in
         errors += exc.errors
     if errors:
         raise invalid_form(errors)
-    person = (
-        await person_facts(str(clean.get("resident_id") or ""), today(), "benefit amount expected after a supplement")
-        if spec.benefit is not None
-        else None
-    )
+    person = await benefit_person(spec, clean, "benefit amount expected after a supplement")
     results, expected = eligibility(spec, clean, profile, enterprise, actor.locale, person)
     token = f"sup_{secrets.token_hex(16)}"
     changed = {k: clean[k] for k in answers_in if k in clean}
