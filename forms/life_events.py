@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .spec import Audience, Identifier, LifeEvent, ServiceSpec, SpecModel
+from .spec import Audience, EnterpriseStage, Identifier, LifeEvent, ServiceSpec, SpecModel
 
 # What an approved part hands on: its decision notice's number, and that it was approved.
 PART_OUTPUTS = ("decision_number", "approved")
@@ -52,7 +52,10 @@ class LifeEventSpec(SpecModel):
     title: str
     summary: str
     audience: list[Audience] = ["citizen"]
-    life_event: LifeEvent
+    # The group of services on the portal this event applies for at once: a citizen's life event or
+    # an enterprise's stage.
+    life_event: LifeEvent | None = None
+    enterprise_stage: EnterpriseStage | None = None
     shared: list[SharedAnswer] = []
     parts: list[LifeEventPart] = Field(min_length=2)
     # What a rejected part does to the parts that wait for it: they are withdrawn (with a notice),

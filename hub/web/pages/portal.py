@@ -74,9 +74,10 @@ BY_LIFE_EVENT = N_("Services by life event")
 BY_STAGE = N_("Services for enterprises, by stage")
 
 
-def one_application(ctx: HubContext, life_event: str) -> str:
-    """The id of the life event that applies once for a life event group's services (or "")."""
-    return next((e.id for e in ctx.catalog.life_events.values() if e.life_event == life_event), "")
+def one_application(ctx: HubContext, group: str) -> str:
+    """The id of the life event that applies once for a group's services (a citizen's life event or
+    an enterprise's stage), or ""."""
+    return next((e.id for e in ctx.catalog.life_events.values() if group in (e.life_event, e.enterprise_stage)), "")
 
 
 def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list[dict[str, Any]]:
@@ -108,6 +109,7 @@ def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list
                     "code": code,
                     "label": gettext(locale, label),
                     "services": [s for s in specs if code in s.enterprise_stages],
+                    "life_event": one_application(ctx, code),
                 }
                 for code, label in ENTERPRISE_STAGES.items()
             ],
