@@ -148,12 +148,39 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
             "instant = true needs a check stage in the route: approval by rule rests on automatic checks, "
             "and this route has none"
         )
+    if spec.commitment is not None:
+        problems += check_commitment(spec)
     problems += [f"field {name!r} can never be shown: {why}" for name, why in unreachable_fields(spec).items()]
     for group in (f for f in spec.fields if f.type == "group"):
         for sub in group.fields:
             # Expressions read group items as `item.name`; a dict method of that name would win.
             if sub.name in DICT_ATTRIBUTES:
                 problems.append(f"field {sub.name!r} in group {group.name!r} has a reserved name; rename it")
+    return problems
+
+
+def check_commitment(spec: ServiceSpec) -> list[str]:
+    """A commitment stands in for proofs the form asks for: each replaced field is a required file
+    field of the form (not inside a group), which no rule, condition or formula reads."""
+    commitment = spec.commitment
+    assert commitment is not None
+    problems: list[str] = []
+    fields = {f.name: f for f in spec.fields}
+    expressions = [r.expression for r in spec.rules]
+    expressions += [c.expression for s in spec.route for c in s.checks] + [s.when or "" for s in spec.route]
+    expressions += [spec.outcome.amount or "", spec.benefit.amount if spec.benefit else ""]
+    read = set().union(*(free_names(e) for e in expressions if e and not parse_error(e)))
+    controllers = {f.visible_when.field for f in spec.fields if f.visible_when}
+    for name in commitment.replaces:
+        f = fields.get(name)
+        if f is None:
+            problems.append(f"commitment replaces {name!r}, which is not a field of the form")
+        elif f.type != "file":
+            problems.append(f"commitment replaces {name!r}: only a proof (a file field) can be replaced")
+        elif not f.required:
+            problems.append(f"commitment replaces {name!r}, which is optional already")
+        elif name in read or name in controllers:
+            problems.append(f"commitment replaces {name!r}, which a rule, condition or formula reads")
     return problems
 
 

@@ -198,6 +198,30 @@ class Benefit(SpecModel):
     payment_day: int = Field(default=10, ge=1, le=28)
 
 
+# The answer that says the applicant signs the service's commitment instead of uploading its proofs.
+COMMITMENT_ANSWER = "commitment"
+
+
+class Commitment(SpecModel):
+    """Approval on commitment (告知承诺制): the applicant signs ``statement`` instead of uploading the
+    proofs in ``replaces`` (file fields of the form, then optional). The request is approved without
+    its review stages, and the owning department checks on the spot (``post_check``) within
+    ``post_check_days`` working days. A broken commitment revokes the decision, recovers what was
+    paid, and bars the applicant from the commitment route for ``barred_years``."""
+
+    statement: str = Field(min_length=1)
+    replaces: list[Identifier] = Field(min_length=1)
+    post_check_days: int = Field(default=20, ge=1, le=365)
+    post_check: str = Field(min_length=1)
+    barred_years: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _check(self) -> Commitment:
+        if len(set(self.replaces)) != len(self.replaces):
+            raise ValueError("commitment.replaces lists a field twice")
+        return self
+
+
 class ServiceSpec(SpecModel):
     """A service a citizen or enterprise can request, as the government publishes it."""
 
@@ -227,10 +251,14 @@ class ServiceSpec(SpecModel):
     # check passes (the eligibility rules already passed at filing) the review stages are skipped and
     # the request is approved by rule, with no clerk. A failed check falls back to the review stages.
     instant: bool = False
+    # Approval on commitment (告知承诺制): a signed commitment stands in for the listed proofs.
+    commitment: Commitment | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSpec:
         names = [f.name for f in self.fields]
+        if COMMITMENT_ANSWER in names:
+            raise ValueError(f"the field name {COMMITMENT_ANSWER!r} is reserved for the commitment choice")
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"duplicate field names: {', '.join(duplicates)}")
