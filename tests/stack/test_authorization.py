@@ -122,6 +122,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/life-events/{event_id:str}"): PUBLIC,
     ("POST", "/api/life-events/{event_id:str}/cases"): {"owner", "citizen"},
     ("GET", "/api/life-events/cases/{ref:str}"): {"owner"},
+    ("POST", "/api/life-events/cases/{ref:str}/withdrawal"): {"owner"},
     # While the owner's case is in progress the owner is answered 409, not refused.
     ("GET", "/api/life-events/cases/{ref:str}/result.pdf"): {"owner"},
 }

@@ -118,6 +118,40 @@ def test_a_rejected_part_withdraws_the_part_that_waits_for_it(stack):
     assert Api(stack.base_url, "lisi").get(f"/api/life-events/cases/{ref}/result.pdf").status_code == 404
 
 
+def test_the_applicant_withdraws_a_waiting_part_then_the_whole_application(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    ref = file_case(citizen, ["disability"]).json()["ref"]
+    allowance = part_filed(citizen, ref, "allowance")
+    assert citizen.post(f"/api/life-events/cases/{ref}/withdrawal", json={"parts": ["nonsense"]}).status_code == 422
+    # Someone else cannot withdraw it, nor learn that it exists.
+    assert Api(stack.base_url, "lisi").post(f"/api/life-events/cases/{ref}/withdrawal", json={}).status_code == 404
+
+    # The subsidy is not filed yet: withdrawn, it is never filed, and the allowance goes on.
+    r = citizen.post(f"/api/life-events/cases/{ref}/withdrawal", json={"parts": ["disability"], "reason": "不需要了"})
+    assert r.status_code == 202, r.text
+    assert r.json()["stopped"] == ["disability"] and r.json()["withdrawn"] == []
+    parts = wait_for(
+        lambda: (c := case_of(citizen, ref)) and c["parts"][1]["state"] == "withdrawn" and c["parts"],
+        timeout=30,
+        what="the subsidy to be withdrawn",
+    )
+    assert parts[1]["request_ref"] is None and parts[0]["state"] == "filed"
+    clerk = Api(stack.base_url, "street.clerk")
+    assert open_task(clerk, allowance)["request_ref"] == allowance
+
+    # The whole application: the allowance's request is withdrawn and leaves the clerk's inbox.
+    r = citizen.post(f"/api/life-events/cases/{ref}/withdrawal", json={"reason": "情况好转"})
+    assert r.status_code == 202, r.text
+    assert r.json()["withdrawn"] == ["allowance"] and r.json()["kept"] == ["disability"]
+    done = wait_for(lambda: (c := case_of(citizen, ref))["state"] == "done" and c, timeout=60, what=f"{ref} to be done")
+    assert [p["state"] for p in done["parts"]] == ["withdrawn", "withdrawn"]
+    assert citizen.get(f"/api/requests/{allowance}").json()["state"] == "withdrawn"
+    assert allowance not in [t["request_ref"] for t in clerk.get("/api/tasks").json()]
+    # Nothing is left to withdraw.
+    again = citizen.post(f"/api/life-events/cases/{ref}/withdrawal", json={})
+    assert again.status_code == 409 and again.json()["type"] == "/problems/life-event-settled"
+
+
 def test_bad_answers_are_named_on_the_one_form_and_nothing_is_filed(stack):
     citizen = Api(stack.base_url, "zhaoliu", locale="en")
     r = file_case(citizen, ["disability"], phone="12", **{"disability.disability_grade": "9"})

@@ -4,7 +4,8 @@ Each part is a service request run as a child ``ServiceRequestWorkflow`` in its 
 inboxes. A part is filed as soon as the parts it waits for are approved, with what they hand on (a
 decision's number); parts that wait for nothing run at once, in parallel. When a part is rejected
 or withdrawn, the parts that wait for it are not filed (``withdraw_dependents``) or go on
-(``continue``), as the event says.
+(``continue``), as the event says. The applicant may withdraw the whole case or some parts: a part
+not yet filed is never filed; a filed part's request is withdrawn as any request is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from ..options import ActivityOptions
     from ..service_request import ServiceRequestWorkflow
     from .activities import LifeEventActivities
-    from .types import CaseInput, CaseStatus, FilePart, PartChange, PartPlan, PartState
+    from .types import CaseInput, CaseStatus, FilePart, PartChange, PartPlan, PartState, PartsWithdrawn, WithdrawParts
 
 STEP = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
@@ -35,10 +36,29 @@ class LifeEventWorkflow:
         self._states: dict[str, PartState] = {}
         self._outputs: dict[str, dict[str, object]] = {}
         self._ref = ""
+        # Parts the applicant withdrew before they were filed, and parts being filed right now.
+        self._withdrawn: set[str] = set()
+        self._starting: set[str] = set()
 
     @workflow.query
     def status(self) -> CaseStatus:
         return CaseStatus(ref=self._ref, parts=dict(self._states))
+
+    @workflow.update
+    async def withdraw(self, request: WithdrawParts) -> PartsWithdrawn:
+        """Stop the parts not yet filed; name those already filed (their requests are withdrawn by
+        the caller). A part being filed at this moment is waited for, so it is one or the other."""
+        wanted = request.parts or list(self._states)
+        await workflow.wait_condition(lambda: not self._starting & set(wanted))
+        stopped = [p for p in wanted if self._states[p] == "waiting"]
+        self._withdrawn |= set(stopped)
+        return PartsWithdrawn(stopped=stopped, filed=[p for p in wanted if self._states[p] == "filed"])
+
+    @withdraw.validator
+    def _validate_withdraw(self, request: WithdrawParts) -> None:
+        unknown = set(request.parts) - set(self._states)
+        if unknown:
+            raise ValueError(f"no such part: {', '.join(sorted(unknown))}")
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
@@ -48,7 +68,14 @@ class LifeEventWorkflow:
         return self.status()
 
     async def _run_part(self, case: CaseInput, part: PartPlan) -> None:
-        await workflow.wait_condition(lambda: all(self._states[d] not in ("waiting", "filed") for d in part.after))
+        await workflow.wait_condition(
+            lambda: (
+                part.part_id in self._withdrawn or all(self._states[d] not in ("waiting", "filed") for d in part.after)
+            )
+        )
+        if part.part_id in self._withdrawn:
+            await self._change(case, part.part_id, "withdrawn", detail="by-applicant")
+            return
         blocked = [d for d in part.after if self._states[d] != "approved"]
         if blocked and case.on_rejection == "withdraw_dependents":
             await self._change(case, part.part_id, "not_filed", detail=f"after:{','.join(blocked)}")
@@ -58,13 +85,14 @@ class LifeEventWorkflow:
             source_part, _, output = source.partition(".")
             if output in self._outputs.get(source_part, {}):
                 handed_on[field] = self._outputs[source_part][output]
+        self._starting.add(part.part_id)
         filed = await workflow.execute_activity_method(
             LifeEventActivities.file_part,
             FilePart(case_id=case.case_id, part_id=part.part_id, handed_on=handed_on, at=workflow.now()),
             **STEP,
         )
         await self._change(case, part.part_id, "filed", ref=filed.ref)
-        status = await workflow.execute_child_workflow(
+        child = await workflow.start_child_workflow(
             ServiceRequestWorkflow.run,
             filed.start,
             id=filed.workflow_id,
@@ -73,6 +101,8 @@ class LifeEventWorkflow:
             # workflow is ever ended by hand.
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+        self._starting.discard(part.part_id)
+        status = await child
         outputs = await workflow.execute_activity_method(LifeEventActivities.part_outputs, filed.request_id, **STEP)
         self._outputs[part.part_id] = outputs.model_dump()
         state: PartState = (

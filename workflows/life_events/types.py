@@ -58,6 +58,19 @@ class PartOutputs(BaseModel):
     decision_number: str | None = None
 
 
+class WithdrawParts(BaseModel):
+    """The applicant withdraws these parts (all of them when empty)."""
+
+    parts: list[str] = []
+
+
+class PartsWithdrawn(BaseModel):
+    # Parts that will now never be filed.
+    stopped: list[str] = []
+    # Parts already filed: their requests are withdrawn as any request is, by the applicant.
+    filed: list[str] = []
+
+
 class CaseStatus(BaseModel):
     ref: str
     parts: dict[str, PartState]

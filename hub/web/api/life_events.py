@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.life_events import filing, result, views
+from hub.life_events import filing, result, views, withdrawal
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.downloads import download
@@ -26,6 +26,12 @@ class CaseCreate(msgspec.Struct):
     answers: dict[str, Any]
     # The optional parts chosen (the others are always filed).
     parts: list[str] = []
+
+
+class CaseWithdrawal(msgspec.Struct):
+    # The parts to withdraw; none named withdraws the whole application.
+    parts: list[str] = []
+    reason: str = ""
 
 
 class LifeEventController(Controller):
@@ -66,6 +72,19 @@ class LifeEventController(Controller):
     )
     async def case(self, request: Request, ctx: HubContext, ref: str) -> views.CaseRead:
         return await views.case_read(actor_of(request), ctx.catalog, ref)
+
+    @post(
+        "/cases/{ref:str}/withdrawal",
+        status_code=202,
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Withdraw my whole life event application, or some of its parts",
+        description="A part not yet filed is never filed; a filed part's request is withdrawn; a part already "
+        "decided or being decided stays as it is (listed as kept). 409 when nothing could be withdrawn.",
+    )
+    async def withdraw(
+        self, request: Request, ctx: HubContext, ref: str, data: CaseWithdrawal
+    ) -> withdrawal.CaseWithdrawn:
+        return await withdrawal.withdraw_case(ctx, actor_of(request), ref, data.parts, data.reason)
 
     @get(
         "/cases/{ref:str}/result.pdf",
