@@ -1,5 +1,6 @@
 """On a phone, a citizen fills in the one form of a life event (the optional part's fields appear
-when it is chosen), checks the answers and files once; the case's page says what happens next."""
+when it is chosen), checks the answers and files once; the case's page says what happens next; they withdraw the
+optional part, then the whole application."""
 
 from __future__ import annotations
 
@@ -42,5 +43,21 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     assert panel.get_by_role("heading", name="申请已提交").is_visible()
     assert page.locator("ul.case-parts > li").count() == 2
     screenshot(page, screenshots, "life-event-case-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # The subsidy waits for the allowance; the citizen changes their mind and withdraws it alone.
+    page.locator("#part-disability").get_by_role("button", name="撤回此事项").click()
+    assert page.get_by_role("status").filter(has_text="已按您的要求撤回").is_visible()
+    assert page.locator("#part-disability .state").inner_text() == "已撤回"
+    # Then the whole application: the allowance's request is withdrawn too.
+    page.get_by_text("尚未提交的事项将不再提交").click()
+    page.get_by_role("button", name="撤回全部申请").click()
+    assert page.get_by_role("status").filter(has_text="已按您的要求撤回").is_visible()
+    for _ in range(30):  # the department's side closes the request in a moment
+        if page.locator("#part-allowance .state").inner_text() == "已撤回":
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert page.locator("#part-allowance .state").inner_text() == "已撤回"
+    assert page.get_by_role("heading", name="撤回本次申请").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.context.close()

@@ -39,6 +39,8 @@ class LifeEventWorkflow:
         # Parts the applicant withdrew before they were filed, and parts being filed right now.
         self._withdrawn: set[str] = set()
         self._starting: set[str] = set()
+        # Withdrawn parts whose state is recorded on the case.
+        self._stopped: set[str] = set()
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -52,6 +54,8 @@ class LifeEventWorkflow:
         await workflow.wait_condition(lambda: not self._starting & set(wanted))
         stopped = [p for p in wanted if self._states[p] == "waiting"]
         self._withdrawn |= set(stopped)
+        # Answer once the case says so, so that the applicant's next look shows it.
+        await workflow.wait_condition(lambda: set(stopped) <= self._stopped)
         return PartsWithdrawn(stopped=stopped, filed=[p for p in wanted if self._states[p] == "filed"])
 
     @withdraw.validator
@@ -75,6 +79,7 @@ class LifeEventWorkflow:
         )
         if part.part_id in self._withdrawn:
             await self._change(case, part.part_id, "withdrawn", detail="by-applicant")
+            self._stopped.add(part.part_id)
             return
         blocked = [d for d in part.after if self._states[d] != "approved"]
         if blocked and case.on_rejection == "withdraw_dependents":

@@ -25,6 +25,7 @@ from hub.i18n import N_, gettext
 from hub.life_events.filing import check_case, file_case
 from hub.life_events.forms import part_spec
 from hub.life_events.views import case_read, life_event, life_events
+from hub.life_events.withdrawal import withdraw_case
 from hub.privacy import mask
 from hub.requests.drafts import filenames
 from hub.requests.prefill import held_for
@@ -468,9 +469,36 @@ async def form_post(request: Request, ctx: HubContext, event_id: str) -> Respons
     return await render_review(request, ctx, event, user, answers, chosen, key)
 
 
+WITHDRAWN = N_("Withdrawn as you asked. A service already decided, or being decided, stays as it is.")
+
+
 @get("/life-events/cases/{ref:str}", name="life-event-case")
-async def case_page(request: Request, ctx: HubContext, ref: str, filed: bool = False) -> Response:
+async def case_page(request: Request, ctx: HubContext, ref: str, filed: bool = False, done: str = "") -> Response:
     require(request, *APPLICANT_ROLES)
+    notice = gettext(page_locale(request), WITHDRAWN) if done == "withdrawn" else ""
+    return await render_case(request, ctx, ref, filed=filed, withdrawal_done=notice)
+
+
+@post("/life-events/cases/{ref:str}/withdrawal", name="life-event-withdrawal")
+async def withdrawal_post(request: Request, ctx: HubContext, ref: str) -> Response:
+    """The applicant withdraws one service (``part``) or the whole application; what cannot be
+    withdrawn any more is said on the page."""
+    require(request, *APPLICANT_ROLES)
+    form = await request.form()
+    part = str(form.get("part", ""))
+    try:
+        await withdraw_case(ctx, actor_of(request), ref, [part] if part else [], str(form.get("reason", "")))
+    except HubError as problem:
+        if status_of(problem) not in (403, 409, 422):
+            raise
+        message = gettext(page_locale(request), problem.detail or problem.title)
+        return await render_case(request, ctx, ref, status=status_of(problem), withdrawal_error=message)
+    return Redirect(path=f"/life-events/cases/{ref}?done=withdrawn", status_code=303)
+
+
+async def render_case(
+    request: Request, ctx: HubContext, ref: str, *, filed: bool = False, status: int = 200, **extra: Any
+) -> Response:
     locale = page_locale(request)
     case = await case_read(actor_of(request), ctx.catalog, ref)
     event = ctx.catalog.life_events.get(case.event_id)
@@ -495,8 +523,11 @@ async def case_page(request: Request, ctx: HubContext, ref: str, filed: bool = F
         case=case,
         case_state=gettext(locale, CASE_STATES.get(case.state, case.state)),
         parts=parts,
+        open_parts=[p for p in parts if p["state"] in ("waiting", "filed")],
         filed=filed,
+        status=status,
+        **extra,
     )
 
 
-LIFE_EVENT_PAGES = [list_page, form_page, form_post, case_page]
+LIFE_EVENT_PAGES = [list_page, form_page, form_post, case_page, withdrawal_post]
