@@ -6,20 +6,61 @@ between parts (``after``) and what an earlier part hands on to a later one (``fr
 decision's number, that it was approved); and which parts the applicant may leave out. The catalog
 check (``check_life_event``) finds unknown services or fields, cycles, shared answers whose types
 disagree, and a required field that nothing fills.
+
+A part may be applied for on a later date rather than now (``not_before``): the 80th birthday of a
+person retiring at 60, for the old-age allowance. It names a shared answer holding a date or a
+resident identity number (whose birth date counts) and how long after it the part is due::
+
+    not_before = { field = "resident_id", years = 80 }
+
+The one form asks the part's answers now and says on which date it will be applied for; its
+service's rules are checked on that date, when it is filed, not at the one form (at 60 nobody is 80
+yet). The case shows it as scheduled with its date until then; a date already passed files it at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from .rules import birth_date
 from .spec import Audience, EnterpriseStage, Identifier, LifeEvent, ServiceSpec, SpecModel
 
 # What an approved part hands on: its decision notice's number, and that it was approved.
 PART_OUTPUTS = ("decision_number", "approved")
 # The separator between a part's id and one of its fields in the one form's answers.
 PART_FIELD = "."
+
+
+# The field types a part's date may be counted from: a date, or a resident identity number's birth date.
+DATE_SOURCES = ("date", "resident_id")
+
+
+class NotBefore(SpecModel):
+    """When a part is due: ``years`` and ``months`` after the date a shared answer holds."""
+
+    field: Identifier
+    years: int = Field(default=0, ge=0, le=120)
+    months: int = Field(default=0, ge=0, le=11)
+
+    @model_validator(mode="after")
+    def _check(self) -> NotBefore:
+        if not (self.years or self.months):
+            raise ValueError("not_before needs years or months after its date")
+        return self
+
+
+def anniversary(start: dt.date, years: int, months: int = 0) -> dt.date:
+    """The day ``years`` and ``months`` after ``start``; a day the month lacks (29 February in a
+    common year) falls on the next month's first, as completed years are counted by the rules."""
+    total = start.month - 1 + months
+    year, month = start.year + years + total // 12, total % 12 + 1
+    try:
+        return dt.date(year, month, start.day)
+    except ValueError:
+        return dt.date(year + month // 12, month % 12 + 1, 1)
 
 
 class LifeEventPart(SpecModel):
@@ -37,6 +78,8 @@ class LifeEventPart(SpecModel):
     from_parts: dict[Identifier, str] = {}
     # This part's fields given a fixed value (e.g. a yes/no the event already answers).
     fixed: dict[Identifier, Any] = {}
+    # Applied for on a later date, automatically: its rules are checked then.
+    not_before: NotBefore | None = None
 
 
 class SharedAnswer(SpecModel):
@@ -100,6 +143,32 @@ class LifeEventSpec(SpecModel):
         }
         return shared | set(part.from_parts) | set(part.fixed)
 
+    def date_field(self, part_id: str) -> str | None:
+        """The part's own field that holds the date its ``not_before`` counts from."""
+        part = self.part(part_id)
+        if part.not_before is None:
+            return None
+        shared = next((s for s in self.shared if s.name == part.not_before.field), None)
+        targets = [
+            t.partition(PART_FIELD)[2] for t in (shared.into if shared else []) if t.startswith(part_id + PART_FIELD)
+        ]
+        return targets[0] if targets else None
+
+    def due_on(self, part_id: str, answers: dict[str, Any]) -> dt.date | None:
+        """The date a scheduled part is applied for, from the part's own (checked) answers; None for
+        a part applied for now."""
+        part = self.part(part_id)
+        name = self.date_field(part_id)
+        if part.not_before is None or name is None or not answers.get(name):
+            return None
+        value = answers[name]
+        start = (
+            value
+            if isinstance(value, dt.date)
+            else (dt.date.fromisoformat(str(value)) if "-" in str(value) else birth_date(str(value)))
+        )
+        return anniversary(start, part.not_before.years, part.not_before.months)
+
 
 def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], ServiceSpec]) -> list[str]:
     """Mistakes a life event cannot see alone: its services, their fields, its order, its answers."""
@@ -129,6 +198,25 @@ def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], Servi
             for name in [*part.from_parts, *part.fixed]:
                 if name not in spec.field_names:
                     problems.append(f"part {part.id!r}: {part.service} has no field {name!r}")
+        if part.not_before is not None:
+            shared_names = {s.name for s in event.shared}
+            if part.not_before.field not in shared_names:
+                problems.append(
+                    f"part {part.id!r}: not_before counts from {part.not_before.field!r}, which is no shared answer"
+                )
+            elif event.date_field(part.id) is None:
+                problems.append(
+                    f"part {part.id!r}: not_before counts from {part.not_before.field!r}, which does not fill it"
+                )
+            elif spec is not None and (name := event.date_field(part.id)) in spec.field_names:
+                if spec.field(name).type not in DATE_SOURCES or not spec.field(name).required:
+                    problems.append(
+                        f"part {part.id!r}: not_before counts from {name!r}, which is no required date or resident identity number"
+                    )
+            if part.after:
+                problems.append(f"part {part.id!r}: a part applied for on a later date waits for no other part")
+            if any(part.id in other.after for other in event.parts):
+                problems.append(f"part {part.id!r}: no part may wait for a part applied for on a later date")
     try:
         event.order()
     except ValueError as exc:
