@@ -1,0 +1,173 @@
+"""Opening a restaurant (开办餐饮店一件事): one form asks the operator's and the premises' answers
+once for the registration, the food business licence, the fire safety inspection and the optional
+shop sign permit; the registration is filed first, and once its clerk approves it the licence and
+the inspection reach their inboxes together, carrying the business licence's number; the case ends
+approved with one combined result. A refused registration withdraws what waits for it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.stack.flows import SAMPLE_FILES, decide, decision_of, next_open_task, open_task, pdf_text, wait_for
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+SHARED = ["operator_name", "resident_id", "phone", "business_name", "premises_address", "floor_area"]
+FILES = {"registration": "premises_proof", "food": "layout_plan", "fire": "fire_facilities_plan", "sign": "sign_design"}
+
+
+def upload(citizen: Api) -> str:
+    name, content = SAMPLE_FILES["application/pdf"]
+    r = citizen.post("/api/uploads", files={"data": (name, content)})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def one_form_answers(citizen: Api, parts: list[str]) -> dict:
+    answers = {
+        "phone": "13900139000",
+        "business_name": "杭州市西湖区王记面馆",
+        "premises_address": "杭州市西湖区文二路88号1楼",
+        "floor_area": 80,
+        "registration.business_form": "individual",
+        "registration.business_scope": "许可项目：餐饮服务。一般项目：食品销售（仅销售预包装食品）。",
+        "registration.capital": "100000.00",
+        "registration.employees": 4,
+        "food.food_items": ["hot_food", "prepackaged"],
+        "food.online_sales": True,
+        "food.food_safety_manager": "王五",
+        "food.staff_health_certificates": True,
+        "fire.floor_level": "ground",
+        "fire.seats": 40,
+        "fire.kitchen_fuel": "piped_gas",
+        "fire.fire_safety_manager": "王五",
+        "sign.sign_text": "王记面馆",
+        "sign.sign_style": "flat",
+        "sign.shopfront_width": 6,
+        "sign.sign_width": 5,
+        "sign.sign_height": 0.8,
+        "sign.illuminated": False,
+    }
+    answers = {k: v for k, v in answers.items() if not k.startswith("sign.") or "sign" in parts}
+    return answers | {
+        f"{part}.{field}": upload(citizen) for part, field in FILES.items() if part != "sign" or "sign" in parts
+    }
+
+
+def file_case(citizen: Api, parts: list[str]):
+    return citizen.post(
+        "/api/life-events/restaurant/cases",
+        json={"answers": one_form_answers(citizen, parts), "parts": parts},
+        headers={"Idempotency-Key": f"restaurant-{uuid.uuid4()}"},
+    )
+
+
+def parts_of(citizen: Api, ref: str) -> dict[str, dict]:
+    return {p["id"]: p for p in citizen.get(f"/api/life-events/cases/{ref}").json()["parts"]}
+
+
+def filed(citizen: Api, ref: str, part: str) -> str:
+    return wait_for(lambda: parts_of(citizen, ref)[part]["request_ref"], timeout=60, what=f"part {part} of {ref}")
+
+
+def decide_only_task(stack, citizen: Api, request_ref: str, verdict: str) -> None:
+    step = next_open_task(stack, citizen, request_ref)
+    assert step is not None, f"{request_ref} closed without a review"
+    clerk, task = step
+    r = decide(
+        clerk, task["id"], verdict, comment="现场核查符合要求" if verdict == "approve" else "名称与已登记名称重复"
+    )
+    assert r.status_code == 200, r.text
+    assert next_open_task(stack, citizen, request_ref) is None
+
+
+def settled(citizen: Api, ref: str) -> dict:
+    def done():
+        case = citizen.get(f"/api/life-events/cases/{ref}").json()
+        return case if case["state"] == "done" else None
+
+    return wait_for(done, timeout=60, what=f"{ref} to be settled")
+
+
+def test_the_one_form_asks_each_shared_answer_once(stack):
+    event = Api(stack.base_url, locale="en").get("/api/life-events/restaurant").json()
+    names = [f["name"] for f in event["form"]]
+    for shared in SHARED:
+        assert names.count(shared) == 1, shared
+        assert not any(n.endswith("." + shared) for n in names), shared
+    # Handed on by the registration or fixed by the event: never asked.
+    for never in [
+        "food.business_licence_number",
+        "fire.business_licence_number",
+        "food.business_type",
+        "fire.venue_type",
+    ]:
+        assert never not in names
+    assert {n for n in names if n.endswith(("_proof", "_plan", "_design"))} == {f"{p}.{f}" for p, f in FILES.items()}
+    assert [(p["id"], p["optional"], p["after"]) for p in event["parts"]] == [
+        ("registration", False, []),
+        ("food", False, ["registration"]),
+        ("fire", False, ["registration"]),
+        ("sign", True, ["registration"]),
+    ]
+    # Each shared answer asked once instead of three or four times, two fields handed on, two fixed.
+    assert event["fields_asked"] == event["fields_separately"] - 17 - 2 - 2
+
+
+def test_a_restaurant_is_opened_with_one_application(stack):
+    citizen = Api(stack.base_url, "wangwu", locale="en")
+    r = file_case(citizen, ["sign"])
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    assert sorted(r.json()["parts"]) == ["fire", "food", "registration", "sign"]
+
+    registration = filed(citizen, ref, "registration")
+    open_task(Api(stack.base_url, "market.clerk"), registration)
+    waiting = parts_of(citizen, ref)
+    assert {p: (waiting[p]["state"], waiting[p]["request_ref"]) for p in ("food", "fire", "sign")} == {
+        p: ("waiting", None) for p in ("food", "fire", "sign")
+    }
+    decide_only_task(stack, citizen, registration, "approve")
+
+    food, fire, sign = (filed(citizen, ref, p) for p in ("food", "fire", "sign"))
+    # The licence, the inspection and the sign are in their departments' inboxes at the same time.
+    for clerk, request_ref in [("market.clerk", food), ("fire.clerk", fire), ("urban.clerk", sign)]:
+        open_task(Api(stack.base_url, clerk), request_ref)
+    number = decision_of(citizen.get(f"/api/requests/{registration}").json())["number"]
+    assert number.startswith("西市监〔")
+    for request_ref in (food, fire):
+        answers = citizen.get(f"/api/requests/{request_ref}").json()["answers"]
+        assert answers["business_licence_number"] == number
+        assert answers["business_name"] == "杭州市西湖区王记面馆" and answers["floor_area"] == "80"
+    assert citizen.get(f"/api/requests/{food}").json()["answers"]["business_type"] == "catering"
+
+    for request_ref in (food, fire, sign):
+        decide_only_task(stack, citizen, request_ref, "approve")
+    case = settled(citizen, ref)
+    assert {p["id"]: p["state"] for p in case["parts"]} == {
+        p: "approved" for p in ("registration", "food", "fire", "sign")
+    }
+
+    result = citizen.get(f"/api/life-events/cases/{ref}/result.pdf")
+    assert result.status_code == 200 and result.headers["content-type"] == "application/pdf"
+    text = pdf_text(result.content)
+    assert "Notice of the results of a life event" in text and "Opening a restaurant" in text
+    for request_ref in (registration, food, fire, sign):
+        decision = decision_of(citizen.get(f"/api/requests/{request_ref}").json())
+        assert decision["number"] in text and decision["verification_code"] in text
+    assert "Not approved" not in text
+
+
+def test_a_refused_registration_withdraws_the_licence_and_the_inspection(stack):
+    citizen = Api(stack.base_url, "wangwu", locale="en")
+    r = file_case(citizen, [])
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    decide_only_task(stack, citizen, filed(citizen, ref, "registration"), "reject")
+    case = settled(citizen, ref)
+    states = {p["id"]: (p["state"], p["request_ref"]) for p in case["parts"]}
+    assert states["registration"][0] == "rejected"
+    assert states["food"] == ("not_filed", None) and states["fire"] == ("not_filed", None) and "sign" not in states
