@@ -24,6 +24,7 @@ from hub.clock import now
 from hub.context import HubContext
 from hub.db.tables import LifeEventCase
 from hub.db.transactions import writing
+from hub.enterprises import may_submit, same_enterprise
 from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import START_TIMEOUT
@@ -57,15 +58,37 @@ class CaseFiled(msgspec.Struct):
 
 
 def _event_for(ctx: HubContext, user: Principal, event_id: str) -> LifeEventSpec:
-    """The life event, if it exists and is for the caller."""
+    """The life event, if it exists and is for the caller; for an enterprise, only its approver
+    (legal representative) applies: a case has no prepared state for the approver to submit later."""
     event = ctx.catalog.life_events.get(event_id)
     if event is None:
         raise not_found()
     if user.role not in event.audience:
         raise HubError(
-            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
+            "forbidden",
+            "wrong-audience",
+            N_("Not available to you"),
+            N_("This service is for enterprises only.")
+            if event.audience == ["enterprise"]
+            else N_("This service is for citizens only."),
+        )
+    if user.role == "enterprise" and not may_submit(user):
+        raise HubError(
+            "forbidden",
+            "approver-required",
+            N_("Only the approver can submit"),
+            N_("Only the enterprise's approver (legal representative) can apply for this for the enterprise."),
         )
     return event
+
+
+async def own_case(ref: str, user: Principal) -> LifeEventCase:
+    """The caller's case, or their enterprise's (its preparer follows what its approver filed, as
+    with requests); anyone else's looks like one that does not exist."""
+    row = await LifeEventCase.objects().where(LifeEventCase.ref == ref).first()
+    if row is None or (row.applicant != user.id and not await same_enterprise(user, row.applicant)):
+        raise not_found()
+    return row
 
 
 def chosen_parts(event: LifeEventSpec, optional_chosen: list[str]) -> list[str]:
