@@ -199,16 +199,16 @@ def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], Servi
                 if name not in spec.field_names:
                     problems.append(f"part {part.id!r}: {part.service} has no field {name!r}")
         if part.not_before is not None:
-            shared_names = {s.name for s in event.shared}
-            if part.not_before.field not in shared_names:
+            date_field = event.date_field(part.id)
+            if part.not_before.field not in {s.name for s in event.shared}:
                 problems.append(
                     f"part {part.id!r}: not_before counts from {part.not_before.field!r}, which is no shared answer"
                 )
-            elif event.date_field(part.id) is None:
+            elif date_field is None:
                 problems.append(
                     f"part {part.id!r}: not_before counts from {part.not_before.field!r}, which does not fill it"
                 )
-            elif spec is not None and (name := event.date_field(part.id)) in spec.field_names:
+            elif spec is not None and (name := date_field) in spec.field_names:
                 if spec.field(name).type not in DATE_SOURCES or not spec.field(name).required:
                     problems.append(
                         f"part {part.id!r}: not_before counts from {name!r}, which is no required date or resident identity number"

@@ -31,6 +31,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("lisi", "李四", "citizen", None, "330106199205200024", None),  # 34, female
     ("wangwu", "王五", "citizen", None, "420106198507120035", None),  # 41, from Wuhan (non-local)
     ("zhaoliu", "赵六", "citizen", None, "330106195809080029", None),  # 68, female
+    ("chenjianguo", "陈建国", "citizen", None, "330106196606180016", None),  # 60, male, retiring this year
     ("yunqi", "周明", "enterprise", None, None, "91330106MA2H3K1X75"),
     ("chashe", "何丽", "enterprise", None, None, "92330106MA2J8L4Q58"),
     ("qihang", "孙伟", "enterprise", None, None, "91330106MA7E2R9P3T"),

@@ -14,10 +14,11 @@ from hub.db.tables import Document, LifeEventCase, ServiceRequest
 from hub.db.transactions import writing
 from hub.intake import request_input
 from hub.life_events.filing import load
+from hub.life_events.schedule import check_scheduled
 from hub.requests.filing import sealed
 from hub.requests.references import new_ref
 from hub.sealing import open_answers
-from workflows.life_events.types import FilePart, PartChange, PartFiled, PartOutputs
+from workflows.life_events.types import FilePart, PartChange, PartChecked, PartFiled, PartOutputs
 from workflows.names import request_workflow_id
 
 
@@ -73,6 +74,9 @@ class PiccoloLifeEventCases:
             workflow_id=row["workflow_id"],
             start=request_input(row["id"], row["ref"], case.locale, spec),
         )
+
+    async def check(self, filing: FilePart) -> PartChecked:
+        return await check_scheduled(self._catalog, filing)
 
     async def outputs(self, request_id: int) -> PartOutputs:
         row = await first(ServiceRequest, "SELECT state FROM service_request WHERE id = {}", request_id)

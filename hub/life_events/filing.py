@@ -29,6 +29,7 @@ from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import START_TIMEOUT
 from hub.life_events.forms import one_form_name, part_answers, part_spec
+from hub.life_events.schedule import due_at, scheduled_part
 from hub.requests.access import signed_in
 from hub.requests.filing import (
     benefit_person,
@@ -185,6 +186,10 @@ async def _checked_parts(
                 for e in exc.errors
             ]
             continue
+        if (due := event.due_on(part_id, answers)) is not None:
+            # Its rules are checked on that date, when it is filed (at 60 nobody is 80 yet).
+            stored[part_id] = scheduled_part(sealed(spec, answers), due)
+            continue
         person = await benefit_person(spec, answers, "benefit amount expected at filing")
         try:
             results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
@@ -221,7 +226,12 @@ async def start_case(client: Client, row: LifeEventCase, event: LifeEventSpec) -
     """Start the case's workflow (by its reference: starting it twice, or once it has finished, is harmless)."""
     parts = load(row.parts)
     plans = [
-        PartPlan(part_id=p.id, after=[d for d in p.after if d in parts], from_parts=dict(p.from_parts))
+        PartPlan(
+            part_id=p.id,
+            after=[d for d in p.after if d in parts],
+            from_parts=dict(p.from_parts),
+            not_before=due_at(parts[p.id]),
+        )
         for p in event.order()
         if p.id in parts
     ]

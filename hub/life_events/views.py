@@ -13,10 +13,17 @@ from forms.life_events import LifeEventSpec
 from hub.actor import Actor
 from hub.db.tables import LifeEventCase, ServiceRequest
 from hub.errors import not_found
-from hub.i18n import gettext
+from hub.i18n import N_, gettext
 from hub.life_events.filing import load
-from hub.life_events.forms import one_form, part_spec
+from hub.life_events.forms import one_form, part_answers, part_spec
+from hub.life_events.schedule import due_date
 from hub.requests.access import signed_in
+from hub.requests.prefill import held_for
+
+LATER_YEARS = N_("Applied for automatically when you reach the age of {years}; its conditions are checked then.")
+LATER_MONTHS = N_(
+    "Applied for automatically when you reach the age of {years} years and {months} months; its conditions are checked then."
+)
 
 
 class PartRead(msgspec.Struct):
@@ -26,6 +33,8 @@ class PartRead(msgspec.Struct):
     title: str
     optional: bool
     after: list[str]
+    # A part applied for on a later date: when, in words ("on the applicant's 80th birthday").
+    applied_later: str = ""
 
 
 class AskedRead(msgspec.Struct):
@@ -55,6 +64,8 @@ class CasePartRead(msgspec.Struct):
     request_ref: str | None
     request_state: str | None
     detail: str
+    # The date a scheduled part is applied for (its service's conditions are checked then).
+    due_on: dt.date | None = None
 
 
 class CaseRead(msgspec.Struct):
@@ -64,6 +75,35 @@ class CaseRead(msgspec.Struct):
     state: str
     created_at: dt.datetime
     parts: list[CasePartRead]
+
+
+def applied_later(event: LifeEventSpec, part_id: str, locale: str) -> str:
+    """When a scheduled part is applied for, in words; empty for a part applied for now."""
+    due = event.part(part_id).not_before
+    if due is None:
+        return ""
+    if due.months:
+        return gettext(locale, LATER_MONTHS, years=due.years, months=due.months)
+    return gettext(locale, LATER_YEARS, years=due.years)
+
+
+async def due_dates(
+    catalog: Catalog, event: LifeEventSpec, account: int, answers: dict[str, Any]
+) -> dict[str, dt.date]:
+    """The dates the scheduled parts would be applied for, from the one form's answers or what the
+    government holds for the applicant (a resident identity number's birth date)."""
+    found = {}
+    for part in event.parts:
+        if part.not_before is None:
+            continue
+        mine = await held_for(account, part_spec(catalog, part)) | part_answers(event, part, answers)
+        try:
+            due = event.due_on(part.id, mine)
+        except ValueError:  # not a date or identity number yet: the form names that
+            continue
+        if due is not None:
+            found[part.id] = due
+    return found
 
 
 def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_form: bool = False) -> LifeEventRead:
@@ -81,6 +121,7 @@ def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_fo
                 title=gettext(locale, p.title),
                 optional=p.optional,
                 after=list(p.after),
+                applied_later=applied_later(event, p.id, locale),
             )
             for p in event.parts
         ],
@@ -146,6 +187,7 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
                 request_ref=p.get("ref"),
                 request_state=states.get(p.get("ref") or ""),
                 detail=p.get("detail", ""),
+                due_on=due_date(p),
             )
             for part_id, p in parts.items()
         ],
@@ -178,6 +220,7 @@ async def my_cases(actor: Actor, catalog: Catalog) -> list[CaseRead]:
                         request_ref=p.get("ref"),
                         request_state=None,
                         detail=p.get("detail", ""),
+                        due_on=due_date(p),
                     )
                     for part_id, p in load(row.parts).items()
                 ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from .ports import LifeEventCases
-from .types import FilePart, PartChange, PartFiled, PartOutputs
+from .types import FilePart, PartChange, PartChecked, PartFiled, PartOutputs
 
 
 class LifeEventActivities:
@@ -17,6 +17,10 @@ class LifeEventActivities:
         return await self._cases.file_part(filing)
 
     @activity.defn
+    async def check_part(self, filing: FilePart) -> PartChecked:
+        return await self._cases.check(filing)
+
+    @activity.defn
     async def part_outputs(self, request_id: int) -> PartOutputs:
         return await self._cases.outputs(request_id)
 
@@ -25,4 +29,4 @@ class LifeEventActivities:
         await self._cases.change(change)
 
     def all(self) -> list:
-        return [self.file_part, self.part_outputs, self.change_part]
+        return [self.file_part, self.check_part, self.part_outputs, self.change_part]

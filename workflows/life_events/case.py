@@ -11,7 +11,7 @@ not yet filed is never filed; a filed part's request is withdrawn as any request
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -23,6 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from ..service_request import ServiceRequestWorkflow
     from .activities import LifeEventActivities
     from .types import CaseInput, CaseStatus, FilePart, PartChange, PartPlan, PartState, PartsWithdrawn, WithdrawParts
+
+# A scheduled part's date, as the case shows it, is its day in Beijing.
+BEIJING = timezone(timedelta(hours=8))
+# Histories recorded before parts could be scheduled never take this branch.
+SCHEDULED_PARTS = "life-event-scheduled-parts"
 
 STEP = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
@@ -52,7 +57,7 @@ class LifeEventWorkflow:
         the caller). A part being filed at this moment is waited for, so it is one or the other."""
         wanted = request.parts or list(self._states)
         await workflow.wait_condition(lambda: not self._starting & set(wanted))
-        stopped = [p for p in wanted if self._states[p] == "waiting"]
+        stopped = [p for p in wanted if self._states[p] in ("waiting", "scheduled")]
         self._withdrawn |= set(stopped)
         # Answer once the case says so, so that the applicant's next look shows it.
         await workflow.wait_condition(lambda: set(stopped) <= self._stopped)
@@ -85,6 +90,9 @@ class LifeEventWorkflow:
         if blocked and case.on_rejection == "withdraw_dependents":
             await self._change(case, part.part_id, "not_filed", detail=f"after:{','.join(blocked)}")
             return
+        if part.not_before is not None and workflow.patched(SCHEDULED_PARTS):
+            if not await self._when_due(case, part):
+                return
         handed_on: dict[str, object] = {}
         for field, source in part.from_parts.items():
             source_part, _, output = source.partition(".")
@@ -114,6 +122,31 @@ class LifeEventWorkflow:
             "approved" if outputs.approved else ("withdrawn" if status.state == "withdrawn" else "rejected")
         )
         await self._change(case, part.part_id, state, ref=filed.ref)
+
+    async def _when_due(self, case: CaseInput, part: PartPlan) -> bool:
+        """Wait (durably) for a scheduled part's date, then check its rules: whether to file it."""
+        due = part.not_before
+        assert due is not None
+        if due > workflow.now():
+            await self._change(
+                case, part.part_id, "scheduled", detail=f"on:{due.astimezone(BEIJING).date().isoformat()}"
+            )
+            try:
+                await workflow.wait_condition(lambda: part.part_id in self._withdrawn, timeout=due - workflow.now())
+            except TimeoutError:
+                pass  # its day has come
+            if part.part_id in self._withdrawn:
+                await self._change(case, part.part_id, "withdrawn", detail="by-applicant")
+                self._stopped.add(part.part_id)
+                return False
+        checked = await workflow.execute_activity_method(
+            LifeEventActivities.check_part,
+            FilePart(case_id=case.case_id, part_id=part.part_id, at=workflow.now()),
+            **STEP,
+        )
+        if not checked.eligible:
+            await self._change(case, part.part_id, "not_filed", detail=f"rules:{','.join(checked.failed)}")
+        return checked.eligible
 
     async def _change(
         self, case: CaseInput, part_id: str, state: PartState, ref: str | None = None, detail: str = ""

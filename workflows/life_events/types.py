@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ..types import RequestInput
 
-PartState = Literal["waiting", "filed", "approved", "rejected", "withdrawn", "not_filed"]
+PartState = Literal["waiting", "scheduled", "filed", "approved", "rejected", "withdrawn", "not_filed"]
 
 
 class PartPlan(BaseModel):
@@ -17,6 +17,8 @@ class PartPlan(BaseModel):
     after: list[str] = []
     # field -> "<part>.<output>": what this part takes from an earlier one when it is filed.
     from_parts: dict[str, str] = {}
+    # Applied for at this moment (midnight in Beijing on its date), not now: its rules are checked then.
+    not_before: dt.datetime | None = None
 
 
 class CaseInput(BaseModel):
@@ -35,6 +37,13 @@ class FilePart(BaseModel):
     part_id: str
     handed_on: dict[str, object] = {}
     at: dt.datetime
+
+
+class PartChecked(BaseModel):
+    """A scheduled part's rules checked on the day it is filed: the rules it fails, if any."""
+
+    eligible: bool
+    failed: list[str] = []
 
 
 class PartFiled(BaseModel):

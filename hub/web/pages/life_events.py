@@ -24,7 +24,7 @@ from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.life_events.filing import check_case, file_case
 from hub.life_events.forms import part_spec
-from hub.life_events.views import case_read, life_event, life_events
+from hub.life_events.views import case_read, due_dates, life_event, life_events
 from hub.life_events.withdrawal import withdraw_case
 from hub.privacy import mask
 from hub.requests.drafts import filenames
@@ -45,6 +45,7 @@ MASKED = ("resident_id", "bank_account", "uscc")
 # A part's state on the case, as the applicant reads it (一件事一次办's words in Chinese).
 PART_STATES = {
     "waiting": N_("Waiting"),
+    "scheduled": N_("Scheduled"),
     "filed": N_("Filed with its department"),
     "approved": N_("Approved"),
     "rejected": N_("Rejected"),
@@ -224,6 +225,7 @@ async def render_form(
         key=key,
         errors=summary_errors,
         uploads=await filenames(user, answers),
+        due=await due_dates(ctx.catalog, event, user.id, answers),
     )
 
 
@@ -386,6 +388,7 @@ async def render_review(
         problem=problem,
         refusals=refusals or [],
         saved=saved,
+        due=await due_dates(ctx.catalog, event, user.id, answers),
     )
 
 
@@ -523,7 +526,7 @@ async def render_case(
         case=case,
         case_state=gettext(locale, CASE_STATES.get(case.state, case.state)),
         parts=parts,
-        open_parts=[p for p in parts if p["state"] in ("waiting", "filed")],
+        open_parts=[p for p in parts if p["state"] in ("waiting", "scheduled", "filed")],
         filed=filed,
         status=status,
         **extra,
