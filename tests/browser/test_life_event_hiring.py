@@ -1,11 +1,13 @@
 """On a phone, an employer fills in the one form of hiring an employee (the enterprise's name comes
-from its registry record; the subsidy's fields appear when it is chosen), checks the answers and
-files once; the case's page lists the four parts."""
+from its registry record; the subsidy's fields appear when it is chosen; axe finds nothing serious),
+checks the answers and files once; the case's page lists the four parts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+
+from axe_playwright_python.sync_playwright import Axe
 
 from forms.clock import beijing_today
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
@@ -44,6 +46,8 @@ def test_an_employer_applies_once_for_hiring_an_employee_on_a_phone(browser, sta
     page.locator("#f-subsidy-bank_account").fill("6222021202003456789")
     page.locator("#f-subsidy-contracts_signed-1").check()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
     screenshot(page, screenshots, "life-event-hiring-form-375")
     page.get_by_role("button", name="继续").click()
     assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.content()[:3000]
