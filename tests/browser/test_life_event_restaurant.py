@@ -17,6 +17,7 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
         ("registration-premises_proof", "租赁合同.pdf"),
         ("food-layout_plan", "平面布局图.pdf"),
         ("fire-fire_facilities_plan", "消防设施平面图.pdf"),
+        ("fire-staff_training_record", "消防培训记录.pdf"),
         ("sign-sign_design", "招牌效果图.pdf"),
     ]:
         plans[field] = tmp_path / name
