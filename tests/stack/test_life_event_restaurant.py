@@ -82,7 +82,7 @@ def decide_only_task(stack, citizen: Api, request_ref: str, verdict: str) -> Non
     assert step is not None, f"{request_ref} closed without a review"
     clerk, task = step
     r = decide(
-        clerk, task["id"], verdict, comment="现场核查符合要求" if verdict == "approve" else "名称与已登记名称重复"
+        clerk, task["id"], verdict, comment="材料齐全，符合法定形式" if verdict == "approve" else "名称与已登记名称重复"
     )
     assert r.status_code == 200, r.text
     assert next_open_task(stack, citizen, request_ref) is None
