@@ -24,6 +24,9 @@ TRANSLATABLE = {
     "purpose",
     "materials",
     "topics_labels",
+    # a commitment signed in place of proofs, and what its post-check checks
+    "statement",
+    "post_check",
 }
 
 

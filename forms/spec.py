@@ -198,6 +198,8 @@ class Benefit(SpecModel):
     payment_day: int = Field(default=10, ge=1, le=28)
 
 
+# The stage id of the post-check that follows an approval on commitment: no stage of a route has it.
+POST_CHECK_STAGE = "post-check"
 # The answer that says the applicant signs the service's commitment instead of uploading its proofs.
 COMMITMENT_ANSWER = "commitment"
 
@@ -269,6 +271,8 @@ class ServiceSpec(SpecModel):
         stage_ids = [s.id for s in self.route]
         if len(set(stage_ids)) != len(stage_ids):
             raise ValueError("route stage ids must be unique")
+        if POST_CHECK_STAGE in stage_ids:
+            raise ValueError(f"the stage id {POST_CHECK_STAGE!r} is reserved for the post-check of a commitment")
         rule_ids = [r.id for r in self.rules] + [c.id for s in self.route for c in s.checks]
         if len(set(rule_ids)) != len(rule_ids):
             raise ValueError("rule and check ids must be unique")

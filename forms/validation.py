@@ -27,7 +27,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from .clock import beijing_today
-from .spec import FieldSpec, ServiceSpec
+from .spec import COMMITMENT_ANSWER, FieldSpec, ServiceSpec
 
 MAX_TEXT = 200
 MAX_TEXTAREA = 2000
@@ -270,9 +270,25 @@ def _context(error: ErrorDetails) -> dict[str, Any]:
     }
 
 
+def committed(spec: ServiceSpec, data: dict[str, Any]) -> bool:
+    """Whether the answers choose the service's commitment in place of its proofs."""
+    return spec.commitment is not None and data.get(COMMITMENT_ANSWER) is True
+
+
 def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a submission; returns the clean answers as JSON-ready values or raises FormInvalid."""
+    """Validate a submission; returns the clean answers as JSON-ready values or raises FormInvalid.
+
+    A service with a commitment takes the reserved answer ``commitment`` (true or false): when
+    true, the proofs it replaces are not required (the answers keep ``commitment: true``)."""
     errors: list[FieldError] = []
+    replaced: set[str] = set()
+    if spec.commitment is not None and COMMITMENT_ANSWER in data:
+        data = dict(data)
+        choice = data.pop(COMMITMENT_ANSWER)
+        if not isinstance(choice, bool):
+            errors.append(FieldError(field=COMMITMENT_ANSWER, code="bool_type"))
+        elif choice:
+            replaced = set(spec.commitment.replaces)
     try:
         clean = form_model(spec).model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
@@ -295,8 +311,11 @@ def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
         shown = is_visible(f, clean)
         if not shown and value is not None:
             errors.append(FieldError(field=f.name, code="not_applicable"))
-        elif shown and f.required and value in (None, "", []):
+        elif shown and f.required and f.name not in replaced and value in (None, "", []):
             errors.append(FieldError(field=f.name, code="missing"))
     if errors:
         raise FormInvalid(errors)
-    return {k: v for k, v in clean.items() if v is not None}
+    answers = {k: v for k, v in clean.items() if v is not None}
+    if replaced:
+        answers[COMMITMENT_ANSWER] = True
+    return answers
