@@ -119,11 +119,12 @@ class LifeEventSpec(SpecModel):
         return next(p for p in self.parts if p.id == part_id)
 
     def order(self) -> list[LifeEventPart]:
-        """The parts, each after those it waits for (raises ValueError on a cycle)."""
+        """The parts, each after those it waits for, otherwise in the order the event lists them
+        (raises ValueError on a cycle)."""
         done: list[str] = []
         waiting = {p.id: set(p.after) for p in self.parts}
         while waiting:
-            ready = sorted(pid for pid, deps in waiting.items() if deps <= set(done))
+            ready = [pid for pid, deps in waiting.items() if deps <= set(done)]
             if not ready:
                 raise ValueError(f"the parts wait for each other in a cycle: {', '.join(sorted(waiting))}")
             done += ready

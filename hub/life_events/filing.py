@@ -64,6 +64,12 @@ def _event_for(ctx: HubContext, user: Principal, event_id: str) -> LifeEventSpec
     event = ctx.catalog.life_events.get(event_id)
     if event is None:
         raise not_found()
+    require_event_audience(event, user)
+    return event
+
+
+def require_event_audience(event: LifeEventSpec, user: Principal) -> None:
+    """Refuse a caller the event is not for (the pages and the API say the same)."""
     if user.role not in event.audience:
         raise HubError(
             "forbidden",
@@ -80,7 +86,6 @@ def _event_for(ctx: HubContext, user: Principal, event_id: str) -> LifeEventSpec
             N_("Only the approver can submit"),
             N_("Only the enterprise's approver (legal representative) can apply for this for the enterprise."),
         )
-    return event
 
 
 async def own_case(ref: str, user: Principal) -> LifeEventCase:

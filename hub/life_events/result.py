@@ -13,11 +13,11 @@ from hub.accounts import NAME_FIELD
 from hub.actor import Actor
 from hub.clock import now
 from hub.context import HubContext
-from hub.db.tables import Account, Document, LifeEventCase, ServiceRequest
+from hub.db.tables import Account, Document, ServiceRequest
 from hub.documents.summaries import LifeEventResult, ResultPart, render_summary
 from hub.errors import HubError, not_found
 from hub.i18n import N_, format_date, gettext
-from hub.life_events.filing import load
+from hub.life_events.filing import load, own_case
 from hub.life_events.forms import part_spec
 from hub.privacy import mask
 from hub.requests.access import signed_in
@@ -49,9 +49,7 @@ async def result_facts(catalog: Catalog, actor: Actor, ref: str, public_url: str
     """What the applicant's settled case says, in the reader's language: 404 for anyone but its
     applicant, 409 while a part is still waiting or being decided."""
     user = signed_in(actor)
-    case = await LifeEventCase.objects().where(LifeEventCase.ref == ref).first()
-    if case is None or case.applicant != user.id:
-        raise not_found()
+    case = await own_case(ref, user)
     parts = load(case.parts)
     if any(p["state"] not in SETTLED for p in parts.values()):
         raise in_progress()
@@ -87,8 +85,7 @@ async def result_facts(catalog: Catalog, actor: Actor, ref: str, public_url: str
                     gettext(locale, STATUS[d["status"]]) if d["status"] in STATUS else "",
                 )
             )
-    applicant = await Account.select(Account.full_name, Account.resident_id).where(Account.id == user.id).first()
-    assert applicant is not None, "a signed-in caller is an account"
+    applicant_name, id_label, applicant_id = await _applicant(case.applicant)
     lines = []
     for part in event.order():
         if part.id not in parts:
@@ -107,13 +104,32 @@ async def result_facts(catalog: Catalog, actor: Actor, ref: str, public_url: str
         locale=locale,
         ref=case.ref,
         title=gettext(locale, event.title),
-        applicant_name=unseal(applicant["full_name"], NAME_FIELD) or "",
-        applicant_id_label=gettext(locale, N_("Resident identity number")),
-        applicant_id=mask(unseal(applicant["resident_id"], "account.resident_id") or "", "resident_id"),
+        applicant_name=applicant_name,
+        applicant_id_label=gettext(locale, id_label),
+        applicant_id=applicant_id,
         filed_on=format_date(case.created_at, locale),
         made_on=format_date(now(), locale),
         verify_url=f"{public_url.rstrip('/')}/verify",
         parts=lines,
+    )
+
+
+async def _applicant(account_id: int) -> tuple[str, str, str]:
+    """Who applied, as the result names them: a person by name and masked identity number, an
+    enterprise by its name and unified social credit code (public on its business licence)."""
+    row = (
+        await Account.select(Account.full_name, Account.resident_id, Account.enterprise.name, Account.enterprise.uscc)
+        .where(Account.id == account_id)
+        .first()
+    )
+    assert row is not None, "a case's applicant is an account"
+    if row["enterprise.uscc"]:
+        return row["enterprise.name"], N_("Unified social credit code"), row["enterprise.uscc"]
+    name = unseal(row["full_name"], NAME_FIELD) or ""
+    return (
+        name,
+        N_("Resident identity number"),
+        mask(unseal(row["resident_id"], "account.resident_id") or "", "resident_id"),
     )
 
 

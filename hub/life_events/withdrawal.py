@@ -15,10 +15,10 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
 from hub.db.tables import LifeEventCase
-from hub.enterprises import require_approver_to_withdraw, same_enterprise
-from hub.errors import HubError, invalid_field, not_found, unavailable
+from hub.enterprises import require_approver_to_withdraw
+from hub.errors import HubError, invalid_field, unavailable
 from hub.i18n import N_
-from hub.life_events.filing import load
+from hub.life_events.filing import load, own_case
 from hub.requests.access import signed_in
 from hub.requests.withdrawal import withdraw_request
 from hub.temporal import UpdateRefused, send_update
@@ -47,9 +47,7 @@ def settled() -> HubError:
 async def withdraw_case(ctx: HubContext, actor: Actor, ref: str, parts: list[str], reason: str) -> CaseWithdrawn:
     """Withdraw the named parts of the caller's case (every part when none is named)."""
     user = signed_in(actor)
-    case = await LifeEventCase.objects().where(LifeEventCase.ref == ref).first()
-    if case is None or (case.applicant != user.id and not await same_enterprise(user, case.applicant)):
-        raise not_found()
+    case = await own_case(ref, user)
     # Only the approver submits an enterprise's application, and only the approver takes it back.
     require_approver_to_withdraw(user)
     stored = load(case.parts)

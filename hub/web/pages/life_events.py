@@ -22,7 +22,7 @@ from forms.validation import FieldError, is_visible
 from hub.accounts import Principal
 from hub.errors import HubError
 from hub.i18n import N_, gettext
-from hub.life_events.filing import check_case, file_case
+from hub.life_events.filing import check_case, file_case, require_event_audience
 from hub.life_events.forms import part_spec
 from hub.life_events.views import case_read, due_dates, life_event, life_events
 from hub.life_events.withdrawal import withdraw_case
@@ -69,10 +69,7 @@ def event_or_404(ctx: HubContext, event_id: str) -> LifeEventSpec:
 
 def applicant_for(request: Request, event: LifeEventSpec) -> Principal:
     user = require(request, *APPLICANT_ROLES)
-    if user.role not in event.audience:
-        raise HubError(
-            "forbidden", "wrong-audience", N_("Not available to you"), N_("This service is for citizens only.")
-        )
+    require_event_audience(event, user)
     return user
 
 
