@@ -12,6 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
 from hub.clock import now
+from hub.commitments import commitment_terms
 from hub.db.tables import Claim, ServiceRequest
 from workflows.benefits.types import BenefitTerms
 from workflows.names import REQUESTS_QUEUE
@@ -38,8 +39,9 @@ def benefit_terms(spec: ServiceSpec) -> BenefitTerms | None:
     )
 
 
-def request_input(request_id: int, ref: str, locale: str, spec: ServiceSpec) -> RequestInput:
-    """What a request's workflow is started with: its route and outcome, fixed at filing."""
+def request_input(request_id: int, ref: str, locale: str, spec: ServiceSpec, answers: object = None) -> RequestInput:
+    """What a request's workflow is started with: its route and outcome, fixed at filing (and, for a
+    request filed on commitment, read from its ``answers``, the post-check that follows)."""
     return RequestInput(
         request_id=request_id,
         ref=ref,
@@ -52,6 +54,7 @@ def request_input(request_id: int, ref: str, locale: str, spec: ServiceSpec) -> 
         amount_formula=spec.outcome.amount,
         benefit=benefit_terms(spec),
         instant=spec.instant,
+        commitment=commitment_terms(spec, answers),
     )
 
 
@@ -60,7 +63,7 @@ async def start_workflow(client: Client, row: ServiceRequest, spec: ServiceSpec)
     try:
         await client.start_workflow(
             ServiceRequestWorkflow.run,
-            request_input(row.id, row.ref, row.locale, spec),
+            request_input(row.id, row.ref, row.locale, spec, row.answers),
             id=row.workflow_id,
             task_queue=REQUESTS_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

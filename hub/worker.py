@@ -28,6 +28,7 @@ from temporalio.worker import (
 from forms.catalog import Catalog, load_catalog
 from hub import clock
 from hub.benefits.register import PiccoloBenefitRegister
+from hub.commitments.post_check import PiccoloCommitmentChecks
 from hub.db.evaluation import PiccoloRequestRules
 from hub.db.lifecycle import database
 from hub.db.records import PiccoloRequestRecords
@@ -129,6 +130,7 @@ def build_worker(
             signing_key_ring(settings),
             settings.base_url,
         ),
+        commitments=PiccoloCommitmentChecks(),
     )
     return Worker(
         client,

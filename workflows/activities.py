@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio import activity
 
-from .ports import DocumentIssuer, RequestRecords, RequestRules, TimeLimits
+from .ports import CommitmentChecks, DocumentIssuer, RequestRecords, RequestRules, TimeLimits
 from .types import (
     ApplySupplement,
     CancelTasks,
@@ -19,6 +19,7 @@ from .types import (
     RecordStep,
     RunChecks,
     SettleAmount,
+    SettleCommitment,
     StageCondition,
     StatusChange,
     Supersede,
@@ -33,12 +34,18 @@ class RequestActivities:
     """Bound to concrete adapters by the worker; each method is one activity."""
 
     def __init__(
-        self, records: RequestRecords, rules: RequestRules, documents: DocumentIssuer, time_limits: TimeLimits
+        self,
+        records: RequestRecords,
+        rules: RequestRules,
+        documents: DocumentIssuer,
+        time_limits: TimeLimits,
+        commitments: CommitmentChecks | None = None,
     ):
         self._records = records
         self._rules = rules
         self._documents = documents
         self._time_limits = time_limits
+        self._commitments = commitments
 
     @activity.defn
     async def open_task(self, task: OpenTask) -> None:
@@ -97,6 +104,12 @@ class RequestActivities:
         return work.result()
 
     @activity.defn
+    async def settle_commitment(self, outcome: SettleCommitment) -> None:
+        if self._commitments is None:
+            raise RuntimeError("this worker records no commitments")
+        await self._commitments.settle(outcome)
+
+    @activity.defn
     async def supersede_document(self, change: Supersede) -> None:
         await self._documents.supersede(change)
 
@@ -115,4 +128,5 @@ class RequestActivities:
             self.set_state,
             self.issue_document,
             self.supersede_document,
+            self.settle_commitment,
         ]

@@ -16,6 +16,7 @@ from .types import (
     RecordStep,
     RunChecks,
     SettleAmount,
+    SettleCommitment,
     StageCondition,
     StatusChange,
     Supersede,
@@ -71,3 +72,10 @@ class DocumentIssuer(Protocol):
     async def issue(self, request: IssueDocument) -> IssuedDocument: ...
 
     async def supersede(self, change: Supersede) -> None: ...
+
+
+class CommitmentChecks(Protocol):
+    """Records a post-check's outcome, once per request: kept closes it; broken revokes the
+    decision, recovers what was paid and records the broken commitment against the applicant."""
+
+    async def settle(self, outcome: SettleCommitment) -> None: ...

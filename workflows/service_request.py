@@ -7,7 +7,10 @@ days, a reminder before it, escalation at it, paused while the applicant is aske
 applicant may supplement what was asked, or withdraw before the final decision. A rejection ends the
 route. A service approved by rule (``instant``) runs its check stages first: when all pass, no review
 stage opens; when one fails, it is not refused but walks its review stages as any other request.
-The outcome documents are issued, then the request closes.
+A request filed on commitment (the applicant signed a commitment in place of proofs) is approved in
+the same way when its check stages pass (or it has none); a post-check task then opens in the owner
+department, and the request closes when the clerk records the commitment kept, or broken (the
+decision is then revoked). The outcome documents are issued, then the request closes.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ with workflow.unsafe.imports_passed_through():
         ACTIVE_TASK_STATES,
         CLOSED_TASK_STATES,
         FINAL_STATES,
+        POST_CHECK_STAGE,
         ApplySupplement,
         Assignment,
         CancelTasks,
         CommandAccepted,
+        CommitmentTerms,
         Confirmation,
         Decision,
         DecisionAccepted,
@@ -42,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         IssueDocument,
         OpenTask,
         PlanTimeLimit,
+        PostCheck,
         RecordDecision,
         RecordStep,
         RequestInput,
@@ -49,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         RequestStatus,
         RunChecks,
         SettleAmount,
+        SettleCommitment,
         StageCondition,
         StatusChange,
         SupplementNotice,
@@ -96,6 +103,8 @@ class ServiceRequestWorkflow:
         # Bumped on every change a task's clock must notice (state, pause, new limit).
         self._clock_changes = 0
         self._clocks: list[asyncio.Task] = []
+        # Approval on commitment: set once the post-check's outcome is recorded.
+        self._post_checked = False
 
     # The route -----------------------------------------------------------------------------------
 
@@ -107,9 +116,25 @@ class ServiceRequestWorkflow:
         verdict: RequestState = "approved"
         # Instant approval by rule: the check stages first; when all pass, no review stage opens.
         checked: set[str] = set()
-        by_rule = False
-        if request.instant and workflow.patched("instant-approval"):
-            by_rule, checked = await self._instant_checks(request.route)
+        by_rule = on_commitment = False
+        if request.commitment is not None and workflow.patched("commitment-approval"):
+            # Approval on commitment: the check stages first, as for instant approval, but it needs
+            # none run (the commitment stands in for proofs a clerk would have looked at).
+            ran, passed, checked = await self._checks_first(request.route)
+            on_commitment = passed and not self._withdrawn
+            if on_commitment:
+                await self._record(
+                    RequestActivities.record_step,
+                    RecordStep(
+                        key=f"{workflow.info().workflow_id}:approved-on-commitment",
+                        request_id=request.request_id,
+                        kind="approved_on_commitment",
+                        at=workflow.now(),
+                    ),
+                )
+        elif request.instant and workflow.patched("instant-approval"):
+            ran, passed, checked = await self._checks_first(request.route)
+            by_rule = ran and passed and not self._withdrawn
         if by_rule:
             await self._record(
                 RequestActivities.record_step,
@@ -120,7 +145,7 @@ class ServiceRequestWorkflow:
                     at=workflow.now(),
                 ),
             )
-        for stage in [] if by_rule else request.route:
+        for stage in [] if by_rule or on_commitment else request.route:
             if self._withdrawn:
                 break
             if stage.id in checked:
@@ -153,6 +178,8 @@ class ServiceRequestWorkflow:
         for kind in kinds:
             await self._issue(kind, verdict, key=f"{workflow.info().workflow_id}:{kind}")
         await self._set_state(verdict)
+        if on_commitment and verdict == "approved" and request.commitment is not None:
+            await self._post_check(request.commitment)
         await self._finish()
         return self.status()
 
@@ -171,11 +198,11 @@ class ServiceRequestWorkflow:
             **RECORD,
         )
 
-    async def _instant_checks(self, route: list[Stage]) -> tuple[bool, set[str]]:
+    async def _checks_first(self, route: list[Stage]) -> tuple[bool, bool, set[str]]:
         """Run every check stage of the route that applies, in order, before any review: (whether
-        the request is approved by rule, the check stages run or found not to apply). Approval by
-        rule needs at least one check stage run and every one passed; all run either way, so a clerk
-        taking over after a failure sees every result."""
+        one ran, whether every one run passed, the check stages run or found not to apply). Approval
+        by rule needs at least one run and every one passed; all run either way, so a clerk taking
+        over after a failure sees every result."""
         checked: set[str] = set()
         ran, passed = False, True
         for stage in route:
@@ -187,7 +214,30 @@ class ServiceRequestWorkflow:
             ran = True
             passed = await self._check(stage) and passed
         self._stage = None
-        return ran and passed and not self._withdrawn, checked
+        return ran, passed, checked
+
+    async def _post_check(self, terms: CommitmentTerms) -> None:
+        """After an approval on commitment: open the post-check task in the owner department, due
+        in the commitment's working days, and wait for its outcome."""
+        assert self._input is not None
+        stage = Stage(
+            id=POST_CHECK_STAGE,
+            title=terms.stage_title,
+            departments=[terms.department],
+            time_limit_days=terms.post_check_days,
+        )
+        now = workflow.now()
+        key = task_key(workflow.info().workflow_id, stage.id, terms.department)
+        self._stage_keys[stage.id] = [key]
+        self._tasks[key] = TaskView(key=key, stage_id=stage.id, department=terms.department, state="open")
+        limit = await workflow.execute_activity_method(
+            RequestActivities.plan_time_limit,
+            PlanTimeLimit(start=now, working_days=terms.post_check_days),
+            **RECORD,
+        )
+        self._update_task(key, due_at=limit.due_at, remind_at=limit.remind_at, provisional=limit.provisional)
+        await self._open(key, stage, terms.department, now, limit.due_at, limit.remind_at, limit.provisional)
+        await workflow.wait_condition(lambda: self._post_checked)
 
     async def _check(self, stage: Stage) -> bool:
         """Run an automatic check stage; True when every check passes."""
@@ -293,7 +343,9 @@ class ServiceRequestWorkflow:
         """Remind before the time limit and escalate at it; wait while paused; stop when done."""
         while True:
             task = self._tasks[key]
-            if task.state not in ACTIVE_TASK_STATES or self._state in FINAL_STATES:
+            # A post-check runs after the approval: its clock is the only one that outlives it.
+            closed = self._state in FINAL_STATES and task.stage_id != POST_CHECK_STAGE
+            if task.state not in ACTIVE_TASK_STATES or closed:
                 return
             seen = self._clock_changes
             if task.paused_since is not None:
@@ -434,6 +486,38 @@ class ServiceRequestWorkflow:
         if task.state in CLOSED_TASK_STATES:
             raise IllegalMove(f"task is already {task.state}")
         self._require_held(decision)
+        if task.stage_id == POST_CHECK_STAGE:
+            raise IllegalMove("a post-check records whether the commitment was kept, not a decision")
+
+    @workflow.update
+    async def record_post_check(self, check: PostCheck) -> CommandAccepted:
+        assert self._input is not None
+        # Marked first, before any await, so a second finding fails its validator.
+        self._update_task(check.task_key, state="approved" if check.kept else "rejected")
+        await self._record(
+            RequestActivities.settle_commitment,
+            SettleCommitment(
+                key=f"{workflow.info().workflow_id}:post-check",
+                request_id=self._input.request_id,
+                task_key=check.task_key,
+                kept=check.kept,
+                reason=check.reason,
+                clerk_id=check.clerk_id,
+                at=workflow.now(),
+            ),
+        )
+        if not check.kept:
+            self._state = "revoked"
+        self._post_checked = True
+        return self._accepted(check.task_key)
+
+    @record_post_check.validator
+    def _validate_post_check(self, check: PostCheck) -> None:
+        task = self._require_held(check)
+        if task.stage_id != POST_CHECK_STAGE:
+            raise IllegalMove("only a post-check records whether a commitment was kept")
+        if not check.kept and not check.reason.strip():
+            raise IllegalMove("a broken commitment needs the reason")
 
     @workflow.update
     async def request_information(self, ask: InformationRequest) -> CommandAccepted:
@@ -457,7 +541,8 @@ class ServiceRequestWorkflow:
 
     @request_information.validator
     def _validate_information_request(self, ask: InformationRequest) -> None:
-        self._require_held(ask)
+        if self._require_held(ask).stage_id == POST_CHECK_STAGE:
+            raise IllegalMove("the request is approved: a post-check asks the applicant nothing")
 
     @workflow.update
     async def supplement(self, notice: SupplementNotice) -> CommandAccepted:

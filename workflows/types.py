@@ -7,14 +7,16 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from forms.spec import POST_CHECK_STAGE as POST_CHECK_STAGE  # reserved by the spec, used by the workflow
 from forms.spec import Rule, Stage
 
 from .benefits.types import BenefitTerms
 
 # The vocabularies: defined here once, imported by the workflow, the read model and the web edge.
 
-RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn"]
-FINAL_STATES: tuple[RequestState, ...] = ("approved", "rejected", "withdrawn")
+RequestState = Literal["submitted", "in_review", "waiting_applicant", "approved", "rejected", "withdrawn", "revoked"]
+# "revoked": approved on commitment, and the commitment found broken at the post-check.
+FINAL_STATES: tuple[RequestState, ...] = ("approved", "rejected", "withdrawn", "revoked")
 Verdict = Literal["approve", "reject"]
 TaskState = Literal[
     "open", "claimed", "waiting_applicant", "awaiting_confirmation", "approved", "rejected", "cancelled", "transferred"
@@ -25,7 +27,9 @@ ACTIVE_TASK_STATES: tuple[TaskState, ...] = ("open", "claimed", "waiting_applica
 CLOSED_TASK_STATES: tuple[TaskState, ...] = ("approved", "rejected", "cancelled", "transferred")
 
 # What a clerk or a supervisor can do to a task (each is a workflow update of the same name).
-TaskMove = Literal["claim", "release", "decide", "confirm", "request_information", "transfer", "assign"]
+TaskMove = Literal[
+    "claim", "release", "decide", "confirm", "request_information", "transfer", "assign", "record_post_check"
+]
 TASK_MOVES: tuple[TaskMove, ...] = get_args(TaskMove)
 
 # Every kind of step a request's timeline records, whoever writes it.
@@ -37,6 +41,11 @@ TimelineKind = Literal[
     "check_passed",
     "check_failed",
     "approved_by_rule",
+    # approval on commitment
+    "commitment_signed",
+    "approved_on_commitment",
+    "commitment_kept",
+    "commitment_broken",
     # a task's life
     "task_claimed",
     "task_released",
@@ -55,6 +64,7 @@ TimelineKind = Literal[
     "request_approved",
     "request_rejected",
     "request_withdrawn",
+    "request_revoked",
     # subsidy claims
     "eligibility_passed",
     "eligibility_failed",
@@ -69,6 +79,7 @@ CLOSING_KINDS: dict[RequestState, TimelineKind] = {
     "approved": "request_approved",
     "rejected": "request_rejected",
     "withdrawn": "request_withdrawn",
+    "revoked": "request_revoked",
 }
 # The step that records a task's decision.
 DECISION_KINDS: dict[Verdict, TimelineKind] = {"approve": "task_approved", "reject": "task_rejected"}
@@ -87,8 +98,25 @@ INTERNAL_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
 PUBLIC_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(TIMELINE_KINDS) - INTERNAL_TIMELINE_KINDS
 # Steps whose detail is someone's own words (a clerk's comment, reason or message): sealed at rest.
 TEXT_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
-    {"task_approved", "task_rejected", "task_transferred", "information_requested", "decision_returned"}
+    {
+        "task_approved",
+        "task_rejected",
+        "task_transferred",
+        "information_requested",
+        "decision_returned",
+        "commitment_broken",
+    }
 )
+
+
+class CommitmentTerms(BaseModel):
+    """The request was filed with the applicant's signed commitment in place of proofs: approved
+    without review, then checked by ``department`` within ``post_check_days`` working days."""
+
+    department: str
+    post_check_days: int = Field(ge=1, le=365)
+    # The post-check task's title (a display string, translated where it is shown).
+    stage_title: str
 
 
 class RequestInput(BaseModel):
@@ -109,6 +137,9 @@ class RequestInput(BaseModel):
     # Instant approval by rule: the check stages run first and, when every check passes, the review
     # stages are skipped; a failed check falls back to them (the spec's ``instant``).
     instant: bool = False
+    # Approval on commitment (the spec's ``commitment``, chosen by the applicant): the review stages
+    # are skipped when the check stages pass, and a post-check follows the approval.
+    commitment: CommitmentTerms | None = None
 
 
 class TaskCommand(BaseModel):
@@ -141,6 +172,13 @@ class InformationRequest(TaskCommand):
 
     fields: list[str] = Field(default=[], max_length=50)
     message: str = Field(max_length=2000)
+
+
+class PostCheck(TaskCommand):
+    """The clerk's finding at the post-check of a commitment: kept, or broken with the reason."""
+
+    kept: bool
+    reason: str = Field(default="", max_length=2000)
 
 
 class Transfer(TaskCommand):
@@ -316,6 +354,19 @@ class RecordStep(BaseModel):
     kind: TimelineKind
     at: datetime
     detail: str = ""
+
+
+class SettleCommitment(BaseModel):
+    """Record a post-check's outcome; a broken commitment revokes the decision, recovers what was
+    paid and bars the applicant from the commitment route for a time."""
+
+    key: str
+    request_id: int
+    task_key: str
+    kept: bool
+    reason: str
+    clerk_id: int
+    at: datetime
 
 
 class ChecksOutcome(BaseModel):

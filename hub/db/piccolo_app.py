@@ -43,6 +43,7 @@ APP_CONFIG = AppConfig(
         tables.BenefitPayment,
         tables.OpenApplication,
         tables.LifeEventCase,
+        tables.CommitmentRecord,
     ],
     migration_dependencies=[],
     commands=[],

@@ -650,3 +650,33 @@ class LifeEventCase(Table):
     locale = Varchar(length=10)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class CommitmentRecord(Table):
+    """A commitment signed in place of proofs (告知承诺制), one per request filed on commitment: who
+    signed what and when, then the post-check's finding. A broken one bars the signer (by account
+    and by holder: the person's resident key or the enterprise) from the commitment route for the
+    service's ``barred_years``."""
+
+    id: Serial
+
+    request = ForeignKey(references=ServiceRequest, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    holder_key = Varchar(length=100, index=True)
+    service_id = Varchar(length=64)
+    service_version = Integer()
+    # The statement signed (its English text, the catalog's message id) and the proofs it replaced.
+    statement = Text()
+    replaces = JSON(default="[]")
+    # The signer as recorded at signing: name sealed, identity number masked; no network address.
+    signer_name = Varchar(length=600)
+    signer_id_masked = Varchar(length=40, default="")
+    signed_at = Timestamptz()
+    # pending | kept | broken
+    outcome = Varchar(length=20, default="pending", index=True)
+    # Why it was found broken, in the clerk's words (sealed).
+    reason = Text(default="")
+    checked_at = Timestamptz(null=True, default=None)
+    checked_by = ForeignKey(references=Account, null=True, default=None)
+    # What was paid on the decision and is now owed back (cents).
+    recovered_cents = BigInt(default=0)

@@ -68,7 +68,7 @@ MADE_ON_DOWNLOAD = frozenset({"payment_notice"})
 CONTENT_FIELD = "document.content"
 # Why a document no longer holds, as anyone verifying it reads it: a category from this list. The
 # issuing department's own words may name people; they are sealed and kept for the audit trail.
-RevocationCategory = Literal["issued_in_error", "superseded", "fraud", "other"]
+RevocationCategory = Literal["issued_in_error", "superseded", "fraud", "other", "commitment_broken"]
 REVOCATION_CATEGORIES = dict(
     zip(
         get_args(RevocationCategory),
@@ -77,6 +77,7 @@ REVOCATION_CATEGORIES = dict(
             N_("Replaced by another document"),
             N_("Obtained with false or withheld information"),
             N_("Other reasons"),
+            N_("A commitment made in place of a proof was found untrue"),
         ),
         strict=True,
     )

@@ -16,6 +16,7 @@ from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now, today
+from hub.commitments import broken_on, check_may_commit, holder_key, record_signature
 from hub.context import HubContext
 from hub.db.records import add_timeline
 from hub.db.tables import ServiceRequest
@@ -128,6 +129,8 @@ async def checked_answers(
         errors += exc.errors
     if errors:
         raise invalid_form(errors)
+    # The commitment route is closed for a time to whoever broke a commitment (the proofs are not).
+    await check_may_commit(spec, user, answers, today())
     return answers, profile, enterprise
 
 
@@ -188,6 +191,10 @@ async def submit_request(
     if len(answers_in) > MAX_ANSWERS:
         raise invalid_form([FieldError(field="answers", code="too_many_fields")])
     answers, profile, enterprise = await checked_answers(spec, answers_in, user)
+    if spec.commitment is not None:
+        # A fact the service's rules may read: the date of a commitment found broken lately, or None.
+        broken = await broken_on(user, holder_key(user, answers), spec.commitment.barred_years, today())
+        profile = {**profile, "broken_commitment_on": broken}
     person = await benefit_person(spec, answers, "benefit amount expected at filing")
     results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
     holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
@@ -225,6 +232,9 @@ async def submit_request(
             await hold(spec, holder, inserted[0]["id"], stamp)
         if inserted and state == "submitted":
             await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", stamp)
+        if inserted:
+            # Signed with the request, in its transaction: a commitment in place of proofs.
+            await record_signature(spec, user, answers, inserted[0]["id"], stamp)
         if inserted:
             action = "request.filed" if state == "submitted" else "request.prepared"
             await record(actor, user, action, "request", ref, service=spec.id, version=spec.version)

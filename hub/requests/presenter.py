@@ -16,6 +16,7 @@ import msgspec
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
 from hub.catalog.presenting import DepartmentRead, department
+from hub.commitments import POST_CHECK_TITLE
 from hub.context import HubContext
 from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, quick_rows, timeline_text
 from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
@@ -25,7 +26,7 @@ from hub.privacy import masked_answers
 from hub.sealing import open_answers
 from hub.subsidies import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
-from workflows.types import RequestState, TaskState, TimelineKind
+from workflows.types import ACTIVE_TASK_STATES, POST_CHECK_STAGE, RequestState, TaskState, TimelineKind
 
 # Requests and tasks share the words for their states; "prepared" is an enterprise request (or a
 # claim) its approver has not submitted yet, which never reaches a workflow.
@@ -42,7 +43,10 @@ STATE_LABELS: dict[RequestState | TaskState | Literal["prepared"], str] = {
     "withdrawn": N_("Withdrawn"),
     "awaiting_confirmation": N_("Waiting for a second clerk's confirmation"),
     "cancelled": N_("No longer needed"),
+    "revoked": N_("Approval revoked"),
 }
+# An approval on commitment whose post-check is still to come.
+POST_CHECK_PENDING = N_("Approved, post-check pending")
 
 
 def _state_words(state: str) -> str:
@@ -63,6 +67,11 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "check_passed": N_("Automatic check passed: {stage}"),
     "check_failed": N_("Automatic check failed: {stage}"),
     "approved_by_rule": N_("Checked automatically and approved by rule"),
+    "commitment_signed": N_("Commitment signed in place of the proofs"),
+    "approved_on_commitment": N_("Approved on the applicant's commitment, without review; a post-check follows"),
+    "commitment_kept": N_("Post-check done: the commitment was kept"),
+    "commitment_broken": N_("Post-check found the commitment untrue"),
+    "request_revoked": N_("Approval revoked"),
     "information_requested": N_("{department} asks for more information"),
     "information_supplied": N_("More information supplied"),
     "task_transferred": N_("Passed on by {department}"),
@@ -195,7 +204,13 @@ def stored_answers(spec: ServiceSpec | None, row: ServiceRequest | SimpleNamespa
 
 def timeline_comment(entry: TimelineEntry | SimpleNamespace, locale: str) -> str:
     """What a timeline step says beyond its title: a clerk's comment, or why a check failed."""
-    if entry.kind in ("task_approved", "task_rejected", "task_transferred", "information_requested"):
+    if entry.kind in (
+        "task_approved",
+        "task_rejected",
+        "task_transferred",
+        "information_requested",
+        "commitment_broken",
+    ):
         return timeline_text(entry.kind, entry.detail)
     if entry.kind == "payment_made":
         # Stored as "<amount> <payment reference>": the amount is shown as money in the reader's language.
@@ -301,6 +316,7 @@ async def request_read(
     entries = [SimpleNamespace(**e) for e in await quick_rows(TimelineEntry, entries_sql, row.id)]
     documents = [SimpleNamespace(**d) for d in await quick_rows(Document, documents_sql, row.id)]
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
+    stage_titles[POST_CHECK_STAGE] = POST_CHECK_TITLE
     if not staff:
         entries = [e for e in entries if e.kind in PUBLIC_STEPS]
     waiting = [t for t in tasks if t.state == "waiting_applicant"]
@@ -326,7 +342,13 @@ async def request_read(
         service_version=row.service_version,
         service_title=gettext(locale, spec.title) if spec else row.service_id,
         state=row.state,
-        state_label=gettext(locale, _state_words(row.state)),
+        state_label=gettext(
+            locale,
+            POST_CHECK_PENDING
+            if row.state == "approved"
+            and any(t.stage_id == POST_CHECK_STAGE and t.state in ACTIVE_TASK_STATES for t in tasks)
+            else _state_words(row.state),
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,

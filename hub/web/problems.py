@@ -119,6 +119,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "missing": N_("This field is required."),
     "extra_forbidden": N_("This field is not part of the form."),
     "not_applicable": N_("This field does not apply, given your other answers."),
+    "commitment_barred": N_("You broke a commitment on {date}; upload the proof instead."),
     "string_too_short": N_("This field is required."),
     "string_too_long": N_("Use at most {max_length} characters."),
     "string_type": N_("Enter text."),

@@ -1,5 +1,5 @@
 """The moves clerks and supervisors make on tasks: claim, release, decide, confirm, ask the
-applicant for information, transfer, assign.
+applicant for information, transfer, assign, and record a commitment's post-check.
 
 Each move is a typed workflow update (``MOVES``) whose validator refuses an illegal one (deciding
 twice, deciding a released task...) before anything is recorded. Here the caller is authorized
@@ -36,6 +36,7 @@ from workflows.types import (
     Confirmation,
     Decision,
     InformationRequest,
+    PostCheck,
     TaskCommand,
     TaskMove,
     Transfer,
@@ -73,6 +74,14 @@ class InformationRequestCreate(msgspec.Struct):
 class TransferCreate(msgspec.Struct):
     to_department: str
     reason: str
+
+
+class PostCheckCreate(msgspec.Struct):
+    """What the department found at the post-check of a commitment: kept, or broken and why (the
+    applicant reads the reason; the decision is revoked and what was paid is owed back)."""
+
+    kept: bool
+    reason: str = ""
 
 
 class AssignmentCreate(msgspec.Struct):
@@ -123,6 +132,10 @@ MOVES: dict[TaskMove, Move] = {
     "transfer": Move(
         ServiceRequestWorkflow.transfer,
         lambda t, a, d: Transfer(**_command(t, a), to_department=d.to_department, reason=d.reason),
+    ),
+    "record_post_check": Move(
+        ServiceRequestWorkflow.record_post_check,
+        lambda t, a, d: PostCheck(**_command(t, a), kept=d.kept, reason=d.reason),
     ),
     "assign": Move(
         ServiceRequestWorkflow.assign,
@@ -272,3 +285,13 @@ async def assign(actor: Actor, ctx: HubContext, task_id: int, data: AssignmentCr
         raise invalid_field("assignee", "literal_error")
     receiver = await delegate_of(assignee.id)
     return await move_task(actor, ctx, task_id, "assign", receiver, assignee=assignee.username)
+
+
+async def record_post_check(actor: Actor, ctx: HubContext, task_id: int, data: PostCheckCreate) -> TaskMoveRead:
+    """Record the post-check of a commitment on a task you hold: kept closes it; broken (with the
+    reason the applicant reads) revokes the decision and recovers what was paid."""
+    reason = _comment(data.reason, "reason")
+    if not data.kept and not reason:
+        raise invalid_field("reason", "missing", N_("A broken commitment must give the applicant the reason."))
+    checked = PostCheckCreate(kept=data.kept, reason=reason)
+    return await move_task(actor, ctx, task_id, "record_post_check", checked, kept=data.kept)

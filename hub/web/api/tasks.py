@@ -28,6 +28,7 @@ from hub.workbench.moves import (
     ConfirmationCreate,
     DecisionCreate,
     InformationRequestCreate,
+    PostCheckCreate,
     TransferCreate,
 )
 from hub.workbench.presenter import InboxCounts, TaskDetail, TaskMoveRead, TaskRead
@@ -154,6 +155,15 @@ class TaskController(Controller):
         self, request: Request, ctx: HubContext, task_id: int, data: InformationRequestCreate
     ) -> TaskMoveRead:
         return await moves.request_information(actor_of(request), ctx, task_id, data)
+
+    @post(
+        "/{task_id:int}/post-check",
+        status_code=200,
+        guards=[DECIDE],
+        summary="Record the post-check of a commitment you hold: kept, or broken with the reason (revokes the decision)",
+    )
+    async def post_check(self, request: Request, ctx: HubContext, task_id: int, data: PostCheckCreate) -> TaskMoveRead:
+        return await moves.record_post_check(actor_of(request), ctx, task_id, data)
 
     @post(
         "/{task_id:int}/transfer",

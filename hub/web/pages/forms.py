@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.spec import FieldSpec, ServiceSpec
+from forms.spec import COMMITMENT_ANSWER, FieldSpec, ServiceSpec
 from forms.validation import UPLOAD_REF, FieldError, is_visible
 from hub.i18n import N_, gettext
 from hub.privacy import mask
@@ -35,6 +35,7 @@ MAX_LENGTHS = {"text": 200, "address": 200, "textarea": 2000, "email": 254, "pho
 FILE_SUFFIX = "__file"
 YES, NO = N_("Yes"), N_("No")
 FILE_UPLOADED = N_("File uploaded")
+COMMITMENT_LABEL = N_("Commitment in place of proofs")
 
 
 @dataclass
@@ -118,7 +119,42 @@ def build_inputs(
                 inputs.append(_input(f, f.name, shown, messages.get(f.name, ""), locale, prefilled=True))
                 continue
         inputs.append(_input(f, f.name, answers.get(f.name), messages.get(f.name, ""), locale))
+    if spec.commitment is not None and only is None:
+        # The proofs a commitment replaces are shown only while it is not ticked (app.js; without
+        # it they stay shown and optional once it is).
+        for i in inputs:
+            if i.name in spec.commitment.replaces:
+                i.shown_when = (COMMITMENT_ANSWER, "")
     return inputs
+
+
+@dataclass
+class CommitmentChoice:
+    """The commitment a form offers in place of proofs, as the template draws it."""
+
+    statement: str
+    proofs: str
+    before: str  # the first replaced field: the choice is drawn just before it
+    checked: bool
+    error: str = ""
+
+
+def commitment_choice(
+    spec: ServiceSpec, answers: dict[str, Any], errors: list[FieldError], locale: str
+) -> CommitmentChoice | None:
+    """The commitment choice of a service that offers one (None otherwise)."""
+    if spec.commitment is None:
+        return None
+    error = next((field_message(locale, e) for e in errors if e.field == COMMITMENT_ANSWER), "")
+    return CommitmentChoice(
+        statement=gettext(locale, spec.commitment.statement),
+        proofs=("、" if locale == "zh_CN" else ", ").join(
+            gettext(locale, spec.field(n).label) for n in spec.commitment.replaces
+        ),
+        before=spec.commitment.replaces[0],
+        checked=answers.get(COMMITMENT_ANSWER) is True,
+        error=error,
+    )
 
 
 def _input(f: FieldSpec, name: str, value: Any, error: str, locale: str, prefilled: bool = False) -> Input:
@@ -199,7 +235,10 @@ def answers_from_form(spec: ServiceSpec, form: Any, only: list[str] | None = Non
         value = _value(f, form, f.name)
         if value is not None:
             answers[f.name] = value
-    return {k: v for k, v in answers.items() if is_visible(spec.field(k), answers)}
+    answers = {k: v for k, v in answers.items() if is_visible(spec.field(k), answers)}
+    if spec.commitment is not None and only is None and form.get(COMMITMENT_ANSWER) == "true":
+        answers[COMMITMENT_ANSWER] = True
+    return answers
 
 
 def file_keys(spec: ServiceSpec, answers: dict[str, Any], form: Any) -> list[tuple[str, FieldSpec]]:

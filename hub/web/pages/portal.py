@@ -42,7 +42,16 @@ from hub.web.cached import answers_of
 from hub.web.context import HubContext
 from hub.web.downloads import download, sniffed_type
 from hub.web.pages.common import require
-from hub.web.pages.forms import FILE_SUFFIX, answers_from_form, build_inputs, display, file_keys, set_answer
+from hub.web.pages.forms import (
+    COMMITMENT_LABEL,
+    FILE_SUFFIX,
+    answers_from_form,
+    build_inputs,
+    commitment_choice,
+    display,
+    file_keys,
+    set_answer,
+)
 from hub.web.pages.life_events import LIFE_EVENT_PAGES
 from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
 from hub.web.pages.session import current_user, page_locale
@@ -225,6 +234,9 @@ async def render_form(
     errors = errors or []
     inputs = build_inputs(spec, answers, errors, locale, await held_for(user.id, spec))
     labels = {i.name: i.label for i in inputs} | {s.name: s.label for i in inputs for item in i.items for s in item}
+    commitment = commitment_choice(spec, answers, errors, locale) if template == "apply.html" else None
+    if commitment is not None:
+        labels["commitment"] = gettext(locale, COMMITMENT_LABEL)
     # The summary names each field, and links to it.
     summary_errors = [
         {
@@ -245,6 +257,7 @@ async def render_form(
         errors=summary_errors,
         uploads=await filenames(user, answers),
         message=message,
+        commitment=commitment,
         **page,
     )
 
@@ -337,6 +350,15 @@ async def answer_rows(spec: ServiceSpec, answers: dict[str, Any], locale: str, n
             rows.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "value": ""})
         elif value not in (None, "", []):
             rows.append({"name": f.name, "label": gettext(locale, f.label), "value": display(f, value, locale, names)})
+    if spec.commitment is not None and answers.get("commitment") is True:
+        # Signed in place of the proofs: what the applicant commits to, word for word.
+        rows.append(
+            {
+                "name": "commitment",
+                "label": gettext(locale, COMMITMENT_LABEL),
+                "value": gettext(locale, spec.commitment.statement),
+            }
+        )
     return rows
 
 

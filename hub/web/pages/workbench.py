@@ -39,10 +39,11 @@ from hub.workbench.moves import (
     ConfirmationCreate,
     DecisionCreate,
     InformationRequestCreate,
+    PostCheckCreate,
     TransferCreate,
 )
 from hub.workbench.reveal import Revealed, reveal_personal_data
-from workflows.types import TASK_MOVES, TaskMove
+from workflows.types import POST_CHECK_STAGE, TASK_MOVES, TaskMove
 
 PROVISIONAL = N_(
     "Provisional time limit: it was computed without the holiday schedule of {year}, counting Monday to "
@@ -72,6 +73,7 @@ DONE = {
     "request_information": N_("The applicant was asked for more information; the clock is paused."),
     "transfer": N_("The task was passed on."),
     "assign": N_("The task was given to the clerk."),
+    "record_post_check": N_("The post-check was recorded."),
 }
 AWAY = {
     "away": N_("While you are away, new tasks for you go to your colleague."),
@@ -166,6 +168,16 @@ async def render_task(
             if task.reason_code in REJECTION_REASONS
             else "",
         }
+    # The post-check of a commitment: what was committed, and what the department checks.
+    post_check = None
+    if task.stage_id == POST_CHECK_STAGE and spec is not None and spec.commitment is not None:
+        post_check = {
+            "statement": gettext(locale, spec.commitment.statement),
+            "check": gettext(locale, spec.commitment.post_check),
+            "replaces": ("、" if locale == "zh_CN" else ", ").join(
+                gettext(locale, spec.field(n).label) for n in spec.commitment.replaces
+            ),
+        }
     # A supervisor gives an open or held task to a clerk of the department.
     assignees = []
     if user.role == "supervisor" and task.state in ("open", "claimed"):
@@ -181,6 +193,7 @@ async def render_task(
         show_applicant=show_applicant,
         assignee_name=names.get(task.assignee or "", task.assignee),
         decision=decision,
+        post_check=post_check,
         revealed=revealed is not None,
         fields=fields,
         form_fields=[
@@ -277,6 +290,12 @@ async def _move(request: Request, ctx: HubContext, task_id: int, move: TaskMove,
         fields = [f for f in form.getall("fields", []) if isinstance(f, str)]
         data = InformationRequestCreate(message=_text(form, "message"), fields=fields)
         await moves.request_information(actor, ctx, task_id, data)
+    elif move == "record_post_check":
+        kept = _text(form, "kept")
+        if kept not in ("true", "false"):
+            raise Problem(422, "validation-failed", N_("The form has errors"), N_("Choose kept or broken."))
+        data = PostCheckCreate(kept=kept == "true", reason=_text(form, "reason"))
+        await moves.record_post_check(actor, ctx, task_id, data)
     elif move == "assign":
         await moves.assign(actor, ctx, task_id, AssignmentCreate(assignee=_text(form, "assignee")))
     elif move == "transfer":
