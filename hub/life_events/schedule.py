@@ -18,7 +18,7 @@ from hub.db.records import first
 from hub.db.tables import LifeEventCase
 from hub.db.transactions import writing
 from hub.errors import HubError
-from hub.registry.applicants import applicant_data
+from hub.registry import applicant_data
 from hub.requests.filing import benefit_person, eligibility
 from hub.sealing import open_answers
 from workflows.life_events.types import FilePart, PartChecked

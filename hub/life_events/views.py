@@ -17,8 +17,8 @@ from hub.i18n import N_, gettext
 from hub.life_events.filing import load
 from hub.life_events.forms import one_form, part_answers, part_spec
 from hub.life_events.schedule import due_date
+from hub.registry import applicant_data
 from hub.requests.access import signed_in
-from hub.requests.prefill import held_for
 
 LATER_YEARS = N_("Applied for automatically when you reach the age of {years}; its conditions are checked then.")
 LATER_MONTHS = N_(
@@ -77,6 +77,12 @@ class CaseRead(msgspec.Struct):
     parts: list[CasePartRead]
 
 
+def in_order(event: LifeEventSpec | None, parts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A case's parts in the order its event lists them (as the one form shows them)."""
+    position = {p.id: i for i, p in enumerate(event.parts)} if event else {}
+    return sorted(parts.items(), key=lambda item: position.get(item[0], len(position)))
+
+
 def applied_later(event: LifeEventSpec, part_id: str, locale: str) -> str:
     """When a scheduled part is applied for, in words; empty for a part applied for now."""
     due = event.part(part_id).not_before
@@ -92,13 +98,19 @@ async def due_dates(
 ) -> dict[str, dt.date]:
     """The dates the scheduled parts would be applied for, from the one form's answers or what the
     government holds for the applicant (a resident identity number's birth date)."""
+    scheduled = [p for p in event.parts if p.not_before is not None]
+    if not scheduled:
+        return {}
+    profile, _ = await applicant_data(account, purpose=f"the dates of {event.id}'s scheduled parts")
     found = {}
-    for part in event.parts:
-        if part.not_before is None:
-            continue
-        mine = await held_for(account, part_spec(catalog, part)) | part_answers(event, part, answers)
+    for part in scheduled:
+        held = {
+            f.name: profile.get(f.prefill.partition(".")[2])
+            for f in part_spec(catalog, part).fields
+            if f.prefill and f.prefill.startswith("profile.")
+        }
         try:
-            due = event.due_on(part.id, mine)
+            due = event.due_on(part.id, {k: v for k, v in held.items() if v} | part_answers(event, part, answers))
         except ValueError:  # not a date or identity number yet: the form names that
             continue
         if due is not None:
@@ -189,7 +201,7 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
                 detail=p.get("detail", ""),
                 due_on=due_date(p),
             )
-            for part_id, p in parts.items()
+            for part_id, p in in_order(event, parts)
         ],
     )
 
@@ -222,7 +234,7 @@ async def my_cases(actor: Actor, catalog: Catalog) -> list[CaseRead]:
                         detail=p.get("detail", ""),
                         due_on=due_date(p),
                     )
-                    for part_id, p in load(row.parts).items()
+                    for part_id, p in in_order(event, load(row.parts))
                 ],
             )
         )
