@@ -6,7 +6,10 @@ tests/workflows/histories/<label>--<workflow id>.json. The hub seals the payload
 Temporal with the data keys of the stack that recorded them; they are opened here with those keys
 and written in clear, so the replay test needs no keys.
 
-    .venv/bin/python scripts/record_histories.py [directory]
+    .venv/bin/python scripts/record_histories.py [directory] [--only label,label...]
+
+``--only`` records just the named flows of ``SINGLE`` (a new path's history, say), leaving the
+histories recorded before as they are.
 
 A working day lasts two seconds in the recorded stack, so a task left alone is reminded and
 escalated within a flow (escalated-rejected waits for it), and approvals of 200 CNY or more wait
@@ -230,6 +233,46 @@ def instant_fallback_rejected(stack: Stack) -> str:
     return ref
 
 
+def file_on_commitment(applicant: Api, key: str) -> str:
+    """The maternity allowance filed with the signed commitment instead of the birth certificate."""
+    submission = example_submission(applicant, load_catalog().latest("maternity-allowance"))
+    submission["answers"].pop("birth_certificate")
+    submission["answers"]["commitment"] = True
+    r = applicant.post("/api/requests", json=submission, headers={"Idempotency-Key": key})
+    assert r.status_code == 201, r.text
+    return r.json()["ref"]
+
+
+def commitment_kept(stack: Stack) -> str:
+    """Approved on commitment with no review; the post-check finds the commitment kept."""
+    lisi, hr = Api(stack.base_url, "lisi"), Api(stack.base_url, "hr.clerk")
+    ref = file_on_commitment(lisi, "record-commitment-kept")
+    task = open_task(hr, ref)
+    assert task["stage_id"] == "post-check", task
+    move(hr, task["id"], "claim")
+    move(hr, task["id"], "post-check", kept=True)
+    wait_for(
+        lambda: "commitment_kept" in [e["kind"] for e in request_state(lisi, ref)["timeline"]],
+        what="the post-check",
+    )
+    return ref
+
+
+def commitment_broken(stack: Stack) -> str:
+    """Approved on commitment; the post-check finds it untrue: the decision is revoked."""
+    zhaoliu, hr = Api(stack.base_url, "zhaoliu"), Api(stack.base_url, "hr.clerk")
+    ref = file_on_commitment(zhaoliu, "record-commitment-broken")
+    task = open_task(hr, ref)
+    move(hr, task["id"], "claim")
+    move(hr, task["id"], "post-check", kept=False, reason="助产医院无该日期的出生记录")
+    wait_for(lambda: request_state(zhaoliu, ref)["state"] == "revoked", what="the revocation")
+    return ref
+
+
+# Flows that ``--only`` may record on their own: label -> flow (each a request's workflow).
+SINGLE = {"commitment-kept": commitment_kept, "commitment-broken": commitment_broken}
+
+
 def claim_instant_paid(stack: Stack) -> str:
     yunqi = Api(stack.base_url, "yunqi")
     r = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
@@ -338,13 +381,26 @@ async def write_histories(stack: Stack, wanted: dict[str, str], types: dict[str,
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "workflows" / "histories"
+    args = sys.argv[1:]
+    only: list[str] = []
+    if "--only" in args:
+        at = args.index("--only")
+        only = args[at + 1].split(",")
+        del args[at : at + 2]
+        unknown = [label for label in only if label not in SINGLE]
+        assert not unknown, f"--only knows {', '.join(SINGLE)}, not {', '.join(unknown)}"
+    out = Path(args[0]) if args else ROOT / "tests" / "workflows" / "histories"
     out.mkdir(parents=True, exist_ok=True)
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run([str(pybabel), "compile", "-d", str(ROOT / "locales"), "-D", "messages"], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_stack(Path(tmp) / "stack", QINQING_WORKING_DAY_SECONDS="2", QINQING_CONFIRM_ABOVE_AMOUNT="200")
         try:
+            if only:
+                chosen = {label: f"request-{SINGLE[label](stack)}" for label in only}
+                for path in asyncio.run(write_histories(stack, chosen, {}, out)):
+                    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+                return
             wanted = {
                 "approved": f"request-{approved(stack)}",
                 "rejected": f"request-{rejected(stack)}",
@@ -359,6 +415,7 @@ def main() -> None:
                 "instant-approved": f"request-{instant_approved(stack)}",
                 "instant-fallback-rejected": f"request-{instant_fallback_rejected(stack)}",
             }
+            wanted |= {label: f"request-{flow(stack)}" for label, flow in SINGLE.items()}
             claim_ref, review_ref = claim_reviewed_paid(stack)
             wanted["claim-reviewed-paid"] = f"claim-{claim_ref}"
             wanted["claim-review-approved"] = f"request-{review_ref}"

@@ -6,7 +6,8 @@ workbench (claimed, released, assigned, more information asked and supplied), an
 second clerk, transferred and rejected; an old-age allowance approved into an entitlement, and
 its monthly payment cycle (one continued as new); a life event whose second part waited for the
 first; a request approved by rule (秒批) and one whose failed check fell back to a clerk,
-who rejected it; subsidy claims paid instantly, on an offer and after
+who rejected it; a maternity allowance approved on a signed commitment whose post-check found it
+kept, and one found broken (the decision revoked); subsidy claims paid instantly, on an offer and after
 review (with the review's own request), and one whose payment was refused; a program's matching
 run, a day's reconciliation, a corrected document. When a change makes replay fail, gate it with
 ``workflow.patched`` and record a history of the new path.
