@@ -19,6 +19,7 @@ from hub.errors import HubError, not_found
 from hub.i18n import N_, format_date, gettext
 from hub.life_events.filing import load, own_case
 from hub.life_events.forms import part_spec
+from hub.life_events.schedule import due_date
 from hub.privacy import mask
 from hub.requests.access import signed_in
 from hub.sealing import unseal
@@ -31,6 +32,7 @@ SETTLED = {
     "withdrawn": N_("Withdrawn"),
     "not_filed": N_("Not filed"),
 }
+SCHEDULED_ON = N_("To be applied for on {date}")
 # The documents that decide a part, as the result lists them.
 DECIDING = {"decision": N_("Decision notice"), "certificate": N_("Certificate of approval")}
 STATUS = {"revoked": N_("Revoked"), "superseded": N_("Replaced by another document")}
@@ -51,7 +53,8 @@ async def result_facts(catalog: Catalog, actor: Actor, ref: str, public_url: str
     user = signed_in(actor)
     case = await own_case(ref, user)
     parts = load(case.parts)
-    if any(p["state"] not in SETTLED for p in parts.values()):
+    # A part scheduled for years ahead (the allowance at 80) does not hold back what is decided now.
+    if any(p["state"] not in SETTLED and p["state"] != "scheduled" for p in parts.values()):
         raise in_progress()
     event = catalog.life_events.get(case.event_id)
     if event is None:
@@ -95,7 +98,9 @@ async def result_facts(catalog: Catalog, actor: Actor, ref: str, public_url: str
         lines.append(
             ResultPart(
                 service_title=gettext(locale, part_spec(catalog, part).title),
-                state=gettext(locale, SETTLED[stored["state"]]),
+                state=gettext(locale, SETTLED[stored["state"]])
+                if stored["state"] in SETTLED
+                else gettext(locale, SCHEDULED_ON, date=format_date(due_date(stored) or now(), locale)),
                 ref=stored.get("ref") or "",
                 documents=documents.get(request_id, []) if request_id is not None else [],
             )

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from forms.clock import beijing_today
-from tests.stack.flows import decide, next_open_task, wait_for
+from tests.stack.flows import decide, next_open_task, pdf_text, wait_for
 from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
@@ -101,6 +101,11 @@ def test_the_allowance_is_scheduled_for_the_80th_birthday_and_the_rest_is_approv
         "allowance": "scheduled",
     }
     assert case["state"] == "in_progress"  # until the allowance is filed and decided, in 2046
+    # What is decided now has its combined result; the allowance is listed with its date.
+    result = citizen.get(f"/api/life-events/cases/{ref}/result.pdf")
+    assert result.status_code == 200, result.text
+    text = " ".join(pdf_text(result.content).split())
+    assert "To be applied for on" in text and decision["number"] in text
 
 
 def test_past_80_the_allowance_is_filed_at_once_and_checked_then(stack):
