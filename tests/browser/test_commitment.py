@@ -1,0 +1,47 @@
+"""On a phone, in Chinese: the maternity allowance's form offers the commitment in place of the
+medical certificate of birth; ticking it hides the upload, and the request filed with it is
+approved at once, its post-check pending."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.pages import PHONE, new_page, reload_until, sign_in
+
+
+def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, stack):
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "lisi", "/services/maternity-allowance/apply")
+    assert page.url.endswith("/services/maternity-allowance/apply")
+    choice = page.locator("#f-commitment")
+    assert choice.get_by_text("告知承诺代替证明材料").is_visible()
+    assert choice.get_by_text("本人承诺：本人于申请所填日期生育").is_visible()
+    upload = page.locator("#f-birth_certificate")
+    assert upload.is_visible()
+
+    page.get_by_label("本人签署此告知承诺书，代替证明材料").check()
+    assert upload.is_hidden()
+    page.get_by_label("本人签署此告知承诺书，代替证明材料").uncheck()
+    assert upload.is_visible()
+    page.get_by_label("本人签署此告知承诺书，代替证明材料").check()
+    assert upload.is_hidden()
+    # Nothing on the page is wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.locator("#f-phone").fill("13800138000")
+    page.locator("#f-employer_name").fill("杭州云栖智算科技有限公司")
+    page.locator("#f-employer_credit_code").fill("91330106MA7E2R9P3T")
+    page.locator("#f-insured_at_birth-1").check()  # yes
+    page.locator("#f-birth_date").fill("2026-08-20")
+    page.locator("#f-babies").fill("1")
+    page.locator("#f-difficult_birth-2").check()  # no
+    page.locator("#f-employer_average_wage").fill("9200.00")
+    page.locator("#f-bank_account").fill("6222020200112233445")
+    page.get_by_role("button", name="继续").click()
+    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.content()[:3000]
+    assert page.locator("dt", has_text="告知承诺代替证明材料").is_visible()
+    page.get_by_role("button", name="提交申请").click()
+    ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
+    reload_until(page, lambda p: "已批准，待事后核查" in p.locator("main").inner_text())
+    text = page.locator("main").inner_text()
+    assert "已签署告知承诺书，代替证明材料" in text and ref in text
