@@ -118,7 +118,7 @@ def build_worker(
         population=population_registry(),
         gateway=LedgerBenefitGateway(),
     )
-    life_events = LifeEventActivities(PiccoloLifeEventCases(catalog))
+    life_events = LifeEventActivities(PiccoloLifeEventCases(catalog, settings.enforce_once_per))
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),

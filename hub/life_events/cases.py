@@ -4,18 +4,23 @@ request when its turn comes, what a decided part hands on, and each part's state
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
 from forms.catalog import Catalog
+from forms.spec import ServiceSpec
+from hub.accounts import principal
 from hub.audit import record
 from hub.db.records import add_timeline, first
-from hub.db.tables import Document, LifeEventCase, ServiceRequest
+from hub.db.tables import Account, Document, LifeEventCase, ServiceRequest
 from hub.db.transactions import writing
+from hub.errors import HubError
 from hub.intake import request_input
 from hub.life_events.filing import load
 from hub.life_events.schedule import check_scheduled
 from hub.requests.filing import sealed
+from hub.requests.once import hold, holder_of
 from hub.requests.references import new_ref
 from hub.sealing import open_answers
 from workflows.life_events.types import FilePart, PartChange, PartChecked, PartFiled, PartOutputs
@@ -23,8 +28,9 @@ from workflows.names import request_workflow_id
 
 
 class PiccoloLifeEventCases:
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, enforce_once_per: bool = True):
         self._catalog = catalog
+        self._enforce_once_per = enforce_once_per
 
     async def file_part(self, filing: FilePart) -> PartFiled:
         case = await LifeEventCase.objects().where(LifeEventCase.id == filing.case_id).first()
@@ -37,6 +43,46 @@ class PiccoloLifeEventCases:
         scope = f"life-event:{case.ref}:{filing.part_id}"
         answers = open_answers(spec.personal_fields, load(stored["answers"])) | dict(filing.handed_on)
         ref = new_ref(filing.at)
+        holder = await self._holder(spec, case.applicant, answers)
+        try:
+            await self._store(filing, case, spec, scope, ref, answers, stored, holder)
+        except HubError as refused:
+            if refused.code != "already-applied":
+                raise
+            # Checked when the case was filed; an application made since (another case, a request
+            # of its own) holds the place now, and the part is not filed.
+            return PartFiled(blocked_by=refused.existing or "")
+        row = await first(
+            ServiceRequest, "SELECT id, ref, workflow_id FROM service_request WHERE idempotency_scope = {}", scope
+        )
+        assert row is not None
+        return PartFiled(
+            request_id=row["id"],
+            ref=row["ref"],
+            workflow_id=row["workflow_id"],
+            start=request_input(row["id"], row["ref"], case.locale, spec),
+        )
+
+    async def _holder(self, spec: ServiceSpec, applicant: int, answers: dict[str, Any]) -> str | None:
+        if not self._enforce_once_per or spec.once_per is None:
+            return None
+        account = await Account.objects().where(Account.id == applicant).first()
+        assert account is not None, "a case's applicant is an account"
+        return holder_of(spec, principal(account), answers)
+
+    async def _store(
+        self,
+        filing: FilePart,
+        case: LifeEventCase,
+        spec: ServiceSpec,
+        scope: str,
+        ref: str,
+        answers: dict[str, Any],
+        stored: dict[str, Any],
+        holder: str | None,
+    ) -> None:
+        """Store the part's request once (keyed by case and part), holding the applicant's place
+        for a service granted once in the same transaction."""
         async with writing():
             inserted = (
                 await ServiceRequest.insert(
@@ -62,18 +108,9 @@ class PiccoloLifeEventCases:
                 .returning(ServiceRequest.id)
             )
             if inserted:
+                await hold(spec, holder, inserted[0]["id"], filing.at)
                 await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", filing.at)
                 await record(None, None, "request.filed", "request", ref, service=spec.id, life_event=case.ref)
-        row = await first(
-            ServiceRequest, "SELECT id, ref, workflow_id FROM service_request WHERE idempotency_scope = {}", scope
-        )
-        assert row is not None
-        return PartFiled(
-            request_id=row["id"],
-            ref=row["ref"],
-            workflow_id=row["workflow_id"],
-            start=request_input(row["id"], row["ref"], case.locale, spec),
-        )
 
     async def check(self, filing: FilePart) -> PartChecked:
         return await check_scheduled(self._catalog, filing)

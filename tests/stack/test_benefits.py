@@ -302,3 +302,50 @@ def test_parallel_applications_of_one_person_make_one_request(benefits_stack):
     assert {r.json()["existing"] for r in answers_ if r.status_code == 409} == {made}
     mine = citizen.get("/api/requests").json()
     assert [r["ref"] for r in (mine if isinstance(mine, list) else mine["requests"])] == [made]
+
+
+def test_a_life_event_part_granted_once_is_not_filed_when_the_person_applied_for_it_meanwhile(benefits_stack):
+    """A case is checked for services granted once when it is filed; a part filed later (after the
+    part it waits for) is checked again then, in the transaction that stores it."""
+    from tests.stack.test_life_events import ZHAOLIU, case_of, decide_all, file_case, part_filed
+
+    stack = benefits_stack
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    filed = file_case(citizen, ["disability"])
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    allowance = part_filed(citizen, ref, "allowance")
+    # While the case's subsidy waits for the allowance, the same person applies for the subsidy alone.
+    alone = citizen.post(
+        "/api/requests",
+        json={
+            "service_id": "disability-living-subsidy",
+            "answers": {
+                "phone": "13800138000",
+                "address": "杭州市西湖区文三路100号",
+                "hukou_local": True,
+                "disability_certificate_number": ZHAOLIU + "42",
+                "disability_grade": "2",
+                "receives_minimum_living_allowance": False,
+                "low_income_household": True,
+                "bank_account": "6222020200112233445",
+            },
+        },
+        headers={"Idempotency-Key": "benefits-subsidy-alone"},
+    )
+    assert alone.status_code == 201, alone.text
+    decide_all(stack, citizen, allowance, "approve")
+    done = wait_for(lambda: (c := case_of(citizen, ref))["state"] == "done" and c, timeout=60, what=f"{ref} to be done")
+    assert {p["id"]: (p["state"], p["request_ref"]) for p in done["parts"]} == {
+        "allowance": ("approved", allowance),
+        "disability": ("not_filed", None),
+    }
+    assert next(p for p in done["parts"] if p["id"] == "disability")["detail"] == f"already:{alone.json()['ref']}"
+    subsidies = sql(
+        stack,
+        "SELECT r.ref FROM service_request r JOIN account a ON a.id = r.applicant "
+        "WHERE a.username = {} AND r.service_id = {}",
+        "zhaoliu",
+        "disability-living-subsidy",
+    )
+    assert [s["ref"] for s in subsidies] == [alone.json()["ref"]]

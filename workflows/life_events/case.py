@@ -104,6 +104,12 @@ class LifeEventWorkflow:
             FilePart(case_id=case.case_id, part_id=part.part_id, handed_on=handed_on, at=workflow.now()),
             **STEP,
         )
+        if filed.blocked_by is not None:
+            # Granted once, and the applicant already has it or applied for it elsewhere.
+            self._starting.discard(part.part_id)
+            await self._change(case, part.part_id, "not_filed", detail=f"already:{filed.blocked_by}")
+            return
+        assert filed.start is not None
         await self._change(case, part.part_id, "filed", ref=filed.ref)
         child = await workflow.start_child_workflow(
             ServiceRequestWorkflow.run,

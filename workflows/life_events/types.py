@@ -47,10 +47,14 @@ class PartChecked(BaseModel):
 
 
 class PartFiled(BaseModel):
-    request_id: int
-    ref: str
-    workflow_id: str
-    start: RequestInput
+    """The part's request as stored, or, when the service is granted once and the applicant already
+    has an open application or a benefit in force for it, that one's reference and no request."""
+
+    request_id: int = 0
+    ref: str = ""
+    workflow_id: str = ""
+    start: RequestInput | None = None
+    blocked_by: str | None = None
 
 
 class PartChange(BaseModel):

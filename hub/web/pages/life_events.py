@@ -506,6 +506,8 @@ async def render_case(
     parts = []
     for p in case.parts:
         waited = p.detail.removeprefix("after:").split(",") if p.detail.startswith("after:") else []
+        # Granted once: the applicant's open application (or benefit in force) that kept it from being filed.
+        existing = p.detail.removeprefix("already:") if p.detail.startswith("already:") else ""
         parts.append(
             {
                 "id": p.id,
@@ -514,6 +516,7 @@ async def render_case(
                 "state_label": gettext(locale, PART_STATES.get(p.state, p.state)),
                 "ref": p.request_ref,
                 "waited": [titles.get(w, w) for w in waited if w],
+                "existing": existing,
                 "after": [titles.get(a, a) for a in (event.part(p.id).after if event else []) if a in titles],
             }
         )
