@@ -72,6 +72,16 @@ class ServiceSummary(msgspec.Struct):
     fee: str
 
 
+class CommitmentRead(msgspec.Struct):
+    """A commitment the applicant may sign in place of proofs (answer ``commitment: true``)."""
+
+    statement: str
+    replaces: list[str]
+    post_check: str
+    post_check_days: int
+    barred_years: int
+
+
 class ServiceDetail(ServiceSummary):
     legal_basis: str
     materials: list[str]
@@ -81,6 +91,8 @@ class ServiceDetail(ServiceSummary):
     form_schema: dict[str, Any]
     # Approved by rule (秒批) when every automatic check passes, with no clerk; else reviewed.
     instant: bool = False
+    # Approval on commitment (告知承诺制): signed in place of the proofs it lists, checked afterwards.
+    commitment: CommitmentRead | None = None
 
 
 def department(catalog: Catalog, code: str, locale: str) -> DepartmentRead:
@@ -150,6 +162,12 @@ def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
                 prop["description"] = gettext(locale, f.help)
 
     describe(schema.get("properties", {}), spec.fields)
+    if spec.commitment is not None:
+        schema.setdefault("properties", {})["commitment"] = {
+            "type": "boolean",
+            "title": gettext(locale, spec.commitment.statement),
+            "description": "true: the commitment is signed in place of " + ", ".join(spec.commitment.replaces),
+        }
     for name, definition in definitions.items():
         group = next((g for key, g in groups.items() if name.startswith(key)), None)
         if group is not None:
@@ -181,6 +199,15 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
         ],
         form_schema=form_schema(spec, locale),
         instant=spec.instant,
+        commitment=CommitmentRead(
+            statement=gettext(locale, spec.commitment.statement),
+            replaces=list(spec.commitment.replaces),
+            post_check=gettext(locale, spec.commitment.post_check),
+            post_check_days=spec.commitment.post_check_days,
+            barred_years=spec.commitment.barred_years,
+        )
+        if spec.commitment
+        else None,
     )
 
 

@@ -155,6 +155,23 @@ def states_rights(request: IssueDocument, subject: Subject) -> bool:
     )
 
 
+# What a decision approved on commitment states: on what it rests, and what follows.
+ON_COMMITMENT = N_(
+    "Approved on the applicant's signed commitment in place of: {proofs}. The department checks it within "
+    "{days} working days; if the commitment proves untrue, this decision is revoked and the money paid "
+    "must be returned."
+)
+
+
+async def approved_on_commitment(request: IssueDocument) -> bool:
+    """Whether the document is the decision of a request approved on the applicant's commitment."""
+    if request.kind != "decision" or request.outcome != "approved":
+        return False
+    return await TimelineEntry.exists().where(
+        (TimelineEntry.request == request.request_id) & (TimelineEntry.kind == "approved_on_commitment")
+    )
+
+
 async def approved_by_rule(request: IssueDocument) -> bool:
     """Whether the document is the decision of a request approved by rule (no clerk reviewed it)."""
     if request.kind != "decision" or request.outcome != "approved":
@@ -403,6 +420,12 @@ class PdfDocumentIssuer:
             amount = "" if granted.suspended else amount
         if states_rights(request, subject):
             extra["rights"] = rights(locale)
+        commitment_note: list[str] = []
+        if spec.commitment is not None and await approved_on_commitment(request):
+            proofs = ("、" if locale == "zh_CN" else ", ").join(
+                gettext(locale, spec.field(n).label) for n in spec.commitment.replaces
+            )
+            commitment_note = [gettext(locale, ON_COMMITMENT, proofs=proofs, days=spec.commitment.post_check_days)]
         if await approved_by_rule(request):
             extra["by_rule"] = True
             # Every rule and check it met: the eligibility rules at filing, the route's checks since.
@@ -436,8 +459,9 @@ class PdfDocumentIssuer:
                 for t in tasks
                 if t.state in ("approved", "rejected")
             ],
-            # Why checks failed, on a refusal (one approved by a clerk after a failed check is not refused for it).
-            reasons=[]
+            # Why checks failed, on a refusal (one approved by a clerk after a failed check is not refused for
+            # it); on an approval on commitment, the commitment it rests on.
+            reasons=commitment_note
             if request.outcome == "approved"
             else [gettext(locale, c["message"]) for c in load_json(row.check_results or "[]") if not c["passed"]],
             amount=amount,

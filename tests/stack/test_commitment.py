@@ -16,7 +16,7 @@ from forms.catalog import load_catalog
 from forms.clock import beijing_today
 from forms.samples import example_answers
 from tests.stack.db import sql
-from tests.stack.flows import CLERKS, SAMPLE_FILES, decision_of, wait_for
+from tests.stack.flows import CLERKS, SAMPLE_FILES, decision_of, pdf_text, wait_for
 from tests.stack.harness import Api
 from workflows.benefits.types import period_of
 
@@ -67,6 +67,10 @@ def record(clerk: Api, task_id: int, body: dict):
 
 
 def test_a_commitment_is_approved_at_once_and_a_kept_post_check_closes_it(stack):
+    service = Api(stack.base_url, locale="en").get(f"/api/services/{SPEC.id}").json()
+    assert service["version"] == 2 and service["commitment"]["replaces"] == ["birth_certificate"]
+    assert service["commitment"]["post_check_days"] == 20 and service["commitment"]["statement"].startswith("I commit")
+    assert service["form_schema"]["properties"]["commitment"]["type"] == "boolean"
     applicant = Api(stack.base_url, "lisi", locale="en")
     request, task = approved_on_commitment(stack, applicant)
     ref = request["ref"]
@@ -77,6 +81,9 @@ def test_a_commitment_is_approved_at_once_and_a_kept_post_check_closes_it(stack)
     assert kinds.index("commitment_signed") < kinds.index("approved_on_commitment") < kinds.index("request_approved")
     assert all(t["request_ref"] != ref for t in Api(stack.base_url, CLERKS["health"]).get("/api/tasks").json())
     assert decision_of(request)["status"] == "valid"
+    # The decision says on what it rests and what follows.
+    notice = "".join(pdf_text(applicant.get(decision_of(request)["download_url"]).content).split())
+    assert "Approvedontheapplicant'ssignedcommitmentinplaceof:Medicalcertificateofbirth." in notice, notice
     # Due in 20 working days: four weeks at least, and not much more (holidays aside).
     due = dt.datetime.fromisoformat(task["due_at"]).date()
     assert 28 <= (due - beijing_today()).days <= 45, task["due_at"]
