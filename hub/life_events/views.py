@@ -11,6 +11,7 @@ import msgspec
 from forms.catalog import Catalog
 from forms.life_events import LifeEventSpec
 from hub.actor import Actor
+from hub.clock import today
 from hub.db.tables import LifeEventCase, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
@@ -95,14 +96,15 @@ def applied_later(event: LifeEventSpec, part_id: str, locale: str) -> str:
 
 async def due_dates(
     catalog: Catalog, event: LifeEventSpec, account: int, answers: dict[str, Any]
-) -> dict[str, dt.date]:
+) -> dict[str, dt.date | None]:
     """The dates the scheduled parts would be applied for, from the one form's answers or what the
-    government holds for the applicant (a resident identity number's birth date)."""
+    government holds for the applicant (a resident identity number's birth date); None for a part
+    whose date has passed (it is applied for at once, with the others)."""
     scheduled = [p for p in event.parts if p.not_before is not None]
     if not scheduled:
         return {}
     profile, _ = await applicant_data(account, purpose=f"the dates of {event.id}'s scheduled parts")
-    found = {}
+    found: dict[str, dt.date | None] = {}
     for part in scheduled:
         held = {
             f.name: profile.get(f.prefill.partition(".")[2])
@@ -114,7 +116,7 @@ async def due_dates(
         except ValueError:  # not a date or identity number yet: the form names that
             continue
         if due is not None:
-            found[part.id] = due
+            found[part.id] = due if due > today() else None
     return found
 
 
