@@ -4,8 +4,9 @@ filing (supplements, withdrawal, rating, downloads).
 The front door for other domains: ``filing`` (the answers checked and the eligibility judged as a
 filing does, for subsidy claims), ``presenter`` (the read model, its labels, the stored answers,
 for the workbench), ``access`` (who may see a request), ``once`` (one application per holder) and
-``references`` (a new request's reference), which life events use to file their parts. The rest
-is this package's own.
+``references`` (a new request's reference), which life events use to file their parts, and
+``withdrawal``, by which a life event's applicant withdraws its filed parts. The rest is this
+package's own.
 """
 
-__all__ = ["access", "filing", "once", "presenter", "references"]
+__all__ = ["access", "filing", "once", "presenter", "references", "withdrawal"]
