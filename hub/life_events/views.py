@@ -15,7 +15,7 @@ from hub.clock import today
 from hub.db.tables import LifeEventCase, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
-from hub.life_events.filing import load
+from hub.life_events.filing import load, own_case
 from hub.life_events.forms import one_form, part_answers, part_spec
 from hub.life_events.schedule import due_date
 from hub.registry import applicant_data
@@ -169,11 +169,9 @@ def life_event(catalog: Catalog, event_id: str, locale: str) -> LifeEventRead:
 
 
 async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
-    """The applicant's own case: each part's state and its request (which has its own timeline)."""
-    user = signed_in(actor)
-    row = await LifeEventCase.objects().where(LifeEventCase.ref == ref).first()
-    if row is None or row.applicant != user.id:
-        raise not_found()
+    """The applicant's own case (or their enterprise's): each part's state and its request (which
+    has its own timeline)."""
+    row = await own_case(ref, signed_in(actor))
     event = catalog.life_events.get(row.event_id)
     parts = load(row.parts)
     refs = [p["ref"] for p in parts.values() if p.get("ref")]

@@ -121,6 +121,12 @@ def test_an_employer_applies_once_and_the_departments_follow_in_order(stack):
     # The enterprise's record filled its name; its preparer follows the request too (personal data masked).
     answers = preparer.get(f"/api/requests/{registration}").json()["answers"]
     assert answers["company_name"] == YUNQI and answers["employee_name"] == "李**"
+    # The preparer follows the case as the approver does, but does not withdraw it.
+    assert (
+        preparer.get(f"/api/life-events/cases/{ref}").json()["parts"]
+        == employer.get(f"/api/life-events/cases/{ref}").json()["parts"]
+    )
+    assert preparer.post(f"/api/life-events/cases/{ref}/withdrawal", json={}).status_code == 403
     # Nobody outside the enterprise finds the case.
     other = Api(stack.base_url, "chashe")
     assert other.get(f"/api/life-events/cases/{ref}").status_code == 404
@@ -155,4 +161,7 @@ def test_an_employer_applies_once_and_the_departments_follow_in_order(stack):
     for request_ref in (registration, insurance, fund, subsidy):
         decision = decision_of(employer.get(f"/api/requests/{request_ref}").json())
         assert decision["number"] in text and decision["verification_code"] in text
+    # The enterprise is named by its name and credit code; its people may all read the result.
+    assert YUNQI in text and "91330106MA2H3K1X75" in text
+    assert preparer.get(f"/api/life-events/cases/{ref}/result.pdf").status_code == 200
     assert other.get(f"/api/life-events/cases/{ref}/result.pdf").status_code == 404
