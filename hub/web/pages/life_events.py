@@ -518,6 +518,7 @@ async def render_case(
                 "waited": [titles.get(w, w) for w in waited if w],
                 "existing": existing,
                 "after": [titles.get(a, a) for a in (event.part(p.id).after if event else []) if a in titles],
+                "handed_on": bool(event.part(p.id).from_parts) if event else False,
             }
         )
     return render_page(
