@@ -71,6 +71,8 @@ def test_a_commitment_is_approved_at_once_and_a_kept_post_check_closes_it(stack)
     assert service["version"] == 2 and service["commitment"]["replaces"] == ["birth_certificate"]
     assert service["commitment"]["post_check_days"] == 20 and service["commitment"]["statement"].startswith("I commit")
     assert service["form_schema"]["properties"]["commitment"]["type"] == "boolean"
+    page = Api(stack.base_url).get(f"/services/{SPEC.id}").text
+    assert "告知承诺制" in page and "20个工作日内进行核查" in page
     applicant = Api(stack.base_url, "lisi", locale="en")
     request, task = approved_on_commitment(stack, applicant)
     ref = request["ref"]
