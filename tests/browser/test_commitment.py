@@ -1,6 +1,6 @@
 """On a phone, in Chinese: the maternity allowance's form offers the commitment in place of the
 medical certificate of birth; ticking it hides the upload, and the request filed with it is
-approved at once, its post-check pending."""
+approved at once, its post-check pending; the bureau's clerk records the post-check on the task page."""
 
 from __future__ import annotations
 
@@ -45,3 +45,19 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     reload_until(page, lambda p: "已批准，待事后核查" in p.locator("main").inner_text())
     text = page.locator("main").inner_text()
     assert "已签署告知承诺书，代替证明材料" in text and ref in text
+
+    clerk = new_page(browser, stack.base_url)
+    sign_in(clerk, "hr.clerk")
+    clerk.goto("/workbench")
+    reload_until(clerk, lambda p: p.get_by_role("link", name=ref).count() > 0)
+    clerk.get_by_role("link", name=ref).first.click()
+    assert clerk.get_by_role("heading", name="告知承诺事后核查", exact=True).is_visible()
+    assert clerk.get_by_text("向助产医疗机构核实").is_visible()
+    clerk.get_by_role("button", name="认领此任务").click()
+    clerk.get_by_label("属实：承诺内容真实").check()
+    assert clerk.get_by_label("核查发现的不实情况（申请人可见）").is_hidden()
+    clerk.get_by_role("button", name="记录事后核查结果").click()
+    assert clerk.get_by_text("事后核查结果已记录。").is_visible()
+    page.reload()
+    reload_until(page, lambda p: "事后核查完成：承诺属实" in p.locator("main").inner_text())
+    clerk.context.close()
