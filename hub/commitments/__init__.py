@@ -3,7 +3,15 @@ filed (``signing``), the post-check that follows the approval and what a broken 
 (``post_check``)."""
 
 from .post_check import PiccoloCommitmentChecks
-from .signing import POST_CHECK_TITLE, broken_on, check_may_commit, commitment_terms, holder_key, record_signature
+from .signing import (
+    POST_CHECK_TITLE,
+    broken_on,
+    check_may_commit,
+    commitment_terms,
+    holder_key,
+    record_signature,
+    signature_of,
+)
 
 __all__ = [
     "POST_CHECK_TITLE",
@@ -13,4 +21,5 @@ __all__ = [
     "commitment_terms",
     "holder_key",
     "record_signature",
+    "signature_of",
 ]

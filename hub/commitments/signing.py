@@ -107,3 +107,14 @@ def commitment_terms(spec: ServiceSpec, answers: Any) -> CommitmentTerms | None:
         post_check_days=spec.commitment.post_check_days,
         stage_title=POST_CHECK_TITLE,
     )
+
+
+async def signature_of(request_id: int) -> tuple[dt.datetime, str] | None:
+    """When a request's commitment was signed, and the signer's masked identity number (None for a
+    request filed with its proofs)."""
+    row = (
+        await CommitmentRecord.select(CommitmentRecord.signed_at, CommitmentRecord.signer_id_masked)
+        .where(CommitmentRecord.request == request_id)
+        .first()
+    )
+    return (row["signed_at"], row["signer_id_masked"]) if row else None

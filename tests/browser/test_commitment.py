@@ -53,6 +53,8 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     clerk.get_by_role("link", name=ref).first.click()
     assert clerk.get_by_role("heading", name="告知承诺事后核查", exact=True).is_visible()
     assert clerk.get_by_text("向助产医疗机构核实").is_visible()
+    # Who signed, and when: the identity number masked.
+    assert "3301**********0024" in clerk.locator("section[aria-labelledby=commitment]").inner_text()
     clerk.get_by_role("button", name="认领此任务").click()
     clerk.get_by_label("属实：承诺内容真实").check()
     assert clerk.get_by_label("核查发现的不实情况（申请人可见）").is_hidden()

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from hub.accounts import NAME_FIELD
 from hub.catalog.presenting import department
 from hub.clock import beijing_date
+from hub.commitments import signature_of
 from hub.db.tables import Account, ReviewTask
 from hub.errors import HubError
 from hub.i18n import N_, gettext
@@ -171,7 +172,10 @@ async def render_task(
     # The post-check of a commitment: what was committed, and what the department checks.
     post_check = None
     if task.stage_id == POST_CHECK_STAGE and spec is not None and spec.commitment is not None:
+        signed = await signature_of(row.id)
         post_check = {
+            "signed_at": signed[0] if signed else None,
+            "signer_id": signed[1] if signed else "",
             "statement": gettext(locale, spec.commitment.statement),
             "check": gettext(locale, spec.commitment.post_check),
             "replaces": ("、" if locale == "zh_CN" else ", ").join(
