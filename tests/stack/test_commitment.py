@@ -18,6 +18,7 @@ from forms.samples import example_answers
 from tests.stack.db import sql
 from tests.stack.flows import CLERKS, SAMPLE_FILES, decision_of, pdf_text, wait_for
 from tests.stack.harness import Api
+from tests.stack.test_matching_progress import page_client
 from workflows.benefits.types import period_of
 
 pytestmark = pytest.mark.stack
@@ -143,6 +144,10 @@ def test_a_broken_commitment_revokes_the_decision_recovers_the_money_and_bars_th
     assert done["state_label"] == "Approval revoked"
     step = next(e for e in done["timeline"] if e["kind"] == "commitment_broken")
     assert step["title"] == "Post-check found the commitment untrue" and step["comment"] == reason
+    # The request page tells her in Chinese.
+    page = page_client(stack, "zhaoliu", "zh_CN").get(f"/requests/{ref}")
+    assert page.status_code == 200 and "审批决定已撤销" in page.text and "事后核查发现承诺不实" in page.text
+    assert reason in page.text
     decision = decision_of(done)
     assert decision["status"] == "revoked"
     verified = (
