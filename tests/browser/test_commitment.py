@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.pages import PHONE, new_page, reload_until, sign_in
+from tests.browser.pages import PHONE, new_page, reload_until, screenshot, sign_in
 
 
-def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, stack):
+def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, stack, screenshots):
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "lisi", "/services/maternity-allowance/apply")
     assert page.url.endswith("/services/maternity-allowance/apply")
@@ -25,6 +25,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     assert upload.is_visible()
     page.get_by_label("本人签署此告知承诺书，代替证明材料").check()
     assert upload.is_hidden()
+    choice.screenshot(path=str(screenshots / "commitment-choice-phone.png"))
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -57,6 +58,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     assert "3301**********0024" in clerk.locator("section[aria-labelledby=commitment]").inner_text()
     clerk.get_by_role("button", name="认领此任务").click()
     clerk.get_by_label("属实：承诺内容真实").check()
+    screenshot(clerk, screenshots, "commitment-post-check-task")
     assert clerk.get_by_label("核查发现的不实情况（申请人可见）").is_hidden()
     clerk.get_by_role("button", name="记录事后核查结果").click()
     assert clerk.get_by_text("事后核查结果已记录。").is_visible()
