@@ -1,6 +1,9 @@
 """Task-queue names and workflow ids: the one place they are spelled."""
 
 REQUESTS_QUEUE = "qinqing-requests"
+# The signal a request run as a life event's part sends its case when it is approved on commitment:
+# approved at once, while its workflow goes on to the post-check.
+PART_DECIDED_SIGNAL = "part_decided"
 
 
 def request_workflow_id(ref: str) -> str:

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from .activities import RequestActivities
     from .benefits.activities import BenefitActivities
     from .benefits.types import GrantEntitlement
-    from .names import task_key
+    from .names import PART_DECIDED_SIGNAL, task_key
     from .options import ActivityOptions, HeartbeatOptions
     from .types import (
         ACTIVE_TASK_STATES,
@@ -179,6 +179,12 @@ class ServiceRequestWorkflow:
             await self._issue(kind, verdict, key=f"{workflow.info().workflow_id}:{kind}")
         await self._set_state(verdict)
         if on_commitment and verdict == "approved" and request.commitment is not None:
+            parent = workflow.info().parent
+            if parent is not None and workflow.patched("commitment-tells-case"):
+                # A life event's part: its case need not wait for the post-check to go on.
+                await workflow.get_external_workflow_handle(parent.workflow_id, run_id=parent.run_id).signal(
+                    PART_DECIDED_SIGNAL, workflow.info().workflow_id
+                )
             await self._post_check(request.commitment)
         await self._finish()
         return self.status()

@@ -10,8 +10,9 @@ from piccolo.engine.postgres import PostgresEngine
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
-from hub.accounts import principal
+from hub.accounts import Principal, principal
 from hub.audit import record
+from hub.commitments import record_signature
 from hub.db.records import add_timeline, first
 from hub.db.tables import Account, Document, LifeEventCase, ServiceRequest
 from hub.db.transactions import writing
@@ -43,9 +44,12 @@ class PiccoloLifeEventCases:
         scope = f"life-event:{case.ref}:{filing.part_id}"
         answers = open_answers(spec.personal_fields, load(stored["answers"])) | dict(filing.handed_on)
         ref = new_ref(filing.at)
-        holder = await self._holder(spec, case.applicant, answers)
+        account = await Account.objects().where(Account.id == case.applicant).first()
+        assert account is not None, "a case's applicant is an account"
+        applicant = principal(account)
+        holder = holder_of(spec, applicant, answers) if self._enforce_once_per else None
         try:
-            await self._store(filing, case, spec, scope, ref, answers, stored, holder)
+            await self._store(filing, case, spec, scope, ref, answers, stored, holder, applicant)
         except HubError as refused:
             if refused.code != "already-applied":
                 raise
@@ -60,15 +64,9 @@ class PiccoloLifeEventCases:
             request_id=row["id"],
             ref=row["ref"],
             workflow_id=row["workflow_id"],
-            start=request_input(row["id"], row["ref"], case.locale, spec),
+            # A part signed on commitment is approved on it, as a request of its own would be.
+            start=request_input(row["id"], row["ref"], case.locale, spec, answers),
         )
-
-    async def _holder(self, spec: ServiceSpec, applicant: int, answers: dict[str, Any]) -> str | None:
-        if not self._enforce_once_per or spec.once_per is None:
-            return None
-        account = await Account.objects().where(Account.id == applicant).first()
-        assert account is not None, "a case's applicant is an account"
-        return holder_of(spec, principal(account), answers)
 
     async def _store(
         self,
@@ -80,9 +78,11 @@ class PiccoloLifeEventCases:
         answers: dict[str, Any],
         stored: dict[str, Any],
         holder: str | None,
+        applicant: Principal,
     ) -> None:
         """Store the part's request once (keyed by case and part), holding the applicant's place
-        for a service granted once in the same transaction."""
+        for a service granted once, and recording a commitment signed in place of its proofs, in
+        the same transaction."""
         async with writing():
             inserted = (
                 await ServiceRequest.insert(
@@ -109,6 +109,8 @@ class PiccoloLifeEventCases:
             )
             if inserted:
                 await hold(spec, holder, inserted[0]["id"], filing.at)
+                # Signed when the case was filed, with the one form.
+                await record_signature(spec, applicant, answers, inserted[0]["id"], case.created_at)
                 await add_timeline(f"request:{inserted[0]['id']}:submitted", inserted[0]["id"], "submitted", filing.at)
                 await record(None, None, "request.filed", "request", ref, service=spec.id, life_event=case.ref)
 

@@ -9,14 +9,14 @@ from typing import Any
 import msgspec
 
 from forms.catalog import Catalog
-from forms.life_events import LifeEventSpec
+from forms.life_events import LifeEventPart, LifeEventSpec
 from hub.actor import Actor
 from hub.clock import today
 from hub.db.tables import LifeEventCase, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
 from hub.life_events.filing import load, own_case
-from hub.life_events.forms import one_form, part_answers, part_spec
+from hub.life_events.forms import one_form, one_form_name, part_answers, part_spec
 from hub.life_events.schedule import due_date
 from hub.registry import applicant_data
 from hub.requests.access import signed_in
@@ -36,6 +36,10 @@ class PartRead(msgspec.Struct):
     after: list[str]
     # A part applied for on a later date: when, in words ("on the applicant's 80th birthday").
     applied_later: str = ""
+    # A part whose service takes a signed commitment in place of proofs: the statement, and the
+    # one form's fields it replaces; answer "<part>.commitment": true to sign it.
+    commitment: str | None = None
+    commitment_replaces: list[str] = []
 
 
 class AskedRead(msgspec.Struct):
@@ -76,6 +80,23 @@ class CaseRead(msgspec.Struct):
     state: str
     created_at: dt.datetime
     parts: list[CasePartRead]
+
+
+def part_read(catalog: Catalog, event: LifeEventSpec, part: LifeEventPart, locale: str) -> PartRead:
+    spec = part_spec(catalog, part)
+    return PartRead(
+        id=part.id,
+        service_id=part.service,
+        service_title=gettext(locale, spec.title),
+        title=gettext(locale, part.title),
+        optional=part.optional,
+        after=list(part.after),
+        applied_later=applied_later(event, part.id, locale),
+        commitment=gettext(locale, spec.commitment.statement) if spec.commitment else None,
+        commitment_replaces=[one_form_name(event, part, n) for n in spec.commitment.replaces]
+        if spec.commitment
+        else [],
+    )
 
 
 def in_order(event: LifeEventSpec | None, parts: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -127,18 +148,7 @@ def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_fo
         id=event.id,
         title=gettext(locale, event.title),
         summary=gettext(locale, event.summary),
-        parts=[
-            PartRead(
-                id=p.id,
-                service_id=p.service,
-                service_title=gettext(locale, part_spec(catalog, p).title),
-                title=gettext(locale, p.title),
-                optional=p.optional,
-                after=list(p.after),
-                applied_later=applied_later(event, p.id, locale),
-            )
-            for p in event.parts
-        ],
+        parts=[part_read(catalog, event, p, locale) for p in event.parts],
         fields_asked=len(asked),
         fields_separately=separately,
         form=[

@@ -15,7 +15,6 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     plans = {}
     for field, name in [
         ("registration-premises_proof", "租赁合同.pdf"),
-        ("food-layout_plan", "平面布局图.pdf"),
         ("fire-fire_facilities_plan", "消防设施平面图.pdf"),
         ("fire-staff_training_record", "消防培训记录.pdf"),
         ("sign-sign_design", "招牌效果图.pdf"),
@@ -55,6 +54,10 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     page.locator("#f-sign-illuminated-2").check()
     for field, path in plans.items():
         page.locator(f"#f-{field}").set_input_files(str(path))
+    # The food licence is signed on commitment: its floor plan is no longer asked.
+    assert page.locator("#f-food-layout_plan").is_visible()
+    page.locator("#f-food-commitment-sign").check()
+    assert not page.locator("#f-food-layout_plan").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, screenshots, "restaurant-form-375")
 
@@ -62,6 +65,7 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.locator("main").inner_text()[:2000]
     review = page.locator("main").inner_text()
     assert "杭州市西湖区王记面馆" in review and "招牌效果图.pdf" in review and "管道天然气" in review
+    assert "告知承诺代替证明材料" in review
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url

@@ -175,3 +175,57 @@ def test_a_refused_registration_withdraws_the_licence_and_the_inspection(stack):
     states = {p["id"]: (p["state"], p["request_ref"]) for p in case["parts"]}
     assert states["registration"][0] == "rejected"
     assert states["food"] == ("not_filed", None) and states["fire"] == ("not_filed", None) and "sign" not in states
+
+
+def test_the_food_licence_on_commitment_is_approved_at_once_within_the_event(stack):
+    """The licence's part signed on commitment: no floor plan is uploaded, the part is approved as
+    soon as it is filed (after the registration), and the market regulation bureau's post-check
+    opens in its inbox; the inspection goes on as usual."""
+    event = Api(stack.base_url, locale="en").get("/api/life-events/restaurant").json()
+    food = next(p for p in event["parts"] if p["id"] == "food")
+    assert food["commitment"].startswith("I commit") and food["commitment_replaces"] == ["food.layout_plan"]
+
+    citizen = Api(stack.base_url, "wangwu", locale="en")
+    answers = one_form_answers(citizen, [])
+    del answers["food.layout_plan"]
+    missing = citizen.post(
+        "/api/life-events/restaurant/cases",
+        json={"answers": answers},
+        headers={"Idempotency-Key": f"restaurant-{uuid.uuid4()}"},
+    )
+    assert missing.status_code == 422 and "food.layout_plan" in {e["field"] for e in missing.json()["errors"]}
+    r = citizen.post(
+        "/api/life-events/restaurant/cases",
+        json={"answers": answers | {"food.commitment": True}},
+        headers={"Idempotency-Key": f"restaurant-{uuid.uuid4()}"},
+    )
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    decide_only_task(stack, citizen, filed(citizen, ref, "registration"), "approve")
+    licence = filed(citizen, ref, "food")
+    market = Api(stack.base_url, "market.clerk", locale="en")
+
+    def approved_with_post_check():
+        request = citizen.get(f"/api/requests/{licence}").json()
+        task = next((t for t in market.get("/api/tasks").json() if t["request_ref"] == licence), None)
+        return (request, task) if request["state"] == "approved" and task else None
+
+    request, task = wait_for(approved_with_post_check, timeout=60, what=f"{licence} approved on commitment")
+    assert [t["stage_id"] for t in request["tasks"]] == ["post-check"] and task["stage_id"] == "post-check"
+    assert request["answers"]["commitment"] is True and "layout_plan" not in request["answers"]
+    assert parts_of(citizen, ref)["food"]["state"] == "approved"
+    # The inspection before opening still waits for its clerk.
+    open_task(Api(stack.base_url, "fire.clerk"), filed(citizen, ref, "fire"))
+
+    # The inspection finds no separate cold-food room: the commitment is broken, the licence revoked.
+    assert market.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    broken = market.post(
+        f"/api/tasks/{task['id']}/post-check", json={"kept": False, "reason": "现场核查无独立冷食间，与承诺不符"}
+    )
+    assert broken.status_code == 200, broken.text
+    part = wait_for(
+        lambda: (p := parts_of(citizen, ref)["food"])["state"] == "rejected" and p,
+        timeout=60,
+        what="the revoked licence on the case",
+    )
+    assert part["detail"] == "revoked" and citizen.get(f"/api/requests/{licence}").json()["state"] == "revoked"

@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from ..names import REQUESTS_QUEUE
+    from ..names import PART_DECIDED_SIGNAL, REQUESTS_QUEUE
     from ..options import ActivityOptions
     from ..service_request import ServiceRequestWorkflow
     from .activities import LifeEventActivities
@@ -46,10 +46,17 @@ class LifeEventWorkflow:
         self._starting: set[str] = set()
         # Withdrawn parts whose state is recorded on the case.
         self._stopped: set[str] = set()
+        # Parts' request workflows approved on commitment (they go on to their post-checks).
+        self._decided: set[str] = set()
 
     @workflow.query
     def status(self) -> CaseStatus:
         return CaseStatus(ref=self._ref, parts=dict(self._states))
+
+    @workflow.signal(name=PART_DECIDED_SIGNAL)
+    def part_decided(self, request_workflow_id: str) -> None:
+        """A part approved on commitment: decided, though its workflow waits for the post-check."""
+        self._decided.add(request_workflow_id)
 
     @workflow.update
     async def withdraw(self, request: WithdrawParts) -> PartsWithdrawn:
@@ -121,13 +128,24 @@ class LifeEventWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
         self._starting.discard(part.part_id)
+        await workflow.wait_condition(lambda: child.done() or filed.workflow_id in self._decided)
+        if not child.done():
+            # Approved on commitment: what it hands on is there now; the parts that wait for it go
+            # on while its department checks the commitment.
+            outputs = await workflow.execute_activity_method(LifeEventActivities.part_outputs, filed.request_id, **STEP)
+            self._outputs[part.part_id] = outputs.model_dump()
+            await self._change(case, part.part_id, "approved" if outputs.approved else "rejected", ref=filed.ref)
         status = await child
         outputs = await workflow.execute_activity_method(LifeEventActivities.part_outputs, filed.request_id, **STEP)
         self._outputs[part.part_id] = outputs.model_dump()
         state: PartState = (
             "approved" if outputs.approved else ("withdrawn" if status.state == "withdrawn" else "rejected")
         )
-        await self._change(case, part.part_id, state, ref=filed.ref)
+        if self._states[part.part_id] != state:
+            # A broken commitment revokes what was approved: the case says the part is not approved.
+            await self._change(
+                case, part.part_id, state, ref=filed.ref, detail="revoked" if status.state == "revoked" else ""
+            )
 
     async def _when_due(self, case: CaseInput, part: PartPlan) -> bool:
         """Wait (durably) for a scheduled part's date, then check its rules: whether to file it."""

@@ -17,7 +17,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
 from forms.life_events import PART_FIELD, LifeEventPart, LifeEventSpec
-from forms.spec import ServiceSpec
+from forms.spec import COMMITMENT_ANSWER, ServiceSpec
 from forms.validation import FieldError, is_visible
 from hub.accounts import Principal
 from hub.errors import HubError
@@ -34,7 +34,17 @@ from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.downloads import sniffed_type
 from hub.web.pages.common import require
-from hub.web.pages.forms import FILE_SUFFIX, Input, answers_from_form, build_inputs, display, file_keys, html_id
+from hub.web.pages.forms import (
+    COMMITMENT_LABEL,
+    FILE_SUFFIX,
+    Input,
+    answers_from_form,
+    build_inputs,
+    commitment_choice,
+    display,
+    file_keys,
+    html_id,
+)
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, not_found, status_of
@@ -57,6 +67,8 @@ START_AGAIN = N_(
     "It was filed from this form with other answers; see it under My requests, "
     "or open the form again to start a new application."
 )
+# A part approved on commitment whose post-check found the commitment broken.
+REVOKED = N_("Revoked: the commitment was not kept")
 CASE_STATES = {"in_progress": N_("In progress"), "done": N_("Completed")}
 
 
@@ -165,6 +177,10 @@ async def sections(
             if name not in shared_inputs and field in by_name:
                 shared_inputs[name] = renamed(by_name[field], name, part.id + PART_FIELD)
         prefix = part.id + PART_FIELD
+        own = own_fields(event, spec, part)
+        commitment = commitment_choice(
+            spec, one_part_answers(event, part, answers), part_errors(event, part, errors), locale
+        )
         parts.append(
             {
                 "id": part.id,
@@ -172,7 +188,10 @@ async def sections(
                 "service": gettext(locale, spec.title),
                 "service_id": spec.id,
                 "optional": part.optional,
-                "inputs": [renamed(by_name[f], prefix + f, prefix) for f in own_fields(event, spec, part)],
+                "inputs": [renamed(by_name[f], prefix + f, prefix) for f in own],
+                # Drawn before the first proof it replaces that the one form asks as the part's own.
+                "commitment": commitment if commitment is not None and commitment.before in own else None,
+                "commitment_before": prefix + commitment.before if commitment is not None else "",
             }
         )
     order = [s.name for s in event.shared]
@@ -279,6 +298,8 @@ async def posted(
             else:
                 mine[key] = stored.id
         own = set(own_fields(event, spec, part))
+        if spec.commitment is not None:
+            own.add(COMMITMENT_ANSWER)  # signed in place of the part's proofs
         for field_name, value in mine.items():
             if field_name in shared:
                 answers.setdefault(shared[field_name], value)
@@ -350,6 +371,14 @@ async def review_rows(
                         "value": display(f, value, locale, names),
                     }
                 )
+        if spec.commitment is not None and answers.get(part.id + PART_FIELD + COMMITMENT_ANSWER) is True:
+            rows.append(
+                {
+                    "name": part.id + PART_FIELD + COMMITMENT_ANSWER,
+                    "label": gettext(locale, COMMITMENT_LABEL),
+                    "value": gettext(locale, spec.commitment.statement),
+                }
+            )
         parts.append(
             {"id": part.id, "title": gettext(locale, part.title), "service": gettext(locale, spec.title), "rows": rows}
         )
@@ -513,7 +542,7 @@ async def render_case(
                 "id": p.id,
                 "title": p.title,
                 "state": p.state,
-                "state_label": gettext(locale, PART_STATES.get(p.state, p.state)),
+                "state_label": gettext(locale, REVOKED if p.detail == "revoked" else PART_STATES.get(p.state, p.state)),
                 "ref": p.request_ref,
                 "waited": [titles.get(w, w) for w in waited if w],
                 "existing": existing,
