@@ -163,3 +163,19 @@ def test_a_parent_applies_once_and_each_department_acts_in_turn(stack):
     assert "Notice of the results of a life event" in text and "Birth of a baby" in text
     for number in (certificate, registration, enrolment, card_number, allowance_number):
         assert number in text
+    # Read in Chinese too; every verification code on it checks out at /verify.
+    chinese = pdf_text(
+        Api(stack.base_url, "lisi", locale="zh-CN").get(f"/api/life-events/cases/{ref}/result.pdf").content
+    )
+    assert "新生儿出生一件事" in chinese
+    codes = [
+        d["verification_code"]
+        for r in (birth, hukou, insurance, card, allowance)
+        for d in citizen.get(f"/api/requests/{r}").json()["documents"]
+        if d["kind"] in ("decision", "certificate")
+    ]
+    assert len(codes) >= 5
+    for code in codes:
+        assert code in text and code in chinese
+        verified = Api(stack.base_url).get(f"/verify/{code}", headers={"Accept": "application/json"}).json()
+        assert verified["genuine"] is True and verified["status"] == "valid", code
