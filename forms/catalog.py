@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .credentials import CredentialType, check_credentials, read_credential_types
 from .life_events import LifeEventSpec, check_life_event
 from .rules import CONTEXT_NAMES, compute_amount, free_names, parse_error, typed_answers
 from .samples import example_answers
@@ -38,6 +39,8 @@ class Catalog:
     calendars: dict[int, YearCalendar] = field(default_factory=dict)
     # Life events (forms/life_events/), by id.
     life_events: dict[str, LifeEventSpec] = field(default_factory=dict)
+    # Credential types (forms/credentials.toml), by id.
+    credentials: dict[str, CredentialType] = field(default_factory=dict)
 
     def latest(self, service_id: str) -> ServiceSpec | None:
         versions = [s for (sid, _), s in self.services.items() if sid == service_id]
@@ -108,6 +111,8 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
             continue
         problems += [f"{source}: {p}" for p in check_life_event(event, catalog.services)]
         catalog.life_events[event.id] = event
+    catalog.credentials, credential_problems = read_credential_types(directory)
+    problems += credential_problems + check_credentials(catalog.credentials, {sid for sid, _ in catalog.services})
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
     if problems:
