@@ -113,6 +113,7 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
         catalog.life_events[event.id] = event
     catalog.credentials, credential_problems = read_credential_types(directory)
     problems += credential_problems + check_credentials(catalog.credentials, {sid for sid, _ in catalog.services})
+    problems += check_materials(catalog)
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
     if problems:
@@ -161,6 +162,32 @@ def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list
             # Expressions read group items as `item.name`; a dict method of that name would win.
             if sub.name in DICT_ATTRIBUTES:
                 problems.append(f"field {sub.name!r} in group {group.name!r} has a reserved name; rename it")
+    return problems
+
+
+def check_materials(catalog: Catalog) -> list[str]:
+    """Materials satisfied by credentials: every credential a file field or a material names is a
+    type of forms/credentials.toml, and a material's ``field`` is a field of the form."""
+    problems: list[str] = []
+    if not catalog.credentials:
+        return problems  # a catalog without credential types (a test's) has nothing to check them against
+    for (service_id, version), spec in sorted(catalog.services.items()):
+        where = f"services/{service_id} version {version}"
+        for f in spec.fields:
+            for proof in [f, *f.fields]:
+                if proof.credential is not None and proof.credential not in catalog.credentials:
+                    problems.append(f"{where}: field {proof.name!r} names an unknown credential {proof.credential!r}")
+        for material in spec.materials:
+            if isinstance(material, str):
+                continue
+            if material.credential is not None and material.credential not in catalog.credentials:
+                problems.append(
+                    f"{where}: material {material.title!r} names an unknown credential {material.credential!r}"
+                )
+            if material.field is not None and material.field not in spec.field_names:
+                problems.append(
+                    f"{where}: material {material.title!r} names {material.field!r}, not a field of the form"
+                )
     return problems
 
 

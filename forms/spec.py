@@ -85,6 +85,10 @@ class FieldSpec(SpecModel):
     prefill: str | None = Field(default=None, pattern=r"^(profile|enterprise)\.[a-z_]+$")
     # file: accepted media types and size limit.
     accept: list[MediaType] = []
+    # file: a credential the government issued (a type of forms/credentials.toml) that stands in for
+    # the upload when the applicant holds a valid one; ``or_upload = false`` accepts nothing else.
+    credential: Identifier | None = None
+    or_upload: bool = True
     max_size_kb: int = Field(default=MAX_FILE_KB, ge=1, le=MAX_FILE_KB)
     # A typical answer: shown in the API as an example, and used by tests to file the service.
     example: str | int | float | bool | list[str] | None = None
@@ -102,6 +106,10 @@ class FieldSpec(SpecModel):
             raise ValueError(f"{where}: personal data must state the purpose it is collected for")
         if self.type == "file" and not self.accept:
             raise ValueError(f"{where}: a file field must list the media types it accepts")
+        if self.credential is not None and self.type != "file":
+            raise ValueError(f"{where}: only a file field (a proof) can be satisfied by a credential")
+        if not self.or_upload and self.credential is None:
+            raise ValueError(f"{where}: or_upload = false needs the credential that takes the upload's place")
         if self.type == "group":
             if not self.fields:
                 raise ValueError(f"{where}: a group needs fields")
@@ -157,6 +165,30 @@ class Stage(SpecModel):
             raise ValueError(f"stage {self.id!r}: a check stage needs checks")
         if len(set(self.departments)) != len(self.departments):
             raise ValueError(f"stage {self.id!r}: a department is listed twice")
+        return self
+
+
+class Material(SpecModel):
+    """A material the applicant is asked for, and how it reaches the department without a copy:
+    a credential the government issued (``credential``), a registry the hub reads (``registry``,
+    e.g. ``social-insurance``), a field of the form that takes it (``field``: a file field is
+    uploaded unless its credential is held; any other field is answered on the form), or nothing
+    to hand in (``submitted = false``: kept for inspection, signed online, or sent by its keeper). A plain string in ``materials`` is a material
+    handed in as a copy."""
+
+    title: str
+    credential: Identifier | None = None
+    registry: Identifier | None = None
+    field: Identifier | None = None
+    submitted: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> Material:
+        ways = [w for w in (self.credential, self.registry, self.field) if w is not None]
+        if len(ways) > 1:
+            raise ValueError(f"material {self.title!r}: name one of credential, registry or field")
+        if ways and not self.submitted:
+            raise ValueError(f"material {self.title!r}: submitted = false is for a material nothing reads")
         return self
 
 
@@ -240,7 +272,8 @@ class ServiceSpec(SpecModel):
     legal_basis: str
     time_limit_days: int = Field(ge=1, le=365)
     fee: str = "Free of charge"
-    materials: list[str] = []
+    # Strings, or tables saying how a material reaches the department without a copy (Material).
+    materials: list[str | Material] = []
     fields: list[FieldSpec] = Field(min_length=1)
     rules: list[Rule] = []
     route: list[Stage] = Field(min_length=1)
@@ -293,6 +326,16 @@ class ServiceSpec(SpecModel):
     def granted_amount(self) -> str | None:
         """The formula of the amount an approval grants: a subsidy's, or a benefit's per payment."""
         return self.outcome.amount or (self.benefit.amount if self.benefit else None)
+
+    @property
+    def material_titles(self) -> list[str]:
+        """The materials' display strings, as written (to be translated)."""
+        return [m if isinstance(m, str) else m.title for m in self.materials]
+
+    @property
+    def credential_fields(self) -> dict[str, FieldSpec]:
+        """Top-level file fields a held credential may satisfy, by name."""
+        return {f.name: f for f in self.fields if f.credential is not None}
 
     @property
     def field_names(self) -> list[str]:
