@@ -680,3 +680,68 @@ class CommitmentRecord(Table):
     checked_by = ForeignKey(references=Account, null=True, default=None)
     # What was paid on the decision and is now owed back (cents).
     recovered_cents = BigInt(default=0)
+
+
+class Credential(Table):
+    """A verifiable credential the hub signed (a JWT, W3C VC data model): issued with a document of
+    approval (``document``), or signed from a registry's record for its holder. ``status_index`` is
+    its bit in the public status list, set when it is revoked."""
+
+    id: Serial
+
+    jti = Varchar(length=64, unique=True)
+    # What makes it this credential: the document's key, or ``<type>:<registry>:<holder>:<version>``.
+    key = Varchar(length=200, unique=True)
+    type = Varchar(length=64, index=True)
+    # hub | registry
+    source = Varchar(length=20)
+    # The issuing department's code, or the registry's name.
+    issuer = Varchar(length=64)
+    holder = ForeignKey(references=Account, index=True)
+    document = ForeignKey(references=Document, null=True, default=None, index=True)
+    status_index = Integer(unique=True)
+    issued_at = Timestamptz()
+    expires_at = Timestamptz(null=True, default=None)
+    # valid | revoked | superseded
+    status = Varchar(length=20, default="valid", index=True)
+    revoked_at = Timestamptz(null=True, default=None)
+    # What it states (JSON, sealed) and the signed JWT (sealed): both name the holder.
+    claims = Text()
+    jwt = Text()
+    key_id = Varchar(length=40)
+    # A registry-held credential: a digest of what it states, to see when the registry has changed it.
+    digest = Varchar(length=64, default="")
+
+
+class CredentialShare(Table):
+    """A credential shared by its holder through a link: the fields chosen (an SD-JWT presentation
+    disclosing only them), until when, and whether the holder has taken it back."""
+
+    id: Serial
+
+    # A SHA-256 of the link's token; the token itself is kept sealed so the holder can show it again.
+    token_hash = Varchar(length=64, unique=True)
+    token = Text()
+    credential = ForeignKey(references=Credential, index=True)
+    holder = ForeignKey(references=Account, index=True)
+    fields = JSON(default="[]")
+    # Who it is shared with, in the holder's words (sealed), e.g. "the bank, for a loan".
+    recipient = Text(default="")
+    presentation = Text()
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class CredentialShareView(Table):
+    """One opening of a shared link, for the holder's own access log: when, which fields were shown,
+    and by whom when the viewer was signed in (no network address is kept)."""
+
+    id: Serial
+
+    share = ForeignKey(references=CredentialShare, index=True)
+    viewed_at = Timestamptz()
+    viewer = ForeignKey(references=Account, null=True, default=None)
+    # shown | refused (expired or revoked)
+    outcome = Varchar(length=20, default="shown")
+    user_agent = Varchar(length=200, default="")

@@ -31,6 +31,8 @@ from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import NAME_FIELD
 from hub.clock import beijing_date, now
+from hub.credentials import issuing as credential_issuing
+from hub.credentials.context import CredentialContext
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
 from hub.db.tables import (
     Account,
@@ -181,6 +183,10 @@ async def approved_by_rule(request: IssueDocument) -> bool:
     )
 
 
+def credential_context(catalog: Catalog, keys: KeyRing, public_url: str) -> CredentialContext:
+    return CredentialContext(catalog, keys, public_url.rstrip("/"))
+
+
 class PdfDocumentIssuer:
     def __init__(self, catalog: Catalog, store: ContentStore, renderer: RenderPool, keys: KeyRing, public_url: str):
         self.catalog = catalog
@@ -237,6 +243,7 @@ class PdfDocumentIssuer:
                     Document.revocation_reason: sealed_text(change.reason, REVOCATION_REASON_FIELD),
                 }
             ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
+            await credential_issuing.supersede_for_document_key(change.previous_key)
 
     async def _register(self, request: IssueDocument, subject: Subject, facts: DocumentFacts) -> DocumentFacts:
         """Number the document and sign its facts, in one transaction with its row (and, for a
@@ -302,12 +309,25 @@ class PdfDocumentIssuer:
                         )
                     )
                     .on_conflict(target=Document.key, action="DO NOTHING")
-                    .returning(Document.number, Document.verification_code)
+                    .returning(Document.id, Document.number, Document.verification_code)
                 )
                 if not inserted:
                     # Another registration of the same document committed first: this one is undone,
                     # the number it took with it (numbers have no gaps).
                     raise RegisteredMeanwhile(request.key)
+                if request.kind == "decision" and request.outcome == "approved":
+                    # An approval that issues a certificate or grants a status: its verifiable credential.
+                    await credential_issuing.issue_for_approval(
+                        credential_context(self.catalog, self.keys, self.public_url),
+                        document_id=inserted[0]["id"],
+                        document_key=request.key,
+                        request=row,
+                        issuer=issuer.code,
+                        holder_name=subject.applicant_name,
+                        number=number,
+                        code=code,
+                        issued_at=request.issued_at,
+                    )
                 if made_on_download:
                     await add_timeline(
                         f"{request.key}:issued",
@@ -545,4 +565,6 @@ async def revoke(document_id: int, revoked_by: int, category: RevocationCategory
         .where((Document.id == document_id) & (Document.status == "valid"))
         .returning(Document.id)
     )
+    if changed:
+        await credential_issuing.revoke_for_document(document_id)
     return bool(changed)

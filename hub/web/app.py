@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from forms.catalog import load_catalog
 from hub import clock
+from hub.credentials import install as install_credentials
 from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         signing_keys=signing_key_ring(settings),
         renderer=RenderPool(settings.render_processes),
     )
+    install_credentials(hub.catalog, hub.signing_keys, settings.base_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar):

@@ -1,0 +1,109 @@
+"""Revocation by a W3C Bitstring Status List: every credential has an index in one public list,
+signed as a status-list credential; the bit at its index is 1 once it no longer holds (revoked, or
+superseded by a corrected one).
+
+Indexes are drawn from a shuffled order of the list's positions (a verifier fetching the list learns
+nothing of when a credential was issued from where its bit sits), one after another.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import random
+from typing import Any
+
+from hub.clock import now
+from hub.credentials import jose
+from hub.db.tables import Credential, DocumentSequence
+from hub.documents.signing import KeyRing
+
+# 131,072 entries: the size the specification asks for at least, for herd privacy.
+LIST_SIZE = 131_072
+LIST_ID = "1"
+SEQUENCE_SCOPE = "credential-status:1"
+# A fixed shuffle of the positions, the same in every process.
+_ORDER: list[int] | None = None
+
+
+def status_list_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/credentials/status/{LIST_ID}"
+
+
+def _position(sequence: int) -> int:
+    global _ORDER
+    if _ORDER is None:
+        order = list(range(LIST_SIZE))
+        random.Random(20261204).shuffle(order)
+        _ORDER = order
+    return _ORDER[(sequence - 1) % LIST_SIZE]
+
+
+async def next_index() -> int:
+    """The next free index of the list. Call inside a write transaction."""
+    await DocumentSequence.insert(DocumentSequence(scope=SEQUENCE_SCOPE, last=0)).on_conflict(
+        target=DocumentSequence.scope, action="DO NOTHING"
+    )
+    rows = (
+        await DocumentSequence.update({DocumentSequence.last: DocumentSequence.last + 1})
+        .where(DocumentSequence.scope == SEQUENCE_SCOPE)
+        .returning(DocumentSequence.last)
+    )
+    return _position(rows[0]["last"])
+
+
+def entry(base_url: str, index: int) -> dict[str, Any]:
+    """A credential's ``credentialStatus``."""
+    url = status_list_url(base_url)
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def encode(indexes: list[int]) -> str:
+    """The list with these bits set, GZIP-compressed and base64url-encoded (multibase ``u``)."""
+    bits = bytearray(LIST_SIZE // 8)
+    for i in indexes:
+        bits[i // 8] |= 0x80 >> (i % 8)  # index 0 is the left-most bit
+    packed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+
+def bit(encoded_list: str, index: int) -> bool:
+    """Whether the bit at ``index`` is set in an encoded list (as a verifier reads it)."""
+    text = encoded_list[1:] if encoded_list.startswith("u") else encoded_list
+    data = gzip.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return bool(data[index // 8] & (0x80 >> (index % 8)))
+
+
+async def status_list_credential(keys: KeyRing, base_url: str) -> str:
+    """The status list as it stands, signed as a status-list credential (a JWT)."""
+    rows = await Credential.select(Credential.status_index).where(Credential.status != "valid")
+    url = status_list_url(base_url)
+    issued = now()
+    claims = {
+        "iss": base_url.rstrip("/"),
+        "sub": f"{url}#list",
+        "iat": int(issued.timestamp()),
+        # Verifiers fetch it again after five minutes.
+        "exp": int(issued.timestamp()) + 300,
+        "vc": {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": base_url.rstrip("/"),
+            "validFrom": issued.isoformat(),
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": "revocation",
+                "encodedList": encode([r["status_index"] for r in rows]),
+            },
+        },
+    }
+    token, _ = jose.sign(keys, claims, typ="statuslist+jwt")
+    return token

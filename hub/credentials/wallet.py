@@ -1,0 +1,209 @@
+"""The wallet: every credential a person holds, the hub's and the registries', with its status as
+it stands now.
+
+Registry-held credentials (identity card, household registration, business licence, degrees) are
+read from the registries when the wallet is opened, and signed by the hub the first time it sees
+them (again, the earlier one superseded, when the registry's record has changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from forms.credentials import CredentialType
+from hub.accounts import Principal
+from hub.clock import beijing_date, now
+from hub.credentials.context import CredentialContext, context
+from hub.credentials.issuing import claims_digest, create, holders_of, opened_claims
+from hub.db.tables import Credential, Document
+from hub.db.transactions import writing
+from hub.i18n import gettext
+from hub.registry import enterprise_registry, person_registry, population_registry
+from hub.registry.education import degree_registry
+
+CredentialStatus = str  # "valid" | "revoked" | "expired" | "superseded"
+PURPOSE = "wallet"
+
+
+class HeldCredential(msgspec.Struct):
+    id: str  # the credential's id (jti)
+    type: str  # a CredentialType id
+    issuer: str  # display name of the issuing department or registry
+    source: str  # "hub" | "registry"
+    issued_at: dt.datetime
+    status: str  # "valid" | "revoked" | "expired" | "superseded"
+    claims: dict[str, Any]
+
+
+def status_now(row: dict[str, Any], at: dt.datetime | None = None) -> str:
+    if row["status"] != "valid":
+        return str(row["status"])
+    expires = row.get("expires_at")
+    return "expired" if expires is not None and expires <= (at or now()) else "valid"
+
+
+def _issuer_display(ctx: CredentialContext, row: dict[str, Any], locale: str) -> str:
+    kind = ctx.catalog.credentials.get(row["type"])
+    if row["source"] == "registry" and kind is not None:
+        return gettext(locale, kind.issuer_name())
+    department = ctx.catalog.departments.get(row["issuer"])
+    return gettext(locale, department.name) if department else str(row["issuer"])
+
+
+async def _registry_records(
+    ctx: CredentialContext, user: Principal
+) -> list[tuple[CredentialType, str, dict[str, Any]]]:
+    """What the registries hold for the caller: (type, item key, claims) for each credential."""
+    types = ctx.catalog.credentials
+    found: list[tuple[CredentialType, str, dict[str, Any]]] = []
+    if user.enterprise is not None:
+        kind = types.get("business-licence")
+        record = await enterprise_registry().record(user.enterprise, PURPOSE, account=user.id)
+        if kind is not None and record:
+            claims = {
+                "holder_name": record.get("name"),
+                "holder_id": record.get("uscc"),
+                "business_name": record.get("name"),
+                "legal_representative": record.get("legal_representative"),
+                "founded_on": str(record["founded_on"]) if record.get("founded_on") else None,
+                "registered_capital": str(record["registered_capital"]) if record.get("registered_capital") else None,
+            }
+            found.append((kind, str(record.get("uscc")), {k: v for k, v in claims.items() if v not in (None, "")}))
+        return found
+    person = await person_registry().person(user.id, PURPOSE)
+    resident_id = (person.get("resident_id") or "").strip().upper()
+    if not resident_id:
+        return found
+    name = person.get("full_name") or ""
+    facts = (await population_registry().facts([resident_id], beijing_date(now()), PURPOSE)).get(resident_id)
+    card, household = types.get("resident-identity-card"), types.get("household-registration")
+    if facts is not None and card is not None:
+        found.append(
+            (card, "card", {"holder_name": name, "holder_id": resident_id, "born_on": facts.born_on.isoformat()})
+        )
+    if facts is not None and facts.resident and household is not None:
+        found.append((household, "hukou", {"holder_name": name, "holder_id": resident_id, "hukou_local": True}))
+    degree = types.get("degree-certificate")
+    if degree is not None:
+        for record in await degree_registry().degrees(resident_id, PURPOSE):
+            claims = {"holder_name": name, "holder_id": resident_id}
+            claims.update({k: record[k] for k in ("institution", "degree", "major", "graduated_on") if record.get(k)})
+            found.append((degree, str(record.get("record_id")), claims))
+    return found
+
+
+async def sync_registry_credentials(user: Principal, ctx: CredentialContext | None = None) -> None:
+    """Sign what the registries hold for the caller that the hub has not signed yet; a credential
+    whose record has changed is superseded by a new one."""
+    ctx = ctx or context()
+    holder = min(await holders_of(user.id, user.enterprise))
+    records = await _registry_records(ctx, user)
+    if not records:
+        return
+    keys = {f"registry:{kind.id}:{holder}:{item}:{claims_digest(claims)[:16]}" for kind, item, claims in records}
+    existing = {r["key"] for r in await Credential.select(Credential.key).where(Credential.key.is_in(list(keys)))}
+    missing = [
+        (k, i, c) for k, i, c in records if f"registry:{k.id}:{holder}:{i}:{claims_digest(c)[:16]}" not in existing
+    ]
+    if not missing:
+        return
+    async with writing():
+        for kind, item, claims in missing:
+            digest = claims_digest(claims)
+            prefix = f"registry:{kind.id}:{holder}:{item}:"
+            created = await create(
+                ctx,
+                key=prefix + digest[:16],
+                kind=kind,
+                issuer=kind.registry or "",
+                issuer_name=kind.issuer_name(),
+                holder=holder,
+                claims=claims,
+                issued_at=now(),
+                registry=kind.registry,
+                digest=digest,
+            )
+            if created is not None:
+                await Credential.update({Credential.status: "superseded", Credential.revoked_at: now()}).where(
+                    Credential.key.like(prefix + "%")
+                    & (Credential.key != prefix + digest[:16])
+                    & (Credential.status == "valid")
+                )
+
+
+COLUMNS = (
+    Credential.id,
+    Credential.jti,
+    Credential.key,
+    Credential.type,
+    Credential.source,
+    Credential.issuer,
+    Credential.holder,
+    Credential.issued_at,
+    Credential.expires_at,
+    Credential.status,
+    Credential.claims,
+    Credential.document,
+)
+
+
+async def held_rows(user: Principal, type_id: str | None = None) -> list[dict[str, Any]]:
+    """The caller's credential rows, newest first (registry-held ones synchronised first)."""
+    if user.role not in ("citizen", "enterprise"):
+        return []
+    await sync_registry_credentials(user)
+    holders = await holders_of(user.id, user.enterprise)
+    query = Credential.select(*COLUMNS).where(Credential.holder.is_in(holders))
+    if type_id is not None:
+        query = query.where(Credential.type == type_id)
+    return list(await query.order_by(Credential.issued_at, ascending=False).order_by(Credential.id, ascending=False))
+
+
+def held(row: dict[str, Any], locale: str, ctx: CredentialContext | None = None) -> HeldCredential:
+    ctx = ctx or context()
+    return HeldCredential(
+        id=row["jti"],
+        type=row["type"],
+        issuer=_issuer_display(ctx, row, locale),
+        source=row["source"],
+        issued_at=row["issued_at"],
+        status=status_now(row),
+        claims=opened_claims(row),
+    )
+
+
+async def held_credentials(user: Principal, type_id: str | None = None) -> list[HeldCredential]:
+    """Every credential the caller (a citizen, or an enterprise's people) holds, newest first,
+    registry-held ones included, each with its status as it stands now."""
+    ctx = context()
+    return [held(r, user.locale, ctx) for r in await held_rows(user, type_id)]
+
+
+async def credential_status(credential_id: str) -> str:
+    """ "valid" | "revoked" | "expired" | "superseded", or "unknown" for an id the hub never issued."""
+    jti = credential_id.removeprefix("urn:uuid:")
+    row = await Credential.select(Credential.status, Credential.expires_at).where(Credential.jti == jti).first()
+    return status_now(row) if row is not None else "unknown"
+
+
+async def holder_row(user: Principal, credential_id: str) -> dict[str, Any] | None:
+    """One of the caller's credentials by id; None when it is not theirs (or does not exist)."""
+    jti = credential_id.removeprefix("urn:uuid:")
+    if user.role not in ("citizen", "enterprise") or len(jti) > 64:
+        return None
+    holders = await holders_of(user.id, user.enterprise)
+    return await (
+        Credential.select(*COLUMNS, Credential.jwt)
+        .where((Credential.jti == jti) & Credential.holder.is_in(holders))
+        .first()
+    )
+
+
+async def document_numbers(document_ids: list[int]) -> dict[int, str]:
+    if not document_ids:
+        return {}
+    rows = await Document.select(Document.id, Document.number).where(Document.id.is_in(document_ids))
+    return {r["id"]: r["number"] or "" for r in rows}
