@@ -142,8 +142,6 @@ def check_credentials(types: dict[str, CredentialType], service_ids: set[str]) -
             if service not in service_ids:
                 problems.append(f"credentials.toml: {credential.id}: unknown service {service!r}")
             elif service in issuer_of:
-                problems.append(
-                    f"credentials.toml: {service} issues both {issuer_of[service]} and {credential.id}"
-                )
+                problems.append(f"credentials.toml: {service} issues both {issuer_of[service]} and {credential.id}")
             issuer_of[service] = credential.id
     return problems
