@@ -29,6 +29,8 @@ APP_CONFIG = AppConfig(
         tables.LedgerTransaction,
         tables.LedgerEntry,
         tables.Notification,
+        tables.MessagePreference,
+        tables.Message,
         tables.ReconciliationReport,
         tables.AuditHead,
         tables.ApiToken,

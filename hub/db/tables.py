@@ -745,3 +745,58 @@ class CredentialShareView(Table):
     # shown | refused (expired or revoked)
     outcome = Varchar(length=20, default="shown")
     user_agent = Varchar(length=200, default="")
+
+
+class MessagePreference(Table):
+    """How a person wants to be told: where to reach them, the channels and language of messages
+    they may turn off. Messages they may not (decisions, requests for information, payment stops)
+    go to the hub and one channel whatever they chose."""
+
+    id: Serial
+
+    account = ForeignKey(references=Account, unique=True)
+    # Sealed (encrypted) at rest, see hub/sealing.py.
+    email = Varchar(length=600, default="")
+    phone = Varchar(length=200, default="")
+    # Of "email" and "sms": the channels for messages one may turn off (the hub always has them).
+    channels = JSON(default="[]")
+    # Empty: the account's language.
+    locale = Varchar(length=10, default="")
+    updated_at = Timestamptz()
+
+
+class Message(Table):
+    """One message to one person on one channel, stored before it is sent under a key unique per
+    event, person and channel (so a retried send finds it), with its delivery state."""
+
+    id: Serial
+
+    key = Varchar(length=250, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    kind = Varchar(length=40)
+    # hub | email | sms
+    channel = Varchar(length=10, index=True)
+    mandatory = Boolean(default=False)
+    urgent = Boolean(default=False)
+    locale = Varchar(length=10)
+    subject = Text()
+    body = Text()
+    # Where the message leads in the hub (a request's page), relative to the hub's address.
+    link = Varchar(length=300, default="")
+    # The email address or phone number it went to: sealed (encrypted) at rest.
+    address = Text(default="")
+    # queued | sent | delivered | failed
+    state = Varchar(length=12, default="queued", index=True)
+    reason = Text(default="")
+    attempts = Integer(default=0)
+    # Set while a channel is being handed the message: found set on a retry, the hand-over's outcome
+    # is unknown (the worker died), so it is not sent again.
+    sending_since = Timestamptz(null=True, default=None)
+    # The SMS gateway's id for the message, which its delivery receipt names.
+    provider_id = Varchar(length=100, default="", index=True)
+    created_at = Timestamptz()
+    # Held until then (an SMS in quiet hours).
+    not_before = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
+    read_at = Timestamptz(null=True, default=None)
