@@ -3,6 +3,10 @@
 
 .PHONY: setup up test test-postgres translations
 
+# The tests run in one process per core: most of their time is spent waiting on Temporal and the
+# hub each process starts. A test file stays in one process, so its own stack starts once.
+PARALLEL = -n auto --dist loadfile
+
 setup:
 	scripts/setup
 
@@ -15,11 +19,11 @@ test: setup
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	.venv/bin/qinqing catalog check
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest $(PARALLEL)
 
 # The database-facing tests again, against PostgreSQL (started, or installed, on this machine).
 test-postgres: setup
-	QINQING_TEST_DATABASE_URL="$$(scripts/start-postgres)" .venv/bin/python -m pytest -m stack
+	QINQING_TEST_DATABASE_URL="$$(scripts/start-postgres)" .venv/bin/python -m pytest -m stack $(PARALLEL)
 
 # Re-extract messages from Python, templates and form specs, and merge them into each locale.
 translations:
