@@ -20,7 +20,7 @@ from hub.credentials.context import CredentialContext, context
 from hub.credentials.issuing import claims_digest, create, holders_of, opened_claims
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
-from hub.i18n import gettext
+from hub.i18n import N_, gettext
 from hub.registry import enterprise_registry, person_registry, population_registry
 from hub.registry.education import degree_registry
 
@@ -147,6 +147,7 @@ COLUMNS = (
     Credential.status,
     Credential.claims,
     Credential.document,
+    Credential.status_index,
 )
 
 
@@ -207,3 +208,64 @@ async def document_numbers(document_ids: list[int]) -> dict[int, str]:
         return {}
     rows = await Document.select(Document.id, Document.number).where(Document.id.is_in(document_ids))
     return {r["id"]: r["number"] or "" for r in rows}
+
+
+class ClaimLine(msgspec.Struct):
+    name: str
+    label: str
+    value: Any
+
+
+class WalletEntry(msgspec.Struct):
+    id: str
+    type: str
+    title: str
+    issuer: str
+    source: str  # hub | registry
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+    status: str  # valid | revoked | expired | superseded
+    claims: list[ClaimLine]
+    download_url: str
+
+
+def claim_value(value: Any, locale: str) -> Any:
+    if isinstance(value, bool):
+        return gettext(locale, N_("Yes") if value else N_("No"))
+    return value
+
+
+async def wallet_entries(user: Principal, locale: str | None = None) -> list[WalletEntry]:
+    """The caller's wallet: each credential with its title, issuer and claims in their language."""
+    ctx = context()
+    locale = locale or user.locale
+    from forms.credentials import CLAIM_LABELS
+
+    out = []
+    for row in await held_rows(user):
+        kind = ctx.catalog.credentials.get(row["type"])
+        claims = opened_claims(row)
+        order = kind.claims if kind else list(claims)
+        out.append(
+            WalletEntry(
+                id=row["jti"],
+                type=row["type"],
+                title=gettext(locale, kind.title) if kind else row["type"],
+                issuer=_issuer_display(ctx, row, locale),
+                source=row["source"],
+                issued_at=row["issued_at"],
+                expires_at=row["expires_at"],
+                status=status_now(row),
+                claims=[
+                    ClaimLine(
+                        name=name,
+                        label=gettext(locale, CLAIM_LABELS.get(name, name)),
+                        value=claim_value(claims[name], locale),
+                    )
+                    for name in order
+                    if name in claims
+                ],
+                download_url=f"/api/wallet/credentials/{row['jti']}/jwt",
+            )
+        )
+    return out

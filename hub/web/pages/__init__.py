@@ -19,6 +19,7 @@ from hub.web.pages.portal import PORTAL
 from hub.web.pages.render import STATIC
 from hub.web.pages.subsidies import SUBSIDIES
 from hub.web.pages.verify import VERIFY
+from hub.web.pages.wallet import WALLET
 from hub.web.pages.workbench import WORKBENCH
 
 
@@ -37,6 +38,7 @@ def pages_router() -> Router:
             *VERIFY,
             *BENEFITS,
             *LIFE_EVENT_RESULT,
+            *WALLET,
         ],
         dependencies={"ctx": Provide(provide_context, sync_to_thread=False)},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

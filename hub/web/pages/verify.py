@@ -7,7 +7,7 @@ field, in the visitor's language: a typo is not an error page.
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from hub.db.tables import Document
@@ -42,4 +42,37 @@ async def verify_form(request: Request) -> Response:
     return render_page(request, "verify_form.html", code=given or "", error=error)
 
 
-VERIFY = [verify_form]
+@post(["/verify", "/verify/"], name="verify-credential")
+async def verify_credential(request: Request) -> Response:
+    """A pasted credential (JWT or SD-JWT) or shared link, checked: signature, validity, status."""
+    from forms.credentials import CLAIM_LABELS
+    from hub.credentials.context import context
+    from hub.credentials.verifying import verify_text
+    from hub.credentials.wallet import claim_value
+    from hub.web.pages.session import current_user
+    from hub.web.pages.wallet import STATUSES
+
+    locale = page_locale(request)
+    form = await request.form()
+    given = str(form.get("credential") or "").strip()
+    if not given:
+        error = gettext(locale, N_("Paste the credential or the link you were given."))
+        return render_page(request, "verify_form.html", code="", error="", credential_error=error, status=400)
+    checked = await verify_text(given, current_user(request))
+    kind = context().catalog.credentials.get(checked.type)
+    return render_page(
+        request,
+        "verify_credential.html",
+        v=checked,
+        title=gettext(locale, kind.title) if kind else "",
+        issuer=gettext(locale, checked.issuer) if checked.issuer else "",
+        claims=[
+            (gettext(locale, CLAIM_LABELS.get(name, name)), claim_value(value, locale))
+            for name, value in checked.claims.items()
+            if not name.startswith("_")
+        ],
+        statuses=STATUSES,
+    )
+
+
+VERIFY = [verify_form, verify_credential]

@@ -1,0 +1,180 @@
+"""Verifiable credentials and the wallet through the real stack: an approval yields a credential
+that anyone verifies with the published keys alone, that survives a key rotation, whose status list
+bit flips when its document is revoked; and a holder shares a credential field by field, sees who
+looked, takes the share back; no one else sees their wallet or shares."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from forms.catalog import load_catalog
+from tests.stack.flows import decide, decision_of, file_service, hub_python, next_open_task, wait_closed, wait_for
+from tests.stack.harness import Api
+
+# A verifier may still name the algorithm "EdDSA", which RFC 9864 has since split by curve.
+pytestmark = [pytest.mark.stack, pytest.mark.filterwarnings("ignore:EdDSA is deprecated")]
+
+
+def independent_verify(base_url: str, token: str) -> dict:
+    """What a bank's verifier does: fetch the JWKS over HTTP and check the JWT with it, no hub code."""
+    keys = httpx.get(f"{base_url}/.well-known/jwks.json", timeout=30).json()
+    decoded = jwt.decode(token, KeySet.import_key_set(keys), algorithms=["EdDSA"])
+    return decoded.claims
+
+
+def status_bit(base_url: str, status: dict) -> bool:
+    """The credential's bit in the status list it names, read as any verifier reads it."""
+    assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
+    listed = httpx.get(
+        status["statusListCredential"].replace(status["statusListCredential"].split("/credentials/")[0], base_url),
+        timeout=30,
+    )
+    assert listed.status_code == 200 and listed.headers["content-type"].startswith("application/statuslist+jwt")
+    claims = independent_verify(base_url, listed.text)
+    encoded = claims["vc"]["credentialSubject"]["encodedList"]
+    assert encoded.startswith("u")
+    data = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    index = int(status["statusListIndex"])
+    return bool(data[index // 8] & (0x80 >> (index % 8)))
+
+
+def in_wallet(holder: Api, type_id: str) -> list[dict]:
+    r = holder.get("/api/wallet")
+    assert r.status_code == 200, r.text
+    return [c for c in r.json()["credentials"] if c["type"] == type_id]
+
+
+@pytest.fixture(scope="module")
+def talent(stack):
+    """A high-level talent recognition walked to approval: its holder, decision and credential."""
+    spec = load_catalog().latest("high-level-talent-recognition")
+    applicant, filed = file_service(stack, spec)
+    ref = filed["ref"]
+    while (step := next_open_task(stack, applicant, ref)) is not None:
+        clerk, task = step
+        if task.get("confirm"):
+            assert clerk.post(f"/api/tasks/{task['id']}/confirmation", json={"accept": True}).status_code == 200
+            continue
+        assert decide(clerk, task["id"], "approve", "材料齐全，同意").status_code == 200
+    done = wait_closed(applicant, ref)
+    assert done["state"] == "approved"
+    decision = decision_of(done)
+    [credential] = [c for c in in_wallet(applicant, "talent-certificate") if c["status"] == "valid"]
+    token = applicant.get(credential["download_url"])
+    assert token.status_code == 200 and token.headers["content-type"].startswith("application/vc+jwt")
+    return {"applicant": applicant, "decision": decision, "credential": credential, "jwt": token.text}
+
+
+def test_an_approval_yields_a_credential_anyone_verifies_with_the_published_keys(stack, talent):
+    claims = independent_verify(stack.base_url, talent["jwt"])
+    vc = claims["vc"]
+    assert "VerifiableCredential" in vc["type"] and "TalentCertificate" in vc["type"]
+    assert claims["jti"] == f"urn:uuid:{talent['credential']['id']}" and claims["iss"] and claims["sub"]
+    assert claims["exp"] > claims["iat"]  # a talent certificate is valid for five years
+    # The same facts as the PDF's QR code: its number and verification code.
+    subject = vc["credentialSubject"]
+    assert subject["verification_code"] == talent["decision"]["verification_code"]
+    assert subject["document_number"] and subject["talent_category"]
+    shown = {c["name"]: c["value"] for c in talent["credential"]["claims"]}
+    assert shown["document_number"] == subject["document_number"]
+    assert talent["credential"]["source"] == "hub" and talent["credential"]["issuer"]
+    assert not status_bit(stack.base_url, vc["credentialStatus"])
+    # A changed fact breaks the signature.
+    header, payload, signature = talent["jwt"].split(".")
+    changed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    changed["vc"]["credentialSubject"]["talent_category"] = "A"
+    forged = base64.urlsafe_b64encode(json.dumps(changed).encode()).decode().rstrip("=")
+    with pytest.raises(JoseError):
+        independent_verify(stack.base_url, f"{header}.{forged}.{signature}")
+
+
+def test_credentials_signed_before_a_key_rotation_still_verify(stack, talent):
+    before = {k["kid"] for k in httpx.get(f"{stack.base_url}/.well-known/jwks.json").json()["keys"]}
+    hub_python(
+        stack,
+        "from hub.documents.signing import signing_key_ring\nprint(signing_key_ring(load_settings()).rotate())",
+    )
+    after = {k["kid"] for k in httpx.get(f"{stack.base_url}/.well-known/jwks.json").json()["keys"]}
+    assert before < after  # the new key is published, the old ones stay
+    assert independent_verify(stack.base_url, talent["jwt"])["vc"]["credentialSubject"]
+    # A credential signed now carries the new key's id (a registry credential, signed on first sight).
+    wangwu = Api(stack.base_url, "wangwu")
+    [degree] = in_wallet(wangwu, "degree-certificate")
+    token = wangwu.get(degree["download_url"]).text
+    kid = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
+    assert kid in after - before
+    assert independent_verify(stack.base_url, token)["vc"]["credentialSource"]["type"] == "registry"
+
+
+def test_revoking_the_document_revokes_the_credential(stack, talent):
+    hr = Api(stack.base_url, "hr.clerk")
+    r = hr.post(
+        f"/api/documents/{talent['decision']['id']}/revocation",
+        json={"reason": "核查发现人才类别认定有误", "category": "issued_in_error"},
+    )
+    assert r.status_code == 200, r.text
+    status = independent_verify(stack.base_url, talent["jwt"])["vc"]["credentialStatus"]
+    assert status_bit(stack.base_url, status)
+    [held] = [c for c in in_wallet(talent["applicant"], "talent-certificate") if c["id"] == talent["credential"]["id"]]
+    assert held["status"] == "revoked"
+
+
+def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
+    lisi, wangwu = Api(stack.base_url, "lisi"), Api(stack.base_url, "wangwu")
+    degrees = in_wallet(lisi, "degree-certificate")
+    master = next(d for d in degrees if any(c["value"] == "工学硕士" for c in d["claims"]))
+    assert master["source"] == "registry" and master["status"] == "valid"
+    # The household registration and the identity card from the population registry are there too.
+    assert in_wallet(lisi, "resident-identity-card") and in_wallet(lisi, "household-registration")
+    made = lisi.post(
+        f"/api/wallet/credentials/{master['id']}/shares",
+        json={"fields": ["institution", "degree"], "hours": 24, "recipient": "招商银行 房贷审批"},
+    )
+    assert made.status_code == 201, made.text
+    share = made.json()
+    token = share["url"].rsplit("/", 1)[-1]
+    page = httpx.get(f"{stack.base_url}/verify/shared/{token}", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    assert "浙江大学" in page.text and "工学硕士" in page.text
+    assert "330106199205200024" not in page.text and "软件工程" not in page.text  # fields not chosen
+    # The one who saw it appears in the holder's log, with what they saw.
+    log = lisi.get(f"/api/wallet/shares/{share['id']}").json()
+    assert [v["fields"] for v in log["views"]] == [["institution", "degree"]]
+    # No one else sees the holder's wallet, credentials or shares.
+    assert master["id"] not in {c["id"] for c in wangwu.get("/api/wallet").json()["credentials"]}
+    assert wangwu.get(master["download_url"]).status_code == 404
+    assert wangwu.get(f"/api/wallet/shares/{share['id']}").status_code == 404
+    assert wangwu.post(f"/api/wallet/shares/{share['id']}/revocation").status_code == 404
+    assert wangwu.post(f"/api/wallet/credentials/{master['id']}/shares", json={"fields": ["degree"]}).status_code == 404
+    # Taken back: the link shows nothing any more, and that attempt is logged too.
+    assert lisi.post(f"/api/wallet/shares/{share['id']}/revocation").json()["state"] == "revoked"
+    gone = httpx.get(f"{stack.base_url}/verify/shared/{token}")
+    assert gone.status_code == 410 and "浙江大学" not in gone.text
+    assert [v["outcome"] for v in lisi.get(f"/api/wallet/shares/{share['id']}").json()["views"]] == ["refused", "shown"]
+    # A share whose time has passed stops the same way.
+    second = lisi.post(f"/api/wallet/credentials/{master['id']}/shares", json={"fields": ["degree"], "hours": 1}).json()
+    hub_python(
+        stack,
+        "import datetime as dt\n"
+        f"await CredentialShare.update({{CredentialShare.expires_at: CredentialShare.created_at - dt.timedelta(hours=1)}}).where(CredentialShare.id == {second['id']})",
+    )
+    expired = httpx.get(second["url"].replace(re.match(r"https?://[^/]+", second["url"]).group(0), stack.base_url))
+    assert expired.status_code == 410 and "工学硕士" not in expired.text
+    wait_for(lambda: lisi.get(f"/api/wallet/shares/{second['id']}").json()["state"] == "expired", what="expired")
+
+
+def test_an_enterprise_holds_its_business_licence_from_the_registry(stack):
+    yunqi = Api(stack.base_url, "yunqi")
+    [licence] = in_wallet(yunqi, "business-licence")
+    claims = {c["name"]: c["value"] for c in licence["claims"]}
+    assert claims["holder_id"] == "91330106MA2H3K1X75" and licence["source"] == "registry"
+    assert independent_verify(stack.base_url, yunqi.get(licence["download_url"]).text)["sub"]
