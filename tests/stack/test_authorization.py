@@ -126,6 +126,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/life-events/cases/{ref:str}/withdrawal"): {"owner"},
     # While the owner's case is in progress the owner is answered 409, not refused.
     ("GET", "/api/life-events/cases/{ref:str}/result.pdf"): {"owner"},
+    # The wallet: its holder's alone. {credential_id} the owner's identity card (from the population
+    # registry); {share_id} the owner's share of it. A shared link opens for anyone, signed in or not.
+    ("GET", "/api/wallet"): APPLICANTS,
+    ("GET", "/api/wallet/credentials/{credential_id:str}/jwt"): {"owner"},
+    ("POST", "/api/wallet/credentials/{credential_id:str}/shares"): {"owner"},
+    ("GET", "/api/wallet/shares/{share_id:int}"): {"owner"},
+    ("POST", "/api/wallet/shares/{share_id:int}/revocation"): {"owner"},
+    ("GET", "/verify/shared/{token:str}"): PUBLIC,
 }
 
 # Valid bodies, so that a refusal comes from authorization and not from a malformed request.
@@ -157,6 +165,7 @@ BODIES = {
     "/codec/encode": {"payloads": []},
     "/changes": {"move": "suspend", "reason": "matrix"},
     "/cycles": {"period": "2026-11"},
+    "/shares": {"fields": ["holder_name"], "hours": 24},
 }
 
 
@@ -321,6 +330,10 @@ def world(stack):
         headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"},
     )
     assert case.status_code == 201, case.text
+    # The owner's identity card in their wallet, and a share of it.
+    [card] = [c for c in owner.get("/api/wallet").json()["credentials"] if c["type"] == "resident-identity-card"]
+    shared = owner.post(f"/api/wallet/credentials/{card['id']}/shares", json={"fields": ["holder_name"], "hours": 1})
+    assert shared.status_code == 201, shared.text
     spare_token = admin.post(
         "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
     ).json()
@@ -343,6 +356,9 @@ def world(stack):
         "entitlement_id": entitlement["id"],
         "change_id": 999999,
         "case": case.json()["ref"],
+        "credential_id": card["id"],
+        "share_id": shared.json()["id"],
+        "share_token": shared.json()["url"].rsplit("/", 1)[-1],
     }
 
 
@@ -376,6 +392,9 @@ def concrete(path: str, world: dict) -> str:
         .replace("{entitlement_id:int}", str(world["entitlement_id"]))
         .replace("{change_id:int}", str(world["change_id"]))
         .replace("{event_id:str}", "hard-times")
+        .replace("{credential_id:str}", world["credential_id"])
+        .replace("{share_id:int}", str(world["share_id"]))
+        .replace("{token:str}", world["share_token"])
     )
 
 
