@@ -1,0 +1,103 @@
+"""The wallet on a phone, in Chinese and in English: the credentials held (a degree from the
+higher-education records among them), sharing one field by QR code and link, the shared page as a
+stranger sees it, the access log, and taking the share back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.pages import PHONE, new_page, screenshot, sign_in
+
+WORDS = {
+    "zh": {
+        "wallet": "我的证照",
+        "degree": "高等教育学位证书",
+        "share": "分享",
+        "field": "学位",
+        "make": "生成分享链接和二维码",
+        "verified": "核验通过",
+        "stop": "撤回分享",
+        "gone": "已不再分享",
+        "log": "谁在何时查看了什么",
+        "verify": "核验证照",
+        "valid": "证照真实有效",
+    },
+    "en": {
+        "wallet": "My wallet",
+        "degree": "Higher-education degree certificate",
+        "share": "Share",
+        "field": "Degree",
+        "make": "Make a link and QR code",
+        "verified": "Verified: signed by the hub and valid now.",
+        "stop": "Stop sharing",
+        "gone": "No longer shared",
+        "log": "Who saw what, when",
+        "verify": "Verify the credential",
+        "valid": "The credential is genuine and valid.",
+    },
+}
+
+
+def narrow(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+
+
+def switch_language(page, name: str) -> None:
+    page.locator("header .menu-button").click()
+    page.get_by_role("button", name=name).click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language,username", [("zh", "lisi"), ("en", "chenjianguo")])
+def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, language, username):
+    words = WORDS[language]
+    page = new_page(browser, stack.base_url, locale="zh-CN" if language == "zh" else "en", viewport=PHONE)
+    sign_in(page, username, "/wallet")
+    if language == "en":  # the account speaks Chinese until its user switches
+        switch_language(page, "English")
+    try:
+        assert page.get_by_role("heading", name=words["wallet"], level=1).is_visible()
+        card = page.locator("li.credential[data-type=degree-certificate]").first
+        assert words["degree"] in card.inner_text() and card.get_attribute("data-status") == "valid"
+        assert page.locator("li.credential[data-type=resident-identity-card]").count() == 1
+        narrow(page)
+        screenshot(page, screenshots, f"wallet-{language}")
+        # Share the degree alone, for a day.
+        card.locator("summary", has_text=words["share"]).click()
+        card.get_by_label(words["field"], exact=True).check()
+        card.get_by_role("button", name=words["make"]).click()
+        page.wait_for_load_state()
+        qr = page.locator("img.qr")
+        assert qr.is_visible() and qr.get_attribute("src").startswith("data:image/svg+xml")
+        narrow(page)
+        screenshot(page, screenshots, f"wallet-share-qr-{language}")
+        link = page.locator("#share-link").input_value()
+        # A stranger (no account) opens the link: the degree, verified, and nothing else.
+        stranger = new_page(browser, stack.base_url, locale="zh-CN" if language == "zh" else "en", viewport=PHONE)
+        stranger.goto(link.replace(link.split("/verify/")[0], stack.base_url))
+        shown = stranger.inner_text("main")
+        assert words["verified"] in shown and ("学士" in shown or "硕士" in shown)
+        assert "大学" not in shown and "330106" not in shown  # the institution and identity number were not chosen
+        narrow(stranger)
+        screenshot(stranger, screenshots, f"wallet-shared-page-{language}")
+        # The holder sees the view in the access log.
+        page.reload()
+        assert page.get_by_role("heading", name=words["log"]).is_visible()
+        assert page.locator("table.access-log tbody tr").count() == 1
+        # The link verifies on /verify too.
+        stranger.goto("/verify")
+        stranger.locator("#credential-text").fill(link)
+        stranger.get_by_role("button", name=words["verify"]).click()
+        stranger.wait_for_load_state()
+        assert words["valid"] in stranger.inner_text("main")
+        # Taken back: the link shows nothing any more.
+        page.get_by_role("button", name=words["stop"]).click()
+        page.wait_for_load_state()
+        stranger.goto(link.replace(link.split("/verify/")[0], stack.base_url))
+        assert stranger.get_by_role("heading", name=words["gone"]).is_visible()
+        assert "学士" not in stranger.inner_text("main") and "硕士" not in stranger.inner_text("main")
+        stranger.context.close()
+    finally:
+        if language == "en":
+            switch_language(page, "中文")
+        page.context.close()
