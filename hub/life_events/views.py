@@ -11,8 +11,9 @@ import msgspec
 from forms.catalog import Catalog
 from forms.life_events import LifeEventPart, LifeEventSpec
 from hub.actor import Actor
+from hub.catalog.presenting import department
 from hub.clock import today
-from hub.db.tables import LifeEventCase, ServiceRequest
+from hub.db.tables import LifeEventCase, ReviewTask, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
 from hub.life_events.filing import load, own_case
@@ -20,6 +21,7 @@ from hub.life_events.forms import one_form, one_form_name, part_answers, part_sp
 from hub.life_events.schedule import due_date
 from hub.registry import applicant_data
 from hub.requests.access import signed_in
+from workflows.types import ACTIVE_TASK_STATES
 
 LATER_YEARS = N_("Applied for automatically when you reach the age of {years}; its conditions are checked then.")
 LATER_MONTHS = N_(
@@ -71,6 +73,8 @@ class CasePartRead(msgspec.Struct):
     detail: str
     # The date a scheduled part is applied for (its service's conditions are checked then).
     due_on: dt.date | None = None
+    # The departments working on a filed part now (an open task each).
+    held_by: list[str] = []
 
 
 class CaseRead(msgspec.Struct):
@@ -185,16 +189,25 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
     event = catalog.life_events.get(row.event_id)
     parts = load(row.parts)
     refs = [p["ref"] for p in parts.values() if p.get("ref")]
-    states = (
-        {
-            r["ref"]: r["state"]
-            for r in await ServiceRequest.select(ServiceRequest.ref, ServiceRequest.state).where(
-                ServiceRequest.ref.is_in(refs)
-            )
-        }
+    rows = (
+        await ServiceRequest.select(ServiceRequest.id, ServiceRequest.ref, ServiceRequest.state).where(
+            ServiceRequest.ref.is_in(refs)
+        )
         if refs
-        else {}
+        else []
     )
+    states = {r["ref"]: r["state"] for r in rows}
+    # Who holds each filed part now: the departments with a task on it still open.
+    holders: dict[str, list[str]] = {}
+    if rows:
+        by_id = {r["id"]: r["ref"] for r in rows}
+        for t in await ReviewTask.select(ReviewTask.request, ReviewTask.department).where(
+            ReviewTask.request.is_in(list(by_id)) & ReviewTask.state.is_in(sorted(ACTIVE_TASK_STATES))
+        ):
+            names = holders.setdefault(by_id[t["request"]], [])
+            name = department(catalog, t["department"], actor.locale).name
+            if name not in names:
+                names.append(name)
     return CaseRead(
         ref=row.ref,
         event_id=row.event_id,
@@ -210,6 +223,7 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
                 request_state=states.get(p.get("ref") or ""),
                 detail=p.get("detail", ""),
                 due_on=due_date(p),
+                held_by=holders.get(p.get("ref") or "", []),
             )
             for part_id, p in in_order(event, parts)
         ],

@@ -138,6 +138,8 @@ def test_the_applicant_withdraws_a_waiting_part_then_the_whole_application(stack
     assert parts[1]["request_ref"] is None and parts[0]["state"] == "filed"
     clerk = Api(stack.base_url, "street.clerk")
     assert open_task(clerk, allowance)["request_ref"] == allowance
+    # The case says who holds the allowance now.
+    assert case_of(citizen, ref)["parts"][0]["held_by"] == ["Xihu Sub-district Office"]
 
     # The whole application: the allowance's request is withdrawn and leaves the clerk's inbox.
     r = citizen.post(f"/api/life-events/cases/{ref}/withdrawal", json={"reason": "情况好转"})

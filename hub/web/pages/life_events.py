@@ -546,6 +546,7 @@ async def render_case(
                 "ref": p.request_ref,
                 "waited": [titles.get(w, w) for w in waited if w],
                 "existing": existing,
+                "held_by": ("、" if locale == "zh_CN" else ", ").join(p.held_by),
                 "after": [titles.get(a, a) for a in (event.part(p.id).after if event else []) if a in titles],
                 "handed_on": bool(event.part(p.id).from_parts) if event else False,
             }
