@@ -8,7 +8,9 @@ No HTTP types: ``hub.web.api.credentials`` and ``hub.web.pages.wallet`` call in 
 
 from __future__ import annotations
 
-from hub.credentials.context import install
+from hub.credentials import issuing
+from hub.credentials.context import CredentialContext, install
 from hub.credentials.wallet import HeldCredential, credential_status, held_credentials
 
-__all__ = ["HeldCredential", "credential_status", "held_credentials", "install"]
+# ``issuing``: the document issuer's hooks (a credential issued, revoked or superseded with its document).
+__all__ = ["CredentialContext", "HeldCredential", "credential_status", "held_credentials", "install", "issuing"]

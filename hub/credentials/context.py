@@ -7,20 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forms.catalog import Catalog
-from hub.documents.signing import KeyRing
+from hub.credentials.jose import SigningKeys
 
 
 @dataclass(frozen=True)
 class CredentialContext:
     catalog: Catalog
-    keys: KeyRing
+    keys: SigningKeys
     base_url: str
 
 
 _installed: CredentialContext | None = None
 
 
-def install(catalog: Catalog, keys: KeyRing, base_url: str) -> CredentialContext:
+def install(catalog: Catalog, keys: SigningKeys, base_url: str) -> CredentialContext:
     global _installed
     _installed = CredentialContext(catalog, keys, base_url.rstrip("/"))
     return _installed
@@ -29,9 +29,9 @@ def install(catalog: Catalog, keys: KeyRing, base_url: str) -> CredentialContext
 def context() -> CredentialContext:
     if _installed is None:
         from forms.catalog import load_catalog
-        from hub.documents.signing import signing_key_ring
+        from hub.credentials.jose import key_files
         from hub.settings import load_settings
 
         settings = load_settings()
-        return install(load_catalog(settings.catalog_path), signing_key_ring(settings), settings.base_url)
+        return install(load_catalog(settings.catalog_path), key_files(settings), settings.base_url)
     return _installed

@@ -15,8 +15,8 @@ from typing import Any
 
 from hub.clock import now
 from hub.credentials import jose
+from hub.credentials.jose import SigningKeys
 from hub.db.tables import Credential, DocumentSequence
-from hub.documents.signing import KeyRing
 
 # 131,072 entries: the size the specification asks for at least, for herd privacy.
 LIST_SIZE = 131_072
@@ -80,7 +80,7 @@ def bit(encoded_list: str, index: int) -> bool:
     return bool(data[index // 8] & (0x80 >> (index % 8)))
 
 
-async def status_list_credential(keys: KeyRing, base_url: str) -> str:
+async def status_list_credential(keys: SigningKeys, base_url: str) -> str:
     """The status list as it stands, signed as a status-list credential (a JWT)."""
     rows = await Credential.select(Credential.status_index).where(Credential.status != "valid")
     url = status_list_url(base_url)

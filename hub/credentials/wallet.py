@@ -21,8 +21,7 @@ from hub.credentials.issuing import claims_digest, create, holders_of, opened_cl
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
-from hub.registry import enterprise_registry, person_registry, population_registry
-from hub.registry.education import degree_registry
+from hub.registry import degree_registry, enterprise_registry, person_registry, population_registry
 
 CredentialStatus = str  # "valid" | "revoked" | "expired" | "superseded"
 PURPOSE = "wallet"

@@ -31,8 +31,8 @@ from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub.accounts import NAME_FIELD
 from hub.clock import beijing_date, now
+from hub.credentials import CredentialContext
 from hub.credentials import issuing as credential_issuing
-from hub.credentials.context import CredentialContext
 from hub.db.records import COMMENT_FIELD, MESSAGE_FIELD, add_timeline, load_json, opened_text, sealed_text
 from hub.db.tables import (
     Account,

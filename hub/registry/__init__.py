@@ -2,6 +2,9 @@
 port through which the hub reads them, for prefill, for the rules of service requests and for
 subsidies' matching and claims alike.
 
+The degrees people hold come from the national higher-education records behind ``DegreeRegistry``
+(``hub/registry/education.py``; a demo stand-in answers for the demo citizens).
+
 A city plugs in its market-regulation, tax and social-insurance systems behind
 ``EnterpriseRegistry``, and its population registry behind ``PersonRegistry``, and installs them
 with ``install``; the embedded defaults, ``LocalRegistry`` and ``LocalPeople``, answer from the
@@ -12,6 +15,7 @@ enterprise is audited with its purpose (and the sources it touched).
 from __future__ import annotations
 
 from hub.registry.applicants import applicant_data, person_facts
+from hub.registry.education import DegreeRegistry, DemoEducationRecords, degree_registry, install_degree_registry
 from hub.registry.installed import enterprise_registry, install, person_registry, population_registry
 from hub.registry.local import LocalPeople, LocalRegistry
 from hub.registry.ports import (
@@ -24,6 +28,8 @@ from hub.registry.ports import (
 )
 
 __all__ = [
+    "DegreeRegistry",
+    "DemoEducationRecords",
     "ELIGIBILITY_FIELDS",
     "PERSON_FIELDS",
     "RECORD_FIELDS",
@@ -33,8 +39,10 @@ __all__ = [
     "LocalRegistry",
     "PersonRegistry",
     "applicant_data",
+    "degree_registry",
     "enterprise_registry",
     "install",
+    "install_degree_registry",
     "person_facts",
     "person_registry",
     "population",
