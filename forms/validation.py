@@ -154,6 +154,55 @@ def _file_reference(value: str) -> str:
     return value
 
 
+# The answer for a proof the government already holds: ``{"credential": "<id>"}``, the id of a
+# credential of the applicant, in place of an upload id (a file field that names a credential type).
+CREDENTIAL_KEY = "credential"
+CREDENTIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$", re.ASCII)
+CREDENTIAL_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "description": "the id returned by POST /api/uploads"},
+        {
+            "type": "object",
+            "properties": {CREDENTIAL_KEY: {"type": "string", "description": "the id of a credential you hold"}},
+            "required": [CREDENTIAL_KEY],
+        },
+    ]
+}
+
+
+def credential_id(value: Any) -> str | None:
+    """The credential an answer refers to (``{"credential": "<id>"}``), or None for anything else."""
+    if isinstance(value, dict) and isinstance(value.get(CREDENTIAL_KEY), str):
+        return value[CREDENTIAL_KEY]
+    return None
+
+
+def _proof(value: Any) -> Any:
+    """A proof: an upload id, or a reference to a credential (only the id is kept: what the hub
+    verified about it is added when the request is filed)."""
+    if isinstance(value, str):
+        return _file_reference(value.strip())
+    ref = credential_id(value)
+    if ref is None or not CREDENTIAL_ID.match(ref):
+        raise PydanticCustomError("credential_reference", "not an upload id nor a reference to a credential")
+    return {CREDENTIAL_KEY: ref}
+
+
+def credential_answers(spec: ServiceSpec, answers: dict[str, Any]) -> list[tuple[str, FieldSpec, Any]]:
+    """(path, field, answer) of every field that names a credential type, inside repeating groups
+    too (``group.<i>.field``), whatever it holds (an upload id, a credential reference, or nothing)."""
+    found: list[tuple[str, FieldSpec, Any]] = []
+    for f in spec.fields:
+        if f.credential is not None:
+            found.append((f.name, f, answers.get(f.name)))
+        for sub in f.fields if f.type == "group" else []:
+            items = answers.get(f.name)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if sub.credential is not None and isinstance(item, dict):
+                    found.append((f"{f.name}.{i}.{sub.name}", sub, item.get(sub.name)))
+    return found
+
+
 _CHECKS = {
     "resident_id": _resident_id,
     "uscc": _uscc,
@@ -171,6 +220,8 @@ TEXT_TYPES = ("text", "address", "textarea", "email", "phone", "resident_id", "u
 def _annotation(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
     """The Python type and pydantic constraints for one field."""
     constraints: dict[str, Any] = {}
+    if spec.type == "file" and spec.credential is not None:
+        return Any, {"json_schema_extra": CREDENTIAL_SCHEMA}
     if spec.type in TEXT_TYPES:
         limit = MAX_TEXTAREA if spec.type == "textarea" else MAX_TEXT
         constraints["max_length"] = min(spec.max_length or limit, limit)
@@ -251,7 +302,7 @@ def _build_model(name: str, fields: list[FieldSpec], nested: bool = False) -> ty
         else:
             # Top-level presence depends on conditional visibility, so validate_form checks it.
             definitions[f.name] = (annotation | None, Field(default=None, **constraints))
-        check = _CHECKS.get(f.type)
+        check = _proof if f.credential is not None else _CHECKS.get(f.type)
         if check is not None:
             validators[f"check_{f.name}"] = field_validator(f.name)(_skip_none(check))
     return create_model(name.replace("-", "_"), __base__=FormData, __validators__=validators, **definitions)
@@ -303,6 +354,9 @@ def validate_form(spec: ServiceSpec, data: dict[str, Any]) -> dict[str, Any]:
         clean = {k: v for k, v in data.items() if k in spec.field_names}
         broken = {e.field for e in errors}
         clean = {k: (None if k in broken else v) for k, v in clean.items()}
+    for path, f, value in credential_answers(spec, clean):
+        if not f.or_upload and isinstance(value, str) and path not in {e.field for e in errors}:
+            errors.append(FieldError(field=path, code="credential_required"))
     reported = {e.field for e in errors}
     for f in spec.fields:
         if f.name in reported:

@@ -188,6 +188,25 @@ def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_materials(settings: Settings, args: argparse.Namespace) -> int:
+    """Per service, the materials asked and how many are still uploaded; fails below the goal."""
+    from forms.catalog import load_catalog
+    from hub.catalog.materials import materials_figure
+
+    figure = materials_figure(load_catalog(settings.catalog_path), args.locale)
+    print(f"{'service':<40} {'asked':>5} {'upload':>6} {'credential':>10} {'registry':>8} {'no copy':>7}")
+    for s in figure.services:
+        print(
+            f"{s.id + ' v' + str(s.version):<40} {s.asked:>5} {s.uploaded:>6} {s.by_credential:>10} "
+            f"{s.by_registry:>8} {s.no_copy:>7}"
+        )
+    print(
+        f"{figure.without_upload} of {figure.asked} materials need no upload "
+        f"({figure.share_without_upload:.1%}; goal {figure.goal:.0%})."
+    )
+    return 0 if figure.share_without_upload >= figure.goal else 1
+
+
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     """Everything on one machine: Temporal (unless configured), database, demo data, worker, web."""
     from hub.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -331,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     check = catalog_sub.add_parser("check", help="load and check every service spec and working-day calendar")
     check.add_argument("directory", nargs="?", default=None, type=Path)
     check.set_defaults(run=cmd_catalog_check)
+    materials = catalog_sub.add_parser(
+        "materials", help="per service, the materials asked and how many a credential or a registry read replaces"
+    )
+    materials.add_argument("--locale", default="en", choices=["en", "zh_CN"])
+    materials.set_defaults(run=cmd_catalog_materials)
     args = parser.parse_args(argv)
     _logging(os.environ.get("QINQING_LOG_LEVEL", "INFO"))
     return args.run(load_settings(), args)

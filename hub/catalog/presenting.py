@@ -181,7 +181,7 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
     return ServiceDetail(
         **msgspec.structs.asdict(base),
         legal_basis=gettext(locale, spec.legal_basis),
-        materials=[gettext(locale, m) for m in spec.materials],
+        materials=[gettext(locale, m) for m in spec.material_titles],
         fields=[field_read(f, locale) for f in spec.fields],
         rules=[RuleRead(id=r.id, message=gettext(locale, r.message)) for r in spec.rules],
         route=[

@@ -27,6 +27,7 @@ from hub.i18n import N_, gettext
 from hub.intake import start_workflow
 from hub.profiles import applicant_data, person_facts
 from hub.requests.access import load_own_request, reread, signed_in
+from hub.requests.materials import CredentialsInvalid, held_for_form, take_held, verify_credentials
 from hub.requests.once import check_free, hold, holder_of
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.references import new_ref
@@ -115,9 +116,13 @@ async def checked_answers(
     spec: ServiceSpec, answers_in: dict[str, Any], user: Principal
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """The answers prefilled from what the government holds and validated, uploads included; raises
-    invalid_form with every problem at once. Also returns the profile and registry data it used."""
+    invalid_form with every problem at once. Also returns the profile and registry data it used.
+
+    A proof the applicant left out is taken from a valid credential they hold, and every credential
+    referred to is checked (held, of the right type, valid) and stored with what was verified."""
     profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
     errors: list[FieldError] = []
+    answers_in = take_held(spec, answers_in, await held_for_form(user, spec))
     try:
         answers = validate_form(spec, prefill(spec, answers_in, sources_of(profile, enterprise)))
     except FormInvalid as exc:
@@ -126,6 +131,10 @@ async def checked_answers(
         # Checked even when other fields are wrong, so the applicant sees every problem at once.
         await check_uploads(spec, answers, user, skip={e.field for e in errors})
     except FormInvalid as exc:
+        errors += exc.errors
+    try:
+        answers = await verify_credentials(spec, answers, user, now(), skip={e.field for e in errors})
+    except CredentialsInvalid as exc:
         errors += exc.errors
     if errors:
         raise invalid_form(errors)

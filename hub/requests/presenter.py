@@ -23,6 +23,7 @@ from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, format_money, gettext
 from hub.privacy import masked_answers
+from hub.requests.materials import CredentialUsed, credentials_used
 from hub.sealing import open_answers
 from hub.subsidies import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
@@ -178,6 +179,8 @@ class RequestRead(msgspec.Struct):
     documents: list[DocumentRead]
     # The files the answers refer to (download: .../attachments/{field}).
     attachments: list[AttachmentRead] = []
+    # Credentials that stand in for proofs: as verified at filing, with their status now.
+    credentials: list[CredentialUsed] = []
 
 
 class CheckResultRead(msgspec.Struct):
@@ -354,6 +357,7 @@ async def request_read(
         closed_at=row.closed_at,
         answers=shown,
         attachments=await attachments(spec, answers, locale) if answers is not None else [],
+        credentials=await credentials_used(spec, answers, catalog, locale),
         rules=[
             RuleResultRead(
                 rule=r["rule"],

@@ -19,6 +19,7 @@ from hub.i18n import N_
 from hub.profiles import applicant_data
 from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.filing import MAX_ANSWERS, benefit_person, eligibility, sealed
+from hub.requests.materials import CredentialsInvalid, verify_credentials
 from hub.requests.prefill import prefill, sources_of
 from hub.requests.presenter import stored_answers
 from hub.requests.updates import send_applicant_update
@@ -66,6 +67,12 @@ async def supply_information(ctx: HubContext, actor: Actor, ref: str, answers_in
     try:
         await check_uploads(spec, answers_in, user, skip={e.field for e in errors})
     except FormInvalid as exc:
+        errors += exc.errors
+    try:
+        # A credential given in place of a proof asked for is checked as at filing.
+        given = {k: clean[k] for k in answers_in if k in clean}
+        clean = {**clean, **await verify_credentials(spec, given, user, now(), skip={e.field for e in errors})}
+    except CredentialsInvalid as exc:
         errors += exc.errors
     if errors:
         raise invalid_form(errors)

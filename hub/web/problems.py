@@ -120,6 +120,20 @@ FIELD_MESSAGES: dict[str, str] = {
     "extra_forbidden": N_("This field is not part of the form."),
     "not_applicable": N_("This field does not apply, given your other answers."),
     "commitment_barred": N_("You broke a commitment on {date}; upload the proof instead."),
+    # A credential given in place of a proof (hub.requests.materials).
+    "credential_reference": N_("Give the id of an uploaded file, or of a credential you hold."),
+    "credential_not_held": N_("This credential is not one of yours; upload the document instead."),
+    "credential_wrong_type": N_("This credential is not the document asked for here."),
+    "credential_revoked": N_(
+        "This credential was revoked by its issuer and no longer stands in for the document; upload the document instead."
+    ),
+    "credential_expired": N_(
+        "This credential has expired and no longer stands in for the document; upload the document instead."
+    ),
+    "credential_superseded": N_(
+        "This credential was replaced by a newer one; use the newer one or upload the document."
+    ),
+    "credential_required": N_("Only the credential the government issued is accepted here; apply for it first."),
     "string_too_short": N_("This field is required."),
     "string_too_long": N_("Use at most {max_length} characters."),
     "string_type": N_("Enter text."),

@@ -19,6 +19,7 @@ from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_rows
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
+from hub.requests.materials import credentials_used, lapsed_warning
 from hub.requests.presenter import RuleResultRead, stored_answers
 from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task, staff_member
@@ -141,6 +142,8 @@ async def task_detail(actor: Actor, ctx: HubContext, task_id: int) -> TaskDetail
     await record(actor, actor.user, "task.viewed", "task", task.id, request=row.ref)
     (read,) = await task_reads([task], ctx, locale)
     answers = stored_answers(spec, row)
+    # Each credential the request relies on is checked again now, before the clerk decides.
+    used = await credentials_used(spec, answers, ctx.catalog, locale)
     return TaskDetail(
         **msgspec.structs.asdict(read),
         applicant_name=mask(name_of(applicant) if applicant else ""),
@@ -152,4 +155,6 @@ async def task_detail(actor: Actor, ctx: HubContext, task_id: int) -> TaskDetail
         ],
         requested_fields=load_json(task.requested_fields or "[]"),
         request_message=opened_text(task.request_message, MESSAGE_FIELD),
+        credentials=used,
+        credential_warning=lapsed_warning(used, locale),
     )

@@ -14,6 +14,7 @@ from hub.context import HubContext
 from hub.db.records import COMMENT_FIELD, opened_text
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
+from hub.requests.materials import CredentialUsed
 from hub.requests.presenter import STATE_LABELS, RuleResultRead
 from hub.uploads.files import AttachmentRead
 from workflows.types import TaskState
@@ -52,6 +53,10 @@ class TaskDetail(TaskRead):
     rules: list[RuleResultRead]
     requested_fields: list[str]
     request_message: str
+    # Credentials that stand in for proofs: type, issuer, status at filing and now (checked as the
+    # task is read); the warning when one lapsed since filing, to be read before deciding.
+    credentials: list[CredentialUsed] = []
+    credential_warning: str = ""
 
 
 class InboxCounts(msgspec.Struct):

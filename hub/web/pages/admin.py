@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_percent
 from litestar import Request, Response, get
 
+from hub.catalog.materials import materials_figure
 from hub.catalog.presenting import department
 from hub.i18n import gettext
 from hub.web.context import HubContext
@@ -52,4 +54,20 @@ async def catalog_page(request: Request, ctx: HubContext) -> Response:
     )
 
 
-ADMIN = [catalog_page]
+@get("/admin/materials", name="admin-materials")
+async def materials_page(request: Request, ctx: HubContext) -> Response:
+    """Zero materials: per service, the materials asked, how many are still uploaded and how many a
+    credential or a registry read replaces."""
+    require(request, *ADMIN_ROLES)
+    locale = page_locale(request)
+    figure = materials_figure(ctx.catalog, locale)
+    return render_page(
+        request,
+        "admin_materials.html",
+        figure=figure,
+        share=format_percent(figure.share_without_upload, "#,##0.0%", locale=locale),
+        goal=format_percent(figure.goal, locale=locale),
+    )
+
+
+ADMIN = [catalog_page, materials_page]

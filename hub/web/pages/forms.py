@@ -35,6 +35,9 @@ MAX_LENGTHS = {"text": 200, "address": 200, "textarea": 2000, "email": 254, "pho
 FILE_SUFFIX = "__file"
 YES, NO = N_("Yes"), N_("No")
 FILE_UPLOADED = N_("File uploaded")
+# A proof the government issued, which the applicant holds as a credential: nothing to upload.
+WE_HAVE_IT = N_("We already have this: {title}, issued by {issuer} on {date}.")
+CREDENTIAL_GIVEN = N_("A credential you hold, checked when you file")
 COMMITMENT_LABEL = N_("Commitment in place of proofs")
 
 
@@ -71,6 +74,20 @@ class Input:
     items: list[list[Input]] = field(default_factory=list)
     min_items: int = 0
     max_items: int = 0
+    # A valid credential of the applicant that stands in for this proof: what the form says instead
+    # of asking for the upload.
+    held: str = ""
+
+
+def we_have_it(held: dict[str, str], locale: str) -> str:
+    """ "We already have this: <title>, issued by <issuer> on <date>." for a held credential."""
+    return gettext(locale, WE_HAVE_IT, title=held["title"], issuer=held["issuer"], date=held["date"])
+
+
+def _not_credential(value: Any) -> Any:
+    """An answer as an input holds it: a credential reference is no upload (the form says "we
+    already have this" for a held one, and asks for the upload again when it no longer holds)."""
+    return None if isinstance(value, dict) else value
 
 
 def html_id(name: str) -> str:
@@ -84,9 +101,11 @@ def build_inputs(
     locale: str,
     known: dict[str, Any],
     only: list[str] | None = None,
+    held: dict[str, dict[str, str]] | None = None,
 ) -> list[Input]:
     """Inputs for the spec's fields (or ``only`` these), filled with ``answers``; ``known`` holds the
-    values the government already has for prefilled fields."""
+    values the government already has for prefilled fields, ``held`` the credentials (by field
+    name) that stand in for proofs, shown instead of the upload."""
     messages = {e.field: field_message(locale, e) for e in errors}
     inputs = []
     for f in spec.fields:
@@ -102,7 +121,9 @@ def build_inputs(
                     _input(
                         s,
                         f"{f.name}.{i}.{s.name}",
-                        (items[i] if i < len(items) and isinstance(items[i], dict) else {}).get(s.name),
+                        _not_credential(
+                            (items[i] if i < len(items) and isinstance(items[i], dict) else {}).get(s.name)
+                        ),
                         messages.get(f"{f.name}.{i}.{s.name}", ""),
                         locale,
                     )
@@ -118,7 +139,10 @@ def build_inputs(
                 shown = mask(value, f.type) if f.type in ("resident_id", "bank_account", "uscc") else value
                 inputs.append(_input(f, f.name, shown, messages.get(f.name, ""), locale, prefilled=True))
                 continue
-        inputs.append(_input(f, f.name, answers.get(f.name), messages.get(f.name, ""), locale))
+        shown = _input(f, f.name, _not_credential(answers.get(f.name)), messages.get(f.name, ""), locale)
+        if held and f.name in held and not is_upload(answers.get(f.name)):
+            shown.held = we_have_it(held[f.name], locale)
+        inputs.append(shown)
     if spec.commitment is not None and only is None:
         # The proofs a commitment replaces are shown only while it is not ticked (app.js; without
         # it they stay shown and optional once it is).
@@ -264,8 +288,11 @@ def is_upload(value: Any) -> bool:
     return isinstance(value, str) and bool(UPLOAD_REF.match(value))
 
 
-def display(f: FieldSpec, value: Any, locale: str, filenames: dict[str, str]) -> str:
-    """An answer as words, for the check-your-answers page."""
+def display(
+    f: FieldSpec, value: Any, locale: str, filenames: dict[str, str], held: dict[str, str] | None = None
+) -> str:
+    """An answer as words, for the check-your-answers page (``held``: what each credential the
+    answers refer to says, by id)."""
     if value is None or value == "" or value == []:
         return ""
     if f.type == "boolean":
@@ -278,6 +305,8 @@ def display(f: FieldSpec, value: Any, locale: str, filenames: dict[str, str]) ->
             if locale == "zh_CN"
             else ", ".join(labels.get(str(v), str(v)) for v in values)
         )
+    if f.type == "file" and isinstance(value, dict):
+        return (held or {}).get(str(value.get("credential")), gettext(locale, CREDENTIAL_GIVEN))
     if f.type == "file":
         return filenames.get(value, gettext(locale, FILE_UPLOADED))
     return str(value)

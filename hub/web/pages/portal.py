@@ -27,6 +27,7 @@ from hub.requests.access import applicant_side, load_visible_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draft, save_draft
 from hub.requests.filing import checked_answers, require_audience, submit_request
+from hub.requests.materials import held_for_form, take_held, we_have_it
 from hub.requests.prefill import held_for
 from hub.requests.presenter import my_requests, request_read
 from hub.requests.progress import request_progress
@@ -52,6 +53,7 @@ from hub.web.pages.forms import (
     file_keys,
     set_answer,
 )
+from hub.web.pages.forms import we_have_it as we_have_it_text
 from hub.web.pages.life_events import LIFE_EVENT_PAGES
 from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
 from hub.web.pages.session import current_user, page_locale
@@ -232,9 +234,12 @@ async def render_form(
     (``template`` and ``page`` for forms filed elsewhere, such as a subsidy claim's)."""
     locale = page_locale(request)
     errors = errors or []
-    inputs = build_inputs(spec, answers, errors, locale, await held_for(user.id, spec))
+    held = await held_proofs(request, spec, user, answers) if template == "apply.html" else {}
+    inputs = build_inputs(spec, answers, errors, locale, await held_for(user.id, spec), held=held)
     labels = {i.name: i.label for i in inputs} | {s.name: s.label for i in inputs for item in i.items for s in item}
     commitment = commitment_choice(spec, answers, errors, locale) if template == "apply.html" else None
+    if commitment is not None and spec.commitment and all(n in held for n in spec.commitment.replaces):
+        commitment = None  # the proofs it would replace are held already: nothing to commit to
     if commitment is not None:
         labels["commitment"] = gettext(locale, COMMITMENT_LABEL)
     # The summary names each field, and links to it.
@@ -260,6 +265,32 @@ async def render_form(
         commitment=commitment,
         **page,
     )
+
+
+async def held_proofs(
+    request: Request, spec: ServiceSpec, user: Principal, answers: dict[str, Any]
+) -> dict[str, dict[str, str]]:
+    """The credentials the applicant holds that stand in for the form's proofs, by field: the one the
+    answers name, or the newest valid one when the field is empty."""
+    locale = page_locale(request)
+    catalog = request.app.state.hub.catalog
+    held = await held_for_form(user, spec)
+    found: dict[str, dict[str, str]] = {}
+    for name, f in spec.credential_fields.items():
+        mine = held.get(f.credential or "", [])
+        value = answers.get(name)
+        ref = value.get("credential") if isinstance(value, dict) else None
+        chosen = next((c for c in mine if c.id == ref), None) if ref else (mine[0] if mine and not value else None)
+        if chosen is not None:
+            found[name] = we_have_it(chosen, catalog, locale)
+    return found
+
+
+async def held_texts(request: Request, spec: ServiceSpec, user: Principal, answers: dict[str, Any]) -> dict[str, str]:
+    """ "We already have this: ..." for each credential the answers refer to, by credential id."""
+    locale = page_locale(request)
+    held = await held_proofs(request, spec, user, answers)
+    return {h["id"]: we_have_it_text(h, locale) for h in held.values()}
 
 
 @get("/services/{service_id:str}/apply", name="apply")
@@ -326,6 +357,8 @@ async def apply_post(request: Request, ctx: HubContext, service_id: str) -> Resp
     action = str(form.get("action", "review"))
     if regroup(spec, answers, action):
         return await render_form(request, spec, user, answers)
+    # A proof the applicant holds as a credential is not uploaded: the draft refers to it.
+    answers = take_held(spec, answers, await held_for_form(user, spec))
     await save_draft(user, spec, answers)
     if action == "save":
         return Redirect(path=f"/services/{spec.id}/apply?saved=true", status_code=303)
@@ -338,7 +371,9 @@ async def apply_post(request: Request, ctx: HubContext, service_id: str) -> Resp
     return Redirect(path=f"/services/{spec.id}/review", status_code=303)
 
 
-async def answer_rows(spec: ServiceSpec, answers: dict[str, Any], locale: str, names: dict[str, str]) -> list[dict]:
+async def answer_rows(
+    spec: ServiceSpec, answers: dict[str, Any], locale: str, names: dict[str, str], held: dict[str, str] | None = None
+) -> list[dict]:
     rows = []
     for f in spec.fields:
         value = answers.get(f.name)
@@ -349,7 +384,14 @@ async def answer_rows(spec: ServiceSpec, answers: dict[str, Any], locale: str, n
             ]
             rows.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "value": ""})
         elif value not in (None, "", []):
-            rows.append({"name": f.name, "label": gettext(locale, f.label), "value": display(f, value, locale, names)})
+            rows.append(
+                {
+                    "name": f.name,
+                    "label": gettext(locale, f.label),
+                    "value": display(f, value, locale, names, held),
+                    "held": f.type == "file" and isinstance(value, dict),
+                }
+            )
     if spec.commitment is not None and answers.get("commitment") is True:
         # Signed in place of the proofs: what the applicant commits to, word for word.
         rows.append(
@@ -381,7 +423,9 @@ async def review(request: Request, ctx: HubContext, service_id: str) -> Response
         request,
         "review.html",
         service=summary(spec, ctx.catalog, locale),
-        rows=await answer_rows(spec, answers, locale, await filenames(user, answers)),
+        rows=await answer_rows(
+            spec, answers, locale, await filenames(user, answers), await held_texts(request, spec, user, answers)
+        ),
         prefilled=prefilled,
         draft_stamp=draft.updated_at.isoformat(),
         rules=[],
@@ -409,7 +453,9 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
             "review.html",
             status=status_of(problem),
             service=summary(spec, ctx.catalog, locale),
-            rows=await answer_rows(spec, answers, locale, await filenames(user, answers)),
+            rows=await answer_rows(
+                spec, answers, locale, await filenames(user, answers), await held_texts(request, spec, user, answers)
+            ),
             prefilled=[],
             problem={
                 "title": gettext(locale, problem.title),

@@ -141,7 +141,14 @@ async def render_task(
         if f.type == "file":
             continue  # listed with the attached files
         if f.type == "group":
-            items = [[(gettext(locale, s.label), item.get(s.name, "")) for s in f.fields] for item in value or []]
+            # A credential in place of a group item's proof is listed with the others, below.
+            items = [
+                [
+                    (gettext(locale, s.label), "✓" if isinstance(item.get(s.name), dict) else item.get(s.name, ""))
+                    for s in f.fields
+                ]
+                for item in value or []
+            ]
             fields.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "personal": False})
         elif value not in (None, ""):
             shown = value
