@@ -2,8 +2,10 @@
 signed as a status-list credential; the bit at its index is 1 once it no longer holds (revoked, or
 superseded by a corrected one).
 
-Indexes are drawn from a shuffled order of the list's positions (a verifier fetching the list learns
-nothing of when a credential was issued from where its bit sits), one after another.
+Positions are drawn from a shuffled order of the list's positions (a verifier fetching the list
+learns nothing of when a credential was issued from where its bit sits), one after another; once a
+list is full the next one is opened. A credential's ``status_index`` counts across the lists: list
+``index // LIST_SIZE + 1``, position ``index % LIST_SIZE``.
 """
 
 from __future__ import annotations
@@ -20,23 +22,24 @@ from hub.db.tables import Credential, DocumentSequence
 
 # 131,072 entries: the size the specification asks for at least, for herd privacy.
 LIST_SIZE = 131_072
-LIST_ID = "1"
-SEQUENCE_SCOPE = "credential-status:1"
+SEQUENCE_SCOPE = "credential-status"
 # A fixed shuffle of the positions, the same in every process.
 _ORDER: list[int] | None = None
 
 
-def status_list_url(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/credentials/status/{LIST_ID}"
+def status_list_url(base_url: str, list_number: int) -> str:
+    return f"{base_url.rstrip('/')}/credentials/status/{list_number}"
 
 
-def _position(sequence: int) -> int:
+def _index(sequence: int) -> int:
+    """The ``sequence``-th index handed out (from 1): its list's offset plus a shuffled position."""
     global _ORDER
     if _ORDER is None:
         order = list(range(LIST_SIZE))
         random.Random(20261204).shuffle(order)
         _ORDER = order
-    return _ORDER[(sequence - 1) % LIST_SIZE]
+    full_lists, nth = divmod(sequence - 1, LIST_SIZE)
+    return full_lists * LIST_SIZE + _ORDER[nth]
 
 
 async def next_index() -> int:
@@ -49,17 +52,18 @@ async def next_index() -> int:
         .where(DocumentSequence.scope == SEQUENCE_SCOPE)
         .returning(DocumentSequence.last)
     )
-    return _position(rows[0]["last"])
+    return _index(rows[0]["last"])
 
 
 def entry(base_url: str, index: int) -> dict[str, Any]:
     """A credential's ``credentialStatus``."""
-    url = status_list_url(base_url)
+    list_number, position = divmod(index, LIST_SIZE)
+    url = status_list_url(base_url, list_number + 1)
     return {
-        "id": f"{url}#{index}",
+        "id": f"{url}#{position}",
         "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation",
-        "statusListIndex": str(index),
+        "statusListIndex": str(position),
         "statusListCredential": url,
     }
 
@@ -80,10 +84,22 @@ def bit(encoded_list: str, index: int) -> bool:
     return bool(data[index // 8] & (0x80 >> (index % 8)))
 
 
-async def status_list_credential(keys: SigningKeys, base_url: str) -> str:
-    """The status list as it stands, signed as a status-list credential (a JWT)."""
-    rows = await Credential.select(Credential.status_index).where(Credential.status != "valid")
-    url = status_list_url(base_url)
+async def lists_in_use() -> int:
+    """How many lists there are: those holding at least one credential's bit (one at least)."""
+    row = await DocumentSequence.select(DocumentSequence.last).where(DocumentSequence.scope == SEQUENCE_SCOPE).first()
+    issued = row["last"] if row else 0
+    return max(1, -(-issued // LIST_SIZE))
+
+
+async def status_list_credential(keys: SigningKeys, base_url: str, list_number: int) -> str:
+    """Status list ``list_number`` (from 1) as it stands, signed as a status-list credential (a JWT)."""
+    start = (list_number - 1) * LIST_SIZE
+    rows = await Credential.select(Credential.status_index).where(
+        (Credential.status != "valid")
+        & (Credential.status_index >= start)
+        & (Credential.status_index < start + LIST_SIZE)
+    )
+    url = status_list_url(base_url, list_number)
     issued = now()
     claims = {
         "iss": base_url.rstrip("/"),
@@ -101,7 +117,7 @@ async def status_list_credential(keys: SigningKeys, base_url: str) -> str:
                 "id": f"{url}#list",
                 "type": "BitstringStatusList",
                 "statusPurpose": "revocation",
-                "encodedList": encode([r["status_index"] for r in rows]),
+                "encodedList": encode([r["status_index"] - start for r in rows]),
             },
         },
     }

@@ -91,17 +91,17 @@ async def public_keys() -> Response[dict]:
 
 
 @get(
-    "/credentials/status/{list_id:str}",
+    "/credentials/status/{list_number:int}",
     summary="The credentials' status list (W3C Bitstring Status List), signed as a JWT",
     tags=["wallet"],
     media_type="application/statuslist+jwt",
 )
-async def status_list(list_id: str) -> Response[str]:
-    if list_id != status.LIST_ID:
+async def status_list(list_number: int) -> Response[str]:
+    if not 1 <= list_number <= await status.lists_in_use():
         raise not_found()
     ctx = context()
     return Response(
-        await status.status_list_credential(ctx.keys, ctx.base_url),
+        await status.status_list_credential(ctx.keys, ctx.base_url, list_number),
         media_type="application/statuslist+jwt",
         headers={"Cache-Control": "public, max-age=60"},
     )
