@@ -45,6 +45,7 @@ CLAIM_LABELS: dict[str, str] = {
     "degree": N_("Degree"),
     "major": N_("Major"),
     "graduated_on": N_("Date of graduation"),
+    "certificate_number": N_("Certificate number"),
     "disability_category": N_("Category of disability"),
     "disability_grade": N_("Grade of disability"),
     "talent_name": N_("Name of the talent"),

@@ -21,7 +21,7 @@ from hub.credentials.issuing import claims_digest, create, holders_of, opened_cl
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
-from hub.registry import degree_registry, enterprise_registry, person_registry, population_registry
+from hub.registry import degree_registry, disability_registry, enterprise_registry, person_registry, population_registry
 
 CredentialStatus = str  # "valid" | "revoked" | "expired" | "superseded"
 PURPOSE = "wallet"
@@ -91,6 +91,12 @@ async def _registry_records(
             claims = {"holder_name": name, "holder_id": resident_id}
             claims.update({k: record[k] for k in ("institution", "degree", "major", "graduated_on") if record.get(k)})
             found.append((degree, str(record.get("record_id")), claims))
+    disability = types.get("disability-certificate")
+    if disability is not None:
+        for record in await disability_registry().certificates(resident_id, PURPOSE):
+            claims = {"holder_name": name, "holder_id": resident_id}
+            claims.update({k: record[k] for k in disability.claims if record.get(k)})
+            found.append((disability, str(record.get("certificate_number")), claims))
     return found
 
 

@@ -3,7 +3,9 @@ port through which the hub reads them, for prefill, for the rules of service req
 subsidies' matching and claims alike.
 
 The degrees people hold come from the national higher-education records behind ``DegreeRegistry``
-(``hub/registry/education.py``; a demo stand-in answers for the demo citizens).
+(``hub/registry/education.py``), and disability certificates from the disabled persons' register
+behind ``DisabilityRegistry`` (``hub/registry/disability.py``); demo stand-ins answer for the demo
+citizens.
 
 A city plugs in its market-regulation, tax and social-insurance systems behind
 ``EnterpriseRegistry``, and its population registry behind ``PersonRegistry``, and installs them
@@ -15,6 +17,12 @@ enterprise is audited with its purpose (and the sources it touched).
 from __future__ import annotations
 
 from hub.registry.applicants import applicant_data, person_facts
+from hub.registry.disability import (
+    DemoDisabilityRecords,
+    DisabilityRegistry,
+    disability_registry,
+    install_disability_registry,
+)
 from hub.registry.education import DegreeRegistry, DemoEducationRecords, degree_registry, install_degree_registry
 from hub.registry.installed import enterprise_registry, install, person_registry, population_registry
 from hub.registry.local import LocalPeople, LocalRegistry
@@ -28,6 +36,8 @@ from hub.registry.ports import (
 )
 
 __all__ = [
+    "DemoDisabilityRecords",
+    "DisabilityRegistry",
     "DegreeRegistry",
     "DemoEducationRecords",
     "ELIGIBILITY_FIELDS",
@@ -40,9 +50,11 @@ __all__ = [
     "PersonRegistry",
     "applicant_data",
     "degree_registry",
+    "disability_registry",
     "enterprise_registry",
     "install",
     "install_degree_registry",
+    "install_disability_registry",
     "person_facts",
     "person_registry",
     "population",

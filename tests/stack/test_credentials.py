@@ -178,3 +178,11 @@ def test_an_enterprise_holds_its_business_licence_from_the_registry(stack):
     claims = {c["name"]: c["value"] for c in licence["claims"]}
     assert claims["holder_id"] == "91330106MA2H3K1X75" and licence["source"] == "registry"
     assert independent_verify(stack.base_url, yunqi.get(licence["download_url"]).text)["sub"]
+
+
+def test_a_disability_certificate_comes_from_the_disabled_persons_register(stack):
+    zhaoliu = Api(stack.base_url, "zhaoliu")
+    [certificate] = in_wallet(zhaoliu, "disability-certificate")
+    claims = {c["name"]: c["value"] for c in certificate["claims"]}
+    assert claims["certificate_number"] == "33010619580908002942" and claims["disability_grade"] == "二级"
+    assert certificate["source"] == "registry" and certificate["status"] == "valid"
