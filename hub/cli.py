@@ -194,11 +194,14 @@ def cmd_catalog_materials(settings: Settings, args: argparse.Namespace) -> int:
     from hub.catalog.materials import materials_figure
 
     figure = materials_figure(load_catalog(settings.catalog_path), args.locale)
-    print(f"{'service':<40} {'asked':>5} {'upload':>6} {'credential':>10} {'registry':>8} {'no copy':>7}")
+    print(
+        f"{'service':<40} {'asked':>5} {'upload':>6} {'credential':>10} {'registry':>8} {'commitment':>10} "
+        f"{'no copy':>7}"
+    )
     for s in figure.services:
         print(
             f"{s.id + ' v' + str(s.version):<40} {s.asked:>5} {s.uploaded:>6} {s.by_credential:>10} "
-            f"{s.by_registry:>8} {s.no_copy:>7}"
+            f"{s.by_registry:>8} {s.by_commitment:>10} {s.no_copy:>7}"
         )
     print(
         f"{figure.without_upload} of {figure.asked} materials need no upload "

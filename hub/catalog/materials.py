@@ -1,6 +1,6 @@
 """Zero materials (零材料): how many of the materials the catalog asks for still reach a department as
-an uploaded copy, and how many a credential the government issued, a registry read, an answer of
-the form or nothing at all (kept for inspection) stand in for.
+an uploaded copy, and how many a credential the government issued, a registry read, a signed
+commitment (告知承诺), an answer of the form or nothing at all (kept for inspection) stand in for.
 
 Counted over the newest version of each service, for an applicant who holds the credentials the
 forms name (a registry's are held by every person or enterprise the registry knows; the hub's once
@@ -18,11 +18,12 @@ from forms.catalog import Catalog
 from forms.spec import FieldSpec, Material, ServiceSpec
 from hub.i18n import N_, gettext
 
-Way = Literal["upload", "credential", "registry", "form", "not_submitted"]
+Way = Literal["upload", "credential", "registry", "commitment", "form", "not_submitted"]
 WAYS: dict[Way, str] = {
     "upload": N_("Uploaded as a copy"),
     "credential": N_("A credential the government issued"),
     "registry": N_("Read from a registry"),
+    "commitment": N_("A signed commitment instead"),
     "form": N_("Answered on the form"),
     "not_submitted": N_("Nothing to hand in"),
 }
@@ -45,6 +46,7 @@ class ServiceMaterials(msgspec.Struct):
     uploaded: int
     by_credential: int
     by_registry: int
+    by_commitment: int
     # Answered on the form, or nothing to hand in: no copy, and no credential or registry needed.
     no_copy: int
     materials: list[MaterialRead]
@@ -64,14 +66,17 @@ def _by_credential(catalog: Catalog, type_id: str) -> Way:
     return "registry" if kind is not None and kind.source == "registry" else "credential"
 
 
-def _field_way(catalog: Catalog, f: FieldSpec) -> tuple[Way, str | None]:
+def _field_way(catalog: Catalog, spec: ServiceSpec, f: FieldSpec) -> tuple[Way, str | None]:
+    if f.type == "file" and f.credential:
+        return _by_credential(catalog, f.credential), f.credential
     if f.type == "file":
-        return (_by_credential(catalog, f.credential), f.credential) if f.credential else ("upload", None)
+        # The applicant may sign the service's commitment in place of this proof (告知承诺制).
+        return ("commitment", None) if spec.commitment and f.name in spec.commitment.replaces else ("upload", None)
     if f.type == "group":
         proof = next((s for s in f.fields if s.credential), None)
         if proof is not None and proof.credential:
             return _by_credential(catalog, proof.credential), proof.credential
-        if any(s.type == "file" for s in f.fields):
+        if any(s.type == "file" and s.required for s in f.fields):
             return "upload", None
     return "form", None
 
@@ -89,7 +94,7 @@ def material_ways(spec: ServiceSpec, catalog: Catalog) -> list[tuple[str, Way, s
             found.append((m.title, "registry", None))
         elif m.field:
             named.add(m.field)
-            way, credential = _field_way(catalog, spec.field(m.field))
+            way, credential = _field_way(catalog, spec, spec.field(m.field))
             found.append((m.title, way, credential))
         elif not m.submitted:
             found.append((m.title, "not_submitted", None))
@@ -97,7 +102,7 @@ def material_ways(spec: ServiceSpec, catalog: Catalog) -> list[tuple[str, Way, s
             found.append((m.title, "upload", None))
     for f in spec.fields:
         if f.type == "file" and f.required and f.name not in named:
-            way, credential = _field_way(catalog, f)
+            way, credential = _field_way(catalog, spec, f)
             found.append((f.label, way, credential))
     return found
 
@@ -120,6 +125,7 @@ def materials_figure(catalog: Catalog, locale: str) -> MaterialsFigure:
                 uploaded=count["upload"],
                 by_credential=count["credential"],
                 by_registry=count["registry"],
+                by_commitment=count["commitment"],
                 no_copy=count["form"] + count["not_submitted"],
                 materials=rows,
             )

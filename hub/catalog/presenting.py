@@ -39,6 +39,11 @@ class FieldRead(msgspec.Struct, omit_defaults=True):
     visible_when: dict[str, Any] | None = None
     example: Any = None
     accept: list[str] = []
+    # A file field a credential the government issued stands in for: answer {"credential": "<id>"},
+    # or leave it out and the newest valid one the applicant holds is taken; or_upload = False
+    # accepts nothing else.
+    credential: str | None = None
+    or_upload: bool = True
     fields: list[FieldRead] = []
     min_items: int | None = None
     max_items: int | None = None
@@ -131,6 +136,8 @@ def field_read(f: FieldSpec, locale: str) -> FieldRead:
         visible_when=f.visible_when.model_dump() if f.visible_when else None,
         example=f.example,
         accept=list(f.accept),
+        credential=f.credential,
+        or_upload=f.or_upload,
         fields=[field_read(s, locale) for s in f.fields],
         min_items=f.min_items if f.type == "group" else None,
         max_items=f.max_items if f.type == "group" else None,

@@ -60,7 +60,12 @@ class RequestController(Controller):
         "/",
         guards=[requires_role(*APPLICANT_ROLES)],
         summary="File a request",
-        description="Send an Idempotency-Key header; repeating a submission with the same key returns the same request.",
+        description=(
+            "Send an Idempotency-Key header; repeating a submission with the same key returns the same request. "
+            'A file field that names a credential (see the service\'s fields) takes {"credential": "<id>"}, '
+            "the id of a credential you hold (GET /api/wallet), in place of an upload; left out, the newest valid "
+            "one you hold is taken. A credential not yours, of another type, revoked or expired is refused at its field."
+        ),
         status_code=201,
     )
     async def file_request(
