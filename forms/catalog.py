@@ -116,9 +116,23 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     problems += check_materials(catalog)
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
+    problems += notification_problems(directory)
     if problems:
         raise CatalogError(problems)
     return catalog
+
+
+def notification_problems(directory: Path) -> list[str]:
+    """The message templates' mistakes, when the catalog has a ``notifications.toml``."""
+    from forms.notifications import check_templates, load_templates
+
+    path = directory / "notifications.toml"
+    if not path.exists():
+        return []
+    try:
+        return check_templates(load_templates(path))
+    except ValueError as exc:
+        return [str(exc)]
 
 
 def check_service(spec: ServiceSpec, departments: dict[str, Department]) -> list[str]:

@@ -185,7 +185,18 @@ def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
         f"Catalog OK: {len(catalog.departments)} departments, {len(catalog.services)} service versions, "
         f"{len(catalog.life_events)} life events, working-day calendars: {years}."
     )
+    _print_sms_lengths(Path(args.directory or settings.catalog_path))
     return 0
+
+
+def _print_sms_lengths(directory: Path) -> None:
+    """Each message's SMS length in Chinese against one segment, as the check measured it."""
+    from forms.notifications import SMS_SEGMENT, load_templates, sms_lengths
+
+    if (directory / "notifications.toml").exists():
+        lengths = sms_lengths(load_templates(directory / "notifications.toml"))
+        shown = ", ".join(f"{kind} {n}/{SMS_SEGMENT}" for kind, n in lengths.items()) or "not translated yet"
+        print(f"SMS in Chinese (characters per segment): {shown}.")
 
 
 def cmd_catalog_materials(settings: Settings, args: argparse.Namespace) -> int:
@@ -232,6 +243,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             return 1
 
     children: list[tuple[str, subprocess.Popen]] = []
+    mail_server = None
     stopping = False
 
     def stop(*_: object) -> None:
@@ -248,6 +260,13 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         env.setdefault("QINQING_WEB_WORKERS", "0")
         if temporal is not None:
             env["TEMPORAL_ADDRESS"] = temporal.address
+        if not settings.smtp_url:
+            # The embedded default: a local mail server keeps the emails sent (listed at /admin/messages).
+            from hub.notifications.local import start_local_mail_server
+
+            mail_server = start_local_mail_server(settings, settings.local_smtp_port)
+            env["QINQING_SMTP_URL"] = f"smtp://127.0.0.1:{settings.local_smtp_port}"
+            print(f"Local mail server on 127.0.0.1:{settings.local_smtp_port} (emails kept under var/mailbox)")
         for name in ("worker", "serve"):
             # Own sessions: the terminal's Ctrl-C comes here, and we stop the children in order.
             proc = subprocess.Popen([sys.executable, "-m", "hub.cli", name], env=env, start_new_session=True)
@@ -272,6 +291,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        if mail_server is not None:
+            mail_server.stop()
         if temporal is not None:
             temporal.stop()
         print("Stopped. Run `qinqing up` again to continue where you left off.")

@@ -126,6 +126,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_client_secret: str = ""
     # The ID-token claim that names the hub account.
     oidc_username_claim: str = "preferred_username"
+    # Email: smtp://user:password@host:port (plain), smtp+starttls://... or ?starttls=true (STARTTLS),
+    # smtps://... (TLS from the start). Empty: `qinqing up` runs a local mail server that keeps what
+    # it receives (listed at /admin/messages); a worker started alone then sends no email.
+    smtp_url: str = ""
+    smtp_from: str = "Qinqing Hub <noreply@qinqing.localhost>"
+    # The local mail server of `qinqing up` (when smtp_url is empty).
+    local_smtp_port: int = 8025
+    # SMS: the city's gateway (docs/sms-gateway.md). Empty: the hub's own local gateway, which
+    # records messages (listed at /admin/messages) and posts receipts back as a provider would.
+    sms_gateway_url: str = ""
+    # The secret the gateway and the hub share (requests and receipts carry it as a bearer token).
+    # Empty: var/sms.secret, generated on first start.
+    sms_secret: str = ""
+    # No SMS between these Beijing times (HH:MM-HH:MM), except urgent ones: held until the end.
+    # Empty: none.
+    sms_quiet_hours: str = "21:00-08:00"
+    # The applicant asked for more information is asked to supply it within this many days.
+    information_reply_days: int = 30
 
     @property
     def var_path(self) -> Path:

@@ -14,6 +14,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleRange,
     ScheduleSpec,
 )
@@ -39,6 +40,8 @@ from hub.documents.storage import content_store
 from hub.intake import resume_unstarted
 from hub.life_events.cases import PiccoloLifeEventCases
 from hub.life_events.filing import resume_unstarted_cases
+from hub.notifications.channels import email_channel, sms_gateway
+from hub.notifications.service import HubNotifier
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerBenefitGateway, LedgerPaymentGateway
 from hub.payments.reconciliation import LedgerReconciliation
@@ -58,7 +61,10 @@ from workflows.benefits.cycle import PaymentCycleWorkflow
 from workflows.benefits.types import CycleInput
 from workflows.life_events.activities import LifeEventActivities
 from workflows.life_events.case import LifeEventWorkflow
-from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule
+from workflows.names import HELD_MESSAGES_SCHEDULE, RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule
+from workflows.notifications.activities import NotificationActivities
+from workflows.notifications.deliver import DeliverMessagesWorkflow
+from workflows.notifications.types import DeliverDue
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.subsidies.activities import SubsidyActivities
@@ -119,6 +125,9 @@ def build_worker(
         gateway=LedgerBenefitGateway(),
     )
     life_events = LifeEventActivities(PiccoloLifeEventCases(catalog, settings.enforce_once_per))
+    notifications = NotificationActivities(
+        HubNotifier(settings, catalog, email_channel(settings), sms_gateway(settings))
+    )
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
@@ -144,8 +153,9 @@ def build_worker(
             ReconciliationWorkflow,
             PaymentCycleWorkflow,
             LifeEventWorkflow,
+            DeliverMessagesWorkflow,
         ],
-        activities=activities.all() + subsidies.all() + benefits.all() + life_events.all(),
+        activities=activities.all() + subsidies.all() + benefits.all() + life_events.all() + notifications.all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
         # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for
@@ -222,6 +232,23 @@ async def schedule_reconciliation(client) -> None:
         pass  # created by an earlier start
 
 
+async def schedule_held_messages(client) -> None:
+    """Every five minutes, send the messages whose time has come: SMS held for quiet hours, and any
+    left queued by a worker that stopped (a Temporal schedule, created once)."""
+    try:
+        await client.create_schedule(
+            HELD_MESSAGES_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    DeliverMessagesWorkflow.run, DeliverDue(), id="held-messages", task_queue=REQUESTS_QUEUE
+                ),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=dt.timedelta(minutes=5))]),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass  # created by an earlier start
+
+
 async def schedule_payment_cycles(client, catalog: Catalog) -> None:
     """A monthly payment cycle per benefit, as a Temporal schedule (created once; kept across
     restarts): on the benefit's payment day at 09:00 Beijing time, for that month."""
@@ -270,6 +297,7 @@ async def run_worker(settings: Settings) -> None:
                 log.info("worker polling %s on %s", REQUESTS_QUEUE, settings.temporal_target)
                 await schedule_reconciliation(client)
                 await schedule_payment_cycles(client, catalog)
+                await schedule_held_messages(client)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
                 retention = asyncio.create_task(retention_loop(settings, catalog, calendars))
                 await stop.wait()

@@ -46,3 +46,12 @@ def payment_cycle_schedule(service_id: str) -> str:
 def life_event_workflow_id(ref: str) -> str:
     """One workflow per life event application, by its reference."""
     return f"life-event-{ref}"
+
+
+# Sends the messages held for quiet hours (and any left queued) every few minutes.
+HELD_MESSAGES_SCHEDULE = "held-messages"
+
+
+def resend_workflow_id(message_key: str, attempt: int) -> str:
+    """An operator's resend of one message; ``attempt`` counts the resends."""
+    return f"resend-{message_key}-{attempt}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .notifications.types import Delivered, NotifyEvent
 from .types import (
     ApplySupplement,
     CancelTasks,
@@ -79,3 +80,16 @@ class CommitmentChecks(Protocol):
     decision, recovers what was paid and records the broken commitment against the applicant."""
 
     async def settle(self, outcome: SettleCommitment) -> None: ...
+
+
+class Notifier(Protocol):
+    """Tells people about an event on their channels (in the hub, by email, by SMS).
+
+    ``store`` writes one message per recipient and channel under ``<event key>:<channel>``, before
+    anything is sent, so a retried activity finds them and sends none twice. ``deliver`` hands over
+    the messages still queued (every one whose time has come when ``keys`` is empty): a channel that fails raises to be retried, unless ``final``, when the
+    message is marked failed with the reason."""
+
+    async def store(self, event: NotifyEvent) -> list[str]: ...
+
+    async def deliver(self, keys: list[str], final: bool) -> Delivered: ...

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from forms.spec import Stage
@@ -29,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
     from .benefits.activities import BenefitActivities
     from .benefits.types import GrantEntitlement
     from .names import PART_DECIDED_SIGNAL, task_key
+    from .notifications.activities import NOTIFY, NotificationActivities
+    from .notifications.types import EventKind, NotifyEvent
     from .options import ActivityOptions, HeartbeatOptions
     from .types import (
         ACTIVE_TASK_STATES,
@@ -105,6 +108,8 @@ class ServiceRequestWorkflow:
         self._clocks: list[asyncio.Task] = []
         # Approval on commitment: set once the post-check's outcome is recorded.
         self._post_checked = False
+        # Messages being sent: the route never waits for a mail server; the request closes after them.
+        self._notices: list[asyncio.Task] = []
 
     # The route -----------------------------------------------------------------------------------
 
@@ -113,6 +118,7 @@ class ServiceRequestWorkflow:
         self._input = request
         await self._set_state("in_review")
         await self._issue("receipt", "in_review", key=f"{workflow.info().workflow_id}:receipt")
+        self._notify("request_filed")
         verdict: RequestState = "approved"
         # Instant approval by rule: the check stages first; when all pass, no review stage opens.
         checked: set[str] = set()
@@ -178,6 +184,7 @@ class ServiceRequestWorkflow:
         for kind in kinds:
             await self._issue(kind, verdict, key=f"{workflow.info().workflow_id}:{kind}")
         await self._set_state(verdict)
+        self._notify("request_decided", outcome=verdict)
         if on_commitment and verdict == "approved" and request.commitment is not None:
             parent = workflow.info().parent
             if parent is not None and workflow.patched("commitment-tells-case"):
@@ -342,6 +349,8 @@ class ServiceRequestWorkflow:
         if self._clocks:
             await asyncio.gather(*self._clocks)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._notices:
+            await asyncio.gather(*self._notices)
 
     # The clock -----------------------------------------------------------------------------------
 
@@ -374,9 +383,11 @@ class ServiceRequestWorkflow:
             if kind == "task_reminder":
                 self._update_task(key, reminded=True)
                 await self._change(key, kind, reminded=True)
+                self._notify("task_due_soon", task_key=key, account_id=task.assignee, suffix=f":{key}")
             else:
                 self._update_task(key, escalated=True)
                 await self._change(key, kind, escalated=True)
+                self._notify("task_overdue", task_key=key, account_id=task.assignee, suffix=f":{key}")
 
     # Updates from clerks, supervisors and the applicant --------------------------------------------
 
@@ -417,6 +428,7 @@ class ServiceRequestWorkflow:
         await self._change(
             key, "task_assigned", state="claimed", assignee=assignment.assignee_id, actor_id=assignment.supervisor_id
         )
+        self._notify("task_assigned", task_key=key, account_id=assignment.assignee_id, suffix=f":{workflow.uuid4()}")
         return self._accepted(key)
 
     @assign.validator
@@ -543,6 +555,13 @@ class ServiceRequestWorkflow:
         self._notice_count += 1
         key = f"{workflow.info().workflow_id}:information_request:{self._notice_count}"
         await self._issue("information_request", "waiting_applicant", key=key, task_key=ask.task_key)
+        self._notify(
+            "information_requested",
+            task_key=ask.task_key,
+            suffix=f":{self._notice_count}",
+            message=ask.message,
+            fields=",".join(ask.fields),
+        )
         return self._accepted(ask.task_key)
 
     @request_information.validator
@@ -724,3 +743,35 @@ class ServiceRequestWorkflow:
 
     async def _record(self, activity, payload) -> None:
         await workflow.execute_activity_method(activity, payload, **RECORD)
+
+    def _notify(
+        self,
+        kind: EventKind,
+        task_key: str | None = None,
+        account_id: int | None = None,
+        suffix: str = "",
+        **detail: str,
+    ) -> None:
+        """Tell the people concerned, in the background: one message per recipient and channel,
+        keyed by this event, so a replay or a retried activity sends nothing twice."""
+        # Histories recorded before requests told anyone replay without these activities.
+        if self._input is None or not workflow.patched("notifications"):
+            return
+        event = NotifyEvent(
+            key=f"{workflow.info().workflow_id}:{kind}{suffix}",
+            kind=kind,
+            at=workflow.now(),
+            request_id=self._input.request_id,
+            task_key=task_key,
+            account_id=account_id,
+            detail=detail,
+        )
+        self._notices.append(asyncio.create_task(self._send(event)))
+
+    async def _send(self, event: NotifyEvent) -> None:
+        try:
+            await workflow.execute_activity_method(NotificationActivities.notify, event, **NOTIFY)
+        except ActivityError:
+            # A message that could not be sent is marked failed for operators to resend; the
+            # request itself goes on.
+            workflow.logger.warning("notification %s not sent", event.key)

@@ -34,6 +34,7 @@ from hub.web.api.documents import DocumentController
 from hub.web.api.enterprise import EnterpriseController
 from hub.web.api.health import HealthController
 from hub.web.api.life_events import LifeEventController
+from hub.web.api.messages import LocalSmsGatewayController, MessageController
 from hub.web.api.open_data import ServiceLevelController
 from hub.web.api.programs import OpenProgramController, ProgramController
 from hub.web.api.reconciliation import ReconciliationController
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             TemporalCodecController,
             *CREDENTIAL_ROUTES,
+            MessageController,
+            LocalSmsGatewayController,
             pages_router(),
             static_router(),
         ],

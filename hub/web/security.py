@@ -29,6 +29,9 @@ PUBLIC_PATHS = [
     r"^/api/open/",
     r"^/api/calendar$",
     r"^/api/life-events(/[a-z][a-z0-9_-]*)?$",
+    # The SMS gateway's receipts and the local gateway: authenticated by the secret they share.
+    r"^/api/messages/sms-receipts$",
+    r"^/api/sms-gateway/messages$",
 ]
 
 

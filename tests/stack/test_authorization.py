@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from hub.settings import load_settings
-from tests.stack.flows import decide, decision_of, file_example, file_request, open_task, wait_closed
+from tests.stack.flows import decide, decision_of, file_example, file_request, open_task, wait_closed, wait_for
 from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
@@ -134,6 +134,17 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/wallet/shares/{share_id:int}"): {"owner"},
     ("POST", "/api/wallet/shares/{share_id:int}/revocation"): {"owner"},
     ("GET", "/verify/shared/{token:str}"): PUBLIC,
+    # Messages: each person's own; {message_id} one of the owner's. The SMS gateway's receipts and
+    # the local gateway take the secret shared with the gateway, which no role holds.
+    ("GET", "/api/messages"): PEOPLE,
+    ("POST", "/api/messages/read"): PEOPLE,
+    ("POST", "/api/messages/{message_id:int}/read"): {"owner"},
+    ("GET", "/api/messages/preferences"): PEOPLE,
+    ("PUT", "/api/messages/preferences"): PEOPLE,
+    ("GET", "/api/messages/delivery"): {"auditor", "admin"},
+    ("POST", "/api/messages/{message_id:int}/resend"): {"admin"},
+    ("POST", "/api/messages/sms-receipts"): set(),
+    ("POST", "/api/sms-gateway/messages"): set(),
 }
 
 # Valid bodies, so that a refusal comes from authorization and not from a malformed request.
@@ -166,6 +177,9 @@ BODIES = {
     "/changes": {"move": "suspend", "reason": "matrix"},
     "/cycles": {"period": "2026-11"},
     "/shares": {"fields": ["holder_name"], "hours": 24},
+    "/preferences": {"channels": []},
+    "/sms-receipts": {"provider_id": "matrix", "status": "delivered"},
+    "/api/sms-gateway/messages": {"id": "matrix", "to": "13800138000", "text": "matrix"},
 }
 
 
@@ -337,8 +351,11 @@ def world(stack):
     spare_token = admin.post(
         "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
     ).json()
+    # One of the owner's messages in the hub (filing told them).
+    inbox = wait_for(lambda: owner.get("/api/messages").json()["messages"], what="the owner's messages")
     return {
         "clients": clients,
+        "message_id": inbox[0]["id"],
         "ref": ref,
         "attached_ref": attached.json()["ref"],
         "attached_task": attached_task["id"],
@@ -395,6 +412,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{credential_id:str}", world["credential_id"])
         .replace("{share_id:int}", str(world["share_id"]))
         .replace("{token:str}", world["share_token"])
+        .replace("{message_id:int}", str(world["message_id"]))
     )
 
 

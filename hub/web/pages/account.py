@@ -10,6 +10,7 @@ from hub.i18n import N_, SUPPORTED, gettext
 from hub.web.context import HubContext
 from hub.web.pages.common import safe_next
 from hub.web.pages.csrf import visitor_cookie
+from hub.web.pages.messages import MESSAGES, account_page, save_choices
 from hub.web.pages.render import render_page
 from hub.web.pages.session import (
     LANGUAGE_COOKIE,
@@ -81,4 +82,15 @@ async def language(request: Request, ctx: HubContext) -> Response:
     return Redirect(path=target, status_code=303, cookies=[language_cookie(ctx.settings, locale)])
 
 
-ACCOUNT = [signin_page, signin_post, signout, language]
+@get("/account", name="account")
+async def account(request: Request) -> Response:
+    """The account's settings: how and in which language messages reach the person."""
+    return await account_page(request)
+
+
+@post("/account/messages", name="account-messages")
+async def account_messages(request: Request) -> Response:
+    return await save_choices(request)
+
+
+ACCOUNT = [signin_page, signin_post, signout, language, account, account_messages, *MESSAGES]

@@ -1,0 +1,275 @@
+"""The notification service: who is told about an event, in which words and on which channels, and
+the hand-over of each message to its channel. The workflows reach it through their ``Notifier``
+port (workflows/ports.py); this is the hub's adapter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from temporalio.exceptions import ApplicationError
+
+from forms.catalog import Catalog
+from hub import clock
+from hub.db.tables import Account, Document, Message, MessagePreference, ReviewTask, ServiceRequest
+from hub.i18n import N_, format_date, gettext, supported
+from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
+from hub.notifications.quiet import held_until, parse_quiet_hours
+from hub.notifications.templates import render, template_for
+from hub.requests.presenter import DOCUMENT_TITLES
+from hub.sealing import seal, unseal
+from hub.settings import Settings
+from workflows.notifications.types import Channel, Delivered, NotifyEvent
+
+OUTCOMES = {
+    "approved": N_("approved"),
+    "rejected": N_("not approved"),
+    "revoked": N_("revoked"),
+}
+# Documents that are the decision itself (the receipt and requests for information are told apart).
+NOT_DECISIONS = ("receipt", "information_request")
+EXTERNAL: tuple[Channel, ...] = ("email", "sms")
+# A message stored this long ago and still queued was left behind (a worker gone): the scheduled
+# sender takes it; younger ones are still being sent by the activity that stored them.
+LEFT_BEHIND = dt.timedelta(minutes=2)
+
+
+def mask_email(address: str) -> str:
+    """``zhang.wei@example.cn`` -> ``z***@example.cn``."""
+    name, _, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}" if domain else "***"
+
+
+def mask_phone(number: str) -> str:
+    """``13812345678`` -> ``138****5678``."""
+    digits = number.strip()
+    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+class Recipient:
+    def __init__(self, account_id: int, locale: str, email: str, phone: str, chosen: list[str]):
+        self.account_id = account_id
+        self.locale = locale
+        self.addresses: dict[Channel, str] = {"email": email, "sms": phone}
+        self.chosen = chosen
+
+    def channels(self, mandatory: bool) -> list[Channel]:
+        """The hub always; then what the person chose and can be reached on. A mandatory message
+        goes on one more channel even when none was chosen, if the person can be reached on one."""
+        reachable = [c for c in EXTERNAL if self.addresses[c]]
+        chosen = [c for c in reachable if c in self.chosen]
+        if mandatory and not chosen and reachable:
+            chosen = reachable[-1:]  # an SMS is read sooner than an email
+        return ["hub", *chosen]
+
+
+async def recipient(account_id: int) -> Recipient | None:
+    account = await Account.select(Account.id, Account.locale).where(Account.id == account_id).first()
+    if account is None:
+        return None
+    pref = (
+        await MessagePreference.select().where(MessagePreference.account == account_id).output(load_json=True).first()
+    )
+    if pref is None:
+        return Recipient(account_id, supported(account["locale"]), "", "", [])
+    return Recipient(
+        account_id,
+        supported(pref["locale"] or account["locale"]),
+        unseal(pref["email"], "message_preference.email") or "",
+        unseal(pref["phone"], "message_preference.phone") or "",
+        list(pref["channels"] or []),
+    )
+
+
+class HubNotifier:
+    """Implements the workflows' ``Notifier`` port on the hub's database and channels."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, email: EmailChannel, sms: SmsGateway):
+        self.settings = settings
+        self.catalog = catalog
+        self.email = email
+        self.sms = sms
+        self.quiet = parse_quiet_hours(settings.sms_quiet_hours)
+
+    # Who and what ----------------------------------------------------------------------------------
+
+    async def _recipient_ids(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> list[int]:
+        if audience == "applicant":
+            return [request["applicant"]] if request else []
+        if audience == "staff":
+            if event.account_id is not None:
+                return [event.account_id]
+            task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == event.task_key).first()
+            if task is None:
+                return []
+            # Nobody holds the task: the department's supervisors hear of it.
+            rows = await Account.select(Account.id).where(
+                (Account.role == "supervisor") & (Account.department == task["department"])
+            )
+            return [r["id"] for r in rows]
+        if audience == "enterprise" and event.account_id is not None:
+            return [event.account_id]
+        return []
+
+    async def _values(self, event: NotifyEvent, request: dict[str, Any] | None, locale: str) -> dict[str, str]:
+        values = {k: v for k, v in event.detail.items() if k not in ("message", "fields", "outcome")}
+        spec = None
+        if request is not None:
+            spec = self.catalog.version(request["service_id"], request["service_version"])
+            values["reference"] = request["ref"]
+            values["service"] = gettext(locale, spec.title) if spec else request["service_id"]
+        separator = "、" if locale == "zh_CN" else ", "
+        if event.kind == "information_requested":
+            names = [n for n in event.detail.get("fields", "").split(",") if n]
+            labels = []
+            for name in names:
+                label = next((f.label for f in spec.fields if f.name == name), name) if spec else name
+                labels.append(gettext(locale, label))
+            values["fields"] = separator.join(labels) or gettext(locale, N_("see the request's page"))
+            deadline = event.at + dt.timedelta(days=self.settings.information_reply_days)
+            values["deadline"] = format_date(deadline, locale)
+        if event.kind == "request_decided" and request is not None:
+            outcome = event.detail.get("outcome", "")
+            values["outcome"] = gettext(locale, OUTCOMES.get(outcome, outcome))
+            kinds = await Document.select(Document.kind).where(Document.request == request["id"]).order_by(Document.id)
+            titles = [
+                gettext(locale, DOCUMENT_TITLES.get(d["kind"], d["kind"]))
+                for d in kinds
+                if d["kind"] not in NOT_DECISIONS
+            ]
+            values["documents"] = separator.join(dict.fromkeys(titles)) or "-"
+        if event.task_key is not None:
+            task = (
+                await ReviewTask.select(ReviewTask.stage_title, ReviewTask.due_at)
+                .where(ReviewTask.key == event.task_key)
+                .first()
+            )
+            if task is not None:
+                values["step"] = gettext(locale, task["stage_title"])
+                values["due"] = format_date(task["due_at"], locale)
+        return values
+
+    def _link(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> str:
+        if audience == "staff":
+            return "/workbench"
+        return f"/requests/{request['ref']}" if request else "/messages"
+
+    # The port --------------------------------------------------------------------------------------
+
+    async def store(self, event: NotifyEvent) -> list[str]:
+        """One message per recipient and channel, stored under its key before anything is sent;
+        returns the keys of those still to be sent (email, SMS)."""
+        template = template_for(event.kind)
+        request = None
+        if event.request_id is not None:
+            request = (
+                await ServiceRequest.select(
+                    ServiceRequest.id,
+                    ServiceRequest.ref,
+                    ServiceRequest.service_id,
+                    ServiceRequest.service_version,
+                    ServiceRequest.applicant,
+                )
+                .where(ServiceRequest.id == event.request_id)
+                .first()
+            )
+        now = clock.now()
+        rows, outbound = [], []
+        for account_id in await self._recipient_ids(event, template.audience, request):
+            person = await recipient(account_id)
+            if person is None:
+                continue
+            values = await self._values(event, request, person.locale)
+            subject, body, sms = render(event.kind, person.locale, values)
+            link = self._link(event, template.audience, request)
+            for channel in person.channels(template.mandatory):
+                key = f"{event.key}:{account_id}:{channel}"
+                address = person.addresses.get(channel, "") if channel != "hub" else ""
+                rows.append(
+                    Message(
+                        key=key,
+                        account=account_id,
+                        kind=event.kind,
+                        channel=channel,
+                        mandatory=template.mandatory,
+                        urgent=template.urgent,
+                        locale=person.locale,
+                        subject=subject,
+                        body=sms if channel == "sms" else body,
+                        link=link,
+                        address=seal(address, "message.address") if address else "",
+                        state="delivered" if channel == "hub" else "queued",
+                        created_at=now,
+                        delivered_at=now if channel == "hub" else None,
+                        not_before=held_until(self.quiet, now) if channel == "sms" and not template.urgent else None,
+                    )
+                )
+                if channel != "hub":
+                    outbound.append(key)
+        if rows:
+            await Message.insert(*rows).on_conflict(target=Message.key, action="DO NOTHING")
+        return outbound
+
+    async def deliver(self, keys: list[str], final: bool) -> Delivered:
+        """Hand each message still queued (and not held) to its channel and record the outcome."""
+        now = clock.now()
+        query = Message.select().where(Message.state == "queued")
+        if keys:
+            query = query.where(Message.key.is_in(keys))
+        else:
+            query = query.where((Message.channel != "hub") & (Message.created_at < now - LEFT_BEHIND))
+        done = Delivered()
+        errors = []
+        for row in await query.order_by(Message.id):
+            if row["not_before"] is not None and row["not_before"] > now:
+                continue  # held for quiet hours: the scheduled sender takes it then
+            if row["sending_since"] is not None and row["channel"] == "email":
+                # Handed to the mail server by an attempt that never recorded the outcome (the worker
+                # died): it may have gone, and an email cannot be taken back, so it is not sent twice.
+                await self._fail(row, "interrupted while handing over to the mail server; it may have been sent")
+                done.failed += 1
+                continue
+            await Message.update({Message.sending_since: clock.now(), Message.attempts: Message.attempts + 1}).where(
+                Message.id == row["id"]
+            )
+            outgoing = Outgoing(
+                key=row["key"],
+                to=unseal(row["address"], "message.address") or "",
+                locale=row["locale"],
+                subject=row["subject"],
+                body=f"{row['body']}\n\n{self.settings.base_url.rstrip('/')}{row['link']}",
+                sms=row["body"],
+            )
+            try:
+                # An SMS found half-sent is sent again under the same id: the gateway keeps one.
+                channel = self.email if row["channel"] == "email" else self.sms
+                provider_id = await channel.send(outgoing)
+            except ChannelError as exc:
+                if final or exc.permanent:
+                    await self._fail(row, exc.reason)
+                    done.failed += 1
+                else:
+                    await Message.update({Message.sending_since: None, Message.reason: exc.reason}).where(
+                        Message.id == row["id"]
+                    )
+                    errors.append(f"{row['key']}: {exc.reason}")
+                continue
+            await Message.update(
+                {
+                    Message.state: "sent",
+                    Message.sent_at: clock.now(),
+                    Message.provider_id: provider_id[:100],
+                    Message.sending_since: None,
+                    Message.reason: "",
+                }
+            ).where((Message.id == row["id"]) & (Message.state == "queued"))
+            done.sent += 1
+        if errors:
+            # Retried by Temporal with backoff; the last attempt marks them failed.
+            raise ApplicationError("not sent: " + "; ".join(errors), type="ChannelError")
+        return done
+
+    async def _fail(self, row: dict[str, Any], reason: str) -> None:
+        await Message.update({Message.state: "failed", Message.reason: reason, Message.sending_since: None}).where(
+            Message.id == row["id"]
+        )

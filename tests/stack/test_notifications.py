@@ -1,0 +1,199 @@
+"""People are told: filing, a request for more information and a decision each send one message per
+chosen channel (the email read back from a real SMTP server this test runs, the SMS from the hub's
+local gateway, whose receipt marks it delivered); a mail server that refuses is tried again, then
+the email is marked failed with its reason; an SMS written in quiet hours is held.
+
+A stack of its own: the worker must be pointed at this test's mail server, and restarted with quiet
+hours that cover the time the test runs."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.stack.flows import claim, decide, file_request, hub_python, open_task, wait_for
+from tests.stack.harness import Api, free_port, start_stack
+
+REFUSED_DOMAIN = "refuse.example"
+
+
+class Mailbox:
+    """A real SMTP server's handler: keeps what it is sent, refuses one domain for a while."""
+
+    def __init__(self) -> None:
+        self.received: list[email.message.EmailMessage] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.endswith("@" + REFUSED_DOMAIN):
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    def about(self, ref: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.received if ref in str(m["Subject"])]
+
+
+@pytest.fixture(scope="module")
+def mail():
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=free_port())
+    server.start()
+    yield box, server.port
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, mail):
+    _, port = mail
+    stack = start_stack(
+        tmp_path_factory.mktemp("notifications"),
+        QINQING_SMTP_URL=f"smtp://127.0.0.1:{port}",
+        QINQING_SMS_QUIET_HOURS="",
+    )
+    yield stack
+    stack.shutdown()
+
+
+def choose(api: Api, **prefs) -> dict:
+    r = api.http.put("/api/messages/preferences", json=prefs)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def messages_of(stack, ref: str) -> list[dict]:
+    """Every message stored about the request ``ref``: (kind, channel, state, reason, attempts)."""
+    out = hub_python(
+        stack,
+        f"""
+import json
+rows = await Message.select(Message.kind, Message.channel, Message.state, Message.reason, Message.attempts,
+    Message.not_before).where(Message.key.like('request-{ref}:%'))
+print(json.dumps(rows, default=str))
+""",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def sms_sent(stack) -> list[dict]:
+    path = stack.root / "var" / "sms-gateway.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_filing_information_request_and_decision_tell_the_applicant_once_per_channel(hub, mail):
+    box, _ = mail
+    citizen = Api(hub.base_url, "zhangsan")
+    prefs = choose(citizen, channels=["email", "sms"], email="zhangsan@example.cn", phone="13912345678", locale="en")
+    # Shown masked: the page never gives the whole number back.
+    assert prefs["phone"] == "139****5678" and prefs["email"] == "z***@example.cn"
+
+    filed = file_request(citizen)
+    assert filed.status_code in (200, 201, 202), filed.text
+    ref = filed.json()["ref"]
+    clerk = Api(hub.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert claim(clerk, task["id"]).status_code == 200
+    asked = clerk.post(
+        f"/api/tasks/{task['id']}/information-request",
+        json={"fields": ["phone"], "message": "Please give a number we can reach you on."},
+    )
+    assert asked.status_code == 200, asked.text
+
+    # The same applicant's second request is refused at once: its decision is told too.
+    other = file_request(citizen).json()["ref"]
+    other_task = open_task(clerk, other)
+    assert decide(clerk, other_task["id"], "reject", comment="Not resident at this address").status_code == 200
+
+    def all_sent():
+        rows = messages_of(hub, ref) + messages_of(hub, other)
+        done = len(rows) == 12 and all(r["state"] in ("sent", "delivered") for r in rows)
+        return rows if done and len(box.about(ref)) == 2 and len(box.about(other)) == 2 else None
+
+    rows = wait_for(all_sent, timeout=60, what="every message sent")
+    for request, kinds in (
+        (ref, ("request_filed", "information_requested")),
+        (other, ("request_filed", "request_decided")),
+    ):
+        for kind in kinds:
+            channels = sorted(r["channel"] for r in messages_of(hub, request) if r["kind"] == kind)
+            assert channels == ["email", "hub", "sms"], (request, kind, channels)
+    assert len(rows) == 12  # three events of each request, each once in the hub, by email and by SMS
+    # The emails, as the mail server received them, in the language the person chose.
+    filed_mail, asked_mail = sorted(box.about(ref), key=lambda m: "More information" in str(m["Subject"]))
+    assert str(filed_mail["Subject"]) == f"Application {ref} received"
+    assert str(filed_mail["To"]) == "zhangsan@example.cn"
+    assert "Old-age allowance for residents aged 80 and over" in filed_mail.get_content()
+    assert f"/requests/{ref}" in filed_mail.get_content()
+    body = asked_mail.get_content()
+    assert str(asked_mail["Subject"]) == f"More information needed for application {ref}"
+    assert "Mobile phone" in body or "phone" in body.lower()
+    assert re.search(r"by \w+ \d{1,2}, \d{4}", body), body  # the deadline, as a date
+    [decided] = [m for m in box.about(other) if str(m["Subject"]).startswith("Decision")]
+    assert str(decided["Subject"]) == f"Decision on application {other}"
+    assert "not approved" in decided.get_content() and "Decision notice" in decided.get_content()
+
+    # The SMS went through the gateway once each, and its receipt marked it delivered.
+    texts = [s for s in sms_sent(hub) if s["to"] == "13912345678"]
+    assert len([s for s in texts if ref in s["text"]]) == 2 and len([s for s in texts if other in s["text"]]) == 2
+
+    def receipts_in():
+        rows = messages_of(hub, ref) + messages_of(hub, other)
+        return all(r["state"] == "delivered" for r in rows if r["channel"] == "sms")
+
+    wait_for(receipts_in, timeout=20, what="the SMS receipts")
+
+    # In the hub: the message centre lists them, unread, and marks one read.
+    mine = citizen.get("/api/messages").json()
+    about = [m for m in mine["messages"] if ref in m["subject"] or other in m["subject"]]
+    assert len(about) == 4 and mine["unread"] >= 4
+    r = citizen.post(f"/api/messages/{about[0]['id']}/read")
+    assert r.status_code == 200 and r.json()["unread"] == mine["unread"] - 1
+    # Nobody else reads or marks them.
+    assert Api(hub.base_url, "lisi").post(f"/api/messages/{about[1]['id']}/read").status_code == 404
+
+
+def test_a_receipt_needs_the_shared_secret(hub):
+    receipt = {"provider_id": "x", "status": "delivered"}
+    nobody = Api(hub.base_url).http
+    assert nobody.post("/api/messages/sms-receipts", json=receipt).status_code == 401
+    wrong = nobody.post("/api/messages/sms-receipts", json=receipt, headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 403
+
+
+def test_a_refusing_mail_server_is_tried_again_then_the_email_is_marked_failed(hub, mail):
+    box, _ = mail
+    citizen = Api(hub.base_url, "zhangsan")
+    choose(citizen, channels=["email"], email=f"zhangsan@{REFUSED_DOMAIN}", phone="")
+    ref = file_request(citizen).json()["ref"]
+
+    def failed():
+        rows = [r for r in messages_of(hub, ref) if r["channel"] == "email"]
+        return rows if rows and rows[0]["state"] == "failed" else None
+
+    [row] = wait_for(failed, timeout=60, what="the email marked failed")
+    assert row["attempts"] == 4 and row["reason"].startswith("451"), row
+    assert not box.about(ref)
+    # Operators see it with its reason.
+    report = Api(hub.base_url, "admin").get("/api/messages/delivery").json()
+    assert any(f["reason"].startswith("451") for f in report["failures"])
+    email_counts = next(c for c in report["channels"] if c["channel"] == "email")
+    assert email_counts["failed"] >= 1 and email_counts["sent"] >= 3
+
+
+def test_an_sms_in_quiet_hours_is_held(hub):
+    hub.env["QINQING_SMS_QUIET_HOURS"] = "00:00-23:59"
+    hub.restart("worker")
+    citizen = Api(hub.base_url, "zhangsan")
+    choose(citizen, channels=["sms"], phone="13712345678")
+    ref = file_request(citizen).json()["ref"]
+    sms = wait_for(lambda: [r for r in messages_of(hub, ref) if r["channel"] == "sms"], what="the SMS stored")
+    assert sms[0]["state"] == "queued" and sms[0]["not_before"], sms
+    assert not [s for s in sms_sent(hub) if ref in s["text"]]

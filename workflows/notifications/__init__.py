@@ -1,0 +1,1 @@
+"""Telling people: the events a workflow announces, and the activities that send them."""
