@@ -289,6 +289,8 @@ class SharedView(msgspec.Struct):
     status: str = ""
     expires_at: dt.datetime | None = None
     issuer: str = ""
+    # The SD-JWT with the chosen disclosures, for a verifier's own system to check.
+    presentation: str = ""
 
 
 async def open_shared(token: str, viewer: Principal | None, user_agent: str = "") -> SharedView:
@@ -326,7 +328,8 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
         )
     if state != "active":
         return SharedView(shared=False)
-    disclosed = read_presentation(ctx, unseal(row["presentation"], PRESENTATION_FIELD) or "")
+    presented = unseal(row["presentation"], PRESENTATION_FIELD) or ""
+    disclosed = read_presentation(ctx, presented)
     credential_status = status_now({"status": row["credential_status"], "expires_at": row["credential_expires"]})
     kind = ctx.catalog.credentials.get(row["type"])
     department = ctx.catalog.departments.get(row["issuer"])
@@ -341,4 +344,5 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
         status=credential_status,
         expires_at=row["expires_at"],
         issuer=issuer,
+        presentation=presented,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import re
 
@@ -146,9 +147,25 @@ def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
     assert page.status_code == 200
     assert "浙江大学" in page.text and "工学硕士" in page.text
     assert "330106199205200024" not in page.text and "软件工程" not in page.text  # fields not chosen
-    # The one who saw it appears in the holder's log, with what they saw.
+    # A bank's system takes the SD-JWT itself: the issuer's signature holds over salted digests of
+    # every field, and only the two chosen ones are disclosed.
+    raw = httpx.get(f"{stack.base_url}/verify/shared/{token}", params={"format": "sd-jwt"})
+    assert raw.headers["content-type"].startswith("application/vc+sd-jwt")
+    issuer_jwt, *disclosures = raw.text.split("~")
+    signed = independent_verify(stack.base_url, issuer_jwt)
+    assert signed["_sd_alg"] == "sha-256" and signed["exp"] > signed["iat"]
+    digests = signed["vc"]["credentialSubject"]["_sd"]
+    assert len(digests) >= 6 and "degree" not in signed["vc"]["credentialSubject"]
+    disclosed = {}
+    for item in filter(None, disclosures):
+        digest = base64.urlsafe_b64encode(hashlib.sha256(item.encode()).digest()).decode().rstrip("=")
+        assert digest in digests
+        _, name, value = json.loads(base64.urlsafe_b64decode(item + "=" * (-len(item) % 4)))
+        disclosed[name] = value
+    assert disclosed == {"institution": "浙江大学", "degree": "工学硕士"}
+    # Those who saw it appear in the holder's log, with what they saw.
     log = lisi.get(f"/api/wallet/shares/{share['id']}").json()
-    assert [v["fields"] for v in log["views"]] == [["institution", "degree"]]
+    assert [v["fields"] for v in log["views"]] == [["institution", "degree"]] * 2
     # No one else sees the holder's wallet, credentials or shares.
     assert master["id"] not in {c["id"] for c in wangwu.get("/api/wallet").json()["credentials"]}
     assert wangwu.get(master["download_url"]).status_code == 404
@@ -159,7 +176,8 @@ def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
     assert lisi.post(f"/api/wallet/shares/{share['id']}/revocation").json()["state"] == "revoked"
     gone = httpx.get(f"{stack.base_url}/verify/shared/{token}")
     assert gone.status_code == 410 and "浙江大学" not in gone.text
-    assert [v["outcome"] for v in lisi.get(f"/api/wallet/shares/{share['id']}").json()["views"]] == ["refused", "shown"]
+    views = lisi.get(f"/api/wallet/shares/{share['id']}").json()["views"]
+    assert [v["outcome"] for v in views] == ["refused", "shown", "shown"]
     # A share whose time has passed stops the same way.
     second = lisi.post(f"/api/wallet/credentials/{master['id']}/shares", json={"fields": ["degree"], "hours": 1}).json()
     hub_python(

@@ -120,9 +120,15 @@ async def revoke_share(request: Request, share_id: int) -> Response:
 
 @get("/verify/shared/{token:str}", name="shared-credential")
 async def shared_credential(request: Request, token: str) -> Response:
-    """A shared link, opened by anyone (no sign-in): the chosen fields and whether they hold."""
+    """A shared link, opened by anyone (no sign-in): the chosen fields and whether they hold; with
+    ``?format=sd-jwt``, the SD-JWT presentation itself."""
     locale = page_locale(request)
     seen = await sharing.open_shared(token, current_user(request), request.headers.get("user-agent", ""))
+    if request.query_params.get("format") == "sd-jwt":
+        # A verifier's system takes the SD-JWT itself and checks it with the published keys.
+        if not seen.shared:
+            return Response("", status_code=410, media_type="application/vc+sd-jwt")
+        return Response(seen.presentation, media_type="application/vc+sd-jwt", headers={"Cache-Control": "no-store"})
     from forms.credentials import CLAIM_LABELS
     from hub.credentials.context import context
 
