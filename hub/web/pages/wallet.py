@@ -10,9 +10,11 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
+from forms.credentials import CLAIM_LABELS
 from hub.credentials import sharing, wallet
 from hub.errors import HubError, not_found
 from hub.i18n import N_, gettext
+from hub.web.context import HubContext
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, page_locale
@@ -53,6 +55,7 @@ async def wallet_page(request: Request) -> Response:
         credentials=credentials,
         shares=shares,
         titles=titles,
+        claim_labels={name: gettext(locale, label) for name, label in CLAIM_LABELS.items()},
         statuses=STATUSES,
         status_class=STATUS_CLASS,
         sources=SOURCES,
@@ -119,7 +122,7 @@ async def revoke_share(request: Request, share_id: int) -> Response:
 
 
 @get("/verify/shared/{token:str}", name="shared-credential")
-async def shared_credential(request: Request, token: str) -> Response:
+async def shared_credential(request: Request, ctx: HubContext, token: str) -> Response:
     """A shared link, opened by anyone (no sign-in): the chosen fields and whether they hold; with
     ``?format=sd-jwt``, the SD-JWT presentation itself."""
     locale = page_locale(request)
@@ -129,10 +132,7 @@ async def shared_credential(request: Request, token: str) -> Response:
         if not seen.shared:
             return Response("", status_code=410, media_type="application/vc+sd-jwt")
         return Response(seen.presentation, media_type="application/vc+sd-jwt", headers={"Cache-Control": "no-store"})
-    from forms.credentials import CLAIM_LABELS
-    from hub.credentials.context import context
-
-    kind = context().catalog.credentials.get(seen.type)
+    kind = ctx.catalog.credentials.get(seen.type)
     return render_page(
         request,
         "shared_credential.html",
