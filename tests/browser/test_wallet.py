@@ -90,6 +90,20 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         stranger.get_by_role("button", name=words["verify"]).click()
         stranger.wait_for_load_state()
         assert words["valid"] in stranger.inner_text("main")
+        # The credential itself, downloaded from the wallet, verifies on /verify as well.
+        page.goto("/wallet")
+        with page.expect_download() as download:
+            card.locator("a[download]").click()
+        token = open(download.value.path(), encoding="ascii").read()
+        assert token.startswith("eyJ") and token.count(".") == 2
+        stranger.goto("/verify")
+        stranger.locator("#credential-text").fill(token)
+        stranger.get_by_role("button", name=words["verify"]).click()
+        stranger.wait_for_load_state()
+        assert words["valid"] in stranger.inner_text("main") and "330106" in stranger.inner_text("main")
+        page.goto("/wallet")
+        page.locator("ul.shares a").first.click()
+        page.wait_for_load_state()
         # Taken back: the link shows nothing any more.
         page.get_by_role("button", name=words["stop"]).click()
         page.wait_for_load_state()

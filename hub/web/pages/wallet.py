@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from forms.credentials import CLAIM_LABELS
-from hub.credentials import sharing, wallet
+from hub.credentials import issuing, sharing, wallet
 from hub.errors import HubError, not_found
 from hub.i18n import N_, gettext
 from hub.web.context import HubContext
@@ -64,6 +64,20 @@ async def wallet_page(request: Request) -> Response:
         durations=DURATIONS,
         error=request.query_params.get("error", ""),
         error_for=request.query_params.get("for", ""),
+    )
+
+
+@get("/wallet/credentials/{credential_id:str}/jwt", name="wallet-download")
+async def download_credential(request: Request, credential_id: str) -> Response:
+    """One of the holder's credentials as its signed JWT, downloaded from the wallet page."""
+    user = require(request, *HOLDER_ROLES)
+    row = await wallet.holder_row(user, credential_id)
+    if row is None:
+        raise not_found()
+    return Response(
+        issuing.opened_jwt(row),
+        media_type="application/vc+jwt",
+        headers={"Content-Disposition": f'attachment; filename="{row["type"]}.jwt"', "Cache-Control": "no-store"},
     )
 
 
@@ -149,4 +163,4 @@ async def shared_credential(request: Request, ctx: HubContext, token: str) -> Re
     )
 
 
-WALLET = [wallet_page, share_credential, share_page, revoke_share, shared_credential]
+WALLET = [wallet_page, download_credential, share_credential, share_page, revoke_share, shared_credential]
