@@ -5,6 +5,7 @@ stranger sees it, the access log, and taking the share back."""
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 
@@ -39,7 +40,11 @@ WORDS = {
 
 
 def narrow(page) -> None:
+    """Nothing wider than the phone, and no serious accessibility violation (axe)."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{page.url}: {serious}"
 
 
 def switch_language(page, name: str) -> None:
