@@ -5,12 +5,14 @@ warns before the decision, and filing with it again is refused with a field erro
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
 import pytest
 
 from forms.catalog import load_catalog
+from forms.samples import example_answers
 from tests.stack.flows import (
     CLERKS,
     decide,
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.stack
 
 CATALOG = load_catalog()
 MATERNITY = CATALOG.latest("maternity-allowance")
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 def file_maternity(applicant: Api, **proof) -> httpx.Response:
@@ -70,6 +73,13 @@ def test_a_credential_the_hub_issued_stands_in_for_the_upload_and_is_refused_onc
     page = browser.get(f"/services/{MATERNITY.id}/apply")
     assert "We already have this: Medical certificate of birth, issued by" in page.text
     assert 'name="birth_certificate__file"' not in page.text
+    # ...and on the page to check the answers before filing.
+    form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in example_answers(MATERNITY).items()}
+    form.update(_csrf_token=CSRF.search(page.text).group(1), action="review")
+    assert "birth_certificate" not in form
+    posted = browser.post(f"/services/{MATERNITY.id}/apply", data=form)
+    assert posted.status_code == 303 and posted.headers["location"].endswith("/review"), posted.text[:2000]
+    assert "We already have this: Medical certificate of birth" in browser.get(posted.headers["location"]).text
 
     # Filed with nothing uploaded: the hub takes the credential the applicant holds.
     filed = file_maternity(applicant)

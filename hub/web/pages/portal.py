@@ -280,7 +280,9 @@ async def held_proofs(
         mine = held.get(f.credential or "", [])
         value = answers.get(name)
         ref = value.get("credential") if isinstance(value, dict) else None
-        chosen = next((c for c in mine if c.id == ref), None) if ref else (mine[0] if mine and not value else None)
+        chosen = next((c for c in mine if c.id == ref), None) if ref else None
+        if chosen is None and mine and (ref or not value):
+            chosen = mine[0]  # the one named is no longer valid (or none was): the newest held now
         if chosen is not None:
             found[name] = we_have_it(chosen, catalog, locale)
     return found
