@@ -116,6 +116,23 @@ def test_credentials_signed_before_a_key_rotation_still_verify(stack, talent):
     assert independent_verify(stack.base_url, token)["vc"]["credentialSource"]["type"] == "registry"
 
 
+def test_a_corrected_document_supersedes_the_credential(stack, talent):
+    hr = Api(stack.base_url, "hr.clerk")
+    r = hr.post(f"/api/documents/{talent['decision']['id']}/reissue", json={"reason": "更正人才类别的书写"})
+    assert r.status_code in (200, 201), r.text
+    held = {c["id"]: c for c in in_wallet(talent["applicant"], "talent-certificate")}
+    assert held[talent["credential"]["id"]]["status"] == "superseded"
+    old_status = independent_verify(stack.base_url, talent["jwt"])["vc"]["credentialStatus"]
+    assert status_bit(stack.base_url, old_status)
+    [new] = [c for c in held.values() if c["status"] == "valid"]
+    token = talent["applicant"].get(new["download_url"]).text
+    # The new credential states the corrected document's number and code; the revocation below is of it.
+    subject = independent_verify(stack.base_url, token)["vc"]["credentialSubject"]
+    assert subject["verification_code"] == r.json()["verification_code"] != talent["decision"]["verification_code"]
+    assert subject["document_number"] == r.json()["number"]
+    talent.update(credential=new, jwt=token, decision=r.json())
+
+
 def test_revoking_the_document_revokes_the_credential(stack, talent):
     hr = Api(stack.base_url, "hr.clerk")
     r = hr.post(
