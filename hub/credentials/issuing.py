@@ -138,8 +138,11 @@ async def create(
         key_id=key_id,
         digest=digest,
     )
-    await row.save()
-    return row
+    # Two first sights of the same registry record at once (two tabs opening the wallet): one is kept.
+    inserted = (
+        await Credential.insert(row).on_conflict(target=Credential.key, action="DO NOTHING").returning(Credential.id)
+    )
+    return row if inserted else None
 
 
 def credential_type_for(ctx: CredentialContext, service_id: str) -> CredentialType | None:
