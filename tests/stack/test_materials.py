@@ -134,3 +134,15 @@ def test_a_credential_the_hub_issued_stands_in_for_the_upload_and_is_refused_onc
     page = browser.get(f"/services/{MATERNITY.id}/apply")
     assert ("We already have this" in page.text) == bool(still)
     assert ('name="birth_certificate__file"' in page.text) == (not still)
+
+
+def test_auditors_read_the_zero_materials_figure_per_service(stack):
+    from hub.catalog.materials import materials_figure
+
+    figure = materials_figure(CATALOG, "zh_CN")
+    page = signed_in_page_client(stack, "auditor", "zh_CN").get("/admin/materials")
+    assert page.status_code == 200
+    assert f"目录所列 {figure.asked} 项材料中，{figure.without_upload} 项无需上传" in page.text
+    assert 'id="service-maternity-allowance"' in page.text and "调用政府核发的电子证照" in page.text
+    # Not for applicants.
+    assert signed_in_page_client(stack, "zhangsan").get("/admin/materials").status_code == 403
