@@ -167,6 +167,13 @@ def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
             prop["title"] = gettext(locale, f.label)
             if f.help:
                 prop["description"] = gettext(locale, f.help)
+            if f.credential:
+                # Required unless the applicant holds the credential: then it may be left out.
+                prop["description"] = (prop.get("description", "") + " ").lstrip() + (
+                    f'Or {{"credential": "<id>"}}: a {f.credential} you hold (GET /api/wallet); '
+                    "left out, the newest valid one you hold is taken"
+                    + ("." if f.or_upload else "; no upload is accepted.")
+                )
 
     describe(schema.get("properties", {}), spec.fields)
     if spec.commitment is not None:
