@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import uuid
 from typing import Any
 
 import msgspec
@@ -22,7 +23,7 @@ from hub.audit import record
 from hub.clock import now
 from hub.credentials import jose
 from hub.credentials.context import CredentialContext, context
-from hub.credentials.issuing import holder_subject, opened_claims, type_name
+from hub.credentials.issuing import opened_claims, type_name
 from hub.credentials.status import entry
 from hub.credentials.wallet import holder_row, status_now
 from hub.db.tables import Account, CredentialShare, CredentialShareView
@@ -70,7 +71,8 @@ def presentation(
     disclosures = {name: disclosure(name, value) for name, value in claims.items()}
     kind = ctx.catalog.credentials.get(row["type"])
     issued = now()
-    subject = holder_subject(row["holder"])
+    # A subject of its own: two shares cannot be linked to one holder by it.
+    subject = f"urn:uuid:{uuid.uuid4()}"
     payload = {
         "iss": ctx.base_url,
         "sub": subject,
@@ -162,7 +164,7 @@ async def share(user: Principal, credential_id: str, fields: list[str], hours: i
     token = secrets.token_urlsafe(24)
     created = now()
     expires_at = created + dt.timedelta(hours=hours)
-    share_id = secrets.token_hex(16)
+    share_id = str(uuid.uuid4())
     sd_jwt = presentation(ctx, row, chosen, expires_at, share_id)
     async with writing():
         inserted = await CredentialShare.insert(
