@@ -5,14 +5,25 @@ port (workflows/ports.py); this is the hub's adapter."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from decimal import Decimal
 from typing import Any
 
+from babel import dates
 from temporalio.exceptions import ApplicationError
 
 from forms.catalog import Catalog
 from hub import clock
-from hub.db.tables import Account, Document, Message, MessagePreference, ReviewTask, ServiceRequest
-from hub.i18n import N_, format_date, gettext, supported
+from hub.db.tables import (
+    Account,
+    BenefitPayment,
+    Document,
+    Message,
+    MessagePreference,
+    ReviewTask,
+    ServiceRequest,
+)
+from hub.i18n import N_, format_date, format_money, gettext, supported
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
 from hub.notifications.templates import render, template_for
@@ -149,7 +160,38 @@ class HubNotifier:
                 values["due"] = format_date(task["due_at"], locale)
         return values
 
+    async def _paid(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
+        """The beneficiaries a cycle's chunk paid who follow their benefit online, with what."""
+        rows = await BenefitPayment.select(
+            BenefitPayment.entitlement.account,
+            BenefitPayment.service_id,
+            BenefitPayment.period,
+            BenefitPayment.amount_cents,
+            BenefitPayment.entitlement.payee_account,
+        ).where(
+            (BenefitPayment.cycle == int(event.detail["cycle"]))
+            & (BenefitPayment.state == "paid")
+            & (BenefitPayment.entitlement > int(event.detail["after"]))
+            & (BenefitPayment.entitlement <= int(event.detail["last"]))
+            & BenefitPayment.entitlement.account.is_not_null()
+        )
+        return [(r["entitlement.account"], r) for r in rows]
+
+    def _payment_values(self, paid: dict[str, Any], locale: str) -> dict[str, str]:
+        spec = self.catalog.latest(paid["service_id"])
+        year, month = (int(p) for p in paid["period"].split("-"))
+        account = unseal(paid["entitlement.payee_account"], "entitlement.payee_account") or ""
+        return {
+            "service": gettext(locale, spec.title) if spec else paid["service_id"],
+            "period": dates.format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale),
+            "amount": format_money(Decimal(paid["amount_cents"]) / 100, locale),
+            # The last four digits only: the beneficiary knows their own account by them.
+            "account": account[-4:] if account else "-",
+        }
+
     def _link(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> str:
+        if event.kind.startswith("payment_"):
+            return "/benefits"
         if audience == "staff":
             return "/workbench"
         return f"/requests/{request['ref']}" if request else "/messages"
@@ -159,6 +201,11 @@ class HubNotifier:
     async def store(self, event: NotifyEvent) -> list[str]:
         """One message per recipient and channel, stored under its key before anything is sent;
         returns the keys of those still to be sent (email, SMS)."""
+        # Stored by an earlier attempt: those messages stand (a choice changed since adds none).
+        earlier = await Message.select(Message.key, Message.channel).where(Message.key.like(f"{event.key}:%"))
+        earlier = [r for r in earlier if r["key"].startswith(f"{event.key}:")]
+        if earlier:
+            return [r["key"] for r in earlier if r["channel"] != "hub"]
         template = template_for(event.kind)
         request = None
         if event.request_id is not None:
@@ -175,11 +222,17 @@ class HubNotifier:
             )
         now = clock.now()
         rows, outbound = [], []
-        for account_id in await self._recipient_ids(event, template.audience, request):
+        if event.kind == "payment_made":
+            targets = await self._paid(event)
+        else:
+            targets = [(a, {}) for a in await self._recipient_ids(event, template.audience, request)]
+        for account_id, paid in targets:
             person = await recipient(account_id)
             if person is None:
                 continue
             values = await self._values(event, request, person.locale)
+            if paid:
+                values.update(self._payment_values(paid, person.locale))
             subject, body, sms = render(event.kind, person.locale, values)
             link = self._link(event, template.audience, request)
             for channel in person.channels(template.mandatory):
@@ -244,6 +297,9 @@ class HubNotifier:
                 # An SMS found half-sent is sent again under the same id: the gateway keeps one.
                 channel = self.email if row["channel"] == "email" else self.sms
                 provider_id = await channel.send(outgoing)
+                if self.settings.fault_exit_after == "notification-sent":
+                    # Resilience testing only: die after the hand-over, before its outcome is recorded.
+                    os._exit(70)
             except ChannelError as exc:
                 if final or exc.permanent:
                     await self._fail(row, exc.reason)

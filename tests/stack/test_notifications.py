@@ -16,8 +16,11 @@ import re
 import pytest
 from aiosmtpd.controller import Controller
 
+from forms.clock import beijing_today
 from tests.stack.flows import claim, decide, file_request, hub_python, open_task, wait_for
 from tests.stack.harness import Api, free_port, start_stack
+from workflows.benefits.types import period_of
+from workflows.names import REQUESTS_QUEUE
 
 REFUSED_DOMAIN = "refuse.example"
 
@@ -186,6 +189,66 @@ def test_a_refusing_mail_server_is_tried_again_then_the_email_is_marked_failed(h
     assert any(f["reason"].startswith("451") for f in report["failures"])
     email_counts = next(c for c in report["channels"] if c["channel"] == "email")
     assert email_counts["failed"] >= 1 and email_counts["sent"] >= 3
+
+
+def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    choose(citizen, channels=[], email="", phone="", locale="zh_CN")
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(hub.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", comment="Eligible").status_code == 200
+    wait_for(lambda: citizen.get(f"/api/requests/{ref}").json()["state"] == "approved", what="the approval")
+    period = period_of(beijing_today())
+    # This month's cycle, started as its schedule would on the payment day.
+    started = hub.temporal_cli(
+        "workflow",
+        "start",
+        "--type",
+        "PaymentCycleWorkflow",
+        "--task-queue",
+        REQUESTS_QUEUE,
+        "--workflow-id",
+        f"cycle-notified-{period}",
+        "--input",
+        json.dumps({"service_id": "elderly-care-allowance", "period": period}),
+    )
+    assert started.returncode == 0, started.stderr
+
+    def paid():
+        box = citizen.get("/api/messages").json()["messages"]
+        return [m for m in box if m["kind"] == "payment_made"]
+
+    [message] = wait_for(paid, timeout=90, what="the payment message")
+    # In the language the person chose for messages, whatever the page's.
+    year, month = period.split("-")
+    assert message["subject"] == f"{year}年{int(month)}月80周岁以上老年人高龄津贴已发放", message
+    assert "¥100.00" in message["body"] and "尾号3445" in message["body"], message["body"]
+    assert message["link"] == "/benefits"
+
+
+def test_a_worker_killed_between_sending_and_recording_sends_nothing_twice(hub, mail):
+    box, _ = mail
+    citizen = Api(hub.base_url, "zhangsan")
+    choose(citizen, channels=["email", "sms"], email="zhangsan@example.cn", phone="13912345678")
+    hub.env["QINQING_FAULT_EXIT_AFTER"] = "notification-sent"
+    hub.restart("worker")
+    ref = file_request(citizen).json()["ref"]
+    # The worker dies right after the mail server took the email, before recording it.
+    wait_for(lambda: hub.processes["worker"].poll() is not None, what="the worker to die")
+    assert len(box.about(ref)) == 1
+    del hub.env["QINQING_FAULT_EXIT_AFTER"]
+    hub.start("worker")
+
+    def settled():
+        rows = {r["channel"]: r for r in messages_of(hub, ref) if r["kind"] == "request_filed"}
+        return rows if rows.get("sms", {}).get("state") == "delivered" and rows["email"]["state"] != "queued" else None
+
+    rows = wait_for(settled, timeout=60, what="the retried activity")
+    # Its outcome unknown, the email is not sent again: marked for an operator to look at.
+    assert rows["email"]["state"] == "failed" and "interrupted" in rows["email"]["reason"], rows["email"]
+    assert len(box.about(ref)) == 1
+    assert len([s for s in sms_sent(hub) if ref in s["text"]]) == 1
 
 
 def test_an_sms_in_quiet_hours_is_held(hub):

@@ -13,10 +13,13 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from forms.clock import beijing_today
 
+    from ..notifications.activities import NOTIFY, NotificationActivities
+    from ..notifications.types import NotifyEvent
     from ..options import ActivityOptions, HeartbeatOptions
     from .activities import BenefitActivities
     from .types import CloseCycle, CycleInput, CycleStatus, CycleSummary, OpenCycle, PayChunk, period_of
@@ -42,6 +45,20 @@ class PaymentCycleWorkflow:
     @workflow.query
     def progress(self) -> CycleStatus | None:
         return self._status
+
+    async def _tell_paid(self, cycle_id: int, after: int, last: int) -> None:
+        """Tell the beneficiaries the chunk paid (entitlements after ``after`` up to ``last``)."""
+        event = NotifyEvent(
+            key=f"payment-cycle-{cycle_id}:paid:{after}-{last}",
+            kind="payment_made",
+            at=workflow.now(),
+            detail={"cycle": str(cycle_id), "after": str(after), "last": str(last)},
+        )
+        try:
+            await workflow.execute_activity_method(NotificationActivities.notify, event, **NOTIFY)
+        except ActivityError:
+            # The payments stand; the messages not sent are marked failed for operators to resend.
+            workflow.logger.warning("payment messages of cycle %s not sent", cycle_id)
 
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleSummary:
@@ -78,6 +95,8 @@ class PaymentCycleWorkflow:
                 return await workflow.execute_activity_method(
                     BenefitActivities.close_cycle, CloseCycle(cycle_id=cycle_id, at=workflow.now()), **STEP
                 )
+            if outcome.totals.paid and workflow.patched("notifications"):
+                await self._tell_paid(cycle_id, after, outcome.last_id)
             after = outcome.last_id
             totals = totals.plus(outcome.totals)
             self._status = self._status.model_copy(update={"totals": totals})

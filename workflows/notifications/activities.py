@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 
 from temporalio import activity
 from temporalio.common import RetryPolicy
 
-from ..options import ActivityOptions
+from ..options import HeartbeatOptions
 from ..ports import Notifier
 from .types import DeliverDue, Delivered, NotifyEvent
 
 # A channel that fails is tried again after 1, 2 and 4 seconds; at the last attempt the message is
-# marked failed with the channel's reason (an operator may resend it).
+# marked failed with the channel's reason (an operator may resend it). A mail server may be slow, so
+# liveness comes from heartbeats: a worker that died mid-send is noticed in seconds.
 NOTIFY_ATTEMPTS = 4
-NOTIFY = ActivityOptions(
-    start_to_close_timeout=timedelta(seconds=60),
+HEARTBEAT_EVERY_S = 2
+NOTIFY = HeartbeatOptions(
+    start_to_close_timeout=timedelta(minutes=5),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
@@ -38,11 +43,20 @@ class NotificationActivities:
         keys = await self._notifier.store(event)
         if not keys:
             return Delivered()
-        return await self._notifier.deliver(keys, final=activity.info().attempt >= NOTIFY_ATTEMPTS)
+        return await _beating(self._notifier.deliver(keys, final=activity.info().attempt >= NOTIFY_ATTEMPTS))
 
     @activity.defn
     async def deliver_due(self, due: DeliverDue) -> Delivered:
-        return await self._notifier.deliver(due.keys, final=activity.info().attempt >= NOTIFY_ATTEMPTS)
+        return await _beating(self._notifier.deliver(due.keys, final=activity.info().attempt >= NOTIFY_ATTEMPTS))
 
     def all(self) -> list:
         return [self.notify, self.deliver_due]
+
+
+async def _beating(work: Awaitable[Delivered]) -> Delivered:
+    """Await ``work``, heartbeating meanwhile."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        activity.heartbeat()
+        await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_S)
+    return task.result()
