@@ -34,7 +34,7 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, screenshots, "life-event-form-375")
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.locator("main").inner_text()[:1500]
     assert page.get_by_text("13800138000").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
