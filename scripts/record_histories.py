@@ -270,7 +270,29 @@ def commitment_broken(stack: Stack) -> str:
 
 
 # Flows that ``--only`` may record on their own: label -> flow (each a request's workflow).
-SINGLE = {"commitment-kept": commitment_kept, "commitment-broken": commitment_broken}
+def notified(stack: Stack) -> str:
+    """Told at each step: the filing, a task assigned by the supervisor (to the clerk), more
+    information asked and supplied, and the decision (one message per event in the hub)."""
+    citizen, street = Api(stack.base_url, "zhangsan"), Api(stack.base_url, "street.clerk")
+    supervisor = Api(stack.base_url, "street.supervisor")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(street, ref)
+    assert supervisor.post(f"/api/tasks/{task['id']}/assignment", json={"assignee": "street.clerk"}).status_code == 200
+    asked = street.post(
+        f"/api/tasks/{task['id']}/information-request", json={"fields": ["phone"], "message": "请提供可联系的手机号码"}
+    )
+    assert asked.status_code == 200, asked.text
+    supplied = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13800138001"}})
+    assert supplied.status_code in (200, 202), supplied.text
+    wait_for(lambda: request_state(citizen, ref)["state"] == "in_review", what="the supplement")
+    assert decide(street, task["id"], "reject", "申请人实际居住地不在本街道").status_code == 200
+    wait_closed(citizen, ref)
+    kinds = [m["kind"] for m in citizen.get("/api/messages").json()["messages"] if ref in m["subject"]]
+    assert sorted(kinds) == ["information_requested", "request_decided", "request_filed"], kinds
+    return ref
+
+
+SINGLE = {"commitment-kept": commitment_kept, "commitment-broken": commitment_broken, "notified": notified}
 
 
 def claim_instant_paid(stack: Stack) -> str:
