@@ -25,6 +25,7 @@ from hub.credentials import jose
 from hub.credentials.context import CredentialContext, context
 from hub.credentials.issuing import opened_claims, type_name
 from hub.credentials.status import entry
+from hub.credentials.wallet import credential_status as held_status
 from hub.credentials.wallet import holder_row, status_now
 from hub.db.tables import Account, CredentialShare, CredentialShareView
 from hub.db.transactions import writing
@@ -303,8 +304,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
     row = (
         await CredentialShare.select(
             *CredentialShare.all_columns(),
-            CredentialShare.credential.status.as_alias("credential_status"),
-            CredentialShare.credential.expires_at.as_alias("credential_expires"),
+            CredentialShare.credential.jti.as_alias("jti"),
             CredentialShare.credential.type.as_alias("type"),
             CredentialShare.credential.source.as_alias("source"),
             CredentialShare.credential.issuer.as_alias("issuer"),
@@ -332,7 +332,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
         return SharedView(shared=False)
     presented = unseal(row["presentation"], PRESENTATION_FIELD) or ""
     disclosed = read_presentation(ctx, presented)
-    credential_status = status_now({"status": row["credential_status"], "expires_at": row["credential_expires"]})
+    credential_status = await held_status(row["jti"])
     kind = ctx.catalog.credentials.get(row["type"])
     department = ctx.catalog.departments.get(row["issuer"])
     issuer = (kind.issuer_name() if kind and row["source"] == "registry" else "") or (

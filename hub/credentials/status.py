@@ -18,7 +18,7 @@ from typing import Any
 from hub.clock import now
 from hub.credentials import jose
 from hub.credentials.jose import SigningKeys
-from hub.db.tables import Credential, DocumentSequence
+from hub.db.tables import Credential, DocumentSequence, Entitlement
 
 # 131,072 entries: the size the specification asks for at least, for herd privacy.
 LIST_SIZE = 131_072
@@ -84,6 +84,24 @@ def bit(encoded_list: str, index: int) -> bool:
     return bool(data[index // 8] & (0x80 >> (index % 8)))
 
 
+def ended_entitlement():
+    """Credentials of decisions whose entitlement has ended: the status they granted no longer holds."""
+    return Credential.document.request.is_in(
+        Entitlement.select(Entitlement.request).where(Entitlement.state == "ended")
+    )
+
+
+async def with_ended(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows (with ``id`` and ``status``), those of an ended entitlement marked revoked."""
+    valid = [r["id"] for r in rows if r["status"] == "valid" and r.get("document")]
+    if not valid:
+        return rows
+    ended = {
+        r["id"] for r in await Credential.select(Credential.id).where(Credential.id.is_in(valid) & ended_entitlement())
+    }
+    return [{**r, "status": "revoked"} if r["id"] in ended else r for r in rows]
+
+
 async def lists_in_use() -> int:
     """How many lists there are: those holding at least one credential's bit (one at least)."""
     row = await DocumentSequence.select(DocumentSequence.last).where(DocumentSequence.scope == SEQUENCE_SCOPE).first()
@@ -94,10 +112,9 @@ async def lists_in_use() -> int:
 async def status_list_credential(keys: SigningKeys, base_url: str, list_number: int) -> str:
     """Status list ``list_number`` (from 1) as it stands, signed as a status-list credential (a JWT)."""
     start = (list_number - 1) * LIST_SIZE
+    in_list = (Credential.status_index >= start) & (Credential.status_index < start + LIST_SIZE)
     rows = await Credential.select(Credential.status_index).where(
-        (Credential.status != "valid")
-        & (Credential.status_index >= start)
-        & (Credential.status_index < start + LIST_SIZE)
+        in_list & ((Credential.status != "valid") | ended_entitlement())
     )
     url = status_list_url(base_url, list_number)
     issued = now()

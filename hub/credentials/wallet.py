@@ -18,6 +18,7 @@ from hub.accounts import Principal
 from hub.clock import beijing_date, now
 from hub.credentials.context import CredentialContext, context
 from hub.credentials.issuing import claims_digest, create, holders_of, opened_claims
+from hub.credentials.status import with_ended
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
 from hub.i18n import N_, gettext
@@ -165,7 +166,8 @@ async def held_rows(user: Principal, type_id: str | None = None) -> list[dict[st
     query = Credential.select(*COLUMNS).where(Credential.holder.is_in(holders))
     if type_id is not None:
         query = query.where(Credential.type == type_id)
-    return list(await query.order_by(Credential.issued_at, ascending=False).order_by(Credential.id, ascending=False))
+    rows = await query.order_by(Credential.issued_at, ascending=False).order_by(Credential.id, ascending=False)
+    return await with_ended(list(rows))
 
 
 def held(row: dict[str, Any], locale: str, ctx: CredentialContext | None = None) -> HeldCredential:
@@ -191,8 +193,12 @@ async def held_credentials(user: Principal, type_id: str | None = None) -> list[
 async def credential_status(credential_id: str) -> str:
     """ "valid" | "revoked" | "expired" | "superseded", or "unknown" for an id the hub never issued."""
     jti = credential_id.removeprefix("urn:uuid:")
-    row = await Credential.select(Credential.status, Credential.expires_at).where(Credential.jti == jti).first()
-    return status_now(row) if row is not None else "unknown"
+    row = (
+        await Credential.select(Credential.id, Credential.status, Credential.expires_at, Credential.document)
+        .where(Credential.jti == jti)
+        .first()
+    )
+    return status_now((await with_ended([row]))[0]) if row is not None else "unknown"
 
 
 async def holder_row(user: Principal, credential_id: str) -> dict[str, Any] | None:
@@ -201,11 +207,12 @@ async def holder_row(user: Principal, credential_id: str) -> dict[str, Any] | No
     if user.role not in ("citizen", "enterprise") or len(jti) > 64:
         return None
     holders = await holders_of(user.id, user.enterprise)
-    return await (
-        Credential.select(*COLUMNS, Credential.jwt)
+    row = (
+        await Credential.select(*COLUMNS, Credential.jwt)
         .where((Credential.jti == jti) & Credential.holder.is_in(holders))
         .first()
     )
+    return (await with_ended([row]))[0] if row is not None else None
 
 
 async def document_numbers(document_ids: list[int]) -> dict[int, str]:

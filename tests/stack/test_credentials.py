@@ -16,9 +16,21 @@ import pytest
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from stdnum.cn import ric
 
 from forms.catalog import load_catalog
-from tests.stack.flows import decide, decision_of, file_service, hub_python, next_open_task, wait_closed, wait_for
+from tests.stack.flows import (
+    CLERKS,
+    decide,
+    decision_of,
+    file_request,
+    file_service,
+    hub_python,
+    next_open_task,
+    open_task,
+    wait_closed,
+    wait_for,
+)
 from tests.stack.harness import Api
 
 # A verifier may still name the algorithm "EdDSA", which RFC 9864 has since split by curve.
@@ -221,3 +233,31 @@ def test_a_disability_certificate_comes_from_the_disabled_persons_register(stack
     claims = {c["name"]: c["value"] for c in certificate["claims"]}
     assert claims["certificate_number"] == "33010619580908002942" and claims["disability_grade"] == "二级"
     assert certificate["source"] == "registry" and certificate["status"] == "valid"
+
+
+def test_an_entitlement_that_ends_no_longer_holds(stack):
+    from tests.stack.test_benefits import create_citizen
+
+    # A resident aged 85, new to the hub, is granted the old-age allowance.
+    body = "330106194105050191"
+    resident_id = body[:17] + ric.calc_check_digit(body[:17] + "0")
+    create_citizen(stack, "laoqian", "钱国栋", resident_id)
+    citizen = Api(stack.base_url, "laoqian")
+    ref = file_request(citizen).json()["ref"]
+    for department in ("street-office", "civil-affairs"):
+        clerk = Api(stack.base_url, CLERKS[department])
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", "符合条件").status_code == 200
+    wait_closed(citizen, ref)
+    [granted] = in_wallet(citizen, "old-age-allowance-entitlement")
+    assert granted["status"] == "valid"
+    token = citizen.get(granted["download_url"]).text
+    status = independent_verify(stack.base_url, token)["vc"]["credentialStatus"]
+    assert not status_bit(stack.base_url, status)
+    # The registry learns of the death and the entitlement ends: the status it granted no longer holds.
+    hub_python(
+        stack,
+        "await Entitlement.update({Entitlement.state: 'ended'}).where("
+        f"Entitlement.request.is_in(ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.ref == '{ref}')))",
+    )
+    assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "revoked"
+    assert status_bit(stack.base_url, status)
