@@ -19,6 +19,7 @@ from hub.db.transactions import writing
 from hub.errors import HubError
 from hub.intake import request_input
 from hub.life_events.filing import load
+from hub.life_events.forms import filed_spec
 from hub.life_events.schedule import check_scheduled
 from hub.requests.filing import sealed
 from hub.requests.once import hold, holder_of
@@ -37,10 +38,8 @@ class PiccoloLifeEventCases:
         case = await LifeEventCase.objects().where(LifeEventCase.id == filing.case_id).first()
         assert case is not None, "a case's workflow runs for a stored case"
         event = self._catalog.life_events[case.event_id]
-        part = event.part(filing.part_id)
-        spec = self._catalog.version(part.service, part.version)
-        assert spec is not None
         stored = load(case.parts)[filing.part_id]
+        spec = filed_spec(self._catalog, event.part(filing.part_id), stored)
         scope = f"life-event:{case.ref}:{filing.part_id}"
         answers = open_answers(spec.personal_fields, load(stored["answers"])) | dict(filing.handed_on)
         ref = new_ref(filing.at)

@@ -193,7 +193,7 @@ async def _checked_parts(
             continue
         if (due := event.due_on(part_id, answers)) is not None:
             # Its rules are checked on that date, when it is filed (at 60 nobody is 80 yet).
-            stored[part_id] = scheduled_part(sealed(spec, answers), due)
+            stored[part_id] = scheduled_part(sealed(spec, answers), due) | {"version": spec.version}
             continue
         person = await benefit_person(spec, answers, "benefit amount expected at filing")
         try:
@@ -204,6 +204,8 @@ async def _checked_parts(
         if ctx.settings.enforce_once_per:
             await check_free(spec, holder_of(spec, user, answers))
         stored[part_id] = {
+            # Kept with the part: it is filed with the version it was checked against.
+            "version": spec.version,
             "answers": sealed(spec, answers),
             "results": results,
             "expected": expected,

@@ -26,6 +26,15 @@ def part_spec(catalog: Catalog, part: LifeEventPart) -> ServiceSpec:
     return spec
 
 
+def filed_spec(catalog: Catalog, part: LifeEventPart, stored: dict) -> ServiceSpec:
+    """The service version a case's part was filed with (kept with it on the case, so a new version
+    of the event or the service published meanwhile changes nothing for it); cases stored before
+    that was kept use the version the event names."""
+    spec = catalog.version(part.service, int(stored.get("version", part.version)))
+    assert spec is not None, "a service version stays in the catalog while requests of it may come"
+    return spec
+
+
 def one_form(catalog: Catalog, event: LifeEventSpec) -> list[AskedField]:
     asked: list[AskedField] = []
     for shared in event.shared:

@@ -18,6 +18,7 @@ from hub.db.records import first
 from hub.db.tables import LifeEventCase
 from hub.db.transactions import writing
 from hub.errors import HubError
+from hub.life_events.forms import filed_spec
 from hub.registry import applicant_data
 from hub.requests.filing import benefit_person, eligibility
 from hub.sealing import open_answers
@@ -55,10 +56,8 @@ async def check_scheduled(catalog: Catalog, filing: FilePart) -> PartChecked:
     case = await LifeEventCase.objects().where(LifeEventCase.id == filing.case_id).first()
     assert case is not None, "a case's workflow runs for a stored case"
     event = catalog.life_events[case.event_id]
-    part = event.part(filing.part_id)
-    spec = catalog.version(part.service, part.version)
-    assert spec is not None
     stored = json.loads(case.parts)[filing.part_id] if isinstance(case.parts, str) else case.parts[filing.part_id]
+    spec = filed_spec(catalog, event.part(filing.part_id), stored)
     answers = open_answers(spec.personal_fields, json.loads(stored["answers"]))
     profile, enterprise = await applicant_data(case.applicant, purpose=f"eligibility of {spec.id} on its date")
     person = await benefit_person(spec, answers, "benefit amount expected at filing")
