@@ -134,6 +134,11 @@ def test_a_credential_the_hub_issued_stands_in_for_the_upload_and_is_refused_onc
     page = browser.get(f"/services/{MATERNITY.id}/apply")
     assert ("We already have this" in page.text) == bool(still)
     assert ('name="birth_certificate__file"' in page.text) == (not still)
+    # The account's pages back in Chinese, and the request withdrawn: as other tests expect them.
+    token = CSRF.search(browser.get("/").text).group(1)
+    assert browser.post("/language", data={"locale": "zh_CN", "next": "/", "_csrf_token": token}).status_code == 303
+    withdrawn = applicant.post(f"/api/requests/{ref}/withdrawal", json={"reason": "证明已撤销，另行申请"})
+    assert withdrawn.status_code == 202, withdrawn.text
 
 
 def test_auditors_read_the_zero_materials_figure_per_service(stack):
