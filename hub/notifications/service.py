@@ -13,13 +13,17 @@ from babel import dates
 from temporalio.exceptions import ApplicationError
 
 from forms.catalog import Catalog
+from forms.programs import ProgramSpec
 from hub import clock
+from hub.db.records import load_json
 from hub.db.tables import (
     Account,
     BenefitPayment,
     Document,
     Message,
     MessagePreference,
+    Program,
+    ProgramMatch,
     ReviewTask,
     ServiceRequest,
 )
@@ -177,6 +181,26 @@ class HubNotifier:
         )
         return [(r["entitlement.account"], r) for r in rows]
 
+    async def _eligible(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
+        """The accounts of the enterprises a matching batch found eligible for a program: the
+        legal representative's (approver) account, who decides on a claim."""
+        program = int(event.detail["program"])
+        matched = await ProgramMatch.select(ProgramMatch.enterprise).where(
+            (ProgramMatch.program == program)
+            & (ProgramMatch.eligible == True)  # noqa: E712 - a column compared, not a bool
+            & (ProgramMatch.enterprise > int(event.detail["after"]))
+            & (ProgramMatch.enterprise <= int(event.detail["last"]))
+        )
+        enterprises = [m["enterprise"] for m in matched]
+        if not enterprises:
+            return []
+        row = await Program.select(Program.spec).where(Program.id == program).first()
+        spec = ProgramSpec.model_validate(load_json(row["spec"])) if row else None
+        accounts = await Account.select(Account.id, Account.enterprise_role).where(
+            Account.enterprise.is_in(enterprises) & (Account.role == "enterprise")
+        )
+        return [(a["id"], {"program_spec": spec}) for a in accounts if a["enterprise_role"] in (None, "approver")]
+
     def _payment_values(self, paid: dict[str, Any], locale: str) -> dict[str, str]:
         spec = self.catalog.latest(paid["service_id"])
         year, month = (int(p) for p in paid["period"].split("-"))
@@ -192,6 +216,8 @@ class HubNotifier:
     def _link(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> str:
         if event.kind.startswith("payment_"):
             return "/benefits"
+        if event.kind == "policy_matched":
+            return "/policies"
         if audience == "staff":
             return "/workbench"
         return f"/requests/{request['ref']}" if request else "/messages"
@@ -224,6 +250,8 @@ class HubNotifier:
         rows, outbound = [], []
         if event.kind == "payment_made":
             targets = await self._paid(event)
+        elif event.kind == "policy_matched":
+            targets = await self._eligible(event)
         else:
             targets = [(a, {}) for a in await self._recipient_ids(event, template.audience, request)]
         for account_id, paid in targets:
@@ -231,7 +259,10 @@ class HubNotifier:
             if person is None:
                 continue
             values = await self._values(event, request, person.locale)
-            if paid:
+            if "program_spec" in paid:
+                spec = paid["program_spec"]
+                values["program"] = spec.title.in_locale(person.locale) if spec else ""
+            elif paid:
                 values.update(self._payment_values(paid, person.locale))
             subject, body, sms = render(event.kind, person.locale, values)
             link = self._link(event, template.audience, request)

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from forms.clock import beijing_today
-from tests.stack.flows import claim, decide, file_request, hub_python, open_task, wait_for
+from tests.stack.flows import claim, decide, file_request, hub_python, open_task, program_spec, wait_for
 from tests.stack.harness import Api, free_port, start_stack
 from workflows.benefits.types import period_of
 from workflows.names import REQUESTS_QUEUE
@@ -225,6 +225,20 @@ def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
     assert message["subject"] == f"{year}年{int(month)}月80周岁以上老年人高龄津贴已发放", message
     assert "¥100.00" in message["body"] and "尾号3445" in message["body"], message["body"]
     assert message["link"] == "/benefits"
+
+
+def test_a_policy_that_finds_the_enterprise_is_told_to_its_legal_representative(hub):
+    admin = Api(hub.base_url, "admin")
+    assert admin.post("/api/programs", json=program_spec("told-program")).status_code == 201
+
+    def told(username: str):
+        box = Api(hub.base_url, username).get("/api/messages").json()["messages"]
+        return [m for m in box if m["kind"] == "policy_matched" and "told-program" in m["subject"]]
+
+    [message] = wait_for(lambda: told("yunqi"), timeout=90, what="the policy message")
+    assert message["subject"] == "贵企业可能符合的政策：测试补贴told-program" and message["link"] == "/policies"
+    # The preparer prepares claims; the one who decides on them is told.
+    assert not told("yunqi.preparer")
 
 
 def test_a_worker_killed_between_sending_and_recording_sends_nothing_twice(hub, mail):

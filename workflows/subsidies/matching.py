@@ -12,8 +12,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from ..notifications.activities import NOTIFY, NotificationActivities
+    from ..notifications.types import NotifyEvent
     from ..options import ActivityOptions
     from .activities import SubsidyActivities
     from .types import MatchBatch, MatchInput, MatchStatus, MatchSummary, ReconcileDay, ReconciliationOutcome
@@ -34,6 +37,20 @@ class ProgramMatchingWorkflow:
     def progress(self) -> MatchStatus | None:
         """Enterprises evaluated and found eligible so far, and since when (None before the run began)."""
         return self._status
+
+    async def _tell_eligible(self, program_id: int, after: int, last: int) -> None:
+        """Tell the enterprises of the batch (ids after ``after`` up to ``last``) found eligible."""
+        event = NotifyEvent(
+            key=f"{workflow.info().workflow_id}:eligible:{after}-{last}",
+            kind="policy_matched",
+            at=workflow.now(),
+            detail={"program": str(program_id), "after": str(after), "last": str(last)},
+        )
+        try:
+            await workflow.execute_activity_method(NotificationActivities.notify, event, **NOTIFY)
+        except ActivityError:
+            # The matching stands; messages not sent are marked failed for operators to resend.
+            workflow.logger.warning("policy messages of program %s not sent", program_id)
 
     @workflow.run
     async def run(self, job: MatchInput) -> MatchSummary:
@@ -63,6 +80,8 @@ class ProgramMatchingWorkflow:
                 )
                 await workflow.execute_activity_method(SubsidyActivities.finish_matching, summary, **BATCH)
                 return summary
+            if progress.eligible and workflow.patched("notifications"):
+                await self._tell_eligible(job.program_id, after, progress.last_id)
             after = progress.last_id
             evaluated += progress.evaluated
             eligible += progress.eligible
