@@ -135,8 +135,9 @@ def test_a_new_service_file_needs_no_code(versioned):
 
 
 def test_a_life_event_part_is_filed_with_the_version_it_was_checked_against(versioned):
-    """The event moves its part to a newer version of the service while a case waits: the waiting
-    part is still filed with the version its answers were checked against."""
+    """The event names another version of the part's service while a case waits (here it goes back
+    to an older one): the waiting part is still filed with the version its answers were checked
+    against."""
     from tests.stack.test_life_events import case_of, decide_all, file_case, part_filed
 
     stack, catalog = versioned
@@ -146,10 +147,10 @@ def test_a_life_event_part_is_filed_with_the_version_it_was_checked_against(vers
 
     event = catalog / "life_events" / "hard-times.toml"
     text = event.read_text()
-    assert 'service = "disability-living-subsidy"\nversion = 1' in text
+    assert 'service = "disability-living-subsidy"\nversion = 2' in text
     event.write_text(
         text.replace(
-            'service = "disability-living-subsidy"\nversion = 1', 'service = "disability-living-subsidy"\nversion = 2'
+            'service = "disability-living-subsidy"\nversion = 2', 'service = "disability-living-subsidy"\nversion = 1'
         )
     )
     assert stack.run("catalog", "check").returncode == 0
@@ -157,5 +158,5 @@ def test_a_life_event_part_is_filed_with_the_version_it_was_checked_against(vers
 
     decide_all(stack, citizen, allowance, "approve")
     subsidy = part_filed(citizen, ref, "disability")
-    assert citizen.get(f"/api/requests/{subsidy}").json()["service_version"] == 1
+    assert citizen.get(f"/api/requests/{subsidy}").json()["service_version"] == 2
     assert next(p for p in case_of(citizen, ref)["parts"] if p["id"] == "disability")["state"] in ("filed", "approved")
