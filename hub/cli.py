@@ -265,8 +265,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             from hub.notifications.local import start_local_mail_server
 
             mail_server = start_local_mail_server(settings, settings.local_smtp_port)
-            env["QINQING_SMTP_URL"] = f"smtp://127.0.0.1:{settings.local_smtp_port}"
-            print(f"Local mail server on 127.0.0.1:{settings.local_smtp_port} (emails kept under var/mailbox)")
+            env["QINQING_SMTP_URL"] = f"smtp://127.0.0.1:{mail_server.port}"
+            print(f"Local mail server on 127.0.0.1:{mail_server.port} (emails kept under var/mailbox)")
         for name in ("worker", "serve"):
             # Own sessions: the terminal's Ctrl-C comes here, and we stop the children in order.
             proc = subprocess.Popen([sys.executable, "-m", "hub.cli", name], env=env, start_new_session=True)

@@ -69,9 +69,18 @@ class MailboxHandler:
 
 
 def start_local_mail_server(settings: Settings, port: int):
-    """Start the local mail server on 127.0.0.1:``port`` (in a thread); returns it, to stop it."""
+    """Start the local mail server on 127.0.0.1:``port`` (in a thread), or on a free port when that
+    one is taken; returns it (``.port`` says where), to stop it."""
+    import socket
+
     from aiosmtpd.controller import Controller
 
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     controller = Controller(MailboxHandler(mailbox_path(settings)), hostname="127.0.0.1", port=port)
     controller.start()
     return controller
