@@ -20,6 +20,7 @@ from hub.db.tables import (
     Account,
     BenefitPayment,
     Document,
+    EntitlementChange,
     Message,
     MessagePreference,
     Program,
@@ -201,9 +202,37 @@ class HubNotifier:
         )
         return [(a["id"], {"program_spec": spec}) for a in accounts if a["enterprise_role"] in (None, "approver")]
 
+    async def _stopped(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
+        """The beneficiaries following their benefit online whose entitlement the chunk ended (a
+        death is told to the family by the civil affairs office, not by a message to the account)."""
+        rows = await EntitlementChange.select(
+            EntitlementChange.entitlement.account,
+            EntitlementChange.entitlement.service_id,
+            EntitlementChange.period,
+        ).where(
+            (EntitlementChange.kind == "ended")
+            & (EntitlementChange.period == event.detail["period"])
+            & (EntitlementChange.reason_code != "death")
+            & (EntitlementChange.entitlement > int(event.detail["after"]))
+            & (EntitlementChange.entitlement <= int(event.detail["last"]))
+            & EntitlementChange.entitlement.account.is_not_null()
+        )
+        return [
+            (
+                r["entitlement.account"],
+                {"service_id": r["entitlement.service_id"], "period": r["period"], "stopped": True},
+            )
+            for r in rows
+        ]
+
     def _payment_values(self, paid: dict[str, Any], locale: str) -> dict[str, str]:
         spec = self.catalog.latest(paid["service_id"])
         year, month = (int(p) for p in paid["period"].split("-"))
+        if paid.get("stopped"):
+            return {
+                "service": gettext(locale, spec.title) if spec else paid["service_id"],
+                "period": dates.format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale),
+            }
         account = unseal(paid["entitlement.payee_account"], "entitlement.payee_account") or ""
         return {
             "service": gettext(locale, spec.title) if spec else paid["service_id"],
@@ -250,6 +279,8 @@ class HubNotifier:
         rows, outbound = [], []
         if event.kind == "payment_made":
             targets = await self._paid(event)
+        elif event.kind == "payment_stopped":
+            targets = await self._stopped(event)
         elif event.kind == "policy_matched":
             targets = await self._eligible(event)
         else:

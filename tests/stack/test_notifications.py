@@ -17,9 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from forms.clock import beijing_today
+from tests.stack.db import run_python
 from tests.stack.flows import claim, decide, file_request, hub_python, open_task, program_spec, wait_for
 from tests.stack.harness import Api, free_port, start_stack
-from workflows.benefits.types import period_of
+from workflows.benefits.types import next_period, period_of, period_start
 from workflows.names import REQUESTS_QUEUE
 
 REFUSED_DOMAIN = "refuse.example"
@@ -191,17 +192,9 @@ def test_a_refusing_mail_server_is_tried_again_then_the_email_is_marked_failed(h
     assert email_counts["failed"] >= 1 and email_counts["sent"] >= 3
 
 
-def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
-    citizen = Api(hub.base_url, "zhangsan", locale="en")
-    choose(citizen, channels=[], email="", phone="", locale="zh_CN")
-    ref = file_request(citizen).json()["ref"]
-    for username in ("street.clerk", "civil.clerk"):
-        clerk = Api(hub.base_url, username)
-        assert decide(clerk, open_task(clerk, ref)["id"], "approve", comment="Eligible").status_code == 200
-    wait_for(lambda: citizen.get(f"/api/requests/{ref}").json()["state"] == "approved", what="the approval")
-    period = period_of(beijing_today())
-    # This month's cycle, started as its schedule would on the payment day.
-    started = hub.temporal_cli(
+def run_cycle(stack, period: str) -> None:
+    """The old-age allowance's cycle for ``period``, started as its schedule starts it."""
+    started = stack.temporal_cli(
         "workflow",
         "start",
         "--type",
@@ -214,6 +207,19 @@ def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
         json.dumps({"service_id": "elderly-care-allowance", "period": period}),
     )
     assert started.returncode == 0, started.stderr
+
+
+def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    choose(citizen, channels=[], email="", phone="", locale="zh_CN")
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(hub.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", comment="Eligible").status_code == 200
+    wait_for(lambda: citizen.get(f"/api/requests/{ref}").json()["state"] == "approved", what="the approval")
+    period = period_of(beijing_today())
+    # This month's cycle, started as its schedule would on the payment day.
+    run_cycle(hub, period)
 
     def paid():
         box = citizen.get("/api/messages").json()["messages"]
@@ -274,3 +280,38 @@ def test_an_sms_in_quiet_hours_is_held(hub):
     sms = wait_for(lambda: [r for r in messages_of(hub, ref) if r["channel"] == "sms"], what="the SMS stored")
     assert sms[0]["state"] == "queued" and sms[0]["not_before"], sms
     assert not [s for s in sms_sent(hub) if ref in s["text"]]
+
+
+def test_payments_stopped_by_a_cycle_are_told(hub):
+    # Last: the beneficiary moves out of the city, and the next month's cycle ends the allowance.
+    period = period_of(beijing_today())
+    run_python(
+        hub,
+        f"""
+import asyncio, datetime as dt
+from hub.db.lifecycle import database
+from hub.db.tables import Resident
+from hub.registry.population import resident_key
+from hub.sealing import configure_from
+from hub.settings import load_settings
+
+async def main():
+    settings = load_settings()
+    configure_from(settings)
+    async with database(settings):
+        await Resident.update({{Resident.moved_out_on: dt.date.fromisoformat("{period_start(period).isoformat()}")}}).where(
+            Resident.resident_key == resident_key("330106194003150011"))
+
+asyncio.run(main())
+""",
+    )
+    run_cycle(hub, next_period(period))
+    citizen = Api(hub.base_url, "zhangsan")
+
+    def told():
+        box = citizen.get("/api/messages").json()["messages"]
+        return [m for m in box if m["kind"] == "payment_stopped"]
+
+    [message] = wait_for(told, timeout=90, what="the message that payments stop")
+    assert message["mandatory"] and message["subject"] == "80周岁以上老年人高龄津贴停发通知", message
+    assert "行政复议" in message["body"]

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from forms.clock import beijing_today
 
     from ..notifications.activities import NOTIFY, NotificationActivities
-    from ..notifications.types import NotifyEvent
+    from ..notifications.types import EventKind, NotifyEvent
     from ..options import ActivityOptions, HeartbeatOptions
     from .activities import BenefitActivities
     from .types import CloseCycle, CycleInput, CycleStatus, CycleSummary, OpenCycle, PayChunk, period_of
@@ -46,13 +46,14 @@ class PaymentCycleWorkflow:
     def progress(self) -> CycleStatus | None:
         return self._status
 
-    async def _tell_paid(self, cycle_id: int, after: int, last: int) -> None:
-        """Tell the beneficiaries the chunk paid (entitlements after ``after`` up to ``last``)."""
+    async def _tell(self, kind: EventKind, cycle_id: int, period: str, after: int, last: int) -> None:
+        """Tell the beneficiaries the chunk paid, or whose payments it stopped (entitlements after
+        ``after`` up to ``last``)."""
         event = NotifyEvent(
-            key=f"payment-cycle-{cycle_id}:paid:{after}-{last}",
-            kind="payment_made",
+            key=f"payment-cycle-{cycle_id}:{kind}:{after}-{last}",
+            kind=kind,
             at=workflow.now(),
-            detail={"cycle": str(cycle_id), "after": str(after), "last": str(last)},
+            detail={"cycle": str(cycle_id), "period": period, "after": str(after), "last": str(last)},
         )
         try:
             await workflow.execute_activity_method(NotificationActivities.notify, event, **NOTIFY)
@@ -96,7 +97,9 @@ class PaymentCycleWorkflow:
                     BenefitActivities.close_cycle, CloseCycle(cycle_id=cycle_id, at=workflow.now()), **STEP
                 )
             if outcome.totals.paid and workflow.patched("notifications"):
-                await self._tell_paid(cycle_id, after, outcome.last_id)
+                await self._tell("payment_made", cycle_id, period, after, outcome.last_id)
+            if outcome.totals.ended and workflow.patched("notifications"):
+                await self._tell("payment_stopped", cycle_id, period, after, outcome.last_id)
             after = outcome.last_id
             totals = totals.plus(outcome.totals)
             self._status = self._status.model_copy(update={"totals": totals})
