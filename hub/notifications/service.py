@@ -35,7 +35,7 @@ from hub.notifications.templates import render, template_for
 from hub.requests.presenter import DOCUMENT_TITLES
 from hub.sealing import seal, unseal
 from hub.settings import Settings
-from workflows.notifications.types import Channel, Delivered, NotifyEvent
+from workflows.notifications.types import CHANNELS, Channel, Delivered, NotifyEvent
 
 OUTCOMES = {
     "approved": N_("approved"),
@@ -256,11 +256,6 @@ class HubNotifier:
     async def store(self, event: NotifyEvent) -> list[str]:
         """One message per recipient and channel, stored under its key before anything is sent;
         returns the keys of those still to be sent (email, SMS)."""
-        # Stored by an earlier attempt: those messages stand (a choice changed since adds none).
-        earlier = await Message.select(Message.key, Message.channel).where(Message.key.like(f"{event.key}:%"))
-        earlier = [r for r in earlier if r["key"].startswith(f"{event.key}:")]
-        if earlier:
-            return [r["key"] for r in earlier if r["channel"] != "hub"]
         template = template_for(event.kind)
         request = None
         if event.request_id is not None:
@@ -285,6 +280,12 @@ class HubNotifier:
             targets = await self._eligible(event)
         else:
             targets = [(a, {}) for a in await self._recipient_ids(event, template.audience, request)]
+        # Stored by an earlier attempt: those messages stand (a choice changed since adds none).
+        candidates = [f"{event.key}:{account_id}:{c}" for account_id, _ in targets for c in CHANNELS]
+        if candidates:
+            earlier = await Message.select(Message.key, Message.channel).where(Message.key.is_in(candidates))
+            if earlier:
+                return [r["key"] for r in earlier if r["channel"] != "hub"]
         for account_id, paid in targets:
             person = await recipient(account_id)
             if person is None:
