@@ -83,7 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     claim_wait_seconds: float = 5.0
     # How often the worker passes on requests and claims stored while Temporal was unreachable.
     resume_every_seconds: float = 60.0
-    # Resilience testing only: the worker exits right after completing an activity of this type.
+    # Resilience testing only: the worker exits right after completing an activity of this type (or,
+    # with "notification-sent", right after a channel took a message, before that is recorded).
     fault_exit_after: str = ""
     # A service granted once per holder (``once_per``) refuses a second application while one is
     # open or in force. Test and training environments where one demo citizen files the same service
