@@ -477,6 +477,9 @@ class Rating(Table):
     score = Integer()
     comment = Text(default="")
     created_at = Timestamptz()
+    # A supervisor upheld the department's appeal (the applicant was ineligible by law, say): the
+    # rating stays on record but is left out of every figure (hub/feedback counts ratings).
+    excluded = Boolean(default=False)
 
 
 class WorkingCalendarYear(Table):
@@ -800,3 +803,76 @@ class Message(Table):
     sent_at = Timestamptz(null=True, default=None)
     delivered_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)
+
+
+class FeedbackCase(Table):
+    """A case in a department's inbox with a working-day time limit that escalates to the
+    supervisors when it passes: the follow-up of a bad rating, or a grievance (hub/feedback)."""
+
+    id: Serial
+
+    ref = Varchar(length=32, unique=True)
+    # follow_up | grievance
+    kind = Varchar(length=16, index=True)
+    department = Varchar(length=64, index=True)
+    # open | answered | closed
+    state = Varchar(length=16, default="open", index=True)
+    opened_at = Timestamptz()
+    working_days = Integer()
+    due_at = Timestamptz()
+    provisional = Boolean(default=False)
+    escalated_at = Timestamptz(null=True, default=None)
+    # The case's clock (a Temporal workflow) was started; the worker starts those left unstarted.
+    clock_started = Boolean(default=False)
+    # A follow-up: the rating it follows up (one case per rating) and its request.
+    rating = ForeignKey(references=Rating, null=True, default=None, unique=True)
+    request = ForeignKey(references=ServiceRequest, null=True, default=None, index=True)
+    # Who it is for: the applicant, or the grievance's author (none when filed anonymously).
+    account = ForeignKey(references=Account, null=True, default=None, index=True)
+    # A grievance: about a service, a clerk or a payment; about a named clerk, supervisors only see it.
+    subject = Varchar(length=16, default="")
+    service_id = Varchar(length=64, default="")
+    clerk = ForeignKey(references=Account, null=True, default=None)
+    sensitive = Boolean(default=False)
+    # People's own words, sealed at rest (hub/sealing.py): the grievance, the cause, the fix, the answer.
+    text = Text(default="")
+    cause = Text(default="")
+    fix = Text(default="")
+    answer = Text(default="")
+    # A follow-up: resolved | explained; a grievance: upheld | partly_upheld | not_upheld.
+    outcome = Varchar(length=16, default="")
+    answered_at = Timestamptz(null=True, default=None)
+    answered_by = ForeignKey(references=Account, null=True, default=None)
+    # The applicant's rating (1-5) of the follow-up or of the grievance's answer.
+    answer_score = Integer(null=True, default=None)
+    # An appeal: by the department against the rating (follow-up), by the author against the answer
+    # (grievance); a supervisor decides it. pending | upheld | dismissed.
+    appeal_state = Varchar(length=12, default="")
+    appeal_reason = Text(default="")
+    appealed_at = Timestamptz(null=True, default=None)
+    appeal_note = Text(default="")
+    appeal_decided_at = Timestamptz(null=True, default=None)
+    appeal_decided_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class CaseContact(Table):
+    """A clerk's contact with the person a case is about: when, how, and what was said (sealed)."""
+
+    id: Serial
+
+    case = ForeignKey(references=FeedbackCase, index=True)
+    clerk = ForeignKey(references=Account)
+    contacted_at = Timestamptz()
+    # phone | sms | email | visit | in_person
+    channel = Varchar(length=16)
+    summary = Text()
+    recorded_at = Timestamptz()
+
+
+class RatingInvitation(Table):
+    """A decided request whose applicant was invited to rate it (once)."""
+
+    id: Serial
+
+    request = ForeignKey(references=ServiceRequest, unique=True)
+    invited_at = Timestamptz()
