@@ -52,6 +52,8 @@ APP_CONFIG = AppConfig(
         tables.FeedbackCase,
         tables.CaseContact,
         tables.RatingInvitation,
+        tables.CockpitTally,
+        tables.CockpitCounted,
     ],
     migration_dependencies=[],
     commands=[],

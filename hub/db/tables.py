@@ -876,3 +876,33 @@ class RatingInvitation(Table):
 
     request = ForeignKey(references=ServiceRequest, unique=True)
     invited_at = Timestamptz()
+
+
+class CockpitTally(Table):
+    """The cockpit's figures per Beijing day, kept up to date as requests and tasks move
+    (``hub/db/tallies.py``): one row per measure, day, service, department, step and bucket."""
+
+    id: Serial
+
+    # "<measure>|<day>|<service>|<department>|<step>|<bucket>": what an increment finds its row by.
+    key = Varchar(length=300, unique=True)
+    # received | closed | decided | approved | within_limit | hours (a request's time to decision);
+    # opened | task_closed | task_decided | task_hours | overdue_in | overdue_out (a department's tasks)
+    measure = Varchar(length=20)
+    day = Date(index=True)
+    service_id = Varchar(length=64, default="")
+    department = Varchar(length=64, default="")
+    step = Varchar(length=64, default="")
+    # For the *_hours measures: the duration's bucket in hours (hours below a day, whole days above).
+    bucket = Integer(default=0)
+    n = Integer(default=0)
+
+
+class CockpitCounted(Table):
+    """What the cockpit's tallies hold of one request or task ("request:<id>", "task:<id>"), so a
+    move is counted as the difference between what it was and what it is, once."""
+
+    id: Serial
+
+    key = Varchar(length=40, unique=True)
+    facts = Text(default="[]")
