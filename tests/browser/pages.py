@@ -26,6 +26,12 @@ def sign_in(page, username: str, next_path: str = "/") -> None:
     assert "/signin" not in page.url, page.content()[:2000]
 
 
+def header_settled(page) -> None:
+    """Wait for the header's unread count, which htmx loads after the page and swaps in."""
+    if page.locator(".messages-link").count():
+        page.wait_for_function("!document.querySelector('.messages-link[hx-get]')")
+
+
 def reload_until(page, check, timeout: float = 60, interval: float = 0.7):
     """Reload the page until ``check(page)`` holds (the workflow moves on in the background)."""
     deadline = time.monotonic() + timeout

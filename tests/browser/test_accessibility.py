@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.pages import PHONE, new_page, screenshot, sign_in
+from tests.browser.pages import PHONE, header_settled, new_page, screenshot, sign_in
 from tests.stack.flows import file_request, open_task
 from tests.stack.harness import Api
 
@@ -31,6 +31,7 @@ MARK_CONTROLS = """() => {
 
 def tab_through(page) -> tuple[int, set[int]]:
     """Press Tab from the top of the page until focus comes round again; which controls were reached."""
+    header_settled(page)  # the header's link is swapped for one with the unread count
     total = page.evaluate(MARK_CONTROLS)
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     reached: set[int] = set()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageFilter
 
-from tests.browser.pages import new_page, reload_until, sign_in
+from tests.browser.pages import header_settled, new_page, reload_until, sign_in
 from tests.stack.flows import file_request, open_task
 from tests.stack.harness import Api
 
@@ -77,9 +77,7 @@ RULES = {
 
 
 def normalise(page, name: str) -> None:
-    # The header's unread count arrives after the page (htmx) and counts what other tests sent.
-    if page.locator(".messages-link").count():
-        page.wait_for_function("!document.querySelector('.messages-link[hx-get]')")
+    header_settled(page)  # its unread count counts what other tests sent: left out below
     rules = [[".messages-link .badge", "remove"]]
     for selector, action in RULES[name]:
         if action == "first-three":  # the facts every request has: reference, status, filed on
