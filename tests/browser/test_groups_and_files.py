@@ -10,17 +10,18 @@ from tests.stack.flows import SAMPLE_FILES
 
 def test_household_members_and_a_supporting_document(browser, stack, screenshots, tmp_path):
     page = new_page(browser, stack.base_url)
-    sign_in(page, "zhaoliu", "/services/minimum-living-allowance/apply")
+    # 李四 holds no disability certificate, so the proof is an upload (a holder uploads nothing).
+    sign_in(page, "lisi", "/services/minimum-living-allowance/apply")
     page.locator("#f-phone").fill("13900139000")
     page.locator("#f-address").fill("杭州市西湖区天目山路1号")
     page.locator("#f-hukou_local-1").check()
-    page.locator("#f-household_members-0-member_name").fill("赵六")
+    page.locator("#f-household_members-0-member_name").fill("李四")
     page.locator("#f-household_members-0-relationship").select_option("self")
-    page.locator("#f-household_members-0-resident_id").fill("330106195809080029")
+    page.locator("#f-household_members-0-resident_id").fill("330106199205200024")
     page.locator("#f-household_members-0-monthly_income").fill("300")
     page.get_by_role("button", name="再添加一项").click()
     # The page comes back with a second, empty member and keeps the first.
-    assert page.locator("#f-household_members-0-member_name").input_value() == "赵六"
+    assert page.locator("#f-household_members-0-member_name").input_value() == "李四"
     page.locator("#f-household_members-1-member_name").fill("钱七")
     page.locator("#f-household_members-1-relationship").select_option("spouse")
     page.locator("#f-household_members-1-resident_id").fill("110105196001010025")
@@ -37,7 +38,7 @@ def test_household_members_and_a_supporting_document(browser, stack, screenshots
 
     assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
     answers = page.locator("dl.answers").inner_text()
-    assert "赵六" in answers and "钱七" in answers and "配偶" in answers
+    assert "李四" in answers and "钱七" in answers and "配偶" in answers
     assert "诊断证明.pdf" in answers
     # Going back to change something keeps the uploaded file.
     page.get_by_role("link", name=re.compile("修改.*家庭成员")).click()
