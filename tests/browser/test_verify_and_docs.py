@@ -28,7 +28,7 @@ def test_anyone_verifies_a_document_by_typing_its_code_on_a_phone(browser, stack
     assert page.locator("h1").inner_text() == "核验文书"
     # Typed as people copy it off paper: lower case, with a space in the middle.
     page.get_by_label("核验码").fill(f"{code[:4].lower()} {code[4:].lower()}")
-    page.get_by_role("button", name="核验").click()
+    page.get_by_role("button", name="核验", exact=True).click()
     page.wait_for_load_state()
     assert urlsplit(page.url).path == f"/verify/{code}", page.url
     assert "文书真实有效" in page.inner_text("main")
@@ -40,7 +40,7 @@ def test_anyone_verifies_a_document_by_typing_its_code_on_a_phone(browser, stack
     page = new_page(browser, stack.base_url, locale="en", viewport=PHONE)
     page.goto("/verify/")  # the trailing slash answers the same form
     page.get_by_label("Verification code").fill("NOSUCHCODE1")
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Verify", exact=True).click()
     page.wait_for_load_state()
     field = page.get_by_label("Verification code")
     assert field.get_attribute("aria-invalid") == "true"
