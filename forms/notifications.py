@@ -25,6 +25,9 @@ EventKind = Literal[
     "task_assigned",
     "task_due_soon",
     "task_overdue",
+    "rating_invited",
+    "case_overdue",
+    "case_answered",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 

@@ -271,6 +271,8 @@ class ServiceSpec(SpecModel):
     owner: Identifier
     legal_basis: str
     time_limit_days: int = Field(ge=1, le=365)
+    # Working days the department has to follow up a rating of 1 or 2 (empty: the hub's setting).
+    follow_up_days: int | None = Field(default=None, ge=1, le=60)
     fee: str = "Free of charge"
     # Strings, or tables saying how a material reaches the department without a copy (Material).
     materials: list[str | Material] = []

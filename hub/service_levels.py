@@ -22,7 +22,8 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from hub.catalog.presenting import department
 from hub.clock import BEIJING
-from hub.db.tables import Rating, ServiceRequest
+from hub.db.tables import ServiceRequest
+from hub.feedback import counted_scores, ratings_version
 from hub.i18n import gettext
 
 if TYPE_CHECKING:
@@ -122,8 +123,7 @@ async def _report(start: dt.datetime, end: dt.datetime, services: tuple[str, ...
     changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(
         in_period
     )
-    rated = await Rating.select(Max(Rating.id, alias="last"))
-    fingerprint = (changed[0]["n"], changed[0]["last"], rated[0]["last"])
+    fingerprint = (changed[0]["n"], changed[0]["last"], await ratings_version())
     kept = _reports.get(key)  # another request may have counted meanwhile
     if kept is not None and kept.fingerprint == fingerprint:
         kept.checked = checked
@@ -162,11 +162,8 @@ async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tupl
             ServiceRequest.closed_at,
         ).where(in_period & ServiceRequest.state.is_in(list(DECIDED)) & ServiceRequest.closed_at.is_not_null())
     ]
-    scores: dict[str, list[int]] = defaultdict(list)
-    for row in await Rating.select(Rating.request.service_id.as_alias("service_id"), Rating.score).where(
-        (Rating.request.created_at >= start) & (Rating.request.created_at < end)
-    ):
-        scores[row["service_id"]].append(row["score"])
+    # Counted where every figure of ratings is: a rating left out after an upheld appeal is not.
+    scores = await counted_scores(start, end)
     return service_levels(filed, decided, scores, services)
 
 

@@ -64,6 +64,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     confirm_above_amount: int = 100_000
     # For tests and demonstrations only: a "working day" lasts this many seconds (0: real calendar).
     working_day_seconds: float = 0
+    # A rating of 1 or 2 opens a follow-up in the service's department, due in this many working
+    # days (a service's ``follow_up_days`` wins); a grievance is answered within grievance_working_days.
+    follow_up_working_days: int = 5
+    grievance_working_days: int = 10
+    # A decided request left unrated this long invites its applicant to rate it, once; the worker
+    # looks for them every rating_invitation_every_seconds.
+    rating_invitation_days: float = 3
+    rating_invitation_every_seconds: float = 300
     # Ed25519 keys that sign documents (<key id>.pem); empty: var/keys, generated on first start.
     # Set explicitly (a mounted secret, shared by every machine), it must already hold a key.
     signing_key_dir: str = ""

@@ -17,6 +17,7 @@ from temporalio.client import (
     ScheduleIntervalSpec,
     ScheduleRange,
     ScheduleSpec,
+    ScheduleUpdate,
 )
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -37,6 +38,7 @@ from hub.documents.issuer import PdfDocumentIssuer
 from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
+from hub.feedback import PiccoloCaseRecords
 from hub.intake import resume_unstarted
 from hub.life_events.cases import PiccoloLifeEventCases
 from hub.life_events.filing import resume_unstarted_cases
@@ -59,9 +61,18 @@ from workflows.activities import RequestActivities
 from workflows.benefits.activities import BenefitActivities
 from workflows.benefits.cycle import PaymentCycleWorkflow
 from workflows.benefits.types import CycleInput
+from workflows.feedback.activities import FeedbackActivities
+from workflows.feedback.clock import CaseClockWorkflow, RatingInvitationsWorkflow
+from workflows.feedback.types import InvitationRound
 from workflows.life_events.activities import LifeEventActivities
 from workflows.life_events.case import LifeEventWorkflow
-from workflows.names import HELD_MESSAGES_SCHEDULE, RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule
+from workflows.names import (
+    HELD_MESSAGES_SCHEDULE,
+    RATING_INVITATIONS_SCHEDULE,
+    RECONCILIATION_SCHEDULE,
+    REQUESTS_QUEUE,
+    payment_cycle_schedule,
+)
 from workflows.notifications.activities import NotificationActivities
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import DeliverDue
@@ -154,8 +165,15 @@ def build_worker(
             PaymentCycleWorkflow,
             LifeEventWorkflow,
             DeliverMessagesWorkflow,
+            CaseClockWorkflow,
+            RatingInvitationsWorkflow,
         ],
-        activities=activities.all() + subsidies.all() + benefits.all() + life_events.all() + notifications.all(),
+        activities=activities.all()
+        + subsidies.all()
+        + benefits.all()
+        + life_events.all()
+        + notifications.all()
+        + FeedbackActivities(PiccoloCaseRecords()).all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
         # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for
@@ -249,6 +267,27 @@ async def schedule_held_messages(client) -> None:
         pass  # created by an earlier start
 
 
+async def schedule_rating_invitations(client, settings: Settings) -> None:
+    """Every few minutes, invite the applicants of requests decided days ago and left unrated (once
+    each), and start the clocks of cases opened while Temporal was away (a Temporal schedule)."""
+    round = InvitationRound(after_seconds=settings.rating_invitation_days * 86400)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            RatingInvitationsWorkflow.run, round, id="rating-invitations", task_queue=REQUESTS_QUEUE
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=dt.timedelta(seconds=settings.rating_invitation_every_seconds))]
+        ),
+    )
+    try:
+        await client.create_schedule(RATING_INVITATIONS_SCHEDULE, schedule)
+    except ScheduleAlreadyRunningError:
+        # Created by an earlier start: it takes the settings of this one.
+        await client.get_schedule_handle(RATING_INVITATIONS_SCHEDULE).update(
+            lambda _: ScheduleUpdate(schedule=schedule)
+        )
+
+
 async def schedule_payment_cycles(client, catalog: Catalog) -> None:
     """A monthly payment cycle per benefit, as a Temporal schedule (created once; kept across
     restarts): on the benefit's payment day at 09:00 Beijing time, for that month."""
@@ -298,6 +337,7 @@ async def run_worker(settings: Settings) -> None:
                 await schedule_reconciliation(client)
                 await schedule_payment_cycles(client, catalog)
                 await schedule_held_messages(client)
+                await schedule_rating_invitations(client, settings)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
                 retention = asyncio.create_task(retention_loop(settings, catalog, calendars))
                 await stop.wait()

@@ -55,3 +55,12 @@ HELD_MESSAGES_SCHEDULE = "held-messages"
 def resend_workflow_id(message_key: str, attempt: int) -> str:
     """An operator's resend of one message; ``attempt`` counts the resends."""
     return f"resend-{message_key}-{attempt}"
+
+
+def case_workflow_id(ref: str) -> str:
+    """The clock of a feedback case (a bad rating's follow-up, a grievance), by the case's reference."""
+    return f"case-{ref}"
+
+
+# Invites applicants to rate requests decided a while ago and left unrated, every few minutes.
+RATING_INVITATIONS_SCHEDULE = "rating-invitations"

@@ -111,10 +111,18 @@ class HubNotifier:
 
     async def _recipient_ids(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> list[int]:
         if audience == "applicant":
+            if request is None and event.account_id is not None:
+                return [event.account_id]  # told of something of their own that is no request (a case)
             return [request["applicant"]] if request else []
         if audience == "staff":
             if event.account_id is not None:
                 return [event.account_id]
+            if event.detail.get("department"):
+                # A case escalated in a department: its supervisors hear of it.
+                rows = await Account.select(Account.id).where(
+                    (Account.role == "supervisor") & (Account.department == event.detail["department"])
+                )
+                return [r["id"] for r in rows]
             task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == event.task_key).first()
             if task is None:
                 return []
@@ -154,6 +162,8 @@ class HubNotifier:
                 if d["kind"] not in NOT_DECISIONS
             ]
             values["documents"] = separator.join(dict.fromkeys(titles)) or "-"
+        if event.kind == "case_overdue" and "due" in event.detail:
+            values["due"] = format_date(dt.datetime.fromisoformat(event.detail["due"]), locale)
         if event.task_key is not None:
             task = (
                 await ReviewTask.select(ReviewTask.stage_title, ReviewTask.due_at)
@@ -247,6 +257,10 @@ class HubNotifier:
             return "/benefits"
         if event.kind == "policy_matched":
             return "/policies"
+        if event.kind == "case_overdue":
+            return "/workbench/cases"
+        if event.kind == "case_answered":
+            return f"/feedback/{event.detail.get('case', '')}"
         if audience == "staff":
             return "/workbench"
         return f"/requests/{request['ref']}" if request else "/messages"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -14,8 +15,12 @@ from hub.db.records import RATING_FIELD, opened_text, sealed_text
 from hub.db.tables import Rating, ServiceRequest
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_field
+from hub.feedback import open_follow_up, started
 from hub.i18n import N_
 from hub.requests.access import load_own_request, signed_in
+
+if TYPE_CHECKING:
+    from hub.context import HubContext
 
 MAX_RATING_COMMENT = 1000
 RATEABLE_STATES = ("approved", "rejected")
@@ -35,8 +40,9 @@ async def rating_of(row: ServiceRequest) -> RatingRead | None:
     return RatingRead(score=found.score, comment=opened_text(found.comment, RATING_FIELD), created_at=found.created_at)
 
 
-async def rate_request(actor: Actor, ref: str, score: int, comment: str) -> RatingRead:
-    """The applicant rates their own decided request, once."""
+async def rate_request(ctx: HubContext, actor: Actor, ref: str, score: int, comment: str) -> RatingRead:
+    """The applicant rates their own decided request, once. A rating of 1 or 2 opens a follow-up in
+    the service's department, stored with the rating."""
     user = signed_in(actor)
     row = await load_own_request(ref, user)
     if row.state not in RATEABLE_STATES:
@@ -62,8 +68,11 @@ async def rate_request(actor: Actor, ref: str, score: int, comment: str) -> Rati
             .on_conflict(target=Rating.request, action="DO NOTHING")
             .returning(Rating.id)
         )
+        opened = None
         if inserted:
             await record(actor, user, "request.rated", "request", row.ref, score=score)
+            opened = await open_follow_up(ctx, inserted[0]["id"], row, score)
+    await started(ctx, opened)
     if not inserted:
         raise HubError("conflict", "already-rated", N_("Already rated"), N_("You have already rated this request."))
     rating = await rating_of(row)

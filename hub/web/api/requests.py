@@ -178,5 +178,5 @@ class RequestController(Controller):
         guards=[requires_role(*APPLICANT_ROLES)],
         summary="Rate a decided request: 1 to 5, with an optional comment (once)",
     )
-    async def rate(self, request: Request, ref: str, data: RatingCreate) -> RatingRead:
-        return await rate_request(actor_of(request), ref, data.score, data.comment)
+    async def rate(self, request: Request, ctx: HubContext, ref: str, data: RatingCreate) -> RatingRead:
+        return await rate_request(ctx, actor_of(request), ref, data.score, data.comment)

@@ -583,7 +583,7 @@ async def rating(request: Request, ref: str) -> Response:
     except ValueError:
         score = 0
     try:
-        await rate_request(actor_of(request), ref, score, str(form.get("comment", "")))
+        await rate_request(request.app.state.hub, actor_of(request), ref, score, str(form.get("comment", "")))
     except HubError as problem:
         if problem.errors:
             message = field_message(page_locale(request), problem.errors[0])
