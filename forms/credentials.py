@@ -79,12 +79,17 @@ class CredentialType(SpecModel):
     # A claim taken from a form field of the issuing request: claim -> field name.
     answers: dict[Identifier, Identifier] = {}
     valid_years: int | None = Field(default=None, ge=1, le=50)
+    # A status the department can suspend and resume (an entitlement paid every month): the
+    # credential names a suspension status list besides the revocation one.
+    suspendable: bool = False
     legal_basis: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> CredentialType:
         if self.source == "registry" and self.registry is None:
             raise ValueError("a registry-held credential names its registry")
+        if self.suspendable and self.source != "hub":
+            raise ValueError("only a hub-issued credential can be suspended")
         if self.source == "hub" and not self.issued_by:
             raise ValueError("a hub-issued credential names the services whose approval issues it")
         unknown = [c for c in self.claims if c not in CLAIM_LABELS]

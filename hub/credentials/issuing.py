@@ -68,7 +68,7 @@ def payload(
         "issuer": {"id": ctx.base_url, "name": issuer_name},
         "validFrom": issued_at.isoformat(),
         "credentialSubject": {"id": subject, **claims},
-        "credentialStatus": status.entry(ctx.base_url, index),
+        "credentialStatus": status.entries(ctx.base_url, index, kind.suspendable),
         # Registry-backed: the hub signs what the registry holds, as its holder asked.
         "credentialSource": {"type": "registry", "registry": registry} if registry else {"type": "hub"},
     }

@@ -24,7 +24,7 @@ from hub.clock import now
 from hub.credentials import jose
 from hub.credentials.context import CredentialContext, context
 from hub.credentials.issuing import opened_claims, type_name
-from hub.credentials.status import entry
+from hub.credentials.status import entries
 from hub.credentials.wallet import credential_status as held_status
 from hub.credentials.wallet import holder_row, status_now
 from hub.db.tables import Account, CredentialShare, CredentialShareView
@@ -90,7 +90,7 @@ def presentation(
             # The credential it discloses fields of: its status is that credential's.
             "relatedResource": [{"id": f"urn:uuid:{row['jti']}"}],
             "credentialSubject": {"id": subject, "_sd": sorted(digest_of(d) for d in disclosures.values())},
-            "credentialStatus": entry(ctx.base_url, row["status_index"]),
+            "credentialStatus": entries(ctx.base_url, row["status_index"], bool(kind and kind.suspendable)),
             "credentialType": kind.id if kind else row["type"],
         },
     }

@@ -1,6 +1,8 @@
-"""Revocation by a W3C Bitstring Status List: every credential has an index in one public list,
-signed as a status-list credential; the bit at its index is 1 once it no longer holds (revoked, or
-superseded by a corrected one).
+"""Revocation and suspension by W3C Bitstring Status Lists: every credential has an index in one
+public list, signed as a status-list credential; the bit at its index is 1 once it no longer holds
+(revoked, superseded by a corrected one, or its entitlement ended). A credential of a status the
+department can suspend (``suspendable``) also names the same index in a second list whose purpose is
+"suspension": its bit is 1 while the entitlement is suspended, and 0 again once it is resumed.
 
 Positions are drawn from a shuffled order of the list's positions (a verifier fetching the list
 learns nothing of when a credential was issued from where its bit sits), one after another; once a
@@ -13,7 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 import random
-from typing import Any
+from typing import Any, Literal
 
 from hub.clock import now
 from hub.credentials import jose
@@ -27,7 +29,13 @@ SEQUENCE_SCOPE = "credential-status"
 _ORDER: list[int] | None = None
 
 
-def status_list_url(base_url: str, list_number: int) -> str:
+Purpose = Literal["revocation", "suspension"]
+PURPOSES: tuple[Purpose, ...] = ("revocation", "suspension")
+
+
+def status_list_url(base_url: str, list_number: int, purpose: Purpose = "revocation") -> str:
+    if purpose == "suspension":
+        return f"{base_url.rstrip('/')}/credentials/suspension/{list_number}"
     return f"{base_url.rstrip('/')}/credentials/status/{list_number}"
 
 
@@ -55,17 +63,25 @@ async def next_index() -> int:
     return _index(rows[0]["last"])
 
 
-def entry(base_url: str, index: int) -> dict[str, Any]:
-    """A credential's ``credentialStatus``."""
+def entry(base_url: str, index: int, purpose: Purpose = "revocation") -> dict[str, Any]:
+    """One ``credentialStatus`` entry: the credential's position in the list of ``purpose``."""
     list_number, position = divmod(index, LIST_SIZE)
-    url = status_list_url(base_url, list_number + 1)
+    url = status_list_url(base_url, list_number + 1, purpose)
     return {
         "id": f"{url}#{position}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
+        "statusPurpose": purpose,
         "statusListIndex": str(position),
         "statusListCredential": url,
     }
+
+
+def entries(base_url: str, index: int, suspendable: bool) -> dict[str, Any] | list[dict[str, Any]]:
+    """A credential's ``credentialStatus``: its revocation entry, and its suspension entry with it
+    (a list, as the data model allows) when its status can be suspended."""
+    if not suspendable:
+        return entry(base_url, index)
+    return [entry(base_url, index, purpose) for purpose in PURPOSES]
 
 
 def encode(indexes: list[int]) -> str:
@@ -91,15 +107,37 @@ def ended_entitlement():
     )
 
 
+def suspended_entitlement():
+    """Credentials of decisions whose entitlement the department has suspended (until it resumes it)."""
+    return Credential.document.request.is_in(
+        Entitlement.select(Entitlement.request).where(Entitlement.state == "suspended")
+    )
+
+
 async def with_ended(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows (with ``id`` and ``status``), those of an ended entitlement marked revoked."""
+    """The rows (with ``id`` and ``status``) as their entitlements stand: those of an ended
+    entitlement marked revoked, those of a suspended one suspended."""
     valid = [r["id"] for r in rows if r["status"] == "valid" and r.get("document")]
     if not valid:
         return rows
-    ended = {
-        r["id"] for r in await Credential.select(Credential.id).where(Credential.id.is_in(valid) & ended_entitlement())
+    found = await Credential.select(Credential.id, Credential.document.request.as_alias("request")).where(
+        Credential.id.is_in(valid)
+    )
+    requests = {r["request"] for r in found if r["request"] is not None}
+    if not requests:
+        return rows
+    states = {
+        e["request"]: e["state"]
+        for e in await Entitlement.select(Entitlement.request, Entitlement.state).where(
+            Entitlement.request.is_in(list(requests)) & Entitlement.state.is_in(["ended", "suspended"])
+        )
     }
-    return [{**r, "status": "revoked"} if r["id"] in ended else r for r in rows]
+    now_as = {
+        r["id"]: {"ended": "revoked", "suspended": "suspended"}[states[r["request"]]]
+        for r in found
+        if r["request"] in states
+    }
+    return [{**r, "status": now_as[r["id"]]} if r["id"] in now_as else r for r in rows]
 
 
 async def lists_in_use() -> int:
@@ -109,14 +147,20 @@ async def lists_in_use() -> int:
     return max(1, -(-issued // LIST_SIZE))
 
 
-async def status_list_credential(keys: SigningKeys, base_url: str, list_number: int) -> str:
-    """Status list ``list_number`` (from 1) as it stands, signed as a status-list credential (a JWT)."""
+async def status_list_credential(
+    keys: SigningKeys, base_url: str, list_number: int, purpose: Purpose = "revocation"
+) -> str:
+    """Status list ``list_number`` (from 1) of ``purpose`` as it stands, signed as a status-list
+    credential (a JWT). Revocation: the credentials that no longer hold; suspension: the valid ones
+    whose entitlement is suspended now."""
     start = (list_number - 1) * LIST_SIZE
     in_list = (Credential.status_index >= start) & (Credential.status_index < start + LIST_SIZE)
-    rows = await Credential.select(Credential.status_index).where(
-        in_list & ((Credential.status != "valid") | ended_entitlement())
-    )
-    url = status_list_url(base_url, list_number)
+    if purpose == "suspension":
+        set_bits = (Credential.status == "valid") & suspended_entitlement()
+    else:
+        set_bits = (Credential.status != "valid") | ended_entitlement()
+    rows = await Credential.select(Credential.status_index).where(in_list & set_bits)
+    url = status_list_url(base_url, list_number, purpose)
     issued = now()
     claims = {
         "iss": base_url.rstrip("/"),
@@ -133,7 +177,7 @@ async def status_list_credential(keys: SigningKeys, base_url: str, list_number: 
             "credentialSubject": {
                 "id": f"{url}#list",
                 "type": "BitstringStatusList",
-                "statusPurpose": "revocation",
+                "statusPurpose": purpose,
                 "encodedList": encode([r["status_index"] - start for r in rows]),
             },
         },

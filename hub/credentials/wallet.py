@@ -24,7 +24,7 @@ from hub.db.transactions import writing
 from hub.i18n import N_, gettext
 from hub.registry import degree_registry, disability_registry, enterprise_registry, person_registry, population_registry
 
-CredentialStatus = str  # "valid" | "revoked" | "expired" | "superseded"
+CredentialStatus = str  # "valid" | "revoked" | "suspended" | "expired" | "superseded"
 PURPOSE = "wallet"
 
 
@@ -34,7 +34,7 @@ class HeldCredential(msgspec.Struct):
     issuer: str  # display name of the issuing department or registry
     source: str  # "hub" | "registry"
     issued_at: dt.datetime
-    status: str  # "valid" | "revoked" | "expired" | "superseded"
+    status: str  # "valid" | "revoked" | "suspended" | "expired" | "superseded"
     claims: dict[str, Any]
 
 
@@ -191,7 +191,7 @@ async def held_credentials(user: Principal, type_id: str | None = None) -> list[
 
 
 async def credential_status(credential_id: str) -> str:
-    """ "valid" | "revoked" | "expired" | "superseded", or "unknown" for an id the hub never issued."""
+    """ "valid" | "revoked" | "suspended" | "expired" | "superseded", or "unknown" for an id the hub never issued."""
     jti = credential_id.removeprefix("urn:uuid:")
     row = (
         await Credential.select(Credential.id, Credential.status, Credential.expires_at, Credential.document)
@@ -236,7 +236,7 @@ class WalletEntry(msgspec.Struct):
     source: str  # hub | registry
     issued_at: dt.datetime
     expires_at: dt.datetime | None
-    status: str  # valid | revoked | expired | superseded
+    status: str  # valid | revoked | suspended | expired | superseded
     claims: list[ClaimLine]
     download_url: str
 

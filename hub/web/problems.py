@@ -177,6 +177,10 @@ FIELD_MESSAGES: dict[str, str] = {
     "not_supplementable": N_("This comes from government records: the applicant cannot supply it again."),
     "rating_range": N_("Choose a rating from 1 to 5."),
     "invalid": N_("This value has the wrong type or format."),
+    "credential_unreadable": N_(
+        "This is not a credential: give its JWT (three parts separated by dots) or an SD-JWT presentation "
+        "(parts separated by ~)."
+    ),
     "file_reference": N_("Upload the file first and send the id you received."),
     "file_unknown": N_("This upload does not exist or is not yours."),
     "file_type": N_("This file type is not accepted here. Accepted: {accepted}."),

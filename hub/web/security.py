@@ -26,6 +26,7 @@ PUBLIC_PATHS = [
     r"^/api/services",
     r"^/schema",
     r"^/verify/",
+    r"^/api/credentials/verify$",
     r"^/api/open/",
     r"^/api/calendar$",
     r"^/api/life-events(/[a-z][a-z0-9_-]*)?$",

@@ -134,6 +134,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/wallet/shares/{share_id:int}"): {"owner"},
     ("POST", "/api/wallet/shares/{share_id:int}/revocation"): {"owner"},
     ("GET", "/verify/shared/{token:str}"): PUBLIC,
+    # A verifier's system checks a credential or presentation without an account (limited per address).
+    ("POST", "/api/credentials/verify"): PUBLIC,
     # Messages: each person's own; {message_id} one of the owner's. The SMS gateway's receipts and
     # the local gateway take the secret shared with the gateway, which no role holds.
     ("GET", "/api/messages"): PEOPLE,

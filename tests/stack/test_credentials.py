@@ -31,7 +31,7 @@ from tests.stack.flows import (
     wait_closed,
     wait_for,
 )
-from tests.stack.harness import Api
+from tests.stack.harness import PASSWORD, Api
 
 # A verifier may still name the algorithm "EdDSA", which RFC 9864 has since split by curve.
 pytestmark = [pytest.mark.stack, pytest.mark.filterwarnings("ignore:EdDSA is deprecated")]
@@ -44,15 +44,17 @@ def independent_verify(base_url: str, token: str) -> dict:
     return decoded.claims
 
 
-def status_bit(base_url: str, status: dict) -> bool:
-    """The credential's bit in the status list it names, read as any verifier reads it."""
-    assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
+def status_bit(base_url: str, status: dict | list, purpose: str = "revocation") -> bool:
+    """The credential's bit in the status list of ``purpose`` it names, read as any verifier reads it."""
+    [status] = [s for s in (status if isinstance(status, list) else [status]) if s["statusPurpose"] == purpose]
+    assert status["type"] == "BitstringStatusListEntry"
     listed = httpx.get(
         status["statusListCredential"].replace(status["statusListCredential"].split("/credentials/")[0], base_url),
         timeout=30,
     )
     assert listed.status_code == 200 and listed.headers["content-type"].startswith("application/statuslist+jwt")
     claims = independent_verify(base_url, listed.text)
+    assert claims["vc"]["credentialSubject"]["statusPurpose"] == purpose
     encoded = claims["vc"]["credentialSubject"]["encodedList"]
     assert encoded.startswith("u")
     data = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
@@ -110,6 +112,53 @@ def test_an_approval_yields_a_credential_anyone_verifies_with_the_published_keys
         independent_verify(stack.base_url, f"{header}.{forged}.{signature}")
 
 
+def verify_api(base_url: str, credential: str, locale: str = "en") -> httpx.Response:
+    """What a bank's system asks the hub's public verification API, without an account."""
+    return httpx.post(
+        f"{base_url}/api/credentials/verify",
+        json={"credential": credential},
+        headers={"Accept-Language": locale},
+        timeout=30,
+    )
+
+
+def test_a_verifiers_system_checks_a_credential_through_the_api(stack, talent):
+    r = verify_api(stack.base_url, talent["jwt"])
+    assert r.status_code == 200, r.text
+    checked = r.json()
+    signed = independent_verify(stack.base_url, talent["jwt"])
+    header = json.loads(base64.urlsafe_b64decode(talent["jwt"].split(".")[0] + "=="))
+    published = {k["kid"] for k in httpx.get(f"{stack.base_url}/.well-known/jwks.json").json()["keys"]}
+    assert checked["valid"] is True and checked["signature"] == "valid" and checked["status"] == "valid"
+    assert checked["format"] == "jwt" and checked["type"] == "talent-certificate"
+    assert checked["key_id"] == header["kid"] and checked["key_id"] in published
+    assert checked["issuer"] == signed["iss"] and checked["issuer_name"] == signed["vc"]["issuer"]["name"]
+    assert checked["credential_id"] == talent["credential"]["id"]
+    assert checked["claims"]["verification_code"] == talent["decision"]["verification_code"]
+    assert checked["valid_until"].startswith(signed["vc"]["validUntil"][:19])
+    assert checked["valid_from"] and checked["valid_from"] < checked["valid_until"]
+    # A changed fact: the signature no longer holds, and nothing the token says is repeated.
+    header_part, payload, signature = talent["jwt"].split(".")
+    changed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    changed["vc"]["credentialSubject"]["talent_category"] = "A"
+    forged = base64.urlsafe_b64encode(json.dumps(changed).encode()).decode().rstrip("=")
+    tampered = verify_api(stack.base_url, f"{header_part}.{forged}.{signature}")
+    assert tampered.status_code == 200, tampered.text
+    assert tampered.json()["valid"] is False and tampered.json()["signature"] == "invalid"
+    assert tampered.json()["claims"] == {} and tampered.json()["status"] == ""
+    # Garbage is a problem document naming the field, in the caller's language.
+    for garbage in ("hello", "a.b", "", "x" * 30_000):
+        refused = verify_api(stack.base_url, garbage, locale="zh-CN")
+        assert refused.status_code == 422, (garbage[:10], refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        [error] = refused.json()["errors"]
+        assert error["field"] == "credential" and "JWT" in error["message"] and "这" in error["message"]
+    not_json = httpx.post(
+        f"{stack.base_url}/api/credentials/verify", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400 and not_json.headers["content-type"].startswith("application/problem+json")
+
+
 def test_credentials_signed_before_a_key_rotation_still_verify(stack, talent):
     before = {k["kid"] for k in httpx.get(f"{stack.base_url}/.well-known/jwks.json").json()["keys"]}
     hub_python(
@@ -156,6 +205,9 @@ def test_revoking_the_document_revokes_the_credential(stack, talent):
     assert status_bit(stack.base_url, status)
     [held] = [c for c in in_wallet(talent["applicant"], "talent-certificate") if c["id"] == talent["credential"]["id"]]
     assert held["status"] == "revoked"
+    # The verification API says so too, though the signature still holds.
+    checked = verify_api(stack.base_url, talent["jwt"]).json()
+    assert checked["signature"] == "valid" and checked["status"] == "revoked" and checked["valid"] is False
 
 
 def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
@@ -192,6 +244,11 @@ def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
         _, name, value = json.loads(base64.urlsafe_b64decode(item + "=" * (-len(item) % 4)))
         disclosed[name] = value
     assert disclosed == {"institution": "浙江大学", "degree": "工学硕士"}
+    # The verification API reads the presentation the same way: only what it discloses.
+    checked = verify_api(stack.base_url, raw.text).json()
+    assert checked["format"] == "sd-jwt" and checked["valid"] is True and checked["status"] == "valid"
+    assert checked["claims"] == disclosed and checked["credential_id"] == master["id"]
+    assert checked["valid_until"] and checked["key_id"]
     # Those who saw it appear in the holder's log, with what they saw.
     log = lisi.get(f"/api/wallet/shares/{share['id']}").json()
     assert [v["fields"] for v in log["views"]] == [["institution", "degree"]] * 2
@@ -253,6 +310,27 @@ def test_an_entitlement_that_ends_no_longer_holds(stack):
     token = citizen.get(granted["download_url"]).text
     status = independent_verify(stack.base_url, token)["vc"]["credentialStatus"]
     assert not status_bit(stack.base_url, status)
+    # The department suspends the payments: the credential is suspended, in the suspension list
+    # (not revoked), in the wallet and for a verifier; resumed, it holds again.
+    assert not status_bit(stack.base_url, status, "suspension")
+    [entitlement] = citizen.get("/api/benefits/mine").json()
+    clerk = Api(stack.base_url, CLERKS["civil-affairs"])
+    changes = f"/api/benefits/entitlements/{entitlement['id']}/changes"
+    moved = clerk.post(changes, json={"move": "suspend", "reason": "核查居住情况期间暂停发放"})
+    assert moved.status_code == 201 and moved.json()["state"] == "suspended", moved.text
+    assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "suspended"
+    assert status_bit(stack.base_url, status, "suspension") and not status_bit(stack.base_url, status)
+    checked = verify_api(stack.base_url, token).json()
+    assert checked["status"] == "suspended" and checked["valid"] is False and checked["signature"] == "valid"
+    with httpx.Client(base_url=stack.base_url, timeout=30, headers={"Accept-Language": "zh-CN"}) as browser:
+        form = {"username": "laoqian", "password": PASSWORD, "next": "/wallet"}
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', browser.get("/signin").text).group(1)
+        assert browser.post("/signin", data={**form, "_csrf_token": csrf}).status_code == 303
+        page = browser.get("/wallet")
+        assert page.status_code == 200 and "暂停中" in page.text and "高龄津贴" in page.text
+    assert clerk.post(changes, json={"move": "resume", "reason": "核查完毕，恢复发放"}).status_code == 201
+    assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "valid"
+    assert not status_bit(stack.base_url, status, "suspension") and verify_api(stack.base_url, token).json()["valid"]
     # The registry learns of the death and the entitlement ends: the status it granted no longer holds.
     hub_python(
         stack,
@@ -261,3 +339,17 @@ def test_an_entitlement_that_ends_no_longer_holds(stack):
     )
     assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "revoked"
     assert status_bit(stack.base_url, status)
+
+
+def test_the_verification_api_is_limited_per_address_under_parallel_calls(stack, talent):
+    """Last of the module: it spends this address's checks for the minute."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    per_minute = 60  # what one address may ask in a minute
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: verify_api(stack.base_url, talent["jwt"]), range(per_minute + 10)))
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {200, 429} and codes.count(200) <= per_minute and 429 in codes
+    limited = next(a for a in answers if a.status_code == 429)
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(limited.headers["retry-after"]) <= 60

@@ -1,5 +1,6 @@
 """Credentials and the wallet over HTTP: a holder's wallet, a credential's JWT, sharing one and
-taking a share back; the public keys (JWKS) and the status list anyone verifies credentials with.
+taking a share back; the public keys (JWKS) and the status lists anyone verifies credentials with,
+and the public check a verifier's system asks of a credential or presentation.
 
 The rules are the credentials domain's (``hub/credentials``); this module parses, calls it and answers.
 """
@@ -9,9 +10,9 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from hub.credentials import issuing, jose, sharing, status, wallet
+from hub.credentials import issuing, jose, sharing, status, verifying, wallet
 from hub.credentials.context import context
-from hub.errors import not_found
+from hub.errors import invalid_field, not_found
 from hub.web.actors import actor_of
 from hub.web.security import APPLICANT_ROLES, requires_role
 
@@ -23,6 +24,12 @@ class ShareCreate(msgspec.Struct):
     hours: int = 24
     # Who it is for, in the holder's words (kept sealed, shown only to the holder).
     recipient: str = ""
+
+
+class CredentialToVerify(msgspec.Struct):
+    # A credential's JWT (as the wallet downloads it), or an SD-JWT presentation
+    # (``<issuer JWT>~<disclosure>~...~``, as a shared link's ``?format=sd-jwt`` gives it).
+    credential: str
 
 
 class Wallet(msgspec.Struct):
@@ -97,14 +104,60 @@ async def public_keys() -> Response[dict]:
     media_type="application/statuslist+jwt",
 )
 async def status_list(list_number: int) -> Response[str]:
+    return await _status_list(list_number, "revocation")
+
+
+@get(
+    "/credentials/suspension/{list_number:int}",
+    summary="The credentials' suspension list (W3C Bitstring Status List, purpose suspension), signed as a JWT",
+    tags=["wallet"],
+    media_type="application/statuslist+jwt",
+)
+async def suspension_list(list_number: int) -> Response[str]:
+    return await _status_list(list_number, "suspension")
+
+
+async def _status_list(list_number: int, purpose: status.Purpose) -> Response[str]:
     if not 1 <= list_number <= await status.lists_in_use():
         raise not_found()
     ctx = context()
     return Response(
-        await status.status_list_credential(ctx.keys, ctx.base_url, list_number),
+        await status.status_list_credential(ctx.keys, ctx.base_url, list_number, purpose),
         media_type="application/statuslist+jwt",
         headers={"Cache-Control": "public, max-age=60"},
     )
 
 
-CREDENTIAL_ROUTES = [WalletController, public_keys, status_list]
+@post(
+    "/api/credentials/verify",
+    summary=(
+        "Check a credential's JWT or an SD-JWT presentation (public, limited per address): signature, "
+        "issuer, key id, status now (valid, revoked, suspended, expired, superseded), validity dates and "
+        "the claims it states or discloses"
+    ),
+    tags=["wallet"],
+    status_code=200,
+)
+async def verify_credential(request: Request, data: CredentialToVerify) -> verifying.CredentialCheck:
+    """For a verifier's own system (a bank, an employer): send ``{"credential": "<JWT or SD-JWT>"}``
+    as the holder gave it (a wallet download, or a shared link's ``?format=sd-jwt``). No account is
+    needed; each client address may ask 60 checks a minute, then gets 429 with ``Retry-After``.
+
+    The answer is 200 whenever the text is a credential, genuine or not: ``signature`` says whether
+    the hub's keys (``/.well-known/jwks.json``) signed it; when they did not, nothing else in it is
+    repeated. ``status`` is as it stands now: ``valid``, ``revoked``, ``suspended`` (an entitlement
+    on hold: it may be resumed), ``expired``, ``superseded`` (a corrected document replaced it) or
+    ``unknown``; ``valid`` is true only for a genuine credential whose status is ``valid``. Also
+    ``issuer`` (and its name), ``key_id`` (the ``kid`` that signed it), ``credential_id``, ``type``,
+    ``issued_at``, ``valid_from``, ``valid_until`` and ``claims`` (an SD-JWT presentation: only
+    those it discloses). Text that is neither a JWT nor an SD-JWT is a 422 problem naming the field
+    ``credential``.
+    """
+    await verifying.admit_check(actor_of(request).address)
+    try:
+        return await verifying.check_credential(data.credential)
+    except verifying.Unreadable:
+        raise invalid_field("credential", "credential_unreadable") from None
+
+
+CREDENTIAL_ROUTES = [WalletController, public_keys, status_list, suspension_list, verify_credential]

@@ -23,11 +23,18 @@ HOLDER_ROLES = ("citizen", "enterprise")
 STATUSES = {
     "valid": N_("Valid"),
     "revoked": N_("Revoked"),
+    "suspended": N_("On hold"),
     "expired": N_("Expired"),
     "superseded": N_("Superseded"),
 }
 # The status tag's colour: the classes the requests' states use.
-STATUS_CLASS = {"valid": "approved", "revoked": "revoked", "expired": "withdrawn", "superseded": "withdrawn"}
+STATUS_CLASS = {
+    "valid": "approved",
+    "revoked": "revoked",
+    "suspended": "suspended",
+    "expired": "withdrawn",
+    "superseded": "withdrawn",
+}
 SOURCES = {"hub": N_("Issued by the hub"), "registry": N_("From a government registry, signed by the hub")}
 SHARE_STATES = {"active": N_("Shared"), "expired": N_("Expired"), "revoked": N_("Taken back")}
 SHARE_CLASS = {"active": "approved", "expired": "withdrawn", "revoked": "revoked"}
