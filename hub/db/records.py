@@ -111,6 +111,16 @@ async def add_timeline(
         department,
         detail,
     )
+    # Every move of a request or its tasks is recorded as a step: the cockpit's tallies follow it,
+    # in the same transaction.
+    await recount(request_id)
+
+
+async def recount(request_id: int) -> None:
+    """The cockpit's tallies brought up to date with a request and its tasks (``hub.db.tallies``)."""
+    from hub.db import tallies  # it reads through this module
+
+    await tallies.recount(request_id)
 
 
 async def move_request(request_id: int, state: RequestState, at: dt.datetime) -> None:
@@ -195,6 +205,7 @@ class PiccoloRequestRecords:
             await ReviewTask.update({ReviewTask.state: "cancelled", ReviewTask.decided_at: cancel.at}).where(
                 ReviewTask.key.is_in(cancel.task_keys) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
             )
+            await recount(cancel.request_id)
 
     async def set_state(self, change: StatusChange) -> None:
         async with writing():

@@ -1,0 +1,182 @@
+"""The cockpit's charts: SVG drawn on the server by pygal, each with the table of its data (read by
+screen readers in place of the picture, and downloaded as CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import pygal  # type: ignore[import-untyped]
+from pygal.style import Style  # type: ignore[import-untyped]
+
+from hub.cockpit.figures import Cockpit
+from hub.i18n import N_, gettext
+
+CHART_IDS = ("requests", "time-to-decision", "shares", "backlog", "paid")
+
+# The design system's colours (hub/web/DESIGN.md), darkest first so small marks stay visible.
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#1f2933",
+    foreground_strong="#1f2933",
+    foreground_subtle="#52606d",
+    colors=("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#a16207"),
+    font_family='"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif',
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+    title_font_size=16,
+)
+# Most departments drawn in the backlog chart (the table lists them all).
+MOST_LINES = 8
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its id (for its CSV), title, the SVG (inline, no script), and its data as a table."""
+
+    id: str
+    title: str
+    svg: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def _days(hours: int | None) -> float | None:
+    return None if hours is None else round(hours / 24, 2)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _draw(chart: pygal.Graph) -> str:
+    return chart.render(is_unicode=True, disable_xml_declaration=True)
+
+
+def _config(**extra: object) -> dict[str, object]:
+    return dict(
+        style=STYLE,
+        js=[],  # no script: the page's policy allows none inline, and the table carries the values
+        width=720,
+        height=360,
+        explicit_size=False,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=3,
+        truncate_legend=40,
+        print_values=False,
+        show_y_guides=True,
+        **extra,
+    )
+
+
+def charts(cockpit: Cockpit, locale: str) -> list[Chart]:
+    """The cockpit's charts in ``locale``, in the order of ``CHART_IDS``."""
+
+    def _(message: str) -> str:
+        return gettext(locale, message)
+
+    result = []
+    # Requests per day: received, decided, in progress at the day's end.
+    title = _(N_("Requests per day"))
+    labels = [d.day.isoformat() for d in cockpit.days]
+    line = pygal.Line(**_config(title=title, x_label_rotation=30, show_minor_x_labels=False, dots_size=2))
+    line.x_labels = labels
+    line.x_labels_major = labels[:: max(1, len(labels) // 8)]
+    line.add(_(N_("Received")), [d.received for d in cockpit.days])
+    line.add(_(N_("Decided")), [d.decided for d in cockpit.days])
+    line.add(_(N_("In progress")), [d.in_progress for d in cockpit.days])
+    result.append(
+        Chart(
+            id="requests",
+            title=title,
+            svg=_draw(line),
+            columns=[_(N_("Day")), _(N_("Received")), _(N_("Decided")), _(N_("In progress"))],
+            rows=[[d.day.isoformat(), str(d.received), str(d.decided), str(d.in_progress)] for d in cockpit.days],
+        )
+    )
+    # Days to decision per service: median and 90th percentile.
+    title = _(N_("Days to decision per service"))
+    decided = [s for s in cockpit.services if s.decided]
+    bars = pygal.HorizontalBar(**_config(title=title))
+    bars.x_labels = [s.title for s in decided]
+    bars.add(_(N_("Median")), [_days(s.median_hours) for s in decided])
+    bars.add(_(N_("90th percentile")), [_days(s.p90_hours) for s in decided])
+    result.append(
+        Chart(
+            id="time-to-decision",
+            title=title,
+            svg=_draw(bars),
+            columns=[_(N_("Service")), _(N_("Decided")), _(N_("Median (days)")), _(N_("90th percentile (days)"))],
+            rows=[
+                [s.title, str(s.decided), _text(_days(s.median_hours)), _text(_days(s.p90_hours))]
+                for s in cockpit.services
+            ],
+        )
+    )
+    # Approved, and decided within the time limit, as shares of the decided requests.
+    title = _(N_("Approved and decided within the time limit (%)"))
+    bars = pygal.HorizontalBar(**_config(title=title, range=(0, 100)))
+    bars.x_labels = [s.title for s in decided]
+    bars.add(_(N_("Approved")), [s.approval_percent for s in decided])
+    bars.add(_(N_("Within the time limit")), [s.within_limit_percent for s in decided])
+    result.append(
+        Chart(
+            id="shares",
+            title=title,
+            svg=_draw(bars),
+            columns=[_(N_("Service")), _(N_("Decided")), _(N_("Approved (%)")), _(N_("Within the time limit (%)"))],
+            rows=[
+                [s.title, str(s.decided), _text(s.approval_percent), _text(s.within_limit_percent)]
+                for s in cockpit.services
+            ],
+        )
+    )
+    # Open tasks per department at each day's end.
+    title = _(N_("Open tasks per department"))
+    line = pygal.Line(**_config(title=title, x_label_rotation=30, show_minor_x_labels=False, dots_size=2))
+    line.x_labels = labels
+    line.x_labels_major = labels[:: max(1, len(labels) // 8)]
+    busiest = sorted(cockpit.departments, key=lambda d: -d.backlog)[:MOST_LINES]
+    for department in busiest:
+        line.add(department.name, [day.backlog for day in department.trend])
+    result.append(
+        Chart(
+            id="backlog",
+            title=title,
+            svg=_draw(line),
+            columns=[_(N_("Department")), _(N_("Day")), _(N_("Open tasks")), _(N_("Overdue"))],
+            rows=[
+                [d.name, day.day.isoformat(), str(day.backlog), str(day.overdue)]
+                for d in cockpit.departments
+                for day in d.trend
+            ],
+        )
+    )
+    # Money paid against budgets.
+    title = _(N_("Paid against budget (CNY)"))
+    bars = pygal.HorizontalBar(**_config(title=title))
+    bars.x_labels = [p.title for p in cockpit.paid]
+    bars.add(_(N_("Budget")), [float(p.budget) if p.budget is not None else None for p in cockpit.paid])
+    bars.add(_(N_("Paid")), [float(p.paid) for p in cockpit.paid])
+    result.append(
+        Chart(
+            id="paid",
+            title=title,
+            svg=_draw(bars),
+            columns=[_(N_("Program or benefit")), _(N_("Budget")), _(N_("Paid")), _(N_("Paid (% of budget)"))],
+            rows=[[p.title, _text(p.budget), p.paid, _text(p.paid_percent)] for p in cockpit.paid],
+        )
+    )
+    return result
+
+
+def chart_csv(chart: Chart) -> str:
+    """A chart's data as CSV (UTF-8 text with a header row)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(chart.columns)
+    writer.writerows(chart.rows)
+    return out.getvalue()

@@ -1,0 +1,441 @@
+"""The cockpit's figures, read from the daily tallies (``hub.db.tallies``) and a few small tables.
+
+Every figure covers the Beijing days ``filters.start`` to ``filters.end`` (both included), except
+what stands at a moment: requests in progress, a department's backlog and its overdue tasks are as
+they stood at the end of ``filters.end`` (and of each day, for the trends).
+
+Time to decision is in hours, read from buckets (to the hour within the first day, to the day after
+it), as the bucket's lower bound: "median 72" means the middle request was decided after 3 to 4
+days. Percentiles take the nearest rank: the smallest value with at least that share of requests at
+or below it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import msgspec
+
+from hub.cockpit.ratings import RatingTotals, counted_ratings
+from hub.cockpit.scope import Filters, Scope
+from hub.db import tallies as t
+from hub.db.tables import BenefitPayment, CockpitTally, Program
+
+__all__ = [
+    "BacklogDay",
+    "Cockpit",
+    "DayFigures",
+    "DepartmentFigures",
+    "PaidFigures",
+    "ServiceFigures",
+    "StepFigures",
+    "Totals",
+    "percentile",
+    "read_figures",
+]
+
+
+class DayFigures(msgspec.Struct, frozen=True):
+    """One day: requests received and decided that day, and in progress at its end."""
+
+    day: dt.date
+    received: int
+    decided: int
+    in_progress: int
+
+
+class ServiceFigures(msgspec.Struct, frozen=True):
+    """One service over the period (in progress: at the period's end)."""
+
+    service_id: str
+    title: str
+    department: str  # the owning department's code
+    department_name: str
+    received: int
+    in_progress: int
+    decided: int
+    approved: int
+    # Shares of the requests decided in the period; None when none was decided.
+    approval_percent: float | None
+    within_limit_percent: float | None
+    median_hours: int | None
+    p90_hours: int | None
+    ratings: int
+    average_rating: float | None
+
+
+class StepFigures(msgspec.Struct, frozen=True):
+    """One step (a stage, in one department) of a service: its decisions in the period and how long
+    they took from the task's opening."""
+
+    service_id: str
+    service_title: str
+    step: str  # the stage's id
+    department: str
+    department_name: str
+    decided: int
+    median_hours: int | None
+    p90_hours: int | None
+
+
+class BacklogDay(msgspec.Struct, frozen=True):
+    """A department's open tasks at the end of a day, and how many of them were overdue."""
+
+    day: dt.date
+    backlog: int
+    overdue: int
+
+
+class DepartmentFigures(msgspec.Struct, frozen=True):
+    """A department's tasks: opened and decided in the period, open and overdue at its end, and the
+    trend of both over the period's days."""
+
+    department: str
+    name: str
+    opened: int
+    decided: int
+    backlog: int
+    overdue: int
+    trend: list[BacklogDay]
+
+
+class PaidFigures(msgspec.Struct, frozen=True):
+    """Money paid in the period against a budget: a subsidy program (budget: the program's whole
+    budget) or a benefit service (no budget held in the hub: None). Amounts in CNY, as strings."""
+
+    kind: Literal["subsidy", "benefit"]
+    code: str  # the program's code, or the benefit's service id
+    title: str
+    department: str
+    budget: str | None
+    paid: str
+    paid_percent: float | None
+
+
+class Totals(msgspec.Struct, frozen=True):
+    """The period's headline figures over everything the filters and the reader's role select."""
+
+    received: int
+    in_progress: int
+    decided: int
+    approved: int
+    approval_percent: float | None
+    within_limit_percent: float | None
+    median_hours: int | None
+    p90_hours: int | None
+    backlog: int
+    overdue: int
+    ratings: int
+    average_rating: float | None
+
+
+class Cockpit(msgspec.Struct, frozen=True):
+    """Everything the cockpit shows for one set of filters."""
+
+    start: dt.date
+    end: dt.date
+    department: str | None
+    service_id: str | None
+    totals: Totals
+    days: list[DayFigures]
+    services: list[ServiceFigures]
+    steps: list[StepFigures]
+    departments: list[DepartmentFigures]
+    paid: list[PaidFigures]
+
+
+def percentile(histogram: dict[int, int], share: float) -> int | None:
+    """The nearest-rank percentile of a histogram {value: count}; None when it is empty."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(share * total))
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return max(histogram)  # pragma: no cover - the ranks add up to the total
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
+    values = list(values)
+    return f"{column} IN (" + ", ".join("{}" for _ in values) + ")", values
+
+
+async def _sum(
+    measures: tuple[str, ...],
+    group: str,
+    *,
+    start: dt.date | None,
+    end: dt.date,
+    services: tuple[str, ...],
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """SUM(n) of ``measures`` grouped by ``group`` (columns), days in [start, end]."""
+    where, args = _in("measure", measures)
+    conditions = [where]
+    if start is not None:
+        conditions.append("day >= {}")
+        args.append(start)  # type: ignore[arg-type]
+    conditions.append("day <= {}")
+    args.append(end)  # type: ignore[arg-type]
+    service_in, service_args = _in("service_id", services)
+    conditions.append(service_in)
+    args += service_args
+    if department is not None:
+        conditions.append("department = {}")
+        args.append(department)
+    return await CockpitTally.raw(
+        f"SELECT measure, {group}, SUM(n) AS n FROM cockpit_tally WHERE "
+        + " AND ".join(conditions)
+        + f" GROUP BY measure, {group}",
+        *args,
+    )
+
+
+async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
+    """The cockpit for ``filters`` within what ``scope`` lets its reader see (built by ``hub.cockpit``
+    from the actor; names in ``scope``'s language)."""
+    services = scope.services
+    if not services:
+        services = ("",)  # nothing to see: every sum is empty
+    start, end = filters.start, filters.end
+    per_service: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await _sum(
+        (t.RECEIVED, t.DECIDED, t.APPROVED, t.WITHIN_LIMIT), "service_id", start=start, end=end, services=services
+    ):
+        per_service[row["service_id"]][row["measure"]] += int(row["n"])
+    # In progress at the end: everything received up to then, less everything closed.
+    for row in await _sum((t.RECEIVED, t.CLOSED), "service_id", start=None, end=end, services=services):
+        sign = 1 if row["measure"] == t.RECEIVED else -1
+        per_service[row["service_id"]]["in_progress"] += sign * int(row["n"])
+    before: dict[str, int] = defaultdict(int)
+    for row in await _sum(
+        (t.RECEIVED, t.CLOSED), "service_id", start=None, end=start - dt.timedelta(days=1), services=services
+    ):
+        before[row["measure"]] += int(row["n"])
+    per_day: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await _sum((t.RECEIVED, t.CLOSED, t.DECIDED), "day", start=start, end=end, services=services):
+        per_day[_day(row["day"])][row["measure"]] += int(row["n"])
+    hours: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    all_hours: dict[int, int] = defaultdict(int)
+    for row in await _sum((t.HOURS,), "service_id, bucket", start=start, end=end, services=services):
+        hours[row["service_id"]][int(row["bucket"])] += int(row["n"])
+        all_hours[int(row["bucket"])] += int(row["n"])
+    step_hours: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await _sum(
+        (t.TASK_HOURS,),
+        "service_id, department, step, bucket",
+        start=start,
+        end=end,
+        services=services,
+        department=scope.task_department,
+    ):
+        step_hours[(row["service_id"], row["department"], row["step"])][int(row["bucket"])] += int(row["n"])
+    ratings = await counted_ratings(start, end, services)
+
+    days = []
+    in_progress = before[t.RECEIVED] - before[t.CLOSED]
+    day = start
+    while day <= end:
+        counts = per_day.get(day, {})
+        in_progress += counts.get(t.RECEIVED, 0) - counts.get(t.CLOSED, 0)
+        days.append(
+            DayFigures(
+                day=day, received=counts.get(t.RECEIVED, 0), decided=counts.get(t.DECIDED, 0), in_progress=in_progress
+            )
+        )
+        day += dt.timedelta(days=1)
+
+    service_rows = []
+    for service_id in scope.services:
+        counts = per_service.get(service_id, {})
+        histogram = hours.get(service_id, {})
+        rated = ratings.get(service_id, RatingTotals(0, 0))
+        decided = counts.get(t.DECIDED, 0)
+        service_rows.append(
+            ServiceFigures(
+                service_id=service_id,
+                title=scope.service_titles[service_id],
+                department=scope.owners[service_id],
+                department_name=scope.department_names.get(scope.owners[service_id], scope.owners[service_id]),
+                received=counts.get(t.RECEIVED, 0),
+                in_progress=counts.get("in_progress", 0),
+                decided=decided,
+                approved=counts.get(t.APPROVED, 0),
+                approval_percent=_percent(counts.get(t.APPROVED, 0), decided),
+                within_limit_percent=_percent(counts.get(t.WITHIN_LIMIT, 0), decided),
+                median_hours=percentile(histogram, 0.5),
+                p90_hours=percentile(histogram, 0.9),
+                ratings=rated.ratings,
+                average_rating=round(rated.total / rated.ratings, 2) if rated.ratings else None,
+            )
+        )
+
+    steps = [
+        StepFigures(
+            service_id=service_id,
+            service_title=scope.service_titles.get(service_id, service_id),
+            step=step,
+            department=department,
+            department_name=scope.department_names.get(department, department),
+            decided=sum(histogram.values()),
+            median_hours=percentile(histogram, 0.5),
+            p90_hours=percentile(histogram, 0.9),
+        )
+        for (service_id, department, step), histogram in sorted(step_hours.items())
+    ]
+    departments = await _departments(scope, filters)
+    paid = await _paid(scope, filters)
+
+    received = sum(s.received for s in service_rows)
+    decided = sum(s.decided for s in service_rows)
+    approved = sum(s.approved for s in service_rows)
+    within = sum(per_service.get(s, {}).get(t.WITHIN_LIMIT, 0) for s in scope.services)
+    rated_count = sum(r.ratings for r in ratings.values())
+    rated_total = sum(r.total for r in ratings.values())
+    totals = Totals(
+        received=received,
+        in_progress=sum(s.in_progress for s in service_rows),
+        decided=decided,
+        approved=approved,
+        approval_percent=_percent(approved, decided),
+        within_limit_percent=_percent(within, decided),
+        median_hours=percentile(all_hours, 0.5),
+        p90_hours=percentile(all_hours, 0.9),
+        backlog=sum(d.backlog for d in departments),
+        overdue=sum(d.overdue for d in departments),
+        ratings=rated_count,
+        average_rating=round(rated_total / rated_count, 2) if rated_count else None,
+    )
+    return Cockpit(
+        start=start,
+        end=end,
+        department=filters.department,
+        service_id=filters.service_id,
+        totals=totals,
+        days=days,
+        services=service_rows,
+        steps=steps,
+        departments=departments,
+        paid=paid,
+    )
+
+
+TASK_FLOW = (t.OPENED, t.TASK_CLOSED, t.OVERDUE_IN, t.OVERDUE_OUT)
+
+
+async def _departments(scope: Scope, filters: Filters) -> list[DepartmentFigures]:
+    """Each department's tasks over the period, with the open and overdue ones at each day's end."""
+    start, end = filters.start, filters.end
+    services = scope.services or ("",)
+    base: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await _sum(
+        TASK_FLOW,
+        "department",
+        start=None,
+        end=start - dt.timedelta(days=1),
+        services=services,
+        department=scope.task_department,
+    ):
+        base[row["department"]][row["measure"]] += int(row["n"])
+    flows: dict[str, dict[dt.date, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for row in await _sum(
+        (*TASK_FLOW, t.TASK_DECIDED),
+        "department, day",
+        start=start,
+        end=end,
+        services=services,
+        department=scope.task_department,
+    ):
+        flows[row["department"]][_day(row["day"])][row["measure"]] += int(row["n"])
+    result = []
+    for department in sorted(set(base) | set(flows)):
+        if scope.task_department is not None and department != scope.task_department:
+            continue
+        backlog = base[department][t.OPENED] - base[department][t.TASK_CLOSED]
+        overdue = base[department][t.OVERDUE_IN] - base[department][t.OVERDUE_OUT]
+        trend = []
+        opened = decided = 0
+        day = start
+        while day <= end:
+            counts = flows[department].get(day, {})
+            backlog += counts.get(t.OPENED, 0) - counts.get(t.TASK_CLOSED, 0)
+            overdue += counts.get(t.OVERDUE_IN, 0) - counts.get(t.OVERDUE_OUT, 0)
+            opened += counts.get(t.OPENED, 0)
+            decided += counts.get(t.TASK_DECIDED, 0)
+            trend.append(BacklogDay(day=day, backlog=backlog, overdue=overdue))
+            day += dt.timedelta(days=1)
+        result.append(
+            DepartmentFigures(
+                department=department,
+                name=scope.department_names.get(department, department),
+                opened=opened,
+                decided=decided,
+                backlog=backlog,
+                overdue=overdue,
+                trend=trend,
+            )
+        )
+    return result
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+async def _paid(scope: Scope, filters: Filters) -> list[PaidFigures]:
+    """Subsidy programs (paid so far against the budget) and benefits paid for the period's months."""
+    rows: list[PaidFigures] = []
+    wanted = set(scope.services)
+    for program in await Program.select(
+        Program.code, Program.service_id, Program.spec, Program.budget_cents, Program.paid_cents
+    ).order_by(Program.code):
+        if program["service_id"] not in wanted:
+            continue
+        budget, paid = int(program["budget_cents"]), int(program["paid_cents"])
+        rows.append(
+            PaidFigures(
+                kind="subsidy",
+                code=program["code"],
+                title=scope.program_title(program["spec"]),
+                department=scope.owners.get(program["service_id"], ""),
+                budget=_money(budget),
+                paid=_money(paid),
+                paid_percent=_percent(paid, budget),
+            )
+        )
+    first, last = filters.start.strftime("%Y-%m"), filters.end.strftime("%Y-%m")
+    for row in await BenefitPayment.raw(
+        "SELECT service_id, SUM(amount_cents) AS paid FROM benefit_payment WHERE state = 'paid' "
+        "AND period >= {} AND period <= {} GROUP BY service_id ORDER BY service_id",
+        first,
+        last,
+    ):
+        if row["service_id"] not in wanted:
+            continue
+        rows.append(
+            PaidFigures(
+                kind="benefit",
+                code=row["service_id"],
+                title=scope.service_titles.get(row["service_id"], row["service_id"]),
+                department=scope.owners.get(row["service_id"], ""),
+                budget=None,
+                paid=_money(int(row["paid"] or 0)),
+                paid_percent=None,
+            )
+        )
+    return rows
