@@ -88,6 +88,20 @@ def cmd_enterprises(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cockpit_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    """Count the cockpit's daily tallies again from the read model (the live ones are replaced)."""
+    from hub.cockpit import rebuild
+    from hub.db.lifecycle import database, migrate
+
+    async def run() -> int:
+        async with database(settings):
+            await migrate(settings)
+            return await rebuild()
+
+    print(f"Cockpit tallies rebuilt: {asyncio.run(run())} rows")
+    return 0
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from hub.worker import run_worker
 
@@ -379,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     materials.add_argument("--locale", default="en", choices=["en", "zh_CN"])
     materials.set_defaults(run=cmd_catalog_materials)
+    cockpit = sub.add_parser("cockpit", help="the cockpit's figures")
+    cockpit_sub = cockpit.add_subparsers(dest="cockpit_command", required=True)
+    cockpit_sub.add_parser(
+        "rebuild", help="count the daily tallies again from the requests and tasks as stored"
+    ).set_defaults(run=cmd_cockpit_rebuild)
     args = parser.parse_args(argv)
     _logging(os.environ.get("QINQING_LOG_LEVEL", "INFO"))
     return args.run(load_settings(), args)
