@@ -4,6 +4,11 @@ For each service: requests filed, decided, the share approved, the share decided
 time limit, the median days from filing to decision, and the applicants' ratings. Figures that
 rest on fewer than ``MIN_PUBLISHED`` requests (or ratings) are withheld: in a small district a
 count of one or two can point at a person. A count of none is published.
+
+The counts are also published as a table of outcomes (approved, rejected, withdrawn, revoked, in
+progress) by service, with its totals. Its small counts are withheld with enough others that no
+withheld count can be recomputed from the totals (``hub.open_data.suppression``); the figures per
+service follow the table, so that together they give away nothing it withholds.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from hub.clock import BEIJING
 from hub.db.tables import ServiceRequest
 from hub.feedback import counted_scores, ratings_version
 from hub.i18n import gettext
+from hub.open_data.suppression import TOTAL, CountTable, PublishedTable, suppress
 
 if TYPE_CHECKING:
     from forms.catalog import Catalog
@@ -32,6 +38,9 @@ if TYPE_CHECKING:
 
 MIN_PUBLISHED = 5
 DECIDED = ("approved", "rejected")
+# The columns of the outcome table: a request's state, with every state before a decision counted
+# as in progress.
+OUTCOMES = ("approved", "rejected", "withdrawn", "revoked", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ FRESH_SECONDS = 1.0
 class _Report:
     fingerprint: tuple
     levels: list[ServiceLevel]
+    outcomes: PublishedTable
     checked: float  # time.monotonic() of the last look at the fingerprint
     # The report as read in each language, made on first use.
     reads: dict[str, ServiceLevelsRead] = dataclasses.field(default_factory=dict)
@@ -128,7 +138,7 @@ async def _report(start: dt.datetime, end: dt.datetime, services: tuple[str, ...
     if kept is not None and kept.fingerprint == fingerprint:
         kept.checked = checked
         return kept
-    kept = _reports[key] = _Report(fingerprint, await _count(in_period, start, end, services), checked)
+    kept = _reports[key] = _Report(fingerprint, *await _count(in_period, start, end, services), checked=checked)
     return kept
 
 
@@ -140,13 +150,58 @@ async def count_service_levels(
     return (await _report(start, end, services)).levels
 
 
-async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tuple[str, ...]) -> list[ServiceLevel]:
-    filed = {
-        row["service_id"]: row["count"]
-        for row in await ServiceRequest.select(ServiceRequest.service_id, Count())
+async def count_outcomes(start: dt.datetime, end: dt.datetime, services: tuple[str, ...] = ()) -> PublishedTable:
+    """The outcome table of requests filed in [start, end), as published (small counts withheld)."""
+    return (await _report(start, end, services)).outcomes
+
+
+def outcome_of(state: str) -> str:
+    """The outcome column a request's state is counted in."""
+    return state if state in OUTCOMES else "in_progress"
+
+
+def withhold_with_table(
+    levels: list[ServiceLevel], outcomes: PublishedTable, late: dict[str, int]
+) -> list[ServiceLevel]:
+    """The figures per service, withholding whatever would give away a count the outcome table
+    withholds: the number filed is the table's row total; the number decided and the share
+    approved are published only where the approved and rejected counts are; the share decided in
+    time and the median only where the number decided is (and the late count is not small)."""
+    adjusted = []
+    for level in levels:
+        sid = level.service_id
+        approved, rejected = outcomes.get(sid, "approved"), outcomes.get(sid, "rejected")
+        decided = approved + rejected if approved is not None and rejected is not None else None
+        shown = decided is not None and level.decided is not None
+        on_time = level.on_time_percent
+        if not shown or 0 < late.get(sid, 0) < MIN_PUBLISHED or 0 < (decided or 0) - late.get(sid, 0) < MIN_PUBLISHED:
+            on_time = None
+        adjusted.append(
+            dataclasses.replace(
+                level,
+                filed=outcomes.get(sid, TOTAL),
+                decided=level.decided if shown else None,
+                approved_percent=level.approved_percent if shown else None,
+                on_time_percent=on_time,
+                median_days=level.median_days if shown else None,
+            )
+        )
+    return adjusted
+
+
+async def _count(
+    in_period, start: dt.datetime, end: dt.datetime, services: tuple[str, ...]
+) -> tuple[list[ServiceLevel], PublishedTable]:
+    by_outcome: dict[tuple[str, str], int] = defaultdict(int)
+    for row in (
+        await ServiceRequest.select(ServiceRequest.service_id, ServiceRequest.state, Count())
         .where(in_period & (ServiceRequest.state != "prepared"))
-        .group_by(ServiceRequest.service_id)
-    }
+        .group_by(ServiceRequest.service_id, ServiceRequest.state)
+    ):
+        by_outcome[(row["service_id"], outcome_of(row["state"]))] += row["count"]
+    filed: dict[str, int] = defaultdict(int)
+    for (service_id, _), count in by_outcome.items():
+        filed[service_id] += count
     decided = [
         Decided(
             service_id=row["service_id"],
@@ -164,7 +219,12 @@ async def _count(in_period, start: dt.datetime, end: dt.datetime, services: tupl
     ]
     # Counted where every figure of ratings is: a rating left out after an upheld appeal is not.
     scores = await counted_scores(start, end)
-    return service_levels(filed, decided, scores, services)
+    levels = service_levels(dict(filed), decided, scores, services)
+    outcomes = suppress(CountTable(tuple(level.service_id for level in levels), OUTCOMES, dict(by_outcome)))
+    late: dict[str, int] = defaultdict(int)
+    for one in decided:
+        late[one.service_id] += not one.on_time
+    return withhold_with_table(levels, outcomes, late), outcomes
 
 
 class ServiceLevelRead(msgspec.Struct):

@@ -35,7 +35,7 @@ from hub.web.api.enterprise import EnterpriseController
 from hub.web.api.health import HealthController
 from hub.web.api.life_events import LifeEventController
 from hub.web.api.messages import LocalSmsGatewayController, MessageController
-from hub.web.api.open_data import ServiceLevelController
+from hub.web.api.open_data import DatasetController, ServiceLevelController
 from hub.web.api.programs import OpenProgramController, ProgramController
 from hub.web.api.reconciliation import ReconciliationController
 from hub.web.api.requests import RequestController
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DocumentController,
             OpenProgramController,
             ServiceLevelController,
+            DatasetController,
             ProgramController,
             EnterpriseController,
             ClaimController,

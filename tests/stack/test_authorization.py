@@ -96,6 +96,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/open/programs"): PUBLIC,
     ("GET", "/api/open/programs/{code:str}"): PUBLIC,
     ("GET", "/api/open/service-levels"): PUBLIC,
+    ("GET", "/api/open/datasets"): PUBLIC,
+    ("GET", "/api/open/datasets/{file:str}"): PUBLIC,
     ("POST", "/api/programs"): {"admin"},
     ("POST", "/api/programs/{code:str}/closure"): {"admin"},
     ("GET", "/api/programs/{code:str}/matches"): {"auditor", "admin"},
@@ -415,6 +417,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{share_id:int}", str(world["share_id"]))
         .replace("{token:str}", world["share_token"])
         .replace("{message_id:int}", str(world["message_id"]))
+        .replace("{file:str}", "outcomes.csv")
     )
 
 

@@ -6,6 +6,7 @@ from litestar import Request, Response, get
 
 from hub import clock
 from hub.i18n import N_, gettext
+from hub.open_data.datasets import data_dictionary
 from hub.service_levels import MIN_PUBLISHED, service_levels_kept
 from hub.web.cached import answers_of
 from hub.web.context import context_of
@@ -37,6 +38,7 @@ async def open_data_page(request: Request) -> Response:
         given={"year": given_year or str(year), "month": given_month},
         errors=errors,
         min_published=MIN_PUBLISHED,
+        dictionary=data_dictionary(locale),
     )
     if errors or given_year not in ("", str(year)) or given_month not in ("", str(month or "")):
         return render_page(request, "open_data.html", **context)
@@ -49,4 +51,10 @@ async def open_data_page(request: Request) -> Response:
     return render_page(request, "open_data.html", kept_blocks={"main": content}, **context)
 
 
-OPEN_DATA = [open_data_page]
+@get("/open/dictionary", name="open-data-dictionary")
+async def open_data_dictionary(request: Request) -> Response:
+    """Every column of the open datasets: meaning, unit, how it is computed, when it is withheld."""
+    return render_page(request, "open_data_dictionary.html", dictionary=data_dictionary(page_locale(request)))
+
+
+OPEN_DATA = [open_data_page, open_data_dictionary]
