@@ -30,7 +30,7 @@ from hub.feedback.follow_ups import (
     record_contact,
     started,
 )
-from hub.feedback.grievances import GRIEVANCE_OUTCOMES, SUBJECTS, answer_grievance, file_grievance
+from hub.feedback.grievances import GRIEVANCE_OUTCOMES, SUBJECTS, answer_case, answer_grievance, file_grievance
 from hub.feedback.views import (
     CHANNEL_LABELS,
     OUTCOME_LABELS,
@@ -61,6 +61,7 @@ __all__ = [
     "GrievanceFigures",
     "PiccoloCaseRecords",
     "SlaState",
+    "answer_case",
     "answer_follow_up",
     "answer_grievance",
     "appeal",

@@ -17,7 +17,7 @@ from hub.db.tables import Account, FeedbackCase
 from hub.db.transactions import writing
 from hub.errors import forbidden, invalid_form, not_found
 from hub.feedback.cases import case_for_department, new_ref, plan_due, require_state, start_clock, tell_answered
-from hub.feedback.follow_ups import FIELD, MAX_TEXT
+from hub.feedback.follow_ups import FIELD, MAX_TEXT, answer_follow_up
 
 if TYPE_CHECKING:
     from hub.context import HubContext
@@ -141,3 +141,14 @@ async def answer_grievance(ctx: HubContext, actor: Actor, ref: str, outcome: str
             require_state({"state": "answered"}, "open")
         await record(actor, actor.user, "case.answered", "case", ref, outcome=outcome)
     await tell_answered(ctx.temporal, ref, case["account"])
+
+
+async def answer_case(
+    ctx: HubContext, actor: Actor, ref: str, outcome: str, answer: str, cause: str = "", fix: str = ""
+) -> None:
+    """Answer a follow-up (with its cause and fix) or a grievance, whichever the case is."""
+    case = await case_for_department(actor.user, ref)
+    if case["kind"] == "follow_up":
+        await answer_follow_up(ctx, actor, ref, outcome, cause, fix, answer)
+    else:
+        await answer_grievance(ctx, actor, ref, outcome, answer)

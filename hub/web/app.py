@@ -32,6 +32,7 @@ from hub.web.api.claims import ClaimController
 from hub.web.api.credentials import CREDENTIAL_ROUTES
 from hub.web.api.documents import DocumentController
 from hub.web.api.enterprise import EnterpriseController
+from hub.web.api.feedback import FeedbackController
 from hub.web.api.health import HealthController
 from hub.web.api.life_events import LifeEventController
 from hub.web.api.messages import LocalSmsGatewayController, MessageController
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TemporalCodecController,
             *CREDENTIAL_ROUTES,
             MessageController,
+            FeedbackController,
             LocalSmsGatewayController,
             pages_router(),
             static_router(),

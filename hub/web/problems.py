@@ -176,6 +176,9 @@ FIELD_MESSAGES: dict[str, str] = {
     "nothing_named": N_("Tick at least one field the applicant should supply."),
     "not_supplementable": N_("This comes from government records: the applicant cannot supply it again."),
     "rating_range": N_("Choose a rating from 1 to 5."),
+    "contact_required": N_("Record when and how you contacted the applicant, and what was said, before answering."),
+    "contact_time": N_("Enter when the contact took place: not in the future, nor before the case was opened."),
+    "clerk_unknown": N_("No clerk by this name: enter their name or staff sign-in name as shown to you."),
     "invalid": N_("This value has the wrong type or format."),
     "credential_unreadable": N_(
         "This is not a credential: give its JWT (three parts separated by dots) or an SD-JWT presentation "

@@ -1,0 +1,246 @@
+"""Ratings with a closed loop and grievances, on the real stack: a bad rating's follow-up from the
+rating to the applicant's rating of the answer, its time limit on the working-day calendar, an
+appeal upheld and left out of the open data, grievances routed, sealed, answered and appealed, and a
+grievance about a named clerk kept to the supervisors."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from tests.stack.db import sql
+from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
+from tests.stack.harness import Api
+
+pytestmark = pytest.mark.stack
+
+# The department that owns the old-age allowance, and so follows up its ratings.
+OWNER = "civil-affairs"
+
+
+def decided_request(stack, citizen: Api) -> str:
+    """A request of the citizen's, rejected by the sub-district office (its first step)."""
+    ref = file_request(citizen).json()["ref"]
+    street = Api(stack.base_url, "street.clerk")
+    assert decide(street, open_task(street, ref)["id"], "reject", "no").status_code == 200
+    wait_closed(citizen, ref)
+    return ref
+
+
+def follow_up_of(citizen: Api, ref: str) -> dict:
+    return wait_for(
+        lambda: next((c for c in citizen.get("/api/cases/mine").json() if c["request_ref"] == ref), None),
+        what=f"the follow-up of {ref}",
+    )
+
+
+def due_on_calendar(opened_at: str, days: int) -> dt.datetime:
+    """What the hub's working-day calendar (the catalog's national schedules) gives as the limit."""
+    from forms.catalog import load_catalog
+    from hub.sla.schedules import CalendarBook
+
+    async def plan() -> dt.datetime:
+        calendar = await CalendarBook(load_catalog().calendars).calendar(frozenset(), frozenset())
+        return calendar.plan(dt.datetime.fromisoformat(opened_at), days)[0]
+
+    return asyncio.run(plan())
+
+
+def test_a_bad_rating_is_followed_up_contacted_answered_and_rated(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = decided_request(stack, citizen)
+    good = decided_request(stack, citizen)
+    assert citizen.post(f"/api/requests/{good}/rating", json={"score": 4}).status_code == 201
+    assert citizen.post(f"/api/requests/{ref}/rating", json={"score": 2, "comment": "Nobody called"}).status_code == 201
+    mine = follow_up_of(citizen, ref)
+    assert not [c for c in citizen.get("/api/cases/mine").json() if c["request_ref"] == good]  # 4: no follow-up
+    assert mine["kind"] == "follow_up" and mine["state"] == "open" and mine["sla"] == "on_track"
+
+    clerk = Api(stack.base_url, "civil.clerk", locale="en")
+    listed = next(c for c in clerk.get("/api/cases").json() if c["ref"] == mine["ref"])
+    assert listed["request_ref"] == ref
+    # Five working days on the national calendar (weekends and holidays skipped), the hub's default.
+    case = clerk.get(f"/api/cases/{mine['ref']}").json()
+    assert case["working_days"] == 5 and case["department"] == OWNER
+    assert dt.datetime.fromisoformat(case["due_at"]) == due_on_calendar(case["opened_at"], 5)
+    # Another department does not see it.
+    assert Api(stack.base_url, "street.clerk").get(f"/api/cases/{mine['ref']}").status_code == 404
+
+    # Closing it without having contacted the applicant is refused, and changes nothing.
+    early = clerk.post(
+        f"/api/cases/{mine['ref']}/answer",
+        json={"outcome": "resolved", "cause": "A missed call", "fix": "Called back", "answer": "Sorry"},
+    )
+    assert early.status_code == 422, early.text
+    assert early.json()["type"] == "/problems/contact-required"
+    assert early.json()["errors"][0]["field"] == "contact"
+    assert clerk.get(f"/api/cases/{mine['ref']}").json()["state"] == "open"
+    bad_time = clerk.post(
+        f"/api/cases/{mine['ref']}/contacts",
+        json={"contacted_at": "2099-01-01T10:00:00+08:00", "channel": "phone", "summary": "Called"},
+    )
+    assert bad_time.status_code == 422 and bad_time.json()["errors"][0]["field"] == "contacted_at"
+
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    contacted = clerk.post(
+        f"/api/cases/{mine['ref']}/contacts",
+        json={"contacted_at": when.isoformat(), "channel": "phone", "summary": "She was not told the reason"},
+    )
+    assert contacted.status_code == 201, contacted.text
+    [contact] = contacted.json()["contacts"]
+    assert contact["channel"] == "phone" and contact["clerk"] == "civil.clerk"
+    answered = clerk.post(
+        f"/api/cases/{mine['ref']}/answer",
+        json={
+            "outcome": "resolved",
+            "cause": "The rejection notice named no reason",
+            "fix": "The notice template now states the rule applied",
+            "answer": "We are sorry: the rule that applied is explained in the letter we sent again.",
+        },
+    )
+    assert answered.status_code == 200, answered.text
+
+    # The applicant reads the answer (not the clerk's own notes) and is told of it.
+    seen = citizen.get(f"/api/cases/{mine['ref']}").json()
+    assert seen["state"] == "answered" and seen["outcome"] == "resolved" and seen["sla"] == "met"
+    assert seen["fix"] == "The notice template now states the rule applied"
+    assert seen["contacts"][0]["summary"] == "" and seen["contacts"][0]["channel"] == "phone"
+    wait_for(
+        lambda: [m for m in citizen.get("/api/messages").json()["messages"] if mine["ref"] in m["subject"]],
+        what="the message that the follow-up is answered",
+    )
+    assert citizen.post(f"/api/cases/{mine['ref']}/rating", json={"score": 9}).status_code == 422
+    assert Api(stack.base_url, "lisi").post(f"/api/cases/{mine['ref']}/rating", json={"score": 5}).status_code == 404
+    rated = citizen.post(f"/api/cases/{mine['ref']}/rating", json={"score": 4})
+    assert rated.status_code == 200 and rated.json()["state"] == "closed" and rated.json()["answer_score"] == 4
+    assert citizen.post(f"/api/cases/{mine['ref']}/rating", json={"score": 1}).status_code == 409
+    actions = [r["action"] for r in sql(stack, "SELECT action FROM audit_event WHERE object_id = {}", mine["ref"])]
+    for action in ("case.opened", "case.viewed", "case.contacted", "case.answered", "case.rated"):
+        assert action in actions
+
+
+def _levels(api: Api) -> dict:
+    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
+    body = api.get("/api/open/service-levels", params={"year": year}).json()
+    return next(s for s in body["services"] if s["service_id"] == "elderly-care-allowance")
+
+
+def test_an_upheld_appeal_leaves_the_rating_out_of_the_open_data(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    public = Api(stack.base_url)
+    refs = [decided_request(stack, citizen) for _ in range(6)]
+    for ref in refs[:5]:
+        assert citizen.post(f"/api/requests/{ref}/rating", json={"score": 5}).status_code == 201
+    assert citizen.post(f"/api/requests/{refs[5]}/rating", json={"score": 1}).status_code == 201
+    case = follow_up_of(citizen, refs[5])
+    before = _levels(public)
+    assert before["ratings"] is not None and before["ratings"] >= 6
+
+    clerk = Api(stack.base_url, "civil.clerk", locale="en")
+    supervisor = Api(stack.base_url, "civil.supervisor", locale="en")
+    reasonless = clerk.post(f"/api/cases/{case['ref']}/appeal", json={"reason": "  "})
+    assert reasonless.status_code == 422 and reasonless.json()["errors"][0]["field"] == "reason"
+    assert clerk.get(f"/api/cases/{case['ref']}").json()["appeal_state"] == ""
+    reason = "The applicant's household registration is elsewhere: the allowance was refused by law."
+    assert clerk.post(f"/api/cases/{case['ref']}/appeal", json={"reason": reason}).status_code == 200
+    assert clerk.post(f"/api/cases/{case['ref']}/appeal", json={"reason": reason}).status_code == 409
+    # Only a supervisor decides it.
+    assert (
+        clerk.post(f"/api/cases/{case['ref']}/appeal-decision", json={"upheld": True, "note": "x"}).status_code == 403
+    )
+    assert _levels(public) == before
+    decided = supervisor.post(
+        f"/api/cases/{case['ref']}/appeal-decision", json={"upheld": True, "note": "Refused by law, not by us"}
+    )
+    assert decided.status_code == 200 and decided.json()["appeal_state"] == "upheld"
+
+    after = wait_for(lambda: (lambda s: s if s["ratings"] != before["ratings"] else None)(_levels(public)), 10)
+    assert after["ratings"] == before["ratings"] - 1
+    assert after["average_rating"] > before["average_rating"]
+    [stored] = sql(
+        stack, "SELECT excluded FROM rating WHERE request = (SELECT id FROM service_request WHERE ref = {})", refs[5]
+    )
+    assert stored["excluded"] in (True, 1)
+    excluded = sql(stack, "SELECT actor, request_ref FROM audit_event WHERE action = {}", "rating.excluded")
+    assert refs[5] in [e["request_ref"] for e in excluded]
+
+
+def test_grievances_are_routed_sealed_answered_and_appealed(stack):
+    citizen = Api(stack.base_url, "lisi", locale="en")
+    # Bad input: nothing is stored.
+    empty = citizen.post("/api/grievances", json={"subject": "service", "text": " ", "service_id": "nope"})
+    assert empty.status_code == 422
+    assert {e["field"] for e in empty.json()["errors"]} == {"text", "service_id"}
+    filed = citizen.post(
+        "/api/grievances",
+        json={"subject": "payment", "service_id": "elderly-care-allowance", "text": "My allowance came a month late"},
+    )
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    [row] = sql(stack, "SELECT text, department, sensitive FROM feedback_case WHERE ref = {}", ref)
+    assert row["department"] == OWNER and "late" not in row["text"]  # sealed at rest
+    mine = citizen.get(f"/api/cases/{ref}").json()
+    assert mine["text"] == "My allowance came a month late" and mine["sla"] == "on_track"
+
+    clerk = Api(stack.base_url, "civil.clerk", locale="en")
+    assert ref in [c["ref"] for c in clerk.get("/api/cases", params={"kind": "grievance"}).json()]
+    assert clerk.post(f"/api/cases/{ref}/answer", json={"outcome": "upheld", "answer": ""}).status_code == 422
+    answered = clerk.post(
+        f"/api/cases/{ref}/answer", json={"outcome": "partly_upheld", "answer": "The bank file was sent late."}
+    )
+    assert answered.status_code == 200, answered.text
+    assert citizen.get(f"/api/cases/{ref}").json()["answer"] == "The bank file was sent late."
+    # The author appeals the answer to the supervisor, with a reason.
+    assert citizen.post(f"/api/cases/{ref}/appeal", json={"reason": ""}).status_code == 422
+    assert citizen.post(f"/api/cases/{ref}/appeal", json={"reason": "It happened twice"}).status_code == 200
+    decided = Api(stack.base_url, "civil.supervisor").post(
+        f"/api/cases/{ref}/appeal-decision", json={"upheld": False, "note": "Both months were paid in full."}
+    )
+    assert decided.status_code == 200
+    assert citizen.get(f"/api/cases/{ref}").json()["appeal_note"] == "Both months were paid in full."
+
+
+def test_an_anonymous_grievance_keeps_no_name(stack):
+    citizen = Api(stack.base_url, "wangwu", locale="en")
+    filed = citizen.post(
+        "/api/grievances",
+        json={
+            "subject": "service",
+            "service_id": "elderly-care-allowance",
+            "text": "Rude at the counter",
+            "anonymous": True,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    [row] = sql(stack, "SELECT account FROM feedback_case WHERE ref = {}", ref)
+    assert row["account"] is None
+    [event] = sql(stack, "SELECT actor, remote_addr FROM audit_event WHERE object_id = {}", ref)
+    assert event["actor"] is None and not event["remote_addr"]
+    assert ref not in [c["ref"] for c in citizen.get("/api/cases/mine").json()]
+    assert citizen.get(f"/api/cases/{ref}").status_code == 404  # not followed up by name, not even to its author
+    listed = next(c for c in Api(stack.base_url, "civil.clerk").get("/api/cases").json() if c["ref"] == ref)
+    assert listed["anonymous"] is True
+
+
+def test_a_grievance_about_a_named_clerk_is_for_supervisors_only(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    unknown = citizen.post("/api/grievances", json={"subject": "clerk", "clerk": "nobody.here", "text": "Rude"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "clerk"
+    filed = citizen.post(
+        "/api/grievances", json={"subject": "clerk", "clerk": "street.clerk", "text": "He shouted at me"}
+    )
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    for username in ("street.clerk", "street.clerk2"):
+        colleague = Api(stack.base_url, username)
+        assert colleague.get(f"/api/cases/{ref}").status_code == 404
+        assert ref not in [c["ref"] for c in colleague.get("/api/cases").json()]
+        assert colleague.post(f"/api/cases/{ref}/answer", json={"outcome": "upheld", "answer": "x"}).status_code == 404
+    supervisor = Api(stack.base_url, "street.supervisor")
+    case = supervisor.get(f"/api/cases/{ref}").json()
+    assert case["sensitive"] is True and case["department"] == "street-office"
+    assert ref in [c["ref"] for c in supervisor.get("/api/cases").json()]
+    assert citizen.get(f"/api/cases/{ref}").json()["text"] == "He shouted at me"
