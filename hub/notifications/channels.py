@@ -68,6 +68,8 @@ class SmtpEmail:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = timeout
+        # Made once: loading the CA bundle for each email cost more CPU than the rest of its sending.
+        self.context = ssl.create_default_context() if self.tls or self.starttls else None
 
     def _message(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
@@ -84,7 +86,7 @@ class SmtpEmail:
 
     def _send(self, message: Outgoing) -> str:
         mail = self._message(message)
-        context = ssl.create_default_context()
+        context = self.context
         try:
             if self.tls:
                 server: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
@@ -118,6 +120,19 @@ class NoEmail:
         raise ChannelError("no mail server is configured (QINQING_SMTP_URL)", permanent=True)
 
 
+_clients: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+
+
+def shared_client(timeout: float = 10) -> httpx.AsyncClient:
+    """One HTTP client per event loop, kept open: a new client builds its TLS context (reading the
+    whole CA bundle), which cost more CPU than the rest of an SMS's hand-over together."""
+    loop = asyncio.get_running_loop()
+    kept = _clients.get(id(loop))
+    if kept is None or kept[0] is not loop or kept[1].is_closed:
+        kept = _clients[id(loop)] = (loop, httpx.AsyncClient(timeout=timeout))
+    return kept[1]
+
+
 class HttpSmsGateway:
     """The JSON contract of docs/sms-gateway.md: POST the message, get the gateway's id back."""
 
@@ -130,8 +145,9 @@ class HttpSmsGateway:
     async def send(self, message: Outgoing) -> str:
         body = {"id": message.key, "to": message.to, "text": message.sms, "callback_url": self.callback_url}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                answer = await client.post(self.url, json=body, headers={"Authorization": f"Bearer {self.secret}"})
+            answer = await shared_client(self.timeout).post(
+                self.url, json=body, headers={"Authorization": f"Bearer {self.secret}"}
+            )
         except httpx.HTTPError as exc:
             raise ChannelError(f"SMS gateway unreachable: {exc!r}") from exc
         if answer.status_code >= 400:

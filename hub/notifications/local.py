@@ -8,7 +8,9 @@ import asyncio
 import datetime as dt
 import email
 import email.policy
+import hashlib
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import httpx
 import msgspec
 
 from hub import clock
+from hub.notifications.channels import shared_client
 from hub.settings import Settings
 
 log = logging.getLogger("qinqing.notifications")
@@ -111,10 +114,16 @@ def received_mail(settings: Settings, limit: int = 100) -> list[ReceivedMail]:
 def record_sms(settings: Settings, message: GatewayMessage) -> str:
     """Record an SMS the local gateway accepted; the same id twice is kept once (the contract)."""
     path = sms_log_path(settings)
-    for sms in recorded_sms(settings, limit=None):
-        if sms.id == message.id:
-            return sms.provider_id
-    provider_id = f"local-{secrets.token_hex(8)}"
+    # The gateway's id follows from the message's, and a marker file created exclusively says it was
+    # recorded: the same id sent twice (by two web processes at once, too) is kept once, without
+    # reading back everything recorded so far.
+    provider_id = "local-" + hashlib.sha256(message.id.encode()).hexdigest()[:16]
+    seen = settings.var_path / "sms-gateway.ids"
+    seen.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(seen / provider_id, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return provider_id
     entry = RecordedSms(provider_id=provider_id, id=message.id, to=message.to, text=message.text, at=clock.now())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "ab") as out:
@@ -146,7 +155,6 @@ async def post_receipt(callback_url: str, secret: str, provider_id: str, message
         "reason": "number not in service" if failed else "",
     }
     try:
-        async with httpx.AsyncClient(timeout=10) as client:
-            await client.post(callback_url, json=receipt, headers={"Authorization": f"Bearer {secret}"})
+        await shared_client().post(callback_url, json=receipt, headers={"Authorization": f"Bearer {secret}"})
     except httpx.HTTPError:
         log.warning("could not post the SMS receipt for %s", provider_id)

@@ -4,6 +4,7 @@ port (workflows/ports.py); this is the hub's adapter."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from decimal import Decimal
@@ -48,6 +49,8 @@ EXTERNAL: tuple[Channel, ...] = ("email", "sms")
 # A message stored this long ago and still queued was left behind (a worker gone): the scheduled
 # sender takes it; younger ones are still being sent by the activity that stored them.
 LEFT_BEHIND = dt.timedelta(minutes=2)
+# Messages handed to their channels at once by one delivery (bench/notifications.py measured it).
+HANDOVERS_AT_ONCE = 8
 
 
 def mask_email(address: str) -> str:
@@ -95,6 +98,31 @@ async def recipient(account_id: int) -> Recipient | None:
         unseal(pref["phone"], "message_preference.phone") or "",
         list(pref["channels"] or []),
     )
+
+
+async def recipients(account_ids: list[int]) -> dict[int, Recipient]:
+    """``recipient`` for many accounts, read in a few queries (a program's batch tells hundreds)."""
+    found: dict[int, Recipient] = {}
+    for start in range(0, len(account_ids), 500):
+        ids = account_ids[start : start + 500]
+        accounts = await Account.select(Account.id, Account.locale).where(Account.id.is_in(ids))
+        prefs = {
+            p["account"]: p
+            for p in await MessagePreference.select().where(MessagePreference.account.is_in(ids)).output(load_json=True)
+        }
+        for account in accounts:
+            pref = prefs.get(account["id"])
+            if pref is None:
+                found[account["id"]] = Recipient(account["id"], supported(account["locale"]), "", "", [])
+                continue
+            found[account["id"]] = Recipient(
+                account["id"],
+                supported(pref["locale"] or account["locale"]),
+                unseal(pref["email"], "message_preference.email") or "",
+                unseal(pref["phone"], "message_preference.phone") or "",
+                list(pref["channels"] or []),
+            )
+    return found
 
 
 class HubNotifier:
@@ -300,8 +328,9 @@ class HubNotifier:
             earlier = await Message.select(Message.key, Message.channel).where(Message.key.is_in(candidates))
             if earlier:
                 return [r["key"] for r in earlier if r["channel"] != "hub"]
+        people = await recipients(list(dict.fromkeys(account_id for account_id, _ in targets)))
         for account_id, paid in targets:
-            person = await recipient(account_id)
+            person = people.get(account_id)
             if person is None:
                 continue
             values = await self._values(event, request, person.locale)
@@ -341,7 +370,9 @@ class HubNotifier:
         return outbound
 
     async def deliver(self, keys: list[str], final: bool) -> Delivered:
-        """Hand each message still queued (and not held) to its channel and record the outcome."""
+        """Hand each message still queued (and not held) to its channel and record the outcome,
+        ``HANDOVERS_AT_ONCE`` at a time: most of a hand-over is waiting for the mail server or the
+        gateway to answer."""
         now = clock.now()
         query = Message.select().where(Message.state == "queued")
         if keys:
@@ -349,58 +380,66 @@ class HubNotifier:
         else:
             query = query.where((Message.channel != "hub") & (Message.created_at < now - LEFT_BEHIND))
         done = Delivered()
-        errors = []
-        for row in await query.order_by(Message.id):
-            if row["not_before"] is not None and row["not_before"] > now:
-                continue  # held for quiet hours: the scheduled sender takes it then
-            if row["sending_since"] is not None and row["channel"] == "email":
-                # Handed to the mail server by an attempt that never recorded the outcome (the worker
-                # died): it may have gone, and an email cannot be taken back, so it is not sent twice.
-                await self._fail(row, "interrupted while handing over to the mail server; it may have been sent")
-                done.failed += 1
-                continue
-            await Message.update({Message.sending_since: clock.now(), Message.attempts: Message.attempts + 1}).where(
-                Message.id == row["id"]
-            )
-            outgoing = Outgoing(
-                key=row["key"],
-                to=unseal(row["address"], "message.address") or "",
-                locale=row["locale"],
-                subject=row["subject"],
-                body=f"{row['body']}\n\n{self.settings.base_url.rstrip('/')}{row['link']}",
-                sms=row["body"],
-            )
-            try:
-                # An SMS found half-sent is sent again under the same id: the gateway keeps one.
-                channel = self.email if row["channel"] == "email" else self.sms
-                provider_id = await channel.send(outgoing)
-                if self.settings.fault_exit_after == "notification-sent":
-                    # Resilience testing only: die after the hand-over, before its outcome is recorded.
-                    os._exit(70)
-            except ChannelError as exc:
-                if final or exc.permanent:
-                    await self._fail(row, exc.reason)
-                    done.failed += 1
-                else:
-                    await Message.update({Message.sending_since: None, Message.reason: exc.reason}).where(
-                        Message.id == row["id"]
-                    )
-                    errors.append(f"{row['key']}: {exc.reason}")
-                continue
-            await Message.update(
-                {
-                    Message.state: "sent",
-                    Message.sent_at: clock.now(),
-                    Message.provider_id: provider_id[:100],
-                    Message.sending_since: None,
-                    Message.reason: "",
-                }
-            ).where((Message.id == row["id"]) & (Message.state == "queued"))
-            done.sent += 1
+        errors: list[str] = []
+        gate = asyncio.Semaphore(HANDOVERS_AT_ONCE)
+
+        async def one(row: dict[str, Any]) -> None:
+            async with gate:
+                await self._hand_over(row, final, done, errors)
+
+        rows = [r for r in await query.order_by(Message.id) if r["not_before"] is None or r["not_before"] <= now]
+        # (Held for quiet hours: the scheduled sender takes those then.)
+        await asyncio.gather(*(one(row) for row in rows))
         if errors:
             # Retried by Temporal with backoff; the last attempt marks them failed.
             raise ApplicationError("not sent: " + "; ".join(errors), type="ChannelError")
         return done
+
+    async def _hand_over(self, row: dict[str, Any], final: bool, done: Delivered, errors: list[str]) -> None:
+        if row["sending_since"] is not None and row["channel"] == "email":
+            # Handed to the mail server by an attempt that never recorded the outcome (the worker
+            # died): it may have gone, and an email cannot be taken back, so it is not sent twice.
+            await self._fail(row, "interrupted while handing over to the mail server; it may have been sent")
+            done.failed += 1
+            return
+        await Message.update({Message.sending_since: clock.now(), Message.attempts: Message.attempts + 1}).where(
+            Message.id == row["id"]
+        )
+        outgoing = Outgoing(
+            key=row["key"],
+            to=unseal(row["address"], "message.address") or "",
+            locale=row["locale"],
+            subject=row["subject"],
+            body=f"{row['body']}\n\n{self.settings.base_url.rstrip('/')}{row['link']}",
+            sms=row["body"],
+        )
+        try:
+            # An SMS found half-sent is sent again under the same id: the gateway keeps one.
+            channel = self.email if row["channel"] == "email" else self.sms
+            provider_id = await channel.send(outgoing)
+            if self.settings.fault_exit_after == "notification-sent" and row["channel"] == "email":
+                # Resilience testing only: die after an email's hand-over, before its outcome is recorded.
+                os._exit(70)
+        except ChannelError as exc:
+            if final or exc.permanent:
+                await self._fail(row, exc.reason)
+                done.failed += 1
+            else:
+                await Message.update({Message.sending_since: None, Message.reason: exc.reason}).where(
+                    Message.id == row["id"]
+                )
+                errors.append(f"{row['key']}: {exc.reason}")
+            return
+        await Message.update(
+            {
+                Message.state: "sent",
+                Message.sent_at: clock.now(),
+                Message.provider_id: provider_id[:100],
+                Message.sending_since: None,
+                Message.reason: "",
+            }
+        ).where((Message.id == row["id"]) & (Message.state == "queued"))
+        done.sent += 1
 
     async def _fail(self, row: dict[str, Any], reason: str) -> None:
         await Message.update({Message.state: "failed", Message.reason: reason, Message.sending_since: None}).where(

@@ -38,6 +38,10 @@ SQLITE = {
     "shapes": (["--runs", "10", "--in-flight", "5"], ["empty workflow (baseline)", "patch + 5 local activities"]),
     "api": (["--smoke"], ["bare Litestar handler", "GET /api/services (catalog)", "GET /api/tasks (clerk's inbox)"]),
     "life_events": ([], ["hard-times", "asked: the one form's fields as a share of the separate forms'"]),
+    "notifications": (
+        ["--enterprises", "200", "--rounds", "1", "--empty", "50"],
+        ["messages/empty workflows throughput, median of the rounds:", "told once per channel: yes"],
+    ),
 }
 
 
