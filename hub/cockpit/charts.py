@@ -52,10 +52,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _draw(chart: pygal.Graph) -> str:
-    return chart.render(is_unicode=True, disable_xml_declaration=True)
-
-
 def _config(**extra: object) -> dict[str, object]:
     return dict(
         style=STYLE,
@@ -72,8 +68,12 @@ def _config(**extra: object) -> dict[str, object]:
     )
 
 
-def charts(cockpit: Cockpit, locale: str) -> list[Chart]:
-    """The cockpit's charts in ``locale``, in the order of ``CHART_IDS``."""
+def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
+    """The cockpit's charts in ``locale``, in the order of ``CHART_IDS``; without ``draw``, their
+    tables only (the SVG left empty)."""
+
+    def _draw(chart: pygal.Graph) -> str:
+        return chart.render(is_unicode=True, disable_xml_declaration=True) if draw else ""
 
     def _(message: str) -> str:
         return gettext(locale, message)
@@ -174,8 +174,10 @@ def charts(cockpit: Cockpit, locale: str) -> list[Chart]:
 
 
 def chart_csv(chart: Chart) -> str:
-    """A chart's data as CSV (UTF-8 text with a header row)."""
+    """A chart's data as CSV: a header row, and a byte-order mark so that spreadsheets read the
+    Chinese names as UTF-8."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(chart.columns)
     writer.writerows(chart.rows)

@@ -29,6 +29,7 @@ from hub.web.api.auth import AuthController
 from hub.web.api.benefits import BenefitController
 from hub.web.api.calendar import CalendarAdminController, CalendarController
 from hub.web.api.claims import ClaimController
+from hub.web.api.cockpit import CockpitController
 from hub.web.api.credentials import CREDENTIAL_ROUTES
 from hub.web.api.documents import DocumentController
 from hub.web.api.enterprise import EnterpriseController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DocumentController,
             OpenProgramController,
             ServiceLevelController,
+            CockpitController,
             DatasetController,
             ProgramController,
             EnterpriseController,

@@ -96,6 +96,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/open/programs"): PUBLIC,
     ("GET", "/api/open/programs/{code:str}"): PUBLIC,
     ("GET", "/api/open/service-levels"): PUBLIC,
+    ("GET", "/api/cockpit"): {"supervisor", "auditor", "admin"},
+    ("GET", "/api/cockpit/charts/{chart_id:str}"): {"supervisor", "auditor", "admin"},
     ("GET", "/api/open/datasets"): PUBLIC,
     ("GET", "/api/open/datasets/{file:str}"): PUBLIC,
     ("POST", "/api/programs"): {"admin"},
@@ -418,6 +420,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{token:str}", world["share_token"])
         .replace("{message_id:int}", str(world["message_id"]))
         .replace("{file:str}", "outcomes.csv")
+        .replace("{chart_id:str}", "requests")
     )
 
 

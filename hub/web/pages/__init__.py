@@ -12,6 +12,7 @@ from hub.web.pages.admin import ADMIN
 from hub.web.pages.audit import AUDIT
 from hub.web.pages.benefits import BENEFITS
 from hub.web.pages.calendar import CALENDAR
+from hub.web.pages.cockpit import COCKPIT
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
 from hub.web.pages.life_event_result import LIFE_EVENT_RESULT
 from hub.web.pages.open_data import OPEN_DATA
@@ -33,6 +34,7 @@ def pages_router() -> Router:
             *ADMIN,
             *CALENDAR,
             *AUDIT,
+            *COCKPIT,
             *OPEN_DATA,
             *SUBSIDIES,
             *VERIFY,
