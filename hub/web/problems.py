@@ -116,6 +116,10 @@ def headers_of(error: HubError) -> dict[str, str]:
 
 # Messages for the validation codes that forms/validation.py and pydantic produce.
 FIELD_MESSAGES: dict[str, str] = {
+    # The governance report's period.
+    "unknown_period_kind": N_("Choose month, quarter or year."),
+    "period_number": N_("Enter a whole number from {low} to {high}."),
+    "period_not_ended": N_("This period has not ended yet (its last day is {last}): a report covers an ended period."),
     "missing": N_("This field is required."),
     "extra_forbidden": N_("This field is not part of the form."),
     "not_applicable": N_("This field does not apply, given your other answers."),
