@@ -230,6 +230,25 @@ def lapsed_warning(used: list[CredentialUsed], locale: str) -> str:
     return gettext(locale, NO_LONGER_VALID, credentials=listed)
 
 
+async def held_proofs(
+    catalog: Catalog, spec: ServiceSpec, user: Principal, answers: dict[str, Any], locale: str
+) -> dict[str, dict[str, str]]:
+    """The credentials the applicant holds that stand in for the form's proofs, by field, as a form
+    shows them: the one the answers name, or the newest valid one when the field is empty."""
+    held = await held_for_form(user, spec)
+    found: dict[str, dict[str, str]] = {}
+    for name, f in spec.credential_fields.items():
+        mine = held.get(f.credential or "", [])
+        value = answers.get(name)
+        ref = value.get(CREDENTIAL_KEY) if isinstance(value, dict) else None
+        chosen = next((c for c in mine if c.id == ref), None) if ref else None
+        if chosen is None and mine and (ref or not value):
+            chosen = mine[0]  # the one named is no longer valid (or none was): the newest held now
+        if chosen is not None:
+            found[name] = we_have_it(chosen, catalog, locale)
+    return found
+
+
 def we_have_it(held: HeldCredential, catalog: Catalog, locale: str) -> dict[str, str]:
     """A held credential as a form shows it in place of the upload."""
     kind = catalog.credentials.get(held.type)

@@ -28,6 +28,10 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     page.locator("#f-allowance-household_members-0-monthly_income").fill("300")
     page.locator("#f-allowance-hardship").fill("长期患病")
     page.locator("#f-allowance-authorises_checks-1").check()
+    # Her disability certificate stands in for the proof of hardship: nothing to upload.
+    held = page.locator("#part-allowance .held-credential")
+    assert held.is_visible() and "我们已掌握此材料：残疾人证" in held.inner_text()
+    assert page.locator("#part-allowance input[type=file]").count() == 0
     page.locator("#choose-disability").check()
     page.locator("#f-disability-disability_certificate_number").fill(ZHAOLIU + "42")
     page.locator("#f-disability-disability_grade-2").check()

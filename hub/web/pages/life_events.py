@@ -28,6 +28,7 @@ from hub.life_events.views import case_read, due_dates, life_event, life_events
 from hub.life_events.withdrawal import withdraw_case
 from hub.privacy import mask
 from hub.requests.drafts import filenames
+from hub.requests.materials import held_proofs
 from hub.requests.prefill import held_for
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
@@ -44,6 +45,7 @@ from hub.web.pages.forms import (
     display,
     file_keys,
     html_id,
+    we_have_it,
 )
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
@@ -165,12 +167,15 @@ async def sections(
     parts = []
     for part in event.parts:
         spec = part_spec(ctx.catalog, part)
+        mine = one_part_answers(event, part, answers)
         inputs = build_inputs(
             spec,
-            one_part_answers(event, part, answers),
+            mine,
             part_errors(event, part, errors),
             locale,
             await held_for(user.id, spec),
+            # A proof the applicant holds as a valid credential: "We already have this", no upload.
+            held=await held_proofs(ctx.catalog, spec, user, mine, locale),
         )
         by_name = {i.name: i for i in inputs}
         for field, name in shared_fields(event, part).items():
@@ -354,9 +359,20 @@ async def review_rows(
                     {"name": name, "label": gettext(locale, f.label), "value": display(f, answers[name], locale, names)}
                 )
         rows = []
+        held = await held_proofs(ctx.catalog, spec, user, one_part_answers(event, part, answers), locale)
         for field in own_fields(event, spec, part):
             f = spec.field(field)
             value = answers.get(part.id + PART_FIELD + field)
+            if field in held and (value in (None, "") or isinstance(value, dict)):
+                rows.append(
+                    {
+                        "name": part.id + PART_FIELD + field,
+                        "label": gettext(locale, f.label),
+                        "value": we_have_it(held[field], locale),
+                        "held": True,
+                    }
+                )
+                continue
             if f.type == "group":
                 items = [
                     [(gettext(locale, s.label), display(s, item.get(s.name), locale, names)) for s in f.fields]
