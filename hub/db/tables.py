@@ -701,6 +701,9 @@ class Credential(Table):
     # The issuing department's code, or the registry's name.
     issuer = Varchar(length=64)
     holder = ForeignKey(references=Account, index=True)
+    # Held by an enterprise (issued to someone acting for it, or its registry's business licence):
+    # every person acting for it holds it, whoever applied, and nobody takes it along on leaving.
+    enterprise = ForeignKey(references=Enterprise, null=True, default=None, index=True)
     document = ForeignKey(references=Document, null=True, default=None, index=True)
     status_index = Integer(unique=True)
     issued_at = Timestamptz()
