@@ -65,6 +65,7 @@ class CaseListItem(msgspec.Struct):
     opened_at: dt.datetime
     due_at: dt.datetime
     escalated: bool
+    escalated_at: dt.datetime | None
     subject: str
     subject_label: str
     service_title: str
@@ -121,6 +122,7 @@ def _item(ctx: HubContext, case: dict, locale: str, refs: dict[int, str], at: dt
         opened_at=case["opened_at"],
         due_at=case["due_at"],
         escalated=case["escalated_at"] is not None,
+        escalated_at=case["escalated_at"],
         subject=case["subject"],
         subject_label=gettext(locale, SUBJECT_LABELS.get(case["subject"], case["subject"])) if case["subject"] else "",
         service_title=gettext(locale, spec.title) if spec else "",
