@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from piccolo.engine.sqlite import SQLiteEngine
+
 from hub.clock import beijing_date
 from hub.db.records import quick_rows
 from hub.db.tables import CockpitCounted, CockpitTally, ServiceRequest
@@ -148,8 +150,11 @@ async def _apply(delta: Counter[str]) -> None:
 
 
 async def _recount(request_id: int) -> None:
+    # On PostgreSQL, two moves of one request (parallel reviews) count one after the other; SQLite
+    # lets one writer in at a time already.
+    lock = "" if isinstance(CockpitTally._meta.db, SQLiteEngine) else " FOR UPDATE"
     request = await quick_rows(
-        ServiceRequest, f"SELECT {REQUEST_COLUMNS} FROM service_request WHERE id = {{}}", request_id
+        ServiceRequest, f"SELECT {REQUEST_COLUMNS} FROM service_request WHERE id = {{}}{lock}", request_id
     )
     if not request:
         return
@@ -247,6 +252,9 @@ async def rebuild() -> int:
     """Count every request and task of the read model again, in one transaction, replacing the
     tallies; returns the number of tally rows."""
     async with writing():
+        if not isinstance(CockpitTally._meta.db, SQLiteEngine):  # SQLite's write lock is already held
+            # Moves made meanwhile wait, and then add their difference to the rebuilt tallies.
+            await CockpitTally.raw("LOCK TABLE cockpit_tally, cockpit_counted IN EXCLUSIVE MODE")
         totals, counted = await _facts_of_read_model()
         await CockpitTally.raw("DELETE FROM cockpit_tally")
         await CockpitCounted.raw("DELETE FROM cockpit_counted")
