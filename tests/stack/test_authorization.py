@@ -150,6 +150,19 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/messages/delivery"): {"auditor", "admin"},
     ("POST", "/api/messages/{message_id:int}/resend"): {"admin"},
     ("POST", "/api/messages/sms-receipts"): set(),
+    # Follow-ups and grievances. {ref} a grievance the owner filed about the old-age allowance, so in
+    # civil affairs (the other clerk's department); its supervisor is not among the roles, so nobody
+    # here may decide an appeal on it. Figures: supervisors (their department's) and oversight.
+    ("POST", "/api/grievances"): APPLICANTS,
+    ("GET", "/api/cases/mine"): PEOPLE,
+    ("GET", "/api/cases"): {"clerk", "other_clerk", "supervisor"},
+    ("GET", "/api/cases/{ref:str}"): {"owner", "other_clerk"},
+    ("POST", "/api/cases/{ref:str}/contacts"): {"other_clerk"},
+    ("POST", "/api/cases/{ref:str}/answer"): {"other_clerk"},
+    ("POST", "/api/cases/{ref:str}/appeal"): {"owner"},
+    ("POST", "/api/cases/{ref:str}/appeal-decision"): set(),
+    ("POST", "/api/cases/{ref:str}/rating"): {"owner"},
+    ("GET", "/api/feedback/figures"): {"supervisor", "auditor", "admin"},
     ("POST", "/api/sms-gateway/messages"): set(),
 }
 
@@ -185,6 +198,11 @@ BODIES = {
     "/shares": {"fields": ["holder_name"], "hours": 24},
     "/preferences": {"channels": []},
     "/sms-receipts": {"provider_id": "matrix", "status": "delivered"},
+    "/api/grievances": {"subject": "service", "service_id": "elderly-care-allowance", "text": "matrix"},
+    "/contacts": {"contacted_at": "2026-01-01T10:00:00+08:00", "channel": "phone", "summary": "matrix"},
+    "/answer": {"outcome": "not_upheld", "answer": "matrix"},
+    "/appeal": {"reason": "matrix"},
+    "/appeal-decision": {"upheld": False, "note": "matrix"},
     "/api/sms-gateway/messages": {"id": "matrix", "to": "13800138000", "text": "matrix"},
 }
 
@@ -357,6 +375,11 @@ def world(stack):
     spare_token = admin.post(
         "/api/admin/api-tokens", json={"name": "matrix-spare", "department": "tax", "scopes": ["tasks:read"]}
     ).json()
+    # A grievance of the owner's about the old-age allowance (civil affairs answers it).
+    grievance = owner.post(
+        "/api/grievances", json={"subject": "service", "service_id": "elderly-care-allowance", "text": "matrix"}
+    )
+    assert grievance.status_code == 201, grievance.text
     # One of the owner's messages in the hub (filing told them).
     inbox = wait_for(lambda: owner.get("/api/messages").json()["messages"], what="the owner's messages")
     return {
@@ -382,6 +405,7 @@ def world(stack):
         "credential_id": card["id"],
         "share_id": shared.json()["id"],
         "share_token": shared.json()["url"].rsplit("/", 1)[-1],
+        "grievance": grievance.json()["ref"],
     }
 
 
@@ -396,6 +420,8 @@ def concrete(path: str, world: dict) -> str:
         path = path.replace("{code:str}", "matrix-program")
     if path.startswith("/api/life-events/cases/"):
         path = path.replace("{ref:str}", world["case"])
+    if path.startswith("/api/cases/"):
+        path = path.replace("{ref:str}", world["grievance"])
     if path == "/api/claims/{ref:str}/submission":
         path = path.replace("{ref:str}", world["prepared_claim"])
     elif path.startswith("/api/claims/"):
