@@ -34,9 +34,11 @@ def type_name(type_id: str) -> str:
     return "".join(part.capitalize() for part in type_id.split("-"))
 
 
-def holder_subject(holder: int) -> str:
-    """The credential subject's id: a stable pseudonym of the holder's account, not their number."""
-    return "urn:qinqing:holder:" + data_keys().digest(f"account:{holder}", "credential-holder").split(":")[-1]
+def holder_subject(holder: int, enterprise: int | None = None) -> str:
+    """The credential subject's id: a stable pseudonym of the holder's account (of the enterprise,
+    for one it holds), not their number."""
+    who = f"enterprise:{enterprise}" if enterprise is not None else f"account:{holder}"
+    return "urn:qinqing:holder:" + data_keys().digest(who, "credential-holder").split(":")[-1]
 
 
 def add_years(when: dt.datetime, years: int) -> dt.datetime:
@@ -58,9 +60,10 @@ def payload(
     expires_at: dt.datetime | None,
     index: int,
     registry: str | None,
+    enterprise: int | None = None,
 ) -> dict[str, Any]:
     """The JWT claims of a credential: registered claims, and the VC under ``vc``."""
-    subject = holder_subject(holder)
+    subject = holder_subject(holder, enterprise)
     vc: dict[str, Any] = {
         "@context": CONTEXTS,
         "id": f"urn:uuid:{jti}",
@@ -99,9 +102,11 @@ async def create(
     document: int | None = None,
     registry: str | None = None,
     digest: str = "",
+    enterprise: int | None = None,
 ) -> Credential | None:
     """Sign and store one credential; None when one with this key exists already (a retried issue).
-    Call inside a write transaction."""
+    ``enterprise``: held by that enterprise (whoever acts for it), ``holder`` being who it was issued
+    to. Call inside a write transaction."""
     if await Credential.exists().where(Credential.key == key):
         return None
     jti = str(uuid.uuid4())
@@ -120,6 +125,7 @@ async def create(
             expires_at=expires_at,
             index=index,
             registry=registry,
+            enterprise=enterprise,
         ),
     )
     row = Credential(
@@ -129,6 +135,7 @@ async def create(
         source="registry" if registry else "hub",
         issuer=registry or issuer,
         holder=holder,
+        enterprise=enterprise,
         document=document,
         status_index=index,
         issued_at=issued_at,
@@ -167,9 +174,10 @@ async def issue_for_document(
     code: str,
     answers: dict[str, Any],
     issued_at: dt.datetime,
+    enterprise: int | None = None,
 ) -> Credential | None:
-    """The credential of an approval's document, if its service issues one. Call inside the write
-    transaction that registers the document."""
+    """The credential of an approval's document, if its service issues one (held by ``enterprise``
+    when the applicant acted for one). Call inside the write transaction that registers the document."""
     kind = credential_type_for(ctx, service_id)
     if kind is None:
         return None
@@ -198,6 +206,7 @@ async def issue_for_document(
         claims=claims,
         issued_at=issued_at,
         document=document_id,
+        enterprise=enterprise,
     )
 
 
@@ -238,11 +247,19 @@ def opened_jwt(row: dict[str, Any] | Credential) -> str:
 
 
 async def holders_of(account: int, enterprise: int | None) -> list[int]:
-    """The accounts whose credentials a person sees: their own, or all of their enterprise's."""
+    """The accounts acting for the caller's enterprise (just the caller for a citizen)."""
     if enterprise is None:
         return [account]
     rows = await Account.select(Account.id).where(Account.enterprise == enterprise)
     return [r["id"] for r in rows] or [account]
+
+
+def held_by(account: int, enterprise: int | None):
+    """Which credentials a person holds: their enterprise's when they act for one (whoever of its
+    people it was issued to), their own otherwise."""
+    if enterprise is not None:
+        return Credential.enterprise == enterprise
+    return (Credential.holder == account) & Credential.enterprise.is_null()
 
 
 async def issue_for_approval(
@@ -286,4 +303,5 @@ async def issue_for_approval(
         code=code,
         answers=answers,
         issued_at=issued_at,
+        enterprise=account["enterprise"] if account is not None else None,
     )

@@ -1,5 +1,6 @@
 """The wallet: every credential a person holds, the hub's and the registries', with its status as
-it stands now.
+it stands now. Someone acting for an enterprise holds the enterprise's: its business licence, and
+what was issued to any of its people for it.
 
 Registry-held credentials (identity card, household registration, business licence, degrees) are
 read from the registries when the wallet is opened, and signed by the hub the first time it sees
@@ -17,7 +18,7 @@ from forms.credentials import CredentialType
 from hub.accounts import Principal
 from hub.clock import beijing_date, now
 from hub.credentials.context import CredentialContext, context
-from hub.credentials.issuing import claims_digest, create, holders_of, opened_claims
+from hub.credentials.issuing import claims_digest, create, held_by, holders_of, opened_claims
 from hub.credentials.status import with_ended
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
@@ -131,6 +132,7 @@ async def sync_registry_credentials(user: Principal, ctx: CredentialContext | No
                 issued_at=now(),
                 registry=kind.registry,
                 digest=digest,
+                enterprise=user.enterprise,
             )
             if created is not None:
                 await Credential.update({Credential.status: "superseded", Credential.revoked_at: now()}).where(
@@ -162,8 +164,7 @@ async def held_rows(user: Principal, type_id: str | None = None) -> list[dict[st
     if user.role not in ("citizen", "enterprise"):
         return []
     await sync_registry_credentials(user)
-    holders = await holders_of(user.id, user.enterprise)
-    query = Credential.select(*COLUMNS).where(Credential.holder.is_in(holders))
+    query = Credential.select(*COLUMNS).where(held_by(user.id, user.enterprise))
     if type_id is not None:
         query = query.where(Credential.type == type_id)
     rows = await query.order_by(Credential.issued_at, ascending=False).order_by(Credential.id, ascending=False)
@@ -206,10 +207,9 @@ async def holder_row(user: Principal, credential_id: str) -> dict[str, Any] | No
     jti = credential_id.removeprefix("urn:uuid:")
     if user.role not in ("citizen", "enterprise") or len(jti) > 64:
         return None
-    holders = await holders_of(user.id, user.enterprise)
     row = (
         await Credential.select(*COLUMNS, Credential.jwt)
-        .where((Credential.jti == jti) & Credential.holder.is_in(holders))
+        .where((Credential.jti == jti) & held_by(user.id, user.enterprise))
         .first()
     )
     return (await with_ended([row]))[0] if row is not None else None
