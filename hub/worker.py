@@ -39,6 +39,7 @@ from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
 from hub.feedback import PiccoloCaseRecords
+from hub.governance.issuing import PiccoloGovernanceReports
 from hub.intake import resume_unstarted
 from hub.life_events.cases import PiccoloLifeEventCases
 from hub.life_events.filing import resume_unstarted_cases
@@ -64,9 +65,12 @@ from workflows.benefits.types import CycleInput
 from workflows.feedback.activities import FeedbackActivities
 from workflows.feedback.clock import CaseClockWorkflow, RatingInvitationsWorkflow
 from workflows.feedback.types import InvitationRound
+from workflows.governance.report import GovernanceActivities, GovernanceReportWorkflow
+from workflows.governance.types import MakeReport
 from workflows.life_events.activities import LifeEventActivities
 from workflows.life_events.case import LifeEventWorkflow
 from workflows.names import (
+    GOVERNANCE_REPORT_SCHEDULE,
     HELD_MESSAGES_SCHEDULE,
     RATING_INVITATIONS_SCHEDULE,
     RECONCILIATION_SCHEDULE,
@@ -152,6 +156,11 @@ def build_worker(
         ),
         commitments=PiccoloCommitmentChecks(),
     )
+    governance = GovernanceActivities(
+        PiccoloGovernanceReports(
+            catalog, content_store(settings), renderer, signing_key_ring(settings), settings.base_url
+        )
+    )
     return Worker(
         client,
         task_queue=REQUESTS_QUEUE,
@@ -167,13 +176,15 @@ def build_worker(
             DeliverMessagesWorkflow,
             CaseClockWorkflow,
             RatingInvitationsWorkflow,
+            GovernanceReportWorkflow,
         ],
         activities=activities.all()
         + subsidies.all()
         + benefits.all()
         + life_events.all()
         + notifications.all()
-        + FeedbackActivities(PiccoloCaseRecords()).all(),
+        + FeedbackActivities(PiccoloCaseRecords()).all()
+        + governance.all(),
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         max_concurrent_local_activities=settings.worker_workflow_tasks,
         # Workflows run outside Temporal's sandbox. The sandbox rebuilds a workflow's modules for
@@ -317,6 +328,29 @@ async def schedule_payment_cycles(client, catalog: Catalog) -> None:
             pass  # created by an earlier start
 
 
+async def schedule_governance_report(client) -> None:
+    """The governance report of the month just ended, as a Temporal schedule (created once; kept
+    across restarts): on the first of each month at 10:00 Beijing time, once the month's figures
+    (and its payment cycles' first runs) are in."""
+    try:
+        await client.create_schedule(
+            GOVERNANCE_REPORT_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    GovernanceReportWorkflow.run,
+                    MakeReport(),
+                    id="governance-report-monthly",
+                    task_queue=REQUESTS_QUEUE,
+                ),
+                spec=ScheduleSpec(
+                    calendars=[ScheduleCalendarSpec(day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(2)])]
+                ),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass  # created by an earlier start
+
+
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight activities and stop."""
     catalog = load_catalog(settings.catalog_path)
@@ -337,6 +371,7 @@ async def run_worker(settings: Settings) -> None:
                 await schedule_reconciliation(client)
                 await schedule_payment_cycles(client, catalog)
                 await schedule_held_messages(client)
+                await schedule_governance_report(client)
                 await schedule_rating_invitations(client, settings)
                 sweeping = asyncio.create_task(sweep(client, catalog, stop, settings.resume_every_seconds))
                 retention = asyncio.create_task(retention_loop(settings, catalog, calendars))

@@ -64,3 +64,12 @@ def case_workflow_id(ref: str) -> str:
 
 # Invites applicants to rate requests decided a while ago and left unrated, every few minutes.
 RATING_INVITATIONS_SCHEDULE = "rating-invitations"
+
+
+# The governance report of the month just ended, made on the first of each month.
+GOVERNANCE_REPORT_SCHEDULE = "monthly-governance-report"
+
+
+def governance_report_workflow_id(label: str) -> str:
+    """One report per period (label such as 2026-11, 2026-Q4, 2026): asking twice finds the same run."""
+    return f"governance-report-{label}"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hub.documents.render import TEMPLATES, RenderPool, _document_html, _fonts, _stylesheet, qr_code
 
-__all__ = ["LifeEventResult", "ResultPart", "render_summary"]
+__all__ = ["LifeEventResult", "ResultPart", "Summary", "render_summary"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,22 @@ class LifeEventResult:
     kind: str = "life_event_result"
 
 
-def render_summary_pdf(summary: LifeEventResult) -> bytes:
+class Summary(Protocol):
+    """What a summary's template needs of it: its kind (the template's name), the reader's
+    language and the address its QR code opens (empty for none). A governance report is one too,
+    though it is issued and signed (``hub.governance``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def locale(self) -> str: ...
+
+    @property
+    def verify_url(self) -> str: ...
+
+
+def render_summary_pdf(summary: Summary) -> bytes:
     """The summary as PDF bytes (in a render process)."""
     from hub.i18n import templates
 
@@ -55,6 +71,6 @@ def render_summary_pdf(summary: LifeEventResult) -> bytes:
     )
 
 
-async def render_summary(renderer: RenderPool, summary: LifeEventResult) -> bytes:
+async def render_summary(renderer: RenderPool, summary: Summary) -> bytes:
     """The summary as PDF bytes, rendered in one of the hub's render processes."""
     return await asyncio.get_running_loop().run_in_executor(renderer.executor(), render_summary_pdf, summary)

@@ -98,6 +98,7 @@ DOCUMENT_TITLES = {
     "certificate": N_("Certificate of approval"),
     "information_request": N_("Notice to supply more information"),
     "payment_notice": N_("Subsidy payment notice"),
+    "governance_report": N_("Governance report"),
 }
 
 

@@ -37,7 +37,7 @@ from hub.web.api.feedback import FeedbackController
 from hub.web.api.health import HealthController
 from hub.web.api.life_events import LifeEventController
 from hub.web.api.messages import LocalSmsGatewayController, MessageController
-from hub.web.api.open_data import DatasetController, ServiceLevelController
+from hub.web.api.open_data import DatasetController, MakeReportController, ReportController, ServiceLevelController
 from hub.web.api.programs import OpenProgramController, ProgramController
 from hub.web.api.reconciliation import ReconciliationController
 from hub.web.api.requests import RequestController
@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceLevelController,
             CockpitController,
             DatasetController,
+            ReportController,
+            MakeReportController,
             ProgramController,
             EnterpriseController,
             ClaimController,

@@ -10,6 +10,7 @@ callers are tried on the routes that change nothing (GET) and must not be refuse
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import httpx
@@ -100,6 +101,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/cockpit/charts/{chart_id:str}"): {"supervisor", "auditor", "admin"},
     ("GET", "/api/open/datasets"): PUBLIC,
     ("GET", "/api/open/datasets/{file:str}"): PUBLIC,
+    ("GET", "/api/open/reports"): PUBLIC,
+    ("GET", "/api/open/reports/{report_id:int}"): PUBLIC,
+    ("POST", "/api/governance-reports"): {"admin"},
     ("POST", "/api/programs"): {"admin"},
     ("POST", "/api/programs/{code:str}/closure"): {"admin"},
     ("GET", "/api/programs/{code:str}/matches"): {"auditor", "admin"},
@@ -168,6 +172,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 
 # Valid bodies, so that a refusal comes from authorization and not from a malformed request.
 BODIES = {
+    "/api/governance-reports": {"kind": "year", "year": 2025},
     "/api/me/delegate": {"delegate": None},
     "/api/auth/token": {"username": "lisi", "password": "qinqing-demo"},
     "/api/requests": None,  # filled in with a valid submission
@@ -382,8 +387,16 @@ def world(stack):
     assert grievance.status_code == 201, grievance.text
     # One of the owner's messages in the hub (filing told them).
     inbox = wait_for(lambda: owner.get("/api/messages").json()["messages"], what="the owner's messages")
+    # A governance report of last month (public to read; administrators make them).
+    last_month = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    report = admin.post(
+        "/api/governance-reports", json={"kind": "month", "year": last_month.year, "number": last_month.month}
+    )
+    assert report.status_code == 201, report.text
+    report_id = next(r["id"] for r in clients["nobody"].get("/api/open/reports").json())
     return {
         "clients": clients,
+        "report_id": report_id,
         "message_id": inbox[0]["id"],
         "ref": ref,
         "attached_ref": attached.json()["ref"],
@@ -446,6 +459,7 @@ def concrete(path: str, world: dict) -> str:
         .replace("{token:str}", world["share_token"])
         .replace("{message_id:int}", str(world["message_id"]))
         .replace("{file:str}", "outcomes.csv")
+        .replace("{report_id:int}", str(world["report_id"]))
         .replace("{chart_id:str}", "requests")
     )
 

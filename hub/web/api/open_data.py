@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub import clock
 from hub.errors import not_found
+from hub.governance.issuing import ReportRead, published_reports, report_pdf, request_report
 from hub.open_data.datasets import (
     BY_PERIOD,
     COLUMNS,
@@ -25,8 +26,11 @@ from hub.open_data.datasets import (
     dictionary_rows,
 )
 from hub.service_levels import ServiceLevelsRead, service_levels_read
+from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import request_locale
+from hub.web.security import requires_role
+from workflows.governance.types import IssuedReport
 
 
 class ServiceLevelController(Controller):
@@ -113,3 +117,50 @@ def _csv(text: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+class ReportController(Controller):
+    """The governance report (white paper): public to read, made on demand by administrators."""
+
+    path = "/api/open/reports"
+    tags = ["open data"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @get("/", summary="Governance reports issued, newest period first (each in Chinese and English)")
+    async def list_reports(self, request: Request) -> list[ReportRead]:
+        return await published_reports(request_locale(request))
+
+    @get(
+        "/{report_id:int}",
+        summary="A governance report's PDF (signed; verifiable at /verify/{code})",
+        media_type="application/pdf",
+    )
+    async def download(self, ctx: HubContext, report_id: int) -> Response:
+        row, data = await report_pdf(ctx.documents, report_id)
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="governance-report-{row.locale}-{row.id}.pdf"'},
+        )
+
+
+class MakeReportController(Controller):
+    """Administrators make the governance report of an ended period now (it is also made monthly)."""
+
+    path = "/api/governance-reports"
+    tags = ["open data"]
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
+
+    @post(
+        "/",
+        guards=[requires_role("admin")],
+        status_code=201,
+        summary="Make the governance report of an ended month, quarter or year now",
+        description='Body: {"kind": "month" | "quarter" | "year", "year": 2026, "number": 11} (number: the month '
+        "or quarter; none for a year). A period not ended yet, or an unknown kind, is refused and nothing is made; "
+        "asking again for the same period returns the same documents.",
+    )
+    async def make_report(self, request: Request, ctx: HubContext, data: dict[str, Any]) -> IssuedReport:
+        return await request_report(
+            ctx.temporal, actor_of(request), str(data.get("kind") or ""), data.get("year"), data.get("number")
+        )

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
 
 from hub import clock
+from hub.errors import HubError
+from hub.governance.issuing import published_reports, request_report
+from hub.governance.periods import KIND_LABELS, PERIOD_KINDS
 from hub.i18n import N_, gettext
 from hub.open_data.datasets import data_dictionary
 from hub.service_levels import MIN_PUBLISHED, service_levels_kept
+from hub.web.actors import actor_of
 from hub.web.cached import answers_of
 from hub.web.context import context_of
+from hub.web.pages.common import require
 from hub.web.pages.render import render_block, render_page
-from hub.web.pages.session import page_locale
+from hub.web.pages.session import current_user, page_locale
+from hub.web.problems import field_message
 
 
 def _number(text: str, low: int, high: int) -> int | None:
@@ -33,7 +42,9 @@ async def open_data_page(request: Request) -> Response:
     if given_month and month is None:
         errors["month"] = gettext(locale, N_("Choose a month from 1 to 12, or none for the whole year."))
     version, report = await service_levels_kept(ctx, locale, year, month)
+    reports = await published_reports(locale)
     context = dict(
+        reports=[r for r in reports if r.locale == locale][:6],
         report=report,
         given={"year": given_year or str(year), "month": given_month},
         errors=errors,
@@ -45,7 +56,7 @@ async def open_data_page(request: Request) -> Response:
     # The page's content (the form as asked and the table) is the same for everyone in a language
     # while the figures stand: rendered once and kept; only the layout is rendered per visitor.
     content = answers_of(request).kept(
-        ("open data page", locale, given_year, given_month, year, version),
+        ("open data page", locale, given_year, given_month, year, version, tuple(r.id for r in reports)),
         lambda: render_block(locale, "open_data.html", "main", **context),
     )
     return render_page(request, "open_data.html", kept_blocks={"main": content}, **context)
@@ -57,4 +68,48 @@ async def open_data_dictionary(request: Request) -> Response:
     return render_page(request, "open_data_dictionary.html", dictionary=data_dictionary(page_locale(request)))
 
 
-OPEN_DATA = [open_data_page, open_data_dictionary]
+async def render_reports(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    locale = page_locale(request)
+    user = current_user(request)
+    return render_page(
+        request,
+        "open_data_reports.html",
+        status=status,
+        reports=await published_reports(locale),
+        can_make=user is not None and user.role == "admin",
+        kinds=[(k, gettext(locale, KIND_LABELS[k])) for k in PERIOD_KINDS],
+        values=values,
+        errors=errors,
+        made=request.query_params.get("made", ""),
+    )
+
+
+@get("/open/reports", name="open-data-reports")
+async def reports_page(request: Request) -> Response:
+    """Every governance report, each in Chinese and English, with its code to verify it; for
+    administrators, a form that makes the report of an ended period."""
+    return await render_reports(request, {"kind": "month", "year": "", "number": ""}, {})
+
+
+@post("/open/reports", name="open-data-make-report")
+async def make_report_page(request: Request) -> Response:
+    """An administrator makes a report now: the same checks as the API, each mistake next to its field."""
+    require(request, "admin")
+    locale = page_locale(request)
+    form = await request.form()
+    values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ("kind", "year", "number")}
+    try:
+        issued = await request_report(
+            context_of(request).temporal, actor_of(request), values["kind"], values["year"], values["number"]
+        )
+    except HubError as exc:
+        if exc.kind != "invalid" or not exc.errors:
+            raise
+        errors = {e.field: field_message(locale, e) for e in exc.errors}
+        return await render_reports(request, values, errors, status=422)
+    return Redirect(path=f"/open/reports?made={issued.label}", status_code=303)
+
+
+OPEN_DATA = [open_data_page, open_data_dictionary, reports_page, make_report_page]

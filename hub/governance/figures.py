@@ -1,0 +1,503 @@
+"""What the governance report says, counted for a period and worded in one language.
+
+The report is public, like the open data, and follows its rules: the figures per service are the
+open data's (small counts withheld with whatever would give them away); a count of one to four of
+anything else (a step's decisions, follow-ups, grievances, payments) is withheld, and a breakdown
+that adds up to a published total is protected the same way (``hub.open_data.suppression``). Where a
+source of figures cannot be read, its section says it is not available rather than guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from hub.accounts import Principal
+from hub.actor import Actor
+from hub.cockpit import Filters, read_cockpit
+from hub.db.tables import BenefitPayment, Claim, Program
+from hub.feedback import follow_up_figures, grievance_figures
+from hub.governance.periods import Period
+from hub.i18n import N_, format_money, gettext
+from hub.open_data.suppression import MIN_PUBLISHED, TOTAL, CountTable, suppress
+from hub.service_levels import ServiceLevel, count_outcomes, count_service_levels
+from hub.subsidies import parse_spec
+
+if TYPE_CHECKING:
+    from forms.catalog import Catalog
+
+log = logging.getLogger("qinqing.governance")
+TOP = 5  # how many services or steps a ranking lists
+WITHHELD_MARK = "—"
+UNAVAILABLE = N_("Not available: these figures could not be read when the report was made.")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A figure of the report, in words: this period, the same period a year before, the change."""
+
+    label: str
+    value: str
+    before: str = ""
+    change: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A table of the report: its heading, column headings and rows; or, when its figures could not
+    be read, a sentence saying so (``unavailable``)."""
+
+    heading: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    note: str = ""
+    unavailable: str = ""
+
+
+@dataclass(frozen=True)
+class GovernanceReportFacts:
+    """The report as its PDF says it, in one language (plain data: it crosses to a render process)."""
+
+    locale: str
+    title: str
+    period_name: str
+    period_range: str
+    before_name: str
+    issuer: str
+    issued_on: str
+    number: str = ""
+    verification_code: str = ""
+    verify_url: str = ""
+    headline: list[Line] = field(default_factory=list)
+    chart: str = ""  # an SVG data URI, or empty
+    chart_title: str = ""
+    sections: list[Section] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kind: str = "governance_report"
+
+
+def _count(value: int | None) -> str:
+    return WITHHELD_MARK if value is None else str(value)
+
+
+def _percent(value: float | None) -> str:
+    return WITHHELD_MARK if value is None else f"{value:.1f}%"
+
+
+def _days(value: float | None, locale: str) -> str:
+    return WITHHELD_MARK if value is None else gettext(locale, N_("{days} days"), days=f"{value:.1f}")
+
+
+def _small(count: int) -> bool:
+    return 0 < count < MIN_PUBLISHED
+
+
+def _change(now: float | None, before: float | None) -> str:
+    if now is None or before is None or before == 0:
+        return WITHHELD_MARK
+    return f"{(now - before) / before * 100:+.1f}%"
+
+
+def _points(now: float | None, before: float | None, locale: str) -> str:
+    if now is None or before is None:
+        return WITHHELD_MARK
+    return gettext(locale, N_("{points} points"), points=f"{now - before:+.1f}")
+
+
+@dataclass(frozen=True)
+class Overall:
+    """The district's totals for a period, as published (None where withheld)."""
+
+    filed: int | None
+    approved: int | None
+    rejected: int | None
+    approved_percent: float | None
+    on_time_percent: float | None
+    subsidies_cents: int | None
+    benefits_cents: int | None
+
+
+def _weighted_on_time(levels: list[ServiceLevel]) -> float | None:
+    """The share decided in time over the services whose share is published."""
+    shown = [x for x in levels if x.on_time_percent is not None and x.decided]
+    total = sum(x.decided or 0 for x in shown)
+    if total < MIN_PUBLISHED:
+        return None
+    return round(sum((x.on_time_percent or 0) * (x.decided or 0) for x in shown) / total, 1)
+
+
+@dataclass(frozen=True)
+class Paid:
+    """Money paid in a period, per program or benefit, with how many payments (small ones withheld)."""
+
+    kind: str  # subsidy | benefit
+    title: str
+    payments: int
+    cents: int
+
+
+async def paid_in(period: Period, catalog: Catalog, locale: str) -> list[Paid]:
+    """Subsidies paid in the period (by program) and benefits paid for its months (by benefit)."""
+    paid: list[Paid] = []
+    titles = {
+        row["id"]: parse_spec(row["spec"]).title.in_locale(locale)
+        for row in await Program.select(Program.id, Program.spec)
+    }
+    for row in (
+        await Claim.select(Claim.program, Count(alias="n"), Sum(Claim.amount_cents, alias="cents"))
+        .where((Claim.state == "paid") & (Claim.paid_at >= period.start) & (Claim.paid_at < period.end))
+        .group_by(Claim.program)
+    ):
+        paid.append(Paid("subsidy", titles.get(row["program"], "?"), row["n"], int(row["cents"] or 0)))
+    for row in (
+        await BenefitPayment.select(
+            BenefitPayment.service_id, Count(alias="n"), Sum(BenefitPayment.amount_cents, alias="cents")
+        )
+        .where((BenefitPayment.state == "paid") & BenefitPayment.period.is_in(period.months()))
+        .group_by(BenefitPayment.service_id)
+    ):
+        spec = catalog.latest(row["service_id"])
+        title = gettext(locale, spec.title) if spec else row["service_id"]
+        paid.append(Paid("benefit", title, row["n"], int(row["cents"] or 0)))
+    return sorted(paid, key=lambda p: (p.kind, p.title))
+
+
+def _total_paid(paid: list[Paid], kind: str) -> int | None:
+    mine = [p for p in paid if p.kind == kind]
+    count = sum(p.payments for p in mine)
+    return None if _small(count) else sum(p.cents for p in mine)
+
+
+async def overall(period: Period, catalog: Catalog, locale: str) -> tuple[Overall, list[ServiceLevel], list[Paid]]:
+    services = tuple(spec.id for spec in catalog.current())
+    levels = await count_service_levels(period.start, period.end, services)
+    table = await count_outcomes(period.start, period.end, services)
+    approved, rejected = table.get(TOTAL, "approved"), table.get(TOTAL, "rejected")
+    decided = approved + rejected if approved is not None and rejected is not None else None
+    paid = await paid_in(period, catalog, locale)
+    return (
+        Overall(
+            filed=table.get(TOTAL, TOTAL),
+            approved=approved,
+            rejected=rejected,
+            approved_percent=round(100 * approved / decided, 1) if decided and approved is not None else None,
+            on_time_percent=_weighted_on_time(levels),
+            subsidies_cents=_total_paid(paid, "subsidy"),
+            benefits_cents=_total_paid(paid, "benefit"),
+        ),
+        levels,
+        paid,
+    )
+
+
+def _money(cents: int | None, locale: str) -> str:
+    return WITHHELD_MARK if cents is None else format_money(Decimal(cents) / 100, locale)
+
+
+def headline(now: Overall, before: Overall, locale: str) -> list[Line]:
+    def count_line(label: str, a: int | None, b: int | None) -> Line:
+        return Line(gettext(locale, label), _count(a), _count(b), _change(a, b))
+
+    return [
+        count_line(N_("Requests filed"), now.filed, before.filed),
+        count_line(N_("Requests approved"), now.approved, before.approved),
+        count_line(N_("Requests rejected"), now.rejected, before.rejected),
+        Line(
+            gettext(locale, N_("Share approved")),
+            _percent(now.approved_percent),
+            _percent(before.approved_percent),
+            _points(now.approved_percent, before.approved_percent, locale),
+        ),
+        Line(
+            gettext(locale, N_("Share decided within the time limit")),
+            _percent(now.on_time_percent),
+            _percent(before.on_time_percent),
+            _points(now.on_time_percent, before.on_time_percent, locale),
+        ),
+        Line(
+            gettext(locale, N_("Subsidies paid to enterprises")),
+            _money(now.subsidies_cents, locale),
+            _money(before.subsidies_cents, locale),
+            _change(now.subsidies_cents, before.subsidies_cents),
+        ),
+        Line(
+            gettext(locale, N_("Benefits paid to people")),
+            _money(now.benefits_cents, locale),
+            _money(before.benefits_cents, locale),
+            _change(now.benefits_cents, before.benefits_cents),
+        ),
+    ]
+
+
+def service_sections(levels: list[ServiceLevel], catalog: Catalog, locale: str) -> list[Section]:
+    def title(level: ServiceLevel) -> str:
+        spec = catalog.latest(level.service_id)
+        return gettext(locale, spec.title) if spec else level.service_id
+
+    table = Section(
+        gettext(locale, N_("Requests by service")),
+        [
+            gettext(locale, x)
+            for x in (
+                N_("Service"),
+                N_("Filed"),
+                N_("Decided"),
+                N_("Approved"),
+                N_("Within the time limit"),
+                N_("Median days to decision"),
+            )
+        ],
+        [
+            Row(
+                [
+                    title(x),
+                    _count(x.filed),
+                    _count(x.decided),
+                    _percent(x.approved_percent),
+                    _percent(x.on_time_percent),
+                    _days(x.median_days, locale),
+                ]
+            )
+            for x in levels
+            if x.filed != 0
+        ],
+    )
+    timed = sorted((x for x in levels if x.median_days is not None), key=lambda x: -(x.median_days or 0))
+    slowest = Section(
+        gettext(locale, N_("The slowest services")),
+        [
+            gettext(locale, N_("Service")),
+            gettext(locale, N_("Median days to decision")),
+            gettext(locale, N_("Decided")),
+        ],
+        [Row([title(x), _days(x.median_days, locale), _count(x.decided)]) for x in timed[:TOP]],
+        note=gettext(locale, N_("Services with at least {n} decisions in the period."), n=MIN_PUBLISHED),
+    )
+    rated = [x for x in levels if x.average_rating is not None]
+    columns = [gettext(locale, N_("Service")), gettext(locale, N_("Average rating")), gettext(locale, N_("Ratings"))]
+
+    def rating_rows(chosen: list[ServiceLevel]) -> list[Row]:
+        return [Row([title(x), f"{x.average_rating:.2f} / 5", _count(x.ratings)]) for x in chosen]
+
+    best = sorted(rated, key=lambda x: -(x.average_rating or 0))[:3]
+    worst = sorted(rated, key=lambda x: x.average_rating or 0)[:3]
+    note = gettext(locale, N_("Services with at least {n} ratings that count in the period."), n=MIN_PUBLISHED)
+    return [
+        table,
+        slowest,
+        Section(gettext(locale, N_("The best rated services")), columns, rating_rows(best), note=note),
+        Section(gettext(locale, N_("The worst rated services")), columns, rating_rows(worst), note=note),
+    ]
+
+
+def reader(locale: str) -> Actor:
+    """The report reads the cockpit as an auditor of the whole district would (and publishes only
+    what the open data's rules allow)."""
+    return Actor(
+        user=Principal(
+            id=0, username="governance-report", full_name="", role="auditor", department=None, locale=locale
+        ),
+        locale=locale,
+    )
+
+
+async def step_section(period: Period, catalog: Catalog, locale: str) -> Section:
+    heading = gettext(locale, N_("The slowest steps"))
+    try:
+        cockpit = await read_cockpit(
+            catalog, reader(locale), Filters(start=period.first, end=period.after - dt.timedelta(days=1))
+        )
+    except Exception:  # noqa: BLE001 - a source that cannot be read is said to be unavailable
+        log.exception("the cockpit's step figures could not be read for %s", period.label)
+        return Section(heading, unavailable=gettext(locale, UNAVAILABLE))
+    steps = sorted(
+        (s for s in cockpit.steps if s.decided >= MIN_PUBLISHED and s.median_hours is not None),
+        key=lambda s: -(s.median_hours or 0),
+    )
+    return Section(
+        heading,
+        [gettext(locale, x) for x in (N_("Service"), N_("Step"), N_("Department"), N_("Median days"), N_("Decided"))],
+        [
+            Row(
+                [
+                    s.service_title,
+                    _step_title(catalog, s.service_id, s.step, locale),
+                    s.department_name,
+                    _days((s.median_hours or 0) / 24, locale),
+                    str(s.decided),
+                ]
+            )
+            for s in steps[:TOP]
+        ],
+        note=gettext(locale, N_("Steps with at least {n} decisions in the period."), n=MIN_PUBLISHED),
+    )
+
+
+def _step_title(catalog: Catalog, service_id: str, step: str, locale: str) -> str:
+    spec = catalog.latest(service_id)
+    stage = next((s for s in spec.route if s.id == step), None) if spec else None
+    return gettext(locale, stage.title) if stage else step
+
+
+def _protected_line(
+    heading: str, columns: dict[str, str], counts: dict[str, int], locale: str, note: str = ""
+) -> Section:
+    """One line of counts and its total, small ones withheld so the total gives none away."""
+    published = suppress(CountTable(("all",), tuple(columns), {("all", k): v for k, v in counts.items()}))
+    return Section(
+        heading,
+        [*(gettext(locale, label) for label in columns.values()), gettext(locale, N_("In all"))],
+        [Row([_count(published.get("all", k)) for k in (*columns, TOTAL)])],
+        note=note,
+    )
+
+
+async def feedback_sections(period: Period, locale: str) -> list[Section]:
+    """What was done about bad ratings (their follow-ups) and grievances, and their outcomes."""
+    follow_heading = gettext(locale, N_("Bad ratings and what was done about them"))
+    grievance_heading = gettext(locale, N_("Grievances and their outcomes"))
+    try:
+        follow_ups = await follow_up_figures(period.start, period.end)
+        grievances = await grievance_figures(period.start, period.end)
+    except Exception:  # noqa: BLE001 - a source that cannot be read is said to be unavailable
+        log.exception("the feedback figures could not be read for %s", period.label)
+        return [
+            Section(follow_heading, unavailable=gettext(locale, UNAVAILABLE)),
+            Section(grievance_heading, unavailable=gettext(locale, UNAVAILABLE)),
+        ]
+    follow: dict[str, int] = defaultdict(int)
+    for f in follow_ups:
+        follow["open"] += f.open
+        follow["resolved"] += f.by_outcome.get("resolved", 0)
+        follow["explained"] += f.by_outcome.get("explained", 0)
+        follow["other"] += f.answered - f.by_outcome.get("resolved", 0) - f.by_outcome.get("explained", 0)
+        follow["appeals_upheld"] += f.appeals_upheld
+    grieved: dict[str, int] = defaultdict(int)
+    for g in grievances:
+        grieved["open"] += g.by_state.get("open", 0)
+        for outcome in ("upheld", "partly_upheld", "not_upheld"):
+            grieved[outcome] += g.by_outcome.get(outcome, 0)
+        answered = g.filed - g.by_state.get("open", 0)
+        grieved["other"] += answered - sum(g.by_outcome.get(o, 0) for o in ("upheld", "partly_upheld", "not_upheld"))
+    upheld = follow.pop("appeals_upheld", 0)
+    return [
+        _protected_line(
+            follow_heading,
+            {
+                "open": N_("Still being followed up"),
+                "resolved": N_("Resolved"),
+                "explained": N_("Explained"),
+                "other": N_("Closed otherwise"),
+            },
+            follow,
+            locale,
+            note=gettext(
+                locale,
+                N_(
+                    "A rating of 1 or 2 opens a follow-up by the service's department. Ratings left out of the "
+                    "figures after an appeal was upheld: {upheld}."
+                ),
+                upheld=_count(None if _small(upheld) else upheld),
+            ),
+        ),
+        _protected_line(
+            grievance_heading,
+            {
+                "open": N_("Open"),
+                "upheld": N_("Upheld"),
+                "partly_upheld": N_("Partly upheld"),
+                "not_upheld": N_("Not upheld"),
+                "other": N_("Closed otherwise"),
+            },
+            grieved,
+            locale,
+        ),
+    ]
+
+
+def paid_section(paid: list[Paid], locale: str) -> Section:
+    kinds = {"subsidy": gettext(locale, N_("Subsidy")), "benefit": gettext(locale, N_("Benefit"))}
+    return Section(
+        gettext(locale, N_("Subsidies and benefits paid")),
+        [gettext(locale, x) for x in (N_("Kind"), N_("Program or benefit"), N_("Payments"), N_("Amount paid"))],
+        [
+            Row(
+                [
+                    kinds[p.kind],
+                    p.title,
+                    _count(None if _small(p.payments) else p.payments),
+                    _money(None if _small(p.payments) else p.cents, locale),
+                ]
+            )
+            for p in paid
+        ],
+        note=gettext(locale, N_("Fewer than {n} payments: the amount is withheld."), n=MIN_PUBLISHED),
+    )
+
+
+def yearly_section(levels: list[ServiceLevel], before: list[ServiceLevel], catalog: Catalog, locale: str) -> Section:
+    earlier = {x.service_id: x for x in before}
+    rows = []
+    for x in levels:
+        b = earlier.get(x.service_id)
+        if not x.filed and not (b and b.filed):
+            continue
+        spec = catalog.latest(x.service_id)
+        rows.append(
+            Row(
+                [
+                    gettext(locale, spec.title) if spec else x.service_id,
+                    _count(x.filed),
+                    _count(b.filed if b else 0),
+                    _change(x.filed, b.filed if b else None),
+                ]
+            )
+        )
+    return Section(
+        gettext(locale, N_("Year-on-year change by service")),
+        [gettext(locale, x) for x in (N_("Service"), N_("Filed"), N_("A year before"), N_("Change"))],
+        rows,
+    )
+
+
+def chart(levels: list[ServiceLevel], catalog: Catalog, locale: str) -> str:
+    """Requests filed per service (published figures only), as an SVG data URI."""
+    import base64
+
+    import pygal  # type: ignore[import-untyped]
+    from pygal.style import Style  # type: ignore[import-untyped]
+
+    shown = [x for x in levels if x.filed]
+    if not shown:
+        return ""
+    style = Style(
+        font_family="'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif",
+        background="white",
+        plot_background="white",
+        colors=("#1d4f91",),
+        label_font_size=11,
+        major_label_font_size=11,
+        value_font_size=10,
+    )
+    bar = pygal.HorizontalBar(
+        style=style, show_legend=False, width=700, height=60 + 26 * len(shown), print_values=True, margin=8
+    )
+    titles = []
+    for x in shown:
+        spec = catalog.latest(x.service_id)
+        titles.append(gettext(locale, spec.title) if spec else x.service_id)
+    bar.x_labels = titles
+    bar.add("", [x.filed for x in shown])
+    svg = bar.render()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
