@@ -107,6 +107,8 @@ def test_citizen_pages(browser, stack, screenshots, filed):
         ("apply-groups", "/services/minimum-living-allowance/apply"),
         ("my-requests", "/requests"),
         ("request", f"/requests/{ref}"),
+        ("my-feedback", "/feedback"),
+        ("grievance-form", "/grievances/new"),
     ]:
         page.goto(path)
         check_page(page, name, screenshots, axe)
@@ -118,7 +120,11 @@ def test_staff_pages(browser, stack, screenshots, filed):
     axe = Axe()
     clerk = new_page(browser, stack.base_url)
     sign_in(clerk, "street.clerk")
-    for name, path in [("workbench", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]:
+    for name, path in [
+        ("workbench", "/workbench"),
+        ("task", f"/workbench/tasks/{task_id}"),
+        ("cases", "/workbench/cases"),
+    ]:
         clerk.goto(path)
         check_page(clerk, name, screenshots, axe)
     clerk.context.close()
@@ -130,6 +136,8 @@ def test_staff_pages(browser, stack, screenshots, filed):
     check_page(auditor, "admin-programs", screenshots, axe)
     auditor.goto("/audit")
     check_page(auditor, "audit-log", screenshots, axe)
+    auditor.goto("/cockpit")
+    check_page(auditor, "cockpit", screenshots, axe)
     auditor.context.close()
 
 

@@ -108,9 +108,14 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
                 ("my-benefits", "/benefits"),
                 ("life-events", "/life-events"),
                 ("life-event-form", "/life-events/hard-times"),
+                ("my-feedback", "/feedback"),
+                ("grievance-form", "/grievances/new"),
             ],
         ),
-        ("street.clerk", [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}")]),
+        (
+            "street.clerk",
+            [("inbox", "/workbench"), ("task", f"/workbench/tasks/{task_id}"), ("cases", "/workbench/cases")],
+        ),
         # A benefit's register (the demo's carried-over beneficiaries, names masked) and its cycles
         # with the form to run one.
         (
@@ -124,7 +129,13 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
         # The other data tables, as oversight reads them.
         (
             "auditor",
-            [("catalog", "/admin"), ("programs", "/admin/programs"), ("audit-log", "/audit"), ("open-data", "/open")],
+            [
+                ("catalog", "/admin"),
+                ("programs", "/admin/programs"),
+                ("audit-log", "/audit"),
+                ("open-data", "/open"),
+                ("cockpit", "/cockpit"),
+            ],
         ),
     ]
     for username, pages in journeys:
