@@ -28,6 +28,9 @@ EventKind = Literal[
     "rating_invited",
     "case_overdue",
     "case_answered",
+    "benefit_suspended",
+    "commitment_revoked",
+    "commitment_revoked_repay",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 

@@ -526,6 +526,9 @@ class ServiceRequestWorkflow:
         )
         if not check.kept:
             self._state = "revoked"
+            # Histories recorded before a revocation was told replay without this message.
+            if workflow.patched("commitment-revoked-notice"):
+                self._notify("commitment_revoked")
         self._post_checked = True
         return self._accepted(check.task_key)
 

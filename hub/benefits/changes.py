@@ -5,6 +5,7 @@ before it takes effect). Every change is recorded with who made it and why."""
 from __future__ import annotations
 
 import msgspec
+from temporalio.client import Client
 
 from forms.catalog import Catalog
 from hub.accounts import STAFF_ROLES
@@ -16,6 +17,7 @@ from hub.db.tables import Entitlement, EntitlementChange
 from hub.db.transactions import writing
 from hub.errors import HubError, forbidden, invalid_field, not_found
 from hub.i18n import N_
+from hub.notifications import announce_entitlement_change
 from workflows.benefits.types import period_of
 
 # A change to an entitlement of more than this a month waits for a second member of staff.
@@ -37,7 +39,9 @@ async def _staff_row(actor: Actor, catalog: Catalog, entitlement_id: int) -> dic
     if user is None or user.role not in STAFF_ROLES:
         raise forbidden(N_("Only the department that pays this benefit can change an entitlement."))
     row = await first(
-        Entitlement, "SELECT id, service_id, state, amount_cents FROM entitlement WHERE id = {}", entitlement_id
+        Entitlement,
+        "SELECT id, service_id, state, amount_cents, account, request FROM entitlement WHERE id = {}",
+        entitlement_id,
     )
     spec = catalog.latest(row["service_id"]) if row else None
     if row is None or spec is None or user.department != spec.owner:
@@ -45,8 +49,11 @@ async def _staff_row(actor: Actor, catalog: Catalog, entitlement_id: int) -> dic
     return row
 
 
-async def change_entitlement(actor: Actor, catalog: Catalog, entitlement_id: int, move: str, reason: str) -> ChangeMade:
-    """Suspend or resume an entitlement; the reason is required and told to the beneficiary."""
+async def change_entitlement(
+    actor: Actor, catalog: Catalog, entitlement_id: int, move: str, reason: str, client: Client | None = None
+) -> ChangeMade:
+    """Suspend or resume an entitlement; the reason is required and told to the beneficiary (a
+    suspension in force is also announced to them, in the hub and on one more channel)."""
     if move not in MOVES:
         raise invalid_field("move", "invalid_choice")
     reason = (reason or "").strip()
@@ -94,6 +101,8 @@ async def change_entitlement(actor: Actor, catalog: Catalog, entitlement_id: int
             actor.id,
         )
         await record(actor, actor.user, f"entitlement.{kind}", "entitlement", entitlement_id, pending=pending)
+    if kind == "suspended" and not pending:
+        await announce_entitlement_change(client, inserted[0]["id"], row["account"], row["request"], row["service_id"])
     return ChangeMade(
         entitlement_id=entitlement_id,
         state=from_state if pending else to_state,
@@ -102,8 +111,9 @@ async def change_entitlement(actor: Actor, catalog: Catalog, entitlement_id: int
     )
 
 
-async def confirm_change(actor: Actor, catalog: Catalog, change_id: int) -> ChangeMade:
-    """A second member of the department confirms a proposed suspension or resumption."""
+async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client: Client | None = None) -> ChangeMade:
+    """A second member of the department confirms a proposed suspension or resumption (a suspension
+    confirmed is announced to the beneficiary)."""
     change = await first(
         EntitlementChange,
         "SELECT id, entitlement, kind, from_state, to_state, made_by, confirmed_by FROM entitlement_change WHERE id = {}",
@@ -111,7 +121,7 @@ async def confirm_change(actor: Actor, catalog: Catalog, change_id: int) -> Chan
     )
     if change is None or not change["kind"].endswith("_proposed"):
         raise not_found()
-    await _staff_row(actor, catalog, change["entitlement"])
+    entitlement = await _staff_row(actor, catalog, change["entitlement"])
     if change["made_by"] == actor.id:
         raise forbidden(N_("A change you proposed is confirmed by someone else."), code="same-clerk")
     stamp = now()
@@ -135,6 +145,10 @@ async def confirm_change(actor: Actor, catalog: Catalog, change_id: int) -> Chan
             )
         await record(
             actor, actor.user, "entitlement.change_confirmed", "entitlement", change["entitlement"], change=change_id
+        )
+    if change["to_state"] == "suspended":
+        await announce_entitlement_change(
+            client, change_id, entitlement["account"], entitlement["request"], entitlement["service_id"]
         )
     return ChangeMade(
         entitlement_id=change["entitlement"], state=change["to_state"], pending=False, change_id=change_id

@@ -1,2 +1,59 @@
 """Telling people: messages for the events of their requests, benefits and tasks, in the hub, by
 email and by SMS, each with its delivery state. No HTTP types here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from hub.clock import now
+from workflows.names import REQUESTS_QUEUE
+from workflows.notifications.deliver import DeliverMessagesWorkflow
+from workflows.notifications.types import DeliverDue, NotifyEvent
+
+__all__ = ["announce_entitlement_change", "entitlement_change_event"]
+
+log = logging.getLogger("qinqing.notifications")
+START_TIMEOUT_S = 5
+
+
+def entitlement_change_event(
+    change_id: int, kind: str, account_id: int | None, request_id: int | None, service_id: str
+) -> NotifyEvent:
+    """The event of a clerk's change to an entitlement (``benefit_suspended``), keyed by the change."""
+    return NotifyEvent(
+        key=f"entitlement-change-{change_id}",
+        kind=kind,  # type: ignore[arg-type]
+        at=now(),
+        request_id=request_id,
+        account_id=account_id,
+        detail={"change": str(change_id), "service_id": service_id},
+    )
+
+
+async def announce_entitlement_change(
+    client: Client | None, change_id: int, account_id: int | None, request_id: int | None, service_id: str
+) -> None:
+    """Have the worker tell the beneficiary of a suspension now, in the hub and on their channels.
+    When Temporal cannot be reached, the held-messages schedule finds the change untold and tells it
+    then (``HubNotifier.deliver``), so the message is late, never lost."""
+    if client is None or account_id is None:
+        return
+    event = entitlement_change_event(change_id, "benefit_suspended", account_id, request_id, service_id)
+    try:
+        await asyncio.wait_for(
+            client.start_workflow(
+                DeliverMessagesWorkflow.run,
+                DeliverDue(event=event),
+                id=f"notify-{event.key}",
+                task_queue=REQUESTS_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            ),
+            START_TIMEOUT_S,
+        )
+    except (RPCError, TimeoutError) as exc:
+        log.warning("the suspension %s will be told by the held-messages schedule: %s", change_id, exc)

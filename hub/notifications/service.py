@@ -20,6 +20,7 @@ from hub.db.records import load_json
 from hub.db.tables import (
     Account,
     BenefitPayment,
+    CommitmentRecord,
     Document,
     EntitlementChange,
     Message,
@@ -30,6 +31,7 @@ from hub.db.tables import (
     ServiceRequest,
 )
 from hub.i18n import N_, format_date, format_money, gettext, supported
+from hub.notifications import entitlement_change_event
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
 from hub.notifications.templates import render, template_for
@@ -49,6 +51,8 @@ EXTERNAL: tuple[Channel, ...] = ("email", "sms")
 # A message stored this long ago and still queued was left behind (a worker gone): the scheduled
 # sender takes it; younger ones are still being sent by the activity that stored them.
 LEFT_BEHIND = dt.timedelta(minutes=2)
+# A clerk's change is told by the scheduled sender when telling it at once failed, this long after.
+UNTOLD_WITHIN = dt.timedelta(days=7)
 # Messages handed to their channels at once by one delivery (bench/notifications.py measured it).
 HANDOVERS_AT_ONCE = 8
 
@@ -143,8 +147,10 @@ class HubNotifier:
                 return [event.account_id]  # told of something of their own that is no request (a case)
             return [request["applicant"]] if request else []
         if audience == "staff":
-            if event.account_id is not None:
-                return [event.account_id]
+            named = [event.account_id] if event.account_id is not None else []
+            # An overdue task is escalated: the department's supervisors hear of it too.
+            if named and event.kind != "task_overdue":
+                return named
             if event.detail.get("department"):
                 # A case escalated in a department: its supervisors hear of it.
                 rows = await Account.select(Account.id).where(
@@ -153,12 +159,12 @@ class HubNotifier:
                 return [r["id"] for r in rows]
             task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == event.task_key).first()
             if task is None:
-                return []
-            # Nobody holds the task: the department's supervisors hear of it.
+                return named
+            # Nobody holds the task (or it is overdue): the department's supervisors hear of it.
             rows = await Account.select(Account.id).where(
                 (Account.role == "supervisor") & (Account.department == task["department"])
             )
-            return [r["id"] for r in rows]
+            return list(dict.fromkeys([*named, *(r["id"] for r in rows)]))
         if audience == "enterprise" and event.account_id is not None:
             return [event.account_id]
         return []
@@ -280,8 +286,21 @@ class HubNotifier:
             "account": account[-4:] if account else "-",
         }
 
+    async def _resolved(self, event: NotifyEvent) -> tuple[str, dict[str, Any]]:
+        """The template an event is told with, and what it needs beyond the event: a commitment
+        revoked with money paid on it is told with the amount to repay, urgently."""
+        if event.kind == "commitment_revoked" and event.request_id is not None:
+            row = (
+                await CommitmentRecord.select(CommitmentRecord.recovered_cents)
+                .where(CommitmentRecord.request == event.request_id)
+                .first()
+            )
+            if row is not None and int(row["recovered_cents"] or 0) > 0:
+                return "commitment_revoked_repay", {"amount_cents": int(row["recovered_cents"])}
+        return event.kind, {}
+
     def _link(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> str:
-        if event.kind.startswith("payment_"):
+        if event.kind.startswith("payment_") or event.kind.startswith("benefit_"):
             return "/benefits"
         if event.kind == "policy_matched":
             return "/policies"
@@ -298,7 +317,8 @@ class HubNotifier:
     async def store(self, event: NotifyEvent) -> list[str]:
         """One message per recipient and channel, stored under its key before anything is sent;
         returns the keys of those still to be sent (email, SMS)."""
-        template = template_for(event.kind)
+        kind, extra = await self._resolved(event)
+        template = template_for(kind)
         request = None
         if event.request_id is not None:
             request = (
@@ -320,6 +340,9 @@ class HubNotifier:
             targets = await self._stopped(event)
         elif event.kind == "policy_matched":
             targets = await self._eligible(event)
+        elif event.kind == "benefit_suspended":
+            # The beneficiary who follows the benefit online (others are told by letter).
+            targets = [(event.account_id, {})] if event.account_id is not None else []
         else:
             targets = [(a, {}) for a in await self._recipient_ids(event, template.audience, request)]
         # Stored by an earlier attempt: those messages stand (a choice changed since adds none).
@@ -339,7 +362,12 @@ class HubNotifier:
                 values["program"] = spec.title.in_locale(person.locale) if spec else ""
             elif paid:
                 values.update(self._payment_values(paid, person.locale))
-            subject, body, sms = render(event.kind, person.locale, values)
+            if "service" not in values and event.detail.get("service_id"):
+                spec = self.catalog.latest(event.detail["service_id"])
+                values["service"] = gettext(person.locale, spec.title) if spec else event.detail["service_id"]
+            if "amount_cents" in extra:
+                values["amount"] = format_money(Decimal(extra["amount_cents"]) / 100, person.locale)
+            subject, body, sms = render(kind, person.locale, values)
             link = self._link(event, template.audience, request)
             for channel in person.channels(template.mandatory):
                 key = f"{event.key}:{account_id}:{channel}"
@@ -348,7 +376,7 @@ class HubNotifier:
                     Message(
                         key=key,
                         account=account_id,
-                        kind=event.kind,
+                        kind=kind,
                         channel=channel,
                         mandatory=template.mandatory,
                         urgent=template.urgent,
@@ -378,7 +406,13 @@ class HubNotifier:
         if keys:
             query = query.where(Message.key.is_in(keys))
         else:
-            query = query.where((Message.channel != "hub") & (Message.created_at < now - LEFT_BEHIND))
+            # Held for quiet hours and now due, or left behind by a worker that stopped.
+            left_behind = (Message.channel != "hub") & (
+                (Message.created_at < now - LEFT_BEHIND)
+                | (Message.not_before.is_not_null() & (Message.not_before <= now))
+            )
+            late = await self._tell_untold_changes(now)
+            query = query.where((left_behind | Message.key.is_in(late)) if late else left_behind)
         done = Delivered()
         errors: list[str] = []
         gate = asyncio.Semaphore(HANDOVERS_AT_ONCE)
@@ -394,6 +428,45 @@ class HubNotifier:
             # Retried by Temporal with backoff; the last attempt marks them failed.
             raise ApplicationError("not sent: " + "; ".join(errors), type="ChannelError")
         return done
+
+    async def _tell_untold_changes(self, now: dt.datetime) -> list[str]:
+        """Suspensions clerks made in the last week, still in force, whose beneficiary was not told
+        (Temporal was unreachable when the change was made): told now; returns the keys to send."""
+        rows = await EntitlementChange.select(
+            EntitlementChange.id,
+            EntitlementChange.entitlement.account,
+            EntitlementChange.entitlement.request,
+            EntitlementChange.entitlement.service_id,
+        ).where(
+            (EntitlementChange.kind == "suspended")
+            & (EntitlementChange.reason_code == "clerk")
+            & (EntitlementChange.at > now - UNTOLD_WITHIN)
+            & (EntitlementChange.at < now - LEFT_BEHIND)
+            & (EntitlementChange.entitlement.state == "suspended")
+            & EntitlementChange.entitlement.account.is_not_null()
+        )
+        if not rows:
+            return []
+        told = {
+            r["key"]
+            for r in await Message.select(Message.key).where(
+                Message.key.is_in([f"entitlement-change-{r['id']}:{r['entitlement.account']}:hub" for r in rows])
+            )
+        }
+        keys: list[str] = []
+        for r in rows:
+            if f"entitlement-change-{r['id']}:{r['entitlement.account']}:hub" in told:
+                continue
+            keys += await self.store(
+                entitlement_change_event(
+                    r["id"],
+                    "benefit_suspended",
+                    r["entitlement.account"],
+                    r["entitlement.request"],
+                    r["entitlement.service_id"],
+                )
+            )
+        return keys
 
     async def _hand_over(self, row: dict[str, Any], final: bool, done: Delivered, errors: list[str]) -> None:
         if row["sending_since"] is not None and row["channel"] == "email":

@@ -40,6 +40,8 @@ class DeliverDue(BaseModel):
     operator); ``keys`` limits it to those messages."""
 
     keys: list[str] = Field(default_factory=list)
+    # Or: store and send the messages of this event (one that no workflow of its own announces).
+    event: NotifyEvent | None = None
 
 
 class Delivered(BaseModel):

@@ -52,7 +52,9 @@ class BenefitController(Controller):
     async def change(
         self, request: Request, ctx: HubContext, entitlement_id: int, data: EntitlementChangeCreate
     ) -> changes.ChangeMade:
-        return await changes.change_entitlement(actor_of(request), ctx.catalog, entitlement_id, data.move, data.reason)
+        return await changes.change_entitlement(
+            actor_of(request), ctx.catalog, entitlement_id, data.move, data.reason, ctx.temporal
+        )
 
     @post(
         "/changes/{change_id:int}/confirmation",
@@ -61,7 +63,7 @@ class BenefitController(Controller):
         status_code=200,
     )
     async def confirm(self, request: Request, ctx: HubContext, change_id: int) -> changes.ChangeMade:
-        return await changes.confirm_change(actor_of(request), ctx.catalog, change_id)
+        return await changes.confirm_change(actor_of(request), ctx.catalog, change_id, ctx.temporal)
 
     @get("/{service_id:str}/register", summary="A benefit's register: entitlements by state, a page at a time")
     async def register(

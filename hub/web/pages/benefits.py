@@ -286,7 +286,7 @@ async def change_post(request: Request, ctx: HubContext, entitlement_id: int) ->
     reason = _text(form, "reason")
     try:
         made = await changes.change_entitlement(
-            actor_of(request), ctx.catalog, entitlement_id, _text(form, "move"), reason
+            actor_of(request), ctx.catalog, entitlement_id, _text(form, "move"), reason, ctx.temporal
         )
     except HubError as problem:
         if problem.errors and problem.errors[0].field == "reason":
@@ -310,7 +310,7 @@ async def confirm_post(request: Request, ctx: HubContext, change_id: int) -> Res
     form = await request.form()
     entitlement_id = _text(form, "entitlement")
     try:
-        made = await changes.confirm_change(actor_of(request), ctx.catalog, change_id)
+        made = await changes.confirm_change(actor_of(request), ctx.catalog, change_id, ctx.temporal)
     except HubError as problem:
         if status_of(problem) in (403, 409) and entitlement_id.isdigit():
             message = gettext(page_locale(request), problem.detail or problem.title, **problem.params)

@@ -1,0 +1,262 @@
+"""The events that had told nobody, and urgent messages: a clerk suspending a benefit tells its
+beneficiary (mandatory: in the hub and by SMS, which they never chose); a commitment found untrue
+after the money was paid tells the applicant urgently, so the SMS goes out in quiet hours; a task
+due soon and overdue tells the clerk holding it, or the supervisors when nobody does, and overdue
+the supervisors as well; each exactly once per channel. A held SMS is released by the
+held-messages schedule on the real Temporal server once the quiet hours end.
+
+A stack of its own: quiet hours cover the day here (an SMS not urgent is held), and a working day
+lasts 8 seconds, so tasks fall due and overdue within the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+
+import pytest
+
+from forms.catalog import load_catalog
+from forms.clock import beijing_today
+from forms.samples import example_answers
+from hub.clock import BEIJING
+from tests.stack.db import sql
+from tests.stack.flows import CLERKS, SAMPLE_FILES, claim, decide, file_request, hub_python, open_task, wait_for
+from tests.stack.harness import Api, start_stack
+from workflows.benefits.types import period_of
+
+pytestmark = pytest.mark.stack
+
+MATERNITY = load_catalog().latest("maternity-allowance")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    stack = start_stack(
+        tmp_path_factory.mktemp("notification-events"),
+        QINQING_SMS_QUIET_HOURS="00:00-23:59",
+        QINQING_WORKING_DAY_SECONDS="8",
+    )
+    yield stack
+    stack.shutdown()
+
+
+def choose(api: Api, **prefs) -> None:
+    r = api.http.put("/api/messages/preferences", json=prefs)
+    assert r.status_code == 200, r.text
+
+
+def messages(stack, like: str) -> list[dict]:
+    """Every message whose key is like ``like``: who, what, on which channel, in which state."""
+    out = hub_python(
+        stack,
+        f"""
+import json
+rows = await Message.select(Message.key, Message.kind, Message.channel, Message.state, Message.urgent,
+    Message.not_before, Message.subject, Message.account.username).where(Message.key.like({like!r}))
+print(json.dumps(rows, default=str))
+""",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def sms_sent(stack) -> list[dict]:
+    path = stack.root / "var" / "sms-gateway.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def approved_allowance(stack, citizen: Api) -> dict:
+    """An old-age allowance filed and approved by both offices: the beneficiary's entitlement."""
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", comment="Eligible").status_code == 200
+
+    def entitlement():
+        return next((e for e in citizen.get("/api/benefits/mine").json() if e["request_ref"] == ref), None)
+
+    return wait_for(entitlement, timeout=60, what="the entitlement")
+
+
+def test_a_clerk_suspending_a_benefit_tells_the_beneficiary_in_the_hub_and_by_sms(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    # No channel chosen: a suspension is mandatory, so it goes by SMS all the same.
+    choose(citizen, channels=[], phone="13912345678", email="", locale="en")
+    entitlement = approved_allowance(hub, citizen)
+    civil = Api(hub.base_url, "civil.clerk", locale="en")
+    r = civil.post(
+        f"/api/benefits/entitlements/{entitlement['id']}/changes",
+        json={"move": "suspend", "reason": "The beneficiary is in hospital abroad"},
+    )
+    assert r.status_code == 201 and r.json()["state"] == "suspended", r.text
+    change = r.json()["change_id"]
+
+    def told():
+        rows = messages(hub, f"entitlement-change-{change}:%")
+        return rows if len(rows) == 2 else None
+
+    rows = wait_for(told, timeout=60, what="the suspension told")
+    assert sorted(r["channel"] for r in rows) == ["hub", "sms"]
+    assert {r["account.username"] for r in rows} == {"zhangsan"}
+    assert all(r["kind"] == "benefit_suspended" for r in rows)
+    # Not urgent: in quiet hours the SMS waits for the morning.
+    [sms] = [r for r in rows if r["channel"] == "sms"]
+    assert sms["state"] == "queued" and sms["not_before"] and not sms["urgent"], sms
+    # In the message centre, in the language chosen for messages, leading to the benefits page.
+    [message] = [m for m in citizen.get("/api/messages").json()["messages"] if m["kind"] == "benefit_suspended"]
+    assert message["mandatory"] and message["link"] == "/benefits"
+    assert message["subject"] == "Payments of Old-age allowance for residents aged 80 and over suspended", message
+    # Resumed and suspended again: a second change, told once more; the first is not told twice.
+    assert (
+        civil.post(
+            f"/api/benefits/entitlements/{entitlement['id']}/changes", json={"move": "resume", "reason": "Back home"}
+        ).json()["state"]
+        == "active"
+    )
+    again = civil.post(
+        f"/api/benefits/entitlements/{entitlement['id']}/changes", json={"move": "suspend", "reason": "Abroad again"}
+    ).json()["change_id"]
+    wait_for(lambda: len(messages(hub, f"entitlement-change-{again}:%")) == 2, timeout=60, what="the second told")
+    assert len(messages(hub, f"entitlement-change-{change}:%")) == 2
+    # Another beneficiary reads none of it.
+    assert not [
+        m for m in Api(hub.base_url, "lisi").get("/api/messages").json()["messages"] if m["kind"] == "benefit_suspended"
+    ]
+
+
+def upload(applicant: Api, field) -> str:
+    name, content = SAMPLE_FILES[field.accept[0]]
+    r = applicant.post("/api/uploads", files={"data": (name, content)})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_a_commitment_revoked_with_money_to_repay_is_urgent_and_not_held(hub):
+    applicant = Api(hub.base_url, "zhaoliu", locale="en")
+    choose(applicant, channels=["sms"], phone="13612345678", email="", locale="en")
+    answers = example_answers(MATERNITY, lambda f: upload(applicant, f))
+    answers.pop("birth_certificate")
+    answers["commitment"] = True
+    filed = applicant.post(
+        "/api/requests",
+        json={"service_id": MATERNITY.id, "answers": answers},
+        headers={"Idempotency-Key": f"urgent-{uuid.uuid4()}"},
+    )
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    hr = Api(hub.base_url, CLERKS["human-resources"], locale="en")
+
+    def post_check():
+        body = applicant.get(f"/api/requests/{ref}").json()
+        task = next((t for t in hr.get("/api/tasks").json() if t["request_ref"] == ref), None)
+        return task if body["state"] == "approved" and task else None
+
+    task = wait_for(post_check, timeout=60, what="the approval on commitment")
+    # Paid by this month's cycle: money that will be owed back.
+    admin = Api(hub.base_url, "admin")
+    started = admin.post(f"/api/benefits/{MATERNITY.id}/cycles", json={"period": period_of(beijing_today())})
+    assert started.status_code == 202, started.text
+    [entitlement] = [e for e in applicant.get("/api/benefits/mine").json() if e["request_ref"] == ref]
+    key = f"benefit:{entitlement['id']}:{period_of(beijing_today())}"
+
+    def paid():
+        return sql(hub, "SELECT amount_cents FROM ledger_transaction WHERE idempotency_key = {}", key)
+
+    [payment] = wait_for(paid, timeout=90, what="the allowance paid")
+    assert claim(hr, task["id"]).status_code == 200
+    broken = hr.post(
+        f"/api/tasks/{task['id']}/post-check", json={"kept": False, "reason": "No birth recorded on that date"}
+    )
+    assert broken.status_code == 200, broken.text
+
+    def told():
+        rows = [r for r in messages(hub, f"request-{ref}:commitment_revoked%") if r["channel"] == "sms"]
+        return rows if rows and rows[0]["state"] in ("sent", "delivered") else None
+
+    [sms] = wait_for(told, timeout=60, what="the urgent SMS sent")
+    rows = messages(hub, f"request-{ref}:commitment_revoked%")
+    assert sorted(r["channel"] for r in rows) == ["hub", "sms"]
+    assert {r["kind"] for r in rows} == {"commitment_revoked_repay"} and sms["urgent"] and not sms["not_before"]
+    amount = f"CN¥{payment['amount_cents'] / 100:,.2f}"
+    [hub_copy] = [r for r in rows if r["channel"] == "hub"]
+    assert hub_copy["subject"] == f"Approval of application {ref} revoked: {amount} to repay", hub_copy
+    [text] = [s for s in sms_sent(hub) if s["to"] == "13612345678" and "revoked" in s["text"]]
+    assert ref in text["text"] and amount in text["text"]
+    # The same night, the filing's SMS (not urgent) is still held.
+    [filed_sms] = [r for r in messages(hub, f"request-{ref}:request_filed%") if r["channel"] == "sms"]
+    assert filed_sms["state"] == "queued" and filed_sms["not_before"], filed_sms
+
+
+def test_tasks_due_soon_and_overdue_tell_the_clerk_and_the_supervisors_once_each(hub):
+    clerk = Api(hub.base_url, "street.clerk")
+    choose(clerk, channels=["sms"], phone="13512345678", email="")
+    citizen = Api(hub.base_url, "zhangsan")
+    held = file_request(citizen).json()["ref"]
+    left = file_request(citizen).json()["ref"]
+    # One is claimed at once (its reminder comes after 4 of its 5 working days, 32 seconds here).
+    assert claim(clerk, open_task(clerk, held)["id"]).status_code == 200
+    open_task(clerk, left)
+    supervisor = Api(hub.base_url, "street.supervisor")
+    # A supervisor gives a third one to the clerk: the clerk is told of it.
+    assigned = file_request(citizen).json()["ref"]
+    r = supervisor.post(
+        f"/api/tasks/{open_task(supervisor, assigned)['id']}/assignment", json={"assignee": "street.clerk"}
+    )
+    assert r.status_code == 200, r.text
+
+    def overdue_told():
+        rows = messages(hub, f"request-{held}:task_overdue%") + messages(hub, f"request-{left}:task_overdue%")
+        return rows if len(rows) == 4 else None
+
+    wait_for(overdue_told, timeout=120, what="both tasks overdue, told")
+
+    def who(ref: str, kind: str) -> Counter:
+        return Counter((r["account.username"], r["channel"]) for r in messages(hub, f"request-{ref}:{kind}%"))
+
+    # The clerk holding it: due soon, then overdue with the supervisor, once per channel each.
+    assert who(held, "task_due_soon") == Counter({("street.clerk", "hub"): 1, ("street.clerk", "sms"): 1})
+    assert who(held, "task_overdue") == Counter(
+        {("street.clerk", "hub"): 1, ("street.clerk", "sms"): 1, ("street.supervisor", "hub"): 1}
+    )
+    # Nobody holding it: the supervisor, alone.
+    assert who(left, "task_due_soon") == Counter({("street.supervisor", "hub"): 1})
+    assert who(left, "task_overdue") == Counter({("street.supervisor", "hub"): 1})
+    assert who(assigned, "task_assigned") == Counter({("street.clerk", "hub"): 1, ("street.clerk", "sms"): 1})
+    # Every request's filing told its applicant once in the hub, and nobody else.
+    for ref in (held, left, assigned):
+        assert who(ref, "request_filed") == Counter({("zhangsan", "hub"): 1})
+
+
+def test_a_held_sms_goes_out_when_the_quiet_hours_end(hub):
+    # Last (it changes the quiet hours): they end a minute or two from now, Beijing time.
+    now = dt.datetime.now(BEIJING)
+    end = (now + dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
+    start = now - dt.timedelta(hours=1)
+    hub.env["QINQING_SMS_QUIET_HOURS"] = f"{start:%H:%M}-{end:%H:%M}"
+    hub.restart("worker")
+    citizen = Api(hub.base_url, "zhangsan")
+    choose(citizen, channels=["sms"], phone="13312345678", email="")
+    ref = file_request(citizen).json()["ref"]
+
+    def held():
+        rows = [r for r in messages(hub, f"request-{ref}:request_filed%") if r["channel"] == "sms"]
+        return rows if rows else None
+
+    [sms] = wait_for(held, timeout=30, what="the SMS stored")
+    assert sms["state"] == "queued", sms
+    assert dt.datetime.fromisoformat(sms["not_before"]) == end.astimezone(dt.UTC)
+    assert not [s for s in sms_sent(hub) if ref in s["text"]]
+
+    # The quiet hours end; the held-messages schedule's next run sends it (triggered now rather than
+    # waiting up to five minutes for its interval).
+    wait_for(lambda: dt.datetime.now(BEIJING) >= end, timeout=200, interval=1, what="the end of the quiet hours")
+
+    def released():
+        triggered = hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        assert triggered.returncode == 0, triggered.stderr
+        rows = [r for r in messages(hub, f"request-{ref}:request_filed%") if r["channel"] == "sms"]
+        return rows if rows[0]["state"] in ("sent", "delivered") else None
+
+    wait_for(released, timeout=60, interval=5, what="the held SMS sent")
+    assert len([s for s in sms_sent(hub) if ref in s["text"]]) == 1
