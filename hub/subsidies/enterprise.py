@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from forms.programs import ProgramSpec, assess
+from forms.programs import assess
 from hub import clock
 from hub.actor import Actor
-from hub.db.records import load_json
-from hub.db.tables import Claim, Notification, Program
-from hub.i18n import N_, gettext
+from hub.db.tables import Account, Claim, Message, Program
 from hub.registry import enterprise_registry
 from hub.subsidies.access import caller_enterprise
 from hub.subsidies.claims import existing_claim
@@ -71,36 +69,36 @@ async def enterprise_claims(actor: Actor) -> list[ClaimRead]:
     return [await claim_read(c, actor.locale) for c in rows if c.state != "offered"]
 
 
+def _program_code(key: str) -> str | None:
+    """The program a policy message is about, from its key: the matching run's workflow id
+    (``match-<code>-<published at, 15 characters>``) comes first."""
+    workflow_id = key.split(":", 1)[0]
+    if not workflow_id.startswith("match-") or len(workflow_id) <= len("match-") + 16:
+        return None
+    return workflow_id[len("match-") : -16]
+
+
 async def notifications(actor: Actor) -> list[NotificationRead]:
-    """The caller's enterprise's latest messages (the programs it was found to qualify for)."""
+    """The caller's enterprise's latest policy messages (the programs it was found to qualify
+    for), read from the one message centre: those its legal representative received in the hub."""
     enterprise_id = caller_enterprise(actor)
-    locale = actor.locale
+    accounts = [a["id"] for a in await Account.select(Account.id).where(Account.enterprise == enterprise_id)]
+    if not accounts:
+        return []
     rows = (
-        await Notification.select(
-            Notification.id,
-            Notification.kind,
-            Notification.created_at,
-            Notification.read_at,
-            Notification.program.code,
-            Notification.program.spec,
-        )
-        .where(Notification.enterprise == enterprise_id)
-        .order_by(Notification.id, ascending=False)
+        await Message.select(Message.id, Message.key, Message.subject, Message.created_at, Message.read_at)
+        .where(Message.account.is_in(accounts) & (Message.channel == "hub") & (Message.kind == "policy_matched"))
+        .order_by(Message.id, ascending=False)
         .limit(100)
     )
-    out = []
-    for r in rows:
-        title = ""
-        if r["program.spec"]:
-            title = ProgramSpec.model_validate(load_json(r["program.spec"])).title.in_locale(locale)
-        out.append(
-            NotificationRead(
-                id=r["id"],
-                kind=r["kind"],
-                message=gettext(locale, N_("Your enterprise qualifies for: {program}"), program=title),
-                program=r["program.code"],
-                created_at=r["created_at"],
-                read=r["read_at"] is not None,
-            )
+    return [
+        NotificationRead(
+            id=r["id"],
+            kind="program_eligible",
+            message=r["subject"],
+            program=_program_code(r["key"]),
+            created_at=r["created_at"],
+            read=r["read_at"] is not None,
         )
-    return out
+        for r in rows
+    ]

@@ -13,7 +13,7 @@ from forms.catalog import Catalog
 from forms.programs import assess
 from hub.clock import beijing_date
 from hub.db.records import add_timeline, first, move_request
-from hub.db.tables import Account, Claim, Notification, Program, ProgramMatch, ServiceRequest
+from hub.db.tables import Account, Claim, Program, ProgramMatch, ServiceRequest
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
@@ -179,19 +179,8 @@ class PiccoloMatching:
                     ProgramMatch.evaluated_at,
                 ],
             )
-            if eligible_ids:
-                await Notification.insert(
-                    *[
-                        Notification(
-                            key=f"eligible:{program.id}:{e}",
-                            enterprise=e,
-                            kind="program_eligible",
-                            program=program.id,
-                            created_at=batch.at,
-                        )
-                        for e in eligible_ids
-                    ]
-                ).on_conflict(target=Notification.key, action="DO NOTHING")
+            # The eligible enterprises are told by the matching workflow's notify activity, in the
+            # one message centre (the older per-enterprise notification rows are no longer written).
             if spec.mode == "apply_free":
                 await offer(program, eligible_ids, batch.at)
         if spec.mode == "apply_free" and spec.automatic:

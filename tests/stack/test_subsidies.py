@@ -143,8 +143,14 @@ def test_apply_free_offer_is_paid_on_one_click(stack):
         what="the offer",
     )
     assert offered["claim"]["state"] == "offered"
-    notifications = chashe.get("/api/enterprise/notifications").json()
-    assert any(n["program"] == "job-stabilisation-2026" for n in notifications)
+    # Told in the message centre by the matching run's notify activity, just after its batch.
+    told = wait_for(
+        lambda: [
+            n for n in chashe.get("/api/enterprise/notifications").json() if n["program"] == "job-stabilisation-2026"
+        ],
+        what="the policy message",
+    )
+    assert told[0]["kind"] == "program_eligible" and told[0]["message"], told
 
     r = chashe.post("/api/programs/job-stabilisation-2026/claims", json={})
     assert r.status_code == 201, r.text
