@@ -54,26 +54,21 @@ class Period:
         return period_of(ReportPeriod(kind=self.kind, year=self.year - 1, number=self.number))
 
     def name(self, locale: str) -> str:
-        """The period in words: 2026年11月, 2026年第四季度, 2026年; November 2026, Q4 2026, 2026."""
+        """The period in words: 2026年11月, 2026年第4季度, 2026年; November 2026, Q4 2026, the year 2026."""
         if self.kind == "month":
-            return gettext(
-                locale,
-                N_("{month_name} {year}"),
-                year=self.year,
-                month=self.number,
-                month_name=_month(self.number, locale),
-            )
+            return _month(self.first, locale)
         if self.kind == "quarter":
             return gettext(locale, N_("Q{quarter} {year}"), year=self.year, quarter=self.number)
         return gettext(locale, N_("The year {year}"), year=self.year)
 
 
-def _month(number: int, locale: str) -> str:
-    from babel.dates import get_month_names
+def _month(first: dt.date, locale: str) -> str:
+    """A month and its year as the locale writes them (2026年11月, November 2026)."""
+    from babel.dates import format_skeleton
 
     from hub.i18n import supported
 
-    return get_month_names("wide", locale=supported(locale))[number]
+    return format_skeleton("yMMMM", first, locale=supported(locale))
 
 
 def period_of(given: ReportPeriod) -> Period:
