@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from stdnum.cn import ric
 
@@ -219,6 +220,10 @@ def test_the_food_licence_on_commitment_is_approved_at_once_within_the_event(sta
     assert [t["stage_id"] for t in request["tasks"]] == ["post-check"] and task["stage_id"] == "post-check"
     assert request["answers"]["commitment"] is True and "layout_plan" not in request["answers"]
     assert parts_of(citizen, ref)["food"]["state"] == "approved"
+    # The licence is in her wallet as a credential, valid until the post-check says otherwise.
+    [credential] = [c for c in citizen.get("/api/wallet").json()["credentials"] if c["type"] == "food-business-licence"]
+    assert credential["status"] == "valid"
+    token = citizen.get(credential["download_url"]).text
     # The inspection before opening still waits for its clerk.
     open_task(Api(stack.base_url, "fire.clerk"), filed(citizen, ref, "fire"))
 
@@ -234,3 +239,8 @@ def test_the_food_licence_on_commitment_is_approved_at_once_within_the_event(sta
         what="the revoked licence on the case",
     )
     assert part["detail"] == "revoked" and citizen.get(f"/api/requests/{licence}").json()["state"] == "revoked"
+    # Its credential is revoked with it: in her wallet, and for a verifier's system.
+    held = {c["id"]: c for c in citizen.get("/api/wallet").json()["credentials"]}
+    assert held[credential["id"]]["status"] == "revoked"
+    checked = httpx.post(f"{stack.base_url}/api/credentials/verify", json={"credential": token}, timeout=30).json()
+    assert checked["signature"] == "valid" and checked["status"] == "revoked" and checked["valid"] is False
