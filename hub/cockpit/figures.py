@@ -175,43 +175,82 @@ def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
     return f"{column} IN (" + ", ".join("{}" for _ in values) + ")", values
 
 
+EPOCH = dt.date(2000, 1, 1)
+
+
+def _month_after(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _split(start: dt.date, end: dt.date) -> tuple[list[tuple[dt.date, dt.date]], tuple[dt.date, dt.date] | None]:
+    """[start, end] as the days read one by one (at its edges) and the whole months between them
+    (read a row a month): (day ranges, (first month, last month) or None)."""
+    first = start if start.day == 1 else _month_after(start)
+    after_last = (
+        _month_after(end).replace(day=1) if _month_after(end) - dt.timedelta(days=1) == end else end.replace(day=1)
+    )
+    if first >= after_last:
+        return [(start, end)], None
+    last = (after_last - dt.timedelta(days=1)).replace(day=1)
+    days = [(a, b) for a, b in ((start, first - dt.timedelta(days=1)), (after_last, end)) if a <= b]
+    return days, (first, last)
+
+
 async def _sum(
     measures: tuple[str, ...],
     group: str,
     *,
     start: dt.date | None,
     end: dt.date,
-    services: tuple[str, ...],
+    services: tuple[str, ...] | None,
     department: str | None = None,
 ) -> list[dict[str, Any]]:
-    """SUM(n) of ``measures`` grouped by ``group`` (columns), days in [start, end]."""
-    where, args = _in("measure", measures)
-    conditions = [where]
-    if start is not None:
-        conditions.append("day >= {}")
-        args.append(start)  # type: ignore[arg-type]
-    conditions.append("day <= {}")
-    args.append(end)  # type: ignore[arg-type]
-    service_in, service_args = _in("service_id", services)
-    conditions.append(service_in)
-    args += service_args
+    """SUM(n) of ``measures`` grouped by ``measure`` and ``group`` (columns), days in [start, end]
+    (from the first tally when ``start`` is None); ``services`` None: every service. Whole months
+    are read from the monthly tallies unless ``group`` has the day."""
+    args: list[Any] = []
+    if "day" in group:
+        day_ranges, months = [(start or EPOCH, end)], None
+    else:
+        day_ranges, months = _split(start or EPOCH, end)
+    parts = []
+    if day_ranges:
+        where, values = _in("measure", measures)
+        args += values
+        spans = []
+        for a, b in day_ranges:
+            spans.append("day BETWEEN {} AND {}")
+            args += [a, b]
+        parts.append(f"({where} AND ({' OR '.join(spans)}))")
+    if months is not None:
+        where, values = _in("measure", [t.monthly(m) for m in measures])
+        args += values
+        parts.append(f"({where} AND day BETWEEN {{}} AND {{}})")
+        args += list(months)
+    conditions = ["(" + " OR ".join(parts) + ")"]
+    if services is not None:
+        service_in, service_args = _in("service_id", services or ("",))
+        conditions.append(service_in)
+        args += service_args
     if department is not None:
         conditions.append("department = {}")
         args.append(department)
-    return await CockpitTally.raw(
+    rows = await CockpitTally.raw(
         f"SELECT measure, {group}, SUM(n) AS n FROM cockpit_tally WHERE "
         + " AND ".join(conditions)
         + f" GROUP BY measure, {group}",
         *args,
     )
+    for row in rows:
+        row["measure"] = row["measure"].removeprefix(t.MONTHLY)
+    return rows
 
 
 async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
     """The cockpit for ``filters`` within what ``scope`` lets its reader see (built by ``hub.cockpit``
     from the actor; names in ``scope``'s language)."""
-    services = scope.services
-    if not services:
-        services = ("",)  # nothing to see: every sum is empty
+    # Every service: no list to match (the sums read fewer index entries).
+    services: tuple[str, ...] | None = None if scope.every_service else scope.services
     start, end = filters.start, filters.end
     per_service: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in await _sum(
@@ -245,7 +284,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         department=scope.task_department,
     ):
         step_hours[(row["service_id"], row["department"], row["step"])][int(row["bucket"])] += int(row["n"])
-    ratings = await counted_ratings(start, end, services)
+    ratings = await counted_ratings(start, end, scope.services)
 
     days = []
     in_progress = before[t.RECEIVED] - before[t.CLOSED]
@@ -341,7 +380,7 @@ TASK_FLOW = (t.OPENED, t.TASK_CLOSED, t.OVERDUE_IN, t.OVERDUE_OUT)
 async def _departments(scope: Scope, filters: Filters) -> list[DepartmentFigures]:
     """Each department's tasks over the period, with the open and overdue ones at each day's end."""
     start, end = filters.start, filters.end
-    services = scope.services or ("",)
+    services: tuple[str, ...] | None = None if scope.every_service else scope.services
     base: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in await _sum(
         TASK_FLOW,

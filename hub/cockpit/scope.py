@@ -46,6 +46,8 @@ class Scope:
     service_titles: dict[str, str]
     owners: dict[str, str]
     department_names: dict[str, str]
+    # The reader sees every service of the catalog (no department or service filter).
+    every_service: bool = False
 
     def program_title(self, spec: Any) -> str:
         return parse_spec(spec).title.in_locale(self.locale)
@@ -120,4 +122,5 @@ def scope_of(catalog: Catalog, actor: Actor, filters: Filters) -> Scope:
         service_titles={s.id: gettext(locale, s.title) for s in catalog.current()},
         owners={s.id: s.owner for s in catalog.current()},
         department_names={code: gettext(locale, d.name) for code, d in catalog.departments.items()},
+        every_service=department is None and filters.service_id is None,
     )

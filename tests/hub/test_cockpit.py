@@ -221,3 +221,16 @@ def test_bad_filters_are_named_by_their_field(given, field, code):
 def test_good_filters():
     filters = parse_filters(CATALOG, "2026-03-02", "2026-03-08", "civil-affairs", ELDERLY)
     assert filters == Filters(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "civil-affairs", ELDERLY)
+
+
+async def test_whole_months_read_from_the_monthly_tallies_agree_with_the_days(figures):
+    # 15 January to 20 April: February and March are read a row a month, the rest a row a day.
+    long = await read_cockpit(CATALOG, reader("admin"), Filters(dt.date(2026, 1, 15), dt.date(2026, 4, 20)))
+    assert long.totals.received == sum(d.received for d in long.days) == 8  # r5 (1 March) and r9 (9 March) too
+    assert long.totals.decided == sum(d.decided for d in long.days) == 4
+    elderly = next(s for s in long.services if s.service_id == ELDERLY)
+    assert (elderly.median_hours, elderly.p90_hours, elderly.in_progress) == (24, 72, 1)
+    # A period of whole months only, and one ending on the last day of a month.
+    march = await read_cockpit(CATALOG, reader("admin"), Filters(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
+    assert march.totals.received == sum(d.received for d in march.days) == 8
+    assert march.totals.backlog == long.totals.backlog
