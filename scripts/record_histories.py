@@ -53,7 +53,12 @@ from tests.stack.flows import (  # noqa: E402
     wait_for,
 )
 from tests.stack.harness import Api, Stack, start_stack  # noqa: E402
-from workflows.names import RECONCILIATION_SCHEDULE, REQUESTS_QUEUE, payment_cycle_schedule  # noqa: E402
+from workflows.names import (  # noqa: E402
+    GOVERNANCE_REPORT_SCHEDULE,
+    RECONCILIATION_SCHEDULE,
+    REQUESTS_QUEUE,
+    payment_cycle_schedule,
+)
 
 SEALED = base64.b64encode(SEALED_PAYLOAD).decode()
 
@@ -464,7 +469,11 @@ def main() -> None:
             )
             assert started.returncode == 0, started.stderr
             wanted["payment-cycle-continued"] = "cycle-continued"
+            # The governance report of last month, as its monthly schedule starts it.
+            trigger = stack.temporal_cli("schedule", "trigger", "--schedule-id", GOVERNANCE_REPORT_SCHEDULE)
+            assert trigger.returncode == 0, trigger.stderr
             types = {
+                "governance-report": "GovernanceReportWorkflow",
                 "matching": "ProgramMatchingWorkflow",
                 "reissued": "DocumentReissueWorkflow",
                 "reconciliation": "ReconciliationWorkflow",

@@ -9,7 +9,8 @@ first; a request approved by rule (秒批) and one whose failed check fell back 
 who rejected it; a maternity allowance approved on a signed commitment whose post-check found it
 kept, and one found broken (the decision revoked); subsidy claims paid instantly, on an offer and after
 review (with the review's own request), and one whose payment was refused; a program's matching
-run, a day's reconciliation, a corrected document. When a change makes replay fail, gate it with
+run, a day's reconciliation, a corrected document, the monthly governance report as its schedule
+starts it. When a change makes replay fail, gate it with
 ``workflow.patched`` and record a history of the new path.
 
 The hub seals the payloads it hands to Temporal (``hub.temporal.SealingCodec``); the recorder opens
@@ -31,6 +32,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from hub.sealing import DataKeys
 from hub.temporal import data_converter
 from workflows.benefits.cycle import PaymentCycleWorkflow
+from workflows.governance.report import GovernanceReportWorkflow
 from workflows.life_events.case import LifeEventWorkflow
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.service_request import ServiceRequestWorkflow
@@ -45,6 +47,7 @@ WORKFLOWS = [
     ReconciliationWorkflow,
     PaymentCycleWorkflow,
     LifeEventWorkflow,
+    GovernanceReportWorkflow,
 ]
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
