@@ -42,6 +42,10 @@ SQLITE = {
         ["--enterprises", "200", "--rounds", "1", "--empty", "50"],
         ["messages/empty workflows throughput, median of the rounds:", "told once per channel: yes"],
     ),
+    "cockpit": (
+        ["--sqlite", "--requests", "2000", "--iterations", "10"],
+        ["primary-key lookup (baseline)", "a year, every department (admin)", "every cockpit query's p95"],
+    ),
 }
 
 
