@@ -814,7 +814,7 @@ class FeedbackCase(Table):
 
     id: Serial
 
-    ref = Varchar(length=32, unique=True)
+    ref = Varchar(length=32, unique=True)  # type: ignore[assignment]  # a column named like a Table method, as stored
     # follow_up | grievance
     kind = Varchar(length=16, index=True)
     department = Varchar(length=64, index=True)
