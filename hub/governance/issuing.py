@@ -21,7 +21,7 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.db.tables import Document
 from hub.db.transactions import writing
-from hub.documents.issuer import document_year, new_verification_code, next_number, store_pdf
+from hub.documents.issuer import RegisteredMeanwhile, document_year, new_verification_code, next_number, store_pdf
 from hub.documents.storage import ContentStore, read_document
 from hub.documents.summaries import render_summary
 from hub.errors import forbidden, not_found
@@ -142,47 +142,50 @@ class PiccoloGovernanceReports:
         self, key: str, period: Period, locale: str, issued_at: dt.datetime, facts: GovernanceReportFacts
     ) -> tuple[str, str]:
         issuer = self.catalog.departments[ISSUER]
-        async with writing():
-            number = await next_number(issuer.code, issuer.document_prefix, document_year(issued_at))
-            code = new_verification_code()
-            signed = {
-                "number": number,
-                "code": code,
-                "kind": KIND,
-                "issuer": issuer.code,
-                "period": period.label,
-                "period_kind": period.kind,
-                "locale": locale,
-                "issued_at": issued_at.isoformat(),
-                # The headline as printed, so a verifier can compare it with the paper.
-                "headline": {line.label: line.value for line in facts.headline},
-            }
-            signature = self.keys.sign(signed)
-            inserted = await (
-                Document.insert(
-                    Document(
-                        key=key,
-                        request=None,
-                        kind=KIND,
-                        locale=locale,
-                        sha256="",
-                        size=0,
-                        issued_at=issued_at,
-                        department=issuer.code,
-                        number=number,
-                        verification_code=code,
-                        facts=json.dumps(signed, ensure_ascii=False),
-                        key_id=signature.key_id,
-                        signature=signature.value,
+        try:
+            async with writing():
+                number = await next_number(issuer.code, issuer.document_prefix, document_year(issued_at))
+                code = new_verification_code()
+                signed = {
+                    "number": number,
+                    "code": code,
+                    "kind": KIND,
+                    "issuer": issuer.code,
+                    "period": period.label,
+                    "period_kind": period.kind,
+                    "locale": locale,
+                    "issued_at": issued_at.isoformat(),
+                    # The headline as printed, so a verifier can compare it with the paper.
+                    "headline": {line.label: line.value for line in facts.headline},
+                }
+                signature = self.keys.sign(signed)
+                inserted = await (
+                    Document.insert(
+                        Document(
+                            key=key,
+                            request=None,
+                            kind=KIND,
+                            locale=locale,
+                            sha256="",
+                            size=0,
+                            issued_at=issued_at,
+                            department=issuer.code,
+                            number=number,
+                            verification_code=code,
+                            facts=json.dumps(signed, ensure_ascii=False),
+                            key_id=signature.key_id,
+                            signature=signature.value,
+                        )
                     )
+                    .on_conflict(target=Document.key, action="DO NOTHING")
+                    .returning(Document.id)
                 )
-                .on_conflict(target=Document.key, action="DO NOTHING")
-                .returning(Document.id)
-            )
-            if inserted:
+                if not inserted:
+                    # Another run registered it first: this transaction is undone, and the number
+                    # it took with it (numbers have no gaps).
+                    raise RegisteredMeanwhile(key)
                 await record(None, None, "governance_report.issued", "document", inserted[0]["id"], period=period.label)
-        if not inserted:
-            # Another run registered it first (its transaction took the number back with it).
+        except RegisteredMeanwhile:
             first = (
                 await Document.select(Document.number, Document.verification_code).where(Document.key == key).first()
             )

@@ -138,3 +138,40 @@ def test_the_report_of_an_ended_month_reads_back_in_both_languages_and_verifies(
     # The open-data page lists it for the public, in the reader's language.
     page = Api(stack.base_url, locale="en").get("/open").text
     assert issued["documents"]["en"] in page or listed[0]["download"] in page
+
+
+RACE = """
+import asyncio, datetime as dt
+from forms.catalog import load_catalog
+from hub.clock import now
+from hub.documents.render import RenderPool
+from hub.documents.signing import signing_key_ring
+from hub.documents.storage import content_store
+from hub.governance.issuing import PiccoloGovernanceReports
+from hub.settings import load_settings
+from workflows.governance.types import IssueReport, ReportPeriod
+settings = load_settings()
+renderer = RenderPool(1)
+reports = PiccoloGovernanceReports(load_catalog(settings.catalog_path), content_store(settings), renderer,
+                                   signing_key_ring(settings), settings.base_url)
+asked = IssueReport(period=ReportPeriod(kind="quarter", year=2025, number=2), issued_at=now())
+try:
+    first, second = await asyncio.gather(reports.issue(asked), reports.issue(asked))
+finally:
+    renderer.shutdown()
+print(first == second)
+"""
+
+
+def test_two_runs_for_the_same_period_at_once_issue_one_document_per_language_and_skip_no_number(stack):
+    # The schedule's run and an administrator's for the same period can meet: one registers each
+    # language's document, the other finds it; the numbers the other took are given back.
+    print_same = hub_python(stack, RACE)
+    assert print_same.strip().splitlines()[-1] == "True"
+    from tests.stack.db import sql
+
+    rows = sql(stack, "SELECT locale, number FROM document WHERE key LIKE {}", "governance-report:2025-Q2:%")
+    assert sorted(r["locale"] for r in rows) == ["en", "zh_CN"]
+    issued = sql(stack, "SELECT COUNT(*) AS n FROM document WHERE department = {}", "government-services")[0]["n"]
+    last = sql(stack, "SELECT last FROM document_sequence WHERE scope LIKE {}", "government-services:%")
+    assert sum(r["last"] for r in last) == issued, "every number taken is a document: none skipped"
