@@ -153,6 +153,9 @@ def test_a_verifiers_system_checks_a_credential_through_the_api(stack, talent):
         assert refused.headers["content-type"].startswith("application/problem+json")
         [error] = refused.json()["errors"]
         assert error["field"] == "credential" and "JWT" in error["message"] and "这" in error["message"]
+    # The API's documentation says so.
+    documented = httpx.get(f"{stack.base_url}/schema/openapi.json").json()["paths"]["/api/credentials/verify"]["post"]
+    assert "429" in documented["description"] and "suspended" in documented["description"]
     not_json = httpx.post(
         f"{stack.base_url}/api/credentials/verify", content=b"{not json", headers={"Content-Type": "application/json"}
     )

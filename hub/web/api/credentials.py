@@ -128,8 +128,26 @@ async def _status_list(list_number: int, purpose: status.Purpose) -> Response[st
     )
 
 
+VERIFY_DESCRIPTION = """For a verifier's own system (a bank, an employer): send ``{"credential": "<JWT or SD-JWT>"}``
+as the holder gave it (a wallet download, or a shared link's ``?format=sd-jwt``). No account is
+needed; each client address may ask 60 checks a minute, then gets 429 with ``Retry-After``.
+
+The answer is 200 whenever the text is a credential, genuine or not: ``signature`` says whether
+the hub's keys (``/.well-known/jwks.json``) signed it; when they did not, nothing else in it is
+repeated. ``status`` is as it stands now: ``valid``, ``revoked``, ``suspended`` (an entitlement
+on hold: it may be resumed), ``expired``, ``superseded`` (a corrected document replaced it) or
+``unknown``; ``valid`` is true only for a genuine credential whose status is ``valid``. Also
+``issuer`` (and its name), ``key_id`` (the ``kid`` that signed it), ``credential_id``, ``type``,
+``issued_at``, ``valid_from``, ``valid_until`` and ``claims`` (an SD-JWT presentation: only
+those it discloses). Text that is neither a JWT nor an SD-JWT is a 422 problem naming the field
+``credential``.
+"""
+
+
 @post(
     "/api/credentials/verify",
+    description=VERIFY_DESCRIPTION,
+    security=[],
     summary=(
         "Check a credential's JWT or an SD-JWT presentation (public, limited per address): signature, "
         "issuer, key id, status now (valid, revoked, suspended, expired, superseded), validity dates and "
@@ -139,20 +157,7 @@ async def _status_list(list_number: int, purpose: status.Purpose) -> Response[st
     status_code=200,
 )
 async def verify_credential(request: Request, data: CredentialToVerify) -> verifying.CredentialCheck:
-    """For a verifier's own system (a bank, an employer): send ``{"credential": "<JWT or SD-JWT>"}``
-    as the holder gave it (a wallet download, or a shared link's ``?format=sd-jwt``). No account is
-    needed; each client address may ask 60 checks a minute, then gets 429 with ``Retry-After``.
-
-    The answer is 200 whenever the text is a credential, genuine or not: ``signature`` says whether
-    the hub's keys (``/.well-known/jwks.json``) signed it; when they did not, nothing else in it is
-    repeated. ``status`` is as it stands now: ``valid``, ``revoked``, ``suspended`` (an entitlement
-    on hold: it may be resumed), ``expired``, ``superseded`` (a corrected document replaced it) or
-    ``unknown``; ``valid`` is true only for a genuine credential whose status is ``valid``. Also
-    ``issuer`` (and its name), ``key_id`` (the ``kid`` that signed it), ``credential_id``, ``type``,
-    ``issued_at``, ``valid_from``, ``valid_until`` and ``claims`` (an SD-JWT presentation: only
-    those it discloses). Text that is neither a JWT nor an SD-JWT is a 422 problem naming the field
-    ``credential``.
-    """
+    """The check a verifier's system asks (see ``VERIFY_DESCRIPTION``)."""
     await verifying.admit_check(actor_of(request).address)
     try:
         return await verifying.check_credential(data.credential)
