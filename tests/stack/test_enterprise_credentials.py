@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from forms.catalog import load_catalog
-from tests.stack.flows import decide, example_submission, next_open_task, wait_closed
+from tests.stack.flows import decide, example_submission, hub_python, next_open_task, wait_closed
 from tests.stack.harness import Api
 
 pytestmark = [pytest.mark.stack, pytest.mark.filterwarnings("ignore:EdDSA is deprecated")]
@@ -108,3 +108,30 @@ def test_it_stands_in_for_the_proof_on_the_enterprises_subsidy_and_the_decision_
     assert claims["holder_id"] == "91330106MA2H3K1X75" and claims["document_number"]
     assert decision["id"] in {c["id"] for c in wallet(approver, "employment-subsidy-decision")}
     assert decision["id"] not in {c["id"] for c in wallet(Api(stack.base_url, "chashe"), "employment-subsidy-decision")}
+
+
+def test_someone_who_stops_acting_for_the_enterprise_keeps_none_of_its_credentials(stack, registration):
+    # A new preparer of 云栖 (the same password as the demo accounts) holds the enterprise's credentials...
+    hub_python(
+        stack,
+        "from hub.accounts import sealed_name\nfrom hub.clock import now\n"
+        "source = await Account.objects().where(Account.username == 'yunqi.preparer').first()\n"
+        "await Account.insert(Account(username='yunqi.intern', full_name=sealed_name('吴敏'), role='enterprise', "
+        "enterprise_role='preparer', enterprise=source.enterprise, password_hash=source.password_hash, "
+        "locale='zh_CN', created_at=now()))",
+    )
+    assert registration["id"] in {
+        c["id"] for c in Api(stack.base_url, "yunqi.intern").get("/api/wallet").json()["credentials"]
+    }
+    # ...until they act for another enterprise: then they hold that one's, and none of 云栖's.
+    hub_python(
+        stack,
+        "other = await Account.objects().where(Account.username == 'chashe').first()\n"
+        "await Account.update({Account.enterprise: other.enterprise}).where(Account.username == 'yunqi.intern')",
+    )
+    moved = Api(stack.base_url, "yunqi.intern")
+    held = moved.get("/api/wallet").json()["credentials"]
+    assert registration["id"] not in {c["id"] for c in held}
+    assert moved.get(registration["download_url"]).status_code == 404
+    [licence] = [c for c in held if c["type"] == "business-licence"]
+    assert {c["name"]: c["value"] for c in licence["claims"]}["holder_id"] == "92330106MA2J8L4Q58"
