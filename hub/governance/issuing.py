@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -210,8 +211,17 @@ class ReportRead(msgspec.Struct):
     verify: str
 
 
-async def published_reports(locale: str) -> list[ReportRead]:
-    """Every governance report issued (and still valid), newest period first: open data."""
+# The open-data page lists the reports on every visit, and it is public: the list is read at most
+# once every FRESH_SECONDS (a report made shows within that long; a few are made a month).
+FRESH_SECONDS = 1.0
+_listed: tuple[float, list[dict[str, Any]]] = (-FRESH_SECONDS, [])
+
+
+async def _report_rows() -> list[dict[str, Any]]:
+    global _listed
+    if time.monotonic() - _listed[0] < FRESH_SECONDS:
+        return _listed[1]
+    checked = time.monotonic()
     rows = await Document.select(
         Document.id,
         Document.locale,
@@ -220,6 +230,13 @@ async def published_reports(locale: str) -> list[ReportRead]:
         Document.issued_at,
         Document.facts,
     ).where((Document.kind == KIND) & (Document.sha256 != "") & (Document.status == "valid"))
+    _listed = (checked, rows)
+    return rows
+
+
+async def published_reports(locale: str) -> list[ReportRead]:
+    """Every governance report issued (and still valid), newest period first: open data."""
+    rows = await _report_rows()
     reports = []
     for row in rows:
         facts = json.loads(row["facts"] or "{}")

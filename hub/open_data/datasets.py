@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Literal, get_args
 
 import msgspec
@@ -178,8 +179,10 @@ class DataDictionaryRead(msgspec.Struct):
     datasets: list[DatasetDictionaryRead]
 
 
+@cache
 def data_dictionary(locale: str) -> DataDictionaryRead:
-    """Every dataset and every one of its columns: meaning, unit, how it is computed, when withheld."""
+    """Every dataset and every one of its columns: meaning, unit, how it is computed, when withheld
+    (made once per language: the open-data page shows it on every visit)."""
     counted = {"filed", "decided", "approved_percent", "on_time_percent", "median_days", *OUTCOMES, "total"}
 
     def column(dataset: DatasetName, c: Column) -> ColumnRead:

@@ -12,6 +12,7 @@ import json
 import pytest
 
 from hub.clock import BEIJING
+from tests.stack.db import sql
 from tests.stack.flows import file_request, hub_python, pdf_text, wait_for
 from tests.stack.harness import Api
 
@@ -48,6 +49,7 @@ def test_the_monthly_report_is_a_schedule_on_the_temporal_server(stack):
 def test_a_period_not_ended_or_of_an_unknown_kind_is_refused_and_nothing_is_made(stack):
     admin = Api(stack.base_url, "admin", locale="en")
     before = Api(stack.base_url).get("/api/open/reports").json()
+    stored = sql(stack, "SELECT COUNT(*) AS n FROM document WHERE kind = {}", "governance_report")
     today = dt.datetime.now(BEIJING).date()
     for body, field in [
         ({"kind": "month", "year": today.year, "number": today.month}, "number"),
@@ -66,6 +68,7 @@ def test_a_period_not_ended_or_of_an_unknown_kind_is_refused_and_nothing_is_made
     ).json()
     assert "尚未结束" in not_ended["errors"][0]["message"], not_ended
     assert Api(stack.base_url).get("/api/open/reports").json() == before
+    assert sql(stack, "SELECT COUNT(*) AS n FROM document WHERE kind = {}", "governance_report") == stored
     # Only administrators make reports.
     assert (
         Api(stack.base_url, "auditor").post("/api/governance-reports", json={"kind": "year", "year": 2025}).status_code
@@ -168,8 +171,6 @@ def test_two_runs_for_the_same_period_at_once_issue_one_document_per_language_an
     # language's document, the other finds it; the numbers the other took are given back.
     print_same = hub_python(stack, RACE)
     assert print_same.strip().splitlines()[-1] == "True"
-    from tests.stack.db import sql
-
     rows = sql(stack, "SELECT locale, number FROM document WHERE key LIKE {}", "governance-report:2025-Q2:%")
     assert sorted(r["locale"] for r in rows) == ["en", "zh_CN"]
     issued = sql(stack, "SELECT COUNT(*) AS n FROM document WHERE department = {}", "government-services")[0]["n"]
