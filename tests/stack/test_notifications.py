@@ -23,6 +23,8 @@ from tests.stack.harness import Api, free_port, start_stack
 from workflows.benefits.types import next_period, period_of, period_start
 from workflows.names import REQUESTS_QUEUE
 
+pytestmark = pytest.mark.stack
+
 REFUSED_DOMAIN = "refuse.example"
 
 
