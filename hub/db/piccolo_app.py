@@ -49,6 +49,7 @@ APP_CONFIG = AppConfig(
         tables.Credential,
         tables.CredentialShare,
         tables.CredentialShareView,
+        tables.StageRating,
         tables.FeedbackCase,
         tables.CaseContact,
         tables.RatingInvitation,

@@ -808,6 +808,27 @@ class Message(Table):
     read_at = Timestamptz(null=True, default=None)
 
 
+class StageRating(Table):
+    """The applicant's rating (1 to 5) of one stage of a request before its decision: the filing, or
+    one department's step (the decision itself is a ``Rating``). One per stage; left out of every
+    figure after an upheld appeal, as a ``Rating`` is."""
+
+    id: Serial
+
+    # "<request id>:<stage>": one rating per stage of a request.
+    key = Varchar(length=250, unique=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    account = ForeignKey(references=Account, index=True)
+    # filing | step (a review task)
+    stage = Varchar(length=16)
+    task = ForeignKey(references=ReviewTask, null=True, default=None)
+    department = Varchar(length=64, default="")
+    score = Integer()
+    comment = Text(default="")
+    created_at = Timestamptz()
+    excluded = Boolean(default=False)
+
+
 class FeedbackCase(Table):
     """A case in a department's inbox with a working-day time limit that escalates to the
     supervisors when it passes: the follow-up of a bad rating, or a grievance (hub/feedback)."""
@@ -829,6 +850,8 @@ class FeedbackCase(Table):
     clock_started = Boolean(default=False)
     # A follow-up: the rating it follows up (one case per rating) and its request.
     rating = ForeignKey(references=Rating, null=True, default=None, unique=True)
+    # One case per stage rating, as per rating (SQLite cannot add a unique column to a table).
+    stage_rating = ForeignKey(references=StageRating, null=True, default=None, index=True)
     request = ForeignKey(references=ServiceRequest, null=True, default=None, index=True)
     # Who it is for: the applicant, or the grievance's author (none when filed anonymously).
     account = ForeignKey(references=Account, null=True, default=None, index=True)

@@ -12,16 +12,25 @@ from dataclasses import dataclass, field
 from piccolo.query.functions.aggregate import Count, Max
 
 from hub.clock import now
-from hub.db.tables import FeedbackCase, Rating
+from hub.db.tables import FeedbackCase, Rating, StageRating
 
 
-async def counted_scores(start: dt.datetime, end: dt.datetime) -> dict[str, list[int]]:
+async def counted_scores(start: dt.datetime, end: dt.datetime, stage: str = "decision") -> dict[str, list[int]]:
     """The scores of ratings that count, by service, of requests filed in [start, end): every rating
-    but those left out after an upheld appeal."""
+    of the stage ("decision", "filing" or "step") but those left out after an upheld appeal."""
     scores: dict[str, list[int]] = defaultdict(list)
-    for row in await Rating.select(Rating.request.service_id.as_alias("service_id"), Rating.score).where(
-        (Rating.request.created_at >= start) & (Rating.request.created_at < end) & (Rating.excluded == False)  # noqa: E712 - a column compared, not a bool
-    ):
+    if stage == "decision":
+        rows = await Rating.select(Rating.request.service_id.as_alias("service_id"), Rating.score).where(
+            (Rating.request.created_at >= start) & (Rating.request.created_at < end) & (Rating.excluded == False)  # noqa: E712 - a column compared, not a bool
+        )
+    else:
+        rows = await StageRating.select(StageRating.request.service_id.as_alias("service_id"), StageRating.score).where(
+            (StageRating.request.created_at >= start)
+            & (StageRating.request.created_at < end)
+            & (StageRating.stage == stage)
+            & (StageRating.excluded == False)  # noqa: E712 - a column compared, not a bool
+        )
+    for row in rows:
         scores[row["service_id"]].append(row["score"])
     return dict(scores)
 

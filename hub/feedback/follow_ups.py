@@ -13,7 +13,7 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
 from hub.db.records import sealed_text
-from hub.db.tables import CaseContact, FeedbackCase, Rating, ServiceRequest
+from hub.db.tables import CaseContact, FeedbackCase, Rating, ServiceRequest, StageRating
 from hub.db.transactions import writing
 from hub.errors import HubError, forbidden, invalid_field, invalid_form, not_found
 from hub.feedback.cases import (
@@ -50,15 +50,21 @@ def _text(field: str, value: str, required: bool = True) -> tuple[str, FieldErro
 
 
 async def open_follow_up(
-    ctx: HubContext, rating_id: int, request: ServiceRequest, score: int
+    ctx: HubContext,
+    rating_id: int | None,
+    request: ServiceRequest,
+    score: int,
+    *,
+    stage_rating_id: int | None = None,
+    department: str = "",
 ) -> tuple[str, dt.datetime] | None:
     """Inside the rating's transaction: a rating of 1 or 2 opens the follow-up in the department that
-    owns the service, due in the service's (or the hub's) working days. Returns (ref, due) to start
-    its clock once the transaction is committed."""
+    owns the service (or, for a step, the step's department), due in the service's (or the hub's)
+    working days. Returns (ref, due) to start its clock once the transaction is committed."""
     if score not in BAD_SCORES:
         return None
     spec = ctx.catalog.version(request.service_id, request.service_version)
-    department = spec.owner if spec else ""
+    department = department or (spec.owner if spec else "")
     days = (spec.follow_up_days if spec else None) or ctx.settings.follow_up_working_days
     at = now()
     due_at, provisional = await plan_due(ctx, at, days)
@@ -73,6 +79,7 @@ async def open_follow_up(
             due_at=due_at,
             provisional=provisional,
             rating=rating_id,
+            stage_rating=stage_rating_id,
             request=request.id,
             account=request.applicant,
             service_id=request.service_id,
@@ -272,6 +279,9 @@ async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None
         await record(
             actor, actor.user, "case.appeal_decided", "case", ref, upheld=upheld, reason=text, request=request_ref
         )
-        if upheld and case["kind"] == "follow_up" and case["rating"] is not None:
-            await Rating.update({Rating.excluded: True}).where(Rating.id == case["rating"])
+        if upheld and case["kind"] == "follow_up":
+            if case["rating"] is not None:
+                await Rating.update({Rating.excluded: True}).where(Rating.id == case["rating"])
+            if case["stage_rating"] is not None:
+                await StageRating.update({StageRating.excluded: True}).where(StageRating.id == case["stage_rating"])
             await record(actor, actor.user, "rating.excluded", "request", request_ref or "", case=ref)

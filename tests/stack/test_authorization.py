@@ -158,6 +158,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     # civil affairs (the other clerk's department); its supervisor is not among the roles, so nobody
     # here may decide an appeal on it. Figures: supervisors (their department's) and oversight.
     ("POST", "/api/grievances"): APPLICANTS,
+    ("POST", "/api/requests/{ref:str}/stage-ratings"): {"owner"},
     ("GET", "/api/cases/mine"): PEOPLE,
     ("GET", "/api/cases"): {"clerk", "other_clerk", "supervisor"},
     ("GET", "/api/cases/{ref:str}"): {"owner", "other_clerk"},
@@ -208,6 +209,7 @@ BODIES = {
     "/answer": {"outcome": "not_upheld", "answer": "matrix"},
     "/appeal": {"reason": "matrix"},
     "/appeal-decision": {"upheld": False, "note": "matrix"},
+    "/stage-ratings": {"stage": "filing", "score": 5},
     "/api/sms-gateway/messages": {"id": "matrix", "to": "13800138000", "text": "matrix"},
 }
 

@@ -244,3 +244,35 @@ def test_a_grievance_about_a_named_clerk_is_for_supervisors_only(stack):
     assert case["sensitive"] is True and case["department"] == "street-office"
     assert ref in [c["ref"] for c in supervisor.get("/api/cases").json()]
     assert citizen.get(f"/api/cases/{ref}").json()["text"] == "He shouted at me"
+
+
+def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its_department(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = file_request(citizen).json()["ref"]
+    url = f"/api/requests/{ref}/stage-ratings"
+    street = Api(stack.base_url, "street.clerk")
+    task = open_task(street, ref)
+    step = citizen.get(f"/api/requests/{ref}").json()["tasks"][0]["stage_id"]
+    early = citizen.post(url, json={"stage": "step", "step": step, "score": 1})
+    assert early.status_code == 409 and early.json()["type"] == "/problems/not-done"
+    assert citizen.post(url, json={"stage": "queue", "score": 3}).status_code == 422
+    filing = citizen.post(url, json={"stage": "filing", "score": 2, "comment": "The form was long"})
+    assert filing.status_code == 201, filing.text
+    assert decide(street, task["id"], "reject", "no").status_code == 200
+    wait_closed(citizen, ref)
+    rated = citizen.post(url, json={"stage": "step", "step": step, "score": 1})
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["department"] == "street-office"
+    assert citizen.post(url, json={"stage": "step", "step": step, "score": 5}).status_code == 409
+    assert Api(stack.base_url, "lisi").post(url, json={"stage": "filing", "score": 5}).status_code == 404
+    cases = wait_for(
+        lambda: (lambda cs: cs if len(cs) == 2 else None)(
+            [c for c in citizen.get("/api/cases/mine").json() if c["request_ref"] == ref]
+        ),
+        what="a follow-up for the filing and one for the step",
+    )
+    departments = sorted(citizen.get(f"/api/cases/{c['ref']}").json()["department"] for c in cases)
+    assert departments == [OWNER, "street-office"]
+    # The step's follow-up is in the street office's list, the filing's in the owner's.
+    street_cases = [c["ref"] for c in street.get("/api/cases").json()]
+    assert sum(c["ref"] in street_cases for c in cases) == 1

@@ -27,6 +27,7 @@ from hub.feedback import (
     rate_follow_up,
     record_contact,
 )
+from hub.requests.rating import StageRatingRead, rate_stage
 from hub.service_levels import period
 from hub.web.actors import actor_of
 from hub.web.context import context_of
@@ -72,6 +73,16 @@ class AppealDecision(msgspec.Struct):
     note: str = ""
 
 
+class StageRatingCreate(msgspec.Struct):
+    # filing | step (then ``step``: the step's stage id as the request lists its tasks, and the
+    # department's code when several departments share that stage)
+    stage: str
+    score: int
+    comment: str = ""
+    step: str = ""
+    department: str = ""
+
+
 class ScoreCreate(msgspec.Struct):
     score: int
 
@@ -98,6 +109,24 @@ class FeedbackController(Controller):
             context_of(request), actor_of(request), data.subject, data.text, data.service_id, data.clerk, data.anonymous
         )
         return CaseCreated(ref=ref)
+
+    @post(
+        "/requests/{ref:str}/stage-ratings",
+        status_code=201,
+        guards=[requires_role(*APPLICANT_ROLES)],
+        summary="Rate a finished stage of your request (the filing or a department's step), once each",
+    )
+    async def rate_stage(self, request: Request, ref: str, data: StageRatingCreate) -> StageRatingRead:
+        return await rate_stage(
+            context_of(request),
+            actor_of(request),
+            ref,
+            data.stage,
+            data.score,
+            data.comment,
+            data.step,
+            data.department,
+        )
 
     @get("/cases/mine", guards=[requires_role(*PEOPLE)], summary="Follow-ups of my ratings and my grievances")
     async def mine(self, request: Request) -> list[CaseListItem]:
