@@ -66,7 +66,8 @@ async def main():
             MessagePreference(
                 account=account,
                 email=seal(f"ent{account}@bench.example", "message_preference.email"),
-                phone=seal(f"139{account:08d}", "message_preference.phone"),
+                # Never ending in 0000, which the local gateway answers "not in service".
+                phone=seal(f"139{account:07d}1", "message_preference.phone"),
                 channels=json.dumps(["email", "sms"]),
                 locale="zh_CN",
                 updated_at=now,
