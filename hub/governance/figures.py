@@ -174,9 +174,13 @@ async def paid_in(period: Period, catalog: Catalog, locale: str) -> list[Paid]:
 
 
 def _total_paid(paid: list[Paid], kind: str) -> int | None:
+    """The total paid, withheld when it rests on fewer than five payments, and when a program or
+    benefit's own amount is withheld (the total less the others would give it away)."""
     mine = [p for p in paid if p.kind == kind]
     count = sum(p.payments for p in mine)
-    return None if _small(count) else sum(p.cents for p in mine)
+    if _small(count) or any(_small(p.payments) for p in mine):
+        return None
+    return sum(p.cents for p in mine)
 
 
 async def overall(period: Period, catalog: Catalog, locale: str) -> tuple[Overall, list[ServiceLevel], list[Paid]]:
