@@ -55,5 +55,6 @@ async def announce_entitlement_change(
             ),
             START_TIMEOUT_S,
         )
-    except (RPCError, TimeoutError) as exc:
+    except (RPCError, RuntimeError, TimeoutError, OSError) as exc:
+        # (A client that cannot connect raises RuntimeError.) The suspension stands either way.
         log.warning("the suspension %s will be told by the held-messages schedule: %s", change_id, exc)

@@ -228,6 +228,44 @@ def test_tasks_due_soon_and_overdue_tell_the_clerk_and_the_supervisors_once_each
         assert who(ref, "request_filed") == Counter({("zhangsan", "hub"): 1})
 
 
+def test_a_suspension_made_while_temporal_is_down_is_told_by_the_schedule(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    # The allowance the first test suspended.
+    entitlement = next(e for e in citizen.get("/api/benefits/mine").json() if e["state"] == "suspended")
+    civil = Api(hub.base_url, "civil.clerk", locale="en")
+    url = f"/api/benefits/entitlements/{entitlement['id']}/changes"
+    assert civil.post(url, json={"move": "resume", "reason": "Back"}).status_code == 201
+    hub.temporal.stop()
+    try:
+        r = civil.post(url, json={"move": "suspend", "reason": "Abroad once more"})
+        # The suspension stands; telling it waits for Temporal.
+        assert r.status_code == 201 and r.json()["state"] == "suspended", r.text
+        change = r.json()["change_id"]
+        assert messages(hub, f"entitlement-change-{change}:%") == []
+    finally:
+        hub.temporal.start()  # same port, same state file
+    # The worker's clock a day ahead: the change is past the two minutes the sender leaves an
+    # announcement to its own workflow. The schedule's next run tells it (triggered now).
+    hub.env["QINQING_CLOCK_OFFSET_DAYS"] = "1"
+    hub.restart("worker")
+    try:
+
+        def told():
+            hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+            rows = messages(hub, f"entitlement-change-{change}:%")
+            return rows if len(rows) == 2 else None
+
+        rows = wait_for(told, timeout=90, interval=5, what="the suspension told by the schedule")
+        assert sorted(r["channel"] for r in rows) == ["hub", "sms"] and {r["kind"] for r in rows} == {
+            "benefit_suspended"
+        }
+        # Told once: further runs add nothing.
+        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        assert len(messages(hub, f"entitlement-change-{change}:%")) == 2
+    finally:
+        del hub.env["QINQING_CLOCK_OFFSET_DAYS"]
+
+
 def test_a_held_sms_goes_out_when_the_quiet_hours_end(hub):
     # Last (it changes the quiet hours): they end a minute or two from now, Beijing time.
     now = dt.datetime.now(BEIJING)
