@@ -1,4 +1,4 @@
-"""A department suspends or resumes an entitlement, with a reason (maker-checker: above
+"""A department suspends, resumes or ends an entitlement, with a reason (maker-checker: above
 ``CONFIRM_ABOVE_CENTS`` a month, a second member of staff of the department confirms the change
 before it takes effect). Every change is recorded with who made it and why."""
 
@@ -11,7 +11,7 @@ from forms.catalog import Catalog
 from hub.accounts import STAFF_ROLES
 from hub.actor import Actor
 from hub.audit import record
-from hub.clock import now
+from hub.clock import beijing_date, now
 from hub.db.records import first
 from hub.db.tables import Entitlement, EntitlementChange
 from hub.db.transactions import writing
@@ -23,7 +23,18 @@ from workflows.benefits.types import period_of
 # A change to an entitlement of more than this a month waits for a second member of staff.
 CONFIRM_ABOVE_CENTS = 50_000
 MAX_REASON = 1000
-MOVES = {"suspend": ("active", "suspended", "suspended"), "resume": ("suspended", "active", "resumed")}
+# move -> (the states it is made from, the state it leads to, the change's kind)
+MOVES = {
+    "suspend": (("active",), "suspended", "suspended"),
+    "resume": (("suspended",), "active", "resumed"),
+    # The beneficiary no longer qualifies: nothing more is paid, and its credential no longer holds.
+    "end": (("active", "suspended"), "ended", "ended"),
+}
+# Setting the state; an ended entitlement also says on which (Beijing) day it ended.
+MOVE_STATE = (
+    "UPDATE entitlement SET state = {}, reason = 'clerk', updated_at = {}, "
+    "ended_on = CASE WHEN {} = 'ended' THEN {} ELSE ended_on END WHERE id = {} AND state = {} RETURNING id"
+)
 
 
 class ChangeMade(msgspec.Struct):
@@ -52,7 +63,7 @@ async def _staff_row(actor: Actor, catalog: Catalog, entitlement_id: int) -> dic
 async def change_entitlement(
     actor: Actor, catalog: Catalog, entitlement_id: int, move: str, reason: str, client: Client | None = None
 ) -> ChangeMade:
-    """Suspend or resume an entitlement; the reason is required and told to the beneficiary (a
+    """Suspend, resume or end an entitlement; the reason is required and told to the beneficiary (a
     suspension in force is also announced to them, in the hub and on one more channel)."""
     if move not in MOVES:
         raise invalid_field("move", "invalid_choice")
@@ -62,8 +73,9 @@ async def change_entitlement(
     if len(reason) > MAX_REASON:
         raise invalid_field("reason", "too_long", max_length=MAX_REASON)
     row = await _staff_row(actor, catalog, entitlement_id)
-    from_state, to_state, kind = MOVES[move]
-    if row["state"] != from_state:
+    from_states, to_state, kind = MOVES[move]
+    from_state = row["state"]
+    if from_state not in from_states:
         raise HubError(
             "conflict",
             "entitlement-state",
@@ -76,11 +88,7 @@ async def change_entitlement(
     async with writing():
         if not pending:
             moved = await Entitlement.raw(
-                "UPDATE entitlement SET state = {}, reason = 'clerk', updated_at = {} WHERE id = {} AND state = {} RETURNING id",
-                to_state,
-                stamp,
-                entitlement_id,
-                from_state,
+                MOVE_STATE, to_state, stamp, to_state, beijing_date(stamp), entitlement_id, from_state
             )
             if not moved:
                 raise HubError(
@@ -133,9 +141,11 @@ async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client:
             change_id,
         )
         moved = await Entitlement.raw(
-            "UPDATE entitlement SET state = {}, reason = 'clerk', updated_at = {} WHERE id = {} AND state = {} RETURNING id",
+            MOVE_STATE,
             change["to_state"],
             stamp,
+            change["to_state"],
+            beijing_date(stamp),
             change["entitlement"],
             change["from_state"],
         )

@@ -334,14 +334,16 @@ def test_an_entitlement_that_ends_no_longer_holds(stack):
     assert clerk.post(changes, json={"move": "resume", "reason": "核查完毕，恢复发放"}).status_code == 201
     assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "valid"
     assert not status_bit(stack.base_url, status, "suspension") and verify_api(stack.base_url, token).json()["valid"]
-    # The registry learns of the death and the entitlement ends: the status it granted no longer holds.
-    hub_python(
-        stack,
-        "await Entitlement.update({Entitlement.state: 'ended'}).where("
-        f"Entitlement.request.is_in(ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.ref == '{ref}')))",
-    )
+    # The department ends it in the workbench (she has moved to another city): the status it
+    # granted no longer holds, for good.
+    ended = clerk.post(changes, json={"move": "end", "reason": "已迁出本市，不再符合条件"})
+    assert ended.status_code == 201 and ended.json()["state"] == "ended", ended.text
+    assert citizen.get(f"/api/benefits/entitlements/{entitlement['id']}").json()["state"] == "ended"
     assert in_wallet(citizen, "old-age-allowance-entitlement")[0]["status"] == "revoked"
-    assert status_bit(stack.base_url, status)
+    assert status_bit(stack.base_url, status) and not status_bit(stack.base_url, status, "suspension")
+    checked = verify_api(stack.base_url, token).json()
+    assert checked["status"] == "revoked" and checked["valid"] is False
+    assert clerk.post(changes, json={"move": "resume", "reason": "再试"}).status_code == 409
 
 
 def test_the_verification_api_is_limited_per_address_under_parallel_calls(stack, talent):

@@ -23,7 +23,7 @@ class CycleCreate(msgspec.Struct):
 
 
 class EntitlementChangeCreate(msgspec.Struct):
-    # "suspend" or "resume"
+    # "suspend", "resume" or "end" (the beneficiary no longer qualifies)
     move: str
     # Told to the beneficiary; required.
     reason: str
@@ -46,7 +46,7 @@ class BenefitController(Controller):
     @post(
         "/entitlements/{entitlement_id:int}/changes",
         guards=[requires_role(*STAFF_ROLES)],
-        summary="Suspend or resume an entitlement, with a reason (large ones wait for a second clerk)",
+        summary="Suspend, resume or end an entitlement, with a reason (large ones wait for a second clerk)",
         status_code=201,
     )
     async def change(

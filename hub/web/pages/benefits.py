@@ -50,12 +50,14 @@ CHANGE_KINDS = {
     "ended": N_("Ended"),
     "suspended_proposed": N_("Suspension proposed, waiting for a second member of staff"),
     "resumed_proposed": N_("Resumption proposed, waiting for a second member of staff"),
+    "ended_proposed": N_("End proposed, waiting for a second member of staff"),
 }
 # Changes that take something away from the beneficiary: the notice says how to challenge them.
 REDUCING = ("suspended", "ended")
 DONE = {
     "suspended": N_("The entitlement is suspended; the beneficiary is told why."),
     "resumed": N_("The entitlement is resumed; it is paid again from the next cycle."),
+    "ended": N_("The entitlement has ended: nothing more is paid, and the beneficiary is told why."),
     "proposed": N_(
         "The change is proposed: another member of staff of the department confirms it before it takes effect."
     ),
@@ -232,6 +234,7 @@ async def render_entitlement(
     reason: str = "",
     error: str = "",
     message: str = "",
+    reason_move: str = "",
 ) -> Response:
     user = require(request)
     locale = page_locale(request)
@@ -249,9 +252,12 @@ async def render_entitlement(
         staff=staff,
         may_see_register=user.role in REGISTER_ROLES,
         move={"active": "suspend", "suspended": "resume"}.get(found.state, "") if not pending else "",
+        may_end=found.state in ("active", "suspended") and not pending,
         proposals=[{"p": p, "label": gettext(locale, CHANGE_KINDS.get(p.kind, p.kind))} for p in pending],
         reason_error=reason_error,
         reason=reason,
+        # Which form the reason's error belongs to: the ending one, or the suspending/resuming one.
+        reason_move=reason_move,
         error=error,
         message=message,
     )
@@ -291,7 +297,13 @@ async def change_post(request: Request, ctx: HubContext, entitlement_id: int) ->
     except HubError as problem:
         if problem.errors and problem.errors[0].field == "reason":
             return await render_entitlement(
-                request, ctx, entitlement_id, status=422, reason_error=reason_message(locale, problem), reason=reason
+                request,
+                ctx,
+                entitlement_id,
+                status=422,
+                reason_error=reason_message(locale, problem),
+                reason=reason,
+                reason_move=_text(form, "move"),
             )
         if status_of(problem) in (409, 422):
             params = dict(problem.params)
