@@ -29,6 +29,7 @@ EventKind = Literal[
     "case_overdue",
     "case_answered",
     "benefit_suspended",
+    "benefit_ended",
     "commitment_revoked",
     "commitment_revoked_repay",
 ]

@@ -15,7 +15,7 @@ from workflows.names import REQUESTS_QUEUE
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import DeliverDue, NotifyEvent
 
-__all__ = ["announce_entitlement_change", "entitlement_change_event"]
+__all__ = ["TOLD_CHANGES", "announce_entitlement_change", "entitlement_change_event"]
 
 log = logging.getLogger("qinqing.notifications")
 START_TIMEOUT_S = 5
@@ -24,7 +24,8 @@ START_TIMEOUT_S = 5
 def entitlement_change_event(
     change_id: int, kind: str, account_id: int | None, request_id: int | None, service_id: str
 ) -> NotifyEvent:
-    """The event of a clerk's change to an entitlement (``benefit_suspended``), keyed by the change."""
+    """The event of a clerk's change to an entitlement (``benefit_suspended``, ``benefit_ended``),
+    keyed by the change."""
     return NotifyEvent(
         key=f"entitlement-change-{change_id}",
         kind=kind,  # type: ignore[arg-type]
@@ -35,15 +36,24 @@ def entitlement_change_event(
     )
 
 
+# The kind of a clerk's change to an entitlement -> the event its beneficiary is told of.
+TOLD_CHANGES = {"suspended": "benefit_suspended", "ended": "benefit_ended"}
+
+
 async def announce_entitlement_change(
-    client: Client | None, change_id: int, account_id: int | None, request_id: int | None, service_id: str
+    client: Client | None,
+    change_id: int,
+    account_id: int | None,
+    request_id: int | None,
+    service_id: str,
+    kind: str = "suspended",
 ) -> None:
-    """Have the worker tell the beneficiary of a suspension now, in the hub and on their channels.
-    When Temporal cannot be reached, the held-messages schedule finds the change untold and tells it
-    then (``HubNotifier.deliver``), so the message is late, never lost."""
-    if client is None or account_id is None:
+    """Have the worker tell the beneficiary of a suspension or an ending (``kind``, the change's)
+    now, in the hub and on their channels. When Temporal cannot be reached, the held-messages
+    schedule finds the change untold and tells it then (``HubNotifier.deliver``): late, never lost."""
+    if client is None or account_id is None or kind not in TOLD_CHANGES:
         return
-    event = entitlement_change_event(change_id, "benefit_suspended", account_id, request_id, service_id)
+    event = entitlement_change_event(change_id, TOLD_CHANGES[kind], account_id, request_id, service_id)
     try:
         await asyncio.wait_for(
             client.start_workflow(
@@ -57,4 +67,4 @@ async def announce_entitlement_change(
         )
     except (RPCError, RuntimeError, TimeoutError, OSError) as exc:
         # (A client that cannot connect raises RuntimeError.) The suspension stands either way.
-        log.warning("the suspension %s will be told by the held-messages schedule: %s", change_id, exc)
+        log.warning("the change %s will be told by the held-messages schedule: %s", change_id, exc)
