@@ -112,6 +112,7 @@ def endpoints_of(clerk: str, citizen: str, ref: str) -> list[Endpoint]:
         Endpoint("GET / (home page)", "/", 0.25),
         Endpoint("GET /services/{id} (page)", f"/services/{SERVICE}", 0.25),
         Endpoint("GET /open (open data page)", "/open", 0.25),
+        Endpoint("GET /api/open/datasets/outcomes.csv", "/api/open/datasets/outcomes.csv", 0.25),
     ]
 
 
