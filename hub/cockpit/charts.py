@@ -93,8 +93,9 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
 
     result = []
     # Requests per day: received, decided, in progress at the day's end.
-    title = _(N_("Requests per day"))
-    labels = [d.day.isoformat() for d in cockpit.days]
+    monthly = cockpit.points == "month"
+    labels = [d.day.isoformat()[:7] if monthly else d.day.isoformat() for d in cockpit.days]
+    title = _(N_("Requests per month")) if monthly else _(N_("Requests per day"))
     line = pygal.Line(**_config(title=title, x_label_rotation=30, show_minor_x_labels=False, dots_size=2))
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
@@ -106,8 +107,16 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="requests",
             title=title,
             svg=_draw(line),
-            columns=[_(N_("Day")), _(N_("Received")), _(N_("Decided")), _(N_("In progress"))],
-            rows=[[d.day.isoformat(), str(d.received), str(d.decided), str(d.in_progress)] for d in cockpit.days],
+            columns=[
+                _(N_("Month")) if monthly else _(N_("Day")),
+                _(N_("Received")),
+                _(N_("Decided")),
+                _(N_("In progress")),
+            ],
+            rows=[
+                [label, str(d.received), str(d.decided), str(d.in_progress)]
+                for label, d in zip(labels, cockpit.days, strict=True)
+            ],
         )
     )
     # Days to decision per service: median and 90th percentile.
@@ -160,11 +169,16 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="backlog",
             title=title,
             svg=_draw(line),
-            columns=[_(N_("Department")), _(N_("Day")), _(N_("Open tasks")), _(N_("Overdue"))],
+            columns=[
+                _(N_("Department")),
+                _(N_("Month")) if monthly else _(N_("Day")),
+                _(N_("Open tasks")),
+                _(N_("Overdue")),
+            ],
             rows=[
-                [d.name, day.day.isoformat(), str(day.backlog), str(day.overdue)]
+                [d.name, label, str(day.backlog), str(day.overdue)]
                 for d in cockpit.departments
-                for day in d.trend
+                for label, day in zip(labels, d.trend, strict=True)
             ],
         )
     )

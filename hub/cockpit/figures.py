@@ -2,7 +2,10 @@
 
 Every figure covers the Beijing days ``filters.start`` to ``filters.end`` (both included), except
 what stands at a moment: requests in progress, a department's backlog and its overdue tasks are as
-they stood at the end of ``filters.end`` (and of each day, for the trends).
+they stood at the end of ``filters.end`` (and of each point, for the series). The series (``days``,
+``trend``) have a point a day, or, for periods of ``MONTHLY_POINTS_AFTER`` days or more, a point a
+month: ``day`` is then the month's first day, its counts the month's (within the period) and what
+stands as it stood at the month's end (the period's end for the last).
 
 Time to decision is in hours, read from buckets (to the hour within the first day, to the day after
 it), as the bucket's lower bound: "median 72" means the middle request was decided after 3 to 4
@@ -146,6 +149,8 @@ class Cockpit(msgspec.Struct, frozen=True):
     steps: list[StepFigures]
     departments: list[DepartmentFigures]
     paid: list[PaidFigures]
+    # What a point of the series (``days``, each department's ``trend``) stands for.
+    points: Literal["day", "month"] = "day"
 
 
 def percentile(histogram: dict[int, int], share: float) -> int | None:
@@ -196,23 +201,17 @@ def _split(start: dt.date, end: dt.date) -> tuple[list[tuple[dt.date, dt.date]],
     return days, (first, last)
 
 
-async def _sum(
+async def _sum_in(
     measures: tuple[str, ...],
     group: str,
-    *,
-    start: dt.date | None,
-    end: dt.date,
+    day_ranges: list[tuple[dt.date, dt.date]],
+    months: tuple[dt.date, dt.date] | None,
     services: tuple[str, ...] | None,
-    department: str | None = None,
+    department: str | None,
 ) -> list[dict[str, Any]]:
-    """SUM(n) of ``measures`` grouped by ``measure`` and ``group`` (columns), days in [start, end]
-    (from the first tally when ``start`` is None); ``services`` None: every service. Whole months
-    are read from the monthly tallies unless ``group`` has the day."""
+    """SUM(n) of ``measures`` grouped by ``measure`` and ``group``: the daily tallies of
+    ``day_ranges`` and the monthly ones of ``months`` (first months' days, both included)."""
     args: list[Any] = []
-    if "day" in group:
-        day_ranges, months = [(start or EPOCH, end)], None
-    else:
-        day_ranges, months = _split(start or EPOCH, end)
     parts = []
     if day_ranges:
         where, values = _in("measure", measures)
@@ -227,6 +226,8 @@ async def _sum(
         args += values
         parts.append(f"({where} AND day BETWEEN {{}} AND {{}})")
         args += list(months)
+    if not parts:
+        return []
     conditions = ["(" + " OR ".join(parts) + ")"]
     if services is not None:
         service_in, service_args = _in("service_id", services or ("",))
@@ -244,6 +245,59 @@ async def _sum(
     for row in rows:
         row["measure"] = row["measure"].removeprefix(t.MONTHLY)
     return rows
+
+
+async def _sum(
+    measures: tuple[str, ...],
+    group: str,
+    *,
+    start: dt.date | None,
+    end: dt.date,
+    services: tuple[str, ...] | None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """SUM(n) of ``measures`` grouped by ``measure`` and ``group`` (columns, not the day), days in
+    [start, end] (from the first tally when ``start`` is None); ``services`` None: every service.
+    Whole months are read from the monthly tallies."""
+    day_ranges, months = _split(start or EPOCH, end)
+    return await _sum_in(measures, group, day_ranges, months, services, department)
+
+
+# A longer period is drawn a point a month (its last point the period's end), not a point a day.
+MONTHLY_POINTS_AFTER = 92
+
+
+def _monthly_points(start: dt.date, end: dt.date) -> bool:
+    return (end - start).days >= MONTHLY_POINTS_AFTER
+
+
+def _points(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days (or the first days of the months) the series have a point for."""
+    points = []
+    day = start.replace(day=1) if _monthly_points(start, end) else start
+    while day <= end:
+        points.append(day)
+        day = _month_after(day) if _monthly_points(start, end) else day + dt.timedelta(days=1)
+    return points
+
+
+async def _by_point(
+    measures: tuple[str, ...],
+    extra: str,
+    start: dt.date,
+    end: dt.date,
+    services: tuple[str, ...] | None,
+    department: str | None = None,
+) -> list[tuple[dt.date, dict[str, Any]]]:
+    """Sums of ``measures`` per point of the series (and per ``extra`` columns), within [start, end]."""
+    group = "day" + (", " + extra if extra else "")
+    if not _monthly_points(start, end):
+        rows = await _sum_in(measures, group, [(start, end)], None, services, department)
+        return [(_day(row["day"]), row) for row in rows]
+    day_ranges, months = _split(start, end)
+    rows = await _sum_in(measures, group, day_ranges, None, services, department)
+    rows += await _sum_in(measures, group, [], months, services, department)
+    return [(_day(row["day"]).replace(day=1), row) for row in rows]
 
 
 async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
@@ -267,8 +321,8 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
     ):
         before[row["measure"]] += int(row["n"])
     per_day: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in await _sum((t.RECEIVED, t.CLOSED, t.DECIDED), "day", start=start, end=end, services=services):
-        per_day[_day(row["day"])][row["measure"]] += int(row["n"])
+    for point, row in await _by_point((t.RECEIVED, t.CLOSED, t.DECIDED), "", start, end, services):
+        per_day[point][row["measure"]] += int(row["n"])
     hours: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     all_hours: dict[int, int] = defaultdict(int)
     for row in await _sum((t.HOURS,), "service_id, bucket", start=start, end=end, services=services):
@@ -288,8 +342,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
 
     days = []
     in_progress = before[t.RECEIVED] - before[t.CLOSED]
-    day = start
-    while day <= end:
+    for day in _points(start, end):
         counts = per_day.get(day, {})
         in_progress += counts.get(t.RECEIVED, 0) - counts.get(t.CLOSED, 0)
         days.append(
@@ -297,7 +350,6 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
                 day=day, received=counts.get(t.RECEIVED, 0), decided=counts.get(t.DECIDED, 0), in_progress=in_progress
             )
         )
-        day += dt.timedelta(days=1)
 
     service_rows = []
     for service_id in scope.services:
@@ -371,6 +423,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         steps=steps,
         departments=departments,
         paid=paid,
+        points="month" if _monthly_points(start, end) else "day",
     )
 
 
@@ -392,15 +445,10 @@ async def _departments(scope: Scope, filters: Filters) -> list[DepartmentFigures
     ):
         base[row["department"]][row["measure"]] += int(row["n"])
     flows: dict[str, dict[dt.date, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for row in await _sum(
-        (*TASK_FLOW, t.TASK_DECIDED),
-        "department, day",
-        start=start,
-        end=end,
-        services=services,
-        department=scope.task_department,
+    for point, row in await _by_point(
+        (*TASK_FLOW, t.TASK_DECIDED), "department", start, end, services, scope.task_department
     ):
-        flows[row["department"]][_day(row["day"])][row["measure"]] += int(row["n"])
+        flows[row["department"]][point][row["measure"]] += int(row["n"])
     result = []
     for department in sorted(set(base) | set(flows)):
         if scope.task_department is not None and department != scope.task_department:
@@ -409,15 +457,13 @@ async def _departments(scope: Scope, filters: Filters) -> list[DepartmentFigures
         overdue = base[department][t.OVERDUE_IN] - base[department][t.OVERDUE_OUT]
         trend = []
         opened = decided = 0
-        day = start
-        while day <= end:
+        for day in _points(start, end):
             counts = flows[department].get(day, {})
             backlog += counts.get(t.OPENED, 0) - counts.get(t.TASK_CLOSED, 0)
             overdue += counts.get(t.OVERDUE_IN, 0) - counts.get(t.OVERDUE_OUT, 0)
             opened += counts.get(t.OPENED, 0)
             decided += counts.get(t.TASK_DECIDED, 0)
             trend.append(BacklogDay(day=day, backlog=backlog, overdue=overdue))
-            day += dt.timedelta(days=1)
         result.append(
             DepartmentFigures(
                 department=department,

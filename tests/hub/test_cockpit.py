@@ -230,6 +230,14 @@ async def test_whole_months_read_from_the_monthly_tallies_agree_with_the_days(fi
     assert long.totals.decided == sum(d.decided for d in long.days) == 4
     elderly = next(s for s in long.services if s.service_id == ELDERLY)
     assert (elderly.median_hours, elderly.p90_hours, elderly.in_progress) == (24, 72, 1)
+    # Over three months, a point a month, what stands as it stood at each month's end.
+    assert long.points == "month"
+    assert [(d.day.month, d.received, d.in_progress) for d in long.days] == [
+        (1, 0, 0),
+        (2, 0, 0),
+        (3, 8, 3),
+        (4, 0, 3),
+    ]  # R4, R8, R9
     # A period of whole months only, and one ending on the last day of a month.
     march = await read_cockpit(CATALOG, reader("admin"), Filters(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
     assert march.totals.received == sum(d.received for d in march.days) == 8
