@@ -29,7 +29,7 @@ def sign_in(page, username: str, next_path: str = "/") -> None:
 def header_settled(page) -> None:
     """Wait for the header's unread count, which htmx loads after the page and swaps in."""
     if page.locator(".messages-link").count():
-        page.wait_for_function("!document.querySelector('.messages-link[hx-get]')")
+        page.locator(".messages-link[hx-get]").wait_for(state="detached")
 
 
 def reload_until(page, check, timeout: float = 60, interval: float = 0.7):

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import re
 
+from stdnum.cn import ric
+
 from tests.browser.pages import PHONE, new_page, reload_until, screenshot, sign_in
+from tests.stack.test_benefits import create_citizen
 
 
 def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, stack, screenshots):
+    # A mother of her own: the allowance is granted once, and the stack tests file it for 李四.
+    body = "33010619950618202"
+    resident_id = body + ric.calc_check_digit(body + "0")
+    create_citizen(stack, "sunli", "孙莉", resident_id)
     page = new_page(browser, stack.base_url, viewport=PHONE)
-    sign_in(page, "lisi", "/services/maternity-allowance/apply")
+    sign_in(page, "sunli", "/services/maternity-allowance/apply")
     assert page.url.endswith("/services/maternity-allowance/apply")
     choice = page.locator("#f-commitment")
     assert choice.get_by_text("告知承诺代替证明材料").is_visible()
@@ -55,7 +62,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     assert clerk.get_by_role("heading", name="告知承诺事后核查", exact=True).is_visible()
     assert clerk.get_by_text("向助产医疗机构核实").is_visible()
     # Who signed, and when: the identity number masked.
-    assert "3301**********0024" in clerk.locator("section[aria-labelledby=commitment]").inner_text()
+    assert f"3301**********{resident_id[-4:]}" in clerk.locator("section[aria-labelledby=commitment]").inner_text()
     clerk.get_by_role("button", name="认领此任务").click()
     clerk.get_by_label("属实：承诺内容真实").check()
     screenshot(clerk, screenshots, "commitment-post-check-task")
