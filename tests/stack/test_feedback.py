@@ -5,12 +5,11 @@ grievance about a named clerk kept to the supervisors."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
 
-from tests.stack.db import sql
+from tests.stack.db import run_python, sql
 from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
 from tests.stack.harness import Api
 
@@ -36,16 +35,23 @@ def follow_up_of(citizen: Api, ref: str) -> dict:
     )
 
 
-def due_on_calendar(opened_at: str, days: int) -> dt.datetime:
-    """What the hub's working-day calendar (the catalog's national schedules) gives as the limit."""
-    from forms.catalog import load_catalog
-    from hub.sla.schedules import CalendarBook
-
-    async def plan() -> dt.datetime:
-        calendar = await CalendarBook(load_catalog().calendars).calendar(frozenset(), frozenset())
-        return calendar.plan(dt.datetime.fromisoformat(opened_at), days)[0]
-
-    return asyncio.run(plan())
+def due_on_calendar(stack, opened_at: str, days: int) -> dt.datetime:
+    """What the hub's working-day calendar gives as the limit (the catalog's national schedules and
+    those published in the stack's database), asked in a process with the stack's settings."""
+    out = run_python(
+        stack,
+        "import asyncio, datetime as dt\n"
+        "from forms.catalog import load_catalog\n"
+        "from hub.db.lifecycle import database\n"
+        "from hub.settings import load_settings\n"
+        "from hub.sla.schedules import CalendarBook\n"
+        "async def main():\n"
+        "    async with database(load_settings()):\n"
+        "        calendar = await CalendarBook(load_catalog().calendars).calendar(frozenset(), frozenset())\n"
+        f"        print(calendar.plan(dt.datetime.fromisoformat({opened_at!r}), {days})[0].isoformat())\n"
+        "asyncio.run(main())\n",
+    )
+    return dt.datetime.fromisoformat(out.strip().splitlines()[-1])
 
 
 def test_a_bad_rating_is_followed_up_contacted_answered_and_rated(stack):
@@ -64,7 +70,7 @@ def test_a_bad_rating_is_followed_up_contacted_answered_and_rated(stack):
     # Five working days on the national calendar (weekends and holidays skipped), the hub's default.
     case = clerk.get(f"/api/cases/{mine['ref']}").json()
     assert case["working_days"] == 5 and case["department"] == OWNER
-    assert dt.datetime.fromisoformat(case["due_at"]) == due_on_calendar(case["opened_at"], 5)
+    assert dt.datetime.fromisoformat(case["due_at"]) == due_on_calendar(stack, case["opened_at"], 5)
     # Another department does not see it.
     assert Api(stack.base_url, "street.clerk").get(f"/api/cases/{mine['ref']}").status_code == 404
 

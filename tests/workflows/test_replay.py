@@ -11,7 +11,9 @@ kept, and one found broken (the decision revoked); subsidy claims paid instantly
 review (with the review's own request), and one whose payment was refused; a program's matching
 run, a day's reconciliation, a corrected document, the monthly governance report as its schedule
 starts it. When a change makes replay fail, gate it with
-``workflow.patched`` and record a history of the new path.
+``workflow.patched`` and record a history of the new path. The clocks of follow-ups and
+grievances (escalated, then answered) and a round of rating invitations are recorded by
+``tests/stack/test_feedback_clock.py`` with ``FEEDBACK_HISTORIES=<directory>``.
 
 The hub seals the payloads it hands to Temporal (``hub.temporal.SealingCodec``); the recorder opens
 them with the recording stack's keys and stores them in clear, which the hub's converter reads as
@@ -32,6 +34,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from hub.sealing import DataKeys
 from hub.temporal import data_converter
 from workflows.benefits.cycle import PaymentCycleWorkflow
+from workflows.feedback.clock import CaseClockWorkflow, RatingInvitationsWorkflow
 from workflows.governance.report import GovernanceReportWorkflow
 from workflows.life_events.case import LifeEventWorkflow
 from workflows.reissue import DocumentReissueWorkflow
@@ -48,6 +51,8 @@ WORKFLOWS = [
     PaymentCycleWorkflow,
     LifeEventWorkflow,
     GovernanceReportWorkflow,
+    CaseClockWorkflow,
+    RatingInvitationsWorkflow,
 ]
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
