@@ -282,3 +282,24 @@ def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its
     # The step's follow-up is in the street office's list, the filing's in the owner's.
     street_cases = [c["ref"] for c in street.get("/api/cases").json()]
     assert sum(c["ref"] in street_cases for c in cases) == 1
+
+
+def test_parallel_appeals_and_ratings_count_once(stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    citizen = Api(stack.base_url, "chenjianguo", locale="en")
+    body = {"subject": "service", "service_id": "elderly-care-allowance", "text": "Twice asked for the same paper"}
+    ref = citizen.post("/api/grievances", json=body).json()["ref"]
+    clerk = Api(stack.base_url, "civil.clerk")
+    assert clerk.post(f"/api/cases/{ref}/answer", json={"outcome": "upheld", "answer": "Sorry"}).status_code == 200
+    clients = [Api(stack.base_url, "chenjianguo") for _ in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        appeals = list(
+            pool.map(lambda c: c.post(f"/api/cases/{ref}/appeal", json={"reason": "again"}).status_code, clients)
+        )
+    assert sorted(appeals) == [200, 409, 409, 409, 409, 409]
+    with ThreadPoolExecutor(6) as pool:
+        scores = list(pool.map(lambda c: c.post(f"/api/cases/{ref}/rating", json={"score": 2}).status_code, clients))
+    assert sorted(scores) == [200, 409, 409, 409, 409, 409]
+    appealed = sql(stack, "SELECT action FROM audit_event WHERE object_id = {} AND action = {}", ref, "case.appealed")
+    assert len(appealed) == 1
