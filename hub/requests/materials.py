@@ -27,12 +27,14 @@ VALID = "valid"
 # The field error of a reference that cannot stand in for the proof, by the credential's status.
 STATUS_ERRORS = {
     "revoked": "credential_revoked",
+    "suspended": "credential_suspended",
     "expired": "credential_expired",
     "superseded": "credential_superseded",
 }
 STATUS_LABELS = {
     "valid": N_("Valid"),
     "revoked": N_("Revoked"),
+    "suspended": N_("On hold"),
     "expired": N_("Expired"),
     "superseded": N_("Replaced by a newer one"),
     "unknown": N_("Not found"),

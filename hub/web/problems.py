@@ -131,6 +131,9 @@ FIELD_MESSAGES: dict[str, str] = {
     "credential_revoked": N_(
         "This credential was revoked by its issuer and no longer stands in for the document; upload the document instead."
     ),
+    "credential_suspended": N_(
+        "This credential is on hold while its issuer has suspended what it grants; upload the document instead."
+    ),
     "credential_expired": N_(
         "This credential has expired and no longer stands in for the document; upload the document instead."
     ),
