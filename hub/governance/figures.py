@@ -470,7 +470,7 @@ def yearly_section(levels: list[ServiceLevel], before: list[ServiceLevel], catal
         )
     return Section(
         gettext(locale, N_("Year-on-year change by service")),
-        [gettext(locale, x) for x in (N_("Service"), N_("Filed"), N_("A year before"), N_("Change"))],
+        [gettext(locale, x) for x in (N_("Service"), N_("Filed"), N_("A year before"), N_("Year on year"))],
         rows,
     )
 
