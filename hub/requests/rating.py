@@ -157,3 +157,26 @@ async def rate_stage(
     return StageRatingRead(
         stage=stage, step=step if task else "", department=department, score=score, comment=comment, created_at=at
     )
+
+
+async def stage_ratings_of(row: ServiceRequest) -> list[StageRatingRead]:
+    """The applicant's ratings of the request's filing and steps."""
+    rows = await StageRating.select(
+        StageRating.stage,
+        StageRating.task.stage_id.as_alias("step"),
+        StageRating.department,
+        StageRating.score,
+        StageRating.comment,
+        StageRating.created_at,
+    ).where(StageRating.request == row.id)
+    return [
+        StageRatingRead(
+            stage=r["stage"],
+            step=r["step"] or "",
+            department=r["department"],
+            score=r["score"],
+            comment=opened_text(r["comment"], RATING_FIELD),
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]

@@ -129,3 +129,31 @@ def test_a_clerk_answering_before_any_contact_is_told_to_record_it_first(browser
     assert Api(stack.base_url, "civil.clerk").get(f"/api/cases/{case}").json()["state"] == "answered"
     choose(page, "zh-CN")
     page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_each_stage_is_rated_from_a_phone(browser, stack, locale, tmp_path):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    street = Api(stack.base_url, "street.clerk")
+    assert decide(street, open_task(street, ref)["id"], "reject", "no").status_code == 200
+    wait_closed(citizen, ref)
+    page = new_page(browser, stack.base_url, locale=locale, viewport=PHONE)
+    sign_in(page, "zhangsan")
+    page.goto(f"/requests/{ref}")
+    choose(page, locale)
+    page.locator(f"a[href='/requests/{ref}/stages']").click()
+    check(page, f"stages-{locale}", "phone", tmp_path, Axe())
+    forms = page.locator("main form")
+    assert forms.count() == 2  # the filing and the sub-district office's step
+    forms.nth(1).locator("button").click()  # no score chosen
+    assert page.locator("#stage-2-error").is_visible()
+    check(page, f"stages-error-{locale}", "phone", tmp_path, Axe())
+    page.locator("label[for=stage-2-1]").click()
+    page.locator("main form").nth(1).locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator("main form").count() == 1  # the step is rated; the filing is left
+    cases = Api(stack.base_url, "zhangsan").get("/api/cases/mine").json()
+    assert [c for c in cases if c["request_ref"] == ref]  # a 1 is followed up
+    choose(page, "zh-CN")
+    page.context.close()

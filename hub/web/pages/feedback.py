@@ -31,6 +31,9 @@ from hub.feedback import (
     record_contact,
 )
 from hub.i18n import N_, gettext
+from hub.requests.access import load_own_request
+from hub.requests.presenter import request_read
+from hub.requests.rating import rate_stage, stage_ratings_of
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.common import require
@@ -235,7 +238,49 @@ async def rating(request: Request, ctx: HubContext, ref: str) -> Response:
     return await _act(request, ctx, ref, "rating", lambda: rate_follow_up(actor_of(request), ref, score), "rated")
 
 
+async def _stages_page(request: Request, ctx: HubContext, ref: str, errors: dict[str, str] | None = None) -> Response:
+    user = require(request, *APPLICANT_ROLES)
+    locale = page_locale(request)
+    row = await load_own_request(ref, user)
+    read = await request_read(row, ctx, locale)
+    rated = {(r.stage, r.step, r.department): r.score for r in await stage_ratings_of(row)}
+    stages = [("filing", "", "", gettext(locale, N_("Filing")), rated.get(("filing", "", "")))]
+    for t in read.tasks:
+        if t.state in ("approved", "rejected", "transferred"):
+            key = ("step", t.stage_id, t.department.code)
+            stages.append((*key, f"{t.stage_title} · {t.department.name}", rated.get(key)))
+    return render_page(
+        request, "request_stages.html", status=422 if errors else 200, r=read, stages=stages, errors=errors or {}
+    )
+
+
+@get("/requests/{ref:str}/stages", name="request-stages")
+async def stages_page(request: Request, ctx: HubContext, ref: str) -> Response:
+    return await _stages_page(request, ctx, ref)
+
+
+@post("/requests/{ref:str}/stages", name="request-stage-rating")
+async def stage_rating(request: Request, ctx: HubContext, ref: str) -> Response:
+    require(request, *APPLICANT_ROLES)
+    form = await request.form()
+    stage, step, department = (str(form.get(k, "")) for k in ("stage", "step", "department"))
+    try:
+        score = int(str(form.get("score", "0")))
+    except ValueError:
+        score = 0
+    try:
+        await rate_stage(ctx, actor_of(request), ref, stage, score, "", step, department)
+    except HubError as problem:
+        if status_of(problem) not in (409, 422):
+            raise
+        message = _errors(page_locale(request), problem)
+        return await _stages_page(request, ctx, ref, {f"{stage}:{step}:{department}": next(iter(message.values()))})
+    return Redirect(path=f"/requests/{ref}/stages", status_code=303)
+
+
 FEEDBACK_PAGES = [
+    stages_page,
+    stage_rating,
     grievance_form,
     grievance_file,
     my_feedback,
