@@ -177,6 +177,7 @@ async def share(user: Principal, credential_id: str, fields: list[str], hours: i
                 fields=json.dumps(chosen),
                 recipient=seal(recipient.strip()[:200], RECIPIENT_FIELD) if recipient.strip() else "",
                 presentation=seal(sd_jwt, PRESENTATION_FIELD),
+                presentation_id=share_id,
                 created_at=created,
                 expires_at=expires_at,
             )

@@ -18,7 +18,7 @@ from hub.credentials import jose
 from hub.credentials.context import context
 from hub.credentials.sharing import SHARE_PATH, open_shared, read_presentation
 from hub.credentials.wallet import credential_status
-from hub.db.tables import SignInThrottle
+from hub.db.tables import CredentialShare, SignInThrottle
 from hub.db.transactions import writing
 from hub.errors import HubError
 from hub.i18n import N_
@@ -126,8 +126,9 @@ class CredentialCheck(msgspec.Struct):
     signature: str
     # "jwt" | "sd-jwt"
     format: str
-    # valid | revoked | suspended | expired | superseded | not_yet_valid | unknown; "" when the
-    # signature does not hold (nothing in the token can then be believed).
+    # valid | revoked | suspended | expired | superseded | not_yet_valid | unknown, and for a
+    # presentation whose share its holder took back, not_shared; "" when the signature does not
+    # hold (nothing in the token can then be believed).
     status: str = ""
     issuer: str = ""
     issuer_name: str = ""
@@ -177,6 +178,16 @@ def _type_id(ctx: Any, vc: dict[str, Any]) -> str:
     return kinds[0] if kinds else ""
 
 
+async def _share_taken_back(presentation_jti: str) -> bool:
+    """Whether the holder took back the share this SD-JWT presentation was made for."""
+    row = (
+        await CredentialShare.select(CredentialShare.revoked_at)
+        .where(CredentialShare.presentation_id == presentation_jti.removeprefix("urn:uuid:")[:64])
+        .first()
+    )
+    return row is not None and row["revoked_at"] is not None
+
+
 async def check_credential(text: str) -> CredentialCheck:
     """Check a credential's JWT or an SD-JWT presentation for a verifier's system: the signature
     against the hub's keys, the issuer and key, the status as it stands now (revoked, suspended,
@@ -203,6 +214,8 @@ async def check_credential(text: str) -> CredentialCheck:
         credential_id = str(payload.get("jti", "")).removeprefix("urn:uuid:")
         claims = {k: v for k, v in (vc.get("credentialSubject") or {}).items() if k != "id"}
     status = await credential_status(credential_id)
+    if disclosed is not None and status == "valid" and await _share_taken_back(str(payload.get("jti", ""))):
+        status = "not_shared"
     starts, ends = _when(payload.get("nbf") or payload.get("iat")), _when(payload.get("exp"))
     if status == "valid" and ends is not None and ends <= checked_at:
         status = "expired"

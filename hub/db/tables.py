@@ -734,6 +734,9 @@ class CredentialShare(Table):
     # Who it is shared with, in the holder's words (sealed), e.g. "the bank, for a loan".
     recipient = Text(default="")
     presentation = Text()
+    # The presentation's own id (its ``jti``), so a verifier's system checking the SD-JWT itself
+    # learns that the holder took the share back.
+    presentation_id = Varchar(length=64, default="", index=True)
     created_at = Timestamptz()
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)

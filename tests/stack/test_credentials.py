@@ -265,6 +265,9 @@ def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
     assert lisi.post(f"/api/wallet/shares/{share['id']}/revocation").json()["state"] == "revoked"
     gone = httpx.get(f"{stack.base_url}/verify/shared/{token}")
     assert gone.status_code == 410 and "浙江大学" not in gone.text
+    # A bank's system that kept the SD-JWT learns it too, though the degree itself still holds.
+    kept = verify_api(stack.base_url, raw.text).json()
+    assert kept["status"] == "not_shared" and kept["valid"] is False and kept["signature"] == "valid"
     views = lisi.get(f"/api/wallet/shares/{share['id']}").json()["views"]
     assert [v["outcome"] for v in views] == ["refused", "shown", "shown"]
     # A share whose time has passed stops the same way.

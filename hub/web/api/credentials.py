@@ -136,7 +136,8 @@ The answer is 200 whenever the text is a credential, genuine or not: ``signature
 the hub's keys (``/.well-known/jwks.json``) signed it; when they did not, nothing else in it is
 repeated. ``status`` is as it stands now: ``valid``, ``revoked``, ``suspended`` (an entitlement
 on hold: it may be resumed), ``expired``, ``superseded`` (a corrected document replaced it) or
-``unknown``; ``valid`` is true only for a genuine credential whose status is ``valid``. Also
+``unknown``, and ``not_shared`` for a presentation whose share its holder took back; ``valid`` is
+true only for a genuine credential whose status is ``valid``. Also
 ``issuer`` (and its name), ``key_id`` (the ``kid`` that signed it), ``credential_id``, ``type``,
 ``issued_at``, ``valid_from``, ``valid_until`` and ``claims`` (an SD-JWT presentation: only
 those it discloses). Text that is neither a JWT nor an SD-JWT is a 422 problem naming the field
