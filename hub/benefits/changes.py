@@ -64,7 +64,7 @@ async def change_entitlement(
     actor: Actor, catalog: Catalog, entitlement_id: int, move: str, reason: str, client: Client | None = None
 ) -> ChangeMade:
     """Suspend, resume or end an entitlement; the reason is required and told to the beneficiary (a
-    suspension in force is also announced to them, in the hub and on one more channel)."""
+    suspension or an ending in force is also announced to them, in the hub and on one more channel)."""
     if move not in MOVES:
         raise invalid_field("move", "invalid_choice")
     reason = (reason or "").strip()
@@ -109,8 +109,11 @@ async def change_entitlement(
             actor.id,
         )
         await record(actor, actor.user, f"entitlement.{kind}", "entitlement", entitlement_id, pending=pending)
-    if kind == "suspended" and not pending:
-        await announce_entitlement_change(client, inserted[0]["id"], row["account"], row["request"], row["service_id"])
+    if not pending:
+        # A suspension or an ending is told to the beneficiary (a resumption is not).
+        await announce_entitlement_change(
+            client, inserted[0]["id"], row["account"], row["request"], row["service_id"], kind
+        )
     return ChangeMade(
         entitlement_id=entitlement_id,
         state=from_state if pending else to_state,
@@ -120,7 +123,7 @@ async def change_entitlement(
 
 
 async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client: Client | None = None) -> ChangeMade:
-    """A second member of the department confirms a proposed suspension or resumption (a suspension
+    """A second member of the department confirms a proposed change (a suspension or an ending
     confirmed is announced to the beneficiary)."""
     change = await first(
         EntitlementChange,
@@ -156,10 +159,14 @@ async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client:
         await record(
             actor, actor.user, "entitlement.change_confirmed", "entitlement", change["entitlement"], change=change_id
         )
-    if change["to_state"] == "suspended":
-        await announce_entitlement_change(
-            client, change_id, entitlement["account"], entitlement["request"], entitlement["service_id"]
-        )
+    await announce_entitlement_change(
+        client,
+        change_id,
+        entitlement["account"],
+        entitlement["request"],
+        entitlement["service_id"],
+        change["to_state"],
+    )
     return ChangeMade(
         entitlement_id=change["entitlement"], state=change["to_state"], pending=False, change_id=change_id
     )

@@ -266,6 +266,38 @@ def test_a_suspension_made_while_temporal_is_down_is_told_by_the_schedule(hub):
         del hub.env["QINQING_CLOCK_OFFSET_DAYS"]
 
 
+def test_a_clerk_ending_a_benefit_tells_the_beneficiary(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    entitlement = next(e for e in citizen.get("/api/benefits/mine").json() if e["state"] == "suspended")
+    civil = Api(hub.base_url, "civil.clerk", locale="en")
+    r = civil.post(
+        f"/api/benefits/entitlements/{entitlement['id']}/changes",
+        json={"move": "end", "reason": "The beneficiary has moved to another province"},
+    )
+    assert r.status_code == 201 and r.json()["state"] == "ended", r.text
+    change = r.json()["change_id"]
+    # Told at once, or by the schedule's next run (the worker's clock a day ahead, as above).
+    hub.env["QINQING_CLOCK_OFFSET_DAYS"] = "1"
+    hub.restart("worker")
+    try:
+
+        def told():
+            rows = messages(hub, f"entitlement-change-{change}:%")
+            if len(rows) < 2:
+                hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+            return rows if len(rows) == 2 else None
+
+        rows = wait_for(told, timeout=90, interval=5, what="the ending told")
+    finally:
+        del hub.env["QINQING_CLOCK_OFFSET_DAYS"]
+    assert sorted(r["channel"] for r in rows) == ["hub", "sms"] and {r["kind"] for r in rows} == {"benefit_ended"}
+    # Signed in again: the worker's clock a day ahead swept the day-old sign-ins away.
+    box = Api(hub.base_url, "zhangsan", locale="en").get("/api/messages")
+    assert box.status_code == 200, box.text
+    [message] = [m for m in box.json()["messages"] if m["kind"] == "benefit_ended"]
+    assert message["mandatory"] and message["subject"] == "Old-age allowance for residents aged 80 and over ended"
+
+
 def test_a_held_sms_goes_out_when_the_quiet_hours_end(hub):
     # Last (it changes the quiet hours): they end a minute or two from now, Beijing time.
     now = dt.datetime.now(BEIJING)
