@@ -18,6 +18,8 @@ PASS/FAIL against the target.
     .venv/bin/python -m bench.cockpit                                  # 1,000,000 requests, PostgreSQL
     .venv/bin/python -m bench.cockpit --requests 10000 --sqlite        # smoke run, seconds
     .venv/bin/python -m bench.cockpit --requests 10000                 # smoke run on PostgreSQL
+    .venv/bin/python -m bench.cockpit --keep                           # and keep the database, then
+    .venv/bin/python -m bench.cockpit --url postgresql://.../qinqing_bench_...   # time it again
 """
 
 from __future__ import annotations
@@ -298,6 +300,23 @@ async def run(args: argparse.Namespace, sqlite_path: str | None) -> bool:
         return await measure(catalog, args.requests, args.iterations)
 
 
+async def remeasure(args: argparse.Namespace) -> bool:
+    from forms.catalog import load_catalog
+    from hub.db.lifecycle import database, migrate
+    from hub.settings import load_settings
+
+    settings = load_settings()
+    async with database(settings):
+        await migrate(settings)
+    catalog = load_catalog(settings.catalog_path)
+    from hub.db.tables import CockpitTally, ServiceRequest
+
+    async with database(settings):
+        requests = await ServiceRequest.count()
+        print(f"The kept database: {requests:,} requests and {await CockpitTally.count():,} tally rows")
+        return await measure(catalog, requests, args.iterations)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cockpit", description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", help="postgresql://... of a superuser (default: run scripts/start-postgres)")
@@ -306,7 +325,11 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200, help="timed runs per query (after warm-up)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--url", help="postgresql://... of a database kept by --keep: time it again, loading nothing")
     args = parser.parse_args()
+    if args.url:
+        os.environ["QINQING_DATABASE_URL"] = args.url
+        sys.exit(0 if asyncio.run(remeasure(args)) else 1)
     if args.sqlite:
         with tempfile.TemporaryDirectory() as var:
             os.environ.pop("QINQING_DATABASE_URL", None)

@@ -168,6 +168,12 @@ def percentile(histogram: dict[int, int], share: float) -> int | None:
     return max(histogram)  # pragma: no cover - the ranks add up to the total
 
 
+def _ranks(row: dict[str, Any]) -> tuple[int, int | None, int | None]:
+    """A row of ``_percentiles`` as (count, median, 90th percentile)."""
+    median, p90 = row["p50"], row["p90"]
+    return int(row["total"] or 0), None if median is None else int(median), None if p90 is None else int(p90)
+
+
 def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -202,16 +208,15 @@ def _split(start: dt.date, end: dt.date) -> tuple[list[tuple[dt.date, dt.date]],
     return days, (first, last)
 
 
-async def _sum_in(
+def _where(
     measures: tuple[str, ...],
-    group: str,
     day_ranges: list[tuple[dt.date, dt.date]],
     months: tuple[dt.date, dt.date] | None,
     services: tuple[str, ...] | None,
     department: str | None,
-) -> list[dict[str, Any]]:
-    """SUM(n) of ``measures`` grouped by ``measure`` and ``group``: the daily tallies of
-    ``day_ranges`` and the monthly ones of ``months`` (first months' days, both included)."""
+) -> tuple[str, list[Any]] | None:
+    """The condition selecting the daily tallies of ``measures`` on ``day_ranges`` and the monthly
+    ones of ``months`` (first months' days, both included); None when it selects nothing."""
     args: list[Any] = []
     parts = []
     if day_ranges:
@@ -228,7 +233,7 @@ async def _sum_in(
         parts.append(f"({where} AND day BETWEEN {{}} AND {{}})")
         args += list(months)
     if not parts:
-        return []
+        return None
     conditions = ["(" + " OR ".join(parts) + ")"]
     if services is not None:
         service_in, service_args = _in("service_id", services or ("",))
@@ -237,15 +242,65 @@ async def _sum_in(
     if department is not None:
         conditions.append("department = {}")
         args.append(department)
+    return " AND ".join(conditions), args
+
+
+async def _sum_in(
+    measures: tuple[str, ...],
+    group: str,
+    day_ranges: list[tuple[dt.date, dt.date]],
+    months: tuple[dt.date, dt.date] | None,
+    services: tuple[str, ...] | None,
+    department: str | None,
+) -> list[dict[str, Any]]:
+    """SUM(n) of ``measures`` grouped by ``measure`` and ``group``: the daily tallies of
+    ``day_ranges`` and the monthly ones of ``months`` (first months' days, both included)."""
+    selected = _where(measures, day_ranges, months, services, department)
+    if selected is None:
+        return []
+    where, args = selected
     rows = await CockpitTally.raw(
-        f"SELECT measure, {group}, SUM(n) AS n FROM cockpit_tally WHERE "
-        + " AND ".join(conditions)
-        + f" GROUP BY measure, {group}",
+        f"SELECT measure, {group}, SUM(n) AS n FROM cockpit_tally WHERE {where} GROUP BY measure, {group}",
         *args,
     )
     for row in rows:
         row["measure"] = row["measure"].removeprefix(t.MONTHLY)
     return rows
+
+
+async def _percentiles(
+    measure: str,
+    keys: tuple[str, ...],
+    *,
+    start: dt.date,
+    end: dt.date,
+    services: tuple[str, ...] | None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """The median and 90th percentile (``percentile``: nearest rank) of the histogram of ``measure``
+    (its buckets) over [start, end], per ``keys`` (one row over everything when there are none):
+    rows of the keys, ``total`` (the count) and ``p50``, ``p90`` (None when the count is 0). Added
+    up in the database, which returns a row per histogram rather than a row per bucket."""
+    day_ranges, months = _split(start, end)
+    selected = _where((measure,), day_ranges, months, services, department)
+    if selected is None:
+        return []
+    where, args = selected
+    columns = "".join(f"{key}, " for key in keys)
+    partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    grouped = f"GROUP BY {', '.join(keys)}" if keys else ""
+    # seen >= ceil(share * total) is share * total <= seen for whole numbers: 2 seen >= total for
+    # the median, 10 seen >= 9 total for the 90th percentile.
+    return await CockpitTally.raw(
+        f"SELECT {columns}MAX(total) AS total, "
+        "MIN(CASE WHEN total > 0 AND 2 * seen >= total THEN bucket END) AS p50, "
+        "MIN(CASE WHEN total > 0 AND 10 * seen >= 9 * total THEN bucket END) AS p90 FROM ("
+        f"SELECT {columns}bucket, SUM(n) OVER ({partition}ORDER BY bucket) AS seen, "
+        f"SUM(n) OVER ({partition.strip()}) AS total FROM ("
+        f"SELECT {columns}bucket, SUM(n) AS n FROM cockpit_tally WHERE {where} GROUP BY {columns}bucket"
+        f") AS buckets) AS ranked {grouped}",
+        *args,
+    )
 
 
 async def _sum(
@@ -314,6 +369,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         until_start,
         by_point,
         hour_rows,
+        all_hours,
         step_rows,
         ratings,
         departments,
@@ -325,10 +381,11 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         _sum((t.RECEIVED, t.CLOSED), "service_id", start=None, end=end, services=services),
         _sum((t.RECEIVED, t.CLOSED), "service_id", start=None, end=start - dt.timedelta(days=1), services=services),
         _by_point((t.RECEIVED, t.CLOSED, t.DECIDED), "", start, end, services),
-        _sum((t.HOURS,), "service_id, bucket", start=start, end=end, services=services),
-        _sum(
-            (t.TASK_HOURS,),
-            "service_id, department, step, bucket",
+        _percentiles(t.HOURS, ("service_id",), start=start, end=end, services=services),
+        _percentiles(t.HOURS, (), start=start, end=end, services=services),
+        _percentiles(
+            t.TASK_HOURS,
+            ("service_id", "department", "step"),
             start=start,
             end=end,
             services=services,
@@ -351,14 +408,8 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
     per_day: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for point, row in by_point:
         per_day[point][row["measure"]] += int(row["n"])
-    hours: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    all_hours: dict[int, int] = defaultdict(int)
-    for row in hour_rows:
-        hours[row["service_id"]][int(row["bucket"])] += int(row["n"])
-        all_hours[int(row["bucket"])] += int(row["n"])
-    step_hours: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in step_rows:
-        step_hours[(row["service_id"], row["department"], row["step"])][int(row["bucket"])] += int(row["n"])
+    hours = {row["service_id"]: _ranks(row) for row in hour_rows}
+    overall = _ranks(all_hours[0]) if all_hours else (0, None, None)
 
     days = []
     in_progress = before[t.RECEIVED] - before[t.CLOSED]
@@ -374,7 +425,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
     service_rows = []
     for service_id in scope.services:
         counts = per_service.get(service_id, {})
-        histogram = hours.get(service_id, {})
+        _, median_hours, p90_hours = hours.get(service_id, (0, None, None))
         rated = ratings.get(service_id, RatingTotals(0, 0))
         decided = counts.get(t.DECIDED, 0)
         service_rows.append(
@@ -389,8 +440,8 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
                 approved=counts.get(t.APPROVED, 0),
                 approval_percent=_percent(counts.get(t.APPROVED, 0), decided),
                 within_limit_percent=_percent(counts.get(t.WITHIN_LIMIT, 0), decided),
-                median_hours=percentile(histogram, 0.5),
-                p90_hours=percentile(histogram, 0.9),
+                median_hours=median_hours,
+                p90_hours=p90_hours,
                 ratings=rated.ratings,
                 average_rating=round(rated.total / rated.ratings, 2) if rated.ratings else None,
             )
@@ -403,11 +454,13 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
             step=step,
             department=department,
             department_name=scope.department_names.get(department, department),
-            decided=sum(histogram.values()),
-            median_hours=percentile(histogram, 0.5),
-            p90_hours=percentile(histogram, 0.9),
+            decided=decided,
+            median_hours=median_hours,
+            p90_hours=p90_hours,
         )
-        for (service_id, department, step), histogram in sorted(step_hours.items())
+        for (service_id, department, step), (decided, median_hours, p90_hours) in sorted(
+            ((row["service_id"], row["department"], row["step"]), _ranks(row)) for row in step_rows
+        )
     ]
 
     received = sum(s.received for s in service_rows)
@@ -423,8 +476,8 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         approved=approved,
         approval_percent=_percent(approved, decided),
         within_limit_percent=_percent(within, decided),
-        median_hours=percentile(all_hours, 0.5),
-        p90_hours=percentile(all_hours, 0.9),
+        median_hours=overall[1],
+        p90_hours=overall[2],
         backlog=sum(d.backlog for d in departments),
         overdue=sum(d.overdue for d in departments),
         ratings=rated_count,
