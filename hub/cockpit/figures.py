@@ -276,31 +276,43 @@ async def _percentiles(
     end: dt.date,
     services: tuple[str, ...] | None,
     department: str | None = None,
+    overall: bool = False,
 ) -> list[dict[str, Any]]:
     """The median and 90th percentile (``percentile``: nearest rank) of the histogram of ``measure``
     (its buckets) over [start, end], per ``keys`` (one row over everything when there are none):
     rows of the keys, ``total`` (the count) and ``p50``, ``p90`` (None when the count is 0). Added
-    up in the database, which returns a row per histogram rather than a row per bucket."""
+    up in the database, which returns a row per histogram rather than a row per bucket. ``overall``:
+    also a row (its keys None) for the histogram of everything selected."""
     day_ranges, months = _split(start, end)
     selected = _where((measure,), day_ranges, months, services, department)
     if selected is None:
         return []
     where, args = selected
     columns = "".join(f"{key}, " for key in keys)
+    nulls = "".join(f"NULL AS {key}, " for key in keys)
     partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    grouped = f"GROUP BY {', '.join(keys)}" if keys else ""
+    grouped = f" GROUP BY {', '.join(keys)}" if keys else ""
     # seen >= ceil(share * total) is share * total <= seen for whole numbers: 2 seen >= total for
     # the median, 10 seen >= 9 total for the 90th percentile.
-    return await CockpitTally.raw(
-        f"SELECT {columns}MAX(total) AS total, "
-        "MIN(CASE WHEN total > 0 AND 2 * seen >= total THEN bucket END) AS p50, "
-        "MIN(CASE WHEN total > 0 AND 10 * seen >= 9 * total THEN bucket END) AS p90 FROM ("
-        f"SELECT {columns}bucket, SUM(n) OVER ({partition}ORDER BY bucket) AS seen, "
-        f"SUM(n) OVER ({partition.strip()}) AS total FROM ("
-        f"SELECT {columns}bucket, SUM(n) AS n FROM cockpit_tally WHERE {where} GROUP BY {columns}bucket"
-        f") AS buckets) AS ranked {grouped}",
-        *args,
+    ranks = (
+        "MAX(total) AS total, MIN(CASE WHEN total > 0 AND 2 * seen >= total THEN bucket END) AS p50, "
+        "MIN(CASE WHEN total > 0 AND 10 * seen >= 9 * total THEN bucket END) AS p90"
     )
+    sql = (
+        f"WITH buckets AS (SELECT {columns}bucket, SUM(n) AS n FROM cockpit_tally WHERE {where} "
+        f"GROUP BY {columns}bucket), "
+        f"ranked AS (SELECT {columns}bucket, SUM(n) OVER ({partition}ORDER BY bucket) AS seen, "
+        f"SUM(n) OVER ({partition.strip()}) AS total FROM buckets) "
+        f"SELECT {columns}{ranks} FROM ranked{grouped}"
+    )
+    if overall and keys:
+        # The histogram of everything selected, from the same buckets: a row whose keys are NULL.
+        sql += (
+            " UNION ALL SELECT " + nulls + ranks + " FROM (SELECT bucket, SUM(n) OVER (ORDER BY bucket) AS seen, "
+            "SUM(n) OVER () AS total FROM (SELECT bucket, SUM(n) AS n FROM buckets GROUP BY bucket) AS whole) "
+            "AS whole_ranked"
+        )
+    return await CockpitTally.raw(sql, *args)
 
 
 async def _sum(
@@ -369,7 +381,6 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         until_start,
         by_point,
         hour_rows,
-        all_hours,
         step_rows,
         ratings,
         departments,
@@ -381,8 +392,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
         _sum((t.RECEIVED, t.CLOSED), "service_id", start=None, end=end, services=services),
         _sum((t.RECEIVED, t.CLOSED), "service_id", start=None, end=start - dt.timedelta(days=1), services=services),
         _by_point((t.RECEIVED, t.CLOSED, t.DECIDED), "", start, end, services),
-        _percentiles(t.HOURS, ("service_id",), start=start, end=end, services=services),
-        _percentiles(t.HOURS, (), start=start, end=end, services=services),
+        _percentiles(t.HOURS, ("service_id",), start=start, end=end, services=services, overall=True),
         _percentiles(
             t.TASK_HOURS,
             ("service_id", "department", "step"),
@@ -409,7 +419,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
     for point, row in by_point:
         per_day[point][row["measure"]] += int(row["n"])
     hours = {row["service_id"]: _ranks(row) for row in hour_rows}
-    overall = _ranks(all_hours[0]) if all_hours else (0, None, None)
+    overall = hours.pop(None, (0, None, None))  # type: ignore[call-overload]
 
     days = []
     in_progress = before[t.RECEIVED] - before[t.CLOSED]
