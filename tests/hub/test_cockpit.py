@@ -10,7 +10,7 @@ import pytest
 from forms.catalog import load_catalog
 from hub.accounts import Principal
 from hub.actor import Actor
-from hub.clock import BEIJING
+from hub.clock import BEIJING, today
 from hub.cockpit import Filters, parse_filters, read_cockpit, rebuild
 from hub.db.records import add_timeline, recount
 from hub.db.tables import Account, CockpitTally, Rating, ReviewTask, ServiceRequest
@@ -160,6 +160,26 @@ async def test_ratings_count_unless_left_out(figures):
     again = await read_cockpit(CATALOG, reader("admin"), PERIOD)
     elderly = next(s for s in again.services if s.service_id == ELDERLY)
     assert (elderly.ratings, elderly.average_rating) == (2, 4.5)
+
+
+async def test_ratings_given_after_a_read_count_at_the_next(figures):
+    """The ended days' ratings are kept between reads: a rating stored since (by any process, for a
+    past day or today) is counted at the next read all the same."""
+    who = (await Account.select(Account.id))[0]["id"]
+    r7 = (await ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.ref == "R7"))[0]["id"]
+    await Rating.insert(Rating(request=r7, account=who, score=1, comment="", created_at=at(6, 12)))
+    again = await read_cockpit(CATALOG, reader("admin"), PERIOD)
+    permit = next(s for s in again.services if s.service_id == PERMIT)
+    assert (permit.ratings, permit.average_rating) == (1, 1.0)
+    assert (again.totals.ratings, again.totals.average_rating) == (4, 3.0)
+    # A period up to today: the ended days kept, today's read; a rating given today counts too.
+    r8 = (await ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.ref == "R8"))[0]["id"]
+    until_today = Filters(start=PERIOD.start, end=today())
+    before = await read_cockpit(CATALOG, reader("admin"), until_today)
+    await Rating.insert(Rating(request=r8, account=who, score=5, comment="", created_at=dt.datetime.now(dt.UTC)))
+    after = await read_cockpit(CATALOG, reader("admin"), until_today)
+    assert (before.totals.ratings, after.totals.ratings) == (4, 5)
+    assert next(s for s in after.services if s.service_id == PERMIT).average_rating == 3.0
 
 
 async def test_the_rebuilt_tallies_equal_the_live_ones(figures):
