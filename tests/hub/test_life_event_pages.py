@@ -167,7 +167,10 @@ def test_the_one_form_asks_shared_answers_once_then_each_part(hub):
     assert RESIDENT_ID not in r.text  # the prefilled identity number, masked
     assert 'name="allowance.household_members.0.member_name"' in r.text
     assert 'name="allowance.household_members.count"' in r.text
-    assert 'name="allowance.supporting_documents__file"' in r.text
+    # 赵六 holds a disability certificate: it stands in for the hardship proof, nothing to upload.
+    held = r.text.split('id="f-allowance-supporting_documents"', 1)[1].split("</div>", 1)[0]
+    assert "Nothing to upload" in held
+    assert 'name="allowance.supporting_documents__file"' not in r.text
     assert 'name="parts" value="disability"' in r.text and 'data-shown-values="disability"' in r.text
     assert 'name="disability.disability_grade"' in r.text
     # Handed on by the allowance or fixed by the event: never asked.

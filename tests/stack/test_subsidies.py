@@ -393,8 +393,14 @@ def test_service_levels_are_open_data_with_small_counts_withheld(stack):
     report = public.get("/api/open/service-levels").json()
     levels = {s["service_id"]: s for s in report["services"]}
     subsidy = levels["new-hire-social-insurance-subsidy"]
-    assert subsidy["filed"] >= 5 and subsidy["decided"] >= 5 and subsidy["department"]
-    assert 0 <= subsidy["on_time_percent"] <= 100 and subsidy["median_days"] >= 0
+    # At least five claims: publishable on their own, unless the outcome table withholds them to
+    # protect a small count of the same row (what other tests on this stack filed decides that;
+    # tests/stack/test_open_data.py checks the table against the database).
+    assert subsidy["department"]
+    if subsidy["filed"] is not None:
+        assert subsidy["filed"] >= 5
+    if subsidy["decided"] is not None:
+        assert subsidy["decided"] >= 5 and 0 <= subsidy["on_time_percent"] <= 100 and subsidy["median_days"] >= 0
     assert set(subsidy) == {
         "service_id", "title", "department", "filed", "decided", "approved_percent",
         "on_time_percent", "median_days", "ratings", "average_rating",
@@ -408,7 +414,8 @@ def test_service_levels_are_open_data_with_small_counts_withheld(stack):
     page = public.get("/open")
     assert page.status_code == 200 and subsidy["title"] in page.text
     # A cell carries its column's name (a phone shows each row as a card), then the figure.
-    assert re.search(rf'<td data-label="[^"]+">{subsidy["filed"]}</td>', page.text)
+    shown = "—" if subsidy["filed"] is None else subsidy["filed"]
+    assert re.search(rf'<td data-label="[^"]+">{shown}</td>', page.text)
     wrong = public.get("/open", params={"month": "13"})
     assert wrong.status_code == 200 and 'id="open-month-error"' in wrong.text
 
