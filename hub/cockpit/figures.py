@@ -215,34 +215,33 @@ def _where(
     services: tuple[str, ...] | None,
     department: str | None,
 ) -> tuple[str, list[Any]] | None:
-    """The condition selecting the daily tallies of ``measures`` on ``day_ranges`` and the monthly
-    ones of ``months`` (first months' days, both included); None when it selects nothing."""
-    args: list[Any] = []
-    parts = []
-    if day_ranges:
-        where, values = _in("measure", measures)
-        args += values
-        spans = []
-        for a, b in day_ranges:
-            spans.append("day BETWEEN {} AND {}")
-            args += [a, b]
-        parts.append(f"({where} AND ({' OR '.join(spans)}))")
+    """A subquery ``tally`` of the daily tallies of ``measures`` on ``day_ranges`` and the monthly
+    ones of ``months`` (first months' days, both included); None when it selects nothing. Each span
+    is its own range of the index ``cockpit_tally_read`` (measure, day, then every column read), put
+    together with UNION ALL: a condition joined with OR would be read from the table instead."""
+    spans: list[tuple[list[str], dt.date, dt.date]] = [(list(measures), a, b) for a, b in day_ranges]
     if months is not None:
-        where, values = _in("measure", [t.monthly(m) for m in measures])
-        args += values
-        parts.append(f"({where} AND day BETWEEN {{}} AND {{}})")
-        args += list(months)
-    if not parts:
+        spans.append(([t.monthly(m) for m in measures], *months))
+    if not spans:
         return None
-    conditions = ["(" + " OR ".join(parts) + ")"]
+    common = ""
+    common_args: list[Any] = []
     if services is not None:
-        service_in, service_args = _in("service_id", services or ("",))
-        conditions.append(service_in)
-        args += service_args
+        service_in, common_args = _in("service_id", services or ("",))
+        common += f" AND {service_in}"
     if department is not None:
-        conditions.append("department = {}")
-        args.append(department)
-    return " AND ".join(conditions), args
+        common += " AND department = {}"
+        common_args.append(department)
+    args: list[Any] = []
+    selects = []
+    for names, a, b in spans:
+        where, values = _in("measure", names)
+        selects.append(
+            "SELECT measure, day, service_id, department, step, bucket, n FROM cockpit_tally "
+            f"WHERE {where} AND day BETWEEN {{}} AND {{}}{common}"
+        )
+        args += [*values, a, b, *common_args]
+    return "(" + " UNION ALL ".join(selects) + ") AS tally", args
 
 
 async def _sum_in(
@@ -258,9 +257,9 @@ async def _sum_in(
     selected = _where(measures, day_ranges, months, services, department)
     if selected is None:
         return []
-    where, args = selected
+    source, args = selected
     rows = await CockpitTally.raw(
-        f"SELECT measure, {group}, SUM(n) AS n FROM cockpit_tally WHERE {where} GROUP BY measure, {group}",
+        f"SELECT measure, {group}, SUM(n) AS n FROM {source} GROUP BY measure, {group}",
         *args,
     )
     for row in rows:
@@ -287,7 +286,7 @@ async def _percentiles(
     selected = _where((measure,), day_ranges, months, services, department)
     if selected is None:
         return []
-    where, args = selected
+    source, args = selected
     columns = "".join(f"{key}, " for key in keys)
     nulls = "".join(f"NULL AS {key}, " for key in keys)
     partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
@@ -299,7 +298,7 @@ async def _percentiles(
         "MIN(CASE WHEN total > 0 AND 10 * seen >= 9 * total THEN bucket END) AS p90"
     )
     sql = (
-        f"WITH buckets AS (SELECT {columns}bucket, SUM(n) AS n FROM cockpit_tally WHERE {where} "
+        f"WITH buckets AS (SELECT {columns}bucket, SUM(n) AS n FROM {source} "
         f"GROUP BY {columns}bucket), "
         f"ranked AS (SELECT {columns}bucket, SUM(n) OVER ({partition}ORDER BY bucket) AS seen, "
         f"SUM(n) OVER ({partition.strip()}) AS total FROM buckets) "
