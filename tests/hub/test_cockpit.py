@@ -4,6 +4,8 @@ tallies equal the rebuilt ones; bad filters and readers are refused."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections import defaultdict
 
 import pytest
 
@@ -12,6 +14,8 @@ from hub.accounts import Principal
 from hub.actor import Actor
 from hub.clock import BEIJING, today
 from hub.cockpit import Filters, parse_filters, read_cockpit, rebuild
+from hub.cockpit.figures import _percentiles, percentile
+from hub.db import tallies as t
 from hub.db.records import add_timeline, recount
 from hub.db.tables import Account, CockpitTally, Rating, ReviewTask, ServiceRequest
 from hub.errors import HubError
@@ -180,6 +184,45 @@ async def test_ratings_given_after_a_read_count_at_the_next(figures):
     after = await read_cockpit(CATALOG, reader("admin"), until_today)
     assert (before.totals.ratings, after.totals.ratings) == (4, 5)
     assert next(s for s in after.services if s.service_id == PERMIT).average_rating == 3.0
+
+
+async def test_times_to_decision_ranked_by_the_database_match_the_nearest_rank(database):
+    """Random histograms over days and whole months: each service's and everyone's median and 90th
+    percentile, as the database ranks them, are those ``percentile`` gives over the same buckets."""
+    rng = random.Random(3)
+    start, end = dt.date(2026, 1, 20), dt.date(2026, 4, 10)
+    histograms: dict[str, dict[int, int]] = {}
+    rows = []
+    for service in ("a", "b", "c"):
+        histogram: dict[int, int] = defaultdict(int)
+        for i in range(rng.randint(1, 40)):
+            day = start + dt.timedelta(days=rng.randint(0, (end - start).days))
+            hours, n = rng.choice((*range(24), *range(24, 2400, 24))), rng.randint(1, 9)
+            histogram[hours] += n
+            for measure, on in ((t.HOURS, day), (t.monthly(t.HOURS), day.replace(day=1))):
+                rows.append(
+                    CockpitTally(
+                        key=f"{measure}|{on}|{service}|{i}",
+                        measure=measure,
+                        day=on,
+                        service_id=service,
+                        bucket=hours,
+                        n=n,
+                    )
+                )
+        histograms[service] = histogram
+    await CockpitTally.insert(*rows)
+    ranked = await _percentiles(t.HOURS, ("service_id",), start=start, end=end, services=None, overall=True)
+    everyone: dict[int, int] = defaultdict(int)
+    for histogram in histograms.values():
+        for hours, n in histogram.items():
+            everyone[hours] += n
+    expected = {
+        key: (sum(h.values()), percentile(h, 0.5), percentile(h, 0.9))
+        for key, h in (*histograms.items(), (None, everyone))
+    }
+    got = {row["service_id"]: (int(row["total"]), row["p50"], row["p90"]) for row in ranked}
+    assert got == expected
 
 
 async def test_the_rebuilt_tallies_equal_the_live_ones(figures):
