@@ -39,7 +39,7 @@ SQLITE = {
     "api": (["--smoke"], ["bare Litestar handler", "GET /api/services (catalog)", "GET /api/tasks (clerk's inbox)"]),
     "life_events": ([], ["hard-times", "asked: the one form's fields as a share of the separate forms'"]),
     "notifications": (
-        ["--enterprises", "200", "--rounds", "1", "--empty", "50"],
+        ["--enterprises", "50", "--rounds", "1", "--empty", "50"],
         ["messages/empty workflows throughput, median of the rounds:", "told once per channel: yes"],
     ),
     "cockpit": (
