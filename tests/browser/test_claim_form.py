@@ -3,6 +3,8 @@ their fields, the conditions it does not meet, and the amount held while the dep
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import new_page, screenshot, sign_in
 from tests.stack.flows import SAMPLE_FILES, program_spec, wait_for
 from tests.stack.harness import Api
@@ -56,7 +58,7 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
 
     # Saved as a draft, the form is found again from My requests, as it was left.
     page.get_by_role("button", name="保存草稿").click()
-    assert page.get_by_text("草稿已保存").is_visible()
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
     page.goto("/requests")
     page.get_by_role("link", name=f"测试补贴{code}").click()
     page.wait_for_load_state()

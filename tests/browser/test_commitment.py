@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from stdnum.cn import ric
 
 from tests.browser.pages import PHONE, new_page, reload_until, screenshot, sign_in
@@ -46,7 +47,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     page.locator("#f-employer_average_wage").fill("9200.00")
     page.locator("#f-bank_account").fill("6222020200112233445")
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.content()[:3000]
+    expect(page.get_by_role("heading", name="核对您的填写内容"), message=page.content()[:3000]).to_be_visible()
     assert page.locator("dt", has_text="告知承诺代替证明材料").is_visible()
     page.get_by_role("button", name="提交申请").click()
     ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
@@ -59,7 +60,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     clerk.goto("/workbench")
     reload_until(clerk, lambda p: p.get_by_role("link", name=ref).count() > 0)
     clerk.get_by_role("link", name=ref).first.click()
-    assert clerk.get_by_role("heading", name="告知承诺事后核查", exact=True).is_visible()
+    expect(clerk.get_by_role("heading", name="告知承诺事后核查", exact=True)).to_be_visible()
     assert clerk.get_by_text("向助产医疗机构核实").is_visible()
     # Who signed, and when: the identity number masked.
     assert f"3301**********{resident_id[-4:]}" in clerk.locator("section[aria-labelledby=commitment]").inner_text()
@@ -68,7 +69,7 @@ def test_ticking_the_commitment_hides_the_proof_and_files_on_a_phone(browser, st
     screenshot(clerk, screenshots, "commitment-post-check-task")
     assert clerk.get_by_label("核查发现的不实情况（申请人可见）").is_hidden()
     clerk.get_by_role("button", name="记录事后核查结果").click()
-    assert clerk.get_by_text("事后核查结果已记录。").is_visible()
+    expect(clerk.get_by_text("事后核查结果已记录。")).to_be_visible()
     page.reload()
     reload_until(page, lambda p: "事后核查完成：承诺属实" in p.locator("main").inner_text())
     clerk.context.close()

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.pages import new_page, sign_in
 from tests.browser.test_mobile import check
@@ -65,7 +66,7 @@ def test_the_applicant_reads_the_answer_and_rates_it_on_a_phone(browser, stack, 
     # Sent without a choice: the message stands next to the scale, in the reader's language.
     page.locator("form[action$='/rating'] button[type=submit]").click()
     error = page.locator("#c-score-error")
-    assert error.is_visible()
+    expect(error).to_be_visible()
     assert (
         error.inner_text().strip().endswith("请选择1到5分。" if locale == "zh-CN" else "Choose a rating from 1 to 5.")
     )
@@ -88,7 +89,7 @@ def test_a_grievance_is_filed_from_a_phone(browser, stack, locale, tmp_path):
     page.locator("label[for=g-subject-service]").click()
     page.locator("button.primary").click()
     # Nothing filed: the summary lists the mistakes and each stands next to its field.
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert page.locator("#g-text-error").is_visible() and page.locator("#g-service_id-error").is_visible()
     assert page.locator("#g-text").get_attribute("aria-invalid") == "true"
     check(page, f"grievance-form-errors-{locale}", "phone", tmp_path, Axe())
@@ -115,7 +116,7 @@ def test_a_clerk_answering_before_any_contact_is_told_to_record_it_first(browser
     page.locator("#c-fix").fill("Called back")
     page.locator("#c-answer").fill("We are sorry.")
     page.locator("form[action$='/answer'] button[type=submit]").click()
-    assert page.locator("#c-contact-error").is_visible()
+    expect(page.locator("#c-contact-error")).to_be_visible()
     assert "contacted the applicant" in page.locator("#c-contact-error").inner_text()
     assert Api(stack.base_url, "civil.clerk").get(f"/api/cases/{case}").json()["state"] == "open"
     page.locator("#c-summary").fill("Phoned; she was not told the reason")
@@ -143,6 +144,8 @@ def test_each_stage_is_rated_from_a_phone(browser, stack, locale, tmp_path):
     page.goto(f"/requests/{ref}")
     choose(page, locale)
     page.locator(f"a[href='/requests/{ref}/stages']").click()
+    page.wait_for_url(f"**/requests/{ref}/stages")
+    page.wait_for_load_state()
     check(page, f"stages-{locale}", "phone", tmp_path, Axe())
     forms = page.locator("main form")
     assert forms.count() == 2  # the filing and the sub-district office's step

@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import fill_elderly_allowance, new_page, reload_until, screenshot, sign_in
 from tests.stack.flows import pdf_text
 
@@ -21,13 +23,13 @@ def clerk_approves(browser, stack, username: str, ref: str, screenshots=None) ->
     # Personal data stays masked until the clerk reveals it.
     assert "13800138000" not in page.content()
     page.get_by_role("button", name="认领此任务").click()
-    assert page.get_by_role("status").first.is_visible()
+    expect(page.get_by_role("status").first).to_be_visible()
     page.get_by_label("批准").check()
     page.get_by_label("给申请人的说明（驳回时必填）").fill("住址核实无误")
     if screenshots:
         screenshot(page, screenshots, "workbench-task")
     page.get_by_role("button", name="记录决定").click()
-    assert page.get_by_text("您的决定已记录。").is_visible()
+    expect(page.get_by_text("您的决定已记录。")).to_be_visible()
     page.context.close()
 
 
@@ -38,7 +40,7 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     page.get_by_label("搜索服务").fill("高龄")
     page.get_by_role("button", name="搜索").click()
     page.get_by_role("link", name=re.compile("高龄津贴")).click()
-    assert page.get_by_text("办理时限").is_visible()
+    expect(page.get_by_text("办理时限")).to_be_visible()
     page.get_by_role("link", name="登录后申请").click()
     page.locator("#username").fill("zhangsan")
     page.locator("#password").fill("qinqing-demo")
@@ -49,7 +51,7 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     assert page.get_by_text("来自政府登记信息").first.is_visible()
     fill_elderly_allowance(page)
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    expect(page.get_by_role("heading", name="核对您的填写内容")).to_be_visible()
     assert page.get_by_text("13800138000").is_visible()
     page.get_by_role("button", name="提交申请").click()
     ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
@@ -97,5 +99,5 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     page.get_by_label("5", exact=True).check()
     page.get_by_label("意见（可选）").fill("办理很快")
     page.get_by_role("button", name="提交评价").click()
-    assert page.get_by_text("您的评分：5").is_visible()
+    expect(page.get_by_text("您的评分：5")).to_be_visible()
     page.context.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import fill_elderly_allowance, new_page, screenshot, sign_in
 
 
@@ -31,7 +33,7 @@ def test_form_errors_show_next_to_their_fields(browser, stack, screenshots):
 
     # Save a draft and find it again from My requests.
     page.get_by_role("button", name="保存草稿").click()
-    assert page.get_by_text("草稿已保存").is_visible()
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
     page.goto("/requests")
     page.get_by_role("link", name="80周岁以上老年人高龄津贴").click()
     assert page.locator("#f-address").input_value() == "杭州市西湖区文三路100号"
@@ -49,7 +51,7 @@ def test_a_person_who_does_not_meet_the_conditions_is_told_why(browser, stack):
         fill_elderly_allowance(page)
         page.get_by_role("button", name="Continue").click()
         page.get_by_role("button", name="File the request").click()
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         assert "aged 80 or over" in page.get_by_role("alert").inner_text()
     finally:
         # Back to Chinese: the account's language is shared with the other tests.

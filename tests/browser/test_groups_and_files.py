@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import fill_elderly_allowance, new_page, reload_until, screenshot, sign_in
 from tests.stack.flows import SAMPLE_FILES
 
@@ -36,7 +38,7 @@ def test_household_members_and_a_supporting_document(browser, stack, screenshots
     screenshot(page, screenshots, "apply-household")
     page.get_by_role("button", name="继续").click()
 
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    expect(page.get_by_role("heading", name="核对您的填写内容")).to_be_visible()
     answers = page.locator("dl.answers").inner_text()
     assert "李四" in answers and "钱七" in answers and "配偶" in answers
     assert "诊断证明.pdf" in answers
@@ -63,14 +65,14 @@ def test_a_department_asks_for_more_and_the_citizen_answers(browser, stack):
     clerk.get_by_label("联系电话").check()
     clerk.get_by_label("给申请人的说明", exact=True).fill("电话无法接通，请提供新的联系电话。")
     clerk.get_by_role("button", name="发送补正通知").click()
-    assert clerk.get_by_text("已通知申请人补充材料").is_visible()
+    expect(clerk.get_by_text("已通知申请人补充材料")).to_be_visible()
 
     citizen.goto(f"/requests/{ref}")
     reload_until(citizen, lambda p: p.get_by_role("heading", name="需要补充材料").count() > 0)
     assert "电话无法接通" in citizen.locator(".panel.attention").inner_text()
     citizen.locator("#f-phone").fill("13700137000")
     citizen.get_by_role("button", name="提交补充材料").click()
-    assert citizen.get_by_text("补充材料已发送给部门").is_visible()
+    expect(citizen.get_by_text("补充材料已发送给部门")).to_be_visible()
     clerk.reload()
     reload_until(clerk, lambda p: "审核中" in p.locator("dl.facts").inner_text())
     clerk.context.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 
 ZHAOLIU = "330106195809080029"
@@ -38,7 +40,9 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, screenshots, "life-event-form-375")
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.locator("main").inner_text()[:1500]
+    expect(
+        page.get_by_role("heading", name="核对您的填写内容"), message=page.locator("main").inner_text()[:1500]
+    ).to_be_visible()
     assert page.get_by_text("13800138000").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
@@ -56,12 +60,12 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     assert page.locator("#part-allowance .held-by").inner_text() == "正在办理：西湖街道办事处"
     # The subsidy waits for the allowance; the citizen changes their mind and withdraws it alone.
     page.locator("#part-disability").get_by_role("button", name="撤回此事项").click()
-    assert page.get_by_role("status").filter(has_text="已按您的要求撤回").is_visible()
+    expect(page.get_by_role("status").filter(has_text="已按您的要求撤回")).to_be_visible()
     assert page.locator("#part-disability .state").inner_text() == "已撤回"
     # Then the whole application: the allowance's request is withdrawn too.
     page.get_by_text("尚未提交的事项将不再提交").click()
     page.get_by_role("button", name="撤回全部申请").click()
-    assert page.get_by_role("status").filter(has_text="已按您的要求撤回").is_visible()
+    expect(page.get_by_role("status").filter(has_text="已按您的要求撤回")).to_be_visible()
     for _ in range(30):  # the department's side closes the request in a moment
         if page.locator("#part-allowance .state").inner_text() == "已撤回":
             break

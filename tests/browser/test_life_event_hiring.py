@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from forms.clock import beijing_today
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
@@ -50,7 +51,7 @@ def test_an_employer_applies_once_for_hiring_an_employee_on_a_phone(browser, sta
     assert serious == [], serious
     screenshot(page, screenshots, "life-event-hiring-form-375")
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.content()[:3000]
+    expect(page.get_by_role("heading", name="核对您的填写内容"), message=page.content()[:3000]).to_be_visible()
     assert page.get_by_text("软件开发工程师").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from playwright.sync_api import expect
 from stdnum.cn import ric
 
 from forms.clock import beijing_today
@@ -67,7 +68,9 @@ def test_a_mother_applies_once_for_her_newborn_on_a_phone(browser, stack, screen
     screenshot(page, screenshots, "newborn-form-375")
 
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.locator("main").inner_text()[:3000]
+    expect(
+        page.get_by_role("heading", name="核对您的填写内容"), message=page.locator("main").inner_text()[:3000]
+    ).to_be_visible()
     assert page.get_by_text("李小满").first.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()

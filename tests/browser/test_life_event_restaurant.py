@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 from tests.stack.flows import SAMPLE_FILES
 
@@ -62,7 +64,9 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     screenshot(page, screenshots, "restaurant-form-375")
 
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible(), page.locator("main").inner_text()[:2000]
+    expect(
+        page.get_by_role("heading", name="核对您的填写内容"), message=page.locator("main").inner_text()[:2000]
+    ).to_be_visible()
     review = page.locator("main").inner_text()
     assert "杭州市西湖区王记面馆" in review and "招牌效果图.pdf" in review and "管道天然气" in review
     assert "告知承诺代替证明材料" in review

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from forms.clock import beijing_today
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 
@@ -40,7 +42,7 @@ def test_a_man_retiring_applies_once_and_finds_the_allowance_scheduled_on_a_phon
     screenshot(page, screenshots, "life-event-retirement-form-375")
 
     page.get_by_role("button", name="继续").click()
-    assert page.get_by_role("heading", name="核对您的填写内容").is_visible()
+    expect(page.get_by_role("heading", name="核对您的填写内容")).to_be_visible()
     # Not refused for being under 80: the allowance's conditions are checked on its date.
     assert page.locator("#scheduled-allowance").inner_text().startswith(f"现在不申请，将于{BIRTHDAY_80}申请。")
     page.get_by_role("button", name="提交申请").click()

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from hub.clock import BEIJING
 from tests.browser.pages import new_page, sign_in
@@ -33,7 +34,7 @@ def test_open_data_pages_on_a_phone_in_both_languages(browser, stack, tmp_path):
         assert rows and "total" in rows[0] and rows[-1]["service_id"] == "total"
         page.get_by_role("link", name=dictionary).first.click()
         page.wait_for_url("**/open/dictionary")
-        assert page.get_by_role("heading", name=dictionary, level=1).is_visible()
+        expect(page.get_by_role("heading", name=dictionary, level=1)).to_be_visible()
         assert page.locator("td[data-label]").count() > 20
         check(page, f"open-data-dictionary-{locale}", "phone", tmp_path, axe)
         page.goto("/open/reports")
