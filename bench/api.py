@@ -66,10 +66,9 @@ def wrk(url: str, seconds: float, token: str | None = None) -> tuple[float, int]
 
 
 def start_bare(port: int, workers: int, access_log: bool) -> subprocess.Popen:
-    command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning"]
-    if not access_log:
-        command.append("--no-access-log")
+    command = [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--workers", str(workers)]
+    if access_log:
+        command.append("--access-log")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from litestar import Litestar, get
+
+from hub.cli import KEEP_ALIVE_SECONDS
+from hub.web.serving import serve
 
 
 @get("/", sync_to_thread=False)
@@ -11,3 +16,13 @@ def hello() -> dict[str, str]:
 
 
 app = Litestar(route_handlers=[hello])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="the bare handler, in the hub's web server processes")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args()
+    options = {"app": "bench.bare_app:app", "host": "127.0.0.1", "port": args.port, "log_level": "warning"}
+    serve(options | {"access_log": args.access_log, "timeout_keep_alive": KEEP_ALIVE_SECONDS}, args.workers)

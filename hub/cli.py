@@ -113,22 +113,24 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from hub.web.serving import serve
 
     workers = args.workers if getattr(args, "workers", None) is not None else settings.web_workers
-    uvicorn.run(
-        "hub.web.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=settings.access_log,
-        proxy_headers=False,
-        # Longer than a load balancer's idle timeout (commonly 60 s): a server closing an idle
-        # connection at the moment a client sends on it again makes that request fail unanswered.
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    serve(
+        {
+            "app": "hub.web.app:create_app",
+            "factory": True,
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": "info",
+            "access_log": settings.access_log,
+            "proxy_headers": False,
+            # Longer than a load balancer's idle timeout (commonly 60 s): a server closing an idle
+            # connection at the moment a client sends on it again makes that request fail unanswered.
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        },
         # Processes share nothing but the database, the store and Temporal (see Settings.web_workers).
-        workers=workers or os.cpu_count() or 1,
+        workers or os.cpu_count() or 1,
     )
     return 0
 
