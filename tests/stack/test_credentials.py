@@ -19,6 +19,7 @@ from joserfc.jwk import KeySet
 from stdnum.cn import ric
 
 from forms.catalog import load_catalog
+from tests.stack.db import sql
 from tests.stack.flows import (
     CLERKS,
     decide,
@@ -370,3 +371,12 @@ def test_the_verification_api_is_limited_per_address_under_parallel_calls(stack,
     limited = next(a for a in answers if a.status_code == 429)
     assert limited.headers["content-type"].startswith("application/problem+json")
     assert 1 <= int(limited.headers["retry-after"]) <= 60
+
+    # The public page counts against the same limit: a code looked up is refused next to its field.
+    page = httpx.get(f"{stack.base_url}/verify", params={"code": "ABCD1234"}, headers={"Accept-Language": "en"})
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    assert 'id="code-error"' in page.text and "too many checks in a minute" in page.text
+    assert 1 <= int(page.headers["retry-after"]) <= 60
+    # Other tests on this stack check from the same address: give it its minute back.
+    sql(stack, "DELETE FROM sign_in_throttle WHERE scope LIKE {}", "verify:%")
+    assert verify_api(stack.base_url, talent["jwt"]).status_code == 200

@@ -2,7 +2,9 @@
 
 The result itself is ``GET /verify/{code}`` (``hub.web.api.documents``, HTML or JSON); this page is
 the way there for a person holding a paper copy. A code that names no document is told next to the
-field, in the visitor's language: a typo is not an error page.
+field, in the visitor's language: a typo is not an error page. Looking up codes and checking pasted
+credentials count against the same per-address limit as ``POST /api/credentials/verify``: the page
+is not a way around it (guessing codes, or checking credentials in bulk).
 """
 
 from __future__ import annotations
@@ -10,12 +12,32 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
+from hub.credentials.verifying import admit_check
 from hub.db.tables import Document
+from hub.errors import HubError
 from hub.i18n import N_, gettext
+from hub.web.actors import actor_of
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 
 MAX_CODE = 32  # what ``/verify/{code}`` reads of a code
+
+
+async def over_the_limit(request: Request, locale: str) -> tuple[str, int]:
+    """Count one check from the visitor's address: ("", 0) while under the limit, else the message
+    for the field and the seconds until the next check is taken."""
+    try:
+        await admit_check(actor_of(request).address)
+    except HubError as limited:
+        if limited.code != "rate-limited":
+            raise
+        return gettext(locale, limited.detail).format(**limited.params), limited.retry_after or 60
+    return "", 0
+
+
+def refused(page: Response, wait: int) -> Response:
+    page.headers["Retry-After"] = str(wait)
+    return page
 
 
 def clean_code(given: str) -> str:
@@ -35,6 +57,9 @@ async def verify_form(request: Request) -> Response:
         elif len(code) > MAX_CODE or not code.isascii() or not code.isalnum():
             error = gettext(locale, N_("A verification code has only letters and digits. Check what you typed."))
         else:
+            error, wait = await over_the_limit(request, locale)
+            if error:
+                return refused(render_page(request, "verify_form.html", status=429, code=given, error=error), wait)
             row = await Document.objects().where(Document.verification_code == code).first()
             if row is not None and row.is_issued():
                 return Redirect(path=f"/verify/{code}", status_code=303)
@@ -58,6 +83,10 @@ async def verify_credential(request: Request) -> Response:
     if not given:
         error = gettext(locale, N_("Paste the credential or the link you were given."))
         return render_page(request, "verify_form.html", code="", error="", credential_error=error, status=400)
+    error, wait = await over_the_limit(request, locale)
+    if error:
+        page = render_page(request, "verify_form.html", status=429, code="", error="", credential_error=error)
+        return refused(page, wait)
     checked = await verify_text(given, current_user(request))
     kind = context().catalog.credentials.get(checked.type)
     return render_page(
