@@ -30,6 +30,7 @@ EventKind = Literal[
     "case_answered",
     "benefit_suspended",
     "benefit_ended",
+    "benefit_resumed",
     "commitment_revoked",
     "commitment_revoked_repay",
 ]

@@ -64,7 +64,8 @@ async def change_entitlement(
     actor: Actor, catalog: Catalog, entitlement_id: int, move: str, reason: str, client: Client | None = None
 ) -> ChangeMade:
     """Suspend, resume or end an entitlement; the reason is required and told to the beneficiary (a
-    suspension or an ending in force is also announced to them, in the hub and on one more channel)."""
+    change in force is also announced to them: in the hub, and a suspension or an ending on one
+    more channel whatever they chose, a resumption on the channels they chose)."""
     if move not in MOVES:
         raise invalid_field("move", "invalid_choice")
     reason = (reason or "").strip()
@@ -110,7 +111,7 @@ async def change_entitlement(
         )
         await record(actor, actor.user, f"entitlement.{kind}", "entitlement", entitlement_id, pending=pending)
     if not pending:
-        # A suspension or an ending is told to the beneficiary (a resumption is not).
+        # The beneficiary is told of the change.
         await announce_entitlement_change(
             client, inserted[0]["id"], row["account"], row["request"], row["service_id"], kind
         )
@@ -123,8 +124,8 @@ async def change_entitlement(
 
 
 async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client: Client | None = None) -> ChangeMade:
-    """A second member of the department confirms a proposed change (a suspension or an ending
-    confirmed is announced to the beneficiary)."""
+    """A second member of the department confirms a proposed change (announced to the beneficiary
+    once confirmed)."""
     change = await first(
         EntitlementChange,
         "SELECT id, entitlement, kind, from_state, to_state, made_by, confirmed_by FROM entitlement_change WHERE id = {}",
@@ -165,7 +166,7 @@ async def confirm_change(actor: Actor, catalog: Catalog, change_id: int, client:
         entitlement["account"],
         entitlement["request"],
         entitlement["service_id"],
-        change["to_state"],
+        change["kind"].removesuffix("_proposed"),
     )
     return ChangeMade(
         entitlement_id=change["entitlement"], state=change["to_state"], pending=False, change_id=change_id

@@ -15,7 +15,7 @@ from workflows.names import REQUESTS_QUEUE
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import DeliverDue, NotifyEvent
 
-__all__ = ["TOLD_CHANGES", "announce_entitlement_change", "entitlement_change_event"]
+__all__ = ["STATE_AFTER", "TOLD_CHANGES", "announce_entitlement_change", "entitlement_change_event"]
 
 log = logging.getLogger("qinqing.notifications")
 START_TIMEOUT_S = 5
@@ -24,8 +24,8 @@ START_TIMEOUT_S = 5
 def entitlement_change_event(
     change_id: int, kind: str, account_id: int | None, request_id: int | None, service_id: str
 ) -> NotifyEvent:
-    """The event of a clerk's change to an entitlement (``benefit_suspended``, ``benefit_ended``),
-    keyed by the change."""
+    """The event of a clerk's change to an entitlement (``benefit_suspended``, ``benefit_ended``,
+    ``benefit_resumed``), keyed by the change."""
     return NotifyEvent(
         key=f"entitlement-change-{change_id}",
         kind=kind,  # type: ignore[arg-type]
@@ -37,7 +37,9 @@ def entitlement_change_event(
 
 
 # The kind of a clerk's change to an entitlement -> the event its beneficiary is told of.
-TOLD_CHANGES = {"suspended": "benefit_suspended", "ended": "benefit_ended"}
+TOLD_CHANGES = {"suspended": "benefit_suspended", "ended": "benefit_ended", "resumed": "benefit_resumed"}
+# The kind of a change -> the entitlement's state while that change is in force.
+STATE_AFTER = {"suspended": "suspended", "ended": "ended", "resumed": "active"}
 
 
 async def announce_entitlement_change(
@@ -48,8 +50,8 @@ async def announce_entitlement_change(
     service_id: str,
     kind: str = "suspended",
 ) -> None:
-    """Have the worker tell the beneficiary of a suspension or an ending (``kind``, the change's)
-    now, in the hub and on their channels. When Temporal cannot be reached, the held-messages
+    """Have the worker tell the beneficiary of a suspension, an ending or a resumption (``kind``,
+    the change's) now, in the hub and on their channels. When Temporal cannot be reached, the held-messages
     schedule finds the change untold and tells it then (``HubNotifier.deliver``): late, never lost."""
     if client is None or account_id is None or kind not in TOLD_CHANGES:
         return

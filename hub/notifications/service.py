@@ -31,7 +31,7 @@ from hub.db.tables import (
     ServiceRequest,
 )
 from hub.i18n import N_, format_date, format_money, gettext, supported
-from hub.notifications import TOLD_CHANGES, entitlement_change_event
+from hub.notifications import STATE_AFTER, TOLD_CHANGES, entitlement_change_event
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
 from hub.notifications.templates import render, template_for
@@ -340,7 +340,7 @@ class HubNotifier:
             targets = await self._stopped(event)
         elif event.kind == "policy_matched":
             targets = await self._eligible(event)
-        elif event.kind in ("benefit_suspended", "benefit_ended"):
+        elif event.kind in ("benefit_suspended", "benefit_ended", "benefit_resumed"):
             # The beneficiary who follows the benefit online (others are told by letter).
             targets = [(event.account_id, {})] if event.account_id is not None else []
         else:
@@ -430,7 +430,7 @@ class HubNotifier:
         return done
 
     async def _tell_untold_changes(self, now: dt.datetime) -> list[str]:
-        """Suspensions and endings clerks made in the last week, still in force, whose beneficiary
+        """Suspensions, endings and resumptions clerks made in the last week, still in force, whose beneficiary
         was not told (Temporal was unreachable when the change was made): told now; returns the keys
         to send. An ending by a broken commitment is told as the revoked approval, not here."""
         found = await EntitlementChange.select(
@@ -448,7 +448,11 @@ class HubNotifier:
             & (EntitlementChange.at < now - LEFT_BEHIND)
             & EntitlementChange.entitlement.account.is_not_null()
         )
-        rows = [r for r in found if r["entitlement.state"] == r["kind"] and not r["key"].endswith(":commitment-broken")]
+        rows = [
+            r
+            for r in found
+            if r["entitlement.state"] == STATE_AFTER[r["kind"]] and not r["key"].endswith(":commitment-broken")
+        ]
         if not rows:
             return []
         told = {

@@ -107,13 +107,19 @@ def test_a_clerk_suspending_a_benefit_tells_the_beneficiary_in_the_hub_and_by_sm
     [message] = [m for m in citizen.get("/api/messages").json()["messages"] if m["kind"] == "benefit_suspended"]
     assert message["mandatory"] and message["link"] == "/benefits"
     assert message["subject"] == "Payments of Old-age allowance for residents aged 80 and over suspended", message
-    # Resumed and suspended again: a second change, told once more; the first is not told twice.
-    assert (
-        civil.post(
-            f"/api/benefits/entitlements/{entitlement['id']}/changes", json={"move": "resume", "reason": "Back home"}
-        ).json()["state"]
-        == "active"
+    # Resumed: told too, in the hub only, as no channel is chosen and good news is not mandatory.
+    resumed = civil.post(
+        f"/api/benefits/entitlements/{entitlement['id']}/changes", json={"move": "resume", "reason": "Back home"}
+    ).json()
+    assert resumed["state"] == "active", resumed
+    rows = wait_for(
+        lambda: messages(hub, f"entitlement-change-{resumed['change_id']}:%"), timeout=60, what="the resumption told"
     )
+    assert [(r["channel"], r["kind"], r["account.username"]) for r in rows] == [("hub", "benefit_resumed", "zhangsan")]
+    [message] = [m for m in citizen.get("/api/messages").json()["messages"] if m["kind"] == "benefit_resumed"]
+    assert not message["mandatory"] and message["link"] == "/benefits"
+    assert message["subject"] == "Payments of Old-age allowance for residents aged 80 and over resumed", message
+    # Suspended again: a second change, told once more; the first is not told twice.
     again = civil.post(
         f"/api/benefits/entitlements/{entitlement['id']}/changes", json={"move": "suspend", "reason": "Abroad again"}
     ).json()["change_id"]
