@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -51,6 +53,7 @@ def serve(options: dict[str, Any], processes: int) -> None:
 
 def _serve_one(options: dict[str, Any]) -> None:
     """One web process (spawned): its own socket on the port, then uvicorn's server on it."""
+    _stop_when_orphaned(os.getppid())
     config = uvicorn.Config(**options)
     try:
         sock = listening_socket(config.host, config.port)
@@ -58,6 +61,18 @@ def _serve_one(options: dict[str, Any]) -> None:
         logger.error("cannot listen on %s:%s: %s", config.host, config.port, exc)
         sys.exit(STARTUP_FAILURE)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """Stop (as on SIGTERM) once the supervisor is gone, killed without the chance to stop its
+    processes: an orphan would go on answering on the port, with code and settings of the past."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 class _Supervisor:

@@ -98,8 +98,12 @@ def two_processes():
         yield server, port, url
     finally:
         if server.poll() is None:
-            server.kill()
-            server.wait()
+            server.terminate()
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def test_kept_alive_connections_are_spread_over_both_processes(two_processes):
@@ -146,3 +150,15 @@ def stat_state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_the_processes_stop_when_the_server_is_killed(two_processes):
+    server, port, url = two_processes
+    serving = children(server.pid)
+    server.kill()  # no chance to stop its processes
+    server.wait()
+    deadline = time.monotonic() + 30
+    while any(stat_state(pid) != "Z" for pid in serving) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert all(stat_state(pid) == "Z" for pid in serving), "a web process outlived its server"
+    assert listening(port) == 0
