@@ -101,6 +101,10 @@ def spec(n: int) -> dict:
     return {**program(f"bench-notify-{n}", 10**9), "criteria": criteria}
 
 
+# A round whose delivery counts stand still this long (seconds) is stuck, not slow.
+STALL_S = 120
+
+
 async def measure(stack, http: httpx.AsyncClient, token: str, rounds: int, empties: int, profile: Path | None) -> dict:
     """``rounds`` rounds, each an empty-workflow batch and a program's messages, the order swapped
     every round."""
@@ -129,12 +133,18 @@ async def measure(stack, http: httpx.AsyncClient, token: str, rounds: int, empti
         t = time.perf_counter()
         r = await http.post("/api/programs", json=spec(n), headers={"Authorization": f"Bearer {token}"})
         r.raise_for_status()
+        last, moved = None, time.monotonic()
         while True:
             await asyncio.sleep(0.5)
             result = await matched(f"bench-notify-{n}")
             if result is None:
                 continue
             now = await counts()
+            if now != last:
+                last, moved = now, time.monotonic()
+            elif time.monotonic() - moved > STALL_S:
+                # Said, rather than waited on for ever: what stood still, against the round's start.
+                raise RuntimeError(f"round {n}: the messages stood still for {STALL_S} s; before {before}, now {now}")
             # Nothing left queued, and every SMS's receipt back (the counts stand still, so the
             # next round's starting counts are exact).
             if (

@@ -141,6 +141,10 @@ def recorded_sms(settings: Settings, limit: int | None = 100) -> list[RecordedSm
     return entries if limit is None else entries[:limit]
 
 
+# Seconds before each new attempt at posting a receipt the hub did not take (about 5 minutes in all).
+RECEIPT_RETRIES_S = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
 async def post_receipt(callback_url: str, secret: str, provider_id: str, message: GatewayMessage) -> None:
     """Post the delivery receipt back, a moment later, as a provider does. A number ending in 0000
     is "not in service": its receipt says failed, to see a failure end to end."""
@@ -154,7 +158,19 @@ async def post_receipt(callback_url: str, secret: str, provider_id: str, message
         "status": "failed" if failed else "delivered",
         "reason": "number not in service" if failed else "",
     }
-    try:
-        await shared_client().post(callback_url, json=receipt, headers={"Authorization": f"Bearer {secret}"})
-    except httpx.HTTPError:
-        log.warning("could not post the SMS receipt for %s", provider_id)
+    # As providers do, a receipt the hub did not take (busy, unreachable) is posted again, later.
+    for wait in (*RECEIPT_RETRIES_S, None):
+        try:
+            answer = await shared_client().post(
+                callback_url, json=receipt, headers={"Authorization": f"Bearer {secret}"}
+            )
+            if answer.status_code < 500 and answer.status_code != 429:
+                return
+            problem = f"answered {answer.status_code}"
+        except httpx.HTTPError as exc:
+            problem = repr(exc)
+        if wait is None:
+            log.warning("gave up posting the SMS receipt for %s (%s)", provider_id, problem)
+            return
+        log.warning("the SMS receipt for %s was not taken (%s); again in %s s", provider_id, problem, wait)
+        await asyncio.sleep(wait)
