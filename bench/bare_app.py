@@ -7,7 +7,7 @@ import argparse
 from litestar import Litestar, get
 
 from hub.cli import KEEP_ALIVE_SECONDS
-from hub.web.serving import serve
+from hub.serving import serve
 
 
 @get("/", sync_to_thread=False)

@@ -113,7 +113,7 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.web.serving import serve
+    from hub.serving import serve
 
     workers = args.workers if getattr(args, "workers", None) is not None else settings.web_workers
     serve(

@@ -202,15 +202,28 @@ async def save_preferences(actor: Actor, change: PreferencesUpdate) -> Preferenc
 
 
 async def record_receipt(receipt: Receipt) -> bool:
-    """Apply the gateway's receipt to the message it names; False when no SMS has that id."""
+    """Apply the gateway's receipt to the message it names; False when no SMS has that id.
+
+    A receipt can arrive before the worker has recorded the gateway's answer (a busy moment between
+    the hand-over and its record): the message is then found by the hub's own id, still queued,
+    and takes the gateway's id with the receipt; the send recorded afterwards changes nothing more."""
     if receipt.status not in ("delivered", "failed"):
         raise invalid_field("status", "invalid_choice")
-    where = (Message.provider_id == receipt.provider_id) & (Message.channel == "sms")
-    if not receipt.provider_id or not await Message.exists().where(where):
+    if not receipt.provider_id:
         return False
+    stamp = clock.now()
     changes: dict = {Message.state: receipt.status, Message.reason: receipt.reason[:500]}
     if receipt.status == "delivered":
-        changes[Message.delivered_at] = clock.now()
+        changes[Message.delivered_at] = stamp
+    sms = Message.channel == "sms"
+    where = (Message.provider_id == receipt.provider_id) & sms
+    if not await Message.exists().where(where):
+        early = (Message.key == receipt.id) & (Message.provider_id == "") & (Message.state == "queued") & sms
+        if not receipt.id or not await Message.exists().where(early):
+            return False
+        early_changes: dict = {Message.provider_id: receipt.provider_id[:100], Message.sent_at: stamp}
+        await Message.update({**changes, **early_changes, Message.sending_since: None}).where(early)
+        return True
     # A receipt never takes a message back to an earlier state (a late "delivered" after a resend).
     await Message.update(changes).where(where & Message.state.is_in(["queued", "sent"]))
     return True

@@ -1,5 +1,5 @@
 """Several web processes on one port: connections are spread among them, a process that dies is
-replaced, and SIGTERM stops them all. Served as the hub is (``hub.web.serving``), with the bare
+replaced, and SIGTERM stops them all. Served as the hub is (``hub.serving``), with the bare
 handler of ``bench.api`` as the application so that no stack is needed."""
 
 from __future__ import annotations

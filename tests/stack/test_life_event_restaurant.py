@@ -214,7 +214,8 @@ def test_the_food_licence_on_commitment_is_approved_at_once_within_the_event(sta
     def approved_with_post_check():
         request = citizen.get(f"/api/requests/{licence}").json()
         task = next((t for t in market.get("/api/tasks").json() if t["request_ref"] == licence), None)
-        return (request, task) if request["state"] == "approved" and task else None
+        # The approval is recorded a moment before the post-check task is opened: wait for both.
+        return (request, task) if request["state"] == "approved" and request["tasks"] and task else None
 
     request, task = wait_for(approved_with_post_check, timeout=60, what=f"{licence} approved on commitment")
     assert [t["stage_id"] for t in request["tasks"]] == ["post-check"] and task["stage_id"] == "post-check"

@@ -283,6 +283,23 @@ def test_an_sms_in_quiet_hours_is_held(hub):
     assert sms[0]["state"] == "queued" and sms[0]["not_before"], sms
     assert not [s for s in sms_sent(hub) if ref in s["text"]]
 
+    # A receipt that arrives before the worker has recorded the gateway's answer (a busy moment)
+    # is matched by the hub's own id; one naming neither a known send nor a waiting message is not.
+    out = hub_python(
+        hub,
+        f"""
+import json
+from hub.notifications.inbox import Receipt, record_receipt
+row = await Message.select(Message.id, Message.key).where(
+    Message.key.like('request-{ref}:%') & (Message.channel == 'sms')).first()
+print(await record_receipt(Receipt(id=row['key'], provider_id='early-1', status='delivered')))
+print(await record_receipt(Receipt(id='request-unknown:sms', provider_id='early-2', status='delivered')))
+print(json.dumps(await Message.select(Message.state, Message.provider_id).where(Message.id == row['id']).first()))
+""",
+    ).split()
+    assert out[:2] == ["True", "False"], out
+    assert json.loads(" ".join(out[2:])) == {"state": "delivered", "provider_id": "early-1"}
+
 
 def test_payments_stopped_by_a_cycle_are_told(hub):
     # Last: the beneficiary moves out of the city, and the next month's cycle ends the allowance.
