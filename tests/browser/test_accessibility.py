@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.pages import PHONE, header_settled, new_page, screenshot, sign_in
 from tests.stack.flows import file_request, open_task
@@ -92,7 +93,7 @@ def test_search_updates_the_results_as_you_type(browser, stack):
     page.get_by_label("搜索服务").fill("居住证")
     # Before a search the services are shown by group, without a count: the count comes with the results.
     page.wait_for_function("() => document.querySelector('#results .count')?.textContent.includes('(1)')")
-    assert page.locator("#results").get_by_role("link", name="居住证").is_visible()
+    expect(page.locator("#results").get_by_role("link", name="居住证")).to_be_visible()
     assert "q=" in page.url  # the address follows, so the results can be bookmarked
     page.context.close()
 

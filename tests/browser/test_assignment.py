@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import new_page, screenshot, sign_in
 from tests.stack.flows import file_request, open_task
 from tests.stack.harness import Api
@@ -20,7 +22,7 @@ def test_supervisor_gives_a_task_to_a_clerk(browser, stack, screenshots):
     page.get_by_label("经办人", exact=True).select_option("street.clerk2")
     page.get_by_role("button", name="交办").click()
     page.wait_for_load_state()
-    assert page.get_by_text("任务已交给该经办人。").is_visible()
+    expect(page.get_by_text("任务已交给该经办人。")).to_be_visible()
     screenshot(page, screenshots, "task-assigned")
 
     held = clerk.get(f"/api/tasks/{task['id']}").json()
@@ -41,7 +43,7 @@ def test_a_clerk_away_has_new_tasks_go_to_a_colleague(browser, stack):
         page.get_by_label("我的新任务转交给").select_option("street.clerk2")
         page.get_by_role("button", name="保存").click()
         page.wait_for_load_state()
-        assert page.get_by_text("您外出期间，新任务将转交给所选同事。").is_visible()
+        expect(page.get_by_text("您外出期间，新任务将转交给所选同事。")).to_be_visible()
         assert page.get_by_label("我的新任务转交给").input_value() == "street.clerk2"
 
         # A task given to the clerk while away goes to the colleague.
@@ -55,7 +57,7 @@ def test_a_clerk_away_has_new_tasks_go_to_a_colleague(browser, stack):
         page.get_by_label("我的新任务转交给").select_option("")
         page.get_by_role("button", name="保存").click()
         page.wait_for_load_state()
-        assert page.get_by_text("欢迎回来：新任务将重新分派给您。").is_visible()
+        expect(page.get_by_text("欢迎回来：新任务将重新分派给您。")).to_be_visible()
     finally:
         # The account is shared with other tests: never leave it away.
         Api(stack.base_url, "street.clerk").put("/api/me/delegate", json={"delegate": None})

@@ -3,6 +3,8 @@ page (a personal one only after the clerk revealed the personal data with a reas
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from forms.catalog import load_catalog
 from hub.i18n import gettext
 from tests.browser.pages import new_page, screenshot, sign_in
@@ -37,7 +39,7 @@ def test_attached_files_on_the_request_and_task_pages(browser, stack, screenshot
     assert downloaded(page, attached.get_by_role("link", name=proof_label)) == proof
     # The photo is personal data: no link until the clerk reveals it, saying why.
     assert attached.get_by_role("link", name=photo_label).count() == 0
-    assert attached.get_by_text("查看个人信息后方可打开").is_visible()
+    expect(attached.get_by_text("查看个人信息后方可打开")).to_be_visible()
     page.get_by_label("查看个人信息的理由").fill("核对本人照片")
     page.get_by_role("button", name="查看个人信息明文").click()
     page.wait_for_load_state()

@@ -25,7 +25,7 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     assert "审核" in card.inner_text()
     card.get_by_role("link", name="填写申领表").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name=f"申领：测试补贴{code}", level=1).is_visible()
+    expect(page.get_by_role("heading", name=f"申领：测试补贴{code}", level=1)).to_be_visible()
     # Before anything is filled in: the amount the enterprise would get, and the conditions it meets.
     for_you = page.locator("section", has=page.get_by_role("heading", name="政府登记信息中的贵企业情况"))
     assert "贵企业可获金额：¥3,000.00" in for_you.inner_text()  # a full-width colon in Chinese
@@ -49,7 +49,7 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     page.wait_for_load_state()
 
     # The field's error is next to it; what was typed, and the file, are kept.
-    assert page.locator("#error-summary").is_visible()
+    expect(page.locator("#error-summary")).to_be_visible()
     phone = page.locator(".field.has-error", has=page.locator("#f-contact_phone"))
     assert phone.is_visible() and page.locator("#f-contact_phone").get_attribute("aria-invalid") == "true"
     assert page.locator("#f-contact_name").input_value() == "周明"

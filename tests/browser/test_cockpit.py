@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.pages import new_page, screenshot, sign_in
 from tests.browser.test_mobile import PHONE, check
@@ -71,7 +72,7 @@ def test_the_cockpit_on_a_phone_in_both_languages(browser, stack, screenshots, t
         page.get_by_role("button", name=text["show"]).click()
         page.wait_for_load_state()
         error = page.locator("#cockpit-end-error")
-        assert error.is_visible()
+        expect(error).to_be_visible()
         assert ("2026-03-08" in error.inner_text()) and (("日期" in error.inner_text()) == (locale == "zh_CN"))
         assert page.locator("#cockpit-end").get_attribute("aria-invalid") == "true"
         check(page, f"cockpit-error-{locale}", "phone", tmp_path, axe)

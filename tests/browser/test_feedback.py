@@ -61,7 +61,7 @@ def test_the_applicant_reads_the_answer_and_rates_it_on_a_phone(browser, stack, 
     sign_in(page, "zhangsan")
     page.goto(f"/feedback/{case}")
     choose(page, locale)
-    assert page.get_by_text("已补发说明理由的告知书").is_visible()
+    expect(page.get_by_text("已补发说明理由的告知书")).to_be_visible()
     check(page, f"follow-up-answer-{locale}", "phone", tmp_path, Axe())
     # Sent without a choice: the message stands next to the scale, in the reader's language.
     page.locator("form[action$='/rating'] button[type=submit]").click()
@@ -74,7 +74,7 @@ def test_the_applicant_reads_the_answer_and_rates_it_on_a_phone(browser, stack, 
     page.locator("label[for=answer-score-4]").click()
     page.locator("form[action$='/rating'] button[type=submit]").click()
     page.wait_for_url(f"**/feedback/{case}?done=rated")
-    assert page.locator(".notice").is_visible()
+    expect(page.locator(".notice")).to_be_visible()
     choose(page, "zh-CN")
     page.context.close()
 
@@ -97,7 +97,7 @@ def test_a_grievance_is_filed_from_a_phone(browser, stack, locale, tmp_path):
     page.locator("#g-text").fill("窗口排队两个小时无人处理")
     page.locator("button.primary").click()
     page.wait_for_url("**/feedback/GR*?done=filed")
-    assert page.get_by_text("窗口排队两个小时无人处理").is_visible()
+    expect(page.get_by_text("窗口排队两个小时无人处理")).to_be_visible()
     check(page, f"grievance-filed-{locale}", "phone", tmp_path, Axe())
     choose(page, "zh-CN")
     page.context.close()
@@ -150,7 +150,7 @@ def test_each_stage_is_rated_from_a_phone(browser, stack, locale, tmp_path):
     forms = page.locator("main form")
     assert forms.count() == 2  # the filing and the sub-district office's step
     forms.nth(1).locator("button").click()  # no score chosen
-    assert page.locator("#stage-2-error").is_visible()
+    expect(page.locator("#stage-2-error")).to_be_visible()
     check(page, f"stages-error-{locale}", "phone", tmp_path, Axe())
     page.locator("label[for=stage-2-1]").click()
     page.locator("main form").nth(1).locator("button").click()

@@ -47,18 +47,18 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     page.locator("main form button[type=submit]").click()
     assert page.url.endswith("/services/elderly-care-allowance/apply")
     # Data the government holds is filled in and marked as such.
-    assert page.get_by_text("张三").first.is_visible()
-    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    expect(page.get_by_text("张三").first).to_be_visible()
+    expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     fill_elderly_allowance(page)
     page.get_by_role("button", name="继续").click()
     expect(page.get_by_role("heading", name="核对您的填写内容")).to_be_visible()
-    assert page.get_by_text("13800138000").is_visible()
+    expect(page.get_by_text("13800138000")).to_be_visible()
     page.get_by_role("button", name="提交申请").click()
     ref = re.search(r"/requests/(QQ[0-9A-Z]+)", page.url).group(1)
-    assert page.get_by_text(ref).first.is_visible()
+    expect(page.get_by_text(ref).first).to_be_visible()
     # The page opens with a green panel: the reference, who looks at it first, by when, where to follow it.
     panel = page.locator("section.panel.success[role=status]")
-    assert panel.get_by_role("heading", name="申请已提交").is_visible()
+    expect(panel.get_by_role("heading", name="申请已提交")).to_be_visible()
     text = panel.inner_text()
     assert f"申请编号：{ref}" in text and "首先由西湖街道办事处审核" in text, text
     assert re.search(r"办理时限为\d+个工作日，预计\d{4}年\d+月\d+日前作出决定", text), text

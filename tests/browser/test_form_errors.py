@@ -15,11 +15,11 @@ def test_form_errors_show_next_to_their_fields(browser, stack, screenshots):
     page.locator("#f-phone").fill("1234567")
     # Bank transfer makes the bank account field appear, and required.
     page.locator("#f-payment_method-1").check()
-    assert page.locator("#f-bank_account").is_visible()
+    expect(page.locator("#f-bank_account")).to_be_visible()
     page.get_by_role("button", name="继续").click()
 
     summary = page.locator("#error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert page.title().startswith("错误")
     phone = page.locator(".field.has-error", has=page.locator("#f-phone"))
     assert "请输入中国大陆手机号码" in phone.inner_text() or "手机" in phone.inner_text()

@@ -17,7 +17,7 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "zhaoliu", "/life-events/hard-times")
     assert page.url.endswith("/life-events/hard-times")
-    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     # The optional part's fields wait for its checkbox.
     assert not page.locator("#f-disability-disability_certificate_number").is_visible()
     page.locator("#f-phone").fill("13800138000")
@@ -43,12 +43,12 @@ def test_a_citizen_applies_once_for_help_in_hard_times_on_a_phone(browser, stack
     expect(
         page.get_by_role("heading", name="核对您的填写内容"), message=page.locator("main").inner_text()[:1500]
     ).to_be_visible()
-    assert page.get_by_text("13800138000").is_visible()
+    expect(page.get_by_text("13800138000")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
     panel = page.locator("section.panel.success[role=status]")
-    assert panel.get_by_role("heading", name="申请已提交").is_visible()
+    expect(panel.get_by_role("heading", name="申请已提交")).to_be_visible()
     assert page.locator("ul.case-parts > li").count() == 2
     screenshot(page, screenshots, "life-event-case-375")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

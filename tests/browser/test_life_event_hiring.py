@@ -21,8 +21,8 @@ def test_an_employer_applies_once_for_hiring_an_employee_on_a_phone(browser, sta
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "yunqi", "/life-events/hiring")
     assert page.url.endswith("/life-events/hiring")
-    assert page.locator("p.prefilled", has_text="杭州云栖智算科技有限公司").is_visible()
-    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    expect(page.locator("p.prefilled", has_text="杭州云栖智算科技有限公司")).to_be_visible()
+    expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     assert not page.locator("#f-subsidy-bank_name").is_visible()
     page.locator("#f-employee_name").fill("李四")
     page.locator("#f-employee_resident_id").fill(LISI)
@@ -52,11 +52,11 @@ def test_an_employer_applies_once_for_hiring_an_employee_on_a_phone(browser, sta
     screenshot(page, screenshots, "life-event-hiring-form-375")
     page.get_by_role("button", name="继续").click()
     expect(page.get_by_role("heading", name="核对您的填写内容"), message=page.content()[:3000]).to_be_visible()
-    assert page.get_by_text("软件开发工程师").is_visible()
+    expect(page.get_by_text("软件开发工程师")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
-    assert page.get_by_role("heading", name="申请已提交").is_visible()
+    expect(page.get_by_role("heading", name="申请已提交")).to_be_visible()
     parts = page.locator("ul.case-parts > li")
     assert parts.count() == 4
     assert "就业登记" in parts.first.inner_text()

@@ -24,7 +24,7 @@ def test_a_mother_applies_once_for_her_newborn_on_a_phone(browser, stack, screen
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "zhoumin", "/life-events/newborn")
     assert page.url.endswith("/life-events/newborn")
-    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     # The baby's name is asked once, for all four parts.
     assert page.locator("input[name$='baby_name']").count() == 1
     assert not page.locator("#f-allowance-employer_name").is_visible()
@@ -71,11 +71,11 @@ def test_a_mother_applies_once_for_her_newborn_on_a_phone(browser, stack, screen
     expect(
         page.get_by_role("heading", name="核对您的填写内容"), message=page.locator("main").inner_text()[:3000]
     ).to_be_visible()
-    assert page.get_by_text("李小满").first.is_visible()
+    expect(page.get_by_text("李小满").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
-    assert page.locator("section.panel.success[role=status]").get_by_role("heading", name="申请已提交").is_visible()
+    expect(page.locator("section.panel.success[role=status]").get_by_role("heading", name="申请已提交")).to_be_visible()
     parts = page.locator("ul.case-parts > li")
     assert parts.count() == 5
     texts = [parts.nth(i).inner_text() for i in range(5)]

@@ -26,7 +26,7 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
 
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "wangwu", "/life-events/restaurant")
-    assert page.get_by_role("heading", name="开办餐饮店").first.is_visible()
+    expect(page.get_by_role("heading", name="开办餐饮店").first).to_be_visible()
     # The operator's name and identity number come from government records, asked of nobody.
     for prefilled in ("#f-operator_name", "#f-resident_id"):
         assert page.locator(f"{prefilled} + .prefilled .badge").inner_text() == "来自政府登记信息"
@@ -57,7 +57,7 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     for field, path in plans.items():
         page.locator(f"#f-{field}").set_input_files(str(path))
     # The food licence is signed on commitment: its floor plan is no longer asked.
-    assert page.locator("#f-food-layout_plan").is_visible()
+    expect(page.locator("#f-food-layout_plan")).to_be_visible()
     page.locator("#f-food-commitment-sign").check()
     assert not page.locator("#f-food-layout_plan").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -73,7 +73,7 @@ def test_a_citizen_applies_once_to_open_a_restaurant_on_a_phone(browser, stack, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
-    assert page.locator("section.panel.success[role=status]").get_by_role("heading", name="申请已提交").is_visible()
+    expect(page.locator("section.panel.success[role=status]").get_by_role("heading", name="申请已提交")).to_be_visible()
     parts = page.locator("ul.case-parts > li")
     assert parts.count() == 4
     listed = page.locator("ul.case-parts").inner_text()

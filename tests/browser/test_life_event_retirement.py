@@ -19,7 +19,7 @@ def test_a_man_retiring_applies_once_and_finds_the_allowance_scheduled_on_a_phon
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "chenjianguo", "/life-events/retirement")
     assert page.url.endswith("/life-events/retirement")
-    assert page.get_by_text("来自政府登记信息").first.is_visible()
+    expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     assert page.locator("#scheduled-allowance").inner_text().startswith(f"现在不申请，将于{BIRTHDAY_80}申请。")
 
     page.locator("#f-phone").fill("13905710066")
@@ -50,8 +50,8 @@ def test_a_man_retiring_applies_once_and_finds_the_allowance_scheduled_on_a_phon
     assert page.locator("ul.case-parts > li").count() == 3
     allowance = page.locator("#part-allowance")
     assert allowance.locator(".state").inner_text() == "待到期申请"
-    assert allowance.get_by_text(f"将于{BIRTHDAY_80}自动申请，届时审核申请条件。").is_visible()
-    assert page.get_by_role("status").get_by_text(f"将于{BIRTHDAY_80}自动申请").is_visible()
+    expect(allowance.get_by_text(f"将于{BIRTHDAY_80}自动申请，届时审核申请条件。")).to_be_visible()
+    expect(page.get_by_role("status").get_by_text(f"将于{BIRTHDAY_80}自动申请")).to_be_visible()
     screenshot(page, screenshots, "life-event-retirement-case-375")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.context.close()

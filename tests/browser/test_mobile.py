@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.pages import new_page, sign_in
 from tests.stack.flows import file_request, open_task, program_spec, wait_claim
@@ -159,9 +160,9 @@ def test_phone_header_is_one_row_with_a_menu(browser, stack):
     menu.click()
     assert page.locator("header details.menu").get_attribute("open") is not None
     # Navigation, the language switch and signing out are all in the open menu.
-    assert nav_link.is_visible()
-    assert page.get_by_role("button", name="English").is_visible()
-    assert page.get_by_role("button", name="退出登录").is_visible()
+    expect(nav_link).to_be_visible()
+    expect(page.get_by_role("button", name="English")).to_be_visible()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     if os.environ.get("QINQING_DESIGN_SHOTS"):
         page.screenshot(path=str(DESIGN / "menu-open-375.png"))
     page.keyboard.press("Escape")
@@ -177,8 +178,8 @@ def test_desktop_header_shows_the_navigation_without_a_menu_button(browser, stac
     page = new_page(browser, stack.base_url, viewport=DESKTOP)
     sign_in(page, "zhangsan")
     assert not page.locator("header .menu-button").is_visible()
-    assert page.locator("header nav").get_by_role("link", name="我的申请").is_visible()
-    assert page.get_by_role("button", name="English").is_visible()
+    expect(page.locator("header nav").get_by_role("link", name="我的申请")).to_be_visible()
+    expect(page.get_by_role("button", name="English")).to_be_visible()
     page.context.close()
 
 

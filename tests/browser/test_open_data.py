@@ -25,7 +25,7 @@ def test_open_data_pages_on_a_phone_in_both_languages(browser, stack, tmp_path):
     ]:
         page = new_page(browser, stack.base_url, locale=locale, viewport=PHONE)
         page.goto("/open")
-        assert page.get_by_role("heading", name=heading).is_visible()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
         check(page, f"open-data-{locale}", "phone", tmp_path, axe)
         # The outcome table downloads as a CSV whose header names the dictionary's columns.
         with page.expect_download() as download:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.pages import new_page, screenshot, sign_in
 from tests.stack.flows import program_spec
 from tests.stack.harness import Api
@@ -20,14 +22,14 @@ def test_enterprise_claims_a_subsidy_in_english(browser, stack, screenshots):
     # The account's language is Chinese until its user switches (the choice is remembered).
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Policies for you", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Policies for you", level=1)).to_be_visible()
     card = page.locator("article", has=page.get_by_role("heading", name=f"Test subsidy {code}"))
     assert "Condition: The enterprise must be active. — ✓ Result: you meet this condition" in card.inner_text()
     screenshot(page, screenshots, "policies-for-you-en")
     # Money is claimed after a confirmation naming the amount, the enterprise and its account.
     card.get_by_role("link", name="Claim").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Confirm your claim", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Confirm your claim", level=1)).to_be_visible()
     assert "2,500.00" in page.inner_text("main") and "Settlement account ending in" in page.inner_text("main")
     page.get_by_role("button", name="Confirm the claim").click()
     page.wait_for_load_state()

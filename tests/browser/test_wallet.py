@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 
@@ -61,7 +62,7 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
     if language == "en":  # the account speaks Chinese until its user switches
         switch_language(page, "English")
     try:
-        assert page.get_by_role("heading", name=words["wallet"], level=1).is_visible()
+        expect(page.get_by_role("heading", name=words["wallet"], level=1)).to_be_visible()
         card = page.locator("li.credential[data-type=degree-certificate]").first
         assert words["degree"] in card.inner_text() and card.get_attribute("data-status") == "valid"
         assert page.locator("li.credential[data-type=resident-identity-card]").count() == 1
@@ -87,7 +88,7 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         screenshot(stranger, screenshots, f"wallet-shared-page-{language}")
         # The holder sees the view in the access log.
         page.reload()
-        assert page.get_by_role("heading", name=words["log"]).is_visible()
+        expect(page.get_by_role("heading", name=words["log"])).to_be_visible()
         assert page.locator("table.access-log tbody tr").count() == 1
         # The link verifies on /verify too.
         stranger.goto("/verify")
@@ -113,7 +114,7 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         page.get_by_role("button", name=words["stop"]).click()
         page.wait_for_load_state()
         stranger.goto(link.replace(link.split("/verify/")[0], stack.base_url))
-        assert stranger.get_by_role("heading", name=words["gone"]).is_visible()
+        expect(stranger.get_by_role("heading", name=words["gone"])).to_be_visible()
         assert "学士" not in stranger.inner_text("main") and "硕士" not in stranger.inner_text("main")
         stranger.context.close()
     finally:
