@@ -216,17 +216,24 @@ async def record_receipt(receipt: Receipt) -> bool:
     if receipt.status == "delivered":
         changes[Message.delivered_at] = stamp
     sms = Message.channel == "sms"
-    where = (Message.provider_id == receipt.provider_id) & sms
-    if not await Message.exists().where(where):
-        early = (Message.key == receipt.id) & (Message.provider_id == "") & (Message.state == "queued") & sms
-        if not receipt.id or not await Message.exists().where(early):
-            return False
-        early_changes: dict = {Message.provider_id: receipt.provider_id[:100], Message.sent_at: stamp}
-        await Message.update({**changes, **early_changes, Message.sending_since: None}).where(early)
-        return True
+    known = (Message.provider_id == receipt.provider_id) & sms
     # A receipt never takes a message back to an earlier state (a late "delivered" after a resend).
-    await Message.update(changes).where(where & Message.state.is_in(["queued", "sent"]))
-    return True
+    pending = known & Message.state.is_in(["queued", "sent"])
+    if await Message.update(changes).where(pending).returning(Message.id):
+        return True
+    if receipt.id:
+        early = (Message.key == receipt.id) & (Message.provider_id == "") & (Message.state == "queued") & sms
+        early_changes: dict = {Message.provider_id: receipt.provider_id[:100], Message.sent_at: stamp}
+        if (
+            await Message.update({**changes, **early_changes, Message.sending_since: None})
+            .where(early)
+            .returning(Message.id)
+        ):
+            return True
+        # The send may have been recorded between the two statements: the first finds it now.
+        if await Message.update(changes).where(pending).returning(Message.id):
+            return True
+    return await Message.exists().where(known)
 
 
 def _operator(actor: Actor) -> None:
