@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.hub.test_web_processes import children
 from tests.stack.db import sql
 from tests.stack.flows import decide, decision_of, file_request, program_spec, wait_claim, wait_for
 from tests.stack.harness import PASSWORD, Stack, start_stack
@@ -74,19 +75,7 @@ def client(stack: Stack, username: str | None = None, locale: str = "en") -> htt
 
 def web_processes(stack: Stack) -> list[int]:
     """The web server's worker processes (children of `qinqing serve` started by multiprocessing)."""
-    parent = stack.processes["serve"].pid
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return sorted(found)
+    return children(stack.processes["serve"].pid)
 
 
 def cpu_ticks(pid: int) -> int:
