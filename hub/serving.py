@@ -43,14 +43,33 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def serve(options: dict[str, Any], processes: int) -> None:
     """Run uvicorn with ``options`` (``uvicorn.Config``'s arguments) in ``processes`` processes."""
-    if processes <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(**options, workers=processes)
+        return
+    host, port = options.get("host", "127.0.0.1"), options.get("port", 8000)
+    if _answers(host, port):
+        # SO_REUSEPORT would let this server bind beside one already running (another hub left
+        # running, say), and the two would split the connections between them.
+        logger.error("something already answers on %s:%s; stop it or choose another port", host, port)
+        sys.exit(STARTUP_FAILURE)
+    if processes <= 1:
+        # One process binds the same way as several, so it shares the port with whoever else set
+        # SO_REUSEPORT on it (a test holding the port for it until it starts).
+        config = uvicorn.Config(**options)
+        uvicorn.Server(config).run(sockets=[listening_socket(config.host, config.port)])
         return
     # Held, bound but not listening, while the server runs: a port another program holds fails here,
     # at once, rather than in every process; a socket that does not listen is given no connections.
-    holder = listening_socket(options.get("host", "127.0.0.1"), options.get("port", 8000))
+    holder = listening_socket(host, port)
     _Supervisor(options, processes).run()
     holder.close()
+
+
+def _answers(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
 
 
 def _serve_one(options: dict[str, Any]) -> None:

@@ -145,6 +145,21 @@ def test_a_process_that_dies_is_replaced_and_sigterm_stops_them_all(two_processe
         httpx.get(url, timeout=2)
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_second_server_on_a_port_that_answers_refuses_to_start(two_processes, workers):
+    """Both would bind (each sets SO_REUSEPORT) and split the connections between them."""
+    server, port, url = two_processes
+    second = subprocess.run(
+        [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--workers", workers],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode != 0 and "already answers" in second.stderr, second.stderr
+    assert listening(port) == 2 and len(children(server.pid)) == 2
+
+
 def stat_state(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

@@ -25,6 +25,18 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def held_web_port() -> socket.socket:
+    """A free port for a hub web server, held by the returned socket until it is closed.
+
+    A port found free and let go may be taken by another program (an outgoing connection, another
+    search for a free port) before a server that starts seconds later binds it. The hub's web server
+    binds with SO_REUSEPORT, as this socket does, so it binds beside it; this one never listens and
+    is given no connections."""
+    from hub.serving import listening_socket
+
+    return listening_socket("127.0.0.1", 0)
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` different free ports: each socket stays bound until all are chosen (asked one at
     a time, the system may hand out the same port twice)."""
@@ -79,6 +91,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # (admin URL, name) of a PostgreSQL database made for this stack alone, dropped at shutdown.
     database: tuple[str, str] | None = None
+    # Holds the web port from the moment it is chosen (see held_web_port).
+    port_holder: socket.socket | None = None
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -142,6 +156,8 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
         self.temporal.stop()
+        if self.port_holder:
+            self.port_holder.close()
         if self.database:
             drop_postgres_database(*self.database)
 
@@ -150,7 +166,8 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
     root.mkdir(parents=True, exist_ok=True)
     temporal = DevServer(root / "temporal.db", free_port(), log_file=root / "temporal.log")
     temporal.start()
-    port = free_port()
+    holder = held_web_port()
+    port = holder.getsockname()[1]
     env = {
         **os.environ,
         "QINQING_VAR_DIR": str(root / "var"),
@@ -175,7 +192,9 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
     if admin_url and "QINQING_DATABASE_URL" not in extra_env:
         env["QINQING_DATABASE_URL"], name = create_postgres_database(admin_url)
         database = (admin_url, name)
-    stack = Stack(root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal, database=database)
+    stack = Stack(
+        root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal, database=database, port_holder=holder
+    )
     try:
         stack.run("seed")
         stack.start("worker")

@@ -14,7 +14,7 @@ import pytest
 
 from hub.temporal import port_open
 from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
-from tests.stack.harness import Api, free_ports
+from tests.stack.harness import Api, free_ports, held_web_port
 
 pytestmark = pytest.mark.stack
 
@@ -42,7 +42,8 @@ def interrupt(proc: subprocess.Popen) -> int:
 
 
 def test_up_runs_everything_and_a_second_up_continues(tmp_path):
-    ports = dict(zip(("web", "temporal", "ui"), free_ports(3), strict=True))
+    web = held_web_port()  # held for both runs; Temporal's ports cannot be (it binds them alone)
+    ports = {"web": web.getsockname()[1], **dict(zip(("temporal", "ui"), free_ports(2), strict=True))}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("QINQING_") and k != "TEMPORAL_ADDRESS"},
         "QINQING_VAR_DIR": str(tmp_path / "var"),
@@ -87,3 +88,4 @@ def test_up_runs_everything_and_a_second_up_continues(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+        web.close()
