@@ -193,7 +193,12 @@ def start_stack(root: Path, **extra_env: str) -> Stack:
         env["QINQING_DATABASE_URL"], name = create_postgres_database(admin_url)
         database = (admin_url, name)
     stack = Stack(
-        root=root, env=env, base_url=f"http://127.0.0.1:{port}", temporal=temporal, database=database, port_holder=holder
+        root=root,
+        env=env,
+        base_url=f"http://127.0.0.1:{port}",
+        temporal=temporal,
+        database=database,
+        port_holder=holder,
     )
     try:
         stack.run("seed")
