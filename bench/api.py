@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -54,15 +55,56 @@ class Endpoint:
 
 def wrk(url: str, seconds: float, token: str | None = None) -> tuple[float, int]:
     """(requests per second, answers that were not 2xx/3xx) of ``url`` under wrk's load."""
+    rate, errors, _ = wrk_measured(url, seconds, token, [])
+    return rate, errors
+
+
+@dataclass
+class Cores:
+    """Cores busy during a measurement: the server's processes' and the load generator's."""
+
+    server: float
+    wrk: float
+
+
+def wrk_measured(url: str, seconds: float, token: str | None, server_pids: list[int]) -> tuple[float, int, Cores]:
+    """``wrk`` against ``url``, with the CPU time the server processes (``server_pids`` and their
+    children) and wrk itself used meanwhile, in cores: on a machine whose cores the load generator
+    shares, how far a server can scale depends on what wrk leaves it."""
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(seconds, 1):.0f}s", "-H", "Accept-Language: zh-CN"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
+    server_before = sum(cpu_seconds(pid) for pid in server_pids)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    wall = time.monotonic() - started
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = sum(cpu_seconds(pid) for pid in server_pids) - server_before
+    wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    cores = Cores(server / wall, wrk_cpu / wall)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if rate is None:
         raise RuntimeError(f"wrk said:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return float(rate.group(1)), int(errors.group(1)) if errors else 0
+    return float(rate.group(1)), int(errors.group(1)) if errors else 0, cores
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` and of its living descendants (Linux's /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # Children are listed per thread that started them.
+        children = [c for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def start_bare(port: int, workers: int, access_log: bool) -> subprocess.Popen:
@@ -115,6 +157,13 @@ def endpoints_of(clerk: str, citizen: str, ref: str) -> list[Endpoint]:
     ]
 
 
+def cores_of(setup: Setup, name: str) -> str:
+    """The median cores the server and wrk kept busy while ``name`` was measured."""
+    measured = setup.cores[name]
+    server = statistics.median(c.server for c in measured)
+    return f"{server:>14.2f}{statistics.median(c.wrk for c in measured):>11.2f}"
+
+
 SCALING_TARGET = 1.7  # the catalog, from one web process to two on 2 cores
 CATALOG = "GET /api/services (catalog)"
 
@@ -130,6 +179,7 @@ class Setup:
     endpoints: list[Endpoint]
     rates: dict[str, list[float]]
     ratios: dict[str, list[float]]
+    cores: dict[str, list[Cores]]
 
 
 def main() -> int:
@@ -165,7 +215,7 @@ def main() -> int:
             )
             port = free_ports(1)[0]
             setup = Setup(
-                workers, stack, start_bare(port, workers, args.access_log), f"http://127.0.0.1:{port}/", [], {}, {}
+                workers, stack, start_bare(port, workers, args.access_log), f"http://127.0.0.1:{port}/", [], {}, {}, {}
             )
             setups.append(setup)
             setup.endpoints = endpoints_of(*prepare(stack.base_url))
@@ -176,14 +226,18 @@ def main() -> int:
                     raise RuntimeError(f"{e.name} answered {r.status_code}: {r.text[:300]}")
             setup.rates = {e.name: [] for e in setup.endpoints} | {"bare": []}
             setup.ratios = {e.name: [] for e in setup.endpoints}
+            setup.cores = {name: [] for name in setup.rates}
         for n in range(1, args.rounds + 1):
             for setup in setups:
-                bare_rate, _ = wrk(setup.bare_url, args.seconds)
+                bare_rate, _, cores = wrk_measured(setup.bare_url, args.seconds, None, [setup.bare.pid])
                 setup.rates["bare"].append(bare_rate)
+                setup.cores["bare"].append(cores)
+                hub = [setup.stack.processes["serve"].pid]
                 for e in setup.endpoints:
-                    rate, errors = wrk(setup.stack.base_url + e.path, args.seconds, e.token)
+                    rate, errors, cores = wrk_measured(setup.stack.base_url + e.path, args.seconds, e.token, hub)
                     failures += errors
                     setup.rates[e.name].append(rate)
+                    setup.cores[e.name].append(cores)
                     setup.ratios[e.name].append(rate / bare_rate)
                 print(f"round {n}, {setup.workers} process(es): bare {bare_rate:.0f}/s", flush=True)
     finally:
@@ -198,27 +252,41 @@ def main() -> int:
             f"\n{database}, {setup.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
             f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
         )
-        print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}")
-        print(f"{'bare Litestar handler':<34}{statistics.median(setup.rates['bare']):>8.0f}{'1.00x':>9}")
+        print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}{'':>6}{'server cores':>14}{'wrk cores':>11}")
+        print(
+            f"{'bare Litestar handler':<34}{statistics.median(setup.rates['bare']):>8.0f}{'1.00x':>9}{'':>14}"
+            f"{cores_of(setup, 'bare')}"
+        )
         for e in setup.endpoints:
             ratio = statistics.median(setup.ratios[e.name])
             ok = ratio >= e.target
             passed &= ok
             print(
                 f"{e.name:<34}{statistics.median(setup.rates[e.name]):>8.0f}{ratio:>8.2f}x{e.target:>7.2f}x "
-                f"{'PASS' if ok else 'FAIL'}"
+                f"{'PASS' if ok else 'FAIL'}{cores_of(setup, e.name)}"
             )
     first = setups[0]
     for other in setups[1:]:
         print(f"\nthroughput with {other.workers} web processes over {first.workers} (median of the rounds' ratios)")
+        # Requests per CPU-second of the server: 1.00x means each request costs what it did with one
+        # process, so that the throughput grows with the cores the server is given.
+        print(f"{'':<34}{'growth':>8}{'':>28}{'per server CPU-second':>23}")
         for name in first.rates:
             growth = statistics.median(b / a for a, b in zip(first.rates[name], other.rates[name], strict=True))
+            efficiency = statistics.median(
+                (rb / cb.server) / (ra / ca.server)
+                for ra, rb, ca, cb in zip(
+                    first.rates[name], other.rates[name], first.cores[name], other.cores[name], strict=True
+                )
+                if ca.server and cb.server
+            )
             verdict = ""
             if name == CATALOG and (first.workers, other.workers) == (1, 2):
                 ok = growth >= SCALING_TARGET
                 passed &= ok
                 verdict = f" (target {SCALING_TARGET:.1f}x) {'PASS' if ok else 'FAIL'}"
-            print(f"{name if name != 'bare' else 'bare Litestar handler':<34}{growth:>8.2f}x{verdict}")
+            label = name if name != "bare" else "bare Litestar handler"
+            print(f"{label:<34}{growth:>8.2f}x{verdict:<28}{efficiency:>22.2f}x")
     if failures:
         print(f"{failures} answers were not 2xx/3xx: the figures above are not valid")
         return 1

@@ -47,7 +47,8 @@ from bench import cpu
 from bench.empty_workflow import EmptyWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_RATIO, TARGET_MEDIAN_S = 0.40, 1.0
+# Raised from 0.40x and 1 s once the first targets were met (bench/README.md has the history).
+TARGET_RATIO, TARGET_MEDIAN_S = 0.70, 0.1
 SEQUENTIAL = 20
 DOWNLOADS_IN_FLIGHT = 8  # enterprises fetching their notices after a burst of claims
 EMPTY_QUEUE = "bench-empty"
@@ -289,7 +290,7 @@ def main() -> int:
         f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
     )
     print(
-        f"claim median, one at a time: {c_one:.2f} s (target < {TARGET_MEDIAN_S:.0f} s) -> "
+        f"claim median, one at a time: {c_one:.2f} s (target < {TARGET_MEDIAN_S:g} s) -> "
         f"{'PASS' if c_one < TARGET_MEDIAN_S else 'FAIL'}"
     )
     items = args.claims * args.rounds
