@@ -39,6 +39,8 @@ from typing import Any
 
 import httpx
 
+from bench import cpu
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "elderly-care-allowance"
 CONNECTIONS, THREADS = 20, 2
@@ -53,12 +55,6 @@ class Endpoint:
     token: str | None = None
 
 
-def wrk(url: str, seconds: float, token: str | None = None) -> tuple[float, int]:
-    """(requests per second, answers that were not 2xx/3xx) of ``url`` under wrk's load."""
-    rate, errors, _ = wrk_measured(url, seconds, token, [])
-    return rate, errors
-
-
 @dataclass
 class Cores:
     """Cores busy during a measurement: the server's processes' and the load generator's."""
@@ -67,20 +63,21 @@ class Cores:
     wrk: float
 
 
-def wrk_measured(url: str, seconds: float, token: str | None, server_pids: list[int]) -> tuple[float, int, Cores]:
-    """``wrk`` against ``url``, with the CPU time the server processes (``server_pids`` and their
-    children) and wrk itself used meanwhile, in cores: on a machine whose cores the load generator
+def wrk(url: str, seconds: float, token: str | None, server_pids: list[int]) -> tuple[float, int, Cores]:
+    """(requests per second, answers that were not 2xx/3xx, cores busy) of ``url`` under wrk's
+    load. The cores are the CPU time the server processes (``server_pids`` and their children) and
+    wrk itself used meanwhile over the wall time: on a machine whose cores the load generator
     shares, how far a server can scale depends on what wrk leaves it."""
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(seconds, 1):.0f}s", "-H", "Accept-Language: zh-CN"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
-    server_before = sum(cpu_seconds(pid) for pid in server_pids)
+    server_before = cpu.snapshot({"server": server_pids})
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     wall = time.monotonic() - started
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server = sum(cpu_seconds(pid) for pid in server_pids) - server_before
+    server = cpu.spent(server_before, cpu.snapshot({"server": server_pids}))["server"]
     wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
         children_before.ru_utime + children_before.ru_stime
     )
@@ -90,21 +87,6 @@ def wrk_measured(url: str, seconds: float, token: str | None, server_pids: list[
         raise RuntimeError(f"wrk said:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return float(rate.group(1)), int(errors.group(1)) if errors else 0, cores
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of ``pid`` and of its living descendants (Linux's /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        # Children are listed per thread that started them.
-        children = [c for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
-    except OSError:
-        return 0.0
-    own = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def start_bare(port: int, workers: int, access_log: bool) -> subprocess.Popen:
@@ -229,12 +211,12 @@ def main() -> int:
             setup.cores = {name: [] for name in setup.rates}
         for n in range(1, args.rounds + 1):
             for setup in setups:
-                bare_rate, _, cores = wrk_measured(setup.bare_url, args.seconds, None, [setup.bare.pid])
+                bare_rate, _, cores = wrk(setup.bare_url, args.seconds, None, [setup.bare.pid])
                 setup.rates["bare"].append(bare_rate)
                 setup.cores["bare"].append(cores)
                 hub = [setup.stack.processes["serve"].pid]
                 for e in setup.endpoints:
-                    rate, errors, cores = wrk_measured(setup.stack.base_url + e.path, args.seconds, e.token, hub)
+                    rate, errors, cores = wrk(setup.stack.base_url + e.path, args.seconds, e.token, hub)
                     failures += errors
                     setup.rates[e.name].append(rate)
                     setup.cores[e.name].append(cores)
