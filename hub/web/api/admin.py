@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request
 from litestar.di import Provide
 
 from hub import signin
@@ -17,6 +17,7 @@ from hub.api_tokens import (
 )
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.routes import delete, get, post
 from hub.web.security import requires_role
 
 

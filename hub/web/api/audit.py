@@ -8,11 +8,12 @@ in it too.
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 from litestar.params import Parameter
 
 from hub.audit import AUDIT_LOG_ROLES, MAX_PAGE, PAGE, AuditFilters, AuditPage, read_audit_log
 from hub.web.actors import actor_of
+from hub.web.routes import get
 from hub.web.security import requires_role
 
 __all__ = ["AuditController"]

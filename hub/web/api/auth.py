@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request
 from litestar.di import Provide
 
 from hub.accounts import Principal
@@ -14,6 +14,7 @@ from hub.signin import SignInLocked, close_session, open_session
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import Problem
+from hub.web.routes import get, post, put
 from hub.web.security import STAFF_ROLES, bearer_token, requires_role
 from hub.workbench import delegation
 

@@ -7,13 +7,14 @@ The rules are the benefits domain's (``hub/benefits``); this module parses, call
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.benefits import changes, cycles, views
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.routes import get, post
 from hub.web.security import ALL_ROLES, STAFF_ROLES, requires_role
 
 

@@ -7,13 +7,14 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request
 from litestar.di import Provide
 
 from hub import clock
 from hub.sla.schedules import YearStatus, checked_calendar, known_year, publish_calendar
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.routes import get, put
 from hub.web.security import requires_role
 
 

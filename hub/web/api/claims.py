@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 
 from hub.db.tables import Claim
@@ -11,6 +11,7 @@ from hub.subsidies.oversight import view_claim
 from hub.subsidies.presenter import ClaimRead, claim_read
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.routes import get, post
 from hub.web.security import requires_role
 
 

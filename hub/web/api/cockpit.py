@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -11,6 +11,7 @@ from hub.errors import not_found
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import request_locale
+from hub.web.routes import get
 from hub.web.security import requires_role
 
 START = Parameter(default=None, description="first Beijing day, YYYY-MM-DD (default: 29 days before the end)")

@@ -8,12 +8,13 @@ The rules are the credentials domain's (``hub/credentials``); this module parses
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 
 from hub.credentials import issuing, jose, sharing, status, verifying, wallet
 from hub.credentials.context import context
 from hub.errors import invalid_field, not_found
 from hub.web.actors import actor_of
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, requires_role
 
 

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -32,6 +32,7 @@ from hub.requests.presenter import DOCUMENT_TITLES
 from hub.web.context import HubContext, provide_context
 from hub.web.pages.render import render_page
 from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable
+from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES, requires_role
 from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
 from workflows.reissue import DocumentReissueWorkflow

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 
 from hub.subsidies import enterprise
 from hub.subsidies.presenter import ClaimRead, NotificationRead, PoliciesForYou
 from hub.web.actors import actor_of
+from hub.web.routes import get
 from hub.web.security import requires_role
 
 

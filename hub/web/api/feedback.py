@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request
 
 from hub.clock import BEIJING
 from hub.errors import forbidden, invalid_field
@@ -32,6 +32,7 @@ from hub.service_levels import period
 from hub.web.actors import actor_of
 from hub.web.context import context_of
 from hub.web.problems import request_locale
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, STAFF_ROLES, requires_role
 
 PEOPLE = (*APPLICANT_ROLES, *STAFF_ROLES, "auditor", "admin")

@@ -14,10 +14,11 @@ import weakref
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from temporalio.client import Client
 
 from hub.web.context import HubContext
+from hub.web.routes import get
 
 
 class Check(msgspec.Struct):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -18,6 +18,7 @@ from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.downloads import download
 from hub.web.problems import request_locale
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, requires_role
 
 

@@ -7,7 +7,7 @@ import asyncio
 import hmac
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.response import Response
@@ -17,6 +17,7 @@ from hub.notifications.channels import sms_secret
 from hub.notifications.inbox import DeliveryReport, MessageBox, Preferences, PreferencesUpdate, Receipt
 from hub.web.actors import actor_of
 from hub.web.context import context_of
+from hub.web.routes import get, post, put
 from hub.web.security import ALL_ROLES, requires_role
 from hub.web.security import bearer_token as bearer
 

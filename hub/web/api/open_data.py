@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -29,6 +29,7 @@ from hub.service_levels import ServiceLevelsRead, service_levels_read
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import request_locale
+from hub.web.routes import get, post
 from hub.web.security import requires_role
 from workflows.governance.types import IssuedReport
 

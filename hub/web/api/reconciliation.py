@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request
 
 from hub.accounts import OVERSIGHT_ROLES
 from hub.payments import reconciliation
 from hub.web.actors import actor_of
+from hub.web.routes import get, post
 from hub.web.security import requires_role
 
 

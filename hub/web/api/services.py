@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -18,6 +18,7 @@ from hub.catalog.presenting import (
 from hub.web.cached import answers_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import not_found, request_locale
+from hub.web.routes import get
 
 
 class ServiceController(Controller):

@@ -12,13 +12,14 @@ from functools import partial
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, context_of, provide_context
 from hub.web.downloads import attachment_response
+from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES, requires_role
 from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from temporalio.api.common.v1 import Payloads
 
 from hub.audit import record
@@ -26,6 +26,7 @@ from hub.i18n import N_
 from hub.sealing import SealError
 from hub.temporal import SealingCodec
 from hub.web.problems import Problem
+from hub.web.routes import post
 from hub.web.security import requires_role
 from hub.workbench.moves import MAX_COMMENT
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
@@ -25,6 +25,7 @@ from hub.uploads.files import (
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.downloads import sniffed_type
+from hub.web.routes import post
 from hub.web.security import APPLICANT_ROLES, requires_role
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub.db.tables import Account
@@ -22,6 +22,7 @@ from hub.web.pages.session import (
     sign_in,
     sign_out,
 )
+from hub.web.routes import get, post
 
 BAD_CREDENTIALS = N_("The username or password is wrong.")
 HOME_BY_ROLE = {"clerk": "/workbench", "supervisor": "/workbench", "admin": "/admin", "auditor": "/admin"}

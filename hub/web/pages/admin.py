@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel.numbers import format_percent
-from litestar import Request, Response, get
+from litestar import Request, Response
 
 from hub.catalog.materials import materials_figure
 from hub.catalog.presenting import department
@@ -13,6 +13,7 @@ from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
+from hub.web.routes import get
 
 ADMIN_ROLES = ("admin", "auditor", "supervisor")
 

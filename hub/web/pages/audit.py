@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response
 
 from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
 from hub.errors import HubError
@@ -14,6 +14,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, malformed
+from hub.web.routes import get
 
 FILTERS = ("action", "actor", "since", "until")
 

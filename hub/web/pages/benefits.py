@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from babel import dates
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.params import Parameter
 from litestar.response import Redirect
 
@@ -30,6 +30,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, status_of
+from hub.web.routes import get, post
 
 # Who opens the benefits pages of the workbench: the departments' staff and oversight (the domain
 # decides which benefits each may see).

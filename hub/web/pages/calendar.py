@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from forms.validation import FieldError
@@ -24,6 +24,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message
+from hub.web.routes import get, post
 
 # Who reads the page; only administrators publish.
 READERS = ("admin", "auditor", "supervisor")

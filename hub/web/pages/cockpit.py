@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import Request, Response
 
 from hub.cockpit import CHART_IDS, READERS, Filters, chart_csv, charts, parse_filters, read_cockpit
 from hub.errors import HubError, not_found
@@ -15,6 +15,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message
+from hub.web.routes import get
 
 FILTERS = ("start", "end", "department", "service")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub.clock import BEIJING
@@ -40,6 +40,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, status_of
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, STAFF_ROLES
 
 DONE = {

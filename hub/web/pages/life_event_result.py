@@ -3,13 +3,14 @@ pages link to it); the life events domain makes it (``hub/life_events/result.py`
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response
 
 from hub.life_events.result import result_pdf
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.downloads import download
 from hub.web.pages.common import require
+from hub.web.routes import get
 from hub.web.security import APPLICANT_ROLES
 
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
@@ -50,6 +50,7 @@ from hub.web.pages.forms import (
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, not_found, status_of
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES
 
 FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES

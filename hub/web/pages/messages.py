@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub.errors import HubError
@@ -19,6 +19,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import field_message
+from hub.web.routes import get, post
 
 CHANNEL_LABELS = {"hub": N_("In the hub"), "email": N_("Email"), "sms": N_("SMS")}
 STATE_LABELS = {"queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered"), "failed": N_("Failed")}

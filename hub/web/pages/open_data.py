@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub import clock
@@ -21,6 +21,7 @@ from hub.web.pages.common import require
 from hub.web.pages.render import render_block, render_page
 from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import field_message
+from hub.web.routes import get, post
 
 
 def _number(text: str, low: int, high: int) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from litestar import MediaType, Request, Response, get, post
+from litestar import MediaType, Request, Response
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 from markupsafe import Markup
@@ -58,6 +58,7 @@ from hub.web.pages.life_events import LIFE_EVENT_PAGES
 from hub.web.pages.render import PAGE_HEADERS, render_fragment, render_page
 from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import field_message, not_found, status_of
+from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES
 
 # A form with files: the files plus the fields.

@@ -3,7 +3,7 @@ enterprise's claims and payments, and programs with their budgets for administra
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from forms.spec import ServiceSpec
@@ -31,6 +31,7 @@ from hub.web.pages.portal import (
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, invalid_form, not_found, status_of
+from hub.web.routes import get, post
 
 PROGRAM_ADMIN_ROLES = ("admin", "auditor")
 ACCOUNT_ENDING = N_("Settlement account ending in {last4}")

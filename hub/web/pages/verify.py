@@ -9,7 +9,7 @@ is not a way around it (guessing codes, or checking credentials in bulk).
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub.credentials.verifying import admit_check
@@ -19,6 +19,7 @@ from hub.i18n import N_, gettext
 from hub.web.actors import actor_of
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
+from hub.web.routes import get, post
 
 MAX_CODE = 32  # what ``/verify/{code}`` reads of a code
 

@@ -7,7 +7,7 @@ The rules are the credentials domain's (``hub/credentials``); these handlers par
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.response import Redirect
 
 from forms.credentials import CLAIM_LABELS
@@ -18,6 +18,7 @@ from hub.web.context import HubContext
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import current_user, page_locale
+from hub.web.routes import get, post
 
 HOLDER_ROLES = ("citizen", "enterprise")
 STATUSES = {

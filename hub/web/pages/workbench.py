@@ -6,7 +6,7 @@ import datetime as dt
 from functools import partial
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.params import Parameter
 from litestar.response import Redirect
 
@@ -29,6 +29,7 @@ from hub.web.pages.forms import NO, YES
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, field_message, status_of
+from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES
 from hub.workbench import moves
 from hub.workbench.attachments import open_task_attachment
