@@ -91,11 +91,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         else:
             await connection.close()
 
-    async def quick_read(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    async def quick_read(self, sql: str, args: Sequence[Any] = (), as_dicts: bool = True) -> list[Any]:
         """The rows of a read written as SQL (``{}`` for each argument, as ``Table.raw`` takes it) that
         an index answers at once, read on the event loop's thread. Only for such reads: the loop
         waits for it. Should the database be busy at that instant (a reader waits only in SQLite's
-        rare moments, such as the log being reset), it is read the usual way, in a thread."""
+        rare moments, such as the log being reset), it is read the usual way, in a thread. Rows are
+        dicts, or with ``as_dicts=False`` sequences in the order of the statement's columns."""
         self._on_this_loop()
         if self._quick is None:
             # In autocommit mode (Piccolo's isolation_level None) each statement is its own read
@@ -105,13 +106,16 @@ class PooledSQLiteEngine(SQLiteEngine):
         try:
             cursor = self._quick.execute(query, args)
             rows = cursor.fetchall()
+            if not as_dicts:
+                return rows
             # Rows as dicts, as Piccolo's ``dict_factory`` makes them, the names read once.
             names = [column[0] for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in rows]
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-        return await self._run_read(query, list(args))
+        rows = await self._run_read(query, list(args))
+        return rows if as_dicts else [tuple(row.values()) for row in rows]
 
     # Writes ----------------------------------------------------------------------------------
 
@@ -213,6 +217,13 @@ def qmarks(sql: str) -> str:
     """SQL written for ``Table.raw`` (``{}`` for each argument) with SQLite's ``?`` instead."""
     fields = sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
     return sql.format(*["?"] * fields)
+
+
+@functools.lru_cache(maxsize=256)
+def dollars(sql: str) -> str:
+    """SQL written for ``Table.raw`` (``{}`` for each argument) with PostgreSQL's ``$1``, ``$2``..."""
+    fields = sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
+    return sql.format(*[f"${n}" for n in range(1, fields + 1)])
 
 
 class WriterConnection:
@@ -323,6 +334,26 @@ class HubPostgresEngine(PostgresEngine):
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def quick_read(self, sql: str, args: Sequence[Any] = (), as_dicts: bool = True) -> list[Any]:
+        """The rows of a short read written as SQL (``{}`` for each argument), straight from asyncpg:
+        Piccolo's ``raw`` would build its query string and a dict of every row first (a third of
+        an inbox page's read). Rows are dicts, or with ``as_dicts=False`` asyncpg's records (by
+        position or by name), in the caller's transaction if there is one."""
+        query = dollars(sql)
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            rows = await transaction.connection.fetch(query, *args)
+        elif self.pool is not None:
+            async with self.pool.acquire() as connection:
+                rows = await connection.fetch(query, *args)
+        else:
+            connection = await self.get_new_connection()
+            try:
+                rows = await connection.fetch(query, *args)
+            finally:
+                await connection.close()
+        return [dict(row) for row in rows] if as_dicts else rows
 
 
 class ReleasingPostgresTransaction(PostgresTransaction):

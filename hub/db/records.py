@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from piccolo.table import Table
 
-from hub.db.engine import PooledSQLiteEngine, qmarks
+from hub.db.engine import HubPostgresEngine, PooledSQLiteEngine, qmarks
 from hub.db.tables import ReviewTask, ServiceRequest, Supplement, TimelineEntry
 from hub.db.transactions import writing
 from hub.sealing import seal, unseal
@@ -71,14 +72,29 @@ async def quick_rows(table: type[Table], sql: str, *args: Any) -> list[dict[str,
     """The rows of a short read written as SQL (``{}`` for each argument), one an index answers at
     once (a row by its key, a request's few tasks): on SQLite read on the event loop's thread
     (``PooledSQLiteEngine.quick_read``), or inside a transaction on its connection, as the
-    statements of a write (``{}`` made ``?`` once per statement); on PostgreSQL as ``table.raw``."""
+    statements of a write (``{}`` made ``?`` once per statement); on PostgreSQL straight from
+    asyncpg (``HubPostgresEngine.quick_read``)."""
+    return await _quick(table, sql, args, as_dicts=True)
+
+
+async def quick_tuples(table: type[Table], sql: str, *args: Any) -> list[Sequence[Any]]:
+    """As ``quick_rows``, each row a sequence in the order of the statement's columns, with no dict
+    made of it: for a page of many rows read into records of its own (an inbox page)."""
+    return await _quick(table, sql, args, as_dicts=False)
+
+
+async def _quick(table: type[Table], sql: str, args: Sequence[Any], as_dicts: bool) -> list[Any]:
     engine = table._meta.db
     if isinstance(engine, PooledSQLiteEngine):
         transaction = engine.current_transaction.get()
         if transaction is None:
-            return await engine.quick_read(sql, args)
-        return list(await transaction.connection.execute_fetchall(qmarks(sql), list(args)))
-    return await table.raw(sql, *args)
+            return await engine.quick_read(sql, args, as_dicts)
+        rows = list(await transaction.connection.execute_fetchall(qmarks(sql), list(args)))
+        return rows if as_dicts else [tuple(row.values()) for row in rows]
+    if isinstance(engine, HubPostgresEngine):
+        return await engine.quick_read(sql, args, as_dicts)
+    rows = await table.raw(sql, *args)
+    return rows if as_dicts else [tuple(row.values()) for row in rows]
 
 
 async def first(table: type[Table], sql: str, *args: Any) -> dict[str, Any] | None:

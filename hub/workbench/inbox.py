@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import msgspec
@@ -16,7 +15,7 @@ from hub.catalog.presenting import department
 from hub.clock import now
 from hub.context import HubContext
 from hub.db.indexes import active_condition
-from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_rows
+from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_tuples
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
@@ -24,7 +23,7 @@ from hub.requests.materials import credentials_used, lapsed_warning
 from hub.requests.presenter import RuleResultRead, stored_answers
 from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task, staff_member
-from hub.workbench.presenter import InboxCounts, TaskDetail, TaskRead, task_read, task_reads
+from hub.workbench.presenter import InboxCounts, InboxRow, TaskDetail, TaskRead, task_read, task_reads
 from workflows.types import ACTIVE_TASK_STATES
 
 INBOX_LIMIT = 200
@@ -34,24 +33,9 @@ TaskFilter = Literal[
 SortKey = Literal["due_at", "-due_at", "opened_at", "-opened_at"]
 
 
-# What an inbox row shows, read in one query with its request's reference and service and the
-# assignee's login name: the inbox is the page a clerk opens most.
-_ROW_COLUMNS = (
-    "id",
-    "stage_id",
-    "stage_title",
-    "department",
-    "applicant_type",
-    "state",
-    "opened_at",
-    "due_at",
-    "reminded",
-    "escalated",
-    "provisional",
-    "reason_code",
-    "decided_at",
-    "comment",
-)
+# What an inbox row shows (``InboxRow``), read in one query with its request's reference and
+# service and the assignee's login name: the inbox is the page a clerk opens most.
+_ROW_COLUMNS = InboxRow._fields[: InboxRow._fields.index("ref")]
 _SORT_SQL = {
     "due_at": 't."due_at" ASC, t."id" ASC',
     "-due_at": 't."due_at" DESC, t."id" DESC',
@@ -89,13 +73,10 @@ async def inbox_page(
         limit,
         offset,
     )
-    reads = []
     labels: dict[tuple, Any] = {}
     at = now()
-    for row in await quick_rows(ReviewTask, sql, *args):
-        record = SimpleNamespace(**row)
-        reads.append(task_read(record, record, ctx, locale, row["assignee_name"], labels, at))
-    return reads
+    rows = map(InboxRow._make, await quick_tuples(ReviewTask, sql, *args))
+    return [task_read(row, row, ctx, locale, row.assignee_name, labels, at) for row in rows]
 
 
 def inbox_query(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 
@@ -106,9 +106,33 @@ async def task_reads(tasks: list[ReviewTask], ctx: HubContext, locale: str) -> l
     return [task_read(t, rows[t.request], ctx, locale, names.get(t.assignee)) for t in tasks]
 
 
+class InboxRow(NamedTuple):
+    """An inbox row as its page's query reads it: the task's columns, then its request's and the
+    assignee's (a tuple by name, with no dict made per row)."""
+
+    id: int
+    stage_id: str
+    stage_title: str
+    department: str
+    applicant_type: str
+    state: str
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    reminded: bool
+    escalated: bool
+    provisional: bool
+    reason_code: str
+    decided_at: dt.datetime | None
+    comment: str | None
+    ref: str
+    service_id: str
+    service_version: int
+    assignee_name: str | None
+
+
 def task_read(
-    task: ReviewTask | SimpleNamespace,
-    row: ServiceRequest | SimpleNamespace,
+    task: ReviewTask | SimpleNamespace | InboxRow,
+    row: ServiceRequest | SimpleNamespace | InboxRow,
     ctx: HubContext,
     locale: str,
     assignee: str | None = None,
