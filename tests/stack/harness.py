@@ -162,10 +162,23 @@ class Stack:
             drop_postgres_database(*self.database)
 
 
+def start_temporal(root: Path, attempts: int = 3) -> DevServer:
+    """A Temporal dev server on a free port. A port found free and let go may be taken before the
+    server binds it (a busy machine runs other suites' stacks): then it tries another."""
+    for attempt in range(1, attempts + 1):
+        temporal = DevServer(root / "temporal.db", free_port(), log_file=root / "temporal.log")
+        try:
+            temporal.start()
+            return temporal
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def start_stack(root: Path, **extra_env: str) -> Stack:
     root.mkdir(parents=True, exist_ok=True)
-    temporal = DevServer(root / "temporal.db", free_port(), log_file=root / "temporal.log")
-    temporal.start()
+    temporal = start_temporal(root)
     holder = held_web_port()
     port = holder.getsockname()[1]
     env = {
