@@ -212,18 +212,21 @@ for _name, _converter in (("INTEGER", _integer_out), ("BOOLEAN", _boolean_out), 
     sqlite3.register_converter(_name, _converter)
 
 
+def _arguments(sql: str) -> int:
+    """How many ``{}`` a statement written for ``Table.raw`` has."""
+    return sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
+
+
 @functools.lru_cache(maxsize=256)
 def qmarks(sql: str) -> str:
     """SQL written for ``Table.raw`` (``{}`` for each argument) with SQLite's ``?`` instead."""
-    fields = sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
-    return sql.format(*["?"] * fields)
+    return sql.format(*["?"] * _arguments(sql))
 
 
 @functools.lru_cache(maxsize=256)
 def dollars(sql: str) -> str:
     """SQL written for ``Table.raw`` (``{}`` for each argument) with PostgreSQL's ``$1``, ``$2``..."""
-    fields = sum(1 for _, name, _, _ in string.Formatter().parse(sql) if name is not None)
-    return sql.format(*[f"${n}" for n in range(1, fields + 1)])
+    return sql.format(*[f"${n}" for n in range(1, _arguments(sql) + 1)])
 
 
 class WriterConnection:

@@ -85,15 +85,15 @@ async def quick_tuples(table: type[Table], sql: str, *args: Any) -> list[Sequenc
 
 async def _quick(table: type[Table], sql: str, args: Sequence[Any], as_dicts: bool) -> list[Any]:
     engine = table._meta.db
+    if isinstance(engine, HubPostgresEngine):
+        return await engine.quick_read(sql, args, as_dicts)
     if isinstance(engine, PooledSQLiteEngine):
         transaction = engine.current_transaction.get()
         if transaction is None:
             return await engine.quick_read(sql, args, as_dicts)
         rows = list(await transaction.connection.execute_fetchall(qmarks(sql), list(args)))
-        return rows if as_dicts else [tuple(row.values()) for row in rows]
-    if isinstance(engine, HubPostgresEngine):
-        return await engine.quick_read(sql, args, as_dicts)
-    rows = await table.raw(sql, *args)
+    else:
+        rows = await table.raw(sql, *args)
     return rows if as_dicts else [tuple(row.values()) for row in rows]
 
 
