@@ -4,24 +4,33 @@ and the web server."""
 
 from __future__ import annotations
 
+import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations() -> None:
-    """Tests read the same compiled catalogs the hub does; build them from the .po files."""
-    subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "compile", "-d", str(ROOT / "locales"), "-D", "messages"],
-        check=True,
-        capture_output=True,
-    )
+    """Tests read the same compiled catalogs the hub does; build them from the .po files. A catalog
+    is replaced whole, and only when it changed: hub processes of other test sessions on this
+    machine (each xdist worker's, the other database's suite) may be reading it at that moment."""
+    for po in sorted((ROOT / "locales").glob("*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parts[-3])
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.read_bytes() == compiled.getvalue():
+            continue
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        partial.write_bytes(compiled.getvalue())
+        os.replace(partial, mo)
 
 
 @pytest.fixture(scope="session")

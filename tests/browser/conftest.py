@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# The PostgreSQL run keeps its own (the two suites may run side by side, as CI runs them).
 SCREENSHOTS = ROOT / "var" / "test-artifacts" / "screenshots"
+if os.environ.get("QINQING_TEST_DATABASE_URL"):
+    SCREENSHOTS = SCREENSHOTS / "postgresql"
 CHROMIUM = "/usr/bin/chromium"
 # Playwright's own browser download is not used: Debian's Chromium is installed by scripts/setup.
 CHROMIUM_ARGS = [
