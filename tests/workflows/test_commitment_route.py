@@ -13,7 +13,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from tests.workflows.test_instant_route import Calls, env, route  # noqa: F401 - env is a fixture
+from tests.workflows.test_instant_route import Calls, route
 from workflows.names import task_key
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import (
@@ -87,7 +87,7 @@ async def until(check) -> None:
 
 
 @pytest.mark.parametrize("kept", [True, False])
-async def test_passing_checks_approve_on_commitment_and_the_post_check_closes_it(env, kept):  # noqa: F811
+async def test_passing_checks_approve_on_commitment_and_the_post_check_closes_it(env, kept):
     calls = CommitmentCalls()
     async with worker(env.client, calls):
         handle = await started(env.client, calls, committed(route("True")))
@@ -118,7 +118,7 @@ async def test_passing_checks_approve_on_commitment_and_the_post_check_closes_it
     assert [t.state for t in status.tasks] == ["approved" if kept else "rejected"]
 
 
-async def test_a_failed_check_sends_a_commitment_to_the_review_with_no_post_check(env):  # noqa: F811
+async def test_a_failed_check_sends_a_commitment_to_the_review_with_no_post_check(env):
     calls = CommitmentCalls()
     async with worker(env.client, calls):
         handle = await started(env.client, calls, committed(route("False")))
@@ -129,7 +129,7 @@ async def test_a_failed_check_sends_a_commitment_to_the_review_with_no_post_chec
     assert calls.of("record_step") == [] and status.state == "withdrawn"
 
 
-async def test_without_check_stages_a_commitment_is_approved_at_once(env):  # noqa: F811
+async def test_without_check_stages_a_commitment_is_approved_at_once(env):
     calls = CommitmentCalls()
     async with worker(env.client, calls):
         handle = await started(env.client, calls, committed(route("True")[1:]))

@@ -11,11 +11,8 @@ import uuid
 
 import pytest
 from temporalio import activity, workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from hub.temporal import temporal_binary
 from workflows.life_events.case import LifeEventWorkflow
 from workflows.life_events.types import (
     CaseInput,
@@ -76,17 +73,6 @@ class Cases:
 
     def filed_at(self, part: str) -> dt.datetime | None:
         return next((at for kind, p, at in self.log if kind == "file" and p == part), None)
-
-
-@pytest.fixture
-async def env():
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(), data_converter=pydantic_data_converter
-    )
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
 
 
 def case(later: dt.datetime) -> CaseInput:
