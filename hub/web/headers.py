@@ -3,7 +3,9 @@
 A header a handler set itself is left alone (a page may need its own policy). HTML gets a strict
 Content-Security-Policy: only this origin, no inline script, no framing. The API documentation
 pages (``/schema``) load their viewer from this origin too, with a policy of their own (inline styles).
-HSTS is sent only when the hub's public address is https (behind TLS).
+HSTS is sent only when the hub's public address is https (behind TLS). The API's answers are not
+to be stored (``Cache-Control: no-store``) unless their handler says otherwise; pages say so
+themselves.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def security_headers(hsts: bool):
         }
         if hsts:
             wanted[b"strict-transport-security"] = HSTS
+        if scope.get("path", "").startswith("/api/"):
+            # An answer of the API may carry personal data (a request, an inbox): no browser or proxy
+            # keeps it unless its handler says it may (the public catalog's own Cache-Control).
+            wanted[b"cache-control"] = "no-store"
         headers.extend((k, v.encode()) for k, v in wanted.items() if k not in present)
 
     return add_headers

@@ -44,3 +44,17 @@ def test_json_gets_a_policy_that_allows_nothing():
     message = start(b"application/json")
     asyncio.run(security_headers(hsts=False)(message, {"path": "/api/services"}))
     assert headers_of(message)[b"content-security-policy"].startswith(b"default-src 'none'")
+
+
+def test_api_answers_are_not_stored_unless_their_handler_says_so():
+    message = start(b"application/json")
+    asyncio.run(security_headers(hsts=False)(message, {"path": "/api/requests/QQ1"}))
+    assert headers_of(message)[b"cache-control"] == b"no-store"
+    # The public catalog says how long it may be kept: left as it is.
+    message = start(b"application/json", (b"cache-control", b"public, max-age=60"))
+    asyncio.run(security_headers(hsts=False)(message, {"path": "/api/services"}))
+    assert [v for k, v in message["headers"] if k == b"cache-control"] == [b"public, max-age=60"]
+    # Static files keep what the static files' handler decided (browsers may cache them).
+    message = start(b"text/css")
+    asyncio.run(security_headers(hsts=False)(message, {"path": "/static/hub.css"}))
+    assert b"cache-control" not in headers_of(message)

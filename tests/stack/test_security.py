@@ -347,6 +347,17 @@ def test_security_headers_on_every_response(stack):
     )
 
 
+def test_answers_with_personal_data_are_not_stored_by_browsers_or_proxies(stack):
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    for path in (f"/api/requests/{ref}", "/api/requests", "/api/me", "/api/messages"):
+        r = citizen.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["cache-control"] == "no-store", path
+    # The public catalog may be kept a minute, by anyone.
+    assert httpx.get(stack.base_url + "/api/services").headers["cache-control"] == "public, max-age=60"
+
+
 # The audit log -----------------------------------------------------------------------------------
 
 
