@@ -24,7 +24,8 @@ from workflows.benefits.types import CycleInput, period_of, period_start
 from workflows.names import REQUESTS_QUEUE, payment_cycle_workflow_id
 
 log = logging.getLogger("qinqing.benefits")
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# A month of payments, "2026-12": a year every date type can hold (not "0000-01").
+PERIOD = re.compile(r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")
 
 
 class CycleStarted(msgspec.Struct):

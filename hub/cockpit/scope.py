@@ -23,6 +23,8 @@ READERS = ("supervisor", "admin", "auditor")
 # The longest period asked at once, and the default one (the last 30 days).
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
+# Days a filter may name: far beyond any request's, and every period's arithmetic stays in range.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 class Filters(msgspec.Struct, frozen=True):
@@ -57,10 +59,15 @@ def _date(field: str, value: str | None, default: dt.date, errors: list[FieldErr
     if value is None or value.strip() == "":
         return default
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         errors.append(FieldError(field=field, code="date_parsing"))
         return default
+    if not EARLIEST <= day <= LATEST:  # a period's arithmetic near year 9999 overflows
+        context = {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
+        errors.append(FieldError(field=field, code="date_out_of_range", context=context))
+        return default
+    return day
 
 
 def parse_filters(

@@ -270,6 +270,8 @@ async def test_a_supervisor_sees_their_department(figures):
     [
         ({"start": "2026-03-08", "end": "2026-03-01"}, "end", "date_out_of_range"),
         ({"start": "2026-13-01"}, "start", "date_parsing"),
+        ({"end": "9999-12-31"}, "end", "date_out_of_range"),
+        ({"start": "9999-12-30", "end": "2026-03-01"}, "start", "date_out_of_range"),
         ({"department": "no-such-department"}, "department", "invalid_choice"),
         ({"service": "no-such-service"}, "service", "invalid_choice"),
     ],

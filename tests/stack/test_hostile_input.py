@@ -214,3 +214,41 @@ def test_a_clerks_comment_reaches_the_applicant_without_control_characters(stack
         assert decide(clerk, open_task(clerk, ref)["id"], "approve", "核实\u202e无误\x1b[2J").status_code == 200
     comments = [e["comment"] for e in wait_closed(citizen, ref)["timeline"] if e["kind"] == "task_approved"]
     assert comments == ["核实无误[2J", "核实无误[2J"]
+
+
+# Numbers and dates beyond anything the hub counts --------------------------------------------------
+
+
+def test_page_numbers_beyond_any_row_are_the_caller_s_mistake(stack):
+    admin = Api(stack.base_url, "admin", locale="en")
+    huge = str(10**20)  # beyond what either engine's integers hold
+    for path, params in (
+        (f"/api/benefits/{SERVICE}/register", {"after": huge}),
+        ("/api/programs/NO-SUCH-PROGRAM/matches", {"offset": huge}),
+    ):
+        r = admin.get(path, params=params)
+        assert r.status_code == 400, (path, r.text[:300])
+        assert r.headers["content-type"] == PROBLEM
+
+
+def test_a_cockpit_period_at_the_end_of_the_calendar_names_its_fields(stack):
+    admin = Api(stack.base_url, "admin", locale="en")
+    r = admin.get("/api/cockpit", params={"start": "9999-12-30", "end": "9999-12-31"})
+    assert r.status_code == 422, r.text[:300]
+    assert sorted(e["field"] for e in r.json()["errors"]) == ["end", "start"]
+    assert all("{" not in e["message"] for e in r.json()["errors"])
+
+
+def test_digits_that_are_not_numbers_are_named_next_to_their_field(stack):
+    visitor = httpx.Client(base_url=stack.base_url, headers={"Accept-Language": "en"}, timeout=30)
+    # "²" is a digit to Python's str.isdigit, and int() refuses it; 5,000 nines are too long to read.
+    for year in ("²", "9" * 5000):
+        page = visitor.get("/open", params={"year": year})
+        assert page.status_code == 200, page.text[:300]
+        assert 'id="open-year-error"' in page.text
+    # A month "0000-01" in a link of the payment cycles' page: no server error, whoever follows it.
+    page = visitor.get(f"/workbench/benefits/{SERVICE}/cycles", params={"started": "0000-01"}, follow_redirects=False)
+    assert page.status_code < 500, page.text[:300]
+    supervisor = signed_in_page_client(stack, "admin", locale="en")
+    page = supervisor.get(f"/workbench/benefits/{SERVICE}/cycles", params={"started": "0000-01"})
+    assert page.status_code < 500, page.text[:300]

@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from hub.benefits import changes, cycles, views
+from hub.db import MAX_ID
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.routes import get, post
@@ -73,7 +74,7 @@ class BenefitController(Controller):
         ctx: HubContext,
         service_id: str,
         entitlement_state: str | None = Parameter(query="state", default=None),
-        after: int = Parameter(default=0, ge=0),
+        after: int = Parameter(default=0, ge=0, le=MAX_ID),
         limit: int = Parameter(default=50, ge=1, le=200),
     ) -> views.RegisterPage:
         return await views.register(actor_of(request), ctx.catalog, service_id, entitlement_state, after, limit)

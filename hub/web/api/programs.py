@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
+from hub.db import MAX_ID
 from hub.subsidies import oversight, programs
 from hub.subsidies.claiming import file_claim
 from hub.subsidies.presenter import ClaimRead, MatchesRead, ProgramRead, claim_read, program_read, published_programs
@@ -73,7 +74,7 @@ class ProgramController(Controller):
         eligible: bool | None = None,
         near: bool | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        offset: int = Parameter(default=0, ge=0, le=MAX_ID),
     ) -> MatchesRead:
         return await oversight.program_matches(
             actor_of(request), code, ctx.catalog, eligible, near, limit, offset, client=ctx.temporal

@@ -8,7 +8,6 @@ The rules are the benefits domain's (``hub/benefits``); these handlers parse, ca
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from babel import dates
@@ -22,6 +21,7 @@ from forms.validation import FieldError
 from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
 from hub.benefits import changes, cycles, views
 from hub.catalog.presenting import department
+from hub.db import MAX_ID
 from hub.errors import HubError
 from hub.i18n import N_, format_date, gettext, supported
 from hub.web.actors import actor_of
@@ -35,7 +35,6 @@ from hub.web.routes import get, post
 # Who opens the benefits pages of the workbench: the departments' staff and oversight (the domain
 # decides which benefits each may see).
 REGISTER_ROLES = (*STAFF_ROLES, *OVERSIGHT_ROLES)
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # Rows of the register on one page.
 PAGE_SIZE = 50
 
@@ -70,7 +69,7 @@ NO_REASON = N_("Say why: the beneficiary is told the reason.")
 
 def month(period: str, locale: str) -> str:
     """A period ("2026-12") as the reader's language writes a month (2026年12月, December 2026)."""
-    if not PERIOD.match(period or ""):
+    if not cycles.PERIOD.match(period or ""):
         return period or ""
     year, number = period.split("-")
     return dates.format_skeleton("yMMMM", dt.date(int(year), int(number), 1), locale=supported(locale))
@@ -188,7 +187,7 @@ async def register_page(
     ctx: HubContext,
     service_id: str,
     shown: str = Parameter(query="state", default=""),
-    after: int = Parameter(default=0, ge=0),
+    after: int = Parameter(default=0, ge=0, le=MAX_ID),
 ) -> Response:
     require(request, *REGISTER_ROLES)
     locale = page_locale(request)
@@ -374,7 +373,7 @@ async def render_cycles(
 @get("/workbench/benefits/{service_id:str}/cycles", name="benefit-cycles")
 async def cycles_page(request: Request, ctx: HubContext, service_id: str, started: str = "") -> Response:
     locale = page_locale(request)
-    message = gettext(locale, CYCLE_STARTED, period=month(started, locale)) if PERIOD.match(started) else ""
+    message = gettext(locale, CYCLE_STARTED, period=month(started, locale)) if cycles.PERIOD.match(started) else ""
     return await render_cycles(request, ctx, service_id, message=message)
 
 

@@ -328,7 +328,7 @@ def regroup(ctx: HubContext, event: LifeEventSpec, answers: dict[str, Any], acti
         return True
     if action.startswith("add:") and len(items) < spec.field(group).max_items:
         items.append({})
-    elif index and index[0].isdigit() and int(index[0]) < len(items):
+    elif index and index[0].isascii() and index[0].isdigit() and int(index[0]) < len(items):
         items.pop(int(index[0]))
     return True
 

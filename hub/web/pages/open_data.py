@@ -25,7 +25,8 @@ from hub.web.routes import get, post
 
 
 def _number(text: str, low: int, high: int) -> int | None:
-    return int(text) if text.isdigit() and low <= int(text) <= high else None
+    # ASCII digits only, and few: "²" is a digit to str.isdigit, and int() refuses it.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and low <= int(text) <= high else None
 
 
 @get("/open", name="open-data")

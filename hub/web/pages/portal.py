@@ -347,7 +347,7 @@ def regroup(spec: ServiceSpec, answers: dict[str, Any], action: str) -> bool:
     if isinstance(items, list):
         if action.startswith("add:") and len(items) < spec.field(group).max_items:
             items.append({})
-        elif index and index[0].isdigit() and int(index[0]) < len(items):
+        elif index and index[0].isascii() and index[0].isdigit() and int(index[0]) < len(items):
             items.pop(int(index[0]))
     return True
 
