@@ -197,6 +197,10 @@ async def _read(row: dict, own: bool, with_history: bool) -> EntitlementRead:
             "reason, made_by FROM entitlement_change WHERE entitlement = {} ORDER BY at DESC, id DESC",
             row["id"],
         ):
+            if own and c["kind"].endswith("_proposed"):
+                # A proposal is the department's business until a second member of staff confirms
+                # it; the beneficiary hears of the change then, with its reason.
+                continue
             changes.append(
                 ChangeRead(
                     kind=c["kind"],

@@ -35,6 +35,7 @@ ACCOUNTS = [
     ("ben.a", "张大山", "citizen", None),
     ("ben.b", "李小河", "citizen", None),
     ("ben.none", "王五", "citizen", None),
+    ("ben.big", "赵百岁", "citizen", None),
     ("civil.one", "刘洋", "clerk", "civil-affairs"),
     ("civil.two", "林峰", "clerk", "civil-affairs"),
     ("street.one", "王芳", "clerk", "street-office"),
@@ -104,7 +105,7 @@ async def _seed(db: PooledSQLiteEngine) -> dict:
     ents = {
         "a": await entitlement("a", "ben.a", "张大山", 10_000, "active", request.id),
         "b": await entitlement("b", "ben.b", "李小河", 30_000, "ended"),
-        "big": await entitlement("big", None, "赵百岁", 60_000, "active"),
+        "big": await entitlement("big", "ben.big", "赵百岁", 60_000, "active"),
     }
     for n in range(3):  # more of the register, for its paging
         await entitlement(f"more{n}", None, f"钱多{n}", 10_000, "active")
@@ -316,6 +317,11 @@ def test_a_large_change_waits_for_a_second_clerk(hub):
     assert r.status_code == 303 and r.headers["location"].endswith("done=proposed")
     proposer = page(hub, "civil.one", url).text
     assert "You proposed this change" in proposer and "/confirmation" not in proposer
+    # Until someone confirms it, the proposal is the department's business: the beneficiary sees
+    # nothing of it, on the page or through the API.
+    assert "Checking" not in text(page(hub, "ben.big", "/benefits").text)
+    mine = hub["client"].get("/api/benefits/mine", headers={"Authorization": f"Bearer {hub['tokens']['ben.big']}"})
+    assert mine.status_code == 200 and mine.json()[0]["changes"] == []
     second = page(hub, "civil.two", url).text
     change = re.search(r'action="(/workbench/benefits/changes/\d+/confirmation)"', second).group(1)
     r = page(hub, "civil.one", change, "POST", {"_from": url, "entitlement": str(big)})

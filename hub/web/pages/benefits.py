@@ -115,7 +115,7 @@ def payment(p: views.PaymentRead, locale: str) -> dict[str, Any]:
     }
 
 
-def presented(e: views.EntitlementRead, catalog: Catalog, locale: str, staff: bool = False) -> dict[str, Any]:
+def presented(e: views.EntitlementRead, catalog: Catalog, locale: str) -> dict[str, Any]:
     """An entitlement with everything in the reader's words, for the templates."""
     spec = catalog.latest(e.service_id)
     return {
@@ -136,8 +136,6 @@ def presented(e: views.EntitlementRead, catalog: Catalog, locale: str, staff: bo
                 "rights": gettext(locale, views.RIGHTS) if reduces(c) else "",
             }
             for c in e.changes
-            # A proposal is the department's business until a second member of staff confirms it.
-            if staff or not c.kind.endswith("_proposed")
         ],
     }
 
@@ -246,7 +244,7 @@ async def render_entitlement(
         request,
         "entitlement.html",
         status=status,
-        item=presented(found, ctx.catalog, locale, staff=user.role in REGISTER_ROLES),
+        item=presented(found, ctx.catalog, locale),
         # Someone else's entitlement is not found for a citizen: on this page, it is their own.
         own=user.role == "citizen",
         staff=staff,
