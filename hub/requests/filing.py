@@ -19,7 +19,7 @@ from hub.clock import now, today
 from hub.commitments import broken_on, check_may_commit, holder_key, record_signature
 from hub.context import HubContext
 from hub.db.records import add_timeline
-from hub.db.tables import ServiceRequest
+from hub.db.tables import Claim, ServiceRequest
 from hub.db.transactions import writing
 from hub.enterprises import may_submit, require_approver
 from hub.errors import HubError, invalid_form, not_found
@@ -263,7 +263,9 @@ async def submit_prepared(ctx: HubContext, actor: Actor, ref: str) -> ServiceReq
     row = await load_own_request(ref, user)
     require_approver(user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
-    if spec is None:
+    if spec is None or row.life_event_case is not None or await Claim.exists().where(Claim.request == row.id):
+        # A claim's request is submitted with its claim (its budget reserved first), a life event's
+        # part by its case: started here, it would run as a request of its own.
         raise not_found()
     if row.state == "prepared":
         stamp = now()

@@ -350,6 +350,10 @@ def test_a_preparer_prepares_and_the_approver_submits(stack):
     refused = preparer.post(f"/api/claims/{ref}/submission")
     assert refused.status_code == 403 and refused.json()["type"] == "/problems/approver-required"
     assert Api(stack.base_url, "chashe").post(f"/api/claims/{ref}/submission").status_code == 404
+    # The claim's request is submitted with the claim only, never on its own (no budget reserved).
+    alone = approver.post(f"/api/requests/{ref}/submission")
+    assert alone.status_code == 404, alone.text
+    assert Api(stack.base_url).get("/api/open/programs/prepared-claim").json()["budget"]["reserved"] == "0.00"
     submitted = approver.post(f"/api/claims/{ref}/submission")
     assert submitted.status_code == 201 and submitted.json()["state"] == "paid", submitted.text
     assert approver.post(f"/api/claims/{ref}/submission").status_code == 409
