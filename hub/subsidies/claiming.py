@@ -15,6 +15,7 @@ from hub import clock
 from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
+from hub.db import is_unique_violation
 from hub.db.records import first
 from hub.db.tables import Claim
 from hub.db.transactions import writing
@@ -120,6 +121,15 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
             await record(actor, user, action, "claim", claim.ref, program=code, request=claim.ref)
     except AlreadyClaimed as exc:
         raise already_claimed(exc.claim) from None
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        # The same claim sent twice at once: on PostgreSQL both may read it as not yet made, and the
+        # second to store it is refused by its unique keys (and rolled back). It is told of the first.
+        existing = await existing_claim(program, enterprise_id)
+        if existing is None or existing.state == "offered":
+            raise
+        raise already_claimed(existing) from None
     return claim, "prepared" if prepared else spec.mode
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import re
+import threading
 
 import pytest
 
@@ -463,3 +464,31 @@ def test_a_document_registered_twice_at_once_takes_one_number(stack):
     scope = f"{rows[0]['department']}:{number.split('〔')[1].split('〕')[0]}"
     counter = sql(stack, "SELECT last FROM document_sequence WHERE scope = {}", scope)
     assert counter == [{"last": sequence}], "the second registration took a number too"
+
+
+def test_the_same_claim_sent_several_times_at_once_is_one_claim(stack):
+    # A double tap, or a client retrying without an Idempotency-Key: one claim. Each answer is that
+    # claim (one still being passed on is handed back as it is) or a 409 naming it, never a server
+    # error.
+    assert publish(stack, program_spec("sent-at-once")).status_code == 201
+
+    clients = [Api(stack.base_url, "ent0010", locale="en") for _ in range(6)]
+    at_once = threading.Barrier(len(clients))
+
+    def claim(client):
+        at_once.wait()
+        return client.post("/api/programs/sent-at-once/claims", json={})
+
+    with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(claim, clients))
+    assert all(r.status_code in (201, 202, 409) for r in answers), [(r.status_code, r.text[:200]) for r in answers]
+    made = {r.json()["ref"] for r in answers if r.status_code in (201, 202)}
+    assert len(made) == 1, made
+    ref = made.pop()
+    assert all(ref in r.json()["detail"] for r in answers if r.status_code == 409), [r.json() for r in answers]
+    assert wait_claim(Api(stack.base_url, "ent0010"), ref)["state"] == "paid"
+    claims = sql(
+        stack, "SELECT COUNT(*) AS n FROM claim c JOIN program p ON p.id = c.program WHERE p.code = {}", "sent-at-once"
+    )
+    assert claims == [{"n": 1}], claims
+    assert reconciliation(stack)["differences"] == []
