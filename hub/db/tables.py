@@ -879,6 +879,8 @@ class FeedbackCase(Table):
     appeal_state = Varchar(length=12, default="")
     appeal_reason = Text(default="")
     appealed_at = Timestamptz(null=True, default=None)
+    # Who appealed (none for appeals made before it was kept): they do not decide their own appeal.
+    appealed_by = ForeignKey(references=Account, null=True, default=None)
     appeal_note = Text(default="")
     appeal_decided_at = Timestamptz(null=True, default=None)
     appeal_decided_by = ForeignKey(references=Account, null=True, default=None)

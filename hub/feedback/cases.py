@@ -102,8 +102,10 @@ async def tell_answered(client: Client | None, ref: str, account_id: int | None)
 
 def in_department(user: Principal | None, case: dict) -> bool:
     """A clerk or supervisor of the case's department; a case about a named clerk is the
-    supervisors' alone."""
+    supervisors' alone, and never the named person's own (a supervisor may be the one named)."""
     if user is None or user.role not in ("clerk", "supervisor") or user.department != case["department"]:
+        return False
+    if case["clerk"] is not None and case["clerk"] == user.id:
         return False
     return user.role == "supervisor" or not case["sensitive"]
 

@@ -229,6 +229,7 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
                     FeedbackCase.appeal_state: "pending",
                     FeedbackCase.appeal_reason: sealed_text(text, FIELD),
                     FeedbackCase.appealed_at: now(),
+                    FeedbackCase.appealed_by: actor.user.id,
                 }
             )
             .where((FeedbackCase.id == case["id"]) & (FeedbackCase.appeal_state == ""))
@@ -247,6 +248,16 @@ async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None
     case = await case_for_department(actor.user, ref)
     if actor.role != "supervisor":
         raise forbidden(N_("Only a supervisor of the department decides an appeal."))
+    assert actor.user is not None
+    # Nobody decides their own appeal, nor, for a grievance, an appeal against their own answer.
+    interested = {case["appealed_by"], case["answered_by"] if case["kind"] == "grievance" else None}
+    if actor.user.id in interested:
+        raise forbidden(
+            N_(
+                "Another supervisor of the department decides this appeal: you made it, or gave the answer it is about."
+            ),
+            code="own-appeal",
+        )
     if case["appeal_state"] != "pending":
         raise HubError(
             "conflict", "no-appeal", N_("Not possible now"), N_("There is no appeal waiting for a decision.")

@@ -142,6 +142,8 @@ async def department_cases(ctx: HubContext, actor: Actor, locale: str, kind: str
     query = FeedbackCase.select().where(FeedbackCase.department == user.department)
     if user.role != "supervisor":
         query = query.where(FeedbackCase.sensitive == False)  # noqa: E712 - a column compared, not a bool
+    # Nobody is shown a grievance about themselves.
+    query = query.where(FeedbackCase.clerk.is_null() | (FeedbackCase.clerk != user.id))
     if kind in ("follow_up", "grievance"):
         query = query.where(FeedbackCase.kind == kind)
     rows = await query.order_by(FeedbackCase.due_at).limit(500)

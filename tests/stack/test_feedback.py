@@ -173,6 +173,23 @@ def test_an_upheld_appeal_leaves_the_rating_out_of_the_open_data(stack):
     assert refs[5] in [e["request_ref"] for e in excluded]
 
 
+def test_nobody_decides_their_own_appeal(stack):
+    citizen = Api(stack.base_url, "zhangsan", locale="en")
+    ref = decided_request(stack, citizen)
+    assert citizen.post(f"/api/requests/{ref}/rating", json={"score": 1}).status_code == 201
+    case = follow_up_of(citizen, ref)
+    supervisor = Api(stack.base_url, "civil.supervisor", locale="en")
+    appealed = supervisor.post(f"/api/cases/{case['ref']}/appeal", json={"reason": "The rating is unfair"})
+    assert appealed.status_code == 200, appealed.text
+    own = supervisor.post(f"/api/cases/{case['ref']}/appeal-decision", json={"upheld": True, "note": "Agreed"})
+    assert own.status_code == 403 and own.json()["type"] == "/problems/own-appeal", own.text
+    assert supervisor.get(f"/api/cases/{case['ref']}").json()["appeal_state"] == "pending"
+    [stored] = sql(
+        stack, "SELECT excluded FROM rating WHERE request = (SELECT id FROM service_request WHERE ref = {})", ref
+    )
+    assert stored["excluded"] in (False, 0)
+
+
 def test_grievances_are_routed_sealed_answered_and_appealed(stack):
     citizen = Api(stack.base_url, "lisi", locale="en")
     # Bad input: nothing is stored.
@@ -250,6 +267,16 @@ def test_a_grievance_about_a_named_clerk_is_for_supervisors_only(stack):
     assert case["sensitive"] is True and case["department"] == "street-office"
     assert ref in [c["ref"] for c in supervisor.get("/api/cases").json()]
     assert citizen.get(f"/api/cases/{ref}").json()["text"] == "He shouted at me"
+    # A grievance may name a supervisor: they never see or answer the case about themselves.
+    about_the_supervisor = citizen.post(
+        "/api/grievances", json={"subject": "clerk", "clerk": "street.supervisor", "text": "She ignored me"}
+    )
+    assert about_the_supervisor.status_code == 201, about_the_supervisor.text
+    named = about_the_supervisor.json()["ref"]
+    assert supervisor.get(f"/api/cases/{named}").status_code == 404
+    assert named not in [c["ref"] for c in supervisor.get("/api/cases").json()]
+    answer = {"outcome": "not_upheld", "answer": "Nothing happened"}
+    assert supervisor.post(f"/api/cases/{named}/answer", json=answer).status_code == 404
 
 
 def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its_department(stack):
