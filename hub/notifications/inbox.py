@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+from email.utils import parseaddr
 
 import msgspec
 from temporalio.client import Client
 
 from hub import clock
 from hub.actor import Actor
+from hub.audit import record
 from hub.db.tables import Message, MessagePreference
 from hub.errors import HubError, forbidden, invalid_field, not_found, unavailable
 from hub.i18n import N_, SUPPORTED
+from hub.notifications import local
 from hub.notifications.service import mask_email, mask_phone, recipient
 from hub.sealing import seal
+from hub.settings import Settings
 from workflows.names import REQUESTS_QUEUE, resend_workflow_id
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import CHANNELS, DELIVERY_STATES, DeliverDue
@@ -264,6 +269,22 @@ async def delivery_report(actor: Actor, failures: int = 20) -> DeliveryReport:
         .limit(failures)
     )
     return DeliveryReport(channels=list(counts.values()), failures=[FailedMessage(**r) for r in rows])
+
+
+async def local_copies(
+    actor: Actor, settings: Settings, limit: int = 50
+) -> tuple[list[local.ReceivedMail], list[local.RecordedSms]]:
+    """What the local mail server and SMS gateway kept (one machine with no provider configured),
+    newest first, for the operators: whom each went to masked, as everywhere else, and the reading
+    audited (the texts are the people's messages)."""
+    _operator(actor)
+    mail = await asyncio.to_thread(local.received_mail, settings, limit)
+    sms = await asyncio.to_thread(local.recorded_sms, settings, limit)
+    await record(actor, actor.user, "messages.local_viewed", "messages", "local", emails=len(mail), sms=len(sms))
+    return (
+        [msgspec.structs.replace(m, to=mask_email(parseaddr(m.to)[1])) for m in mail],
+        [msgspec.structs.replace(s, to=mask_phone(s.to)) for s in sms],
+    )
 
 
 async def resend(actor: Actor, client: Client | None, message_id: int) -> None:

@@ -4,14 +4,12 @@ failed messages, and what the embedded default's local mail server and SMS gatew
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Request, Response
 from litestar.response import Redirect
 
 from hub.errors import HubError
 from hub.i18n import N_, SUPPORTED, gettext
-from hub.notifications import inbox, local
+from hub.notifications import inbox
 from hub.notifications.inbox import PreferencesUpdate
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
@@ -93,8 +91,7 @@ async def save_choices(request: Request) -> Response:
 async def delivery_page(request: Request, ctx: HubContext) -> Response:
     require(request, "admin", "auditor")
     report = await inbox.delivery_report(actor_of(request))
-    mail = await asyncio.to_thread(local.received_mail, ctx.settings, 50)
-    sms = await asyncio.to_thread(local.recorded_sms, ctx.settings, 50)
+    mail, sms = await inbox.local_copies(actor_of(request), ctx.settings)
     return render_page(
         request,
         "admin_messages.html",
