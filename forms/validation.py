@@ -105,6 +105,14 @@ def plain_text(value: str) -> str:
     return CONTROL_CHARACTERS_IN_LINES.sub("", value).strip()
 
 
+def whole_number(value: object, digits: int = 10) -> int | None:
+    """A whole number as a person or a link gives it: ASCII digits only, at most ``digits`` of them;
+    None for anything else. ``str.isdigit`` alone lets through "²" (which ``int`` refuses) and
+    thousands of digits (which ``int`` refuses beyond 4,300, and no database column holds)."""
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
+
+
 def no_control_characters(multiline: bool):
     """A validator refusing control and text-direction characters (line breaks and tabs too,
     unless ``multiline``), naming the first one found."""

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import get_args
 
-from forms.validation import FieldError
+from forms.validation import FieldError, whole_number
 from hub.clock import BEIJING, today
 from hub.errors import invalid_form
 from hub.i18n import N_, gettext
@@ -94,11 +94,11 @@ def parse_period(kind: str, year: str | int | None, number: str | int | None) ->
         errors.append(FieldError(field="kind", code="unknown_period_kind", context={"kinds": ", ".join(PERIOD_KINDS)}))
 
     def whole(field: str, value: str | int | None, low: int, high: int) -> int:
-        text = str(value if value is not None else "").strip()
-        if not text.isdigit() or not low <= int(text) <= high:
+        number = whole_number(str(value if value is not None else ""), digits=4)
+        if number is None or not low <= number <= high:
             errors.append(FieldError(field=field, code="period_number", context={"low": low, "high": high}))
             return 0
-        return int(text)
+        return number
 
     y = whole("year", year, 2000, 2100)
     n = 0

@@ -17,6 +17,7 @@ from hub.context import HubContext
 from hub.db.indexes import active_condition
 from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_tuples
 from hub.db.tables import Account, ReviewTask, ServiceRequest
+from hub.errors import invalid_field
 from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
 from hub.requests.materials import credentials_used, lapsed_warning
@@ -79,6 +80,15 @@ async def inbox_page(
     return [task_read(row, row, ctx, locale, row.assignee_name, labels, at) for row in rows]
 
 
+def in_utc(moment: dt.datetime) -> dt.datetime:
+    """A filter's moment in UTC, as the times are stored (one without a zone is taken as UTC, as the
+    API writes its times); one the calendar cannot hold in UTC is the caller's mistake."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        raise invalid_field("due_before", "date_out_of_range", earliest="0001-01-02", latest="9999-12-30") from None
+
+
 def inbox_query(
     department: str,
     assignee: int | None,
@@ -107,7 +117,7 @@ def inbox_query(
             args.append(value)
     if due_before:
         where.append('t."due_at" < {}')
-        args.append(due_before)
+        args.append(in_utc(due_before))
     if assignee is not None:
         where.append('t."assignee" = {}')
         args.append(assignee)

@@ -252,3 +252,17 @@ def test_digits_that_are_not_numbers_are_named_next_to_their_field(stack):
     supervisor = signed_in_page_client(stack, "admin", locale="en")
     page = supervisor.get(f"/workbench/benefits/{SERVICE}/cycles", params={"started": "0000-01"})
     assert page.status_code < 500, page.text[:300]
+
+
+def test_more_numbers_and_moments_no_calendar_holds(stack):
+    admin = Api(stack.base_url, "admin", locale="en")
+    for year in ("²", "9" * 5000):
+        r = admin.post("/api/governance-reports", json={"kind": "year", "year": year})
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["year"], r.text[:300]
+    clerk = Api(stack.base_url, "street.clerk", locale="en")
+    for moment in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+        r = clerk.get("/api/tasks", params={"due_before": moment})
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["due_before"], r.text[:300]
+    assert clerk.get("/api/tasks", params={"due_before": "2026-12-31T00:00:00"}).status_code == 200
+    auditor = signed_in_page_client(stack, "auditor", locale="en")
+    assert auditor.get("/audit", params={"before": "9" * 5000}).status_code == 200

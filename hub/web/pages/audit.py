@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response
 
+from forms.validation import whole_number
 from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
 from hub.errors import HubError
 from hub.web.actors import actor_of
@@ -24,7 +25,7 @@ async def audit_log_page(request: Request) -> Response:
     require(request, *AUDIT_LOG_ROLES)
     given = {name: request.query_params.get(name, "").strip() for name in FILTERS}
     before = request.query_params.get("before", "")
-    asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=int(before) if before.isdecimal() else None)
+    asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=whole_number(before, digits=30))
     errors: dict[str, str] = {}
     try:
         page = await read_audit_log(actor_of(request), asked)

@@ -17,7 +17,7 @@ from litestar.response import Redirect
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
-from forms.validation import FieldError
+from forms.validation import FieldError, whole_number
 from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
 from hub.benefits import changes, cycles, views
 from hub.catalog.presenting import department
@@ -322,9 +322,10 @@ async def confirm_post(request: Request, ctx: HubContext, change_id: int) -> Res
     try:
         made = await changes.confirm_change(actor_of(request), ctx.catalog, change_id, ctx.temporal)
     except HubError as problem:
-        if status_of(problem) in (403, 409) and entitlement_id.isdigit():
+        shown = whole_number(entitlement_id)
+        if status_of(problem) in (403, 409) and shown is not None and shown <= MAX_ID:
             message = gettext(page_locale(request), problem.detail or problem.title, **problem.params)
-            return await render_entitlement(request, ctx, int(entitlement_id), status=status_of(problem), error=message)
+            return await render_entitlement(request, ctx, shown, status=status_of(problem), error=message)
         raise
     return Redirect(path=f"/workbench/benefits/entitlements/{made.entitlement_id}?done=confirmed", status_code=303)
 

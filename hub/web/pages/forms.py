@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.spec import COMMITMENT_ANSWER, FieldSpec, ServiceSpec
-from forms.validation import UPLOAD_REF, FieldError, is_visible
+from forms.validation import UPLOAD_REF, FieldError, is_visible, whole_number
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.web.problems import field_message
@@ -246,10 +246,7 @@ def answers_from_form(spec: ServiceSpec, form: Any, only: list[str] | None = Non
         if (only is not None and f.name not in only) or (f.prefill and only is None):
             continue
         if f.type == "group":
-            try:
-                count = min(int(form.get(f"{f.name}.count", "0")), f.max_items)
-            except ValueError:
-                count = 0
+            count = min(whole_number(form.get(f"{f.name}.count", "0"), digits=4) or 0, f.max_items)
             items = []
             for i in range(count):
                 item = {s.name: _value(s, form, f"{f.name}.{i}.{s.name}") for s in f.fields}

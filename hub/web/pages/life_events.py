@@ -18,7 +18,7 @@ from litestar.response import Redirect
 
 from forms.life_events import PART_FIELD, LifeEventPart, LifeEventSpec
 from forms.spec import COMMITMENT_ANSWER, ServiceSpec
-from forms.validation import FieldError, is_visible
+from forms.validation import FieldError, is_visible, whole_number
 from hub.accounts import Principal
 from hub.errors import HubError
 from hub.i18n import N_, gettext
@@ -328,8 +328,8 @@ def regroup(ctx: HubContext, event: LifeEventSpec, answers: dict[str, Any], acti
         return True
     if action.startswith("add:") and len(items) < spec.field(group).max_items:
         items.append({})
-    elif index and index[0].isascii() and index[0].isdigit() and int(index[0]) < len(items):
-        items.pop(int(index[0]))
+    elif index and (i := whole_number(index[0], digits=4)) is not None and i < len(items):
+        items.pop(i)
     return True
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.response import Redirect
 
+from forms.validation import whole_number
 from hub import clock
 from hub.errors import HubError
 from hub.governance.issuing import published_reports, request_report
@@ -25,8 +26,8 @@ from hub.web.routes import get, post
 
 
 def _number(text: str, low: int, high: int) -> int | None:
-    # ASCII digits only, and few: "²" is a digit to str.isdigit, and int() refuses it.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and low <= int(text) <= high else None
+    number = whole_number(text, digits=4)
+    return number if number is not None and low <= number <= high else None
 
 
 @get("/open", name="open-data")

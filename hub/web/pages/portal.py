@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
-from forms.validation import FieldError
+from forms.validation import FieldError, whole_number
 from hub.accounts import Principal
 from hub.audit import record
 from hub.benefits.views import granted_by
@@ -347,8 +347,8 @@ def regroup(spec: ServiceSpec, answers: dict[str, Any], action: str) -> bool:
     if isinstance(items, list):
         if action.startswith("add:") and len(items) < spec.field(group).max_items:
             items.append({})
-        elif index and index[0].isascii() and index[0].isdigit() and int(index[0]) < len(items):
-            items.pop(int(index[0]))
+        elif index and (i := whole_number(index[0], digits=4)) is not None and i < len(items):
+            items.pop(i)
     return True
 
 
