@@ -153,6 +153,11 @@ def missing_years(today: date, covers: Callable[[int], bool]) -> list[int]:
 shanghai_date = beijing_date
 
 
+# A holiday or a make-up working day comes in runs of days, never a year's worth: a longer range is
+# a typing mistake (and 0001-01-01..9999-12-31 would be millions of days).
+MAX_RANGE_DAYS = 366
+
+
 def parse_days(text: str) -> frozenset[date]:
     """Parse ``"2026-12-01, 2026-12-24..2026-12-26"``: ISO dates and inclusive ranges, comma-separated."""
     if not text.strip():
@@ -167,6 +172,8 @@ def parse_days(text: str) -> frozenset[date]:
             raise ValueError(f"not a date (YYYY-MM-DD) or range (YYYY-MM-DD..YYYY-MM-DD): {item.strip()!r}") from None
         if high < low:
             raise ValueError(f"range ends before it starts: {item.strip()!r}")
+        if (high - low).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"a range of more than {MAX_RANGE_DAYS} days: {item.strip()!r}")
         days.update(low + timedelta(days=n) for n in range((high - low).days + 1))
     return frozenset(days)
 

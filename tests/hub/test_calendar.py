@@ -150,6 +150,8 @@ def test_parse_days_round_trips(days):
         ("2026-12-05..2026-12-01", "2026-12-05..2026-12-01"),
         ("2026-12-01..", "2026-12-01.."),
         ("next tuesday", "next tuesday"),
+        ("0001-01-01..9999-12-31", "0001-01-01..9999-12-31"),  # millions of days: a mistake
+        ("2026-01-01..2027-06-30", "2026-01-01..2027-06-30"),
     ],
 )
 def test_parse_days_errors_name_the_bad_item(text, bad):
