@@ -48,7 +48,6 @@ def _when(value: Any) -> dt.datetime | None:
 
 async def verify_text(text: str, viewer: Principal | None = None) -> Verification:
     """Check a pasted credential (JWT or SD-JWT) or shared link."""
-    ctx = context()
     text = (text or "").strip()
     if not text or len(text) > MAX_TEXT:
         return Verification(valid=False, problem="unreadable")
@@ -68,52 +67,27 @@ async def verify_text(text: str, viewer: Principal | None = None) -> Verificatio
             claims=seen.claims,
             shared=True,
         )
-    if "~" in text:
-        disclosed = read_presentation(ctx, text)
-        if not disclosed.signature_valid:
-            return Verification(valid=False, problem="signature")
-        status = await credential_status(disclosed.credential_id)
-        if disclosed.expires_at is not None and disclosed.expires_at <= now():
-            status = "expired"
-        return Verification(
-            valid=status == "valid",
-            problem="" if status == "valid" else status,
-            type=disclosed.type,
-            status=status,
-            expires_at=disclosed.expires_at,
-            claims=disclosed.claims,
-            shared=True,
-        )
-    verified = jose.verify(ctx.keys, text)
-    if verified is None:
+    # Pasted text is judged exactly as a verifier's system is (``check_credential``): a share its
+    # holder took back, or a credential not valid yet, is not shown as valid on the page either.
+    try:
+        checked = await check_credential(text)
+    except Unreadable:
+        return Verification(valid=False, problem="unreadable")
+    if checked.signature != "valid":
         return Verification(valid=False, problem="signature")
-    _, payload = verified
-    vc = payload.get("vc") or {}
-    subject = dict(vc.get("credentialSubject") or {})
-    subject.pop("id", None)
-    status = await credential_status(str(payload.get("jti", "")))
-    expires = _when(payload.get("exp"))
-    if status == "valid" and expires is not None and expires <= now():
-        status = "expired"
-    kinds = [t for t in vc.get("type", []) if t != "VerifiableCredential"]
-    type_id = next(
-        (
-            k.id
-            for k in ctx.catalog.credentials.values()
-            if kinds and "".join(p.capitalize() for p in k.id.split("-")) == kinds[0]
-        ),
-        kinds[0] if kinds else "",
-    )
-    issuer = vc.get("issuer")
+    presented = checked.format == "sd-jwt"
+    if checked.status == "not_shared":
+        return Verification(valid=False, problem="not_shared", shared=True)
     return Verification(
-        valid=status == "valid",
-        problem="" if status == "valid" else status,
-        type=type_id,
-        status=status,
-        issuer=str(issuer.get("name", "")) if isinstance(issuer, dict) else str(issuer or ""),
-        issued_at=_when(payload.get("iat")),
-        expires_at=expires,
-        claims=subject,
+        valid=checked.valid,
+        problem="" if checked.valid else checked.status,
+        type=checked.type,
+        status=checked.status,
+        issuer=checked.issuer_name,
+        issued_at=checked.issued_at,
+        expires_at=checked.valid_until,
+        claims=checked.claims,
+        shared=presented,
     )
 
 

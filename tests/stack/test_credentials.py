@@ -278,6 +278,12 @@ def test_a_share_shows_the_chosen_fields_logs_each_view_and_stops(stack):
     # A bank's system that kept the SD-JWT learns it too, though the degree itself still holds.
     kept = verify_api(stack.base_url, raw.text).json()
     assert kept["status"] == "not_shared" and kept["valid"] is False and kept["signature"] == "valid"
+    # The public verification page says the same of the pasted SD-JWT, and shows none of its fields.
+    visitor = httpx.Client(base_url=stack.base_url, headers={"Accept-Language": "en"})
+    form_token = re.search(r'name="_csrf_token" value="([^"]+)"', visitor.get("/verify").text).group(1)
+    pasted = visitor.post("/verify", data={"credential": raw.text, "_csrf_token": form_token})
+    assert pasted.status_code == 200 and "No longer shared" in pasted.text, pasted.text[:500]
+    assert "浙江大学" not in pasted.text and "工学硕士" not in pasted.text
     views = lisi.get(f"/api/wallet/shares/{share['id']}").json()["views"]
     assert [v["outcome"] for v in views] == ["refused", "shown", "shown"]
     # A share whose time has passed stops the same way.
