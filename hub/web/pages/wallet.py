@@ -27,6 +27,7 @@ STATUSES = {
     "suspended": N_("On hold"),
     "expired": N_("Expired"),
     "superseded": N_("Superseded"),
+    "not_yet_valid": N_("Not valid yet"),
 }
 # The status tag's colour: the classes the requests' states use.
 STATUS_CLASS = {
