@@ -383,6 +383,12 @@ def test_the_verification_api_is_limited_per_address_under_parallel_calls(stack,
     assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
     assert 'id="code-error"' in page.text and "too many checks in a minute" in page.text
     assert 1 <= int(page.headers["retry-after"]) <= 60
+    # So does a document's result page, to a browser and to a system alike: codes are not guessed in bulk.
+    result = httpx.get(f"{stack.base_url}/verify/ABCD1234", headers={"Accept": "application/json"})
+    assert result.status_code == 429 and result.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(result.headers["retry-after"]) <= 60
+    shown = httpx.get(f"{stack.base_url}/verify/ABCD1234", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert shown.status_code == 429 and shown.headers["content-type"].startswith("text/html")
     # Other tests on this stack check from the same address: give it its minute back.
     sql(stack, "DELETE FROM sign_in_throttle WHERE scope LIKE {}", "verify:%")
     assert verify_api(stack.base_url, talent["jwt"]).status_code == 200

@@ -22,6 +22,7 @@ from hub.accounts import Principal
 from hub.audit import record
 from hub.catalog.presenting import DepartmentRead, department
 from hub.clock import now
+from hub.credentials.verifying import admit_check
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
@@ -29,6 +30,7 @@ from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revo
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import N_, format_datetime, gettext
 from hub.requests.presenter import DOCUMENT_TITLES
+from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.pages.render import render_page
 from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable
@@ -136,6 +138,9 @@ class DocumentController(Controller):
         media_type="text/html",
     )
     async def verify(self, request: Request, ctx: HubContext, code: str) -> Response:
+        # Counted against the address's checks, as the verification page and API are: a document's
+        # code is not to be guessed in bulk (a hit names the holder and what was granted).
+        await admit_check(actor_of(request).address)
         locale = request_locale(request)
         clean = code.strip().upper()[:32]
         row = await Document.objects().where(Document.verification_code == clean).first() if clean.isalnum() else None

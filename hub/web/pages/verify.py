@@ -3,8 +3,9 @@
 The result itself is ``GET /verify/{code}`` (``hub.web.api.documents``, HTML or JSON); this page is
 the way there for a person holding a paper copy. A code that names no document is told next to the
 field, in the visitor's language: a typo is not an error page. Looking up codes and checking pasted
-credentials count against the same per-address limit as ``POST /api/credentials/verify``: the page
-is not a way around it (guessing codes, or checking credentials in bulk).
+credentials count against the same per-address limit as ``POST /api/credentials/verify`` and
+``GET /verify/{code}``: the page is not a way around it (guessing codes, or checking credentials in
+bulk). A code found here counts twice (here, and at the result it leads to).
 """
 
 from __future__ import annotations
