@@ -30,7 +30,8 @@ MAX_REVEALED_FIELDS = 50
 
 
 class Revealed(msgspec.Struct):
-    """What a reveal shows: the applicant's name and answers in clear, and the fields it named."""
+    """What a reveal shows: the answers in clear, the fields it named, and with a reveal of every
+    personal field the applicant's name in clear too ("" otherwise: it stays masked)."""
 
     applicant_name: str
     answers: dict[str, Any]
@@ -61,11 +62,22 @@ async def reveal_personal_data(
         if not fields or len(fields) > MAX_REVEALED_FIELDS or any(f not in top_level for f in fields):
             raise invalid_field("fields", "literal_error")
         named = list(dict.fromkeys(fields))
-    applicant = await Account.objects().where(Account.id == row.applicant).first()
+    # The name comes with a reveal of everything (the task page's), and the audit trail says so.
+    applicant = await Account.objects().where(Account.id == row.applicant).first() if fields is None else None
+    name = name_of(applicant) if applicant else ""
+    with_name = {"applicant_name": True} if name else {}
     await record(
-        actor, actor.user, "personal_data.revealed", "task", task.id, request=row.ref, fields=named, reason=reason
+        actor,
+        actor.user,
+        "personal_data.revealed",
+        "task",
+        task.id,
+        request=row.ref,
+        fields=named,
+        reason=reason,
+        **with_name,
     )
-    return Revealed(applicant_name=name_of(applicant) if applicant else "", answers=answers, fields=named)
+    return Revealed(applicant_name=name, answers=answers, fields=named)
 
 
 async def revealed_lately(user: Principal, task_id: int, path: str) -> bool:

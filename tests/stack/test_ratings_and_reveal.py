@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.stack.flows import decide, file_request, open_task, wait_closed
 from tests.stack.harness import Api
+from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
 
@@ -57,6 +60,20 @@ def test_a_clerk_reveals_personal_data_for_a_reason_and_it_is_audited(stack):
     assert reveals[0]["actor"] == "street.clerk"
     assert reveals[0]["detail"]["fields"] == ["phone"]
     assert reveals[0]["detail"]["reason"] == "Phone the applicant about the address"
+    assert "applicant_name" not in reveals[0]["detail"]  # a named field's reveal leaves the name masked
+
+    # The task page reveals everything personal, the applicant's name too, and its event says so.
+    page_clerk = signed_in_page_client(stack, "street.clerk", locale="en")
+    form = page_clerk.get(f"/workbench/tasks/{task['id']}").text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form).group(1)
+    page = page_clerk.post(
+        f"/workbench/tasks/{task['id']}/reveal", data={"reason": "Check the name on the ID", "_csrf_token": token}
+    )
+    assert page.status_code == 200 and "张三" in page.text, page.text[:300]
+    trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
+    on_the_page = [e for e in trail if e["action"] == "personal_data.revealed"][-1]
+    assert on_the_page["detail"]["reason"] == "Check the name on the ID"
+    assert on_the_page["detail"]["applicant_name"] is True
 
 
 def test_page_sessions_use_safe_cookies_and_every_form_needs_its_csrf_token(stack):
