@@ -55,8 +55,10 @@ def approved_on_commitment(stack, applicant: Api) -> tuple[dict, dict]:
     hr = Api(stack.base_url, HR, locale="en")
 
     def post_check():
-        body = applicant.get(f"/api/requests/{ref}").json()
+        # The task first, then the request: read the other way round, the request could be read just
+        # before its post-check task was stored, and the task found just after.
         task = next((t for t in hr.get("/api/tasks").json() if t["request_ref"] == ref), None)
+        body = applicant.get(f"/api/requests/{ref}").json()
         return (body, task) if body["state"] == "approved" and task and body["documents"] else None
 
     return wait_for(post_check, timeout=60, what=f"{ref} approved with its post-check open")
