@@ -10,6 +10,7 @@ import msgspec
 
 from forms.validation import FieldError
 from hub.actor import Actor
+from hub.audit import EARLIEST, LATEST  # the days any filter may name
 from hub.clock import today
 from hub.errors import forbidden, invalid_form
 from hub.i18n import gettext
@@ -23,8 +24,6 @@ READERS = ("supervisor", "admin", "auditor")
 # The longest period asked at once, and the default one (the last 30 days).
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
-# Days a filter may name: far beyond any request's, and every period's arithmetic stays in range.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 class Filters(msgspec.Struct, frozen=True):

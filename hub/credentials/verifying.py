@@ -75,7 +75,6 @@ async def verify_text(text: str, viewer: Principal | None = None) -> Verificatio
         return Verification(valid=False, problem="unreadable")
     if checked.signature != "valid":
         return Verification(valid=False, problem="signature")
-    presented = checked.format == "sd-jwt"
     if checked.status == "not_shared":
         return Verification(valid=False, problem="not_shared", shared=True)
     return Verification(
@@ -87,7 +86,7 @@ async def verify_text(text: str, viewer: Principal | None = None) -> Verificatio
         issued_at=checked.issued_at,
         expires_at=checked.valid_until,
         claims=checked.claims,
-        shared=presented,
+        shared=checked.format == "sd-jwt",
     )
 
 
