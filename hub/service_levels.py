@@ -30,7 +30,7 @@ from hub.clock import BEIJING
 from hub.db.tables import ServiceRequest
 from hub.feedback import counted_scores, ratings_version
 from hub.i18n import gettext
-from hub.open_data.suppression import TOTAL, CountTable, PublishedTable, suppress
+from hub.open_data.suppression import TOTAL, CountTable, PublishedTable, suppress_linked, withhold_linked_counts
 
 if TYPE_CHECKING:
     from forms.catalog import Catalog
@@ -102,56 +102,95 @@ def service_levels(
     return levels
 
 
+# A year is published with its quarters (in governance reports) and its months, each the sum of its
+# parts: they are counted and withheld together, or a month's withheld count would be the year's
+# less the other months'.
+Span = tuple[str, int]  # ("year", 0), ("quarter", 1 to 4) or ("month", 1 to 12)
+YEAR: Span = ("year", 0)
+SPAN_PARTS: dict[Span, tuple[Span, ...]] = {
+    YEAR: tuple(("quarter", q) for q in range(1, 5)),
+    **{("quarter", q): tuple(("month", m) for m in range(3 * q - 2, 3 * q + 1)) for q in range(1, 5)},
+}
+MONTHS: tuple[Span, ...] = tuple(("month", m) for m in range(1, 13))
+SPANS: tuple[Span, ...] = (*MONTHS, *SPAN_PARTS)
+
 # The report is public and needs no sign-in, and a year of a busy district is many rows to read: a
-# report is kept until a request of its period or a rating changes, which two cheap queries tell.
-# They are asked at most once every FRESH_SECONDS for a period (the open-data page is public, and
-# may be asked for many times a second): a change shows within that long.
+# year's reports are kept until a request of the year or a rating changes, which two cheap queries
+# tell. They are asked at most once every FRESH_SECONDS for a year (the open-data page is public,
+# and may be asked for many times a second): a change shows within that long.
 FRESH_SECONDS = 1.0
 
 
 @dataclass
 class _Report:
-    fingerprint: tuple
+    fingerprint: tuple  # the year's: what was counted
     levels: list[ServiceLevel]
     outcomes: PublishedTable
-    checked: float  # time.monotonic() of the last look at the fingerprint
     # The report as read in each language, made on first use.
     reads: dict[str, ServiceLevelsRead] = dataclasses.field(default_factory=dict)
 
 
-_reports: dict[tuple, _Report] = {}
+@dataclass
+class _Year:
+    fingerprint: tuple
+    reports: dict[Span, _Report]
+    checked: float  # time.monotonic() of the last look at the fingerprint
+
+
+_years: dict[tuple[int, tuple[str, ...]], _Year] = {}
+
+
+def span_bounds(year: int, span: Span) -> tuple[dt.datetime, dt.datetime]:
+    """A year, one of its quarters or one of its months, in Beijing time."""
+    kind, number = span
+    if kind == "quarter":
+        first = dt.date(year, 3 * number - 2, 1)
+        after = dt.date(year + (number == 4), (3 * number) % 12 + 1, 1)
+        return dt.datetime.combine(first, dt.time(), BEIJING), dt.datetime.combine(after, dt.time(), BEIJING)
+    return period(year, number if kind == "month" else None)
+
+
+def _span_of(start: dt.datetime, end: dt.datetime) -> tuple[int, Span]:
+    year = start.astimezone(BEIJING).year
+    for span in SPANS:
+        if span_bounds(year, span) == (start, end):
+            return year, span
+    raise ValueError(f"not a calendar month, quarter or year: {start} to {end}")
 
 
 async def _report(start: dt.datetime, end: dt.datetime, services: tuple[str, ...]) -> _Report:
-    """The figures of requests filed in [start, end), counted again only when something changed."""
-    key = (start, end, services)
-    kept = _reports.get(key)
+    """The figures of requests filed in [start, end) (a month, quarter or year), counted again only
+    when something in its year changed."""
+    year, span = _span_of(start, end)
+    key = (year, services)
+    kept = _years.get(key)
     if kept is not None and time.monotonic() - kept.checked < FRESH_SECONDS:
-        return kept
+        return kept.reports[span]
     checked = time.monotonic()
-    in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
-    changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(
-        in_period
-    )
+    first, after = span_bounds(year, YEAR)
+    in_year = (ServiceRequest.created_at >= first) & (ServiceRequest.created_at < after)
+    changed = await ServiceRequest.select(Count(alias="n"), Max(ServiceRequest.updated_at, alias="last")).where(in_year)
     fingerprint = (changed[0]["n"], changed[0]["last"], await ratings_version())
-    kept = _reports.get(key)  # another request may have counted meanwhile
+    kept = _years.get(key)  # another request may have counted meanwhile
     if kept is not None and kept.fingerprint == fingerprint:
         kept.checked = checked
-        return kept
-    kept = _reports[key] = _Report(fingerprint, *await _count(in_period, start, end, services), checked=checked)
-    return kept
+        return kept.reports[span]
+    kept = _years[key] = _Year(fingerprint, await _count_year(year, services, fingerprint), checked)
+    return kept.reports[span]
 
 
 async def count_service_levels(
     start: dt.datetime, end: dt.datetime, services: tuple[str, ...] = ()
 ) -> list[ServiceLevel]:
-    """The figures of requests filed in [start, end). Requests only prepared (not yet submitted) and
-    the applicants themselves are not part of it: only service, state, timing and scores are read."""
+    """The figures of requests filed in [start, end), a calendar month, quarter or year. Requests
+    only prepared (not yet submitted) and the applicants themselves are not part of it: only
+    service, state, timing and scores are read."""
     return (await _report(start, end, services)).levels
 
 
 async def count_outcomes(start: dt.datetime, end: dt.datetime, services: tuple[str, ...] = ()) -> PublishedTable:
-    """The outcome table of requests filed in [start, end), as published (small counts withheld)."""
+    """The outcome table of requests filed in [start, end), a calendar month, quarter or year, as
+    published (small counts withheld, with the year's other tables)."""
     return (await _report(start, end, services)).outcomes
 
 
@@ -189,20 +228,32 @@ def withhold_with_table(
     return adjusted
 
 
-async def _count(
-    in_period, start: dt.datetime, end: dt.datetime, services: tuple[str, ...]
-) -> tuple[list[ServiceLevel], PublishedTable]:
-    by_outcome: dict[tuple[str, str], int] = defaultdict(int)
+@dataclass
+class _Counted:
+    """What is counted of one period, before anything is withheld."""
+
+    by_outcome: dict[tuple[str, str], int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    decided: list[Decided] = dataclasses.field(default_factory=list)
+    scores: dict[str, list[int]] = dataclasses.field(default_factory=lambda: defaultdict(list))
+
+    def add(self, part: _Counted) -> None:
+        for cell, n in part.by_outcome.items():
+            self.by_outcome[cell] += n
+        self.decided += part.decided
+        for service_id, given in part.scores.items():
+            self.scores[service_id] += given
+
+
+async def _count_month(start: dt.datetime, end: dt.datetime) -> _Counted:
+    in_period = (ServiceRequest.created_at >= start) & (ServiceRequest.created_at < end)
+    counted = _Counted()
     for row in (
         await ServiceRequest.select(ServiceRequest.service_id, ServiceRequest.state, Count())
         .where(in_period & (ServiceRequest.state != "prepared"))
         .group_by(ServiceRequest.service_id, ServiceRequest.state)
     ):
-        by_outcome[(row["service_id"], outcome_of(row["state"]))] += row["count"]
-    filed: dict[str, int] = defaultdict(int)
-    for (service_id, _), count in by_outcome.items():
-        filed[service_id] += count
-    decided = [
+        counted.by_outcome[(row["service_id"], outcome_of(row["state"]))] += row["count"]
+    counted.decided = [
         Decided(
             service_id=row["service_id"],
             approved=row["state"] == "approved",
@@ -218,13 +269,50 @@ async def _count(
         ).where(in_period & ServiceRequest.state.is_in(list(DECIDED)) & ServiceRequest.closed_at.is_not_null())
     ]
     # Counted where every figure of ratings is: a rating left out after an upheld appeal is not.
-    scores = await counted_scores(start, end)
-    levels = service_levels(dict(filed), decided, scores, services)
-    outcomes = suppress(CountTable(tuple(level.service_id for level in levels), OUTCOMES, dict(by_outcome)))
-    late: dict[str, int] = defaultdict(int)
-    for one in decided:
-        late[one.service_id] += not one.on_time
-    return withhold_with_table(levels, outcomes, late), outcomes
+    for service_id, given in (await counted_scores(start, end)).items():
+        counted.scores[service_id] += given
+    return counted
+
+
+async def _count_year(year: int, services: tuple[str, ...], fingerprint: tuple) -> dict[Span, _Report]:
+    """Every month, quarter and the year, counted and withheld together."""
+    counted: dict[Span, _Counted] = {month: await _count_month(*span_bounds(year, month)) for month in MONTHS}
+    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):  # the parts before their wholes
+        counted[whole] = _Counted()
+        for part in SPAN_PARTS[whole]:
+            counted[whole].add(counted[part])
+    # Every table of the year lists the same services: those of the catalog, and any other counted.
+    listed = tuple(
+        sorted(
+            set(services)
+            | {service_id for c in counted.values() for service_id, _ in c.by_outcome}
+            | {service_id for c in counted.values() for service_id in c.scores}
+        )
+    )
+    outcomes = suppress_linked(
+        {span: CountTable(listed, OUTCOMES, dict(c.by_outcome)) for span, c in counted.items()}, SPAN_PARTS
+    )
+    # A service's ratings are counted in each period too: withheld together, an average with its count.
+    unrated: set[tuple[str, Span]] = set()
+    for service_id in listed:
+        given = {span: len(c.scores.get(service_id, [])) for span, c in counted.items()}
+        unrated |= {(service_id, span) for span in withhold_linked_counts(given, SPAN_PARTS)}
+    reports = {}
+    for span, c in counted.items():
+        filed: dict[str, int] = defaultdict(int)
+        for (service_id, _), n in c.by_outcome.items():
+            filed[service_id] += n
+        levels = [
+            level
+            if (level.service_id, span) not in unrated
+            else dataclasses.replace(level, ratings=None, average_rating=None)
+            for level in service_levels(dict(filed), c.decided, dict(c.scores), listed)
+        ]
+        late: dict[str, int] = defaultdict(int)
+        for one in c.decided:
+            late[one.service_id] += not one.on_time
+        reports[span] = _Report(fingerprint, withhold_with_table(levels, outcomes[span], late), outcomes[span])
+    return reports
 
 
 class ServiceLevelRead(msgspec.Struct):

@@ -48,7 +48,7 @@ CNY = N_("yuan (CNY, two decimals)")
 TEXT = N_("text")
 WITHHELD = N_(
     "Empty (null in JSON) where withheld: fewer than {n} requests, or a figure that would let a withheld one be "
-    "recomputed from the totals."
+    "recomputed from the totals or from the same figures of the year's other periods."
 )
 
 SERVICE = Column("service_id", N_("The service's identifier in the catalog."), TEXT, N_("As in /api/services."))
