@@ -234,16 +234,43 @@ class PdfDocumentIssuer:
         )
 
     async def supersede(self, change: Supersede) -> None:
-        """Mark the earlier document superseded by the new one (idempotent)."""
+        """Mark the earlier document superseded by the new one (idempotent). The earlier one was
+        checked valid when its correction was asked for; if it was revoked meanwhile (by its
+        department, or with its decision after a broken commitment), the revocation stands and the
+        correction is revoked with it: a revoked decision does not come back as a corrected one."""
         async with writing():
-            await Document.update(
-                {
-                    Document.status: "superseded",
-                    Document.superseded_by: change.new_key,
-                    Document.revocation_reason: sealed_text(change.reason, REVOCATION_REASON_FIELD),
-                }
-            ).where((Document.key == change.previous_key) & (Document.status != "superseded"))
-            await credential_issuing.supersede_for_document_key(change.previous_key)
+            superseded = (
+                await Document.update(
+                    {
+                        Document.status: "superseded",
+                        Document.superseded_by: change.new_key,
+                        Document.revocation_reason: sealed_text(change.reason, REVOCATION_REASON_FIELD),
+                    }
+                )
+                .where((Document.key == change.previous_key) & (Document.status == "valid"))
+                .returning(Document.id)
+            )
+            if superseded:
+                await credential_issuing.supersede_for_document_key(change.previous_key)
+                return
+            previous = await Document.objects().where(Document.key == change.previous_key).first()
+            if previous is None or previous.superseded_by == change.new_key:
+                return  # done by an earlier try
+            correction = (
+                await Document.update(
+                    {
+                        Document.status: "revoked",
+                        Document.revoked_at: now(),
+                        Document.revoked_by: previous.revoked_by,
+                        Document.revocation_category: previous.revocation_category or "superseded",
+                        Document.revocation_reason: previous.revocation_reason,
+                    }
+                )
+                .where((Document.key == change.new_key) & (Document.status == "valid"))
+                .returning(Document.id)
+            )
+            for row in correction:
+                await credential_issuing.revoke_for_document(row["id"])
 
     async def _register(self, request: IssueDocument, subject: Subject, facts: DocumentFacts) -> DocumentFacts:
         """Number the document and sign its facts, in one transaction with its row (and, for a

@@ -4,14 +4,18 @@ verifiable by code, revocable; downloads only for those involved."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 
 from forms.catalog import load_catalog
+from hub.sealing import DataKeys
+from hub.temporal import data_converter
 from tests.stack.db import sql
 from tests.stack.flows import (
     decide,
@@ -24,6 +28,9 @@ from tests.stack.flows import (
     wait_for,
 )
 from tests.stack.harness import Api
+from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
+from workflows.reissue import DocumentReissueWorkflow
+from workflows.types import IssueDocument, Reissue
 
 pytestmark = pytest.mark.stack
 
@@ -218,6 +225,56 @@ def test_the_issuing_department_revokes_a_document(stack):
     assert result["genuine"] is True and result["status"] == "revoked"
     # The public reads the category (none given: "other"), not the department's own words.
     assert result["revocation_category"] == "other" and "申请人隐瞒收入" not in str(result)
+
+
+def test_a_document_revoked_while_its_correction_is_made_stays_revoked_and_so_does_the_correction(stack):
+    """The correction was asked for while the document was valid (the check passed), then the
+    department revoked it, then the correction's workflow ran: the revocation stands, and the
+    corrected document is revoked with it instead of bringing the decision back."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    old = decision_of(wait_closed(citizen, ref))
+    clerk = Api(stack.base_url, "civil.clerk")
+    r = clerk.post(f"/api/documents/{old['id']}/revocation", json={"reason": "申请人隐瞒收入", "category": "fraud"})
+    assert r.status_code == 200, r.text
+    (row,) = sql(stack, "SELECT key, request, kind, locale FROM document WHERE id = {}", old["id"])
+
+    async def correct() -> str:
+        # What the correction's handler starts once its check has passed.
+        converter = data_converter(DataKeys(stack.root / "var" / "data-keys"))
+        client = await Client.connect(stack.temporal.address, data_converter=converter)
+        issued = await client.execute_workflow(
+            DocumentReissueWorkflow.run,
+            Reissue(
+                previous_key=row["key"],
+                reason="更正申请人地址",
+                document=IssueDocument(
+                    key=f"{row['key']}:reissued",
+                    request_id=row["request"],
+                    kind=row["kind"],
+                    outcome="approved",
+                    locale=row["locale"],
+                    issued_at=dt.datetime.now(dt.UTC),
+                ),
+            ),
+            id=reissue_workflow_id(row["key"]),
+            task_queue=REQUESTS_QUEUE,
+        )
+        return issued.key
+
+    new_key = asyncio.run(correct())
+    before = verification(old["verification_code"], stack.base_url)
+    assert before["status"] == "revoked" and before["revocation_category"] == "fraud"
+    (new,) = sql(stack, "SELECT verification_code, status, revocation_category FROM document WHERE key = {}", new_key)
+    assert new["status"] == "revoked" and new["revocation_category"] == "fraud"
+    after = verification(new["verification_code"], stack.base_url)
+    assert after["genuine"] is True and after["status"] == "revoked"
+    # Its credential does not hold either.
+    states = sql(
+        stack, "SELECT c.status FROM credential c JOIN document d ON d.id = c.document WHERE d.key = {}", new_key
+    )
+    assert states and all(c["status"] == "revoked" for c in states)
 
 
 def test_downloads_only_for_those_involved(stack):

@@ -238,6 +238,9 @@ class DocumentController(Controller):
             log.exception("re-issue of document %s failed", row.id)
             raise unavailable() from None
         new = await Document.objects().where(Document.key == new_key).first()
+        if new is None or new.status != "valid":
+            # Revoked while the correction was made: the revocation stands, and the correction with it.
+            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
         ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
         await record(
             request,
