@@ -208,6 +208,17 @@ class PiccoloBenefitRegister:
             for r in rows
         ]
 
+    async def still_active(self, ids: list[int]) -> set[int]:
+        active: set[int] = set()
+        for first_row in range(0, len(ids), ROWS_PER_STATEMENT):
+            batch = ids[first_row : first_row + ROWS_PER_STATEMENT]
+            rows = await Entitlement.raw(
+                "SELECT id FROM entitlement WHERE state = 'active' AND id IN (" + ", ".join(["{}"] * len(batch)) + ")",
+                *batch,
+            )
+            active |= {int(r["id"]) for r in rows}
+        return active
+
     async def record(self, chunk: RecordChunk) -> CycleTotals:
         """A chunk's outcome in a handful of statements, whatever its size: its payments in one
         multi-row upsert (a few, for the largest chunks), its amount changes in a few more; only ends
@@ -235,6 +246,13 @@ class PiccoloBenefitRegister:
         }
         async with writing():
             await _payments(chunk, payments)
+            # Stopped while the bank paid (suspended or ended by a clerk, or after a broken
+            # commitment, since the chunk last looked): the money went, and is owed back, once.
+            paid = [p[0] for p in payments.values() if p[1] == "paid"]
+            if paid:
+                count, cents = await _recover_stopped(chunk, paid)
+                totals.overpaid += count
+                totals.overpaid_cents += cents
             changed = list(changes.items())
             for first_row in range(0, len(changed), ROWS_PER_STATEMENT):
                 totals.changed += await _change_amounts(
@@ -430,6 +448,29 @@ async def _end(entitlement_id: int, chunk: RecordChunk, reason: str, ended_on: A
             reason,
         )
     return bool(ended)
+
+
+async def _recover_stopped(chunk: RecordChunk, paid: list[int]) -> tuple[int, int]:
+    """The period's payments just made to entitlements no longer active become receivables."""
+    count = total = 0
+    for first_row in range(0, len(paid), ROWS_PER_STATEMENT):
+        batch = paid[first_row : first_row + ROWS_PER_STATEMENT]
+        rows = await BenefitPayment.raw(
+            "SELECT p.id, p.key, p.entitlement, p.amount_cents FROM benefit_payment p "
+            "JOIN entitlement e ON e.id = p.entitlement WHERE e.state <> 'active' AND p.period = {} "
+            "AND p.state = 'paid' AND NOT p.overpaid AND p.entitlement IN (" + ", ".join(["{}"] * len(batch)) + ")",
+            chunk.period,
+            *batch,
+        )
+        for row in rows:
+            cents = int(row["amount_cents"])
+            ref = await post_recovery(row["key"], int(row["entitlement"]), chunk.service_id, cents, chunk.at)
+            await BenefitPayment.raw(
+                "UPDATE benefit_payment SET overpaid = true, recovery_ref = {} WHERE id = {}", ref, row["id"]
+            )
+            count += 1
+            total += cents
+    return count, total
 
 
 async def _recover_after(entitlement_id: int, chunk: RecordChunk, died_on: Any) -> tuple[int, int]:

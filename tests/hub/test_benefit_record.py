@@ -149,3 +149,30 @@ async def test_due_are_the_active_entitlements_not_yet_paid_or_refused_for_the_p
     assert [d.id for d in due] == [aside, unpaid, paid_before]
     assert [d.id for d in await register().due(SERVICE, PERIOD, aside, 1)] == [unpaid]
     assert [d.id for d in await register().due(SERVICE, "2026-11", 0, 10)] == [paid, refused, aside]
+
+
+async def test_an_entitlement_stopped_while_its_chunk_is_paid_is_left_out_or_owed_back(database):
+    left_out, paid_meanwhile, still = await entitlements(3)
+    # A clerk suspends one while the registry is asked: the chunk asks again before paying.
+    await Entitlement.update({Entitlement.state: "suspended"}).where(Entitlement.id == left_out)
+    assert await register().still_active([left_out, paid_meanwhile, still]) == {paid_meanwhile, still}
+    # Another is ended while the bank pays it: the money went, and is owed back (once).
+    await Entitlement.update({Entitlement.state: "ended"}).where(Entitlement.id == paid_meanwhile)
+    recorded = await chunk(
+        [Assessment(entitlement_id=i, pay_cents=10_000) for i in (paid_meanwhile, still)],
+        [
+            BenefitReceipt(key=payment_key(i, PERIOD), paid=True, payment_ref=f"LEDGER-{i:08d}")
+            for i in (paid_meanwhile, still)
+        ],
+    )
+    totals = await register().record(recorded)
+    assert (totals.paid, totals.overpaid, totals.overpaid_cents) == (2, 1, 10_000)
+    rows = await BenefitPayment.select(
+        BenefitPayment.entitlement, BenefitPayment.state, BenefitPayment.overpaid, BenefitPayment.recovery_ref
+    )
+    by_entitlement = {r["entitlement"]: r for r in rows}
+    assert by_entitlement[paid_meanwhile]["state"] == "paid" and by_entitlement[paid_meanwhile]["overpaid"]
+    assert by_entitlement[paid_meanwhile]["recovery_ref"]
+    assert not by_entitlement[still]["overpaid"]
+    again = await register().record(recorded)
+    assert again.overpaid == 0

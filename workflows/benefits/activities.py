@@ -47,9 +47,14 @@ class BenefitActivities:
         due = await self._register.due(chunk.service_id, chunk.period, chunk.after_id, chunk.limit)
         if not due:
             return ChunkOutcome(last_id=None)
+        last_id = due[-1].id  # where the next chunk starts, whatever is left of this one
         activity.heartbeat("read")
         facts = await self._population.facts([d.resident_id for d in due], period_start(chunk.period), PURPOSE)
         activity.heartbeat("assessed")
+        # Suspended or ended while the registry was asked: not paid (one stopped during the payment
+        # itself is recorded as owed back).
+        active = await self._register.still_active([d.id for d in due])
+        due = [d for d in due if d.id in active]
         assessments = [assess(d, facts.get(d.resident_id), chunk.period) for d in due]
         by_id = {d.id: d for d in due}
         orders = [
@@ -77,7 +82,7 @@ class BenefitActivities:
                 receipts=receipts,
             )
         )
-        return ChunkOutcome(last_id=due[-1].id, totals=totals)
+        return ChunkOutcome(last_id=last_id, totals=totals)
 
     @activity.defn
     async def close_cycle(self, closing: CloseCycle) -> CycleSummary:
