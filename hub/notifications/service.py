@@ -483,9 +483,17 @@ class HubNotifier:
             await self._fail(row, "interrupted while handing over to the mail server; it may have been sent")
             done.failed += 1
             return
-        await Message.update({Message.sending_since: clock.now(), Message.attempts: Message.attempts + 1}).where(
-            Message.id == row["id"]
+        # Taken only if still queued and not taken since it was read: of two attempts at once (a
+        # resend and the sweep, a retry and the sweep) one hands it over. (An SMS found half-sent
+        # is taken again: the gateway keeps one per id.)
+        unsent = (Message.id == row["id"]) & (Message.state == "queued")
+        taken = (
+            await Message.update({Message.sending_since: clock.now(), Message.attempts: Message.attempts + 1})
+            .where(unsent & Message.sending_since.is_null() if row["sending_since"] is None else unsent)
+            .returning(Message.id)
         )
+        if not taken:
+            return
         outgoing = Outgoing(
             key=row["key"],
             to=unseal(row["address"], "message.address") or "",
@@ -519,10 +527,12 @@ class HubNotifier:
                 Message.sending_since: None,
                 Message.reason: "",
             }
-        ).where((Message.id == row["id"]) & (Message.state == "queued"))
+            # Sent, whatever another attempt concluded meanwhile (one that found it being handed
+            # over took it for interrupted): the mail server or the gateway has it.
+        ).where((Message.id == row["id"]) & Message.state.is_in(["queued", "failed"]))
         done.sent += 1
 
     async def _fail(self, row: dict[str, Any], reason: str) -> None:
         await Message.update({Message.state: "failed", Message.reason: reason, Message.sending_since: None}).where(
-            Message.id == row["id"]
+            (Message.id == row["id"]) & (Message.state == "queued")
         )
