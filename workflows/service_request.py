@@ -98,6 +98,8 @@ class ServiceRequestWorkflow:
         # Decisions whose read-model record is written; a stage completes only after that.
         self._recorded: set[str] = set()
         self._withdrawn = False
+        # Set while an applicant's supplement is being stored: the review resumes once it is.
+        self._supplementing = False
         # Approvals waiting for a second clerk (maker-checker), by task key.
         self._proposals: dict[str, Decision] = {}
         # Set once the route is walked: the outcome is being issued and can no longer be withdrawn.
@@ -590,11 +592,23 @@ class ServiceRequestWorkflow:
             )
             if key in notice.reassign:
                 resumed[key]["assignee"] = notice.reassign[key]
-            self._update_task(key, state="claimed", paused_since=None, **resumed[key])
+        # The tasks stay waiting until the new answers are stored: a decision, a transfer or a
+        # second supplement arriving meanwhile is refused rather than made on the old answers
+        # (a maker-checker threshold judged on an amount the supplement raises).
+        stored_first = workflow.patched("supplement-stored-first")
+        if stored_first:
+            self._supplementing = True
+        else:
+            for key in waiting:
+                self._update_task(key, state="claimed", paused_since=None, **resumed[key])
         await self._record(
             RequestActivities.apply_supplement,
             ApplySupplement(request_id=self._input.request_id, token=notice.token, at=now),
         )
+        if stored_first:
+            for key in waiting:
+                self._update_task(key, state="claimed", paused_since=None, **resumed[key])
+            self._supplementing = False
         for key in waiting:
             await self._change(key, "information_supplied", state="claimed", clear_paused=True, **resumed[key])
         await self._set_state("in_review")
@@ -604,6 +618,8 @@ class ServiceRequestWorkflow:
     def _validate_supplement(self, notice: SupplementNotice) -> None:
         if self._state in FINAL_STATES or self._withdrawn:
             raise IllegalMove("the request is closed")
+        if self._supplementing:
+            raise IllegalMove("the information asked for is being supplied")
         if not any(t.state == "waiting_applicant" for t in self._tasks.values()):
             raise IllegalMove("no information was requested")
 
