@@ -77,9 +77,9 @@ async def issue_api_token(ctx: HubContext, actor: Actor, asked: ApiTokenCreate) 
     username = f"system.{asked.name}"[:64]
     async with writing():
         # Each system acts as its own account, so its moves are attributed to it.
-        account = await Account.objects().where(Account.username == username).first()
-        if account is None:
-            account = Account(
+        # Made if it is not there yet; two first tokens for one system at once make one account.
+        await Account.insert(
+            Account(
                 username=username,
                 full_name=sealed_name(asked.name),
                 role="system",
@@ -88,8 +88,9 @@ async def issue_api_token(ctx: HubContext, actor: Actor, asked: ApiTokenCreate) 
                 locale="zh_CN",
                 created_at=stamp,
             )
-            await account.save()
-        elif account.role != "system":
+        ).on_conflict(target=Account.username, action="DO NOTHING")
+        account = await Account.objects().where(Account.username == username).first()
+        if account is None or account.role != "system":
             raise invalid_field("name", "literal_error")
         rows = await ApiToken.insert(
             ApiToken(

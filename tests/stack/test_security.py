@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -155,6 +156,30 @@ def test_api_tokens_are_scoped_revocable_and_stored_hashed(stack):
         json={"name": "forever", "department": "street-office", "scopes": ["tasks:read"], "expires_in_days": 100000},
     )
     assert too_long.status_code == 422
+
+
+def test_first_tokens_of_one_system_asked_at_once_make_one_account(stack):
+    # Both find no account for the system and make one: one is made, and each gets its token.
+    admins = [Api(stack.base_url, "admin") for _ in range(4)]
+    at_once = threading.Barrier(len(admins))
+
+    def issue(admin: Api):
+        at_once.wait()
+        return admin.post(
+            "/api/admin/api-tokens",
+            json={"name": "parallel-case-system", "department": "street-office", "scopes": ["tasks:read"]},
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(len(admins)) as pool:
+        answers = list(pool.map(issue, admins))
+    assert [r.status_code for r in answers] == [201] * len(admins), [r.text[:200] for r in answers]
+    accounts = sql(stack, "SELECT id FROM account WHERE username = {}", "system.parallel-case-system")
+    assert len(accounts) == 1
+    tokens = sql(stack, "SELECT account FROM api_token WHERE name = {}", "parallel-case-system")
+    assert [t["account"] for t in tokens] == [accounts[0]["id"]] * len(admins)
+    for r in answers:
+        system = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {r.json()['token']}"})
+        assert system.get("/api/tasks").status_code == 200
 
 
 def test_a_department_system_decides_with_the_decide_scope(stack):
