@@ -35,6 +35,9 @@ MOVE_STATE = (
     "UPDATE entitlement SET state = {}, reason = 'clerk', updated_at = {}, "
     "ended_on = CASE WHEN {} = 'ended' THEN {} ELSE ended_on END WHERE id = {} AND state = {} RETURNING id"
 )
+# The same, made by one member of staff alone: only while the amount is still within the limit (a
+# cycle may have raised it since the change was asked for).
+MOVE_STATE_ALONE = MOVE_STATE.removesuffix(" RETURNING id") + " AND amount_cents <= {} RETURNING id"
 
 
 class ChangeMade(msgspec.Struct):
@@ -89,7 +92,14 @@ async def change_entitlement(
     async with writing():
         if not pending:
             moved = await Entitlement.raw(
-                MOVE_STATE, to_state, stamp, to_state, beijing_date(stamp), entitlement_id, from_state
+                MOVE_STATE_ALONE,
+                to_state,
+                stamp,
+                to_state,
+                beijing_date(stamp),
+                entitlement_id,
+                from_state,
+                CONFIRM_ABOVE_CENTS,
             )
             if not moved:
                 raise HubError(

@@ -19,6 +19,7 @@ from piccolo.table import Table, create_db_tables
 
 import hub.db.tables as tables
 from hub.accounts import issue_token, sealed_name
+from hub.benefits import changes
 from hub.benefits.views import RIGHTS
 from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account, BenefitPayment, Draft, Entitlement, EntitlementChange, PaymentCycle, ServiceRequest
@@ -329,6 +330,35 @@ def test_a_large_change_waits_for_a_second_clerk(hub):
     assert rows(hub, "SELECT state FROM entitlement WHERE id = ?", big) == [("active",)]
     r = page(hub, "civil.two", change, "POST", {"_from": url, "entitlement": str(big)})
     assert r.status_code == 303 and rows(hub, "SELECT state FROM entitlement WHERE id = ?", big) == [("suspended",)]
+
+
+def test_a_change_made_alone_is_refused_if_the_amount_grew_past_the_limit_meanwhile(hub, monkeypatch):
+    # The clerk's page was read with a small amount; the month's cycle raised it past the limit
+    # for a change made alone before the change was written: a second clerk is needed now.
+    ((entitlement,),) = rows(hub, "SELECT id FROM entitlement WHERE key = ?", "more0")
+    url = f"/workbench/benefits/entitlements/{entitlement}"
+    read = changes._staff_row
+
+    async def read_then_raised(*args, **kwargs):
+        row = await read(*args, **kwargs)
+        with sqlite3.connect(hub["path"]) as c:
+            c.execute(
+                "UPDATE entitlement SET amount_cents = ? WHERE id = ?", (changes.CONFIRM_ABOVE_CENTS + 100, entitlement)
+            )
+        return row
+
+    monkeypatch.setattr(changes, "_staff_row", read_then_raised)
+    try:
+        r = page(hub, "civil.one", f"{url}/changes", "POST", {"_from": url, "move": "suspend", "reason": "Checking"})
+        assert r.status_code == 409 and "changed meanwhile" in r.text
+        assert rows(hub, "SELECT state FROM entitlement WHERE id = ?", entitlement) == [("active",)]
+        monkeypatch.setattr(changes, "_staff_row", read)
+        # Asked again, it is proposed for a second clerk.
+        r = page(hub, "civil.one", f"{url}/changes", "POST", {"_from": url, "move": "suspend", "reason": "Checking"})
+        assert r.status_code == 303 and r.headers["location"].endswith("done=proposed")
+    finally:
+        with sqlite3.connect(hub["path"]) as c:
+            c.execute("UPDATE entitlement SET amount_cents = 10000 WHERE id = ?", (entitlement,))
 
 
 def test_the_cycles_page_and_a_period_not_due(hub):
