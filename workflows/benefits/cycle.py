@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from forms.clock import beijing_today
 
+    from ..names import payment_cycle_workflow_id
     from ..notifications.activities import NOTIFY, NotificationActivities
     from ..notifications.types import EventKind, NotifyEvent
     from ..options import ActivityOptions, HeartbeatOptions
@@ -64,6 +65,19 @@ class PaymentCycleWorkflow:
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleSummary:
         period = cycle.period or period_of(beijing_today(workflow.now()))
+        if cycle.period is None and cycle.cycle_id is None and workflow.patched("scheduled-cycle-by-period"):
+            # The schedule's run pays the month under the period's own id, as an administrator's
+            # start does: one run of a period at a time, whoever starts it (an administrator
+            # starting it meanwhile joins this run; one already under way is left to pay it).
+            try:
+                return await workflow.execute_child_workflow(
+                    PaymentCycleWorkflow.run,
+                    cycle.model_copy(update={"period": period}),
+                    id=payment_cycle_workflow_id(cycle.service_id, period),
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                return CycleSummary(cycle_id=0, service_id=cycle.service_id, period=period, totals=cycle.totals)
         cycle_id = cycle.cycle_id
         if cycle_id is None:
             cycle_id = await workflow.execute_activity_method(
