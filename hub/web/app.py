@@ -23,6 +23,7 @@ from hub.documents.storage import content_store
 from hub.sealing import configure_from as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
+from hub.web.access_log import redact_access_log
 from hub.web.api.admin import AdminController
 from hub.web.api.audit import AuditController
 from hub.web.api.auth import AuthController
@@ -65,6 +66,7 @@ PAGE_PATHS = r"^/(?!api/)"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_sealing(settings)
+    redact_access_log()
     clock.set_offset(dt.timedelta(days=settings.clock_offset_days))
     hub = HubContext(
         settings=settings,
