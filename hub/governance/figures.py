@@ -25,8 +25,17 @@ from hub.db.tables import BenefitPayment, Claim, Program
 from hub.feedback import follow_up_figures, grievance_figures
 from hub.governance.periods import Period
 from hub.i18n import N_, format_money, gettext
-from hub.open_data.suppression import MIN_PUBLISHED, TOTAL, CountTable, suppress
-from hub.service_levels import ServiceLevel, count_outcomes, count_service_levels
+from hub.open_data.suppression import MIN_PUBLISHED, TOTAL, CountTable, suppress, suppress_linked
+from hub.service_levels import (
+    MONTHS,
+    SPAN_PARTS,
+    YEAR,
+    ServiceLevel,
+    Span,
+    count_outcomes,
+    count_service_levels,
+    span_bounds,
+)
 from hub.subsidies import parse_spec
 
 if TYPE_CHECKING:
@@ -139,48 +148,96 @@ def _weighted_on_time(levels: list[ServiceLevel]) -> float | None:
 
 @dataclass(frozen=True)
 class Paid:
-    """Money paid in a period, per program or benefit, with how many payments (small ones withheld)."""
+    """Money paid in a period, per program or benefit, with how many payments (None where withheld)."""
 
     kind: str  # subsidy | benefit
     title: str
-    payments: int
-    cents: int
+    payments: int | None
+    cents: int | None
 
 
-async def paid_in(period: Period, catalog: Catalog, locale: str) -> list[Paid]:
-    """Subsidies paid in the period (by program) and benefits paid for its months (by benefit)."""
-    paid: list[Paid] = []
+@dataclass(frozen=True)
+class PaidTotals:
+    subsidies_cents: int | None
+    benefits_cents: int | None
+
+
+async def _paid_by_month(year: int, catalog: Catalog, locale: str) -> dict[Span, dict[tuple[str, str], list[int]]]:
+    """Payments and cents per (kind, program or benefit title) in each month of the year:
+    subsidies by the day they were paid, benefits by the month they pay for."""
     titles = {
         row["id"]: parse_spec(row["spec"]).title.in_locale(locale)
         for row in await Program.select(Program.id, Program.spec)
     }
-    for row in (
-        await Claim.select(Claim.program, Count(alias="n"), Sum(Claim.amount_cents, alias="cents"))
-        .where((Claim.state == "paid") & (Claim.paid_at >= period.start) & (Claim.paid_at < period.end))
-        .group_by(Claim.program)
-    ):
-        paid.append(Paid("subsidy", titles.get(row["program"], "?"), row["n"], int(row["cents"] or 0)))
+    months: dict[Span, dict[tuple[str, str], list[int]]] = {}
+    for month in MONTHS:
+        start, end = span_bounds(year, month)
+        counted: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for row in (
+            await Claim.select(Claim.program, Count(alias="n"), Sum(Claim.amount_cents, alias="cents"))
+            .where((Claim.state == "paid") & (Claim.paid_at >= start) & (Claim.paid_at < end))
+            .group_by(Claim.program)
+        ):
+            one = counted[("subsidy", titles.get(row["program"], "?"))]
+            one[0] += row["n"]
+            one[1] += int(row["cents"] or 0)
+        months[month] = counted
     for row in (
         await BenefitPayment.select(
-            BenefitPayment.service_id, Count(alias="n"), Sum(BenefitPayment.amount_cents, alias="cents")
+            BenefitPayment.service_id,
+            BenefitPayment.period,
+            Count(alias="n"),
+            Sum(BenefitPayment.amount_cents, alias="cents"),
         )
-        .where((BenefitPayment.state == "paid") & BenefitPayment.period.is_in(period.months()))
-        .group_by(BenefitPayment.service_id)
+        .where(
+            (BenefitPayment.state == "paid")
+            & BenefitPayment.period.is_in([f"{year}-{number:02d}" for _, number in MONTHS])
+        )
+        .group_by(BenefitPayment.service_id, BenefitPayment.period)
     ):
         spec = catalog.latest(row["service_id"])
-        title = gettext(locale, spec.title) if spec else row["service_id"]
-        paid.append(Paid("benefit", title, row["n"], int(row["cents"] or 0)))
-    return sorted(paid, key=lambda p: (p.kind, p.title))
+        one = months[("month", int(row["period"][5:7]))][
+            ("benefit", gettext(locale, spec.title) if spec else row["service_id"])
+        ]
+        one[0] += row["n"]
+        one[1] += int(row["cents"] or 0)
+    return months
 
 
-def _total_paid(paid: list[Paid], kind: str) -> int | None:
-    """The total paid, withheld when it rests on fewer than five payments, and when a program or
-    benefit's own amount is withheld (the total less the others would give it away)."""
-    mine = [p for p in paid if p.kind == kind]
-    count = sum(p.payments for p in mine)
-    if _small(count) or any(_small(p.payments) for p in mine):
-        return None
-    return sum(p.cents for p in mine)
+async def paid_in(period: Period, catalog: Catalog, locale: str) -> tuple[list[Paid], PaidTotals]:
+    """Subsidies paid in the period (by program) and benefits paid for its months (by benefit),
+    with the totals of each kind. The months, quarters and year of the period's year are withheld
+    together (each kind a table of payments by program, with its total): a month's withheld count
+    or amount is not the quarter's less the other months'."""
+    counted: dict[Span, dict[tuple[str, str], list[int]]] = await _paid_by_month(period.year, catalog, locale)
+    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):  # the parts before their wholes
+        counted[whole] = defaultdict(lambda: [0, 0])
+        for part in SPAN_PARTS[whole]:
+            for key, (n, cents) in counted[part].items():
+                counted[whole][key][0] += n
+                counted[whole][key][1] += cents
+    span: Span = (period.kind, period.number)
+    paid: list[Paid] = []
+    totals: dict[str, int | None] = {}
+    for kind in ("subsidy", "benefit"):
+        titles = tuple(sorted({title for c in counted.values() for k, title in c if k == kind}))
+        published = suppress_linked(
+            {
+                s: CountTable(
+                    titles, ("payments",), {(title, "payments"): n for (k, title), (n, _) in c.items() if k == kind}
+                )
+                for s, c in counted.items()
+            },
+            SPAN_PARTS,
+        )[span]
+        mine = {title: counted[span].get((kind, title), [0, 0]) for title in titles}
+        for title, (n, cents) in mine.items():
+            if n:
+                shown = published.get(title, "payments") is not None
+                paid.append(Paid(kind, title, n if shown else None, cents if shown else None))
+        in_all = published.get(TOTAL, "payments") is not None
+        totals[kind] = sum(cents for _, cents in mine.values()) if in_all else None
+    return sorted(paid, key=lambda p: (p.kind, p.title)), PaidTotals(totals["subsidy"], totals["benefit"])
 
 
 async def overall(period: Period, catalog: Catalog, locale: str) -> tuple[Overall, list[ServiceLevel], list[Paid]]:
@@ -189,7 +246,7 @@ async def overall(period: Period, catalog: Catalog, locale: str) -> tuple[Overal
     table = await count_outcomes(period.start, period.end, services)
     approved, rejected = table.get(TOTAL, "approved"), table.get(TOTAL, "rejected")
     decided = approved + rejected if approved is not None and rejected is not None else None
-    paid = await paid_in(period, catalog, locale)
+    paid, paid_totals = await paid_in(period, catalog, locale)
     return (
         Overall(
             filed=table.get(TOTAL, TOTAL),
@@ -197,8 +254,8 @@ async def overall(period: Period, catalog: Catalog, locale: str) -> tuple[Overal
             rejected=rejected,
             approved_percent=round(100 * approved / decided, 1) if decided and approved is not None else None,
             on_time_percent=_weighted_on_time(levels),
-            subsidies_cents=_total_paid(paid, "subsidy"),
-            benefits_cents=_total_paid(paid, "benefit"),
+            subsidies_cents=paid_totals.subsidies_cents,
+            benefits_cents=paid_totals.benefits_cents,
         ),
         levels,
         paid,
@@ -440,8 +497,8 @@ def paid_section(paid: list[Paid], locale: str) -> Section:
                 [
                     kinds[p.kind],
                     p.title,
-                    _count(None if _small(p.payments) else p.payments),
-                    _money(None if _small(p.payments) else p.cents, locale),
+                    _count(p.payments),
+                    _money(p.cents, locale),
                 ]
             )
             for p in paid
