@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import smtplib
 import ssl
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import msgspec
 
+from hub.privacy import mask
 from hub.settings import Settings
 
 
@@ -25,9 +27,17 @@ class ChannelError(Exception):
     cannot help (a refused address)."""
 
     def __init__(self, reason: str, permanent: bool = False):
+        # A mail server's refusal often names the address ("550 <someone@example.cn>: rejected"):
+        # the reason is stored, shown to operators and sent to Temporal, masked.
+        reason = EMAIL_IN_TEXT.sub(lambda m: mask(m.group(), "email"), reason)
+        reason = PHONE_IN_TEXT.sub(lambda m: mask(m.group(), "phone"), reason)
         super().__init__(reason)
         self.reason = reason[:500]
         self.permanent = permanent
+
+
+EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86)?1\d{10}(?!\d)")
 
 
 class Outgoing(msgspec.Struct, frozen=True):

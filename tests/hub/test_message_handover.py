@@ -87,3 +87,19 @@ async def test_a_failure_does_not_overwrite_a_message_sent(database, tmp_path):
         {"id": (await Message.select(Message.id).where(Message.key == key).first())["id"]}, "mailbox full"
     )
     assert (await Message.select(Message.state).where(Message.key == key).first()) == {"state": "sent"}
+
+
+class RefusingMailServer:
+    async def send(self, message: Outgoing) -> str:
+        raise ChannelError(f"550 5.1.1 <{message.to}>: Recipient address rejected", permanent=True)
+
+
+async def test_a_refusal_naming_the_address_is_kept_masked(database, tmp_path):
+    key = await queued_email()
+    await Message.update({Message.address: "zhang.san@example.cn"}).where(Message.key == key)
+    server = RefusingMailServer()
+    settings = load_settings({"QINQING_VAR_DIR": str(tmp_path)})
+    done = await HubNotifier(settings, None, server, server).deliver([key], final=True)  # type: ignore[arg-type]
+    assert done.failed == 1
+    row = await Message.select(Message.state, Message.reason).where(Message.key == key).first()
+    assert row["state"] == "failed" and "zhang.san@" not in row["reason"] and "z***@example.cn" in row["reason"]
