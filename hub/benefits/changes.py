@@ -12,7 +12,7 @@ from hub.accounts import STAFF_ROLES
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import beijing_date, now
-from hub.db.records import first
+from hub.db.records import CHANGE_REASON_FIELD, first, sealed_text
 from hub.db.tables import Entitlement, EntitlementChange
 from hub.db.transactions import writing
 from hub.errors import HubError, forbidden, invalid_field, not_found
@@ -116,7 +116,7 @@ async def change_entitlement(
             period_of(stamp.date()),
             from_state,
             to_state,
-            reason,
+            sealed_text(reason, CHANGE_REASON_FIELD),
             actor.id,
         )
         await record(actor, actor.user, f"entitlement.{kind}", "entitlement", entitlement_id, pending=pending)

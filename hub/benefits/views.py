@@ -14,7 +14,7 @@ from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import today
-from hub.db.records import first
+from hub.db.records import CHANGE_REASON_FIELD, COMMITMENT_REASON_FIELD, first, opened_text
 from hub.db.tables import BenefitPayment, Entitlement, EntitlementChange, PaymentCycle
 from hub.errors import forbidden, not_found
 from hub.i18n import N_
@@ -193,7 +193,7 @@ async def _read(row: dict, own: bool, with_history: bool) -> EntitlementRead:
                 )
             )
         for c in await EntitlementChange.raw(
-            "SELECT kind, at, period, from_state, to_state, from_cents, to_cents, from_band, to_band, reason_code, "
+            "SELECT key, kind, at, period, from_state, to_state, from_cents, to_cents, from_band, to_band, reason_code, "
             "reason, made_by FROM entitlement_change WHERE entitlement = {} ORDER BY at DESC, id DESC",
             row["id"],
         ):
@@ -213,7 +213,7 @@ async def _read(row: dict, own: bool, with_history: bool) -> EntitlementRead:
                     from_band=c["from_band"],
                     to_band=c["to_band"],
                     reason_code=c["reason_code"],
-                    reason=c["reason"],
+                    reason=change_reason(c),
                     by_clerk=c["made_by"] is not None,
                 )
             )
@@ -359,6 +359,13 @@ class Proposal(msgspec.Struct):
     yours: bool
 
 
+def change_reason(change: dict) -> str:
+    """A change's reason as people read it: a clerk's words, or a post-check's finding (each sealed
+    under its own field; rows written before they were sealed read as they are)."""
+    field = COMMITMENT_REASON_FIELD if change["key"].endswith(":commitment-broken") else CHANGE_REASON_FIELD
+    return opened_text(change["reason"], field)
+
+
 async def proposals(actor: Actor, catalog: Catalog, entitlement_id: int) -> list[Proposal]:
     """The changes to an entitlement waiting for confirmation, for the staff of the paying
     department (anyone else: none)."""
@@ -375,11 +382,11 @@ async def proposals(actor: Actor, catalog: Catalog, entitlement_id: int) -> list
             kind=c["kind"],
             at=c["at"],
             to_state=c["to_state"],
-            reason=c["reason"],
+            reason=change_reason(c),
             yours=c["made_by"] == user.id,
         )
         for c in await EntitlementChange.raw(
-            "SELECT id, kind, at, to_state, reason, made_by FROM entitlement_change "
+            "SELECT id, key, kind, at, to_state, reason, made_by FROM entitlement_change "
             "WHERE entitlement = {} AND confirmed_by IS NULL AND kind IN ('suspended_proposed', 'resumed_proposed') ORDER BY id",
             entitlement_id,
         )

@@ -11,7 +11,7 @@ from forms.spec import ServiceSpec
 from forms.validation import FieldError, committed
 from hub.accounts import Principal
 from hub.clock import beijing_date
-from hub.db.records import add_timeline, load_json
+from hub.db.records import COMMITMENT_REASON_FIELD, add_timeline, load_json
 from hub.db.tables import CommitmentRecord
 from hub.errors import invalid_form
 from hub.i18n import N_
@@ -23,7 +23,7 @@ from workflows.types import CommitmentTerms
 # The post-check's task, as the department's inbox and the applicant's timeline name it.
 POST_CHECK_TITLE = N_("Post-check of the commitment")
 SIGNER_NAME_FIELD = "commitment.signer_name"
-REASON_FIELD = "commitment.reason"
+REASON_FIELD = COMMITMENT_REASON_FIELD
 
 
 def holder_key(user: Principal, answers: dict[str, Any]) -> str:

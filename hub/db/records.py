@@ -46,6 +46,10 @@ COMMENT_FIELD = "review_task.comment"
 MESSAGE_FIELD = "review_task.request_message"
 TIMELINE_TEXT_FIELD = "timeline.detail"
 RATING_FIELD = "rating.comment"
+# A post-check's finding, kept with the commitment and with the entitlement change it made.
+COMMITMENT_REASON_FIELD = "commitment.reason"
+# A clerk's reason for suspending, resuming or ending an entitlement.
+CHANGE_REASON_FIELD = "entitlement_change.reason"
 TIMELINE_TEXT_KINDS = TEXT_TIMELINE_KINDS
 
 

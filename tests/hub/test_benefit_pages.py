@@ -305,6 +305,9 @@ def test_suspending_and_resuming_with_a_reason(hub):
     assert rows(hub, "SELECT state FROM entitlement WHERE id = ?", a) == [("suspended",)]
     mine = text(page(hub, "ben.a", "/benefits").text)
     assert "Moved abroad" in mine and gettext("en", RIGHTS) in mine
+    # The clerk's words are sealed at rest.
+    stored = rows(hub, "SELECT reason FROM entitlement_change WHERE entitlement = ? AND kind = 'suspended'", a)
+    assert stored and all("Moved abroad" not in r for (r,) in stored)
     r = page(hub, "civil.one", f"{url}/changes", "POST", {"_from": url, "move": "suspend", "reason": "Twice"})
     assert r.status_code == 409 and "The entitlement is Suspended." in r.text
     r = page(hub, "civil.one", f"{url}/changes", "POST", {"_from": url, "move": "resume", "reason": "Back home"})

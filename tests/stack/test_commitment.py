@@ -173,6 +173,8 @@ def test_a_broken_commitment_revokes_the_decision_recovers_the_money_and_bars_th
     assert maternity["overpaid_cents"] >= payment["amount_cents"]
     [ended] = [e for e in applicant.get("/api/benefits/mine").json() if e["request_ref"] == ref]
     assert ended["state"] == "ended"
+    # The beneficiary reads why, in the clerk's words (sealed at rest under the finding's own field).
+    assert reason in [c["reason"] for c in ended["changes"] if c["kind"] == "ended"]
 
     # On commitment again: refused, with the date; with the certificate: filed.
     again = file_maternity(applicant, committed=True)
