@@ -51,12 +51,3 @@ def test_mistakes_are_named_by_their_field(kind, year, number, expected):
     with pytest.raises(HubError) as refused:
         parse_period(kind, year, number)
     assert refused.value.kind == "invalid" and fields(refused) == expected
-
-
-def test_a_withheld_amount_cannot_be_recomputed_from_the_total_paid():
-    from hub.governance.figures import Paid, _total_paid
-
-    paid = [Paid("subsidy", "A", 12, 100_000), Paid("subsidy", "B", 2, 30_000), Paid("benefit", "C", 40, 120_000)]
-    assert _total_paid(paid, "subsidy") is None  # B is withheld: the total would give it away
-    assert _total_paid(paid, "benefit") == 120_000
-    assert _total_paid([Paid("subsidy", "A", 3, 9_000)], "subsidy") is None
