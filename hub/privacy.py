@@ -17,10 +17,13 @@ def mask(value: Any, kind: str = "text") -> str:
     if kind == "email" and "@" in s:
         user, _, domain = s.partition("@")
         return user[:1] + "***@" + domain
-    if kind in ("address", "textarea"):
+    if kind == "address":
         return s[:6] + "…" if len(s) > 6 else "***"
-    # Names and other text: first character, the rest hidden (张** / J***).
-    return s[:1] + "*" * max(2, len(s) - 1) if s else s
+    if kind == "text":
+        # Names: first character, the rest hidden (张** / J***).
+        return s[:1] + "*" * max(2, len(s) - 1) if s else s
+    # Someone's circumstances in their words, a grade, a date, a file: nothing of it shows.
+    return "***"
 
 
 def masked_answers(spec: ServiceSpec | None, answers: dict[str, Any]) -> dict[str, Any]:
