@@ -93,7 +93,8 @@ class ApiToken(Table):
 
 
 class SignInThrottle(Table):
-    """Failed sign-ins counted per username and per client address ("user:<name>", "addr:<ip>")."""
+    """Failed sign-ins counted per username and per client address ("user:<keyed digest of the
+    name>", "addr:<ip>")."""
 
     id: Serial
 

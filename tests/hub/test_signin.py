@@ -87,7 +87,7 @@ async def test_an_attempt_over_the_limit_is_refused_unchecked_and_uncounted(db, 
     assert refused.locked == "username" and refused.retry_after == 1
     # No lockout follows, and the success cleared the username's count.
     assert await signin.lockout("zhaoliu", ADDRESS) == ("", 0)
-    assert not await SignInThrottle.exists().where(SignInThrottle.scope == "user:zhaoliu")
+    assert not await SignInThrottle.exists().where(SignInThrottle.scope == signin.scopes("zhaoliu", "")["username"])
     # The address counts only the four failures.
     row = await SignInThrottle.select(SignInThrottle.failures).where(SignInThrottle.scope == f"addr:{ADDRESS}").first()
     assert row["failures"] == 4
@@ -95,8 +95,12 @@ async def test_an_attempt_over_the_limit_is_refused_unchecked_and_uncounted(db, 
 
 async def test_a_lockout_is_never_shortened(db, passwords):
     assert (await wrong("sunqi", 5))[-1].locked == "username"
+    # The name typed (often a password in the wrong box) is counted by its digest, not kept.
+    assert all("sunqi" not in r["scope"] for r in await SignInThrottle.select(SignInThrottle.scope))
     until = (await SignInThrottle.select(SignInThrottle.locked_until).first())["locked_until"]
-    await signin._lock("user:sunqi", msgspec.structs.replace(SETTINGS, signin_lockout_seconds=60))
+    await signin._lock(
+        signin.scopes("sunqi", "")["username"], msgspec.structs.replace(SETTINGS, signin_lockout_seconds=60)
+    )
     assert (await SignInThrottle.select(SignInThrottle.locked_until).first())["locked_until"] == until
     assert until - dt.datetime.now(dt.UTC) > dt.timedelta(seconds=800)
     # Attempts while locked are refused unchecked and do not count.
@@ -109,3 +113,17 @@ async def test_an_unknown_username_is_audited_only_as_a_keyed_digest(db):
     assert subject["audit_id"] == "" and "s3cret" not in digest.lower()
     # The same name (as the throttle normalises it) gives the same digest; another name another.
     assert digest == signin.username_digest(" mys3cret-password ") != signin.username_digest("other")
+
+
+async def test_counts_kept_under_a_name_in_clear_are_dropped_on_upgrade(db, monkeypatch):
+    import importlib
+
+    from piccolo.table import Table
+
+    monkeypatch.setattr(Table._meta, "db", db)  # a migration's own statements run on the base class's engine
+    upgrade = importlib.import_module("hub.db.migrations.qinqing_2026_12_05t05_00_00_000000")
+    stamp = dt.datetime.now(dt.UTC)
+    for scope in ("user:my-password-123", f"addr:{ADDRESS}"):
+        await SignInThrottle.insert(SignInThrottle(scope=scope, failures=3, window_start=stamp))
+    await (await upgrade.forwards()).run()
+    assert [r["scope"] for r in await SignInThrottle.select(SignInThrottle.scope)] == [f"addr:{ADDRESS}"]
