@@ -168,7 +168,8 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     drafts = sum(report.drafts_purged.values())
     print(
-        f"Retention applied: {report.anonymised} closed request(s) anonymised, {drafts} draft(s) purged, "
+        f"Retention applied: {report.anonymised} closed request(s) anonymised, "
+        f"{report.life_events_anonymised} life event case(s) anonymised, {drafts} draft(s) purged, "
         f"{report.sessions_purged} expired session(s) and {report.sign_in_counters_purged} sign-in counter(s) removed."
     )
     return 0

@@ -3,7 +3,8 @@
 - Closed requests older than ``QINQING_RETENTION_DAYS`` are anonymised: their personal answers and
   supplements are removed, and the files of personal file fields (a photo) with them; service,
   state, dates, amount, rule and check results and the answers that are not personal stay, for
-  statistics. The documents issued keep their (masked) facts.
+  statistics. The documents issued keep their (masked) facts. A life event's case done as long
+  ago loses the personal answers kept with its parts the same way.
 - Drafts older than ``QINQING_DRAFT_RETENTION_DAYS`` are purged from any table named in
   ``DRAFT_TABLES`` (by its ``updated_at``, else ``created_at``).
 - Expired sign-in sessions and stale sign-in counters are deleted.
@@ -26,7 +27,7 @@ from hub.audit import record
 from hub.clock import now
 from hub.db import tables
 from hub.db.records import load_json
-from hub.db.tables import ApiSession, ServiceRequest, Supplement, Upload
+from hub.db.tables import ApiSession, LifeEventCase, ServiceRequest, Supplement, Upload
 from hub.db.transactions import writing
 from hub.documents.storage import ContentStore, content_store, delete_stored
 from hub.sealing import open_answers
@@ -43,6 +44,7 @@ BATCH = 500
 @dataclass
 class RetentionReport:
     anonymised: int = 0
+    life_events_anonymised: int = 0
     drafts_purged: dict[str, int] = field(default_factory=dict)
     sessions_purged: int = 0
     sign_in_counters_purged: int = 0
@@ -140,11 +142,52 @@ async def anonymise_closed(catalog: Catalog, days: int, files: ContentStore, at:
             return done
 
 
+async def anonymise_life_events(catalog: Catalog, days: int, at: dt.datetime | None = None) -> int:
+    """Remove the personal answers kept with the parts of life-event cases done more than ``days``
+    days ago (the requests they became are anonymised on their own); returns how many cases."""
+    stamp = at or now()
+    cutoff = stamp - dt.timedelta(days=days)
+    done = 0
+    while True:
+        cases = await (
+            LifeEventCase.objects()
+            .where(
+                (LifeEventCase.state == "done")
+                & LifeEventCase.anonymised_at.is_null()
+                & (LifeEventCase.updated_at < cutoff)
+            )
+            .limit(BATCH)
+        )
+        for case in cases:
+            event = catalog.life_events.get(case.event_id)
+            services = {p.id: p.service for p in event.parts} if event else {}
+            parts = load_json(case.parts) if isinstance(case.parts, str) else dict(case.parts or {})
+            for part_id, part in parts.items():
+                if isinstance(part, dict) and "answers" in part:
+                    spec = catalog.version(services.get(part_id, ""), int(part.get("version") or 0))
+                    # Without its spec nothing tells personal from not: keep no answers at all.
+                    part["answers"] = _without_personal(spec.personal_fields, part["answers"]) if spec else {}
+            async with writing():
+                won = await (
+                    LifeEventCase.update(
+                        {LifeEventCase.parts: json.dumps(parts, ensure_ascii=False), LifeEventCase.anonymised_at: stamp}
+                    )
+                    .where((LifeEventCase.id == case.id) & LifeEventCase.anonymised_at.is_null())
+                    .returning(LifeEventCase.id)
+                )
+                if won:
+                    await record(None, None, "life_event.anonymised", "life_event", case.ref, retention_days=days)
+                    done += 1
+        if len(cases) < BATCH:
+            return done
+
+
 async def run_retention(settings: Settings, catalog: Catalog) -> RetentionReport:
     """One pass of every retention rule."""
     report = RetentionReport()
     files = content_store(settings)
     report.anonymised = await anonymise_closed(catalog, settings.retention_days, files)
+    report.life_events_anonymised = await anonymise_life_events(catalog, settings.retention_days)
     for name in DRAFT_TABLES:
         table = getattr(tables, name, None)
         if table is not None:
@@ -153,6 +196,6 @@ async def run_retention(settings: Settings, catalog: Catalog) -> RetentionReport
     report.sessions_purged = await ApiSession.count().where(expired)
     await ApiSession.delete().where(expired)
     report.sign_in_counters_purged = await purge_stale(settings)
-    if report.anonymised or any(report.drafts_purged.values()):
+    if report.anonymised or report.life_events_anonymised or any(report.drafts_purged.values()):
         log.info("retention: %s", report)
     return report

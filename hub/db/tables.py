@@ -654,6 +654,8 @@ class LifeEventCase(Table):
     locale = Varchar(length=10)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Set when retention removed the personal answers kept with its parts (it was done long ago).
+    anonymised_at = Timestamptz(null=True, default=None)
 
 
 class CommitmentRecord(Table):
