@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.stack.db import sql
 from tests.stack.flows import wait_for
 from tests.stack.harness import PASSWORD, Api
 from tests.stack.test_life_events import ZHAOLIU, case_of, part_filed
@@ -67,6 +68,10 @@ def test_a_held_credential_stands_in_for_a_proof_on_a_life_events_one_form(stack
         for c in api.get("/api/wallet").json()["credentials"]
         if c["type"] == "disability-certificate" and c["status"] == "valid"
     ]
+    # The certificate's number is the holder's identity number: kept sealed in the claims, and
+    # nowhere in clear (the credential's key names the certificate by its place).
+    keys = sql(stack, "SELECT key FROM credential WHERE type = {}", "disability-certificate")
+    assert keys and not [k for k in keys if ZHAOLIU in k["key"]], keys
     browser = signed_in(stack, "zhaoliu")
     try:
         form = browser.get("/life-events/hard-times")
