@@ -3,8 +3,10 @@
 The report is public, like the open data, and follows its rules: the figures per service are the
 open data's (small counts withheld with whatever would give them away); a count of one to four of
 anything else (a step's decisions, follow-ups, grievances, payments) is withheld, and a breakdown
-that adds up to a published total is protected the same way (``hub.open_data.suppression``). Where a
-source of figures cannot be read, its section says it is not available rather than guess.
+that adds up to a published total is protected the same way (``hub.open_data.suppression``). The
+reports of a month, a quarter and a year add up to one another: their outcome tables, payments and
+feedback lines are withheld across the year's periods together. Where a source of figures cannot
+be read, its section says it is not available rather than guess.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from hub.db.tables import BenefitPayment, Claim, Program
 from hub.feedback import follow_up_figures, grievance_figures
 from hub.governance.periods import Period
 from hub.i18n import N_, format_money, gettext
-from hub.open_data.suppression import MIN_PUBLISHED, TOTAL, CountTable, suppress, suppress_linked
+from hub.open_data.suppression import (
+    MIN_PUBLISHED,
+    TOTAL,
+    CountTable,
+    PublishedTable,
+    suppress_linked,
+    withhold_linked_counts,
+)
 from hub.service_levels import (
     MONTHS,
     SPAN_PARTS,
@@ -106,10 +115,6 @@ def _percent(value: float | None) -> str:
 
 def _days(value: float | None, locale: str) -> str:
     return WITHHELD_MARK if value is None else gettext(locale, N_("{days} days"), days=f"{value:.1f}")
-
-
-def _small(count: int) -> bool:
-    return 0 < count < MIN_PUBLISHED
 
 
 def _change(now: float | None, before: float | None) -> str:
@@ -411,56 +416,63 @@ def _step_title(catalog: Catalog, service_id: str, step: str, locale: str) -> st
     return gettext(locale, stage.title) if stage else step
 
 
-def _protected_line(
-    heading: str, columns: dict[str, str], counts: dict[str, int], locale: str, note: str = ""
-) -> Section:
-    """One line of counts and its total, small ones withheld so the total gives none away."""
-    published = suppress(CountTable(("all",), tuple(columns), {("all", k): v for k, v in counts.items()}))
-    return Section(
-        heading,
-        [*(gettext(locale, label) for label in columns.values()), gettext(locale, N_("In all"))],
-        [Row([_count(published.get("all", k)) for k in (*columns, TOTAL)])],
-        note=note,
-    )
+FOLLOW_COLUMNS = {
+    "open": N_("Still being followed up"),
+    "resolved": N_("Resolved"),
+    "explained": N_("Explained"),
+    "other": N_("Closed otherwise"),
+}
+GRIEVANCE_COLUMNS = {
+    "open": N_("Open"),
+    "upheld": N_("Upheld"),
+    "partly_upheld": N_("Partly upheld"),
+    "not_upheld": N_("Not upheld"),
+    "other": N_("Closed otherwise"),
+}
 
 
-async def feedback_sections(period: Period, locale: str) -> list[Section]:
-    """What was done about bad ratings (their follow-ups) and grievances, and their outcomes."""
-    follow_heading = gettext(locale, N_("Bad ratings and what was done about them"))
-    grievance_heading = gettext(locale, N_("Grievances and their outcomes"))
-    try:
-        follow_ups = await follow_up_figures(period.start, period.end)
-        grievances = await grievance_figures(period.start, period.end)
-    except Exception:  # noqa: BLE001 - a source that cannot be read is said to be unavailable
-        log.exception("the feedback figures could not be read for %s", period.label)
-        return [
-            Section(follow_heading, unavailable=gettext(locale, UNAVAILABLE)),
-            Section(grievance_heading, unavailable=gettext(locale, UNAVAILABLE)),
-        ]
+async def _feedback_counts(start: dt.datetime, end: dt.datetime) -> tuple[dict[str, int], dict[str, int], int]:
+    """Follow-ups and grievances opened in [start, end) by what became of them, and the appeals upheld."""
     follow: dict[str, int] = defaultdict(int)
-    for f in follow_ups:
+    for f in await follow_up_figures(start, end):
         follow["open"] += f.open
         follow["resolved"] += f.by_outcome.get("resolved", 0)
         follow["explained"] += f.by_outcome.get("explained", 0)
         follow["other"] += f.answered - f.by_outcome.get("resolved", 0) - f.by_outcome.get("explained", 0)
         follow["appeals_upheld"] += f.appeals_upheld
     grieved: dict[str, int] = defaultdict(int)
-    for g in grievances:
+    for g in await grievance_figures(start, end):
         grieved["open"] += g.by_state.get("open", 0)
         for outcome in ("upheld", "partly_upheld", "not_upheld"):
             grieved[outcome] += g.by_outcome.get(outcome, 0)
         answered = g.filed - g.by_state.get("open", 0)
         grieved["other"] += answered - sum(g.by_outcome.get(o, 0) for o in ("upheld", "partly_upheld", "not_upheld"))
-    upheld = follow.pop("appeals_upheld", 0)
+    return follow, grieved, follow.pop("appeals_upheld", 0)
+
+
+async def feedback_sections(period: Period, locale: str) -> list[Section]:
+    """What was done about bad ratings (their follow-ups) and grievances, and their outcomes. Each
+    line is withheld with the same lines of the period's year's other months, quarters and the
+    year (a month's withheld count is not its quarter's less the other months')."""
+    follow_heading = gettext(locale, N_("Bad ratings and what was done about them"))
+    grievance_heading = gettext(locale, N_("Grievances and their outcomes"))
+    try:
+        months = {month: await _feedback_counts(*span_bounds(period.year, month)) for month in MONTHS}
+    except Exception:  # noqa: BLE001 - a source that cannot be read is said to be unavailable
+        log.exception("the feedback figures could not be read for %s", period.label)
+        return [
+            Section(follow_heading, unavailable=gettext(locale, UNAVAILABLE)),
+            Section(grievance_heading, unavailable=gettext(locale, UNAVAILABLE)),
+        ]
+    span: Span = (period.kind, period.number)
+    follow = _linked_line({m: c[0] for m, c in months.items()}, FOLLOW_COLUMNS, span)
+    grieved = _linked_line({m: c[1] for m, c in months.items()}, GRIEVANCE_COLUMNS, span)
+    upheld = _year_of({m: c[2] for m, c in months.items()})
+    shown_upheld = None if span in withhold_linked_counts(upheld, SPAN_PARTS) else upheld[span]
     return [
-        _protected_line(
+        _line_section(
             follow_heading,
-            {
-                "open": N_("Still being followed up"),
-                "resolved": N_("Resolved"),
-                "explained": N_("Explained"),
-                "other": N_("Closed otherwise"),
-            },
+            FOLLOW_COLUMNS,
             follow,
             locale,
             note=gettext(
@@ -469,22 +481,42 @@ async def feedback_sections(period: Period, locale: str) -> list[Section]:
                     "A rating of 1 or 2 opens a follow-up by the service's department. Ratings left out of the "
                     "figures after an appeal was upheld: {upheld}."
                 ),
-                upheld=_count(None if _small(upheld) else upheld),
+                upheld=_count(shown_upheld),
             ),
         ),
-        _protected_line(
-            grievance_heading,
-            {
-                "open": N_("Open"),
-                "upheld": N_("Upheld"),
-                "partly_upheld": N_("Partly upheld"),
-                "not_upheld": N_("Not upheld"),
-                "other": N_("Closed otherwise"),
-            },
-            grieved,
-            locale,
-        ),
+        _line_section(grievance_heading, GRIEVANCE_COLUMNS, grieved, locale),
     ]
+
+
+def _year_of(months: dict[Span, int]) -> dict[Span, int]:
+    """A count of each month, with its quarters' and the year's (each the sum of its parts)."""
+    out = dict(months)
+    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):
+        out[whole] = sum(out[part] for part in SPAN_PARTS[whole])
+    return out
+
+
+def _linked_line(months: dict[Span, dict[str, int]], columns: dict[str, str], span: Span) -> PublishedTable:
+    """One line of counts and its total for ``span``, withheld with the same line of every other
+    period of the year."""
+    counted = {key: _year_of({m: line.get(key, 0) for m, line in months.items()}) for key in columns}
+    tables = {
+        s: CountTable(("all",), tuple(columns), {("all", key): counted[key][s] for key in columns})
+        for s in (*MONTHS, *SPAN_PARTS)
+    }
+    return suppress_linked(tables, SPAN_PARTS)[span]
+
+
+def _line_section(
+    heading: str, columns: dict[str, str], published: PublishedTable, locale: str, note: str = ""
+) -> Section:
+    """One line of counts and its total, as published."""
+    return Section(
+        heading,
+        [*(gettext(locale, label) for label in columns.values()), gettext(locale, N_("In all"))],
+        [Row([_count(published.get("all", k)) for k in (*columns, TOTAL)])],
+        note=note,
+    )
 
 
 def paid_section(paid: list[Paid], locale: str) -> Section:

@@ -93,3 +93,20 @@ def one_column(values: dict[str, int | None], total: int | None) -> PublishedTab
         cells[(title, "payments")] = cells[(title, TOTAL)] = values[title]
     cells[(TOTAL, "payments")] = cells[(TOTAL, TOTAL)] = total
     return PublishedTable(rows, ("payments",), cells)
+
+
+def test_a_feedback_line_of_a_month_cannot_be_recomputed_from_its_quarter():
+    from hub.governance.figures import GRIEVANCE_COLUMNS, _linked_line
+    from hub.service_levels import MONTHS, SPAN_PARTS
+
+    # Grievances upheld: two in March, six in every other month; not upheld: nine a month.
+    months = {("month", m): {"upheld": 2 if m == 3 else 6, "not_upheld": 9} for _, m in MONTHS}
+
+    def report(span) -> str:  # the key the linear program's helper names a period by
+        kind, number = span
+        return "year" if kind == "year" else f"Q{number}" if kind == "quarter" else f"M{number:02d}"
+
+    published = {report(span): _linked_line(months, GRIEVANCE_COLUMNS, span) for span in (*MONTHS, *SPAN_PARTS)}
+    assert published["M03"].get("all", "upheld") is None
+    for (key, cell), (low, high) in linked_intervals(published, YEAR_PARTS).items():
+        assert high - low > 0.5, f"{key} {cell} is given away by the other reports: it can only be {low}"
