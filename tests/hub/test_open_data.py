@@ -27,41 +27,7 @@ from hub.open_data.suppression import (
 def feasible_intervals(published: PublishedTable) -> dict[tuple[str, str], tuple[float, float]]:
     """For every withheld cell (totals included), its least and greatest value consistent with the
     published cells and totals."""
-    rows, columns = (*published.rows, TOTAL), (*published.columns, TOTAL)
-    unknown = sorted(published.withheld())
-    index = {cell: k for k, cell in enumerate(unknown)}
-    equations: list[tuple[list[float], float]] = []
-
-    def relation(parts: list[tuple[str, str]], whole: tuple[str, str]) -> None:
-        # sum(parts) - whole = 0, with the published values moved to the right-hand side
-        coefficients, rhs = [0.0] * len(unknown), 0.0
-        for cell, sign in [(p, 1.0) for p in parts] + [(whole, -1.0)]:
-            value = published.cells[cell]
-            if value is None:
-                coefficients[index[cell]] += sign
-            else:
-                rhs -= sign * value
-        if any(coefficients):
-            equations.append((coefficients, rhs))
-        else:
-            assert abs(rhs) < 1e-9, "the published table adds up"
-
-    for r in rows:
-        relation([(r, c) for c in published.columns], (r, TOTAL))
-    for c in columns:
-        relation([(r, c) for r in published.rows], (TOTAL, c))
-    a_eq = [e[0] for e in equations] or None
-    b_eq = [e[1] for e in equations] or None
-    intervals = {}
-    for cell in unknown:
-        objective = [0.0] * len(unknown)
-        objective[index[cell]] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        high = linprog([-x for x in objective], A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        assert low.status == 0, low.message
-        # A cell free to grow without bound is certainly not given away.
-        intervals[cell] = (low.fun, float("inf") if high.status == 3 else -high.fun)
-    return intervals
+    return {cell: interval for (_, cell), interval in linked_intervals({"table": published}, {}).items()}
 
 
 def assert_protected(table: CountTable, published: PublishedTable) -> None:
