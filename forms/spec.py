@@ -81,6 +81,9 @@ class FieldSpec(SpecModel):
     # Personal data is collected only for a stated purpose (minimisation), and masked when shown.
     personal: bool = False
     purpose: str = ""
+    # Sensitive personal data (health, disability, ethnicity, hardship): masked whole when shown,
+    # not even a first character (a name keeps its first; "汉族" would keep its meaning).
+    sensitive: bool = False
     # Where the government already holds this value: "profile.<key>" or "enterprise.<key>".
     prefill: str | None = Field(default=None, pattern=r"^(profile|enterprise)\.[a-z_]+$")
     # file: accepted media types and size limit.
@@ -104,6 +107,8 @@ class FieldSpec(SpecModel):
             raise ValueError(f"{where}: a {self.type} field needs options")
         if self.personal and not self.purpose.strip():
             raise ValueError(f"{where}: personal data must state the purpose it is collected for")
+        if self.sensitive and not self.personal:
+            raise ValueError(f"{where}: sensitive data is personal data (personal = true, with its purpose)")
         if self.type == "file" and not self.accept:
             raise ValueError(f"{where}: a file field must list the media types it accepts")
         if self.credential is not None and self.type != "file":
@@ -371,3 +376,10 @@ class ServiceSpec(SpecModel):
                 if sub.personal:
                     found[f"{f.name}.{sub.name}"] = sub.type
         return found
+
+    @property
+    def sensitive_fields(self) -> set[str]:
+        """Sensitive personal fields by name (``group.field`` inside groups): masked whole."""
+        return {f.name for f in self.fields if f.sensitive} | {
+            f"{f.name}.{sub.name}" for f in self.fields for sub in f.fields if sub.sensitive
+        }

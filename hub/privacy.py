@@ -30,10 +30,12 @@ def masked_answers(spec: ServiceSpec | None, answers: dict[str, Any]) -> dict[st
     """The answers with every personal field masked, inside repeating groups too."""
     if spec is None:
         return {k: "***" for k in answers}
-    personal = spec.personal_fields
+    personal, sensitive = spec.personal_fields, spec.sensitive_fields
 
     def masked(path: str, value: Any) -> Any:
-        return mask(value, personal[path]) if path in personal and value is not None else value
+        if path not in personal or value is None:
+            return value
+        return mask(value, "sensitive" if path in sensitive else personal[path])
 
     shown: dict[str, Any] = {}
     for key, value in answers.items():

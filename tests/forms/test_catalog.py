@@ -145,6 +145,16 @@ def test_personal_field_without_purpose(tmp_path):
     assert "field 'full_name': personal data must state the purpose it is collected for" in problem
 
 
+def test_sensitive_field_that_is_not_personal(tmp_path):
+    text = (
+        service()
+        .replace('purpose = "To name the applicant"\n', "")
+        .replace("personal = true\n", "sensitive = true\n", 1)
+    )
+    [problem] = problems(catalog_dir(tmp_path, bad=text))
+    assert "field 'full_name': sensitive data is personal data" in problem
+
+
 def test_rule_expression_that_does_not_parse(tmp_path):
     text = service().replace('expression = "len(full_name) > 0"', 'expression = "len(full_name) >"')
     [problem] = problems(catalog_dir(tmp_path, bad=text))

@@ -12,6 +12,7 @@ from hub.privacy import mask, masked_answers
 SENSITIVE = {
     "minimum-living-allowance": ("hardship", "supporting_documents"),
     "disability-living-subsidy": ("disability_grade",),
+    "newborn-household-registration": ("ethnic_group",),
 }
 
 
@@ -23,8 +24,8 @@ def test_sensitive_fields_are_personal_in_every_version(service_id):
     for spec in versions:
         for name in SENSITIVE[service_id]:
             field = next(f for f in spec.fields if f.name == name)
-            assert field.personal and field.purpose, (spec.id, spec.version, name)
-            assert name in spec.personal_fields
+            assert field.personal and field.sensitive and field.purpose, (spec.id, spec.version, name)
+            assert name in spec.personal_fields and name in spec.sensitive_fields
 
 
 def test_masked_they_show_nothing_of_themselves():
@@ -38,3 +39,9 @@ def test_masked_they_show_nothing_of_themselves():
         "disability_grade": "***"
     }
     assert mask("2025-03-01", "date") == "***" and mask("浙江省杭州市西湖区", "address") == "浙江省杭州市…"
+    # A sensitive text field shows nothing, where a name shows its first character.
+    newborn = catalog.latest("newborn-household-registration")
+    assert masked_answers(newborn, {"ethnic_group": "汉族", "baby_name": "王小明"}) == {
+        "ethnic_group": "***",
+        "baby_name": "王**",
+    }
