@@ -13,10 +13,12 @@ service follow the table, so that together they give away nothing it withholds.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import statistics
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -112,7 +114,9 @@ SPAN_PARTS: dict[Span, tuple[Span, ...]] = {
     **{("quarter", q): tuple(("month", m) for m in range(3 * q - 2, 3 * q + 1)) for q in range(1, 5)},
 }
 MONTHS: tuple[Span, ...] = tuple(("month", m) for m in range(1, 13))
-SPANS: tuple[Span, ...] = (*MONTHS, *SPAN_PARTS)
+# The wholes, each after its parts.
+WHOLES: tuple[Span, ...] = (*(("quarter", q) for q in range(1, 5)), YEAR)
+SPANS: tuple[Span, ...] = (*MONTHS, *WHOLES)
 
 # The report is public and needs no sign-in, and a year of a busy district is many rows to read: a
 # year's reports are kept until a request of the year or a rating changes, which two cheap queries
@@ -138,6 +142,10 @@ class _Year:
 
 
 _years: dict[tuple[int, tuple[str, ...]], _Year] = {}
+# (A lock belongs to its event loop: one set per loop.)
+_counting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, tuple[str, ...]], asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def span_bounds(year: int, span: Span) -> tuple[dt.datetime, dt.datetime]:
@@ -166,6 +174,17 @@ async def _report(start: dt.datetime, end: dt.datetime, services: tuple[str, ...
     kept = _years.get(key)
     if kept is not None and time.monotonic() - kept.checked < FRESH_SECONDS:
         return kept.reports[span]
+    # One look (and one count) at a time per year in a process: requests arriving meanwhile wait
+    # for it rather than count the same year again.
+    locks = _counting.setdefault(asyncio.get_running_loop(), {})
+    async with locks.setdefault(key, asyncio.Lock()):
+        kept = _years.get(key)
+        if kept is not None and time.monotonic() - kept.checked < FRESH_SECONDS:
+            return kept.reports[span]
+        return await _recount(year, span, key, services)
+
+
+async def _recount(year: int, span: Span, key: tuple[int, tuple[str, ...]], services: tuple[str, ...]) -> _Report:
     checked = time.monotonic()
     first, after = span_bounds(year, YEAR)
     in_year = (ServiceRequest.created_at >= first) & (ServiceRequest.created_at < after)
@@ -275,9 +294,10 @@ async def _count_month(start: dt.datetime, end: dt.datetime) -> _Counted:
 
 
 async def _count_year(year: int, services: tuple[str, ...], fingerprint: tuple) -> dict[Span, _Report]:
-    """Every month, quarter and the year, counted and withheld together."""
+    """Every month, quarter and the year, counted and withheld together (each month on its own
+    data, each whole with what its parts withhold)."""
     counted: dict[Span, _Counted] = {month: await _count_month(*span_bounds(year, month)) for month in MONTHS}
-    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):  # the parts before their wholes
+    for whole in WHOLES:
         counted[whole] = _Counted()
         for part in SPAN_PARTS[whole]:
             counted[whole].add(counted[part])
@@ -312,6 +332,19 @@ async def _count_year(year: int, services: tuple[str, ...], fingerprint: tuple) 
         for one in c.decided:
             late[one.service_id] += not one.on_time
         reports[span] = _Report(fingerprint, withhold_with_table(levels, outcomes[span], late), outcomes[span])
+    # The share decided in time, with the number decided, gives the number decided late: a whole
+    # withholds it wherever one of its parts does, or the part's would be the whole's less the others'.
+    for whole in WHOLES:
+        hidden = {
+            level.service_id
+            for part in SPAN_PARTS[whole]
+            for level in reports[part].levels
+            if level.on_time_percent is None and any(d.service_id == level.service_id for d in counted[part].decided)
+        }
+        reports[whole].levels = [
+            dataclasses.replace(level, on_time_percent=None) if level.service_id in hidden else level
+            for level in reports[whole].levels
+        ]
     return reports
 
 
@@ -350,7 +383,7 @@ def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
 _services_of: tuple[Catalog | None, tuple[str, ...]] = (None, ())
 
 
-def _current_services(catalog: Catalog) -> tuple[str, ...]:
+def current_services(catalog: Catalog) -> tuple[str, ...]:
     global _services_of
     if _services_of[0] is not catalog:
         _services_of = (catalog, tuple(spec.id for spec in catalog.current()))
@@ -363,7 +396,7 @@ async def service_levels_kept(
     """The report of a year, or one of its months, in ``locale``: every current service of the
     catalog; with what tells its figures apart (the same while they are), for what is made of it.
     Made once per language while the figures stand."""
-    services = _current_services(ctx.catalog)
+    services = current_services(ctx.catalog)
     report = await _report(*period(year, month), services)
     read = report.reads.get(locale)
     if read is None:

@@ -20,7 +20,14 @@ import msgspec
 from hub.db.tables import Program
 from hub.i18n import N_, gettext
 from hub.open_data.suppression import TOTAL
-from hub.service_levels import MIN_PUBLISHED, OUTCOMES, count_outcomes, period, service_levels_read
+from hub.service_levels import (
+    MIN_PUBLISHED,
+    OUTCOMES,
+    count_outcomes,
+    current_services,
+    period,
+    service_levels_read,
+)
 from hub.subsidies import parse_spec
 
 if TYPE_CHECKING:
@@ -229,7 +236,8 @@ async def dataset_rows(
     elif name == "outcomes":
         report = await service_levels_read(ctx, locale, year, month)
         titles = {s.service_id: s.title for s in report.services}
-        table = await count_outcomes(*period(year, month), tuple(titles))
+        # Counted under the same key as the report: the year is counted once for both.
+        table = await count_outcomes(*period(year, month), current_services(ctx.catalog))
         for service_id in (*table.rows, TOTAL):
             row: dict[str, Value] = {
                 "service_id": service_id,

@@ -13,14 +13,13 @@ months', unless the tables are withheld together (``suppress_linked``).
 Why the result holds (the argument ``tests/hub/test_open_data.py`` checks with a linear program):
 write each table with its margins as an (R+1) x (C+1) grid. A withheld count can take more than
 one value when the withheld cells can move, by +t and -t, in a way that keeps every row and column
-of every table adding up and every whole the sum of its parts. A rectangle of withheld cells
-(+t, -t, +t, -t around it) keeps its table's rows and columns; moved the same way in a table and
-in every table it is part of (a month, its quarter and its year), or in a table and against it in
-another part of the same whole (two months of a quarter), it also keeps every sum between tables.
-Every cell withheld here is at least 1 (a count of 0 is published, never chosen to hide another),
-so a small enough move keeps every count non-negative. The loop below gives every withheld cell
-such a rectangle, the one that withholds the fewest totals and the fewest people more. One exists
-for every cell of at least 1: its row total, its column total and the grand total close one.
+of every table adding up and every whole the sum of its parts. Each withheld cell of a table that
+is no whole lies on a rectangle of withheld cells (+t, -t, +t, -t around it keeps its rows and
+columns); every whole withholds what its parts withhold, so the same rectangle moves in the table
+and in every whole it is part of, and every sum between tables holds. A whole's withheld cell was
+withheld by a part, and moves with that part's rectangle; a whole's own small count has a small
+part, withheld. Every cell withheld is at least 1 (a count of 0 is published, never chosen to
+hide another), so a small enough move keeps every count non-negative.
 """
 
 from __future__ import annotations
@@ -75,129 +74,89 @@ def _primary(value: int) -> bool:
 def suppress_linked(tables: Mapping[K, CountTable], parts: Mapping[K, Sequence[K]]) -> dict[K, PublishedTable]:
     """Tables of the same rows and columns published together, where some are the sum of others
     cell by cell (``parts``: a year of its quarters, a quarter of its months), as they can be
-    published: no withheld count can be recomputed from all of them and their totals at once."""
-    grids = {key: table.grid() for key, table in tables.items()}
-    parent = {part: whole for whole, wholes_parts in parts.items() for part in wholes_parts}
-    depth = {key: len(_ancestors(key, parent)) for key in tables}
-    cells = [(i, j) for i in range(len(next(iter(grids.values())))) for j in range(len(next(iter(grids.values()))[0]))]
-    withheld = {key: {cell for cell in cells if _primary(grids[key][cell[0]][cell[1]])} for key in tables}
-    moved: dict[K, set[Cell]] = {key: set() for key in tables}
+    published: no withheld count can be recomputed from all of them and their totals at once.
 
-    def value(key: K, cell: Cell) -> int:
-        return grids[key][cell[0]][cell[1]]
+    A table that is no whole (a month) is withheld on its own data alone, and a whole withholds
+    every cell any of its parts withholds. So a month's figures, once the month is over, are
+    withheld the same way whenever they are asked for (a withheld set that moved as later months
+    came in would give counts away between two downloads), and a quarter's and a year's are fixed
+    once their months are."""
+    published: dict[K, PublishedTable] = {}
+    withheld: dict[K, set[Cell]] = {}
 
-    def leaves(key: K) -> list[K]:
-        return [key] if key not in parts else [leaf for part in parts[key] for leaf in leaves(part)]
+    def settle(key: K) -> set[Cell]:
+        if key not in withheld:
+            grid = tables[key].grid()
+            if key in parts:
+                cells = set().union(*(settle(part) for part in parts[key]))
+            else:
+                cells = _cover(grid, {cell for cell in _cells(grid) if _primary(grid[cell[0]][cell[1]])})
+            withheld[key] = cells
+            published[key] = _as_published(tables[key], grid, cells)
+        return withheld[key]
 
-    def chain(leaf: K, top: K, sign: int) -> list[tuple[K, int]]:
-        """A table and every table it is part of, up to ``top``, moving the same way."""
-        out = [(leaf, sign)]
-        while out[-1][0] != top:
-            out.append((parent[out[-1][0]], sign))
-        return out
-
-    def moves(key: K) -> list[list[tuple[K, int]]]:
-        """The sets of tables (with the sign each moves by) whose totals and sums all hold when the
-        same rectangle moves in each, ``key`` among them: a table and every table it is part of up
-        to some whole, and against them the same in another part of that whole's own whole, or up
-        to the whole of all (nothing holds the whole of all)."""
-        found = []
-        for leaf in leaves(key):
-            for top in [key, *_ancestors(key, parent)]:
-                up = chain(leaf, top, 1)
-                if top not in parent:
-                    found.append(up)
-                    continue
-                for other in parts[parent[top]]:
-                    if other != top:
-                        found += [up + chain(other_leaf, other, -1) for other_leaf in leaves(other)]
-        return found
-
-    last_row, last_column = cells[-1]
-    positive = {key: {cell for cell in cells if value(key, cell) > 0} for key in tables}
-    moves_of: dict[K, list[list[tuple[K, int]]]] = {}
-
-    def cheapest(key: K, cell: Cell) -> tuple[list[tuple[K, int]], list[Cell]] | None:
-        i, j = cell
-        best: tuple[tuple[int, int], list[tuple[K, int]], list[Cell]] | None = None
-        if key not in moves_of:
-            moves_of[key] = moves(key)
-        for tables_moved in moves_of[key]:
-            # A count of 0 cannot move down: only cells of at least 1 in every table moved (the
-            # parts are the least of them) are chosen to hide another.
-            usable = set.intersection(*(positive[t] for t, _ in tables_moved if t not in parts))
-            if cell not in usable:
-                continue
-            across = [c for c in range(len(grids[key][0])) if c != j and (i, c) in usable]
-            for r in range(len(grids[key])):
-                if r == i or (r, j) not in usable:
-                    continue
-                for c in across:
-                    if (r, c) not in usable:
-                        continue
-                    corners = [cell, (i, c), (r, j), (r, c)]
-                    margins = people = 0
-                    for t, _ in tables_moved:
-                        hidden, grid = withheld[t], grids[t]
-                        for a, b in corners:
-                            if (a, b) not in hidden:
-                                margins += a == last_row or b == last_column
-                                people += grid[a][b]
-                    if best is None or (margins, people) < best[0]:
-                        best = ((margins, people), tables_moved, corners)
-        return None if best is None else best[1:]
-
-    # Each round gives at least one withheld cell its rectangle, so the rounds are bounded.
-    order = sorted(tables, key=lambda key: -depth[key])  # the smallest tables first: their moves cost least
-    while True:
-        todo = next(((key, cell) for key in order for cell in sorted(withheld[key] - moved[key])), None)
-        if todo is None:
-            break
-        chosen = cheapest(*todo)
-        if chosen is None:  # cannot happen while every withheld count is at least 1; publish nothing then
-            withheld = {key: set(cells) for key in tables}
-            break
-        tables_moved, corners = chosen
-        for key, _ in tables_moved:
-            withheld[key].update(corners)
-            moved[key].update(corners)
-    return {key: _as_published(table, grids[key], withheld[key]) for key, table in tables.items()}
+    for key in tables:
+        settle(key)
+    return published
 
 
 def suppress(table: CountTable) -> PublishedTable:
     """The table as it can be published: small counts withheld, and enough others with them that
     none can be recomputed from the published cells and totals."""
-    return suppress_linked({TOTAL: table}, {})[TOTAL]
+    grid = table.grid()
+    return _as_published(table, grid, _cover(grid, {cell for cell in _cells(grid) if _primary(grid[cell[0]][cell[1]])}))
+
+
+def _cells(grid: list[list[int]]) -> list[Cell]:
+    return [(i, j) for i in range(len(grid)) for j in range(len(grid[0]))]
+
+
+def _cover(grid: list[list[int]], withheld: set[Cell]) -> set[Cell]:
+    """``withheld`` with more cells, so that every withheld cell lies on a rectangle of withheld
+    cells of at least 1: for each that does not yet, the rectangle through it that withholds the
+    fewest totals and then the fewest people more."""
+    withheld = set(withheld)
+    covered: set[Cell] = set()
+    last_row, last_column = len(grid) - 1, len(grid[0]) - 1
+    # Each round covers at least one withheld cell, so the rounds are bounded.
+    while todo := sorted(withheld - covered):
+        i, j = todo[0]
+        best: tuple[tuple[int, int], list[Cell]] | None = None
+        for r in range(len(grid)):
+            for c in range(len(grid[0])):
+                if r == i or c == j:
+                    continue
+                corners = [(i, j), (i, c), (r, j), (r, c)]
+                if any(grid[a][b] < 1 for a, b in corners):
+                    continue  # a count of 0 cannot move down: never chosen to hide another
+                new = [(a, b) for a, b in corners if (a, b) not in withheld]
+                cost = (sum(a == last_row or b == last_column for a, b in new), sum(grid[a][b] for a, b in new))
+                if best is None or cost < best[0]:
+                    best = (cost, corners)
+        if best is None:  # cannot happen for a cell of at least 1 (its totals close one)
+            return set(_cells(grid))
+        withheld.update(best[1])
+        covered.update(best[1])
+    return withheld
 
 
 def withhold_linked_counts(counts: Mapping[K, int], parts: Mapping[K, Sequence[K]]) -> set[K]:
     """Of counts where some are the sum of others (``parts``: a year's of its quarters', a
-    quarter's of its months'), those to withhold: every count of 1 to ``MIN_PUBLISHED`` - 1, and
-    with them enough others that none can be recomputed from the rest. In every whole with its
-    parts, none or at least two are withheld, and each of them is at least 1: then a withheld
-    count can move with another of its group (a part against a part, or a part with its whole),
-    and that one with another of its own other group, down to a part or up to the whole of all."""
-    withheld = {key for key, count in counts.items() if _primary(count)}
-    changed = True
-    while changed:
-        changed = False
-        for whole, wholes_parts in parts.items():
-            group = [whole, *wholes_parts]
-            if sum(key in withheld for key in group) != 1:
-                continue
-            # The least count of the others that is not 0; a part before its whole of the same count.
-            others = [key for key in group if key not in withheld and counts[key] > 0]
-            withheld.add(min(others, key=lambda key: (counts[key], key == whole)))
-            changed = True
+    quarter's of its months'), those to withhold: every count of 1 to ``MIN_PUBLISHED`` - 1 that is
+    no whole, and every whole one of whose parts is withheld. A withheld count can then move up
+    with the wholes it is part of, to the whole of all, which nothing holds; a whole's own small
+    count has a small part, withheld. Each is fixed by its own parts, whenever it is asked for."""
+    withheld: set[K] = set()
+
+    def settle(key: K) -> bool:
+        hidden = any([settle(part) for part in parts[key]]) if key in parts else _primary(counts[key])
+        if hidden:
+            withheld.add(key)
+        return hidden
+
+    for key in counts:
+        settle(key)
     return withheld
-
-
-def _ancestors(key: K, parent: Mapping[K, K]) -> list[K]:
-    out = []
-    while key in parent:
-        key = parent[key]
-        out.append(key)
-    return out
 
 
 def _as_published(table: CountTable, grid: list[list[int]], withheld: set[Cell]) -> PublishedTable:
