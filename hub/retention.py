@@ -165,8 +165,11 @@ async def anonymise_life_events(catalog: Catalog, days: int, at: dt.datetime | N
             for part_id, part in parts.items():
                 if isinstance(part, dict) and "answers" in part:
                     spec = catalog.version(services.get(part_id, ""), int(part.get("version") or 0))
+                    # Kept as their JSON text, as the part's service stores answers.
+                    answers = load_json(part["answers"]) if isinstance(part["answers"], str) else part["answers"]
                     # Without its spec nothing tells personal from not: keep no answers at all.
-                    part["answers"] = _without_personal(spec.personal_fields, part["answers"]) if spec else {}
+                    kept = _without_personal(spec.personal_fields, answers) if spec else {}
+                    part["answers"] = json.dumps(kept, ensure_ascii=False)
             async with writing():
                 won = await (
                     LifeEventCase.update(

@@ -38,7 +38,7 @@ from hub.open_data.suppression import (
 from hub.service_levels import (
     MONTHS,
     SPAN_PARTS,
-    YEAR,
+    WHOLES,
     ServiceLevel,
     Span,
     count_outcomes,
@@ -167,13 +167,10 @@ class PaidTotals:
     benefits_cents: int | None
 
 
-async def _paid_by_month(year: int, catalog: Catalog, locale: str) -> dict[Span, dict[tuple[str, str], list[int]]]:
-    """Payments and cents per (kind, program or benefit title) in each month of the year:
-    subsidies by the day they were paid, benefits by the month they pay for."""
-    titles = {
-        row["id"]: parse_spec(row["spec"]).title.in_locale(locale)
-        for row in await Program.select(Program.id, Program.spec)
-    }
+async def _paid_by_month(year: int) -> dict[Span, dict[tuple[str, str], list[int]]]:
+    """Payments and cents per (kind, program id or benefit's service id) in each month of the
+    year: subsidies by the day they were paid, benefits by the month they pay for. (Keyed by id, not
+    by title: what is withheld must not depend on the report's language.)"""
     months: dict[Span, dict[tuple[str, str], list[int]]] = {}
     for month in MONTHS:
         start, end = span_bounds(year, month)
@@ -183,7 +180,7 @@ async def _paid_by_month(year: int, catalog: Catalog, locale: str) -> dict[Span,
             .where((Claim.state == "paid") & (Claim.paid_at >= start) & (Claim.paid_at < end))
             .group_by(Claim.program)
         ):
-            one = counted[("subsidy", titles.get(row["program"], "?"))]
+            one = counted[("subsidy", str(row["program"]))]
             one[0] += row["n"]
             one[1] += int(row["cents"] or 0)
         months[month] = counted
@@ -200,10 +197,7 @@ async def _paid_by_month(year: int, catalog: Catalog, locale: str) -> dict[Span,
         )
         .group_by(BenefitPayment.service_id, BenefitPayment.period)
     ):
-        spec = catalog.latest(row["service_id"])
-        one = months[("month", int(row["period"][5:7]))][
-            ("benefit", gettext(locale, spec.title) if spec else row["service_id"])
-        ]
+        one = months[("month", int(row["period"][5:7]))][("benefit", row["service_id"])]
         one[0] += row["n"]
         one[1] += int(row["cents"] or 0)
     return months
@@ -211,35 +205,46 @@ async def _paid_by_month(year: int, catalog: Catalog, locale: str) -> dict[Span,
 
 async def paid_in(period: Period, catalog: Catalog, locale: str) -> tuple[list[Paid], PaidTotals]:
     """Subsidies paid in the period (by program) and benefits paid for its months (by benefit),
-    with the totals of each kind. The months, quarters and year of the period's year are withheld
-    together (each kind a table of payments by program, with its total): a month's withheld count
-    or amount is not the quarter's less the other months'."""
-    counted: dict[Span, dict[tuple[str, str], list[int]]] = await _paid_by_month(period.year, catalog, locale)
-    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):  # the parts before their wholes
+    with the totals of each kind. Withheld with the year's other months, quarters and the year
+    (each kind a table of payments by program, with its total): a month's withheld count or amount
+    is not the quarter's less the other months'."""
+    counted: dict[Span, dict[tuple[str, str], list[int]]] = await _paid_by_month(period.year)
+    for whole in WHOLES:
         counted[whole] = defaultdict(lambda: [0, 0])
         for part in SPAN_PARTS[whole]:
             for key, (n, cents) in counted[part].items():
                 counted[whole][key][0] += n
                 counted[whole][key][1] += cents
+    programs = {
+        str(row["id"]): parse_spec(row["spec"]).title.in_locale(locale)
+        for row in await Program.select(Program.id, Program.spec)
+    }
+
+    def title(kind: str, key: str) -> str:
+        if kind == "subsidy":
+            return programs.get(key, "?")
+        spec = catalog.latest(key)
+        return gettext(locale, spec.title) if spec else key
+
     span: Span = (period.kind, period.number)
     paid: list[Paid] = []
     totals: dict[str, int | None] = {}
     for kind in ("subsidy", "benefit"):
-        titles = tuple(sorted({title for c in counted.values() for k, title in c if k == kind}))
+        keys = tuple(sorted({item for c in counted.values() for k, item in c if k == kind}))
         published = suppress_linked(
             {
                 s: CountTable(
-                    titles, ("payments",), {(title, "payments"): n for (k, title), (n, _) in c.items() if k == kind}
+                    keys, ("payments",), {(item, "payments"): n for (k, item), (n, _) in c.items() if k == kind}
                 )
                 for s, c in counted.items()
             },
             SPAN_PARTS,
         )[span]
-        mine = {title: counted[span].get((kind, title), [0, 0]) for title in titles}
-        for title, (n, cents) in mine.items():
+        mine = {item: counted[span].get((kind, item), [0, 0]) for item in keys}
+        for item, (n, cents) in mine.items():
             if n:
-                shown = published.get(title, "payments") is not None
-                paid.append(Paid(kind, title, n if shown else None, cents if shown else None))
+                shown = published.get(item, "payments") is not None
+                paid.append(Paid(kind, title(kind, item), n if shown else None, cents if shown else None))
         in_all = published.get(TOTAL, "payments") is not None
         totals[kind] = sum(cents for _, cents in mine.values()) if in_all else None
     return sorted(paid, key=lambda p: (p.kind, p.title)), PaidTotals(totals["subsidy"], totals["benefit"])
@@ -491,7 +496,7 @@ async def feedback_sections(period: Period, locale: str) -> list[Section]:
 def _year_of(months: dict[Span, int]) -> dict[Span, int]:
     """A count of each month, with its quarters' and the year's (each the sum of its parts)."""
     out = dict(months)
-    for whole in (*(("quarter", q) for q in range(1, 5)), YEAR):
+    for whole in WHOLES:
         out[whole] = sum(out[part] for part in SPAN_PARTS[whole])
     return out
 

@@ -18,16 +18,13 @@ async def case(ref: str, state: str, updated_at: dt.datetime) -> None:
     (account,) = await Account.insert(
         Account(username=f"applicant-{ref}", full_name="x", role="citizen", password_hash="x", created_at=LONG_AGO)
     ).returning(Account.id)
+    # Each part's answers as filing keeps them: their JSON text (personal values sealed).
+    allowance = {"full_name": "sealed-name", "hardship": "sealed-words", "authorises_checks": True}
     parts = {
-        "allowance": {
-            "version": 2,
-            "answers": {"full_name": "sealed-name", "hardship": "sealed-words", "authorises_checks": True},
-            "state": "approved",
-            "ref": "QQ1",
-        },
+        "allowance": {"version": 2, "answers": json.dumps(allowance), "state": "approved", "ref": "QQ1"},
         "disability": {
             "version": 2,
-            "answers": {"disability_grade": "sealed-grade"},
+            "answers": json.dumps({"disability_grade": "sealed-grade"}),
             "state": "approved",
             "ref": "QQ2",
         },
@@ -62,9 +59,9 @@ async def test_a_case_done_long_ago_keeps_no_personal_answers(database):
     catalog = load_catalog()
     assert await anonymise_life_events(catalog, days=365) == 1
     old = await stored_parts("LEOLD")
-    assert old["allowance"]["answers"] == {"authorises_checks": True}
-    assert old["disability"]["answers"] == {} and old["allowance"]["state"] == "approved"
-    assert "hardship" in (await stored_parts("LERECENT"))["allowance"]["answers"]
-    assert "hardship" in (await stored_parts("LEOPEN"))["allowance"]["answers"]
+    assert json.loads(old["allowance"]["answers"]) == {"authorises_checks": True}
+    assert json.loads(old["disability"]["answers"]) == {} and old["allowance"]["state"] == "approved"
+    assert "hardship" in json.loads((await stored_parts("LERECENT"))["allowance"]["answers"])
+    assert "hardship" in json.loads((await stored_parts("LEOPEN"))["allowance"]["answers"])
     assert await AuditEvent.count().where(AuditEvent.action == "life_event.anonymised") == 1
     assert await anonymise_life_events(catalog, days=365) == 0  # once
