@@ -95,12 +95,13 @@ async def _registry_records(
             found.append((degree, str(record.get("record_id")), claims))
     disability = types.get("disability-certificate")
     if disability is not None:
-        for n, record in enumerate(await disability_registry().certificates(resident_id, PURPOSE)):
+        for record in await disability_registry().certificates(resident_id, PURPOSE):
             claims = {"holder_name": name, "holder_id": resident_id}
             claims.update({k: record[k] for k in disability.claims if record.get(k)})
-            # Named by its place, not its number: the number is the holder's identity number (and
-            # the category and grade), and the credential's key is kept in clear.
-            found.append((disability, "certificate" if n == 0 else f"certificate-{n + 1}", claims))
+            # Not named by its number, which is the holder's identity number (with the category and
+            # grade) while the credential's key is kept in clear: a person holds one certificate
+            # (several disabilities are one certificate's), and a new one supersedes the one before.
+            found.append((disability, "certificate", claims))
     return found
 
 

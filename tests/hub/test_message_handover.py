@@ -16,14 +16,21 @@ AT = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
 
 
 class SlowMailServer:
-    """Takes a while to accept each message, as a busy server does."""
+    """Takes a while to accept each message, as a busy server does: until ``accept`` is set when
+    one is given, a moment otherwise."""
 
-    def __init__(self, fail: bool = False):
+    def __init__(self, fail: bool = False, accept: asyncio.Event | None = None):
         self.given: list[str] = []
         self.fail = fail
+        self.accept = accept
+        self.sending = asyncio.Event()
 
     async def send(self, message: Outgoing) -> str:
-        await asyncio.sleep(0.05)
+        self.sending.set()
+        if self.accept is not None:
+            await self.accept.wait()
+        else:
+            await asyncio.sleep(0.05)
         self.given.append(message.key)
         if self.fail:
             raise ChannelError("mailbox full", permanent=True)
@@ -64,13 +71,14 @@ async def test_two_deliveries_at_once_hand_an_email_over_once(database, tmp_path
 
 async def test_a_message_sent_is_recorded_sent_even_if_another_delivery_gave_it_up(database, tmp_path):
     key = await queued_email()
-    server = SlowMailServer()
+    server = SlowMailServer(accept=asyncio.Event())
     notifier = HubNotifier(load_settings({"QINQING_VAR_DIR": str(tmp_path)}), None, server, server)  # type: ignore[arg-type]
     first = asyncio.ensure_future(notifier.deliver([key], final=False))
-    await asyncio.sleep(0.02)  # the first is handing it over
+    await server.sending.wait()  # the first is handing it over
     # A second delivery finds it being handed over and, its outcome unknown, gives it up.
     second = await notifier.deliver([key], final=False)
     assert second.failed == 1 and server.given == []
+    server.accept.set()  # the mail server takes it
     assert (await first).sent == 1
     # The mail server took it: that is what is recorded.
     row = await Message.select(Message.state, Message.reason).where(Message.key == key).first()
