@@ -20,9 +20,9 @@ import statistics
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 from piccolo.query.functions.aggregate import Count, Max
@@ -117,6 +117,16 @@ MONTHS: tuple[Span, ...] = tuple(("month", m) for m in range(1, 13))
 # The wholes, each after its parts.
 WHOLES: tuple[Span, ...] = (*(("quarter", q) for q in range(1, 5)), YEAR)
 SPANS: tuple[Span, ...] = (*MONTHS, *WHOLES)
+T = TypeVar("T")
+
+
+def with_wholes(months: Mapping[Span, T], combine: Callable[[list[T]], T]) -> dict[Span, T]:
+    """The months' values with each quarter's and the year's, each combined from its parts."""
+    out = dict(months)
+    for whole in WHOLES:
+        out[whole] = combine([out[part] for part in SPAN_PARTS[whole]])
+    return out
+
 
 # The report is public and needs no sign-in, and a year of a busy district is many rows to read: a
 # year's reports are kept until a request of the year or a rating changes, which two cheap queries
@@ -255,12 +265,16 @@ class _Counted:
     decided: list[Decided] = dataclasses.field(default_factory=list)
     scores: dict[str, list[int]] = dataclasses.field(default_factory=lambda: defaultdict(list))
 
-    def add(self, part: _Counted) -> None:
-        for cell, n in part.by_outcome.items():
-            self.by_outcome[cell] += n
-        self.decided += part.decided
-        for service_id, given in part.scores.items():
-            self.scores[service_id] += given
+    @staticmethod
+    def summed(parts: list[_Counted]) -> _Counted:
+        whole = _Counted()
+        for part in parts:
+            for cell, n in part.by_outcome.items():
+                whole.by_outcome[cell] += n
+            whole.decided += part.decided
+            for service_id, given in part.scores.items():
+                whole.scores[service_id] += given
+        return whole
 
 
 async def _count_month(start: dt.datetime, end: dt.datetime) -> _Counted:
@@ -296,11 +310,7 @@ async def _count_month(start: dt.datetime, end: dt.datetime) -> _Counted:
 async def _count_year(year: int, services: tuple[str, ...], fingerprint: tuple) -> dict[Span, _Report]:
     """Every month, quarter and the year, counted and withheld together (each month on its own
     data, each whole with what its parts withhold)."""
-    counted: dict[Span, _Counted] = {month: await _count_month(*span_bounds(year, month)) for month in MONTHS}
-    for whole in WHOLES:
-        counted[whole] = _Counted()
-        for part in SPAN_PARTS[whole]:
-            counted[whole].add(counted[part])
+    counted = with_wholes({month: await _count_month(*span_bounds(year, month)) for month in MONTHS}, _Counted.summed)
     # Every table of the year lists the same services: those of the catalog, and any other counted.
     listed = tuple(
         sorted(

@@ -38,12 +38,12 @@ from hub.open_data.suppression import (
 from hub.service_levels import (
     MONTHS,
     SPAN_PARTS,
-    WHOLES,
     ServiceLevel,
     Span,
     count_outcomes,
     count_service_levels,
     span_bounds,
+    with_wholes,
 )
 from hub.subsidies import parse_spec
 
@@ -203,18 +203,21 @@ async def _paid_by_month(year: int) -> dict[Span, dict[tuple[str, str], list[int
     return months
 
 
+def _paid_summed(parts: list[dict[tuple[str, str], list[int]]]) -> dict[tuple[str, str], list[int]]:
+    whole: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for part in parts:
+        for key, (n, cents) in part.items():
+            whole[key][0] += n
+            whole[key][1] += cents
+    return whole
+
+
 async def paid_in(period: Period, catalog: Catalog, locale: str) -> tuple[list[Paid], PaidTotals]:
     """Subsidies paid in the period (by program) and benefits paid for its months (by benefit),
     with the totals of each kind. Withheld with the year's other months, quarters and the year
     (each kind a table of payments by program, with its total): a month's withheld count or amount
     is not the quarter's less the other months'."""
-    counted: dict[Span, dict[tuple[str, str], list[int]]] = await _paid_by_month(period.year)
-    for whole in WHOLES:
-        counted[whole] = defaultdict(lambda: [0, 0])
-        for part in SPAN_PARTS[whole]:
-            for key, (n, cents) in counted[part].items():
-                counted[whole][key][0] += n
-                counted[whole][key][1] += cents
+    counted = with_wholes(await _paid_by_month(period.year), _paid_summed)
     programs = {
         str(row["id"]): parse_spec(row["spec"]).title.in_locale(locale)
         for row in await Program.select(Program.id, Program.spec)
@@ -472,7 +475,7 @@ async def feedback_sections(period: Period, locale: str) -> list[Section]:
     span: Span = (period.kind, period.number)
     follow = _linked_line({m: c[0] for m, c in months.items()}, FOLLOW_COLUMNS, span)
     grieved = _linked_line({m: c[1] for m, c in months.items()}, GRIEVANCE_COLUMNS, span)
-    upheld = _year_of({m: c[2] for m, c in months.items()})
+    upheld = with_wholes({m: c[2] for m, c in months.items()}, sum)
     shown_upheld = None if span in withhold_linked_counts(upheld, SPAN_PARTS) else upheld[span]
     return [
         _line_section(
@@ -493,18 +496,10 @@ async def feedback_sections(period: Period, locale: str) -> list[Section]:
     ]
 
 
-def _year_of(months: dict[Span, int]) -> dict[Span, int]:
-    """A count of each month, with its quarters' and the year's (each the sum of its parts)."""
-    out = dict(months)
-    for whole in WHOLES:
-        out[whole] = sum(out[part] for part in SPAN_PARTS[whole])
-    return out
-
-
 def _linked_line(months: dict[Span, dict[str, int]], columns: dict[str, str], span: Span) -> PublishedTable:
     """One line of counts and its total for ``span``, withheld with the same line of every other
     period of the year."""
-    counted = {key: _year_of({m: line.get(key, 0) for m, line in months.items()}) for key in columns}
+    counted = {key: with_wholes({m: line.get(key, 0) for m, line in months.items()}, sum) for key in columns}
     tables = {
         s: CountTable(("all",), tuple(columns), {("all", key): counted[key][s] for key in columns})
         for s in (*MONTHS, *SPAN_PARTS)

@@ -90,7 +90,7 @@ def suppress_linked(tables: Mapping[K, CountTable], parts: Mapping[K, Sequence[K
             if key in parts:
                 cells = set().union(*(settle(part) for part in parts[key]))
             else:
-                cells = _cover(grid, {cell for cell in _cells(grid) if _primary(grid[cell[0]][cell[1]])})
+                cells = _withheld_alone(grid)
             withheld[key] = cells
             published[key] = _as_published(tables[key], grid, cells)
         return withheld[key]
@@ -104,11 +104,16 @@ def suppress(table: CountTable) -> PublishedTable:
     """The table as it can be published: small counts withheld, and enough others with them that
     none can be recomputed from the published cells and totals."""
     grid = table.grid()
-    return _as_published(table, grid, _cover(grid, {cell for cell in _cells(grid) if _primary(grid[cell[0]][cell[1]])}))
+    return _as_published(table, grid, _withheld_alone(grid))
 
 
 def _cells(grid: list[list[int]]) -> list[Cell]:
     return [(i, j) for i in range(len(grid)) for j in range(len(grid[0]))]
+
+
+def _withheld_alone(grid: list[list[int]]) -> set[Cell]:
+    """What a table withholds on its own data: its small counts, each on a rectangle of withheld cells."""
+    return _cover(grid, {cell for cell in _cells(grid) if _primary(grid[cell[0]][cell[1]])})
 
 
 def _cover(grid: list[list[int]], withheld: set[Cell]) -> set[Cell]:
