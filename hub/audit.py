@@ -11,10 +11,12 @@ outside a transaction share one commit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +32,8 @@ from hub.db.records import load_json, opened_text, quick_rows, sealed_text
 from hub.db.tables import Account, AuditEvent, AuditHead
 from hub.db.transactions import writing
 from hub.errors import invalid_field
+
+log = logging.getLogger("qinqing.audit")
 
 GENESIS = "0" * 64
 # Why someone looked at personal data or opened a workflow's payloads, in their own words: they may
@@ -166,27 +170,36 @@ class _GroupCommit:
     only wait for their own event. (Callers once took turns at a lock to see whether theirs was
     stored: the next batch waited behind that queue, so the batches grew until every request in
     flight waited on one commit and the server sat idle during its wait for the disk.) A caller
-    that gives up waiting (a request cancelled) does not take its event back: it is stored."""
+    that stops waiting (a request cancelled) leaves its event to be stored; should storing it fail
+    with no one left to tell, the log says which events were lost."""
 
     def __init__(self) -> None:
         self.gathering: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self.committer: asyncio.Task[None] | None = None
 
     async def append(self, values: dict[str, Any]) -> None:
-        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        stored: asyncio.Future[None] = loop.create_future()
         self.gathering.append((values, stored))
-        if self.committer is None:
-            self.committer = asyncio.get_running_loop().create_task(self._commit_while_gathering())
+        if self.committer is None or self.committer.done():
+            # A context of its own: nothing of the first caller's (a transaction, above all) rides along.
+            self.committer = loop.create_task(self._commit_while_gathering(), context=contextvars.Context())
+            self.committer.add_done_callback(self._ended)
         await stored
 
     async def _commit_while_gathering(self) -> None:
+        engine = AuditEvent._meta.db
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
             while self.gathering:
+                # This task's context is its own: should a failed batch have left its transaction in
+                # it, the next batch must not take that for one to join.
+                engine.current_transaction.set(None)
                 batch, self.gathering = self.gathering, []
                 try:
                     await _append_all([values for values, _ in batch])
                 except Exception as exc:
+                    _lost(exc, [values for values, waiting in batch if waiting.done()])
                     for _, waiting in batch:
                         if not waiting.done():
                             waiting.set_exception(exc)
@@ -194,14 +207,34 @@ class _GroupCommit:
                     for _, waiting in batch:
                         if not waiting.done():
                             waiting.set_result(None)
-        except BaseException:
-            # Cancelled (the event loop is ending): whoever still waits is told so, not left waiting.
-            for _, waiting in [*batch, *self.gathering]:
-                waiting.cancel()
-            self.gathering = []
+        except BaseException as exc:
+            self._give_up(exc, batch)
             raise
-        finally:
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if self.committer is task:
             self.committer = None
+            if task.cancelled() and self.gathering:  # stopped before it began
+                self._give_up(asyncio.CancelledError(), [])
+
+    def _give_up(self, exc: BaseException, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        """Stopped (the event loop is ending): whoever still waits is told so, not left waiting."""
+        unsure, self.gathering = [*batch, *self.gathering], []
+        _lost(exc, [values for values, _ in unsure], maybe=True)
+        for _, waiting in unsure:
+            waiting.cancel()
+
+
+def _lost(exc: BaseException, events: list[dict[str, Any]], maybe: bool = False) -> None:
+    """Events whose callers had stopped waiting, or were stopped, when storing them failed."""
+    if events:
+        log.error(
+            "%d audit event(s) %s stored (%s): %s",
+            len(events),
+            "perhaps not" if maybe else "not",
+            type(exc).__name__,
+            ", ".join(f"{e['action']} {e['object_type']} {e['object_id']} at {e['at']}" for e in events[:20]),
+        )
 
 
 _group_commits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = weakref.WeakKeyDictionary()
