@@ -188,13 +188,9 @@ class _GroupCommit:
         await stored
 
     async def _commit_while_gathering(self) -> None:
-        engine = AuditEvent._meta.db
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
             while self.gathering:
-                # This task's context is its own: should a failed batch have left its transaction in
-                # it, the next batch must not take that for one to join.
-                engine.current_transaction.set(None)
                 batch, self.gathering = self.gathering, []
                 try:
                     await _append_all([values for values, _ in batch])

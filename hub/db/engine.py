@@ -133,10 +133,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self._writer
 
     def release_writer(self, healthy: bool) -> None:
-        if self._writer is not None and (not healthy or self._writer.in_transaction):
-            self._writer.close()
-            self._writer = None
-        self._write_lock.release()
+        try:
+            if self._writer is not None and (not healthy or self._writer.in_transaction):
+                writer, self._writer = self._writer, None
+                writer.close()
+        finally:
+            self._write_lock.release()  # a writer that failed to close must not keep the turn
 
     async def close_connections(self) -> None:
         if self._quick is not None:
@@ -324,8 +326,10 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             healthy = False
             raise
         finally:
-            await self._hand_back(healthy)
-            self.engine.current_transaction.reset(self.context)
+            try:
+                await self._hand_back(healthy)
+            finally:  # a hand-back that fails must not leave this task inside the transaction
+                self.engine.current_transaction.reset(self.context)
         return exception is None
 
 
@@ -388,8 +392,10 @@ class ReleasingPostgresTransaction(PostgresTransaction):
             elif not self._committed and not self._rolled_back:
                 await self.commit()
         finally:
-            await self._hand_back()
-            self.engine.current_transaction.reset(self.context)
+            try:
+                await self._hand_back()
+            finally:  # a hand-back that fails must not leave this task inside the transaction
+                self.engine.current_transaction.reset(self.context)
         return exception is None
 
     async def _hand_back(self) -> None:
