@@ -13,6 +13,7 @@ from hub.db.records import quick_rows
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
 from hub.errors import forbidden, not_found
+from hub.requests.parts import PART_NAMES, on_postgres, parts_columns, parts_of
 
 
 def signed_in(actor: Actor) -> Principal:
@@ -82,14 +83,17 @@ READ_COLUMNS = (
 
 
 @functools.cache
-def _visible_sql() -> str:
+def _visible_sql(postgres: bool) -> str:
     """A request with what decides who may see it, in one read: the enterprise its applicant acts
-    for, and whether a department has a task of it. Written once, run with parameters."""
+    for, and whether a department has a task of it; and the parts its detail shows. Written once,
+    run with parameters."""
     request, account, task = ServiceRequest._meta.tablename, Account._meta.tablename, ReviewTask._meta.tablename
     columns = ", ".join(f'r."{name}" AS "{name}"' for name in READ_COLUMNS)
+    parts = parts_columns(postgres, 'r."id"')
     return (
         f'SELECT {columns}, a."enterprise" AS "applicant_enterprise", '
-        f'EXISTS (SELECT 1 FROM "{task}" t WHERE t."request" = r."id" AND t."department" = {{}}) AS "department_task" '
+        f'EXISTS (SELECT 1 FROM "{task}" t WHERE t."request" = r."id" AND t."department" = {{}}) AS "department_task", '
+        f"{parts} "
         f'FROM "{request}" r LEFT JOIN "{account}" a ON a."id" = r."applicant" WHERE r."ref" = {{}} LIMIT 1'
     )
 
@@ -98,9 +102,10 @@ async def viewed_request(actor: Actor, ref: str) -> tuple[SimpleNamespace, bool]
     """A request the caller may see, its reading audited; and whether they read it as its applicant.
 
     The same rules as ``load_visible_request`` and ``applicant_side``, in one query: the row comes
-    back with the columns a request's detail shows (``READ_COLUMNS``), as a plain record."""
+    back with the columns a request's detail shows (``READ_COLUMNS``) and its parts (``parts``), as
+    a plain record."""
     user = signed_in(actor)
-    rows = await quick_rows(ServiceRequest, _visible_sql(), user.department, ref)
+    rows = await quick_rows(ServiceRequest, _visible_sql(on_postgres()), user.department, ref)
     if not rows:
         raise not_found()
     row = rows[0]
@@ -110,8 +115,11 @@ async def viewed_request(actor: Actor, ref: str) -> tuple[SimpleNamespace, bool]
     if not (own or user.role in OVERSIGHT_ROLES or (user.department and row["department_task"])):
         raise not_found()
     row["overdue"] = bool(row["overdue"])  # whatever the engine hands back for a flag
+    parts = parts_of(row)
+    for name in PART_NAMES:
+        del row[name]
     await record(actor, user, "request.viewed", "request", row["ref"])
-    return SimpleNamespace(**row), own
+    return SimpleNamespace(**row, parts=parts), own
 
 
 async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:

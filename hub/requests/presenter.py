@@ -5,7 +5,6 @@ portal and the workbench."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
@@ -18,12 +17,13 @@ from hub.accounts import Principal
 from hub.catalog.presenting import DepartmentRead, department
 from hub.commitments import POST_CHECK_TITLE
 from hub.context import HubContext
-from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, quick_rows, timeline_text
-from hub.db.tables import Document, ReviewTask, ServiceRequest, TimelineEntry
+from hub.db.records import MESSAGE_FIELD, PUBLIC_STEPS, load_json, opened_text, timeline_text
+from hub.db.tables import ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, format_money, gettext
 from hub.privacy import masked_answers
 from hub.requests.materials import CredentialUsed, credentials_used
+from hub.requests.parts import read_parts
 from hub.sealing import open_answers
 from hub.subsidies import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
@@ -263,62 +263,16 @@ def spec_has_files(spec: ServiceSpec) -> bool:
     return any(f.type == "file" or any(sub.type == "file" for sub in f.fields) for f in spec.fields)
 
 
-@functools.cache
-def _parts_sql() -> tuple[str, str, str]:
-    """A request's tasks, timeline and documents as its detail shows them: SQL written once (built
-    with the ORM, and each row made an object, they cost more than running them)."""
-    tasks, entries, documents = (
-        ReviewTask._meta.tablename,
-        TimelineEntry._meta.tablename,
-        Document._meta.tablename,
-    )
-    task_columns = (
-        "stage_id",
-        "stage_title",
-        "department",
-        "state",
-        "due_at",
-        "decided_at",
-        "provisional",
-        "request_message",
-        "requested_fields",
-    )
-    document_columns = (
-        "id",
-        "kind",
-        "media_type",
-        "size",
-        "sha256",
-        "content",
-        "issued_at",
-        "number",
-        "verification_code",
-        "status",
-    )
-
-    def listed(columns: tuple[str, ...]) -> str:
-        return ", ".join(f'"{c}"' for c in columns)
-
-    return (
-        f'SELECT {listed(task_columns)} FROM "{tasks}" WHERE "request" = {{}} ORDER BY "opened_at", "id"',
-        f'SELECT "at", "kind", "stage_id", "department", "detail" FROM "{entries}" '
-        f'WHERE "request" = {{}} ORDER BY "at", "id"',
-        f'SELECT {listed(document_columns)} FROM "{documents}" WHERE "request" = {{}} ORDER BY "issued_at"',
-    )
-
-
 async def request_read(
     row: ServiceRequest | SimpleNamespace, ctx: HubContext, locale: str, staff: bool = False
 ) -> RequestRead:
     """The request as its applicant sees it; ``staff`` adds the internal steps (claims, reminders...).
     ``row``: the request's row, or a plain record with its columns a detail shows
-    (``hub.requests.access.READ_COLUMNS``)."""
+    (``hub.requests.access.READ_COLUMNS``) and, read with them, its ``parts``."""
     catalog = ctx.catalog
     spec = catalog.version(row.service_id, row.service_version)
-    tasks_sql, entries_sql, documents_sql = _parts_sql()
-    tasks = [SimpleNamespace(**t) for t in await quick_rows(ReviewTask, tasks_sql, row.id)]
-    entries = [SimpleNamespace(**e) for e in await quick_rows(TimelineEntry, entries_sql, row.id)]
-    documents = [SimpleNamespace(**d) for d in await quick_rows(Document, documents_sql, row.id)]
+    parts = getattr(row, "parts", None) or await read_parts(row.id)
+    tasks, entries, documents = parts.tasks, parts.entries, parts.documents
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     stage_titles[POST_CHECK_STAGE] = POST_CHECK_TITLE
     if not staff:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import json
+import uuid
 
 import pytest
 
+from hub.db.records import PUBLIC_STEPS
+from tests.stack.db import sql
 from tests.stack.flows import SERVICE, decide, decision_of, file_request, open_task, pdf_text, wait_closed, wait_for
 from tests.stack.harness import Api
 
@@ -98,6 +102,42 @@ def test_citizen_files_and_two_departments_approve(stack, citizen, street, civil
 
     completed = "WORKFLOW_EXECUTION_STATUS_COMPLETED"
     wait_for(lambda: status() == completed, what="the workflow's completion")
+
+
+def test_a_request_s_detail_shows_its_tasks_timeline_and_documents_as_stored(stack, citizen, street, civil):
+    # A detail reads a request's parts with the request itself; an answer made from a request read
+    # otherwise (filing again with the same key) reads them on their own. Both show what is stored,
+    # in its order, at its times.
+    key = f"test-{uuid.uuid4()}"
+    ref = file_request(citizen, key=key).json()["ref"]
+    assert decide(street, open_task(street, ref)["id"], "approve", "住址核实无误").status_code == 200
+    assert decide(civil, open_task(civil, ref)["id"], "approve", "同意发放").status_code == 200
+    detail = wait_closed(citizen, ref)
+
+    def moment(value: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if value else None
+
+    [request] = sql(stack, "SELECT id FROM service_request WHERE ref = {}", ref)
+    tasks = sql(stack, "SELECT * FROM review_task WHERE request = {} ORDER BY opened_at, id", request["id"])
+    entries = sql(stack, "SELECT * FROM timeline_entry WHERE request = {} ORDER BY at, id", request["id"])
+    documents = sql(stack, "SELECT * FROM document WHERE request = {} ORDER BY issued_at, id", request["id"])
+    assert len(tasks) == 2 and len(documents) == 2
+
+    assert [(t["stage_id"], t["state"], moment(t["due_at"]), moment(t["decided_at"])) for t in detail["tasks"]] == [
+        (t["stage_id"], t["state"], moment(t["due_at"]), moment(t["decided_at"])) for t in tasks
+    ]
+    assert all(t["provisional"] is False for t in detail["tasks"])
+    assert [(e["kind"], moment(e["at"])) for e in detail["timeline"]] == [
+        (e["kind"], moment(e["at"])) for e in entries if e["kind"] in PUBLIC_STEPS
+    ]
+    assert [(d["id"], d["kind"], d["sha256"], d["size"], moment(d["issued_at"])) for d in detail["documents"]] == [
+        (d["id"], d["kind"], d["sha256"], d["size"], moment(d["issued_at"])) for d in documents
+    ]
+    again = file_request(citizen, key=key)
+    assert again.status_code == 200, again.text
+    assert {part: again.json()[part] for part in ("tasks", "timeline", "documents")} == {
+        part: detail[part] for part in ("tasks", "timeline", "documents")
+    }
 
 
 def test_first_department_rejects_with_reason_and_the_route_stops(stack, citizen, street, civil):
