@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -32,7 +33,7 @@ class RatingRead(msgspec.Struct):
     created_at: dt.datetime
 
 
-async def rating_of(row: ServiceRequest) -> RatingRead | None:
+async def rating_of(row: ServiceRequest | SimpleNamespace) -> RatingRead | None:
     """The applicant's rating of the request, if they gave one."""
     found = await Rating.objects().where(Rating.request == row.id).first()
     if found is None:

@@ -14,7 +14,6 @@ from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError, whole_number
 from hub.accounts import Principal
-from hub.audit import record
 from hub.benefits.views import granted_by
 from hub.catalog.presenting import detail, search, summary
 from hub.db.tables import Draft, Program
@@ -23,7 +22,7 @@ from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.life_events.views import my_cases
 from hub.privacy import mask
-from hub.requests.access import applicant_side, load_visible_request
+from hub.requests.access import load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draft, save_draft
 from hub.requests.filing import checked_answers, require_audience, submit_request
@@ -514,15 +513,11 @@ async def render_request(
     withdrawn: bool = False,
     filed: bool = False,
 ) -> Response:
-    user = require(request)
+    require(request)
     locale = page_locale(request)
-    row = await load_visible_request(ref, user)
-    # Who saw which request is recorded, as the API records it.
-    await record(actor_of(request), user, "request.viewed", "request", row.ref)
+    # Read, its reading audited, and seen from the applicant's side or not, as the API does it.
+    row, own = await viewed_request(actor_of(request), ref)
     spec = ctx.catalog.version(row.service_id, row.service_version)
-    # The applicant's side: the applicant, or another account of the same enterprise (its approver
-    # acts on what its preparer filed), as in the API.
-    own = await applicant_side(row, user)
     read = await request_read(row, ctx, locale, staff=not own)
     asked = [f.name for need in read.needs_from_applicant for f in need.fields]
     inputs = build_inputs(spec, answers or {}, errors or [], locale, {}, only=asked) if (asked and own) else []
