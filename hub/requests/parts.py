@@ -52,7 +52,9 @@ DOCUMENT_COLUMNS = (
     "verification_code",
     "status",
 )
-# Times come back as text inside JSON; flags as 0/1 from SQLite.
+# Times come back as text inside JSON; flags as 0/1 from SQLite. A JSON column (a task's
+# ``requested_fields``) comes back as its text from SQLite and parsed from PostgreSQL: read it with
+# ``load_json``, which takes either.
 MOMENTS = frozenset({"due_at", "decided_at", "opened_at", "at", "issued_at"})
 FLAGS = frozenset({"provisional"})
 PART_NAMES = ("tasks_json", "entries_json", "documents_json")
@@ -121,7 +123,8 @@ def _records(value: str | bytes | None, names: tuple[str, ...]) -> list[SimpleNa
             if record[name] is not None:
                 record[name] = _moment(record[name])
         for name in FLAGS.intersection(record):
-            record[name] = bool(record[name])
+            # As the engines' own converters read a flag: true, or 1 (SQLite's, as a number or text).
+            record[name] = record[name] in (True, "1")
         records.append(SimpleNamespace(**record))
     return records
 
