@@ -116,13 +116,14 @@ def parts_of(row: Mapping[str, Any]) -> RequestParts:
 def _records(value: str | bytes | None, names: tuple[str, ...]) -> list[SimpleNamespace]:
     if value is None:  # PostgreSQL's aggregate of no rows
         return []
+    moments, flags = MOMENTS.intersection(names), FLAGS.intersection(names)
     records = []
     for values in msgspec.json.decode(value):
         record = dict(zip(names, values, strict=True))
-        for name in MOMENTS.intersection(record):
+        for name in moments:
             if record[name] is not None:
                 record[name] = _moment(record[name])
-        for name in FLAGS.intersection(record):
+        for name in flags:
             # As the engines' own converters read a flag: true, or 1 (SQLite's, as a number or text).
             record[name] = record[name] in (True, "1")
         records.append(SimpleNamespace(**record))
