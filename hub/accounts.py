@@ -4,13 +4,15 @@ tokens from signing in, and API tokens for department systems (scoped, expiring,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -18,9 +20,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.clock import now
+from hub.db.notices import NoticeListener
 from hub.db.records import load_json, quick_rows
 from hub.db.tables import Account, ApiSession, ApiToken
+from hub.kept_sessions import SIGN_IN_CHANNEL, KeptSessions
 from hub.sealing import seal, unseal
+from hub.settings import Settings
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a sign-in with an unknown username the same.
@@ -31,6 +36,9 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 # to one per core; more at once would only share the cores (and memory) and finish later each.
 _PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="password-check")
 
+
+# The callers this process keeps (hub.kept_sessions), while ``keeping_sessions`` listens.
+KEPT = KeptSessions()
 
 # Account names are personal data: sealed at rest under this field, like identity numbers.
 NAME_FIELD = "account.full_name"
@@ -122,16 +130,54 @@ async def issue_token(account: Account, hours: int) -> tuple[str, dt.datetime]:
 async def principal_for_token(token: str) -> Principal | None:
     if token.startswith(API_TOKEN_PREFIX):
         return await _principal_for_api_token(token)
+    token_hash = _token_hash(token)
+    kept = KEPT.get(token_hash)
+    if kept is not None:
+        return kept.caller if kept.expires_at > now() else None
     # The session with its account's caller fields, in one read: every signed-in request starts here.
-    rows = await quick_rows(ApiSession, _session_sql(), _token_hash(token))
+    generation = KEPT.generation
+    rows = await quick_rows(ApiSession, _session_sql(), token_hash)
     session = rows[0] if rows else None
-    if session is None or session["id"] is None or _aware(session["expires_at"]) <= now():
+    if session is None or session["id"] is None:
         return None
-    return _principal(session)
+    expires_at = _aware(session["expires_at"])
+    if expires_at <= now():
+        return None
+    caller = _principal(session)
+    KEPT.keep(generation, token_hash, caller.id, expires_at, caller)
+    return caller
 
 
 async def revoke_token(token: str) -> None:
-    await ApiSession.delete().where(ApiSession.token_hash == _token_hash(token))
+    token_hash = _token_hash(token)
+    await ApiSession.delete().where(ApiSession.token_hash == token_hash)
+    KEPT.forget_session(token_hash)
+
+
+async def set_locale(account_id: int, locale: str) -> None:
+    """The language the account's pages and messages are in."""
+    await Account.update({Account.locale: locale}).where(Account.id == account_id)
+    KEPT.forget_account(account_id)
+
+
+@asynccontextmanager
+async def keeping_sessions(settings: Settings) -> AsyncIterator[None]:
+    """For the life of a web process on PostgreSQL: keep signed-in callers, and listen for the
+    notices that end them. Elsewhere (SQLite, or a second app in the same process) nothing is kept."""
+    if not settings.uses_postgres or KEPT.listening:
+        yield
+        return
+    listener = NoticeListener(
+        settings.database_url, SIGN_IN_CHANNEL, KEPT.heard, KEPT.listening_changed, "qinqing-sign-ins"
+    )
+    listening = asyncio.create_task(listener.run(), name="sign-in notices")
+    try:
+        yield
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+        KEPT.listening_changed(False)
 
 
 async def _principal_for_api_token(token: str) -> Principal | None:

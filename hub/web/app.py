@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from forms.catalog import load_catalog
 from hub import clock
+from hub.accounts import keeping_sessions
 from hub.credentials import install as install_credentials
 from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
@@ -83,7 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Lazy: the web server starts (and /health says why) even while Temporal is down.
             hub.temporal = await connect(settings, lazy=True)
             try:
-                yield
+                async with keeping_sessions(settings):
+                    yield
             finally:
                 hub.renderer.shutdown()
 

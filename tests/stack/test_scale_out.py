@@ -289,3 +289,65 @@ def test_sessions_and_sign_in_throttles_are_shared_by_the_web_processes(wide):
 
     used = {pid: cpu_ticks(pid) - ticks_before[pid] for pid in webs}
     assert all(spent > 0 for spent in used.values()), used
+
+
+def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide):
+    """hub.kept_sessions: each web process keeps the callers it has read, and drops one when the
+    database's triggers tell it that its session ended or its account changed, whoever wrote."""
+    stack, _ = wide
+    me = client(stack, "zhaoliu")
+
+    def locales(count: int = 12) -> set[str]:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: me.get("/api/me"), range(count)))
+        assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+        return {r.json()["locale"] for r in answers}
+
+    def statuses(http: httpx.Client, count: int = 12) -> set[int]:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            return set(pool.map(lambda _: http.get("/api/me").status_code, range(count)))
+
+    def listeners() -> int:
+        rows = sql(stack, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'")
+        return rows[0]["n"]
+
+    assert listeners() == 2  # one listening connection in each web process
+    assert locales(40) == {"zh_CN"}  # read, and kept, by both processes
+
+    # Kept: an account changed with the notice switched off goes unseen by both processes...
+    sql(stack, "ALTER TABLE account DISABLE TRIGGER account_changed")
+    try:
+        sql(stack, "UPDATE account SET locale = 'en' WHERE username = 'zhaoliu'")
+    finally:
+        sql(stack, "ALTER TABLE account ENABLE TRIGGER account_changed")
+    assert locales(40) == {"zh_CN"}
+    # ...and with it on, a change made behind the hub's back (an operator's SQL) is heard by both.
+    sql(stack, "UPDATE account SET locale = 'en', role = role WHERE username = 'zhaoliu'")
+    wait_for(lambda: locales() == {"en"}, timeout=2, interval=0.1, what="both processes to hear of the account")
+    assert locales(40) == {"en"}
+
+    # A session deleted behind the hub's back ends on both processes.
+    sql(stack, "DELETE FROM api_session WHERE token_hash = {}", token_hash(me))
+    wait_for(lambda: statuses(me) == {401}, timeout=2, interval=0.1, what="both processes to hear of the session")
+
+    # A process that loses its listening connection keeps nothing until it listens again: a session
+    # ended meanwhile is not accepted, and once both listen again they keep and hear as before.
+    again = client(stack, "zhaoliu")
+    assert statuses(again, 40) == {200}
+    ended = sql(
+        stack,
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'",
+    )
+    assert ended[0]["n"] == 2
+    sql(stack, "DELETE FROM api_session WHERE token_hash = {}", token_hash(again))
+    assert statuses(again, 40) == {401}
+    wait_for(lambda: listeners() == 2, timeout=10, interval=0.2, what="both processes to listen again")
+    third = client(stack, "zhaoliu")
+    assert statuses(third, 40) == {200}
+    assert third.post("/api/auth/logout").status_code == 204
+    assert statuses(third, 40) == {401}
+    sql(stack, "UPDATE account SET locale = 'zh_CN' WHERE username = 'zhaoliu'")
+
+
+def token_hash(http: httpx.Client) -> str:
+    return hashlib.sha256(http.headers["Authorization"].removeprefix("Bearer ").encode()).hexdigest()

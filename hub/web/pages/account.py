@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from hub.db.tables import Account
+from hub.accounts import set_locale
 from hub.i18n import N_, SUPPORTED, gettext
 from hub.web.context import HubContext
 from hub.web.pages.common import safe_next
@@ -54,7 +54,7 @@ async def signin_post(request: Request, ctx: HubContext) -> Response:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in SUPPORTED and chosen != user.locale:
         # A language chosen before signing in becomes the account's (remembered on every device).
-        await Account.update({Account.locale: chosen}).where(Account.id == user.id)
+        await set_locale(user.id, chosen)
     if target == "/":
         target = HOME_BY_ROLE.get(user.role, "/")
     return Redirect(path=target, status_code=303, cookies=[session_cookie(ctx.settings, token)])
@@ -79,7 +79,7 @@ async def language(request: Request, ctx: HubContext) -> Response:
         return Redirect(path=target, status_code=303)
     user = current_user(request)
     if user is not None:
-        await Account.update({Account.locale: locale}).where(Account.id == user.id)
+        await set_locale(user.id, locale)
     return Redirect(path=target, status_code=303, cookies=[language_cookie(ctx.settings, locale)])
 
 

@@ -1,0 +1,117 @@
+"""The callers a web process keeps (hub.kept_sessions): what is kept, and what makes it go.
+
+The notices themselves, from PostgreSQL's triggers to two web processes, are tested on the stack
+(tests/stack/test_scale_out.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from hub import accounts
+from hub.accounts import _token_hash, principal_for_token
+from hub.kept_sessions import KeptSessions
+
+LATER = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+def listening(**kwargs) -> KeptSessions:
+    kept = KeptSessions(**kwargs)
+    kept.listening_changed(True)
+    return kept
+
+
+def test_nothing_is_kept_while_not_listening():
+    kept = KeptSessions()
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert kept.get("h1") is None and len(kept) == 0
+
+
+def test_a_caller_read_while_listening_is_kept():
+    kept = listening()
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert kept.get("h1").caller == "caller 1"
+    assert kept.get("h2") is None
+
+
+def test_a_read_that_began_before_a_notice_is_not_kept():
+    # The row read may be the very one the notice ended, whichever session or account it named.
+    for notice in ("s:h1", "s:other", "a:7", "*"):
+        kept = listening()
+        began = kept.generation
+        kept.heard(notice)
+        kept.keep(began, "h1", 1, LATER, "caller 1")
+        assert kept.get("h1") is None, notice
+
+
+def test_a_read_that_began_before_listening_changed_is_not_kept():
+    kept = listening()
+    began = kept.generation
+    kept.listening_changed(False)
+    kept.listening_changed(True)
+    kept.keep(began, "h1", 1, LATER, "caller 1")
+    assert kept.get("h1") is None
+
+
+def test_notices_drop_a_session_an_account_s_sessions_or_all():
+    kept = listening()
+    for token_hash, account in (("h1", 1), ("h2", 1), ("h3", 2), ("h4", 3)):
+        kept.keep(kept.generation, token_hash, account, LATER, f"caller {account}")
+    kept.heard("s:h3")
+    assert [h for h in ("h1", "h2", "h3", "h4") if kept.get(h)] == ["h1", "h2", "h4"]
+    kept.heard("a:1")
+    assert [h for h in ("h1", "h2", "h3", "h4") if kept.get(h)] == ["h4"]
+    kept.heard("*")
+    assert len(kept) == 0
+
+
+def test_a_notice_not_understood_drops_everything():
+    for notice in ("", "a:", "a:x", "s:", "something"):
+        kept = listening()
+        kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+        kept.heard(notice)
+        assert kept.get("h1") is None, notice
+
+
+def test_listening_lost_or_regained_drops_everything():
+    kept = listening()
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    kept.listening_changed(False)
+    assert kept.get("h1") is None and len(kept) == 0
+    kept.listening_changed(True)
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    kept.listening_changed(True)  # listening again after a loss not yet seen: may have missed notices
+    assert len(kept) == 0
+
+
+def test_a_kept_caller_is_read_again_after_its_lifetime():
+    kept = listening(lifetime=-1.0)
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert kept.get("h1") is None and len(kept) == 0
+
+
+def test_at_most_so_many_are_kept_the_oldest_going_first():
+    kept = listening(most=2)
+    for n in (1, 2, 3):
+        kept.keep(kept.generation, f"h{n}", n, LATER, f"caller {n}")
+    assert [kept.get(h) is not None for h in ("h1", "h2", "h3")] == [False, True, True]
+
+
+@pytest.fixture
+def kept_here(monkeypatch):
+    kept = listening()
+    monkeypatch.setattr(accounts, "KEPT", kept)
+    return kept
+
+
+def test_a_kept_session_past_its_expiry_is_refused(kept_here):
+    token = "a-token-of-a-test"
+    caller = object()
+    kept_here.keep(kept_here.generation, _token_hash(token), 1, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), caller)
+    assert asyncio.run(principal_for_token(token)) is caller
+    kept_here.keep(
+        kept_here.generation, _token_hash(token), 1, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1), caller
+    )
+    assert asyncio.run(principal_for_token(token)) is None
