@@ -163,10 +163,18 @@ async def set_locale(account_id: int, locale: str) -> None:
 @asynccontextmanager
 async def keeping_sessions(settings: Settings) -> AsyncIterator[None]:
     """For the life of a web process on PostgreSQL: keep signed-in callers, and listen for the
-    notices that end them. Elsewhere (SQLite, or a second app in the same process) nothing is kept."""
-    if not settings.uses_postgres or KEPT.listening:
+    notices that end them. On SQLite nothing is kept."""
+    global _keeping
+    if not settings.uses_postgres:
         yield
         return
+    if _keeping:
+        # A second app in this process (tests make them), perhaps on another database whose
+        # notices nobody hears here: from now on this process keeps nothing.
+        KEPT.give_up()
+        yield
+        return
+    _keeping = True
     listener = NoticeListener(
         settings.database_url, SIGN_IN_CHANNEL, KEPT.heard, KEPT.listening_changed, "qinqing-sign-ins"
     )
@@ -178,6 +186,10 @@ async def keeping_sessions(settings: Settings) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await listening
         KEPT.listening_changed(False)
+        _keeping = False
+
+
+_keeping = False
 
 
 async def _principal_for_api_token(token: str) -> Principal | None:

@@ -46,7 +46,7 @@ class KeptSessions:
     def __init__(self, lifetime: float = LIFETIME_S, most: int = MOST):
         self.lifetime, self.most = lifetime, most
         self._kept: dict[str, Kept] = {}
-        self.listening = False
+        self.listening = self.given_up = False
         # Moves on with every notice, every forgetting and every change of listening: a read kept
         # only if it has not moved since the read began.
         self.generation = 0
@@ -93,4 +93,9 @@ class KeptSessions:
     def listening_changed(self, listening: bool) -> None:
         self.generation += 1
         self._kept.clear()
-        self.listening = listening
+        self.listening = listening and not self.given_up
+
+    def give_up(self) -> None:
+        """Keep nothing from now on, whatever is heard."""
+        self.given_up = True
+        self.listening_changed(False)

@@ -86,6 +86,15 @@ def test_listening_lost_or_regained_drops_everything():
     assert len(kept) == 0
 
 
+def test_after_giving_up_nothing_is_kept_even_when_listening_again():
+    kept = listening()
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    kept.give_up()
+    kept.listening_changed(True)
+    kept.keep(kept.generation, "h2", 1, LATER, "caller 1")
+    assert len(kept) == 0 and kept.get("h1") is None
+
+
 def test_a_kept_caller_is_read_again_after_its_lifetime():
     kept = listening(lifetime=-1.0)
     kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
