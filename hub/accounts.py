@@ -18,14 +18,14 @@ from typing import Any
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from piccolo.engine.postgres import PostgresEngine
 
 from hub.clock import now
 from hub.db.notices import NoticeListener
 from hub.db.records import load_json, quick_rows
 from hub.db.tables import Account, ApiSession, ApiToken
-from hub.kept_sessions import SIGN_IN_CHANNEL, KeptSessions
+from hub.kept_sessions import SIGN_IN_CHANNEL, SIGN_IN_TRIGGERS_READY, KeptSessions
 from hub.sealing import seal, unseal
-from hub.settings import Settings
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a sign-in with an unknown username the same.
@@ -149,9 +149,15 @@ async def principal_for_token(token: str) -> Principal | None:
 
 
 async def revoke_token(token: str) -> None:
-    token_hash = _token_hash(token)
-    await ApiSession.delete().where(ApiSession.token_hash == token_hash)
-    KEPT.forget_session(token_hash)
+    """End a session; in a transaction, call ``forget_token`` again once it is committed (a request
+    of this process may read the session, and keep it, until then)."""
+    await ApiSession.delete().where(ApiSession.token_hash == _token_hash(token))
+    forget_token(token)
+
+
+def forget_token(token: str) -> None:
+    """This process forgets the session at once, without waiting for the database's notice."""
+    KEPT.forget_session(_token_hash(token))
 
 
 async def set_locale(account_id: int, locale: str) -> None:
@@ -161,11 +167,12 @@ async def set_locale(account_id: int, locale: str) -> None:
 
 
 @asynccontextmanager
-async def keeping_sessions(settings: Settings) -> AsyncIterator[None]:
+async def keeping_sessions() -> AsyncIterator[None]:
     """For the life of a web process on PostgreSQL: keep signed-in callers, and listen for the
-    notices that end them. On SQLite nothing is kept."""
+    notices that end them, on the database the sessions are read from. On SQLite nothing is kept."""
     global _keeping
-    if not settings.uses_postgres:
+    engine = ApiSession._meta.db
+    if not isinstance(engine, PostgresEngine):
         yield
         return
     if _keeping:
@@ -176,14 +183,20 @@ async def keeping_sessions(settings: Settings) -> AsyncIterator[None]:
         return
     _keeping = True
     listener = NoticeListener(
-        settings.database_url, SIGN_IN_CHANNEL, KEPT.heard, KEPT.listening_changed, "qinqing-sign-ins"
+        engine.config["dsn"],
+        SIGN_IN_CHANNEL,
+        SIGN_IN_TRIGGERS_READY,
+        on_notice=KEPT.heard,
+        on_listening=KEPT.listening_changed,
+        on_alive=KEPT.alive,
+        application_name="qinqing-sign-ins",
     )
     listening = asyncio.create_task(listener.run(), name="sign-in notices")
     try:
         yield
     finally:
         listening.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await listening
         KEPT.listening_changed(False)
         _keeping = False

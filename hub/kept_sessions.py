@@ -28,7 +28,22 @@ import datetime as dt
 import time
 from typing import Any, NamedTuple
 
+from hub.db.notices import VOUCHED_S
+
 SIGN_IN_CHANNEL = "qinqing_sign_ins"
+# The triggers that send the notices (the migration of 2026-12-05T13:45 makes them); while any is
+# missing or switched off, nothing is kept.
+SIGN_IN_TRIGGERS = {
+    "api_session": ("api_session_changed", "api_session_emptied"),
+    "account": ("account_changed", "account_emptied"),
+}
+SIGN_IN_TRIGGERS_READY = (
+    "SELECT count(*) = {count} FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+    " WHERE t.tgenabled IN ('O', 'A') AND pg_table_is_visible(c.oid) AND (c.relname, t.tgname) IN ({pairs})"
+).format(
+    count=sum(len(names) for names in SIGN_IN_TRIGGERS.values()),
+    pairs=", ".join(f"('{table}', '{name}')" for table, names in SIGN_IN_TRIGGERS.items() for name in names),
+)
 LIFETIME_S = 60.0
 MOST = 10_000
 
@@ -47,6 +62,7 @@ class KeptSessions:
         self.lifetime, self.most = lifetime, most
         self._kept: dict[str, Kept] = {}
         self.listening = self.given_up = False
+        self.vouched_until = 0.0  # time.monotonic() until which the listening connection is vouched for
         # Moves on with every notice, every forgetting and every change of listening: a read kept
         # only if it has not moved since the read began.
         self.generation = 0
@@ -54,8 +70,11 @@ class KeptSessions:
     def __len__(self) -> int:
         return len(self._kept)
 
+    def trusted(self) -> bool:
+        return self.listening and time.monotonic() < self.vouched_until
+
     def get(self, token_hash: str) -> Kept | None:
-        if not self.listening:
+        if not self.trusted():
             return None
         kept = self._kept.get(token_hash)
         if kept is not None and time.monotonic() - kept.since > self.lifetime:
@@ -65,7 +84,7 @@ class KeptSessions:
 
     def keep(self, generation: int, token_hash: str, account_id: int, expires_at: dt.datetime, caller: Any) -> None:
         """Keep a caller read when ``generation`` was current, if it still is and the process listens."""
-        if not self.listening or generation != self.generation:
+        if generation != self.generation or not self.trusted():
             return
         if len(self._kept) >= self.most:
             self._kept.pop(next(iter(self._kept)))  # the one kept longest ago
@@ -94,6 +113,11 @@ class KeptSessions:
         self.generation += 1
         self._kept.clear()
         self.listening = listening and not self.given_up
+        self.vouched_until = 0.0
+
+    def alive(self) -> None:
+        """The listening connection answered, the triggers in place: what was heard holds a while."""
+        self.vouched_until = time.monotonic() + VOUCHED_S
 
     def give_up(self) -> None:
         """Keep nothing from now on, whatever is heard."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub import sealing
-from hub.accounts import Principal, authenticate, issue_token, principal, revoke_token
+from hub.accounts import Principal, authenticate, forget_token, issue_token, principal, revoke_token
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
@@ -266,6 +266,8 @@ async def close_session(actor: Actor, token: str | None, channel: str | None = N
             await revoke_token(token)
         if actor.user is not None:
             await record(actor, actor.user, "auth.signed_out", "account", actor.user.id, **where)
+    if token:
+        forget_token(token)
 
 
 async def release_lock(actor: Actor, username: str) -> bool:

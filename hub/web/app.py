@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Lazy: the web server starts (and /health says why) even while Temporal is down.
             hub.temporal = await connect(settings, lazy=True)
             try:
-                async with keeping_sessions(settings):
+                async with keeping_sessions():
                     yield
             finally:
                 hub.renderer.shutdown()

@@ -6,12 +6,15 @@ The notices themselves, from PostgreSQL's triggers to two web processes, are tes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import time
 
 import pytest
 
-from hub import accounts
+from hub import accounts, kept_sessions
 from hub.accounts import _token_hash, principal_for_token
+from hub.db.notices import VOUCHED_S, NoticeListener
 from hub.kept_sessions import KeptSessions
 
 LATER = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -20,6 +23,7 @@ LATER = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 def listening(**kwargs) -> KeptSessions:
     kept = KeptSessions(**kwargs)
     kept.listening_changed(True)
+    kept.alive()
     return kept
 
 
@@ -34,6 +38,39 @@ def test_a_caller_read_while_listening_is_kept():
     kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
     assert kept.get("h1").caller == "caller 1"
     assert kept.get("h2") is None
+
+
+def test_nothing_is_kept_or_used_unless_a_heartbeat_vouched_for_the_listening_lately(monkeypatch):
+    kept = KeptSessions()
+    kept.listening_changed(True)  # listening, but no heartbeat yet
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert len(kept) == 0
+    kept.alive()
+    kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert kept.get("h1") is not None
+    # The heartbeat is overdue (a connection cut without a word): what is kept is not used.
+    later = time.monotonic() + VOUCHED_S + 0.1
+    monkeypatch.setattr(kept_sessions.time, "monotonic", lambda: later)
+    assert kept.get("h1") is None
+
+
+def test_a_listener_that_cannot_connect_never_says_it_listens():
+    heard: list[object] = []
+    listener = NoticeListener(
+        "postgresql://nobody@127.0.0.1:9/none",
+        "qinqing_test",
+        "SELECT true",
+        on_notice=heard.append,
+        on_listening=heard.append,
+        on_alive=lambda: heard.append("alive"),
+    )
+
+    async def listen_a_while() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listener.run(), 2.5)
+
+    asyncio.run(listen_a_while())
+    assert True not in heard and "alive" not in heard
 
 
 def test_a_read_that_began_before_a_notice_is_not_kept():
@@ -81,7 +118,9 @@ def test_listening_lost_or_regained_drops_everything():
     kept.listening_changed(False)
     assert kept.get("h1") is None and len(kept) == 0
     kept.listening_changed(True)
+    kept.alive()
     kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
+    assert len(kept) == 1
     kept.listening_changed(True)  # listening again after a loss not yet seen: may have missed notices
     assert len(kept) == 0
 
@@ -91,6 +130,7 @@ def test_after_giving_up_nothing_is_kept_even_when_listening_again():
     kept.keep(kept.generation, "h1", 1, LATER, "caller 1")
     kept.give_up()
     kept.listening_changed(True)
+    kept.alive()
     kept.keep(kept.generation, "h2", 1, LATER, "caller 1")
     assert len(kept) == 0 and kept.get("h1") is None
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hub.accounts import CALLER_FIELDS
 from tests.hub.test_web_processes import children
 from tests.stack.db import sql
 from tests.stack.flows import decide, decision_of, file_request, program_spec, wait_claim, wait_for
@@ -297,58 +298,89 @@ def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide)
     """hub.kept_sessions: each web process keeps the callers it has read, and drops one when the
     database's triggers tell it that its session ended or its account changed, whoever wrote."""
     stack, _ = wide
-    me = client(stack, "zhaoliu")
 
-    def locales(count: int = 12) -> set[str]:
+    def answers(http: httpx.Client, count: int = 40) -> list[httpx.Response]:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            answers = list(pool.map(lambda _: me.get("/api/me"), range(count)))
-        assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
-        return {r.json()["locale"] for r in answers}
+            return list(pool.map(lambda _: http.get("/api/me"), range(count)))
 
-    def statuses(http: httpx.Client, count: int = 12) -> set[int]:
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            return set(pool.map(lambda _: http.get("/api/me").status_code, range(count)))
+    def locales(http: httpx.Client, count: int = 40) -> set[str]:
+        return {r.json()["locale"] if r.status_code == 200 else r.status_code for r in answers(http, count)}
+
+    def statuses(http: httpx.Client, count: int = 40) -> set[int]:
+        return {r.status_code for r in answers(http, count)}
 
     def listeners() -> int:
         rows = sql(stack, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'")
         return rows[0]["n"]
 
-    assert listeners() == 2  # one listening connection in each web process
-    assert locales(40) == {"zh_CN"}  # read, and kept, by both processes
+    def unheard(statement: str, table: str, trigger: str) -> None:
+        """A change made with its table's trigger switched off for its own transaction only."""
+        sql(
+            stack,
+            f"DO $$ BEGIN ALTER TABLE {table} DISABLE TRIGGER {trigger}; {statement};"
+            f" ALTER TABLE {table} ENABLE TRIGGER {trigger}; END $$",
+        )
 
-    # Kept: an account changed with the notice switched off goes unseen by both processes...
-    sql(stack, "ALTER TABLE account DISABLE TRIGGER account_changed")
+    # The triggers notify on every column a caller is made of.
+    columns = sql(
+        stack,
+        "SELECT a.attname AS name FROM pg_trigger t JOIN pg_attribute a"
+        " ON a.attrelid = t.tgrelid AND a.attnum = ANY(t.tgattr) WHERE t.tgname = 'account_changed'",
+    )
+    assert {c["name"] for c in columns} == {*CALLER_FIELDS}
+    assert listeners() == 2  # one listening connection in each web process
+
+    me = client(stack, "zhaoliu")
     try:
+        assert locales(me) == {"zh_CN"}  # read, and kept, by both processes
+        # Kept: a change no notice tells of goes unseen by both processes...
+        unheard("UPDATE account SET locale = 'en' WHERE username = 'zhaoliu'", "account", "account_changed")
+        assert locales(me) == {"zh_CN"}
+        # ...and one made behind the hub's back (an operator's SQL) is heard by both at once.
         sql(stack, "UPDATE account SET locale = 'en' WHERE username = 'zhaoliu'")
+        wait_for(lambda: locales(me, 12) == {"en"}, timeout=2, interval=0.05, what="both to hear of the account")
+        assert locales(me) == {"en"}
     finally:
-        sql(stack, "ALTER TABLE account ENABLE TRIGGER account_changed")
-    assert locales(40) == {"zh_CN"}
-    # ...and with it on, a change made behind the hub's back (an operator's SQL) is heard by both.
-    sql(stack, "UPDATE account SET locale = 'en', role = role WHERE username = 'zhaoliu'")
-    wait_for(lambda: locales() == {"en"}, timeout=2, interval=0.1, what="both processes to hear of the account")
-    assert locales(40) == {"en"}
+        sql(stack, "UPDATE account SET locale = 'zh_CN' WHERE username = 'zhaoliu'")
 
     # A session deleted behind the hub's back ends on both processes.
     sql(stack, "DELETE FROM api_session WHERE token_hash = {}", token_hash(me))
-    wait_for(lambda: statuses(me) == {401}, timeout=2, interval=0.1, what="both processes to hear of the session")
+    wait_for(lambda: statuses(me, 12) == {401}, timeout=2, interval=0.05, what="both to hear of the session")
+    assert statuses(me) == {401}
 
-    # A process that loses its listening connection keeps nothing until it listens again: a session
-    # ended meanwhile is not accepted, and once both listen again they keep and hear as before.
+    # A process that loses its listening connection drops what it kept: a session ended without a
+    # notice, still accepted while kept, is refused once the connections are cut.
     again = client(stack, "zhaoliu")
-    assert statuses(again, 40) == {200}
-    ended = sql(
+    assert statuses(again) == {200}
+    unheard(f"DELETE FROM api_session WHERE token_hash = '{token_hash(again)}'", "api_session", "api_session_changed")
+    assert statuses(again) == {200}
+    cut = sql(
         stack,
         "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'",
     )
-    assert ended[0]["n"] == 2
-    sql(stack, "DELETE FROM api_session WHERE token_hash = {}", token_hash(again))
-    assert statuses(again, 40) == {401}
-    wait_for(lambda: listeners() == 2, timeout=10, interval=0.2, what="both processes to listen again")
-    third = client(stack, "zhaoliu")
-    assert statuses(third, 40) == {200}
-    assert third.post("/api/auth/logout").status_code == 204
-    assert statuses(third, 40) == {401}
-    sql(stack, "UPDATE account SET locale = 'zh_CN' WHERE username = 'zhaoliu'")
+    assert cut[0]["n"] == 2
+    wait_for(lambda: statuses(again, 12) == {401}, timeout=2, interval=0.05, what="both to drop what they kept")
+    assert statuses(again) == {401}
+    wait_for(lambda: listeners() == 2, timeout=10, interval=0.2, what="both to listen again")
+
+    # While a trigger is switched off, nothing is kept: a session ended unheard is refused at once.
+    sql(stack, "ALTER TABLE api_session DISABLE TRIGGER api_session_changed")
+    try:
+        time.sleep(3)  # a heartbeat of each process finds the trigger off
+        third = client(stack, "zhaoliu")
+        assert statuses(third) == {200}
+        sql(stack, "DELETE FROM api_session WHERE token_hash = {}", token_hash(third))
+        assert statuses(third) == {401}
+    finally:
+        sql(stack, "ALTER TABLE api_session ENABLE TRIGGER api_session_changed")
+
+    # And once it is back, they keep and hear as before.
+    time.sleep(2)
+    fourth = client(stack, "zhaoliu")
+    assert statuses(fourth) == {200}
+    assert fourth.post("/api/auth/logout").status_code == 204
+    wait_for(lambda: statuses(fourth, 12) == {401}, timeout=2, interval=0.05, what="both to hear of the sign-out")
+    assert statuses(fourth) == {401}
 
 
 def token_hash(http: httpx.Client) -> str:

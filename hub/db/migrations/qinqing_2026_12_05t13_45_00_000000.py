@@ -6,6 +6,14 @@ ID = "2026-12-05T13:45:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "PostgreSQL tells the web processes when a session ends or an account changes"
 
+DROP_TRIGGERS = [
+    "DROP TRIGGER IF EXISTS account_emptied ON account",
+    "DROP TRIGGER IF EXISTS account_changed ON account",
+    "DROP TRIGGER IF EXISTS api_session_emptied ON api_session",
+    "DROP TRIGGER IF EXISTS api_session_changed ON api_session",
+]
+BACKWARDS = [*DROP_TRIGGERS, "DROP FUNCTION IF EXISTS qinqing_sign_in_changed()"]
+
 # hub.kept_sessions: a web process keeps the callers it has read, and drops one on these notices.
 # Sent in the writing transaction, so on commit only, whoever writes. An account's notice only for
 # the columns a caller is made of (hub.accounts.CALLER_FIELDS as of this migration).
@@ -25,6 +33,7 @@ FORWARDS = [
     END
     $$
     """,
+    *DROP_TRIGGERS,
     "CREATE TRIGGER api_session_changed AFTER UPDATE OR DELETE ON api_session"
     " FOR EACH ROW EXECUTE FUNCTION qinqing_sign_in_changed()",
     "CREATE TRIGGER api_session_emptied AFTER TRUNCATE ON api_session"
@@ -34,13 +43,6 @@ FORWARDS = [
     " FOR EACH ROW EXECUTE FUNCTION qinqing_sign_in_changed()",
     "CREATE TRIGGER account_emptied AFTER TRUNCATE ON account"
     " FOR EACH STATEMENT EXECUTE FUNCTION qinqing_sign_in_changed()",
-]
-BACKWARDS = [
-    "DROP TRIGGER IF EXISTS account_emptied ON account",
-    "DROP TRIGGER IF EXISTS account_changed ON account",
-    "DROP TRIGGER IF EXISTS api_session_emptied ON api_session",
-    "DROP TRIGGER IF EXISTS api_session_changed ON api_session",
-    "DROP FUNCTION IF EXISTS qinqing_sign_in_changed()",
 ]
 
 
@@ -52,8 +54,9 @@ class SignInNotices(MigrationManager):
         engine = engine_finder()
         if self.preview or engine is None or engine.engine_type != "postgres":
             return
-        for statement in BACKWARDS if backwards else FORWARDS:
-            await Table.raw(statement)
+        async with engine.transaction():
+            for statement in BACKWARDS if backwards else FORWARDS:
+                await Table.raw(statement)
 
 
 async def forwards():
