@@ -39,6 +39,7 @@ _PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_na
 
 # The callers this process keeps (hub.kept_sessions), while ``keeping_sessions`` listens.
 KEPT = KeptSessions()
+_keeping = False  # whether a ``keeping_sessions`` runs in this process
 
 # Account names are personal data: sealed at rest under this field, like identity numbers.
 NAME_FIELD = "account.full_name"
@@ -200,9 +201,6 @@ async def keeping_sessions() -> AsyncIterator[None]:
             await listening
         KEPT.listening_changed(False)
         _keeping = False
-
-
-_keeping = False
 
 
 async def _principal_for_api_token(token: str) -> Principal | None:
