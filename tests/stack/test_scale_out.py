@@ -310,7 +310,7 @@ def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide)
         return {r.status_code for r in answers(http, count)}
 
     def listeners() -> int:
-        rows = sql(stack, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'")
+        rows = sql(stack, f"SELECT count(*) AS n FROM pg_stat_activity WHERE {THIS_STACK_S_LISTENERS}")
         return rows[0]["n"]
 
     def unheard(statement: str, table: str, trigger: str) -> None:
@@ -356,7 +356,7 @@ def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide)
     assert statuses(again) == {200}
     cut = sql(
         stack,
-        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'qinqing-sign-ins'",
+        f"SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE {THIS_STACK_S_LISTENERS}",
     )
     assert cut[0]["n"] == 2
     wait_for(lambda: statuses(again, 12) == {401}, timeout=2, interval=0.05, what="both to drop what they kept")
@@ -381,6 +381,10 @@ def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide)
     assert fourth.post("/api/auth/logout").status_code == 204
     wait_for(lambda: statuses(fourth, 12) == {401}, timeout=2, interval=0.05, what="both to hear of the sign-out")
     assert statuses(fourth) == {401}
+
+
+# The suite's other stacks share the PostgreSQL server, each with a database of its own.
+THIS_STACK_S_LISTENERS = "application_name = 'qinqing-sign-ins' AND datname = current_database()"
 
 
 def token_hash(http: httpx.Client) -> str:

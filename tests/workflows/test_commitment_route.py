@@ -78,8 +78,10 @@ async def refused(update, words: str) -> None:
     assert words in str(failed.value.cause), failed.value.cause
 
 
-async def until(check) -> None:
-    for _ in range(200):
+async def until(check, seconds: float = 30) -> None:
+    # A dev server of the test's own, just started: its first workflow task can take seconds on a
+    # machine that two test suites keep busy.
+    for _ in range(int(seconds / 0.05)):
         if check():
             return
         await asyncio.sleep(0.05)
