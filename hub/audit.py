@@ -119,6 +119,17 @@ def _head_update_sql() -> str:
     return f'UPDATE "{head}" SET "last_id" = {{}}, "last_hash" = {{}}, "count" = {{}} WHERE "id" = {{}}'
 
 
+@functools.lru_cache(maxsize=64)
+def _insert_and_move_head_sql(rows: int) -> str:
+    """On PostgreSQL, storing ``rows`` events and moving the head past them in one statement: one
+    round trip fewer while the head is locked, and every other writer of the chain waits on it."""
+    head = AuditHead._meta.tablename
+    return (
+        f'WITH inserted AS ({_insert_sql(rows)}) UPDATE "{head}" SET "last_id" = (SELECT max("id") FROM inserted),'
+        ' "last_hash" = {}, "count" = {} WHERE "id" = {}'
+    )
+
+
 async def _head() -> tuple[int | None, int, str, int]:
     """(head row id, last event id, last hash, count), locking the head on PostgreSQL."""
     rows = await quick_rows(AuditHead, _head_sql(isinstance(AuditHead._meta.db, PostgresEngine)))
@@ -140,6 +151,7 @@ async def _append(values: dict[str, Any]) -> None:
 async def _append_all(events: list[dict[str, Any]]) -> None:
     """Chain ``events`` in order after the head, in one transaction (one statement per
     ``MAX_INSERT_ROWS`` events)."""
+    postgres = isinstance(AuditEvent._meta.db, PostgresEngine)
     async with writing():
         head_id, _, prev, count = await _head()
         new_id = None
@@ -150,6 +162,9 @@ async def _append_all(events: list[dict[str, Any]]) -> None:
                 digest = event_hash(prev, values)
                 args += [values[c] for c in EVENT_COLUMNS[:-2]] + [prev, digest]
                 prev, count = digest, count + 1
+            if postgres and head_id is not None and first + MAX_INSERT_ROWS >= len(events):
+                await quick_rows(AuditEvent, _insert_and_move_head_sql(len(chunk)), *args, prev, count, head_id)
+                return
             inserted = await quick_rows(AuditEvent, _insert_sql(len(chunk)), *args)
             # Ids grow with each insert (the chain's writers are serialised): the last is the largest.
             new_id = max(row["id"] for row in inserted)
