@@ -3,8 +3,9 @@
 Append-only and hash-chained: every event stores the hash of the event before it and its own hash
 over its content and that link; ``AuditHead`` holds the last one. ``verify_chain`` walks the chain
 and names every event that was edited, deleted or slipped in. Appends are serialised (a write
-transaction that takes SQLite's write lock up front, or on PostgreSQL a row lock on the head), so
-concurrent writers in several processes still form one chain. Events recorded at the same moment
+transaction that takes SQLite's write lock up front; on PostgreSQL one statement that locks the
+head row, chains and stores a batch and moves the head), so concurrent writers in several processes
+still form one chain. Events recorded at the same moment
 outside a transaction share one commit.
 """
 
@@ -64,7 +65,13 @@ def _utc(value: dt.datetime) -> str:
 
 
 def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
-    """The hash of one event: its content in a canonical form, chained to the previous hash."""
+    """The hash of one event: its content in a canonical form, chained to the previous hash. (On
+    PostgreSQL the database computes it from ``canonical_form``: ``qinqing_audit_append``.)"""
+    return hashlib.sha256(f"{prev_hash}\n{canonical_form(event)}".encode()).hexdigest()
+
+
+def canonical_form(event: dict[str, Any]) -> str:
+    """What an event's hash covers: its content as JSON with sorted keys and no spaces."""
     content = {
         "at": _utc(event["at"]),
         "actor": event["actor"],
@@ -75,8 +82,7 @@ def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
         "remote_addr": event["remote_addr"],
         "detail": {} if event["detail"] in (NO_DETAIL, None, "") else load_json(event["detail"]),
     }
-    canonical = _CANONICAL_JSON.encode(content)
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    return _CANONICAL_JSON.encode(content)
 
 
 # An event's columns as ``record`` gives them, and the chain's two.
@@ -97,11 +103,9 @@ MAX_INSERT_ROWS = 500
 
 
 @functools.cache
-def _head_sql(postgres: bool) -> str:
+def _head_sql() -> str:
     head = AuditHead._meta.tablename
-    return f'SELECT "id", "last_id", "last_hash", "count" FROM "{head}" ORDER BY "id" LIMIT 1' + (
-        " FOR UPDATE" if postgres else ""
-    )
+    return f'SELECT "id", "last_id", "last_hash", "count" FROM "{head}" ORDER BY "id" LIMIT 1'
 
 
 @functools.lru_cache(maxsize=64)
@@ -119,24 +123,12 @@ def _head_update_sql() -> str:
     return f'UPDATE "{head}" SET "last_id" = {{}}, "last_hash" = {{}}, "count" = {{}} WHERE "id" = {{}}'
 
 
-@functools.lru_cache(maxsize=64)
-def _insert_and_move_head_sql(rows: int) -> str:
-    """On PostgreSQL, storing ``rows`` events and moving the head past them in one statement: one
-    round trip fewer while the head is locked, and every other writer of the chain waits on it."""
-    head = AuditHead._meta.tablename
-    return (
-        f'WITH inserted AS ({_insert_sql(rows)}) UPDATE "{head}" SET "last_id" = (SELECT max("id") FROM inserted),'
-        ' "last_hash" = {}, "count" = {} WHERE "id" = {}'
-    )
-
-
-async def _head() -> tuple[int | None, int, str, int]:
-    """(head row id, last event id, last hash, count), locking the head on PostgreSQL."""
-    rows = await quick_rows(AuditHead, _head_sql(isinstance(AuditHead._meta.db, PostgresEngine)))
-    if not rows:
-        return None, 0, GENESIS, 0
-    row = rows[0]
-    return row["id"], row["last_id"], row["last_hash"] or GENESIS, row["count"]
+# PostgreSQL chains a batch itself (a migration makes the function): one statement, in the caller's
+# transaction or a commit of its own, and the head is locked for no round trip to this process.
+POSTGRES_APPEND_SQL = (
+    "SELECT qinqing_audit_append({}::timestamptz[], {}::integer[], {}::text[], {}::text[], {}::text[],"
+    " {}::text[], {}::text[], {}::text[], {}::text[]) AS count"
+)
 
 
 async def _append(values: dict[str, Any]) -> None:
@@ -149,11 +141,18 @@ async def _append(values: dict[str, Any]) -> None:
 
 
 async def _append_all(events: list[dict[str, Any]]) -> None:
-    """Chain ``events`` in order after the head, in one transaction (one statement per
-    ``MAX_INSERT_ROWS`` events)."""
-    postgres = isinstance(AuditEvent._meta.db, PostgresEngine)
+    """Chain ``events`` in order after the head, all of them or none: on PostgreSQL in one
+    statement (``qinqing_audit_append``), elsewhere in a transaction holding the write lock (one
+    statement per ``MAX_INSERT_ROWS`` events)."""
+    if isinstance(AuditEvent._meta.db, PostgresEngine):
+        columns = [[values[c] for values in events] for c in EVENT_COLUMNS[:-2]]
+        await quick_rows(AuditEvent, POSTGRES_APPEND_SQL, *columns, [canonical_form(e) for e in events])
+        return
     async with writing():
-        head_id, _, prev, count = await _head()
+        rows = await quick_rows(AuditHead, _head_sql())
+        head_id, prev, count = (
+            (rows[0]["id"], rows[0]["last_hash"] or GENESIS, rows[0]["count"]) if rows else (None, GENESIS, 0)
+        )
         new_id = None
         for first in range(0, len(events), MAX_INSERT_ROWS):
             chunk = events[first : first + MAX_INSERT_ROWS]
@@ -162,9 +161,6 @@ async def _append_all(events: list[dict[str, Any]]) -> None:
                 digest = event_hash(prev, values)
                 args += [values[c] for c in EVENT_COLUMNS[:-2]] + [prev, digest]
                 prev, count = digest, count + 1
-            if postgres and head_id is not None and first + MAX_INSERT_ROWS >= len(events):
-                await quick_rows(AuditEvent, _insert_and_move_head_sql(len(chunk)), *args, prev, count, head_id)
-                return
             inserted = await quick_rows(AuditEvent, _insert_sql(len(chunk)), *args)
             # Ids grow with each insert (the chain's writers are serialised): the last is the largest.
             new_id = max(row["id"] for row in inserted)
