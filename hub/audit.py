@@ -123,11 +123,12 @@ def _head_update_sql() -> str:
     return f'UPDATE "{head}" SET "last_id" = {{}}, "last_hash" = {{}}, "count" = {{}} WHERE "id" = {{}}'
 
 
-# PostgreSQL chains a batch itself (a migration makes the function): one statement, in the caller's
-# transaction or a commit of its own, and the head is locked for no round trip to this process.
+# PostgreSQL chains a batch itself (a migration makes the function) in one statement: in the
+# caller's transaction, or as a commit of its own, the head then locked for no round trip to this
+# process. It is given each event's canonical form as UTF-8 bytes.
 POSTGRES_APPEND_SQL = (
     "SELECT qinqing_audit_append({}::timestamptz[], {}::integer[], {}::text[], {}::text[], {}::text[],"
-    " {}::text[], {}::text[], {}::text[], {}::text[]) AS count"
+    " {}::text[], {}::text[], {}::text[], {}::bytea[]) AS count"
 )
 
 
@@ -146,7 +147,7 @@ async def _append_all(events: list[dict[str, Any]]) -> None:
     statement per ``MAX_INSERT_ROWS`` events)."""
     if isinstance(AuditEvent._meta.db, PostgresEngine):
         columns = [[values[c] for values in events] for c in EVENT_COLUMNS[:-2]]
-        await quick_rows(AuditEvent, POSTGRES_APPEND_SQL, *columns, [canonical_form(e) for e in events])
+        await quick_rows(AuditEvent, POSTGRES_APPEND_SQL, *columns, [canonical_form(e).encode() for e in events])
         return
     async with writing():
         rows = await quick_rows(AuditHead, _head_sql())

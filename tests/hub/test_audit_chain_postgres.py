@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import inspect
 import os
 
@@ -64,16 +65,16 @@ async def events() -> list[dict]:
     return await quick_rows(AuditEvent, 'SELECT * FROM "audit_event" ORDER BY "id"')
 
 
-# Text a reason or a detail may carry: every kind the canonical form escapes or keeps as it is.
+# Text an event may carry: every kind the canonical form escapes, and what it keeps as it is.
 AWKWARD = [
     "查阅申请人材料",
     "emoji 🧾 and a flag 🇨🇳",
-    "quotes \" and ' and a backslash \\ and a slash /",
+    "quotes \" and ' and a backslash \\ and \\n written out",
     "a newline\nand a tab\tand a carriage return\r",
-    "control \x01\x1f characters",
+    "control \x01\x1f characters and a NUL \x00",
     "\u2028 line and paragraph \u2029 separators",
     "",
-    "x" * 5000,
+    "长" * 3000,
 ]
 
 
@@ -82,29 +83,50 @@ async def test_the_database_computes_the_hashes_python_recomputes(postgres):
     principal = Principal(
         id=account[0]["id"], username="auditor.one", full_name="", role="auditor", department=None, locale="zh_CN"
     )
-    # Recorded at once, so that they share commits; some with no actor, some with a request.
+    # Recorded at once, so that they share commits; some with no actor. ``note`` is kept as given
+    # (a ``reason`` would be sealed first).
     await asyncio.gather(
         *(
-            audit.record(None, principal if n % 2 else None, "request.viewed", "request", f"R{n}", reason=text)
+            audit.record(None, principal if n % 2 else None, "request.viewed", "request", f"R{n}", note=text)
             for n, text in enumerate(AWKWARD)
         ),
         audit.record(None, None, "policy.changed", "policy", "p-1", nested={"b": [1, 2.5, None], "a": "二"}),
+    )
+    # The awkward text in every column the hash covers, not only in the detail (but NUL, which no
+    # text column of PostgreSQL can hold).
+    columns = [text.replace("\x00", "") for text in AWKWARD]
+    await audit._append_all(
+        [{**_event(text[:64]), "request_ref": text[:32] or None, "remote_addr": text[:64]} for text in columns]
     )
     async with writing():  # inside a transaction: part of it
         await audit.record(None, principal, "document.revoked", "document", "d-1", request="R1", at=dt.date(2026, 1, 1))
 
     stored = await events()
-    assert len(stored) == len(AWKWARD) + 2
+    assert len(stored) == 2 * len(AWKWARD) + 2
     # Each stored hash is Python's own over the stored event, chained to the one before.
     prev = audit.GENESIS
     for event in stored:
         assert event["prev_hash"] == prev
         assert event["hash"] == audit.event_hash(prev, event)
         prev = event["hash"]
-    assert {audit.opened_detail(e["detail"]).get("reason") for e in stored} >= set(AWKWARD)
+    assert {audit.opened_detail(e["detail"]).get("note") for e in stored} >= set(AWKWARD)
+    assert {e["object_id"] for e in stored} >= {text[:64] for text in columns}
     assert await head() == {"last_id": stored[-1]["id"], "last_hash": prev, "count": len(stored)}
     report = await audit.verify_chain()
     assert report.intact and report.checked == len(stored), report.problems
+
+
+async def test_the_database_hashes_the_bytes_it_is_given(postgres):
+    """The function's hash over canonical forms that no event has: whatever bytes come, it is
+    SHA-256 of the previous hash, a newline and those bytes."""
+    given = [text.encode() for text in AWKWARD] + [b"\\x0a \\\\ E'\\n'", bytes(range(256))]
+    columns = [[value] * len(given) for value in _event("x").values()]
+    await quick_rows(AuditEvent, audit.POSTGRES_APPEND_SQL, *columns, given)
+    prev = audit.GENESIS
+    for event, canonical in zip(await events(), given, strict=True):
+        expected = hashlib.sha256(prev.encode() + b"\n" + canonical).hexdigest()
+        assert (event["prev_hash"], event["hash"]) == (prev, expected)
+        prev = expected
 
 
 async def test_writers_on_many_connections_make_one_chain(postgres):
@@ -144,6 +166,19 @@ async def test_a_batch_that_fails_leaves_nothing_behind(postgres):
     assert [e["object_id"] for e in await events()] == ["before"]
     assert await head() == before
     await audit._append_all([_event("after")])
+    report = await audit.verify_chain()
+    assert report.intact and report.checked == 2, report.problems
+
+
+async def test_functions_planted_on_the_search_path_do_not_stand_in(postgres):
+    """Someone who may create functions in the hub's schema makes better matches for what the
+    append calls: it still calls PostgreSQL's own."""
+    await AuditEvent.raw("CREATE FUNCTION array_length(bytea[], integer) RETURNS integer LANGUAGE sql AS 'SELECT 0'")
+    await AuditEvent.raw(
+        "CREATE FUNCTION convert_to(text, text) RETURNS bytea LANGUAGE sql AS 'SELECT ''forged''::bytea'"
+    )
+    await audit._append_all([_event("one"), _event("two")])
+    assert [e["object_id"] for e in await events()] == ["one", "two"]
     report = await audit.verify_chain()
     assert report.intact and report.checked == 2, report.problems
 
