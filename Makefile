@@ -5,7 +5,8 @@
 
 # The tests run in one process per core: most of their time is spent waiting on Temporal and the
 # hub each process starts. A test file stays in one process, so its own stack starts once.
-PARALLEL = -n auto --dist loadfile
+# The slowest tests are listed at the end: the suite's time is a budget, and this shows where it goes.
+PARALLEL = -n auto --dist loadfile --durations=25
 
 setup:
 	scripts/setup
