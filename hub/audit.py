@@ -5,8 +5,7 @@ over its content and that link; ``AuditHead`` holds the last one. ``verify_chain
 and names every event that was edited, deleted or slipped in. Appends are serialised (a write
 transaction that takes SQLite's write lock up front; on PostgreSQL one statement that locks the
 head row, chains and stores a batch and moves the head), so concurrent writers in several processes
-still form one chain. Events recorded at the same moment
-outside a transaction share one commit.
+still form one chain. Events recorded at the same moment outside a transaction share one commit.
 """
 
 from __future__ import annotations
