@@ -866,6 +866,9 @@ class FeedbackCase(Table):
     service_id = Varchar(length=64, default="")
     clerk = ForeignKey(references=Account, null=True, default=None)
     sensitive = Boolean(default=False)
+    # Handled by the oversight office (the auditors), not the department: a grievance about a
+    # supervisor, or about a clerk whose department has no other supervisor to judge it.
+    oversight = Boolean(default=False)
     # People's own words, sealed at rest (hub/sealing.py): the grievance, the cause, the fix, the answer.
     text = Text(default="")
     cause = Text(default="")

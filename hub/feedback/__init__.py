@@ -1,14 +1,16 @@
 """Ratings with a closed loop (好差评) and grievances: the follow-up of a bad rating, grievances about
-a service, a clerk or a payment, both as cases in a department's inbox with a working-day time
-limit that escalates; appeals to the supervisor; the one place ratings are counted; the figures the
+a service, a clerk or a payment, both as cases in a department's inbox (or the oversight office's)
+with a working-day time limit that escalates; appeals to the supervisor; the one place ratings are counted; the figures the
 governance report and the cockpit read."""
 
 from hub.feedback.cases import (
+    OVERSIGHT_ROLE,
     SLA_STATES,
     CaseKind,
     CaseState,
     PiccoloCaseRecords,
     SlaState,
+    escalation_recipients,
     sla_state,
 )
 from hub.feedback.figures import (
@@ -49,6 +51,7 @@ __all__ = [
     "GRIEVANCE_OUTCOMES",
     "OUTCOMES",
     "OUTCOME_LABELS",
+    "OVERSIGHT_ROLE",
     "SLA_STATES",
     "SUBJECTS",
     "SUBJECT_LABELS",
@@ -69,6 +72,7 @@ __all__ = [
     "counted_scores",
     "decide_appeal",
     "department_cases",
+    "escalation_recipients",
     "file_grievance",
     "follow_up_figures",
     "grievance_figures",

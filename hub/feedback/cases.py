@@ -1,6 +1,7 @@
-"""The one mechanism behind follow-ups and grievances: a case in a department's inbox with a time
-limit in working days, its state against that limit, its clock (a Temporal workflow that escalates
-to the supervisors when the limit passes unanswered), and who may see it."""
+"""The one mechanism behind follow-ups and grievances: a case in a department's inbox (or the
+oversight office's, for a grievance the department cannot judge on its own) with a time limit in
+working days, its state against that limit, its clock (a Temporal workflow that escalates to the
+supervisors when the limit passes unanswered), and who may see it."""
 
 from __future__ import annotations
 
@@ -100,14 +101,70 @@ async def tell_answered(client: Client | None, ref: str, account_id: int | None)
         log.warning("the clock of case %s was not told of its answer", ref, exc_info=True)
 
 
+# Who handles a case the department cannot judge on its own (``FeedbackCase.oversight``).
+OVERSIGHT_ROLE = "auditor"
+
+
 def in_department(user: Principal | None, case: dict) -> bool:
-    """A clerk or supervisor of the case's department; a case about a named clerk is the
-    supervisors' alone, and never the named person's own (a supervisor may be the one named)."""
-    if user is None or user.role not in ("clerk", "supervisor") or user.department != case["department"]:
+    """Whether ``user`` handles the case: for a department's case a clerk or supervisor of it (a case
+    about a named clerk is the supervisors' alone); for the oversight office's, an auditor. Never
+    the person a grievance names (a supervisor or an auditor may be the one named)."""
+    if user is None or (case["clerk"] is not None and case["clerk"] == user.id):
         return False
-    if case["clerk"] is not None and case["clerk"] == user.id:
+    if case["oversight"]:
+        return user.role == OVERSIGHT_ROLE
+    if user.role not in ("clerk", "supervisor") or user.department != case["department"]:
         return False
     return user.role == "supervisor" or not case["sensitive"]
+
+
+def decides_appeals(user: Principal | None, case: dict) -> bool:
+    """Whether ``user`` may decide the case's appeals: a supervisor of its department, or an auditor
+    for the oversight office's cases (and not an interested one: ``interested_in_appeal``)."""
+    deciding_role = OVERSIGHT_ROLE if case["oversight"] else "supervisor"
+    return in_department(user, case) and user is not None and user.role == deciding_role
+
+
+def interested_in_appeal(user: Principal | None, case: dict) -> bool:
+    """Whether ``user`` made the case's appeal or, for a grievance, gave the answer it is about: then
+    someone else decides it."""
+    interested = {case["appealed_by"], case["answered_by"] if case["kind"] == "grievance" else None}
+    return user is not None and user.id in interested
+
+
+async def goes_to_oversight(named: dict) -> bool:
+    """Whether a grievance naming this member of staff (their ``id``, ``role`` and ``department``)
+    goes to the oversight office: a supervisor's does, as the supervisors would judge one of their
+    own; a clerk's does where the department has no supervisor to judge it."""
+    if named["role"] != "clerk":
+        return True
+    supervisors = await Account.count().where(
+        (Account.role == "supervisor") & (Account.department == named["department"])
+    )
+    return not supervisors
+
+
+async def escalation_recipients(ref: str) -> list[int]:
+    """Who hears that a case passed its time limit unanswered: the supervisors of its department,
+    or the auditors for the oversight office's cases and where the department has no supervisor;
+    never the person the case names."""
+    case = (
+        await FeedbackCase.select(FeedbackCase.department, FeedbackCase.oversight, FeedbackCase.clerk)
+        .where(FeedbackCase.ref == ref)
+        .first()
+    )
+    if case is None:
+        return []
+    named = case["clerk"]
+    if not case["oversight"]:
+        supervisors = await Account.select(Account.id).where(
+            (Account.role == "supervisor") & (Account.department == case["department"])
+        )
+        found = [r["id"] for r in supervisors if r["id"] != named]
+        if found:
+            return found
+    auditors = await Account.select(Account.id).where(Account.role == OVERSIGHT_ROLE).order_by(Account.id)
+    return [r["id"] for r in auditors if r["id"] != named]
 
 
 def is_author(user: Principal | None, case: dict) -> bool:
@@ -122,7 +179,7 @@ async def load_case(ref: str) -> dict:
 
 
 async def case_for_department(user: Principal | None, ref: str) -> dict:
-    """The case, for a member of its department who may see it; as if it did not exist otherwise."""
+    """The case, for someone who handles it (``in_department``); as if it did not exist otherwise."""
     case = await load_case(ref)
     if not in_department(user, case):
         raise not_found()

@@ -18,6 +18,8 @@ from hub.db.transactions import writing
 from hub.errors import HubError, forbidden, invalid_field, invalid_form, not_found
 from hub.feedback.cases import (
     case_for_department,
+    decides_appeals,
+    interested_in_appeal,
     is_author,
     load_case,
     new_ref,
@@ -243,17 +245,23 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
 
 
 async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None:
-    """A supervisor of the department decides an appeal, with a reason. Upheld against a rating, the
-    rating is left out of every figure from then on."""
+    """A supervisor of the department (an auditor, for the oversight office's cases) decides an
+    appeal, with a reason. Upheld against a rating, the rating is left out of every figure from then
+    on."""
     case = await case_for_department(actor.user, ref)
-    if actor.role != "supervisor":
-        raise forbidden(N_("Only a supervisor of the department decides an appeal."))
+    if not decides_appeals(actor.user, case):
+        raise forbidden(
+            N_("Only the oversight office decides an appeal about its case.")
+            if case["oversight"]
+            else N_("Only a supervisor of the department decides an appeal.")
+        )
     assert actor.user is not None
     # Nobody decides their own appeal, nor, for a grievance, an appeal against their own answer.
-    interested = {case["appealed_by"], case["answered_by"] if case["kind"] == "grievance" else None}
-    if actor.user.id in interested:
+    if interested_in_appeal(actor.user, case):
         raise forbidden(
-            N_(
+            N_("Another member of the oversight office decides this appeal: you gave the answer it is about.")
+            if case["oversight"]
+            else N_(
                 "Another supervisor of the department decides this appeal: you made it, or gave the answer it is about."
             ),
             code="own-appeal",

@@ -1,8 +1,9 @@
 """Grievances: a citizen or enterprise complains about a service, a clerk or a payment (by name, or
 anonymously: then nobody follows it up with them by name). The grievance goes to the department
 concerned with a time limit in working days, is answered with a reason, and its author may appeal the
-answer to the department's supervisor. A grievance about a named clerk is the supervisors' alone.
-The author's words are sealed at rest."""
+answer to the department's supervisor. A grievance about a named clerk is the supervisors' alone;
+one about a supervisor, or about a clerk of a department without one, goes to the oversight office
+(the auditors), who answer it and decide its appeal. The author's words are sealed at rest."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from hub.db.records import sealed_text
 from hub.db.tables import Account, FeedbackCase
 from hub.db.transactions import writing
 from hub.errors import forbidden, invalid_form, not_found
-from hub.feedback.cases import case_for_department, new_ref, plan_due, require_state, start_clock, tell_answered
+from hub.feedback.cases import (
+    case_for_department,
+    goes_to_oversight,
+    new_ref,
+    plan_due,
+    require_state,
+    start_clock,
+    tell_answered,
+)
 from hub.feedback.follow_ups import FIELD, MAX_TEXT, answer_follow_up
 
 if TYPE_CHECKING:
@@ -39,7 +48,8 @@ async def file_grievance(
     anonymous: bool = False,
 ) -> str:
     """File a grievance; returns its reference. It goes to the department that owns the service (a
-    service or a payment) or the clerk's department (a clerk: then only supervisors see it)."""
+    service or a payment) or the clerk's department (a clerk: then only supervisors see it, or the
+    oversight office: ``goes_to_oversight``)."""
     if actor.user is None or actor.role not in FILERS:
         raise forbidden()
     errors: list[FieldError] = []
@@ -50,7 +60,7 @@ async def file_grievance(
         errors.append(FieldError(field="text", code="required"))
     elif len(words) > MAX_TEXT:
         errors.append(FieldError(field="text", code="string_too_long", context={"max_length": MAX_TEXT}))
-    department, clerk_id = "", None
+    department, clerk_id, oversight = "", None, False
     if subject in ("service", "payment"):
         spec = ctx.catalog.latest(service_id) if service_id else None
         if spec is None:
@@ -60,7 +70,7 @@ async def file_grievance(
     elif subject == "clerk":
         named = plain_text(clerk or "")
         found = (
-            await Account.select(Account.id, Account.department)
+            await Account.select(Account.id, Account.role, Account.department)
             .where(
                 (Account.role.is_in(["clerk", "supervisor"]))
                 & ((Account.username == named) | (Account.full_name == named))
@@ -73,6 +83,7 @@ async def file_grievance(
             errors.append(FieldError(field="clerk", code="required" if not named else "clerk_unknown"))
         else:
             department, clerk_id = found[0]["department"], found[0]["id"]
+            oversight = await goes_to_oversight(found[0])
     if errors:
         raise invalid_form(errors)
     at = now()
@@ -95,6 +106,7 @@ async def file_grievance(
                 service_id=service_id if subject != "clerk" else "",
                 clerk=clerk_id,
                 sensitive=clerk_id is not None,
+                oversight=oversight,
                 text=sealed_text(words, FIELD),
             )
         )

@@ -15,7 +15,18 @@ from hub.clock import now
 from hub.db.records import opened_text
 from hub.db.tables import CaseContact, FeedbackCase, ServiceRequest
 from hub.errors import forbidden, not_found
-from hub.feedback.cases import SLA_LABELS, STATE_LABELS, account_names, in_department, is_author, load_case, sla_state
+from hub.feedback.cases import (
+    OVERSIGHT_ROLE,
+    SLA_LABELS,
+    STATE_LABELS,
+    account_names,
+    decides_appeals,
+    in_department,
+    interested_in_appeal,
+    is_author,
+    load_case,
+    sla_state,
+)
 from hub.feedback.follow_ups import CONTACT_FIELD, FIELD
 from hub.i18n import N_, gettext
 
@@ -73,6 +84,8 @@ class CaseListItem(msgspec.Struct):
     sensitive: bool
     anonymous: bool
     appeal_state: str
+    # Handled by the oversight office (the auditors) rather than the department.
+    oversight: bool
 
 
 class CaseRead(CaseListItem):
@@ -130,18 +143,25 @@ def _item(ctx: HubContext, case: dict, locale: str, refs: dict[int, str], at: dt
         sensitive=case["sensitive"],
         anonymous=case["kind"] == "grievance" and case["account"] is None,
         appeal_state=case["appeal_state"],
+        oversight=case["oversight"],
     )
 
 
 async def department_cases(ctx: HubContext, actor: Actor, locale: str, kind: str = "") -> list[CaseListItem]:
-    """The department's cases, escalated first, then by time limit; a grievance about a named clerk
-    is listed to the supervisors only."""
+    """The cases the caller handles, escalated first, then by time limit: their department's (a
+    grievance about a named clerk listed to the supervisors only), or for an auditor the oversight
+    office's."""
     user = actor.user
-    if user is None or user.role not in ("clerk", "supervisor") or not user.department:
+    if user is not None and user.role == OVERSIGHT_ROLE:
+        query = FeedbackCase.select().where(FeedbackCase.oversight == True)  # noqa: E712 - a column compared
+    elif user is None or user.role not in ("clerk", "supervisor") or not user.department:
         raise forbidden()
-    query = FeedbackCase.select().where(FeedbackCase.department == user.department)
-    if user.role != "supervisor":
-        query = query.where(FeedbackCase.sensitive == False)  # noqa: E712 - a column compared, not a bool
+    else:
+        query = FeedbackCase.select().where(
+            (FeedbackCase.department == user.department) & (FeedbackCase.oversight == False)  # noqa: E712
+        )
+        if user.role != "supervisor":
+            query = query.where(FeedbackCase.sensitive == False)  # noqa: E712 - a column compared, not a bool
     # Nobody is shown a grievance about themselves.
     query = query.where(FeedbackCase.clerk.is_null() | (FeedbackCase.clerk != user.id))
     if kind in ("follow_up", "grievance"):
@@ -217,9 +237,8 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
         can_answer=staff and case["state"] == "open",
         can_appeal=(staff and is_follow_up and not case["appeal_state"])
         or (author and not is_follow_up and case["state"] == "answered" and not case["appeal_state"]),
-        can_decide_appeal=staff
-        and user is not None
-        and user.role == "supervisor"
+        can_decide_appeal=decides_appeals(user, case)
+        and not interested_in_appeal(user, case)
         and case["appeal_state"] == "pending",
         can_rate=author and case["state"] == "answered" and case["answer_score"] is None and not staff,
     )

@@ -30,6 +30,7 @@ from hub.db.tables import (
     ReviewTask,
     ServiceRequest,
 )
+from hub.feedback import escalation_recipients
 from hub.i18n import N_, format_date, format_money, gettext, supported
 from hub.notifications import STATE_AFTER, TOLD_CHANGES, entitlement_change_event
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
@@ -151,12 +152,9 @@ class HubNotifier:
             # An overdue task is escalated: the department's supervisors hear of it too.
             if named and event.kind != "task_overdue":
                 return named
-            if event.detail.get("department"):
-                # A case escalated in a department: its supervisors hear of it.
-                rows = await Account.select(Account.id).where(
-                    (Account.role == "supervisor") & (Account.department == event.detail["department"])
-                )
-                return [r["id"] for r in rows]
+            if event.kind == "case_overdue":
+                # A case escalated: its department's supervisors, or the oversight office, hear of it.
+                return await escalation_recipients(event.detail.get("case", ""))
             task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == event.task_key).first()
             if task is None:
                 return named

@@ -134,6 +134,7 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
                 ("catalog", "/admin"),
                 ("programs", "/admin/programs"),
                 ("audit-log", "/audit"),
+                ("oversight-cases", "/workbench/cases"),
                 ("open-data", "/open"),
                 ("cockpit", "/cockpit"),
             ],

@@ -159,7 +159,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/grievances"): APPLICANTS,
     ("POST", "/api/requests/{ref:str}/stage-ratings"): {"owner"},
     ("GET", "/api/cases/mine"): PEOPLE,
-    ("GET", "/api/cases"): {"clerk", "other_clerk", "supervisor"},
+    ("GET", "/api/cases"): {"clerk", "other_clerk", "supervisor", "auditor"},
     ("GET", "/api/cases/{ref:str}"): {"owner", "other_clerk"},
     ("POST", "/api/cases/{ref:str}/contacts"): {"other_clerk"},
     ("POST", "/api/cases/{ref:str}/answer"): {"other_clerk"},

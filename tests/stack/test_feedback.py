@@ -1,17 +1,20 @@
 """Ratings with a closed loop and grievances, on the real stack: a bad rating's follow-up from the
 rating to the applicant's rating of the answer, its time limit on the working-day calendar, an
-appeal upheld and left out of the open data, grievances routed, sealed, answered and appealed, and a
-grievance about a named clerk kept to the supervisors."""
+appeal upheld and left out of the open data, grievances routed, sealed, answered and appealed, a
+grievance about a named clerk kept to the supervisors, and one the department cannot judge on its
+own handled by the oversight office."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import httpx
 import pytest
 
 from tests.stack.db import run_python, sql
 from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
-from tests.stack.harness import Api
+from tests.stack.harness import PASSWORD, Api
 
 pytestmark = pytest.mark.stack
 
@@ -267,16 +270,70 @@ def test_a_grievance_about_a_named_clerk_is_for_supervisors_only(stack):
     assert case["sensitive"] is True and case["department"] == "street-office"
     assert ref in [c["ref"] for c in supervisor.get("/api/cases").json()]
     assert citizen.get(f"/api/cases/{ref}").json()["text"] == "He shouted at me"
-    # A grievance may name a supervisor: they never see or answer the case about themselves.
+    assert case["oversight"] is False
+    # The oversight office does not handle a department's own case.
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    assert auditor.get(f"/api/cases/{ref}").status_code == 404
+    assert ref not in [c["ref"] for c in auditor.get("/api/cases").json()]
+
+
+def test_a_grievance_the_department_cannot_judge_goes_to_the_oversight_office(stack):
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    supervisor = Api(stack.base_url, "street.supervisor", locale="en")
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    # About the sub-district office's only supervisor: she never sees or answers the case about
+    # herself, and the oversight office does.
     about_the_supervisor = citizen.post(
         "/api/grievances", json={"subject": "clerk", "clerk": "street.supervisor", "text": "She ignored me"}
     )
     assert about_the_supervisor.status_code == 201, about_the_supervisor.text
     named = about_the_supervisor.json()["ref"]
-    assert supervisor.get(f"/api/cases/{named}").status_code == 404
-    assert named not in [c["ref"] for c in supervisor.get("/api/cases").json()]
-    answer = {"outcome": "not_upheld", "answer": "Nothing happened"}
-    assert supervisor.post(f"/api/cases/{named}/answer", json=answer).status_code == 404
+    answer = {"outcome": "partly_upheld", "answer": "She has been reminded of the reply times."}
+    for username in ("street.supervisor", "street.clerk", "civil.supervisor"):
+        staff = Api(stack.base_url, username)
+        assert staff.get(f"/api/cases/{named}").status_code == 404
+        assert named not in [c["ref"] for c in staff.get("/api/cases").json()]
+        assert staff.post(f"/api/cases/{named}/answer", json=answer).status_code == 404
+    listed = next(c for c in auditor.get("/api/cases").json() if c["ref"] == named)
+    assert listed["oversight"] is True and listed["sensitive"] is True
+    case = auditor.get(f"/api/cases/{named}").json()
+    assert case["text"] == "She ignored me" and case["department"] == "street-office" and case["can_answer"]
+    assert auditor.post(f"/api/cases/{named}/answer", json=answer).status_code == 200
+    read = citizen.get(f"/api/cases/{named}").json()
+    assert read["oversight"] is True and read["answer"] == answer["answer"]
+    # The author appeals; the auditor who answered may not decide it, nor may the supervisor named.
+    assert citizen.post(f"/api/cases/{named}/appeal", json={"reason": "Nothing changed"}).status_code == 200
+    decision = {"upheld": True, "note": "x"}
+    own = auditor.post(f"/api/cases/{named}/appeal-decision", json=decision)
+    assert own.status_code == 403 and own.json()["type"] == "/problems/own-appeal", own.text
+    assert auditor.get(f"/api/cases/{named}").json()["can_decide_appeal"] is False
+    assert supervisor.post(f"/api/cases/{named}/appeal-decision", json=decision).status_code == 404
+    assert auditor.get(f"/api/cases/{named}").json()["appeal_state"] == "pending"
+    # The handling is audited under the auditor's name.
+    [viewed] = sql(
+        stack,
+        "SELECT count(*) AS n FROM audit_event e JOIN account a ON a.id = e.actor "
+        "WHERE e.object_id = {} AND e.action = 'case.viewed' AND a.username = 'auditor'",
+        named,
+    )
+    assert viewed["n"] >= 1
+
+    # About a clerk of a department with no supervisor: the oversight office, not a colleague.
+    about_a_clerk = citizen.post("/api/grievances", json={"subject": "clerk", "clerk": "hr.clerk", "text": "Rude"})
+    assert about_a_clerk.status_code == 201, about_a_clerk.text
+    unsupervised = about_a_clerk.json()["ref"]
+    assert Api(stack.base_url, "hr.clerk2").get(f"/api/cases/{unsupervised}").status_code == 404
+    assert auditor.get(f"/api/cases/{unsupervised}").json()["oversight"] is True
+
+    # The auditor's pages: the cases to handle, in the navigation, and one case with its form.
+    with httpx.Client(base_url=stack.base_url, timeout=30, headers={"Accept-Language": "zh-CN"}) as browser:
+        form = {"username": "auditor", "password": PASSWORD, "next": "/workbench/cases"}
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', browser.get("/signin").text).group(1)
+        assert browser.post("/signin", data={**form, "_csrf_token": csrf}).status_code == 303
+        page = browser.get("/workbench/cases")
+        assert page.status_code == 200 and unsupervised in page.text and 'href="/workbench/cases"' in page.text
+        one = browser.get(f"/feedback/{unsupervised}")
+        assert one.status_code == 200 and "Rude" in one.text and 'action="/feedback/' in one.text
 
 
 def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its_department(stack):

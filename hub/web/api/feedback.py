@@ -11,6 +11,7 @@ from litestar import Controller, Request
 from hub.clock import BEIJING
 from hub.errors import forbidden, invalid_field
 from hub.feedback import (
+    OVERSIGHT_ROLE,
     CaseListItem,
     CaseRead,
     FollowUpFigures,
@@ -34,6 +35,9 @@ from hub.web.context import context_of
 from hub.web.problems import request_locale
 from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, STAFF_ROLES, requires_role
+
+# Who answers cases: a department's staff, and the oversight office for the cases it handles.
+CASE_HANDLERS = (*STAFF_ROLES, OVERSIGHT_ROLE)
 
 PEOPLE = (*APPLICANT_ROLES, *STAFF_ROLES, "auditor", "admin")
 
@@ -133,7 +137,11 @@ class FeedbackController(Controller):
     async def mine(self, request: Request) -> list[CaseListItem]:
         return await my_cases(context_of(request), actor_of(request), request_locale(request))
 
-    @get("/cases", guards=[requires_role(*STAFF_ROLES)], summary="My department's follow-ups and grievances")
+    @get(
+        "/cases",
+        guards=[requires_role(*CASE_HANDLERS)],
+        summary="The follow-ups and grievances I handle: my department's, or the oversight office's (auditors)",
+    )
     async def department(self, request: Request, kind: str = "") -> list[CaseListItem]:
         return await department_cases(context_of(request), actor_of(request), request_locale(request), kind)
 
@@ -152,7 +160,7 @@ class FeedbackController(Controller):
         await record_contact(actor, ref, data.contacted_at, data.channel, data.summary)
         return await case_read(context_of(request), actor, ref, request_locale(request))
 
-    @post("/cases/{ref:str}/answer", status_code=200, guards=[requires_role(*STAFF_ROLES)], summary="Answer the case")
+    @post("/cases/{ref:str}/answer", status_code=200, guards=[requires_role(*CASE_HANDLERS)], summary="Answer the case")
     async def answer(self, request: Request, ref: str, data: AnswerCreate) -> CaseRead:
         ctx, actor = context_of(request), actor_of(request)
         await answer_case(ctx, actor, ref, data.outcome, data.answer, data.cause, data.fix)
@@ -172,8 +180,8 @@ class FeedbackController(Controller):
     @post(
         "/cases/{ref:str}/appeal-decision",
         status_code=200,
-        guards=[requires_role("supervisor")],
-        summary="Decide an appeal (supervisors)",
+        guards=[requires_role("supervisor", OVERSIGHT_ROLE)],
+        summary="Decide an appeal (supervisors; auditors for the oversight office's cases)",
     )
     async def decide(self, request: Request, ref: str, data: AppealDecision) -> CaseRead:
         actor = actor_of(request)

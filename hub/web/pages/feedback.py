@@ -18,6 +18,7 @@ from hub.feedback import (
     GRIEVANCE_OUTCOMES,
     OUTCOME_LABELS,
     OUTCOMES,
+    OVERSIGHT_ROLE,
     SUBJECT_LABELS,
     SUBJECTS,
     answer_case,
@@ -120,7 +121,7 @@ async def my_feedback(request: Request, ctx: HubContext) -> Response:
 
 @get("/workbench/cases", name="department-cases")
 async def department_list(request: Request, ctx: HubContext, kind: str = "") -> Response:
-    require(request, *STAFF_ROLES)
+    require(request, *STAFF_ROLES, OVERSIGHT_ROLE)
     cases = await department_cases(ctx, actor_of(request), page_locale(request), kind)
     return render_page(request, "cases.html", cases=cases, kind=kind)
 

@@ -1,0 +1,111 @@
+"""Who handles a grievance the department cannot judge on its own, and who hears that a case is
+overdue: a grievance about a supervisor, or about a clerk of a department without one, goes to the
+oversight office (the auditors); nobody ever handles or hears of a case about themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hub.accounts import Principal
+from hub.db.tables import Account, FeedbackCase
+from hub.feedback import escalation_recipients
+from hub.feedback.cases import decides_appeals, goes_to_oversight, in_department
+
+AT = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+STAFF = [
+    ("street.clerk", "clerk", "street-office"),
+    ("street.boss", "supervisor", "street-office"),
+    ("street.deputy", "supervisor", "street-office"),
+    ("civil.clerk", "clerk", "civil-affairs"),
+    ("civil.boss", "supervisor", "civil-affairs"),
+    ("hr.clerk", "clerk", "human-resources"),
+    ("hr.clerk2", "clerk", "human-resources"),
+    ("auditor.one", "auditor", None),
+    ("auditor.two", "auditor", None),
+]
+
+
+async def _staff() -> dict[str, dict]:
+    for username, role, department in STAFF:
+        await Account.insert(
+            Account(
+                username=username, full_name="x", role=role, department=department, password_hash="x", created_at=AT
+            )
+        )
+    rows = await Account.select(Account.id, Account.username, Account.role, Account.department)
+    return {r["username"]: r for r in rows}
+
+
+def _principal(account: dict) -> Principal:
+    return Principal(
+        id=account["id"],
+        username=account["username"],
+        full_name="x",
+        role=account["role"],
+        department=account["department"],
+        locale="en",
+    )
+
+
+async def _case(ref: str, department: str, named: dict | None, oversight: bool) -> dict:
+    await FeedbackCase.insert(
+        FeedbackCase(
+            ref=ref,
+            kind="grievance",
+            department=department,
+            opened_at=AT,
+            working_days=5,
+            due_at=AT + dt.timedelta(days=7),
+            subject="clerk" if named else "service",
+            clerk=named["id"] if named else None,
+            sensitive=named is not None,
+            oversight=oversight,
+        )
+    )
+    return await FeedbackCase.select().where(FeedbackCase.ref == ref).first()
+
+
+async def test_a_grievance_about_a_supervisor_or_an_unsupervised_clerk_goes_to_oversight(database):
+    staff = await _staff()
+    assert await goes_to_oversight(staff["street.boss"]) is True  # even with another supervisor there
+    assert await goes_to_oversight(staff["street.clerk"]) is False
+    assert await goes_to_oversight(staff["civil.clerk"]) is False
+    assert await goes_to_oversight(staff["hr.clerk"]) is True  # human resources has no supervisor
+
+
+async def test_the_oversight_office_handles_its_cases_and_never_one_about_itself(database):
+    staff = await _staff()
+    people = {name: _principal(account) for name, account in staff.items()}
+    about_boss = await _case("GR-1", "street-office", staff["street.boss"], oversight=True)
+    handlers = {name for name, p in people.items() if in_department(p, about_boss)}
+    assert handlers == {"auditor.one", "auditor.two"}
+    assert {name for name, p in people.items() if decides_appeals(p, about_boss)} == {"auditor.one", "auditor.two"}
+
+    about_auditor = await _case("GR-2", "", staff["auditor.one"], oversight=True)
+    assert {name for name, p in people.items() if in_department(p, about_auditor)} == {"auditor.two"}
+
+    # A department's own case stays the department's: the auditors neither see nor decide it.
+    about_clerk = await _case("GR-3", "street-office", staff["street.clerk"], oversight=False)
+    assert {name for name, p in people.items() if in_department(p, about_clerk)} == {"street.boss", "street.deputy"}
+    assert {name for name, p in people.items() if decides_appeals(p, about_clerk)} == {"street.boss", "street.deputy"}
+    about_service = await _case("GR-4", "street-office", None, oversight=False)
+    assert {name for name, p in people.items() if in_department(p, about_service)} == {
+        "street.clerk",
+        "street.boss",
+        "street.deputy",
+    }
+
+
+async def test_an_overdue_case_reaches_someone_and_never_the_person_it_names(database):
+    staff = await _staff()
+    ids = {name: account["id"] for name, account in staff.items()}
+    await _case("GR-1", "street-office", staff["street.clerk"], oversight=False)
+    assert sorted(await escalation_recipients("GR-1")) == sorted([ids["street.boss"], ids["street.deputy"]])
+    await _case("GR-2", "street-office", staff["street.boss"], oversight=True)
+    assert sorted(await escalation_recipients("GR-2")) == sorted([ids["auditor.one"], ids["auditor.two"]])
+    await _case("GR-3", "civil-affairs", staff["civil.boss"], oversight=False)  # filed before the rule
+    assert sorted(await escalation_recipients("GR-3")) == sorted([ids["auditor.one"], ids["auditor.two"]])
+    # A follow-up in a department without a supervisor: the oversight office hears of it.
+    await _case("FU-1", "human-resources", None, oversight=False)
+    assert sorted(await escalation_recipients("FU-1")) == sorted([ids["auditor.one"], ids["auditor.two"]])
+    assert await escalation_recipients("GR-unknown") == []
