@@ -102,9 +102,29 @@ def cmd_cockpit_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def schema_is_current(settings: Settings) -> bool:
+    """Whether the database has run every migration of this version; says what to do if not."""
+    from hub.db.lifecycle import database, pending_migrations
+
+    async def pending() -> list[str]:
+        async with database(settings):
+            return await pending_migrations()
+
+    missing = asyncio.run(pending())
+    if missing:
+        print(
+            f"Cannot start: the database schema is behind this version of the hub ({len(missing)} "
+            f"migration(s) not run, from {missing[0]}). Run `qinqing migrate` first.",
+            file=sys.stderr,
+        )
+    return not missing
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from hub.worker import run_worker
 
+    if not schema_is_current(settings):
+        return 1
     asyncio.run(run_worker(settings))
     return 0
 
@@ -115,6 +135,8 @@ KEEP_ALIVE_SECONDS = 75
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from hub.serving import serve
 
+    if not schema_is_current(settings):
+        return 1
     workers = args.workers if getattr(args, "workers", None) is not None else settings.web_workers
     serve(
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -54,3 +55,11 @@ async def migrate(settings: Settings) -> None:
     response = await run_forwards(app_name="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations this version of the hub brings that the database has not run, oldest first:
+    code started on a schema behind it fails on the first statement that needs what is missing (on
+    PostgreSQL, every audited action), so the web server and the worker refuse to start instead."""
+    statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
+    return sorted(s.migration_id for s in statuses if not s.has_ran)
