@@ -16,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser.pages import new_page, sign_in
-from tests.stack.flows import file_request, open_task, program_spec, wait_claim
+from tests.stack.flows import decide, decision_of, file_request, open_task, program_spec, wait_claim, wait_closed
 from tests.stack.harness import Api
 
 PHONE = {"width": 375, "height": 812}
@@ -93,8 +93,19 @@ def filed(stack):
     return ref, task["id"]
 
 
+@pytest.fixture(scope="module")
+def decided(stack):
+    """A decision the civil-affairs bureau issued on a request of 张三's, which it may correct or revoke."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", "同意").status_code == 200
+    return decision_of(wait_closed(citizen, ref))["id"]
+
+
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_path):
+def test_main_pages_fit_phone_and_desktop(browser, stack, filed, decided, viewport, tmp_path):
     ref, task_id = filed
     axe = Axe()
     journeys = [
@@ -126,6 +137,8 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, viewport, tmp_p
                 ("benefit-cycles", "/workbench/benefits/elderly-care-allowance/cycles"),
             ],
         ),
+        # A document the department issued, with the forms to correct or revoke it.
+        ("civil.clerk", [("issued-document", f"/workbench/documents/{decided}")]),
         ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
         # The other data tables, as oversight reads them.
         (

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 
 from hub.seed import DEMO_ACCOUNTS
-from tests.stack.harness import Api
+from tests.stack.harness import PASSWORD, Api
 
 SERVICE = "elderly-care-allowance"
 
@@ -223,3 +228,20 @@ def program_spec(code: str, **overrides) -> dict:
     }
     spec.update(overrides)
     return spec
+
+
+def csrf_of(html: str) -> str:
+    """The page form's CSRF token, as a browser would send it back."""
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form token"
+    return found.group(1)
+
+
+@contextmanager
+def signed_in_browser(base_url: str, username: str, locale: str = "zh-CN") -> Iterator[httpx.Client]:
+    """A cookie session of the pages, signed in through the sign-in form, as a browser holds one."""
+    with httpx.Client(base_url=base_url, timeout=60, headers={"Accept-Language": locale}) as browser:
+        token = csrf_of(browser.get("/signin").text)
+        form = {"username": username, "password": PASSWORD, "next": "/", "_csrf_token": token}
+        assert browser.post("/signin", data=form).status_code == 303
+        yield browser

@@ -18,12 +18,14 @@ from hub.sealing import DataKeys
 from hub.temporal import data_converter
 from tests.stack.db import sql
 from tests.stack.flows import (
+    csrf_of,
     decide,
     decision_of,
     file_example,
     file_request,
     open_task,
     pdf_text,
+    signed_in_browser,
     wait_closed,
     wait_for,
 )
@@ -309,3 +311,58 @@ def test_a_corrected_document_supersedes_the_earlier_one(stack):
     kinds = [d["kind"] for d in citizen.get(f"/api/requests/{ref}").json()["documents"]]
     assert kinds.count("decision") == 2  # the applicant has both, and the page says which is current
     assert Api(stack.base_url, "civil.clerk").post(path, json={"reason": "again"}).status_code == 409
+
+
+def test_the_issuing_department_corrects_and_revokes_a_document_on_its_pages(stack):
+    """The clerk's pages for a document the department issued: linked from the task, refused to
+    anyone else, each mistake shown next to its field with nothing changed, then a correction that
+    supersedes the document and a revocation the public verification reports."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    old = decision_of(wait_closed(citizen, ref))
+    page = f"/workbench/documents/{old['id']}"
+    (task,) = sql(
+        stack,
+        "SELECT t.id FROM review_task t JOIN service_request r ON r.id = t.request "
+        "WHERE r.ref = {} AND t.department = 'civil-affairs'",
+        ref,
+    )
+    with signed_in_browser(stack.base_url, "street.clerk") as other:
+        assert other.get(page).status_code == 404  # not the issuer
+        refused = other.post(f"{page}/revocation", data={"_csrf_token": csrf_of(other.get("/workbench").text)})
+        assert refused.status_code == 404
+    with signed_in_browser(stack.base_url, "civil.clerk") as clerk:
+        assert f'href="{page}"' in clerk.get(f"/workbench/tasks/{task['id']}").text
+        shown = clerk.get(page)
+        assert shown.status_code == 200 and old["number"] in shown.text and "/correction" in shown.text
+        token = csrf_of(shown.text)
+        empty = clerk.post(f"{page}/correction", data={"_csrf_token": token, "reason": "  "})
+        assert empty.status_code == 422 and 'id="d-correct-reason-error"' in empty.text
+        unknown = clerk.post(f"{page}/revocation", data={"_csrf_token": token, "reason": "x", "category": "superseded"})
+        assert unknown.status_code == 422 and 'id="d-revoke-category-error"' in unknown.text
+        assert verification(old["verification_code"], stack.base_url)["status"] == "valid"  # nothing changed
+
+        corrected = clerk.post(f"{page}/correction", data={"_csrf_token": token, "reason": "更正申请人地址"})
+        assert corrected.status_code == 303, corrected.text
+        new_page = corrected.headers["location"].split("?")[0]
+        assert new_page != page
+        new = clerk.get(new_page)
+        assert new.status_code == 200 and "/revocation" in new.text
+        assert f'href="{new_page}"' in clerk.get(page).text  # the old one points to its correction
+        before = verification(old["verification_code"], stack.base_url)
+        assert before["status"] == "superseded"
+        again = clerk.post(f"{page}/correction", data={"_csrf_token": token, "reason": "again"})
+        assert again.status_code == 409 and "/correction" not in again.text
+
+        revoked = clerk.post(
+            f"{new_page}/revocation",
+            data={"_csrf_token": csrf_of(new.text), "reason": "申请人隐瞒其子张小明的收入", "category": "fraud"},
+        )
+        assert revoked.status_code == 303, revoked.text
+        assert "/revocation" not in clerk.get(new_page).text
+    after = verification(before["superseded_by_code"], stack.base_url)
+    assert after["status"] == "revoked" and after["revocation_category"] == "fraud"
+    assert "张小明" not in str(after)  # the department's own words are not public
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    assert {"document.reissued", "document.revoked"} <= {e["action"] for e in trail}

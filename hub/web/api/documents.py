@@ -7,42 +7,27 @@ in which category (issued in error, fraud...), never the department's own words 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from datetime import timedelta
 
 import msgspec
 from litestar import Controller, Request, Response
 from litestar.di import Provide
-from temporalio.client import WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
-from forms.validation import plain_text
-from hub.accounts import Principal
-from hub.audit import record
 from hub.catalog.presenting import DepartmentRead, department
-from hub.clock import now
 from hub.credentials.verifying import admit_check
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
-from hub.db.transactions import writing
-from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, revoke, stated_benefit
+from hub.documents.corrections import correct_document, revoke_document
+from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, stated_benefit
+from hub.documents.labels import STATUS_LABELS  # re-exported for callers of this module
 from hub.documents.signing import KeyRing, Signature
-from hub.i18n import N_, format_datetime, gettext
+from hub.i18n import format_datetime, gettext
 from hub.requests.presenter import DOCUMENT_TITLES
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
 from hub.web.pages.render import render_page
-from hub.web.problems import Problem, invalid_field, not_found, request_locale, unavailable
+from hub.web.problems import request_locale
 from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES, requires_role
-from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
-from workflows.reissue import DocumentReissueWorkflow
-from workflows.types import IssueDocument, Reissue
-
-log = logging.getLogger("qinqing.documents")
-REISSUE_TIMEOUT = timedelta(minutes=2)
-from hub.documents.labels import STATUS_LABELS  # noqa: E402 - re-exported for callers of this module
 
 
 class StatedBenefit(msgspec.Struct):
@@ -205,54 +190,11 @@ class DocumentController(Controller):
         summary="Issue a corrected document in place of one your department issued; the old one reads as superseded",
     )
     async def reissue(self, request: Request, ctx: HubContext, document_id: int, data: ReissueCreate) -> ReissueRead:
-        user: Principal = request.user
-        row = await issued_document(document_id, user)
-        reason = plain_text(data.reason)
-        if not reason or len(reason) > 2000:
-            raise invalid_field("reason", "missing")
-        if row.status != "valid":
-            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
-        facts = load_json(row.facts or "{}")
-        new_key = f"{row.key}:reissued"
-        try:
-            await ctx.temporal.execute_workflow(
-                DocumentReissueWorkflow.run,
-                Reissue(
-                    previous_key=row.key,
-                    reason=reason,
-                    document=IssueDocument(
-                        key=new_key,
-                        request_id=row.request,
-                        kind=row.kind,
-                        outcome=facts.get("outcome", "approved"),
-                        locale=row.locale,
-                        issued_at=now(),
-                    ),
-                ),
-                id=reissue_workflow_id(row.key),
-                task_queue=REQUESTS_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                execution_timeout=REISSUE_TIMEOUT,
-            )
-        except (WorkflowFailureError, RPCError):
-            log.exception("re-issue of document %s failed", row.id)
-            raise unavailable() from None
-        new = await Document.objects().where(Document.key == new_key).first()
-        if new is None or new.status != "valid":
-            # Revoked while the correction was made: the revocation stands, and the correction with it.
-            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
-        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
-        await record(
-            request,
-            user,
-            "document.reissued",
-            "document",
-            row.id,
-            request=ref["ref"] if ref else None,
-            new=new.id,
-            reason=reason,
+        corrected = await correct_document(ctx, actor_of(request), document_id, data.reason)
+        new = corrected.document
+        return ReissueRead(
+            id=new.id, number=new.number, verification_code=new.verification_code, supersedes=corrected.supersedes
         )
-        return ReissueRead(id=new.id, number=new.number, verification_code=new.verification_code, supersedes=row.number)
 
     @post(
         "/api/documents/{document_id:int}/revocation",
@@ -260,44 +202,12 @@ class DocumentController(Controller):
         guards=[requires_role(*STAFF_ROLES)],
         summary="Revoke a document your department issued; its verification then says so",
     )
-    async def revoke(
-        self, request: Request, ctx: HubContext, document_id: int, data: RevocationCreate
-    ) -> RevocationRead:
-        user: Principal = request.user
-        reason = plain_text(data.reason)
-        row = await issued_document(document_id, user)
-        if not reason or len(reason) > 2000:
-            raise invalid_field("reason", "missing")
-        ref = await ServiceRequest.select(ServiceRequest.ref).where(ServiceRequest.id == row.request).first()
-        async with writing():
-            changed = await revoke(row.id, user.id, data.category, reason)
-            if changed:
-                # The department's words are kept here (the audit log seals a reason), not shown publicly.
-                await record(
-                    request,
-                    user,
-                    "document.revoked",
-                    "document",
-                    row.id,
-                    request=ref["ref"] if ref else None,
-                    category=data.category,
-                    reason=reason,
-                )
-        if not changed:
-            raise Problem(409, "already-revoked", N_("Not possible now"), N_("This document is no longer valid."))
-        fresh = await Document.objects().where(Document.id == row.id).first()
+    async def revoke(self, request: Request, document_id: int, data: RevocationCreate) -> RevocationRead:
+        revoked = await revoke_document(actor_of(request), document_id, data.category, data.reason)
         return RevocationRead(
-            id=fresh.id,
-            number=fresh.number,
-            status=fresh.status,
-            revoked_at=fresh.revoked_at,
-            category=fresh.revocation_category,
+            id=revoked.id,
+            number=revoked.number,
+            status=revoked.status,
+            revoked_at=revoked.revoked_at,
+            category=revoked.revocation_category,
         )
-
-
-async def issued_document(document_id: int, user: Principal) -> Document:
-    """A document the caller's department issued (anyone else's looks like none at all)."""
-    row = await Document.objects().where(Document.id == document_id).first()
-    if row is None or not row.is_issued() or row.department != user.department:
-        raise not_found()
-    return row

@@ -14,6 +14,7 @@ from hub.web.pages.benefits import BENEFITS
 from hub.web.pages.calendar import CALENDAR
 from hub.web.pages.cockpit import COCKPIT
 from hub.web.pages.common import PAGE_EXCEPTION_HANDLERS
+from hub.web.pages.documents import DOCUMENT_PAGES
 from hub.web.pages.feedback import FEEDBACK_PAGES
 from hub.web.pages.life_event_result import LIFE_EVENT_RESULT
 from hub.web.pages.open_data import OPEN_DATA
@@ -32,6 +33,7 @@ def pages_router() -> Router:
             *PORTAL,
             *ACCOUNT,
             *WORKBENCH,
+            *DOCUMENT_PAGES,
             *ADMIN,
             *CALENDAR,
             *AUDIT,

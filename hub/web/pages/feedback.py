@@ -48,7 +48,7 @@ DONE = {
     "filed": N_("Your grievance is filed. The department answers it within its time limit."),
     "contacted": N_("The contact is recorded."),
     "answered": N_("The answer is recorded and the applicant is told."),
-    "appealed": N_("The appeal is sent to the supervisor."),
+    "appealed": N_("The appeal is sent for a decision."),
     "decided": N_("The decision on the appeal is recorded."),
     "rated": N_("Thank you for your rating."),
 }

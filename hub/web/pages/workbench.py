@@ -14,7 +14,7 @@ from hub.accounts import NAME_FIELD
 from hub.catalog.presenting import department
 from hub.clock import beijing_date
 from hub.commitments import signature_of
-from hub.db.tables import Account, ReviewTask
+from hub.db.tables import Account, Document, ReviewTask
 from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.requests.access import load_visible_request
@@ -190,6 +190,13 @@ async def render_task(
                 gettext(locale, spec.field(n).label) for n in spec.commitment.replaces
             ),
         }
+    # The documents this department issued for the request, which it may correct or revoke.
+    own_documents = {
+        d["id"]
+        for d in await Document.select(Document.id).where(
+            (Document.request == row.id) & (Document.department == user.department)
+        )
+    }
     # A supervisor gives an open or held task to a clerk of the department.
     assignees = []
     if user.role == "supervisor" and task.state in ("open", "claimed"):
@@ -217,6 +224,7 @@ async def render_task(
         ],
         holder=task.assignee == user.username,
         assignees=assignees,
+        own_documents=own_documents,
         error=error,
         message=message,
         calendar_missing=await calendar_missing(ctx, user),
