@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast, get_args
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -40,7 +40,8 @@ log = logging.getLogger("qinqing.documents")
 MAX_REASON = 2000
 # What a department may say when it revokes a document itself; the hub sets the others (a correction
 # supersedes, a broken commitment revokes).
-DEPARTMENT_CATEGORIES: tuple[RevocationCategory, ...] = ("issued_in_error", "fraud", "other")
+DepartmentCategory = Literal["issued_in_error", "fraud", "other"]
+DEPARTMENT_CATEGORIES: tuple[str, ...] = get_args(DepartmentCategory)
 REISSUE_TIMEOUT = timedelta(minutes=2)
 
 
@@ -71,7 +72,7 @@ def _checked(reason: str, category: str | None = None) -> str:
     text = plain_text(reason or "")
     errors = []
     if not text:
-        errors.append(FieldError(field="reason", code="required"))
+        errors.append(FieldError(field="reason", code="missing"))
     elif len(text) > MAX_REASON:
         errors.append(FieldError(field="reason", code="string_too_long", context={"max_length": MAX_REASON}))
     if category is not None and category not in DEPARTMENT_CATEGORIES:
@@ -88,11 +89,12 @@ async def _request_ref(request_id: int | None) -> str | None:
 
 async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reason: str) -> Correction:
     """Issue a corrected document in place of one the caller's department issued; the earlier one
-    then reads as superseded. Asked twice, the same correction is returned, not a third document."""
+    then reads as superseded, and correcting it again is refused (the correction is corrected in
+    turn). Two asking at once are given the one correction."""
     row = await issued_document(document_id, actor)
-    text = _checked(reason)
     if row.status != "valid":
         raise no_longer_valid()
+    text = _checked(reason)
     if ctx.temporal is None:
         raise unavailable()
     facts = load_json(row.facts or "{}")
@@ -141,6 +143,8 @@ async def revoke_document(actor: Actor, document_id: int, category: str, reason:
     """Revoke a document the caller's department issued: whoever verifies it reads the category,
     never the department's own words (kept sealed, and in the audit log)."""
     row = await issued_document(document_id, actor)
+    if row.status != "valid":
+        raise no_longer_valid()
     text = _checked(reason, category)
     ref = await _request_ref(row.request)
     async with writing():

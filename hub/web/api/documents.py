@@ -16,8 +16,8 @@ from hub.catalog.presenting import DepartmentRead, department
 from hub.credentials.verifying import admit_check
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
-from hub.documents.corrections import correct_document, revoke_document
-from hub.documents.issuer import REVOCATION_CATEGORIES, RevocationCategory, stated_benefit
+from hub.documents.corrections import DepartmentCategory, correct_document, revoke_document
+from hub.documents.issuer import REVOCATION_CATEGORIES, stated_benefit
 from hub.documents.labels import STATUS_LABELS  # re-exported for callers of this module
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import format_datetime, gettext
@@ -77,7 +77,7 @@ class VerificationRead(msgspec.Struct):
 class RevocationCreate(msgspec.Struct):
     # The department's own words, for the audit trail; the category is what the public reads.
     reason: str
-    category: RevocationCategory = "other"
+    category: DepartmentCategory = "other"
 
 
 class ReissueCreate(msgspec.Struct):

@@ -38,6 +38,7 @@ async def _document_page(
     errors: dict[str, str] | None = None,
     failed_form: str = "",
     status: int = 200,
+    values: dict[str, str] | None = None,
 ) -> Response:
     require(request, *STAFF_ROLES)
     locale = page_locale(request)
@@ -60,6 +61,7 @@ async def _document_page(
         message=gettext(locale, DONE[done]) if done in DONE else "",
         errors=errors or {},
         failed_form=failed_form,
+        values=values or {},
     )
 
 
@@ -68,15 +70,17 @@ async def document_page(request: Request, ctx: HubContext, document_id: int, don
     return await _document_page(request, ctx, document_id, done)
 
 
-async def _form_errors(request: Request, ctx: HubContext, document_id: int, form_name: str, problem: HubError):
-    """The form again with what is wrong next to its fields (a conflict above the form)."""
+async def _form_errors(
+    request: Request, ctx: HubContext, document_id: int, form_name: str, problem: HubError, values: dict[str, str]
+) -> Response:
+    """The form again, as it was filled, with what is wrong next to its fields (a conflict above)."""
     locale = page_locale(request)
     if problem.errors:
         errors = {e.field: field_message(locale, e) for e in problem.errors}
     else:
         errors = {"form": gettext(locale, problem.detail or problem.title, **problem.params)}
     return await _document_page(
-        request, ctx, document_id, errors=errors, failed_form=form_name, status=status_of(problem)
+        request, ctx, document_id, errors=errors, failed_form=form_name, status=status_of(problem), values=values
     )
 
 
@@ -84,12 +88,13 @@ async def _form_errors(request: Request, ctx: HubContext, document_id: int, form
 async def correct(request: Request, ctx: HubContext, document_id: int) -> Response:
     require(request, *STAFF_ROLES)
     form = await request.form()
+    values = {"reason": str(form.get("reason", ""))}
     try:
-        corrected = await correct_document(ctx, actor_of(request), document_id, str(form.get("reason", "")))
+        corrected = await correct_document(ctx, actor_of(request), document_id, values["reason"])
     except HubError as problem:
         if status_of(problem) not in (409, 422):
             raise
-        return await _form_errors(request, ctx, document_id, "correct", problem)
+        return await _form_errors(request, ctx, document_id, "correct", problem, values)
     return Redirect(path=f"/workbench/documents/{corrected.document.id}?done=corrected", status_code=303)
 
 
@@ -97,14 +102,13 @@ async def correct(request: Request, ctx: HubContext, document_id: int) -> Respon
 async def revoke(request: Request, ctx: HubContext, document_id: int) -> Response:
     require(request, *STAFF_ROLES)
     form = await request.form()
+    values = {name: str(form.get(name, "")) for name in ("category", "reason")}
     try:
-        await revoke_document(
-            actor_of(request), document_id, str(form.get("category", "")), str(form.get("reason", ""))
-        )
+        await revoke_document(actor_of(request), document_id, values["category"], values["reason"])
     except HubError as problem:
         if status_of(problem) not in (409, 422):
             raise
-        return await _form_errors(request, ctx, document_id, "revoke", problem)
+        return await _form_errors(request, ctx, document_id, "revoke", problem, values)
     return Redirect(path=f"/workbench/documents/{document_id}?done=revoked", status_code=303)
 
 
