@@ -110,7 +110,11 @@ def schema_is_current(settings: Settings) -> bool:
         async with database(settings):
             return await pending_migrations()
 
-    missing = asyncio.run(pending())
+    try:
+        missing = asyncio.run(pending())
+    except Exception as exc:  # noqa: BLE001 - an outage is the web's and the worker's to ride out, as ever
+        print(f"Could not check the database schema now ({type(exc).__name__}: {exc}); starting.", file=sys.stderr)
+        return True
     if missing:
         print(
             f"Cannot start: the database schema is behind this version of the hub ({len(missing)} "

@@ -70,6 +70,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None, str | None]] = 
     ("street.supervisor", "李强", "supervisor", "street-office", None, None),
     ("civil.supervisor", "孙丽", "supervisor", "civil-affairs", None, None),
     ("auditor", "郑洁", "auditor", None, None, None),
+    # A second member of the oversight office: nobody decides an appeal against their own answer.
+    ("auditor2", "钱明", "auditor", None, None, None),
     ("admin", "冯军", "admin", None, None, None),
 ]
 

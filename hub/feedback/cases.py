@@ -45,6 +45,8 @@ SLA_LABELS = {
     "met": N_("Answered on time"),
 }
 STATE_LABELS = {"open": N_("Waiting for the department"), "answered": N_("Answered"), "closed": N_("Closed")}
+# An open case of the oversight office waits for it, not for the department.
+OVERSIGHT_OPEN = N_("Waiting for the oversight office")
 PREFIX = {"follow_up": "FU", "grievance": "GR"}
 
 
@@ -145,26 +147,33 @@ async def goes_to_oversight(named: dict) -> bool:
 
 
 async def escalation_recipients(ref: str) -> list[int]:
-    """Who hears that a case passed its time limit unanswered: the supervisors of its department,
-    or the auditors for the oversight office's cases and where the department has no supervisor;
-    never the person the case names."""
+    """Who hears that a case passed its time limit unanswered, among those who can open it: the
+    auditors for the oversight office's cases; for a department's, its supervisors, or where it
+    has none, its clerks (a case about a named clerk is the supervisors' alone). Never the person
+    the case names."""
     case = (
-        await FeedbackCase.select(FeedbackCase.department, FeedbackCase.oversight, FeedbackCase.clerk)
+        await FeedbackCase.select(
+            FeedbackCase.department, FeedbackCase.oversight, FeedbackCase.sensitive, FeedbackCase.clerk
+        )
         .where(FeedbackCase.ref == ref)
         .first()
     )
     if case is None:
         return []
-    named = case["clerk"]
-    if not case["oversight"]:
-        supervisors = await Account.select(Account.id).where(
-            (Account.role == "supervisor") & (Account.department == case["department"])
-        )
-        found = [r["id"] for r in supervisors if r["id"] != named]
+    if case["oversight"]:
+        rounds = [Account.role == OVERSIGHT_ROLE]
+    else:
+        same_department = Account.department == case["department"]
+        rounds = [(Account.role == "supervisor") & same_department]
+        if not case["sensitive"]:
+            rounds.append((Account.role == "clerk") & same_department)
+    for where in rounds:
+        found = [r["id"] for r in await Account.select(Account.id).where(where).order_by(Account.id)]
+        found = [i for i in found if i != case["clerk"]]
         if found:
             return found
-    auditors = await Account.select(Account.id).where(Account.role == OVERSIGHT_ROLE).order_by(Account.id)
-    return [r["id"] for r in auditors if r["id"] != named]
+    log.warning("case %s passed its time limit and nobody who may open it can be told", ref)
+    return []
 
 
 def is_author(user: Principal | None, case: dict) -> bool:

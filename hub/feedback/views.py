@@ -16,6 +16,7 @@ from hub.db.records import opened_text
 from hub.db.tables import CaseContact, FeedbackCase, ServiceRequest
 from hub.errors import forbidden, not_found
 from hub.feedback.cases import (
+    OVERSIGHT_OPEN,
     OVERSIGHT_ROLE,
     SLA_LABELS,
     STATE_LABELS,
@@ -50,7 +51,7 @@ CHANNEL_LABELS = {
     "in_person": N_("In person"),
 }
 APPEAL_LABELS = {
-    "pending": N_("Appeal waiting for the supervisor"),
+    "pending": N_("Appeal waiting for a decision"),
     "upheld": N_("Appeal upheld"),
     "dismissed": N_("Appeal dismissed"),
 }
@@ -129,7 +130,12 @@ def _item(ctx: HubContext, case: dict, locale: str, refs: dict[int, str], at: dt
         kind=case["kind"],
         kind_label=gettext(locale, KIND_LABELS[case["kind"]]),
         state=case["state"],
-        state_label=gettext(locale, STATE_LABELS.get(case["state"], case["state"])),
+        state_label=gettext(
+            locale,
+            OVERSIGHT_OPEN
+            if case["oversight"] and case["state"] == "open"
+            else STATE_LABELS.get(case["state"], case["state"]),
+        ),
         sla=sla,
         sla_label=gettext(locale, SLA_LABELS[sla]),
         opened_at=case["opened_at"],

@@ -5,6 +5,9 @@ oversight office (the auditors); nobody ever handles or hears of a case about th
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+
+from piccolo.table import Table
 
 from hub.accounts import Principal
 from hub.db.tables import Account, FeedbackCase
@@ -103,9 +106,26 @@ async def test_an_overdue_case_reaches_someone_and_never_the_person_it_names(dat
     assert sorted(await escalation_recipients("GR-1")) == sorted([ids["street.boss"], ids["street.deputy"]])
     await _case("GR-2", "street-office", staff["street.boss"], oversight=True)
     assert sorted(await escalation_recipients("GR-2")) == sorted([ids["auditor.one"], ids["auditor.two"]])
-    await _case("GR-3", "civil-affairs", staff["civil.boss"], oversight=False)  # filed before the rule
-    assert sorted(await escalation_recipients("GR-3")) == sorted([ids["auditor.one"], ids["auditor.two"]])
-    # A follow-up in a department without a supervisor: the oversight office hears of it.
-    await _case("FU-1", "human-resources", None, oversight=False)
-    assert sorted(await escalation_recipients("FU-1")) == sorted([ids["auditor.one"], ids["auditor.two"]])
+    # A case about a department's service where it has no supervisor: its clerks, who can answer it.
+    await _case("GR-3", "human-resources", None, oversight=False)
+    assert sorted(await escalation_recipients("GR-3")) == sorted([ids["hr.clerk"], ids["hr.clerk2"]])
+    # Only those who may open the case hear of it: a department's case about its only supervisor,
+    # left from before such cases went to the oversight office, reaches nobody (the migration
+    # moved every such case to the oversight office).
+    await _case("GR-4", "civil-affairs", staff["civil.boss"], oversight=False)
+    assert await escalation_recipients("GR-4") == []
     assert await escalation_recipients("GR-unknown") == []
+
+
+async def test_grievances_filed_before_the_rule_move_to_the_oversight_office(database):
+    """The migration that brought the rule gives the office the grievances filed before it that
+    nobody could handle: about a supervisor, or about a clerk of a department without one."""
+    migration = importlib.import_module("hub.db.migrations.qinqing_2026_12_05t18_10_00_000000")
+    staff = await _staff()
+    await _case("GR-1", "street-office", staff["street.boss"], oversight=False)
+    await _case("GR-2", "human-resources", staff["hr.clerk"], oversight=False)
+    await _case("GR-3", "street-office", staff["street.clerk"], oversight=False)
+    await _case("GR-4", "human-resources", None, oversight=False)  # about a service: the department's
+    await Table.raw(migration.TO_OVERSIGHT)
+    moved = await FeedbackCase.select(FeedbackCase.ref).where(FeedbackCase.oversight == True)  # noqa: E712
+    assert sorted(r["ref"] for r in moved) == ["GR-1", "GR-2"]

@@ -7,14 +7,12 @@ own handled by the oversight office."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-import httpx
 import pytest
 
 from tests.stack.db import run_python, sql
-from tests.stack.flows import decide, file_request, open_task, wait_closed, wait_for
-from tests.stack.harness import PASSWORD, Api
+from tests.stack.flows import csrf_of, decide, file_request, open_task, signed_in_browser, wait_closed, wait_for
+from tests.stack.harness import Api
 
 pytestmark = pytest.mark.stack
 
@@ -325,15 +323,40 @@ def test_a_grievance_the_department_cannot_judge_goes_to_the_oversight_office(st
     assert Api(stack.base_url, "hr.clerk2").get(f"/api/cases/{unsupervised}").status_code == 404
     assert auditor.get(f"/api/cases/{unsupervised}").json()["oversight"] is True
 
-    # The auditor's pages: the cases to handle, in the navigation, and one case with its form.
-    with httpx.Client(base_url=stack.base_url, timeout=30, headers={"Accept-Language": "zh-CN"}) as browser:
-        form = {"username": "auditor", "password": PASSWORD, "next": "/workbench/cases"}
-        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', browser.get("/signin").text).group(1)
-        assert browser.post("/signin", data={**form, "_csrf_token": csrf}).status_code == 303
+    # Another member of the office decides the appeal against her colleague's answer.
+    decided = Api(stack.base_url, "auditor2").post(
+        f"/api/cases/{named}/appeal-decision", json={"upheld": False, "note": "The reminder was enough."}
+    )
+    assert decided.status_code == 200, decided.text
+    assert citizen.get(f"/api/cases/{named}").json()["appeal_note"] == "The reminder was enough."
+
+    # The oversight office on its pages: its cases, in its navigation; it answers one, and another
+    # member decides the appeal against that answer.
+    with signed_in_browser(stack.base_url, "auditor") as browser:
         page = browser.get("/workbench/cases")
         assert page.status_code == 200 and unsupervised in page.text and 'href="/workbench/cases"' in page.text
         one = browser.get(f"/feedback/{unsupervised}")
-        assert one.status_code == 200 and "Rude" in one.text and 'action="/feedback/' in one.text
+        assert one.status_code == 200 and "Rude" in one.text and f'action="/feedback/{unsupervised}/answer"' in one.text
+        answered = browser.post(
+            f"/feedback/{unsupervised}/answer",
+            data={
+                "_csrf_token": csrf_of(one.text),
+                "outcome": "not_upheld",
+                "answer": "The recording shows no rudeness.",
+            },
+        )
+        assert answered.status_code == 303, answered.text
+    assert citizen.get(f"/api/cases/{unsupervised}").json()["answer"] == "The recording shows no rudeness."
+    assert citizen.post(f"/api/cases/{unsupervised}/appeal", json={"reason": "Listen again"}).status_code == 200
+    with signed_in_browser(stack.base_url, "auditor2") as browser:
+        one = browser.get(f"/feedback/{unsupervised}")
+        assert f'action="/feedback/{unsupervised}/decision"' in one.text
+        decided = browser.post(
+            f"/feedback/{unsupervised}/decision",
+            data={"_csrf_token": csrf_of(one.text), "upheld": "yes", "note": "Listened again: it was rude."},
+        )
+        assert decided.status_code == 303, decided.text
+    assert citizen.get(f"/api/cases/{unsupervised}").json()["appeal_state"] == "upheld"
 
 
 def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its_department(stack):

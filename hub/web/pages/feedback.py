@@ -45,7 +45,7 @@ from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, STAFF_ROLES
 
 DONE = {
-    "filed": N_("Your grievance is filed. The department answers it within its time limit."),
+    "filed": N_("Your grievance is filed. It is answered within its time limit."),
     "contacted": N_("The contact is recorded."),
     "answered": N_("The answer is recorded and the applicant is told."),
     "appealed": N_("The appeal is sent for a decision."),
@@ -190,7 +190,7 @@ async def contact(request: Request, ctx: HubContext, ref: str) -> Response:
 
 @post("/feedback/{ref:str}/answer", name="case-answer")
 async def answer(request: Request, ctx: HubContext, ref: str) -> Response:
-    require(request, *STAFF_ROLES)
+    require(request, *STAFF_ROLES, OVERSIGHT_ROLE)
     form = await request.form()
     values = {k: str(form.get(k, "")) for k in ("outcome", "answer", "cause", "fix")}
     return await _act(
@@ -216,7 +216,7 @@ async def appeal_page(request: Request, ctx: HubContext, ref: str) -> Response:
 
 @post("/feedback/{ref:str}/decision", name="case-decision")
 async def decision(request: Request, ctx: HubContext, ref: str) -> Response:
-    require(request, "supervisor")
+    require(request, "supervisor", OVERSIGHT_ROLE)
     form = await request.form()
     upheld = str(form.get("upheld", "")) == "yes"
     return await _act(
