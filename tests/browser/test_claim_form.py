@@ -61,8 +61,8 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
     expect(page.get_by_text("草稿已保存")).to_be_visible()
     page.goto("/requests")
     page.get_by_role("link", name=f"测试补贴{code}").click()
-    page.wait_for_load_state()
-    assert page.url.endswith(f"/policies/{code}/apply"), page.url
+    # A busy machine may not have left the page yet when the click returns: wait for the next one.
+    page.wait_for_url(lambda url: url.endswith(f"/policies/{code}/apply"))
     assert page.locator("#f-contact_name").input_value() == "周明"
     assert "研发费用专项审计报告.pdf" in page.inner_text("main")
 
@@ -77,8 +77,7 @@ def test_enterprise_claims_a_reviewed_program_with_its_form(browser, stack, scre
 
     page.locator("#f-rnd_expenses_last_year").fill("2400000")
     page.get_by_role("button", name="提交申领").click()
-    page.wait_for_load_state()
-    assert page.url.endswith("/claims?done=under_review"), page.url
+    page.wait_for_url(lambda url: url.endswith("/claims?done=under_review"))
     page.goto("/requests")
     assert page.get_by_role("link", name=f"测试补贴{code}").count() == 0  # the draft went with the filing
     page.goto("/claims?done=under_review")

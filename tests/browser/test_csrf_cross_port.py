@@ -95,6 +95,5 @@ document.getElementById("f").submit();
     sign_in(page, "lisi", f"/requests/{ref}")
     page.get_by_text("在最终决定作出之前，您可以撤回本申请。").click()
     page.get_by_role("button", name="撤回申请").click()
-    page.wait_for_load_state()
-    assert page.url.endswith(f"/requests/{ref}?done=withdrawn"), page.url
+    page.wait_for_url(lambda url: url.endswith(f"/requests/{ref}?done=withdrawn"))
     page.context.close()

@@ -45,7 +45,7 @@ def test_citizen_files_in_chinese_and_two_clerks_approve(browser, stack, screens
     page.locator("#username").fill("zhangsan")
     page.locator("#password").fill("qinqing-demo")
     page.locator("main form button[type=submit]").click()
-    assert page.url.endswith("/services/elderly-care-allowance/apply")
+    page.wait_for_url(lambda url: url.endswith("/services/elderly-care-allowance/apply"))
     # Data the government holds is filled in and marked as such.
     expect(page.get_by_text("张三").first).to_be_visible()
     expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
