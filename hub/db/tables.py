@@ -869,6 +869,8 @@ class FeedbackCase(Table):
     # Handled by the oversight office (the auditors), not the department: a grievance about a
     # supervisor, or about a clerk whose department has no other supervisor to judge it.
     oversight = Boolean(default=False)
+    # Its appeal is decided by the oversight office: the department had no supervisor to decide it.
+    appeal_oversight = Boolean(default=False)
     # People's own words, sealed at rest (hub/sealing.py): the grievance, the cause, the fix, the answer.
     text = Text(default="")
     cause = Text(default="")

@@ -121,10 +121,23 @@ def in_department(user: Principal | None, case: dict) -> bool:
 
 
 def decides_appeals(user: Principal | None, case: dict) -> bool:
-    """Whether ``user`` may decide the case's appeals: a supervisor of its department, or an auditor
-    for the oversight office's cases (and not an interested one: ``interested_in_appeal``)."""
-    deciding_role = OVERSIGHT_ROLE if case["oversight"] else "supervisor"
-    return in_department(user, case) and user is not None and user.role == deciding_role
+    """Whether ``user`` may decide the case's appeals: a supervisor of its department; an auditor for
+    the oversight office's cases, and for an appeal made where the department had no supervisor
+    (``appeal_oversight``). Not an interested one (``interested_in_appeal``), nor the person named."""
+    if user is None or (case["clerk"] is not None and case["clerk"] == user.id):
+        return False
+    if case["oversight"] or case["appeal_oversight"]:
+        return user.role == OVERSIGHT_ROLE
+    return user.role == "supervisor" and in_department(user, case)
+
+
+def may_read(user: Principal | None, case: dict) -> bool:
+    """Whether ``user`` reads the case as staff: who handles it, or who decides its appeal."""
+    return in_department(user, case) or decides_appeals(user, case)
+
+
+async def has_supervisor(department: str) -> bool:
+    return bool(await Account.count().where((Account.role == "supervisor") & (Account.department == department)))
 
 
 def interested_in_appeal(user: Principal | None, case: dict) -> bool:
@@ -138,12 +151,7 @@ async def goes_to_oversight(named: dict) -> bool:
     """Whether a grievance naming this member of staff (their ``id``, ``role`` and ``department``)
     goes to the oversight office: a supervisor's does, as the supervisors would judge one of their
     own; a clerk's does where the department has no supervisor to judge it."""
-    if named["role"] != "clerk":
-        return True
-    supervisors = await Account.count().where(
-        (Account.role == "supervisor") & (Account.department == named["department"])
-    )
-    return not supervisors
+    return named["role"] != "clerk" or not await has_supervisor(named["department"])
 
 
 async def escalation_recipients(ref: str) -> list[int]:

@@ -19,9 +19,11 @@ from hub.errors import HubError, forbidden, invalid_field, invalid_form, not_fou
 from hub.feedback.cases import (
     case_for_department,
     decides_appeals,
+    has_supervisor,
     interested_in_appeal,
     is_author,
     load_case,
+    may_read,
     new_ref,
     plan_due,
     require_state,
@@ -205,8 +207,9 @@ async def rate_follow_up(actor: Actor, ref: str, score: int) -> None:
 
 
 async def appeal(actor: Actor, ref: str, reason: str) -> None:
-    """Appeal to the supervisor: the department against a rating it finds unfair (a follow-up), or
-    the author against the answer to their grievance."""
+    """Appeal to the supervisor (to the oversight office where the department has none): the
+    department against a rating it finds unfair (a follow-up), or the author against the answer to
+    their grievance."""
     case = await load_case(ref)
     if case["kind"] == "follow_up":
         case = await case_for_department(actor.user, ref)
@@ -224,11 +227,14 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
     if error:
         raise invalid_form([error])
     assert actor.user is not None
+    # A department without a supervisor has its appeals decided by the oversight office.
+    to_oversight = not case["oversight"] and not await has_supervisor(case["department"])
     async with writing():
         changed = (
             await FeedbackCase.update(
                 {
                     FeedbackCase.appeal_state: "pending",
+                    FeedbackCase.appeal_oversight: to_oversight,
                     FeedbackCase.appeal_reason: sealed_text(text, FIELD),
                     FeedbackCase.appealed_at: now(),
                     FeedbackCase.appealed_by: actor.user.id,
@@ -245,14 +251,16 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
 
 
 async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None:
-    """A supervisor of the department (an auditor, for the oversight office's cases) decides an
-    appeal, with a reason. Upheld against a rating, the rating is left out of every figure from then
+    """A supervisor of the department (an auditor, for the oversight office's cases and where the
+    department had no supervisor) decides an appeal, with a reason. Upheld against a rating, the rating is left out of every figure from then
     on."""
-    case = await case_for_department(actor.user, ref)
+    case = await load_case(ref)
+    if not may_read(actor.user, case):
+        raise not_found()
     if not decides_appeals(actor.user, case):
         raise forbidden(
-            N_("Only the oversight office decides an appeal about its case.")
-            if case["oversight"]
+            N_("Only the oversight office decides this appeal.")
+            if case["oversight"] or case["appeal_oversight"]
             else N_("Only a supervisor of the department decides an appeal.")
         )
     assert actor.user is not None
@@ -260,7 +268,7 @@ async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None
     if interested_in_appeal(actor.user, case):
         raise forbidden(
             N_("Another member of the oversight office decides this appeal: you gave the answer it is about.")
-            if case["oversight"]
+            if case["oversight"] or case["appeal_oversight"]
             else N_(
                 "Another supervisor of the department decides this appeal: you made it, or gave the answer it is about."
             ),

@@ -26,6 +26,7 @@ from hub.feedback.cases import (
     interested_in_appeal,
     is_author,
     load_case,
+    may_read,
     sla_state,
 )
 from hub.feedback.follow_ups import CONTACT_FIELD, FIELD
@@ -87,6 +88,8 @@ class CaseListItem(msgspec.Struct):
     appeal_state: str
     # Handled by the oversight office (the auditors) rather than the department.
     oversight: bool
+    # Its appeal is decided by the oversight office (the department had no supervisor).
+    appeal_oversight: bool
 
 
 class CaseRead(CaseListItem):
@@ -150,6 +153,7 @@ def _item(ctx: HubContext, case: dict, locale: str, refs: dict[int, str], at: dt
         anonymous=case["kind"] == "grievance" and case["account"] is None,
         appeal_state=case["appeal_state"],
         oversight=case["oversight"],
+        appeal_oversight=case["appeal_oversight"],
     )
 
 
@@ -159,7 +163,10 @@ async def department_cases(ctx: HubContext, actor: Actor, locale: str, kind: str
     office's."""
     user = actor.user
     if user is not None and user.role == OVERSIGHT_ROLE:
-        query = FeedbackCase.select().where(FeedbackCase.oversight == True)  # noqa: E712 - a column compared
+        # Its cases, and the appeals of departments without a supervisor.
+        query = FeedbackCase.select().where(
+            (FeedbackCase.oversight == True) | (FeedbackCase.appeal_oversight == True)  # noqa: E712
+        )
     elif user is None or user.role not in ("clerk", "supervisor") or not user.department:
         raise forbidden()
     else:
@@ -201,7 +208,8 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
     is recorded in the audit log."""
     case = await load_case(ref)
     user = actor.user
-    staff = in_department(user, case)
+    staff = may_read(user, case)  # who handles it, or decides its appeal
+    handles = in_department(user, case)
     author = is_author(user, case)
     if not staff and not author:
         raise not_found()
@@ -239,9 +247,9 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
             )
             for c in contacts
         ],
-        can_contact=staff and is_follow_up and case["state"] == "open",
-        can_answer=staff and case["state"] == "open",
-        can_appeal=(staff and is_follow_up and not case["appeal_state"])
+        can_contact=handles and is_follow_up and case["state"] == "open",
+        can_answer=handles and case["state"] == "open",
+        can_appeal=(handles and is_follow_up and not case["appeal_state"])
         or (author and not is_follow_up and case["state"] == "answered" and not case["appeal_state"]),
         can_decide_appeal=decides_appeals(user, case)
         and not interested_in_appeal(user, case)

@@ -12,7 +12,7 @@ from piccolo.table import Table
 from hub.accounts import Principal
 from hub.db.tables import Account, FeedbackCase
 from hub.feedback import escalation_recipients
-from hub.feedback.cases import decides_appeals, goes_to_oversight, in_department
+from hub.feedback.cases import decides_appeals, goes_to_oversight, in_department, may_read
 
 AT = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 STAFF = [
@@ -129,3 +129,34 @@ async def test_grievances_filed_before_the_rule_move_to_the_oversight_office(dat
     await Table.raw(migration.TO_OVERSIGHT)
     moved = await FeedbackCase.select(FeedbackCase.ref).where(FeedbackCase.oversight == True)  # noqa: E712
     assert sorted(r["ref"] for r in moved) == ["GR-1", "GR-2"]
+
+
+async def test_the_oversight_office_decides_the_appeals_of_a_department_without_a_supervisor(database):
+    staff = await _staff()
+    people = {name: _principal(account) for name, account in staff.items()}
+    await _case("GR-1", "human-resources", None, oversight=False)
+    await FeedbackCase.update({FeedbackCase.appeal_state: "pending", FeedbackCase.appeal_oversight: True}).where(
+        FeedbackCase.ref == "GR-1"
+    )
+    case = await FeedbackCase.select().where(FeedbackCase.ref == "GR-1").first()
+    assert {name for name, p in people.items() if decides_appeals(p, case)} == {"auditor.one", "auditor.two"}
+    # The auditors read it to decide; the department still handles the case itself.
+    assert {name for name, p in people.items() if may_read(p, case)} == {
+        "hr.clerk",
+        "hr.clerk2",
+        "auditor.one",
+        "auditor.two",
+    }
+    assert {name for name, p in people.items() if in_department(p, case)} == {"hr.clerk", "hr.clerk2"}
+
+
+async def test_appeals_waiting_before_the_rule_go_to_the_oversight_office(database):
+    migration = importlib.import_module("hub.db.migrations.qinqing_2026_12_05t18_10_00_000000")
+    await _staff()
+    for ref, department in (("GR-1", "human-resources"), ("GR-2", "street-office")):
+        await _case(ref, department, None, oversight=False)
+        await FeedbackCase.update({FeedbackCase.appeal_state: "pending"}).where(FeedbackCase.ref == ref)
+    await _case("GR-3", "human-resources", None, oversight=False)  # not appealed
+    await Table.raw(migration.APPEALS_TO_OVERSIGHT)
+    moved = await FeedbackCase.select(FeedbackCase.ref).where(FeedbackCase.appeal_oversight == True)  # noqa: E712
+    assert [r["ref"] for r in moved] == ["GR-1"]

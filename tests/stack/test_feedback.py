@@ -359,6 +359,39 @@ def test_a_grievance_the_department_cannot_judge_goes_to_the_oversight_office(st
     assert citizen.get(f"/api/cases/{unsupervised}").json()["appeal_state"] == "upheld"
 
 
+def test_the_oversight_office_decides_an_appeal_where_the_department_has_no_supervisor(stack):
+    """The human resources bureau has clerks and no supervisor: an appeal against its answer would
+    wait forever, so the oversight office decides it."""
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    filed = citizen.post(
+        "/api/grievances",
+        json={"subject": "service", "service_id": "basic-pension-claim", "text": "My pension was calculated wrongly"},
+    )
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    clerk = Api(stack.base_url, "hr.clerk", locale="en")
+    answered = clerk.post(f"/api/cases/{ref}/answer", json={"outcome": "not_upheld", "answer": "It is correct."})
+    assert answered.status_code == 200, answered.text
+    assert citizen.post(f"/api/cases/{ref}/appeal", json={"reason": "Check the years again"}).status_code == 200
+    decision = {"upheld": True, "note": "Two years were missing from the record."}
+    assert clerk.post(f"/api/cases/{ref}/appeal-decision", json=decision).status_code == 403
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    assert ref in [c["ref"] for c in auditor.get("/api/cases").json()]
+    case = auditor.get(f"/api/cases/{ref}").json()
+    assert case["appeal_oversight"] is True and case["can_decide_appeal"] and not case["can_answer"]
+    # An auditor reads a department's case only to decide its appeal: not one of another department.
+    other = citizen.post(
+        "/api/grievances",
+        json={"subject": "payment", "service_id": "elderly-care-allowance", "text": "Late again"},
+    ).json()["ref"]
+    assert auditor.get(f"/api/cases/{other}").status_code == 404
+    assert auditor.post(f"/api/cases/{ref}/appeal-decision", json=decision).status_code == 200
+    read = citizen.get(f"/api/cases/{ref}").json()
+    assert read["appeal_state"] == "upheld" and read["appeal_note"] == decision["note"]
+    # The bureau still sees its case and what became of the appeal.
+    assert clerk.get(f"/api/cases/{ref}").json()["appeal_state"] == "upheld"
+
+
 def test_the_filing_and_each_step_are_rated_and_a_bad_step_is_followed_up_by_its_department(stack):
     citizen = Api(stack.base_url, "zhangsan", locale="en")
     ref = file_request(citizen).json()["ref"]

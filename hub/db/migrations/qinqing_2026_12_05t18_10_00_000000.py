@@ -6,7 +6,7 @@ from piccolo.table import Table
 
 ID = "2026-12-05T18:10:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "Cases handled by the oversight office rather than the department"
+DESCRIPTION = "Cases handled, and appeals decided, by the oversight office rather than the department"
 
 
 # The grievances filed before the rule that it now gives to the oversight office (as
@@ -21,6 +21,13 @@ TO_OVERSIGHT = """
         )
     )
 """
+# Appeals waiting in a department without a supervisor, whom nobody could decide: the office decides.
+APPEALS_TO_OVERSIGHT = """
+    UPDATE feedback_case SET appeal_oversight = TRUE
+    WHERE oversight = FALSE AND appeal_state = 'pending' AND NOT EXISTS (
+        SELECT 1 FROM account s WHERE s.role = 'supervisor' AND s.department = feedback_case.department
+    )
+"""
 
 
 class OversightCases(MigrationManager):
@@ -33,6 +40,7 @@ class OversightCases(MigrationManager):
             return
         async with engine.transaction():
             await Table.raw(TO_OVERSIGHT)
+            await Table.raw(APPEALS_TO_OVERSIGHT)
 
 
 async def forwards():
@@ -43,6 +51,27 @@ async def forwards():
         tablename="feedback_case",
         column_name="oversight",
         db_column_name="oversight",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FeedbackCase",
+        tablename="feedback_case",
+        column_name="appeal_oversight",
+        db_column_name="appeal_oversight",
         column_class_name="Boolean",
         column_class=Boolean,
         params={
