@@ -126,9 +126,14 @@ def decides_appeals(user: Principal | None, case: dict) -> bool:
     (``appeal_oversight``). Not an interested one (``interested_in_appeal``), nor the person named."""
     if user is None or (case["clerk"] is not None and case["clerk"] == user.id):
         return False
-    if case["oversight"] or case["appeal_oversight"]:
+    if oversight_decides(case):
         return user.role == OVERSIGHT_ROLE
     return user.role == "supervisor" and in_department(user, case)
+
+
+def oversight_decides(case: dict) -> bool:
+    """Whether the oversight office, not a supervisor, decides the case's appeals."""
+    return bool(case["oversight"] or case["appeal_oversight"])
 
 
 def may_read(user: Principal | None, case: dict) -> bool:

@@ -25,6 +25,7 @@ from hub.feedback.cases import (
     load_case,
     may_read,
     new_ref,
+    oversight_decides,
     plan_due,
     require_state,
     start_clock,
@@ -252,15 +253,15 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
 
 async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None:
     """A supervisor of the department (an auditor, for the oversight office's cases and where the
-    department had no supervisor) decides an appeal, with a reason. Upheld against a rating, the rating is left out of every figure from then
-    on."""
+    department had no supervisor) decides an appeal, with a reason. Upheld against a rating, the
+    rating is left out of every figure from then on."""
     case = await load_case(ref)
     if not may_read(actor.user, case):
         raise not_found()
     if not decides_appeals(actor.user, case):
         raise forbidden(
             N_("Only the oversight office decides this appeal.")
-            if case["oversight"] or case["appeal_oversight"]
+            if oversight_decides(case)
             else N_("Only a supervisor of the department decides an appeal.")
         )
     assert actor.user is not None
@@ -268,7 +269,7 @@ async def decide_appeal(actor: Actor, ref: str, upheld: bool, note: str) -> None
     if interested_in_appeal(actor.user, case):
         raise forbidden(
             N_("Another member of the oversight office decides this appeal: you gave the answer it is about.")
-            if case["oversight"] or case["appeal_oversight"]
+            if oversight_decides(case)
             else N_(
                 "Another supervisor of the department decides this appeal: you made it, or gave the answer it is about."
             ),

@@ -18,6 +18,7 @@ from hub.web.problems import (
     EXCEPTION_HANDLERS,
     PAGE_LOCALE_KEY,
     Problem,
+    field_message,
     handle_http_exception,
     handle_problem,
     handle_unexpected,
@@ -42,6 +43,13 @@ def require(request: Request, *roles: str) -> Principal:
     if roles and user.role not in roles:
         raise Problem(403, "forbidden", N_("Not allowed"), N_("Your role does not allow this action."))
     return user
+
+
+def form_errors(locale: str, problem: HubError) -> dict[str, str]:
+    """A refused form's messages: each next to its field, or one for the form (``"form"``)."""
+    if problem.errors:
+        return {e.field: field_message(locale, e) for e in problem.errors}
+    return {"form": gettext(locale, problem.detail or problem.title, **problem.params)}
 
 
 def safe_next(target: str | None) -> str:

@@ -17,10 +17,10 @@ from hub.i18n import N_, gettext
 from hub.requests.presenter import DOCUMENT_TITLES
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
-from hub.web.pages.common import require
+from hub.web.pages.common import form_errors, require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import field_message, status_of
+from hub.web.problems import status_of
 from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES
 
@@ -74,11 +74,7 @@ async def _form_errors(
     request: Request, ctx: HubContext, document_id: int, form_name: str, problem: HubError, values: dict[str, str]
 ) -> Response:
     """The form again, as it was filled, with what is wrong next to its fields (a conflict above)."""
-    locale = page_locale(request)
-    if problem.errors:
-        errors = {e.field: field_message(locale, e) for e in problem.errors}
-    else:
-        errors = {"form": gettext(locale, problem.detail or problem.title, **problem.params)}
+    errors = form_errors(page_locale(request), problem)
     return await _document_page(
         request, ctx, document_id, errors=errors, failed_form=form_name, status=status_of(problem), values=values
     )

@@ -37,10 +37,10 @@ from hub.requests.presenter import request_read
 from hub.requests.rating import rate_stage, stage_ratings_of
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
-from hub.web.pages.common import require
+from hub.web.pages.common import form_errors, require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import field_message, status_of
+from hub.web.problems import status_of
 from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES, STAFF_ROLES
 
@@ -52,12 +52,6 @@ DONE = {
     "decided": N_("The decision on the appeal is recorded."),
     "rated": N_("Thank you for your rating."),
 }
-
-
-def _errors(locale: str, problem: HubError) -> dict[str, str]:
-    if problem.errors:
-        return {e.field: field_message(locale, e) for e in problem.errors}
-    return {"form": gettext(locale, problem.detail or problem.title, **problem.params)}
 
 
 async def _services(ctx: HubContext, locale: str) -> list[tuple[str, str]]:
@@ -104,7 +98,7 @@ async def grievance_file(request: Request, ctx: HubContext) -> Response:
     except HubError as problem:
         if status_of(problem) != 422:
             raise
-        return await _grievance_form(request, ctx, values, _errors(page_locale(request), problem))
+        return await _grievance_form(request, ctx, values, form_errors(page_locale(request), problem))
     if values["anonymous"]:
         # Nobody follows an anonymous grievance up by name, not even its author: its reference is all.
         return render_page(request, "grievance_filed.html", ref=ref)
@@ -159,7 +153,7 @@ async def _act(request: Request, ctx: HubContext, ref: str, form_name: str, act,
     except HubError as problem:
         if status_of(problem) != 422:
             raise
-        return await _case_page(request, ctx, ref, errors=_errors(page_locale(request), problem), form=form_name)
+        return await _case_page(request, ctx, ref, errors=form_errors(page_locale(request), problem), form=form_name)
     return Redirect(path=f"/feedback/{ref}?done={done}", status_code=303)
 
 
@@ -275,7 +269,7 @@ async def stage_rating(request: Request, ctx: HubContext, ref: str) -> Response:
     except HubError as problem:
         if status_of(problem) not in (409, 422):
             raise
-        message = _errors(page_locale(request), problem)
+        message = form_errors(page_locale(request), problem)
         return await _stages_page(request, ctx, ref, {f"{stage}:{step}:{department}": next(iter(message.values()))})
     return Redirect(path=f"/requests/{ref}/stages", status_code=303)
 
