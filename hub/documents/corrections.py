@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, cast, get_args
 
 from temporalio.client import WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from forms.validation import FieldError, plain_text
@@ -90,7 +91,8 @@ async def _request_ref(request_id: int | None) -> str | None:
 async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reason: str) -> Correction:
     """Issue a corrected document in place of one the caller's department issued; the earlier one
     then reads as superseded, and correcting it again is refused (the correction is corrected in
-    turn). Two asking at once are given the one correction."""
+    turn). Two asking at once are given the one correction, made with the first one's reason, and
+    only the first one's is in the audit log: the other changed nothing."""
     row = await issued_document(document_id, actor)
     if row.status != "valid":
         raise no_longer_valid()
@@ -99,26 +101,36 @@ async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reas
         raise unavailable()
     facts = load_json(row.facts or "{}")
     new_key = f"{row.key}:reissued"
+    workflow_id = reissue_workflow_id(row.key)
+    reissue = Reissue(
+        previous_key=row.key,
+        reason=text,
+        document=IssueDocument(
+            key=new_key,
+            request_id=row.request,
+            kind=row.kind,
+            outcome=facts.get("outcome", "approved"),
+            locale=row.locale,
+            issued_at=now(),
+        ),
+    )
+    made_here = True
     try:
-        await ctx.temporal.execute_workflow(
-            DocumentReissueWorkflow.run,
-            Reissue(
-                previous_key=row.key,
-                reason=text,
-                document=IssueDocument(
-                    key=new_key,
-                    request_id=row.request,
-                    kind=row.kind,
-                    outcome=facts.get("outcome", "approved"),
-                    locale=row.locale,
-                    issued_at=now(),
-                ),
-            ),
-            id=reissue_workflow_id(row.key),
-            task_queue=REQUESTS_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            execution_timeout=REISSUE_TIMEOUT,
-        )
+        try:
+            handle = await ctx.temporal.start_workflow(
+                DocumentReissueWorkflow.run,
+                reissue,
+                id=workflow_id,
+                task_queue=REQUESTS_QUEUE,
+                # A correction that failed may be asked for again; one that was made is joined.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                execution_timeout=REISSUE_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            made_here = False
+            handle = ctx.temporal.get_workflow_handle_for(DocumentReissueWorkflow.run, workflow_id)
+        await handle.result()
     except (WorkflowFailureError, RPCError):
         log.exception("re-issue of document %s failed", row.id)
         raise unavailable() from None
@@ -126,16 +138,17 @@ async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reas
     if new is None or new.status != "valid":
         # Revoked while the correction was made: the revocation stands, and the correction with it.
         raise no_longer_valid()
-    await record(
-        actor,
-        actor.user,
-        "document.reissued",
-        "document",
-        row.id,
-        request=await _request_ref(row.request),
-        new=new.id,
-        reason=text,
-    )
+    if made_here:
+        await record(
+            actor,
+            actor.user,
+            "document.reissued",
+            "document",
+            row.id,
+            request=await _request_ref(row.request),
+            new=new.id,
+            reason=text,
+        )
     return Correction(document=new, supersedes=row.number)
 
 

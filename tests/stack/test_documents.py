@@ -4,6 +4,7 @@ verifiable by code, revocable; downloads only for those involved."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import hashlib
 import re
@@ -311,6 +312,30 @@ def test_a_corrected_document_supersedes_the_earlier_one(stack):
     kinds = [d["kind"] for d in citizen.get(f"/api/requests/{ref}").json()["documents"]]
     assert kinds.count("decision") == 2  # the applicant has both, and the page says which is current
     assert Api(stack.base_url, "civil.clerk").post(path, json={"reason": "again"}).status_code == 409
+
+
+def test_two_corrections_asked_at_once_make_one_and_the_log_records_one(stack):
+    """Both clerks passed the check while the document was valid; one correction is made, with the
+    reason of the one who asked first, and only that one is in the audit log."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    walk(stack, ref, {"street.clerk": "approve", "civil.clerk": "approve"})
+    old = decision_of(wait_closed(citizen, ref))
+    path = f"/api/documents/{old['id']}/reissue"
+    reasons = ["更正申请人地址", "更正申请人姓名"]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda reason: Api(stack.base_url, "civil.clerk").post(path, json={"reason": reason}), reasons)
+        )
+    made = [r.json() for r in answers if r.status_code == 201]
+    assert made and all(r.status_code in (201, 409) for r in answers), [r.text for r in answers]
+    assert len({m["number"] for m in made}) == 1  # one correction, whoever got it
+    (superseded,) = sql(stack, "SELECT status FROM document WHERE id = {}", old["id"])
+    assert superseded["status"] == "superseded"
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    reissued = [e for e in trail if e["action"] == "document.reissued"]
+    assert len(reissued) == 1, reissued
+    assert reissued[0]["detail"]["reason"] in reasons and reissued[0]["detail"]["new"] == made[0]["id"]
 
 
 def test_the_issuing_department_corrects_and_revokes_a_document_on_its_pages(stack):
