@@ -305,9 +305,10 @@ def test_a_clerk_ending_a_benefit_tells_the_beneficiary(hub):
 
 
 def test_a_held_sms_goes_out_when_the_quiet_hours_end(hub):
-    # Last (it changes the quiet hours): they end a minute or two from now, Beijing time.
+    # Last (it changes the quiet hours): they end at the first whole minute, Beijing time, that
+    # leaves the worker time to restart and the SMS time to be held (25 to 85 s from now).
     now = dt.datetime.now(BEIJING)
-    end = (now + dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
+    end = (now + dt.timedelta(seconds=25 + 60)).replace(second=0, microsecond=0)
     start = now - dt.timedelta(hours=1)
     hub.env["QINQING_SMS_QUIET_HOURS"] = f"{start:%H:%M}-{end:%H:%M}"
     hub.restart("worker")
