@@ -149,7 +149,7 @@ class HubNotifier:
             return [request["applicant"]] if request else []
         if audience == "staff":
             named = [event.account_id] if event.account_id is not None else []
-            # An overdue task is escalated: the department's supervisors hear of it too.
+            # An overdue task is escalated: others in the department hear of it too (below).
             if named and event.kind != "task_overdue":
                 return named
             if event.kind == "case_overdue":
@@ -158,11 +158,14 @@ class HubNotifier:
             task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == event.task_key).first()
             if task is None:
                 return named
-            # Nobody holds the task (or it is overdue): the department's supervisors hear of it.
-            rows = await Account.select(Account.id).where(
-                (Account.role == "supervisor") & (Account.department == task["department"])
-            )
-            return list(dict.fromkeys([*named, *(r["id"] for r in rows)]))
+            # Nobody holds the task (or it is overdue): the department's supervisors hear of it, or
+            # where it has none, its clerks, so that someone who can take the task over knows.
+            same_department = Account.department == task["department"]
+            for role in ("supervisor", "clerk"):
+                rows = await Account.select(Account.id).where((Account.role == role) & same_department)
+                if rows:
+                    return list(dict.fromkeys([*named, *(r["id"] for r in rows)]))
+            return named
         if audience == "enterprise" and event.account_id is not None:
             return [event.account_id]
         return []

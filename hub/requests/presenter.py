@@ -80,7 +80,7 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "task_released": N_("Put back in the inbox of {department}"),
     "task_assigned": N_("Assigned by the supervisor of {department}"),
     "task_reminder": N_("Reminder: the time limit of {stage} is near"),
-    "task_escalated": N_("Time limit exceeded: {stage}; escalated to the supervisor"),
+    "task_escalated": N_("Time limit exceeded: {stage}; escalated"),
     "request_withdrawn": N_("Request withdrawn by the applicant"),
     "decision_proposed": N_("Approval proposed in {department}, waiting for a second clerk"),
     "decision_returned": N_("Approval sent back for another look in {department}"),
