@@ -141,8 +141,13 @@ def may_read(user: Principal | None, case: dict) -> bool:
     return in_department(user, case) or decides_appeals(user, case)
 
 
-async def has_supervisor(department: str) -> bool:
-    return bool(await Account.count().where((Account.role == "supervisor") & (Account.department == department)))
+async def has_supervisor(department: str, besides: tuple[int | None, ...] = ()) -> bool:
+    """Whether the department has a supervisor, other than those ``besides`` (who may not judge)."""
+    where = (Account.role == "supervisor") & (Account.department == department)
+    others = [i for i in besides if i is not None]
+    if others:
+        where &= Account.id.not_in(others)
+    return bool(await Account.count().where(where))
 
 
 def interested_in_appeal(user: Principal | None, case: dict) -> bool:

@@ -208,9 +208,9 @@ async def rate_follow_up(actor: Actor, ref: str, score: int) -> None:
 
 
 async def appeal(actor: Actor, ref: str, reason: str) -> None:
-    """Appeal to the supervisor (to the oversight office where the department has none): the
-    department against a rating it finds unfair (a follow-up), or the author against the answer to
-    their grievance."""
+    """Appeal to the supervisor (to the oversight office where the department has none who may
+    decide it): the department against a rating it finds unfair (a follow-up), or the author
+    against the answer to their grievance."""
     case = await load_case(ref)
     if case["kind"] == "follow_up":
         case = await case_for_department(actor.user, ref)
@@ -228,8 +228,10 @@ async def appeal(actor: Actor, ref: str, reason: str) -> None:
     if error:
         raise invalid_form([error])
     assert actor.user is not None
-    # A department without a supervisor has its appeals decided by the oversight office.
-    to_oversight = not case["oversight"] and not await has_supervisor(case["department"])
+    # The oversight office decides an appeal where the department has no supervisor who may: none
+    # at all, or only the one appealing or the one whose answer to a grievance is appealed.
+    interested = (actor.user.id, case["answered_by"] if case["kind"] == "grievance" else None)
+    to_oversight = not case["oversight"] and not await has_supervisor(case["department"], besides=interested)
     async with writing():
         changed = (
             await FeedbackCase.update(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from forms.validation import FieldError, plain_text
+from hub.accounts import NAME_FIELD
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
@@ -27,6 +28,7 @@ from hub.feedback.cases import (
     tell_answered,
 )
 from hub.feedback.follow_ups import FIELD, MAX_TEXT, answer_follow_up
+from hub.sealing import unseal
 
 if TYPE_CHECKING:
     from hub.context import HubContext
@@ -36,6 +38,19 @@ SUBJECTS: tuple[str, ...] = ("service", "clerk", "payment")
 GrievanceOutcome = Literal["upheld", "partly_upheld", "not_upheld"]
 GRIEVANCE_OUTCOMES: tuple[str, ...] = ("upheld", "partly_upheld", "not_upheld")
 FILERS = ("citizen", "enterprise")
+
+
+async def staff_named(named: str) -> list[dict]:
+    """The clerks and supervisors a citizen means by ``named``: their sign-in name, or their full
+    name as shown to them (sealed at rest, so it is compared opened; staff are few). Two of one
+    name are both returned: the citizen is then asked for the sign-in name."""
+    staff = await Account.select(
+        Account.id, Account.role, Account.department, Account.username, Account.full_name
+    ).where(Account.role.is_in(["clerk", "supervisor"]) & Account.department.is_not_null())
+    by_username = [s for s in staff if s["username"] == named]
+    if by_username:
+        return by_username
+    return [s for s in staff if unseal(s["full_name"], NAME_FIELD) == named]
 
 
 async def file_grievance(
@@ -69,18 +84,13 @@ async def file_grievance(
             department = spec.owner
     elif subject == "clerk":
         named = plain_text(clerk or "")
-        found = (
-            await Account.select(Account.id, Account.role, Account.department)
-            .where(
-                (Account.role.is_in(["clerk", "supervisor"]))
-                & ((Account.username == named) | (Account.full_name == named))
-            )
-            .limit(2)
-            if named
-            else []
-        )
-        if len(found) != 1 or not found[0]["department"]:
-            errors.append(FieldError(field="clerk", code="required" if not named else "clerk_unknown"))
+        found = await staff_named(named) if named else []
+        if not named:
+            errors.append(FieldError(field="clerk", code="required"))
+        elif len(found) > 1:
+            errors.append(FieldError(field="clerk", code="clerk_ambiguous"))
+        elif not found:
+            errors.append(FieldError(field="clerk", code="clerk_unknown"))
         else:
             department, clerk_id = found[0]["department"], found[0]["id"]
             oversight = await goes_to_oversight(found[0])

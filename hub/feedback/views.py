@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from hub.accounts import NAME_FIELD
 from hub.actor import Actor
 from hub.audit import record
 from hub.catalog.presenting import department
 from hub.clock import now
-from hub.db.records import opened_text
-from hub.db.tables import CaseContact, FeedbackCase, ServiceRequest
+from hub.db.records import RATING_FIELD, opened_text
+from hub.db.tables import Account, CaseContact, FeedbackCase, Rating, ServiceRequest, StageRating
 from hub.errors import forbidden, not_found
 from hub.feedback.cases import (
     OVERSIGHT_OPEN,
@@ -31,6 +32,7 @@ from hub.feedback.cases import (
 )
 from hub.feedback.follow_ups import CONTACT_FIELD, FIELD
 from hub.i18n import N_, gettext
+from hub.sealing import unseal
 
 if TYPE_CHECKING:
     from hub.context import HubContext
@@ -109,6 +111,10 @@ class CaseRead(CaseListItem):
     appeal_reason: str
     appeal_note: str
     contacts: list[ContactRead]
+    # For staff: who a grievance names ("王芳 (street.clerk)"), and the rating a follow-up follows up.
+    named: str = ""
+    rating_score: int | None = None
+    rating_comment: str = ""
     # What the reader may do with it now.
     can_contact: bool = False
     can_answer: bool = False
@@ -203,6 +209,32 @@ async def my_cases(ctx: HubContext, actor: Actor, locale: str) -> list[CaseListI
     return [CaseListItem(**_item(ctx, r, locale, refs, at)) for r in rows]
 
 
+async def _named(case: dict) -> str:
+    """The member of staff a grievance names, as those handling it need to know them."""
+    if case["clerk"] is None:
+        return ""
+    row = await Account.select(Account.username, Account.full_name).where(Account.id == case["clerk"]).first()
+    if row is None:
+        return ""
+    name = unseal(row["full_name"], NAME_FIELD) or ""
+    return f"{name} ({row['username']})" if name else row["username"]
+
+
+async def _rating(case: dict) -> tuple[int | None, str]:
+    """The score and the applicant's words of the rating a follow-up follows up."""
+    if case["rating"] is not None:
+        row = await Rating.select(Rating.score, Rating.comment).where(Rating.id == case["rating"]).first()
+    elif case["stage_rating"] is not None:
+        row = (
+            await StageRating.select(StageRating.score, StageRating.comment)
+            .where(StageRating.id == case["stage_rating"])
+            .first()
+        )
+    else:
+        return None, ""
+    return (row["score"], opened_text(row["comment"], RATING_FIELD)) if row else (None, "")
+
+
 async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> CaseRead:
     """One case, for a member of its department who may see it or for its author; a member's look
     is recorded in the audit log."""
@@ -220,6 +252,7 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
     names = await account_names([c["clerk"] for c in contacts]) if staff else {}
     answered = case["state"] in ("answered", "closed")
     is_follow_up = case["kind"] == "follow_up"
+    rating_score, rating_comment = await _rating(case) if staff and is_follow_up else (None, "")
     return CaseRead(
         **_item(ctx, case, locale, refs, now()),
         department=case["department"],
@@ -247,6 +280,9 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
             )
             for c in contacts
         ],
+        named=await _named(case) if staff else "",
+        rating_score=rating_score,
+        rating_comment=rating_comment,
         can_contact=handles and is_follow_up and case["state"] == "open",
         can_answer=handles and case["state"] == "open",
         can_appeal=(handles and is_follow_up and not case["appeal_state"])

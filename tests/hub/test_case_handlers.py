@@ -12,7 +12,7 @@ from piccolo.table import Table
 from hub.accounts import Principal
 from hub.db.tables import Account, FeedbackCase
 from hub.feedback import escalation_recipients
-from hub.feedback.cases import decides_appeals, goes_to_oversight, in_department, may_read
+from hub.feedback.cases import decides_appeals, goes_to_oversight, has_supervisor, in_department, may_read
 
 AT = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 STAFF = [
@@ -160,3 +160,27 @@ async def test_appeals_waiting_before_the_rule_go_to_the_oversight_office(databa
     await Table.raw(migration.APPEALS_TO_OVERSIGHT)
     moved = await FeedbackCase.select(FeedbackCase.ref).where(FeedbackCase.appeal_oversight == True)  # noqa: E712
     assert [r["ref"] for r in moved] == ["GR-1"]
+
+
+async def test_appeals_nobody_may_decide_go_to_the_oversight_office(database):
+    """Waiting appeals whose department's only supervisor appealed, or gave the answer appealed:
+    the migration gives them to the oversight office; one another supervisor may decide stays."""
+    migration = importlib.import_module("hub.db.migrations.qinqing_2026_12_05t21_30_00_000000")
+    staff = await _staff()
+    await _case("GR-1", "civil-affairs", staff["civil.clerk"], oversight=False)  # answered by its only supervisor
+    await _case("GR-2", "street-office", staff["street.clerk"], oversight=False)  # another supervisor is there
+    await _case("GR-3", "civil-affairs", None, oversight=False)  # answered by a clerk
+    for ref in ("GR-1", "GR-2"):
+        boss = staff["civil.boss" if ref == "GR-1" else "street.boss"]
+        await FeedbackCase.update({FeedbackCase.appeal_state: "pending", FeedbackCase.answered_by: boss["id"]}).where(
+            FeedbackCase.ref == ref
+        )
+    await FeedbackCase.update(
+        {FeedbackCase.appeal_state: "pending", FeedbackCase.answered_by: staff["civil.clerk"]["id"]}
+    ).where(FeedbackCase.ref == "GR-3")
+    await Table.raw(migration.APPEALS_NOBODY_MAY_DECIDE)
+    moved = await FeedbackCase.select(FeedbackCase.ref).where(FeedbackCase.appeal_oversight == True)  # noqa: E712
+    assert [r["ref"] for r in moved] == ["GR-1"]
+    assert await has_supervisor("civil-affairs") is True
+    assert await has_supervisor("civil-affairs", besides=(staff["civil.boss"]["id"], None)) is False
+    assert await has_supervisor("street-office", besides=(staff["street.boss"]["id"],)) is True

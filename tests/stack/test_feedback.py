@@ -71,6 +71,10 @@ def test_a_bad_rating_is_followed_up_contacted_answered_and_rated(stack):
     # Five working days on the national calendar (weekends and holidays skipped), the hub's default.
     case = clerk.get(f"/api/cases/{mine['ref']}").json()
     assert case["working_days"] == 5 and case["department"] == OWNER
+    # The department reads what it follows up: the score and the applicant's words.
+    assert case["rating_score"] == 2 and case["rating_comment"] == "Nobody called"
+    own = citizen.get(f"/api/cases/{mine['ref']}").json()
+    assert own["rating_score"] is None and own["rating_comment"] == ""  # its author knows them
     assert dt.datetime.fromisoformat(case["due_at"]) == due_on_calendar(stack, case["opened_at"], 5)
     # Another department does not see it.
     assert Api(stack.base_url, "street.clerk").get(f"/api/cases/{mine['ref']}").status_code == 404
@@ -175,6 +179,8 @@ def test_an_upheld_appeal_leaves_the_rating_out_of_the_open_data(stack):
 
 
 def test_nobody_decides_their_own_appeal(stack):
+    """The civil affairs bureau's only supervisor appeals a rating herself: she may not decide it,
+    and as nobody else in the bureau may, the oversight office does."""
     citizen = Api(stack.base_url, "zhangsan", locale="en")
     ref = decided_request(stack, citizen)
     assert citizen.post(f"/api/requests/{ref}/rating", json={"score": 1}).status_code == 201
@@ -183,12 +189,17 @@ def test_nobody_decides_their_own_appeal(stack):
     appealed = supervisor.post(f"/api/cases/{case['ref']}/appeal", json={"reason": "The rating is unfair"})
     assert appealed.status_code == 200, appealed.text
     own = supervisor.post(f"/api/cases/{case['ref']}/appeal-decision", json={"upheld": True, "note": "Agreed"})
-    assert own.status_code == 403 and own.json()["type"] == "/problems/own-appeal", own.text
-    assert supervisor.get(f"/api/cases/{case['ref']}").json()["appeal_state"] == "pending"
+    assert own.status_code == 403, own.text
+    read = supervisor.get(f"/api/cases/{case['ref']}").json()
+    assert read["appeal_state"] == "pending" and read["can_decide_appeal"] is False
     [stored] = sql(
         stack, "SELECT excluded FROM rating WHERE request = (SELECT id FROM service_request WHERE ref = {})", ref
     )
     assert stored["excluded"] in (False, 0)
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    assert case["ref"] in [c["ref"] for c in auditor.get("/api/cases").json()]
+    decided = auditor.post(f"/api/cases/{case['ref']}/appeal-decision", json={"upheld": False, "note": "Fair"})
+    assert decided.status_code == 200 and decided.json()["appeal_state"] == "dismissed", decided.text
 
 
 def test_grievances_are_routed_sealed_answered_and_appealed(stack):
@@ -268,11 +279,36 @@ def test_a_grievance_about_a_named_clerk_is_for_supervisors_only(stack):
     assert case["sensitive"] is True and case["department"] == "street-office"
     assert ref in [c["ref"] for c in supervisor.get("/api/cases").json()]
     assert citizen.get(f"/api/cases/{ref}").json()["text"] == "He shouted at me"
-    assert case["oversight"] is False
+    assert case["oversight"] is False and case["named"] == "王芳 (street.clerk)"
     # The oversight office does not handle a department's own case.
     auditor = Api(stack.base_url, "auditor", locale="en")
     assert auditor.get(f"/api/cases/{ref}").status_code == 404
     assert ref not in [c["ref"] for c in auditor.get("/api/cases").json()]
+
+
+def test_a_clerk_is_named_as_citizens_know_them_and_an_appeal_goes_where_someone_may_decide_it(stack):
+    """A citizen names the clerk by the name on her badge (sealed at rest, so not searchable as
+    stored). The office's only supervisor answers; the author appeals; she may not decide an appeal
+    against her own answer, so the oversight office does."""
+    citizen = Api(stack.base_url, "zhaoliu", locale="en")
+    filed = citizen.post("/api/grievances", json={"subject": "clerk", "clerk": " 王芳 ", "text": "She hung up on me"})
+    assert filed.status_code == 201, filed.text
+    ref = filed.json()["ref"]
+    supervisor = Api(stack.base_url, "street.supervisor", locale="en")
+    case = supervisor.get(f"/api/cases/{ref}").json()
+    assert case["named"] == "王芳 (street.clerk)" and case["department"] == "street-office"
+    assert citizen.get(f"/api/cases/{ref}").json()["named"] == ""
+    with signed_in_browser(stack.base_url, "street.supervisor") as page:
+        assert "王芳 (street.clerk)" in page.get(f"/feedback/{ref}").text
+    answer = {"outcome": "not_upheld", "answer": "The call dropped; she called back."}
+    assert supervisor.post(f"/api/cases/{ref}/answer", json=answer).status_code == 200
+    assert citizen.post(f"/api/cases/{ref}/appeal", json={"reason": "Nobody called back"}).status_code == 200
+    assert supervisor.get(f"/api/cases/{ref}").json()["can_decide_appeal"] is False
+    auditor = Api(stack.base_url, "auditor", locale="en")
+    assert ref in [c["ref"] for c in auditor.get("/api/cases").json()]
+    assert auditor.get(f"/api/cases/{ref}").json()["can_decide_appeal"] is True
+    decided = auditor.post(f"/api/cases/{ref}/appeal-decision", json={"upheld": True, "note": "No call was logged."})
+    assert decided.status_code == 200 and decided.json()["appeal_state"] == "upheld", decided.text
 
 
 def test_a_grievance_the_department_cannot_judge_goes_to_the_oversight_office(stack):
