@@ -286,6 +286,14 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 async def delegate_of(account_id: int) -> int:
-    """Who receives new work for this clerk: their delegate while they are away, else themselves."""
-    row = await Account.select(Account.delegate).where(Account.id == account_id).first()
-    return row["delegate"] if row and row["delegate"] else account_id
+    """Who receives new work for this clerk: their delegate while they are away, else themselves.
+    A delegate who went away since is passed over to their own delegate, and so on; where the
+    chain comes back to someone already passed (all of them away), the work stays with the clerk."""
+    seen = [account_id]
+    while True:
+        row = await Account.select(Account.delegate).where(Account.id == seen[-1]).first()
+        if not row or not row["delegate"]:
+            return seen[-1]
+        if row["delegate"] in seen:
+            return account_id
+        seen.append(row["delegate"])

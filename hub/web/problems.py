@@ -186,6 +186,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "contact_required": N_("Record when and how you contacted the applicant, and what was said, before answering."),
     "contact_time": N_("Enter when the contact took place: not in the future, nor before the case was opened."),
     "clerk_unknown": N_("No clerk by this name: enter their name or staff sign-in name as shown to you."),
+    "delegate_away": N_("This colleague is away too: choose one who is in."),
     "clerk_ambiguous": N_("More than one member of staff has this name: enter their staff sign-in name."),
     "invalid": N_("This value has the wrong type or format."),
     "credential_unreadable": N_(

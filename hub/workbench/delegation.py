@@ -30,6 +30,8 @@ async def set_delegate(actor: Actor, username: str | None) -> None:
             or delegate.role not in STAFF_ROLES
         ):
             raise invalid_field("delegate", "literal_error")
+        if delegate.delegate is not None:
+            raise invalid_field("delegate", "delegate_away")  # their work goes elsewhere already
         delegate_id = delegate.id
     async with writing():
         await Account.update({Account.delegate: delegate_id}).where(Account.id == user.id)

@@ -86,18 +86,26 @@ def test_more_information_goes_to_the_applicant_and_comes_back_to_the_same_clerk
     assert move(clerk, task["id"], "decision", verdict="approve").status_code == 409  # waiting for the applicant
 
     time.sleep(2)  # the clock stands still meanwhile
+    timeline = clerk.get(f"/api/requests/{ref}").json()["timeline"]
+    paused_at = dt.datetime.fromisoformat(next(e["at"] for e in timeline if e["kind"] == "information_requested"))
     wrong = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"address": "别处"}})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "not_requested"
     bad = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "123"}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "phone_invalid"
+    answered_from = time.time()
     ok = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13900139000"}})
+    answered_by = time.time()
     assert ok.status_code == 200, ok.text
     assert ok.json()["state"] == "in_review" and ok.json()["answers"]["phone"] == "139****9000"
 
     after = clerk.get(f"/api/tasks/{task['id']}").json()
     assert after["state"] == "claimed" and after["assignee"] == "street.clerk"  # back to the same clerk
     moved = dt.datetime.fromisoformat(after["due_at"]) - dt.datetime.fromisoformat(before["due_at"])
-    assert moved >= dt.timedelta(seconds=2)  # the time limit moved by the pause
+    # The time limit moved by the "working days" (here the seconds since the epoch) the pause
+    # covered, whole ones: those whose start it crossed, not its length.
+    assert moved.microseconds == 0 and moved >= dt.timedelta(seconds=2), moved
+    first = int(paused_at.timestamp())
+    assert int(answered_from) - first <= moved.total_seconds() <= int(answered_by) - first, moved
     assert (
         citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13700137000"}}).status_code == 409
     )
@@ -280,11 +288,15 @@ def test_an_away_clerks_new_tasks_go_to_their_delegate(hub):
     citizen, away, supervisor = api(hub, "zhangsan"), api(hub, "street.clerk"), api(hub, "street.supervisor")
     assert away.put("/api/me/delegate", json={"delegate": "civil.clerk"}).status_code == 422  # another department
     assert away.put("/api/me/delegate", json={"delegate": "street.clerk2"}).status_code == 200
+    colleague = api(hub, "street.clerk2")
     try:
         ref = file_request(citizen).json()["ref"]
         task = open_task(supervisor, ref)
         assigned = move(supervisor, task["id"], "assignment", assignee="street.clerk")
         assert assigned.json()["task"]["assignee"] == "street.clerk2"
+        # The delegate cannot hand her work back to the clerk who is away: nobody would hold it.
+        loop = colleague.put("/api/me/delegate", json={"delegate": "street.clerk"})
+        assert loop.status_code == 422 and loop.json()["errors"][0]["code"] == "delegate_away", loop.text
     finally:
         assert away.put("/api/me/delegate", json={"delegate": None}).status_code == 200
     ref = file_request(citizen).json()["ref"]
