@@ -81,7 +81,8 @@ def check(page, name: str, viewport: str, tmp_path: Path, axe: Axe) -> None:
 
 @pytest.fixture(scope="module")
 def filed(stack):
-    """A request of 张三 that the street office's clerk has in the inbox, and a paid claim of 云栖."""
+    """A request of 张三 that the street office's clerk has in the inbox, a paid claim of 云栖 and
+    one its preparer prepared."""
     ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
     task = open_task(Api(stack.base_url, "street.clerk"), ref)
     code = "mobile-cards"
@@ -90,6 +91,11 @@ def filed(stack):
     r = yunqi.post(f"/api/programs/{code}/claims", json={})
     assert r.status_code == 201, r.text
     wait_claim(yunqi, r.json()["ref"])
+    # And one its preparer prepared: the approver's row says by whom and when, to submit or decline.
+    prepared = "mobile-prepared"
+    assert Api(stack.base_url, "admin").post("/api/programs", json=program_spec(prepared)).status_code == 201
+    r = Api(stack.base_url, "yunqi.preparer").post(f"/api/programs/{prepared}/claims", json={})
+    assert r.status_code == 201 and r.json()["state"] == "prepared", r.text
     return ref, task["id"]
 
 
@@ -140,6 +146,9 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, decided, viewpo
         # A document the department issued, with the forms to correct or revoke it.
         ("civil.clerk", [("issued-document", f"/workbench/documents/{decided}")]),
         ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
+        # Its preparer's buttons say that they prepare, for the legal representative to submit.
+        ("yunqi.preparer", [("preparer-policies", "/policies"), ("preparer-life-events", "/life-events")]),
+        ("admin", [("sign-in-lockouts", "/admin/sign-in-locks")]),
         # The other data tables, as oversight reads them.
         (
             "auditor",

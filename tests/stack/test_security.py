@@ -22,6 +22,7 @@ from tests.stack.db import run_python, sql
 from tests.stack.flows import (
     CLERKS,
     SAMPLE_FILES,
+    csrf_of,
     decide,
     decision_of,
     file_example,
@@ -30,6 +31,7 @@ from tests.stack.flows import (
     open_task,
     pdf_text,
     program_spec,
+    signed_in_browser,
     wait_claim,
     wait_closed,
 )
@@ -73,6 +75,28 @@ def test_brute_force_sign_in_is_locked_out(stack):
     r = admin.post("/api/admin/sign-in-locks/jiucheng/release")
     assert r.status_code == 200 and r.json()["was_locked"] is True
     assert sign_in(stack, "jiucheng", PASSWORD).status_code == 201
+
+
+def test_an_administrator_lifts_a_lockout_on_a_page(stack):
+    assert [sign_in(stack, "qihang", f"guess-{i}").status_code for i in range(5)][-1] == 429
+    with signed_in_browser(stack.base_url, "auditor") as auditor:
+        assert auditor.get("/admin/sign-in-locks").status_code == 403
+    with signed_in_browser(stack.base_url, "admin", locale="en") as admin:
+        assert 'href="/admin/sign-in-locks"' in admin.get("/admin").text
+        page = admin.get("/admin/sign-in-locks")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        empty = admin.post("/admin/sign-in-locks", data={"_csrf_token": token, "username": " "})
+        assert empty.status_code == 422 and 'id="l-username-error"' in empty.text
+        lifted = admin.post("/admin/sign-in-locks", data={"_csrf_token": token, "username": "qihang"})
+        assert lifted.status_code == 200 and "was lifted" in lifted.text
+        again = admin.post("/admin/sign-in-locks", data={"_csrf_token": token, "username": "qihang"})
+        assert "nothing was changed" in again.text
+    assert sign_in(stack, "qihang", PASSWORD).status_code == 201
+    events = sql(
+        stack, "SELECT action FROM audit_event WHERE action = {} AND object_id = {}", "auth.unlocked", "qihang"
+    )
+    assert len(events) == 2
 
 
 def test_one_address_guessing_many_usernames_is_limited(stack):

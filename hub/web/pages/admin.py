@@ -1,19 +1,24 @@
-"""Administration: the service catalog and every version of each service."""
+"""Administration: the service catalog and every version of each service, and lifting a sign-in
+lockout."""
 
 from __future__ import annotations
 
 from babel.numbers import format_percent
 from litestar import Request, Response
 
+from forms.validation import FieldError
+from hub import signin
 from hub.catalog.materials import materials_figure
 from hub.catalog.presenting import department
 from hub.i18n import gettext
+from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.routes import get
+from hub.web.problems import field_message
+from hub.web.routes import get, post
 
 ADMIN_ROLES = ("admin", "auditor", "supervisor")
 
@@ -71,4 +76,26 @@ async def materials_page(request: Request, ctx: HubContext) -> Response:
     )
 
 
-ADMIN = [catalog_page, materials_page]
+@get("/admin/sign-in-locks", name="admin-sign-in-locks")
+async def locks_page(request: Request) -> Response:
+    """Lift a lockout: by the name the person signs in with (lockouts are kept by a keyed digest of
+    the name typed, so there is no list of them to show)."""
+    require(request, "admin")
+    return render_page(request, "admin_locks.html", errors={}, result=None, username="")
+
+
+@post("/admin/sign-in-locks", name="admin-sign-in-locks-release")
+async def release_lock_page(request: Request) -> Response:
+    """The same act as the API's: audited, and answered on the page (the name stays out of the
+    address: it may be a password typed into the wrong box)."""
+    require(request, "admin")
+    locale = page_locale(request)
+    username = str((await request.form()).get("username", "")).strip()[:64]
+    if not username:
+        errors = {"username": field_message(locale, FieldError(field="username", code="required"))}
+        return render_page(request, "admin_locks.html", status=422, errors=errors, result=None, username="")
+    was_locked = await signin.release_lock(actor_of(request), username)
+    return render_page(request, "admin_locks.html", errors={}, result=was_locked, username=username)
+
+
+ADMIN = [catalog_page, materials_page, locks_page, release_lock_page]
