@@ -22,7 +22,7 @@ from hub.actor import Actor
 from hub.audit import record
 from hub.context import HubContext
 from hub.db.tables import Account, ReviewTask
-from hub.errors import HubError, forbidden, invalid_field, unavailable
+from hub.errors import HubError, forbidden, invalid_field, invalid_form, unavailable
 from hub.i18n import N_
 from hub.temporal import UpdateRefused, send_update
 from hub.workbench.access import current_state, load_department_task, staff_member
@@ -206,6 +206,15 @@ async def release(actor: Actor, ctx: HubContext, task_id: int) -> TaskMoveRead:
     return await move_task(actor, ctx, task_id, "release")
 
 
+def _refuse(problems: list[HubError]) -> None:
+    """Refuse the input with all its problems at once: one as it is (with its own explanation),
+    several as one form's errors, so a page shows each next to its field."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise invalid_form([error for problem in problems for error in problem.errors])
+
+
 def _comment(text: str, field: str = "comment") -> str:
     comment = plain_text(text)
     if len(comment) > MAX_COMMENT:
@@ -217,10 +226,12 @@ async def decide(actor: Actor, ctx: HubContext, task_id: int, data: DecisionCrea
     """Approve or reject a held task; a rejection names a reason and explains it to the applicant."""
     comment = _comment(data.comment)
     if data.verdict == "reject":
+        problems = []
         if data.reason_code not in REJECTION_REASONS:
-            raise invalid_field("reason_code", "literal_error")
+            problems.append(invalid_field("reason_code", "literal_error"))
         if not comment:
-            raise invalid_field("comment", "missing", N_("A rejection must give the applicant a reason."))
+            problems.append(invalid_field("comment", "missing", N_("A rejection must give the applicant a reason.")))
+        _refuse(problems)
     second_clerk = False
     if data.verdict == "approve":
         _, row = await load_department_task(task_id, actor.user)
@@ -245,21 +256,23 @@ async def request_information(
 ) -> TaskMoveRead:
     """Ask the applicant to supply named answers again; the clock stops until they do."""
     message = plain_text(data.message)
+    problems = []
     if not message:
-        raise invalid_field("message", "missing")
-    if len(message) > MAX_COMMENT:
-        raise invalid_field("message", "string_too_long", max_length=MAX_COMMENT)
+        problems.append(invalid_field("message", "missing"))
+    elif len(message) > MAX_COMMENT:
+        problems.append(invalid_field("message", "string_too_long", max_length=MAX_COMMENT))
     task, row = await load_department_task(task_id, actor.user)
     spec = ctx.catalog.version(row.service_id, row.service_version)
     # The applicant may then change exactly these answers, so they are named, and never one the
     # government holds (a supplement cannot rewrite who the applicant is).
-    if not data.fields:
-        raise invalid_field("fields", "nothing_named")
     unknown = [f for f in data.fields if spec is None or f not in spec.field_names]
-    if spec is None or unknown or len(data.fields) > 50:
-        raise invalid_field("fields", "literal_error")
-    if any(f not in spec.supplementable_fields for f in data.fields):
-        raise invalid_field("fields", "not_supplementable")
+    if not data.fields:
+        problems.append(invalid_field("fields", "nothing_named"))
+    elif spec is None or unknown or len(data.fields) > 50:
+        problems.append(invalid_field("fields", "literal_error"))
+    elif any(f not in spec.supplementable_fields for f in data.fields):
+        problems.append(invalid_field("fields", "not_supplementable"))
+    _refuse(problems)
     checked = InformationRequestCreate(message=message, fields=list(dict.fromkeys(data.fields)))
     return await move_task(actor, ctx, task_id, "request_information", checked)
 
@@ -267,10 +280,12 @@ async def request_information(
 async def transfer(actor: Actor, ctx: HubContext, task_id: int, data: TransferCreate) -> TaskMoveRead:
     """Send a held task to the department it belongs to, saying why."""
     reason = plain_text(data.reason)
+    problems = []
     if data.to_department not in ctx.catalog.departments:
-        raise invalid_field("to_department", "literal_error")
+        problems.append(invalid_field("to_department", "literal_error"))
     if not reason:
-        raise invalid_field("reason", "missing")
+        problems.append(invalid_field("reason", "missing"))
+    _refuse(problems)
     checked = TransferCreate(to_department=data.to_department, reason=reason[:MAX_COMMENT])
     return await move_task(actor, ctx, task_id, "transfer", checked, to=data.to_department)
 

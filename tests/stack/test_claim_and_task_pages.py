@@ -249,3 +249,105 @@ def test_a_prepared_request_is_not_filed_yet(stack):
     steps = page.text.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
     states = re.findall(r'<li class="step (\w+)"', steps)
     assert states[0] == "current" and "done" not in states and "预计" not in steps, steps
+
+
+def _tag(html: str, element_id: str) -> str:
+    """The opening tag of the element with this id."""
+    found = re.search(rf'<[a-z]+ [^>]*\bid="{element_id}"[^>]*>', html)
+    assert found, f"no element #{element_id}"
+    return found.group(0)
+
+
+def _error_next_to(html: str, element_id: str) -> str:
+    """The message shown next to a field, which the field (or its fieldset) points to."""
+    assert f'aria-describedby="{element_id}-error"' in _tag(html, element_id), _tag(html, element_id)
+    found = re.search(rf'<p class="error" id="{element_id}-error">(.*?)</p>', html, re.S)
+    assert found, f"no message next to #{element_id}"
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+
+def _selected(html: str, select_id: str) -> list[str]:
+    options = html.split(f'id="{select_id}"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected', options)
+
+
+def _opened(html: str, summary: str) -> bool:
+    return re.search(rf"<details open>\s*<summary>{re.escape(summary)}</summary>", html) is not None
+
+
+def test_a_refused_task_form_comes_back_as_it_was_filled(stack):
+    """A decision, a request for information or a transfer the hub refuses: the page comes back with
+    what the clerk entered (verdict, reason, comment, ticked fields, department, the open section),
+    each message next to its field, and nothing recorded. No department is chosen for the clerk."""
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    clerk = Api(stack.base_url, "street.clerk")
+    task = open_task(clerk, ref)
+    assert clerk.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    path = f"/workbench/tasks/{task['id']}"
+    page = signed_in_page_client(stack, "street.clerk", locale="en")
+    try:
+        held = page.get(path).text
+        # A transfer names its department: none is chosen in advance.
+        departments = held.split('id="to-department"', 1)[1].split("</select>", 1)[0]
+        assert re.search(r'>\s*<option value="">Choose…</option>', departments), departments
+        assert _selected(held, "to-department") == []
+        token = CSRF.search(held).group(1)
+
+        def post(move: str, **form):
+            answer = page.post(f"{path}/{move}", data={"_csrf_token": token, **form})
+            assert answer.status_code == 422, (move, answer.status_code, answer.text[:2000])
+            assert 'class="error-summary"' in answer.text
+            return answer.text
+
+        # A rejection without a comment: the verdict and the reason stay chosen.
+        refused = post("decide", verdict="reject", reason_code="incomplete", comment="  ")
+        assert "checked" in _tag(refused, "verdict-reject") and "checked" not in _tag(refused, "verdict-approve")
+        assert _selected(refused, "reason-code") == ["incomplete"]
+        assert "A rejection must give the applicant a reason." in _error_next_to(refused, "decision-comment")
+
+        # A rejection without its reason: the comment stays, the message is next to the reason.
+        refused = post("decide", verdict="reject", reason_code="", comment="Your address is not in this street")
+        assert "Choose one of the listed options." in _error_next_to(refused, "reason-code")
+        assert ">Your address is not in this street</textarea>" in refused
+        assert "checked" in _tag(refused, "verdict-reject")
+
+        # No verdict: said next to the choice.
+        refused = post("decide", comment="Looks fine")
+        assert "Choose approve or reject." in _error_next_to(refused, "verdict")
+        assert ">Looks fine</textarea>" in refused
+
+        # Neither a reason nor a comment: both said at once, each next to its field.
+        refused = post("decide", verdict="reject")
+        assert _error_next_to(refused, "reason-code") and _error_next_to(refused, "decision-comment")
+
+        # A request for information without its message: the section stays open, the fields ticked.
+        refused = post("request_information", fields=["phone", "address"], message="")
+        assert _opened(refused, "Ask the applicant for more information")
+        assert not _opened(refused, "Pass on to another department")
+        assert "checked" in _tag(refused, "ask-phone") and "checked" in _tag(refused, "ask-address")
+        assert "This field is required." in _error_next_to(refused, "ask-message")
+        refused = post("request_information", message="Please give a phone number that answers")
+        assert "Tick at least one field the applicant should supply." in _error_next_to(refused, "ask-fields")
+        assert ">Please give a phone number that answers</textarea>" in refused
+
+        # A transfer without a department, then without a reason.
+        refused = post("transfer", to_department="", reason="The applicant lives elsewhere")
+        assert _opened(refused, "Pass on to another department")
+        assert "Choose one of the listed options." in _error_next_to(refused, "to-department")
+        assert ">The applicant lives elsewhere</textarea>" in refused
+        refused = post("transfer", to_department="human-resources", reason="")
+        assert _selected(refused, "to-department") == ["human-resources"]
+        assert "This field is required." in _error_next_to(refused, "transfer-reason")
+
+        # In Chinese too, the message beside the field it concerns.
+        page.post("/language", data={"locale": "zh_CN", "next": "/", "_csrf_token": token})
+        refused = post("decide", verdict="reject", reason_code="", comment="地址不在本街道")
+        assert "请从所列选项中选择一项" in _error_next_to(refused, "reason-code")
+        assert ">地址不在本街道</textarea>" in refused
+
+        # Nothing was recorded: the clerk still holds the open task.
+        detail = clerk.get(f"/api/tasks/{task['id']}").json()
+        assert detail["state"] == "claimed" and detail["assignee"] == "street.clerk", detail
+    finally:
+        page.close()
+        signed_in_page_client(stack, "street.clerk", locale="zh_CN")  # the account's language back as it was

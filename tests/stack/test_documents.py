@@ -366,6 +366,12 @@ def test_the_issuing_department_corrects_and_revokes_a_document_on_its_pages(sta
         assert empty.status_code == 422 and 'id="d-correct-reason-error"' in empty.text
         unknown = clerk.post(f"{page}/revocation", data={"_csrf_token": token, "reason": "x", "category": "superseded"})
         assert unknown.status_code == 422 and 'id="d-revoke-category-error"' in unknown.text
+        # The public, irreversible category is never chosen for the clerk: "Choose…" comes first.
+        categories = shown.text.split('id="d-revoke-category"', 1)[1].split("</select>", 1)[0]
+        assert re.search(r'>\s*<option value="">[^<]+</option>', categories) and " selected" not in categories
+        blank = clerk.post(f"{page}/revocation", data={"_csrf_token": token, "reason": "隐瞒收入", "category": ""})
+        assert blank.status_code == 422 and 'id="d-revoke-category-error"' in blank.text
+        assert 'aria-describedby="d-revoke-category-error"' in blank.text and ">隐瞒收入</textarea>" in blank.text
         assert verification(old["verification_code"], stack.base_url)["status"] == "valid"  # nothing changed
 
         corrected = clerk.post(f"{page}/correction", data={"_csrf_token": token, "reason": "更正申请人地址"})

@@ -15,7 +15,7 @@ from hub.catalog.presenting import department
 from hub.clock import beijing_date
 from hub.commitments import signature_of
 from hub.db.tables import Account, Document, ReviewTask
-from hub.errors import HubError
+from hub.errors import HubError, invalid_field
 from hub.i18n import N_, gettext
 from hub.requests.access import load_visible_request
 from hub.requests.presenter import request_read
@@ -24,11 +24,11 @@ from hub.web.actors import actor_of
 from hub.web.context import HubContext
 from hub.web.downloads import attachment_response
 from hub.web.pages.calendar import calendar_missing
-from hub.web.pages.common import require
+from hub.web.pages.common import form_errors, require
 from hub.web.pages.forms import NO, YES
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
-from hub.web.problems import Problem, field_message, status_of
+from hub.web.problems import Problem, status_of
 from hub.web.routes import get, post
 from hub.web.security import STAFF_ROLES
 from hub.workbench import moves
@@ -76,6 +76,17 @@ DONE = {
     "transfer": N_("The task was passed on."),
     "assign": N_("The task was given to the clerk."),
     "record_post_check": N_("The post-check was recorded."),
+}
+# What each of the task page's forms sends, kept to show the form again as it was filled when the
+# hub refuses it (``fields``, the ticked answers of a request for information, is a list).
+FORM_KEYS: dict[str, tuple[str, ...]] = {
+    "reveal": ("reason",),
+    "decide": ("verdict", "reason_code", "comment"),
+    "confirm": ("accept", "comment"),
+    "request_information": ("message",),
+    "transfer": ("to_department", "reason"),
+    "record_post_check": ("kept", "reason"),
+    "assign": ("assignee",),
 }
 AWAY = {
     "away": N_("While you are away, new tasks for you go to your colleague."),
@@ -126,9 +137,12 @@ async def render_task(
     task_id: int,
     status: int = 200,
     revealed: Revealed | None = None,
-    error: str = "",
     message: str = "",
+    errors: dict[str, str] | None = None,
+    failed_form: str = "",
+    values: dict[str, Any] | None = None,
 ) -> Response:
+    """The task page; a refused form (``failed_form``) comes back with its ``values`` and ``errors``."""
     user = require(request, *STAFF_ROLES)
     locale = page_locale(request)
     task = await task_detail(actor_of(request), ctx, task_id)
@@ -225,7 +239,9 @@ async def render_task(
         holder=task.assignee == user.username,
         assignees=assignees,
         own_documents=own_documents,
-        error=error,
+        errors=errors or {},
+        failed_form=failed_form,
+        values=values or {},
         message=message,
         calendar_missing=await calendar_missing(ctx, user),
         provisional_note=await provisional_note(ctx, task.due_at, locale) if task.provisional else "",
@@ -267,22 +283,33 @@ async def task_page(request: Request, ctx: HubContext, task_id: int, done: str =
 @post("/workbench/tasks/{task_id:int}/reveal", name="reveal")
 async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
     require(request, *STAFF_ROLES)
-    form = await request.form()
+    values = _entered(await request.form(), "reveal")
     try:
-        shown = await reveal_personal_data(actor_of(request), ctx, task_id, _text(form, "reason"))
+        shown = await reveal_personal_data(actor_of(request), ctx, task_id, values["reason"])
     except HubError as problem:
         if problem.errors:
-            message = problem_message(request, problem)
-            return await render_task(request, ctx, task_id, status=422, error=message)
+            return await _refused(request, ctx, task_id, "reveal", problem, values)
         raise
     return await render_task(request, ctx, task_id, revealed=shown)
 
 
-def problem_message(request: Request, problem: HubError) -> str:
-    locale = page_locale(request)
-    if problem.errors:
-        return field_message(locale, problem.errors[0]) if not problem.detail else gettext(locale, problem.detail)
-    return gettext(locale, problem.detail or problem.title, **problem.params)
+def refused_fields(locale: str, problem: HubError) -> dict[str, str]:
+    """A refused form's messages, each next to its field (``"form"``: one for the whole form). A
+    move that refuses one field may explain it better than the field's code does (its detail)."""
+    errors = form_errors(locale, problem)
+    if problem.detail and len(problem.errors) == 1:
+        errors[problem.errors[0].field] = gettext(locale, problem.detail, **problem.params)
+    return errors
+
+
+async def _refused(
+    request: Request, ctx: HubContext, task_id: int, form_name: str, problem: HubError, values: dict[str, Any]
+) -> Response:
+    """The task page again, the refused form as it was filled, each message next to its field."""
+    errors = refused_fields(page_locale(request), problem)
+    return await render_task(
+        request, ctx, task_id, status=status_of(problem), errors=errors, failed_form=form_name, values=values
+    )
 
 
 def _text(form: Any, key: str) -> str:
@@ -290,36 +317,43 @@ def _text(form: Any, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _move(request: Request, ctx: HubContext, task_id: int, move: TaskMove, form: Any) -> None:
-    """The move the form asks for, with its fields read from the form."""
+def _entered(form: Any, form_name: str) -> dict[str, Any]:
+    """What the clerk entered in one of the task page's forms."""
+    values: dict[str, Any] = {key: _text(form, key) for key in FORM_KEYS.get(form_name, ())}
+    if form_name == "request_information":
+        values["fields"] = [f for f in form.getall("fields", []) if isinstance(f, str)]
+    return values
+
+
+async def _move(request: Request, ctx: HubContext, task_id: int, move: TaskMove, form: dict[str, Any]) -> None:
+    """The move the form asks for, with the fields the clerk entered."""
     actor = actor_of(request)
     if move == "claim":
         await moves.claim(actor, ctx, task_id)
     elif move == "release":
         await moves.release(actor, ctx, task_id)
     elif move == "decide":
-        verdict = _text(form, "verdict")
+        verdict = form["verdict"]
         if verdict not in ("approve", "reject"):
-            raise Problem(422, "validation-failed", N_("The form has errors"), N_("Choose approve or reject."))
-        data = DecisionCreate(verdict=verdict, comment=_text(form, "comment"), reason_code=_text(form, "reason_code"))
+            raise invalid_field("verdict", "literal_error", N_("Choose approve or reject."))
+        data = DecisionCreate(verdict=verdict, comment=form["comment"], reason_code=form["reason_code"])
         await moves.decide(actor, ctx, task_id, data)
     elif move == "confirm":
-        data = ConfirmationCreate(accept=_text(form, "accept") == "true", comment=_text(form, "comment"))
+        data = ConfirmationCreate(accept=form["accept"] == "true", comment=form["comment"])
         await moves.confirm(actor, ctx, task_id, data)
     elif move == "request_information":
-        fields = [f for f in form.getall("fields", []) if isinstance(f, str)]
-        data = InformationRequestCreate(message=_text(form, "message"), fields=fields)
+        data = InformationRequestCreate(message=form["message"], fields=form["fields"])
         await moves.request_information(actor, ctx, task_id, data)
     elif move == "record_post_check":
-        kept = _text(form, "kept")
+        kept = form["kept"]
         if kept not in ("true", "false"):
-            raise Problem(422, "validation-failed", N_("The form has errors"), N_("Choose kept or broken."))
-        data = PostCheckCreate(kept=kept == "true", reason=_text(form, "reason"))
+            raise invalid_field("kept", "literal_error", N_("Choose kept or broken."))
+        data = PostCheckCreate(kept=kept == "true", reason=form["reason"])
         await moves.record_post_check(actor, ctx, task_id, data)
     elif move == "assign":
-        await moves.assign(actor, ctx, task_id, AssignmentCreate(assignee=_text(form, "assignee")))
+        await moves.assign(actor, ctx, task_id, AssignmentCreate(assignee=form["assignee"]))
     elif move == "transfer":
-        data = TransferCreate(to_department=_text(form, "to_department"), reason=_text(form, "reason"))
+        data = TransferCreate(to_department=form["to_department"], reason=form["reason"])
         await moves.transfer(actor, ctx, task_id, data)
 
 
@@ -328,14 +362,12 @@ async def task_move(request: Request, ctx: HubContext, task_id: int, move: str) 
     require(request, *STAFF_ROLES)
     if move not in TASK_MOVES:
         raise Problem(404, "not-found", N_("Not found"))
-    form = await request.form()
+    values = _entered(await request.form(), move)
     try:
-        await _move(request, ctx, task_id, move, form)
+        await _move(request, ctx, task_id, move, values)
     except HubError as problem:
         if status_of(problem) in (409, 422, 503):
-            return await render_task(
-                request, ctx, task_id, status=status_of(problem), error=problem_message(request, problem)
-            )
+            return await _refused(request, ctx, task_id, move, problem, values)
         raise
     return Redirect(path=f"/workbench/tasks/{task_id}?done={move}", status_code=303)
 
