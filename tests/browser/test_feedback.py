@@ -92,6 +92,9 @@ def test_a_grievance_is_filed_from_a_phone(browser, stack, locale, tmp_path):
     expect(page.locator(".error-summary")).to_be_visible()
     assert page.locator("#g-text-error").is_visible() and page.locator("#g-service_id-error").is_visible()
     assert page.locator("#g-text").get_attribute("aria-invalid") == "true"
+    # The summary says which field each mistake is about.
+    summary = page.locator(".error-summary").inner_text()
+    assert ("What happened?" if locale == "en" else "具体情况") in summary, summary
     check(page, f"grievance-form-errors-{locale}", "phone", tmp_path, Axe())
     page.locator("#g-service_id").select_option("elderly-care-allowance")
     page.locator("#g-text").fill("窗口排队两个小时无人处理")
