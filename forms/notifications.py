@@ -33,6 +33,8 @@ EventKind = Literal[
     "benefit_resumed",
     "commitment_revoked",
     "commitment_revoked_repay",
+    "document_corrected",
+    "document_revoked",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 

@@ -17,6 +17,7 @@ from .types import (
     PlanTimeLimit,
     RecordDecision,
     RecordStep,
+    ResumeTimeLimit,
     RunChecks,
     SettleAmount,
     SettleCommitment,
@@ -81,6 +82,11 @@ class RequestActivities:
         return await self._time_limits.plan(request)
 
     @activity.defn
+    async def resume_time_limit(self, request: ResumeTimeLimit) -> TimeLimit:
+        # On the same calendar as the planning, and recorded for the same reason.
+        return await self._time_limits.resume(request)
+
+    @activity.defn
     async def stage_applies(self, condition: StageCondition) -> bool:
         return await self._rules.stage_applies(condition)
 
@@ -122,6 +128,7 @@ class RequestActivities:
             self.apply_supplement,
             self.record_step,
             self.plan_time_limit,
+            self.resume_time_limit,
             self.stage_applies,
             self.run_checks,
             self.settle_amount,

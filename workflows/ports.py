@@ -15,6 +15,7 @@ from .types import (
     PlanTimeLimit,
     RecordDecision,
     RecordStep,
+    ResumeTimeLimit,
     RunChecks,
     SettleAmount,
     SettleCommitment,
@@ -52,6 +53,11 @@ class TimeLimits(Protocol):
     from storage, so a schedule published meanwhile counts for the next limit)."""
 
     async def plan(self, request: PlanTimeLimit) -> TimeLimit: ...
+
+    async def resume(self, request: ResumeTimeLimit) -> TimeLimit:
+        """The limit after a pause: moved by the working days the pause covered (after the day it
+        started, up to and including the day it ended), still ending at the end of a working day."""
+        ...
 
 
 class RequestRules(Protocol):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         RequestInput,
         RequestState,
         RequestStatus,
+        ResumeTimeLimit,
         RunChecks,
         SettleAmount,
         SettleCommitment,
@@ -69,6 +70,10 @@ with workflow.unsafe.imports_passed_through():
         Transfer,
         Withdrawal,
     )
+
+# A pause (waiting for the applicant) moves a time limit by the working days it covered, not by its
+# length in wall-clock time (which ended limits in the small hours of a Saturday).
+PAUSE_IN_WORKING_DAYS = "pause-moves-limit-by-working-days"
 
 # Read-model writes are short; a short timeout means a crashed worker's attempt is retried quickly.
 RECORD = ActivityOptions(
@@ -579,26 +584,31 @@ class ServiceRequestWorkflow:
         assert self._input is not None
         now = workflow.now()
         waiting = [k for k, t in self._tasks.items() if t.state == "waiting_applicant"]
-        resumed: dict[str, dict[str, object]] = {}
-        for key in waiting:
-            task = self._tasks[key]
-            # The clock stood still while the applicant had the file: the limit moves by that much.
-            paused = now - (task.paused_since or now)
-            resumed[key] = dict(
-                due_at=task.due_at + paused if task.due_at else None,
-                remind_at=task.remind_at + paused if task.remind_at else None,
-                # Moved, not planned again: the limit stays as provisional as it was.
-                provisional=task.provisional,
-            )
-            if key in notice.reassign:
-                resumed[key]["assignee"] = notice.reassign[key]
         # The tasks stay waiting until the new answers are stored: a decision, a transfer or a
         # second supplement arriving meanwhile is refused rather than made on the old answers
         # (a maker-checker threshold judged on an amount the supplement raises).
         stored_first = workflow.patched("supplement-stored-first")
         if stored_first:
             self._supplementing = True
-        else:
+        # The clock stood still while the applicant had the file. Histories recorded before moved the
+        # limit by the pause's length in wall-clock time, and replay so.
+        by_working_days = stored_first and workflow.patched(PAUSE_IN_WORKING_DAYS)
+        resumed: dict[str, dict[str, object]] = {}
+        for key in waiting:
+            task = self._tasks[key]
+            if by_working_days:
+                resumed[key] = await self._resumed_limit(task, now)
+            else:
+                paused = now - (task.paused_since or now)
+                resumed[key] = dict(
+                    due_at=task.due_at + paused if task.due_at else None,
+                    remind_at=task.remind_at + paused if task.remind_at else None,
+                    # Moved, not planned again: the limit stays as provisional as it was.
+                    provisional=task.provisional,
+                )
+            if key in notice.reassign:
+                resumed[key]["assignee"] = notice.reassign[key]
+        if not stored_first:
             for key in waiting:
                 self._update_task(key, state="claimed", paused_since=None, **resumed[key])
         await self._record(
@@ -613,6 +623,26 @@ class ServiceRequestWorkflow:
             await self._change(key, "information_supplied", state="claimed", clear_paused=True, **resumed[key])
         await self._set_state("in_review")
         return self._accepted(waiting[0] if waiting else None)
+
+    async def _resumed_limit(self, task: TaskView, now: datetime) -> dict[str, object]:
+        """The task's limit once the applicant answered: moved by the working days the pause covered
+        (the days after the day it was asked, up to and including the day of the answer, in Beijing),
+        still at the end of a working day. Counted on the calendar limits are planned on, in an
+        activity, as the planning is: the result is recorded, so a calendar change never alters a replay."""
+        if task.due_at is None or task.remind_at is None or task.paused_since is None:
+            return dict(due_at=task.due_at, remind_at=task.remind_at, provisional=task.provisional)
+        limit = await workflow.execute_activity_method(
+            RequestActivities.resume_time_limit,
+            ResumeTimeLimit(
+                due_at=task.due_at,
+                remind_at=task.remind_at,
+                provisional=task.provisional,
+                paused_at=task.paused_since,
+                resumed_at=now,
+            ),
+            **RECORD,
+        )
+        return dict(due_at=limit.due_at, remind_at=limit.remind_at, provisional=limit.provisional)
 
     @supplement.validator
     def _validate_supplement(self, notice: SupplementNotice) -> None:

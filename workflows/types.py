@@ -61,6 +61,9 @@ TimelineKind = Literal[
     "task_transferred",
     # the outcome
     "document_issued",
+    # a document its department corrected (the new one replacing it) or revoked
+    "document_corrected",
+    "document_revoked",
     "request_approved",
     "request_rejected",
     "request_withdrawn",
@@ -264,6 +267,18 @@ class PlanTimeLimit(BaseModel):
     working_days: int
 
 
+class ResumeTimeLimit(BaseModel):
+    """A time limit paused from ``paused_at`` (the applicant was asked for more) to ``resumed_at``
+    (they answered): it moves by the working days the pause covered, counted by Beijing dates."""
+
+    due_at: datetime
+    remind_at: datetime
+    # The limit's mark as planned: a move keeps it, and adds it when it counts across a missing year.
+    provisional: bool = False
+    paused_at: datetime
+    resumed_at: datetime
+
+
 class TimeLimit(BaseModel):
     due_at: datetime
     remind_at: datetime
@@ -390,6 +405,8 @@ class IssueDocument(BaseModel):
     issued_at: datetime
     # For a notice about one task (e.g. a request for more information).
     task_key: str | None = None
+    # For a corrected document: the key of the one it replaces (its step reads "corrected").
+    corrects: str | None = None
 
 
 class Reissue(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal, cast, get_args
+from typing import TYPE_CHECKING, cast
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -23,12 +23,13 @@ from hub.accounts import STAFF_ROLES
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
-from hub.db.records import load_json
+from hub.db.records import add_timeline, load_json
 from hub.db.tables import Document, ServiceRequest
 from hub.db.transactions import writing
-from hub.documents.issuer import RevocationCategory, revoke
+from hub.documents.issuer import DEPARTMENT_CATEGORIES, RevocationCategory, revoke
 from hub.errors import HubError, forbidden, invalid_form, not_found, unavailable
 from hub.i18n import N_
+from hub.notifications import announce, document_revoked_event
 from workflows.names import REQUESTS_QUEUE, reissue_workflow_id
 from workflows.reissue import DocumentReissueWorkflow
 from workflows.types import IssueDocument, Reissue
@@ -39,10 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("qinqing.documents")
 
 MAX_REASON = 2000
-# What a department may say when it revokes a document itself; the hub sets the others (a correction
-# supersedes, a broken commitment revokes).
-DepartmentCategory = Literal["issued_in_error", "fraud", "other"]
-DEPARTMENT_CATEGORIES: tuple[str, ...] = get_args(DepartmentCategory)
 REISSUE_TIMEOUT = timedelta(minutes=2)
 
 
@@ -112,6 +109,7 @@ async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reas
             outcome=facts.get("outcome", "approved"),
             locale=row.locale,
             issued_at=now(),
+            corrects=row.key,
         ),
     )
     made_here = True
@@ -152,9 +150,10 @@ async def correct_document(ctx: HubContext, actor: Actor, document_id: int, reas
     return Correction(document=new, supersedes=row.number)
 
 
-async def revoke_document(actor: Actor, document_id: int, category: str, reason: str) -> Document:
+async def revoke_document(ctx: HubContext, actor: Actor, document_id: int, category: str, reason: str) -> Document:
     """Revoke a document the caller's department issued: whoever verifies it reads the category,
-    never the department's own words (kept sealed, and in the audit log)."""
+    never the department's own words (kept sealed, and in the audit log). The applicant reads it in
+    the request's timeline and is told (``hub.notifications.announce``), by the category too."""
     row = await issued_document(document_id, actor)
     if row.status != "valid":
         raise no_longer_valid()
@@ -173,7 +172,9 @@ async def revoke_document(actor: Actor, document_id: int, category: str, reason:
                 category=category,
                 reason=text,
             )
+            await add_timeline(f"document-{row.id}:revoked", row.request, "document_revoked", now(), detail=row.kind)
     fresh = await Document.objects().where(Document.id == row.id).first()
     if not changed or fresh is None:
         raise no_longer_valid()
+    await announce(ctx.temporal, document_revoked_event(row.id, row.key, row.request))
     return fresh

@@ -60,7 +60,7 @@ from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, seal, unseal
 from hub.subsidies import parse_spec
-from workflows.types import IssuedDocument, IssueDocument, Supersede
+from workflows.types import IssuedDocument, IssueDocument, Supersede, TimelineKind
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -85,6 +85,15 @@ REVOCATION_CATEGORIES = dict(
     )
 )
 REVOCATION_REASON_FIELD = "document.revocation_reason"
+# What a department may say when it revokes a document itself; the hub sets the others (a correction
+# supersedes, a broken commitment revokes).
+DepartmentCategory = Literal["issued_in_error", "fraud", "other"]
+DEPARTMENT_CATEGORIES: tuple[str, ...] = get_args(DepartmentCategory)
+
+
+def issued_step(request: IssueDocument) -> TimelineKind:
+    """The step a document's issue adds to its request's timeline: a correction reads as one."""
+    return "document_corrected" if request.corrects else "document_issued"
 
 
 class RegisteredMeanwhile(Exception):
@@ -219,7 +228,11 @@ class PdfDocumentIssuer:
             request.key,
             data,
             timeline=lambda: add_timeline(
-                f"{request.key}:issued", request.request_id, "document_issued", request.issued_at, detail=request.kind
+                f"{request.key}:issued",
+                request.request_id,
+                issued_step(request),
+                request.issued_at,
+                detail=request.kind,
             ),
         )
         return IssuedDocument(key=request.key, sha256=sha256, size=size)
@@ -359,7 +372,7 @@ class PdfDocumentIssuer:
                     await add_timeline(
                         f"{request.key}:issued",
                         request.request_id,
-                        "document_issued",
+                        issued_step(request),
                         request.issued_at,
                         detail=request.kind,
                     )

@@ -15,7 +15,14 @@ from workflows.names import REQUESTS_QUEUE
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import DeliverDue, NotifyEvent
 
-__all__ = ["STATE_AFTER", "TOLD_CHANGES", "announce_entitlement_change", "entitlement_change_event"]
+__all__ = [
+    "STATE_AFTER",
+    "TOLD_CHANGES",
+    "announce",
+    "announce_entitlement_change",
+    "document_revoked_event",
+    "entitlement_change_event",
+]
 
 log = logging.getLogger("qinqing.notifications")
 START_TIMEOUT_S = 5
@@ -42,6 +49,18 @@ TOLD_CHANGES = {"suspended": "benefit_suspended", "ended": "benefit_ended", "res
 STATE_AFTER = {"suspended": "suspended", "ended": "ended", "resumed": "active"}
 
 
+def document_revoked_event(document_id: int, document_key: str, request_id: int) -> NotifyEvent:
+    """The event of a department revoking a document it issued, keyed by the document (it is
+    revoked once)."""
+    return NotifyEvent(
+        key=f"document-{document_id}:revoked",
+        kind="document_revoked",
+        at=now(),
+        request_id=request_id,
+        detail={"document_key": document_key},
+    )
+
+
 async def announce_entitlement_change(
     client: Client | None,
     change_id: int,
@@ -53,9 +72,18 @@ async def announce_entitlement_change(
     """Have the worker tell the beneficiary of a suspension, an ending or a resumption (``kind``,
     the change's) now, in the hub and on their channels. When Temporal cannot be reached, the held-messages
     schedule finds the change untold and tells it then (``HubNotifier.deliver``): late, never lost."""
-    if client is None or account_id is None or kind not in TOLD_CHANGES:
+    if account_id is None or kind not in TOLD_CHANGES:
         return
-    event = entitlement_change_event(change_id, TOLD_CHANGES[kind], account_id, request_id, service_id)
+    await announce(client, entitlement_change_event(change_id, TOLD_CHANGES[kind], account_id, request_id, service_id))
+
+
+async def announce(client: Client | None, event: NotifyEvent) -> None:
+    """Have the worker tell an event no workflow of its own announces (a clerk's change to a benefit,
+    a department revoking a document), once the change is stored: ``DeliverMessagesWorkflow`` under
+    the event's key, so announcing it twice tells it once. When Temporal cannot be reached, the
+    held-messages schedule finds the change untold and tells it then (``HubNotifier.deliver``)."""
+    if client is None:
+        return
     try:
         await asyncio.wait_for(
             client.start_workflow(
@@ -68,5 +96,5 @@ async def announce_entitlement_change(
             START_TIMEOUT_S,
         )
     except (RPCError, RuntimeError, TimeoutError, OSError) as exc:
-        # (A client that cannot connect raises RuntimeError.) The suspension stands either way.
-        log.warning("the change %s will be told by the held-messages schedule: %s", change_id, exc)
+        # (A client that cannot connect raises RuntimeError.) The change stands either way.
+        log.warning("%s will be told by the held-messages schedule: %s", event.key, exc)

@@ -30,9 +30,10 @@ from hub.db.tables import (
     ReviewTask,
     ServiceRequest,
 )
+from hub.documents.issuer import DEPARTMENT_CATEGORIES, REVOCATION_CATEGORIES
 from hub.feedback import escalation_recipients
 from hub.i18n import N_, format_date, format_money, gettext, supported
-from hub.notifications import STATE_AFTER, TOLD_CHANGES, entitlement_change_event
+from hub.notifications import STATE_AFTER, TOLD_CHANGES, document_revoked_event, entitlement_change_event
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
 from hub.notifications.templates import render, template_for
@@ -56,6 +57,8 @@ LEFT_BEHIND = dt.timedelta(minutes=2)
 UNTOLD_WITHIN = dt.timedelta(days=7)
 # Messages handed to their channels at once by one delivery (bench/notifications.py measured it).
 HANDOVERS_AT_ONCE = 8
+# A department correcting or revoking a document it issued (``hub.documents.corrections``).
+DOCUMENT_EVENTS = ("document_corrected", "document_revoked")
 
 
 def mask_email(address: str) -> str:
@@ -300,6 +303,50 @@ class HubNotifier:
                 return "commitment_revoked_repay", {"amount_cents": int(row["recovered_cents"])}
         return event.kind, {}
 
+    async def _changed_document(self, event: NotifyEvent) -> dict[str, str] | None:
+        """What a correction or a revocation is told with (the document's kind, its number, the
+        earlier one's or the public category), or None when it is not to be told: a correction
+        whose earlier document was revoked meanwhile is revoked with it (the revocation is told),
+        and so is not told as a revocation of its own either. Never the department's own words."""
+        keys = [event.detail.get("document_key", ""), event.detail.get("previous_key", "")]
+        rows = {
+            r["key"]: r
+            for r in await Document.select(
+                Document.key,
+                Document.kind,
+                Document.number,
+                Document.status,
+                Document.revocation_category,
+                Document.superseded_by,
+            ).where(Document.key.is_in([k for k in keys if k]))
+        }
+        document, previous = rows.get(keys[0]), rows.get(keys[1])
+        if document is None:
+            return None
+        told = {"document": document["kind"], "number": document["number"] or ""}
+        if event.kind == "document_corrected":
+            if previous is None or previous["status"] != "superseded" or previous["superseded_by"] != document["key"]:
+                return None
+            return {**told, "previous_number": previous["number"] or ""}
+        if (
+            document["status"] != "revoked"
+            or document["revocation_category"] not in DEPARTMENT_CATEGORIES
+            or await revoked_with_predecessor([document["key"]])
+        ):
+            return None
+        return {**told, "category": document["revocation_category"]}
+
+    def _document_values(self, change: dict[str, str], locale: str) -> dict[str, str]:
+        values = {
+            "document": gettext(locale, DOCUMENT_TITLES.get(change["document"], change["document"])),
+            "number": change["number"],
+        }
+        if "previous_number" in change:
+            values["previous_number"] = change["previous_number"]
+        if "category" in change:
+            values["category"] = gettext(locale, REVOCATION_CATEGORIES[change["category"]])
+        return values
+
     def _link(self, event: NotifyEvent, audience: str, request: dict[str, Any] | None) -> str:
         if event.kind.startswith("payment_") or event.kind.startswith("benefit_"):
             return "/benefits"
@@ -344,6 +391,11 @@ class HubNotifier:
         elif event.kind in ("benefit_suspended", "benefit_ended", "benefit_resumed"):
             # The beneficiary who follows the benefit online (others are told by letter).
             targets = [(event.account_id, {})] if event.account_id is not None else []
+        elif event.kind in DOCUMENT_EVENTS:
+            change = await self._changed_document(event)
+            targets = (
+                [(a, change) for a in await self._recipient_ids(event, template.audience, request)] if change else []
+            )
         else:
             targets = [(a, {}) for a in await self._recipient_ids(event, template.audience, request)]
         # Stored by an earlier attempt: those messages stand (a choice changed since adds none).
@@ -361,6 +413,8 @@ class HubNotifier:
             if "program_spec" in paid:
                 spec = paid["program_spec"]
                 values["program"] = spec.title.in_locale(person.locale) if spec else ""
+            elif event.kind in DOCUMENT_EVENTS:
+                values.update(self._document_values(paid, person.locale))
             elif paid:
                 values.update(self._payment_values(paid, person.locale))
             if "service" not in values and event.detail.get("service_id"):
@@ -412,7 +466,7 @@ class HubNotifier:
                 (Message.created_at < now - LEFT_BEHIND)
                 | (Message.not_before.is_not_null() & (Message.not_before <= now))
             )
-            late = await self._tell_untold_changes(now)
+            late = await self._tell_untold_changes(now) + await self._tell_untold_revocations(now)
             query = query.where((left_behind | Message.key.is_in(late)) if late else left_behind)
         done = Delivered()
         errors: list[str] = []
@@ -477,6 +531,27 @@ class HubNotifier:
             )
         return keys
 
+    async def _tell_untold_revocations(self, now: dt.datetime) -> list[str]:
+        """Documents their department revoked in the last week whose applicant was not told
+        (Temporal was unreachable when it was revoked): told now; returns the keys to send."""
+        found = await Document.select(Document.id, Document.key, Document.request, Document.request.applicant).where(
+            (Document.status == "revoked")
+            & Document.revocation_category.is_in(list(DEPARTMENT_CATEGORIES))
+            & (Document.revoked_at > now - UNTOLD_WITHIN)
+            & (Document.revoked_at < now - LEFT_BEHIND)
+        )
+        if not found:
+            return []
+        with_predecessor = await revoked_with_predecessor([r["key"] for r in found])
+        rows = [r for r in found if r["key"] not in with_predecessor]
+        hub_keys = {r["id"]: f"document-{r['id']}:revoked:{r['request.applicant']}:hub" for r in rows}
+        told = {r["key"] for r in await Message.select(Message.key).where(Message.key.is_in(list(hub_keys.values())))}
+        keys: list[str] = []
+        for r in rows:
+            if hub_keys[r["id"]] not in told:
+                keys += await self.store(document_revoked_event(r["id"], r["key"], r["request"]))
+        return keys
+
     async def _hand_over(self, row: dict[str, Any], final: bool, done: Delivered, errors: list[str]) -> None:
         if row["sending_since"] is not None and row["channel"] == "email":
             # Handed to the mail server by an attempt that never recorded the outcome (the worker
@@ -537,3 +612,14 @@ class HubNotifier:
         await Message.update({Message.state: "failed", Message.reason: reason, Message.sending_since: None}).where(
             (Message.id == row["id"]) & (Message.state == "queued")
         )
+
+
+async def revoked_with_predecessor(keys: list[str]) -> set[str]:
+    """Of these documents, the corrections revoked with the document they correct (revoked while
+    its correction was being made): the department revoked that one, not these."""
+    if not keys:
+        return set()
+    rows = await Document.select(Document.superseded_by).where(
+        Document.superseded_by.is_in(keys) & (Document.status == "revoked")
+    )
+    return {r["superseded_by"] for r in rows}

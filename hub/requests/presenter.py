@@ -64,6 +64,8 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "request_approved": N_("Request approved"),
     "request_rejected": N_("Request not approved"),
     "document_issued": N_("Document issued: {document}"),
+    "document_corrected": N_("Document corrected: {document}"),
+    "document_revoked": N_("Document revoked: {document}"),
     "stage_skipped": N_("Not needed for this request: {stage}"),
     "check_passed": N_("Automatic check passed: {stage}"),
     "check_failed": N_("Automatic check failed: {stage}"),
@@ -91,6 +93,8 @@ TIMELINE_LABELS: dict[TimelineKind, str] = {
     "claim_refused": N_("Claim refused"),
     "payment_failed": N_("Payment failed"),
 }
+# Steps about one document, whose detail is the document's kind.
+DOCUMENT_STEPS = ("document_issued", "document_corrected", "document_revoked")
 PAID_DETAIL = N_("{amount}, payment reference {reference}")
 DOCUMENT_TITLES = {
     "receipt": N_("Acceptance receipt"),
@@ -284,7 +288,7 @@ async def request_read(
     def timeline_title(e: SimpleNamespace) -> str:
         dept = department(catalog, e.department, locale).name if e.department else ""
         stage = gettext(locale, stage_titles.get(e.stage_id, e.stage_id)) if e.stage_id else ""
-        document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind == "document_issued" else ""
+        document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind in DOCUMENT_STEPS else ""
         return gettext(
             locale,
             TIMELINE_LABELS.get(cast(TimelineKind, e.kind), e.kind),

@@ -139,6 +139,29 @@ class WorkingCalendar:
         first, last = beijing_date(start) + ONE_DAY, beijing_date(end)
         return sum(self.is_working_day(first + timedelta(days=n)) for n in range((last - first).days + 1))
 
+    def resume(
+        self, due: datetime, remind: datetime, paused_at: datetime, resumed_at: datetime
+    ) -> tuple[datetime, datetime, bool]:
+        """A limit paused from ``paused_at`` to ``resumed_at`` (waiting for the applicant), moved by the
+        working days the pause covered: those after the day it started, up to and including the day it
+        ended (``working_days_between``), since the applicant's days do not count toward the limit and
+        the day it started was counted already. A pause within one day moves nothing; asked on a
+        Friday and answered on the Monday after, one working day. The deadline is the end of the
+        working day it lands on (``add_working_days`` from the old one); the reminder moves by as many
+        working days, at the same Beijing time of day. Returns the deadline, the reminder and whether
+        the move is provisional: the pause or the move ran over a year whose schedule is not known."""
+        days = self.working_days_between(paused_at, resumed_at)
+        if days <= 0:
+            return due, remind, False
+        guessed = any(
+            not self.covers(year)
+            for year in range((beijing_date(paused_at) + ONE_DAY).year, beijing_date(resumed_at).year + 1)
+        )
+        moved, provisional = self.plan(due, days)
+        day = beijing_date(self.add_working_days(remind, days))
+        reminder = datetime.combine(day, remind.astimezone(SHANGHAI).time(), tzinfo=SHANGHAI).astimezone(UTC)
+        return moved, reminder, guessed or provisional
+
 
 def missing_years(today: date, covers: Callable[[int], bool]) -> list[int]:
     """The years whose national schedule the hub needs and lacks, on the Beijing date ``today``:

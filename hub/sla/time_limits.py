@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from hub.settings import Settings
 from hub.sla.calendar import parse_days
 from hub.sla.schedules import CalendarBook
-from workflows.types import PlanTimeLimit, TimeLimit
+from workflows.types import PlanTimeLimit, ResumeTimeLimit, TimeLimit
 
 
 class CalendarTimeLimits:
@@ -35,3 +36,22 @@ class CalendarTimeLimits:
         return TimeLimit(
             due_at=due, remind_at=request.start + (due - request.start) * self.fraction, provisional=provisional
         )
+
+    async def resume(self, request: ResumeTimeLimit) -> TimeLimit:
+        """The limit after a pause, moved by the working days the pause covered (``WorkingCalendar.resume``)
+        on the calendar a new limit is planned on. With short "working days" of N seconds, the days are
+        the N-second periods counted from the Unix epoch, and the limit moves by as many periods as the
+        pause crossed the start of (a pause within one period moves nothing)."""
+        if self.day_seconds > 0:
+            crossed = math.floor(request.resumed_at.timestamp() / self.day_seconds) - math.floor(
+                request.paused_at.timestamp() / self.day_seconds
+            )
+            shift = timedelta(seconds=self.day_seconds * max(crossed, 0))
+            due, remind, provisional = request.due_at + shift, request.remind_at + shift, False
+        else:
+            calendar = await self.calendars.calendar(self.extra_days_off, self.extra_working_days)
+            due, remind, provisional = calendar.resume(
+                request.due_at, request.remind_at, request.paused_at, request.resumed_at
+            )
+        # Moved, not planned again: the limit stays as provisional as it was planned.
+        return TimeLimit(due_at=due, remind_at=remind, provisional=request.provisional or provisional)

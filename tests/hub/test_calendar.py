@@ -365,3 +365,111 @@ def test_the_book_warns_of_the_package_files_and_published_years_together():
         asyncio.run(CalendarBook({2027: parse_calendar(TEST_2027, 2027)}, MemoryStore()).missing(date(2026, 12, 1)))
         == []
     )
+
+
+# --- A pause (waiting for the applicant) moves a limit by the working days it covered ---------------
+
+from workflows.types import ResumeTimeLimit  # noqa: E402
+
+DUE_FRIDAY = end_of("2026-12-11")  # Friday 11 December 2026, 23:59:59.999999 Beijing time
+REMIND_THURSDAY = at("2026-12-10T06:00").astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    "asked, answered, due",
+    [
+        # Asked and answered the same day: that day was counted already, nothing moves. (Moved by
+        # the 13 seconds of wall-clock time, this limit used to end on Saturday at 00:00:13.)
+        ("2026-12-11T14:00:00", "2026-12-11T14:00:13", "2026-12-11"),
+        ("2026-12-07T09:00", "2026-12-07T17:30", "2026-12-11"),
+        # Asked Monday, answered Wednesday: Tuesday and Wednesday, two working days.
+        ("2026-12-07T10:00", "2026-12-09T15:00", "2026-12-15"),
+        # Asked Friday, answered Monday: the weekend does not count, Monday does.
+        ("2026-12-04T16:00", "2026-12-07T09:00", "2026-12-14"),
+        # Asked Friday, answered Sunday: no working day.
+        ("2026-12-04T16:00", "2026-12-06T20:00", "2026-12-11"),
+        # Beijing dates count: asked late Thursday, answered just after midnight, Friday counts.
+        ("2026-12-03T23:59:50", "2026-12-04T00:00:03", "2026-12-14"),
+        # Over National Day (1 to 7 October off): 8 and 9 October, two working days.
+        ("2026-09-30T10:00", "2026-10-09T10:00", "2026-12-15"),
+        # A make-up working Saturday counts: asked Friday 8 May, answered Saturday 9 May.
+        ("2026-05-08T10:00", "2026-05-09T10:00", "2026-12-14"),
+    ],
+)
+def test_a_pause_moves_the_limit_by_the_working_days_it_covered(asked, answered, due):
+    moved, remind, provisional = NATIONAL.resume(DUE_FRIDAY, REMIND_THURSDAY, at(asked), at(answered))
+    assert moved == end_of(due) and not provisional
+    # The reminder moves by as many working days, at the same time of day.
+    days = NATIONAL.working_days_between(DUE_FRIDAY, moved)
+    assert NATIONAL.working_days_between(REMIND_THURSDAY, remind) == days
+    assert remind.astimezone(SHANGHAI).time() == REMIND_THURSDAY.astimezone(SHANGHAI).time()
+
+
+def test_a_pause_counts_the_city_s_own_days():
+    city = WorkingCalendar(extra_days_off=frozenset({date(2026, 12, 8)}))
+    moved, _, _ = city.resume(DUE_FRIDAY, REMIND_THURSDAY, at("2026-12-07T10:00"), at("2026-12-09T15:00"))
+    assert moved == end_of("2026-12-14")  # Tuesday 8 December off: one working day, Wednesday
+
+
+WORKING_DUES = st.dates(min_value=date(2020, 1, 1), max_value=date(2026, 6, 30)).filter(NATIONAL.is_working_day)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    due=WORKING_DUES,
+    asked=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 6, 30), timezones=ZONES),
+    pause=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+)
+def test_a_resumed_limit_ends_at_the_end_of_a_working_day(due, asked, pause):
+    deadline = end_of(due.isoformat())
+    moved, remind, _ = NATIONAL.resume(deadline, deadline - timedelta(days=1), asked, asked + pause)
+    local = moved.astimezone(SHANGHAI)
+    assert local.time() == time.max and NATIONAL.is_working_day(local.date())
+    assert NATIONAL.working_days_between(deadline, moved) == NATIONAL.working_days_between(asked, asked + pause)
+    assert remind < moved
+
+
+def test_the_time_limits_port_moves_a_paused_limit_on_the_planning_calendar():
+    store = MemoryStore()
+    limits = CalendarTimeLimits(load_settings({}), CalendarBook({}, store))
+    due = end_of("2026-12-31")  # Thursday
+    paused = ResumeTimeLimit(
+        due_at=due,
+        remind_at=due - timedelta(days=2),
+        paused_at=at("2026-12-28T10:00"),
+        resumed_at=at("2026-12-30T10:00"),
+    )
+    # Two working days (29 and 30 December) into 2027, whose schedule is missing: provisional.
+    before = asyncio.run(limits.resume(paused))
+    assert before.due_at == end_of("2027-01-04") and before.provisional
+    store.publish(parse_calendar(TEST_2027, 2027))
+    after = asyncio.run(limits.resume(paused))
+    assert after.due_at == end_of("2027-01-05") and not after.provisional  # 1 to 3 January off
+    # A limit planned as provisional stays so; a pause within one day moves nothing.
+    same_day = paused.model_copy(update={"provisional": True, "resumed_at": at("2026-12-28T18:00")})
+    assert asyncio.run(limits.resume(same_day)) == TimeLimit(due_at=due, remind_at=paused.remind_at, provisional=True)
+    # A pause whose own days run into a year without a schedule is provisional too.
+    into_2027 = ResumeTimeLimit(
+        due_at=end_of("2027-03-01"),
+        remind_at=end_of("2027-02-26"),
+        paused_at=at("2026-12-31T10:00"),
+        resumed_at=at("2027-01-04T10:00"),
+    )
+    assert asyncio.run(
+        CalendarTimeLimits(load_settings({}), CalendarBook({}, MemoryStore())).resume(into_2027)
+    ).provisional
+
+
+def test_short_working_days_move_a_paused_limit_by_the_periods_the_pause_crossed():
+    limits = CalendarTimeLimits(load_settings({"QINQING_WORKING_DAY_SECONDS": "10"}), CalendarBook({}, MemoryStore()))
+    epoch = datetime(2026, 12, 11, 6, 0, 0, tzinfo=UTC)  # a multiple of 10 seconds since the epoch
+    paused = ResumeTimeLimit(
+        due_at=epoch + timedelta(seconds=53),
+        remind_at=epoch + timedelta(seconds=40),
+        paused_at=epoch + timedelta(seconds=3),
+        resumed_at=epoch + timedelta(seconds=8),
+    )
+    assert asyncio.run(limits.resume(paused)).due_at == paused.due_at  # within one "day"
+    later = asyncio.run(limits.resume(paused.model_copy(update={"resumed_at": epoch + timedelta(seconds=21)})))
+    assert later.due_at == paused.due_at + timedelta(seconds=20)
+    assert later.remind_at == paused.remind_at + timedelta(seconds=20)

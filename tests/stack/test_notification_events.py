@@ -27,10 +27,12 @@ from tests.stack.flows import (
     SAMPLE_FILES,
     claim,
     decide,
+    decision_of,
     file_request,
     file_service,
     hub_python,
     open_task,
+    wait_closed,
     wait_for,
 )
 from tests.stack.harness import Api, start_stack
@@ -203,6 +205,111 @@ def test_a_commitment_revoked_with_money_to_repay_is_urgent_and_not_held(hub):
     # The same night, the filing's SMS (not urgent) is still held.
     [filed_sms] = [r for r in messages(hub, f"request-{ref}:request_filed%") if r["channel"] == "sms"]
     assert filed_sms["state"] == "queued" and filed_sms["not_before"], filed_sms
+
+
+def decided(stack, citizen: Api) -> tuple[str, dict]:
+    """An old-age allowance filed and approved by both offices: its reference and decision notice."""
+    ref = file_request(citizen).json()["ref"]
+    for username in ("street.clerk", "civil.clerk"):
+        clerk = Api(stack.base_url, username)
+        assert decide(clerk, open_task(clerk, ref)["id"], "approve", comment="Eligible").status_code == 200
+    return ref, decision_of(wait_closed(citizen, ref))
+
+
+def told(stack, like: str, what: str) -> list[dict]:
+    """The messages under keys like ``like`` once there are two of them (the hub and the SMS)."""
+    return wait_for(lambda: (lambda rows: rows if len(rows) >= 2 else None)(messages(stack, like)), 60, what=what)
+
+
+def test_a_document_corrected_or_revoked_by_its_department_tells_the_applicant_once(hub):
+    """A correction is told by which document it replaces and the new one's number, a revocation by
+    the document and its public grounds: once each, in the hub in the language the applicant chose
+    and by SMS (both are mandatory), never in the department's own words. The request's timeline
+    says corrected and revoked, not a second decision issued."""
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    choose(citizen, channels=[], phone="13912345678", email="", locale="en")
+    civil = Api(hub.base_url, "civil.clerk", locale="en")
+    corrected_ref, old = decided(hub, citizen)
+    revoked_ref, revoked = decided(hub, citizen)
+    fix = "Clerk Wang typed the wrong street number"
+    r = civil.post(f"/api/documents/{old['id']}/reissue", json={"reason": fix})
+    assert r.status_code == 201, r.text
+    new = r.json()
+    why = "Duplicate approval found in the ledger audit"
+    r = civil.post(f"/api/documents/{revoked['id']}/revocation", json={"reason": why, "category": "issued_in_error"})
+    assert r.status_code == 200, r.text
+
+    corrected_rows = told(hub, f"reissue-%{corrected_ref}%:document_corrected:%", "the correction told")
+    revoked_rows = told(hub, f"document-{revoked['id']}:revoked:%", "the revocation told")
+    for rows, kind in ((corrected_rows, "document_corrected"), (revoked_rows, "document_revoked")):
+        assert sorted(r["channel"] for r in rows) == ["hub", "sms"], rows
+        assert {(r["kind"], r["account.username"]) for r in rows} == {(kind, "zhangsan")}
+        # Not urgent: in quiet hours the SMS waits for the morning.
+        [sms] = [r for r in rows if r["channel"] == "sms"]
+        assert sms["state"] == "queued" and sms["not_before"] and not sms["urgent"], sms
+
+    box = citizen.get("/api/messages").json()["messages"]
+    about = [m for m in box if m["kind"] in ("document_corrected", "document_revoked")]
+    [correction] = [m for m in about if corrected_ref in m["subject"]]
+    [revocation] = [m for m in about if revoked_ref in m["subject"]]
+    assert correction["kind"] == "document_corrected" and revocation["kind"] == "document_revoked"
+    assert correction["subject"] == f"Decision notice of application {corrected_ref} corrected", correction
+    assert old["number"] in correction["body"] and new["number"] in correction["body"], correction
+    assert correction["mandatory"] and correction["link"] == f"/requests/{corrected_ref}"
+    assert revocation["subject"] == f"Decision notice of application {revoked_ref} revoked", revocation
+    assert revoked["number"] in revocation["body"] and "Grounds: Issued in error." in revocation["body"], revocation
+    assert revocation["mandatory"] and revocation["link"] == f"/requests/{revoked_ref}"
+    for message in (correction, revocation):
+        text = message["subject"] + message["body"]
+        assert fix not in text and why not in text and "Wang" not in text and "ledger" not in text
+
+    def steps(ref: str) -> list[str]:
+        return [s["title"] for s in citizen.get(f"/api/requests/{ref}").json()["timeline"]]
+
+    corrected_steps = steps(corrected_ref)
+    assert corrected_steps.count("Document issued: Decision notice") == 1, corrected_steps
+    assert corrected_steps.count("Document corrected: Decision notice") == 1, corrected_steps
+    assert steps(revoked_ref).count("Document revoked: Decision notice") == 1, steps(revoked_ref)
+
+
+def test_a_revocation_made_while_temporal_is_down_is_told_by_the_schedule(hub):
+    citizen = Api(hub.base_url, "zhangsan", locale="en")
+    ref, decision = decided(hub, citizen)
+    civil = Api(hub.base_url, "civil.clerk", locale="en")
+    like = f"document-{decision['id']}:revoked:%"
+    hub.temporal.stop()
+    try:
+        r = civil.post(
+            f"/api/documents/{decision['id']}/revocation",
+            json={"reason": "Signed by the wrong office", "category": "other"},
+        )
+        # The revocation stands; telling it waits for Temporal.
+        assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
+        assert messages(hub, like) == []
+    finally:
+        hub.temporal.start()  # same port, same state file
+    # The worker's clock a day ahead: the revocation is past the two minutes the sender leaves an
+    # announcement to its own workflow. The schedule's next run tells it (triggered now).
+    hub.env["QINQING_CLOCK_OFFSET_DAYS"] = "1"
+    hub.restart("worker")
+    try:
+
+        def by_schedule():
+            hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+            rows = messages(hub, like)
+            return rows if len(rows) == 2 else None
+
+        rows = wait_for(by_schedule, timeout=90, interval=5, what="the revocation told by the schedule")
+        assert sorted(r["channel"] for r in rows) == ["hub", "sms"] and {r["kind"] for r in rows} == {
+            "document_revoked"
+        }
+        assert {r["subject"] for r in rows} == {f"Decision notice of application {ref} revoked"}
+        # Told once: further runs add nothing.
+        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        assert len(messages(hub, like)) == 2
+    finally:
+        del hub.env["QINQING_CLOCK_OFFSET_DAYS"]
+        hub.restart("worker")
 
 
 def test_tasks_due_soon_and_overdue_tell_the_clerk_and_the_supervisors_once_each(hub):

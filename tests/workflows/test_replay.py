@@ -10,9 +10,12 @@ who rejected it; a maternity allowance approved on a signed commitment whose pos
 kept, and one found broken (the decision revoked); subsidy claims paid instantly, on an offer and after
 review (with the review's own request), and one whose payment was refused; a program's matching
 run, a day's reconciliation, a corrected document, the monthly governance report as its schedule
-starts it. When a change makes replay fail, gate it with
-``workflow.patched`` and record a history of the new path. The clocks of follow-ups and
-grievances (escalated, then answered) and a round of rating invitations are recorded by
+starts it; requests whose applicant supplied more information once supplements were stored
+first, the paused time limit moved by the pause's length (``supplied-paused-wall-clock``, recorded
+from the code before that changed) and by the working days the pause covered
+(``supplied-paused-working-days``), both with ``--only notified``. When a change makes replay
+fail, gate it with ``workflow.patched`` and record a history of the new path. The clocks of
+follow-ups and grievances (escalated, then answered) and a round of rating invitations are recorded by
 ``tests/stack/test_feedback_clock.py`` with ``FEEDBACK_HISTORIES=<directory>``.
 
 The hub seals the payloads it hands to Temporal (``hub.temporal.SealingCodec``); the recorder opens

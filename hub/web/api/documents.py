@@ -16,8 +16,8 @@ from hub.catalog.presenting import DepartmentRead, department
 from hub.credentials.verifying import admit_check
 from hub.db.records import load_json
 from hub.db.tables import Document, ServiceRequest
-from hub.documents.corrections import DepartmentCategory, correct_document, revoke_document
-from hub.documents.issuer import REVOCATION_CATEGORIES, stated_benefit
+from hub.documents.corrections import correct_document, revoke_document
+from hub.documents.issuer import REVOCATION_CATEGORIES, DepartmentCategory, stated_benefit
 from hub.documents.labels import STATUS_LABELS  # re-exported for callers of this module
 from hub.documents.signing import KeyRing, Signature
 from hub.i18n import format_datetime, gettext
@@ -202,8 +202,10 @@ class DocumentController(Controller):
         guards=[requires_role(*STAFF_ROLES)],
         summary="Revoke a document your department issued; its verification then says so",
     )
-    async def revoke(self, request: Request, document_id: int, data: RevocationCreate) -> RevocationRead:
-        revoked = await revoke_document(actor_of(request), document_id, data.category, data.reason)
+    async def revoke(
+        self, request: Request, ctx: HubContext, document_id: int, data: RevocationCreate
+    ) -> RevocationRead:
+        revoked = await revoke_document(ctx, actor_of(request), document_id, data.category, data.reason)
         return RevocationRead(
             id=revoked.id,
             number=revoked.number,

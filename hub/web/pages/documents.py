@@ -100,7 +100,7 @@ async def revoke(request: Request, ctx: HubContext, document_id: int) -> Respons
     form = await request.form()
     values = {name: str(form.get(name, "")) for name in ("category", "reason")}
     try:
-        await revoke_document(actor_of(request), document_id, values["category"], values["reason"])
+        await revoke_document(ctx, actor_of(request), document_id, values["category"], values["reason"])
     except HubError as problem:
         if status_of(problem) not in (409, 422):
             raise
