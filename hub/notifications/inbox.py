@@ -10,11 +10,12 @@ from email.utils import parseaddr
 import msgspec
 from temporalio.client import Client
 
+from forms.validation import FieldError
 from hub import clock
 from hub.actor import Actor
 from hub.audit import record
 from hub.db.tables import Message, MessagePreference
-from hub.errors import HubError, forbidden, invalid_field, not_found, unavailable
+from hub.errors import HubError, forbidden, invalid_field, invalid_form, not_found, unavailable
 from hub.i18n import N_, SUPPORTED
 from hub.notifications import local
 from hub.notifications.service import mask_email, mask_phone, recipient
@@ -175,23 +176,27 @@ async def preferences(actor: Actor) -> Preferences:
 async def save_preferences(actor: Actor, change: PreferencesUpdate) -> Preferences:
     """Save the person's channels, language and addresses (checked; an address is sealed at rest)."""
     account = _person(actor)
+    # Every mistake at once, each on its field, so a page shows them all next to what was typed.
+    errors: list[FieldError] = []
     if any(c not in ("email", "sms") for c in change.channels):
-        raise invalid_field("channels", "invalid_choice")
+        errors.append(FieldError(field="channels", code="invalid_choice"))
     if change.locale and change.locale not in SUPPORTED:
-        raise invalid_field("locale", "invalid_choice")
+        errors.append(FieldError(field="locale", code="invalid_choice"))
     email = (change.email or "").strip()
     phone = re.sub(r"[\s-]", "", change.phone or "")
     if change.email and not EMAIL.match(email):
-        raise invalid_field("email", "invalid_format")
+        errors.append(FieldError(field="email", code="email_invalid"))
     if change.phone and not PHONE.match(phone):
-        raise invalid_field("phone", "invalid_format")
+        errors.append(FieldError(field="phone", code="phone_invalid"))
     current = await recipient(account)
     assert current is not None
     email = email if change.email is not None else current.addresses["email"]
     phone = phone if change.phone is not None else current.addresses["sms"]
-    for channel, address in (("email", email), ("sms", phone)):
-        if channel in change.channels and not address:
-            raise invalid_field(channel if channel == "email" else "phone", "required")
+    for channel, address, field in (("email", email, "email"), ("sms", phone, "phone")):
+        if channel in change.channels and not address and not any(e.field == field for e in errors):
+            errors.append(FieldError(field=field, code="required"))
+    if errors:
+        raise invalid_form(errors)
     values = {
         MessagePreference.email: seal(email, "message_preference.email") if email else "",
         MessagePreference.phone: seal(phone, "message_preference.phone") if phone else "",

@@ -18,7 +18,17 @@ from aiosmtpd.controller import Controller
 
 from forms.clock import beijing_today
 from tests.stack.db import run_python
-from tests.stack.flows import claim, decide, file_request, hub_python, open_task, program_spec, wait_for
+from tests.stack.flows import (
+    claim,
+    csrf_of,
+    decide,
+    file_request,
+    hub_python,
+    open_task,
+    program_spec,
+    signed_in_browser,
+    wait_for,
+)
 from tests.stack.harness import Api, free_port, start_stack
 from workflows.benefits.types import next_period, period_of, period_start
 from workflows.names import REQUESTS_QUEUE
@@ -334,3 +344,20 @@ asyncio.run(main())
     [message] = wait_for(told, timeout=90, what="the message that payments stop")
     assert message["mandatory"] and message["subject"] == "80周岁以上老年人高龄津贴停发通知", message
     assert "行政复议" in message["body"]
+
+
+def test_a_refused_choice_of_channels_comes_back_as_typed_with_each_mistake_named(hub):
+    """On the account page, a mistyped address and SMS ticked with no number on file are both
+    named next to their fields, and what was typed and ticked is still there; nothing is saved."""
+    with signed_in_browser(hub.base_url, "wangwu", locale="en") as page:
+        token = csrf_of(page.get("/account").text)
+        refused = page.post(
+            "/account/messages",
+            data={"_csrf_token": token, "email": "wangwu-at-example", "channels": ["sms", "email"], "locale": "en"},
+        )
+        assert refused.status_code == 422
+        assert 'id="email-error"' in refused.text and "name@example.cn" in refused.text
+        assert 'id="phone-error"' in refused.text  # SMS ticked, and no number to send it to
+        assert 'value="wangwu-at-example"' in refused.text
+        assert re.search(r'value="sms" checked', refused.text) and re.search(r'value="email" checked', refused.text)
+    assert Api(hub.base_url, "wangwu").get("/api/messages/preferences").json()["channels"] == []

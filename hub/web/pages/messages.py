@@ -54,7 +54,9 @@ async def read_all(request: Request) -> Response:
     return Redirect(path="/messages", status_code=303)
 
 
-async def account_page(request: Request, message: str = "", errors: dict[str, str] | None = None) -> Response:
+async def account_page(
+    request: Request, message: str = "", errors: dict[str, str] | None = None, entered: dict | None = None
+) -> Response:
     """The account page's settings for messages (hub/web/pages/account.py routes it)."""
     require(request)
     prefs = await inbox.preferences(actor_of(request))
@@ -66,6 +68,8 @@ async def account_page(request: Request, message: str = "", errors: dict[str, st
         languages=[(code, LANGUAGE_LABELS[code]) for code in SUPPORTED],
         message=message,
         errors=errors or {},
+        # What was typed into a refused form, shown again (never what is on file: that stays masked).
+        entered=entered or {},
     )
 
 
@@ -83,7 +87,15 @@ async def save_choices(request: Request) -> Response:
         await inbox.save_preferences(actor_of(request), change)
     except HubError as exc:
         locale = page_locale(request)
-        return await account_page(request, errors={e.field: field_message(locale, e) for e in exc.errors})
+        entered = {
+            "phone": str(form.get("phone", "")).strip(),
+            "email": str(form.get("email", "")).strip(),
+            "channels": change.channels,
+            "locale": change.locale,
+        }
+        return await account_page(
+            request, errors={e.field: field_message(locale, e) for e in exc.errors}, entered=entered
+        )
     return await account_page(request, message=gettext(page_locale(request), SAVED))
 
 
