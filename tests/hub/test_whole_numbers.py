@@ -26,3 +26,18 @@ def test_a_group_count_sent_as_a_file_counts_no_item():
     form = FormMultiDict({f"{group.name}.count": upload})
     answers = answers_from_form(spec, form)
     assert answers.get(group.name, []) == []
+
+
+def test_an_amount_typed_with_thousands_separators_is_read_as_the_number():
+    """On a page, "10,000,000" (or full-width "１０，０００") is the number a person means; the form's
+    own checks then judge it like any other."""
+    catalog = load_catalog(load_settings({}).catalog_path)
+    spec = catalog.latest("rnd-expense-subsidy")
+    money = next(f for f in spec.fields if f.type in ("money", "number"))
+    for typed, read in (
+        ("10,000,000", "10000000"),
+        ("１０，０００.５", "10000.5"),
+        (" 12 000 ", "12000"),
+        ("abc", "abc"),
+    ):
+        assert answers_from_form(spec, FormMultiDict({money.name: typed}))[money.name] == read, typed

@@ -3,6 +3,8 @@ posted form becomes answers for the same validation the JSON API uses."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +15,14 @@ from hub.privacy import mask
 from hub.web.problems import field_message
 
 # Client-side hints; the server checks everything again.
+# Thousands separators people type in amounts (ASCII and full-width commas, spaces).
+NUMBER_SEPARATORS = re.compile(r"[,，\s]")
+
 INPUT_TYPES = {
     "email": ("email", "email", None),
     "phone": ("tel", "tel", r"[0-9+\- ]{7,20}"),
-    "number": ("text", "decimal", r"-?[0-9]+(\.[0-9]+)?"),
-    "money": ("text", "decimal", r"[0-9]+(\.[0-9]{1,2})?"),
+    "number": ("text", "decimal", r"-?[0-9][0-9, ]*(\.[0-9]+)?"),
+    "money": ("text", "decimal", r"[0-9][0-9, ]*(\.[0-9]{1,2})?"),
     "date": ("date", None, None),
     "resident_id": ("text", "text", r"[0-9]{17}[0-9Xx]"),
     "uscc": ("text", "text", r"[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}"),
@@ -235,6 +240,9 @@ def _value(f: FieldSpec, form: Any, key: str) -> Any:
         return None
     if f.type == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
+    if f.type in ("number", "money"):
+        # As people write amounts: "10,000,000", "１２０００" or "12 000" mean 12000.
+        return NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     return raw
 
 
