@@ -293,7 +293,7 @@ class PdfDocumentIssuer:
         row = subject.request
         spec = self.catalog.version(row.service_id, row.service_version)
         assert spec is not None, "a filed request's version stays in the catalog"
-        issuer = self.catalog.departments[spec.owner]
+        issuer = self.catalog.departments[await self._issuing_department(request, spec.owner)]
         try:
             async with writing():
                 number = await next_number(issuer.code, issuer.document_prefix, document_year(request.issued_at))
@@ -438,6 +438,14 @@ class PdfDocumentIssuer:
         name = answers.get("full_name") or unseal(applicant["full_name"], NAME_FIELD) or ""
         return Subject(row, name, mask(resident_id, "resident_id"), False, claim, entitlement)
 
+    async def _issuing_department(self, request: IssueDocument, owner: str) -> str:
+        """Who issues the document: for a notice about one task (asking the applicant for more),
+        the department whose task it is; for every other, the department that owns the service."""
+        if request.task_key is None:
+            return owner
+        task = await ReviewTask.select(ReviewTask.department).where(ReviewTask.key == request.task_key).first()
+        return task["department"] if task and task["department"] in self.catalog.departments else owner
+
     async def facts(self, request: IssueDocument, subject: Subject) -> DocumentFacts:
         """What the document states, in the applicant's language, from the read model and the
         catalog (numbered by ``numbered``)."""
@@ -497,7 +505,7 @@ class PdfDocumentIssuer:
             number="",
             ref=row.ref,
             issued_on=format_date(request.issued_at, locale),
-            issuer=department_name(spec.owner),
+            issuer=department_name(asked[0].department if asked else spec.owner),
             service_title=service_title,
             legal_basis=legal_basis,
             applicant_name=subject.applicant_name,

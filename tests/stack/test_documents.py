@@ -120,6 +120,11 @@ def test_every_kind_of_document_in_both_languages(stack, locale, expected):
         assert documents[kind]["number"] in text  # 西公〔2026〕n号
         assert documents[kind]["verification_code"] in text
     assert "13900139000" not in text_of(applicant, documents["information_request"])  # asks, never echoes data
+    # The notice is the asking department's (the sub-district office), not the service owner's.
+    assert documents["information_request"]["number"].startswith("西街〔")
+    assert not documents["decision"]["number"].startswith("西街〔")
+    if locale == "en":
+        assert "XihuSub-districtOffice" in text_of(applicant, documents["information_request"])
     assert ("电话" in text_of(applicant, documents["information_request"])) == (locale == "zh-CN")
 
 
