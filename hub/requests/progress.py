@@ -34,6 +34,8 @@ class Step(msgspec.Struct):
     # The step's own time limit (a department's), or the date the decision is expected by.
     due: dt.datetime | None = None
     waiting_for_you: bool = False
+    # The stage of the route the step belongs to ("" for filing and the decision).
+    stage: str = ""
 
 
 class Progress(msgspec.Struct):
@@ -41,8 +43,8 @@ class Progress(msgspec.Struct):
     # The decision is expected by (None once decided).
     expected: dt.datetime | None
     time_limit_days: int
-    # The department that looks at the request first (None when only automatic checks run).
-    first_department: str | None
+    # The departments that look at the request first, together (empty when only automatic checks run).
+    first_departments: list[str]
 
 
 async def expected_decision(ctx: HubContext, spec: ServiceSpec, filed_at: dt.datetime) -> dt.datetime:
@@ -76,13 +78,14 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
                         at=None if active else t.decided_at,
                         due=t.due_at if active else None,
                         waiting_for_you=t.state == "waiting_applicant",
+                        stage=stage.id,
                     )
                 )
         elif not final and not later_reached:
             title = gettext(locale, stage.title)
             detail = f"{title} ({gettext(locale, IF_NEEDED)})" if stage.when else title
             steps += [
-                Step(title=department(ctx.catalog, code, locale).name, detail=detail, state="upcoming")
+                Step(title=department(ctx.catalog, code, locale).name, detail=detail, state="upcoming", stage=stage.id)
                 for code in stage.departments
             ]
     if read.state == "withdrawn":
@@ -101,7 +104,11 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
         # An enterprise's preparer filled it in; it is filed when the approver submits it.
         steps[0] = Step(title=steps[0].title, state="current")
     elif not final and not any(s.state == "current" for s in steps):
-        # Filed, its first step not opened yet (the workflow is a moment behind): that step is next.
+        # Filed, its first step not opened yet (the workflow is a moment behind): that step is next,
+        # with every department of its stage (a stage's departments review at the same time).
+        for step in steps[1:]:
+            if step.stage and step.stage == steps[1].stage:
+                step.state = "current"
         steps[1].state = "current"
     return steps
 
@@ -112,10 +119,10 @@ async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: Requ
     if spec is not None and read.state not in (*FINAL_STATES, "prepared"):
         expected = await expected_decision(ctx, spec, read.created_at)
         steps[-1].due = expected
-    first = next((s.title for s in steps[1:-1]), None)
+    first_stage = next((s.stage for s in steps[1:-1] if s.stage), "")
     return Progress(
         steps=steps,
         expected=expected,
         time_limit_days=spec.time_limit_days if spec else 0,
-        first_department=first,
+        first_departments=[s.title for s in steps[1:-1] if s.stage and s.stage == first_stage],
     )

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from tests.stack.flows import decide, file_request, open_task, program_spec, wait_claim, wait_for
+from forms.catalog import load_catalog
+from tests.stack.flows import decide, file_request, file_service, open_task, program_spec, wait_claim, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_security import signed_in_page_client
 
@@ -351,3 +352,17 @@ def test_a_refused_task_form_comes_back_as_it_was_filled(stack):
     finally:
         page.close()
         signed_in_page_client(stack, "street.clerk", locale="zh_CN")  # the account's language back as it was
+
+
+def test_departments_that_review_at_the_same_time_are_said_to(stack):
+    """The maternity allowance is looked at by the health commission and the human resources
+    bureau at once: just after filing, the page names both as first, and both steps are current."""
+    applicant, filed = file_service(stack, load_catalog().latest("maternity-allowance"))
+    username = applicant.username
+    ref = filed["ref"]
+    english = signed_in_page_client(stack, username, locale="en").get(f"/requests/{ref}?filed=true").text
+    panel = english.split('class="panel success"', 1)[1].split("</section>", 1)[0]
+    assert "look at it first, at the same time" in panel and "looks at it first" not in panel, panel
+    steps = english.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    states = [state for state, _ in re.findall(r"<li class=\"step (\w+)\"(.*?)</li>", steps, re.S)]
+    assert states[:3] == ["done", "current", "current"], steps
