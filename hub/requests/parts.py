@@ -36,6 +36,7 @@ TASK_COLUMNS = (
     "provisional",
     "request_message",
     "requested_fields",
+    "paused_at",
     "opened_at",
     "id",
 )
@@ -55,7 +56,7 @@ DOCUMENT_COLUMNS = (
 # Times come back as text inside JSON; flags as 0/1 from SQLite. A JSON column (a task's
 # ``requested_fields``) comes back as its text from SQLite and parsed from PostgreSQL: read it with
 # ``load_json``, which takes either.
-MOMENTS = frozenset({"due_at", "decided_at", "opened_at", "at", "issued_at"})
+MOMENTS = frozenset({"due_at", "decided_at", "opened_at", "paused_at", "at", "issued_at"})
 FLAGS = frozenset({"provisional"})
 PART_NAMES = ("tasks_json", "entries_json", "documents_json")
 

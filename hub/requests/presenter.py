@@ -25,6 +25,7 @@ from hub.privacy import masked_answers
 from hub.requests.materials import CredentialUsed, credentials_used
 from hub.requests.parts import read_parts
 from hub.sealing import open_answers
+from hub.sla.time_limits import reply_deadline
 from hub.subsidies import CLAIM_REASONS
 from hub.uploads.files import AttachmentRead, attachments
 from workflows.types import ACTIVE_TASK_STATES, POST_CHECK_STAGE, RequestState, TaskState, TimelineKind
@@ -160,6 +161,8 @@ class InformationNeeded(msgspec.Struct):
     department: DepartmentRead
     message: str
     fields: list[FieldLabel]
+    # The date the applicant was told to answer by (None where the ask's time is not known).
+    reply_by: dt.datetime | None = None
 
 
 class RequestRead(msgspec.Struct):
@@ -338,6 +341,7 @@ async def request_read(
                 department=department(catalog, t.department, locale),
                 message=opened_text(t.request_message, MESSAGE_FIELD),
                 fields=[FieldLabel(name=f, label=labels.get(f, f)) for f in load_json(t.requested_fields or "[]")],
+                reply_by=reply_deadline(t.paused_at, ctx.settings) if getattr(t, "paused_at", None) else None,
             )
             for t in waiting
         ],

@@ -76,7 +76,8 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
                         detail=t.stage_title,
                         state="current" if active and not final else "done",
                         at=None if active else t.decided_at,
-                        due=t.due_at if active else None,
+                        # A step waiting for the applicant has no date of its own: its limit stands still.
+                        due=t.due_at if active and t.state != "waiting_applicant" else None,
                         waiting_for_you=t.state == "waiting_applicant",
                         stage=stage.id,
                     )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hub.settings import Settings
 from hub.sla.calendar import parse_days
 from hub.sla.schedules import CalendarBook
 from workflows.types import PlanTimeLimit, ResumeTimeLimit, TimeLimit
+
+
+def reply_deadline(asked_at: datetime, settings: Settings) -> datetime:
+    """The date an applicant asked for more information is told to answer by: the same in the
+    message that asks and on the request's page."""
+    return asked_at + timedelta(days=settings.information_reply_days)
 
 
 class CalendarTimeLimits:

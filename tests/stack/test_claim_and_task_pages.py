@@ -232,6 +232,14 @@ def test_the_home_page_leads_with_what_needs_the_applicant(stack):
     assert f'href="/requests/{in_review}"' in mine
     # Its part first, then the search, then the services by life event.
     assert page.index('id="for-you"') < page.index('role="search"') < page.index('id="by-event"')
+    # The request's page says by when to answer (the date the message gave), and its step, which
+    # waits for the applicant, shows no date of its own (its limit stands still).
+    english = signed_in_page_client(stack, "zhangsan", locale="en").get(f"/requests/{waiting}").text
+    needed = english.split('id="needed"', 1)[1].split("</section>", 1)[0]
+    assert "Please answer by " in needed, needed
+    steps = english.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    waiting_step = next(s for s in steps.split("<li")[1:] if "Waiting for you" in s)
+    assert "Due by" not in waiting_step, waiting_step
 
     enterprise = signed_in_page_client(stack, "yunqi", locale="zh_CN").get("/").text
     mine = enterprise.split('id="for-you"', 1)[1].split("</section>", 1)[0]
