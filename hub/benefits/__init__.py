@@ -2,8 +2,9 @@
 Temporal; the register clerks keep, what beneficiaries see, and the cycles administrators run.
 
 The front door for other domains: ``RIGHTS``, where a decision on a benefit can be challenged and
-within how long (the decision notice states it)."""
+within how long (the decision notice states it); ``PAYMENT_METHODS``, how an entitlement is paid, in
+words."""
 
-from hub.benefits.views import RIGHTS
+from hub.benefits.views import PAYMENT_METHODS, RIGHTS
 
-__all__ = ["RIGHTS"]
+__all__ = ["PAYMENT_METHODS", "RIGHTS"]

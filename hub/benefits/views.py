@@ -35,11 +35,26 @@ REASONS = {
     "bank": N_("Refused by the bank"),
     "clerk": N_("Decided by the department"),
 }
+# How an entitlement is paid (the register's ``payment_method``), in words: a benefit whose form
+# does not ask is paid to a bank account; one whose form asks uses its option's words (below).
+PAYMENT_METHODS = {"bank": N_("To a bank account"), "social_security_card": N_("To the social security card")}
 # Where a decision on an entitlement can be challenged, and within how long (as a decision notice says).
 RIGHTS = N_(
     "If you disagree, you may apply for administrative reconsideration within 60 days of receiving "
     "this notice, or bring an administrative lawsuit within 6 months."
 )
+
+
+def payment_method_words(spec: ServiceSpec | None, method: str) -> str:
+    """How an entitlement is paid, as a message to translate where it is shown: the words of the
+    option the applicant chose on the service's form, else the register's words for the method."""
+    benefit = spec.benefit if spec is not None else None
+    field = benefit.payment_method_field if benefit is not None else None
+    if spec is not None and field and field in spec.field_names:
+        for option in spec.field(field).options:
+            if option.value == method:
+                return option.label
+    return PAYMENT_METHODS.get(method, method)
 
 
 class PaymentRead(msgspec.Struct):

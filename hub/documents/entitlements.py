@@ -19,7 +19,7 @@ from typing import Any
 from babel.dates import format_skeleton
 
 from forms.spec import ServiceSpec
-from hub.benefits import RIGHTS
+from hub.benefits import PAYMENT_METHODS, RIGHTS
 from hub.db.records import first
 from hub.db.tables import Entitlement
 from hub.documents.render import BenefitLines
@@ -37,7 +37,6 @@ SUSPENDED_BECAUSE = {
     "absurd-amount": N_("the amount could not be calculated from the records held"),
 }
 OTHERWISE_SUSPENDED = N_("the records must be checked first")
-PAYMENT_METHODS = {"bank": N_("To a bank account"), "social_security_card": N_("To the social security card")}
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,11 @@ def _event_for(ctx: HubContext, user: Principal, event_id: str) -> LifeEventSpec
     return event
 
 
-def require_event_audience(event: LifeEventSpec, user: Principal) -> None:
-    """Refuse a caller the event is not for (the pages and the API say the same)."""
+def event_refusal(event: LifeEventSpec, user: Principal) -> HubError | None:
+    """Why the caller may not file the event, or None when they may: the one rule behind both the
+    refusal (``require_event_audience``) and the lists of life events a caller is offered."""
     if user.role not in event.audience:
-        raise HubError(
+        return HubError(
             "forbidden",
             "wrong-audience",
             N_("Not available to you"),
@@ -80,12 +81,19 @@ def require_event_audience(event: LifeEventSpec, user: Principal) -> None:
             else N_("This service is for citizens only."),
         )
     if user.role == "enterprise" and not may_submit(user):
-        raise HubError(
+        return HubError(
             "forbidden",
             "approver-required",
             N_("Only the approver can submit"),
             N_("Only the enterprise's approver (legal representative) can apply for this for the enterprise."),
         )
+    return None
+
+
+def require_event_audience(event: LifeEventSpec, user: Principal) -> None:
+    """Refuse a caller the event is not for (the pages and the API say the same)."""
+    if (refused := event_refusal(event, user)) is not None:
+        raise refused
 
 
 async def own_case(ref: str, user: Principal) -> LifeEventCase:

@@ -10,13 +10,14 @@ import msgspec
 
 from forms.catalog import Catalog
 from forms.life_events import LifeEventPart, LifeEventSpec
+from hub.accounts import APPLICANT_ROLES, Principal
 from hub.actor import Actor
 from hub.catalog.presenting import department
 from hub.clock import today
 from hub.db.tables import LifeEventCase, ReviewTask, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
-from hub.life_events.filing import load, own_case
+from hub.life_events.filing import event_refusal, load, own_case
 from hub.life_events.forms import one_form, one_form_name, part_answers, part_spec
 from hub.life_events.schedule import due_date
 from hub.registry import applicant_data
@@ -62,6 +63,8 @@ class LifeEventRead(msgspec.Struct):
     fields_asked: int
     fields_separately: int
     form: list[AskedRead] = []
+    # Who may apply for it: citizen, enterprise (an enterprise through its approver).
+    audience: list[str] = []
 
 
 class CasePartRead(msgspec.Struct):
@@ -155,6 +158,7 @@ def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_fo
         parts=[part_read(catalog, event, p, locale) for p in event.parts],
         fields_asked=len(asked),
         fields_separately=separately,
+        audience=list(event.audience),
         form=[
             AskedRead(
                 name=a.name,
@@ -171,8 +175,19 @@ def life_event_read(catalog: Catalog, event: LifeEventSpec, locale: str, with_fo
     )
 
 
-def life_events(catalog: Catalog, locale: str) -> list[LifeEventRead]:
-    return [life_event_read(catalog, e, locale) for e in catalog.life_events.values()]
+def events_for(catalog: Catalog, user: Principal | None) -> list[LifeEventSpec]:
+    """The life events offered to a reader: to a signed-in applicant only those they may file (the
+    rule that refuses them the others, so the list and the refusal agree); to anyone else (signed
+    out, staff, a department's system) all of them, each saying who it is for."""
+    events = list(catalog.life_events.values())
+    if user is None or user.role not in APPLICANT_ROLES:
+        return events
+    return [e for e in events if event_refusal(e, user) is None]
+
+
+def life_events(catalog: Catalog, locale: str, user: Principal | None = None) -> list[LifeEventRead]:
+    """The life events offered to ``user`` (``events_for``), in ``locale``."""
+    return [life_event_read(catalog, e, locale) for e in events_for(catalog, user)]
 
 
 def life_event(catalog: Catalog, event_id: str, locale: str) -> LifeEventRead:

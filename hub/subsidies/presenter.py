@@ -7,9 +7,11 @@ import datetime as dt
 
 import msgspec
 
+from hub.accounts import NAME_FIELD
 from hub.db.records import first
-from hub.db.tables import Claim, Program
+from hub.db.tables import Claim, Program, ServiceRequest
 from hub.i18n import N_, gettext, with_amounts
+from hub.sealing import unseal
 from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS
 from hub.subsidies.programs import parse_spec, spec_of
 from hub.subsidies.records import money
@@ -73,6 +75,9 @@ class ClaimRead(msgspec.Struct):
     updated_at: dt.datetime
     # The request that carries the claim's timeline and documents (GET /api/requests/{ref}).
     request_ref: str | None
+    # A claim an enterprise's preparer filed for its approver to submit: who prepared it, and when.
+    prepared_by: str | None = None
+    prepared_at: dt.datetime | None = None
 
 
 class ProgramForYou(msgspec.Struct):
@@ -174,12 +179,23 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
     # this joined select with Piccolo cost more than running it, on every claim's answer).
     named = await first(
         Claim,
-        "SELECT p.code AS program, p.spec, e.name AS enterprise, e.uscc, r.ref AS request_ref FROM claim c "
+        "SELECT p.code AS program, p.spec, e.name AS enterprise, e.uscc, r.ref AS request_ref, "
+        "r.applicant AS filed_by FROM claim c "
         "JOIN program p ON p.id = c.program JOIN enterprise e ON e.id = c.enterprise "
         "LEFT JOIN service_request r ON r.id = c.request WHERE c.id = {}",
         claim.id,
     )
     assert named is not None, "a claim is shown once it is stored"
+    prepared_by, prepared_at = None, None
+    if named["filed_by"] is not None and claim.submitted_by != named["filed_by"]:
+        # Filed by someone other than who submitted it (or before anyone did): a preparer.
+        filed = (
+            await ServiceRequest.select(ServiceRequest.created_at, ServiceRequest.applicant.full_name.as_alias("name"))
+            .where(ServiceRequest.id == claim.request)
+            .first()
+        )
+        if filed is not None:
+            prepared_by, prepared_at = unseal(filed["name"], NAME_FIELD) or "", filed["created_at"]
     return ClaimRead(
         ref=claim.ref,
         program=named["program"],
@@ -196,6 +212,8 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
         created_at=claim.created_at,
         updated_at=claim.updated_at,
         request_ref=named["request_ref"],
+        prepared_by=prepared_by,
+        prepared_at=prepared_at,
     )
 
 

@@ -21,6 +21,12 @@ def download(file: FileContent, etag: str | None = None) -> Response[bytes]:
     return Response(file.data, media_type=file.media_type, headers=headers)
 
 
+def csv_download(text: str, filename: str) -> Response[str]:
+    """A CSV table as an attachment the browser saves. The media type is given without its charset:
+    Litestar adds ``charset=utf-8`` to every text type itself, and said twice a client may refuse it."""
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 async def attachment_response(ctx: HubContext, token: str, download_name: str) -> Response[bytes]:
     """The upload's bytes, opened, as a download."""
     return download(await open_upload(ctx, token, download_name))

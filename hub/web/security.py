@@ -50,6 +50,13 @@ class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
+async def caller_if_any(connection: ASGIConnection) -> Principal | None:
+    """On a public route (not authenticated by the middleware): the account a bearer token names,
+    if the caller sent one that still does; None for anyone else, who is answered as the public."""
+    token = bearer_token(connection)
+    return await principal_for_token(token) if token else None
+
+
 def requires_role(*roles: str, scope: str | None = None):
     """A guard admitting only the given roles; with ``scope``, also department systems whose API
     token carries that scope."""

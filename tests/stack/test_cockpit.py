@@ -119,7 +119,7 @@ def test_a_chart_s_data_downloads_as_csv(stack):
     day = today().isoformat()
     r = admin.get("/api/cockpit/charts/requests", params={"start": day, "end": day})
     assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # the charset said once
     lines = r.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Day,Received,Decided,In progress"
     assert lines[1].startswith(day + ",")
@@ -141,5 +141,6 @@ def test_the_page_shows_charts_tables_and_field_errors(stack):
     assert 'id="cockpit-end-error"' in bad.text and 'id="cockpit-service-error"' in bad.text
     csv = page.get("/cockpit/charts/backlog", params={"start": "2026-03-01", "end": "2026-03-02"})
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("Department,Day,Open tasks,Overdue")
+    assert csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert signed_in_page_client(stack, "zhangsan").get("/cockpit").status_code == 403
     signed_in_page_client(stack, "auditor", locale="zh_CN")  # the account's language back as it was

@@ -8,6 +8,7 @@ refused while filing with the certificate goes through."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -184,3 +185,14 @@ def test_a_broken_commitment_revokes_the_decision_recovers_the_money_and_bars_th
     assert error["field"] == "commitment" and error["code"] == "commitment_barred"
     assert error["message"] == f"You broke a commitment on {today}; upload the proof instead."
     assert file_maternity(applicant, committed=False).status_code == 201
+
+
+def test_my_benefits_says_in_words_how_an_allowance_is_paid(stack):
+    """The maternity allowance's form does not ask how it is paid (always to a bank account): My
+    benefits says so in the reader's language, not with the register's value ("bank")."""
+    approved_on_commitment(stack, Api(stack.base_url, "lisi", locale="en"))
+    for locale, words in (("en", "To a bank account"), ("zh_CN", "发放至银行账户")):
+        page = page_client(stack, "lisi", locale).get("/benefits")
+        assert page.status_code == 200, page.text
+        paid_to = re.findall(r"<dd>([^<]*) · <span class=\"account\">", page.text)
+        assert paid_to and set(paid_to) == {words}, paid_to

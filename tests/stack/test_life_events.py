@@ -5,12 +5,13 @@ killed as a part is filed leaves it filed once."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from tests.stack.db import sql
-from tests.stack.flows import decide, next_open_task, open_task, pdf_text, wait_for
+from tests.stack.flows import decide, next_open_task, open_task, pdf_text, signed_in_browser, wait_for
 from tests.stack.harness import Api, start_stack
 
 pytestmark = pytest.mark.stack
@@ -73,6 +74,47 @@ def test_the_one_form_asks_each_shared_answer_once(stack):
     assert "disability.receives_minimum_living_allowance" not in names
     assert event["fields_asked"] < event["fields_separately"]
     assert [p["id"] for p in event["parts"]] == ["allowance", "disability"] and event["parts"][1]["optional"]
+
+
+ALL_EVENTS = {"hard-times", "newborn", "hiring", "restaurant", "retirement"}
+# What each account may apply for: a citizen the citizens' events, an enterprise's approver its
+# hiring, its preparer none (only the approver applies for an enterprise).
+MAY_FILE = {
+    "lisi": ALL_EVENTS - {"hiring"},
+    "yunqi": {"hiring"},
+    "yunqi.preparer": set(),
+}
+
+
+def linked_events(html: str) -> set[str]:
+    return set(re.findall(r'href="/life-events/([a-z-]+)"', html)) & ALL_EVENTS
+
+
+def test_each_person_is_offered_only_the_life_events_they_may_apply_for(stack):
+    # Signed out: every life event, each saying who it is for.
+    public = Api(stack.base_url, locale="en").get("/api/life-events").json()
+    assert {e["id"]: e["audience"] for e in public} == {
+        **dict.fromkeys(ALL_EVENTS - {"hiring"}, ["citizen"]),
+        "hiring": ["enterprise"],
+    }
+    page = Api(stack.base_url, locale="en").get("/life-events").text
+    assert linked_events(page) == ALL_EVENTS and "Who can apply: Enterprises" in page
+    assert linked_events(Api(stack.base_url).get("/").text) == ALL_EVENTS
+
+    for username, may_file in MAY_FILE.items():
+        api = Api(stack.base_url, username, locale="en")
+        assert {e["id"] for e in api.get("/api/life-events").json()} == may_file, username
+        with signed_in_browser(stack.base_url, username, "en") as browser:
+            listed = browser.get("/life-events")
+            assert listed.status_code == 200
+            assert linked_events(listed.text) == may_file, username
+            # The home page's "Apply for them all at once" offers the same, and nothing it offers is refused.
+            assert linked_events(browser.get("/").text) == may_file, username
+            for event_id in ALL_EVENTS:
+                opened = browser.get(f"/life-events/{event_id}")
+                assert opened.status_code == (200 if event_id in may_file else 403), (username, event_id)
+        # Nothing to offer (a preparer): the page says so rather than showing an empty list.
+        assert ('class="cards life-events"' in listed.text) == bool(may_file), username
 
 
 def test_parts_are_filed_in_order_and_hand_on_the_decision_number(stack):

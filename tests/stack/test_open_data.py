@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
+import re
 
 import pytest
 
@@ -24,7 +26,8 @@ DATASETS = ("service-levels", "outcomes", "programs")
 
 def read_csv(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
+    # The charset said once (twice, some clients refuse the type).
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
@@ -89,6 +92,14 @@ def test_the_data_dictionary_covers_every_column_in_both_languages(stack):
     assert {(x["dataset"], x["column"]) for x in lines} == {
         (d["dataset"], c["name"]) for d in english["datasets"] for c in d["columns"]
     }
+
+
+def test_the_open_data_page_s_csv_links_download_with_the_charset_said_once(stack):
+    page = Api(stack.base_url).get("/open").text
+    links = {html.unescape(link) for link in re.findall(r'href="([^"]+)" download>CSV<', page)}
+    assert "/api/open/datasets/dictionary.csv" in links and len(links) > len(DATASETS), links
+    for link in links:
+        assert read_csv(Api(stack.base_url).get(link)), link
 
 
 def test_the_outcome_table_withholds_small_counts_and_nothing_gives_them_away(stack):

@@ -22,6 +22,7 @@ from tests.stack.flows import (
     wait_for,
 )
 from tests.stack.harness import Api
+from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
 
@@ -358,6 +359,78 @@ def test_a_preparer_prepares_and_the_approver_submits(stack):
     submitted = approver.post(f"/api/claims/{ref}/submission")
     assert submitted.status_code == 201 and submitted.json()["state"] == "paid", submitted.text
     assert approver.post(f"/api/claims/{ref}/submission").status_code == 409
+
+
+PREPARE = "Prepare the claim for the legal representative: CN¥24,000.00"
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def card_of(policies: str, code: str) -> str:
+    return policies.split(f'id="p-{code}"', 1)[1].split("</article>", 1)[0]
+
+
+def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_decline(stack):
+    code = "prepared-on-the-pages"
+    assert publish(stack, program_spec(code, amount="24000", cap_per_enterprise="24000")).status_code == 201
+    preparer = signed_in_page_client(stack, "yunqi.preparer", locale="en")
+    try:
+        # The offer made to the enterprise by matching, as the reviewer saw it: not "confirm and receive".
+        wait_for(
+            lambda: next(
+                (
+                    p
+                    for p in Api(stack.base_url, "yunqi").get("/api/enterprise/programs").json()["eligible"]
+                    if p["program"]["code"] == "job-stabilisation-2026" and p["claim"]
+                ),
+                None,
+            ),
+            timeout=90,
+            what="the job-stabilisation offer",
+        )
+        offer = card_of(preparer.get("/policies").text, "job-stabilisation-2026")
+        assert "Prepare the claim for the legal representative: CN¥24,000.00" in offer, offer
+        assert "Confirm and receive" not in offer
+        offered = preparer.get("/policies/job-stabilisation-2026/claim").text
+        assert "Confirm and receive" not in offered and PREPARE in offered
+
+        # A claim made on the preparer's click: the link and the confirmation say it is prepared.
+        card = card_of(preparer.get("/policies").text, code)
+        assert f'href="/policies/{code}/claim">{PREPARE}</a>' in card, card
+        confirmation = preparer.get(f"/policies/{code}/claim").text
+        button = confirmation.split('name="confirmed" value="yes"', 1)[1].split("</button>", 1)[0]
+        assert PREPARE in button and "Confirm" not in button, button
+        done = preparer.post(
+            f"/policies/{code}/claim", data={"_csrf_token": CSRF.search(confirmation).group(1), "confirmed": "yes"}
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/claims?done=prepared"
+    finally:
+        signed_in_page_client(stack, "yunqi.preparer", locale="zh_CN")  # the account's language back
+
+    # The approver reads what was prepared, by whom and when, before submitting or declining it.
+    approver_api = Api(stack.base_url, "yunqi", locale="en")
+    claim = next(c for c in approver_api.get("/api/enterprise/claims").json() if c["program"] == code)
+    assert claim["state"] == "prepared" and claim["prepared_by"] == "陈晨" and claim["prepared_at"]
+    assert claim["amount"] == "24000.00"
+    approver = signed_in_page_client(stack, "yunqi", locale="en")
+    try:
+        page = approver.get("/claims").text
+        row = next(r for r in page.split("<tr>") if f"Test subsidy {code}" in r)
+        assert "CN¥24,000.00" in row and "Prepared by 陈晨 on " in row, row
+        assert f'action="/claims/{claim["ref"]}/submit"' in row and f'action="/claims/{claim["ref"]}/decline"' in row
+
+        declined = approver.post(f"/claims/{claim['ref']}/decline", data={"_csrf_token": CSRF.search(page).group(1)})
+        assert declined.status_code == 303 and declined.headers["location"] == "/claims?done=declined"
+        assert "Declined" in approver.get("/claims?done=declined").text
+        # A second click declines nothing more (and withdraws nothing else).
+        again = approver.post(f"/claims/{claim['ref']}/decline", data={"_csrf_token": CSRF.search(page).group(1)})
+        assert again.status_code == 303 and again.headers["location"] == "/claims"
+        after = approver_api.get(f"/api/claims/{claim['ref']}").json()
+        assert (after["state"], after["reason"]) == ("refused", "withdrawn")
+        assert Api(stack.base_url).get(f"/api/open/programs/{code}").json()["budget"]["reserved"] == "0.00"
+        # Nothing was submitted: the program can be claimed again.
+        assert f'href="/policies/{code}/claim">Claim CN¥24,000.00</a>' in card_of(approver.get("/policies").text, code)
+    finally:
+        signed_in_page_client(stack, "yunqi", locale="zh_CN")
 
 
 def test_eligibility_reads_no_personal_data(stack):

@@ -10,6 +10,7 @@ from hub.cockpit import CHART_IDS, READERS, Cockpit, chart_csv, charts, parse_fi
 from hub.errors import not_found
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.downloads import csv_download
 from hub.web.problems import request_locale
 from hub.web.routes import get
 from hub.web.security import requires_role
@@ -61,10 +62,4 @@ class CockpitController(Controller):
         filters = parse_filters(ctx.catalog, start, end, department, service)
         cockpit = await read_cockpit(ctx.catalog, actor_of(request), filters)
         chart = next(c for c in charts(cockpit, request_locale(request), draw=False) if c.id == chart_id)
-        return Response(
-            chart_csv(chart),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="cockpit-{chart_id}-{filters.start}-{filters.end}.csv"'
-            },
-        )
+        return csv_download(chart_csv(chart), f"cockpit-{chart_id}-{filters.start}-{filters.end}.csv")

@@ -19,7 +19,7 @@ from hub.web.context import HubContext, provide_context
 from hub.web.downloads import download
 from hub.web.problems import request_locale
 from hub.web.routes import get, post
-from hub.web.security import APPLICANT_ROLES, requires_role
+from hub.web.security import APPLICANT_ROLES, caller_if_any, requires_role
 
 
 class CaseCreate(msgspec.Struct):
@@ -40,9 +40,14 @@ class LifeEventController(Controller):
     tags = ["life events"]
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=False)}
 
-    @get("/", summary="Life events: one application for every service each needs")
+    @get(
+        "/",
+        summary="Life events: one application for every service each needs",
+        description="With an applicant's bearer token, only those the caller may apply for (as the pages list "
+        "them); without one, all of them, each with its audience.",
+    )
     async def list_events(self, request: Request, ctx: HubContext) -> list[views.LifeEventRead]:
-        return views.life_events(ctx.catalog, request_locale(request))
+        return views.life_events(ctx.catalog, request_locale(request), await caller_if_any(request))
 
     @get("/{event_id:str}", summary="A life event and its one form")
     async def one(self, request: Request, ctx: HubContext, event_id: str) -> views.LifeEventRead:

@@ -28,6 +28,7 @@ from hub.open_data.datasets import (
 from hub.service_levels import ServiceLevelsRead, service_levels_read
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
+from hub.web.downloads import csv_download
 from hub.web.problems import request_locale
 from hub.web.routes import get, post
 from hub.web.security import requires_role
@@ -113,11 +114,7 @@ class DatasetRead(msgspec.Struct):
 
 def _csv(text: str, filename: str) -> Response:
     # A byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8.
-    return Response(
-        "\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download("\ufeff" + text, filename)
 
 
 class ReportController(Controller):

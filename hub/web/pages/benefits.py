@@ -81,12 +81,8 @@ def service_title(catalog: Catalog, service_id: str, locale: str) -> str:
 
 
 def payment_method(spec: ServiceSpec | None, value: str, locale: str) -> str:
-    """How the entitlement is paid, in the words of the service's form (its option's label)."""
-    if spec is not None and spec.benefit is not None and spec.benefit.payment_method_field:
-        for option in spec.field(spec.benefit.payment_method_field).options:
-            if option.value == value:
-                return gettext(locale, option.label)
-    return value
+    """How the entitlement is paid, in the reader's words (the service form's, where it asks)."""
+    return gettext(locale, views.payment_method_words(spec, value))
 
 
 def reason_words(code: str, locale: str) -> str:

@@ -11,6 +11,7 @@ from hub.errors import HubError, not_found
 from hub.i18n import gettext
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
+from hub.web.downloads import csv_download
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
@@ -101,11 +102,7 @@ async def chart_csv_download(request: Request, ctx: HubContext, chart_id: str) -
     filters = parse_filters(ctx.catalog, *(given[name] or None for name in FILTERS))
     figures = await read_cockpit(ctx.catalog, actor_of(request), filters)
     chart = next(c for c in charts(figures, page_locale(request), draw=False) if c.id == chart_id)
-    return Response(
-        chart_csv(chart),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cockpit-{chart_id}-{filters.start}-{filters.end}.csv"'},
-    )
+    return csv_download(chart_csv(chart), f"cockpit-{chart_id}-{filters.start}-{filters.end}.csv")
 
 
 COCKPIT = [cockpit_page, chart_csv_download]

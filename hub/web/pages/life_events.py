@@ -48,7 +48,7 @@ from hub.web.pages.forms import (
     we_have_it,
 )
 from hub.web.pages.render import render_page
-from hub.web.pages.session import page_locale
+from hub.web.pages.session import current_user, page_locale
 from hub.web.problems import field_message, not_found, status_of
 from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES
@@ -253,7 +253,8 @@ async def render_form(
 
 @get("/life-events", name="life-events")
 async def list_page(request: Request, ctx: HubContext) -> Response:
-    return render_page(request, "life_events.html", events=life_events(ctx.catalog, page_locale(request)))
+    events = life_events(ctx.catalog, page_locale(request), current_user(request))
+    return render_page(request, "life_events.html", events=events)
 
 
 @get("/life-events/{event_id:str}", name="life-event")

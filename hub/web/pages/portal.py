@@ -20,7 +20,7 @@ from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
 from hub.i18n import N_, gettext
-from hub.life_events.views import my_cases
+from hub.life_events.views import events_for, my_cases
 from hub.privacy import mask
 from hub.requests.access import load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document
@@ -85,15 +85,25 @@ BY_LIFE_EVENT = N_("Services by life event")
 BY_STAGE = N_("Services for enterprises, by stage")
 
 
-def one_application(ctx: HubContext, group: str) -> str:
+def one_application(ctx: HubContext, group: str, offered: tuple[str, ...]) -> str:
     """The id of the life event that applies once for a group's services (a citizen's life event or
-    an enterprise's stage), or ""."""
-    return next((e.id for e in ctx.catalog.life_events.values() if group in (e.life_event, e.enterprise_stage)), "")
+    an enterprise's stage), if it is among those ``offered`` to the visitor (``events_for``), or ""."""
+    return next(
+        (
+            e.id
+            for e in ctx.catalog.life_events.values()
+            if e.id in offered and group in (e.life_event, e.enterprise_stage)
+        ),
+        "",
+    )
 
 
-def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list[dict[str, Any]]:
+def service_groups(
+    ctx: HubContext, locale: str, enterprise_first: bool, offered: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """The catalog's current services by life event and by enterprise stage (a service is in each of
-    its groups), the groups named in ``locale``; an enterprise sees its stages first."""
+    its groups), the groups named in ``locale``; an enterprise sees its stages first. A group links
+    to its one application when that life event is ``offered`` to the visitor."""
     specs = ctx.catalog.current()
     kinds = [
         {
@@ -106,7 +116,7 @@ def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list
                     "label": gettext(locale, label),
                     "services": [s for s in specs if code in s.life_events],
                     # One application for the group's services, where the catalog has one.
-                    "life_event": one_application(ctx, code),
+                    "life_event": one_application(ctx, code, offered),
                 }
                 for code, label in LIFE_EVENTS.items()
             ],
@@ -120,7 +130,7 @@ def service_groups(ctx: HubContext, locale: str, enterprise_first: bool) -> list
                     "code": code,
                     "label": gettext(locale, label),
                     "services": [s for s in specs if code in s.enterprise_stages],
-                    "life_event": one_application(ctx, code),
+                    "life_event": one_application(ctx, code, offered),
                 }
                 for code, label in ENTERPRISE_STAGES.items()
             ],
@@ -164,6 +174,8 @@ async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", 
     # The signed-in applicant's own part comes first, made for each request; the rest is the catalog.
     personal = user.role if user is not None and user.role in APPLICANT_ROLES else ""
     filtered = bool(q or event or stage)
+    # The life events this visitor may apply for at once (the rule that refuses the others).
+    offered = tuple(e.id for e in events_for(ctx.catalog, user))
 
     def results() -> str:
         return render_fragment(
@@ -171,21 +183,21 @@ async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", 
             "_results.html",
             q=q,
             services=[summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)] if filtered else [],
-            groups=[] if filtered else service_groups(ctx, locale, enterprise_first=personal == "enterprise"),
+            groups=[] if filtered else service_groups(ctx, locale, personal == "enterprise", offered),
             filtered=filtered,
             filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
-            life_event=one_application(ctx, event) if event else "",
+            life_event=one_application(ctx, event, offered) if event else "",
         )
 
     # The page's content shows the catalog alone, the same for every visitor: rendered once per
-    # language, search and kind of visitor, then kept.
+    # language, search, kind of visitor and the life events offered to them, then kept.
     answers = answers_of(request)
-    listed = answers.kept(("home page results", locale, q, event, stage, personal), results)
+    listed = answers.kept(("home page results", locale, q, event, stage, personal, offered), results)
     # A live search asks for the results only; restoring history after a cache miss wants the page.
     if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
         return Response(listed, media_type=MediaType.HTML, headers=PAGE_HEADERS)
     content = answers.kept(
-        ("home page", locale, q, event, stage, personal),
+        ("home page", locale, q, event, stage, personal, offered),
         lambda: render_fragment(locale, "_home.html", q=q, results=Markup(listed), personal=bool(personal)),
     )
     mine = await for_you(request, ctx, user, locale) if user is not None and personal else None

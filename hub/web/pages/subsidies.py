@@ -11,8 +11,10 @@ from hub.accounts import Principal
 from hub.db.tables import Draft, Enterprise, Program
 from hub.errors import HubError
 from hub.i18n import N_, gettext
+from hub.requests.withdrawal import withdraw_request
 from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
 from hub.subsidies.enterprise import enterprise_claims, policies_for, policy_for
+from hub.subsidies.oversight import view_claim
 from hub.subsidies.presenter import published_programs
 from hub.subsidies.programs import load_program, spec_of
 from hub.subsidies.progress import program_matching, programs_matching
@@ -39,6 +41,7 @@ NO_ACCOUNT = N_("No settlement account on record")
 MESSAGES = {
     "paid": N_("Paid. The payment notice is among the documents of the claim's request."),
     "prepared": N_("Prepared. The enterprise's approver can now submit it."),
+    "declined": N_("Declined: the prepared claim is withdrawn, and nothing was submitted or paid."),
     "under_way": N_("Claim received; it is being processed."),
     "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
     "under_review": N_(
@@ -220,17 +223,27 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
     return Redirect(path=f"/claims?done={'prepared' if mode == 'prepared' else 'under_review'}", status_code=303)
 
 
+async def render_claims(request: Request, message: str = "", error: str = "", status: int = 200) -> Response:
+    user = require(request, "enterprise")
+    claims = await enterprise_claims(actor_of(request))
+    return render_page(
+        request,
+        "claims.html",
+        status=status,
+        claims=claims,
+        message=message,
+        error=error,
+        can_submit=user.enterprise_role != "preparer",
+    )
+
+
 @get("/claims", name="claims")
 async def claims_page(request: Request) -> Response:
-    user = require(request, "enterprise")
     locale = page_locale(request)
     message = (
         gettext(locale, MESSAGES[request.query_params["done"]]) if request.query_params.get("done") in MESSAGES else ""
     )
-    claims = await enterprise_claims(actor_of(request))
-    return render_page(
-        request, "claims.html", claims=claims, message=message, can_submit=user.enterprise_role != "preparer"
-    )
+    return await render_claims(request, message=message)
 
 
 @post("/claims/{ref:str}/submit", name="claim-submit")
@@ -241,6 +254,27 @@ async def submit_claim_page(request: Request, ctx: HubContext, ref: str) -> Resp
     if submitted is not None:
         await pass_on(ctx, submitted, mode)
     return Redirect(path="/claims", status_code=303)
+
+
+@post("/claims/{ref:str}/decline", name="claim-decline")
+async def decline_claim_page(request: Request, ctx: HubContext, ref: str) -> Response:
+    """The approver declines what the enterprise's preparer prepared: the claim's request is
+    withdrawn, as the API's withdrawal of it does (a claim only prepared ends withdrawn, nothing
+    reserved or paid, and the program can be claimed again)."""
+    require(request, "enterprise")
+    actor = actor_of(request)
+    claim = await view_claim(actor, ref, ctx.catalog)
+    if claim.state != "prepared" or claim.request_ref is None:
+        # Submitted or declined meanwhile (a second click, another tab): nothing is left to decline.
+        return Redirect(path="/claims", status_code=303)
+    try:
+        await withdraw_request(ctx, actor, claim.request_ref, "")
+    except HubError as problem:
+        if status_of(problem) not in (403, 409):
+            raise
+        error = gettext(page_locale(request), problem.detail)
+        return await render_claims(request, error=error, status=status_of(problem))
+    return Redirect(path="/claims?done=declined", status_code=303)
 
 
 @get("/admin/programs", name="admin-programs")
@@ -269,6 +303,7 @@ SUBSIDIES = [
     claim_form_post,
     claims_page,
     submit_claim_page,
+    decline_claim_page,
     programs_admin_page,
     program_matching_fragment,
 ]
