@@ -169,6 +169,38 @@ def eligibility(
     return json.dumps([r.model_dump() for r in results], ensure_ascii=False), expected_amount(spec, names)
 
 
+async def _checked_filing(
+    ctx: HubContext, actor: Actor, spec: ServiceSpec, answers_in: dict[str, Any]
+) -> tuple[dict[str, Any], str, str | None, str | None]:
+    """Every check a filing passes before anything is stored: who may apply, the answers, the
+    service's rules, and one open application per holder. Returns the answers as checked, the
+    rules' results as stored, the amount expected and the holder; raises HubError otherwise."""
+    user = signed_in(actor)
+    require_audience(spec, user)
+    if len(answers_in) > MAX_ANSWERS:
+        raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+    answers, profile, enterprise = await checked_answers(spec, answers_in, user)
+    if spec.commitment is not None:
+        # A fact the service's rules may read: the date of a commitment found broken lately, or None.
+        broken = await broken_on(user, holder_key(user, answers), spec.commitment.barred_years, today())
+        profile = {**profile, "broken_commitment_on": broken}
+    person = await benefit_person(spec, answers, "benefit amount expected at filing")
+    results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
+    holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
+    await check_free(spec, holder)
+    return answers, results, expected, holder
+
+
+async def check_filing(ctx: HubContext, actor: Actor, spec: ServiceSpec, answers: dict[str, Any]) -> list[dict]:
+    """What filing these answers would meet, before the applicant presses submit: the service's
+    rules as met (their results), or the HubError submitting would raise. Nothing is stored."""
+    _, results, _, _ = await _checked_filing(ctx, actor, spec, answers)
+    return [
+        {"rule": r["rule"], "passed": r["passed"], "message": gettext(actor.locale, r["message"])}
+        for r in json.loads(results)
+    ]
+
+
 async def submit_request(
     ctx: HubContext,
     actor: Actor,
@@ -196,18 +228,7 @@ async def submit_request(
             N_("There is no service {service}."),
             params={"service": service_id[:64]},
         )
-    require_audience(spec, user)
-    if len(answers_in) > MAX_ANSWERS:
-        raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-    answers, profile, enterprise = await checked_answers(spec, answers_in, user)
-    if spec.commitment is not None:
-        # A fact the service's rules may read: the date of a commitment found broken lately, or None.
-        broken = await broken_on(user, holder_key(user, answers), spec.commitment.barred_years, today())
-        profile = {**profile, "broken_commitment_on": broken}
-    person = await benefit_person(spec, answers, "benefit amount expected at filing")
-    results, expected = eligibility(spec, answers, profile, enterprise, actor.locale, person)
-    holder = holder_of(spec, user, answers) if ctx.settings.enforce_once_per else None
-    await check_free(spec, holder)
+    answers, results, expected, holder = await _checked_filing(ctx, actor, spec, answers_in)
 
     # An enterprise's preparer stores the request; its approver submits it (submit_prepared).
     state = "submitted" if may_submit(user) else "prepared"

@@ -50,9 +50,10 @@ def test_a_person_who_does_not_meet_the_conditions_is_told_why(browser, stack):
         assert page.locator("html").get_attribute("lang") == "en"
         fill_elderly_allowance(page)
         page.get_by_role("button", name="Continue").click()
-        page.get_by_role("button", name="File the request").click()
+        # Told on the page to check the answers, before filing: no button to file what is refused.
         expect(page.get_by_role("alert")).to_be_visible()
         assert "aged 80 or over" in page.get_by_role("alert").inner_text()
+        assert page.get_by_role("button", name="File the request").count() == 0
     finally:
         # Back to Chinese: the account's language is shared with the other tests.
         page.get_by_role("button", name="中文").click()

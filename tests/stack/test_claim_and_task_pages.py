@@ -10,6 +10,7 @@ import re
 import pytest
 
 from forms.catalog import load_catalog
+from forms.samples import example_answers
 from tests.stack.flows import decide, file_request, file_service, open_task, program_spec, wait_claim, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_security import signed_in_page_client
@@ -374,3 +375,27 @@ def test_departments_that_review_at_the_same_time_are_said_to(stack):
     steps = english.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
     states = [state for state, _ in re.findall(r"<li class=\"step (\w+)\"(.*?)</li>", steps, re.S)]
     assert states[:3] == ["done", "current", "current"], steps
+
+
+def test_the_check_page_says_a_filing_would_be_refused_before_the_applicant_files(stack):
+    """The page to check the answers runs the checks filing runs: an applicant the service's
+    conditions exclude is told so there, with the condition not met and what the records gave, and
+    is offered no button to file; one who may file sees the conditions met."""
+    spec = load_catalog().latest("elderly-care-allowance")
+
+    def review_as(username: str):
+        browser = signed_in_page_client(stack, username, "en")
+        page = browser.get(f"/services/{spec.id}/apply")
+        form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in example_answers(spec).items()}
+        form.update(_csrf_token=re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1), action="review")
+        posted = browser.post(f"/services/{spec.id}/apply", data=form)
+        assert posted.status_code == 303 and posted.headers["location"].endswith("/review"), posted.text[:1000]
+        return browser.get(posted.headers["location"])
+
+    refused = review_as("lisi")  # not yet 80
+    assert refused.status_code == 422, re.findall(r"<h[12]>.*?</h[12]>", refused.text)
+    assert "Not eligible" in refused.text and "File the request" not in refused.text
+    assert "From government records" in refused.text  # what the records gave, shown on a refusal too
+    allowed = review_as("zhangsan")
+    assert allowed.status_code == 200 and "File the request" in allowed.text
+    assert "The service's conditions, checked" in allowed.text

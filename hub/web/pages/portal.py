@@ -25,7 +25,7 @@ from hub.privacy import mask
 from hub.requests.access import load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draft, save_draft
-from hub.requests.filing import checked_answers, require_audience, submit_request
+from hub.requests.filing import check_filing, checked_answers, require_audience, submit_request
 from hub.requests.materials import held_for_form, take_held, we_have_it
 from hub.requests.prefill import held_for
 from hub.requests.presenter import my_requests, request_read
@@ -422,27 +422,61 @@ async def answer_rows(
 async def review(request: Request, ctx: HubContext, service_id: str) -> Response:
     spec = service_or_404(ctx, service_id)
     user = applicant_for(request, spec)
-    locale = page_locale(request)
     draft = await load_draft(user, spec)
     if draft is None:
         return Redirect(path=f"/services/{spec.id}/apply", status_code=303)
     answers = draft_answers(spec, draft)
+    # The checks filing makes, made now: a refusal is said before the applicant presses submit.
+    try:
+        rules = await check_filing(ctx, actor_of(request), spec, answers)
+    except HubError as problem:
+        if problem.errors:
+            return await render_form(request, spec, user, answers, problem.errors, status=422)
+        return await render_review(request, ctx, spec, user, answers, problem=problem)
+    return await render_review(request, ctx, spec, user, answers, rules=rules)
+
+
+async def prefilled_rows(spec: ServiceSpec, user: Principal, locale: str) -> list[dict]:
+    """What the form takes from government records, as the review shows it (masked where personal)."""
     known = await held_for(user.id, spec)
-    prefilled = [
+    return [
         {"label": gettext(locale, f.label), "value": mask(known[f.name], f.type) if f.type in MASKED else known[f.name]}
         for f in spec.fields
         if f.prefill and known.get(f.name) not in (None, "")
     ]
+
+
+async def render_review(
+    request: Request,
+    ctx: HubContext,
+    spec: ServiceSpec,
+    user: Principal,
+    answers: dict,
+    rules: list[dict] | None = None,
+    problem: HubError | None = None,
+) -> Response:
+    """The answers to check before filing; with ``problem``, why filing them is refused (and no
+    button to file them)."""
+    locale = page_locale(request)
+    shown = None
+    if problem is not None:
+        shown = {
+            "title": gettext(locale, problem.title),
+            "detail": gettext(locale, problem.detail, **problem.params) if problem.detail else "",
+            # Applied already: the request to follow instead.
+            "existing": problem.existing or "",
+        }
     return render_page(
         request,
         "review.html",
+        status=status_of(problem) if problem is not None else 200,
         service=summary(spec, ctx.catalog, locale),
         rows=await answer_rows(
             spec, answers, locale, await filenames(user, answers), await held_texts(request, spec, user, answers)
         ),
-        prefilled=prefilled,
-        draft_stamp=draft.updated_at.isoformat(),
-        rules=[],
+        prefilled=await prefilled_rows(spec, user, locale),
+        problem=shown,
+        rules=problem.rules if problem is not None else (rules or []),
     )
 
 
@@ -450,7 +484,6 @@ async def review(request: Request, ctx: HubContext, service_id: str) -> Response
 async def submit(request: Request, ctx: HubContext, service_id: str) -> Response:
     spec = service_or_404(ctx, service_id)
     user = applicant_for(request, spec)
-    locale = page_locale(request)
     draft = await load_draft(user, spec)
     if draft is None:
         return Redirect(path=f"/services/{spec.id}/apply", status_code=303)
@@ -462,23 +495,7 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
     except HubError as problem:
         if problem.errors:
             return await render_form(request, spec, user, answers, problem.errors, status=422)
-        return render_page(
-            request,
-            "review.html",
-            status=status_of(problem),
-            service=summary(spec, ctx.catalog, locale),
-            rows=await answer_rows(
-                spec, answers, locale, await filenames(user, answers), await held_texts(request, spec, user, answers)
-            ),
-            prefilled=[],
-            problem={
-                "title": gettext(locale, problem.title),
-                "detail": gettext(locale, problem.detail, **problem.params) if problem.detail else "",
-                # Applied already: the request to follow instead.
-                "existing": problem.existing or "",
-            },
-            rules=problem.rules,
-        )
+        return await render_review(request, ctx, spec, user, answers, problem=problem)
     await Draft.delete().where(Draft.id == draft.id)
     return Redirect(path=f"/requests/{row.ref}?filed=true", status_code=303)
 
