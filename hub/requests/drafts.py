@@ -54,6 +54,13 @@ async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any]
     )
 
 
+async def discard_draft(user: Principal, draft_id: int) -> bool:
+    """Throw away one of the applicant's own drafts; False when they have none by that id (another
+    person's draft is none of theirs). The uploads it referred to stay the applicant's."""
+    deleted = await Draft.delete().where((Draft.id == draft_id) & (Draft.account == user.id)).returning(Draft.id)
+    return bool(deleted)
+
+
 async def filenames(user: Principal, answers: dict[str, Any]) -> dict[str, str]:
     """The names of the applicant's own uploads these answers refer to, by upload id."""
     tokens = [v for v in _walk(answers) if isinstance(v, str) and v.startswith("upl_")]

@@ -399,3 +399,23 @@ def test_the_check_page_says_a_filing_would_be_refused_before_the_applicant_file
     allowed = review_as("zhangsan")
     assert allowed.status_code == 200 and "File the request" in allowed.text
     assert "The service's conditions, checked" in allowed.text
+
+
+def test_an_applicant_throws_a_draft_away_and_nobody_else_can(stack):
+    spec = load_catalog().latest("elderly-care-allowance")
+    browser = signed_in_page_client(stack, "zhangsan", "en")
+    page = browser.get(f"/services/{spec.id}/apply")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    saved = browser.post(f"/services/{spec.id}/apply", data={"_csrf_token": token, "action": "save"})
+    assert saved.status_code == 303, saved.text[:500]
+    listed = browser.get("/requests").text
+    [draft_id] = re.findall(
+        r'action="/drafts/(\d+)/discard"', listed.split('id="drafts"', 1)[1].split("</section>")[0]
+    )
+    other = signed_in_page_client(stack, "lisi", "en")
+    other_token = re.search(r'name="_csrf_token" value="([^"]+)"', other.get("/requests").text).group(1)
+    assert other.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": other_token}).status_code == 404
+    thrown = browser.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": token})
+    assert thrown.status_code == 303 and thrown.headers["location"] == "/requests?done=discarded"
+    after = browser.get(thrown.headers["location"]).text
+    assert "The draft is thrown away." in after and f"/drafts/{draft_id}/discard" not in after

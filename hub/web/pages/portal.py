@@ -24,7 +24,7 @@ from hub.life_events.views import events_for, my_cases
 from hub.privacy import mask
 from hub.requests.access import load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document
-from hub.requests.drafts import CLAIM_DRAFT, draft_answers, filenames, load_draft, save_draft
+from hub.requests.drafts import CLAIM_DRAFT, discard_draft, draft_answers, filenames, load_draft, save_draft
 from hub.requests.filing import check_filing, checked_answers, require_audience, submit_request
 from hub.requests.materials import held_for_form, take_held, we_have_it
 from hub.requests.prefill import held_for
@@ -69,6 +69,7 @@ MESSAGES = {
     "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
     "rated": N_("Thank you for your rating."),
     "withdrawn": N_("Your request is withdrawn. The departments stop working on it; nothing more is needed from you."),
+    "discarded": N_("The draft is thrown away."),
 }
 
 
@@ -501,20 +502,30 @@ async def submit(request: Request, ctx: HubContext, service_id: str) -> Response
 
 
 @get("/requests", name="my-requests")
-async def requests_page(request: Request, ctx: HubContext) -> Response:
+async def requests_page(request: Request, ctx: HubContext, done: str = "") -> Response:
     user = require(request, *APPLICANT_ROLES)
     locale = page_locale(request)
     links = []
     for draft in await Draft.objects().where(Draft.account == user.id).order_by(Draft.updated_at, ascending=False):
         if (found := await draft_link(ctx, draft, locale)) is not None:
-            links.append({"title": found[0], "href": found[1], "updated_at": draft.updated_at})
+            links.append({"id": draft.id, "title": found[0], "href": found[1], "updated_at": draft.updated_at})
     return render_page(
         request,
         "requests.html",
         requests=await my_requests(ctx, user, locale),
         drafts=links,
         cases=await my_cases(actor_of(request), ctx.catalog),
+        message=gettext(locale, MESSAGES[done]) if done == "discarded" else "",
     )
+
+
+@post("/drafts/{draft_id:int}/discard", name="discard-draft")
+async def discard(request: Request, draft_id: int) -> Response:
+    """Throw a saved draft away (from My requests)."""
+    user = require(request, *APPLICANT_ROLES)
+    if not await discard_draft(user, draft_id):
+        raise not_found()
+    return Redirect(path="/requests?done=discarded", status_code=303)
 
 
 async def draft_link(ctx: HubContext, draft: Draft, locale: str) -> tuple[str, str] | None:
@@ -655,6 +666,7 @@ PORTAL = [
     review,
     submit,
     requests_page,
+    discard,
     request_page,
     supplement,
     rating,
