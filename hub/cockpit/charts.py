@@ -77,6 +77,20 @@ def _config(**extra: object) -> dict[str, object]:
     )
 
 
+def count_ticks(values: list[int]) -> list[int]:
+    """Whole-number ticks for a chart of counts (0, 1, 2... or 0, 5, 10...): a count of tasks is
+    never 0.3. At most six, on a step of 1, 2 or 5 times a power of ten, the last at or above the
+    highest value."""
+    top = max([0, *values])
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if top <= 5 * step:
+                return list(range(0, max(top, 1) + step, step))
+        magnitude *= 10
+
+
 def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     """The cockpit's charts in ``locale``, in the order of ``CHART_IDS``; without ``draw``, their
     tables only (the SVG left empty)."""
@@ -99,6 +113,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     line = pygal.Line(**_config(title=title, x_label_rotation=30, show_minor_x_labels=False, dots_size=2))
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
+    line.y_labels = count_ticks([n for d in cockpit.days for n in (d.received, d.decided, d.in_progress)])
     line.add(_(N_("Received")), [d.received for d in cockpit.days])
     line.add(_(N_("Decided")), [d.decided for d in cockpit.days])
     line.add(_(N_("In progress")), [d.in_progress for d in cockpit.days])
@@ -162,6 +177,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
     busiest = sorted(cockpit.departments, key=lambda d: -d.backlog)[:MOST_LINES]
+    line.y_labels = count_ticks([day.backlog for d in busiest for day in d.trend])
     for department in busiest:
         line.add(department.name, [day.backlog for day in department.trend])
     result.append(
