@@ -409,9 +409,7 @@ def test_an_applicant_throws_a_draft_away_and_nobody_else_can(stack):
     saved = browser.post(f"/services/{spec.id}/apply", data={"_csrf_token": token, "action": "save"})
     assert saved.status_code == 303, saved.text[:500]
     listed = browser.get("/requests").text
-    [draft_id] = re.findall(
-        r'action="/drafts/(\d+)/discard"', listed.split('id="drafts"', 1)[1].split("</section>")[0]
-    )
+    [draft_id] = re.findall(r'action="/drafts/(\d+)/discard"', listed.split('id="drafts"', 1)[1].split("</section>")[0])
     other = signed_in_page_client(stack, "lisi", "en")
     other_token = re.search(r'name="_csrf_token" value="([^"]+)"', other.get("/requests").text).group(1)
     assert other.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": other_token}).status_code == 404
