@@ -35,6 +35,9 @@ EventKind = Literal[
     "commitment_revoked_repay",
     "document_corrected",
     "document_revoked",
+    "subsidy_paid",
+    "claim_refused",
+    "claim_prepared",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 

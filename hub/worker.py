@@ -44,6 +44,7 @@ from hub.intake import resume_unstarted
 from hub.life_events.cases import PiccoloLifeEventCases
 from hub.life_events.filing import resume_unstarted_cases
 from hub.notifications.channels import email_channel, sms_gateway
+from hub.notifications.outbox import Outbox
 from hub.notifications.service import HubNotifier
 from hub.payments.budget import ProgramBudget
 from hub.payments.ledger import LedgerBenefitGateway, LedgerPaymentGateway
@@ -127,8 +128,11 @@ def build_worker(
     client, settings: Settings, catalog: Catalog, renderer: RenderPool, calendars: CalendarBook | None = None
 ) -> Worker:
     registry = enterprise_registry()
+    notifier = HubNotifier(settings, catalog, email_channel(settings), sms_gateway(settings))
+    # A claim's payment and refusal are told in the transactions that record them (no step of their own).
+    outbox = Outbox(notifier)
     subsidies = SubsidyActivities(
-        claims=PiccoloClaimRecords(registry),
+        claims=PiccoloClaimRecords(registry, outbox),
         budget=ProgramBudget(),
         payments=LedgerPaymentGateway(),
         matching=PiccoloMatching(registry, catalog, client),
@@ -140,9 +144,7 @@ def build_worker(
         gateway=LedgerBenefitGateway(),
     )
     life_events = LifeEventActivities(PiccoloLifeEventCases(catalog, settings.enforce_once_per))
-    notifications = NotificationActivities(
-        HubNotifier(settings, catalog, email_channel(settings), sms_gateway(settings))
-    )
+    notifications = NotificationActivities(notifier)
     activities = RequestActivities(
         records=PiccoloRequestRecords(),
         rules=PiccoloRequestRules(catalog),
@@ -153,6 +155,7 @@ def build_worker(
             renderer,
             signing_key_ring(settings),
             settings.base_url,
+            outbox,
         ),
         commitments=PiccoloCommitmentChecks(),
     )

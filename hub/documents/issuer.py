@@ -59,7 +59,7 @@ from hub.documents.storage import ContentStore, delete_stored, read_document, st
 from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.sealing import open_answers, seal, unseal
-from hub.subsidies import parse_spec
+from hub.subsidies import MessageOutbox, PaidMessage, paid_message, parse_spec
 from workflows.types import IssuedDocument, IssueDocument, Supersede, TimelineKind
 
 # Unambiguous characters for codes people type from paper (no 0/O, 1/I/L).
@@ -135,6 +135,8 @@ class ClaimFacts:
     program_code: str
     program: ProgramSpec
     bank_account: str
+    # Who submitted the claim (the approver of a prepared one), told of its payment with its applicant.
+    submitted_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,12 +199,22 @@ def credential_context(catalog: Catalog, keys: KeyRing, public_url: str) -> Cred
 
 
 class PdfDocumentIssuer:
-    def __init__(self, catalog: Catalog, store: ContentStore, renderer: RenderPool, keys: KeyRing, public_url: str):
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: ContentStore,
+        renderer: RenderPool,
+        keys: KeyRing,
+        public_url: str,
+        outbox: MessageOutbox | None = None,
+    ):
         self.catalog = catalog
         self.store = store
         self.renderer = renderer
         self.keys = keys
         self.public_url = public_url.rstrip("/")
+        # Where a claim's payment notice records the message telling the enterprise it was paid.
+        self.outbox = outbox
 
     async def issue(self, request: IssueDocument) -> IssuedDocument:
         row = (
@@ -294,6 +306,8 @@ class PdfDocumentIssuer:
         spec = self.catalog.version(row.service_id, row.service_version)
         assert spec is not None, "a filed request's version stays in the catalog"
         issuer = self.catalog.departments[await self._issuing_department(request, spec.owner)]
+        paid = await self._paid_message(request, subject)
+        to_send: list[str] = []
         try:
             async with writing():
                 number = await next_number(issuer.code, issuer.document_prefix, document_year(request.issued_at))
@@ -376,11 +390,32 @@ class PdfDocumentIssuer:
                         request.issued_at,
                         detail=request.kind,
                     )
+                if paid is not None:
+                    # Told with the notice, in its transaction: once, and with its number.
+                    to_send = await paid.record(number)
         except RegisteredMeanwhile:
             inserted = await Document.select(Document.number, Document.verification_code).where(
                 Document.key == request.key
             )
+        if paid is not None:
+            paid.outbox.send(to_send)
         return self.numbered(facts, inserted[0]["number"], inserted[0]["verification_code"])
+
+    async def _paid_message(self, request: IssueDocument, subject: Subject) -> PaidMessage | None:
+        """For a claim's payment notice, the message telling the enterprise it was paid (a corrected
+        notice is told as a correction instead)."""
+        claim = subject.claim
+        if self.outbox is None or request.kind != "payment_notice" or request.corrects or claim is None:
+            return None
+        row = subject.request
+        return await paid_message(
+            self.outbox,
+            row.ref,
+            [row.applicant, *([claim.submitted_by] if claim.submitted_by else [])],
+            claim.program,
+            Decimal(row.amount or 0),
+            claim.bank_account,
+        )
 
     async def subject(self, request_id: int) -> Subject:
         """The request, its applicant's name and identifier as documents show them (a resident id
@@ -400,6 +435,7 @@ class PdfDocumentIssuer:
                 Claim.payment_ref,
                 Claim.paid_at,
                 Claim.enterprise,
+                Claim.submitted_by,
                 Claim.program.code.as_alias("program_code"),
                 Claim.program.spec.as_alias("program_spec"),
                 Claim.enterprise.name.as_alias("enterprise_name"),
@@ -417,6 +453,7 @@ class PdfDocumentIssuer:
                 program_code=paid["program_code"],
                 program=parse_spec(paid["program_spec"]),
                 bank_account=paid["bank_account"] or "",
+                submitted_by=paid["submitted_by"],
             )
         spec = self.catalog.version(row.service_id, row.service_version)
         entitlement = await granted_entitlement(row.id) if spec is not None and spec.benefit is not None else None

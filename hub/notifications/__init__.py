@@ -20,6 +20,7 @@ __all__ = [
     "TOLD_CHANGES",
     "announce",
     "announce_entitlement_change",
+    "claim_prepared_event",
     "document_revoked_event",
     "entitlement_change_event",
 ]
@@ -58,6 +59,18 @@ def document_revoked_event(document_id: int, document_key: str, request_id: int)
         at=now(),
         request_id=request_id,
         detail={"document_key": document_key},
+    )
+
+
+def claim_prepared_event(workflow_id: str, ref: str, request_id: int | None) -> NotifyEvent:
+    """The event of a preparer preparing a claim, told to the enterprise's approvers (who submit
+    it), keyed by the claim (it is prepared once)."""
+    return NotifyEvent(
+        key=f"{workflow_id}:claim_prepared",
+        kind="claim_prepared",
+        at=now(),
+        request_id=request_id,
+        detail={"claim": ref},
     )
 
 

@@ -16,10 +16,12 @@ from temporalio.exceptions import ApplicationError
 from forms.catalog import Catalog
 from forms.programs import ProgramSpec
 from hub import clock
-from hub.db.records import load_json
+from hub.accounts import NAME_FIELD
+from hub.db.records import first, load_json
 from hub.db.tables import (
     Account,
     BenefitPayment,
+    Claim,
     CommitmentRecord,
     Document,
     EntitlementChange,
@@ -31,16 +33,25 @@ from hub.db.tables import (
     ServiceRequest,
 )
 from hub.documents.issuer import DEPARTMENT_CATEGORIES, REVOCATION_CATEGORIES
+from hub.enterprises import APPROVER
 from hub.feedback import escalation_recipients
 from hub.i18n import N_, format_date, format_money, gettext, supported
-from hub.notifications import STATE_AFTER, TOLD_CHANGES, document_revoked_event, entitlement_change_event
+from hub.notifications import (
+    STATE_AFTER,
+    TOLD_CHANGES,
+    claim_prepared_event,
+    document_revoked_event,
+    entitlement_change_event,
+)
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
 from hub.notifications.templates import render, template_for
+from hub.privacy import mask
 from hub.requests.presenter import DOCUMENT_TITLES
 from hub.sealing import seal, unseal
 from hub.settings import Settings
 from hub.sla.time_limits import reply_deadline
+from hub.subsidies import parse_spec
 from workflows.notifications.types import CHANNELS, Channel, Delivered, NotifyEvent
 
 OUTCOMES = {
@@ -109,6 +120,19 @@ async def recipient(account_id: int) -> Recipient | None:
     )
 
 
+def preferred(account_id: int, locale: str, pref: dict[str, Any] | None) -> Recipient:
+    """A person as their account and message preference (if they stated one) read."""
+    if pref is None:
+        return Recipient(account_id, supported(locale), "", "", [])
+    return Recipient(
+        account_id,
+        supported(pref["locale"] or locale),
+        unseal(pref["email"], "message_preference.email") or "",
+        unseal(pref["phone"], "message_preference.phone") or "",
+        list(load_json(pref["channels"]) or []),
+    )
+
+
 async def recipients(account_ids: list[int]) -> dict[int, Recipient]:
     """``recipient`` for many accounts, read in a few queries (a program's batch tells hundreds)."""
     found: dict[int, Recipient] = {}
@@ -120,17 +144,7 @@ async def recipients(account_ids: list[int]) -> dict[int, Recipient]:
             for p in await MessagePreference.select().where(MessagePreference.account.is_in(ids)).output(load_json=True)
         }
         for account in accounts:
-            pref = prefs.get(account["id"])
-            if pref is None:
-                found[account["id"]] = Recipient(account["id"], supported(account["locale"]), "", "", [])
-                continue
-            found[account["id"]] = Recipient(
-                account["id"],
-                supported(pref["locale"] or account["locale"]),
-                unseal(pref["email"], "message_preference.email") or "",
-                unseal(pref["phone"], "message_preference.phone") or "",
-                list(pref["channels"] or []),
-            )
+            found[account["id"]] = preferred(account["id"], account["locale"], prefs.get(account["id"]))
     return found
 
 
@@ -250,6 +264,26 @@ class HubNotifier:
         )
         return [(a["id"], {"program_spec": spec}) for a in accounts if a["enterprise_role"] in (None, "approver")]
 
+    async def _approvers(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
+        """The approvers (legal representatives) of the enterprise whose preparer prepared a claim,
+        while it still waits for them, with what was prepared and by whom (the name masked)."""
+        claim = await first(
+            Claim,
+            "SELECT c.enterprise, c.state, c.amount_cents, p.spec, a.full_name AS preparer FROM claim c "
+            "JOIN program p ON p.id = c.program JOIN service_request r ON r.id = c.request "
+            "JOIN account a ON a.id = r.applicant WHERE c.ref = {}",
+            event.detail.get("claim", ""),
+        )
+        if claim is None or claim["state"] != "prepared":
+            return []
+        prepared = {
+            "program_spec": parse_spec(claim["spec"]),
+            "amount_cents": claim["amount_cents"],
+            "name": mask(unseal(claim["preparer"], NAME_FIELD) or ""),
+        }
+        approving = await approvers([claim["enterprise"]])
+        return [(account_id, prepared) for account_id in approving.get(claim["enterprise"], [])]
+
     async def _stopped(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
         """The beneficiaries following their benefit online whose entitlement the chunk ended (a
         death is told to the family by the civil affairs office, not by a message to the account)."""
@@ -352,6 +386,8 @@ class HubNotifier:
             return "/benefits"
         if event.kind == "policy_matched":
             return "/policies"
+        if event.kind == "claim_prepared":
+            return "/claims"  # where the approver submits or declines it
         if event.kind == "case_overdue":
             return "/workbench/cases"
         if event.kind == "case_answered":
@@ -381,13 +417,16 @@ class HubNotifier:
                 .first()
             )
         now = clock.now()
-        rows, outbound = [], []
+        rows: list[dict[str, Any]] = []
+        outbound: list[str] = []
         if event.kind == "payment_made":
             targets = await self._paid(event)
         elif event.kind == "payment_stopped":
             targets = await self._stopped(event)
         elif event.kind == "policy_matched":
             targets = await self._eligible(event)
+        elif event.kind == "claim_prepared":
+            targets = await self._approvers(event)
         elif event.kind in ("benefit_suspended", "benefit_ended", "benefit_resumed"):
             # The beneficiary who follows the benefit online (others are told by letter).
             targets = [(event.account_id, {})] if event.account_id is not None else []
@@ -413,6 +452,9 @@ class HubNotifier:
             if "program_spec" in paid:
                 spec = paid["program_spec"]
                 values["program"] = spec.title.in_locale(person.locale) if spec else ""
+                if event.kind == "claim_prepared":  # what was prepared, and by whom
+                    values["amount"] = format_money(Decimal(paid["amount_cents"]) / 100, person.locale)
+                    values["name"] = paid["name"]
             elif event.kind in DOCUMENT_EVENTS:
                 values.update(self._document_values(paid, person.locale))
             elif paid:
@@ -422,35 +464,53 @@ class HubNotifier:
                 values["service"] = gettext(person.locale, spec.title) if spec else event.detail["service_id"]
             if "amount_cents" in extra:
                 values["amount"] = format_money(Decimal(extra["amount_cents"]) / 100, person.locale)
-            subject, body, sms = render(kind, person.locale, values)
-            link = self._link(event, template.audience, request)
-            for channel in person.channels(template.mandatory):
-                key = f"{event.key}:{account_id}:{channel}"
-                address = person.addresses.get(channel, "") if channel != "hub" else ""
-                rows.append(
-                    Message(
-                        key=key,
-                        account=account_id,
-                        kind=kind,
-                        channel=channel,
-                        mandatory=template.mandatory,
-                        urgent=template.urgent,
-                        locale=person.locale,
-                        subject=subject,
-                        body=sms if channel == "sms" else body,
-                        link=link,
-                        address=seal(address, "message.address") if address else "",
-                        state="delivered" if channel == "hub" else "queued",
-                        created_at=now,
-                        delivered_at=now if channel == "hub" else None,
-                        not_before=held_until(self.quiet, now) if channel == "sms" and not template.urgent else None,
-                    )
-                )
-                if channel != "hub":
-                    outbound.append(key)
+            self.message_rows(
+                event.key, kind, person, values, self._link(event, template.audience, request), now, rows, outbound
+            )
         if rows:
-            await Message.insert(*rows).on_conflict(target=Message.key, action="DO NOTHING")
+            await Message.insert(*(Message(**row) for row in rows)).on_conflict(target=Message.key, action="DO NOTHING")
         return outbound
+
+    def message_rows(
+        self,
+        event_key: str,
+        kind: str,
+        person: Recipient,
+        values: dict[str, str],
+        link: str,
+        now: dt.datetime,
+        rows: list[dict[str, Any]],
+        outbound: list[str],
+    ) -> None:
+        """Add the messages of one event to one person, one per channel, to ``rows`` (a message's
+        columns, stored under ``<event>:<account>:<channel>``), and the keys of those still to be
+        sent to ``outbound``."""
+        template = template_for(kind)
+        subject, body, sms = render(kind, person.locale, values)
+        for channel in person.channels(template.mandatory):
+            key = f"{event_key}:{person.account_id}:{channel}"
+            address = person.addresses.get(channel, "") if channel != "hub" else ""
+            rows.append(
+                {
+                    "key": key,
+                    "account": person.account_id,
+                    "kind": kind,
+                    "channel": channel,
+                    "mandatory": template.mandatory,
+                    "urgent": template.urgent,
+                    "locale": person.locale,
+                    "subject": subject,
+                    "body": sms if channel == "sms" else body,
+                    "link": link,
+                    "address": seal(address, "message.address") if address else "",
+                    "state": "delivered" if channel == "hub" else "queued",
+                    "created_at": now,
+                    "delivered_at": now if channel == "hub" else None,
+                    "not_before": held_until(self.quiet, now) if channel == "sms" and not template.urgent else None,
+                }
+            )
+            if channel != "hub":
+                outbound.append(key)
 
     async def deliver(self, keys: list[str], final: bool) -> Delivered:
         """Hand each message still queued (and not held) to its channel and record the outcome,
@@ -466,7 +526,11 @@ class HubNotifier:
                 (Message.created_at < now - LEFT_BEHIND)
                 | (Message.not_before.is_not_null() & (Message.not_before <= now))
             )
-            late = await self._tell_untold_changes(now) + await self._tell_untold_revocations(now)
+            late = (
+                await self._tell_untold_changes(now)
+                + await self._tell_untold_revocations(now)
+                + await self._tell_untold_prepared_claims(now)
+            )
             query = query.where((left_behind | Message.key.is_in(late)) if late else left_behind)
         done = Delivered()
         errors: list[str] = []
@@ -552,6 +616,31 @@ class HubNotifier:
                 keys += await self.store(document_revoked_event(r["id"], r["key"], r["request"]))
         return keys
 
+    async def _tell_untold_prepared_claims(self, now: dt.datetime) -> list[str]:
+        """Claims a preparer prepared in the last week, still waiting, whose approvers were not told
+        (Temporal was unreachable when it was prepared): told now; returns the keys to send."""
+        claims = await Claim.select(Claim.ref, Claim.workflow_id, Claim.request, Claim.enterprise).where(
+            (Claim.state == "prepared")
+            & (Claim.updated_at > now - UNTOLD_WITHIN)
+            & (Claim.updated_at < now - LEFT_BEHIND)
+        )
+        if not claims:
+            return []
+        approving = await approvers([c["enterprise"] for c in claims])
+        hub_keys = {
+            c["ref"]: [f"{c['workflow_id']}:claim_prepared:{a}:hub" for a in approving.get(c["enterprise"], [])]
+            for c in claims
+        }
+        wanted = [k for keys in hub_keys.values() for k in keys]
+        if not wanted:
+            return []
+        told = {r["key"] for r in await Message.select(Message.key).where(Message.key.is_in(wanted))}
+        keys: list[str] = []
+        for c in claims:
+            if hub_keys[c["ref"]] and not told.intersection(hub_keys[c["ref"]]):
+                keys += await self.store(claim_prepared_event(c["workflow_id"], c["ref"], c["request"]))
+        return keys
+
     async def _hand_over(self, row: dict[str, Any], final: bool, done: Delivered, errors: list[str]) -> None:
         if row["sending_since"] is not None and row["channel"] == "email":
             # Handed to the mail server by an attempt that never recorded the outcome (the worker
@@ -612,6 +701,19 @@ class HubNotifier:
         await Message.update({Message.state: "failed", Message.reason: reason, Message.sending_since: None}).where(
             (Message.id == row["id"]) & (Message.state == "queued")
         )
+
+
+async def approvers(enterprise_ids: list[int]) -> dict[int, list[int]]:
+    """The accounts that submit for these enterprises, by enterprise: their legal representatives
+    (an account made without an enterprise role counts as one)."""
+    rows = await Account.select(Account.id, Account.enterprise, Account.enterprise_role).where(
+        Account.enterprise.is_in(list(dict.fromkeys(enterprise_ids))) & (Account.role == "enterprise")
+    )
+    found: dict[int, list[int]] = {}
+    for r in rows:
+        if r["enterprise_role"] in (None, APPROVER):
+            found.setdefault(r["enterprise"], []).append(r["id"])
+    return found
 
 
 async def revoked_with_predecessor(keys: list[str]) -> set[str]:

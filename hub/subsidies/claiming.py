@@ -22,6 +22,7 @@ from hub.db.transactions import writing
 from hub.enterprises import may_submit, require_approver
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
+from hub.notifications import announce, claim_prepared_event
 from hub.registry import enterprise_registry
 from hub.requests.filing import MAX_ANSWERS, checked_answers, eligibility
 from hub.subsidies.access import caller_enterprise
@@ -130,6 +131,10 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
         if existing is None or existing.state == "offered":
             raise
         raise already_claimed(existing) from None
+    if prepared:
+        # The approver is told it waits for them (if Temporal cannot be reached now, the
+        # held-messages schedule tells them on its next run).
+        await announce(ctx.temporal, claim_prepared_event(claim.workflow_id, claim.ref, claim.request))
     return claim, "prepared" if prepared else spec.mode
 
 

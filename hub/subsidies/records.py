@@ -17,6 +17,7 @@ from hub.db.tables import Account, Claim, Program, ProgramMatch, ServiceRequest
 from hub.db.transactions import writing
 from hub.registry import EnterpriseRegistry
 from hub.subsidies.claims import FINAL_CLAIM_STATES, offer, start_claim, submit
+from hub.subsidies.messages import MessageOutbox, record_refusal
 from hub.subsidies.programs import cents, parse_spec, spec_of, stored_program
 from workflows.subsidies.types import (
     Assessed,
@@ -45,8 +46,10 @@ def money(cents_: int) -> Decimal:
 
 
 class PiccoloClaimRecords:
-    def __init__(self, registry: EnterpriseRegistry):
+    def __init__(self, registry: EnterpriseRegistry, outbox: MessageOutbox | None = None):
         self.registry = registry
+        # Where a refusal records the message telling the enterprise why (hub/subsidies/messages.py).
+        self.outbox = outbox
 
     async def assess(self, step: ClaimStep) -> Assessed:
         """Evaluate the program against the enterprise's registry data as it is now, and record why."""
@@ -109,6 +112,7 @@ class PiccoloClaimRecords:
         if change.payment_ref:
             values["payment_ref"] = change.payment_ref
             values["paid_at"] = change.at
+        to_send: list[str] = []
         async with writing():
             claim = await first(
                 Claim, "SELECT id, ref, state, scope, request, amount_cents FROM claim WHERE id = {}", change.claim_id
@@ -133,6 +137,11 @@ class PiccoloClaimRecords:
                 if change.state == "paid":
                     detail = f"{money(claim['amount_cents'])} {change.payment_ref}"
                 await add_timeline(f"claim:{claim['id']}:{change.state}", request_id, kind, change.at, detail=detail)
+            if change.state in ("refused", "failed") and change.reason and self.outbox is not None:
+                # Told with the refusal, in its transaction: once, however often the step is retried.
+                to_send = await record_refusal(self.outbox, claim["id"], change.reason)
+        if self.outbox is not None:
+            self.outbox.send(to_send)
 
 
 class PiccoloMatching:

@@ -1,0 +1,143 @@
+"""What an enterprise is told of its claims: paid, refused, and (its approver) prepared for them.
+
+A claim's payment and its refusal are told in the transaction that records them, through the
+outbox the worker gives the adapters (``hub.notifications.outbox``), with no workflow step of their
+own: an instant claim is the benchmark's hot path, and a ``notify`` activity would cost it a round
+through Temporal and another workflow task. The payment is told with the payment notice's
+registration (``hub.documents.issuer``), the only moment its number exists; a refusal with the
+claim's change (``records.PiccoloClaimRecords.change``). A claim its preparer prepared waits for
+the approver outside any workflow, and is announced by ``claiming.file_claim``.
+
+Told to the claim request's applicant (the account that claimed, or that a program paying
+automatically claimed for) and, when someone else submitted it (the approver, for a prepared
+claim), to them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from forms.programs import ProgramSpec
+from hub.db.records import first
+from hub.db.tables import Claim
+from hub.i18n import N_, format_money, gettext
+from hub.subsidies.claims import CLAIM_REASONS
+from hub.subsidies.programs import parse_spec
+from workflows.names import claim_workflow_id
+
+# The refusals told in a few words, for an SMS (the message gives the whole reason).
+CLAIM_CAUSES = {
+    "ineligible": N_("Not eligible"),
+    "program_closed": N_("Program closed"),
+    "budget_exhausted": N_("Budget used up"),
+    "review_ended": N_("Review ended"),
+    "payment_refused": N_("Payment failed"),
+}
+# Refusals the enterprise hears of otherwise: a rejection in review is told as the review's decision
+# (``request_decided``); a withdrawal is the enterprise's own doing.
+TOLD_ELSEWHERE = ("rejected_in_review", "withdrawn")
+
+
+class MessageOutbox(Protocol):
+    """Where a claim's messages are recorded (``hub.notifications.outbox.Outbox``)."""
+
+    async def people(self, account_ids: list[int]) -> Any:
+        """Who is told, read before the transaction that records the messages."""
+        ...
+
+    async def record(
+        self, key: str, kind: str, people: Any, values: Callable[[str], dict[str, str]], link: str
+    ) -> list[str]:
+        """Store the messages in the caller's transaction; the keys of those to send."""
+        ...
+
+    def send(self, keys: list[str]) -> None:
+        """Send them once the transaction is committed."""
+        ...
+
+
+def claim_page(ref: str) -> str:
+    """Where a claim's messages lead: its request's page, with its timeline and documents."""
+    return f"/requests/{ref}"
+
+
+def account_tail(account: str) -> str:
+    """The settlement account as a message names it: its last four digits (``****6543``)."""
+    return f"****{account[-4:]}" if len(account) >= 4 else "-"
+
+
+def told_to(applicant: int | None, submitted_by: int | None) -> list[int]:
+    """The accounts told of a claim: its applicant and whoever submitted it, once each."""
+    return [a for a in dict.fromkeys((applicant, submitted_by)) if a is not None]
+
+
+@dataclass(frozen=True)
+class PaidMessage:
+    """The message telling an enterprise its claim was paid: its people read before the payment
+    notice's registration, recorded in its transaction once the notice has its number."""
+
+    outbox: MessageOutbox
+    ref: str
+    people: Any
+    program: ProgramSpec
+    amount: Decimal
+    account: str
+
+    async def record(self, number: str) -> list[str]:
+        """Store it with the notice numbered ``number``; the keys to send once committed."""
+
+        def values(locale: str) -> dict[str, str]:
+            return {
+                "reference": self.ref,
+                "program": self.program.title.in_locale(locale),
+                "amount": format_money(self.amount, locale),
+                "account": account_tail(self.account),
+                "number": number,
+            }
+
+        key = f"{claim_workflow_id(self.ref)}:subsidy_paid"
+        return await self.outbox.record(key, "subsidy_paid", self.people, values, claim_page(self.ref))
+
+
+async def paid_message(
+    outbox: MessageOutbox,
+    ref: str,
+    account_ids: list[int],
+    program: ProgramSpec,
+    amount: Decimal,
+    account: str,
+) -> PaidMessage:
+    """The paid message of claim ``ref`` (its amount, paid into ``account``), its people read now."""
+    return PaidMessage(outbox, ref, await outbox.people(account_ids), program, amount, account)
+
+
+async def record_refusal(outbox: MessageOutbox, claim_id: int, reason: str) -> list[str]:
+    """Store the message telling an enterprise why its claim was refused (or its payment refused by
+    the bank), inside the transaction that records it; the keys to send once committed. A refusal
+    the enterprise hears of otherwise (``TOLD_ELSEWHERE``) is not told again."""
+    if reason in TOLD_ELSEWHERE or reason not in CLAIM_REASONS:
+        return []
+    claim = await first(
+        Claim,
+        "SELECT c.ref, c.workflow_id, c.submitted_by, r.applicant, p.spec FROM claim c "
+        "JOIN program p ON p.id = c.program LEFT JOIN service_request r ON r.id = c.request WHERE c.id = {}",
+        claim_id,
+    )
+    if claim is None:
+        return []
+    program = parse_spec(claim["spec"])
+    people = await outbox.people(told_to(claim["applicant"], claim["submitted_by"]))
+
+    def values(locale: str) -> dict[str, str]:
+        return {
+            "reference": claim["ref"],
+            "program": program.title.in_locale(locale),
+            "reason": gettext(locale, CLAIM_REASONS[reason]),
+            "cause": gettext(locale, CLAIM_CAUSES.get(reason, N_("Refused"))),
+        }
+
+    key = f"{claim['workflow_id']}:claim_refused"
+    return await outbox.record(key, "claim_refused", people, values, claim_page(claim["ref"]))

@@ -1,0 +1,234 @@
+"""A subsidy claim tells the enterprise what became of it: an instant claim paid (the amount, the
+program, the account's last four digits, and in the hub the payment notice's number), a claim
+refused by its checks and one whose payment the bank refused (why), a claim paid by a program that
+pays without being asked; and a preparer's prepared claim tells the approver it waits for them (by
+the held-messages schedule, when Temporal was down then). Each exactly once per person and channel,
+in the hub and on the channels the person chose.
+
+A stack of its own, with no quiet hours: an SMS goes at once, whatever the time of day."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.stack.flows import hub_python, program_spec, wait_claim, wait_for
+from tests.stack.harness import Api, start_stack
+
+pytestmark = pytest.mark.stack
+
+YUNQI = "91330106MA2H3K1X75"  # 云栖: 80 insured employees, account 6222021202003456789
+QIHANG = "91330106MA7E2R9P3T"  # 启航: account 6217001540009876543
+CHASHE = "92330106MA2J8L4Q58"  # 龙井茶社: account 6228480321234567890
+YUNQI_PHONE = "13712345678"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    stack = start_stack(tmp_path_factory.mktemp("claim-messages"), QINQING_SMS_QUIET_HOURS="")
+    yield stack
+    stack.shutdown()
+
+
+def messages(stack, like: str) -> list[dict]:
+    """Every message whose key is like ``like``: who, what, on which channel, in which state."""
+    out = hub_python(
+        stack,
+        f"""
+import json
+rows = await Message.select(Message.key, Message.kind, Message.channel, Message.state, Message.mandatory,
+    Message.body, Message.account.username).where(Message.key.like({like!r})).order_by(Message.id)
+print(json.dumps(rows, default=str))
+""",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def sms_sent(stack, to: str) -> list[str]:
+    path = stack.root / "var" / "sms-gateway.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [s["text"] for s in map(json.loads, lines) if s["to"] == to]
+
+
+def inbox(api: Api, kind: str) -> list[dict]:
+    return [m for m in api.get("/api/messages").json()["messages"] if m["kind"] == kind]
+
+
+def set_enterprise(stack, uscc: str, **values: str) -> None:
+    changes = ", ".join(f"Enterprise.{column}: {value!r}" for column, value in values.items())
+    hub_python(stack, f"await Enterprise.update({{{changes}}}).where(Enterprise.uscc == {uscc!r})")
+
+
+def in_english(api: Api, **channels) -> None:
+    """Messages to this account in English (its account's language is Chinese)."""
+    prefs = {"channels": [], "phone": "", "email": "", "locale": "en", **channels}
+    r = api.put("/api/messages/preferences", json=prefs)
+    assert r.status_code == 200, r.text
+
+
+def publish(stack, spec: dict) -> None:
+    r = Api(stack.base_url, "admin").post("/api/programs", json=spec)
+    assert r.status_code == 201, r.text
+
+
+def test_an_instant_claim_tells_the_enterprise_it_was_paid_once_in_the_hub_and_by_sms(hub):
+    yunqi = Api(hub.base_url, "yunqi", locale="en")
+    in_english(yunqi, channels=["sms"], phone=YUNQI_PHONE)
+    r = yunqi.post("/api/programs/new-hire-insurance-2026/claims", json={})
+    assert r.status_code == 201 and r.json()["state"] == "paid", r.text
+    ref = r.json()["ref"]
+    notice = next(d for d in yunqi.get(f"/api/requests/{ref}").json()["documents"] if d["kind"] == "payment_notice")
+
+    def told():
+        rows = messages(hub, f"claim-{ref}:subsidy_paid:%")
+        sms = [row for row in rows if row["channel"] == "sms"]
+        return rows if sms and sms[0]["state"] in ("sent", "delivered") else None
+
+    rows = wait_for(told, timeout=60, what="the payment told by SMS")
+    assert sorted((row["account.username"], row["channel"]) for row in rows) == [("yunqi", "hub"), ("yunqi", "sms")]
+    assert not any(row["mandatory"] for row in rows)
+    # In the message centre, once: the amount, the program, the account, the notice's number.
+    [message] = inbox(yunqi, "subsidy_paid")
+    assert message["subject"] == "2026 social insurance subsidy for hiring (instant): CN¥40,000.00 paid", message
+    assert "CN¥40,000.00" in message["body"] and "****6789" in message["body"], message
+    assert notice["number"] and notice["number"] in message["body"] and ref in message["body"], message
+    assert "6222021202003456789" not in message["body"]
+    assert message["link"] == f"/requests/{ref}"
+    # By SMS, once.
+    [text] = [t for t in sms_sent(hub, YUNQI_PHONE) if "CN¥40,000.00" in t]
+    assert text.startswith("[Qinqing]") and "****6789" in text and "(instant)" in text, text
+    # The enterprise's preparer did not claim it, and is not told.
+    assert inbox(Api(hub.base_url, "yunqi.preparer", locale="en"), "subsidy_paid") == []
+    # Nothing more comes of it (a late retry or the held-messages schedule tells nothing twice).
+    assert len(messages(hub, f"claim-{ref}:%")) == 2
+
+
+def test_a_prepared_claim_tells_the_approver_and_its_refusal_by_the_checks_tells_why(hub):
+    publish(hub, program_spec("told-refused"))
+    preparer, approver = Api(hub.base_url, "yunqi.preparer", locale="en"), Api(hub.base_url, "yunqi", locale="en")
+    in_english(preparer)
+    in_english(approver, channels=["sms"], phone=YUNQI_PHONE)
+    prepared = preparer.post("/api/programs/told-refused/claims", json={})
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    ref = prepared.json()["ref"]
+
+    rows = wait_for(
+        lambda: messages(hub, f"claim-{ref}:claim_prepared:%"), timeout=60, what="the approver told of the claim"
+    )
+    # The approver only (in the hub, and by SMS as they chose); the preparer knows.
+    assert sorted((row["account.username"], row["channel"]) for row in rows) == [("yunqi", "hub"), ("yunqi", "sms")]
+    [message] = inbox(approver, "claim_prepared")
+    assert message["subject"] == "A claim waits for your confirmation: Test subsidy told-refused, CN¥1,000.00"
+    assert "prepared by 陈**" in message["body"] and "陈晨" not in message["body"], message
+    assert message["link"] == "/claims"
+    assert inbox(preparer, "claim_prepared") == []
+
+    # Before the approver submits it, the enterprise is put on the list of abnormal operations: the
+    # claim's own checks refuse it, and both the preparer (who claimed) and the approver are told why.
+    set_enterprise(hub, YUNQI, status="abnormal")
+    try:
+        submitted = approver.post(f"/api/claims/{ref}/submission")
+        assert submitted.status_code in (201, 202), submitted.text
+        assert wait_claim(approver, ref)["state"] == "refused"
+    finally:
+        set_enterprise(hub, YUNQI, status="active")
+
+    def told():
+        rows = messages(hub, f"claim-{ref}:claim_refused:%")
+        return rows if len(rows) == 3 else None
+
+    rows = wait_for(told, timeout=60, what="the refusal told")
+    # Mandatory: in the hub, and by SMS for the approver who chose it (the preparer has no number).
+    assert sorted((row["account.username"], row["channel"]) for row in rows) == [
+        ("yunqi", "hub"),
+        ("yunqi", "sms"),
+        ("yunqi.preparer", "hub"),
+    ]
+    assert all(row["mandatory"] for row in rows)
+    for account in (preparer, approver):
+        [message] = inbox(account, "claim_refused")
+        assert message["subject"] == f"Claim {ref} for Test subsidy told-refused refused", message
+        assert "The enterprise does not meet the program's conditions." in message["body"], message
+        assert message["link"] == f"/requests/{ref}"
+    wait_for(lambda: [t for t in sms_sent(hub, YUNQI_PHONE) if ref in t], timeout=30, what="the refusal's SMS")
+    [text] = [t for t in sms_sent(hub, YUNQI_PHONE) if ref in t]
+    assert "refused (Not eligible)" in text, text
+    assert len(inbox(approver, "claim_prepared")) == 1
+
+
+def test_a_payment_the_bank_refuses_tells_the_enterprise(hub):
+    publish(hub, program_spec("told-bank"))
+    set_enterprise(hub, QIHANG, bank_account_status="closed")
+    qihang = Api(hub.base_url, "qihang", locale="en")
+    in_english(qihang)
+    try:
+        r = qihang.post("/api/programs/told-bank/claims", json={})
+        assert wait_claim(qihang, r.json()["ref"])["state"] == "failed"
+    finally:
+        set_enterprise(hub, QIHANG, bank_account_status="open")
+    ref = r.json()["ref"]
+    rows = wait_for(lambda: messages(hub, f"claim-{ref}:claim_refused:%"), timeout=60, what="the failure told")
+    assert [(row["account.username"], row["channel"]) for row in rows] == [("qihang", "hub")]
+    [message] = inbox(qihang, "claim_refused")
+    assert "the enterprise's settlement account is not open" in message["body"], message
+    assert messages(hub, f"claim-{ref}:subsidy_paid:%") == []
+
+
+def test_a_program_that_pays_without_being_asked_tells_the_enterprise(hub):
+    spec = program_spec(
+        "told-automatic",
+        mode="apply_free",
+        automatic=True,
+        criteria=[
+            {
+                "id": "tea-house",
+                "expression": f"enterprise.uscc == '{CHASHE}'",
+                "reason": {"zh_CN": "测试用。", "en": "For the test."},
+            }
+        ],
+    )
+    chashe = Api(hub.base_url, "chashe", locale="en")
+    in_english(chashe)
+    publish(hub, spec)
+
+    def paid():
+        return next((m for m in inbox(chashe, "subsidy_paid") if "Test subsidy told-automatic" in m["subject"]), None)
+
+    message = wait_for(paid, timeout=90, what="the automatic payment told")
+    assert "CN¥1,000.00" in message["body"] and "****7890" in message["body"], message
+    ref = message["link"].rsplit("/", 1)[-1]
+    assert [row["channel"] for row in messages(hub, f"claim-{ref}:subsidy_paid:%")] == ["hub"]
+
+
+def test_a_claim_prepared_while_temporal_is_down_is_told_by_the_schedule(hub):
+    publish(hub, program_spec("told-late"))
+    preparer = Api(hub.base_url, "yunqi.preparer", locale="en")
+    hub.temporal.stop()
+    try:
+        prepared = preparer.post("/api/programs/told-late/claims", json={})
+        # The claim stands; telling the approver waits for Temporal.
+        assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    finally:
+        hub.temporal.start()  # same port, same state file
+    ref = prepared.json()["ref"]
+    assert messages(hub, f"claim-{ref}:%") == []
+    # As if prepared three minutes ago: past the two minutes the sender leaves an announcement to its
+    # own workflow. The schedule's next run tells it (triggered now).
+    hub_python(
+        hub,
+        "import datetime\n"
+        "await Claim.update({Claim.updated_at: datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=3)})"
+        f".where(Claim.ref == {ref!r})",
+    )
+
+    def by_schedule():
+        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        return messages(hub, f"claim-{ref}:claim_prepared:%:hub") or None
+
+    rows = wait_for(by_schedule, timeout=90, interval=5, what="the prepared claim told by the schedule")
+    assert [row["account.username"] for row in rows] == ["yunqi"]
+    told = [row["key"] for row in messages(hub, f"claim-{ref}:%")]
+    # Told once: further runs add nothing.
+    hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+    assert [row["key"] for row in messages(hub, f"claim-{ref}:%")] == told
