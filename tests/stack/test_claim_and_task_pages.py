@@ -6,6 +6,7 @@ browser's own validation bubbles."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +17,18 @@ from tests.stack.harness import Api
 from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
+
+
+@contextmanager
+def english_pages(stack, username: str):
+    """A page session of ``username`` in English; the account's language (kept on the account and
+    shared with every other test of the stack) is set back to Chinese afterwards."""
+    client = signed_in_page_client(stack, username, locale="en")
+    try:
+        yield client
+    finally:
+        signed_in_page_client(stack, username, locale="zh_CN")
+
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -235,7 +248,8 @@ def test_the_home_page_leads_with_what_needs_the_applicant(stack):
     assert page.index('id="for-you"') < page.index('role="search"') < page.index('id="by-event"')
     # The request's page says by when to answer (the date the message gave), and its step, which
     # waits for the applicant, shows no date of its own (its limit stands still).
-    english = signed_in_page_client(stack, "zhangsan", locale="en").get(f"/requests/{waiting}").text
+    with english_pages(stack, "zhangsan") as client:
+        english = client.get(f"/requests/{waiting}").text
     needed = english.split('id="needed"', 1)[1].split("</section>", 1)[0]
     assert "Please answer by " in needed, needed
     steps = english.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
@@ -369,7 +383,10 @@ def test_departments_that_review_at_the_same_time_are_said_to(stack):
     applicant, filed = file_service(stack, load_catalog().latest("maternity-allowance"))
     username = applicant.username
     ref = filed["ref"]
-    english = signed_in_page_client(stack, username, locale="en").get(f"/requests/{ref}?filed=true").text
+    # Both departments' tasks open at once; read the page once they have (a moment after filing).
+    wait_for(lambda: len(applicant.get(f"/api/requests/{ref}").json()["tasks"]) == 2, what="both tasks open")
+    with english_pages(stack, username) as client:
+        english = client.get(f"/requests/{ref}?filed=true").text
     panel = english.split('class="panel success"', 1)[1].split("</section>", 1)[0]
     assert "look at it first, at the same time" in panel and "looks at it first" not in panel, panel
     steps = english.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
@@ -384,13 +401,14 @@ def test_the_check_page_says_a_filing_would_be_refused_before_the_applicant_file
     spec = load_catalog().latest("elderly-care-allowance")
 
     def review_as(username: str):
-        browser = signed_in_page_client(stack, username, "en")
-        page = browser.get(f"/services/{spec.id}/apply")
-        form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in example_answers(spec).items()}
-        form.update(_csrf_token=re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1), action="review")
-        posted = browser.post(f"/services/{spec.id}/apply", data=form)
-        assert posted.status_code == 303 and posted.headers["location"].endswith("/review"), posted.text[:1000]
-        return browser.get(posted.headers["location"])
+        with english_pages(stack, username) as browser:
+            page = browser.get(f"/services/{spec.id}/apply")
+            form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in example_answers(spec).items()}
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+            form.update(_csrf_token=token, action="review")
+            posted = browser.post(f"/services/{spec.id}/apply", data=form)
+            assert posted.status_code == 303 and posted.headers["location"].endswith("/review"), posted.text[:1000]
+            return browser.get(posted.headers["location"])
 
     refused = review_as("lisi")  # not yet 80
     assert refused.status_code == 422, re.findall(r"<h[12]>.*?</h[12]>", refused.text)
@@ -402,18 +420,21 @@ def test_the_check_page_says_a_filing_would_be_refused_before_the_applicant_file
 
 
 def test_an_applicant_throws_a_draft_away_and_nobody_else_can(stack):
-    spec = load_catalog().latest("elderly-care-allowance")
-    browser = signed_in_page_client(stack, "zhangsan", "en")
+    spec = load_catalog().latest("shop-sign-permit")
+    browser = signed_in_page_client(stack, "zhangsan")
     page = browser.get(f"/services/{spec.id}/apply")
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
     saved = browser.post(f"/services/{spec.id}/apply", data={"_csrf_token": token, "action": "save"})
     assert saved.status_code == 303, saved.text[:500]
-    listed = browser.get("/requests").text
-    [draft_id] = re.findall(r'action="/drafts/(\d+)/discard"', listed.split('id="drafts"', 1)[1].split("</section>")[0])
-    other = signed_in_page_client(stack, "lisi", "en")
+    drafts = browser.get("/requests").text.split('id="drafts"', 1)[1].split("</section>")[0]
+    [item] = [li for li in drafts.split("<li>")[1:] if f'href="/services/{spec.id}/apply"' in li]
+    draft_id = re.search(r'action="/drafts/(\d+)/discard"', item).group(1)
+    other = signed_in_page_client(stack, "lisi")
     other_token = re.search(r'name="_csrf_token" value="([^"]+)"', other.get("/requests").text).group(1)
     assert other.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": other_token}).status_code == 404
     thrown = browser.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": token})
     assert thrown.status_code == 303 and thrown.headers["location"] == "/requests?done=discarded"
     after = browser.get(thrown.headers["location"]).text
-    assert "The draft is thrown away." in after and f"/drafts/{draft_id}/discard" not in after
+    assert (
+        "草稿已删除。" in after or "The draft is thrown away." in after
+    ) and f"/drafts/{draft_id}/discard" not in after
