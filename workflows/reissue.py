@@ -57,5 +57,7 @@ class DocumentReissueWorkflow:
                 task_queue=REQUESTS_QUEUE,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
-        except WorkflowAlreadyStartedError:  # a correction asked again after a failed one
+        except WorkflowAlreadyStartedError:
+            # A correction asked again after a failed one: its message was started by that run, and
+            # is told once (messages are keyed by the event), so there is nothing more to do.
             pass

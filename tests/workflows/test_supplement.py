@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from contextlib import asynccontextmanager
 
 import pytest
 from temporalio import activity
@@ -64,8 +65,9 @@ class SlowSupplementCalls(CommitmentCalls):
         return [*super().activities(), apply_supplement, record_decision, resume_time_limit]
 
 
-async def test_a_decision_waits_until_the_supplement_is_stored(env):
-    calls = SlowSupplementCalls()
+@asynccontextmanager
+async def one_step_request(env, calls: SlowSupplementCalls):
+    """A request of one human-resources review on a worker with ``calls``' activities, its task open."""
     request = RequestInput(
         request_id=1,
         ref="QQ1",
@@ -84,6 +86,12 @@ async def test_a_decision_waits_until_the_supplement_is_stored(env):
             ServiceRequestWorkflow.run, request, id=f"request-{uuid.uuid4()}", task_queue=QUEUE
         )
         await until(lambda: calls.of("open_task"))
+        yield handle
+
+
+async def test_a_decision_waits_until_the_supplement_is_stored(env):
+    calls = SlowSupplementCalls()
+    async with one_step_request(env, calls) as handle:
         clerk = TaskCommand(
             task_key=task_key(handle.id, "hr-review", "human-resources"), department="human-resources", clerk_id=7
         )
@@ -115,24 +123,7 @@ async def test_the_limit_moves_as_the_calendar_says_for_the_pause(env):
     pause, from when it was asked to when it was answered, instead of adding the pause's length."""
     calls = SlowSupplementCalls()
     calls.stored.set()
-    request = RequestInput(
-        request_id=1,
-        ref="QQ1",
-        service_id="s",
-        service_version=1,
-        route=[Stage(id="hr-review", title="Review", departments=["human-resources"])],
-    )
-    async with Worker(
-        env.client,
-        task_queue=QUEUE,
-        workflows=[ServiceRequestWorkflow],
-        activities=calls.activities(),
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):
-        handle = await env.client.start_workflow(
-            ServiceRequestWorkflow.run, request, id=f"request-{uuid.uuid4()}", task_queue=QUEUE
-        )
-        await until(lambda: calls.of("open_task"))
+    async with one_step_request(env, calls) as handle:
         key = task_key(handle.id, "hr-review", "human-resources")
         clerk = TaskCommand(task_key=key, department="human-resources", clerk_id=7)
         await handle.execute_update(ServiceRequestWorkflow.claim, clerk)
