@@ -6,7 +6,7 @@ department's clerks where it has no supervisor), and overdue the supervisors as 
 held-messages schedule on the real Temporal server once the quiet hours end.
 
 A stack of its own: quiet hours cover the day here (an SMS not urgent is held), and a working day
-lasts 8 seconds, so tasks fall due and overdue within the test."""
+lasts 5 seconds, so tasks fall due and overdue within the test."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def hub(tmp_path_factory):
     stack = start_stack(
         tmp_path_factory.mktemp("notification-events"),
         QINQING_SMS_QUIET_HOURS="00:00-23:59",
-        QINQING_WORKING_DAY_SECONDS="8",
+        QINQING_WORKING_DAY_SECONDS="5",
     )
     yield stack
     stack.shutdown()
@@ -318,7 +318,7 @@ def test_tasks_due_soon_and_overdue_tell_the_clerk_and_the_supervisors_once_each
     citizen = Api(hub.base_url, "zhangsan")
     held = file_request(citizen).json()["ref"]
     left = file_request(citizen).json()["ref"]
-    # One is claimed at once (its reminder comes after 4 of its 5 working days, 32 seconds here).
+    # One is claimed at once (its reminder comes after 4 of its 5 working days, 20 seconds here).
     assert claim(clerk, open_task(clerk, held)["id"]).status_code == 200
     open_task(clerk, left)
     supervisor = Api(hub.base_url, "street.supervisor")
