@@ -64,6 +64,20 @@ MEASURE = """() => {
 
 
 def check(page, name: str, viewport: str, tmp_path: Path, axe: Axe) -> None:
+    try:
+        measure(page, name, viewport, axe)
+    except AssertionError:
+        # What the page looked like, for whoever reads the failure (a full-page shot of every page
+        # took about a fifth of the test's time).
+        page.screenshot(path=str(tmp_path / f"{name}-{viewport}.png"), full_page=True)
+        raise
+    if os.environ.get("QINQING_DESIGN_SHOTS") and name in DESIGN_PAGES:
+        DESIGN.mkdir(exist_ok=True)
+        width = VIEWPORTS[viewport]["width"]
+        page.screenshot(path=str(DESIGN / f"{DESIGN_PAGES[name]}-{width}.png"))
+
+
+def measure(page, name: str, viewport: str, axe: Axe) -> None:
     where = f"{name} at {VIEWPORTS[viewport]['width']}px"
     m = page.evaluate(MEASURE)
     assert m["scrollWidth"] <= m["innerWidth"], f"{where} scrolls sideways ({m['scrollWidth']}px wide)"
@@ -72,11 +86,6 @@ def check(page, name: str, viewport: str, tmp_path: Path, axe: Axe) -> None:
     results = axe.run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, f"{where}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in serious)
-    page.screenshot(path=str(tmp_path / f"{name}-{viewport}.png"), full_page=True)
-    if os.environ.get("QINQING_DESIGN_SHOTS") and name in DESIGN_PAGES:
-        DESIGN.mkdir(exist_ok=True)
-        width = VIEWPORTS[viewport]["width"]
-        page.screenshot(path=str(DESIGN / f"{DESIGN_PAGES[name]}-{width}.png"))
 
 
 @pytest.fixture(scope="module")
