@@ -7,7 +7,9 @@ import base64
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
@@ -34,6 +36,15 @@ STYLE = Style(
 )
 # Most departments drawn in the backlog chart (the table lists them all).
 MOST_LINES = 8
+# A phone's drawing: as wide as the page's column on a 375 px screen, so text keeps its size.
+PHONE_WIDTH = 360
+PHONE_HEIGHT = 360
+# On a phone a bar chart grows with its bars (a row of labels each), and a label is cut short
+# (the table under the chart has every name in full).
+PHONE_BAR_ROW = 34
+PHONE_LABEL = 18  # in half-widths: a Chinese character counts two
+PHONE_LEGEND = 20  # characters: a department's name in Chinese fits one line
+MARGIN = 20  # pygal's own margin around a chart
 
 
 @dataclass(frozen=True)
@@ -45,12 +56,53 @@ class Chart:
     svg: str
     columns: list[str]
     rows: list[list[str]]
+    # The same chart drawn for a phone's width: the desktop drawing scaled down to 375 px made its
+    # labels a third of their size.
+    svg_phone: str = ""
+    phone_height: int = PHONE_HEIGHT
 
     @property
     def data_uri(self) -> str:
         """The SVG as a ``data:`` URI for an ``<img>``: drawn as an image, its own styles apply under
         a page policy that allows no inline style (inline in the page, the chart would be black)."""
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+        return _data_uri(self.svg)
+
+    @property
+    def phone_data_uri(self) -> str:
+        return _data_uri(self.svg_phone)
+
+
+class PhoneDrawing(TypedDict):
+    svg_phone: str
+    phone_height: int
+
+
+def short_label(text: str, room: int = PHONE_LABEL) -> str:
+    """``text`` cut to ``room`` half-widths with an ellipsis: a Chinese character is drawn about
+    twice as wide as a Latin letter, so counting characters would cut English short and let
+    Chinese run off the chart."""
+    used, kept = 0, list[str]()
+    for char in text:
+        used += 2 if _is_wide(char) else 1
+        if used > room - 1:
+            return "".join(kept) + "…"
+        kept.append(char)
+    return text
+
+
+def label_room(labels: list[str]) -> int:
+    """The left margin a horizontal bar chart needs for its labels: pygal makes room for a label
+    as if each character were a Latin letter, and a Chinese one is about 6 units wider; without
+    the room, a long Chinese name's first characters are cut off."""
+    return MARGIN + 6 * max((sum(_is_wide(char) for char in label) for label in labels), default=0)
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _days(hours: int | None) -> float | None:
@@ -61,7 +113,7 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _config(**extra: object) -> dict[str, object]:
+def _base_config(**extra: object) -> dict[str, object]:
     return dict(
         style=STYLE,
         js=[],  # no script: the page's policy allows none inline, and the table carries the values
@@ -95,15 +147,38 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     """The cockpit's charts in ``locale``, in the order of ``CHART_IDS``; without ``draw``, their
     tables only (the SVG left empty)."""
 
-    def _draw(chart: pygal.Graph) -> str:
+    def _svg(chart: pygal.Graph, **size: object) -> str:
         if not draw:
             return ""
         # pygal always writes its configuration as an inline script: the pages' policy would refuse
         # to run it (and say so in the console), and nothing needs it.
-        return SCRIPT.sub("", chart.render(is_unicode=True, disable_xml_declaration=True))
+        return SCRIPT.sub("", chart.render(is_unicode=True, disable_xml_declaration=True, **size))
+
+    def _draw(chart: pygal.Graph) -> str:
+        if isinstance(chart, pygal.HorizontalBar):
+            return _svg(chart, margin_left=label_room([str(label) for label in chart.x_labels or []]))
+        return _svg(chart)
+
+    def _phone(chart: pygal.Graph, bars: int = 0, days: list[str] | None = None) -> PhoneDrawing:
+        """The chart drawn again for a phone: its width, one legend entry a line, a bar chart as
+        tall as its bars need, and a line chart with a day named every quarter of the way."""
+        height = max(PHONE_HEIGHT, 140 + PHONE_BAR_ROW * bars) if bars else PHONE_HEIGHT
+        size: dict[str, object] = dict(
+            width=PHONE_WIDTH, height=height, legend_at_bottom_columns=1, truncate_legend=PHONE_LEGEND
+        )
+        if bars:
+            shown = [short_label(str(label)) for label in chart.x_labels or []]
+            size.update(x_labels=shown, truncate_label=-1, margin_left=label_room(shown))
+        if days is not None:
+            size.update(x_labels_major=days[:: max(1, len(days) // 4)], x_label_rotation=45)
+        return {"svg_phone": _svg(chart, **size), "phone_height": height}
 
     def _(message: str) -> str:
         return gettext(locale, message)
+
+    def _config(**extra: object) -> dict[str, object]:
+        # An empty chart says so in the reader's language (pygal's own words are English).
+        return _base_config(no_data_text=_(N_("Nothing in this period.")), **extra)
 
     result = []
     # Requests per day: received, decided, in progress at the day's end.
@@ -122,6 +197,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="requests",
             title=title,
             svg=_draw(line),
+            **_phone(line, days=labels),
             columns=[
                 _(N_("Month")) if monthly else _(N_("Day")),
                 _(N_("Received")),
@@ -146,6 +222,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="time-to-decision",
             title=title,
             svg=_draw(bars),
+            **_phone(bars, bars=len(decided)),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Median (days)")), _(N_("90th percentile (days)"))],
             rows=[
                 [s.title, str(s.decided), _text(_days(s.median_hours)), _text(_days(s.p90_hours))]
@@ -164,6 +241,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="shares",
             title=title,
             svg=_draw(bars),
+            **_phone(bars, bars=len(decided)),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Approved (%)")), _(N_("Within the time limit (%)"))],
             rows=[
                 [s.title, str(s.decided), _text(s.approval_percent), _text(s.within_limit_percent)]
@@ -185,6 +263,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="backlog",
             title=title,
             svg=_draw(line),
+            **_phone(line, days=labels),
             columns=[
                 _(N_("Department")),
                 _(N_("Month")) if monthly else _(N_("Day")),
@@ -209,6 +288,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="paid",
             title=title,
             svg=_draw(bars),
+            **_phone(bars, bars=len(cockpit.paid)),
             columns=[
                 _(N_("Program or benefit")),
                 _(N_("Budget")),

@@ -1,8 +1,11 @@
 """The cockpit in Chromium, on a 375 px phone and on a desktop, in Chinese and in English: it fits
 the screen, passes axe, every chart has its table and its CSV, and a bad filter is said next to its
-field. (Keyboard and axe on a desktop: test_accessibility.py.)"""
+field, and each chart is drawn for the phone's width there. (Keyboard and axe on a desktop:
+test_accessibility.py.)"""
 
 from __future__ import annotations
+
+import base64
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -57,6 +60,10 @@ def test_the_cockpit_on_a_phone_in_both_languages(browser, stack, screenshots, t
         assert len(options) == 1
         assert page.locator("figure.chart img").count() == 5
         first = page.locator("section").filter(has=page.locator("figure.chart")).first
+        # The phone is shown the chart drawn for its width (360 units wide), not the desktop's scaled down.
+        phone = first.locator("figure.chart source").get_attribute("srcset")
+        assert first.locator("figure.chart img").evaluate("i => i.currentSrc") == phone
+        assert 'viewBox="0 0 360 ' in base64.b64decode(phone.split(",", 1)[1]).decode()
         first.locator("figure.chart").screenshot(path=str(screenshots / f"cockpit-chart-{locale}.png"))
         first.get_by_text(text["table"]).click()
         assert first.locator("table tbody tr").count() >= 1 and first.locator("table").is_visible()
