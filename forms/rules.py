@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
-from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, InvalidExpression
 
 from .clock import beijing_today
 from .spec import Rule, ServiceSpec
@@ -200,16 +200,68 @@ def parse_error(expression: str) -> str | None:
     return None
 
 
-def free_names(expression: str) -> set[str]:
-    """Names an expression reads that it does not bind itself (comprehension variables are bound)."""
-    tree = ast.parse(expression, mode="eval")
-    bound = {
+def _bound_names(tree: ast.AST) -> set[str]:
+    """The names an expression binds itself: its comprehensions' variables."""
+    return {
         target.id
         for node in ast.walk(tree)
         if isinstance(node, ast.comprehension)
         for target in ast.walk(node.target)
         if isinstance(target, ast.Name)
     }
+
+
+def free_names(expression: str) -> set[str]:
+    """Names an expression reads that it does not bind itself (comprehension variables are bound)."""
+    tree = ast.parse(expression, mode="eval")
+    bound = _bound_names(tree)
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     return names - bound - (called & FUNCTIONS)
+
+
+def _is_record(node: ast.AST, record: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == record
+
+
+def _key(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def fields_read(expression: str, record: str = "enterprise") -> list[str]:
+    """The fields of the record an expression sees as ``record`` that it reads, in the order it
+    reads them, each once: ``enterprise.x``, ``enterprise['x']`` and ``enterprise.get('x')``.
+
+    Read from the tree the evaluator parses, so it finds what evaluation reads (a name inside a
+    string is not read). An expression that does not parse, or that binds ``record`` itself (a
+    comprehension's variable), reads none that can be told."""
+    try:
+        tree = _parsed(expression)
+    except (SyntaxError, ValueError, InvalidExpression):
+        return []
+    if record in _bound_names(tree):
+        return []
+    nodes = list(ast.walk(tree))
+    # The ``enterprise.get`` of ``enterprise.get('x')`` is the method that reads ``x``, not a field.
+    getters = {
+        id(n.func)
+        for n in nodes
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "get"
+        and _is_record(n.func.value, record)
+    }
+    found: list[tuple[tuple[int, int], str]] = []
+    for node in nodes:
+        if not isinstance(node, ast.expr):
+            continue
+        name: str | None = None
+        if isinstance(node, ast.Call) and id(node.func) in getters:
+            name = _key(node.args[0]) if node.args else None
+        elif isinstance(node, ast.Subscript) and _is_record(node.value, record):
+            name = _key(node.slice)
+        elif isinstance(node, ast.Attribute) and _is_record(node.value, record) and id(node) not in getters:
+            name = node.attr
+        if name is not None:
+            found.append(((node.lineno, node.col_offset), name))
+    return list(dict.fromkeys(name for _, name in sorted(found)))

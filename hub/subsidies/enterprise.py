@@ -12,9 +12,10 @@ from hub.db.tables import Account, Claim, Message, Program
 from hub.registry import enterprise_registry
 from hub.subsidies.access import caller_enterprise
 from hub.subsidies.claims import existing_claim
+from hub.subsidies.figures import criterion_figures
 from hub.subsidies.presenter import (
     ClaimRead,
-    CriterionRead,
+    CriterionForYou,
     NotificationRead,
     PoliciesForYou,
     ProgramForYou,
@@ -49,15 +50,26 @@ async def policy_for(actor: Actor, program: Program) -> ProgramForYou:
 async def program_for_you(
     row: Program, enterprise_id: int, profile: dict, today: dt.date, locale: str
 ) -> ProgramForYou:
-    """A program assessed against one enterprise's registry data, with the enterprise's claim."""
-    a = assess(spec_of(row), profile, today)
+    """A program assessed against one enterprise's registry data, with the enterprise's claim and,
+    under each criterion, the enterprise's own values it reads (``profile`` is that enterprise's)."""
+    spec = spec_of(row)
+    a = assess(spec, profile, today)
+    expressions = {c.id: c.expression for c in spec.criteria}
     claim = await existing_claim(row, enterprise_id)
     return ProgramForYou(
         program=program_read(row, locale),
         eligible=a.eligible,
         near=a.near,
         amount=str(a.amount),
-        criteria=[CriterionRead(id=r.criterion, reason=r.reason.in_locale(locale), passed=r.passed) for r in a.results],
+        criteria=[
+            CriterionForYou(
+                id=r.criterion,
+                reason=r.reason.in_locale(locale),
+                passed=r.passed,
+                figures=criterion_figures(expressions[r.criterion], profile, locale),
+            )
+            for r in a.results
+        ],
         claim=await claim_read(claim, locale) if claim else None,
     )
 

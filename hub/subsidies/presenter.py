@@ -29,6 +29,22 @@ class CriterionRead(msgspec.Struct):
     passed: bool | None = None
 
 
+class FigureRead(msgspec.Struct):
+    """One of the enterprise's own registry values that a criterion reads, written for people:
+    ``insured_employees``, "Insured employees", "3"."""
+
+    name: str
+    label: str
+    value: str
+
+
+class CriterionForYou(CriterionRead):
+    """A criterion as the enterprise it was assessed for sees it: with the enterprise's own values
+    that it reads (so it sees how far it is from meeting it). Only ever in that enterprise's view."""
+
+    figures: list[FigureRead] = msgspec.field(default_factory=list)
+
+
 class BudgetRead(msgspec.Struct):
     total: str
     reserved: str
@@ -87,7 +103,7 @@ class ProgramForYou(msgspec.Struct):
     eligible: bool
     near: bool
     amount: str
-    criteria: list[CriterionRead]
+    criteria: list[CriterionForYou]
     claim: ClaimRead | None
 
 

@@ -1,0 +1,80 @@
+"""The policy finds the enterprise, and tells it how far it is: under each criterion of *Policies
+for you*, the enterprise's own registry values the criterion reads (in the API, and on the page
+under a criterion it does not meet), its own alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack.flows import program_spec, wait_for
+from tests.stack.harness import Api
+from tests.stack.test_claim_and_task_pages import english_pages
+
+pytestmark = pytest.mark.stack
+
+QIHANG_USCC = "91330106MA7E2R9P3T"  # a start-up insuring 2 employees
+INSURED = "The enterprise must insure at least 5 employees."
+
+
+def card_of(policies: str, code: str) -> str:
+    return policies.split(f'id="p-{code}"', 1)[1].split("</article>", 1)[0]
+
+
+def test_an_enterprise_that_nearly_qualifies_sees_its_own_figure_for_the_unmet_criterion(stack):
+    code = "figures-insured"
+    criteria = [
+        {
+            "id": "active",
+            "expression": "enterprise.status == 'active'",
+            "reason": {"zh_CN": "企业须正常经营。", "en": "The enterprise must be active."},
+        },
+        {
+            "id": "insured",
+            "expression": "enterprise.insured_employees >= 5",
+            "reason": {"zh_CN": "企业参保职工须在5人以上。", "en": INSURED},
+        },
+    ]
+    published = Api(stack.base_url, "admin").post("/api/programs", json=program_spec(code, criteria=criteria))
+    assert published.status_code == 201, published.text
+
+    # The API: every criterion carries the enterprise's own values it reads, labelled, written for people.
+    found = Api(stack.base_url, "qihang", locale="en").get("/api/enterprise/programs").json()
+    [item] = [p for p in found["nearly"] if p["program"]["code"] == code]
+    by_id = {c["id"]: c for c in item["criteria"]}
+    assert (by_id["insured"]["reason"], by_id["insured"]["passed"]) == (INSURED, False)
+    assert by_id["insured"]["figures"] == [{"name": "insured_employees", "label": "Insured employees", "value": "2"}]
+    assert by_id["active"]["passed"] is True
+    assert by_id["active"]["figures"] == [{"name": "status", "label": "Status", "value": "Active"}]
+    # Another enterprise sees its own figure for the same criterion, never qihang's.
+    yunqi = Api(stack.base_url, "yunqi", locale="en").get("/api/enterprise/programs").json()
+    [mine] = [p for p in yunqi["eligible"] if p["program"]["code"] == code]
+    insured = next(c for c in mine["criteria"] if c["id"] == "insured")
+    assert insured["passed"] is True and insured["figures"][0]["value"] == "80"
+
+    # The page, in English: the figure under the criterion not met, none under the one met.
+    with english_pages(stack, "qihang") as browser:
+        page = browser.get("/policies").text
+    nearly = page.split('id="nearly"', 1)[1].split("</section>", 1)[0]
+    card = card_of(nearly, code)
+    unmet, met = (
+        next(li for li in card.split("<li>")[1:] if reason in li)
+        for reason in (INSURED, "The enterprise must be active.")
+    )
+    assert "you do not meet this condition" in unmet and '<span class="badge">Yours</span>' in unmet
+    assert '<span class="figure">Insured employees: 2</span>' in unmet, unmet
+    assert "you meet this condition" in met and "figures" not in met, met
+
+    # Nobody else is shown the figures: not the program's public page, nor those who oversee it
+    # (who see, as before, the reasons each enterprise did not meet).
+    public = Api(stack.base_url, locale="en").get("/api/open/programs").json()
+    [program] = [p for p in public if p["code"] == code]
+    assert all("figures" not in c for c in program["criteria"])
+    admin = Api(stack.base_url, "admin", locale="en")
+
+    def matched():
+        listed = admin.get(f"/api/programs/{code}/matches", params={"near": True}).json()
+        return listed if listed["matched_at"] else None
+
+    matches = wait_for(matched, timeout=90, what="matching of the program")
+    [qihang] = [m for m in matches["enterprises"] if m["uscc"] == QIHANG_USCC]
+    assert qihang["unmet"] == [INSURED] and "figures" not in qihang
