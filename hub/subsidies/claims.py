@@ -27,7 +27,9 @@ from workflows.types import RequestInput
 
 log = logging.getLogger("qinqing.claims")
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-FINAL_CLAIM_STATES = ("paid", "refused", "failed")
+# "declined" is never stored: it is how a claim its preparer prepared and someone else of the
+# enterprise (its approver) declined is shown, stored refused as withdrawn (``declined_by``).
+FINAL_CLAIM_STATES = ("paid", "refused", "failed", "declined")
 
 CLAIM_STATE_LABELS = {
     "offered": N_("Offered: confirm to receive"),
@@ -39,6 +41,7 @@ CLAIM_STATE_LABELS = {
     "paid": N_("Paid"),
     "refused": N_("Refused"),
     "failed": N_("Payment failed"),
+    "declined": N_("Declined"),
 }
 CLAIM_REASONS = {
     "ineligible": N_("The enterprise does not meet the program's conditions."),
@@ -49,6 +52,8 @@ CLAIM_REASONS = {
     ),
     "rejected_in_review": N_("The reviewing department did not approve the claim."),
     "withdrawn": N_("The claim was withdrawn."),
+    # Not a refusal by the government: the enterprise's approver did not submit what was prepared.
+    "declined": N_("Nothing was submitted or paid, and the program can be claimed again."),
     "review_ended": N_("The review ended without a decision; nothing was paid. The claim can be made again."),
     "payment_refused": N_(
         "The bank refused the payment because the enterprise's settlement account is not open. Nothing "
@@ -192,7 +197,8 @@ async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
 async def withdraw_prepared(claim: Claim) -> bool:
     """Withdraw a claim that is only prepared (its approver has not submitted it, so no workflow
     runs): it ends refused as withdrawn, as a claim withdrawn in review does, its request is
-    withdrawn, and the period is free again. False when the claim is no longer prepared."""
+    withdrawn, and the period is free again (withdrawn by someone other than its preparer, it is
+    shown as declined: ``presenter.declined_by``). False when the claim is no longer prepared."""
     stamp = now()
     async with writing():
         updated = (
@@ -210,6 +216,17 @@ async def withdraw_prepared(claim: Claim) -> bool:
         if updated and claim.request:
             await move_request(claim.request, "withdrawn", stamp)
     return bool(updated)
+
+
+def withdrawn_before_submission(claim: Claim) -> bool:
+    """Whether the claim ended withdrawn while only prepared (``withdraw_prepared``): nobody ever
+    submitted it, where a claim withdrawn in review names who submitted it."""
+    return (
+        claim.state == "refused"
+        and claim.reason_code == "withdrawn"
+        and claim.submitted_by is None
+        and claim.request is not None
+    )
 
 
 def claim_input(claim: Claim, program: ProgramSpec, request: dict[str, Any], catalog: Catalog) -> ClaimInput:

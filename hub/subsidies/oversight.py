@@ -83,12 +83,22 @@ async def program_matches(
 async def program_claims(
     actor: Actor, code: str, catalog: Catalog, state: str | None = None, limit: int = 100
 ) -> list[ClaimRead]:
-    """The program's claims, newest first (in one state, if given)."""
+    """The program's claims, newest first (in one state, if given: the state as shown, so "declined"
+    finds the prepared claims their approver declined, stored refused, and "refused" leaves them out)."""
     program = await overseen_program(actor, code, catalog)
     query = Claim.objects().where(Claim.program == program.id)
     if state:
-        query = query.where(Claim.state == state)
-    return [await claim_read(c, actor.locale) for c in await query.order_by(Claim.id, ascending=False).limit(limit)]
+        query = query.where(Claim.state == ("refused" if state == "declined" else state))
+    query = query.order_by(Claim.id, ascending=False)
+    found: list[ClaimRead] = []
+    offset = 0
+    while len(found) < limit:
+        rows = await query.limit(limit).offset(offset)
+        found += [c for c in [await claim_read(r, actor.locale) for r in rows] if not state or c.state == state]
+        if len(rows) < limit:
+            break
+        offset += limit
+    return found[:limit]
 
 
 async def view_claim(actor: Actor, ref: str, catalog: Catalog) -> ClaimRead:

@@ -9,10 +9,11 @@ import msgspec
 
 from hub.accounts import NAME_FIELD
 from hub.db.records import first
-from hub.db.tables import Claim, Program, ServiceRequest
+from hub.db.tables import AuditEvent, Claim, Program, ServiceRequest
 from hub.i18n import N_, gettext, with_amounts
+from hub.privacy import mask
 from hub.sealing import unseal
-from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS
+from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS, withdrawn_before_submission
 from hub.subsidies.programs import parse_spec, spec_of
 from hub.subsidies.records import money
 
@@ -75,6 +76,12 @@ class ProgramRead(msgspec.Struct):
 
 
 class ClaimRead(msgspec.Struct):
+    """A claim. ``state``: offered, prepared, submitted, checking, reviewing, approved, paid,
+    refused, failed, or declined: prepared by the enterprise's preparer and declined by someone
+    else of the enterprise (its approver) instead of submitted, which is no refusal by the
+    government; ``reason`` is then "declined" and the program can be claimed again. ``reason``
+    says why a claim ended without money (refused, failed or declined)."""
+
     ref: str
     program: str
     program_title: str
@@ -94,6 +101,9 @@ class ClaimRead(msgspec.Struct):
     # A claim an enterprise's preparer filed for its approver to submit: who prepared it, and when.
     prepared_by: str | None = None
     prepared_at: dt.datetime | None = None
+    # A declined claim: who declined it (the name masked), and when.
+    declined_by: str | None = None
+    declined_at: dt.datetime | None = None
 
 
 class ProgramForYou(msgspec.Struct):
@@ -189,6 +199,24 @@ def program_read(row: Program, locale: str) -> ProgramRead:
     )
 
 
+async def declined_by(claim: Claim, prepared_by: int | None, request_ref: str | None) -> tuple[str, dt.datetime] | None:
+    """Who declined a claim its preparer (``prepared_by``, its request's applicant) prepared, the
+    name masked, and when: the claim was withdrawn before anyone submitted it, by someone else of the
+    enterprise, as its withdrawal's audit event records. None for any other claim (a preparer who
+    took back what they prepared withdrew it)."""
+    if not withdrawn_before_submission(claim) or request_ref is None:
+        return None
+    event = (
+        await AuditEvent.select(AuditEvent.actor, AuditEvent.at, AuditEvent.actor.full_name.as_alias("name"))
+        .where((AuditEvent.request_ref == request_ref) & (AuditEvent.action == "request.withdrawn"))
+        .order_by(AuditEvent.id)
+        .first()
+    )
+    if event is None or event["actor"] is None or event["actor"] == prepared_by:
+        return None
+    return mask(unseal(event["name"], NAME_FIELD) or ""), event["at"]
+
+
 async def claim_read(claim: Claim, locale: str) -> ClaimRead:
     """A claim with its program, enterprise, state and payment, in ``locale``."""
     # The program, enterprise and request the claim names, in one read (written as SQL: building
@@ -212,17 +240,20 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
         )
         if filed is not None:
             prepared_by, prepared_at = unseal(filed["name"], NAME_FIELD) or "", filed["created_at"]
+    declined = await declined_by(claim, named["filed_by"], named["request_ref"])
+    # Stored refused as withdrawn (nothing else is needed to free the period), shown as what it is.
+    state, reason = ("declined", "declined") if declined else (claim.state, claim.reason_code)
     return ClaimRead(
         ref=claim.ref,
         program=named["program"],
         program_title=parse_spec(named["spec"]).title.in_locale(locale),
         enterprise=named["enterprise"],
         uscc=named["uscc"],
-        state=claim.state,
-        state_label=gettext(locale, CLAIM_STATE_LABELS.get(claim.state, claim.state)),
+        state=state,
+        state_label=gettext(locale, CLAIM_STATE_LABELS.get(state, state)),
         amount=str(money(claim.amount_cents)),
-        reason=claim.reason_code,
-        reason_message=gettext(locale, CLAIM_REASONS[claim.reason_code]) if claim.reason_code in CLAIM_REASONS else "",
+        reason=reason,
+        reason_message=gettext(locale, CLAIM_REASONS[reason]) if reason in CLAIM_REASONS else "",
         payment_ref=claim.payment_ref,
         paid_at=claim.paid_at,
         created_at=claim.created_at,
@@ -230,6 +261,8 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
         request_ref=named["request_ref"],
         prepared_by=prepared_by,
         prepared_at=prepared_at,
+        declined_by=declined[0] if declined else None,
+        declined_at=declined[1] if declined else None,
     )
 
 

@@ -424,13 +424,33 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         # A second click declines nothing more (and withdraws nothing else).
         again = approver.post(f"/claims/{claim['ref']}/decline", data={"_csrf_token": CSRF.search(page).group(1)})
         assert again.status_code == 303 and again.headers["location"] == "/claims"
+        # Declined by the approver, not refused by the government: on the claims page and in the API.
+        row = next(r for r in approver.get("/claims").text.split("<tr>") if claim["ref"] in r)
+        assert 'class="state state-declined">Declined</span>' in row and "Declined by 周** on " in row, row
+        assert "Refused" not in row and "withdrawn" not in row, row
         after = approver_api.get(f"/api/claims/{claim['ref']}").json()
-        assert (after["state"], after["reason"]) == ("refused", "withdrawn")
+        assert (after["state"], after["reason"]) == ("declined", "declined"), after
+        assert after["declined_by"] == "周**" and after["declined_at"] and after["prepared_by"] == "陈晨"
+        assert after["state_label"] == "Declined" and "claimed again" in after["reason_message"]
+        # Those who oversee the program find it as declined, not among the refusals.
+        overseer = Api(stack.base_url, "admin")
+        declined_ones = overseer.get(f"/api/programs/{code}/claims", params={"state": "declined"}).json()
+        assert [c["ref"] for c in declined_ones] == [claim["ref"]]
+        assert overseer.get(f"/api/programs/{code}/claims", params={"state": "refused"}).json() == []
         assert Api(stack.base_url).get(f"/api/open/programs/{code}").json()["budget"]["reserved"] == "0.00"
-        # Nothing was submitted: the program can be claimed again.
-        assert f'href="/policies/{code}/claim">Claim CN¥24,000.00</a>' in card_of(approver.get("/policies").text, code)
+        # Nothing was submitted: the program can be claimed again, and its card shows no claim.
+        card = card_of(approver.get("/policies").text, code)
+        assert f'href="/policies/{code}/claim">Claim CN¥24,000.00</a>' in card and "Declined" not in card, card
     finally:
         signed_in_page_client(stack, "yunqi", locale="zh_CN")
+    # The preparer may prepare it again; taking back what they prepared themselves is a withdrawal.
+    preparer_api = Api(stack.base_url, "yunqi.preparer", locale="en")
+    again = preparer_api.post(f"/api/programs/{code}/claims", json={})
+    assert again.status_code == 201 and again.json()["state"] == "prepared", again.text
+    withdrawn = preparer_api.post(f"/api/requests/{again.json()['request_ref']}/withdrawal", json={"reason": ""})
+    assert withdrawn.status_code == 202, withdrawn.text
+    taken_back = preparer_api.get(f"/api/claims/{again.json()['ref']}").json()
+    assert (taken_back["state"], taken_back["reason"], taken_back["declined_by"]) == ("refused", "withdrawn", None)
 
 
 def test_eligibility_reads_no_personal_data(stack):
