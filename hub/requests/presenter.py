@@ -22,6 +22,7 @@ from hub.db.tables import ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, format_money, gettext
 from hub.privacy import masked_answers
+from hub.requests.expected import expected_decision
 from hub.requests.materials import CredentialUsed, credentials_used
 from hub.requests.parts import read_parts
 from hub.sealing import open_answers
@@ -189,6 +190,12 @@ class RequestRead(msgspec.Struct):
     attachments: list[AttachmentRead] = []
     # Credentials that stand in for proofs: as verified at filing, with their status now.
     credentials: list[CredentialUsed] = []
+    # The date the decision is expected by: the service's time limit counted from filing, moved by
+    # the working days the applicant was asked for more, as the departments' limits are (None once
+    # closed, or while prepared). While ``decision_paused`` (waiting for the applicant), it stands
+    # still and moves on by the working days the answer takes.
+    decision_expected_by: dt.datetime | None = None
+    decision_paused: bool = False
 
 
 class CheckResultRead(msgspec.Struct):
@@ -280,6 +287,7 @@ async def request_read(
     spec = catalog.version(row.service_id, row.service_version)
     parts = getattr(row, "parts", None) or await read_parts(row.id)
     tasks, entries, documents = parts.tasks, parts.entries, parts.documents
+    expected = await expected_decision(ctx, spec, row.state, row.created_at, entries)
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     stage_titles[POST_CHECK_STAGE] = POST_CHECK_TITLE
     if not staff:
@@ -387,6 +395,8 @@ async def request_read(
             # download (``Document.is_issued``).
             if d.sha256 or d.content
         ],
+        decision_expected_by=expected.by if expected else None,
+        decision_paused=expected.paused if expected else False,
     )
 
 

@@ -1,6 +1,7 @@
 """Where a request stands, as its applicant follows it: filed, then each department's step of its
 route, then the decision; the steps done, the one it is at, and the date the decision is expected by
-(the service's time limit in working days, counted from filing)."""
+(the service's time limit in working days, counted from filing and moved by the applicant's pauses:
+``hub.requests.expected``, the same date the API gives)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from hub.catalog.presenting import department
 from hub.context import HubContext
 from hub.i18n import N_, gettext
 from hub.requests.presenter import RequestRead
-from hub.sla.time_limits import CalendarTimeLimits
-from workflows.types import ACTIVE_TASK_STATES, FINAL_STATES, PlanTimeLimit
+from workflows.types import ACTIVE_TASK_STATES, FINAL_STATES
 
 StepState = Literal["done", "current", "upcoming"]
 
@@ -45,14 +45,8 @@ class Progress(msgspec.Struct):
     time_limit_days: int
     # The departments that look at the request first, together (empty when only automatic checks run).
     first_departments: list[str]
-
-
-async def expected_decision(ctx: HubContext, spec: ServiceSpec, filed_at: dt.datetime) -> dt.datetime:
-    """The service's time limit counted from filing, on the working-day calendar the steps use."""
-    limit = await CalendarTimeLimits(ctx.settings, ctx.calendars).plan(
-        PlanTimeLimit(start=filed_at, working_days=spec.time_limit_days)
-    )
-    return limit.due_at
+    # Waiting for the applicant: the expected date stands still, and moves on when they answer.
+    paused: bool = False
 
 
 def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, locale: str) -> list[Step]:
@@ -116,9 +110,8 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
 
 async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: RequestRead, locale: str) -> Progress:
     steps = request_steps(spec, read, ctx, locale)
-    expected = None
-    if spec is not None and read.state not in (*FINAL_STATES, "prepared"):
-        expected = await expected_decision(ctx, spec, read.created_at)
+    expected = read.decision_expected_by
+    if expected is not None:
         steps[-1].due = expected
     first_stage = next((s.stage for s in steps[1:-1] if s.stage), "")
     return Progress(
@@ -126,4 +119,5 @@ async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: Requ
         expected=expected,
         time_limit_days=spec.time_limit_days if spec else 0,
         first_departments=[s.title for s in steps[1:-1] if s.stage and s.stage == first_stage],
+        paused=read.decision_paused,
     )

@@ -17,6 +17,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -124,6 +126,7 @@ class CalendarBook:
         self.files = dict(files)
         self.store = store if store is not None else PiccoloCalendarStore()
         self._version: Any = object()
+        self._checked_at = -math.inf  # when the version was last asked (monotonic seconds)
         self._stored: dict[int, StoredCalendar] = {}
         self._national = WorkingCalendar(schedules=self._schedules())
 
@@ -132,24 +135,32 @@ class CalendarBook:
         schedules.update({year: Schedule.of(s.calendar, "published") for year, s in self._stored.items()})
         return schedules
 
-    async def refresh(self) -> None:
-        """Read the published schedules again if anything was published since the last read."""
+    async def refresh(self, max_age: float = 0.0) -> None:
+        """Read the published schedules again if anything was published since the last read; with
+        ``max_age``, only if that was not asked within the last ``max_age`` seconds (a date shown
+        to a reader may be a second late with a schedule just published; a limit planned may not)."""
+        if max_age and time.monotonic() - self._checked_at < max_age:
+            return
         version = await self.store.version()
+        self._checked_at = time.monotonic()
         if version != self._version:
             self._stored = await self.store.load()
             self._national = WorkingCalendar(schedules=self._schedules())
             self._version = version
 
-    async def national(self) -> WorkingCalendar:
+    async def national(self, max_age: float = 0.0) -> WorkingCalendar:
         """The national calendar as it stands now (without a city's own days)."""
-        await self.refresh()
+        await self.refresh(max_age)
         return self._national
 
     async def calendar(
-        self, extra_days_off: frozenset[dt.date] = frozenset(), extra_working_days: frozenset[dt.date] = frozenset()
+        self,
+        extra_days_off: frozenset[dt.date] = frozenset(),
+        extra_working_days: frozenset[dt.date] = frozenset(),
+        max_age: float = 0.0,
     ) -> WorkingCalendar:
         """The calendar limits are counted on: the national one with the city's own days on top."""
-        national = await self.national()
+        national = await self.national(max_age)
         return dataclasses.replace(national, extra_days_off=extra_days_off, extra_working_days=extra_working_days)
 
     async def missing(self, today: dt.date | None = None) -> list[int]:

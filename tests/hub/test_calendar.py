@@ -198,11 +198,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self.calendars: dict[int, StoredCalendar] = {}
         self.loads = 0
+        self.asked = 0
 
     def publish(self, calendar: YearCalendar) -> None:
         self.calendars[calendar.year] = StoredCalendar(calendar, datetime.now(UTC), "admin")
 
     async def version(self):
+        self.asked += 1
         return tuple(sorted((y, s.published_at) for y, s in self.calendars.items()))
 
     async def load(self):
@@ -334,6 +336,25 @@ def test_time_limits_port_marks_a_provisional_limit_and_counts_a_published_year_
     # The city's own days off still apply on top.
     city = CalendarTimeLimits(load_settings({"QINQING_EXTRA_DAYS_OFF": "2026-12-31"}), CalendarBook({}, store))
     assert asyncio.run(city.plan(request)).due_at == end_of("2027-01-08")
+
+
+def test_a_date_only_shown_may_use_the_calendar_as_read_a_second_ago():
+    store, other = MemoryStore(), MemoryStore()
+    request = PlanTimeLimit(start=at("2026-12-30T10:00"), working_days=5)
+    kept = CalendarTimeLimits(load_settings({}), CalendarBook({}, store))
+    shown = CalendarTimeLimits(load_settings({}), CalendarBook({}, other), max_age=3600)
+
+    async def scenario():
+        for _ in range(3):
+            await kept.plan(request)
+            await shown.plan(request)
+        # A limit planned and kept asks each time whether a schedule was published; one shown, once.
+        assert store.asked == 3 and other.asked == 1
+        other.publish(parse_calendar(TEST_2027, 2027))
+        assert (await shown.plan(request)).provisional  # not seen within the hour it may be late
+        assert not (await CalendarTimeLimits(load_settings({}), shown.calendars).plan(request)).provisional
+
+    asyncio.run(scenario())
 
 
 def test_a_time_limit_recorded_before_the_mark_reads_as_not_provisional():

@@ -12,6 +12,7 @@ import pytest
 from forms.catalog import load_catalog
 from tests.stack.flows import claim, decide, file_example, file_request, open_task, wait_closed, wait_for
 from tests.stack.harness import Api, start_stack
+from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
 
@@ -112,6 +113,43 @@ def test_more_information_goes_to_the_applicant_and_comes_back_to_the_same_clerk
     assert move(clerk, task["id"], "decision", verdict="approve", comment="已核实").status_code == 200
     kinds = timeline_kinds(citizen, ref)
     assert kinds.index("information_requested") < kinds.index("information_supplied") < kinds.index("task_approved")
+
+
+def test_the_decision_expected_moves_with_the_pause_as_the_department_s_limit_does(hub):
+    """The date the applicant is told to expect the decision by stands still while they are asked
+    for more, and then moves by the working days the pause covered, as the task's limit does."""
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    claim(clerk, task["id"])
+    before = citizen.get(f"/api/requests/{ref}").json()
+    expected = dt.datetime.fromisoformat(before["decision_expected_by"])
+    assert before["decision_paused"] is False
+    due = dt.datetime.fromisoformat(clerk.get(f"/api/tasks/{task['id']}").json()["due_at"])
+    asked = move(clerk, task["id"], "information-request", fields=["phone"], message="请提供新的联系电话")
+    assert asked.status_code == 200, asked.text
+
+    waiting = citizen.get(f"/api/requests/{ref}").json()
+    assert waiting["decision_paused"] is True and waiting["decision_expected_by"] == before["decision_expected_by"]
+    page = signed_in_page_client(hub, "zhangsan", locale="en")
+    try:
+        shown = page.get(f"/requests/{ref}").text
+        assert "On hold until you answer: this date moves by the working days you take." in shown, shown
+        time.sleep(2)  # two "working days" of the applicant's
+        ok = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13900139000"}})
+        assert ok.status_code == 200, ok.text
+        assert "On hold until you answer" not in page.get(f"/requests/{ref}").text
+    finally:
+        signed_in_page_client(hub, "zhangsan", locale="zh_CN")
+
+    after = citizen.get(f"/api/requests/{ref}").json()
+    assert after["decision_paused"] is False
+    moved = dt.datetime.fromisoformat(after["decision_expected_by"]) - expected
+    task_moved = dt.datetime.fromisoformat(clerk.get(f"/api/tasks/{task['id']}").json()["due_at"]) - due
+    assert task_moved >= dt.timedelta(seconds=2), task_moved
+    # By the same working days as the task's limit (the answer's step is recorded a moment after the
+    # limits resume, which may cross the start of the next "working day" of a second).
+    assert task_moved <= moved <= task_moved + dt.timedelta(seconds=2), (moved, task_moved)
 
 
 def test_reminder_then_escalation_when_a_time_limit_passes(hub):
