@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import Combinable, WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 
 from hub.accounts import Principal
 from hub.actor import Actor
+from hub.audit_actions import is_family
 from hub.clock import BEIJING, now
 from hub.db import MAX_ID
 from hub.db.records import load_json, opened_text, quick_rows, sealed_text
@@ -412,7 +414,7 @@ def older_than(before: int | None) -> int | None:
 class AuditFilters(msgspec.Struct, omit_defaults=True):
     """What an auditor asks of the log; dates as given (see ``moment``)."""
 
-    action: str | None = None
+    action: str | None = None  # an action's code, or a family of them (``request.``: see ``actions_asked``)
     actor: str | None = None  # a username
     object_type: str | None = None
     object_id: str | None = None
@@ -421,15 +423,26 @@ class AuditFilters(msgspec.Struct, omit_defaults=True):
     before: int | None = None
 
 
+def actions_asked(asked: str) -> Combinable:
+    """The events of one action (its exact code), or of a family of them when ``asked`` is one
+    (``request.``: every ``request.*``). Anything else is taken as a code, and matches nothing
+    when no action has it."""
+    if is_family(asked):
+        # The prefix compared as it is: LIKE would take the "_" of ``api_token.`` for any character
+        # (and on SQLite ignore case). Its length is a number of ours, written into the SQL.
+        return WhereRaw(f'substr("action", 1, {len(asked)}) = {{}}', asked)
+    return AuditEvent.action == asked
+
+
 async def read_audit_log(actor: Actor, asked: AuditFilters, limit: int = PAGE) -> AuditPage:
     """A page of the log, newest first, for the API and the auditor's page alike; the reading is
     recorded with what was asked. A date that is not one, or one out of range, is a field error
     (``since``/``until``), and so is an event id out of range (``before``)."""
     start, end = moment("since", asked.since), moment("until", asked.until, whole_day_after=True)
     before = older_than(asked.before)
-    where = []
+    where: list[Combinable] = []
     if asked.action:
-        where.append(AuditEvent.action == asked.action)
+        where.append(actions_asked(asked.action))
     if asked.actor:
         found = await Account.select(Account.id).where(Account.username == asked.actor).first()
         where.append(AuditEvent.actor == (found["id"] if found else 0))

@@ -8,6 +8,7 @@ import base64
 import concurrent.futures
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -773,6 +774,58 @@ def test_the_auditor_s_page_of_the_audit_log(stack):
     administrator = signed_in_page_client(stack, "admin")
     assert administrator.get("/audit").status_code == 403
     assert 'href="/audit"' not in administrator.get("/admin").text
+
+
+AUDIT_ACTION_CELL = re.compile(r'<td data-label="[^"]+">([^<]+)<br><span class="hint"><code>([^<]+)</code></span></td>')
+
+
+def test_the_audit_log_names_its_actions_and_reads_a_family_of_them(stack):
+    """An action and its object are named in the reader's language, the code beside the name; the
+    action is chosen from a list, a whole family of actions (``auth.``) at once if need be."""
+    admin = Api(stack.base_url, "admin")
+    assert admin.post("/api/admin/sign-in-locks/lisi/release").status_code == 200  # auth.unlocked
+    english = signed_in_page_client(stack, "auditor", locale="en")
+    try:
+        page = english.get("/audit", params={"actor": "admin", "action": "auth.unlocked"})
+        assert page.status_code == 200
+        rows = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert AUDIT_ACTION_CELL.findall(rows)[0] == ("Sign-in lock lifted", "auth.unlocked")
+        assert 'data-label="Object">Account <code>lisi</code><br><span class="hint"><code>account</code></span>' in rows
+        # The filter is a list of the actions by name, grouped by family, the one asked chosen.
+        form = page.text.split('<select id="audit-action" name="action">', 1)[1].split("</select>", 1)[0]
+        assert '<option value="">Any action</option>' in form
+        assert '<optgroup label="Sign-in">' in form and '<option value="auth.">All actions: Sign-in</option>' in form
+        assert '<option value="auth.unlocked" selected>Sign-in lock lifted</option>' in form
+        assert form.count(" selected>") == 1
+
+        # A family: its actions alone (the auditor's own readings, audit.viewed, are not among them).
+        family = english.get("/audit", params={"action": "auth."}).text
+        codes = {code for _, code in AUDIT_ACTION_CELL.findall(family.split("<tbody>", 1)[1])}
+        assert {"auth.signed_in", "auth.unlocked"} <= codes and all(c.startswith("auth.") for c in codes), codes
+        assert '<option value="auth." selected>' in family
+        # Neither a code nor a family (typed into the address): nothing matches, and the page says so.
+        for asked in ("auth", "nope.", "auth.%", "<b>"):
+            odd = english.get("/audit", params={"action": asked})
+            assert odd.status_code == 200 and "No events match." in odd.text, asked
+        assert '<option value="&lt;b&gt;" selected>&lt;b&gt;</option>' in odd.text
+    finally:
+        signed_in_page_client(stack, "auditor", locale="zh_CN")
+
+    # The Chinese page keeps the code under the name, and the filter's first choice is "any".
+    chinese = signed_in_page_client(stack, "auditor", locale="zh_CN").get("/audit", params={"action": "auth."})
+    assert chinese.status_code == 200 and "<code>auth.unlocked</code>" in chinese.text
+    assert '<option value="auth." selected>' in chinese.text
+
+    # The API takes a family as well, and an exact code as before.
+    auditor = Api(stack.base_url, "auditor")
+    events = auditor.get("/api/audit", params={"action": "auth.", "limit": 200}).json()["events"]
+    assert events and all(e["action"].startswith("auth.") for e in events)
+    assert {e["action"] for e in events} >= {"auth.signed_in", "auth.unlocked"}
+    exact = auditor.get("/api/audit", params={"action": "auth.unlocked"}).json()["events"]
+    assert exact and {e["action"] for e in exact} == {"auth.unlocked"}
+    for asked in ("auth", "nope.", "auth.%", "auth._nlocked"):
+        r = auditor.get("/api/audit", params={"action": asked})
+        assert r.status_code == 200 and r.json()["events"] == [], asked
 
 
 def test_a_request_seen_on_its_page_is_in_its_audit_trail(stack):

@@ -2,8 +2,8 @@
 
 A request's own trail is at ``/api/requests/{ref}/audit``. Here is every event (sign-in locks
 lifted, API tokens issued, personal data revealed, Temporal payloads opened, programs published...),
-newest first, filtered by action, actor, object or time, a page at a time. Reading it is recorded
-in it too.
+newest first, filtered by action (or a family of actions: ``request.``), actor, object or time, a
+page at a time. Reading it is recorded in it too.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ class AuditController(Controller):
     async def events(
         self,
         request: Request,
-        action: str | None = None,
+        action: str | None = Parameter(
+            default=None, description="an action's code (request.filed), or a family of them (request.)"
+        ),
         actor: str | None = Parameter(default=None, description="the actor's username"),
         object_type: str | None = None,
         object_id: str | None = None,

@@ -9,6 +9,7 @@ from litestar import Request, Response
 
 from forms.validation import whole_number
 from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
+from hub.audit_actions import action_choices, action_label, object_type_label
 from hub.errors import HubError
 from hub.web.actors import actor_of
 from hub.web.pages.common import require
@@ -27,6 +28,7 @@ async def audit_log_page(request: Request) -> Response:
     before = request.query_params.get("before", "")
     asked = AuditFilters(**{k: v for k, v in given.items() if v}, before=whole_number(before, digits=30))
     errors: dict[str, str] = {}
+    locale = page_locale(request)
     try:
         page = await read_audit_log(actor_of(request), asked)
     except HubError as problem:
@@ -36,14 +38,24 @@ async def audit_log_page(request: Request) -> Response:
             # ``before`` comes from the "older events" link, not from a field: a wrong one is a bad link.
             raise malformed() from None
         # A date that is not one, or out of range: said next to its field.
-        locale = page_locale(request)
         errors = {e.field: field_message(locale, e) for e in problem.errors}
         page = AuditPage(events=[], next_before=None)
     older = None
     if page.next_before:
         older = "/audit?" + urlencode({**{k: v for k, v in given.items() if v}, "before": page.next_before})
-    events = [msgspec.structs.asdict(e) for e in page.events]
-    return render_page(request, "audit_log.html", given=given, errors=errors, events=events, older=older)
+    # Each event's action and object named for people; their codes stay on the page beside them.
+    events = [
+        {
+            **msgspec.structs.asdict(e),
+            "action_label": action_label(e.action, locale),
+            "object_label": object_type_label(e.object_type, locale),
+        }
+        for e in page.events
+    ]
+    actions = action_choices(locale, given["action"])
+    return render_page(
+        request, "audit_log.html", given=given, errors=errors, events=events, older=older, actions=actions
+    )
 
 
 AUDIT = [audit_log_page]

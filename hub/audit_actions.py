@@ -1,0 +1,189 @@
+"""The audit log's vocabulary as people read it: every action the hub records and every kind of
+object an event concerns, named in the reader's language, and the families of actions the log can
+be filtered by.
+
+An event keeps its code (``request.filed``): the API answers with it and takes it as a filter, and
+the auditor's page shows it under the name. A code that has no name here (an event of an older
+version) is shown as it is. tests/hub/test_audit_actions.py reads every ``record(...)`` of the
+hub and fails on an action or object type missing here, so a new one cannot go unnamed.
+"""
+
+from __future__ import annotations
+
+from hub.i18n import N_, gettext
+
+# Action code -> its name. The part of a code before its first dot is its family (``FAMILIES``).
+ACTIONS: dict[str, str] = {
+    "account.delegate_set": N_("Delegate for absence changed"),
+    "api_token.created": N_("API token created"),
+    "api_token.revoked": N_("API token revoked"),
+    "attachment.downloaded": N_("Attachment downloaded"),
+    "audit.viewed": N_("Audit log read"),
+    "auth.failed": N_("Sign-in failed"),
+    "auth.locked_out": N_("Sign-in locked after failures"),
+    "auth.signed_in": N_("Signed in"),
+    "auth.signed_out": N_("Signed out"),
+    "auth.unlocked": N_("Sign-in lock lifted"),
+    "benefit.cycle.started": N_("Benefit payment cycle started"),
+    "benefit.register.viewed": N_("Benefit register read"),
+    "calendar.published": N_("Working calendar published"),
+    "case.answered": N_("Case answered"),
+    "case.appeal_decided": N_("Appeal decided"),
+    "case.appealed": N_("Case appealed"),
+    "case.contacted": N_("Applicant contacted about a case"),
+    "case.escalated": N_("Case escalated"),
+    "case.opened": N_("Follow-up case opened"),
+    "case.rated": N_("Answer to a case rated"),
+    "case.viewed": N_("Case viewed"),
+    "claim.prepared": N_("Subsidy claim prepared"),
+    "claim.submitted": N_("Subsidy claim submitted"),
+    "claim.viewed": N_("Subsidy claim viewed"),
+    "credential.share_revoked": N_("Credential share withdrawn"),
+    "credential.shared": N_("Credential shared"),
+    "document.downloaded": N_("Document downloaded"),
+    "document.reissued": N_("Document reissued"),
+    "document.revoked": N_("Document revoked"),
+    "entitlement.change_confirmed": N_("Entitlement change confirmed"),
+    "entitlement.ended": N_("Entitlement ended"),
+    "entitlement.resumed": N_("Entitlement resumed"),
+    "entitlement.suspended": N_("Entitlement suspended"),
+    "entitlement.viewed": N_("Entitlement viewed"),
+    "governance_report.issued": N_("Governance report issued"),
+    "governance_report.requested": N_("Governance report requested"),
+    "grievance.filed": N_("Complaint filed"),
+    "life_event.anonymised": N_("Life event case anonymised"),
+    "life_event.filed": N_("Life event case filed"),
+    "life_event.withdrawn": N_("Life event case withdrawn"),
+    "messages.local_viewed": N_("Locally kept messages read"),
+    "personal_data.revealed": N_("Personal data revealed"),
+    "program.closed": N_("Subsidy program closed"),
+    "program.matches_viewed": N_("Subsidy program's matches read"),
+    "program.published": N_("Subsidy program published"),
+    "rating.excluded": N_("Rating excluded from the figures"),
+    "reconciliation.stored": N_("Reconciliation report stored"),
+    "reconciliation.viewed": N_("Reconciliation report read"),
+    "registry.read": N_("Registry record read"),
+    "request.anonymised": N_("Request anonymised"),
+    "request.filed": N_("Request filed"),
+    "request.prepared": N_("Request prepared for approval"),
+    "request.rated": N_("Request rated"),
+    "request.stage_rated": N_("Step of a request rated"),
+    "request.submitted": N_("Prepared request submitted"),
+    "request.supplemented": N_("Request supplemented"),
+    "request.viewed": N_("Request viewed"),
+    "request.withdrawn": N_("Request withdrawn"),
+    # A clerk's or supervisor's move on a task (workflows.types.TaskMove), and reading it.
+    "task.assign": N_("Task assigned"),
+    "task.claim": N_("Task claimed"),
+    "task.confirm": N_("Decision checked by a second clerk"),
+    "task.decide": N_("Task decided"),
+    "task.record_post_check": N_("Post-approval check recorded"),
+    "task.release": N_("Task released"),
+    "task.request_information": N_("More information requested"),
+    "task.transfer": N_("Task transferred"),
+    "task.viewed": N_("Task viewed"),
+    "temporal.payloads_opened": N_("Workflow data opened"),
+    "temporal.payloads_sealed": N_("Workflow data sealed"),
+    "upload.created": N_("File uploaded"),
+}
+
+# Family (an action code's first part) -> its name.
+FAMILIES: dict[str, str] = {
+    "account": N_("Accounts"),
+    "api_token": N_("API tokens"),
+    "attachment": N_("Attachments"),
+    "audit": N_("Audit log"),
+    "auth": N_("Sign-in"),
+    "benefit": N_("Benefits"),
+    "calendar": N_("Working calendar"),
+    "case": N_("Feedback cases"),
+    "claim": N_("Subsidy claims"),
+    "credential": N_("Credentials"),
+    "document": N_("Documents"),
+    "entitlement": N_("Entitlements"),
+    "governance_report": N_("Governance reports"),
+    "grievance": N_("Complaints"),
+    "life_event": N_("Life events"),
+    "messages": N_("Messages"),
+    "personal_data": N_("Personal data"),
+    "program": N_("Subsidy programs"),
+    "rating": N_("Service ratings"),
+    "reconciliation": N_("Payment reconciliation"),
+    "registry": N_("Registries"),
+    "request": N_("Requests"),
+    "task": N_("Tasks"),
+    "temporal": N_("Workflow data"),
+    "upload": N_("Uploads"),
+}
+
+# Object type -> its name.
+OBJECT_TYPES: dict[str, str] = {
+    "account": N_("Account"),
+    "api_token": N_("API token"),
+    "audit_log": N_("Audit log"),
+    "benefit": N_("Benefit"),
+    "case": N_("Feedback case"),
+    "claim": N_("Claim"),
+    "credential": N_("Credential"),
+    "credential_share": N_("Credential share"),
+    "disability": N_("Disability record"),
+    "document": N_("Document"),
+    "education": N_("Education record"),
+    "enterprise": N_("Enterprise"),
+    "entitlement": N_("Entitlement"),
+    "governance_report": N_("Governance report"),
+    "life_event": N_("Life event case"),
+    "messages": N_("Messages"),
+    "program": N_("Program"),
+    "reconciliation": N_("Reconciliation report"),
+    "request": N_("Request"),
+    "resident": N_("Resident"),
+    "task": N_("Task"),
+    "temporal": N_("Temporal namespace"),
+    "upload": N_("Upload"),
+    "working_calendar": N_("Working calendar"),
+}
+
+# A choice of a select: its value and what it shows; a group of them under a name (None: no group).
+Choice = tuple[str, str]
+ChoiceGroup = tuple[str | None, list[Choice]]
+
+
+def family_of(action: str) -> str:
+    """The family an action code belongs to: its part before the first dot."""
+    return action.partition(".")[0]
+
+
+def is_family(asked: str) -> bool:
+    """Whether a filter names a family of actions (``request.``: its name and a dot) rather than one."""
+    return asked.endswith(".") and asked[:-1] in FAMILIES
+
+
+def action_label(action: str, locale: str) -> str:
+    """An action's name in ``locale``; a code without one, as it is."""
+    label = ACTIONS.get(action)
+    return gettext(locale, label) if label else action
+
+
+def object_type_label(object_type: str, locale: str) -> str:
+    """An object type's name in ``locale``; a type without one, as it is."""
+    label = OBJECT_TYPES.get(object_type)
+    return gettext(locale, label) if label else object_type
+
+
+def action_choices(locale: str, asked: str = "") -> list[ChoiceGroup]:
+    """The actions to filter the log by: a group per family, the groups and the actions in each in
+    the order of their names, a family of several actions offered first in its group as a whole.
+    A value ``asked`` that is none of them (typed into the address) comes first, as it is, so the
+    select still shows what the page was filtered by."""
+    members: dict[str, list[Choice]] = {}
+    for code in ACTIONS:
+        members.setdefault(family_of(code), []).append((code, action_label(code, locale)))
+    groups: list[ChoiceGroup] = []
+    for family, actions in members.items():
+        name = gettext(locale, FAMILIES[family])
+        whole = [(family + ".", gettext(locale, N_("All actions: {family}"), family=name))] if len(actions) > 1 else []
+        groups.append((name, whole + sorted(actions, key=lambda choice: choice[1])))
+    groups.sort(key=lambda group: group[0] or "")
+    known = {value for _, choices in groups for value, _ in choices}
+    return ([(None, [(asked, asked)])] if asked and asked not in known else []) + groups
