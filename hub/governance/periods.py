@@ -84,6 +84,13 @@ def period_of(given: ReportPeriod) -> Period:
     return Period(given.kind, given.year, given.number if given.kind != "year" else 0, first, after)
 
 
+def next_monthly_report(on: dt.date) -> tuple[Period, dt.date]:
+    """The month whose report comes next, and the day it comes out: the schedule makes each
+    month's report on the first day of the month after (Beijing)."""
+    month = period_of(ReportPeriod(kind="month", year=on.year, number=on.month))
+    return month, month.after
+
+
 def parse_period(kind: str, year: str | int | None, number: str | int | None) -> Period:
     """A period as an administrator gives it (text or numbers), checked: a kind the report knows,
     a year, a month or quarter in range, and a period that has ended (Beijing). Every mistake is

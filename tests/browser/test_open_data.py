@@ -1,5 +1,5 @@
 """Open data in Chromium on a 375 px phone, in Chinese and in English: the open-data page with its
-downloads, the data dictionary and the governance reports fit the screen (no sideways scroll, no
+downloads, the data dictionary and the governance reports (saying when the next comes out) fit the screen (no sideways scroll, no
 squeezed cells, targets large enough, nothing serious for axe); a CSV downloads; an administrator's
 report for a period that has not ended is refused with the message next to its field."""
 
@@ -38,6 +38,11 @@ def test_open_data_pages_on_a_phone_in_both_languages(browser, stack, tmp_path):
         assert page.locator("td[data-label]").count() > 20
         check(page, f"open-data-dictionary-{locale}", "phone", tmp_path, axe)
         page.goto("/open/reports")
+        # The page says which month's report comes next, and when.
+        today = dt.datetime.now(BEIJING).date()
+        month = f"{today.year}年{today.month}月" if locale == "zh-CN" else today.strftime("%B %Y")
+        expect(page.get_by_text(month)).to_be_visible()
+        assert ("comes out on" if locale == "en" else "发布") in page.get_by_text(month).inner_text()
         check(page, f"open-data-reports-{locale}", "phone", tmp_path, axe)
         page.context.close()
 

@@ -8,7 +8,8 @@ import pytest
 
 from hub.clock import today
 from hub.errors import HubError
-from hub.governance.periods import parse_period
+from hub.governance.periods import next_monthly_report, parse_period, period_of
+from workflows.governance.types import ReportPeriod
 
 
 def fields(exc: pytest.ExceptionInfo[HubError]) -> list[tuple[str, str]]:
@@ -51,3 +52,14 @@ def test_mistakes_are_named_by_their_field(kind, year, number, expected):
     with pytest.raises(HubError) as refused:
         parse_period(kind, year, number)
     assert refused.value.kind == "invalid" and fields(refused) == expected
+
+
+def test_the_next_report_is_this_month_s_on_the_first_of_the_next():
+    month, out_on = next_monthly_report(dt.date(2026, 12, 5))
+    assert (month.label, out_on) == ("2026-12", dt.date(2027, 1, 1))
+    assert month.name("zh_CN") == "2026年12月" and month.name("en") == "December 2026"
+    # On the first of a month, the month just begun: the one before is made that day.
+    assert next_monthly_report(dt.date(2026, 2, 1)) == (
+        period_of(ReportPeriod(kind="month", year=2026, number=2)),
+        dt.date(2026, 3, 1),
+    )

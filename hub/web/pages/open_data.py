@@ -11,7 +11,7 @@ from forms.validation import whole_number
 from hub import clock
 from hub.errors import HubError
 from hub.governance.issuing import published_reports, request_report
-from hub.governance.periods import KIND_LABELS, PERIOD_KINDS
+from hub.governance.periods import KIND_LABELS, PERIOD_KINDS, next_monthly_report
 from hub.i18n import N_, gettext
 from hub.open_data.datasets import data_dictionary
 from hub.service_levels import MIN_PUBLISHED, service_levels_kept
@@ -76,9 +76,12 @@ async def render_reports(
 ) -> Response:
     locale = page_locale(request)
     user = current_user(request)
+    coming, out_on = next_monthly_report(clock.today())
     return render_page(
         request,
         "open_data_reports.html",
+        next_period=coming.name(locale),
+        next_out_on=out_on,
         status=status,
         reports=await published_reports(locale),
         can_make=user is not None and user.role == "admin",
