@@ -55,7 +55,7 @@ def test_every_message_has_a_chinese_translation():
     for message in TEMPLATE:
         if not message.id:
             continue
-        translated = CHINESE.get(message.id)
+        translated = CHINESE.get(message.id, context=message.context)
         if translated is None or translated.fuzzy or not all(s.strip() for s in texts(translated.string)):
             untranslated.append(texts(message.id)[0])
     assert not untranslated, f"untranslated or fuzzy in zh_CN ({RUN_TRANSLATIONS}): {untranslated}"
