@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from hub.accounts import OVERSIGHT_ROLES, Principal
 from hub.actor import Actor
-from hub.audit import record
+from hub.audit import AuditRead, actors_of, opened_detail, record
 from hub.db.records import quick_rows
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
@@ -122,10 +122,17 @@ async def viewed_request(actor: Actor, ref: str) -> tuple[SimpleNamespace, bool]
     return SimpleNamespace(**row, parts=parts), own
 
 
+# Who reads a request's trail: those answering for a department's work, and oversight.
+TRAIL_ROLES = ("supervisor", "auditor", "admin")
+
+
 async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:
     """Who saw and changed a request the caller may see, when and from where (at most 1,000 events,
-    oldest first); the reading itself is audited, after the events are read."""
+    oldest first); the reading itself is audited, after the events are read. Supervisors (of a
+    department that reviews it) and oversight only."""
     user = signed_in(actor)
+    if user.role not in TRAIL_ROLES:
+        raise forbidden()
     row = await load_visible_request(ref, user)
     events = (
         await AuditEvent.objects()
@@ -136,3 +143,23 @@ async def audit_events(actor: Actor, ref: str) -> list[AuditEvent]:
     )
     await record(actor, user, "audit.viewed", "request", row.ref)
     return events
+
+
+async def request_trail(actor: Actor, ref: str) -> list[AuditRead]:
+    """A request's trail as its readers see it (``audit_events``): each event with who acted (their
+    sign-in name and role) and its sealed words opened. The API and the page alike."""
+    events = await audit_events(actor, ref)
+    actors = await actors_of([e.actor for e in events])
+    return [
+        AuditRead(
+            at=e.at,
+            actor=actors[e.actor]["username"] if e.actor in actors else None,
+            actor_role=actors[e.actor]["role"] if e.actor in actors else None,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            remote_addr=e.remote_addr,
+            detail=opened_detail(e.detail),
+        )
+        for e in events
+    ]

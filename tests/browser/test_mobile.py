@@ -165,6 +165,7 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, decided, viewpo
                 ("catalog", "/admin"),
                 ("programs", "/admin/programs"),
                 ("audit-log", "/audit"),
+                ("request-trail", f"/workbench/requests/{ref}/audit"),
                 ("oversight-cases", "/workbench/cases"),
                 ("open-data", "/open"),
                 ("cockpit", "/cockpit"),

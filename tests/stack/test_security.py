@@ -837,3 +837,33 @@ def test_a_request_seen_on_its_page_is_in_its_audit_trail(stack):
     assert browser.get(f"/requests/{ref}").status_code == 200
     trail = Api(stack.base_url, "street.supervisor").get(f"/api/requests/{ref}/audit").json()
     assert any(e["action"] == "request.viewed" and e["actor"] == "street.clerk" for e in trail)
+
+
+def test_a_supervisor_reads_a_request_s_trail_in_the_browser(stack):
+    """A supervisor of a department that reviews a request reads who saw and changed it on a page
+    (linked from the task), named in their language; a clerk may not; the reading is recorded."""
+    ref = file_request(Api(stack.base_url, "zhangsan")).json()["ref"]
+    task = open_task(Api(stack.base_url, "street.clerk"), ref)
+    supervisor = signed_in_page_client(stack, "street.supervisor", locale="en")
+    try:
+        trail_url = f"/workbench/requests/{ref}/audit"
+        assert f'href="{trail_url}"' in supervisor.get(f"/workbench/tasks/{task['id']}").text
+        page = supervisor.get(trail_url)
+        assert page.status_code == 200 and f"Audit trail of request {ref}" in page.text
+        rows = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert ("Request filed", "request.filed") in AUDIT_ACTION_CELL.findall(rows)
+        assert "zhangsan" in rows
+    finally:
+        signed_in_page_client(stack, "street.supervisor", locale="zh_CN")
+    # In Chinese, with the same events.
+    assert "提交申请" in supervisor.get(trail_url).text
+    # The clerk who works the task has no trail to read, on the page or by its link.
+    clerk = signed_in_page_client(stack, "street.clerk")
+    assert clerk.get(trail_url).status_code == 403
+    assert f'href="{trail_url}"' not in clerk.get(f"/workbench/tasks/{task['id']}").text
+    # Nor has a citizen, even the applicant; and what does not exist is not found.
+    assert signed_in_page_client(stack, "zhangsan").get(trail_url).status_code == 403
+    assert supervisor.get("/workbench/requests/NO-SUCH-REF/audit").status_code == 404
+    # Each reading is itself in the trail.
+    readings = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    assert sum(e["action"] == "audit.viewed" and e["actor"] == "street.supervisor" for e in readings) == 2

@@ -10,8 +10,8 @@ from litestar import Controller, Request, Response
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.audit import AuditRead, actors_of, opened_detail
-from hub.requests.access import audit_events, viewed_request
+from hub.audit import AuditRead
+from hub.requests.access import TRAIL_ROLES, request_trail, viewed_request
 from hub.requests.documents import own_attachment, request_document
 from hub.requests.filing import (
     submit_prepared,
@@ -124,25 +124,11 @@ class RequestController(Controller):
 
     @get(
         "/{ref:str}/audit",
-        guards=[requires_role("supervisor", "auditor", "admin")],
+        guards=[requires_role(*TRAIL_ROLES)],
         summary="Who saw and changed this request, when and from where (supervisors and auditors)",
     )
     async def audit_trail(self, request: Request, ref: str) -> list[AuditRead]:
-        events = await audit_events(actor_of(request), ref)
-        actors = await actors_of([e.actor for e in events])
-        return [
-            AuditRead(
-                at=e.at,
-                actor=actors[e.actor]["username"] if e.actor in actors else None,
-                actor_role=actors[e.actor]["role"] if e.actor in actors else None,
-                action=e.action,
-                object_type=e.object_type,
-                object_id=e.object_id,
-                remote_addr=e.remote_addr,
-                detail=opened_detail(e.detail),
-            )
-            for e in events
-        ]
+        return await request_trail(actor_of(request), ref)
 
     @get(
         "/{ref:str}/documents/{document_id:int}",

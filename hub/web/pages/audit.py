@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
 
 from forms.validation import whole_number
-from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, read_audit_log
+from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, AuditRead, read_audit_log
 from hub.audit_actions import action_choices, action_label, object_type_label
 from hub.errors import HubError
+from hub.requests.access import TRAIL_ROLES, request_trail
 from hub.web.actors import actor_of
 from hub.web.pages.common import require
 from hub.web.pages.render import render_page
@@ -19,6 +21,15 @@ from hub.web.problems import field_message, malformed
 from hub.web.routes import get
 
 FILTERS = ("action", "actor", "since", "until")
+
+
+def named(event: AuditRead, locale: str) -> dict[str, Any]:
+    """An event for the page: its action and object named for people; their codes stay beside them."""
+    return {
+        **msgspec.structs.asdict(event),
+        "action_label": action_label(event.action, locale),
+        "object_label": object_type_label(event.object_type, locale),
+    }
 
 
 @get("/audit", name="audit-log")
@@ -43,19 +54,21 @@ async def audit_log_page(request: Request) -> Response:
     older = None
     if page.next_before:
         older = "/audit?" + urlencode({**{k: v for k, v in given.items() if v}, "before": page.next_before})
-    # Each event's action and object named for people; their codes stay on the page beside them.
-    events = [
-        {
-            **msgspec.structs.asdict(e),
-            "action_label": action_label(e.action, locale),
-            "object_label": object_type_label(e.object_type, locale),
-        }
-        for e in page.events
-    ]
+    events = [named(e, locale) for e in page.events]
     actions = action_choices(locale, given["action"])
     return render_page(
         request, "audit_log.html", given=given, errors=errors, events=events, older=older, actions=actions
     )
 
 
-AUDIT = [audit_log_page]
+@get("/workbench/requests/{ref:str}/audit", name="request-trail")
+async def request_trail_page(request: Request, ref: str) -> Response:
+    """A request's trail, for the supervisors of a department that reviews it and for oversight:
+    who saw and changed it, oldest first. Reading it is recorded too."""
+    require(request, *TRAIL_ROLES)
+    locale = page_locale(request)
+    events = [named(e, locale) for e in await request_trail(actor_of(request), ref)]
+    return render_page(request, "request_trail.html", ref=ref, events=events)
+
+
+AUDIT = [audit_log_page, request_trail_page]
