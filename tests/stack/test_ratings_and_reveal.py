@@ -97,3 +97,32 @@ def test_page_sessions_use_safe_cookies_and_every_form_needs_its_csrf_token(stac
         # An open redirect after signing in is not possible.
         again = browser_like.post("/signin", data={**form, "next": "//evil.example/", "_csrf_token": token})
         assert again.headers["location"] == "/"
+
+
+def test_staff_on_a_request_s_page_are_told_to_reveal_before_its_documents_open(stack):
+    """Documents name the applicant: a clerk reading the request's page is told to reveal the
+    personal data first, instead of a link that would be refused; after a reveal, the link is there."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    street = Api(stack.base_url, "street.clerk")
+    task = open_task(street, ref)
+    assert decide(street, task["id"], "approve").status_code == 200
+    civil = Api(stack.base_url, "civil.clerk")
+    assert decide(civil, open_task(civil, ref)["id"], "approve").status_code == 200
+    wait_closed(citizen, ref)
+    link = f'href="/requests/{ref}/documents/'
+
+    page_clerk = signed_in_page_client(stack, "street.clerk")
+    before = page_clerk.get(f"/requests/{ref}").text
+    assert link not in before and ("reveal the personal data to open it" in before or "查看个人信息后方可打开" in before)
+    # The link the page no longer shows is refused, as it was.
+    document = citizen.get(f"/api/requests/{ref}").json()["documents"][0]["id"]
+    assert page_clerk.get(f"/requests/{ref}/documents/{document}").status_code == 403
+
+    shown = street.post(f"/api/tasks/{task['id']}/reveal", json={"fields": ["phone"], "reason": "Send the decision"})
+    assert shown.status_code == 200, shown.text
+    after = page_clerk.get(f"/requests/{ref}").text
+    assert link in after
+    assert page_clerk.get(f"/requests/{ref}/documents/{document}").status_code == 200
+    # The applicant never had to reveal anything.
+    assert link in signed_in_page_client(stack, "zhangsan").get(f"/requests/{ref}").text

@@ -23,7 +23,7 @@ from hub.i18n import N_, gettext
 from hub.life_events.views import events_for, my_cases
 from hub.privacy import mask
 from hub.requests.access import load_visible_request, viewed_request
-from hub.requests.documents import own_attachment, request_document
+from hub.requests.documents import own_attachment, request_document, revealed_lately
 from hub.requests.drafts import CLAIM_DRAFT, discard_draft, draft_answers, filenames, load_draft, save_draft
 from hub.requests.filing import check_filing, checked_answers, require_audience, submit_request
 from hub.requests.materials import held_for_form, take_held, we_have_it
@@ -553,7 +553,7 @@ async def render_request(
     withdrawn: bool = False,
     filed: bool = False,
 ) -> Response:
-    require(request)
+    user = require(request)
     locale = page_locale(request)
     # Read, its reading audited, and seen from the applicant's side or not, as the API does it.
     row, own = await viewed_request(actor_of(request), ref)
@@ -567,6 +567,9 @@ async def render_request(
         status=status,
         r=read,
         own=own,
+        # Staff open the documents (which name the applicant) once they revealed the personal data
+        # on the task, as the download checks: until then the page says so instead of a link to a refusal.
+        documents_open=own or (bool(read.documents) and await revealed_lately(user, row.ref)),
         # The benefit the request granted, followed under My benefits.
         entitlement=await granted_by(actor_of(request), ref) if own and read.state == "approved" else None,
         progress=await request_progress(ctx, spec, read, locale),
