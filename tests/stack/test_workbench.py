@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -342,3 +343,20 @@ def test_an_away_clerks_new_tasks_go_to_their_delegate(hub):
     assert (
         move(supervisor, task["id"], "assignment", assignee="street.clerk").json()["task"]["assignee"] == "street.clerk"
     )
+
+
+def test_the_inbox_names_who_holds_a_task(hub):
+    """The inbox says who holds a task by their name (with the sign-in name), as the task page does:
+    a supervisor sees the clerk's, a clerk their own."""
+    citizen, clerk = api(hub, "zhangsan"), api(hub, "street.clerk")
+    ref = file_request(citizen).json()["ref"]
+    task = open_task(clerk, ref)
+    assert claim(clerk, task["id"]).status_code == 200
+
+    def held_by(username: str) -> str:
+        page = signed_in_page_client(hub, username).get("/workbench").text
+        row = next(r for r in page.split("<tr>") if f'/workbench/tasks/{task["id"]}"' in r)
+        return re.search(r'<td data-label="[^"]+">([^<]*)</td>\s*</tr>', row + "</tr>").group(1)
+
+    assert held_by("street.supervisor") == "王芳 (street.clerk)"
+    assert held_by("street.clerk") == "王芳 (street.clerk)"

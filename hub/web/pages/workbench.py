@@ -123,6 +123,9 @@ async def inbox(
         colleagues=[(c["username"], c["label"]) for c in staff],
         delegate=next((c["username"] for c in staff if c["id"] == delegate_id), None),
         tasks=[(t, urgency(t.seconds_left, t.state)) for t in tasks],
+        # Who holds a task, as people know them (the task's row keeps the sign-in name): the
+        # department's staff, read above for the delegate's list, and the reader.
+        held_by={c["username"]: c["label"] for c in staff} | {user.username: f"{user.full_name} ({user.username})"},
         state=state,
         mine=mine,
         filters=[(f, gettext(locale, FILTER_LABELS[f])) for f in FILTERS],
