@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import dates
+from piccolo.query import Select
 from temporalio.exceptions import ApplicationError
 
 from forms.catalog import Catalog
@@ -83,6 +84,17 @@ def mask_phone(number: str) -> str:
     """``13812345678`` -> ``138****5678``."""
     digits = number.strip()
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+def recent_revocations(now: dt.datetime) -> Select:
+    """Documents their department revoked in the last week (but not in the last moments, which
+    their own message is still being stored for), read from the index of revoked documents."""
+    return Document.select(Document.id, Document.key, Document.request, Document.request.applicant).where(
+        (Document.revoked_at > now - UNTOLD_WITHIN)
+        & (Document.revoked_at < now - LEFT_BEHIND)
+        & (Document.status == "revoked")
+        & Document.revocation_category.is_in(list(DEPARTMENT_CATEGORIES))
+    )
 
 
 class Recipient:
@@ -598,12 +610,7 @@ class HubNotifier:
     async def _tell_untold_revocations(self, now: dt.datetime) -> list[str]:
         """Documents their department revoked in the last week whose applicant was not told
         (Temporal was unreachable when it was revoked): told now; returns the keys to send."""
-        found = await Document.select(Document.id, Document.key, Document.request, Document.request.applicant).where(
-            (Document.status == "revoked")
-            & Document.revocation_category.is_in(list(DEPARTMENT_CATEGORIES))
-            & (Document.revoked_at > now - UNTOLD_WITHIN)
-            & (Document.revoked_at < now - LEFT_BEHIND)
-        )
+        found = await recent_revocations(now)
         if not found:
             return []
         with_predecessor = await revoked_with_predecessor([r["key"] for r in found])
