@@ -213,6 +213,29 @@ def cmd_data_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_key_seal_answers(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from forms.catalog import load_catalog
+    from hub.db.lifecycle import database
+    from hub.requests.resealing import seal_personal_answers
+    from hub.sealing import configure_from
+
+    configure_from(settings)
+
+    async def run():
+        async with database(settings):
+            with tqdm(desc="requests checked", unit=" requests") as bar:
+                return await seal_personal_answers(load_catalog(settings.catalog_path), bar.update)
+
+    report = asyncio.run(run())
+    print(
+        f"{report.checked} request(s) checked: personal answers left in clear sealed in {report.requests} "
+        f"request(s) and {report.supplements} supplement(s)."
+    )
+    return 0
+
+
 def cmd_catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     from forms.catalog import CatalogError, load_catalog
 
@@ -412,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     data_key = sub.add_parser("data-key", help="keys that seal personal data at rest")
     data_key_sub = data_key.add_subparsers(dest="data_key_command", required=True)
     data_key_sub.add_parser("rotate", help="make a new key the sealing key").set_defaults(run=cmd_data_key_rotate)
+    data_key_sub.add_parser(
+        "seal-answers", help="seal the personal answers left in clear (filed before their field was marked personal)"
+    ).set_defaults(run=cmd_data_key_seal_answers)
     catalog = sub.add_parser("catalog", help="work with the service catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="load and check every service spec and working-day calendar")
