@@ -29,6 +29,7 @@ from tests.stack.flows import (
     file_example,
     file_request,
     file_service,
+    hub_python,
     open_task,
     pdf_text,
     program_spec,
@@ -867,3 +868,36 @@ def test_a_supervisor_reads_a_request_s_trail_in_the_browser(stack):
     # Each reading is itself in the trail.
     readings = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
     assert sum(e["action"] == "audit.viewed" and e["actor"] == "street.supervisor" for e in readings) == 2
+
+
+def test_answers_left_in_clear_are_sealed_by_the_operator_s_command(stack):
+    """A request filed before its fields were marked personal keeps them in clear at rest: the
+    operator's ``qinqing data-key seal-answers`` seals them, beside the running hub, on either
+    engine, and the applicant reads the same answers."""
+    citizen = Api(stack.base_url, "zhangsan")
+    ref = file_request(citizen).json()["ref"]
+    before = citizen.get(f"/api/requests/{ref}").json()["answers"]
+    # As it was stored before the fields were personal: every answer in clear.
+    hub_python(
+        stack,
+        f"""
+import json
+from hub.sealing import configure_from, open_answers
+from hub.db.records import load_json
+configure_from(load_settings())
+row = await ServiceRequest.select(ServiceRequest.id, ServiceRequest.answers).where(ServiceRequest.ref == {ref!r}).first()
+clear = open_answers({{}}, load_json(row["answers"]))
+await ServiceRequest.raw("UPDATE service_request SET answers = {{}} WHERE id = {{}}", json.dumps(clear), row["id"])
+""",
+    )
+    stored = sql(stack, "SELECT answers FROM service_request WHERE ref = {}", ref)[0]["answers"]
+    assert "13800138000" in str(stored)
+
+    done = stack.run("data-key", "seal-answers")
+    assert "personal answers left in clear sealed in" in done.stdout, done.stdout + done.stderr
+    stored = sql(stack, "SELECT answers FROM service_request WHERE ref = {}", ref)[0]["answers"]
+    assert "13800138000" not in str(stored) and "杭州市" not in str(stored)
+    assert citizen.get(f"/api/requests/{ref}").json()["answers"] == before
+    trail = Api(stack.base_url, "auditor").get(f"/api/requests/{ref}/audit").json()
+    sealed = [e for e in trail if e["action"] == "personal_data.sealed"]
+    assert len(sealed) == 1 and "phone" in sealed[0]["detail"]["fields"] and sealed[0]["actor"] is None
