@@ -4,6 +4,7 @@ screen readers in place of the picture, and downloaded as CSV)."""
 from __future__ import annotations
 
 import base64
+import copy
 import csv
 import io
 import re
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import pygal  # type: ignore[import-untyped]
+from babel.numbers import format_compact_decimal
 from pygal.style import Style  # type: ignore[import-untyped]
 
 from hub.cockpit.figures import Cockpit
-from hub.i18n import N_, gettext
+from hub.i18n import N_, gettext, supported
 
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 CHART_IDS = ("requests", "time-to-decision", "shares", "backlog", "paid")
@@ -34,6 +36,9 @@ STYLE = Style(
     legend_font_size=13,
     title_font_size=16,
 )
+# On a phone, "nothing in this period" at a size that fits the width (pygal's own is 70 px).
+PHONE_STYLE = copy.copy(STYLE)
+PHONE_STYLE.no_data_font_size = 18
 # Most departments drawn in the backlog chart (the table lists them all).
 MOST_LINES = 8
 # A phone's drawing: as wide as the page's column on a 375 px screen, so text keeps its size.
@@ -164,17 +169,26 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
         tall as its bars need, and a line chart with a day named every quarter of the way."""
         height = max(PHONE_HEIGHT, 140 + PHONE_BAR_ROW * bars) if bars else PHONE_HEIGHT
         size: dict[str, object] = dict(
-            width=PHONE_WIDTH, height=height, legend_at_bottom_columns=1, truncate_legend=PHONE_LEGEND
+            width=PHONE_WIDTH,
+            height=height,
+            legend_at_bottom_columns=1,
+            truncate_legend=PHONE_LEGEND,
+            style=PHONE_STYLE,
         )
         if bars:
             shown = [short_label(str(label)) for label in chart.x_labels or []]
             size.update(x_labels=shown, truncate_label=-1, margin_left=label_room(shown))
+            # The values along the bottom, short (500万, 5M) and slanted, so that six fit the width.
+            size.update(value_formatter=compact, x_label_rotation=30)
         if days is not None:
             size.update(x_labels_major=days[:: max(1, len(days) // 4)], x_label_rotation=45)
         return {"svg_phone": _svg(chart, **size), "phone_height": height}
 
     def _(message: str) -> str:
         return gettext(locale, message)
+
+    def compact(value: float) -> str:
+        return format_compact_decimal(value, format_type="short", locale=supported(locale), fraction_digits=1)
 
     def _config(**extra: object) -> dict[str, object]:
         # An empty chart says so in the reader's language (pygal's own words are English).
@@ -255,7 +269,8 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
     busiest = sorted(cockpit.departments, key=lambda d: -d.backlog)[:MOST_LINES]
-    line.y_labels = count_ticks([day.backlog for d in busiest for day in d.trend])
+    if busiest:  # pygal cannot place labels on a chart without a line: it says there is no data
+        line.y_labels = count_ticks([day.backlog for d in busiest for day in d.trend])
     for department in busiest:
         line.add(department.name, [day.backlog for day in department.trend])
     result.append(

@@ -307,3 +307,17 @@ async def test_whole_months_read_from_the_monthly_tallies_agree_with_the_days(fi
     march = await read_cockpit(CATALOG, reader("admin"), Filters(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
     assert march.totals.received == sum(d.received for d in march.days) == 8
     assert march.totals.backlog == long.totals.backlog
+
+
+async def test_a_period_without_requests_draws_every_chart_saying_so(database):
+    """A quiet service or an earlier month: every chart is drawn, for a desktop and a phone, and an
+    empty one says so in the reader's language (a chart of open tasks with no department drawn
+    once failed the whole page)."""
+    from hub.cockpit.charts import charts
+
+    empty = await read_cockpit(CATALOG, reader("admin"), PERIOD)
+    drawn = charts(empty, "zh_CN")
+    assert [c.id for c in drawn] == ["requests", "time-to-decision", "shares", "backlog", "paid"]
+    for chart in drawn:
+        assert chart.svg and chart.svg_phone, chart.id
+    assert all("此期间内没有数据" in c.svg for c in drawn if c.id != "requests")
