@@ -114,7 +114,9 @@ def test_staff_on_a_request_s_page_are_told_to_reveal_before_its_documents_open(
 
     page_clerk = signed_in_page_client(stack, "street.clerk")
     before = page_clerk.get(f"/requests/{ref}").text
-    assert link not in before and ("reveal the personal data to open it" in before or "查看个人信息后方可打开" in before)
+    assert link not in before and (
+        "reveal the personal data to open it" in before or "查看个人信息后方可打开" in before
+    )
     # The link the page no longer shows is refused, as it was.
     document = citizen.get(f"/api/requests/{ref}").json()["documents"][0]["id"]
     assert page_clerk.get(f"/requests/{ref}/documents/{document}").status_code == 403
