@@ -35,6 +35,7 @@ ACTIONS: dict[str, str] = {
     "case.opened": N_("Follow-up case opened"),
     "case.rated": N_("Answer to a case rated"),
     "case.viewed": N_("Case viewed"),
+    "claim.declined": N_("Prepared subsidy claim declined"),
     "claim.prepared": N_("Subsidy claim prepared"),
     "claim.submitted": N_("Subsidy claim submitted"),
     "claim.viewed": N_("Subsidy claim viewed"),

@@ -44,6 +44,9 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
                 )
             if withdrawn:
                 await record(actor, user, "request.withdrawn", "request", row.ref)
+                if claim is not None and user.id != row.applicant:
+                    # Someone other than its preparer (the approver): the claim was declined.
+                    await record(actor, user, "claim.declined", "claim", claim.ref, request=row.ref)
         if withdrawn:
             return await reread(row.id)
         # Submitted by the approver meanwhile: withdrawn, if at all, as a submitted request is.

@@ -142,7 +142,8 @@ async def submit(
                 applicant=account_id,
                 idempotency_scope=f"claim:{scope}:{ref}",
                 payload_hash="",
-                state="submitted",
+                # A prepared claim's request is prepared too: submitted when the approver submits it.
+                state=state,
                 answers=json.dumps(answers or {}, ensure_ascii=False),
                 rule_results=json.dumps(rule_results or [], ensure_ascii=False),
                 locale=locale,
@@ -151,7 +152,8 @@ async def submit(
             )
         ).returning(ServiceRequest.id)
         request_id = inserted[0]["id"]
-        await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
+        if not prepared:
+            await add_timeline(f"request:{request_id}:submitted", request_id, "submitted", stamp)
         values = dict(
             request=request_id,
             submitted_by=None if prepared else account_id,
@@ -187,10 +189,11 @@ async def submit_prepared(claim: Claim, approver_id: int) -> Claim | None:
             .where((Claim.id == claim.id) & (Claim.state == "prepared"))
             .returning(Claim.id)
         )
-        if updated:
+        if updated and claim.request:
             await ServiceRequest.update({ServiceRequest.state: "submitted", ServiceRequest.updated_at: stamp}).where(
                 (ServiceRequest.id == claim.request) & (ServiceRequest.state == "prepared")
             )
+            await add_timeline(f"request:{claim.request}:submitted", claim.request, "submitted", stamp)
     return await Claim.objects().where(Claim.id == claim.id).first() if updated else None
 
 

@@ -349,6 +349,9 @@ def test_a_preparer_prepares_and_the_approver_submits(stack):
     ref = prepared.json()["ref"]
     # Nothing is reserved or paid until the legal representative submits it.
     assert Api(stack.base_url).get("/api/open/programs/prepared-claim").json()["budget"]["reserved"] == "0.00"
+    # Its request waits with it: prepared, not yet submitted (nor received, in the cockpit's figures).
+    waiting = approver.get(f"/api/requests/{ref}").json()
+    assert waiting["state"] == "prepared" and "submitted" not in [e["kind"] for e in waiting["timeline"]], waiting
     refused = preparer.post(f"/api/claims/{ref}/submission")
     assert refused.status_code == 403 and refused.json()["type"] == "/problems/approver-required"
     assert Api(stack.base_url, "chashe").post(f"/api/claims/{ref}/submission").status_code == 404
@@ -359,6 +362,9 @@ def test_a_preparer_prepares_and_the_approver_submits(stack):
     submitted = approver.post(f"/api/claims/{ref}/submission")
     assert submitted.status_code == 201 and submitted.json()["state"] == "paid", submitted.text
     assert approver.post(f"/api/claims/{ref}/submission").status_code == 409
+    # Submitted when the legal representative submitted it.
+    steps = [e["kind"] for e in approver.get(f"/api/requests/{ref}").json()["timeline"]]
+    assert steps.count("submitted") == 1, steps
 
 
 PREPARE = "Prepare the claim for the legal representative: CN¥24,000.00"
@@ -432,6 +438,15 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         assert (after["state"], after["reason"]) == ("declined", "declined"), after
         assert after["declined_by"] == "周**" and after["declined_at"] and after["prepared_by"] == "陈晨"
         assert after["state_label"] == "Declined" and "claimed again" in after["reason_message"]
+        # Its request was never submitted: withdrawn from prepared, with no "submitted" step.
+        request = approver_api.get(f"/api/requests/{after['request_ref']}").json()
+        assert request["state"] == "withdrawn" and "submitted" not in [e["kind"] for e in request["timeline"]]
+        # The audit log says the claim was declined, under the claims' own actions too.
+        declined_events = Api(stack.base_url, "auditor").get("/api/audit", params={"action": "claim."}).json()
+        assert any(
+            e["action"] == "claim.declined" and e["object_id"] == claim["ref"] and e["actor"] == "yunqi"
+            for e in declined_events["events"]
+        )
         # Those who oversee the program find it as declined, not among the refusals.
         overseer = Api(stack.base_url, "admin")
         declined_ones = overseer.get(f"/api/programs/{code}/claims", params={"state": "declined"}).json()
