@@ -454,15 +454,23 @@ class ReconciliationReport(Table):
 
 
 class Draft(Table):
-    """A form an applicant started and saved, to finish later (one per applicant and service)."""
+    """A form an applicant started and saved, to finish later (one per applicant and service, or
+    per applicant and life event)."""
 
     id: Serial
 
-    # "<account id>:<service id>"
+    # "<account id>:<service id>", "<account id>:claim:<program code>" (hub.requests.drafts), or
+    # "<account id>:life-event:<life event id>" (hub.life_events.drafts)
     scope = Varchar(length=120, unique=True)
     account = ForeignKey(references=Account, index=True)
+    # Whose form it is (hub.requests.drafts.DraftKind): "service" (a claim's form is its program's
+    # service's) or "life_event" (the one form of a life event).
+    kind = Varchar(length=16, default="service")
+    # The service's id and version, or for a life event's draft the life event's.
     service_id = Varchar(length=64)
     service_version = Integer()
+    # The answers so far, personal ones sealed; a life event's draft keeps its one form's answers and
+    # the optional parts ticked: {"answers": {...}, "parts": [...]} (hub.life_events.drafts).
     answers = JSON(default="{}")
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -28,6 +28,7 @@ from hub.enterprises import may_submit, same_enterprise
 from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import START_TIMEOUT
+from hub.life_events.drafts import consume_event_draft
 from hub.life_events.forms import one_form_name, part_answers, part_spec
 from hub.life_events.schedule import due_at, scheduled_part
 from hub.requests.access import signed_in
@@ -154,6 +155,8 @@ async def file_case(
         )
         if inserted:
             await record(actor, user, "life_event.filed", "life_event", ref, event=event.id, parts=parts)
+            # Filed: the draft saved of its one form is used up, as a service's is when filed.
+            await consume_event_draft(user.id, event.id)
     row = await LifeEventCase.objects().where(LifeEventCase.idempotency_scope == scope).first()
     assert row is not None
     await _start(ctx, row, event)

@@ -69,3 +69,14 @@ def one_form_name(event: LifeEventSpec, part: LifeEventPart, field_name: str) ->
         if f"{part.id}{PART_FIELD}{field_name}" in shared.into:
             return shared.name
     return f"{part.id}{PART_FIELD}{field_name}"
+
+
+def personal_fields(catalog: Catalog, event: LifeEventSpec) -> dict[str, str]:
+    """The one form's personal answers by name (``<name>.<field>`` inside groups), with their type:
+    a shared answer is personal when a field it fills is (to seal them as a part's own form would)."""
+    found: dict[str, str] = {}
+    for part in event.parts:
+        for name, kind in part_spec(catalog, part).personal_fields.items():
+            head, dot, rest = name.partition(".")
+            found[one_form_name(event, part, head) + dot + rest] = kind
+    return found

@@ -5,9 +5,10 @@ The front door for other domains: ``filing`` (the answers checked and the eligib
 filing does, for subsidy claims), ``presenter`` (the read model, its labels, the stored answers,
 for the workbench), ``access`` (who may see a request), ``once`` (one application per holder) and
 ``references`` (a new request's reference), which life events use to file their parts, and
-``withdrawal``, by which a life event's applicant withdraws its filed parts, and ``materials``
-(credentials standing in for proofs, checked again when a clerk reads the task). The rest is this
-package's own.
+``withdrawal``, by which a life event's applicant withdraws its filed parts, ``materials``
+(credentials standing in for proofs, checked again when a clerk reads the task), and ``drafts``
+(forms saved to finish later), which keeps a life event's one form as it keeps a service's. The
+rest is this package's own.
 """
 
-__all__ = ["access", "filing", "materials", "once", "presenter", "references", "withdrawal"]
+__all__ = ["access", "drafts", "filing", "materials", "once", "presenter", "references", "withdrawal"]

@@ -1,10 +1,13 @@
 """Drafts: the answers so far of a form not yet filed, one per applicant and form, sealed at rest
-like a filed request's answers."""
+like a filed request's answers, thrown away by their owner only, and purged by retention.
+
+A form is a service's (a claim's form is its program's service's) or a life event's one form
+(``hub.life_events.drafts`` keeps those, through ``store_draft`` here)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from forms.spec import ServiceSpec
 from hub.accounts import Principal
@@ -13,6 +16,8 @@ from hub.db.records import load_json
 from hub.db.tables import Draft, Upload
 from hub.sealing import open_answers, seal_answers
 
+# Whose form a draft is (``Draft.kind``).
+DraftKind = Literal["service", "life_event"]
 # A claim's form is its program's service's form, saved apart from that service's own draft.
 CLAIM_DRAFT = ":claim:"
 
@@ -34,16 +39,25 @@ async def load_draft(user: Principal, spec: ServiceSpec, program: str = "") -> D
 
 async def save_draft(user: Principal, spec: ServiceSpec, answers: dict[str, Any], program: str = "") -> None:
     """Save the answers so far as the applicant's draft of this form (one per form), sealed."""
-    stamp = now()
     # A draft holds personal answers too: sealed at rest like a filed request's.
-    text = json.dumps(seal_answers(spec.personal_fields, answers), ensure_ascii=False)
+    content = seal_answers(spec.personal_fields, answers)
+    await store_draft(user, draft_scope(user, spec, program), "service", spec.id, spec.version, content)
+
+
+async def store_draft(
+    user: Principal, scope: str, kind: DraftKind, form_id: str, version: int, content: dict[str, Any]
+) -> None:
+    """Keep ``content`` (its personal values sealed already) as the applicant's one draft of the form
+    ``scope`` names, replacing the one saved before."""
+    stamp = now()
     await Draft.insert(
         Draft(
-            scope=draft_scope(user, spec, program),
+            scope=scope,
             account=user.id,
-            service_id=spec.id,
-            service_version=spec.version,
-            answers=text,
+            kind=kind,
+            service_id=form_id,
+            service_version=version,
+            answers=json.dumps(content, ensure_ascii=False),
             created_at=stamp,
             updated_at=stamp,
         )

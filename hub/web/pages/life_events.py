@@ -1,5 +1,6 @@
 """Life events on the portal (一件事一次办): the list of them, the one form (the answers the parts
-share first, then each part's own fields), one check page, one filing, and the applicant's case.
+share first, then each part's own fields), saved as a draft to finish later, one check page, one
+filing, and the applicant's case.
 
 The rules are the life events domain's (``hub/life_events``): these pages parse the posted form into
 the one form's answers (shared answers by name, a part's own fields as ``<part>.<field>``), call it,
@@ -22,6 +23,7 @@ from forms.validation import FieldError, is_visible, whole_number
 from hub.accounts import Principal
 from hub.errors import HubError
 from hub.i18n import N_, gettext
+from hub.life_events.drafts import load_event_draft, save_event_draft
 from hub.life_events.filing import check_case, file_case, require_event_audience
 from hub.life_events.forms import part_spec
 from hub.life_events.views import case_read, due_dates, life_event, life_events
@@ -73,6 +75,8 @@ START_AGAIN = N_(
 # A part approved on commitment whose post-check found the commitment broken.
 REVOKED = N_("Revoked: the commitment was not kept")
 CASE_STATES = {"in_progress": N_("In progress"), "done": N_("Completed")}
+# The one form saved as a draft (the words a service's form says).
+SAVED = N_("Your draft is saved. You can come back to it at any time from My requests.")
 
 
 def event_or_404(ctx: HubContext, event_id: str) -> LifeEventSpec:
@@ -214,6 +218,7 @@ async def render_form(
     key: str,
     errors: list[FieldError] | None = None,
     status: int = 200,
+    message: str = "",
 ) -> Response:
     locale = page_locale(request)
     errors = errors or []
@@ -248,6 +253,7 @@ async def render_form(
         errors=summary_errors,
         uploads=await filenames(user, answers),
         due=await due_dates(ctx.catalog, event, user.id, answers),
+        message=message,
     )
 
 
@@ -258,11 +264,15 @@ async def list_page(request: Request, ctx: HubContext) -> Response:
 
 
 @get("/life-events/{event_id:str}", name="life-event")
-async def form_page(request: Request, ctx: HubContext, event_id: str) -> Response:
+async def form_page(request: Request, ctx: HubContext, event_id: str, saved: bool = False) -> Response:
+    """The one form, filled from the applicant's saved draft of it, if any."""
     event = event_or_404(ctx, event_id)
     user = applicant_for(request, event)
+    draft = await load_event_draft(ctx.catalog, user, event)
+    answers, chosen = (draft.answers, draft.parts) if draft else ({}, [])
+    message = gettext(page_locale(request), SAVED) if saved else ""
     # The form's own idempotency key: filing twice from it (a double click, a reload) files one case.
-    return await render_form(request, ctx, event, user, {}, [], secrets.token_urlsafe(24))
+    return await render_form(request, ctx, event, user, answers, chosen, secrets.token_urlsafe(24), message=message)
 
 
 async def posted(
@@ -498,6 +508,10 @@ async def form_post(request: Request, ctx: HubContext, event_id: str) -> Respons
         return Redirect(path=f"/life-events/cases/{filed.ref}?filed=true", status_code=303)
     chosen = [p for p in form.getall("parts", []) if isinstance(p, str) and p]
     answers, upload_errors = await posted(request, ctx, event, form, chosen)
+    if action == "save":
+        # Kept as typed, as a service's draft is: checked when it is continued.
+        await save_event_draft(ctx.catalog, user, event, answers, chosen)
+        return Redirect(path=f"/life-events/{event.id}?saved=true", status_code=303)
     if regroup(ctx, event, answers, action):
         return await render_form(request, ctx, event, user, answers, chosen, key)
     try:

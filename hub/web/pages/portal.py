@@ -529,7 +529,11 @@ async def discard(request: Request, draft_id: int) -> Response:
 
 
 async def draft_link(ctx: HubContext, draft: Draft, locale: str) -> tuple[str, str] | None:
-    """Where a saved draft is taken up again, and its title: the service's form, or a claim's."""
+    """Where a saved draft is taken up again, and its title: the service's form, a claim's, or a
+    life event's one form."""
+    if draft.kind == "life_event":
+        event = ctx.catalog.life_events.get(draft.service_id)
+        return (gettext(locale, event.title), f"/life-events/{event.id}") if event else None
     if CLAIM_DRAFT in draft.scope:
         code = draft.scope.split(CLAIM_DRAFT, 1)[1]
         program = await Program.objects().where(Program.code == code).first()
