@@ -84,6 +84,7 @@ class StepFigures(msgspec.Struct, frozen=True):
     decided: int
     median_hours: int | None
     p90_hours: int | None
+    step_title: str = ""  # the stage's name in the reader's language
 
 
 class BacklogDay(msgspec.Struct, frozen=True):
@@ -461,6 +462,7 @@ async def read_figures(scope: Scope, filters: Filters) -> Cockpit:
             service_id=service_id,
             service_title=scope.service_titles.get(service_id, service_id),
             step=step,
+            step_title=scope.step_titles.get((service_id, step), step),
             department=department,
             department_name=scope.department_names.get(department, department),
             decided=decided,

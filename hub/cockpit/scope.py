@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from forms.spec import POST_CHECK_STAGE
 from forms.validation import FieldError
 from hub.actor import Actor
 from hub.audit import EARLIEST, LATEST  # the days any filter may name
 from hub.clock import today
+from hub.commitments import POST_CHECK_TITLE
 from hub.errors import forbidden, invalid_form
 from hub.i18n import gettext
 from hub.subsidies import parse_spec
@@ -49,6 +51,8 @@ class Scope:
     department_names: dict[str, str]
     # The reader sees every service of the catalog (no department or service filter).
     every_service: bool = False
+    # Each step's name by (service, stage id): the step of any version, the newest's name first.
+    step_titles: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
 
     def program_title(self, spec: Any) -> str:
         return parse_spec(spec).title.in_locale(self.locale)
@@ -129,4 +133,15 @@ def scope_of(catalog: Catalog, actor: Actor, filters: Filters) -> Scope:
         owners={s.id: s.owner for s in catalog.current()},
         department_names={code: gettext(locale, d.name) for code, d in catalog.departments.items()},
         every_service=department is None and filters.service_id is None,
+        step_titles=step_titles(catalog, locale),
     )
+
+
+def step_titles(catalog: Catalog, locale: str) -> dict[tuple[str, str], str]:
+    """Every step's name in ``locale`` by (service, stage id), the post-check of a commitment's too:
+    the steps of older versions are counted with the newest, so the newest's name wins."""
+    titles: dict[tuple[str, str], str] = {}
+    for spec in sorted(catalog.services.values(), key=lambda s: s.version):
+        titles[(spec.id, POST_CHECK_STAGE)] = gettext(locale, POST_CHECK_TITLE)
+        titles.update({(spec.id, stage.id): gettext(locale, stage.title) for stage in spec.route})
+    return titles

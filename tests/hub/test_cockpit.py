@@ -155,6 +155,8 @@ async def test_time_to_decision_per_step(figures):
     check = steps[(ELDERLY, "street-office", "residence-check")]
     assert (check.decided, check.median_hours, check.p90_hours) == (3, 10, 72)
     assert steps[(ELDERLY, "civil-affairs", "approval")].median_hours == 14
+    # Each step named as people know it, not by its code.
+    assert check.step_title == "Residence and living situation check"
 
 
 async def test_ratings_count_unless_left_out(figures):
