@@ -147,6 +147,17 @@ OBJECT_TYPES: dict[str, str] = {
     "working_calendar": N_("Working calendar"),
 }
 
+# Who acted, by role (the log keeps the code).
+ROLES: dict[str, str] = {
+    "citizen": N_("Citizen"),
+    "enterprise": N_("Enterprise"),
+    "clerk": N_("Clerk"),
+    "supervisor": N_("Supervisor"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+    "system": N_("A department's system"),
+}
+
 # A choice of a select: its value and what it shows; a group of them under a name (None: no group).
 Choice = tuple[str, str]
 ChoiceGroup = tuple[str | None, list[Choice]]
@@ -190,3 +201,11 @@ def action_choices(locale: str, asked: str = "") -> list[ChoiceGroup]:
     groups.sort(key=lambda group: group[0] or "")
     known = {value for _, choices in groups for value, _ in choices}
     return ([(None, [(asked, asked)])] if asked and asked not in known else []) + groups
+
+
+def role_label(role: str | None, locale: str) -> str:
+    """A role as people read it; an unknown one as it is."""
+    if not role:
+        return ""
+    label = ROLES.get(role)
+    return gettext(locale, label) if label else role

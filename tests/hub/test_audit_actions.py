@@ -242,3 +242,12 @@ async def test_a_family_reads_its_actions_and_a_code_its_own(database):
         assert await actions_of(asked) == [], asked
     # Each reading is recorded with what was asked, and is itself of the audit family.
     assert (await actions_of("audit."))[0] == "audit.viewed"
+
+
+def test_every_role_has_a_name():
+    from hub.accounts import ALL_ROLES
+    from hub.audit_actions import ROLES, role_label
+
+    assert set(ROLES) == {*ALL_ROLES, "system"}
+    assert role_label("clerk", "zh_CN") == "经办人" and role_label("nobody-knows", "en") == "nobody-knows"
+    assert role_label(None, "en") == ""

@@ -792,6 +792,7 @@ def test_the_audit_log_names_its_actions_and_reads_a_family_of_them(stack):
         rows = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
         assert AUDIT_ACTION_CELL.findall(rows)[0] == ("Sign-in lock lifted", "auth.unlocked")
         assert 'data-label="Object">Account <code>lisi</code><br><span class="hint"><code>account</code></span>' in rows
+        assert '>admin<br><span class="hint">Administrator</span>' in rows  # the role by its name
         # The filter is a list of the actions by name, grouped by family, the one asked chosen.
         form = page.text.split('<select id="audit-action" name="action">', 1)[1].split("</select>", 1)[0]
         assert '<option value="">Any action</option>' in form

@@ -10,7 +10,7 @@ from litestar import Request, Response
 
 from forms.validation import whole_number
 from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, AuditRead, read_audit_log
-from hub.audit_actions import action_choices, action_label, object_type_label
+from hub.audit_actions import action_choices, action_label, object_type_label, role_label
 from hub.errors import HubError
 from hub.requests.access import TRAIL_ROLES, request_trail
 from hub.web.actors import actor_of
@@ -29,6 +29,7 @@ def named(event: AuditRead, locale: str) -> dict[str, Any]:
         **msgspec.structs.asdict(event),
         "action_label": action_label(event.action, locale),
         "object_label": object_type_label(event.object_type, locale),
+        "actor_role_label": role_label(event.actor_role, locale),
     }
 
 
