@@ -439,6 +439,10 @@ async def read_audit_log(actor: Actor, asked: AuditFilters, limit: int = PAGE) -
     recorded with what was asked. A date that is not one, or one out of range, is a field error
     (``since``/``until``), and so is an event id out of range (``before``)."""
     start, end = moment("since", asked.since), moment("until", asked.until, whole_day_after=True)
+    if start is not None and end is not None and end <= start:
+        # Nothing can match a period that ends before it starts: said next to its end.
+        earliest = start.astimezone(BEIJING).date().isoformat()
+        raise invalid_field("until", "date_out_of_range", earliest=earliest, latest=LATEST.isoformat())
     before = older_than(asked.before)
     where: list[Combinable] = []
     if asked.action:

@@ -771,6 +771,14 @@ def test_the_auditor_s_page_of_the_audit_log(stack):
     wrong = auditor.get("/audit", params={"since": "yesterday"})
     assert wrong.status_code == 200 and 'id="audit-since-error"' in wrong.text
     assert "请按 YYYY-MM-DD 格式填写日期。" in wrong.text
+    # A period that ends before it starts is said next to its end, not answered "nothing matches".
+    reversed_period = auditor.get("/audit", params={"since": "2026-03-08", "until": "2026-03-01"})
+    assert reversed_period.status_code == 200 and 'id="audit-until-error"' in reversed_period.text
+    assert "2026-03-08" in reversed_period.text.split('id="audit-until-error"', 1)[1].split("</p>", 1)[0]
+    api_reversed = Api(stack.base_url, "auditor").get(
+        "/api/audit", params={"since": "2026-03-08", "until": "2026-03-01"}
+    )
+    assert api_reversed.status_code == 422 and api_reversed.json()["errors"][0]["field"] == "until"
 
     administrator = signed_in_page_client(stack, "admin")
     assert administrator.get("/audit").status_code == 403
