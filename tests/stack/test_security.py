@@ -771,6 +771,10 @@ def test_the_auditor_s_page_of_the_audit_log(stack):
     wrong = auditor.get("/audit", params={"since": "yesterday"})
     assert wrong.status_code == 200 and 'id="audit-since-error"' in wrong.text
     assert "请按 YYYY-MM-DD 格式填写日期。" in wrong.text
+    # An older page leads back to the newest events, with the same filters.
+    older_page = auditor.get("/audit", params={"actor": "auditor", "before": "999999999"})
+    assert older_page.status_code == 200 and 'href="/audit?actor=auditor"' in older_page.text
+    assert 'href="/audit?actor=auditor"' not in auditor.get("/audit", params={"actor": "auditor"}).text
     # A period that ends before it starts is said next to its end, not answered "nothing matches".
     reversed_period = auditor.get("/audit", params={"since": "2026-03-08", "until": "2026-03-01"})
     assert reversed_period.status_code == 200 and 'id="audit-until-error"' in reversed_period.text

@@ -55,10 +55,19 @@ async def audit_log_page(request: Request) -> Response:
     older = None
     if page.next_before:
         older = "/audit?" + urlencode({**{k: v for k, v in given.items() if v}, "before": page.next_before})
+    # On an older page, the way back to the newest events with the same filters.
+    newest = ("/audit?" + urlencode({k: v for k, v in given.items() if v})).rstrip("?") if before else None
     events = [named(e, locale) for e in page.events]
     actions = action_choices(locale, given["action"])
     return render_page(
-        request, "audit_log.html", given=given, errors=errors, events=events, older=older, actions=actions
+        request,
+        "audit_log.html",
+        given=given,
+        errors=errors,
+        events=events,
+        older=older,
+        newest=newest,
+        actions=actions,
     )
 
 
