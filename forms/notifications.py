@@ -38,6 +38,7 @@ EventKind = Literal[
     "subsidy_paid",
     "claim_refused",
     "claim_prepared",
+    "claim_declined",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 

@@ -20,6 +20,7 @@ __all__ = [
     "TOLD_CHANGES",
     "announce",
     "announce_entitlement_change",
+    "claim_declined_event",
     "claim_prepared_event",
     "document_revoked_event",
     "entitlement_change_event",
@@ -70,6 +71,19 @@ def claim_prepared_event(workflow_id: str, ref: str, request_id: int | None) -> 
         kind="claim_prepared",
         at=now(),
         request_id=request_id,
+        detail={"claim": ref},
+    )
+
+
+def claim_declined_event(workflow_id: str, ref: str, request_id: int | None, declined_by: int) -> NotifyEvent:
+    """The event of an approver declining a claim its preparer prepared, told to the preparer,
+    keyed by the claim (it is declined once)."""
+    return NotifyEvent(
+        key=f"{workflow_id}:claim_declined",
+        kind="claim_declined",
+        at=now(),
+        request_id=request_id,
+        account_id=declined_by,
         detail={"claim": ref},
     )
 

@@ -21,6 +21,7 @@ from hub.accounts import NAME_FIELD
 from hub.db.records import first, load_json
 from hub.db.tables import (
     Account,
+    AuditEvent,
     BenefitPayment,
     Claim,
     CommitmentRecord,
@@ -40,6 +41,7 @@ from hub.i18n import N_, format_date, format_money, gettext, supported
 from hub.notifications import (
     STATE_AFTER,
     TOLD_CHANGES,
+    claim_declined_event,
     claim_prepared_event,
     document_revoked_event,
     entitlement_change_event,
@@ -296,6 +298,27 @@ class HubNotifier:
         approving = await approvers([claim["enterprise"]])
         return [(account_id, prepared) for account_id in approving.get(claim["enterprise"], [])]
 
+    async def _preparer(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
+        """The preparer of a claim its enterprise's approver (``event.account_id``) declined, once it
+        is declined, with what was prepared and who declined it (the name masked)."""
+        claim = await first(
+            Claim,
+            "SELECT c.state, c.reason_code, c.submitted_by, c.amount_cents, p.spec, r.applicant, "
+            "a.full_name AS approver FROM claim c JOIN program p ON p.id = c.program "
+            "JOIN service_request r ON r.id = c.request JOIN account a ON a.id = {} WHERE c.ref = {}",
+            event.account_id or 0,
+            event.detail.get("claim", ""),
+        )
+        declined = claim is not None and (claim["state"], claim["reason_code"]) == ("refused", "withdrawn")
+        if claim is None or not declined or claim["submitted_by"] is not None:
+            return []
+        told = {
+            "program_spec": parse_spec(claim["spec"]),
+            "amount_cents": claim["amount_cents"],
+            "name": mask(unseal(claim["approver"], NAME_FIELD) or ""),
+        }
+        return [(claim["applicant"], told)]
+
     async def _stopped(self, event: NotifyEvent) -> list[tuple[int, dict[str, Any]]]:
         """The beneficiaries following their benefit online whose entitlement the chunk ended (a
         death is told to the family by the civil affairs office, not by a message to the account)."""
@@ -398,8 +421,8 @@ class HubNotifier:
             return "/benefits"
         if event.kind == "policy_matched":
             return "/policies"
-        if event.kind == "claim_prepared":
-            return "/claims"  # where the approver submits or declines it
+        if event.kind in ("claim_prepared", "claim_declined"):
+            return "/claims"  # where the approver submits or declines it, and the preparer sees it
         if event.kind == "case_overdue":
             return "/workbench/cases"
         if event.kind == "case_answered":
@@ -439,6 +462,8 @@ class HubNotifier:
             targets = await self._eligible(event)
         elif event.kind == "claim_prepared":
             targets = await self._approvers(event)
+        elif event.kind == "claim_declined":
+            targets = await self._preparer(event)
         elif event.kind in ("benefit_suspended", "benefit_ended", "benefit_resumed"):
             # The beneficiary who follows the benefit online (others are told by letter).
             targets = [(event.account_id, {})] if event.account_id is not None else []
@@ -464,7 +489,7 @@ class HubNotifier:
             if "program_spec" in paid:
                 spec = paid["program_spec"]
                 values["program"] = spec.title.in_locale(person.locale) if spec else ""
-                if event.kind == "claim_prepared":  # what was prepared, and by whom
+                if event.kind in ("claim_prepared", "claim_declined"):  # what was prepared, and by whom
                     values["amount"] = format_money(Decimal(paid["amount_cents"]) / 100, person.locale)
                     values["name"] = paid["name"]
             elif event.kind in DOCUMENT_EVENTS:
@@ -542,6 +567,7 @@ class HubNotifier:
                 await self._tell_untold_changes(now)
                 + await self._tell_untold_revocations(now)
                 + await self._tell_untold_prepared_claims(now)
+                + await self._tell_untold_declined_claims(now)
             )
             query = query.where((left_behind | Message.key.is_in(late)) if late else left_behind)
         done = Delivered()
@@ -646,6 +672,34 @@ class HubNotifier:
         for c in claims:
             if hub_keys[c["ref"]] and not told.intersection(hub_keys[c["ref"]]):
                 keys += await self.store(claim_prepared_event(c["workflow_id"], c["ref"], c["request"]))
+        return keys
+
+    async def _tell_untold_declined_claims(self, now: dt.datetime) -> list[str]:
+        """Claims an approver declined in the last week whose preparer was not told (Temporal was
+        unreachable then): told now, naming who declined it from its audit event; returns the keys
+        to send."""
+        claims = await Claim.select(Claim.ref, Claim.workflow_id, Claim.request, Claim.request.applicant).where(
+            (Claim.state == "refused")
+            & (Claim.reason_code == "withdrawn")
+            & Claim.submitted_by.is_null()
+            & (Claim.updated_at > now - UNTOLD_WITHIN)
+            & (Claim.updated_at < now - LEFT_BEHIND)
+        )
+        if not claims:
+            return []
+        by = {
+            e["object_id"]: e["actor"]
+            for e in await AuditEvent.select(AuditEvent.object_id, AuditEvent.actor).where(
+                (AuditEvent.action == "claim.declined") & AuditEvent.object_id.is_in([c["ref"] for c in claims])
+            )
+        }
+        hub_keys = {c["ref"]: f"{c['workflow_id']}:claim_declined:{c['request.applicant']}:hub" for c in claims}
+        told = {r["key"] for r in await Message.select(Message.key).where(Message.key.is_in(list(hub_keys.values())))}
+        keys: list[str] = []
+        for c in claims:
+            # A claim its preparer took back was withdrawn, not declined: it has no such event.
+            if by.get(c["ref"]) is not None and hub_keys[c["ref"]] not in told:
+                keys += await self.store(claim_declined_event(c["workflow_id"], c["ref"], c["request"], by[c["ref"]]))
         return keys
 
     async def _hand_over(self, row: dict[str, Any], final: bool, done: Delivered, errors: list[str]) -> None:

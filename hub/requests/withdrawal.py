@@ -11,6 +11,7 @@ from hub.db.tables import Claim, ServiceRequest
 from hub.db.transactions import writing
 from hub.enterprises import require_approver_to_withdraw
 from hub.i18n import N_
+from hub.notifications import announce, claim_declined_event
 from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.updates import send_applicant_update
 from hub.subsidies import withdraw_prepared
@@ -48,6 +49,9 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
                     # Someone other than its preparer (the approver): the claim was declined.
                     await record(actor, user, "claim.declined", "claim", claim.ref, request=row.ref)
         if withdrawn:
+            if claim is not None and user.id != row.applicant:
+                # Its preparer is told it was declined (after the change is stored).
+                await announce(ctx.temporal, claim_declined_event(claim.workflow_id, claim.ref, row.id, user.id))
             return await reread(row.id)
         # Submitted by the approver meanwhile: withdrawn, if at all, as a submitted request is.
     # Only the approver submits an enterprise's request, and only the approver takes it back.

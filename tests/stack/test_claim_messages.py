@@ -157,6 +157,28 @@ def test_a_prepared_claim_tells_the_approver_and_its_refusal_by_the_checks_tells
     assert len(inbox(approver, "claim_prepared")) == 1
 
 
+def test_a_claim_its_approver_declines_tells_the_preparer(hub):
+    publish(hub, program_spec("told-declined"))
+    preparer, approver = Api(hub.base_url, "yunqi.preparer", locale="en"), Api(hub.base_url, "yunqi", locale="en")
+    in_english(preparer)
+    prepared = preparer.post("/api/programs/told-declined/claims", json={})
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    ref, request_ref = prepared.json()["ref"], prepared.json()["request_ref"]
+    declined = approver.post(f"/api/requests/{request_ref}/withdrawal", json={"reason": ""})
+    assert declined.status_code == 202, declined.text
+
+    rows = wait_for(
+        lambda: messages(hub, f"claim-{ref}:claim_declined:%"), timeout=60, what="the preparer told of the decline"
+    )
+    # The preparer only, in the hub (no channel chosen); the approver declined it and knows.
+    assert [(row["account.username"], row["channel"]) for row in rows] == [("yunqi.preparer", "hub")]
+    [message] = inbox(preparer, "claim_declined")
+    assert message["subject"] == "Claim not submitted: Test subsidy told-declined, CN¥1,000.00"
+    assert "declined by 周**" in message["body"] and "周明" not in message["body"], message
+    assert message["link"] == "/claims"
+    assert inbox(approver, "claim_declined") == []
+
+
 def test_a_payment_the_bank_refuses_tells_the_enterprise(hub):
     publish(hub, program_spec("told-bank"))
     set_enterprise(hub, QIHANG, bank_account_status="closed")
@@ -232,3 +254,36 @@ def test_a_claim_prepared_while_temporal_is_down_is_told_by_the_schedule(hub):
     # Told once: further runs add nothing.
     hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
     assert [row["key"] for row in messages(hub, f"claim-{ref}:%")] == told
+
+
+def test_a_claim_declined_while_temporal_is_down_is_told_by_the_schedule(hub):
+    publish(hub, program_spec("declined-late"))
+    preparer, approver = Api(hub.base_url, "yunqi.preparer", locale="en"), Api(hub.base_url, "yunqi", locale="en")
+    prepared = preparer.post("/api/programs/declined-late/claims", json={})
+    assert prepared.status_code == 201, prepared.text
+    ref, request_ref = prepared.json()["ref"], prepared.json()["request_ref"]
+    hub.temporal.stop()
+    try:
+        declined = approver.post(f"/api/requests/{request_ref}/withdrawal", json={"reason": ""})
+        # The decline stands; telling the preparer waits for Temporal.
+        assert declined.status_code == 202, declined.text
+    finally:
+        hub.temporal.start()  # same port, same state file
+    assert messages(hub, f"claim-{ref}:claim_declined:%") == []
+    # As if declined three minutes ago: past the two minutes the sender leaves an announcement to
+    # its own workflow. The schedule's next run tells it (triggered now).
+    hub_python(
+        hub,
+        "import datetime\n"
+        "await Claim.update({Claim.updated_at: datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=3)})"
+        f".where(Claim.ref == {ref!r})",
+    )
+
+    def by_schedule():
+        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        return messages(hub, f"claim-{ref}:claim_declined:%:hub") or None
+
+    rows = wait_for(by_schedule, timeout=90, interval=5, what="the decline told by the schedule")
+    assert [row["account.username"] for row in rows] == ["yunqi.preparer"]
+    hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+    assert len(messages(hub, f"claim-{ref}:claim_declined:%")) == 1  # told once
