@@ -18,6 +18,9 @@ from hub.sla.time_limits import CalendarTimeLimits
 from workflows.types import FINAL_STATES
 
 SHOWN_MAX_AGE = 1.0
+# Dates counted, kept in this process (a few megabytes at most; emptied when full).
+COUNTED = 10_000
+_counted: dict[tuple[Any, ...], dt.datetime] = {}
 
 
 class ExpectedDecision(msgspec.Struct):
@@ -52,7 +55,18 @@ async def expected_decision(
     if spec is None or state in FINAL_STATES or state == "prepared":
         return None
     done, running = pauses(entries)
-    # Shown, not kept: the calendar as read within the last second (a request's read is a hot path).
-    limits = CalendarTimeLimits(ctx.settings, ctx.calendars, max_age=SHOWN_MAX_AGE)
-    limit = await limits.plan_paused(filed_at, spec.time_limit_days, done)
-    return ExpectedDecision(by=limit.due_at, paused=running is not None or state == "waiting_applicant")
+    paused = running is not None or state == "waiting_applicant"
+    # Shown, not kept: the calendar as read within the last second (a request's read is a hot path),
+    # and a date counted once for the same filing, limit and pauses on the same schedules.
+    await ctx.calendars.refresh(SHOWN_MAX_AGE)
+    settings = ctx.settings
+    calendar = (settings.working_day_seconds, settings.extra_days_off, settings.extra_working_days)
+    key = (id(ctx.calendars), ctx.calendars.version, *calendar, filed_at, spec.time_limit_days, tuple(done))
+    by = _counted.get(key)
+    if by is None:
+        limits = CalendarTimeLimits(ctx.settings, ctx.calendars, max_age=SHOWN_MAX_AGE)
+        by = (await limits.plan_paused(filed_at, spec.time_limit_days, done)).due_at
+        if len(_counted) >= COUNTED:
+            _counted.clear()
+        _counted[key] = by
+    return ExpectedDecision(by=by, paused=paused)

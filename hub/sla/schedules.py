@@ -135,6 +135,11 @@ class CalendarBook:
         schedules.update({year: Schedule.of(s.calendar, "published") for year, s in self._stored.items()})
         return schedules
 
+    @property
+    def version(self) -> Any:
+        """What the published schedules were when last read: changes when one is published."""
+        return self._version
+
     async def refresh(self, max_age: float = 0.0) -> None:
         """Read the published schedules again if anything was published since the last read; with
         ``max_age``, only if that was not asked within the last ``max_age`` seconds (a date shown

@@ -59,3 +59,31 @@ def test_on_the_working_day_calendar_a_weekend_pause_moves_the_limit_by_one_day(
     # Asked on Friday 4 December, answered on Monday 7 December: one working day.
     friday_to_monday = [(at("2026-12-04T15:00"), at("2026-12-07T09:00"))]
     assert asyncio.run(limits.plan_paused(filed, 5, friday_to_monday)).due_at == end_of("2026-12-09")
+
+
+def test_a_date_shown_again_is_not_counted_again_until_a_schedule_is_published(monkeypatch):
+    from forms.catalog import load_catalog
+    from forms.working_days import parse_calendar
+    from hub.requests import expected
+    from tests.hub.test_calendar import TEST_2027
+
+    store = MemoryStore()
+    ctx = SimpleNamespace(settings=load_settings({}), calendars=CalendarBook({}, store))
+    spec = load_catalog().latest("elderly-care-allowance")
+    counted = []
+    plan = CalendarTimeLimits.plan_paused
+
+    async def counting(self, *args):
+        counted.append(args)
+        return await plan(self, *args)
+
+    monkeypatch.setattr(CalendarTimeLimits, "plan_paused", counting)
+    monkeypatch.setattr(expected, "SHOWN_MAX_AGE", 0.0)  # every read asks whether one was published
+    filed = at("2026-12-28T10:00")  # its limit runs into 2027
+    first = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
+    again = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
+    assert first == again and len(counted) == 1
+    store.publish(parse_calendar(TEST_2027, 2027))
+    after = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
+    # Counted again on the schedule now published (here the day off and the make-up day cancel out).
+    assert len(counted) == 2 and after is not None
