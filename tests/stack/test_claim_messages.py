@@ -223,6 +223,24 @@ def test_a_program_that_pays_without_being_asked_tells_the_enterprise(hub):
     assert [row["channel"] for row in messages(hub, f"claim-{ref}:subsidy_paid:%")] == ["hub"]
 
 
+def told_by_the_schedule(hub, ref: str, kind: str) -> list[dict]:
+    """The claim's ``kind`` message, told by the held-messages schedule: the claim changed as if
+    three minutes ago (past the two minutes the sender leaves an announcement to its own
+    workflow), and the schedule's next run triggered now."""
+    hub_python(
+        hub,
+        "import datetime\n"
+        "await Claim.update({Claim.updated_at: datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=3)})"
+        f".where(Claim.ref == {ref!r})",
+    )
+
+    def by_schedule():
+        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+        return messages(hub, f"claim-{ref}:{kind}:%:hub") or None
+
+    return wait_for(by_schedule, timeout=90, interval=5, what=f"{kind} told by the schedule")
+
+
 def test_a_claim_prepared_while_temporal_is_down_is_told_by_the_schedule(hub):
     publish(hub, program_spec("told-late"))
     preparer = Api(hub.base_url, "yunqi.preparer", locale="en")
@@ -235,20 +253,7 @@ def test_a_claim_prepared_while_temporal_is_down_is_told_by_the_schedule(hub):
         hub.temporal.start()  # same port, same state file
     ref = prepared.json()["ref"]
     assert messages(hub, f"claim-{ref}:%") == []
-    # As if prepared three minutes ago: past the two minutes the sender leaves an announcement to its
-    # own workflow. The schedule's next run tells it (triggered now).
-    hub_python(
-        hub,
-        "import datetime\n"
-        "await Claim.update({Claim.updated_at: datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=3)})"
-        f".where(Claim.ref == {ref!r})",
-    )
-
-    def by_schedule():
-        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
-        return messages(hub, f"claim-{ref}:claim_prepared:%:hub") or None
-
-    rows = wait_for(by_schedule, timeout=90, interval=5, what="the prepared claim told by the schedule")
+    rows = told_by_the_schedule(hub, ref, "claim_prepared")
     assert [row["account.username"] for row in rows] == ["yunqi"]
     told = [row["key"] for row in messages(hub, f"claim-{ref}:%")]
     # Told once: further runs add nothing.
@@ -270,20 +275,7 @@ def test_a_claim_declined_while_temporal_is_down_is_told_by_the_schedule(hub):
     finally:
         hub.temporal.start()  # same port, same state file
     assert messages(hub, f"claim-{ref}:claim_declined:%") == []
-    # As if declined three minutes ago: past the two minutes the sender leaves an announcement to
-    # its own workflow. The schedule's next run tells it (triggered now).
-    hub_python(
-        hub,
-        "import datetime\n"
-        "await Claim.update({Claim.updated_at: datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=3)})"
-        f".where(Claim.ref == {ref!r})",
-    )
-
-    def by_schedule():
-        hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
-        return messages(hub, f"claim-{ref}:claim_declined:%:hub") or None
-
-    rows = wait_for(by_schedule, timeout=90, interval=5, what="the decline told by the schedule")
+    rows = told_by_the_schedule(hub, ref, "claim_declined")
     assert [row["account.username"] for row in rows] == ["yunqi.preparer"]
     hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
     assert len(messages(hub, f"claim-{ref}:claim_declined:%")) == 1  # told once
