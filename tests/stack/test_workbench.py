@@ -136,6 +136,13 @@ def test_the_decision_expected_moves_with_the_pause_as_the_department_s_limit_do
     try:
         shown = page.get(f"/requests/{ref}").text
         assert "On hold until you answer: this date moves by the working days you take." in shown, shown
+        # The clerk's task says its limit is stopped too.
+        clerk_page = signed_in_page_client(hub, "street.clerk", locale="en")
+        try:
+            held = clerk_page.get(f"/workbench/tasks/{task['id']}").text
+            assert "Stopped while the applicant is asked" in held, held
+        finally:
+            signed_in_page_client(hub, "street.clerk", locale="zh_CN")
         time.sleep(2)  # two "working days" of the applicant's
         ok = citizen.post(f"/api/requests/{ref}/supplements", json={"answers": {"phone": "13900139000"}})
         assert ok.status_code == 200, ok.text
