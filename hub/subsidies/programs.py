@@ -117,6 +117,13 @@ async def publish(spec: ProgramSpec, catalog: Catalog, by: Principal | None = No
     return row
 
 
+async def paying_programs(service_id: str, today: dt.date, locale: str) -> list[tuple[str, str]]:
+    """The published programs open ``today`` that pay a subsidy through this service, as (code,
+    title in ``locale``): where an enterprise claims it and is paid."""
+    rows = await Program.objects().where((Program.service_id == service_id) & (Program.status == "published"))
+    return [(row.code, spec_of(row).title.in_locale(locale)) for row in rows if spec_of(row).open_on(today)]
+
+
 async def load_program(code: str) -> Program:
     """The program published under ``code``; not found when there is none."""
     row = await Program.objects().where(Program.code == code).first()

@@ -154,7 +154,15 @@ def test_main_pages_fit_phone_and_desktop(browser, stack, filed, decided, viewpo
         ),
         # A document the department issued, with the forms to correct or revoke it.
         ("civil.clerk", [("issued-document", f"/workbench/documents/{decided}")]),
-        ("yunqi", [("policies", "/policies"), ("claims", "/claims")]),
+        # A subsidy's service page leads to the policy that pays it.
+        (
+            "yunqi",
+            [
+                ("policies", "/policies"),
+                ("claims", "/claims"),
+                ("subsidy-service", "/services/job-stabilisation-subsidy"),
+            ],
+        ),
         # Its preparer's buttons say that they prepare, for the legal representative to submit.
         ("yunqi.preparer", [("preparer-policies", "/policies"), ("preparer-life-events", "/life-events")]),
         ("admin", [("sign-in-lockouts", "/admin/sign-in-locks")]),

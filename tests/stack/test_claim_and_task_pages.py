@@ -438,3 +438,19 @@ def test_an_applicant_throws_a_draft_away_and_nobody_else_can(stack):
     assert (
         "草稿已删除。" in after or "The draft is thrown away." in after
     ) and f"/drafts/{draft_id}/discard" not in after
+
+
+def test_a_subsidy_s_service_page_leads_to_the_policy_that_pays_it(stack):
+    """A subsidy is paid under a policy: its service's page leads to the policy's claim first; a
+    service that grants no money has no such pointer, and one that no open policy pays neither."""
+    page = signed_in_page_client(stack, "yunqi", locale="en")
+    try:
+        job = page.get("/services/job-stabilisation-subsidy").text
+        assert "Paid under a policy" in job and 'href="/policies#p-job-stabilisation-2026"' in job, job
+        assert "2026 job-stabilisation refund (no application needed)" in job
+        assert "Paid under a policy" not in page.get("/services/shop-sign-permit").text
+        assert "Paid under a policy" not in page.get("/services/startup-loan-interest-subsidy").text
+        # The policy's card is where the link lands.
+        assert 'id="p-job-stabilisation-2026"' in page.get("/policies").text
+    finally:
+        signed_in_page_client(stack, "yunqi", locale="zh_CN")

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from forms.spec import ServiceSpec
 from forms.topics import ENTERPRISE_STAGES, LIFE_EVENTS
 from forms.validation import FieldError, whole_number
+from hub import clock
 from hub.accounts import Principal
 from hub.benefits.views import granted_by
 from hub.catalog.presenting import detail, search, summary
@@ -35,7 +36,7 @@ from hub.requests.supplements import supply_information
 from hub.requests.withdrawal import withdraw_request
 from hub.subsidies.claims import FINAL_CLAIM_STATES
 from hub.subsidies.enterprise import enterprise_claims, policies_for
-from hub.subsidies.programs import spec_of
+from hub.subsidies.programs import paying_programs, spec_of
 from hub.uploads.files import MAX_UPLOAD_BYTES, store_upload
 from hub.web.actors import actor_of
 from hub.web.cached import answers_of
@@ -222,7 +223,9 @@ async def service_page(request: Request, ctx: HubContext, service_id: str) -> Re
         ("service page", spec.id, spec.version, locale),
         lambda: render_fragment(locale, "_service.html", service=service),
     )
-    return render_page(request, "service.html", service=service, described=Markup(described))
+    # A subsidy is paid under a policy: the page leads to its claim (there, in one step) first.
+    programs = await paying_programs(spec.id, clock.today(), locale) if spec.outcome.amount else []
+    return render_page(request, "service.html", service=service, described=Markup(described), programs=programs)
 
 
 def applicant_for(request: Request, spec: ServiceSpec) -> Principal:
