@@ -86,7 +86,8 @@ def short_label(text: str, room: int = PHONE_LABEL) -> str:
     """``text`` cut to ``room`` half-widths with an ellipsis: a Chinese character is drawn about
     twice as wide as a Latin letter, so counting characters would cut English short and let
     Chinese run off the chart."""
-    used, kept = 0, list[str]()
+    used = 0
+    kept: list[str] = []
     for char in text:
         used += 2 if _is_wide(char) else 1
         if used > room - 1:
@@ -164,9 +165,10 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             return _svg(chart, margin_left=label_room([str(label) for label in chart.x_labels or []]))
         return _svg(chart)
 
-    def _phone(chart: pygal.Graph, bars: int = 0, days: list[str] | None = None) -> PhoneDrawing:
+    def _phone(chart: pygal.Graph, days: list[str] | None = None) -> PhoneDrawing:
         """The chart drawn again for a phone: its width, one legend entry a line, a bar chart as
         tall as its bars need, and a line chart with a day named every quarter of the way."""
+        bars = len(chart.x_labels or []) if isinstance(chart, pygal.HorizontalBar) else 0
         height = max(PHONE_HEIGHT, 140 + PHONE_BAR_ROW * bars) if bars else PHONE_HEIGHT
         size: dict[str, object] = dict(
             width=PHONE_WIDTH,
@@ -236,7 +238,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="time-to-decision",
             title=title,
             svg=_draw(bars),
-            **_phone(bars, bars=len(decided)),
+            **_phone(bars),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Median (days)")), _(N_("90th percentile (days)"))],
             rows=[
                 [s.title, str(s.decided), _text(_days(s.median_hours)), _text(_days(s.p90_hours))]
@@ -255,7 +257,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="shares",
             title=title,
             svg=_draw(bars),
-            **_phone(bars, bars=len(decided)),
+            **_phone(bars),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Approved (%)")), _(N_("Within the time limit (%)"))],
             rows=[
                 [s.title, str(s.decided), _text(s.approval_percent), _text(s.within_limit_percent)]
@@ -303,7 +305,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="paid",
             title=title,
             svg=_draw(bars),
-            **_phone(bars, bars=len(cockpit.paid)),
+            **_phone(bars),
             columns=[
                 _(N_("Program or benefit")),
                 _(N_("Budget")),

@@ -54,7 +54,7 @@ from hub.requests.presenter import DOCUMENT_TITLES
 from hub.sealing import seal, unseal
 from hub.settings import Settings
 from hub.sla.time_limits import reply_deadline
-from hub.subsidies import parse_spec
+from hub.subsidies import WITHDRAWN_BEFORE_SUBMISSION, parse_spec, withdrawn_before_submission
 from workflows.notifications.types import CHANNELS, Channel, Delivered, NotifyEvent
 
 OUTCOMES = {
@@ -309,8 +309,9 @@ class HubNotifier:
             event.account_id or 0,
             event.detail.get("claim", ""),
         )
-        declined = claim is not None and (claim["state"], claim["reason_code"]) == ("refused", "withdrawn")
-        if claim is None or not declined or claim["submitted_by"] is not None:
+        if claim is None or not withdrawn_before_submission(
+            claim["state"], claim["reason_code"], claim["submitted_by"]
+        ):
             return []
         told = {
             "program_spec": parse_spec(claim["spec"]),
@@ -679,9 +680,7 @@ class HubNotifier:
         unreachable then): told now, naming who declined it from its audit event; returns the keys
         to send."""
         claims = await Claim.select(Claim.ref, Claim.workflow_id, Claim.request, Claim.request.applicant).where(
-            (Claim.state == "refused")
-            & (Claim.reason_code == "withdrawn")
-            & Claim.submitted_by.is_null()
+            WITHDRAWN_BEFORE_SUBMISSION
             & (Claim.updated_at > now - UNTOLD_WITHIN)
             & (Claim.updated_at < now - LEFT_BEHIND)
         )

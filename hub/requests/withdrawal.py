@@ -28,6 +28,8 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
     # A claim's request is stored with its claim; whether it is only prepared is the claim's state.
     claim = await Claim.objects().where(Claim.request == row.id).first()
     if (claim.state if claim else row.state) == "prepared":  # never started: nothing to tell a workflow
+        # A prepared claim taken back by someone other than its preparer (the approver) is declined.
+        declined = claim if claim is not None and user.id != row.applicant else None
         async with writing():
             if claim is not None:
                 withdrawn = await withdraw_prepared(claim)
@@ -45,13 +47,12 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
                 )
             if withdrawn:
                 await record(actor, user, "request.withdrawn", "request", row.ref)
-                if claim is not None and user.id != row.applicant:
-                    # Someone other than its preparer (the approver): the claim was declined.
-                    await record(actor, user, "claim.declined", "claim", claim.ref, request=row.ref)
+                if declined is not None:
+                    await record(actor, user, "claim.declined", "claim", declined.ref, request=row.ref)
         if withdrawn:
-            if claim is not None and user.id != row.applicant:
+            if declined is not None:
                 # Its preparer is told it was declined (after the change is stored).
-                await announce(ctx.temporal, claim_declined_event(claim.workflow_id, claim.ref, row.id, user.id))
+                await announce(ctx.temporal, claim_declined_event(declined.workflow_id, declined.ref, row.id, user.id))
             return await reread(row.id)
         # Submitted by the approver meanwhile: withdrawn, if at all, as a submitted request is.
     # Only the approver submits an enterprise's request, and only the approver takes it back.

@@ -1,11 +1,26 @@
 """Subsidy programs, claims and matching: the hub's side of the subsidy workflows.
 
 What other domains may use (their front door): a program's spec as stored, why a claim ended as it
-did, withdrawing a claim that is only prepared (with the request that carries it), and the message
+did, withdrawing a claim that is only prepared (with the request that carries it) and telling one
+so withdrawn (``withdrawn_before_submission``), and the message
 telling an enterprise its claim was paid (recorded with the payment notice)."""
 
-from hub.subsidies.claims import CLAIM_REASONS, withdraw_prepared
+from hub.subsidies.claims import (
+    CLAIM_REASONS,
+    WITHDRAWN_BEFORE_SUBMISSION,
+    withdraw_prepared,
+    withdrawn_before_submission,
+)
 from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message
 from hub.subsidies.programs import parse_spec
 
-__all__ = ["CLAIM_REASONS", "MessageOutbox", "PaidMessage", "paid_message", "parse_spec", "withdraw_prepared"]
+__all__ = [
+    "CLAIM_REASONS",
+    "WITHDRAWN_BEFORE_SUBMISSION",
+    "MessageOutbox",
+    "PaidMessage",
+    "paid_message",
+    "parse_spec",
+    "withdraw_prepared",
+    "withdrawn_before_submission",
+]

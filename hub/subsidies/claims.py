@@ -221,15 +221,16 @@ async def withdraw_prepared(claim: Claim) -> bool:
     return bool(updated)
 
 
-def withdrawn_before_submission(claim: Claim) -> bool:
-    """Whether the claim ended withdrawn while only prepared (``withdraw_prepared``): nobody ever
-    submitted it, where a claim withdrawn in review names who submitted it."""
-    return (
-        claim.state == "refused"
-        and claim.reason_code == "withdrawn"
-        and claim.submitted_by is None
-        and claim.request is not None
-    )
+def withdrawn_before_submission(state: str, reason_code: str | None, submitted_by: int | None) -> bool:
+    """Whether a claim (its state, reason and submitter) ended withdrawn while only prepared
+    (``withdraw_prepared``): nobody ever submitted it, where a claim withdrawn in review names who
+    submitted it. ``WITHDRAWN_BEFORE_SUBMISSION`` is the same as a query's condition."""
+    return state == "refused" and reason_code == "withdrawn" and submitted_by is None
+
+
+WITHDRAWN_BEFORE_SUBMISSION = (
+    (Claim.state == "refused") & (Claim.reason_code == "withdrawn") & Claim.submitted_by.is_null()
+)
 
 
 def claim_input(claim: Claim, program: ProgramSpec, request: dict[str, Any], catalog: Catalog) -> ClaimInput:

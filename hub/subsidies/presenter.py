@@ -204,7 +204,7 @@ async def declined_by(claim: Claim, prepared_by: int | None, request_ref: str | 
     name masked, and when: the claim was withdrawn before anyone submitted it, by someone else of the
     enterprise, as its withdrawal's audit event records. None for any other claim (a preparer who
     took back what they prepared withdrew it)."""
-    if not withdrawn_before_submission(claim) or request_ref is None:
+    if not withdrawn_before_submission(claim.state, claim.reason_code, claim.submitted_by) or request_ref is None:
         return None
     event = (
         await AuditEvent.select(AuditEvent.actor, AuditEvent.at, AuditEvent.actor.full_name.as_alias("name"))
