@@ -28,7 +28,6 @@ APP_CONFIG = AppConfig(
         tables.LedgerAccount,
         tables.LedgerTransaction,
         tables.LedgerEntry,
-        tables.Notification,
         tables.MessagePreference,
         tables.Message,
         tables.ReconciliationReport,

@@ -426,19 +426,6 @@ class LedgerEntry(Table):
     amount_cents = BigInt()
 
 
-class Notification(Table):
-    """A message for an enterprise (or person) in the hub: e.g. a program it qualifies for."""
-
-    id: Serial
-
-    key = Varchar(length=120, unique=True)
-    enterprise = ForeignKey(references=Enterprise, null=True, default=None, index=True)
-    kind = Varchar(length=40)
-    program = ForeignKey(references=Program, null=True, default=None)
-    created_at = Timestamptz()
-    read_at = Timestamptz(null=True, default=None)
-
-
 class ReconciliationReport(Table):
     """The daily comparison of the ledger with the claims, and every difference found."""
 
