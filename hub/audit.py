@@ -411,11 +411,16 @@ def older_than(before: int | None) -> int | None:
     return before
 
 
+# Whose events a filter may ask for besides a username's: the hub's own (no user acted).
+BY = ("system",)
+
+
 class AuditFilters(msgspec.Struct, omit_defaults=True):
     """What an auditor asks of the log; dates as given (see ``moment``)."""
 
     action: str | None = None  # an action's code, or a family of them (``request.``: see ``actions_asked``)
     actor: str | None = None  # a username
+    by: str | None = None  # "system": the events the hub recorded itself, with no user (see ``BY``)
     object_type: str | None = None
     object_id: str | None = None
     since: str | None = None
@@ -437,7 +442,12 @@ def actions_asked(asked: str) -> Combinable:
 async def read_audit_log(actor: Actor, asked: AuditFilters, limit: int = PAGE) -> AuditPage:
     """A page of the log, newest first, for the API and the auditor's page alike; the reading is
     recorded with what was asked. A date that is not one, or one out of range, is a field error
-    (``since``/``until``), and so is an event id out of range (``before``)."""
+    (``since``/``until``), and so is an event id out of range (``before``), a ``by`` not in ``BY``,
+    and a username asked with the system's events (``actor``: they have none)."""
+    if asked.by and asked.by not in BY:
+        raise invalid_field("by", "literal_error", expected=", ".join(BY))
+    if asked.by == "system" and asked.actor:
+        raise invalid_field("actor", "not_applicable")
     start, end = moment("since", asked.since), moment("until", asked.until, whole_day_after=True)
     if start is not None and end is not None and end <= start:
         # Nothing can match a period that ends before it starts: said next to its end.
@@ -450,6 +460,8 @@ async def read_audit_log(actor: Actor, asked: AuditFilters, limit: int = PAGE) -
     if asked.actor:
         found = await Account.select(Account.id).where(Account.username == asked.actor).first()
         where.append(AuditEvent.actor == (found["id"] if found else 0))
+    if asked.by == "system":
+        where.append(AuditEvent.actor.is_null())
     if asked.object_type:
         where.append(AuditEvent.object_type == asked.object_type)
     if asked.object_id:

@@ -1,14 +1,20 @@
-"""The audit log's vocabulary as people read it: every action the hub records and every kind of
-object an event concerns, named in the reader's language, and the families of actions the log can
-be filtered by.
+"""The audit log's vocabulary as people read it: every action the hub records, every kind of
+object an event concerns and every detail it keeps, named in the reader's language, and the
+families of actions the log can be filtered by.
 
-An event keeps its code (``request.filed``): the API answers with it and takes it as a filter, and
-the auditor's page shows it under the name. A code that has no name here (an event of an older
-version) is shown as it is. tests/hub/test_audit_actions.py reads every ``record(...)`` of the
-hub and fails on an action or object type missing here, so a new one cannot go unnamed.
+An event keeps its codes (``request.filed``, ``channel: page``): the API answers with them and
+takes them as filters, and the auditor's page shows them under the names. A code that has no name
+here (an event of an older version) is shown as it is. tests/hub/test_audit_actions.py reads every
+``record(...)`` of the hub and fails on an action, object type or detail missing here, so a new one
+cannot go unnamed.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+from babel.lists import format_list
 
 from hub.i18n import N_, gettext
 
@@ -158,6 +164,125 @@ ROLES: dict[str, str] = {
     "system": N_("A department's system"),
 }
 
+# Detail key (a keyword of ``record(...)``) -> its name. ``request`` is not among them: ``record``
+# keeps it as the event's request, not as a detail.
+DETAILS: dict[str, str] = {
+    "accept": N_("Decision accepted"),
+    "account": N_("Account"),
+    "action": N_("Action"),
+    "actor": N_("Username"),
+    "anonymous": N_("Filed anonymously"),
+    "applicant_name": N_("Applicant's name shown"),
+    "assignee": N_("Assigned to"),
+    "before": N_("Events before number"),
+    "budget": N_("Budget"),
+    "by": N_("Who acted"),
+    "case": N_("Feedback case"),
+    "category": N_("Reason category"),
+    "change": N_("Change number"),
+    "channel": N_("Channel"),
+    "count": N_("Records read"),
+    "days_off": N_("Days off"),
+    "delegate": N_("Delegate"),
+    "emails": N_("Emails"),
+    "event": N_("Life event"),
+    "field": N_("Field"),
+    "fields": N_("Fields"),
+    "files": N_("Files"),
+    "holidays": N_("Holidays"),
+    "hours": N_("Valid for (hours)"),
+    "kept": N_("Approval kept"),
+    "kind": N_("Kind"),
+    "life_event": N_("Life event case"),
+    "limit": N_("Limit reached"),
+    "media_type": N_("File type"),
+    "mode": N_("How it is claimed"),
+    "name": N_("Name"),
+    "new": N_("New document"),
+    "object_id": N_("Object number"),
+    "object_type": N_("Object type"),
+    "on": N_("Date"),
+    "outcome": N_("Outcome"),
+    "parts": N_("Parts"),
+    "payloads": N_("Payloads"),
+    "pending": N_("Waiting for confirmation"),
+    "period": N_("Period"),
+    "prepared_by": N_("Prepared by account"),
+    "program": N_("Program"),
+    "purpose": N_("Purpose"),
+    "reason": N_("Reason"),
+    "replaced": N_("Replaced an earlier calendar"),
+    "retention_days": N_("Kept for (days)"),
+    "scopes": N_("Permissions"),
+    "score": N_("Score"),
+    "service": N_("Service"),
+    "sha256": N_("SHA-256 fingerprint"),
+    "since": N_("From"),
+    "size": N_("Size (bytes)"),
+    "sms": N_("SMS"),
+    "sources": N_("Sources"),
+    "stage": N_("Step"),
+    "state": N_("State"),
+    "stopped": N_("Parts stopped"),
+    "subject": N_("About"),
+    "task": N_("Task"),
+    "to": N_("To department"),
+    "until": N_("Until"),
+    "upheld": N_("Upheld"),
+    "username_digest": N_("Username (digest only)"),
+    "verdict": N_("Verdict"),
+    "version": N_("Version"),
+    "withdrawn": N_("Parts withdrawn"),
+    "working_days": N_("Working days"),
+}
+
+# Detail key -> the codes its value can be, and their names: where a detail's value is one of a
+# fixed set (tests/hub/test_audit_actions.py holds each against the vocabulary it comes from).
+# Free text, numbers and identifiers are shown as recorded.
+DETAIL_VALUES: dict[str, dict[str, str]] = {
+    "by": {"system": N_("The system")},
+    "category": {
+        "issued_in_error": N_("Issued in error"),
+        "superseded": N_("Replaced by another document"),
+        "fraud": N_("Obtained with false or withheld information"),
+        "other": N_("Other reasons"),
+        "commitment_broken": N_("A commitment made in place of a proof was found untrue"),
+    },
+    # Where a sign-in came from (the pages say so; the API's say nothing), or how a case's
+    # applicant was reached.
+    "channel": {
+        "page": N_("Web pages"),
+        "phone": N_("Phone"),
+        "sms": N_("SMS"),
+        "email": N_("Email"),
+        "visit": N_("Home visit"),
+        "in_person": N_("In person"),
+    },
+    "kind": {"follow_up": N_("Follow-up of a low rating"), "grievance": N_("Grievance")},
+    "limit": {"username": N_("Attempts with this username"), "address": N_("Attempts from this address")},
+    "mode": {
+        "apply": N_("Apply and be reviewed"),
+        "instant": N_("Instant: checked automatically, paid at once"),
+        "apply_free": N_("No application: confirm and receive"),
+    },
+    "outcome": {
+        "resolved": N_("Resolved"),
+        "explained": N_("Explained"),
+        "upheld": N_("Upheld"),
+        "partly_upheld": N_("Partly upheld"),
+        "not_upheld": N_("Not upheld"),
+    },
+    "scopes": {
+        "tasks:read": N_("Read tasks"),
+        "tasks:decide": N_("Decide tasks"),
+        "requests:read": N_("Read requests"),
+    },
+    # The benefit register's filter: empty when every state was read.
+    "state": {"": N_("All"), "active": N_("Being paid"), "suspended": N_("Suspended"), "ended": N_("Ended")},
+    "subject": {"service": N_("A service"), "clerk": N_("A clerk"), "payment": N_("A payment")},
+    "verdict": {"approve": N_("Approved"), "reject": N_("Rejected")},
+}
+
 # A choice of a select: its value and what it shows; a group of them under a name (None: no group).
 Choice = tuple[str, str]
 ChoiceGroup = tuple[str | None, list[Choice]]
@@ -201,6 +326,54 @@ def action_choices(locale: str, asked: str = "") -> list[ChoiceGroup]:
     groups.sort(key=lambda group: group[0] or "")
     known = {value for _, choices in groups for value, _ in choices}
     return ([(None, [(asked, asked)])] if asked and asked not in known else []) + groups
+
+
+def detail_key_label(key: str, locale: str) -> str:
+    """A detail's name in ``locale``; a key without one, as it is."""
+    label = DETAILS.get(key)
+    return gettext(locale, label) if label else key
+
+
+def detail_value_text(key: str, value: Any, locale: str) -> tuple[str, bool]:
+    """A detail's value as people read it, and whether it was named (a code of ``DETAIL_VALUES``,
+    an action, an object type, yes or no) rather than shown as recorded."""
+    if isinstance(value, bool):
+        return gettext(locale, N_("Yes") if value else N_("No")), True
+    if isinstance(value, list):
+        texts = [detail_value_text(key, item, locale) for item in value]
+        return format_list([text for text, _ in texts], locale=locale) if texts else "", any(n for _, n in texts)
+    if isinstance(value, str):
+        if key == "action" and value in ACTIONS:
+            return action_label(value, locale), True
+        if key == "object_type" and value in OBJECT_TYPES:
+            return object_type_label(value, locale), True
+        label = DETAIL_VALUES.get(key, {}).get(value)
+        if label:
+            return gettext(locale, label), True
+    return ("" if value is None else str(value)), False
+
+
+def detail_items(detail: dict[str, Any], locale: str) -> list[dict[str, Any]]:
+    """An event's details for people, in the order recorded: each key's name and its value's, and
+    ``code``: the key, and the value as recorded when it was named, to show beneath them."""
+    items = []
+    for key, value in detail.items():
+        text, named = detail_value_text(key, value, locale)
+        recorded = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        code = f"{key}: {recorded}" if named else key
+        items.append({"key": key, "label": detail_key_label(key, locale), "text": text, "code": code})
+    return items
+
+
+def actor_choices(locale: str, asked: str = "") -> list[ChoiceGroup]:
+    """Whose events to read, beside a username: anyone's, or the system's (recorded by the hub
+    itself, with no user). A value ``asked`` that is neither comes last, as it is, so the select
+    still shows what the page was filtered by."""
+    choices: list[Choice] = [("", gettext(locale, N_("Anyone")))]
+    choices += [(value, gettext(locale, label)) for value, label in DETAIL_VALUES["by"].items()]
+    if asked and asked not in DETAIL_VALUES["by"]:
+        choices.append((asked, asked))
+    return [(None, choices)]
 
 
 def role_label(role: str | None, locale: str) -> str:

@@ -1,28 +1,34 @@
-"""The audit log's vocabulary: every action and object type the hub records has a name (read from
-the ``record(...)`` calls of the source, the codes built at run time included), the families the
-log is filtered by are the codes' own, and a family reads the events of its actions only, on a real
-SQLite file."""
+"""The audit log's vocabulary: every action, object type and detail the hub records has a name (read
+from the ``record(...)`` calls of the source, the codes built at run time and the details passed on
+in a dict included), the families the log is filtered by are the codes' own, the details read as
+words, and a family (or the system's events) reads its events only, on a real SQLite file."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hub.actor import Actor
-from hub.audit import AuditFilters, read_audit_log, record
+from hub.audit import BY, AuditFilters, read_audit_log, record
 from hub.audit_actions import (
     ACTIONS,
+    DETAIL_VALUES,
+    DETAILS,
     FAMILIES,
     OBJECT_TYPES,
     action_choices,
     action_label,
+    actor_choices,
+    detail_items,
     family_of,
     is_family,
     object_type_label,
 )
 from hub.benefits.changes import MOVES as ENTITLEMENT_MOVES
+from hub.errors import HubError
 from workflows.types import TASK_MOVES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +41,19 @@ BUILT = {
         f"entitlement.{kind}" for _, _, kind in ENTITLEMENT_MOVES.values()
     ],
 }
+
+
+# Details a ``record(...)`` is given in a dict (``**value``) that the scan cannot read from the source,
+# by the file and the expression, with every key the dict can have (a site not listed, and not a
+# dict written out in its function or the function's own ``**keywords``, fails the test).
+SPREAD = {
+    # ``hub.signin.audit_subject``: a failed sign-in with a name no account has.
+    ("hub/signin.py", "result.audit_detail"): ["username_digest"],
+    # Reading the log records what was asked.
+    ("hub/audit.py", "given"): [f.name for f in msgspec.structs.fields(AuditFilters)],
+}
+# ``record`` keeps it as the event's request, not as a detail.
+NOT_DETAILS = {"request"}
 
 
 class Site:
@@ -57,6 +76,46 @@ class Site:
         if isinstance(given, ast.Name):
             return self._assigned(given.id) or self._passed(given.id)
         return []
+
+    def detail_keys(self) -> tuple[list[str], list[str]]:
+        """The detail keys the call can give, and the ``**value`` it gives that the scan cannot read."""
+        keys, unread = [], []
+        for keyword in self.call.keywords:
+            if keyword.arg is not None:
+                keys.append(keyword.arg)
+                continue
+            spread = SPREAD.get((str(self.path.relative_to(ROOT)), ast.unparse(keyword.value)))
+            found = spread if spread is not None else self._dict_keys(keyword.value)
+            if found is None:
+                unread.append(f"{self.where}: **{ast.unparse(keyword.value)}")
+            keys += found or []
+        return [key for key in keys if key not in NOT_DETAILS], unread
+
+    def _dict_keys(self, value: ast.expr) -> list[str] | None:
+        """The keys of ``**name``: a dict (or dicts, ``{...} if x else {}``) written out for it in the
+        function, or the function's own ``**keywords``: those given wherever the module calls it."""
+        function = self._function()
+        if function is None or not isinstance(value, ast.Name):
+            return None
+        if function.args.kwarg is not None and function.args.kwarg.arg == value.id:
+            named = {a.arg for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
+            return [
+                keyword.arg
+                for node in ast.walk(self.tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name
+                for keyword in node.keywords
+                if keyword.arg is not None and keyword.arg not in named
+            ]
+        found: list[str] = []
+        assigned = False
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets):
+                dicts = dict_literals(node.value)
+                if dicts is None:
+                    return None
+                assigned = True
+                found += [k.value for d in dicts for k in d.keys if isinstance(k, ast.Constant)]
+        return found if assigned else None
 
     def _function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         node: ast.AST | None = self.call
@@ -94,6 +153,16 @@ def literals(value: ast.expr) -> list[str]:
         body, orelse = literals(value.body), literals(value.orelse)
         return body + orelse if body and orelse else []
     return []
+
+
+def dict_literals(value: ast.expr) -> list[ast.Dict] | None:
+    """The dicts an expression can be, when it is only dicts with literal keys; else None."""
+    if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+        return [value]
+    if isinstance(value, ast.IfExp):
+        body, orelse = dict_literals(value.body), dict_literals(value.orelse)
+        return body + orelse if body is not None and orelse is not None else None
+    return None
 
 
 def record_sites() -> list[Site]:
@@ -153,6 +222,109 @@ def test_every_object_type_recorded_has_a_name():
         unnamed += [f"{site.where}: {code}" for code in codes if code not in OBJECT_TYPES]
     assert unread == [], "an object type built at run time: list its values in BUILT"
     assert unnamed == [], "name each object type in hub/audit_actions.py OBJECT_TYPES"
+
+
+def test_every_detail_recorded_has_a_name():
+    unnamed, unread = [], []
+    for site in SITES:
+        keys, unreadable = site.detail_keys()
+        unread += unreadable
+        unnamed += [f"{site.where}: {key}" for key in keys if key not in DETAILS]
+    assert unread == [], "details given in a dict the scan cannot read: list its keys in SPREAD"
+    assert unnamed == [], "name each detail in hub/audit_actions.py DETAILS"
+
+
+def test_the_details_given_in_a_dict_are_found():
+    recorded = {key for site in SITES for key in site.detail_keys()[0]}
+    # A sign-in page's channel and a failed sign-in's digest, a task move's own details (given to
+    # ``move_task``), the reason a workflow's data was opened, a reveal's name and the log's filters.
+    assert {"channel", "username_digest", "verdict", "to", "assignee", "kept", "accept"} <= recorded
+    assert {"reason", "payloads", "applicant_name", "by", "since", "object_type"} <= recorded
+    assert {"purpose", "program", "score"} <= recorded and "request" not in recorded
+    assert len(recorded) >= 60
+
+
+def test_each_detail_value_named_is_a_code_of_its_vocabulary():
+    from typing import get_args
+
+    from forms.programs import ProgramMode
+    from hub.accounts import API_SCOPES
+    from hub.documents.issuer import REVOCATION_CATEGORIES
+    from hub.feedback import (
+        CHANNEL_LABELS,
+        CONTACT_CHANNELS,
+        GRIEVANCE_OUTCOMES,
+        OUTCOME_LABELS,
+        OUTCOMES,
+        SUBJECT_LABELS,
+        SUBJECTS,
+        CaseKind,
+    )
+    from hub.feedback.views import KIND_LABELS
+    from hub.web.pages.benefits import ENTITLEMENT_STATES
+    from workflows.benefits.types import EntitlementState
+    from workflows.types import Verdict
+
+    values = DETAIL_VALUES
+    # The same words as the pages that show these codes elsewhere, so an auditor reads one name.
+    assert {k: values["channel"][k] for k in CONTACT_CHANNELS} == CHANNEL_LABELS
+    assert set(values["channel"]) == {*CONTACT_CHANNELS, "page"}  # "page": a sign-in on the pages
+    assert values["kind"] == KIND_LABELS and set(KIND_LABELS) == set(get_args(CaseKind))
+    assert values["outcome"] == OUTCOME_LABELS and set(OUTCOME_LABELS) == {*OUTCOMES, *GRIEVANCE_OUTCOMES}
+    assert values["subject"] == SUBJECT_LABELS and set(SUBJECTS) == set(SUBJECT_LABELS)
+    assert values["category"] == REVOCATION_CATEGORIES
+    assert set(values["mode"]) == set(get_args(ProgramMode))
+    assert {k: v for k, v in values["state"].items() if k} == ENTITLEMENT_STATES
+    assert set(ENTITLEMENT_STATES) == set(get_args(EntitlementState))
+    assert set(values["verdict"]) == set(get_args(Verdict))
+    assert set(values["scopes"]) == set(API_SCOPES)
+    assert set(values["by"]) == set(BY)
+    assert set(values) <= set(DETAILS)
+
+
+def test_details_read_as_words_with_their_codes_beneath():
+    detail = {
+        "channel": "page",
+        "purpose": "job-stabilisation-2026 matching",
+        "program": "job-stabilisation-2026",
+        "scopes": ["tasks:read", "requests:read"],
+        "accept": False,
+        "action": "request.",
+        "object_type": "document",
+        "something_new": "x",
+    }
+    en = {item["key"]: item for item in detail_items(detail, "en")}
+    assert [item["key"] for item in detail_items(detail, "en")] == list(detail)  # as recorded
+    assert (en["channel"]["label"], en["channel"]["text"], en["channel"]["code"]) == (
+        "Channel",
+        "Web pages",
+        "channel: page",
+    )
+    # Free text and identifiers stay as recorded; the key alone is beneath them.
+    assert (en["purpose"]["label"], en["purpose"]["text"], en["purpose"]["code"]) == (
+        "Purpose",
+        "job-stabilisation-2026 matching",
+        "purpose",
+    )
+    assert (en["program"]["label"], en["program"]["text"]) == ("Program", "job-stabilisation-2026")
+    assert en["scopes"]["text"] == "Read tasks and Read requests"
+    assert en["scopes"]["code"] == 'scopes: ["tasks:read", "requests:read"]'
+    assert (en["accept"]["text"], en["accept"]["code"]) == ("No", "accept: false")
+    assert en["action"]["text"] == "request."  # a family asked: not an action's code
+    assert en["object_type"]["text"] == "Document"
+    assert (en["something_new"]["label"], en["something_new"]["text"]) == ("something_new", "x")
+
+    zh = {item["key"]: item for item in detail_items({**detail, "outcome": "resolved"}, "zh_CN")}
+    assert (zh["channel"]["label"], zh["channel"]["code"]) == ("渠道", "channel: page")
+    assert (zh["outcome"]["label"], zh["outcome"]["text"]) == ("处理结果", "已解决")
+    assert zh["purpose"]["text"] == detail["purpose"] and zh["program"]["label"] == "政策"
+    assert zh["accept"]["text"] == "否" and zh["object_type"]["text"] == object_type_label("document", "zh_CN")
+
+
+def test_the_actor_choices_offer_the_system():
+    assert actor_choices("en") == [(None, [("", "Anyone"), ("system", "The system")])]
+    assert actor_choices("en", "robots") == [(None, [("", "Anyone"), ("system", "The system"), ("robots", "robots")])]
+    assert [value for value, _ in actor_choices("zh_CN")[0][1]] == ["", "system"]
 
 
 def test_the_codes_built_at_run_time_are_found():
@@ -251,3 +423,31 @@ def test_every_role_has_a_name():
     assert set(ROLES) == {*ALL_ROLES, "system"}
     assert role_label("clerk", "zh_CN") == "经办人" and role_label("nobody-knows", "en") == "nobody-knows"
     assert role_label(None, "en") == ""
+
+
+async def test_the_system_s_events_are_read_alone(database):
+    from hub.accounts import principal
+    from hub.db.tables import Account
+
+    clerk = Account(username="civil.one", full_name="-", role="clerk", password_hash="-", locale="en")
+    await clerk.save()
+    await record(None, None, "registry.read", "enterprise", "1-9", purpose="matching", count=9)
+    await record(None, principal(clerk), "request.viewed", "request", "QQ1")
+    await record(None, None, "case.escalated", "case", "FB1", kind="follow_up")
+
+    page = await read_audit_log(AUDITOR, AuditFilters(by="system"))
+    assert [(e.action, e.actor) for e in page.events] == [("case.escalated", None), ("registry.read", None)]
+    # The readings themselves (by the auditor here, who has no account) are no user's either.
+    assert [e.action for e in (await read_audit_log(AUDITOR, AuditFilters(by="system", action="audit."))).events]
+    assert [e.actor for e in (await read_audit_log(AUDITOR, AuditFilters(actor="civil.one"))).events] == ["civil.one"]
+    everyone = await read_audit_log(AUDITOR, AuditFilters())
+    assert {"civil.one", None} == {e.actor for e in everyone.events}
+    # The reading is recorded with what was asked.
+    assert (await read_audit_log(AUDITOR, AuditFilters(action="audit.viewed"))).events[-1].detail == {"by": "system"}
+
+    with pytest.raises(HubError) as wrong:
+        await read_audit_log(AUDITOR, AuditFilters(by="robots"))
+    assert [(e.field, e.code) for e in wrong.value.errors] == [("by", "literal_error")]
+    with pytest.raises(HubError) as both:
+        await read_audit_log(AUDITOR, AuditFilters(by="system", actor="civil.one"))
+    assert [(e.field, e.code) for e in both.value.errors] == [("actor", "not_applicable")]

@@ -2,8 +2,8 @@
 
 A request's own trail is at ``/api/requests/{ref}/audit``. Here is every event (sign-in locks
 lifted, API tokens issued, personal data revealed, Temporal payloads opened, programs published...),
-newest first, filtered by action (or a family of actions: ``request.``), actor, object or time, a
-page at a time. Reading it is recorded in it too.
+newest first, filtered by action (or a family of actions: ``request.``), actor (or ``by=system``:
+the events the hub recorded itself), object or time, a page at a time. Reading it is recorded in it too.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ class AuditController(Controller):
             default=None, description="an action's code (request.filed), or a family of them (request.)"
         ),
         actor: str | None = Parameter(default=None, description="the actor's username"),
+        by: str | None = Parameter(
+            default=None, description="system: only the events the hub recorded itself, with no user"
+        ),
         object_type: str | None = None,
         object_id: str | None = None,
         since: str | None = Parameter(default=None, description="from this date (Beijing) or ISO time on"),
@@ -42,5 +45,5 @@ class AuditController(Controller):
         before: int | None = Parameter(default=None, ge=1, description="an event id: only older events"),
         limit: int = Parameter(default=PAGE, ge=1, le=MAX_PAGE),
     ) -> AuditPage:
-        asked = AuditFilters(action, actor, object_type, object_id, since, until, before)
+        asked = AuditFilters(action, actor, by, object_type, object_id, since, until, before)
         return await read_audit_log(actor_of(request), asked, limit)

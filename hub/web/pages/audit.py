@@ -10,7 +10,7 @@ from litestar import Request, Response
 
 from forms.validation import whole_number
 from hub.audit import AUDIT_LOG_ROLES, AuditFilters, AuditPage, AuditRead, read_audit_log
-from hub.audit_actions import action_choices, action_label, object_type_label, role_label
+from hub.audit_actions import action_choices, action_label, actor_choices, detail_items, object_type_label, role_label
 from hub.errors import HubError
 from hub.requests.access import TRAIL_ROLES, request_trail
 from hub.web.actors import actor_of
@@ -20,16 +20,18 @@ from hub.web.pages.session import page_locale
 from hub.web.problems import field_message, malformed
 from hub.web.routes import get
 
-FILTERS = ("action", "actor", "since", "until")
+FILTERS = ("action", "by", "actor", "since", "until")
 
 
 def named(event: AuditRead, locale: str) -> dict[str, Any]:
-    """An event for the page: its action and object named for people; their codes stay beside them."""
+    """An event for the page: its action, object and details named for people; their codes stay
+    beside them."""
     return {
         **msgspec.structs.asdict(event),
         "action_label": action_label(event.action, locale),
         "object_label": object_type_label(event.object_type, locale),
         "actor_role_label": role_label(event.actor_role, locale),
+        "details": detail_items(event.detail, locale),
     }
 
 
@@ -59,6 +61,7 @@ async def audit_log_page(request: Request) -> Response:
     newest = ("/audit?" + urlencode({k: v for k, v in given.items() if v})).rstrip("?") if before else None
     events = [named(e, locale) for e in page.events]
     actions = action_choices(locale, given["action"])
+    actors = actor_choices(locale, given["by"])
     return render_page(
         request,
         "audit_log.html",
@@ -68,6 +71,7 @@ async def audit_log_page(request: Request) -> Response:
         older=older,
         newest=newest,
         actions=actions,
+        actors=actors,
     )
 
 
