@@ -115,7 +115,8 @@ async def warn_of_missing_calendars(calendars: CalendarBook) -> list[int]:
         return []
     for year in missing:
         log.warning(
-            "no working-day calendar for %s: time limits that run into %s count Monday to Friday and are "
+            "no working-day calendar for %s: time limits that run into %s count Monday to Friday (less the "
+            "fixed-date holidays) and are "
             "marked provisional; add forms/calendar/%s.toml or publish it at /admin/calendar",
             year,
             year,

@@ -163,8 +163,9 @@ class ReviewTask(Table):
     remind_at = Timestamptz(null=True, default=None)
     reminded = Boolean(default=False)
     escalated = Boolean(default=False)
-    # Planned across a year whose national holiday schedule was not known: a Monday-to-Friday guess,
-    # kept as planned when the schedule is published later (hub/sla/calendar.py).
+    # Planned across a year whose national holiday schedule was not known: a guess (Monday to
+    # Friday less the fixed-date holidays), kept as planned when the schedule is published later
+    # (hub/sla/calendar.py).
     provisional = Boolean(default=False)
     paused_at = Timestamptz(null=True, default=None)
     # Set by a rejection (a reason code) or a request for more information (fields and message).

@@ -20,7 +20,7 @@ from workflows.types import FINAL_STATES
 SHOWN_MAX_AGE = 1.0
 # Dates counted, kept in this process (a few megabytes at most; emptied when full).
 COUNTED = 10_000
-_counted: dict[tuple[Any, ...], dt.datetime] = {}
+_counted: dict[tuple[Any, ...], tuple[dt.datetime, bool]] = {}
 
 
 class ExpectedDecision(msgspec.Struct):
@@ -29,6 +29,9 @@ class ExpectedDecision(msgspec.Struct):
     # Waiting for the applicant's answer: the limit stands still, and ``by`` moves on by the
     # working days the answer takes.
     paused: bool
+    # Counted across a year whose holiday schedule is not published yet (``WorkingCalendar.plan``):
+    # the date may still move when it is.
+    provisional: bool = False
 
 
 def pauses(entries: Iterable[Any]) -> tuple[list[tuple[dt.datetime, dt.datetime]], dt.datetime | None]:
@@ -62,11 +65,13 @@ async def expected_decision(
     settings = ctx.settings
     calendar = (settings.working_day_seconds, settings.extra_days_off, settings.extra_working_days)
     key = (id(ctx.calendars), ctx.calendars.version, *calendar, filed_at, spec.time_limit_days, tuple(done))
-    by = _counted.get(key)
-    if by is None:
+    counted = _counted.get(key)
+    if counted is None:
         limits = CalendarTimeLimits(ctx.settings, ctx.calendars, max_age=SHOWN_MAX_AGE)
-        by = (await limits.plan_paused(filed_at, spec.time_limit_days, done)).due_at
+        limit = await limits.plan_paused(filed_at, spec.time_limit_days, done)
+        counted = (limit.due_at, limit.provisional)
         if len(_counted) >= COUNTED:
             _counted.clear()
-        _counted[key] = by
-    return ExpectedDecision(by=by, paused=paused)
+        _counted[key] = counted
+    by, provisional = counted
+    return ExpectedDecision(by=by, paused=paused, provisional=provisional)

@@ -196,6 +196,8 @@ class RequestRead(msgspec.Struct):
     # still and moves on by the working days the answer takes.
     decision_expected_by: dt.datetime | None = None
     decision_paused: bool = False
+    # The date was counted across a year whose holiday schedule is not published yet: it may move.
+    decision_provisional: bool = False
 
 
 class CheckResultRead(msgspec.Struct):
@@ -397,6 +399,7 @@ async def request_read(
         ],
         decision_expected_by=expected.by if expected else None,
         decision_paused=expected.paused if expected else False,
+        decision_provisional=expected.provisional if expected else False,
     )
 
 

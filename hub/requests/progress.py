@@ -47,6 +47,8 @@ class Progress(msgspec.Struct):
     first_departments: list[str]
     # Waiting for the applicant: the expected date stands still, and moves on when they answer.
     paused: bool = False
+    # The expected date was counted without the holiday schedule of a year it runs into.
+    provisional: bool = False
 
 
 def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, locale: str) -> list[Step]:
@@ -120,4 +122,5 @@ async def request_progress(ctx: HubContext, spec: ServiceSpec | None, read: Requ
         time_limit_days=spec.time_limit_days if spec else 0,
         first_departments=[s.title for s in steps[1:-1] if s.stage and s.stage == first_stage],
         paused=read.decision_paused,
+        provisional=read.decision_provisional,
     )

@@ -3,8 +3,8 @@
 National holidays and make-up working days (调休) come first from the year's schedule as data (a
 file of the catalog, ``forms/calendar/<year>.toml``, or one an administrator published, which wins
 over the file), then from ``chinese_calendar``. For a year neither knows, the package raises
-``NotImplementedError`` and the days fall back to "Monday to Friday are working days": a limit that
-runs into such a year is *provisional* (``WorkingCalendar.plan``), and the hub warns before it
+``NotImplementedError`` and the days fall back to "Monday to Friday are working days, less the
+public holidays of a fixed date": a limit that runs into such a year is *provisional* (``WorkingCalendar.plan``), and the hub warns before it
 happens (``missing_years``). A city adds its own days on top through ``WorkingCalendar``.
 """
 
@@ -31,16 +31,30 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The warning that next year's schedule is missing starts on this day (month, day) of the year
 # before: the State Council's notice usually comes out in October or November.
 WARN_FROM = (11, 1)
-# Where a year's national schedule comes from; "missing" is Monday to Friday, a provisional guess.
+# Where a year's national schedule comes from; "missing" is a provisional guess (``guessed_working_day``).
 Source = Literal["published", "file", "library", "missing"]
 
 
+# The public holidays that fall on the same date every year (全国年节及纪念日放假办法, Article 2):
+# New Year's Day, Labour Day and National Day. The others follow the lunar calendar or a solar
+# term, and the make-up working days come with each year's schedule, so a year without one is
+# still a guess; these dates, at least, are never working days.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
+def guessed_working_day(day: date) -> bool:
+    """A working day of a year whose schedule is not known: Monday to Friday, less the public
+    holidays of a fixed date."""
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
 def national_working_day(day: date) -> bool:
-    """Whether ``day`` is a working day nationally, weekdays only where the package has no data."""
+    """Whether ``day`` is a working day nationally, guessed (``guessed_working_day``) where the
+    package has no data."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return day.weekday() < 5
+        return guessed_working_day(day)
 
 
 @lru_cache(maxsize=512)

@@ -2,7 +2,7 @@
 
 A year's schedule comes from, in this order: one an administrator published (stored in the
 database, ``WorkingCalendarYear``), the catalog's file ``calendar/<year>.toml``, the
-``chinese_calendar`` package; else it is missing, and Monday to Friday stand in for it.
+``chinese_calendar`` package; else it is missing, and Monday to Friday, less the holidays of a fixed date, stand in for it.
 
 Both the worker (planning a limit, in an activity) and the web server read the stored schedules
 through a ``CalendarBook``: one small query per use tells whether anything was published since the

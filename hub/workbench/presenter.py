@@ -38,7 +38,7 @@ class TaskRead(msgspec.Struct):
     reminded: bool
     escalated: bool
     # Planned across a year whose national holiday schedule was not known yet (Monday to Friday
-    # counted as working days); kept as planned when the schedule is published.
+    # counted as working days, less the fixed-date holidays); kept as planned when the schedule is published.
     provisional: bool
     decided_at: dt.datetime | None
     comment: str

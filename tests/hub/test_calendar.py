@@ -79,11 +79,13 @@ def test_precedence_between_city_and_national_days():
     assert not WorkingCalendar(extra_days_off=frozenset({date(2026, 10, 10)})).is_working_day(date(2026, 10, 10))
 
 
-def test_years_the_package_does_not_cover_fall_back_to_weekdays():
+def test_years_the_package_does_not_cover_fall_back_to_weekdays_less_the_fixed_holidays():
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2040, 10, 1))
-    # Monday 1 October 2040 would be National Day, but there is no notice for 2040 yet.
-    assert NATIONAL.is_working_day(date(2040, 10, 1))
+    # Monday 1 October 2040 is National Day, off on that date every year; Thursday 4 October, which
+    # a notice usually makes a day off too, is a working day until a notice for 2040 says so.
+    assert not NATIONAL.is_working_day(date(2040, 10, 1))
+    assert NATIONAL.is_working_day(date(2040, 10, 4))
     assert not NATIONAL.is_working_day(date(2040, 10, 6))
     assert NATIONAL.add_working_days(at("2040-10-05T09:00"), 1) == end_of("2040-10-08")
 
@@ -219,11 +221,22 @@ def test_the_package_knows_no_2027():
         chinese_calendar.is_workday(date(2027, 1, 1))
 
 
-def test_a_limit_across_new_year_without_2027_is_provisional_and_counts_weekdays():
+def test_a_limit_across_new_year_without_2027_is_provisional_and_counts_weekdays_but_new_year():
     received = at("2026-12-30T10:00")  # a Wednesday; 31 December is a working day
     due, provisional = NATIONAL.plan(received, 5)
-    # Friday 1 January 2027 is counted as a working day: nobody knows better yet.
-    assert due == end_of("2027-01-06") and provisional
+    # Friday 1 January 2027 is New Year's Day, off on that date every year; the other days are
+    # counted Monday to Friday, as no make-up working day is known yet.
+    assert due == end_of("2027-01-07") and provisional
+
+
+def test_an_unknown_year_keeps_the_holidays_of_a_fixed_date():
+    # 2040: Labour Day (1 and 2 May) falls on a Tuesday and Wednesday, National Day (1 to 3
+    # October) on Monday to Wednesday, New Year's Day on a Sunday.
+    off = [date(2040, 5, 1), date(2040, 5, 2), date(2040, 10, 1), date(2040, 10, 2), date(2040, 10, 3)]
+    assert not any(NATIONAL.is_working_day(day) for day in off)
+    assert NATIONAL.is_working_day(date(2040, 5, 3)) and NATIONAL.is_working_day(date(2040, 10, 4))
+    assert NATIONAL.add_working_days(at("2040-09-28T10:00"), 1) == end_of("2040-10-04")
+    assert NATIONAL.plan(at("2040-09-28T10:00"), 1)[1]
 
 
 def test_a_limit_across_new_year_with_a_2027_calendar_counts_its_holidays():
@@ -326,16 +339,18 @@ def test_a_published_year_overrides_the_file_and_is_read_again_only_when_somethi
 def test_time_limits_port_marks_a_provisional_limit_and_counts_a_published_year_at_once():
     store = MemoryStore()
     limits = CalendarTimeLimits(load_settings({}), CalendarBook({}, store))
-    request = PlanTimeLimit(start=at("2026-12-30T10:00"), working_days=5)
+    request = PlanTimeLimit(start=at("2026-12-30T10:00"), working_days=7)
     before = asyncio.run(limits.plan(request))
-    assert before.provisional and before.due_at == end_of("2027-01-06")
+    # Without 2027's schedule, New Year's Day is off and nothing else: the limit ends on Monday.
+    assert before.provisional and before.due_at == end_of("2027-01-11")
     assert before.remind_at == request.start + (before.due_at - request.start) * 0.75
     store.publish(parse_calendar(TEST_2027, 2027))
     after = asyncio.run(limits.plan(request))
-    assert not after.provisional and after.due_at == end_of("2027-01-07")
+    # Published, its make-up working Sunday counts.
+    assert not after.provisional and after.due_at == end_of("2027-01-10")
     # The city's own days off still apply on top.
     city = CalendarTimeLimits(load_settings({"QINQING_EXTRA_DAYS_OFF": "2026-12-31"}), CalendarBook({}, store))
-    assert asyncio.run(city.plan(request)).due_at == end_of("2027-01-08")
+    assert asyncio.run(city.plan(request)).due_at == end_of("2027-01-11")
 
 
 def test_a_date_only_shown_may_use_the_calendar_as_read_a_second_ago():
@@ -460,9 +475,10 @@ def test_the_time_limits_port_moves_a_paused_limit_on_the_planning_calendar():
         paused_at=at("2026-12-28T10:00"),
         resumed_at=at("2026-12-30T10:00"),
     )
-    # Two working days (29 and 30 December) into 2027, whose schedule is missing: provisional.
+    # Two working days (29 and 30 December) into 2027, whose schedule is missing: provisional, with
+    # New Year's Day off (a holiday of a fixed date) and 2 and 3 January a weekend.
     before = asyncio.run(limits.resume(paused))
-    assert before.due_at == end_of("2027-01-04") and before.provisional
+    assert before.due_at == end_of("2027-01-05") and before.provisional
     store.publish(parse_calendar(TEST_2027, 2027))
     after = asyncio.run(limits.resume(paused))
     assert after.due_at == end_of("2027-01-05") and not after.provisional  # 1 to 3 January off

@@ -83,7 +83,12 @@ def test_a_date_shown_again_is_not_counted_again_until_a_schedule_is_published(m
     first = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
     again = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
     assert first == again and len(counted) == 1
+    # Counted without 2027's schedule, the date is said to be provisional.
+    assert first is not None and first.provisional
     store.publish(parse_calendar(TEST_2027, 2027))
     after = asyncio.run(expected.expected_decision(ctx, spec, "in_review", filed, []))
-    # Counted again on the schedule now published (here the day off and the make-up day cancel out).
-    assert len(counted) == 2 and after is not None
+    # Counted again on the schedule now published, and no longer provisional.
+    assert len(counted) == 2 and after is not None and not after.provisional
+    # A limit that ends before the unknown year is not provisional.
+    early = asyncio.run(expected.expected_decision(ctx, spec, "in_review", at("2026-11-02T10:00"), []))
+    assert early is not None and not early.provisional

@@ -37,7 +37,9 @@ SOURCE_LABELS = {
     "published": N_("Published by an administrator"),
     "file": N_("Catalog file"),
     "library": N_("chinesecalendar package"),
-    "missing": N_("Missing: Monday to Friday are counted as working days"),
+    "missing": N_(
+        "Missing: Monday to Friday are counted as working days, less New Year's Day, Labour Day and National Day"
+    ),
 }
 FIELD_LABELS = {
     "year": N_("Year"),

@@ -49,11 +49,12 @@ from workflows.types import POST_CHECK_STAGE, TASK_MOVES, TaskMove
 
 PROVISIONAL = N_(
     "Provisional time limit: it was computed without the holiday schedule of {year}, counting Monday to "
-    "Friday as working days, so the holidays of {year} are not in it."
+    "Friday as working days, less New Year's Day, Labour Day and National Day, so the other holidays of "
+    "{year} are not in it."
 )
 PROVISIONAL_SINCE = N_(
     "Provisional time limit: it was computed before the holiday schedule of {year} was published, counting "
-    "Monday to Friday as working days. A limit already running is not computed again: check its due date "
+    "Monday to Friday as working days, less New Year's Day, Labour Day and National Day. A limit already running is not computed again: check its due date "
     "against the published schedule."
 )
 # A task is "due soon" when less than this share of a working week is left.
