@@ -54,7 +54,7 @@ from hub.requests.presenter import DOCUMENT_TITLES
 from hub.sealing import seal, unseal
 from hub.settings import Settings
 from hub.sla.time_limits import reply_deadline
-from hub.subsidies import WITHDRAWN_BEFORE_SUBMISSION, parse_spec, withdrawn_before_submission
+from hub.subsidies import WITHDRAWN_BEFORE_SUBMISSION, parse_spec, settle_waiting, withdrawn_before_submission
 from workflows.notifications.types import CHANNELS, Channel, Delivered, NotifyEvent
 
 OUTCOMES = {
@@ -480,6 +480,8 @@ class HubNotifier:
         if candidates:
             earlier = await Message.select(Message.key, Message.channel).where(Message.key.is_in(candidates))
             if earlier:
+                if event.kind == "claim_prepared":
+                    await settle_waiting(event.detail.get("claim", ""))  # an attempt stopped before it did
                 return [r["key"] for r in earlier if r["channel"] != "hub"]
         people = await recipients(list(dict.fromkeys(account_id for account_id, _ in targets)))
         for account_id, paid in targets:
@@ -507,6 +509,9 @@ class HubNotifier:
             )
         if rows:
             await Message.insert(*(Message(**row) for row in rows)).on_conflict(target=Message.key, action="DO NOTHING")
+        if event.kind == "claim_prepared":
+            # Submitted or declined while these were being stored: they say so at once.
+            await settle_waiting(event.detail.get("claim", ""))
         return outbound
 
     def message_rows(

@@ -26,6 +26,7 @@ from hub.registry.disability import (
 from hub.registry.education import DegreeRegistry, DemoEducationRecords, degree_registry, install_degree_registry
 from hub.registry.installed import enterprise_registry, install, person_registry, population_registry
 from hub.registry.local import LocalPeople, LocalRegistry
+from hub.registry.looks import one_look
 from hub.registry.ports import (
     ELIGIBILITY_FIELDS,
     PERSON_FIELDS,
@@ -55,6 +56,7 @@ __all__ = [
     "install",
     "install_degree_registry",
     "install_disability_registry",
+    "one_look",
     "person_facts",
     "person_registry",
     "population",

@@ -4,6 +4,7 @@ city's own (one choice, so prefill, rules, matching and claims all read the same
 from __future__ import annotations
 
 from hub.registry.local import LocalPeople, LocalRegistry
+from hub.registry.looks import LookingRegistry
 from hub.registry.population import LocalPopulation
 from hub.registry.ports import EnterpriseRegistry, PersonRegistry
 from workflows.benefits.ports import PopulationRegistry
@@ -29,8 +30,8 @@ def install(
 
 
 def enterprise_registry() -> EnterpriseRegistry:
-    """The enterprise registry this hub reads."""
-    return _enterprises
+    """The enterprise registry this hub reads (once per enterprise inside a ``one_look``)."""
+    return LookingRegistry(_enterprises)
 
 
 def person_registry() -> PersonRegistry:

@@ -61,9 +61,11 @@ class LocalRegistry:
         row = await Enterprise.objects().where(Enterprise.id == enterprise_id).first()
         if row is None:
             return None
-        await record(None, None, "registry.read", "enterprise", row.uscc, purpose=purpose, account=account)
+        await record(
+            None, None, "registry.read", "enterprise", row.uscc, purpose=purpose, account=account, sources=list(SOURCES)
+        )
         data = {name: getattr(row, name) for name in RECORD_FIELDS}
-        data["labels"] = load_json(row.labels)
+        data["labels"] = load_json(row.labels) or []
         data["legal_representative"] = unseal(row.legal_representative, "enterprise.legal_representative")
         return data
 

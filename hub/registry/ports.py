@@ -26,7 +26,8 @@ SOURCES = {
 # data (sealed at rest) and which no rule needs, so it is never read for it.
 ELIGIBILITY_FIELDS = tuple(f for fields in SOURCES.values() for f in fields if f != "legal_representative")
 # What an applicant's form is prefilled with and a service's rules read as ``enterprise.*``: the
-# record as the enterprise itself knows it, its legal representative included.
+# record as the enterprise itself knows it, its legal representative included (and all that
+# eligibility reads, so that one look at the record serves a claim's eligibility and its form).
 RECORD_FIELDS = (
     "uscc",
     "name",
@@ -38,6 +39,7 @@ RECORD_FIELDS = (
     "employees",
     "insured_employees",
     "tax_credit_rating",
+    "tax_bracket",
     "status",
     "labels",
 )

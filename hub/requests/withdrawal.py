@@ -14,7 +14,7 @@ from hub.i18n import N_
 from hub.notifications import announce, claim_declined_event
 from hub.requests.access import load_own_request, reread, signed_in
 from hub.requests.updates import send_applicant_update
-from hub.subsidies import withdraw_prepared
+from hub.subsidies import settle_waiting, withdraw_prepared
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.types import Withdrawal
 
@@ -49,6 +49,9 @@ async def withdraw_request(ctx: HubContext, actor: Actor, ref: str, reason: str)
                 await record(actor, user, "request.withdrawn", "request", row.ref)
                 if declined is not None:
                     await record(actor, user, "claim.declined", "claim", declined.ref, request=row.ref)
+                if claim is not None:
+                    # The approvers' message that it waits says what became of it, with the change.
+                    await settle_waiting(claim.ref)
         if withdrawn:
             if declined is not None:
                 # Its preparer is told it was declined (after the change is stored).

@@ -2,8 +2,9 @@
 
 What other domains may use (their front door): a program's spec as stored, why a claim ended as it
 did, withdrawing a claim that is only prepared (with the request that carries it) and telling one
-so withdrawn (``withdrawn_before_submission``), and the message
-telling an enterprise its claim was paid (recorded with the payment notice)."""
+so withdrawn (``withdrawn_before_submission``), the message
+telling an enterprise its claim was paid (recorded with the payment notice), and settling the
+approvers' message that a prepared claim waits for them once it no longer waits."""
 
 from hub.subsidies.claims import (
     CLAIM_REASONS,
@@ -11,7 +12,7 @@ from hub.subsidies.claims import (
     withdraw_prepared,
     withdrawn_before_submission,
 )
-from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message
+from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message, settle_waiting
 from hub.subsidies.programs import parse_spec
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "PaidMessage",
     "paid_message",
     "parse_spec",
+    "settle_waiting",
     "withdraw_prepared",
     "withdrawn_before_submission",
 ]

@@ -23,7 +23,7 @@ from hub.enterprises import may_submit, require_approver
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
 from hub.notifications import announce, claim_prepared_event
-from hub.registry import enterprise_registry
+from hub.registry import enterprise_registry, one_look
 from hub.requests.filing import MAX_ANSWERS, checked_answers, eligibility
 from hub.subsidies.access import caller_enterprise
 from hub.subsidies.claims import (
@@ -35,6 +35,7 @@ from hub.subsidies.claims import (
     submit,
     submit_prepared,
 )
+from hub.subsidies.messages import settle_waiting
 from hub.subsidies.programs import cents, load_program, program_service, spec_of, stored_program
 
 log = logging.getLogger("qinqing.programs")
@@ -74,34 +75,37 @@ async def file_claim(actor: Actor, ctx: HubContext, code: str, answers_in: dict[
         return existing, spec.mode
     if existing is not None and existing.state != "offered":
         raise already_claimed(existing)
-    profile = await enterprise_registry().profile(enterprise_id, purpose=f"eligibility for program {code}")
-    assessment = assess(spec, profile or {}, today)
-    if not assessment.eligible:
-        raise HubError(
-            "invalid",
-            "not-eligible",
-            N_("Not eligible"),
-            N_("The enterprise does not meet the program's conditions. Nothing was saved."),
-            rules=[
-                {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)}
-                for r in assessment.results
-            ],
-        )
-    # Refused before anything is stored; the workflow's reservation is what guarantees the money.
-    remaining = program.budget_cents - program.reserved_cents - program.paid_cents
-    if cents(assessment.amount) > remaining:
-        raise HubError("invalid", "budget-exhausted", N_("Budget used up"), CLAIM_REASONS["budget_exhausted"])
-    answers: dict[str, Any] = {}
-    rule_results: list[dict] = []
-    if spec.mode == "apply":
-        service = program_service(spec, ctx.catalog)
-        if len(answers_in) > MAX_ANSWERS:
-            raise invalid_form([FieldError(field="answers", code="too_many_fields")])
-        answers, profile, registry_data = await checked_answers(service, answers_in, user)
-        stored_results, _ = eligibility(service, answers, profile, registry_data, locale)
-        rule_results = json.loads(stored_results)
-    elif answers_in:
-        raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
+    # The program's conditions and, in apply mode, its form's prefill and rules read the enterprise
+    # once: its record, which holds what both need (one audit event for the claim).
+    async with one_look(f"claim of program {code}", whole_record=spec.mode == "apply", account=user.id):
+        profile = await enterprise_registry().profile(enterprise_id, purpose=f"eligibility for program {code}")
+        assessment = assess(spec, profile or {}, today)
+        if not assessment.eligible:
+            raise HubError(
+                "invalid",
+                "not-eligible",
+                N_("Not eligible"),
+                N_("The enterprise does not meet the program's conditions. Nothing was saved."),
+                rules=[
+                    {"rule": r.criterion, "passed": r.passed, "message": r.reason.in_locale(locale)}
+                    for r in assessment.results
+                ],
+            )
+        # Refused before anything is stored; the workflow's reservation is what guarantees the money.
+        remaining = program.budget_cents - program.reserved_cents - program.paid_cents
+        if cents(assessment.amount) > remaining:
+            raise HubError("invalid", "budget-exhausted", N_("Budget used up"), CLAIM_REASONS["budget_exhausted"])
+        answers: dict[str, Any] = {}
+        rule_results: list[dict] = []
+        if spec.mode == "apply":
+            service = program_service(spec, ctx.catalog)
+            if len(answers_in) > MAX_ANSWERS:
+                raise invalid_form([FieldError(field="answers", code="too_many_fields")])
+            answers, profile, registry_data = await checked_answers(service, answers_in, user)
+            stored_results, _ = eligibility(service, answers, profile, registry_data, locale)
+            rule_results = json.loads(stored_results)
+        elif answers_in:
+            raise invalid_form([FieldError(field="answers", code="extra_forbidden")])
     # A preparer prepares; the enterprise's approver submits (submit_prepared_claim).
     prepared = not may_submit(user)
     try:
@@ -150,6 +154,8 @@ async def submit_prepared_claim(actor: Actor, ref: str) -> tuple[Claim | None, s
         submitted = await submit_prepared(claim, user.id)
         if submitted is not None:
             await record(actor, user, "claim.submitted", "claim", ref, request=ref)
+            # The approvers' message that it waits says it was submitted, with the change.
+            await settle_waiting(ref)
     program = await stored_program(claim.program)
     return submitted, program.mode
 

@@ -11,6 +11,9 @@ the approver outside any workflow, and is announced by ``claiming.file_claim``.
 Told to the claim request's applicant (the account that claimed, or that a program paying
 automatically claimed for) and, when someone else submitted it (the approver, for a prepared
 claim), to them too.
+
+The approvers' message that a prepared claim waits for them stops saying so once it no longer
+waits (``settle_waiting``): it then says what became of the claim, and is read.
 """
 
 from __future__ import annotations
@@ -20,11 +23,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from piccolo.engine.postgres import PostgresEngine
+
 from forms.programs import ProgramSpec
+from hub import clock
 from hub.db.records import first
-from hub.db.tables import Claim
-from hub.i18n import N_, format_money, gettext
-from hub.subsidies.claims import CLAIM_REASONS
+from hub.db.tables import Account, AuditEvent, Claim, Message
+from hub.db.transactions import writing
+from hub.i18n import N_, format_datetime, format_money, gettext
+from hub.subsidies.claims import CLAIM_REASONS, withdrawn_before_submission
+from hub.subsidies.people import person_named, withdrawal_of
 from hub.subsidies.programs import parse_spec
 from workflows.names import claim_workflow_id
 
@@ -35,6 +43,31 @@ CLAIM_CAUSES = {
     "budget_exhausted": N_("Budget used up"),
     "review_ended": N_("Review ended"),
     "payment_refused": N_("Payment failed"),
+}
+# What the approvers' message of a prepared claim says once the claim no longer waits for them:
+# its subject and text, by what became of the claim.
+SETTLED = {
+    "submitted": (
+        N_("Claim submitted: {program}, {amount}"),
+        N_(
+            "The claim of {amount} for {program} (claim {reference}), prepared by {name}, was submitted "
+            "by {by} on {when}. It no longer waits for confirmation; its progress is on the claims page."
+        ),
+    ),
+    "declined": (
+        N_("Claim declined: {program}, {amount}"),
+        N_(
+            "The claim of {amount} for {program} (claim {reference}), prepared by {name}, was declined "
+            "by {by} on {when}: nothing was submitted or paid, and nothing waits for confirmation."
+        ),
+    ),
+    "withdrawn": (
+        N_("Claim withdrawn: {program}, {amount}"),
+        N_(
+            "The claim of {amount} for {program} (claim {reference}) was withdrawn by {name}, who "
+            "prepared it, on {when}: nothing was submitted or paid, and nothing waits for confirmation."
+        ),
+    ),
 }
 # Refusals the enterprise hears of otherwise: a rejection in review is told as the review's decision
 # (``request_decided``); a withdrawal is the enterprise's own doing.
@@ -141,3 +174,72 @@ async def record_refusal(outbox: MessageOutbox, claim_id: int, reason: str) -> l
 
     key = f"{claim['workflow_id']}:claim_refused"
     return await outbox.record(key, "claim_refused", people, values, claim_page(claim["ref"]))
+
+
+async def settle_waiting(ref: str) -> int:
+    """Once claim ``ref``, prepared by its preparer, no longer waits for its approver (submitted,
+    declined, or taken back by its preparer), its approvers' messages in the hub that it waits say
+    what became of it instead, and are read: they ask nothing more of anyone. Returns how many.
+
+    Called in the transaction that changes the claim (by whichever process changes it), and after
+    the messages are stored (by the worker, which may store them just after the claim changed): the
+    claim's row is locked first, so one of the two always finds both the change and the messages.
+    Settling again writes the same words."""
+    lock = " FOR UPDATE OF c" if isinstance(Claim._meta.db, PostgresEngine) else ""
+    async with writing():
+        claim = await first(
+            Claim,
+            "SELECT c.ref, c.workflow_id, c.enterprise, c.state, c.reason_code, c.submitted_by, c.amount_cents, "
+            "c.updated_at, p.spec, r.ref AS request_ref, r.applicant, a.full_name AS preparer FROM claim c "
+            "JOIN program p ON p.id = c.program JOIN service_request r ON r.id = c.request "
+            "JOIN account a ON a.id = r.applicant WHERE c.ref = {}" + lock,
+            ref,
+        )
+        if claim is None or claim["state"] in ("offered", "prepared"):
+            return 0
+        people = await Account.select(Account.id, Account.full_name).where(Account.enterprise == claim["enterprise"])
+        keys = [f"{claim['workflow_id']}:claim_prepared:{p['id']}:hub" for p in people]
+        waiting = await Message.select(Message.id, Message.account, Message.locale, Message.read_at).where(
+            Message.key.is_in(keys)
+        )
+        if not waiting:
+            return 0
+        if withdrawn_before_submission(claim["state"], claim["reason_code"], claim["submitted_by"]):
+            event = await withdrawal_of(claim["request_ref"])
+            if event is None:
+                return 0  # recorded after the claim's change, in its transaction: settled then
+            outcome = "withdrawn" if event["actor"] == claim["applicant"] else "declined"
+            by, at = event["actor"], event["at"]
+        elif claim["submitted_by"] is not None:
+            event = (
+                await AuditEvent.select(AuditEvent.at)
+                .where((AuditEvent.action == "claim.submitted") & (AuditEvent.object_id == claim["ref"]))
+                .order_by(AuditEvent.id)
+                .first()
+            )
+            outcome, by = "submitted", claim["submitted_by"]
+            at = event["at"] if event else claim["updated_at"]
+        else:
+            return 0
+        names = {p["id"]: p["full_name"] for p in people}
+        program = parse_spec(claim["spec"])
+        stamp = clock.now()
+        for message in waiting:
+            reader, locale = message["account"], message["locale"]
+            values = {
+                "reference": claim["ref"],
+                "program": program.title.in_locale(locale),
+                "amount": format_money(Decimal(claim["amount_cents"]) / 100, locale),
+                "name": person_named(claim["applicant"], claim["preparer"], reader, locale),
+                "by": person_named(by, names.get(by), reader, locale),
+                "when": format_datetime(at, locale),
+            }
+            subject, body = SETTLED[outcome]
+            await Message.update(
+                {
+                    Message.subject: gettext(locale, subject, **values),
+                    Message.body: gettext(locale, body, **values),
+                    Message.read_at: message["read_at"] or stamp,
+                }
+            ).where(Message.id == message["id"])
+        return len(waiting)

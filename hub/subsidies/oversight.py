@@ -94,7 +94,9 @@ async def program_claims(
     offset = 0
     while len(found) < limit:
         rows = await query.limit(limit).offset(offset)
-        found += [c for c in [await claim_read(r, actor.locale) for r in rows] if not state or c.state == state]
+        found += [
+            c for c in [await claim_read(r, actor.locale, actor.id) for r in rows] if not state or c.state == state
+        ]
         if len(rows) < limit:
             break
         offset += limit
@@ -113,4 +115,4 @@ async def view_claim(actor: Actor, ref: str, catalog: Catalog) -> ClaimRead:
         if not may_oversee(user, program, catalog):
             raise not_found()
         await record(actor, user, "claim.viewed", "claim", ref, request=ref)
-    return await claim_read(claim, actor.locale)
+    return await claim_read(claim, actor.locale, actor.id)

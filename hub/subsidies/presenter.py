@@ -7,13 +7,11 @@ import datetime as dt
 
 import msgspec
 
-from hub.accounts import NAME_FIELD
 from hub.db.records import first
-from hub.db.tables import AuditEvent, Claim, Program, ServiceRequest
+from hub.db.tables import Claim, Program, ServiceRequest
 from hub.i18n import N_, gettext, with_amounts
-from hub.privacy import mask
-from hub.sealing import unseal
 from hub.subsidies.claims import CLAIM_REASONS, CLAIM_STATE_LABELS, withdrawn_before_submission
+from hub.subsidies.people import person_named, withdrawal_of
 from hub.subsidies.programs import parse_spec, spec_of
 from hub.subsidies.records import money
 
@@ -99,9 +97,11 @@ class ClaimRead(msgspec.Struct):
     # The request that carries the claim's timeline and documents (GET /api/requests/{ref}).
     request_ref: str | None
     # A claim an enterprise's preparer filed for its approver to submit: who prepared it, and when.
+    # Names of the enterprise's people are written as ``person_named`` writes them: the reader as
+    # "you" (in the reader's language), anyone else masked.
     prepared_by: str | None = None
     prepared_at: dt.datetime | None = None
-    # A declined claim: who declined it (the name masked), and when.
+    # A declined claim: who declined it, and when.
     declined_by: str | None = None
     declined_at: dt.datetime | None = None
 
@@ -199,26 +199,24 @@ def program_read(row: Program, locale: str) -> ProgramRead:
     )
 
 
-async def declined_by(claim: Claim, prepared_by: int | None, request_ref: str | None) -> tuple[str, dt.datetime] | None:
-    """Who declined a claim its preparer (``prepared_by``, its request's applicant) prepared, the
-    name masked, and when: the claim was withdrawn before anyone submitted it, by someone else of the
-    enterprise, as its withdrawal's audit event records. None for any other claim (a preparer who
+async def declined_by(
+    claim: Claim, prepared_by: int | None, request_ref: str | None, reader: int | None, locale: str
+) -> tuple[str, dt.datetime] | None:
+    """Who declined a claim its preparer (``prepared_by``, its request's applicant) prepared, named
+    for ``reader``, and when: the claim was withdrawn before anyone submitted it, by someone else of
+    the enterprise, as its withdrawal's audit event records. None for any other claim (a preparer who
     took back what they prepared withdrew it)."""
     if not withdrawn_before_submission(claim.state, claim.reason_code, claim.submitted_by) or request_ref is None:
         return None
-    event = (
-        await AuditEvent.select(AuditEvent.actor, AuditEvent.at, AuditEvent.actor.full_name.as_alias("name"))
-        .where((AuditEvent.request_ref == request_ref) & (AuditEvent.action == "request.withdrawn"))
-        .order_by(AuditEvent.id)
-        .first()
-    )
+    event = await withdrawal_of(request_ref)
     if event is None or event["actor"] is None or event["actor"] == prepared_by:
         return None
-    return mask(unseal(event["name"], NAME_FIELD) or ""), event["at"]
+    return person_named(event["actor"], event["name"], reader, locale), event["at"]
 
 
-async def claim_read(claim: Claim, locale: str) -> ClaimRead:
-    """A claim with its program, enterprise, state and payment, in ``locale``."""
+async def claim_read(claim: Claim, locale: str, reader: int | None) -> ClaimRead:
+    """A claim with its program, enterprise, state and payment, in ``locale``, as the account
+    ``reader`` reads it (None: no account; everyone it names is masked)."""
     # The program, enterprise and request the claim names, in one read (written as SQL: building
     # this joined select with Piccolo cost more than running it, on every claim's answer).
     named = await first(
@@ -239,8 +237,9 @@ async def claim_read(claim: Claim, locale: str) -> ClaimRead:
             .first()
         )
         if filed is not None:
-            prepared_by, prepared_at = unseal(filed["name"], NAME_FIELD) or "", filed["created_at"]
-    declined = await declined_by(claim, named["filed_by"], named["request_ref"])
+            prepared_by = person_named(named["filed_by"], filed["name"], reader, locale)
+            prepared_at = filed["created_at"]
+    declined = await declined_by(claim, named["filed_by"], named["request_ref"], reader, locale)
     # Stored refused as withdrawn (nothing else is needed to free the period), shown as what it is.
     state, reason = ("declined", "declined") if declined else (claim.state, claim.reason_code)
     return ClaimRead(

@@ -29,6 +29,9 @@ def test_the_audit_log_on_a_phone_in_both_languages(browser, stack, tmp_path):
     page = new_page(browser, stack.base_url, viewport=PHONE)
     sign_in(page, "auditor")  # on the pages: its event says so
     try:
+        page.goto("/audit")
+        if page.locator("h1").inner_text() != TEXTS["zh_CN"]["title"]:
+            switch_language(page, "中文")  # the account's language, as an earlier test may have left it
         for locale in ("zh_CN", "en"):
             text = TEXTS[locale]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import new_page, screenshot, sign_in
+from tests.browser.pages import PHONE, new_page, screenshot, sign_in
 from tests.stack.flows import program_spec
 from tests.stack.harness import Api
 
@@ -60,3 +61,49 @@ def test_programs_and_budgets_for_administrators(browser, stack, screenshots):
     assert page.get_by_role("heading", name="Programs and budgets", level=1).is_visible()
     assert "job-stabilisation-2026" in page.inner_text("main")
     screenshot(page, screenshots, "programs-and-budgets-en")
+
+
+def choose_language(page, language: str) -> None:
+    """Switch the page's language from the phone's menu (the account remembers it)."""
+    page.locator("header .menu-button").click()
+    page.get_by_role("button", name=language).click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["English", "中文"])
+def test_a_claim_declined_on_a_phone_reads_the_same_on_the_claims_page_and_in_the_messages(
+    browser, stack, screenshots, language
+):
+    code = "phone-decline-en" if language == "English" else "phone-decline-zh"
+    assert Api(stack.base_url, "admin").post("/api/programs", json=program_spec(code)).status_code == 201
+    prepared = Api(stack.base_url, "yunqi.preparer").post(f"/api/programs/{code}/claims", json={})
+    assert prepared.status_code == 201, prepared.text
+    ref = prepared.json()["ref"]
+    page = new_page(browser, stack.base_url, viewport=PHONE)
+    sign_in(page, "yunqi", "/claims")
+    try:
+        choose_language(page, language)
+        row = page.locator("tr", has_text=ref)
+        # The preparer's name masked, as the approver's message names them.
+        assert "陈**" in row.inner_text() and "陈晨" not in row.inner_text()
+        screenshot(page, screenshots, f"claims-prepared-375-{code}")
+        row.locator(f'form[action="/claims/{ref}/decline"] button').click()
+        page.wait_for_load_state()
+        row = page.locator("tr", has_text=ref)
+        you = "you" if language == "English" else "您"
+        assert (f"Declined by {you} on " if language == "English" else f"{you}于") in row.inner_text()
+        assert "周**" not in row.inner_text(), row.inner_text()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, screenshots, f"claims-declined-375-{code}")
+
+        # The message that it waited says it was declined, and is no longer new.
+        page.goto("/messages")
+        message = page.locator("article", has_text=ref)
+        expect(message).to_have_count(1)
+        assert "waits for your confirmation" not in message.inner_text() and "待您确认" not in message.inner_text()
+        assert message.locator(".badge").count() == 0
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, screenshots, f"messages-declined-375-{code}")
+    finally:
+        choose_language(page, "中文")  # the account's language back
+        page.context.close()

@@ -2,8 +2,9 @@
 program, the account's last four digits, and in the hub the payment notice's number), a claim
 refused by its checks and one whose payment the bank refused (why), a claim paid by a program that
 pays without being asked; and a preparer's prepared claim tells the approver it waits for them (by
-the held-messages schedule, when Temporal was down then). Each exactly once per person and channel,
-in the hub and on the channels the person chose.
+the held-messages schedule, when Temporal was down then), a message that says what became of the
+claim, and asks nothing more, once it no longer waits. Each exactly once per person and channel, in
+the hub and on the channels the person chose.
 
 A stack of its own, with no quiet hours: an SMS goes at once, whatever the time of day."""
 
@@ -13,8 +14,9 @@ import json
 
 import pytest
 
-from tests.stack.flows import hub_python, program_spec, wait_claim, wait_for
+from tests.stack.flows import csrf_of, hub_python, program_spec, wait_claim, wait_for
 from tests.stack.harness import Api, start_stack
+from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
 
@@ -259,14 +261,22 @@ def test_a_claim_prepared_while_temporal_is_down_is_told_by_the_schedule(hub):
     # Told once: further runs add nothing.
     hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
     assert [row["key"] for row in messages(hub, f"claim-{ref}:%")] == told
+    # Submitted once the schedule told of it: the message it stored says so, and stays so.
+    approver = Api(hub.base_url, "yunqi", locale="en")
+    assert approver.post(f"/api/claims/{ref}/submission").status_code in (201, 202)
+    hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+    [row] = [r for r in messages(hub, f"claim-{ref}:claim_prepared:%") if r["channel"] == "hub"]
+    assert "waits for your confirmation" not in row["body"] and "was submitted by you on " in row["body"], row
 
 
 def test_a_claim_declined_while_temporal_is_down_is_told_by_the_schedule(hub):
     publish(hub, program_spec("declined-late"))
     preparer, approver = Api(hub.base_url, "yunqi.preparer", locale="en"), Api(hub.base_url, "yunqi", locale="en")
+    in_english(approver)
     prepared = preparer.post("/api/programs/declined-late/claims", json={})
     assert prepared.status_code == 201, prepared.text
     ref, request_ref = prepared.json()["ref"], prepared.json()["request_ref"]
+    wait_for(lambda: messages(hub, f"claim-{ref}:claim_prepared:%"), timeout=60, what="the approver told")
     hub.temporal.stop()
     try:
         declined = approver.post(f"/api/requests/{request_ref}/withdrawal", json={"reason": ""})
@@ -275,7 +285,84 @@ def test_a_claim_declined_while_temporal_is_down_is_told_by_the_schedule(hub):
     finally:
         hub.temporal.start()  # same port, same state file
     assert messages(hub, f"claim-{ref}:claim_declined:%") == []
+    # The approver's own message no longer says it waits: settled with the decline, Temporal or not.
+    [waiting] = [m for m in inbox(approver, "claim_prepared") if ref in m["body"]]
+    assert waiting["subject"].startswith("Claim declined: ") and waiting["read"], waiting
     rows = told_by_the_schedule(hub, ref, "claim_declined")
     assert [row["account.username"] for row in rows] == ["yunqi.preparer"]
     hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
     assert len(messages(hub, f"claim-{ref}:claim_declined:%")) == 1  # told once
+
+
+def unread(api: Api) -> set[int]:
+    """The messages the account's unread count counts (checked to be the unread ones it lists)."""
+    box = api.get("/api/messages").json()
+    ids = {m["id"] for m in box["messages"] if not m["read"]}
+    assert box["unread"] == len(ids), box
+    return ids
+
+
+def waiting_message(approver: Api, ref: str) -> dict:
+    """The approver's message in the hub that claim ``ref`` waits for them."""
+    return wait_for(
+        lambda: next((m for m in inbox(approver, "claim_prepared") if ref in m["body"]), None),
+        timeout=60,
+        what="the approver told the claim waits",
+    )
+
+
+def test_the_approver_s_message_says_what_became_of_the_claim_once_it_no_longer_waits(hub):
+    preparer, approver = Api(hub.base_url, "yunqi.preparer", locale="en"), Api(hub.base_url, "yunqi", locale="en")
+    in_english(preparer)
+    in_english(approver)
+    refs = {}
+    for code in ("settled-submitted", "settled-declined", "settled-withdrawn"):
+        publish(hub, program_spec(code))
+        prepared = preparer.post(f"/api/programs/{code}/claims", json={})
+        assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+        refs[code] = prepared.json()
+        message = waiting_message(approver, prepared.json()["ref"])
+        assert message["subject"].startswith("A claim waits for your confirmation") and not message["read"]
+        assert message["id"] in unread(approver)
+
+    # Submitted by the approver through the API.
+    ref = refs["settled-submitted"]["ref"]
+    assert approver.post(f"/api/claims/{ref}/submission").status_code in (201, 202)
+    message = waiting_message(approver, ref)
+    assert message["subject"] == "Claim submitted: Test subsidy settled-submitted, CN¥1,000.00", message
+    assert "prepared by 陈**, was submitted by you on " in message["body"], message
+    assert "waits for your" not in message["body"] and "陈晨" not in message["body"], message
+    assert message["read"] and message["link"] == "/claims" and message["id"] not in unread(approver)
+
+    # Declined by the approver on the claims page (a web process of its own).
+    ref = refs["settled-declined"]["ref"]
+    page = signed_in_page_client(hub, "yunqi", locale="en")
+    try:
+        claims = page.get("/claims").text
+        assert page.post(f"/claims/{ref}/decline", data={"_csrf_token": csrf_of(claims)}).status_code == 303
+        message = waiting_message(approver, ref)
+        assert message["subject"] == "Claim declined: Test subsidy settled-declined, CN¥1,000.00", message
+        assert "prepared by 陈**, was declined by you on " in message["body"], message
+        assert "nothing was submitted or paid" in message["body"] and message["read"], message
+        # The message centre's page says the same, and counts it read.
+        shown = page.get("/messages").text
+        card = shown.split(f"{ref}", 1)[0].rsplit("<article", 1)[1]
+        assert "Claim declined: Test subsidy settled-declined" in card and "New</span>" not in card, card
+    finally:
+        signed_in_page_client(hub, "yunqi", locale="zh_CN")
+    assert message["id"] not in unread(approver)
+
+    # Taken back by its preparer: the approver is told who took it back.
+    claim = refs["settled-withdrawn"]
+    withdrawn = preparer.post(f"/api/requests/{claim['request_ref']}/withdrawal", json={"reason": ""})
+    assert withdrawn.status_code == 202, withdrawn.text
+    message = waiting_message(approver, claim["ref"])
+    assert message["subject"] == "Claim withdrawn: Test subsidy settled-withdrawn, CN¥1,000.00", message
+    assert "was withdrawn by 陈**, who prepared it, on " in message["body"] and message["read"], message
+    assert message["id"] not in unread(approver)
+    # Read later, they still say so: nothing stored them back as waiting, and no message was added.
+    assert [m["subject"].split(":")[0] for m in inbox(approver, "claim_prepared") if m["body"].count("settled-")] == [
+        "Claim withdrawn",
+        "Claim declined",
+        "Claim submitted",
+    ]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.stack.db import sql
 from tests.stack.flows import program_spec, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_claim_and_task_pages import english_pages
+from tests.stack.test_security import signed_in_page_client
 
 pytestmark = pytest.mark.stack
 
@@ -78,3 +80,77 @@ def test_an_enterprise_that_nearly_qualifies_sees_its_own_figure_for_the_unmet_c
     matches = wait_for(matched, timeout=90, what="matching of the program")
     [qihang] = [m for m in matches["enterprises"] if m["uscc"] == QIHANG_USCC]
     assert qihang["unmet"] == [INSURED] and "figures" not in qihang
+
+
+def registry_reads_of(stack, uscc: str, after_id: int) -> list[dict]:
+    """The ``registry.read`` events of one enterprise recorded after event ``after_id``."""
+    return sql(
+        stack,
+        "SELECT id, actor, detail FROM audit_event WHERE action = 'registry.read' AND object_id = {} AND id > {}"
+        " ORDER BY id",
+        uscc,
+        after_id,
+    )
+
+
+def last_event_id(stack) -> int:
+    return sql(stack, "SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+
+
+def test_one_look_at_policies_for_you_reads_the_registry_once(stack):
+    """However many programs are open, one visit of *Policies for you* (and one call of its API)
+    reads the enterprise's registry profile once, and the audit log says so once, with why."""
+    # Programs qihang does not qualify for: no claim of its own is assessed (and read) meanwhile.
+    insured = [
+        {"id": "insured", "expression": "enterprise.insured_employees >= 5", "reason": {"zh_CN": "参保", "en": INSURED}}
+    ]
+    for code in ("one-read-a", "one-read-b", "one-read-c"):
+        published = Api(stack.base_url, "admin").post("/api/programs", json=program_spec(code, criteria=insured))
+        assert published.status_code in (201, 409), published.text
+
+    before = last_event_id(stack)
+    assert Api(stack.base_url, "qihang").get("/api/enterprise/programs").status_code == 200
+    api_reads = registry_reads_of(stack, QIHANG_USCC, before)
+    assert len(api_reads) == 1, api_reads
+    assert "policies for you" in api_reads[0]["detail"]
+
+    browser = signed_in_page_client(stack, "qihang")
+    before = last_event_id(stack)
+    assert browser.get("/policies").status_code == 200
+    page_reads = registry_reads_of(stack, QIHANG_USCC, before)
+    assert len(page_reads) == 1, page_reads
+    assert "policies for you" in page_reads[0]["detail"]
+
+
+def test_a_claim_with_its_form_reads_the_registry_once(stack):
+    """The claim form of a program claimed with its service's form (its conditions and the form's
+    prefill), the form sent back with a mistake, and the API's claim each read the enterprise once."""
+    from forms.catalog import load_catalog
+    from tests.stack.flows import example_submission
+
+    service = load_catalog().latest("rnd-expense-subsidy")
+    spec = program_spec("one-read-form", mode="apply", service_id=service.id)
+    assert Api(stack.base_url, "admin").post("/api/programs", json=spec).status_code in (201, 409)
+    uscc = "91330106MA2H3K1X75"  # yunqi's
+
+    browser = signed_in_page_client(stack, "yunqi")
+    before = last_event_id(stack)
+    form = browser.get("/policies/one-read-form/apply")
+    assert form.status_code == 200
+    [read] = registry_reads_of(stack, uscc, before)
+    assert "claim of program one-read-form" in read["detail"]
+
+    token = form.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    before = last_event_id(stack)
+    refused = browser.post("/policies/one-read-form/apply", data={"_csrf_token": token, "action": "submit"})
+    assert refused.status_code == 422
+    assert len(registry_reads_of(stack, uscc, before)) == 1
+
+    api = Api(stack.base_url, "yunqi")
+    answers = example_submission(api, service)["answers"]
+    before = last_event_id(stack)
+    claimed = api.post("/api/programs/one-read-form/claims", json={"answers": answers})
+    assert claimed.status_code == 201, claimed.text
+    # The claim's own workflow checks it again, later and on its own: not this call's reading.
+    [read] = [r for r in registry_reads_of(stack, uscc, before) if "eligibility of claim" not in r["detail"]]
+    assert "claim of program one-read-form" in read["detail"]

@@ -375,6 +375,15 @@ def card_of(policies: str, code: str) -> str:
     return policies.split(f'id="p-{code}"', 1)[1].split("</article>", 1)[0]
 
 
+def preparer_row(stack, ref: str) -> str:
+    """Claim ``ref``'s row on the preparer's claims page, in English."""
+    preparer = signed_in_page_client(stack, "yunqi.preparer", locale="en")
+    try:
+        return next(r for r in preparer.get("/claims").text.split("<tr>") if ref in r)
+    finally:
+        signed_in_page_client(stack, "yunqi.preparer", locale="zh_CN")  # the account's language back
+
+
 def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_decline(stack):
     code = "prepared-on-the-pages"
     assert publish(stack, program_spec(code, amount="24000", cap_per_enterprise="24000")).status_code == 201
@@ -412,16 +421,21 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
     finally:
         signed_in_page_client(stack, "yunqi.preparer", locale="zh_CN")  # the account's language back
 
-    # The approver reads what was prepared, by whom and when, before submitting or declining it.
+    # The approver reads what was prepared, by whom (the name masked, as in their messages) and when,
+    # before submitting or declining it; the preparer reads it as prepared by them.
     approver_api = Api(stack.base_url, "yunqi", locale="en")
     claim = next(c for c in approver_api.get("/api/enterprise/claims").json() if c["program"] == code)
-    assert claim["state"] == "prepared" and claim["prepared_by"] == "陈晨" and claim["prepared_at"]
+    assert claim["state"] == "prepared" and claim["prepared_by"] == "陈**" and claim["prepared_at"]
     assert claim["amount"] == "24000.00"
+    preparer_api = Api(stack.base_url, "yunqi.preparer", locale="en")
+    mine = next(c for c in preparer_api.get("/api/enterprise/claims").json() if c["program"] == code)
+    assert mine["prepared_by"] == "you", mine
+    assert "Prepared by you on " in preparer_row(stack, mine["ref"]), mine
     approver = signed_in_page_client(stack, "yunqi", locale="en")
     try:
         page = approver.get("/claims").text
         row = next(r for r in page.split("<tr>") if f"Test subsidy {code}" in r)
-        assert "CN¥24,000.00" in row and "Prepared by 陈晨 on " in row, row
+        assert "CN¥24,000.00" in row and "Prepared by 陈** on " in row and "陈晨" not in row, row
         assert f'action="/claims/{claim["ref"]}/submit"' in row and f'action="/claims/{claim["ref"]}/decline"' in row
 
         declined = approver.post(f"/claims/{claim['ref']}/decline", data={"_csrf_token": CSRF.search(page).group(1)})
@@ -432,11 +446,16 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         assert again.status_code == 303 and again.headers["location"] == "/claims"
         # Declined by the approver, not refused by the government: on the claims page and in the API.
         row = next(r for r in approver.get("/claims").text.split("<tr>") if claim["ref"] in r)
-        assert 'class="state state-declined">Declined</span>' in row and "Declined by 周** on " in row, row
-        assert "Refused" not in row and "withdrawn" not in row, row
+        assert 'class="state state-declined">Declined</span>' in row and "Declined by you on " in row, row
+        assert "Refused" not in row and "withdrawn" not in row and "周**" not in row, row
         after = approver_api.get(f"/api/claims/{claim['ref']}").json()
         assert (after["state"], after["reason"]) == ("declined", "declined"), after
-        assert after["declined_by"] == "周**" and after["declined_at"] and after["prepared_by"] == "陈晨"
+        assert after["declined_by"] == "you" and after["declined_at"] and after["prepared_by"] == "陈**"
+        # The preparer reads who declined it as their message names them; the page and the API agree.
+        theirs = preparer_api.get(f"/api/claims/{claim['ref']}").json()
+        assert (theirs["declined_by"], theirs["prepared_by"]) == ("周**", "you"), theirs
+        row = preparer_row(stack, claim["ref"])
+        assert "Declined by 周** on " in row and "Prepared by you on " in row and "周明" not in row, row
         assert after["state_label"] == "Declined" and "claimed again" in after["reason_message"]
         # Its request was never submitted: withdrawn from prepared, with no "submitted" step.
         request = approver_api.get(f"/api/requests/{after['request_ref']}").json()
@@ -451,6 +470,8 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         overseer = Api(stack.base_url, "admin")
         declined_ones = overseer.get(f"/api/programs/{code}/claims", params={"state": "declined"}).json()
         assert [c["ref"] for c in declined_ones] == [claim["ref"]]
+        # Whose people they are not theirs to read in full: both names masked.
+        assert (declined_ones[0]["prepared_by"], declined_ones[0]["declined_by"]) == ("陈**", "周**")
         assert overseer.get(f"/api/programs/{code}/claims", params={"state": "refused"}).json() == []
         assert Api(stack.base_url).get(f"/api/open/programs/{code}").json()["budget"]["reserved"] == "0.00"
         # Nothing was submitted: the program can be claimed again, and its card shows no claim.
@@ -459,7 +480,6 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
     finally:
         signed_in_page_client(stack, "yunqi", locale="zh_CN")
     # The preparer may prepare it again; taking back what they prepared themselves is a withdrawal.
-    preparer_api = Api(stack.base_url, "yunqi.preparer", locale="en")
     again = preparer_api.post(f"/api/programs/{code}/claims", json={})
     assert again.status_code == 201 and again.json()["state"] == "prepared", again.text
     withdrawn = preparer_api.post(f"/api/requests/{again.json()['request_ref']}/withdrawal", json={"reason": ""})

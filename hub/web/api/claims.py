@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response
 from litestar.di import Provide
 
+from hub.actor import Actor
 from hub.db.tables import Claim
 from hub.subsidies.claiming import not_prepared, pass_on, submit_prepared_claim
 from hub.subsidies.oversight import view_claim
@@ -15,11 +16,11 @@ from hub.web.routes import get, post
 from hub.web.security import requires_role
 
 
-async def passed_on(ctx: HubContext, claim: Claim, mode: str, locale: str) -> Response[ClaimRead]:
+async def passed_on(ctx: HubContext, claim: Claim, mode: str, actor: Actor) -> Response[ClaimRead]:
     """Pass the claim on to its workflow and answer with it: 201 once it has its answer (the money,
     a refusal, or filed for review), 202 while it is still under way."""
     claim, answered = await pass_on(ctx, claim, mode)
-    return Response(await claim_read(claim, locale), status_code=201 if answered else 202)
+    return Response(await claim_read(claim, actor.locale, actor.id), status_code=201 if answered else 202)
 
 
 class ClaimController(Controller):
@@ -42,4 +43,4 @@ class ClaimController(Controller):
         submitted, mode = await submit_prepared_claim(actor, ref)
         if submitted is None:
             raise not_prepared()
-        return await passed_on(ctx, submitted, mode, actor.locale)
+        return await passed_on(ctx, submitted, mode, actor)

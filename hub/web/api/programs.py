@@ -102,5 +102,5 @@ class ProgramController(Controller):
         actor = actor_of(request)
         claim, mode = await file_claim(actor, ctx, code, data.answers)
         if mode == "prepared":
-            return Response(await claim_read(claim, actor.locale), status_code=201)
-        return await passed_on(ctx, claim, mode, actor.locale)
+            return Response(await claim_read(claim, actor.locale, actor.id), status_code=201)
+        return await passed_on(ctx, claim, mode, actor)

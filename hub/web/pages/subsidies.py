@@ -13,7 +13,7 @@ from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.requests.withdrawal import withdraw_request
 from hub.subsidies.claiming import file_claim, pass_on, submit_prepared_claim
-from hub.subsidies.enterprise import enterprise_claims, policies_for, policy_for
+from hub.subsidies.enterprise import claim_look, enterprise_claims, policies_for, policy_for
 from hub.subsidies.oversight import view_claim
 from hub.subsidies.presenter import published_programs
 from hub.subsidies.programs import load_program, spec_of
@@ -194,7 +194,8 @@ async def claim_form(request: Request, ctx: HubContext, code: str, saved: bool =
     draft = await load_draft(user, service, program=code)
     answers = draft_answers(service, draft) if draft else {}
     message = gettext(page_locale(request), MESSAGES["saved"]) if saved else ""
-    return await render_claim_form(request, program, service, user, answers, message=message)
+    async with claim_look(actor_of(request), code):
+        return await render_claim_form(request, program, service, user, answers, message=message)
 
 
 @post("/policies/{code:str}/apply", name="policy-apply-post", request_max_body_size=FORM_BODY_LIMIT)
@@ -210,10 +211,15 @@ async def claim_form_post(request: Request, ctx: HubContext, code: str) -> Respo
     if action == "save":
         await save_draft(user, service, answers, program=code)
         return Redirect(path=f"/policies/{code}/apply?saved=true", status_code=303)
-    if upload_errors:
-        return await render_claim_form(request, program, service, user, answers, invalid_form(upload_errors))
+    # The checks of the claim and the form shown again when they refuse it read the enterprise once.
+    async with claim_look(actor_of(request), code):
+        if upload_errors:
+            return await render_claim_form(request, program, service, user, answers, invalid_form(upload_errors))
+        try:
+            claim, mode = await file_claim(actor_of(request), ctx, code, answers)
+        except HubError as problem:
+            return await render_claim_form(request, program, service, user, answers, problem)
     try:
-        claim, mode = await file_claim(actor_of(request), ctx, code, answers)
         if mode != "prepared":
             await pass_on(ctx, claim, mode)
     except HubError as problem:
