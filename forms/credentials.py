@@ -48,6 +48,8 @@ CLAIM_LABELS: dict[str, str] = {
     "certificate_number": N_("Certificate number"),
     "disability_category": N_("Category of disability"),
     "disability_grade": N_("Grade of disability"),
+    # A registry record's own date of issue (the hub's signature is dated separately).
+    "issued_on": N_("Date of issue"),
     "talent_name": N_("Name of the talent"),
     "talent_category": N_("Talent category"),
     "residence_address": N_("Address of residence"),

@@ -286,6 +286,8 @@ class SharedView(msgspec.Struct):
     """What a shared link shows: nothing when it is no longer shared."""
 
     shared: bool
+    # active | expired | revoked, or unknown for a link the hub never made
+    state: str = "unknown"
     type: str = ""
     claims: dict[str, Any] = {}
     signature_valid: bool = False
@@ -301,7 +303,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
     """Open a shared link (public): verified, the chosen fields only; the view is logged for the holder."""
     ctx = context()
     if not token or len(token) > 64:
-        return SharedView(shared=False)
+        return SharedView(shared=False, state="unknown")
     row = (
         await CredentialShare.select(
             *CredentialShare.all_columns(),
@@ -314,7 +316,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
         .first()
     )
     if row is None:
-        return SharedView(shared=False)
+        return SharedView(shared=False, state="unknown")
     state = share_state(row)
     viewer_id = viewer.id if viewer is not None else None
     if viewer_id is not None and not await Account.exists().where(Account.id == viewer_id):
@@ -330,7 +332,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
             )
         )
     if state != "active":
-        return SharedView(shared=False)
+        return SharedView(shared=False, state=state)
     presented = unseal(row["presentation"], PRESENTATION_FIELD) or ""
     disclosed = read_presentation(ctx, presented)
     credential_status = await held_status(row["jti"])
@@ -341,6 +343,7 @@ async def open_shared(token: str, viewer: Principal | None, user_agent: str = ""
     )
     return SharedView(
         shared=True,
+        state=state,
         type=row["type"],
         claims=disclosed.claims,
         signature_valid=disclosed.signature_valid,

@@ -16,17 +16,26 @@ import msgspec
 
 from forms.credentials import CredentialType
 from hub.accounts import Principal
+from hub.audit import record
 from hub.clock import beijing_date, now
 from hub.credentials.context import CredentialContext, context
 from hub.credentials.issuing import claims_digest, create, held_by, holders_of, opened_claims
 from hub.credentials.status import with_ended
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
+from hub.errors import not_found
 from hub.i18n import N_, gettext
+from hub.privacy import mask
 from hub.registry import degree_registry, disability_registry, enterprise_registry, person_registry, population_registry
 
 CredentialStatus = str  # "valid" | "revoked" | "suspended" | "expired" | "superseded"
 PURPOSE = "wallet"
+# Claims the wallet shows masked until their holder asks to see them, as forms and documents mask
+# them (``hub.privacy.mask`` kinds): identity numbers and credit codes, and the disability
+# certificate's number, which is the holder's identity number with two digits.
+MASKED_CLAIMS = {"holder_id": "resident_id", "certificate_number": "resident_id"}
+# A registry record's own date of issue, when the registry states it (the hub's signature is not it).
+ISSUE_DATE_CLAIM = "issued_on"
 
 
 class HeldCredential(msgspec.Struct):
@@ -34,9 +43,22 @@ class HeldCredential(msgspec.Struct):
     type: str  # a CredentialType id
     issuer: str  # display name of the issuing department or registry
     source: str  # "hub" | "registry"
-    issued_at: dt.datetime
+    issued_at: dt.datetime  # when the hub issued (or, for a registry's record, signed) it
     status: str  # "valid" | "revoked" | "suspended" | "expired" | "superseded"
     claims: dict[str, Any]
+    # When its issuer issued what it states: None for a registry's record that does not say.
+    issued_on: dt.date | None = None
+
+
+def issued_on(row: dict[str, Any], claims: dict[str, Any]) -> dt.date | None:
+    """The date the credential's issuer issued it: the hub's issue date for its own, the record's
+    date of issue for a registry's (None when the registry does not state one: the hub only signed it)."""
+    if row["source"] != "registry":
+        return beijing_date(row["issued_at"])
+    try:
+        return dt.date.fromisoformat(str(claims.get(ISSUE_DATE_CLAIM) or ""))
+    except ValueError:
+        return None
 
 
 def status_now(row: dict[str, Any], at: dt.datetime | None = None) -> str:
@@ -176,6 +198,7 @@ async def held_rows(user: Principal, type_id: str | None = None) -> list[dict[st
 
 def held(row: dict[str, Any], locale: str, ctx: CredentialContext | None = None) -> HeldCredential:
     ctx = ctx or context()
+    claims = opened_claims(row)
     return HeldCredential(
         id=row["jti"],
         type=row["type"],
@@ -183,7 +206,8 @@ def held(row: dict[str, Any], locale: str, ctx: CredentialContext | None = None)
         source=row["source"],
         issued_at=row["issued_at"],
         status=status_now(row),
-        claims=opened_claims(row),
+        claims=claims,
+        issued_on=issued_on(row, claims),
     )
 
 
@@ -229,6 +253,8 @@ class ClaimLine(msgspec.Struct):
     name: str
     label: str
     value: Any
+    # The value as the wallet shows it until its holder asks to see it in full ("": not masked).
+    masked: str = ""
 
 
 class WalletEntry(msgspec.Struct):
@@ -237,11 +263,26 @@ class WalletEntry(msgspec.Struct):
     title: str
     issuer: str
     source: str  # hub | registry
-    issued_at: dt.datetime
+    issued_at: dt.datetime  # when the hub issued (or, for a registry's record, signed) it
     expires_at: dt.datetime | None
     status: str  # valid | revoked | suspended | expired | superseded
     claims: list[ClaimLine]
     download_url: str
+    # When its issuer issued it: None for a registry's record that does not say (see ``issued_on``).
+    issued_on: dt.date | None = None
+
+
+def claim_line(name: str, value: Any, locale: str) -> ClaimLine:
+    """One claim as the wallet lists it, masked where forms and documents mask it."""
+    from forms.credentials import CLAIM_LABELS
+
+    kind = MASKED_CLAIMS.get(name)
+    return ClaimLine(
+        name=name,
+        label=gettext(locale, CLAIM_LABELS.get(name, name)),
+        value=claim_value(value, locale),
+        masked=mask(value, kind) if kind and value not in (None, "") else "",
+    )
 
 
 def claim_value(value: Any, locale: str) -> Any:
@@ -254,8 +295,6 @@ async def wallet_entries(user: Principal, locale: str | None = None) -> list[Wal
     """The caller's wallet: each credential with its title, issuer and claims in their language."""
     ctx = context()
     locale = locale or user.locale
-    from forms.credentials import CLAIM_LABELS
-
     out = []
     for row in await held_rows(user):
         kind = ctx.catalog.credentials.get(row["type"])
@@ -271,16 +310,21 @@ async def wallet_entries(user: Principal, locale: str | None = None) -> list[Wal
                 issued_at=row["issued_at"],
                 expires_at=row["expires_at"],
                 status=status_now(row),
-                claims=[
-                    ClaimLine(
-                        name=name,
-                        label=gettext(locale, CLAIM_LABELS.get(name, name)),
-                        value=claim_value(claims[name], locale),
-                    )
-                    for name in order
-                    if name in claims
-                ],
+                claims=[claim_line(name, claims[name], locale) for name in order if name in claims],
                 download_url=f"/api/wallet/credentials/{row['jti']}/jwt",
+                issued_on=issued_on(row, claims),
             )
         )
     return out
+
+
+async def reveal(user: Principal, credential_id: str) -> list[str]:
+    """The holder asks to see one of their credentials' masked claims in full: recorded as any
+    reveal of personal data is. Returns the claims it unmasks; not found when it is not theirs."""
+    row = await holder_row(user, credential_id)
+    if row is None:
+        raise not_found()
+    fields = [name for name in opened_claims(row) if name in MASKED_CLAIMS]
+    async with writing():
+        await record(None, user, "personal_data.revealed", "credential", row["jti"], fields=fields)
+    return fields

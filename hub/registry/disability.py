@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from hub.audit import record
 
-# What a certificate record states (the grade as the certificate prints it, 一级 to 四级).
-CERTIFICATE_FIELDS = ("certificate_number", "disability_category", "disability_grade")
+# What a certificate record states (the grade as the certificate prints it, 一级 to 四级; the date
+# the federation issued it, ISO 8601, when the register keeps it).
+CERTIFICATE_FIELDS = ("certificate_number", "disability_category", "disability_grade", "issued_on")
 
 
 class DisabilityRegistry(Protocol):
@@ -26,7 +27,12 @@ class DisabilityRegistry(Protocol):
 # (category, then grade), as the second-generation certificate numbers them.
 DEMO_CERTIFICATES: dict[str, list[dict[str, Any]]] = {
     "330106195809080029": [
-        {"certificate_number": "33010619580908002942", "disability_category": "肢体残疾", "disability_grade": "二级"}
+        {
+            "certificate_number": "33010619580908002942",
+            "disability_category": "肢体残疾",
+            "disability_grade": "二级",
+            "issued_on": "2019-04-12",
+        }
     ],
 }
 

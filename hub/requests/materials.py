@@ -258,5 +258,7 @@ def we_have_it(held: HeldCredential, catalog: Catalog, locale: str) -> dict[str,
         "id": held.id,
         "title": gettext(locale, kind.title) if kind else held.type,
         "issuer": gettext(locale, held.issuer),
-        "date": format_date(held.issued_at, locale),
+        # When its issuer issued it; "" for a registry's record that does not say (only signed).
+        "date": format_date(held.issued_on, locale) if held.issued_on else "",
+        "signed": format_date(held.issued_at, locale),
     }

@@ -4,6 +4,8 @@ stranger sees it, the access log, and taking the share back."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -23,6 +25,7 @@ WORDS = {
         "log": "谁在何时查看了什么",
         "verify": "核验证照",
         "valid": "证照真实有效",
+        "one view": "查看1次",
     },
     "en": {
         "wallet": "My wallet",
@@ -36,6 +39,7 @@ WORDS = {
         "log": "Who saw what, when",
         "verify": "Verify the credential",
         "valid": "The credential is genuine and valid.",
+        "one view": "1 view",
     },
 }
 
@@ -58,6 +62,8 @@ def switch_language(page, name: str) -> None:
 def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, language, username):
     words = WORDS[language]
     page = new_page(browser, stack.base_url, locale="zh-CN" if language == "zh" else "en", viewport=PHONE)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security" in message.text else None)
     sign_in(page, username, "/wallet")
     if language == "en":  # the account speaks Chinese until its user switches
         switch_language(page, "English")
@@ -68,6 +74,17 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         assert page.locator("li.credential[data-type=resident-identity-card]").count() == 1
         narrow(page)
         screenshot(page, screenshots, f"wallet-{language}")
+        # The identity number is masked on the card until its holder asks to see it.
+        identity = page.locator("li.credential[data-type=resident-identity-card]")
+        number = identity.locator("dd[data-claim=holder_id]")
+        assert re.fullmatch(r"\d{4}\*{10}\d{3}[\dX]", number.inner_text()), number.inner_text()
+        identity.locator("form.show-in-full button").click()
+        page.wait_for_load_state()
+        assert re.fullmatch(r"\d{17}[\dX]", number.inner_text()), number.inner_text()
+        narrow(page)
+        page.locator("li.credential[data-type=resident-identity-card] a.hide-in-full").click()
+        page.wait_for_load_state()
+        assert "*" in number.inner_text()
         # Share the degree alone, for a day.
         card.locator("summary", has_text=words["share"]).click()
         card.get_by_label(words["field"], exact=True).check()
@@ -77,7 +94,12 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         assert qr.is_visible() and qr.get_attribute("src").startswith("data:image/svg+xml")
         narrow(page)
         screenshot(page, screenshots, f"wallet-share-qr-{language}")
+        assert not refused, refused  # no inline style the Content-Security-Policy blocks
         link = page.locator("#share-link").input_value()
+        # The whole link shows on the phone, wrapped: nothing of it scrolls out of its box.
+        box = page.locator("#share-link")
+        assert box.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+        assert box.bounding_box()["width"] <= PHONE["width"] and "/verify/shared/" in link
         # A stranger (no account) opens the link: the degree, verified, and nothing else.
         stranger = new_page(browser, stack.base_url, locale="zh-CN" if language == "zh" else "en", viewport=PHONE)
         stranger.goto(link.replace(link.split("/verify/")[0], stack.base_url))
@@ -90,6 +112,13 @@ def test_wallet_and_sharing_by_qr_code_on_a_phone(browser, stack, screenshots, l
         page.reload()
         expect(page.get_by_role("heading", name=words["log"])).to_be_visible()
         assert page.locator("table.access-log tbody tr").count() == 1
+        narrow(page)  # the access log stacks as a card per view on the phone
+        # The wallet's own log and the share's count of views, in words.
+        page.goto("/wallet")
+        assert page.locator("ul.shares li").first.inner_text().endswith(words["one view"])
+        assert page.locator("table.access-log tbody tr").count() >= 1
+        narrow(page)
+        screenshot(page, screenshots, f"wallet-access-log-{language}")
         # The link verifies on /verify too.
         stranger.goto("/verify")
         stranger.locator("#credential-text").fill(link)

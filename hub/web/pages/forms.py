@@ -42,6 +42,8 @@ YES, NO = N_("Yes"), N_("No")
 FILE_UPLOADED = N_("File uploaded")
 # A proof the government issued, which the applicant holds as a credential: nothing to upload.
 WE_HAVE_IT = N_("We already have this: {title}, issued by {issuer} on {date}.")
+# A registry's record without its date of issue: the date known is the hub's signature.
+WE_HAVE_IT_SIGNED = N_("We already have this: {title}, from {issuer}, signed by the hub on {date}.")
 CREDENTIAL_GIVEN = N_("A credential you hold, checked when you file")
 COMMITMENT_LABEL = N_("Commitment in place of proofs")
 
@@ -85,7 +87,10 @@ class Input:
 
 
 def we_have_it(held: dict[str, str], locale: str) -> str:
-    """ "We already have this: <title>, issued by <issuer> on <date>." for a held credential."""
+    """ "We already have this: <title>, issued by <issuer> on <date>." for a held credential (signed
+    on <date>, for a registry's record that does not say when it was issued)."""
+    if not held.get("date") and held.get("signed"):
+        return gettext(locale, WE_HAVE_IT_SIGNED, title=held["title"], issuer=held["issuer"], date=held["signed"])
     return gettext(locale, WE_HAVE_IT, title=held["title"], issuer=held["issuer"], date=held["date"])
 
 

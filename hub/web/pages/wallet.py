@@ -53,6 +53,11 @@ def qr_svg(url: str) -> str:
 
 @get("/wallet", name="wallet")
 async def wallet_page(request: Request) -> Response:
+    return await render_wallet(request)
+
+
+async def render_wallet(request: Request, revealed: str = "") -> Response:
+    """The wallet page; ``revealed``: the credential whose masked claims its holder asked to see."""
     user = require(request, *HOLDER_ROLES)
     locale = page_locale(request)
     credentials = await wallet.wallet_entries(user, locale)
@@ -73,7 +78,16 @@ async def wallet_page(request: Request) -> Response:
         durations=DURATIONS,
         error=request.query_params.get("error", ""),
         error_for=request.query_params.get("for", ""),
+        revealed=revealed,
     )
+
+
+@post("/wallet/credentials/{credential_id:str}/reveal", name="wallet-reveal")
+async def reveal_credential(request: Request, credential_id: str) -> Response:
+    """The wallet with one credential's masked claims in full, as its holder asked (recorded)."""
+    user = require(request, *HOLDER_ROLES)
+    await wallet.reveal(user, credential_id)
+    return await render_wallet(request, revealed=credential_id)
 
 
 @get("/wallet/credentials/{credential_id:str}/jwt", name="wallet-download")
@@ -144,6 +158,11 @@ async def revoke_share(request: Request, share_id: int) -> Response:
     return Redirect(path=f"/wallet/shares/{share_id}", status_code=303)
 
 
+def gone_or_unknown(seen: sharing.SharedView) -> int:
+    """410 for a share taken back or past its time, 404 for a link the hub never made."""
+    return 404 if seen.state == "unknown" else 410
+
+
 @get("/verify/shared/{token:str}", name="shared-credential")
 async def shared_credential(request: Request, ctx: HubContext, token: str) -> Response:
     """A shared link, opened by anyone (no sign-in): the chosen fields and whether they hold; with
@@ -153,13 +172,13 @@ async def shared_credential(request: Request, ctx: HubContext, token: str) -> Re
     if request.query_params.get("format") == "sd-jwt":
         # A verifier's system takes the SD-JWT itself and checks it with the published keys.
         if not seen.shared:
-            return Response("", status_code=410, media_type="application/vc+sd-jwt")
+            return Response("", status_code=gone_or_unknown(seen), media_type="application/vc+sd-jwt")
         return Response(seen.presentation, media_type="application/vc+sd-jwt", headers={"Cache-Control": "no-store"})
     kind = ctx.catalog.credentials.get(seen.type)
     return render_page(
         request,
         "shared_credential.html",
-        status=200 if seen.shared else 410,
+        status=200 if seen.shared else gone_or_unknown(seen),
         seen=seen,
         title=gettext(locale, kind.title) if kind else "",
         issuer=gettext(locale, seen.issuer) if seen.issuer else "",
@@ -172,4 +191,12 @@ async def shared_credential(request: Request, ctx: HubContext, token: str) -> Re
     )
 
 
-WALLET = [wallet_page, download_credential, share_credential, share_page, revoke_share, shared_credential]
+WALLET = [
+    wallet_page,
+    reveal_credential,
+    download_credential,
+    share_credential,
+    share_page,
+    revoke_share,
+    shared_credential,
+]
