@@ -96,6 +96,7 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
             continue
         problems += [f"{source}: {p}" for p in check_service(spec, departments)]
         catalog.services[key] = spec
+    event_sources: dict[str, str] = {}
     for path in sorted((directory / "life_events").glob("*.toml")):
         source = f"life_events/{path.name}"
         try:
@@ -109,11 +110,17 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
         if event.id in catalog.life_events:
             problems.append(f"{source}: life event {event.id} is defined twice")
             continue
-        problems += [f"{source}: {p}" for p in check_life_event(event, catalog.services)]
         catalog.life_events[event.id] = event
+        event_sources[event.id] = source
     catalog.credentials, credential_problems = read_credential_types(directory)
     problems += credential_problems + check_credentials(catalog.credentials, {sid for sid, _ in catalog.services})
+    # After the credential types: a part may hand on a credential to a later part.
+    for event in catalog.life_events.values():
+        problems += [
+            f"{event_sources[event.id]}: {p}" for p in check_life_event(event, catalog.services, catalog.credentials)
+        ]
     problems += check_materials(catalog)
+    problems += check_search_words(catalog)
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
     problems += notification_problems(directory)
@@ -201,6 +208,22 @@ def check_materials(catalog: Catalog) -> list[str]:
             if material.field is not None and material.field not in spec.field_names:
                 problems.append(
                     f"{where}: material {material.title!r} names {material.field!r}, not a field of the form"
+                )
+    return problems
+
+
+def check_search_words(catalog: Catalog) -> list[str]:
+    """Search words are read from a service's newest version only: words on an older version, when
+    the newest has none, would never be searched (put on the wrong file)."""
+    problems: list[str] = []
+    for newest in catalog.current():
+        if newest.search_words.listed():
+            continue
+        for (service_id, version), spec in sorted(catalog.services.items()):
+            if service_id == newest.id and spec.search_words.listed():
+                problems.append(
+                    f"services/{service_id} version {version}: its search words are never searched; "
+                    f"the search reads the newest version ({newest.version}), which has none"
                 )
     return problems
 

@@ -25,11 +25,14 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from .credentials import CredentialType
 from .rules import birth_date
-from .spec import Audience, EnterpriseStage, Identifier, LifeEvent, ServiceSpec, SpecModel
+from .spec import Audience, EnterpriseStage, Identifier, LifeEvent, SearchWords, ServiceSpec, SpecModel
 
-# What an approved part hands on: its decision notice's number, and that it was approved.
-PART_OUTPUTS = ("decision_number", "approved")
+# What an approved part hands on: its decision notice's number, that it was approved, and the
+# credential its approval issued (for a file field naming that credential type).
+PART_OUTPUTS = ("decision_number", "approved", "credential")
+CREDENTIAL_OUTPUT = "credential"
 # The separator between a part's id and one of its fields in the one form's answers.
 PART_FIELD = "."
 
@@ -99,6 +102,8 @@ class LifeEventSpec(SpecModel):
     # an enterprise's stage.
     life_event: LifeEvent | None = None
     enterprise_stage: EnterpriseStage | None = None
+    # Everyday names the catalog's search finds it by, per language, as a service's.
+    search_words: SearchWords = SearchWords()
     shared: list[SharedAnswer] = []
     parts: list[LifeEventPart] = Field(min_length=2)
     # What a rejected part does to the parts that wait for it: they are withdrawn (with a notice),
@@ -131,6 +136,17 @@ class LifeEventSpec(SpecModel):
             for pid in ready:
                 del waiting[pid]
         return [self.part(pid) for pid in done]
+
+    def waits_for(self, part_id: str) -> set[str]:
+        """The parts this one waits for, directly or through the parts it waits for."""
+        found: set[str] = set()
+        todo = list(self.part(part_id).after)
+        while todo:
+            dep = todo.pop()
+            if dep not in found and dep in {p.id for p in self.parts}:
+                found.add(dep)
+                todo += self.part(dep).after
+        return found
 
     def filled_fields(self, part_id: str) -> set[str]:
         """The fields of a part that the one form does not ask as the part's own: shared, handed on
@@ -171,8 +187,39 @@ class LifeEventSpec(SpecModel):
         return anniversary(start, part.not_before.years, part.not_before.months)
 
 
-def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], ServiceSpec]) -> list[str]:
-    """Mistakes a life event cannot see alone: its services, their fields, its order, its answers."""
+def _credential_problems(
+    event: LifeEventSpec,
+    part: LifeEventPart,
+    spec: ServiceSpec,
+    specs: dict[str, ServiceSpec],
+    credentials: dict[str, CredentialType] | None,
+) -> list[str]:
+    """A credential handed on fills a proof: a file field naming a credential type that the source
+    part's service issues."""
+    problems = []
+    for target, source in part.from_parts.items():
+        source_part, _, output = source.partition(PART_FIELD)
+        if output != CREDENTIAL_OUTPUT or target not in spec.field_names:
+            continue
+        kind = spec.field(target).credential
+        if kind is None:
+            problems.append(f"part {part.id!r}: {target!r} takes a credential, but names no credential type")
+            continue
+        issuer = specs.get(source_part)
+        known = (credentials or {}).get(kind)
+        # An unknown type is the service's own mistake, reported with it.
+        if known is not None and issuer is not None and issuer.id not in known.issued_by:
+            problems.append(f"part {part.id!r}: {target!r} takes a {kind}, which {source_part!r} does not issue")
+    return problems
+
+
+def check_life_event(
+    event: LifeEventSpec,
+    services: dict[tuple[str, int], ServiceSpec],
+    credentials: dict[str, CredentialType] | None = None,
+) -> list[str]:
+    """Mistakes a life event cannot see alone: its services, their fields, its order, its answers,
+    and the credentials its parts hand on (``credentials``: the types of forms/credentials.toml)."""
     problems: list[str] = []
     specs: dict[str, ServiceSpec] = {}
     for part in event.parts:
@@ -190,7 +237,7 @@ def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], Servi
                 problems.append(f"part {part.id!r}: waits for an unknown part {dep!r}")
         for target, source in part.from_parts.items():
             source_part, _, output = source.partition(PART_FIELD)
-            if source_part not in part.after:
+            if source_part not in event.waits_for(part.id):
                 problems.append(f"part {part.id!r}: {target!r} comes from {source_part!r}, which it does not wait for")
             if output not in PART_OUTPUTS:
                 problems.append(f"part {part.id!r}: {source!r} names no output (known: {', '.join(PART_OUTPUTS)})")
@@ -199,6 +246,7 @@ def check_life_event(event: LifeEventSpec, services: dict[tuple[str, int], Servi
             for name in [*part.from_parts, *part.fixed]:
                 if name not in spec.field_names:
                     problems.append(f"part {part.id!r}: {part.service} has no field {name!r}")
+            problems += _credential_problems(event, part, spec, specs, credentials)
         if part.not_before is not None:
             date_field = event.date_field(part.id)
             if part.not_before.field not in {s.name for s in event.shared}:

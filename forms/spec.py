@@ -6,6 +6,7 @@ the whole catalog (departments, rule names) are checked in ``catalog.py``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -40,6 +41,38 @@ EnterpriseStage = Literal["starting-up", "hiring", "innovating", "attracting-tal
 
 class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Han characters: a zh_CN search word has one, an English one none (a list put under the wrong language).
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+SearchWord = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^\S(.*\S)?$")]
+
+
+class SearchWords(SpecModel):
+    """The words people search with for a service or life event that its title does not hold:
+    everyday names and abbreviations (低保 for 最低生活保障), per language. They are presentation,
+    read by the catalog's search alone: not translated, not part of what a request is filed under,
+    so adding or changing them needs no new version."""
+
+    zh_CN: list[SearchWord] = Field(default=[], max_length=20)
+    en: list[SearchWord] = Field(default=[], max_length=20)
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchWords:
+        for language, words in (("zh_CN", self.zh_CN), ("en", self.en)):
+            folded = [w.casefold() for w in words]
+            twice = sorted({w for w in folded if folded.count(w) > 1})
+            if twice:
+                raise ValueError(f"search_words.{language}: {', '.join(twice)} listed twice")
+        if wrong := [w for w in self.zh_CN if not HAN.search(w)]:
+            raise ValueError(f"search_words.zh_CN: {', '.join(wrong)} has no Chinese character (an en word?)")
+        if wrong := [w for w in self.en if HAN.search(w)]:
+            raise ValueError(f"search_words.en: {', '.join(wrong)} is Chinese (a zh_CN word?)")
+        return self
+
+    def listed(self) -> list[str]:
+        """Every language's words."""
+        return [*self.zh_CN, *self.en]
 
 
 class Department(SpecModel):
@@ -273,6 +306,8 @@ class ServiceSpec(SpecModel):
     # For browsing the catalog: the life events (citizens) and enterprise stages it serves (topics.py).
     life_events: list[LifeEvent] = []
     enterprise_stages: list[EnterpriseStage] = []
+    # Everyday names and abbreviations the search finds it by, per language (SearchWords).
+    search_words: SearchWords = SearchWords()
     owner: Identifier
     legal_basis: str
     time_limit_days: int = Field(ge=1, le=365)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from forms.catalog import Catalog
 from forms.spec import FieldSpec, ServiceSpec
 from forms.validation import form_model
-from hub.i18n import SUPPORTED, gettext
+from hub.i18n import gettext
 
 
 class DepartmentRead(msgspec.Struct):
@@ -223,18 +223,3 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
         if spec.commitment
         else None,
     )
-
-
-def search_text(spec: ServiceSpec) -> str:
-    """What a search matches against: id, topics, and title and summary in every language."""
-    texts = [spec.id, *spec.topics]
-    for locale in SUPPORTED:
-        texts += [gettext(locale, spec.title), gettext(locale, spec.summary)]
-    return " ".join(texts).lower()
-
-
-def search(specs: list[ServiceSpec], q: str) -> list[ServiceSpec]:
-    """The services whose text has every word of ``q``, in either language: people search in Chinese
-    whatever their interface language."""
-    words = q.strip().lower().split()
-    return [s for s in specs if all(w in search_text(s) for w in words)]

@@ -3,6 +3,7 @@ request when its turn comes, what a decided part hands on, and each part's state
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,11 +11,12 @@ from piccolo.engine.postgres import PostgresEngine
 
 from forms.catalog import Catalog
 from forms.spec import ServiceSpec
+from forms.validation import CREDENTIAL_KEY, credential_answers
 from hub.accounts import Principal, principal
 from hub.audit import record
 from hub.commitments import record_signature
 from hub.db.records import add_timeline, first
-from hub.db.tables import Account, Document, LifeEventCase, ServiceRequest
+from hub.db.tables import Account, Credential, Document, LifeEventCase, ServiceRequest
 from hub.db.transactions import writing
 from hub.errors import HubError
 from hub.intake import request_input
@@ -22,11 +24,30 @@ from hub.life_events.filing import load
 from hub.life_events.forms import filed_spec
 from hub.life_events.schedule import check_scheduled
 from hub.requests.filing import sealed
+from hub.requests.materials import CredentialsInvalid, verify_credentials
 from hub.requests.once import hold, holder_of
 from hub.requests.references import new_ref
 from hub.sealing import open_answers
 from workflows.life_events.types import FilePart, PartChange, PartChecked, PartFiled, PartOutputs
 from workflows.names import request_workflow_id
+
+
+async def _with_handed_credentials(
+    spec: ServiceSpec, answers: dict[str, Any], handed_on: dict[str, Any], applicant: Principal, at: dt.datetime
+) -> dict[str, Any]:
+    """The credentials an earlier part issued, in the proofs they stand in for, verified as filing
+    verifies a credential the applicant names (the clerk sees what was checked)."""
+    proofs = {n for n, v in handed_on.items() if n in spec.credential_fields and isinstance(v, str)}
+    if not proofs:
+        return answers
+    answers = answers | {n: {CREDENTIAL_KEY: handed_on[n]} for n in proofs}
+    others = {path for path, _, _ in credential_answers(spec, answers)} - proofs
+    try:
+        return await verify_credentials(spec, answers, applicant, at, skip=others)
+    except CredentialsInvalid:
+        # Revoked since it was issued: filed with the bare reference; the clerk's task checks its
+        # status again and warns before anyone decides on it.
+        return answers
 
 
 class PiccoloLifeEventCases:
@@ -46,6 +67,7 @@ class PiccoloLifeEventCases:
         account = await Account.objects().where(Account.id == case.applicant).first()
         assert account is not None, "a case's applicant is an account"
         applicant = principal(account)
+        answers = await _with_handed_credentials(spec, answers, dict(filing.handed_on), applicant, filing.at)
         holder = holder_of(spec, applicant, answers) if self._enforce_once_per else None
         try:
             await self._store(filing, case, spec, scope, ref, answers, stored, holder, applicant)
@@ -124,8 +146,16 @@ class PiccoloLifeEventCases:
             "SELECT number FROM document WHERE request = {} AND kind = 'decision' ORDER BY issued_at DESC LIMIT 1",
             request_id,
         )
+        issued = await first(
+            Credential,
+            "SELECT c.jti FROM credential c JOIN document d ON d.id = c.document"
+            " WHERE d.request = {} AND c.status = 'valid' ORDER BY c.issued_at DESC LIMIT 1",
+            request_id,
+        )
         return PartOutputs(
-            approved=row["state"] == "approved", decision_number=decision["number"] if decision else None
+            approved=row["state"] == "approved",
+            decision_number=decision["number"] if decision else None,
+            credential=issued["jti"] if issued else None,
         )
 
     async def change(self, change: PartChange) -> None:

@@ -15,8 +15,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from forms.catalog import Catalog
-from forms.life_events import LifeEventSpec
-from forms.validation import FieldError
+from forms.life_events import PART_FIELD, LifeEventSpec
+from forms.spec import COMMITMENT_ANSWER
+from forms.validation import CREDENTIAL_KEY, FieldError
 from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
@@ -29,7 +30,7 @@ from hub.errors import HubError, invalid_field, invalid_form, not_found
 from hub.i18n import N_, gettext
 from hub.intake import START_TIMEOUT
 from hub.life_events.drafts import consume_event_draft
-from hub.life_events.forms import one_form_name, part_answers, part_spec
+from hub.life_events.forms import commitment_offered, handed_credentials, one_form_name, part_answers, part_spec
 from hub.life_events.schedule import due_at, scheduled_part
 from hub.requests.access import signed_in
 from hub.requests.filing import (
@@ -189,9 +190,20 @@ async def _checked_parts(
         part = event.part(part_id)
         spec = part_spec(ctx.catalog, part)
         require_audience(spec, user)
-        mine = part_answers(event, part, answers_in) | {f: PENDING for f in part.from_parts}
+        issued = handed_credentials(part)
+        mine = part_answers(event, part, answers_in)
+        if COMMITMENT_ANSWER in mine and not commitment_offered(event, part, spec):
+            # Nothing it would replace is asked: the event hands the proof on, there is nothing to commit to.
+            errors.append(
+                FieldError(
+                    field=part.id + PART_FIELD + COMMITMENT_ANSWER, code="not_applicable", context={"part": part_id}
+                )
+            )
+            continue
+        # Placeholders until the earlier part is decided (then replaced by what it hands on).
+        mine |= {f: {CREDENTIAL_KEY: PENDING} if f in issued else PENDING for f in part.from_parts}
         try:
-            answers, profile, enterprise = await checked_answers(spec, mine, user)
+            answers, profile, enterprise = await checked_answers(spec, mine, user, frozenset(issued))
         except HubError as exc:
             errors += [
                 FieldError(

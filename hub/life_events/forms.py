@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forms.catalog import Catalog
-from forms.life_events import PART_FIELD, LifeEventPart, LifeEventSpec
+from forms.life_events import CREDENTIAL_OUTPUT, PART_FIELD, LifeEventPart, LifeEventSpec
 from forms.spec import FieldSpec, ServiceSpec
 
 
@@ -33,6 +33,17 @@ def filed_spec(catalog: Catalog, part: LifeEventPart, stored: dict) -> ServiceSp
     spec = catalog.version(part.service, int(stored.get("version", part.version)))
     assert spec is not None, "a service version stays in the catalog while requests of it may come"
     return spec
+
+
+def handed_credentials(part: LifeEventPart) -> set[str]:
+    """The part's proofs filled with the credential an earlier part issues (never asked)."""
+    return {f for f, source in part.from_parts.items() if source.partition(PART_FIELD)[2] == CREDENTIAL_OUTPUT}
+
+
+def commitment_offered(event: LifeEventSpec, part: LifeEventPart, spec: ServiceSpec) -> bool:
+    """Whether the one form offers the part's commitment: only in place of a proof it asks (one the
+    event hands on needs none)."""
+    return spec.commitment is not None and bool(set(spec.commitment.replaces) - event.filled_fields(part.id))
 
 
 def one_form(catalog: Catalog, event: LifeEventSpec) -> list[AskedField]:

@@ -13,16 +13,17 @@ from forms.life_events import LifeEventPart, LifeEventSpec
 from hub.accounts import APPLICANT_ROLES, Principal
 from hub.actor import Actor
 from hub.catalog.presenting import department
+from hub.catalog.searching import search
 from hub.clock import today
 from hub.db.tables import LifeEventCase, ReviewTask, ServiceRequest
 from hub.errors import not_found
 from hub.i18n import N_, gettext
 from hub.life_events.filing import event_refusal, load, own_case
-from hub.life_events.forms import one_form, one_form_name, part_answers, part_spec
+from hub.life_events.forms import commitment_offered, one_form, one_form_name, part_answers, part_spec
 from hub.life_events.schedule import due_date
 from hub.registry import applicant_data
 from hub.requests.access import signed_in
-from workflows.types import ACTIVE_TASK_STATES
+from workflows.types import ACTIVE_TASK_STATES, POST_CHECK_STAGE
 
 LATER_YEARS = N_("Applied for automatically when you reach the age of {years}; its conditions are checked then.")
 LATER_MONTHS = N_(
@@ -76,8 +77,11 @@ class CasePartRead(msgspec.Struct):
     detail: str
     # The date a scheduled part is applied for (its service's conditions are checked then).
     due_on: dt.date | None = None
-    # The departments working on a filed part now (an open task each).
+    # The departments working on a filed part now (an open task each), the post-check excepted.
     held_by: list[str] = []
+    # A part approved on a signed commitment: the departments checking it afterwards, and by when.
+    post_check_by: list[str] = []
+    post_check_due: dt.datetime | None = None
 
 
 class CaseRead(msgspec.Struct):
@@ -99,9 +103,13 @@ def part_read(catalog: Catalog, event: LifeEventSpec, part: LifeEventPart, local
         optional=part.optional,
         after=list(part.after),
         applied_later=applied_later(event, part.id, locale),
-        commitment=gettext(locale, spec.commitment.statement) if spec.commitment else None,
-        commitment_replaces=[one_form_name(event, part, n) for n in spec.commitment.replaces]
-        if spec.commitment
+        commitment=gettext(locale, spec.commitment.statement)
+        if spec.commitment and commitment_offered(event, part, spec)
+        else None,
+        commitment_replaces=[
+            one_form_name(event, part, n) for n in spec.commitment.replaces if n not in event.filled_fields(part.id)
+        ]
+        if spec.commitment and commitment_offered(event, part, spec)
         else [],
     )
 
@@ -185,9 +193,10 @@ def events_for(catalog: Catalog, user: Principal | None) -> list[LifeEventSpec]:
     return [e for e in events if event_refusal(e, user) is None]
 
 
-def life_events(catalog: Catalog, locale: str, user: Principal | None = None) -> list[LifeEventRead]:
-    """The life events offered to ``user`` (``events_for``), in ``locale``."""
-    return [life_event_read(catalog, e, locale) for e in events_for(catalog, user)]
+def life_events(catalog: Catalog, locale: str, user: Principal | None = None, q: str = "") -> list[LifeEventRead]:
+    """The life events offered to ``user`` (``events_for``), in ``locale``; with ``q``, those a
+    search finds, best first (by title, search words or summary, in either language)."""
+    return [life_event_read(catalog, e, locale) for e in search(events_for(catalog, user), q)]
 
 
 def life_event(catalog: Catalog, event_id: str, locale: str) -> LifeEventRead:
@@ -212,17 +221,24 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
         else []
     )
     states = {r["ref"]: r["state"] for r in rows}
-    # Who holds each filed part now: the departments with a task on it still open.
+    # Who holds each filed part now: the departments with a task on it still open. A post-check is
+    # not the decision being made: the part is approved, and is checked afterwards.
     holders: dict[str, list[str]] = {}
+    checkers: dict[str, list[str]] = {}
+    check_due: dict[str, dt.datetime] = {}
     if rows:
         by_id = {r["id"]: r["ref"] for r in rows}
-        for t in await ReviewTask.select(ReviewTask.request, ReviewTask.department).where(
-            ReviewTask.request.is_in(list(by_id)) & ReviewTask.state.is_in(sorted(ACTIVE_TASK_STATES))
-        ):
-            names = holders.setdefault(by_id[t["request"]], [])
+        for t in await ReviewTask.select(
+            ReviewTask.request, ReviewTask.department, ReviewTask.stage_id, ReviewTask.due_at
+        ).where(ReviewTask.request.is_in(list(by_id)) & ReviewTask.state.is_in(sorted(ACTIVE_TASK_STATES))):
+            request_ref = by_id[t["request"]]
+            post_check = t["stage_id"] == POST_CHECK_STAGE
+            names = (checkers if post_check else holders).setdefault(request_ref, [])
             name = department(catalog, t["department"], actor.locale).name
             if name not in names:
                 names.append(name)
+            if post_check and t["due_at"] is not None:
+                check_due[request_ref] = max(check_due.get(request_ref, t["due_at"]), t["due_at"])
     return CaseRead(
         ref=row.ref,
         event_id=row.event_id,
@@ -239,6 +255,8 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
                 detail=p.get("detail", ""),
                 due_on=due_date(p),
                 held_by=holders.get(p.get("ref") or "", []),
+                post_check_by=checkers.get(p.get("ref") or "", []),
+                post_check_due=check_due.get(p.get("ref") or ""),
             )
             for part_id, p in in_order(event, parts)
         ],

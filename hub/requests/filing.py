@@ -113,13 +113,14 @@ def require_audience(spec: ServiceSpec, user: Principal) -> None:
 
 
 async def checked_answers(
-    spec: ServiceSpec, answers_in: dict[str, Any], user: Principal
+    spec: ServiceSpec, answers_in: dict[str, Any], user: Principal, not_yet_issued: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """The answers prefilled from what the government holds and validated, uploads included; raises
     invalid_form with every problem at once. Also returns the profile and registry data it used.
 
     A proof the applicant left out is taken from a valid credential they hold, and every credential
-    referred to is checked (held, of the right type, valid) and stored with what was verified."""
+    referred to is checked (held, of the right type, valid) and stored with what was verified, but
+    those of ``not_yet_issued`` (a life event's earlier part issues them, and they are checked then)."""
     profile, enterprise = await applicant_data(user.id, purpose=f"prefill and eligibility of {spec.id}")
     errors: list[FieldError] = []
     answers_in = take_held(spec, answers_in, await held_for_form(user, spec))
@@ -133,7 +134,7 @@ async def checked_answers(
     except FormInvalid as exc:
         errors += exc.errors
     try:
-        answers = await verify_credentials(spec, answers, user, now(), skip={e.field for e in errors})
+        answers = await verify_credentials(spec, answers, user, now(), skip={e.field for e in errors} | not_yet_issued)
     except CredentialsInvalid as exc:
         errors += exc.errors
     if errors:

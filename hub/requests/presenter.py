@@ -134,6 +134,8 @@ class TaskSummary(msgspec.Struct):
     decided_at: dt.datetime | None
     # The time limit was counted before that year's holiday schedule was known (see TaskRead).
     provisional: bool = False
+    # The check of a signed commitment after the approval, not a step towards the decision.
+    post_check: bool = False
 
 
 class DocumentRead(msgspec.Struct):
@@ -365,6 +367,7 @@ async def request_read(
                 due_at=t.due_at,
                 decided_at=t.decided_at,
                 provisional=bool(t.provisional),
+                post_check=t.stage_id == POST_CHECK_STAGE,
             )
             for t in tasks
         ],

@@ -164,6 +164,9 @@ def test_pages_fit_a_phone_screen(browser, stack, screenshots):
         ("phone-service", "/services/elderly-care-allowance"),
         ("phone-apply", "/services/elderly-care-allowance/apply"),
         ("phone-requests", "/requests"),
+        # Search results: a life event before the services, and a long search repeated in the heading.
+        ("phone-search", "/?q=生孩子"),
+        ("phone-search-long", "/?q=" + "dibao" * 20),
     ]:
         page.goto(path)
         width = page.evaluate("() => document.documentElement.scrollWidth")

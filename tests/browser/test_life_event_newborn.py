@@ -1,6 +1,7 @@
 """On a phone, a mother applies once after the birth of her baby (出生一件事): her name and identity
 number come from the records, the baby's details are asked once, the maternity allowance's fields
-appear when she chooses it too, and the case's page lists the five parts."""
+appear when she chooses it too (with no certificate to upload: the first part issues it), and the
+case's page lists the five parts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from stdnum.cn import ric
 
 from forms.clock import beijing_today
 from tests.browser.pages import PHONE, new_page, screenshot, sign_in
-from tests.stack.flows import SAMPLE_FILES
 from tests.stack.test_benefits import create_citizen
 
 
@@ -58,10 +58,9 @@ def test_a_mother_applies_once_for_her_newborn_on_a_phone(browser, stack, screen
     page.locator("#f-allowance-insured_at_birth-1").check()
     page.locator("#f-allowance-babies").fill("1")
     page.locator("#f-allowance-difficult_birth-2").check()  # no
-    name, content = SAMPLE_FILES["application/pdf"]
-    page.locator("#f-allowance-birth_certificate").set_input_files(
-        files=[{"name": name, "mimeType": "application/pdf", "buffer": content}]
-    )
+    # The certificate the first part issues is the allowance's: nothing to upload, nothing to sign.
+    assert page.locator("#f-allowance-birth_certificate").count() == 0
+    assert page.locator("#f-allowance-commitment-sign").count() == 0
     page.locator("#f-allowance-employer_average_wage").fill("9200")
     page.locator("#f-allowance-bank_account").fill("6222020200112233445")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

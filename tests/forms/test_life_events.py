@@ -84,3 +84,33 @@ def test_a_value_handed_on_by_a_part_not_waited_for_or_left_out(tmp_path):
     )
     [problem] = problems(tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path, optional_source)
     assert "comes from the optional part 'allowance', so it may never be filled" in problem
+
+
+NEWBORN = (CATALOG_DIR / "life_events" / "newborn.toml").read_text(encoding="utf-8")
+
+
+def test_a_later_part_takes_the_certificate_an_earlier_part_issues():
+    event = load_catalog().life_events["newborn"]
+    # Waited for through the enrolment, not directly: what it issued is there when the allowance is filed.
+    assert "birth" not in event.part("allowance").after and "birth" in event.waits_for("allowance")
+    assert event.part("allowance").from_parts == {"birth_certificate": "birth.credential"}
+    assert "birth_certificate" in event.filled_fields("allowance")
+
+
+def test_a_credential_handed_on_by_a_part_that_does_not_issue_it_or_into_no_proof(tmp_path):
+    def newborn_problems(where: Path, event: str) -> list[str]:
+        where.mkdir()
+        catalog_with(where, event)
+        shutil.copy(CATALOG_DIR / "credentials.toml", where / "credentials.toml")
+        with pytest.raises(CatalogError) as info:
+            load_catalog(where)
+        return info.value.problems
+
+    wrong_issuer = NEWBORN.replace('"birth.credential"', '"hukou.credential"')
+    assert newborn_problems(tmp_path / "a", wrong_issuer) == [
+        "life_events/event.toml: part 'allowance': 'birth_certificate' takes a birth-medical-certificate, which 'hukou' does not issue"
+    ]
+    no_proof = NEWBORN.replace("birth_certificate = ", "employer_name = ")
+    assert newborn_problems(tmp_path / "b", no_proof) == [
+        "life_events/event.toml: part 'allowance': 'employer_name' takes a credential, but names no credential type"
+    ]

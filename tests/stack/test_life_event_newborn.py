@@ -2,8 +2,9 @@
 details once; the medical certificate of birth, the birth registration, the medical insurance
 enrolment and the social security card go to the health commission, the police, the healthcare
 security administration and the human resources bureau one after the other, each taking the
-number of the decision before it; the maternity allowance, chosen too, waits for the enrolment.
-Every part approved, the case ends with one combined result."""
+number of the decision before it; the maternity allowance, chosen too, waits for the enrolment and
+takes the medical certificate of birth the first part issued, so the parent uploads no copy of it
+(nor signs a commitment in its place). Every part approved, the case ends with one combined result."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ import uuid
 import pytest
 
 from forms.clock import beijing_today
-from tests.stack.flows import SAMPLE_FILES, decide, decision_of, next_open_task, pdf_text, wait_for
+from tests.stack.flows import (
+    csrf_of,
+    decide,
+    decision_of,
+    next_open_task,
+    pdf_text,
+    signed_in_browser,
+    wait_for,
+)
 from tests.stack.harness import Api
+from tests.stack.test_claim_and_task_pages import english_pages
+from tests.stack.test_commitment import approved_on_commitment
 
 pytestmark = pytest.mark.stack
 
@@ -22,7 +33,7 @@ EVENT = "newborn"
 SHARED = ["full_name", "resident_id", "phone", "address", "relationship", "baby_name", "baby_sex", "baby_birth_date"]
 
 
-def one_form_answers(upload_id: str) -> dict:
+def one_form_answers() -> dict:
     return {
         "phone": "13800138000",
         "address": "杭州市西湖区文三路100号3幢201室",
@@ -51,7 +62,6 @@ def one_form_answers(upload_id: str) -> dict:
         "allowance.insured_at_birth": True,
         "allowance.babies": 1,
         "allowance.difficult_birth": False,
-        "allowance.birth_certificate": upload_id,
         "allowance.employer_average_wage": "9200.00",
         "allowance.bank_account": "6222020200112233445",
     }
@@ -98,23 +108,22 @@ def test_the_one_form_asks_the_parent_and_the_baby_once(stack):
     # Handed on by the part before: never asked.
     for handed_on in ("hukou.birth_certificate_number", "insurance.birth_registration_number", "card.enrolment_number"):
         assert handed_on not in names
-    # A part hands on numbers, not files: the allowance still asks for the certificate's scan.
-    assert "allowance.birth_certificate" in names
+    # The allowance takes the certificate the first part issues: neither its scan nor a commitment
+    # in its place is asked.
+    assert "allowance.birth_certificate" not in names
     assert event["fields_asked"] < event["fields_separately"]
     parts = {p["id"]: p for p in event["parts"]}
     assert list(parts) == ["birth", "hukou", "insurance", "card", "allowance"]
     assert parts["allowance"]["optional"] and parts["allowance"]["after"] == ["insurance"]
+    assert parts["allowance"]["commitment"] is None and parts["allowance"]["commitment_replaces"] == []
     assert not any(p["optional"] for p in event["parts"][:4])
 
 
 def test_a_parent_applies_once_and_each_department_acts_in_turn(stack):
     citizen = Api(stack.base_url, "lisi", locale="en")
-    name, content = SAMPLE_FILES["application/pdf"]
-    upload = citizen.post("/api/uploads", files={"data": (name, content)})
-    assert upload.status_code == 201, upload.text
     r = citizen.post(
         f"/api/life-events/{EVENT}/cases",
-        json={"answers": one_form_answers(upload.json()["id"]), "parts": ["allowance"]},
+        json={"answers": one_form_answers(), "parts": ["allowance"]},
         headers={"Idempotency-Key": f"newborn-{uuid.uuid4()}"},
     )
     assert r.status_code == 201, r.text
@@ -144,6 +153,15 @@ def test_a_parent_applies_once_and_each_department_acts_in_turn(stack):
     # The card and the allowance both wait for the enrolment only.
     card, allowance = filed(citizen, ref, "card"), filed(citizen, ref, "allowance")
     assert citizen.get(f"/api/requests/{card}").json()["answers"]["enrolment_number"] == enrolment
+    # The allowance's department reads the certificate the first part issued, checked when filed.
+    # (the newest in her wallet: the wallet lists them newest first)
+    certificate_credential = next(
+        c for c in citizen.get("/api/wallet").json()["credentials"] if c["type"] == "birth-medical-certificate"
+    )
+    claimed = citizen.get(f"/api/requests/{allowance}").json()
+    [used] = claimed["credentials"]
+    assert used["field"] == "birth_certificate" and used["credential"] == certificate_credential["id"]
+    assert used["status_at_filing"] == "valid" and not used["lapsed"]
     deciders, card_number = approve(stack, citizen, card)
     assert deciders == {"hr.clerk"}
     deciders, allowance_number = approve(stack, citizen, allowance)
@@ -179,3 +197,52 @@ def test_a_parent_applies_once_and_each_department_acts_in_turn(stack):
         assert code in text and code in chinese
         verified = Api(stack.base_url).get(f"/verify/{code}", headers={"Accept": "application/json"}).json()
         assert verified["genuine"] is True and verified["status"] == "valid", code
+
+
+def form_post(answers: dict, csrf: str) -> dict[str, str]:
+    """The one form's answers as a browser posts them (the allowance chosen)."""
+    posted = {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in answers.items()}
+    return posted | {"_csrf_token": csrf, "key": f"newborn-{uuid.uuid4()}", "action": "review", "parts": "allowance"}
+
+
+def test_the_allowance_in_the_event_asks_no_certificate_its_own_form_does(stack):
+    """Reported on the phone in Chinese: the one form asked the allowance's part for the certificate
+    the event itself is issuing, and without it said "出生医学证明: 此项为必填项" as if the whole
+    birth certificate part were missing."""
+    with signed_in_browser(stack.base_url, "lisi") as browser:
+        page = browser.get(f"/life-events/{EVENT}")
+        assert page.status_code == 200
+        allowance = page.text[page.text.index('id="part-allowance"') :]
+        assert 'name="allowance.birth_certificate' not in allowance
+        assert 'name="allowance.commitment"' not in allowance
+        checked = browser.post(f"/life-events/{EVENT}", data=form_post(one_form_answers(), csrf_of(page.text)))
+        assert checked.status_code == 200, checked.text[:3000]
+        assert 'id="error-summary"' not in checked.text and "此项为必填项" not in checked.text
+    # The commitment has nothing to stand in for here: refused, not silently signed.
+    citizen = Api(stack.base_url, "lisi", locale="en")
+    refused = citizen.post(
+        f"/api/life-events/{EVENT}/cases",
+        json={"answers": one_form_answers() | {"allowance.commitment": True}, "parts": ["allowance"]},
+        headers={"Idempotency-Key": f"newborn-{uuid.uuid4()}"},
+    )
+    assert refused.status_code == 422
+    assert {(e["field"], e["code"]) for e in refused.json()["errors"]} == {("allowance.commitment", "not_applicable")}
+    # Applied for on its own, the allowance asks for the certificate as before (a held one stands
+    # in for the upload), or a commitment in its place.
+    own = Api(stack.base_url, locale="en").get("/api/services/maternity-allowance").json()
+    assert "birth_certificate" in own["form_schema"]["required"]
+    assert own["commitment"]["replaces"] == ["birth_certificate"]
+
+
+def test_an_allowance_approved_on_commitment_says_its_date_is_the_post_check(stack):
+    """Reported on the allowance's page: "Time limit January 1, 2027 (provisional)" beside "Approved",
+    without saying it is the time limit of the department's check of the commitment."""
+    applicant = Api(stack.base_url, "lisi", locale="en")
+    request, task = approved_on_commitment(stack, applicant)
+    with english_pages(stack, "lisi") as browser:
+        page = browser.get(f"/requests/{request['ref']}").text
+    facts = page[page.index('<dl class="facts">') : page.index("</dl>")]
+    assert "<dt>Time limit</dt>" not in facts
+    assert "<dt>Post-check of your commitment</dt>" in facts
+    assert "Approved on your signed commitment, at once." in facts
+    assert task["department"]["name"] in facts and "checks on the spot what you committed to, by" in facts

@@ -15,6 +15,7 @@ from stdnum.cn import ric
 from tests.stack.flows import SAMPLE_FILES, decide, decision_of, next_open_task, open_task, pdf_text, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_benefits import create_citizen
+from tests.stack.test_claim_and_task_pages import english_pages
 
 pytestmark = pytest.mark.stack
 
@@ -221,6 +222,13 @@ def test_the_food_licence_on_commitment_is_approved_at_once_within_the_event(sta
     assert [t["stage_id"] for t in request["tasks"]] == ["post-check"] and task["stage_id"] == "post-check"
     assert request["answers"]["commitment"] is True and "layout_plan" not in request["answers"]
     assert parts_of(citizen, ref)["food"]["state"] == "approved"
+    # The case says what the department still does on an approved part: its post-check, by when,
+    # not that the part is "being handled" beside "approved".
+    with english_pages(stack, "zhoujie") as browser:
+        case_page = browser.get(f"/life-events/cases/{ref}").text
+    card = case_page[case_page.index('id="part-food"') :].split("</li>", 1)[0]
+    assert "Approved on your signed commitment, at once." in card and task["department"]["name"] in card
+    assert "Being handled by" not in card
     # The licence is in her wallet as a credential, valid until the post-check says otherwise.
     [credential] = [c for c in citizen.get("/api/wallet").json()["credentials"] if c["type"] == "food-business-licence"]
     assert credential["status"] == "valid"

@@ -69,6 +69,8 @@ class PartChange(BaseModel):
 class PartOutputs(BaseModel):
     approved: bool
     decision_number: str | None = None
+    # The id of the credential its approval issued, if any (histories recorded before lack it).
+    credential: str | None = None
 
 
 class WithdrawParts(BaseModel):

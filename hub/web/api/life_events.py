@@ -44,10 +44,20 @@ class LifeEventController(Controller):
         "/",
         summary="Life events: one application for every service each needs",
         description="With an applicant's bearer token, only those the caller may apply for (as the pages list "
-        "them); without one, all of them, each with its audience.",
+        "them); without one, all of them, each with its audience. With q, those a search finds, best first.",
     )
-    async def list_events(self, request: Request, ctx: HubContext) -> list[views.LifeEventRead]:
-        return views.life_events(ctx.catalog, request_locale(request), await caller_if_any(request))
+    async def list_events(
+        self,
+        request: Request,
+        ctx: HubContext,
+        q: str = Parameter(
+            default="",
+            max_length=100,
+            description="words in the title, the everyday names people use for it (生孩子, baby) or the "
+            "summary, in either language",
+        ),
+    ) -> list[views.LifeEventRead]:
+        return views.life_events(ctx.catalog, request_locale(request), await caller_if_any(request), q)
 
     @get("/{event_id:str}", summary="A life event and its one form")
     async def one(self, request: Request, ctx: HubContext, event_id: str) -> views.LifeEventRead:

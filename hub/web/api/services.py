@@ -12,9 +12,9 @@ from hub.catalog.presenting import (
     ServiceDetail,
     ServiceSummary,
     detail,
-    search,
     summary,
 )
+from hub.catalog.searching import search
 from hub.web.cached import answers_of
 from hub.web.context import HubContext, provide_context
 from hub.web.problems import not_found, request_locale
@@ -37,7 +37,10 @@ class ServiceController(Controller):
         ),
         topic: str | None = Parameter(default=None, max_length=64),
         q: str | None = Parameter(
-            default=None, max_length=100, description="words in the title or summary (either language)"
+            default=None,
+            max_length=100,
+            description="words in the title, the everyday names people use for it (低保, dibao) or the "
+            "summary, in either language; best matches first",
         ),
     ) -> Response[list[ServiceSummary]]:
         locale = request_locale(request)

@@ -25,7 +25,7 @@ from hub.errors import HubError
 from hub.i18n import N_, gettext
 from hub.life_events.drafts import load_event_draft, save_event_draft
 from hub.life_events.filing import check_case, file_case, require_event_audience
-from hub.life_events.forms import part_spec
+from hub.life_events.forms import commitment_offered, handed_credentials, part_spec
 from hub.life_events.views import case_read, due_dates, life_event, life_events
 from hub.life_events.withdrawal import withdraw_case
 from hub.privacy import mask
@@ -315,7 +315,7 @@ async def posted(
             else:
                 mine[key] = stored.id
         own = set(own_fields(event, spec, part))
-        if spec.commitment is not None:
+        if commitment_offered(event, part, spec):
             own.add(COMMITMENT_ANSWER)  # signed in place of the part's proofs
         for field_name, value in mine.items():
             if field_name in shared:
@@ -557,6 +557,17 @@ async def withdrawal_post(request: Request, ctx: HubContext, ref: str) -> Respon
     return Redirect(path=f"/life-events/cases/{ref}?done=withdrawn", status_code=303)
 
 
+def handed_on_number(part: LifeEventPart) -> bool:
+    """Whether the part takes the decision number of a part it waits for."""
+    return any(s.partition(PART_FIELD)[2] == "decision_number" for s in part.from_parts.values())
+
+
+def handed_proofs_from(part: LifeEventPart) -> list[str]:
+    """The parts whose credentials fill this part's proofs."""
+    found = [part.from_parts[f].partition(PART_FIELD)[0] for f in sorted(handed_credentials(part))]
+    return list(dict.fromkeys(found))
+
+
 async def render_case(
     request: Request, ctx: HubContext, ref: str, *, filed: bool = False, status: int = 200, **extra: Any
 ) -> Response:
@@ -579,8 +590,12 @@ async def render_case(
                 "waited": [titles.get(w, w) for w in waited if w],
                 "existing": existing,
                 "held_by": ("、" if locale == "zh_CN" else ", ").join(p.held_by),
+                "post_check_by": ("、" if locale == "zh_CN" else ", ").join(p.post_check_by),
+                "post_check_due": p.post_check_due,
                 "after": [titles.get(a, a) for a in (event.part(p.id).after if event else []) if a in titles],
-                "handed_on": bool(event.part(p.id).from_parts) if event else False,
+                "handed_on": handed_on_number(event.part(p.id)) if event else False,
+                # The parts whose certificates stand in for this part's proofs: nothing to upload.
+                "proofs_from": [titles.get(s, s) for s in handed_proofs_from(event.part(p.id))] if event else [],
             }
         )
     return render_page(

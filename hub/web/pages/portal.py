@@ -16,12 +16,13 @@ from forms.validation import FieldError, whole_number
 from hub import clock
 from hub.accounts import Principal
 from hub.benefits.views import granted_by
-from hub.catalog.presenting import detail, search, summary
+from hub.catalog.presenting import detail, summary
+from hub.catalog.searching import search
 from hub.db.tables import Draft, Program
 from hub.documents.labels import STATUS_LABELS as DOCUMENT_STATUS
 from hub.errors import HubError
 from hub.i18n import N_, gettext
-from hub.life_events.views import events_for, my_cases
+from hub.life_events.views import events_for, life_events, my_cases
 from hub.privacy import mask
 from hub.requests.access import load_visible_request, viewed_request
 from hub.requests.documents import own_attachment, request_document, revealed_lately
@@ -185,6 +186,9 @@ async def home(request: Request, ctx: HubContext, q: str = "", event: str = "", 
             "_results.html",
             q=q,
             services=[summary(s, ctx.catalog, locale) for s in matching(ctx, q, event, stage)] if filtered else [],
+            # A search of the whole catalog finds the life events offered to the visitor too ("生孩子"
+            # is first the one application for a birth); a group's page links to its own already.
+            events=life_events(ctx.catalog, locale, user, q) if q.strip() and not (event or stage) else [],
             groups=[] if filtered else service_groups(ctx, locale, personal == "enterprise", offered),
             filtered=filtered,
             filter_label=gettext(locale, LIFE_EVENTS.get(event) or ENTERPRISE_STAGES.get(stage) or ""),
