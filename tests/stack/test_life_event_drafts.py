@@ -1,7 +1,8 @@
 """A life event's one form saved as a draft, as a service's form is: a parent interrupted halfway
 through the newborn form saves what was typed (nothing checked yet), finds the form filled again,
-sees the draft in My requests with the life event's title and throws it away there; nobody else opens or throws it away; its personal answers are sealed at rest;
-and filing the life event, from the pages or the API, uses the draft up."""
+sees the draft in My requests with the life event's title and throws it away there; nobody else
+opens or throws it away; its personal answers are sealed at rest; a file chosen in a part is kept
+as an upload; and filing the life event, from the pages or the API, uses the draft up."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import uuid
 import pytest
 
 from tests.stack.db import sql
-from tests.stack.flows import csrf_of, wait_for
+from tests.stack.flows import SAMPLE_FILES, csrf_of, wait_for
 from tests.stack.harness import Api
 from tests.stack.test_claim_and_task_pages import english_pages
 from tests.stack.test_life_event_credentials import posted_form
@@ -105,6 +106,27 @@ def test_a_parent_saves_the_newborn_form_comes_back_to_it_and_throws_it_away(sta
         assert "The draft is thrown away." in after and f"/drafts/{draft_id}/discard" not in after
         assert draft_rows(stack, "lisi", "newborn") == []
         assert "李小满" not in browser.get("/life-events/newborn").text
+
+
+def test_a_file_chosen_in_a_part_is_kept_with_the_draft(stack):
+    with english_pages(stack, "wangwu") as browser:
+        form = browser.get("/life-events/restaurant")
+        assert form.status_code == 200
+        name, content = SAMPLE_FILES["application/pdf"]
+        saved = browser.post(
+            "/life-events/restaurant",
+            data={"_csrf_token": csrf_of(form.text), "key": f"draft-{uuid.uuid4()}", "action": "save", "parts": "sign"},
+            files={"sign.sign_design__file": (name, content, "application/pdf")},
+        )
+        assert saved.status_code == 303, saved.text[:2000]
+        again = browser.get("/life-events/restaurant?saved=true")
+        # The file chosen is the applicant's upload now, named as uploaded and carried by the form.
+        assert f"Uploaded: {name}" in again.text
+        assert re.search(r'type="hidden" name="sign.sign_design" value="upl_[^"]+"', again.text)
+        draft_id, _ = saved_draft(browser, "restaurant")
+        thrown = browser.post(f"/drafts/{draft_id}/discard", data={"_csrf_token": csrf_of(again.text)})
+        assert thrown.status_code == 303, thrown.text[:2000]
+        assert draft_rows(stack, "wangwu", "restaurant") == []
 
 
 def save_hard_times(browser, key: str) -> None:
