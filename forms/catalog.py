@@ -121,6 +121,7 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
         ]
     problems += check_materials(catalog)
     problems += check_search_words(catalog)
+    problems += check_benefit_pays(catalog)
     catalog.calendars, calendar_problems = load_calendars(directory)
     problems += calendar_problems
     problems += notification_problems(directory)
@@ -224,6 +225,29 @@ def check_search_words(catalog: Catalog) -> list[str]:
                 problems.append(
                     f"services/{service_id} version {version}: its search words are never searched; "
                     f"the search reads the newest version ({newest.version}), which has none"
+                )
+    return problems
+
+
+def check_benefit_pays(catalog: Catalog) -> list[str]:
+    """A benefit's service page says what it pays: the newest version of a benefit whose amount is a
+    formula says it in words (``benefit.pays``), as no number can be shown; words on an older
+    version only would never be shown (the page reads the newest)."""
+    problems: list[str] = []
+    for newest in catalog.current():
+        benefit = newest.benefit
+        if benefit is None or benefit.pays is not None:
+            continue
+        if benefit.fixed_amount is None:
+            problems.append(
+                f"services/{newest.id} version {newest.version}: its benefit's amount is a formula; "
+                "say what it pays in benefit.pays (zh_CN and en)"
+            )
+        for (service_id, version), spec in sorted(catalog.services.items()):
+            if service_id == newest.id and spec.benefit is not None and spec.benefit.pays is not None:
+                problems.append(
+                    f"services/{service_id} version {version}: its benefit.pays is never shown; "
+                    f"the service page reads the newest version ({newest.version}), which has none"
                 )
     return problems
 

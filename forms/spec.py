@@ -246,6 +246,24 @@ PERSON_FACTS = ("age", "alive", "resident", "born_on", "died_on", "moved_out_on"
 OncePer = Literal["person", "enterprise", "period"]
 
 
+class BenefitPays(SpecModel):
+    """What a benefit pays, in plain words per language, for its service page when the amount is a
+    formula (bands, a share of a wage): ``{money:100}`` is written as money. Presentation like
+    ``search_words``: not translated, read by nothing that files, decides or pays, so adding or
+    changing it needs no new version."""
+
+    zh_CN: str = Field(min_length=1, max_length=300)
+    en: str = Field(min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _check(self) -> BenefitPays:
+        if not HAN.search(self.zh_CN):
+            raise ValueError("benefit.pays.zh_CN has no Chinese character (the en text?)")
+        if HAN.search(self.en):
+            raise ValueError("benefit.pays.en is Chinese (the zh_CN text?)")
+        return self
+
+
 class Benefit(SpecModel):
     """What an approved request of a benefit service becomes: an entitlement, paid every month by
     the benefit's payment cycle, or once (``one_off``) by the next cycle.
@@ -266,6 +284,16 @@ class Benefit(SpecModel):
     account_field: Identifier | None = None
     # The day of the month the cycle pays (Beijing date); a period is due from that day.
     payment_day: int = Field(default=10, ge=1, le=28)
+    # What it pays in plain words, for a formula's amount (BenefitPays).
+    pays: BenefitPays | None = None
+
+    @property
+    def fixed_amount(self) -> Decimal | None:
+        """The amount when the formula is a plain number (the same for everyone), else None."""
+        try:
+            return Decimal(self.amount.strip())
+        except ArithmeticError:
+            return None
 
 
 # The stage id of the post-check that follows an approval on commitment: no stage of a route has it.

@@ -13,7 +13,10 @@ from pydantic import BaseModel
 from forms.catalog import Catalog
 from forms.spec import FieldSpec, ServiceSpec
 from forms.validation import form_model
-from hub.i18n import gettext
+from hub.i18n import N_, format_money, gettext, supported, with_amounts
+
+# How a benefit is paid, in words (the same words as the beneficiary's entitlement).
+PAID = {"monthly": N_("Paid every month"), "one_off": N_("Paid once")}
 
 
 class DepartmentRead(msgspec.Struct):
@@ -87,6 +90,16 @@ class CommitmentRead(msgspec.Struct):
     barred_years: int
 
 
+class PaysRead(msgspec.Struct):
+    """What a benefit pays: ``kind`` monthly or one_off (``paid`` in words), ``amount`` in CNY when it
+    is the same for everyone, and ``words``, the amount or its bands in the reader's language."""
+
+    kind: str
+    paid: str
+    amount: str | None
+    words: str
+
+
 class ServiceDetail(ServiceSummary):
     legal_basis: str
     materials: list[str]
@@ -98,6 +111,8 @@ class ServiceDetail(ServiceSummary):
     instant: bool = False
     # Approval on commitment (告知承诺制): signed in place of the proofs it lists, checked afterwards.
     commitment: CommitmentRead | None = None
+    # For a benefit (a citizen's allowance): what it pays, monthly or once.
+    pays: PaysRead | None = None
 
 
 def department(catalog: Catalog, code: str, locale: str) -> DepartmentRead:
@@ -189,6 +204,26 @@ def form_schema(spec: ServiceSpec, locale: str) -> dict[str, Any]:
     return schema
 
 
+def pays(spec: ServiceSpec, locale: str) -> PaysRead | None:
+    """What a benefit pays, in the reader's words (None for any other service)."""
+    benefit = spec.benefit
+    if benefit is None:
+        return None
+    fixed = benefit.fixed_amount
+    if benefit.pays is not None:
+        words = with_amounts(benefit.pays.zh_CN if supported(locale) == "zh_CN" else benefit.pays.en, locale)
+    elif fixed is not None:
+        words = format_money(fixed, locale)
+    else:  # the catalog check refuses a formula without words on a newest version
+        words = ""
+    return PaysRead(
+        kind=benefit.kind,
+        paid=gettext(locale, PAID[benefit.kind]),
+        amount=f"{fixed:.2f}" if fixed is not None else None,
+        words=words,
+    )
+
+
 def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
     """One service whole: its form, rules, route, materials and time limit."""
     base = summary(spec, catalog, locale)
@@ -222,4 +257,5 @@ def detail(spec: ServiceSpec, catalog: Catalog, locale: str) -> ServiceDetail:
         )
         if spec.commitment
         else None,
+        pays=pays(spec, locale),
     )

@@ -415,9 +415,12 @@ def test_shipped_texts_write_amounts_as_money_placeholders():
 # --- benefits ----------------------------------------------------------------------------------------
 
 
-def benefit(amount: str = "100 if person.age < 90 else 300", **extra: str) -> str:
-    """The test service as a monthly benefit with ``amount``."""
-    lines = [f"{k} = {v}" for k, v in extra.items()]
+PAYS = 'pays.zh_CN = "每月{money:100}"\npays.en = "{money:100} a month"'
+
+
+def benefit(amount: str = "100 if person.age < 90 else 300", pays: str = PAYS, **extra: str) -> str:
+    """The test service as a monthly benefit with ``amount`` (and what it pays in words)."""
+    lines = [f"{k} = {v}" for k, v in extra.items()] + ([pays] if pays else [])
     return service().replace("time_limit_days = 10\n", 'time_limit_days = 10\nonce_per = "person"\n', 1) + (
         f'\n[benefit]\nkind = "monthly"\namount = "{amount}"\nmaximum = "1000"\n' + "\n".join(lines) + "\n"
     )
@@ -453,3 +456,40 @@ def test_a_benefit_needs_the_once_per_rule_and_its_account_field(tmp_path):
         )
     )
     assert missing == "services/bad.toml: benefit account field 'bank' is not a field of the form"
+
+
+def test_a_benefit_paid_by_a_formula_says_what_it_pays(tmp_path):
+    spec = load_catalog(catalog_dir(tmp_path, good=benefit())).latest("test-service")
+    assert spec.benefit.pays.en == "{money:100} a month" and spec.benefit.fixed_amount is None
+    (tmp_path / "bare").mkdir()
+    [problem] = problems(catalog_dir(tmp_path / "bare", bad=benefit(pays="")))
+    assert problem.endswith("its benefit's amount is a formula; say what it pays in benefit.pays (zh_CN and en)")
+
+
+def test_a_benefit_of_one_amount_needs_no_words(tmp_path):
+    spec = load_catalog(catalog_dir(tmp_path, good=benefit("100", pays=""))).latest("test-service")
+    assert spec.benefit.fixed_amount == 100 and spec.benefit.pays is None
+
+
+@pytest.mark.parametrize(
+    ("pays", "says"),
+    [
+        ('pays.zh_CN = "100 a month"\npays.en = "100 a month"', "benefit.pays.zh_CN has no Chinese character"),
+        ('pays.zh_CN = "每月100元"\npays.en = "每月100元"', "benefit.pays.en is Chinese"),
+        ('pays.en = "100 a month"', "benefit.pays.zh_CN: Field required"),
+    ],
+)
+def test_what_a_benefit_pays_is_written_in_both_languages(tmp_path, pays, says):
+    assert any(says in p for p in problems(catalog_dir(tmp_path, bad=benefit(pays=pays))))
+
+
+def test_words_on_an_older_version_only_are_refused(tmp_path):
+    newer = benefit("100", pays="").replace("version = 1", "version = 2", 1)
+    found = problems(catalog_dir(tmp_path, old=benefit(), new=newer))
+    assert any("version 1: its benefit.pays is never shown" in p for p in found)
+
+
+def test_every_shipped_benefit_says_what_it_pays():
+    for spec in load_catalog().current():
+        if spec.benefit is not None:
+            assert spec.benefit.pays is not None or spec.benefit.fixed_amount is not None, spec.id

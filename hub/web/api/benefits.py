@@ -11,7 +11,7 @@ from litestar import Controller, Request
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from hub.benefits import changes, cycles, views
+from hub.benefits import changes, cycles, offers, views
 from hub.db import MAX_ID
 from hub.web.actors import actor_of
 from hub.web.context import HubContext, provide_context
@@ -40,6 +40,14 @@ class BenefitController(Controller):
     @get("/mine", summary="My entitlements, with every payment and change")
     async def mine(self, request: Request) -> list[views.EntitlementRead]:
         return await views.my_entitlements(actor_of(request))
+
+    @get(
+        "/offers",
+        guards=[requires_role("citizen")],
+        summary="The benefits I may apply for: those I can apply for now first, the rest with why not",
+    )
+    async def offered(self, request: Request, ctx: HubContext) -> list[offers.OfferRead]:
+        return await offers.offers(actor_of(request), ctx.catalog)
 
     @get("/entitlements/{entitlement_id:int}", summary="One entitlement (its beneficiary, or the paying department)")
     async def one(self, request: Request, ctx: HubContext, entitlement_id: int) -> views.EntitlementRead:

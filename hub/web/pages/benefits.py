@@ -19,7 +19,7 @@ from forms.catalog import Catalog
 from forms.spec import ServiceSpec
 from forms.validation import FieldError, whole_number
 from hub.accounts import OVERSIGHT_ROLES, STAFF_ROLES, Principal
-from hub.benefits import changes, cycles, views
+from hub.benefits import changes, cycles, offers, views
 from hub.catalog.presenting import department
 from hub.db import MAX_ID
 from hub.errors import HubError
@@ -143,12 +143,15 @@ def presented(e: views.EntitlementRead, catalog: Catalog, locale: str) -> dict[s
 async def my_benefits(request: Request, ctx: HubContext) -> Response:
     require(request, "citizen")
     locale = page_locale(request)
-    found = await views.my_entitlements(actor_of(request))
+    actor = actor_of(request)
+    found = await views.my_entitlements(actor)
+    offered = await offers.offers(actor, ctx.catalog)
     return render_page(
         request,
         "benefits.html",
         entitlements=[presented(e, ctx.catalog, locale) for e in found],
-        services=[(s.id, gettext(locale, s.title)) for s in views.benefit_services(ctx.catalog)],
+        open=[(o, gettext(locale, KINDS[o.kind])) for o in offered if o.open],
+        closed=[o for o in offered if not o.open],
     )
 
 
