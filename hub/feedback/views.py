@@ -111,7 +111,8 @@ class CaseRead(CaseListItem):
     appeal_reason: str
     appeal_note: str
     contacts: list[ContactRead]
-    # For staff: who a grievance names ("王芳 (street.clerk)"), and the rating a follow-up follows up.
+    # For staff: who a grievance names ("王芳 (street.clerk)"); for staff and its author: the rating a
+    # follow-up follows up.
     named: str = ""
     rating_score: int | None = None
     rating_comment: str = ""
@@ -252,7 +253,9 @@ async def case_read(ctx: HubContext, actor: Actor, ref: str, locale: str) -> Cas
     names = await account_names([c["clerk"] for c in contacts]) if staff else {}
     answered = case["state"] in ("answered", "closed")
     is_follow_up = case["kind"] == "follow_up"
-    rating_score, rating_comment = await _rating(case) if staff and is_follow_up else (None, "")
+    # The rating followed up, to whoever reads the case: staff in full (as they read its text), its
+    # author their own score and words; nobody else reaches this line.
+    rating_score, rating_comment = await _rating(case) if (staff or author) and is_follow_up else (None, "")
     return CaseRead(
         **_item(ctx, case, locale, refs, now()),
         department=case["department"],

@@ -114,6 +114,12 @@ def part_read(catalog: Catalog, event: LifeEventSpec, part: LifeEventPart, local
     )
 
 
+def part_name(catalog: Catalog, part: LifeEventPart, locale: str) -> str:
+    """What a case calls one of its parts. An optional part's title is its checkbox's words ("Also
+    apply for ... on my 80th birthday"), no name to put in a sentence: its service's title is."""
+    return gettext(locale, part_spec(catalog, part).title if part.optional else part.title)
+
+
 def in_order(event: LifeEventSpec | None, parts: dict[str, Any]) -> list[tuple[str, Any]]:
     """A case's parts in the order its event lists them (as the one form shows them)."""
     position = {p.id: i for i, p in enumerate(event.parts)} if event else {}
@@ -248,7 +254,7 @@ async def case_read(actor: Actor, catalog: Catalog, ref: str) -> CaseRead:
         parts=[
             CasePartRead(
                 id=part_id,
-                title=gettext(actor.locale, event.part(part_id).title) if event else part_id,
+                title=part_name(catalog, event.part(part_id), actor.locale) if event else part_id,
                 state=p["state"],
                 request_ref=p.get("ref"),
                 request_state=states.get(p.get("ref") or ""),
@@ -284,7 +290,7 @@ async def my_cases(actor: Actor, catalog: Catalog) -> list[CaseRead]:
                 parts=[
                     CasePartRead(
                         id=part_id,
-                        title=gettext(actor.locale, event.part(part_id).title) if event else part_id,
+                        title=part_name(catalog, event.part(part_id), actor.locale) if event else part_id,
                         state=p["state"],
                         request_ref=p.get("ref"),
                         request_state=None,

@@ -32,14 +32,15 @@ def choose(page, locale: str) -> None:
     assert page.locator("html").get_attribute("lang") == LANG[locale]
 
 
-def follow_up(stack, score: int = 2) -> str:
+def follow_up(stack, score: int = 2, comment: str = "") -> str:
     """A follow-up of 张三's rating of a rejected request; returns its reference."""
     citizen = Api(stack.base_url, "zhangsan")
     ref = file_request(citizen).json()["ref"]
     street = Api(stack.base_url, "street.clerk")
     assert decide(street, open_task(street, ref)["id"], "reject", "no").status_code == 200
     wait_closed(citizen, ref)
-    assert citizen.post(f"/api/requests/{ref}/rating", json={"score": score}).status_code == 201
+    rating = {"score": score, "comment": comment} if comment else {"score": score}
+    assert citizen.post(f"/api/requests/{ref}/rating", json=rating).status_code == 201
     case = wait_for(lambda: next((c for c in citizen.get("/api/cases/mine").json() if c["request_ref"] == ref), None))
     return case["ref"]
 
@@ -163,3 +164,28 @@ def test_each_stage_is_rated_from_a_phone(browser, stack, locale, tmp_path):
     assert [c for c in cases if c["request_ref"] == ref]  # a 1 is followed up
     choose(page, "zh-CN")
     page.context.close()
+
+
+VIEWPORTS = {"phone": PHONE, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_follow_up_page_shows_the_rating_it_follows_up(browser, stack, locale, viewport, tmp_path):
+    case = follow_up(stack, score=1, comment="没人接电话")
+    rating = {"zh-CN": "1分（满分5分）: 没人接电话", "en": "1 of 5: 没人接电话"}[locale]
+    # Its author reads their own score and words; the department's clerk reads them too.
+    for username in ("zhangsan", "civil.clerk"):
+        page = new_page(browser, stack.base_url, locale=locale, viewport=VIEWPORTS[viewport])
+        sign_in(page, username)
+        page.goto(f"/feedback/{case}")
+        choose(page, locale)
+        shown = page.locator("dl.facts dd", has_text="没人接电话")
+        expect(shown).to_be_visible()
+        assert shown.inner_text().strip() == rating
+        if locale == "en":
+            label = shown.locator("xpath=preceding-sibling::dt[1]").inner_text().strip()
+            assert label == ("Your rating" if username == "zhangsan" else "The applicant's rating")
+        check(page, f"follow-up-rating-{username}-{locale}", viewport, tmp_path, Axe())
+        choose(page, "zh-CN")
+        page.context.close()

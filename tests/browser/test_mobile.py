@@ -298,3 +298,47 @@ def test_a_request_s_steps_are_a_vertical_list_on_a_phone(browser, stack, filed)
         if os.environ.get("QINQING_DESIGN_SHOTS"):
             page.locator("ol.steps").screenshot(path=str(DESIGN / f"request-steps-{VIEWPORTS[viewport]['width']}.png"))
         page.context.close()
+
+
+HEADER_OVERFLOW = """() => [...document.querySelectorAll('header.site *')]
+  .filter((el) => el.checkVisibility() && !el.closest('.visually-hidden, .skip'))
+  .filter((el) => { const r = el.getBoundingClientRect(); return r.width > 1 && (r.left < 0 || r.right > innerWidth + 0.5); })
+  .map((el) => `${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || '').trim().slice(0, 20)}" ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_unread_count_shows_with_the_menu_closed(browser, stack, locale):
+    from tests.browser.pages import header_settled, reload_until
+    from tests.browser.test_feedback import choose
+
+    assert file_request(Api(stack.base_url, "zhangsan")).status_code in (201, 202)  # its receipt is a message
+    for viewport in ("phone", "desktop"):
+        page = new_page(browser, stack.base_url, locale=locale, viewport=VIEWPORTS[viewport])
+        sign_in(page, "zhangsan", "/wallet")
+        choose(page, locale)
+        page.goto("/wallet")
+        # The receipt's message arrives once the workflow has run.
+        reload_until(page, lambda p: (header_settled(p), p.locator("header .messages-link .badge").count())[1] > 0)
+        unread = int(page.locator("header .messages-link .badge").get_attribute("data-unread") or 0)
+        assert unread >= 1
+        # On a phone the envelope in the bar, with the menu closed; on a desktop the link in words.
+        link = page.locator("header #unread-phone" if viewport == "phone" else "header .messages-link")
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"] and box["height"] >= MIN_TARGET
+        if viewport == "phone":
+            assert page.locator("header details.menu").get_attribute("open") is None
+            assert link.locator(".unread-count").inner_text() == str(unread)  # the count, seen
+            if locale == "en":
+                expect(link).to_have_accessible_name(f"Messages, {unread} unread")
+        else:
+            expect(page.locator("header #unread-phone")).to_be_hidden()
+            words = f"{unread} unread" if locale == "en" else f"{unread}条未读"
+            assert link.locator(".badge").inner_text() == words
+        assert page.evaluate(HEADER_OVERFLOW) == [], f"drawn outside the screen at {viewport}, menu closed"
+        if viewport == "phone":
+            page.locator("header .menu-button").click()
+            assert page.evaluate(HEADER_OVERFLOW) == [], "drawn outside the screen, menu open"
+            page.locator("header .menu-button").click()
+        choose(page, "zh-CN")
+        page.context.close()

@@ -74,7 +74,8 @@ def test_a_bad_rating_is_followed_up_contacted_answered_and_rated(stack):
     # The department reads what it follows up: the score and the applicant's words.
     assert case["rating_score"] == 2 and case["rating_comment"] == "Nobody called"
     own = citizen.get(f"/api/cases/{mine['ref']}").json()
-    assert own["rating_score"] is None and own["rating_comment"] == ""  # its author knows them
+    # Its author reads the same: the case page says what it follows up.
+    assert own["rating_score"] == 2 and own["rating_comment"] == "Nobody called"
     assert dt.datetime.fromisoformat(case["due_at"]) == due_on_calendar(stack, case["opened_at"], 5)
     # Another department does not see it.
     assert Api(stack.base_url, "street.clerk").get(f"/api/cases/{mine['ref']}").status_code == 404

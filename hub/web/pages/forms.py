@@ -3,6 +3,7 @@ posted form becomes answers for the same validation the JSON API uses."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from forms.spec import COMMITMENT_ANSWER, FieldSpec, ServiceSpec
 from forms.validation import UPLOAD_REF, FieldError, is_visible, whole_number
-from hub.i18n import N_, gettext
+from hub.i18n import N_, format_date, gettext
 from hub.privacy import mask
 from hub.web.problems import field_message
 
@@ -319,4 +320,10 @@ def display(
         return (held or {}).get(str(value.get("credential")), gettext(locale, CREDENTIAL_GIVEN))
     if f.type == "file":
         return filenames.get(value, gettext(locale, FILE_UPLOADED))
+    if f.type == "date":
+        # Stored as ISO (2026-12-01); read as the reader's language writes a date.
+        try:
+            return format_date(dt.date.fromisoformat(str(value)), locale)
+        except ValueError:
+            return str(value)
     return str(value)

@@ -26,7 +26,7 @@ from hub.i18n import N_, gettext
 from hub.life_events.drafts import load_event_draft, save_event_draft
 from hub.life_events.filing import check_case, file_case, require_event_audience
 from hub.life_events.forms import commitment_offered, handed_credentials, part_spec
-from hub.life_events.views import case_read, due_dates, life_event, life_events
+from hub.life_events.views import case_read, due_dates, life_event, life_events, part_name
 from hub.life_events.withdrawal import withdraw_case
 from hub.privacy import mask
 from hub.requests.drafts import filenames
@@ -364,7 +364,7 @@ async def review_rows(
             done.add(name)
             f = spec.field(field)
             if f.prefill and known.get(field) not in (None, ""):
-                value = mask(known[field], f.type) if f.type in MASKED else known[field]
+                value = mask(known[field], f.type) if f.type in MASKED else display(f, known[field], locale, names)
                 shared_rows.append({"name": name, "label": gettext(locale, f.label), "value": value, "prefilled": True})
             elif answers.get(name) not in (None, "", []):
                 shared_rows.append(
@@ -574,7 +574,7 @@ async def render_case(
     locale = page_locale(request)
     case = await case_read(actor_of(request), ctx.catalog, ref)
     event = ctx.catalog.life_events.get(case.event_id)
-    titles = {p.id: gettext(locale, p.title) for p in event.parts} if event else {}
+    titles = {p.id: part_name(ctx.catalog, p, locale) for p in event.parts} if event else {}
     parts = []
     for p in case.parts:
         waited = p.detail.removeprefix("after:").split(",") if p.detail.startswith("after:") else []
