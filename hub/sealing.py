@@ -4,7 +4,7 @@ A sealed value is a string ``enc1:<key id>:<base64url(nonce + ciphertext + tag)>
 belongs to is bound in as associated data, so a value moved to another field does not open.
 Keys are files ``<key id>.key`` (32 random bytes, base64) in one directory, or are given in
 ``QINQING_DATA_KEYS`` (``data_keys``): the newest seals, all of them open, so old values stay
-readable after a rotation. A value that is not sealed (in a recorded workflow history, whose
+readable after a rotation; the first one keys the digests rows are found by (``digest``). A value that is not sealed (in a recorded workflow history, whose
 payloads are kept in clear to be read) is returned as it is; a file must be sealed.
 """
 
@@ -93,9 +93,15 @@ class DataKeys:
         return cipher
 
     def digest(self, value: str, purpose: str) -> str:
-        """``<key id>:<keyed digest>`` of ``value``: the same value digests alike (under one key and
-        purpose), and the value cannot be read back. The key is derived from the current data key."""
-        key_id = self.ensure_key()
+        """``<key id>:<keyed digest>`` of ``value``: the same value digests alike (for one purpose),
+        and the value cannot be read back.
+
+        The key is derived from the *first* data key, not the one that seals: a digest is what a
+        row is found by (a resident, a person's open application or entitlement, a commitment's
+        bar, a credential's holder), so it must not change when a rotation makes a new key seal
+        new values. Keys are never removed, so the first one stays."""
+        self.ensure_key()
+        key_id = min(self._keys)
         derived = hmac.new(self._key(key_id), f"qinqing {purpose}".encode(), hashlib.sha256).digest()
         return f"{key_id}:{hmac.new(derived, value.encode(), hashlib.sha256).hexdigest()[:32]}"
 

@@ -90,3 +90,16 @@ def test_sealing_a_sealed_value_keeps_it(tmp_path):
     once = sealing.seal("张三", "account.full_name")
     assert sealing.seal(once, "account.full_name") == once
     assert sealing.unseal(once, "account.full_name") == "张三"
+
+
+def test_a_digest_rows_are_found_by_stays_the_same_after_a_rotation(ring):
+    # A resident, a person's open application or entitlement, a commitment's bar, a credential's
+    # holder are found by these: a rotation that changed them would lose every one of them.
+    before = ring.digest("330106194003150011", "resident")
+    first = before.split(":")[0]
+    assert ring.rotate() != first
+    assert ring.digest("330106194003150011", "resident") == before
+    # So does another process that loaded its keys after the rotation.
+    assert DataKeys(ring.directory).digest("330106194003150011", "resident") == before
+    assert ring.digest("330106194003150011", "credential-holder") != before  # a purpose of its own
+    assert "330106194003150011" not in before
