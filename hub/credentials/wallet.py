@@ -13,13 +13,14 @@ import datetime as dt
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import Combinable
 
 from forms.credentials import CredentialType
 from hub.accounts import Principal
 from hub.audit import record
 from hub.clock import beijing_date, now
 from hub.credentials.context import CredentialContext, context
-from hub.credentials.issuing import claims_digest, create, held_by, holders_of, opened_claims
+from hub.credentials.issuing import claims_digest, claims_tag, create, held_by, holders_of, opened_claims
 from hub.credentials.status import with_ended
 from hub.db.tables import Credential, Document
 from hub.db.transactions import writing
@@ -135,20 +136,22 @@ async def sync_registry_credentials(user: Principal, ctx: CredentialContext | No
     records = await _registry_records(ctx, user)
     if not records:
         return
-    keys = {f"registry:{kind.id}:{holder}:{item}:{claims_digest(claims)[:16]}" for kind, item, claims in records}
-    existing = {r["key"] for r in await Credential.select(Credential.key).where(Credential.key.is_in(list(keys)))}
-    missing = [
-        (k, i, c) for k, i, c in records if f"registry:{k.id}:{holder}:{i}:{claims_digest(c)[:16]}" not in existing
-    ]
-    if not missing:
+    wanted: dict[str, tuple[CredentialType, str, dict[str, Any], str]] = {}
+    for kind, item, claims in records:
+        digest = claims_digest(claims)
+        wanted[f"registry:{kind.id}:{holder}:{item}:{claims_tag(digest)}"] = (kind, item, claims, digest)
+    if len(await _stored(list(wanted))) == len(wanted):
         return
     async with writing():
-        for kind, item, claims in missing:
-            digest = claims_digest(claims)
+        await _key_older_rows({key.rsplit(":", 1)[0] + ":" for key in wanted})
+        stored = await _stored(list(wanted))
+        for key, (kind, item, claims, digest) in wanted.items():
+            if key in stored:
+                continue
             prefix = f"registry:{kind.id}:{holder}:{item}:"
             created = await create(
                 ctx,
-                key=prefix + digest[:16],
+                key=key,
                 kind=kind,
                 issuer=kind.registry or "",
                 issuer_name=kind.issuer_name(),
@@ -161,10 +164,31 @@ async def sync_registry_credentials(user: Principal, ctx: CredentialContext | No
             )
             if created is not None:
                 await Credential.update({Credential.status: "superseded", Credential.revoked_at: now()}).where(
-                    Credential.key.like(prefix + "%")
-                    & (Credential.key != prefix + digest[:16])
-                    & (Credential.status == "valid")
+                    Credential.key.like(prefix + "%") & (Credential.key != key) & (Credential.status == "valid")
                 )
+
+
+async def _stored(keys: list[str]) -> set[str]:
+    return {r["key"] for r in await Credential.select(Credential.key).where(Credential.key.is_in(keys))}
+
+
+async def _key_older_rows(prefixes: set[str]) -> None:
+    """Registry credentials an older version keyed by a plain hash of their claims (a digest with no
+    key id), valid or superseded: keyed now in place, the same credentials (their shares and status
+    as they were), so the hash of what they state is kept nowhere."""
+    if not prefixes:
+        return
+    first, *others = sorted(prefixes)
+    where: Combinable = Credential.key.like(first + "%")
+    for prefix in others:
+        where = where | Credential.key.like(prefix + "%")
+    older = await Credential.select(Credential.id, Credential.key, Credential.claims).where(
+        where & (Credential.digest != "") & Credential.digest.not_like("%:%")
+    )
+    for row in older:
+        digest = claims_digest(opened_claims(row))
+        key = row["key"].rsplit(":", 1)[0] + ":" + claims_tag(digest)
+        await Credential.update({Credential.key: key, Credential.digest: digest}).where(Credential.id == row["id"])
 
 
 COLUMNS = (
