@@ -27,7 +27,7 @@ from hub.requests.materials import CredentialUsed, credentials_used
 from hub.requests.parts import read_parts
 from hub.sealing import open_answers
 from hub.sla.time_limits import reply_deadline
-from hub.subsidies import CLAIM_REASONS
+from hub.subsidies import CLAIM_REASONS, unsubmitted_end
 from hub.uploads.files import AttachmentRead, attachments
 from workflows.types import ACTIVE_TASK_STATES, POST_CHECK_STAGE, RequestState, TaskState, TimelineKind
 
@@ -50,6 +50,11 @@ STATE_LABELS: dict[RequestState | TaskState | Literal["prepared"], str] = {
 }
 # An approval on commitment whose post-check is still to come.
 POST_CHECK_PENDING = N_("Approved, post-check pending")
+# A claim's request nobody submitted (``hub.subsidies.unsubmitted_end``): its state and last step.
+UNSUBMITTED_LABELS = {
+    "declined": N_("Declined, not submitted"),
+    "withdrawn": N_("Taken back before it was submitted"),
+}
 
 
 def _state_words(state: str) -> str:
@@ -198,6 +203,11 @@ class RequestRead(msgspec.Struct):
     # still and moves on by the working days the answer takes.
     decision_expected_by: dt.datetime | None = None
     decision_paused: bool = False
+    # When it was filed: for a claim an enterprise's preparer prepared, when its approver submitted
+    # it (None while it is only prepared, and for one that ended without being submitted).
+    submitted_at: dt.datetime | None = None
+    # A claim's request that ended without being submitted: "declined" or "withdrawn" (by its preparer).
+    unsubmitted: str | None = None
     # The date was counted across a year whose holiday schedule is not published yet: it may move.
     decision_provisional: bool = False
 
@@ -292,6 +302,11 @@ async def request_read(
     parts = getattr(row, "parts", None) or await read_parts(row.id)
     tasks, entries, documents = parts.tasks, parts.entries, parts.documents
     expected = await expected_decision(ctx, spec, row.state, row.created_at, entries)
+    submitted_at = next((e.at for e in entries if e.kind == "submitted"), None)
+    # Only a withdrawn claim's request can have ended without being submitted (a rare state: asked then).
+    unsubmitted = (
+        await unsubmitted_end(row.id, row.ref, row.applicant) if row.state == "withdrawn" and not submitted_at else None
+    )
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     stage_titles[POST_CHECK_STAGE] = POST_CHECK_TITLE
     if not staff:
@@ -304,6 +319,8 @@ async def request_read(
         dept = department(catalog, e.department, locale).name if e.department else ""
         stage = gettext(locale, stage_titles.get(e.stage_id, e.stage_id)) if e.stage_id else ""
         document = gettext(locale, DOCUMENT_TITLES.get(e.detail, e.detail)) if e.kind in DOCUMENT_STEPS else ""
+        if unsubmitted and e.kind == "request_withdrawn":
+            return gettext(locale, UNSUBMITTED_LABELS[unsubmitted])
         return gettext(
             locale,
             TIMELINE_LABELS.get(cast(TimelineKind, e.kind), e.kind),
@@ -321,7 +338,9 @@ async def request_read(
         state=row.state,
         state_label=gettext(
             locale,
-            POST_CHECK_PENDING
+            UNSUBMITTED_LABELS[unsubmitted]
+            if unsubmitted
+            else POST_CHECK_PENDING
             if row.state == "approved"
             and any(t.stage_id == POST_CHECK_STAGE and t.state in ACTIVE_TASK_STATES for t in tasks)
             else _state_words(row.state),
@@ -341,8 +360,9 @@ async def request_read(
             for r in load_json(row.rule_results)
         ],
         checks=[
+            # A claim's own checks (its program's conditions, ``subsidies.records``) belong to no stage.
             CheckResultRead(
-                stage_id=c["stage"], rule=c["rule"], passed=c["passed"], message=gettext(locale, c["message"])
+                stage_id=c.get("stage", ""), rule=c["rule"], passed=c["passed"], message=gettext(locale, c["message"])
             )
             for c in load_json(row.check_results or "[]")
         ],
@@ -403,6 +423,8 @@ async def request_read(
         decision_expected_by=expected.by if expected else None,
         decision_paused=expected.paused if expected else False,
         decision_provisional=expected.provisional if expected else False,
+        submitted_at=submitted_at,
+        unsubmitted=unsubmitted,
     )
 
 

@@ -20,6 +20,8 @@ from workflows.types import ACTIVE_TASK_STATES, FINAL_STATES
 StepState = Literal["done", "current", "upcoming"]
 
 FILED_STEP = N_("Filed")
+# A claim's request its preparer prepared and nobody submitted.
+PREPARED_STEP = N_("Prepared")
 DECISION_STEP = N_("Decision")
 WITHDRAWN_STEP = N_("Withdrawn")
 IF_NEEDED = N_("only if needed")
@@ -56,7 +58,8 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
     route or a transfer made them); a stage not reached yet shows its departments to come; a stage
     passed over (its condition did not hold) or never reached by a closed request is left out."""
     final = read.state in FINAL_STATES
-    steps = [Step(title=gettext(locale, FILED_STEP), state="done", at=read.created_at)]
+    first = PREPARED_STEP if read.unsubmitted else FILED_STEP
+    steps = [Step(title=gettext(locale, first), state="done", at=read.submitted_at or read.created_at)]
     stages = [s for s in spec.route if s.kind == "review"] if spec else []
     reached = {t.stage_id for t in read.tasks}
     later_reached = False
@@ -86,7 +89,9 @@ def request_steps(spec: ServiceSpec | None, read: RequestRead, ctx: HubContext, 
                 for code in stage.departments
             ]
     if read.state == "withdrawn":
-        steps.append(Step(title=gettext(locale, WITHDRAWN_STEP), state="done", at=read.closed_at))
+        # Declined or taken back before it was submitted, it says so (``RequestRead.state_label``).
+        title = read.state_label if read.unsubmitted else gettext(locale, WITHDRAWN_STEP)
+        steps.append(Step(title=title, state="done", at=read.closed_at))
     else:
         decided = read.state in ("approved", "rejected")
         steps.append(

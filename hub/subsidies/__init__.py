@@ -4,7 +4,8 @@ What other domains may use (their front door): a program's spec as stored, why a
 did, withdrawing a claim that is only prepared (with the request that carries it) and telling one
 so withdrawn (``withdrawn_before_submission``), the message
 telling an enterprise its claim was paid (recorded with the payment notice), and settling the
-approvers' message that a prepared claim waits for them once it no longer waits."""
+approvers' message that a prepared claim waits for them once it no longer waits, and how a claim's
+request nobody submitted ended (``unsubmitted_end``)."""
 
 from hub.subsidies.claims import (
     CLAIM_REASONS,
@@ -13,6 +14,7 @@ from hub.subsidies.claims import (
     withdrawn_before_submission,
 )
 from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message, settle_waiting
+from hub.subsidies.people import unsubmitted_end
 from hub.subsidies.programs import parse_spec
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "paid_message",
     "parse_spec",
     "settle_waiting",
+    "unsubmitted_end",
     "withdraw_prepared",
     "withdrawn_before_submission",
 ]

@@ -4,10 +4,11 @@ the API and the messages."""
 from __future__ import annotations
 
 from hub.accounts import NAME_FIELD
-from hub.db.tables import AuditEvent
+from hub.db.tables import AuditEvent, Claim
 from hub.i18n import N_, gettext
 from hub.privacy import mask
 from hub.sealing import unseal
+from hub.subsidies.claims import withdrawn_before_submission
 
 # The reader, where a claim's page, answer or message names them.
 YOU = N_("you")
@@ -31,3 +32,17 @@ async def withdrawal_of(request_ref: str) -> dict | None:
         .order_by(AuditEvent.id)
         .first()
     )
+
+
+async def unsubmitted_end(request_id: int, request_ref: str, applicant: int | None) -> str | None:
+    """How a claim's request that nobody submitted ended: "declined" (taken back by someone else of
+    the enterprise, its approver) or "withdrawn" (by its preparer); None for any other request."""
+    claim = (
+        await Claim.select(Claim.state, Claim.reason_code, Claim.submitted_by)
+        .where(Claim.request == request_id)
+        .first()
+    )
+    if claim is None or not withdrawn_before_submission(claim["state"], claim["reason_code"], claim["submitted_by"]):
+        return None
+    event = await withdrawal_of(request_ref)
+    return "declined" if event is not None and event["actor"] != applicant else "withdrawn"

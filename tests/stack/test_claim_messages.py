@@ -133,6 +133,11 @@ def test_a_prepared_claim_tells_the_approver_and_its_refusal_by_the_checks_tells
         submitted = approver.post(f"/api/claims/{ref}/submission")
         assert submitted.status_code in (201, 202), submitted.text
         assert wait_claim(approver, ref)["state"] == "refused"
+        # Its request was filed when the approver submitted it, not when it was prepared; its page
+        # shows the program's conditions it failed (which belong to no stage of a route).
+        request = approver.get(f"/api/requests/{submitted.json()['request_ref']}").json()
+        assert request.get("submitted_at") and request["submitted_at"] > request["created_at"], request
+        assert [c["stage_id"] for c in request["checks"] if not c["passed"]] == [""], request["checks"]
     finally:
         set_enterprise(hub, YUNQI, status="active")
 
@@ -295,11 +300,10 @@ def test_a_claim_declined_while_temporal_is_down_is_told_by_the_schedule(hub):
 
 
 def unread(api: Api) -> set[int]:
-    """The messages the account's unread count counts (checked to be the unread ones it lists)."""
+    """The unread messages the account's message box lists (its newest hundred: other tests on the
+    same stack may tell the same enterprise more meanwhile, so the count is not compared)."""
     box = api.get("/api/messages").json()
-    ids = {m["id"] for m in box["messages"] if not m["read"]}
-    assert box["unread"] == len(ids), box
-    return ids
+    return {m["id"] for m in box["messages"] if not m["read"]}
 
 
 def waiting_message(approver: Api, ref: str) -> dict:

@@ -460,6 +460,16 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         # Its request was never submitted: withdrawn from prepared, with no "submitted" step.
         request = approver_api.get(f"/api/requests/{after['request_ref']}").json()
         assert request["state"] == "withdrawn" and "submitted" not in [e["kind"] for e in request["timeline"]]
+        # Its page says so: declined, prepared (not filed), and no "withdrawn by the applicant".
+        assert (request["state_label"], request["unsubmitted"], request["submitted_at"]) == (
+            "Declined, not submitted",
+            "declined",
+            None,
+        )
+        shown = approver.get(f"/requests/{after['request_ref']}").text
+        assert "Prepared on" in shown and "Filed on" not in shown and "by the applicant" not in shown, shown
+        steps = re.findall(r'<span class="step-title">([^<]+)</span>', shown)
+        assert steps == ["Prepared", "Declined, not submitted"], steps
         # The audit log says the claim was declined, under the claims' own actions too.
         declined_events = Api(stack.base_url, "auditor").get("/api/audit", params={"action": "claim."}).json()
         assert any(
@@ -486,6 +496,8 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
     assert withdrawn.status_code == 202, withdrawn.text
     taken_back = preparer_api.get(f"/api/claims/{again.json()['ref']}").json()
     assert (taken_back["state"], taken_back["reason"], taken_back["declined_by"]) == ("refused", "withdrawn", None)
+    request = preparer_api.get(f"/api/requests/{again.json()['request_ref']}").json()
+    assert (request["state_label"], request["unsubmitted"]) == ("Taken back before it was submitted", "withdrawn")
 
 
 def test_eligibility_reads_no_personal_data(stack):
