@@ -113,6 +113,18 @@ def whole_number(value: object, digits: int = 10) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
 
 
+def no_such_date(text: str) -> bool:
+    """Whether ``text`` is written as a date (YYYY-MM-DD) that does not exist (2026-13-01, 2027-02-30):
+    a person then reads "no such date", not "write it as YYYY-MM-DD", which they did."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
 def no_control_characters(multiline: bool):
     """A validator refusing control and text-direction characters (line breaks and tabs too,
     unless ``multiline``), naming the first one found."""

@@ -25,6 +25,7 @@ import msgspec
 from piccolo.columns.combination import Combinable, WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 
+from forms.validation import no_such_date
 from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit_actions import is_family
@@ -388,13 +389,16 @@ async def actors_of(actor_ids: list[int | None]) -> dict[int, dict[str, str]]:
 def moment(field: str, given: str | None, *, whole_day_after: bool = False) -> dt.datetime | None:
     """A time the caller gave: an ISO date and time (without a zone, UTC, as the log keeps it), or a
     date, which is a day in Beijing: its start, or with ``whole_day_after`` the start of the next.
-    Not a date is a field error, and so is a date outside ``EARLIEST``..``LATEST``."""
+    Not a date (or one that does not exist, 2026-13-01) is a field error, and so is a date outside
+    ``EARLIEST``..``LATEST``."""
     if not given:
         return None
     try:
         parsed = dt.datetime.fromisoformat(given) if len(given) != 10 else None
         day = parsed.date() if parsed else dt.date.fromisoformat(given)
     except ValueError:
+        if no_such_date(given[:10]):
+            raise invalid_field(field, "date_does_not_exist", day=given[:10]) from None
         raise invalid_field(field, "date_parsing") from None
     if not EARLIEST <= day <= LATEST:
         raise invalid_field(field, "date_out_of_range", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())

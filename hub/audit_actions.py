@@ -12,10 +12,16 @@ cannot go unnamed.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from babel.lists import format_list
 
+from forms.catalog import Catalog
+from forms.programs import Text
+from hub.db.tables import Program
 from hub.i18n import N_, gettext
 
 # Action code -> its name. The part of a code before its first dot is its family (``FAMILIES``).
@@ -272,6 +278,12 @@ DETAIL_VALUES: dict[str, dict[str, str]] = {
         "partly_upheld": N_("Partly upheld"),
         "not_upheld": N_("Not upheld"),
     },
+    # The registries an enterprise's read touched (``hub.registry.ports.SOURCES``).
+    "sources": {
+        "market-regulation": N_("Market regulation"),
+        "tax": N_("Tax"),
+        "social-insurance": N_("Social insurance"),
+    },
     "scopes": {
         "tasks:read": N_("Read tasks"),
         "tasks:decide": N_("Decide tasks"),
@@ -282,6 +294,111 @@ DETAIL_VALUES: dict[str, dict[str, str]] = {
     "subject": {"service": N_("A service"), "clerk": N_("A clerk"), "payment": N_("A payment")},
     "verdict": {"approve": N_("Approved"), "reject": N_("Rejected")},
 }
+
+# Why the hub read a registry, recorded as a fixed text -> its name.
+PURPOSES: dict[str, str] = {
+    "amount granted": N_("Working out the amount granted"),
+    "automatic check": N_("Automatic checks of a request"),
+    "benefit amount expected after a supplement": N_("Expected benefit amount after a supplement"),
+    "benefit amount expected at filing": N_("Expected benefit amount when a request is filed"),
+    "benefit payment cycle: age, residence and life status of beneficiaries": N_(
+        "Benefit payments: beneficiaries' age, residence and whether they are alive"
+    ),
+    "benefits the person may apply for": N_("Benefits the person may apply for"),
+    "policies for you": N_("Subsidy policies the enterprise may claim"),
+    "route condition": N_("Whether a step of a request's route applies"),
+    "wallet": N_("Credentials in the person's wallet"),
+}
+
+# Purposes that embed what they are for: the recorded text (``{}`` for the id), the kind of thing
+# the id names (a title is shown for a service, program or life event; a reference as it is), and
+# the name, ``{name}`` for its title or reference.
+PURPOSE_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("prefill and eligibility of {}", "service", N_("Prefill and eligibility check for “{name}”")),
+    ("prefill of {}", "service", N_("Prefill of the form for “{name}”")),
+    ("eligibility of {} on its date", "service", N_("Eligibility for “{name}” on its scheduled date")),
+    ("the dates of {}'s scheduled parts", "life_event", N_("Dates of the scheduled parts of “{name}”")),
+    ("supplement of {}", "request", N_("Supplement to request {name}")),
+    ("eligibility of claim {}", "claim", N_("Eligibility of claim {name}")),
+    ("matching program {}", "program", N_("Matching enterprises to “{name}”")),
+    ("eligibility for program {}", "program", N_("Eligibility for “{name}”")),
+    ("claim of program {}", "program", N_("Claim under “{name}”")),
+)
+_PURPOSE_PATTERNS = [
+    (re.compile(re.escape(before) + r"(\S+?)" + re.escape(after)), kind, name)
+    for (before, after), kind, name in ((p.split("{}"), k, n) for p, k, n in PURPOSE_PATTERNS)
+]
+# Detail key -> the kind of thing its value names by id, shown by its title.
+TITLED = {"service": "service", "program": "program", "event": "life_event"}
+
+
+@dataclass(frozen=True)
+class Titles:
+    """The titles, in the reader's language, of what events name by id: kind -> id -> title."""
+
+    by_kind: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def of(self, kind: str, ident: str) -> str | None:
+        return self.by_kind.get(kind, {}).get(ident)
+
+
+def parse_purpose(recorded: str) -> tuple[str, str, str] | None:
+    """A purpose that embeds an id: the kind it names, the id, and the name to show; None for a
+    text of no known pattern."""
+    for pattern, kind, name in _PURPOSE_PATTERNS:
+        found = pattern.fullmatch(recorded)
+        if found:
+            return kind, found.group(1), name
+    return None
+
+
+def purpose_label(recorded: str, locale: str, titles: Titles | None = None) -> str | None:
+    """A recorded purpose as people read it, with the title of what it names; None when it is
+    neither a fixed purpose nor one of ``PURPOSE_PATTERNS`` (it is then shown as recorded)."""
+    if recorded in PURPOSES:
+        return gettext(locale, PURPOSES[recorded])
+    parsed = parse_purpose(recorded)
+    if parsed is None:
+        return None
+    kind, ident, name = parsed
+    return gettext(locale, name, name=(titles or Titles()).of(kind, ident) or ident)
+
+
+def _named_ids(details: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    wanted: dict[str, set[str]] = {}
+    for detail in details:
+        for key, kind in TITLED.items():
+            if isinstance(detail.get(key), str):
+                wanted.setdefault(kind, set()).add(detail[key])
+        purpose = detail.get("purpose")
+        parsed = parse_purpose(purpose) if isinstance(purpose, str) else None
+        if parsed:
+            wanted.setdefault(parsed[0], set()).add(parsed[1])
+    return wanted
+
+
+async def titles_of(details: Iterable[Mapping[str, Any]], catalog: Catalog, locale: str) -> Titles:
+    """The titles of the services, programs and life events the details name (in their own keys
+    or in a purpose), in ``locale``: services and life events from the catalog, programs as
+    published."""
+    wanted = _named_ids(details)
+    found: dict[str, dict[str, str]] = {"service": {}, "program": {}, "life_event": {}}
+    for ident in wanted.get("service", ()):
+        spec = catalog.latest(ident)
+        if spec is not None:
+            found["service"][ident] = gettext(locale, spec.title)
+    for ident in wanted.get("life_event", ()):
+        event = catalog.life_events.get(ident)
+        if event is not None:
+            found["life_event"][ident] = gettext(locale, event.title)
+    codes = sorted(wanted.get("program", ()))
+    if codes:
+        rows = await Program.select(Program.code, Program.spec).where(Program.code.is_in(codes))
+        for row in rows:
+            spec = json.loads(row["spec"]) if isinstance(row["spec"], str) else row["spec"]
+            found["program"][row["code"]] = Text.model_validate(spec["title"]).in_locale(locale)
+    return Titles(found)
+
 
 # A choice of a select: its value and what it shows; a group of them under a name (None: no group).
 Choice = tuple[str, str]
@@ -310,6 +427,20 @@ def object_type_label(object_type: str, locale: str) -> str:
     return gettext(locale, label) if label else object_type
 
 
+# A batch read of the population registry records, as its object, how many people it found of how
+# many it asked for: "1 of 3".
+_FOUND_OF = re.compile(r"(\d+) of (\d+)")
+
+
+def object_id_text(object_type: str, object_id: str, locale: str) -> str | None:
+    """An object id that is not an id but words of the hub's ("1 of 3" people read), in
+    ``locale``; None for a real id (shown as recorded)."""
+    found = _FOUND_OF.fullmatch(object_id) if object_type == "resident" else None
+    if found is None:
+        return None
+    return gettext(locale, N_("{found} found of {asked} asked for"), found=found.group(1), asked=found.group(2))
+
+
 def action_choices(locale: str, asked: str = "") -> list[ChoiceGroup]:
     """The actions to filter the log by: a group per family, the groups and the actions in each in
     the order of their names, a family of several actions offered first in its group as a whole.
@@ -334,15 +465,23 @@ def detail_key_label(key: str, locale: str) -> str:
     return gettext(locale, label) if label else key
 
 
-def detail_value_text(key: str, value: Any, locale: str) -> tuple[str, bool]:
+def detail_value_text(key: str, value: Any, locale: str, titles: Titles | None = None) -> tuple[str, bool]:
     """A detail's value as people read it, and whether it was named (a code of ``DETAIL_VALUES``,
-    an action, an object type, yes or no) rather than shown as recorded."""
+    an action, an object type, a purpose, the title of a service, program or life event, yes or
+    no) rather than shown as recorded."""
     if isinstance(value, bool):
         return gettext(locale, N_("Yes") if value else N_("No")), True
     if isinstance(value, list):
-        texts = [detail_value_text(key, item, locale) for item in value]
+        texts = [detail_value_text(key, item, locale, titles) for item in value]
         return format_list([text for text, _ in texts], locale=locale) if texts else "", any(n for _, n in texts)
     if isinstance(value, str):
+        if key == "purpose":
+            purpose = purpose_label(value, locale, titles)
+            if purpose is not None:
+                return purpose, True
+        title = titles.of(TITLED[key], value) if titles and key in TITLED else None
+        if title:
+            return title, True
         if key == "action" and value in ACTIONS:
             return action_label(value, locale), True
         if key == "object_type" and value in OBJECT_TYPES:
@@ -353,12 +492,13 @@ def detail_value_text(key: str, value: Any, locale: str) -> tuple[str, bool]:
     return ("" if value is None else str(value)), False
 
 
-def detail_items(detail: dict[str, Any], locale: str) -> list[dict[str, Any]]:
+def detail_items(detail: dict[str, Any], locale: str, titles: Titles | None = None) -> list[dict[str, Any]]:
     """An event's details for people, in the order recorded: each key's name and its value's, and
-    ``code``: the key, and the value as recorded when it was named, to show beneath them."""
+    ``code``: the key, and the value as recorded when it was named, to show beneath them. ``titles``
+    (``titles_of``) names the services, programs and life events the details give by id."""
     items = []
     for key, value in detail.items():
-        text, named = detail_value_text(key, value, locale)
+        text, named = detail_value_text(key, value, locale, titles)
         recorded = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         code = f"{key}: {recorded}" if named else key
         items.append({"key": key, "label": detail_key_label(key, locale), "text": text, "code": code})

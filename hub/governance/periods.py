@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import get_args
 
@@ -82,6 +83,25 @@ def period_of(given: ReportPeriod) -> Period:
     else:
         first, after = dt.date(given.year, 1, 1), dt.date(given.year + 1, 1, 1)
     return Period(given.kind, given.year, given.number if given.kind != "year" else 0, first, after)
+
+
+LABEL = re.compile(r"(\d{4})(?:-(\d{2})|-Q([1-4]))?")
+
+
+def period_named(label: str) -> Period | None:
+    """The period of a stable name (``Period.label``: 2026-11, 2026-Q4, 2026); None for a text
+    that names none."""
+    found = LABEL.fullmatch(label.strip())
+    if found is None:
+        return None
+    year, month, quarter = found.groups()
+    if month is not None and not 1 <= int(month) <= 12:
+        return None
+    kind: PeriodKind = "month" if month else "quarter" if quarter else "year"
+    try:
+        return period_of(ReportPeriod(kind=kind, year=int(year), number=int(month or quarter or 0)))
+    except ValueError:  # year 0 or 9999's end: no date holds it
+        return None
 
 
 def next_monthly_report(on: dt.date) -> tuple[Period, dt.date]:

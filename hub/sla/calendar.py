@@ -19,6 +19,7 @@ from typing import Literal
 
 import chinese_calendar
 
+from forms.validation import no_such_date
 from forms.working_days import YearCalendar
 from hub.clock import BEIJING, beijing_date
 
@@ -65,6 +66,14 @@ def library_covers(year: int) -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+def library_last_year(since: int) -> int:
+    """The last year ``chinese_calendar`` knows, counting on from ``since`` (a year it knows)."""
+    year = since
+    while library_covers(year + 1):
+        year += 1
+    return year
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,14 @@ shanghai_date = beijing_date
 MAX_RANGE_DAYS = 366
 
 
+class NoSuchDate(ValueError):
+    """A day written as a date that does not exist (2027-02-30): said as such, not as a format error."""
+
+    def __init__(self, day: str) -> None:
+        super().__init__(f"not a date that exists: {day!r}")
+        self.day = day
+
+
 def parse_days(text: str) -> frozenset[date]:
     """Parse ``"2026-12-01, 2026-12-24..2026-12-26"``: ISO dates and inclusive ranges, comma-separated."""
     if not text.strip():
@@ -206,6 +223,9 @@ def parse_days(text: str) -> frozenset[date]:
             low = _iso_date(first)
             high = _iso_date(last) if sep else low
         except ValueError:
+            missing = next((t for t in (first, last) if no_such_date(t)), None)
+            if missing:
+                raise NoSuchDate(missing) from None
             raise ValueError(f"not a date (YYYY-MM-DD) or range (YYYY-MM-DD..YYYY-MM-DD): {item.strip()!r}") from None
         if high < low:
             raise ValueError(f"range ends before it starts: {item.strip()!r}")

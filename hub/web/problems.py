@@ -6,6 +6,7 @@ and ``detail``, and for validation a list of per-field ``errors`` with stable co
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import logging
 import sqlite3
@@ -35,7 +36,7 @@ from hub.errors import (
     service_unavailable,
     unavailable,
 )
-from hub.i18n import N_, gettext, negotiate, supported
+from hub.i18n import N_, format_date, gettext, negotiate, supported
 
 __all__ = ["busy", "invalid_field", "invalid_form", "malformed", "not_found", "service_unavailable", "unavailable"]
 
@@ -160,6 +161,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_out_of_range": N_("Enter a date between {earliest} and {latest}."),
+    "date_does_not_exist": N_("{day} is not a date that exists: check the month and the day."),
     "invalid_period": N_("Enter a month as YYYY-MM, for example 2026-12."),
     "required": N_("This field is required."),
     "invalid_choice": N_("Choose one of the listed options."),
@@ -211,10 +213,21 @@ FIELD_MESSAGES: dict[str, str] = {
 FALLBACK_FIELD_MESSAGE = N_("This value is not valid.")
 
 
+# Values of a message that are dates a reader reads (kept ISO in the error's context): written in
+# the reader's language. Dates to type into a field stay ISO, as the field takes them.
+DATE_PARAMS = {"period_not_ended": ("last",)}
+
+
 def field_message(locale: str, error: FieldError) -> str:
     message = FIELD_MESSAGES.get(error.code, FALLBACK_FIELD_MESSAGE)
+    context = dict(error.context)
+    for name in DATE_PARAMS.get(error.code, ()):
+        try:
+            context[name] = format_date(dt.date.fromisoformat(str(context[name])), locale)
+        except (KeyError, ValueError):
+            pass
     try:
-        return gettext(locale, message, **error.context) if "{" in message else gettext(locale, message)
+        return gettext(locale, message, **context) if "{" in message else gettext(locale, message)
     except (KeyError, IndexError):
         return gettext(locale, FALLBACK_FIELD_MESSAGE)
 

@@ -19,16 +19,22 @@ from hub.audit_actions import (
     DETAILS,
     FAMILIES,
     OBJECT_TYPES,
+    PURPOSE_PATTERNS,
+    PURPOSES,
+    Titles,
     action_choices,
     action_label,
     actor_choices,
     detail_items,
     family_of,
     is_family,
+    object_id_text,
     object_type_label,
+    parse_purpose,
 )
 from hub.benefits.changes import MOVES as ENTITLEMENT_MOVES
 from hub.errors import HubError
+from hub.registry.ports import SOURCES as REGISTRY_SOURCES
 from workflows.types import TASK_MOVES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -234,6 +240,85 @@ def test_every_detail_recorded_has_a_name():
     assert unnamed == [], "name each detail in hub/audit_actions.py DETAILS"
 
 
+# Modules whose ``purpose`` is not a read's: a keyed digest's (it keeps digests of one use apart).
+NOT_READ_PURPOSES = {"hub/sealing.py"}
+
+
+def purpose_sites() -> list[tuple[str, ast.expr]]:
+    """Every purpose the source gives a registry's read (which records it): a ``purpose=`` keyword,
+    an argument in the place of a ``purpose: str`` parameter (of a function whose every definition
+    of that name has it there), or a module's ``PURPOSE = ...``; with where it is."""
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for source in SOURCES
+        for path in sorted((ROOT / source).rglob("*.py"))
+    }
+    places: dict[str, set[int | None]] = {}
+    for path, tree in trees.items():
+        if str(path.relative_to(ROOT)) in NOT_READ_PURPOSES:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                params = [*node.args.posonlyargs, *node.args.args]
+                params = params[1:] if params and params[0].arg in ("self", "cls") else params
+                places.setdefault(node.name, set()).add(
+                    next(
+                        (
+                            i
+                            for i, a in enumerate(params)
+                            if a.arg == "purpose" and a.annotation is not None and ast.unparse(a.annotation) == "str"
+                        ),
+                        None,
+                    )
+                )
+    taking = {name: next(iter(found)) for name, found in places.items() if len(found) == 1 and None not in found}
+    sites: list[tuple[str, ast.expr]] = []
+    for path, tree in trees.items():
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "PURPOSE" for t in node.targets
+            ):
+                sites.append((f"{where}:{node.lineno}", node.value))
+            if not isinstance(node, ast.Call):
+                continue
+            sites += [(f"{where}:{node.lineno}", k.value) for k in node.keywords if k.arg == "purpose"]
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            position = taking.get(name or "")
+            if position is not None and len(node.args) > position:
+                sites.append((f"{where}:{node.lineno}", node.args[position]))
+    return sites
+
+
+def recorded_purposes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The purposes recorded as fixed strings, and those built with an f-string (as its text with
+    ``{}`` for each value), each with where it is; purposes passed on in a variable are read where
+    the variable is given."""
+    fixed, built = [], []
+    for where, value in purpose_sites():
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            fixed.append((where, value.value))
+        elif isinstance(value, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in value.values)
+            built.append((where, text))
+    return fixed, built
+
+
+def test_every_purpose_recorded_has_a_name():
+    fixed, built = recorded_purposes()
+    patterns = {pattern for pattern, _, _ in PURPOSE_PATTERNS}
+    unnamed = [f"{where}: {text!r}" for where, text in fixed if text not in PURPOSES]
+    unread = [f"{where}: {text!r}" for where, text in built if text not in patterns]
+    assert unnamed == [], "name each purpose in hub/audit_actions.py PURPOSES"
+    assert unread == [], "add each purpose built with an id to hub/audit_actions.py PURPOSE_PATTERNS"
+    # The scan finds them where the hub gives them: keywords, arguments, module constants.
+    texts = {text for _, text in fixed}
+    assert {"policies for you", "wallet", "route condition", "benefit amount expected at filing"} <= texts
+    assert {"prefill and eligibility of {}", "matching program {}", "claim of program {}"} <= {t for _, t in built}
+    # No name kept for a purpose the hub no longer records.
+    assert set(PURPOSES) <= texts and patterns <= {t for _, t in built}
+
+
 def test_the_details_given_in_a_dict_are_found():
     recorded = {key for site in SITES for key in site.detail_keys()[0]}
     # A sign-in page's channel and a failed sign-in's digest, a task move's own details (given to
@@ -279,6 +364,7 @@ def test_each_detail_value_named_is_a_code_of_its_vocabulary():
     assert set(values["verdict"]) == set(get_args(Verdict))
     assert set(values["scopes"]) == set(API_SCOPES)
     assert set(values["by"]) == set(BY)
+    assert set(values["sources"]) == set(REGISTRY_SOURCES)
     assert set(values) <= set(DETAILS)
 
 
@@ -319,6 +405,45 @@ def test_details_read_as_words_with_their_codes_beneath():
     assert (zh["outcome"]["label"], zh["outcome"]["text"]) == ("处理结果", "已解决")
     assert zh["purpose"]["text"] == detail["purpose"] and zh["program"]["label"] == "政策"
     assert zh["accept"]["text"] == "否" and zh["object_type"]["text"] == object_type_label("document", "zh_CN")
+
+
+def test_purposes_and_ids_read_with_titles_in_the_reader_s_language():
+    titles = Titles(
+        {
+            "service": {"graduate-rent-subsidy": "高校毕业生租房补贴"},
+            "program": {"job-stabilisation-2026": "2026年稳岗补贴"},
+        }
+    )
+    detail = {
+        "purpose": "prefill and eligibility of graduate-rent-subsidy",
+        "sources": ["market-regulation", "tax", "social-insurance"],
+        "service": "graduate-rent-subsidy",
+    }
+    zh = {item["key"]: item for item in detail_items(detail, "zh_CN", titles)}
+    assert "graduate-rent-subsidy" not in zh["purpose"]["text"] and "高校毕业生租房补贴" in zh["purpose"]["text"]
+    assert zh["purpose"]["code"] == "purpose: prefill and eligibility of graduate-rent-subsidy"
+    assert zh["service"]["text"] == "高校毕业生租房补贴"
+    assert zh["service"]["code"] == "service: graduate-rent-subsidy"
+    en = {item["key"]: item for item in detail_items(detail, "en", titles)}
+    assert en["sources"]["text"] == "Market regulation, Tax, and Social insurance"
+    assert en["purpose"]["text"] == "Prefill and eligibility check for “高校毕业生租房补贴”"
+    assert detail_items({"purpose": "policies for you"}, "en")[0]["text"] == "Subsidy policies the enterprise may claim"
+    # A program's purpose with its title; an id without a title stays as it is; a reference is one.
+    assert detail_items({"purpose": "eligibility for program job-stabilisation-2026"}, "en", titles)[0]["text"] == (
+        "Eligibility for “2026年稳岗补贴”"
+    )
+    assert detail_items({"purpose": "claim of program gone-2020"}, "en", titles)[0]["text"] == "Claim under “gone-2020”"
+    assert parse_purpose("supplement of QQ1") == ("request", "QQ1", "Supplement to request {name}")
+    # Unknown text stays as recorded.
+    assert detail_items({"purpose": "a reason of a newer hub"}, "en")[0]["text"] == "a reason of a newer hub"
+    assert parse_purpose("prefill of") is None
+
+
+def test_a_batch_read_s_object_reads_as_words():
+    assert object_id_text("resident", "1 of 3", "en") == "1 found of 3 asked for"
+    assert object_id_text("resident", "1 of 3", "zh_CN")
+    assert object_id_text("request", "1 of 3", "en") is None
+    assert object_id_text("resident", "QQ1", "en") is None
 
 
 def test_the_actor_choices_offer_the_system():

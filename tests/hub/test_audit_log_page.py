@@ -51,6 +51,18 @@ async def _seed() -> dict[str, str]:
     await record(None, clerk, "auth.signed_in", "account", clerk.id, channel="page")
     await record(None, None, "case.escalated", "case", "FB2611", kind="follow_up")
     await record(None, clerk, "case.answered", "case", "FB2611", outcome="resolved")
+    # A read for a service, by its id, and a request's filing naming its service (as a trail shows it).
+    await record(
+        None,
+        None,
+        "registry.read",
+        "enterprise",
+        "91330106MA2XXXXX1A",
+        purpose="prefill and eligibility of elderly-care-allowance",
+        sources=["market-regulation", "tax", "social-insurance"],
+    )
+    await record(None, clerk, "request.filed", "request", "QQ2612060001", service="elderly-care-allowance", version=1)
+    await record(None, None, "registry.read", "resident", "1 of 1", purpose="policies for you")
     return tokens
 
 
@@ -146,3 +158,46 @@ def test_a_filter_value_that_is_not_one_is_said_next_to_its_field(hub, params, f
     chinese = api(hub, params, locale="zh-CN")
     assert chinese.status_code == 422 and chinese.headers["content-language"].startswith("zh")
     assert chinese.json()["errors"][0]["message"] != body["errors"][0]["message"]
+
+
+def test_ids_and_purposes_read_as_titles_in_the_reader_s_language(hub):
+    chinese = details(page(hub, "/audit", locale="zh_CN"))
+    assert "申请事项：80周岁以上老年人高龄津贴 | service: elderly-care-allowance" in chinese
+    purpose = next(
+        item for item in chinese if item.endswith("purpose: prefill and eligibility of elderly-care-allowance")
+    )
+    assert "80周岁以上老年人高龄津贴" in purpose and "of elderly-care-allowance |" not in purpose
+    assert not any("policies for you |" in item for item in chinese)
+    english = details(page(hub, "/audit"))
+    assert "Service: Old-age allowance for residents aged 80 and over | service: elderly-care-allowance" in english
+    assert (
+        "Sources: Market regulation, Tax, and Social insurance | "
+        + ('sources: ["market-regulation", "tax", "social-insurance"]')
+        in english
+    )
+    assert "Purpose: Subsidy policies the enterprise may claim | purpose: policies for you" in english
+    # A batch read's object in words, its code beneath.
+    html = page(hub, "/audit")
+    assert "1 found of 1 asked for" in html and "<code>resident: 1 of 1</code>" in html
+    assert "<code>1 of 1</code>" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "expected"),
+    [
+        ({"since": "2026-13-01"}, "since", "2026-13-01 is not a date that exists"),
+        ({"since": "2026-12-05", "until": "2026-12-01"}, "until", "Enter a date between 2026-12-05"),
+    ],
+)
+def test_a_date_that_is_not_one_is_said_next_to_its_field_and_kept(hub, params, field, expected):
+    html = page(hub, "/audit", params)
+    said = html.split(f'id="audit-{field}-error"', 1)[1].split("</p>", 1)[0]
+    assert expected in unescape(said)
+    # The field keeps what was asked (a date input would show nothing for 2026-13-01).
+    assert f'id="audit-{field}" name="{field}" type="text" value="{params[field]}"' in html
+    # Nothing was read: the page does not say that no event matches.
+    assert "No events match." not in html and "No events were read: correct the filter above." in html
+
+    r = api(hub, params)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field]
+    assert expected in r.json()["errors"][0]["message"]

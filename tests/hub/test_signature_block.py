@@ -51,3 +51,13 @@ def test_the_issuer_and_date_keep_the_last_lines_of_the_text_with_them(reviews):
     signed = [p for p in pages if ISSUER + "2026年12月6日" in p]
     assert len(signed) == 1, f"{reviews} reviews: the issuer and the date are split over two pages"
     assert "".join(RIGHTS.split())[-12:] in signed[0], f"{reviews} reviews: the signature block is alone on its page"
+
+
+# The verification block (QR code, address and code) follows the signature block onto its page: a
+# second page holding only it is checked apart from what it verifies.
+@pytest.mark.parametrize("reviews", range(3, 23))
+def test_the_verification_block_stays_with_the_signature_block(reviews):
+    pages = pages_of(render_pdf(decision(reviews)))
+    signed = [n for n, p in enumerate(pages) if ISSUER + "2026年12月6日" in p]
+    verified = [n for n, p in enumerate(pages) if "VXT3P3GTJD" in p and "hub.example.gov.cn/verify" in p]
+    assert verified == signed, f"{reviews} reviews: the verification code is on page {verified}, the seal on {signed}"

@@ -16,7 +16,7 @@ from forms.working_days import FIRST_YEAR, LAST_YEAR, CalendarInvalid, YearCalen
 from hub import clock
 from hub.accounts import Principal
 from hub.i18n import N_, gettext
-from hub.sla.calendar import ONE_DAY, parse_days
+from hub.sla.calendar import ONE_DAY, NoSuchDate, library_last_year, parse_days
 from hub.sla.schedules import publish_calendar
 from hub.web.actors import actor_of
 from hub.web.context import HubContext
@@ -30,13 +30,15 @@ from hub.web.routes import get, post
 READERS = ("admin", "auditor", "supervisor")
 # Who is warned while a year is missing: those who publish it, and those whose staff's limits it moves.
 WARNED = ("admin", "supervisor")
+# A year the built-in schedule (the chinesecalendar package) is known to hold, to count on from.
+BUILT_IN_FROM = 2024
 # Rows of the form: a notice has seven holidays, a few spare for a special year.
 ROWS = 10
 YEAR = re.compile(r"^\d{4}$")
 SOURCE_LABELS = {
     "published": N_("Published by an administrator"),
-    "file": N_("Catalog file"),
-    "library": N_("chinesecalendar package"),
+    "file": N_("A file in the catalog"),
+    "library": N_("The holiday schedule built into the hub"),
     "missing": N_(
         "Missing: Monday to Friday are counted as working days, less New Year's Day, Labour Day and National Day"
     ),
@@ -131,6 +133,7 @@ async def render_calendar(
         may_publish=user.role == "admin",
         calendar_missing=missing if user.role in WARNED else [],
         message=message,
+        built_in_last=library_last_year(BUILT_IN_FROM),
     )
 
 
@@ -201,6 +204,9 @@ async def publish_page(request: Request, ctx: HubContext) -> Response:
         for key in ("days_off", "working_days"):
             try:
                 parsed[key] = sorted(day.isoformat() for day in parse_days(row[key]))
+            except NoSuchDate as exc:
+                error(f"h{i}_{key}", "date_does_not_exist", day=exc.day)
+                parsed[key] = []
             except ValueError:
                 error(f"h{i}_{key}", "calendar_days_format")
                 parsed[key] = []

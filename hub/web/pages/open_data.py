@@ -11,7 +11,7 @@ from forms.validation import whole_number
 from hub import clock
 from hub.errors import HubError
 from hub.governance.issuing import published_reports, request_report
-from hub.governance.periods import KIND_LABELS, PERIOD_KINDS, next_monthly_report
+from hub.governance.periods import KIND_LABELS, PERIOD_KINDS, next_monthly_report, period_named
 from hub.i18n import N_, gettext
 from hub.open_data.datasets import data_dictionary
 from hub.service_levels import MIN_PUBLISHED, service_levels_kept
@@ -71,6 +71,13 @@ async def open_data_dictionary(request: Request) -> Response:
     return render_page(request, "open_data_dictionary.html", dictionary=data_dictionary(page_locale(request)))
 
 
+def made_name(label: str, locale: str) -> str:
+    """The period of the report just made, in words (November 2026, 2026年11月); a link's text that
+    names no period, as it is."""
+    period = period_named(label)
+    return period.name(locale) if period else label
+
+
 async def render_reports(
     request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response:
@@ -88,7 +95,7 @@ async def render_reports(
         kinds=[(k, gettext(locale, KIND_LABELS[k])) for k in PERIOD_KINDS],
         values=values,
         errors=errors,
-        made=request.query_params.get("made", ""),
+        made_name=made_name(request.query_params.get("made", ""), locale),
     )
 
 
