@@ -16,15 +16,23 @@ from hub.clock import now
 from hub.context import HubContext
 from hub.db.indexes import active_condition
 from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_tuples
-from hub.db.tables import Account, ReviewTask, ServiceRequest
+from hub.db.tables import Account, Claim, ReviewTask, ServiceRequest
 from hub.errors import invalid_field
-from hub.i18n import gettext
 from hub.privacy import mask, masked_answers
 from hub.requests.materials import credentials_used, lapsed_warning
 from hub.requests.presenter import RuleResultRead, stored_answers
+from hub.subsidies import parse_spec
 from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task, staff_member
-from hub.workbench.presenter import InboxCounts, InboxRow, TaskDetail, TaskRead, task_read, task_reads
+from hub.workbench.presenter import (
+    InboxCounts,
+    InboxRow,
+    TaskDetail,
+    TaskRead,
+    conditions_read,
+    task_read,
+    task_reads,
+)
 from workflows.types import ACTIVE_TASK_STATES
 
 INBOX_LIMIT = 200
@@ -164,15 +172,20 @@ async def task_detail(actor: Actor, ctx: HubContext, task_id: int) -> TaskDetail
     answers = stored_answers(spec, row)
     # Each credential the request relies on is checked again now, before the clerk decides.
     used = await credentials_used(spec, answers, ctx.catalog, locale)
+    # A claim's request was checked against its program's conditions too, which say them in both languages.
+    claimed = await Claim.select(Claim.program.spec).where(Claim.request == row.id).first()
+    program = parse_spec(claimed["program.spec"]) if claimed else None
+    rule_results, check_results = load_json(row.rule_results or "[]"), load_json(row.check_results or "[]")
     return TaskDetail(
         **msgspec.structs.asdict(read),
         applicant_name=mask(name_of(applicant) if applicant else ""),
         answers=masked_answers(spec, answers),
         attachments=await attachments(spec, answers, locale),
         rules=[
-            RuleResultRead(rule=r["rule"], passed=r["passed"], message=gettext(locale, r["message"]))
-            for r in load_json(row.rule_results)
+            RuleResultRead(rule=c.rule, passed=c.passed, message=c.message)
+            for c in conditions_read(spec, program, rule_results, [], locale, every=True)
         ],
+        conditions=conditions_read(spec, program, rule_results, check_results, locale),
         requested_fields=load_json(task.requested_fields or "[]"),
         request_message=opened_text(task.request_message, MESSAGE_FIELD),
         credentials=used,

@@ -92,3 +92,28 @@ async def revealed_lately(user: Principal, task_id: int, path: str) -> bool:
         & (AuditEvent.at >= now() - REVEAL_OPENS_FILES_FOR)
     )
     return any(names & set(load_json(e["detail"]).get("fields", [])) for e in events)
+
+
+async def page_reveal(actor: Actor, ctx: HubContext, task_id: int) -> Revealed | None:
+    """What this clerk's reveal of every personal field of the task (the task page's, its reason
+    recorded) shows, for the page it leads to and its reloads; None once it is older than
+    ``REVEAL_OPENS_FILES_FOR``, as for the files. Nothing is revealed again without a new reason."""
+    task, row = await load_department_task(task_id, actor.user)
+    assert actor.user is not None, "load_department_task finds no task for nobody"
+    spec = ctx.catalog.version(row.service_id, row.service_version)
+    answers = stored_answers(spec, row)
+    named = sorted(spec.personal_fields if spec else answers)
+    events = await AuditEvent.select(AuditEvent.detail).where(
+        (AuditEvent.actor == actor.user.id)
+        & (AuditEvent.action == "personal_data.revealed")
+        & (AuditEvent.object_type == "task")
+        & (AuditEvent.object_id == str(task.id))
+        & (AuditEvent.at >= now() - REVEAL_OPENS_FILES_FOR)
+    )
+    details = [load_json(e["detail"]) for e in events]
+    whole = [d for d in details if set(named) <= set(d.get("fields", []))]
+    if not whole:
+        return None
+    named_too = any(d.get("applicant_name") for d in whole)
+    applicant = await Account.objects().where(Account.id == row.applicant).first() if named_too else None
+    return Revealed(applicant_name=name_of(applicant) if applicant else "", answers=answers, fields=named)

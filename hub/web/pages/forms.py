@@ -7,11 +7,12 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from forms.spec import COMMITMENT_ANSWER, FieldSpec, ServiceSpec
 from forms.validation import UPLOAD_REF, FieldError, is_visible, whole_number
-from hub.i18n import N_, format_date, gettext
+from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.web.problems import field_message
 
@@ -47,6 +48,8 @@ WE_HAVE_IT = N_("We already have this: {title}, issued by {issuer} on {date}.")
 WE_HAVE_IT_SIGNED = N_("We already have this: {title}, from {issuer}, signed by the hub on {date}.")
 CREDENTIAL_GIVEN = N_("A credential you hold, checked when you file")
 COMMITMENT_LABEL = N_("Commitment in place of proofs")
+# An optional answer of a group's item left empty: the label is still read, with nothing after it.
+NOT_GIVEN = "—"
 
 
 @dataclass
@@ -326,4 +329,25 @@ def display(
             return format_date(dt.date.fromisoformat(str(value)), locale)
         except ValueError:
             return str(value)
+    if f.type == "money":
+        # Stored as the applicant typed it ("20000000"); read as money in the reader's language.
+        try:
+            return format_money(Decimal(str(value)), locale)
+        except (InvalidOperation, ValueError):
+            return str(value)
     return str(value)
+
+
+def group_items(
+    f: FieldSpec, value: Any, locale: str, filenames: dict[str, str], held: dict[str, str] | None = None
+) -> list[list[tuple[str, str]]]:
+    """A group's items as (label, answer in words) pairs, the same for the applicant's check page
+    and the clerk's task: an optional answer left empty reads as a dash, never "None"."""
+    return [
+        [
+            (gettext(locale, s.label), display(s, item.get(s.name), locale, filenames, held) or NOT_GIVEN)
+            for s in f.fields
+        ]
+        for item in (value if isinstance(value, list) else [])
+        if isinstance(item, dict)
+    ]

@@ -52,6 +52,7 @@ from hub.web.pages.forms import (
     commitment_choice,
     display,
     file_keys,
+    group_items,
     set_answer,
 )
 from hub.web.pages.forms import we_have_it as we_have_it_text
@@ -400,10 +401,7 @@ async def answer_rows(
     for f in spec.fields:
         value = answers.get(f.name)
         if f.type == "group":
-            items = [
-                [(gettext(locale, s.label), display(s, item.get(s.name), locale, names)) for s in f.fields]
-                for item in (value or [])
-            ]
+            items = group_items(f, value, locale, names)
             rows.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "value": ""})
         elif value not in (None, "", []):
             rows.append(

@@ -25,7 +25,7 @@ from hub.web.context import HubContext
 from hub.web.downloads import attachment_response
 from hub.web.pages.calendar import calendar_missing
 from hub.web.pages.common import form_errors, require
-from hub.web.pages.forms import NO, YES
+from hub.web.pages.forms import display, group_items, is_upload
 from hub.web.pages.render import render_page
 from hub.web.pages.session import page_locale
 from hub.web.problems import Problem, status_of
@@ -44,7 +44,7 @@ from hub.workbench.moves import (
     PostCheckCreate,
     TransferCreate,
 )
-from hub.workbench.reveal import Revealed, reveal_personal_data
+from hub.workbench.reveal import Revealed, page_reveal, reveal_personal_data
 from workflows.types import POST_CHECK_STAGE, TASK_MOVES, TaskMove
 
 PROVISIONAL = N_(
@@ -154,28 +154,26 @@ async def render_task(
     spec = ctx.catalog.version(row.service_id, row.service_version)
     read = await request_read(row, ctx, locale, staff=True)
     answers = revealed.answers if revealed else task.answers
+    # The answers in the words the applicant's check page uses (hub.web.pages.forms.display); a
+    # file in a group is named by its attachment, a credential in place of one by its title.
+    attached = {a.field: a.filename for a in task.attachments if a.filename}
+    held = {c.credential: c.title for c in task.credentials}
     fields = []
     for f in spec.fields if spec else []:
         value = answers.get(f.name)
         if f.type == "file":
             continue  # listed with the attached files
         if f.type == "group":
-            # A credential in place of a group item's proof is listed with the others, below.
-            items = [
-                [
-                    (gettext(locale, s.label), "✓" if isinstance(item.get(s.name), dict) else item.get(s.name, ""))
-                    for s in f.fields
-                ]
-                for item in value or []
-            ]
+            filenames = {
+                item[s.name]: attached[f"{f.name}.{i}.{s.name}"]
+                for i, item in enumerate(value if isinstance(value, list) else [])
+                for s in f.fields
+                if isinstance(item, dict) and is_upload(item.get(s.name)) and f"{f.name}.{i}.{s.name}" in attached
+            }
+            items = group_items(f, value, locale, filenames, held)
             fields.append({"name": f.name, "label": gettext(locale, f.label), "group": items, "personal": False})
-        elif value not in (None, ""):
-            shown = value
-            if f.type == "boolean":
-                shown = gettext(locale, YES if value else NO)
-            elif f.options:
-                labels = {o.value: gettext(locale, o.label) for o in f.options}
-                shown = ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
+        elif value not in (None, "", []):
+            shown = display(f, value, locale, {})
             fields.append({"name": f.name, "label": gettext(locale, f.label), "value": shown, "personal": f.personal})
     applicant_name = revealed.applicant_name if revealed else task.applicant_name
     # The applicant is named once: not again when a field of the form already names them.
@@ -280,8 +278,11 @@ async def provisional_note(ctx: HubContext, due_at: dt.datetime, locale: str) ->
 
 @get("/workbench/tasks/{task_id:int}", name="task")
 async def task_page(request: Request, ctx: HubContext, task_id: int, done: str = "") -> Response:
+    require(request, *STAFF_ROLES)
     message = gettext(page_locale(request), DONE[done]) if done in DONE else ""
-    return await render_task(request, ctx, task_id, message=message)
+    # After a reveal: the personal data its recorded reason opened, for a while (masked once it is past).
+    revealed = await page_reveal(actor_of(request), ctx, task_id) if done == "reveal" else None
+    return await render_task(request, ctx, task_id, message=message, revealed=revealed)
 
 
 @post("/workbench/tasks/{task_id:int}/reveal", name="reveal")
@@ -289,12 +290,13 @@ async def reveal(request: Request, ctx: HubContext, task_id: int) -> Response:
     require(request, *STAFF_ROLES)
     values = _entered(await request.form(), "reveal")
     try:
-        shown = await reveal_personal_data(actor_of(request), ctx, task_id, values["reason"])
+        await reveal_personal_data(actor_of(request), ctx, task_id, values["reason"])
     except HubError as problem:
         if problem.errors:
             return await _refused(request, ctx, task_id, "reveal", problem, values)
         raise
-    return await render_task(request, ctx, task_id, revealed=shown)
+    # Back to the task page (a reload does not reveal again); it shows this recorded reveal.
+    return Redirect(path=f"/workbench/tasks/{task_id}?done=reveal", status_code=303)
 
 
 def refused_fields(locale: str, problem: HubError) -> dict[str, str]:
