@@ -7,14 +7,18 @@ import base64
 import copy
 import csv
 import io
+import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypedDict
 
 import pygal  # type: ignore[import-untyped]
-from babel.numbers import format_compact_decimal
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
 from pygal.style import Style  # type: ignore[import-untyped]
+from pygal.util import split_title  # type: ignore[import-untyped]
 
 from hub.cockpit.figures import Cockpit
 from hub.i18n import N_, gettext, supported
@@ -50,6 +54,13 @@ PHONE_BAR_ROW = 34
 PHONE_LABEL = 18  # in half-widths: a Chinese character counts two
 PHONE_LEGEND = 20  # characters: a department's name in Chinese fits one line
 MARGIN = 20  # pygal's own margin around a chart
+SPACING = 10  # pygal's room between a chart's parts (labels and plot, legend rows)
+WIDTH, HEIGHT = 720, 360  # the desktop's drawing
+# Between two value labels along an axis, so that they read as two numbers.
+TICK_GAP = 10
+MOST_TICKS = 6
+# A phone's line chart names its days slanted, so that a date fits between two others.
+DAY_ROTATION = 45
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,81 @@ def label_room(labels: list[str]) -> int:
     return MARGIN + 6 * max((sum(_is_wide(char) for char in label) for label in labels), default=0)
 
 
+def text_width(text: str, size: int = STYLE.label_font_size) -> float:
+    """About how wide ``text`` is drawn: a Latin letter or a digit about 0.6 of the font size
+    (pygal's own estimate), the widest ones and a Chinese character more."""
+    return sum(size if _is_wide(char) else (0.9 if char in "%MW…" else 0.6) * size for char in text)
+
+
+def _nice_steps(whole: bool) -> Iterator[Decimal]:
+    """1, 2 and 5 times a power of ten, growing (from 1 for a count, from 0.01 otherwise)."""
+    magnitude = Decimal(1) if whole else Decimal("0.01")
+    while True:
+        for factor in (1, 2, 5):
+            yield factor * magnitude
+        magnitude *= 10
+
+
+def fitted_ticks(
+    top: float,
+    room: float,
+    needs: Callable[[Decimal], float],
+    whole: bool = False,
+    steps: tuple[int, ...] = (),
+) -> list[Decimal]:
+    """Ticks from 0 to at least ``top`` on the smallest round step (or one of ``steps``) whose
+    labels fit ``room`` px, each given what ``needs`` says it takes along the axis and a gap: the
+    narrower the drawing or the longer the labels, the fewer the ticks. Never more than
+    ``MOST_TICKS``, never fewer than two."""
+    candidates: Iterator[Decimal] = (Decimal(step) for step in steps) if steps else _nice_steps(whole)
+    for step in candidates:
+        count = max(1, math.ceil(Decimal(str(top)) / step)) + 1
+        if count > MOST_TICKS:
+            continue
+        ticks = [step * i for i in range(count)]
+        if count == 2 or room / count >= max(map(needs, ticks)) + TICK_GAP:
+            return ticks
+    return [Decimal(0), Decimal(1)]  # only when ``steps`` are too small for ``top``
+
+
+@dataclass(frozen=True)
+class ValueAxis:
+    """How a bar chart writes its values along its bottom: up to ``top`` (None when nothing is
+    drawn), each with ``label``, on a round step (or one of ``steps``)."""
+
+    top: float | None
+    label: Callable[[float], str]
+    whole: bool = False
+    steps: tuple[int, ...] = ()
+
+    def ticks(self, room: float) -> list[float]:
+        """The values to mark along ``room`` px, as pygal takes them."""
+        assert self.top is not None
+        chosen = fitted_ticks(self.top, room, lambda v: text_width(self.label(float(v))), self.whole, self.steps)
+        return [int(v) if self.whole else float(v) for v in chosen]
+
+
+def _pygal_label_width(labels: list[str]) -> float:
+    """The room pygal makes for a column of labels: the longest, 0.6 of the font size a character."""
+    return 0.6 * STYLE.label_font_size * max(map(len, labels), default=0)
+
+
+def _bars_value_room(labels: list[str], width: int, margin_left: int, margin_right: int) -> float:
+    """How wide a horizontal bar chart's plot is drawn, as pygal lays it out: its width less the
+    margins and the room of the labels at its left."""
+    return width - margin_left - margin_right - SPACING - _pygal_label_width(labels)
+
+
+def _line_plot_height(title: str, x_labels: list[str], series: int, height: int) -> float:
+    """How tall a phone's line chart's plot is drawn, as pygal lays it out: its height less the
+    title, the slanted day names and the legend (a line each under the plot)."""
+    label = STYLE.label_font_size
+    title_lines = len(split_title(title, PHONE_WIDTH, STYLE.title_font_size)) if title else 0
+    days = SPACING + max(_pygal_label_width(x_labels) * math.sin(math.radians(DAY_ROTATION)), label)
+    legend = SPACING + STYLE.legend_font_size * (1.5 * (series - 1) + 1) if series else 0
+    return height - 2 * MARGIN - title_lines * (SPACING + STYLE.title_font_size) - days - legend
+
+
 def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
@@ -123,8 +209,8 @@ def _base_config(**extra: object) -> dict[str, object]:
     return dict(
         style=STYLE,
         js=[],  # no script: the page's policy allows none inline, and the table carries the values
-        width=720,
-        height=360,
+        width=WIDTH,
+        height=HEIGHT,
         explicit_size=False,
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
@@ -156,34 +242,65 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     def _svg(chart: pygal.Graph, **size: object) -> str:
         if not draw:
             return ""
+        if not any(value is not None for values, _ in chart.raw_series for value in values):
+            # Nothing to draw: pygal says so, and would still mark an axis of 0, 0.1 … 1.
+            size.update(show_x_labels=False, show_y_labels=False)
         # pygal always writes its configuration as an inline script: the pages' policy would refuse
         # to run it (and say so in the console), and nothing needs it.
         return SCRIPT.sub("", chart.render(is_unicode=True, disable_xml_declaration=True, **size))
 
-    def _draw(chart: pygal.Graph) -> str:
+    def _values(axis: ValueAxis | None, labels: list[str], width: int, margin_left: int) -> dict[str, object]:
+        """A bar chart's values along its bottom: as many as fit the plot's width side by side
+        (pygal's own choice ran them into each other, or cut them to "1…")."""
+        if axis is None or axis.top is None:  # nothing drawn: pygal says so, and has no axis to mark
+            return {}
+        ticks = axis.ticks(_bars_value_room(labels, width, margin_left, MARGIN))
+        # The last value is centred on the plot's right end: room for its half.
+        right = max(MARGIN, math.ceil(text_width(axis.label(ticks[-1])) / 2) + 4)
+        return dict(y_labels=ticks, value_formatter=axis.label, margin_right=right)
+
+    def _draw(chart: pygal.Graph, axis: ValueAxis | None = None) -> str:
         if isinstance(chart, pygal.HorizontalBar):
-            return _svg(chart, margin_left=label_room([str(label) for label in chart.x_labels or []]))
+            labels = [str(label) for label in chart.x_labels or []]
+            margin_left = label_room(labels)
+            return _svg(chart, margin_left=margin_left, **_values(axis, labels, WIDTH, margin_left))
         return _svg(chart)
 
-    def _phone(chart: pygal.Graph, days: list[str] | None = None) -> PhoneDrawing:
+    def _phone(
+        chart: pygal.Graph,
+        days: list[str] | None = None,
+        counts: list[int] | None = None,
+        axis: ValueAxis | None = None,
+    ) -> PhoneDrawing:
         """The chart drawn again for a phone: its width, one legend entry a line, a bar chart as
-        tall as its bars need, and a line chart with a day named every quarter of the way."""
+        tall as its bars need and its values as many as fit the width, and a line chart as tall as
+        its legend needs, with a day named every quarter of the way and as many counts as fit."""
         bars = len(chart.x_labels or []) if isinstance(chart, pygal.HorizontalBar) else 0
         height = max(PHONE_HEIGHT, 140 + PHONE_BAR_ROW * bars) if bars else PHONE_HEIGHT
         size: dict[str, object] = dict(
-            width=PHONE_WIDTH,
-            height=height,
             legend_at_bottom_columns=1,
             truncate_legend=PHONE_LEGEND,
             style=PHONE_STYLE,
         )
         if bars:
             shown = [short_label(str(label)) for label in chart.x_labels or []]
-            size.update(x_labels=shown, truncate_label=-1, margin_left=label_room(shown))
-            # The values along the bottom, short (500万, 5M) and slanted, so that six fit the width.
-            size.update(value_formatter=compact, x_label_rotation=30)
+            margin_left = label_room(shown)
+            size.update(x_labels=shown, truncate_label=-1, margin_left=margin_left)
+            size.update(_values(axis, shown, PHONE_WIDTH, margin_left))
         if days is not None:
-            size.update(x_labels_major=days[:: max(1, len(days) // 4)], x_label_rotation=45)
+            # Beyond three lines, the legend grows the drawing rather than squeezing the plot.
+            series = len(chart.raw_series)
+            height += round(1.5 * STYLE.legend_font_size * max(0, series - 3))
+            # The last day's name, slanted from the plot's right end, needs its whole length.
+            longest = max(map(text_width, days), default=0)
+            right = max(MARGIN, math.ceil(longest * math.cos(math.radians(DAY_ROTATION))) + 6)
+            size.update(x_labels_major=days[:: max(1, len(days) // 4)], x_label_rotation=DAY_ROTATION)
+            size.update(margin_right=right)
+            if counts is not None:  # as many whole numbers as fit the plot's height
+                room = _line_plot_height(chart.config.title, days, series, height)
+                ticks = fitted_ticks(max([0, *counts]), room, lambda _: STYLE.label_font_size, whole=True)
+                size.update(y_labels=[int(v) for v in ticks], value_formatter=whole)
+        size.update(width=PHONE_WIDTH, height=height)
         return {"svg_phone": _svg(chart, **size), "phone_height": height}
 
     def _(message: str) -> str:
@@ -191,6 +308,20 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
 
     def compact(value: float) -> str:
         return format_compact_decimal(value, format_type="short", locale=supported(locale), fraction_digits=1)
+
+    def whole(value: float) -> str:
+        return format_decimal(round(value), locale=supported(locale))
+
+    def decimal(value: float) -> str:
+        return format_decimal(value, locale=supported(locale))
+
+    def percent(value: float) -> str:
+        return format_percent(value / 100, locale=supported(locale))
+
+    def highest(*values: float | None) -> float | None:
+        """The highest value drawn, None when none is."""
+        drawn = [v for v in values if v is not None]
+        return max(drawn) if drawn else None
 
     def _config(**extra: object) -> dict[str, object]:
         # An empty chart says so in the reader's language (pygal's own words are English).
@@ -204,7 +335,8 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     line = pygal.Line(**_config(title=title, x_label_rotation=30, show_minor_x_labels=False, dots_size=2))
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
-    line.y_labels = count_ticks([n for d in cockpit.days for n in (d.received, d.decided, d.in_progress)])
+    counts = [n for d in cockpit.days for n in (d.received, d.decided, d.in_progress)]
+    line.y_labels = count_ticks(counts)
     line.add(_(N_("Received")), [d.received for d in cockpit.days])
     line.add(_(N_("Decided")), [d.decided for d in cockpit.days])
     line.add(_(N_("In progress")), [d.in_progress for d in cockpit.days])
@@ -213,7 +345,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="requests",
             title=title,
             svg=_draw(line),
-            **_phone(line, days=labels),
+            **_phone(line, days=labels, counts=counts),
             columns=[
                 _(N_("Month")) if monthly else _(N_("Day")),
                 _(N_("Received")),
@@ -233,12 +365,13 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     bars.x_labels = [s.title for s in decided]
     bars.add(_(N_("Median")), [_days(s.median_hours) for s in decided])
     bars.add(_(N_("90th percentile")), [_days(s.p90_hours) for s in decided])
+    days = ValueAxis(highest(*(_days(h) for s in decided for h in (s.median_hours, s.p90_hours))), decimal)
     result.append(
         Chart(
             id="time-to-decision",
             title=title,
-            svg=_draw(bars),
-            **_phone(bars),
+            svg=_draw(bars, days),
+            **_phone(bars, axis=days),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Median (days)")), _(N_("90th percentile (days)"))],
             rows=[
                 [s.title, str(s.decided), _text(_days(s.median_hours)), _text(_days(s.p90_hours))]
@@ -252,12 +385,14 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     bars.x_labels = [s.title for s in decided]
     bars.add(_(N_("Approved")), [s.approval_percent for s in decided])
     bars.add(_(N_("Within the time limit")), [s.within_limit_percent for s in decided])
+    # Shares as per cent, every ten or fewer (pygal's "100" was cut to "1…" beside long names).
+    shares = ValueAxis(100 if decided else None, percent, whole=True, steps=(10, 20, 25, 50, 100))
     result.append(
         Chart(
             id="shares",
             title=title,
-            svg=_draw(bars),
-            **_phone(bars),
+            svg=_draw(bars, shares),
+            **_phone(bars, axis=shares),
             columns=[_(N_("Service")), _(N_("Decided")), _(N_("Approved (%)")), _(N_("Within the time limit (%)"))],
             rows=[
                 [s.title, str(s.decided), _text(s.approval_percent), _text(s.within_limit_percent)]
@@ -271,8 +406,9 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     line.x_labels = labels
     line.x_labels_major = labels[:: max(1, len(labels) // 8)]
     busiest = sorted(cockpit.departments, key=lambda d: -d.backlog)[:MOST_LINES]
-    if busiest:  # pygal cannot place labels on a chart without a line: it says there is no data
-        line.y_labels = count_ticks([day.backlog for d in busiest for day in d.trend])
+    backlogs = [day.backlog for d in busiest for day in d.trend] if busiest else None
+    if backlogs is not None:  # pygal cannot place labels on a chart without a line: it says there is no data
+        line.y_labels = count_ticks(backlogs)
     for department in busiest:
         line.add(department.name, [day.backlog for day in department.trend])
     result.append(
@@ -280,7 +416,7 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
             id="backlog",
             title=title,
             svg=_draw(line),
-            **_phone(line, days=labels),
+            **_phone(line, days=labels, counts=backlogs),
             columns=[
                 _(N_("Department")),
                 _(N_("Month")) if monthly else _(N_("Day")),
@@ -300,12 +436,16 @@ def charts(cockpit: Cockpit, locale: str, draw: bool = True) -> list[Chart]:
     bars.x_labels = [p.title for p in cockpit.paid]
     bars.add(_(N_("Budget")), [float(p.budget) if p.budget is not None else None for p in cockpit.paid])
     bars.add(_(N_("Paid")), [float(p.paid) for p in cockpit.paid])
+    # Money short (500万, 5M), on whole yuan: pygal's own ticks were cut to "1…" even on a desktop.
+    money = ValueAxis(
+        highest(*(float(v) for p in cockpit.paid for v in (p.budget, p.paid) if v is not None)), compact, whole=True
+    )
     result.append(
         Chart(
             id="paid",
             title=title,
-            svg=_draw(bars),
-            **_phone(bars),
+            svg=_draw(bars, money),
+            **_phone(bars, axis=money),
             columns=[
                 _(N_("Program or benefit")),
                 _(N_("Budget")),
