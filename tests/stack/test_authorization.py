@@ -119,6 +119,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     # Benefits. {entitlement_id} the owner's old-age allowance, paid by civil affairs (the other
     # clerk's department); {change_id} a change that is no proposal to confirm.
     ("GET", "/api/benefits/mine"): PEOPLE,
+    # The benefits the caller may apply for, from their own registry facts: citizens alone.
+    ("GET", "/api/benefits/offers"): {"owner", "citizen"},
     ("GET", "/api/benefits/entitlements/{entitlement_id:int}"): {"owner", "other_clerk", "auditor", "admin"},
     ("POST", "/api/benefits/entitlements/{entitlement_id:int}/changes"): {"other_clerk"},
     ("POST", "/api/benefits/changes/{change_id:int}/confirmation"): {"other_clerk"},
