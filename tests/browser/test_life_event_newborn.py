@@ -80,7 +80,8 @@ def test_a_mother_applies_once_for_her_newborn_on_a_phone(browser, stack, screen
     texts = [parts.nth(i).inner_text() for i in range(5)]
     # The certificate goes first; each later part says what it waits for.
     assert texts[0].startswith("出生医学证明") and "待出生医学证明批准后办理" in texts[1]
-    allowance = next(t for t in texts if t.startswith("同时申领生育津贴"))
+    # The optional part is named by its service, not by its checkbox's words ("同时申领…").
+    allowance = next(t for t in texts if t.startswith("生育津贴"))
     assert "待新生儿医保参保登记批准后办理" in allowance
     screenshot(page, screenshots, "newborn-case-375")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
