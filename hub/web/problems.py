@@ -225,7 +225,7 @@ def field_message(locale: str, error: FieldError) -> str:
         try:
             context[name] = format_date(dt.date.fromisoformat(str(context[name])), locale)
         except (KeyError, ValueError):
-            pass
+            pass  # not given, or not a date: said as it was given
     try:
         return gettext(locale, message, **context) if "{" in message else gettext(locale, message)
     except (KeyError, IndexError):

@@ -5,28 +5,17 @@ events as the page. Events are recorded straight into a SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import re
 from html import unescape
 
 import pytest
-from litestar.testing import TestClient
-from piccolo.table import Table, create_db_tables
+from piccolo.table import create_db_tables
 
-import hub.db.tables as tables
 from hub.accounts import issue_token, principal, sealed_name
 from hub.audit import record
-from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account
-from hub.settings import load_settings
-from hub.web.app import create_app
+from tests.hub.apps import ALL_TABLES, app_of_its_own
 
-ALL_TABLES = [
-    t
-    for _, t in inspect.getmembers(tables, inspect.isclass)
-    if issubclass(t, Table) and t.__module__ == tables.__name__
-]
 PROBLEM = "application/problem+json"
 
 
@@ -68,18 +57,8 @@ async def _seed() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    var = tmp_path_factory.mktemp("audit-log")
-    db = PooledSQLiteEngine(path=str(var / "hub.sqlite"))
-    patch = pytest.MonkeyPatch()
-    for table in ALL_TABLES:
-        patch.setattr(table._meta, "db", db)
-    try:
-        app = create_app(load_settings({"QINQING_VAR_DIR": str(var)}))  # seals with the var dir's keys
-        tokens = asyncio.run(_seed())
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield {"client": client, "tokens": tokens}
-    finally:
-        patch.undo()
+    with app_of_its_own(tmp_path_factory.mktemp("audit-log"), _seed) as (client, _, tokens):
+        yield {"client": client, "tokens": tokens}
 
 
 def page(hub, url: str, params: dict | None = None, locale: str = "en") -> str:

@@ -6,26 +6,20 @@ what it pays, monthly or once."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 import re
 import sqlite3
 from html import unescape
 
 import pytest
-from litestar.testing import TestClient
-from piccolo.table import Table, create_db_tables
+from piccolo.table import create_db_tables
 
-import hub.db.tables as tables
 from hub.accounts import issue_token, sealed_name
 from hub.clock import now
-from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account
 from hub.registry.population import register_residents
 from hub.sealing import seal
-from hub.settings import load_settings
-from hub.web.app import create_app
+from tests.hub.apps import ALL_TABLES, app_of_its_own
 
 ACCOUNTS = [
     # username, full name, role, resident id
@@ -34,11 +28,6 @@ ACCOUNTS = [
     ("zhao", "赵老汉", "citizen", "330106194111030017"),  # 85, male
     ("chen.zh", "陈建国", "citizen", "330106196606180016"),  # the same man, reading in Chinese
     ("clerk", "刘洋", "clerk", None),
-]
-ALL_TABLES = [
-    t
-    for _, t in inspect.getmembers(tables, inspect.isclass)
-    if issubclass(t, Table) and t.__module__ == tables.__name__
 ]
 
 
@@ -64,19 +53,8 @@ async def _seed() -> dict:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    var = tmp_path_factory.mktemp("benefit-offers")
-    path = var / "hub.sqlite"
-    db = PooledSQLiteEngine(path=str(path))
-    patch = pytest.MonkeyPatch()
-    for table in ALL_TABLES:
-        patch.setattr(table._meta, "db", db)
-    try:
-        app = create_app(load_settings({"QINQING_VAR_DIR": str(var)}))
-        seeded = asyncio.run(_seed())
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield {**seeded, "client": client, "path": path}
-    finally:
-        patch.undo()
+    with app_of_its_own(tmp_path_factory.mktemp("benefit-offers"), _seed) as (client, path, seeded):
+        yield {**seeded, "client": client, "path": path}
 
 
 def get(hub, username: str | None, url: str, locale: str = "en", html: bool = True):
