@@ -71,6 +71,7 @@ class ChannelCounts(msgspec.Struct):
     sent: int = 0
     delivered: int = 0
     failed: int = 0
+    cancelled: int = 0
 
 
 class FailedMessage(msgspec.Struct):

@@ -35,6 +35,7 @@ from hub.subsidies.claims import CLAIM_REASONS, withdrawn_before_submission
 from hub.subsidies.people import person_named, withdrawal_of
 from hub.subsidies.programs import parse_spec
 from workflows.names import claim_workflow_id
+from workflows.notifications.types import CHANNELS
 
 # The refusals told in a few words, for an SMS (the message gives the whole reason).
 CLAIM_CAUSES = {
@@ -179,7 +180,9 @@ async def record_refusal(outbox: MessageOutbox, claim_id: int, reason: str) -> l
 async def settle_waiting(ref: str) -> int:
     """Once claim ``ref``, prepared by its preparer, no longer waits for its approver (submitted,
     declined, or taken back by its preparer), its approvers' messages in the hub that it waits say
-    what became of it instead, and are read: they ask nothing more of anyone. Returns how many.
+    what became of it instead, and are read: they ask nothing more of anyone. Its emails and SMS not
+    handed over yet (an SMS held for the quiet hours) are cancelled: they would tell the approver
+    the claim waits when it no longer does. Returns how many hub messages were settled.
 
     Called in the transaction that changes the claim (by whichever process changes it), and after
     the messages are stored (by the worker, which may store them just after the claim changed): the
@@ -198,9 +201,19 @@ async def settle_waiting(ref: str) -> int:
         if claim is None or claim["state"] in ("offered", "prepared"):
             return 0
         people = await Account.select(Account.id, Account.full_name).where(Account.enterprise == claim["enterprise"])
-        keys = [f"{claim['workflow_id']}:claim_prepared:{p['id']}:hub" for p in people]
-        waiting = await Message.select(Message.id, Message.account, Message.locale, Message.read_at).where(
+        prefix = f"{claim['workflow_id']}:claim_prepared"
+        keys = [f"{prefix}:{p['id']}:{channel}" for p in people for channel in CHANNELS]
+        # Not taken by a hand-over yet: one taken goes out (the hand-over takes only a queued one).
+        await Message.update(
+            {Message.state: "cancelled", Message.reason: "the claim no longer waits for its approver"}
+        ).where(
             Message.key.is_in(keys)
+            & (Message.channel != "hub")
+            & (Message.state == "queued")
+            & Message.sending_since.is_null()
+        )
+        waiting = await Message.select(Message.id, Message.account, Message.locale, Message.read_at).where(
+            Message.key.is_in(keys) & (Message.channel == "hub")
         )
         if not waiting:
             return 0

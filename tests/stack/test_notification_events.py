@@ -32,6 +32,7 @@ from tests.stack.flows import (
     file_service,
     hub_python,
     open_task,
+    program_spec,
     wait_closed,
     wait_for,
 )
@@ -427,6 +428,40 @@ def test_a_clerk_ending_a_benefit_tells_the_beneficiary(hub):
     assert box.status_code == 200, box.text
     [message] = [m for m in box.json()["messages"] if m["kind"] == "benefit_ended"]
     assert message["mandatory"] and message["subject"] == "Old-age allowance for residents aged 80 and over ended"
+
+
+def test_a_held_sms_that_a_claim_waits_is_cancelled_once_the_claim_no_longer_waits(hub):
+    """The approver's SMS that a prepared claim waits for them is held for the quiet hours; taken
+    back by its preparer before they end, the claim no longer waits, and the SMS never goes."""
+    approver, preparer = Api(hub.base_url, "yunqi", locale="en"), Api(hub.base_url, "yunqi.preparer", locale="en")
+    choose(approver, channels=["sms"], phone="13712345670", email="", locale="en")
+    code = f"held-{uuid.uuid4().hex[:6]}"
+    published = Api(hub.base_url, "admin").post("/api/programs", json=program_spec(code))
+    assert published.status_code == 201, published.text
+    prepared = preparer.post(f"/api/programs/{code}/claims", json={})
+    assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+    claim = prepared.json()
+
+    def stored():
+        rows = messages(hub, f"claim-{claim['ref']}:claim_prepared:%")
+        sms = [r for r in rows if r["channel"] == "sms" and r["account.username"] == "yunqi"]
+        return sms or None
+
+    [sms] = wait_for(stored, timeout=60, what="the approver's SMS stored, held")
+    assert sms["state"] == "queued" and sms["not_before"] and not sms["urgent"], sms
+
+    withdrawn = preparer.post(f"/api/requests/{claim['request_ref']}/withdrawal", json={"reason": ""})
+    assert withdrawn.status_code == 202, withdrawn.text
+    [after] = messages(hub, sms["key"])
+    assert after["state"] == "cancelled", after
+    # The held-messages schedule finds nothing of it to send, now or when the quiet hours end.
+    triggered = hub.temporal_cli("schedule", "trigger", "--schedule-id", "held-messages")
+    assert triggered.returncode == 0, triggered.stderr
+    assert [r["state"] for r in messages(hub, sms["key"])] == ["cancelled"]
+    assert not [s for s in sms_sent(hub) if s["to"] == "13712345670"]
+    # In the hub the approver reads what became of it.
+    hub_message = next(m for m in approver.get("/api/messages").json()["messages"] if claim["ref"] in m["body"])
+    assert hub_message["subject"].startswith("Claim withdrawn") and hub_message["read"], hub_message
 
 
 def test_a_held_sms_goes_out_when_the_quiet_hours_end(hub):

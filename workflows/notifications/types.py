@@ -15,8 +15,9 @@ Channel = Literal["hub", "email", "sms"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 # queued: stored, not yet handed over (or held for quiet hours); sent: the mail server or the SMS
-# gateway took it; delivered: in the hub, or the SMS gateway's receipt said so; failed: with a reason.
-DeliveryState = Literal["queued", "sent", "delivered", "failed"]
+# gateway took it; delivered: in the hub, or the SMS gateway's receipt said so; failed: with a reason;
+# cancelled: not handed over, because what it said no longer held before it could go (with a reason).
+DeliveryState = Literal["queued", "sent", "delivered", "failed", "cancelled"]
 DELIVERY_STATES: tuple[DeliveryState, ...] = get_args(DeliveryState)
 
 

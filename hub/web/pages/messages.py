@@ -20,7 +20,13 @@ from hub.web.problems import field_message
 from hub.web.routes import get, post
 
 CHANNEL_LABELS = {"hub": N_("In the hub"), "email": N_("Email"), "sms": N_("SMS")}
-STATE_LABELS = {"queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered"), "failed": N_("Failed")}
+STATE_LABELS = {
+    "queued": N_("Queued"),
+    "sent": N_("Sent"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+}
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 SAVED = N_("Your choices for messages are saved.")
 
