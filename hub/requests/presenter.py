@@ -227,6 +227,10 @@ class RequestListItem(msgspec.Struct):
     state_label: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    # As on the request's own page: when it was filed (a claim: when its approver submitted it; None
+    # while only prepared, or ended without being submitted), and how such an unsubmitted one ended.
+    submitted_at: dt.datetime | None = None
+    unsubmitted: str | None = None
 
 
 def stored_answers(spec: ServiceSpec | None, row: ServiceRequest | SimpleNamespace) -> dict[str, Any]:
@@ -429,25 +433,43 @@ async def request_read(
 
 
 async def my_requests(ctx: HubContext, user: Principal, locale: str) -> list[RequestListItem]:
-    """The applicant's requests (for enterprise accounts: the enterprise's), newest first."""
+    """The applicant's requests (for enterprise accounts: the enterprise's), newest first, each in
+    the words and with the filing date its own page gives."""
     rows = (
         await ServiceRequest.objects()
         .where(ServiceRequest.applicant.is_in(await enterprise_account_ids(user)))
         .order_by(ServiceRequest.created_at, ascending=False)
         .limit(200)
     )
+    submitted: dict[int, dt.datetime] = {}
+    if rows:
+        steps = await TimelineEntry.select(TimelineEntry.request, TimelineEntry.at).where(
+            TimelineEntry.request.is_in([row.id for row in rows]) & (TimelineEntry.kind == "submitted")
+        )
+        for step in steps:
+            submitted.setdefault(step["request"], step["at"])
     items = []
     for row in rows:
         spec = ctx.catalog.version(row.service_id, row.service_version)
+        submitted_at = submitted.get(row.id)
+        # As on its page: only a withdrawn claim's request can have ended without being submitted.
+        unsubmitted = (
+            await unsubmitted_end(row.id, row.ref, row.applicant)
+            if row.state == "withdrawn" and submitted_at is None
+            else None
+        )
+        label = UNSUBMITTED_LABELS[unsubmitted] if unsubmitted else _state_words(row.state)
         items.append(
             RequestListItem(
                 ref=row.ref,
                 service_id=row.service_id,
                 service_title=gettext(locale, spec.title) if spec else row.service_id,
                 state=row.state,
-                state_label=gettext(locale, _state_words(row.state)),
+                state_label=gettext(locale, label),
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                submitted_at=submitted_at,
+                unsubmitted=unsubmitted,
             )
         )
     return items

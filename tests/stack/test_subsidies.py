@@ -470,6 +470,16 @@ def test_a_preparer_s_button_prepares_and_the_approver_sees_what_to_submit_or_de
         assert "Prepared on" in shown and "Filed on" not in shown and "by the applicant" not in shown, shown
         steps = re.findall(r'<span class="step-title">([^<]+)</span>', shown)
         assert steps == ["Prepared", "Declined, not submitted"], steps
+        # The list of requests says the same: declined, and prepared (not filed) on its day.
+        [listed] = [r for r in approver_api.get("/api/requests").json() if r["ref"] == after["request_ref"]]
+        assert (listed["state_label"], listed["unsubmitted"], listed["submitted_at"]) == (
+            "Declined, not submitted",
+            "declined",
+            None,
+        )
+        mine = approver.get("/requests").text
+        row = mine.split(f'href="/requests/{after["request_ref"]}"', 1)[1].split("</tr>", 1)[0]
+        assert "Declined, not submitted" in row and "Prepared on " in row and "Withdrawn" not in row, row
         # The audit log says the claim was declined, under the claims' own actions too.
         declined_events = Api(stack.base_url, "auditor").get("/api/audit", params={"action": "claim."}).json()
         assert any(
