@@ -7,8 +7,9 @@ for the workbench), ``access`` (who may see a request), ``once`` (one applicatio
 ``references`` (a new request's reference), which life events use to file their parts, and
 ``withdrawal``, by which a life event's applicant withdraws its filed parts, ``materials``
 (credentials standing in for proofs, checked again when a clerk reads the task), and ``drafts``
-(forms saved to finish later), which keeps a life event's one form as it keeps a service's. The
-rest is this package's own.
+(forms saved to finish later), which keeps a life event's one form as it keeps a service's, and
+``conditions`` (what a request was checked against, in the reader's language, for the task a
+clerk reads). The rest is this package's own.
 """
 
-__all__ = ["access", "drafts", "filing", "materials", "once", "presenter", "references", "withdrawal"]
+__all__ = ["access", "conditions", "drafts", "filing", "materials", "once", "presenter", "references", "withdrawal"]

@@ -22,12 +22,13 @@ from hub.db.tables import ServiceRequest, TimelineEntry
 from hub.enterprises import enterprise_account_ids
 from hub.i18n import N_, format_money, gettext
 from hub.privacy import masked_answers
+from hub.requests.conditions import conditions_read, names_no_service_rule
 from hub.requests.expected import expected_decision
 from hub.requests.materials import CredentialUsed, credentials_used
 from hub.requests.parts import read_parts
 from hub.sealing import open_answers
 from hub.sla.time_limits import reply_deadline
-from hub.subsidies import CLAIM_REASONS, unsubmitted_end
+from hub.subsidies import CLAIM_REASONS, claimed_program, unsubmitted_end
 from hub.uploads.files import AttachmentRead, attachments
 from workflows.types import ACTIVE_TASK_STATES, POST_CHECK_STAGE, RequestState, TaskState, TimelineKind
 
@@ -313,6 +314,9 @@ async def request_read(
     )
     stage_titles = {s.id: s.title for s in spec.route} if spec else {}
     stage_titles[POST_CHECK_STAGE] = POST_CHECK_TITLE
+    rule_results, check_results = load_json(row.rule_results), load_json(row.check_results or "[]")
+    # A claim's results are its program's conditions, which say themselves in both languages.
+    program = await claimed_program(row.id) if names_no_service_rule(spec, [*rule_results, *check_results]) else None
     if not staff:
         entries = [e for e in entries if e.kind in PUBLIC_STEPS]
     waiting = [t for t in tasks if t.state == "waiting_applicant"]
@@ -356,19 +360,13 @@ async def request_read(
         attachments=await attachments(spec, answers, locale) if answers is not None else [],
         credentials=await credentials_used(spec, answers, catalog, locale),
         rules=[
-            RuleResultRead(
-                rule=r["rule"],
-                passed=r["passed"],
-                message=gettext(locale, r["message"]),
-            )
-            for r in load_json(row.rule_results)
+            RuleResultRead(rule=c.rule, passed=c.passed, message=c.message)
+            for c in conditions_read(spec, program, rule_results, [], locale, every=True)
         ],
         checks=[
             # A claim's own checks (its program's conditions, ``subsidies.records``) belong to no stage.
-            CheckResultRead(
-                stage_id=c.get("stage", ""), rule=c["rule"], passed=c["passed"], message=gettext(locale, c["message"])
-            )
-            for c in load_json(row.check_results or "[]")
+            CheckResultRead(stage_id=c.stage_id, rule=c.rule, passed=c.passed, message=c.message)
+            for c in conditions_read(spec, program, [], check_results, locale, every=True)
         ],
         amount=row.amount,
         overdue=row.overdue,

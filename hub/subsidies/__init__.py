@@ -5,7 +5,7 @@ did, withdrawing a claim that is only prepared (with the request that carries it
 so withdrawn (``withdrawn_before_submission``), the message
 telling an enterprise its claim was paid (recorded with the payment notice), and settling the
 approvers' message that a prepared claim waits for them once it no longer waits, and how a claim's
-request nobody submitted ended (``unsubmitted_end``)."""
+request nobody submitted ended (``unsubmitted_end``), and the program a request claims."""
 
 from hub.subsidies.claims import (
     CLAIM_REASONS,
@@ -15,13 +15,14 @@ from hub.subsidies.claims import (
 )
 from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message, settle_waiting
 from hub.subsidies.people import unsubmitted_end
-from hub.subsidies.programs import parse_spec
+from hub.subsidies.programs import claimed_program, parse_spec
 
 __all__ = [
     "CLAIM_REASONS",
     "WITHDRAWN_BEFORE_SUBMISSION",
     "MessageOutbox",
     "PaidMessage",
+    "claimed_program",
     "paid_message",
     "parse_spec",
     "settle_waiting",

@@ -22,7 +22,7 @@ from hub.accounts import Principal
 from hub.actor import Actor
 from hub.audit import record
 from hub.clock import now
-from hub.db.tables import Program
+from hub.db.tables import Claim, Program
 from hub.db.transactions import writing
 from hub.errors import HubError, invalid_form, not_found
 from hub.i18n import N_
@@ -73,6 +73,12 @@ async def stored_program(program_id: int) -> Program:
 def parse_spec(spec: str | dict) -> ProgramSpec:
     """A program's spec as its row's JSON column holds it."""
     return _parsed_spec(spec if isinstance(spec, str) else json.dumps(spec))
+
+
+async def claimed_program(request_id: int) -> ProgramSpec | None:
+    """The program a request claims (None for a request that claims none)."""
+    claimed = await Claim.select(Claim.program.spec).where(Claim.request == request_id).first()
+    return parse_spec(claimed["program.spec"]) if claimed else None
 
 
 @lru_cache(maxsize=256)

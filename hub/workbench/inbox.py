@@ -16,12 +16,13 @@ from hub.clock import now
 from hub.context import HubContext
 from hub.db.indexes import active_condition
 from hub.db.records import MESSAGE_FIELD, load_json, opened_text, quick_tuples
-from hub.db.tables import Account, Claim, ReviewTask, ServiceRequest
+from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.errors import invalid_field
 from hub.privacy import mask, masked_answers
+from hub.requests.conditions import conditions_read
 from hub.requests.materials import credentials_used, lapsed_warning
 from hub.requests.presenter import RuleResultRead, stored_answers
-from hub.subsidies import parse_spec
+from hub.subsidies import claimed_program
 from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task, staff_member
 from hub.workbench.presenter import (
@@ -29,7 +30,6 @@ from hub.workbench.presenter import (
     InboxRow,
     TaskDetail,
     TaskRead,
-    conditions_read,
     task_read,
     task_reads,
 )
@@ -173,8 +173,7 @@ async def task_detail(actor: Actor, ctx: HubContext, task_id: int) -> TaskDetail
     # Each credential the request relies on is checked again now, before the clerk decides.
     used = await credentials_used(spec, answers, ctx.catalog, locale)
     # A claim's request was checked against its program's conditions too, which say them in both languages.
-    claimed = await Claim.select(Claim.program.spec).where(Claim.request == row.id).first()
-    program = parse_spec(claimed["program.spec"]) if claimed else None
+    program = await claimed_program(row.id)
     rule_results, check_results = load_json(row.rule_results or "[]"), load_json(row.check_results or "[]")
     return TaskDetail(
         **msgspec.structs.asdict(read),

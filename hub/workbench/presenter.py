@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 
-from forms.programs import ProgramSpec
-from forms.spec import Rule, ServiceSpec
 from hub.catalog.presenting import DepartmentRead, department
 from hub.clock import now
 from hub.context import HubContext
 from hub.db.records import COMMENT_FIELD, opened_text
 from hub.db.tables import Account, ReviewTask, ServiceRequest
 from hub.i18n import gettext
+from hub.requests.conditions import ConditionRead
 from hub.requests.materials import CredentialUsed
 from hub.requests.presenter import STATE_LABELS, RuleResultRead
 from hub.uploads.files import AttachmentRead
@@ -45,18 +44,6 @@ class TaskRead(msgspec.Struct):
     decided_at: dt.datetime | None
     comment: str
     reason_code: str
-
-
-class ConditionRead(msgspec.Struct):
-    """One condition the request was checked against, in the reader's language: a condition of the
-    subsidy program it claims (``program``), or a rule of the service, checked at filing or by a
-    stage's automatic check (``service``, with ``stage_id``)."""
-
-    source: Literal["program", "service"]
-    rule: str
-    passed: bool
-    message: str
-    stage_id: str = ""
 
 
 class TaskDetail(TaskRead):
@@ -196,61 +183,3 @@ def task_read(
         comment=opened_text(task.comment, COMMENT_FIELD) if task.comment else "",
         reason_code=task.reason_code,
     )
-
-
-def _expression(text: str) -> str:
-    return " ".join(text.split())
-
-
-def conditions_read(
-    spec: ServiceSpec | None,
-    program: ProgramSpec | None,
-    rule_results: list[dict[str, Any]],
-    check_results: list[dict[str, Any]],
-    locale: str,
-    every: bool = False,
-) -> list[ConditionRead]:
-    """The stored results of a request's rules and checks, each message in ``locale`` from the spec
-    or program that has it (the stored text, written in the applicant's language, for a rule no
-    longer there). The program's conditions come first; a rule of the service that checks the same
-    expression with the same result says nothing more and is left out (``every``: each result kept,
-    in its stored order)."""
-    criteria = {c.id: c for c in program.criteria} if program else {}
-    rules: dict[str, Rule] = {r.id: r for r in spec.rules} if spec else {}
-    checks: dict[tuple[str, str], Rule] = {(s.id, c.id): c for s in spec.route for c in s.checks} if spec else {}
-    shown: list[tuple[ConditionRead, str]] = []
-    for result in [*rule_results, *check_results]:
-        rule_id, stored, stage = str(result.get("rule", "")), str(result.get("message", "")), result.get("stage")
-        criterion = criteria.get(rule_id)
-        check = checks.get((str(stage), rule_id)) if stage else None
-        # A claim's stored results are its program's conditions (in the language it was filed in)
-        # once assessed, its service's rules before: the stored text tells which one a shared id is.
-        if (
-            check is None
-            and criterion is not None
-            and (stored in (criterion.reason.en, criterion.reason.zh_CN) or rule_id not in rules)
-        ):
-            item = ConditionRead("program", rule_id, bool(result["passed"]), criterion.reason.in_locale(locale))
-            expression = criterion.expression
-        elif stage:
-            message = gettext(locale, check.message if check else stored)
-            item = ConditionRead("service", rule_id, bool(result["passed"]), message, str(stage))
-            expression = check.expression if check else ""
-        else:
-            rule = rules.get(rule_id)
-            item = ConditionRead(
-                "service", rule_id, bool(result["passed"]), gettext(locale, rule.message if rule else stored)
-            )
-            expression = rule.expression if rule else ""
-        shown.append((item, _expression(expression)))
-    if every:
-        return [item for item, _ in shown]
-    shown.sort(key=lambda pair: pair[0].source != "program")  # stable: each kind keeps its order
-    seen: set[tuple] = set()
-    read = []
-    for item, expression in shown:
-        key = (expression, item.passed) if expression else (item.source, item.rule, item.message, item.passed)
-        if key not in seen:
-            seen.add(key)
-            read.append(item)
-    return read

@@ -138,6 +138,13 @@ def test_a_prepared_claim_tells_the_approver_and_its_refusal_by_the_checks_tells
         request = approver.get(f"/api/requests/{submitted.json()['request_ref']}").json()
         assert request.get("submitted_at") and request["submitted_at"] > request["created_at"], request
         assert [c["stage_id"] for c in request["checks"] if not c["passed"]] == [""], request["checks"]
+        [failed] = [c for c in request["checks"] if not c["passed"]]
+        assert failed["message"] == "The enterprise must be active.", failed
+        # Claimed in English, read in Chinese: each condition in the reader's language, from its program.
+        in_chinese = Api(hub.base_url, "yunqi", locale="zh_CN").get(f"/api/requests/{request['ref']}").json()
+        [failed] = [c for c in in_chinese["checks"] if not c["passed"]]
+        assert failed["message"] == "企业须正常经营。", failed
+        assert all(not any("a" <= ch <= "z" for ch in r["message"]) for r in in_chinese["rules"]), in_chinese["rules"]
     finally:
         set_enterprise(hub, YUNQI, status="active")
 
