@@ -22,6 +22,8 @@ def test_an_employer_applies_once_for_hiring_an_employee_on_a_phone(browser, sta
     sign_in(page, "yunqi", "/life-events/hiring")
     assert page.url.endswith("/life-events/hiring")
     expect(page.locator("p.prefilled", has_text="杭州云栖智算科技有限公司")).to_be_visible()
+    # Its own unified social credit code in full: public, on its business licence (an identity number would be masked).
+    expect(page.locator("p.prefilled", has_text="91330106MA2H3K1X75")).to_be_visible()
     expect(page.get_by_text("来自政府登记信息").first).to_be_visible()
     assert not page.locator("#f-subsidy-bank_name").is_visible()
     page.locator("#f-employee_name").fill("李四")

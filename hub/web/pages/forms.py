@@ -16,6 +16,11 @@ from hub.i18n import N_, format_date, format_money, gettext
 from hub.privacy import mask
 from hub.web.problems import field_message
 
+# What the government holds about a person is shown masked on a form, even to its owner: their
+# identity number and bank account. An enterprise's unified social credit code is not: it is
+# printed on its business licence and published in the enterprise credit register.
+MASKED = ("resident_id", "bank_account")
+
 # Client-side hints; the server checks everything again.
 # Thousands separators people type in amounts (ASCII and full-width commas, spaces).
 NUMBER_SEPARATORS = re.compile(r"[,，\s]")
@@ -150,7 +155,7 @@ def build_inputs(
         if f.prefill and only is None:
             value = known.get(f.name)
             if value not in (None, ""):
-                shown = mask(value, f.type) if f.type in ("resident_id", "bank_account", "uscc") else value
+                shown = mask(value, f.type) if f.type in MASKED else value
                 inputs.append(_input(f, f.name, shown, messages.get(f.name, ""), locale, prefilled=True))
                 continue
         shown = _input(f, f.name, _not_credential(answers.get(f.name)), messages.get(f.name, ""), locale)

@@ -40,6 +40,7 @@ from hub.web.pages.common import require
 from hub.web.pages.forms import (
     COMMITMENT_LABEL,
     FILE_SUFFIX,
+    MASKED,
     Input,
     answers_from_form,
     build_inputs,
@@ -56,7 +57,6 @@ from hub.web.routes import get, post
 from hub.web.security import APPLICANT_ROLES
 
 FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES
-MASKED = ("resident_id", "bank_account", "uscc")
 # A part's state on the case, as the applicant reads it (一件事一次办's words in Chinese).
 PART_STATES = {
     "waiting": N_("Waiting"),

@@ -47,6 +47,7 @@ from hub.web.pages.common import require
 from hub.web.pages.forms import (
     COMMITMENT_LABEL,
     FILE_SUFFIX,
+    MASKED,
     answers_from_form,
     build_inputs,
     commitment_choice,
@@ -65,8 +66,6 @@ from hub.web.security import APPLICANT_ROLES
 
 # A form with files: the files plus the fields.
 FORM_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES
-# Identity numbers the government holds are shown masked, even to their owner.
-MASKED = ("resident_id", "bank_account", "uscc")
 MESSAGES = {
     "saved": N_("Your draft is saved. You can come back to it at any time from My requests."),
     "supplied": N_("Thank you. The information was sent to the department, and the review goes on."),
