@@ -21,6 +21,7 @@ from hub.notifications import local
 from hub.notifications.service import mask_email, mask_phone, recipient
 from hub.sealing import seal
 from hub.settings import Settings
+from hub.subsidies import NO_LONGER_WAITS, still_waits
 from workflows.names import REQUESTS_QUEUE, resend_workflow_id
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import CHANNELS, DELIVERY_STATES, DeliverDue
@@ -299,11 +300,26 @@ async def resend(actor: Actor, client: Client | None, message_id: int) -> None:
         raise forbidden()
     if client is None:
         raise unavailable()
-    row = await Message.select(Message.key, Message.state, Message.attempts).where(Message.id == message_id).first()
+    row = (
+        await Message.select(Message.key, Message.kind, Message.state, Message.attempts)
+        .where(Message.id == message_id)
+        .first()
+    )
     if row is None:
         raise not_found()
     if row["state"] != "failed":
         raise HubError("conflict", "not-failed", N_("Only a failed message is sent again"))
+    if row["kind"] == "claim_prepared" and not await still_waits(row["key"]):
+        # Failed while its claim was settled: what it says no longer holds, so it is not sent.
+        await Message.update({Message.state: "cancelled", Message.reason: NO_LONGER_WAITS}).where(
+            (Message.id == message_id) & (Message.state == "failed")
+        )
+        raise HubError(
+            "conflict",
+            "no-longer-true",
+            N_("This message no longer holds"),
+            N_("It told the approver that a claim waits for them; the claim no longer waits, so it is not sent."),
+        )
     await Message.update(
         {Message.state: "queued", Message.reason: "", Message.sending_since: None, Message.not_before: None}
     ).where((Message.id == message_id) & (Message.state == "failed"))

@@ -13,12 +13,20 @@ from hub.subsidies.claims import (
     withdraw_prepared,
     withdrawn_before_submission,
 )
-from hub.subsidies.messages import MessageOutbox, PaidMessage, paid_message, settle_waiting
+from hub.subsidies.messages import (
+    NO_LONGER_WAITS,
+    MessageOutbox,
+    PaidMessage,
+    paid_message,
+    settle_waiting,
+    still_waits,
+)
 from hub.subsidies.people import unsubmitted_end
 from hub.subsidies.programs import claimed_program, parse_spec
 
 __all__ = [
     "CLAIM_REASONS",
+    "NO_LONGER_WAITS",
     "WITHDRAWN_BEFORE_SUBMISSION",
     "MessageOutbox",
     "PaidMessage",
@@ -26,6 +34,7 @@ __all__ = [
     "paid_message",
     "parse_spec",
     "settle_waiting",
+    "still_waits",
     "unsubmitted_end",
     "withdraw_prepared",
     "withdrawn_before_submission",

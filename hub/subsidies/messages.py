@@ -177,6 +177,16 @@ async def record_refusal(outbox: MessageOutbox, claim_id: int, reason: str) -> l
     return await outbox.record(key, "claim_refused", people, values, claim_page(claim["ref"]))
 
 
+# Why an email or SMS that a claim waits for its approver was not sent after all.
+NO_LONGER_WAITS = "the claim no longer waits for its approver"
+
+
+async def still_waits(message_key: str) -> bool:
+    """Whether the claim a ``claim_prepared`` message (by its key) tells of still waits for its approver."""
+    claim = await Claim.select(Claim.state).where(Claim.workflow_id == message_key.split(":", 1)[0]).first()
+    return claim is not None and claim["state"] == "prepared"
+
+
 async def settle_waiting(ref: str) -> int:
     """Once claim ``ref``, prepared by its preparer, no longer waits for its approver (submitted,
     declined, or taken back by its preparer), its approvers' messages in the hub that it waits say
@@ -203,13 +213,12 @@ async def settle_waiting(ref: str) -> int:
         people = await Account.select(Account.id, Account.full_name).where(Account.enterprise == claim["enterprise"])
         prefix = f"{claim['workflow_id']}:claim_prepared"
         keys = [f"{prefix}:{p['id']}:{channel}" for p in people for channel in CHANNELS]
-        # Not taken by a hand-over yet: one taken goes out (the hand-over takes only a queued one).
-        await Message.update(
-            {Message.state: "cancelled", Message.reason: "the claim no longer waits for its approver"}
-        ).where(
+        # Not taken by a hand-over yet (a queued one, or one failed that an administrator might
+        # send again): one taken goes out, as the hand-over takes only a queued one.
+        await Message.update({Message.state: "cancelled", Message.reason: NO_LONGER_WAITS}).where(
             Message.key.is_in(keys)
             & (Message.channel != "hub")
-            & (Message.state == "queued")
+            & Message.state.is_in(["queued", "failed"])
             & Message.sending_since.is_null()
         )
         waiting = await Message.select(Message.id, Message.account, Message.locale, Message.read_at).where(

@@ -204,6 +204,48 @@ def test_a_refusing_mail_server_is_tried_again_then_the_email_is_marked_failed(h
     assert email_counts["failed"] >= 1 and email_counts["sent"] >= 3
 
 
+def test_a_failed_email_that_a_claim_waits_is_not_sent_again_once_it_no_longer_waits(hub):
+    """The approver's email that a prepared claim waits for them failed (their mail server refused
+    it). Once the claim no longer waits it is cancelled, and an administrator cannot send it again:
+    the resend checks the claim again, whatever state the email was left in."""
+    approver, preparer, admin = (Api(hub.base_url, name) for name in ("yunqi", "yunqi.preparer", "admin"))
+    choose(approver, channels=["email"], email=f"yunqi@{REFUSED_DOMAIN}", phone="")
+    try:
+        assert admin.post("/api/programs", json=program_spec("told-waiting")).status_code == 201
+        prepared = preparer.post("/api/programs/told-waiting/claims", json={})
+        assert prepared.status_code == 201 and prepared.json()["state"] == "prepared", prepared.text
+        claim = prepared.json()
+
+        def emails() -> list[dict]:
+            out = hub_python(
+                hub,
+                f"""
+import json
+rows = await Message.select(Message.id, Message.state, Message.reason).where(
+    Message.key.like('claim-{claim["ref"]}:claim_prepared:%:email'))
+print(json.dumps(rows, default=str))
+""",
+            )
+            return json.loads(out.strip().splitlines()[-1])
+
+        wait_for(lambda: [e for e in emails() if e["state"] == "failed"] or None, timeout=90, what="the email failed")
+        withdrawn = preparer.post(f"/api/requests/{claim['request_ref']}/withdrawal", json={"reason": ""})
+        assert withdrawn.status_code == 202, withdrawn.text
+        [email_row] = emails()
+        assert email_row["state"] == "cancelled" and "no longer waits" in email_row["reason"], email_row
+        again = admin.post(f"/api/messages/{email_row['id']}/resend")
+        assert again.status_code == 409 and again.json()["type"] == "/problems/not-failed", again.text
+
+        # Its failure recorded after the claim was settled (its hand-over was under way then): the
+        # resend looks at the claim again, and cancels it rather than send it.
+        hub_python(hub, f"await Message.update({{Message.state: 'failed'}}).where(Message.id == {email_row['id']})")
+        again = admin.post(f"/api/messages/{email_row['id']}/resend")
+        assert again.status_code == 409 and again.json()["type"] == "/problems/no-longer-true", again.text
+        assert [e["state"] for e in emails()] == ["cancelled"]
+    finally:
+        choose(approver, channels=[], email="", phone="")
+
+
 def run_cycle(stack, period: str) -> None:
     """The old-age allowance's cycle for ``period``, started as its schedule starts it."""
     started = stack.temporal_cli(
