@@ -6,28 +6,22 @@ SQLite database (the flow that makes them is tested in tests/stack/test_benefits
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import inspect
 import re
 import sqlite3
 from html import unescape
 
 import pytest
-from litestar.testing import TestClient
-from piccolo.table import Table, create_db_tables
+from piccolo.table import create_db_tables
 
-import hub.db.tables as tables
 from hub.accounts import issue_token, sealed_name
 from hub.benefits import changes
 from hub.benefits.views import RIGHTS
-from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account, BenefitPayment, Draft, Entitlement, EntitlementChange, PaymentCycle, ServiceRequest
 from hub.i18n import gettext
 from hub.requests.once import already_applied
 from hub.sealing import seal
-from hub.settings import load_settings
-from hub.web.app import create_app
+from tests.hub.apps import ALL_TABLES, app_of_its_own
 
 SERVICE = "elderly-care-allowance"
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -44,7 +38,7 @@ ACCOUNTS = [
 ]
 
 
-async def _seed(db: PooledSQLiteEngine) -> dict:
+async def _seed() -> dict:
     await create_db_tables(*[t for t in ALL_TABLES], if_not_exists=True)
     ids, tokens = {}, {}
     for username, name, role, department in ACCOUNTS:
@@ -172,32 +166,15 @@ async def _seed(db: PooledSQLiteEngine) -> dict:
         created_at=NOW,
         updated_at=NOW,
     ).save()
-    await db.close_connections()
+    await Account._meta.db.close_connections()
     return {"ids": ids, "tokens": tokens, "ents": ents}
-
-
-ALL_TABLES = [
-    t
-    for _, t in inspect.getmembers(tables, inspect.isclass)
-    if issubclass(t, Table) and t.__module__ == tables.__name__
-]
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    var = tmp_path_factory.mktemp("benefit-pages")
-    path = var / "hub.sqlite"
-    db = PooledSQLiteEngine(path=str(path))
-    patch = pytest.MonkeyPatch()
-    for table in ALL_TABLES:
-        patch.setattr(table._meta, "db", db)
-    try:
-        app = create_app(load_settings({"QINQING_VAR_DIR": str(var)}))  # seals with the var dir's keys
-        seeded = asyncio.run(_seed(db))
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield {**seeded, "client": client, "path": path}
-    finally:
-        patch.undo()
+    # The app seals with the var dir's keys.
+    with app_of_its_own(tmp_path_factory.mktemp("benefit-pages"), _seed) as (client, path, seeded):
+        yield {**seeded, "client": client, "path": path}
 
 
 def page(hub, username: str, url: str, method: str = "GET", data: dict | None = None):

@@ -5,27 +5,16 @@ it found (life events and services) and the API searches the same way."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import re
 from html import unescape
 
 import pytest
-from litestar.testing import TestClient
-from piccolo.table import Table, create_db_tables
+from piccolo.table import create_db_tables
 
-import hub.db.tables as tables
 from forms.catalog import load_catalog
 from hub.catalog.searching import search
-from hub.db.engine import PooledSQLiteEngine
-from hub.settings import load_settings
-from hub.web.app import create_app
+from tests.hub.apps import ALL_TABLES, app_of_its_own
 
-ALL_TABLES = [
-    t
-    for _, t in inspect.getmembers(tables, inspect.isclass)
-    if issubclass(t, Table) and t.__module__ == tables.__name__
-]
 CATALOG = load_catalog()
 EN = {"Accept": "text/html", "Accept-Language": "en"}
 ZH = {"Accept": "text/html", "Accept-Language": "zh-CN"}
@@ -87,18 +76,11 @@ def test_the_old_everyday_name_finds_the_residence_permit():
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    var = tmp_path_factory.mktemp("catalog-search")
-    db = PooledSQLiteEngine(path=str(var / "hub.sqlite"))
-    patch = pytest.MonkeyPatch()
-    for table in ALL_TABLES:
-        patch.setattr(table._meta, "db", db)
-    try:
-        asyncio.run(create_db_tables(*ALL_TABLES, if_not_exists=True))
-        app = create_app(load_settings({"QINQING_VAR_DIR": str(var)}))
-        with TestClient(app, raise_server_exceptions=False) as c:
-            yield c
-    finally:
-        patch.undo()
+    async def tables_only() -> None:
+        await create_db_tables(*ALL_TABLES, if_not_exists=True)
+
+    with app_of_its_own(tmp_path_factory.mktemp("catalog-search"), tables_only) as (c, _, _):
+        yield c
 
 
 def results(html: str) -> str:

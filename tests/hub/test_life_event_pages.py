@@ -6,34 +6,23 @@ in every state, which another citizen cannot see. The flow with Temporal is test
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import inspect
 import json
 import re
 import sqlite3
 from html import unescape
 
 import pytest
-from litestar.testing import TestClient
-from piccolo.table import Table, create_db_tables
+from piccolo.table import create_db_tables
 
-import hub.db.tables as tables
 from hub.accounts import issue_token, sealed_name
-from hub.db.engine import PooledSQLiteEngine
 from hub.db.tables import Account, LifeEventCase
 from hub.sealing import seal
-from hub.settings import load_settings
-from hub.web.app import create_app
+from tests.hub.apps import ALL_TABLES, app_of_its_own
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 RESIDENT_ID = "330106195809080029"
 ACCOUNTS = [("le.a", "赵六", RESIDENT_ID), ("le.b", "钱七", "33010619500101001X")]
-ALL_TABLES = [
-    t
-    for _, t in inspect.getmembers(tables, inspect.isclass)
-    if issubclass(t, Table) and t.__module__ == tables.__name__
-]
 PARTS = {
     "allowance": {"answers": "{}", "results": "[]", "expected": None, "state": "rejected", "ref": "QQ261120AAAAAAAA"},
     "disability": {
@@ -47,7 +36,7 @@ PARTS = {
 }
 
 
-async def _seed(db: PooledSQLiteEngine) -> dict:
+async def _seed() -> dict:
     await create_db_tables(*ALL_TABLES, if_not_exists=True)
     ids, tokens = {}, {}
     for username, name, resident_id in ACCOUNTS:
@@ -87,25 +76,14 @@ async def _seed(db: PooledSQLiteEngine) -> dict:
             created_at=NOW,
             updated_at=NOW,
         ).save()
-    await db.close_connections()
+    await Account._meta.db.close_connections()
     return {"ids": ids, "tokens": tokens}
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    var = tmp_path_factory.mktemp("life-event-pages")
-    path = var / "hub.sqlite"
-    db = PooledSQLiteEngine(path=str(path))
-    patch = pytest.MonkeyPatch()
-    for table in ALL_TABLES:
-        patch.setattr(table._meta, "db", db)
-    try:
-        app = create_app(load_settings({"QINQING_VAR_DIR": str(var)}))
-        seeded = asyncio.run(_seed(db))
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield {**seeded, "client": client, "path": path}
-    finally:
-        patch.undo()
+    with app_of_its_own(tmp_path_factory.mktemp("life-event-pages"), _seed) as (client, path, seeded):
+        yield {**seeded, "client": client, "path": path}
 
 
 def get(hub, username: str, url: str):
