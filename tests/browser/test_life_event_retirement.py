@@ -62,7 +62,8 @@ def test_a_man_retiring_applies_once_and_finds_the_allowance_scheduled_on_a_phon
     assert page.locator("#scheduled-allowance").inner_text().startswith(f"现在不申请，将于{BIRTHDAY_80}申请。")
     page.get_by_role("button", name="提交申请").click()
     assert re.search(r"/life-events/cases/LE[0-9A-Z]+\?filed=true$", page.url), page.url
-    assert page.locator("ul.case-parts > li").count() == 3
+    # The address changes when the answer starts to arrive: wait for the page, not only its address.
+    expect(page.locator("ul.case-parts > li")).to_have_count(3)
     allowance = page.locator("#part-allowance")
     assert allowance.locator(".state").inner_text() == "待到期申请"
     expect(allowance.get_by_text(f"将于{BIRTHDAY_80}自动申请，届时审核申请条件。")).to_be_visible()
