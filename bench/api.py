@@ -61,6 +61,7 @@ class Cores:
 
     server: float
     wrk: float
+    rest: float  # everything else on the machine: the database's backends, the other stack, the system
 
 
 def wrk(url: str, seconds: float, token: str | None, server_pids: list[int]) -> tuple[float, int, Cores]:
@@ -72,16 +73,18 @@ def wrk(url: str, seconds: float, token: str | None, server_pids: list[int]) -> 
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     server_before = cpu.snapshot({"server": server_pids})
+    machine_before = cpu.machine_busy()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     wall = time.monotonic() - started
+    machine = cpu.machine_busy() - machine_before
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = cpu.spent(server_before, cpu.snapshot({"server": server_pids}))["server"]
     wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
         children_before.ru_utime + children_before.ru_stime
     )
-    cores = Cores(server / wall, wrk_cpu / wall)
+    cores = Cores(server / wall, wrk_cpu / wall, max(machine - server - wrk_cpu, 0.0) / wall)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if rate is None:
         raise RuntimeError(f"wrk said:\n{out}")
@@ -140,10 +143,12 @@ def endpoints_of(clerk: str, citizen: str, ref: str) -> list[Endpoint]:
 
 
 def cores_of(setup: Setup, name: str) -> str:
-    """The median cores the server and wrk kept busy while ``name`` was measured."""
+    """The median cores the server, wrk and the rest of the machine kept busy while ``name`` was
+    measured."""
     measured = setup.cores[name]
     server = statistics.median(c.server for c in measured)
-    return f"{server:>14.2f}{statistics.median(c.wrk for c in measured):>11.2f}"
+    wrk_cores = statistics.median(c.wrk for c in measured)
+    return f"{server:>14.2f}{wrk_cores:>11.2f}{statistics.median(c.rest for c in measured):>12.2f}"
 
 
 SCALING_TARGET = 1.7  # the catalog, from one web process to two on 2 cores
@@ -234,7 +239,8 @@ def main() -> int:
             f"\n{database}, {setup.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
             f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
         )
-        print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}{'':>6}{'server cores':>14}{'wrk cores':>11}")
+        cores = f"{'server cores':>14}{'wrk cores':>11}{'rest cores':>12}"
+        print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}{'':>6}{cores}")
         print(
             f"{'bare Litestar handler':<34}{statistics.median(setup.rates['bare']):>8.0f}{'1.00x':>9}{'':>14}"
             f"{cores_of(setup, 'bare')}"

@@ -25,6 +25,12 @@ def _stats() -> dict[int, tuple[int, float]]:
     return out
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent on anything but idling and waiting for disks."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK  # user..steal, less idle and iowait
+
+
 def children(pid: int) -> list[int]:
     return [child for child, (ppid, _) in _stats().items() if ppid == pid]
 
