@@ -789,6 +789,10 @@ class Message(Table):
     locale = Varchar(length=10)
     subject = Text()
     body = Text()
+    # A message in the hub written in each of the hub's languages, {"<locale>": [subject, body]}, so
+    # that it reads in the language its reader reads the hub in now. Empty for an email or an SMS
+    # (what went out stays as it went) and for messages stored before (shown as ``subject``/``body``).
+    renderings = JSON(default="{}")
     # Where the message leads in the hub (a request's page), relative to the hub's address.
     link = Varchar(length=300, default="")
     # The email address or phone number it went to: sealed (encrypted) at rest.

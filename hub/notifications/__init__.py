@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
+import msgspec
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from hub.clock import now
+from hub.db.tables import Account, MessagePreference
+from hub.i18n import supported
 from workflows.names import REQUESTS_QUEUE
 from workflows.notifications.deliver import DeliverMessagesWorkflow
 from workflows.notifications.types import DeliverDue, NotifyEvent
@@ -24,10 +28,31 @@ __all__ = [
     "claim_prepared_event",
     "document_revoked_event",
     "entitlement_change_event",
+    "message_language",
+    "written_in",
 ]
 
 log = logging.getLogger("qinqing.notifications")
 START_TIMEOUT_S = 5
+
+
+async def message_language(account_id: int) -> str:
+    """The language a person's messages are written and read in: the one they chose for messages,
+    else their account's (which follows the language they last chose for the hub's pages)."""
+    row = (
+        await Account.select(Account.locale, Account.id.join_on(MessagePreference.account).locale.as_alias("chosen"))
+        .where(Account.id == account_id)
+        .first()
+    )
+    return supported(((row or {}).get("chosen") or (row or {}).get("locale")) or None)
+
+
+def written_in(locale: str, renderings: Any, subject: str, body: str) -> tuple[str, str]:
+    """A message in the hub as its reader reads it: (subject, body) in ``locale`` when the message
+    was kept in it (its ``renderings``), else as it was first written (a message stored before)."""
+    kept = msgspec.json.decode(renderings) if isinstance(renderings, str | bytes) else renderings
+    words = (kept or {}).get(locale)
+    return (words[0], words[1]) if words else (subject, body)
 
 
 def entitlement_change_event(

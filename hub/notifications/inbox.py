@@ -17,7 +17,7 @@ from hub.audit import record
 from hub.db.tables import Message, MessagePreference
 from hub.errors import HubError, forbidden, invalid_field, invalid_form, not_found, unavailable
 from hub.i18n import N_, SUPPORTED
-from hub.notifications import local
+from hub.notifications import local, message_language, written_in
 from hub.notifications.service import mask_email, mask_phone, recipient
 from hub.sealing import seal
 from hub.settings import Settings
@@ -106,7 +106,8 @@ def _person(actor: Actor) -> int:
 
 
 async def message_box(actor: Actor, limit: int = 100) -> MessageBox:
-    """The person's messages in the hub, newest first, and how many are unread."""
+    """The person's messages in the hub, newest first, and how many are unread, each in the
+    language their messages are in now (``message_language``), whichever it was when it was written."""
     account = _person(actor)
     rows = (
         await Message.select(
@@ -114,6 +115,7 @@ async def message_box(actor: Actor, limit: int = 100) -> MessageBox:
             Message.kind,
             Message.subject,
             Message.body,
+            Message.renderings,
             Message.link,
             Message.created_at,
             Message.read_at,
@@ -123,20 +125,22 @@ async def message_box(actor: Actor, limit: int = 100) -> MessageBox:
         .order_by(Message.id, ascending=False)
         .limit(limit)
     )
+    language = await message_language(account)
     return MessageBox(
         unread=await unread_count(actor),
         messages=[
             MessageRead(
                 id=r["id"],
                 kind=r["kind"],
-                subject=r["subject"],
-                body=r["body"],
+                subject=subject,
+                body=body,
                 link=r["link"],
                 created_at=r["created_at"],
                 read=r["read_at"] is not None,
                 mandatory=r["mandatory"],
             )
             for r in rows
+            for subject, body in [written_in(language, r["renderings"], r["subject"], r["body"])]
         ],
     )
 

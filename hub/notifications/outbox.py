@@ -24,6 +24,7 @@ from typing import Any
 from hub import clock
 from hub.db.records import quick_rows
 from hub.db.tables import Account, Message
+from hub.i18n import SUPPORTED
 from hub.notifications.service import HubNotifier, Recipient, preferred
 
 log = logging.getLogger("qinqing.notifications")
@@ -43,6 +44,7 @@ COLUMNS = (
     "locale",
     "subject",
     "body",
+    "renderings",
     "link",
     "address",
     "state",
@@ -98,12 +100,13 @@ class Outbox:
     ) -> list[str]:
         """Store one message per person and channel under ``<key>:<account>:<channel>`` (inside the
         caller's transaction; a message stored before stays as it is), ``values(locale)`` filling the
-        template; returns the keys of those still to be sent (email, SMS)."""
+        template in each of the hub's languages; returns the keys of those still to be sent (email, SMS)."""
         now = clock.now()
         rows: list[dict[str, Any]] = []
         outbound: list[str] = []
         for person in people.values():
-            self._notifier.message_rows(key, kind, person, values(person.locale), link, now, rows, outbound)
+            in_each = {locale: values(locale) for locale in SUPPORTED}
+            self._notifier.message_rows(key, kind, person, in_each, link, now, rows, outbound)
         if rows:
             await Message.raw(
                 INSERT.format(", ".join(ROW for _ in rows)), *(row[column] for row in rows for column in COLUMNS)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from babel import dates
 from piccolo.query import Select
 from temporalio.exceptions import ApplicationError
@@ -37,7 +39,7 @@ from hub.db.tables import (
 from hub.documents.issuer import DEPARTMENT_CATEGORIES, REVOCATION_CATEGORIES
 from hub.enterprises import APPROVER
 from hub.feedback import escalation_recipients
-from hub.i18n import N_, format_date, format_money, gettext, supported
+from hub.i18n import N_, SUPPORTED, format_date, format_money, gettext, supported
 from hub.notifications import (
     STATE_AFTER,
     TOLD_CHANGES,
@@ -343,6 +345,29 @@ class HubNotifier:
             for r in rows
         ]
 
+    def _person_values(
+        self, event: NotifyEvent, extra: dict[str, Any], paid: dict[str, Any], shared: dict[str, str], locale: str
+    ) -> dict[str, str]:
+        """The values of one person's message in ``locale``: what the event says to everyone
+        (``shared``) and what it says to them (``paid``: their payment, claim or document)."""
+        values = dict(shared)
+        if "program_spec" in paid:
+            spec = paid["program_spec"]
+            values["program"] = spec.title.in_locale(locale) if spec else ""
+            if event.kind in ("claim_prepared", "claim_declined"):  # what was prepared, and by whom
+                values["amount"] = format_money(Decimal(paid["amount_cents"]) / 100, locale)
+                values["name"] = paid["name"]
+        elif event.kind in DOCUMENT_EVENTS:
+            values.update(self._document_values(paid, locale))
+        elif paid:
+            values.update(self._payment_values(paid, locale))
+        if "service" not in values and event.detail.get("service_id"):
+            spec = self.catalog.latest(event.detail["service_id"])
+            values["service"] = gettext(locale, spec.title) if spec else event.detail["service_id"]
+        if "amount_cents" in extra:
+            values["amount"] = format_money(Decimal(extra["amount_cents"]) / 100, locale)
+        return values
+
     def _payment_values(self, paid: dict[str, Any], locale: str) -> dict[str, str]:
         spec = self.catalog.latest(paid["service_id"])
         year, month = (int(p) for p in paid["period"].split("-"))
@@ -484,28 +509,15 @@ class HubNotifier:
                     await settle_waiting(event.detail.get("claim", ""))  # an attempt stopped before it did
                 return [r["key"] for r in earlier if r["channel"] != "hub"]
         people = await recipients(list(dict.fromkeys(account_id for account_id, _ in targets)))
+        # What the event says, the same for everyone it is told to, in each language.
+        shared = {locale: await self._values(event, request, locale) for locale in SUPPORTED} if people else {}
         for account_id, paid in targets:
             person = people.get(account_id)
             if person is None:
                 continue
-            values = await self._values(event, request, person.locale)
-            if "program_spec" in paid:
-                spec = paid["program_spec"]
-                values["program"] = spec.title.in_locale(person.locale) if spec else ""
-                if event.kind in ("claim_prepared", "claim_declined"):  # what was prepared, and by whom
-                    values["amount"] = format_money(Decimal(paid["amount_cents"]) / 100, person.locale)
-                    values["name"] = paid["name"]
-            elif event.kind in DOCUMENT_EVENTS:
-                values.update(self._document_values(paid, person.locale))
-            elif paid:
-                values.update(self._payment_values(paid, person.locale))
-            if "service" not in values and event.detail.get("service_id"):
-                spec = self.catalog.latest(event.detail["service_id"])
-                values["service"] = gettext(person.locale, spec.title) if spec else event.detail["service_id"]
-            if "amount_cents" in extra:
-                values["amount"] = format_money(Decimal(extra["amount_cents"]) / 100, person.locale)
+            in_each = {locale: self._person_values(event, extra, paid, shared[locale], locale) for locale in SUPPORTED}
             self.message_rows(
-                event.key, kind, person, values, self._link(event, template.audience, request), now, rows, outbound
+                event.key, kind, person, in_each, self._link(event, template.audience, request), now, rows, outbound
             )
         if rows:
             await Message.insert(*(Message(**row) for row in rows)).on_conflict(target=Message.key, action="DO NOTHING")
@@ -519,7 +531,7 @@ class HubNotifier:
         event_key: str,
         kind: str,
         person: Recipient,
-        values: dict[str, str],
+        in_each: Mapping[str, dict[str, str]],
         link: str,
         now: dt.datetime,
         rows: list[dict[str, Any]],
@@ -527,9 +539,13 @@ class HubNotifier:
     ) -> None:
         """Add the messages of one event to one person, one per channel, to ``rows`` (a message's
         columns, stored under ``<event>:<account>:<channel>``), and the keys of those still to be
-        sent to ``outbound``."""
+        sent to ``outbound``. ``in_each`` holds the template's values in each of the hub's
+        languages: an email or an SMS goes in the person's language; the hub's message is kept in
+        every language, and read in the one its reader reads the hub in."""
         template = template_for(kind)
-        subject, body, sms = render(kind, person.locale, values)
+        rendered = {locale: render(kind, locale, values) for locale, values in in_each.items()}
+        subject, body, sms = rendered[person.locale]
+        renderings = msgspec.json.encode({locale: [s, b] for locale, (s, b, _) in rendered.items()}).decode()
         for channel in person.channels(template.mandatory):
             key = f"{event_key}:{person.account_id}:{channel}"
             address = person.addresses.get(channel, "") if channel != "hub" else ""
@@ -544,6 +560,7 @@ class HubNotifier:
                     "locale": person.locale,
                     "subject": subject,
                     "body": sms if channel == "sms" else body,
+                    "renderings": renderings if channel == "hub" else "{}",
                     "link": link,
                     "address": seal(address, "message.address") if address else "",
                     "state": "delivered" if channel == "hub" else "queued",

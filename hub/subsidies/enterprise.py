@@ -10,6 +10,7 @@ from forms.programs import assess
 from hub import clock
 from hub.actor import Actor
 from hub.db.tables import Account, Claim, Message, Program
+from hub.notifications import message_language, written_in
 from hub.registry import enterprise_registry, one_look
 from hub.subsidies.access import caller_enterprise
 from hub.subsidies.claims import existing_claim
@@ -107,8 +108,12 @@ async def notifications(actor: Actor) -> list[NotificationRead]:
     accounts = [a["id"] for a in await Account.select(Account.id).where(Account.enterprise == enterprise_id)]
     if not accounts:
         return []
+    assert actor.id is not None, "caller_enterprise refuses a caller who is not signed in"
+    language = await message_language(actor.id)
     rows = (
-        await Message.select(Message.id, Message.key, Message.subject, Message.created_at, Message.read_at)
+        await Message.select(
+            Message.id, Message.key, Message.subject, Message.renderings, Message.created_at, Message.read_at
+        )
         .where(Message.account.is_in(accounts) & (Message.channel == "hub") & (Message.kind == "policy_matched"))
         .order_by(Message.id, ascending=False)
         .limit(100)
@@ -117,7 +122,7 @@ async def notifications(actor: Actor) -> list[NotificationRead]:
         NotificationRead(
             id=r["id"],
             kind="program_eligible",
-            message=r["subject"],
+            message=written_in(language, r["renderings"], r["subject"], "")[0],
             program=_program_code(r["key"]),
             created_at=r["created_at"],
             read=r["read_at"] is not None,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from forms.programs import ProgramSpec
@@ -30,7 +31,7 @@ from hub import clock
 from hub.db.records import first
 from hub.db.tables import Account, AuditEvent, Claim, Message
 from hub.db.transactions import writing
-from hub.i18n import N_, format_datetime, format_money, gettext
+from hub.i18n import N_, SUPPORTED, format_datetime, format_money, gettext, supported
 from hub.subsidies.claims import CLAIM_REASONS, withdrawn_before_submission
 from hub.subsidies.people import person_named, withdrawal_of
 from hub.subsidies.programs import parse_spec
@@ -246,21 +247,27 @@ async def settle_waiting(ref: str) -> int:
         names = {p["id"]: p["full_name"] for p in people}
         program = parse_spec(claim["spec"])
         stamp = clock.now()
+        subject, body = SETTLED[outcome]
         for message in waiting:
-            reader, locale = message["account"], message["locale"]
-            values = {
-                "reference": claim["ref"],
-                "program": program.title.in_locale(locale),
-                "amount": format_money(Decimal(claim["amount_cents"]) / 100, locale),
-                "name": person_named(claim["applicant"], claim["preparer"], reader, locale),
-                "by": person_named(by, names.get(by), reader, locale),
-                "when": format_datetime(at, locale),
-            }
-            subject, body = SETTLED[outcome]
+            reader = message["account"]
+            rendered = {}
+            for locale in SUPPORTED:
+                values = {
+                    "reference": claim["ref"],
+                    "program": program.title.in_locale(locale),
+                    "amount": format_money(Decimal(claim["amount_cents"]) / 100, locale),
+                    "name": person_named(claim["applicant"], claim["preparer"], reader, locale),
+                    "by": person_named(by, names.get(by), reader, locale),
+                    "when": format_datetime(at, locale),
+                }
+                rendered[locale] = [gettext(locale, subject, **values), gettext(locale, body, **values)]
+            # Written in the language it was first written in, and kept in each of the hub's.
+            written = rendered[supported(message["locale"])]
             await Message.update(
                 {
-                    Message.subject: gettext(locale, subject, **values),
-                    Message.body: gettext(locale, body, **values),
+                    Message.subject: written[0],
+                    Message.body: written[1],
+                    Message.renderings: msgspec.json.encode(rendered).decode(),
                     Message.read_at: message["read_at"] or stamp,
                 }
             ).where(Message.id == message["id"])

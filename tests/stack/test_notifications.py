@@ -15,6 +15,7 @@ import re
 
 import pytest
 from aiosmtpd.controller import Controller
+from babel.dates import format_skeleton
 
 from forms.clock import beijing_today
 from tests.stack.db import run_python
@@ -285,6 +286,15 @@ def test_a_benefit_paid_is_told_with_the_amount_and_the_account_masked(hub):
     assert message["subject"] == f"{year}年{int(month)}月80周岁以上老年人高龄津贴已发放", message
     assert "¥100.00" in message["body"] and "尾号3445" in message["body"], message["body"]
     assert message["link"] == "/benefits"
+    # Messages in English from now on: the one already received reads in English too.
+    choose(citizen, channels=[], email="", phone="", locale="en")
+    try:
+        [message] = paid()
+        english_month = format_skeleton("yMMMM", period_start(period), locale="en")
+        assert message["subject"] == f"Old-age allowance for residents aged 80 and over for {english_month} paid"
+        assert "¥100.00" in message["body"] and "3445" in message["body"] and "尾号" not in message["body"]
+    finally:
+        choose(citizen, channels=[], email="", phone="", locale="zh_CN")
 
 
 def test_a_policy_that_finds_the_enterprise_is_told_to_its_legal_representative(hub):
