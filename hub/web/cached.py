@@ -4,11 +4,13 @@ The catalog is data loaded at start: a service's form in Chinese is the same byt
 visitor until the hub restarts with another catalog. Such an answer is encoded the first time it is
 asked for and kept, with an ETag made from its bytes (so every web process, having encoded the same
 bytes, names them alike), and a client that sends that ETag back gets ``304 Not Modified``. Parts of
-pages that show only the catalog (the home page's list of services) are kept the same way.
+pages that show only the catalog (the home page's list of services) are kept the same way. A client
+that accepts gzip gets the bytes gzipped, also once.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -16,6 +18,8 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
+
+from hub.web.compression import accepts_gzip
 
 # Enough for every service of a catalog in every language, and the common searches.
 MAX_ENTRIES = 2048
@@ -45,26 +49,34 @@ class EncodedAnswers:
             self._answers.move_to_end(key)
         return found
 
-    def encoded(self, key: Hashable, build: Callable[[], Any]) -> tuple[bytes, str]:
-        """(the JSON bytes, their ETag) for ``key``, built and encoded on first use."""
+    def encoded(self, key: Hashable, build: Callable[[], Any], gzipped: bool = False) -> tuple[bytes, str]:
+        """(the JSON bytes, their ETag) for ``key``, built and encoded on first use; with
+        ``gzipped``, the same bytes gzipped (once, at gzip's best), under an ETag of their own."""
 
         def encode() -> tuple[bytes, str]:
             body = msgspec.json.encode(build())
             return body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
-        return self.kept(("json", key), encode)
+        body, etag = self.kept(("json", key), encode)
+        if not gzipped:
+            return body, etag
+        return self.kept(("json.gz", key), lambda: (gzip.compress(body, 9, mtime=0), etag[:-1] + '-gz"'))
 
     def respond(self, request: Request, key: Hashable, build: Callable[[], Any]) -> Response[Any]:
-        """The answer for ``key``: 304 when the client already holds it, else the encoded JSON."""
-        body, etag = self.encoded(key, build)
+        """The answer for ``key``: 304 when the client already holds it, else the encoded JSON,
+        gzipped for a client that accepts it."""
+        gzipped = accepts_gzip(request.headers.get("accept-encoding"))
+        body, etag = self.encoded(key, build, gzipped)
         headers = {
             "ETag": etag,
             "Cache-Control": f"public, max-age={MAX_AGE_SECONDS}",
             # The language comes from the header, or from the signed-in account's choice.
-            "Vary": "Accept-Language, Authorization",
+            "Vary": "Accept-Language, Authorization, Accept-Encoding",
         }
         if etag in _etags(request.headers.get("if-none-match")):
             return Response(content=b"", status_code=304, headers=headers)
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
         return Response(content=body, media_type="application/json", headers=headers)
 
 

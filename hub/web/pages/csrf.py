@@ -12,6 +12,11 @@ must say ``same-origin`` (or ``none``: the person's own doing, not a page's), an
 sent, must be the hub's own (``QINQING_PUBLIC_URL`` when set, else the address the request came to).
 Older clients that send neither are judged by the token alone.
 
+A page carries its token masked (``masked``): XORed with a random pad drawn for that page, the pad
+in front. The session's token is the same for every page, and pages are sent compressed: a secret
+repeated byte for byte in compressed pages that also echo what someone else can make the browser
+send (a search) can be guessed from their sizes (BREACH). Masked, no two pages hold the same bytes.
+
 The JSON API is not concerned: it reads bearer tokens only, never a cookie.
 """
 
@@ -55,6 +60,7 @@ OWN_FETCHES = frozenset({"same-origin", "none"})
 # page opened before signing in (another tab), their visitor-bound token is still accepted.
 VISITOR_FORMS = frozenset({"/signin", "/language"})
 MAX_COOKIE_LENGTH = 128
+TOKEN_BYTES = 32  # a SHA-256 HMAC
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -96,6 +102,34 @@ def origin_of(url: str) -> str:
     except ValueError:
         return ""
     return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS.get(scheme) else "")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _raw(token: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return b""
+
+
+def masked(token: str) -> str:
+    """``token`` as one page carries it: a fresh random pad, then the token XORed with it."""
+    raw = _raw(token)
+    pad = secrets.token_bytes(len(raw))
+    return _b64(pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True)))
+
+
+def unmasked(sent: str) -> str:
+    """The token a form sent, its pad taken off. A token sent as it is (from a page opened before
+    pages masked it) is taken as it is; anything else comes out as no token."""
+    raw = _raw(sent)
+    if len(raw) == 2 * TOKEN_BYTES:
+        pad, xored = raw[:TOKEN_BYTES], raw[TOKEN_BYTES:]
+        return _b64(bytes(a ^ b for a, b in zip(pad, xored, strict=True)))
+    return sent if len(raw) == TOKEN_BYTES else ""
 
 
 def visitor_cookie(settings: Settings, value: str | None = None) -> Cookie:
@@ -141,8 +175,7 @@ class PageCsrf(ASGIMiddleware):
 
     def token(self, kind: str, value: str) -> str:
         """The token of a session (``kind`` "session") or of a visitor cookie ("visitor")."""
-        digest = hmac.new(self.secret, f"{kind}\0{value}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return _b64(hmac.new(self.secret, f"{kind}\0{value}".encode(), hashlib.sha256).digest())
 
     def own_origin(self, scope: Scope) -> str:
         """The hub's public origin when configured, else the one this request was addressed to."""
@@ -172,7 +205,7 @@ class PageCsrf(ASGIMiddleware):
 
         why = self.foreign(request, scope)
         if not why:
-            sent = await self.sent_token(request)
+            sent = unmasked(await self.sent_token(request))
             accepted = [expected] if expected else []
             if session and visitor and scope["path"] in VISITOR_FORMS:
                 accepted.append(self.token("visitor", visitor))

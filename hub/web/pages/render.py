@@ -14,7 +14,7 @@ from jinja2 import Template
 from litestar import MediaType, Request, Response
 
 from hub.i18n import format_date, format_datetime, format_money, gettext, templates
-from hub.web.pages.csrf import TOKEN_KEY
+from hub.web.pages.csrf import TOKEN_KEY, masked
 from hub.web.pages.session import current_user, page_locale
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -46,8 +46,10 @@ def here(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    """The token the page's forms carry, bound to the browser's session (``hub.web.pages.csrf``)."""
-    return request.scope.get(TOKEN_KEY) or ""
+    """The token the page's forms carry, bound to the browser's session and masked afresh for this
+    page (``hub.web.pages.csrf``)."""
+    token = request.scope.get(TOKEN_KEY) or ""
+    return masked(token) if token else ""
 
 
 def render_page(
