@@ -11,7 +11,7 @@ endpoint is its requests per second over the bare handler's in the same round, a
 figure is the median over ``--rounds`` rounds (this machine's speed drifts within minutes, so a
 ratio is only taken between two measurements a few seconds apart).
 
-    .venv/bin/python -m bench.api [--workers 1,2] [--rounds 3] [--seconds 5] [--postgres]
+    .venv/bin/python -m bench.api [--workers 1,2] [--rounds 3] [--seconds 5] [--postgres] [--gzip]
     .venv/bin/python -m bench.api --smoke          # a second per endpoint, one round: does it run?
 
 With several process counts (``--workers 1,2``) a hub and a bare server run for each, side by side,
@@ -45,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "elderly-care-allowance"
 CONNECTIONS, THREADS = 20, 2
 INBOX_REQUESTS = 30  # requests waiting in the clerk's inbox while it is measured
+# With --gzip every request accepts gzip, as browsers' do (the bare handler's answer is too small
+# to be compressed); without it, none does, as in the runs before answers were compressed.
+GZIP = False
 
 
 @dataclass
@@ -70,6 +73,8 @@ def wrk(url: str, seconds: float, token: str | None, server_pids: list[int]) -> 
     wrk itself used meanwhile over the wall time: on a machine whose cores the load generator
     shares, how far a server can scale depends on what wrk leaves it."""
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(seconds, 1):.0f}s", "-H", "Accept-Language: zh-CN"]
+    if GZIP:
+        command += ["-H", "Accept-Encoding: gzip"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     server_before = cpu.snapshot({"server": server_pids})
@@ -177,7 +182,10 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true", help="the hub on PostgreSQL (scripts/start-postgres)")
     parser.add_argument("--access-log", action="store_true", help="both servers write an access log line per request")
     parser.add_argument("--smoke", action="store_true", help="one round of one second: checks that it runs")
+    parser.add_argument("--gzip", action="store_true", help="every request accepts gzip, as a browser's does")
     args = parser.parse_args()
+    global GZIP
+    GZIP = args.gzip
     counts = [int(n) for n in args.workers.split(",")]
     if args.smoke:
         args.rounds, args.seconds = 1, 1
@@ -237,7 +245,8 @@ def main() -> int:
     for setup in setups:
         print(
             f"\n{database}, {setup.workers} web process(es), {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}, "
-            f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}"
+            f"{args.rounds} round(s) of {args.seconds:.0f} s, access log {'on' if args.access_log else 'off'}, "
+            f"gzip {'accepted' if args.gzip else 'not asked for'}"
         )
         cores = f"{'server cores':>14}{'wrk cores':>11}{'rest cores':>12}"
         print(f"{'endpoint':<34}{'req/s':>8}{'of bare':>9}{'target':>8}{'':>6}{cores}")
