@@ -48,7 +48,6 @@ from hub.web.api.tasks import TaskController
 from hub.web.api.temporal_codec import TemporalCodecController
 from hub.web.api.uploads import UploadController
 from hub.web.cached import EncodedAnswers
-from hub.web.compression import compression
 from hub.web.context import HubContext
 from hub.web.docs import HubSwaggerRenderPlugin
 from hub.web.head import head_as_get
@@ -126,7 +125,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             static_router(),
         ],
         state=State({"hub": hub, "answers": EncodedAnswers()}),
-        compression_config=compression(),
         lifespan=[lifespan],
         # Bearer tokens for the JSON API; a cookie session for pages (each ignores the other's paths),
         # then the pages' forms are checked against that session (after it: a refusal is a page in

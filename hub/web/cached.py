@@ -4,8 +4,13 @@ The catalog is data loaded at start: a service's form in Chinese is the same byt
 visitor until the hub restarts with another catalog. Such an answer is encoded the first time it is
 asked for and kept, with an ETag made from its bytes (so every web process, having encoded the same
 bytes, names them alike), and a client that sends that ETag back gets ``304 Not Modified``. Parts of
-pages that show only the catalog (the home page's list of services) are kept the same way. A client
-that accepts gzip gets the bytes gzipped, also once.
+pages that show only the catalog (the home page's list of services) are kept the same way.
+
+A client that accepts gzip gets the kept bytes gzipped, also made once (the catalog: 11 kB, 3.5 kB
+gzipped). Answers made for each request (pages, a request's detail, an inbox) are left to the load
+balancer in front of the web processes to compress (docs/deploy.md): gzip in the process cost the
+home page about a quarter of its throughput (bench/README.md). Pages carry their form token masked
+afresh (``hub.web.pages.csrf``), so compressing them gives nothing away about it.
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
-
-from hub.web.compression import accepts_gzip
 
 # Enough for every service of a catalog in every language, and the common searches.
 MAX_ENTRIES = 2048
@@ -78,6 +81,21 @@ class EncodedAnswers:
         if gzipped:
             headers["Content-Encoding"] = "gzip"
         return Response(content=body, media_type="application/json", headers=headers)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts gzip (named, or ``*``, and not with ``q=0``)."""
+    for part in (accept_encoding or "").lower().split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip() in ("gzip", "*"):
+            name, _, quality = params.partition("=")
+            if name.strip() != "q":
+                return True
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _etags(header: str | None) -> set[str]:

@@ -13,9 +13,10 @@ sent, must be the hub's own (``QINQING_PUBLIC_URL`` when set, else the address t
 Older clients that send neither are judged by the token alone.
 
 A page carries its token masked (``masked``): XORed with a random pad drawn for that page, the pad
-in front. The session's token is the same for every page, and pages are sent compressed: a secret
-repeated byte for byte in compressed pages that also echo what someone else can make the browser
-send (a search) can be guessed from their sizes (BREACH). Masked, no two pages hold the same bytes.
+in front. The session's token is the same for every page, and pages go compressed over TLS (the load
+balancer gzips them): a secret repeated byte for byte in compressed pages that also echo what
+someone else can make the browser send (a search) can be guessed from their sizes (BREACH). Masked,
+no two pages hold the same bytes.
 
 The JSON API is not concerned: it reads bearer tokens only, never a cookie.
 """
