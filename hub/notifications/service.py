@@ -541,7 +541,8 @@ class HubNotifier:
         columns, stored under ``<event>:<account>:<channel>``), and the keys of those still to be
         sent to ``outbound``. ``in_each`` holds the template's values in each of the hub's
         languages: an email or an SMS goes in the person's language; the hub's message is kept in
-        every language, and read in the one its reader reads the hub in."""
+        every language, and read in the one the person's messages are in when it is read
+        (``hub.notifications.message_language``)."""
         template = template_for(kind)
         rendered = {locale: render(kind, locale, values) for locale, values in in_each.items()}
         subject, body, sms = rendered[person.locale]
