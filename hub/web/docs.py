@@ -13,7 +13,8 @@ from typing import Any
 from litestar import Request
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-SWAGGER_STATIC = "/static/swagger"
+from hub.web.pages.render import asset
+
 SWAGGER_VERSION = "5.35.0"  # the vendored swagger-ui-dist
 
 
@@ -23,12 +24,12 @@ class HubSwaggerRenderPlugin(SwaggerRenderPlugin):
     def __init__(self, path: str = "/swagger") -> None:
         super().__init__(
             version=SWAGGER_VERSION,
-            js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
-            css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
-            standalone_preset_js_url=f"{SWAGGER_STATIC}/swagger-ui-standalone-preset.js",
+            js_url=asset("swagger/swagger-ui-bundle.js"),
+            css_url=asset("swagger/swagger-ui.css"),
+            standalone_preset_js_url=asset("swagger/swagger-ui-standalone-preset.js"),
             path=path,
-            favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_STATIC}/favicon-32x32.png'>",
-            style=f"<link rel='stylesheet' href='{SWAGGER_STATIC}/page.css'>",
+            favicon=f"<link rel='icon' type='image/png' href='{asset('swagger/favicon-32x32.png')}'>",
+            style=f"<link rel='stylesheet' href='{asset('swagger/page.css')}'>",
         )
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
@@ -45,7 +46,7 @@ class HubSwaggerRenderPlugin(SwaggerRenderPlugin):
 {self.style}
 <script src="{self.js_url}" defer></script>
 <script src="{self.standalone_preset_js_url}" defer></script>
-<script src="{SWAGGER_STATIC}/init.js" defer></script>
+<script src="{asset("swagger/init.js")}" defer></script>
 </head>
 <body>
 <div id="swagger-container" data-spec-url="{escape(spec_url)}"></div>

@@ -5,6 +5,7 @@ the API documentation runs from the hub's own files."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -132,6 +133,26 @@ def test_swagger_ui_loads_only_the_hubs_own_files(client):
         r = client.get(f"/static/swagger/{name}")
         assert r.status_code == 200 and r.content == (STATIC / "swagger" / name).read_bytes()
     assert "SwaggerUIBundle" in (STATIC / "swagger" / "swagger-ui-bundle.js").read_text()
+
+
+def test_static_files_are_named_by_their_content_and_kept_a_year(client):
+    """A phone asks for the styles and scripts once, not on every page: each page names them with
+    their content's hash, and they are sent to be kept a year; a changed file is a new address."""
+    page = client.get("/signin", headers={"Accept": BROWSER})
+    docs = client.get("/schema/swagger")
+    named = re.findall(r'<(?:script|link)[^>]+(?:src|href)=["\'](/static/[^"\']+)', page.text + docs.text)
+    assert {"app.css", "htmx.min.js", "app.js", "swagger/init.js", "swagger/swagger-ui.css"} <= {
+        n.split("?")[0].removeprefix("/static/") for n in named
+    }, named
+    for address in named:
+        path, _, version = address.removeprefix("/static/").partition("?v=")
+        content = (STATIC / path).read_bytes()
+        assert version == hashlib.blake2b(content, digest_size=6).hexdigest(), address
+        r = client.get(address)
+        assert r.status_code == 200 and r.content == content
+        assert r.headers["cache-control"] == "max-age=31536000, public, immutable"
+    # The page itself is never kept, so no browser holds one that names an old address.
+    assert page.headers["cache-control"] == "no-store"
 
 
 # --- 4. HEAD wherever GET is ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
@@ -53,4 +54,11 @@ def pages_router() -> Router:
 
 
 def static_router() -> Router:
-    return create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False, cache_control=None)
+    # Kept a year: every page and the API's documentation name them by ``asset``, whose address
+    # changes with the file (pages themselves are never stored, so none names an old address).
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True),
+    )

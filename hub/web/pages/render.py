@@ -4,8 +4,10 @@ with the layout's context (who is signed in, the language, the CSRF token) and s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +47,15 @@ def here(request: Request) -> str:
     return "/"
 
 
+@cache
+def asset(name: str) -> str:
+    """The address of the static file ``name`` (under ``hub/web/static``), with the start of its
+    content's hash: browsers keep static files for a year without asking again (``static_router``),
+    and a changed file gets a new address. On a phone that is a round trip fewer per file and page."""
+    digest = hashlib.blake2b((STATIC / name).read_bytes(), digest_size=6).hexdigest()
+    return f"/static/{name}?v={digest}"
+
+
 def csrf_token(request: Request) -> str:
     """The token the page's forms carry, bound to the browser's session and masked afresh for this
     page (``hub.web.pages.csrf``)."""
@@ -74,6 +85,7 @@ def render_page(
         html_lang="zh-CN" if locale == "zh_CN" else "en",
         user=current_user(request),
         csrf_token=csrf_token(request),
+        asset=asset,
         path=request.url.path,
         here=here(request),
         money=money,
