@@ -45,9 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "elderly-care-allowance"
 CONNECTIONS, THREADS = 20, 2
 INBOX_REQUESTS = 30  # requests waiting in the clerk's inbox while it is measured
-# With --gzip every request accepts gzip, as browsers' do: the catalog's kept answers then go
-# gzipped (compressed once); nothing else changes, since the load balancer compresses the rest.
-GZIP = False
 
 
 @dataclass
@@ -67,13 +64,15 @@ class Cores:
     rest: float  # everything else on the machine: the database's backends, the other stack, the system
 
 
-def wrk(url: str, seconds: float, token: str | None, server_pids: list[int]) -> tuple[float, int, Cores]:
+def wrk(url: str, seconds: float, token: str | None, server_pids: list[int], gzip: bool) -> tuple[float, int, Cores]:
     """(requests per second, answers that were not 2xx/3xx, cores busy) of ``url`` under wrk's
     load. The cores are the CPU time the server processes (``server_pids`` and their children) and
     wrk itself used meanwhile over the wall time: on a machine whose cores the load generator
-    shares, how far a server can scale depends on what wrk leaves it."""
+    shares, how far a server can scale depends on what wrk leaves it. With ``gzip`` every request
+    accepts gzip, as browsers' do: the catalog's kept answers then go gzipped (compressed once);
+    nothing else changes, since the load balancer compresses the rest."""
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(seconds, 1):.0f}s", "-H", "Accept-Language: zh-CN"]
-    if GZIP:
+    if gzip:
         command += ["-H", "Accept-Encoding: gzip"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
@@ -184,8 +183,6 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="one round of one second: checks that it runs")
     parser.add_argument("--gzip", action="store_true", help="every request accepts gzip, as a browser's does")
     args = parser.parse_args()
-    global GZIP
-    GZIP = args.gzip
     counts = [int(n) for n in args.workers.split(",")]
     if args.smoke:
         args.rounds, args.seconds = 1, 1
@@ -224,12 +221,12 @@ def main() -> int:
             setup.cores = {name: [] for name in setup.rates}
         for n in range(1, args.rounds + 1):
             for setup in setups:
-                bare_rate, _, cores = wrk(setup.bare_url, args.seconds, None, [setup.bare.pid])
+                bare_rate, _, cores = wrk(setup.bare_url, args.seconds, None, [setup.bare.pid], args.gzip)
                 setup.rates["bare"].append(bare_rate)
                 setup.cores["bare"].append(cores)
                 hub = [setup.stack.processes["serve"].pid]
                 for e in setup.endpoints:
-                    rate, errors, cores = wrk(setup.stack.base_url + e.path, args.seconds, e.token, hub)
+                    rate, errors, cores = wrk(setup.stack.base_url + e.path, args.seconds, e.token, hub, args.gzip)
                     failures += errors
                     setup.rates[e.name].append(rate)
                     setup.cores[e.name].append(cores)

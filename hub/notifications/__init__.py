@@ -28,6 +28,7 @@ __all__ = [
     "claim_prepared_event",
     "document_revoked_event",
     "entitlement_change_event",
+    "language_of",
     "message_language",
     "written_in",
 ]
@@ -36,15 +37,20 @@ log = logging.getLogger("qinqing.notifications")
 START_TIMEOUT_S = 5
 
 
-async def message_language(account_id: int) -> str:
+def language_of(account_locale: str | None, chosen: str | None) -> str:
     """The language a person's messages are written and read in: the one they chose for messages,
     else their account's (which follows the language they last chose for the hub's pages)."""
+    return supported(chosen or account_locale)
+
+
+async def message_language(account_id: int) -> str:
+    """``language_of`` the account, read now."""
     row = (
         await Account.select(Account.locale, Account.id.join_on(MessagePreference.account).locale.as_alias("chosen"))
         .where(Account.id == account_id)
         .first()
-    )
-    return supported(((row or {}).get("chosen") or (row or {}).get("locale")) or None)
+    ) or {}
+    return language_of(row.get("locale"), row.get("chosen"))
 
 
 def written_in(locale: str, renderings: Any, subject: str, body: str) -> tuple[str, str]:

@@ -39,7 +39,7 @@ from hub.db.tables import (
 from hub.documents.issuer import DEPARTMENT_CATEGORIES, REVOCATION_CATEGORIES
 from hub.enterprises import APPROVER
 from hub.feedback import escalation_recipients
-from hub.i18n import N_, SUPPORTED, format_date, format_money, gettext, supported
+from hub.i18n import N_, SUPPORTED, format_date, format_money, gettext
 from hub.notifications import (
     STATE_AFTER,
     TOLD_CHANGES,
@@ -47,6 +47,7 @@ from hub.notifications import (
     claim_prepared_event,
     document_revoked_event,
     entitlement_change_event,
+    language_of,
 )
 from hub.notifications.channels import ChannelError, EmailChannel, Outgoing, SmsGateway
 from hub.notifications.quiet import held_until, parse_quiet_hours
@@ -126,10 +127,10 @@ async def recipient(account_id: int) -> Recipient | None:
         await MessagePreference.select().where(MessagePreference.account == account_id).output(load_json=True).first()
     )
     if pref is None:
-        return Recipient(account_id, supported(account["locale"]), "", "", [])
+        return Recipient(account_id, language_of(account["locale"], None), "", "", [])
     return Recipient(
         account_id,
-        supported(pref["locale"] or account["locale"]),
+        language_of(account["locale"], pref["locale"]),
         unseal(pref["email"], "message_preference.email") or "",
         unseal(pref["phone"], "message_preference.phone") or "",
         list(pref["channels"] or []),
@@ -139,10 +140,10 @@ async def recipient(account_id: int) -> Recipient | None:
 def preferred(account_id: int, locale: str, pref: dict[str, Any] | None) -> Recipient:
     """A person as their account and message preference (if they stated one) read."""
     if pref is None:
-        return Recipient(account_id, supported(locale), "", "", [])
+        return Recipient(account_id, language_of(locale, None), "", "", [])
     return Recipient(
         account_id,
-        supported(pref["locale"] or locale),
+        language_of(locale, pref["locale"]),
         unseal(pref["email"], "message_preference.email") or "",
         unseal(pref["phone"], "message_preference.phone") or "",
         list(load_json(pref["channels"]) or []),

@@ -116,11 +116,15 @@ def _raw(token: str) -> bytes:
         return b""
 
 
+def _xor(one: bytes, other: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(one, other, strict=True))
+
+
 def masked(token: str) -> str:
     """``token`` as one page carries it: a fresh random pad, then the token XORed with it."""
     raw = _raw(token)
     pad = secrets.token_bytes(len(raw))
-    return _b64(pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True)))
+    return _b64(pad + _xor(pad, raw))
 
 
 def unmasked(sent: str) -> str:
@@ -128,8 +132,7 @@ def unmasked(sent: str) -> str:
     pages masked it) is taken as it is; anything else comes out as no token."""
     raw = _raw(sent)
     if len(raw) == 2 * TOKEN_BYTES:
-        pad, xored = raw[:TOKEN_BYTES], raw[TOKEN_BYTES:]
-        return _b64(bytes(a ^ b for a, b in zip(pad, xored, strict=True)))
+        return _b64(_xor(raw[:TOKEN_BYTES], raw[TOKEN_BYTES:]))
     return sent if len(raw) == TOKEN_BYTES else ""
 
 
