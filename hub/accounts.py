@@ -4,24 +4,22 @@ tokens from signing in, and API tokens for department systems (scoped, expiring,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import hashlib
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from piccolo.engine.postgres import PostgresEngine
 
 from hub.clock import now
-from hub.db.notices import NoticeListener
+from hub.db.kept import keeping
 from hub.db.records import load_json, quick_rows
 from hub.db.tables import Account, ApiSession, ApiToken
 from hub.kept_sessions import SIGN_IN_CHANNEL, SIGN_IN_TRIGGERS_READY, KeptSessions
@@ -39,7 +37,6 @@ _PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_na
 
 # The callers this process keeps (hub.kept_sessions), while ``keeping_sessions`` listens.
 KEPT = KeptSessions()
-_keeping = False  # whether a ``keeping_sessions`` runs in this process
 
 # Account names are personal data: sealed at rest under this field, like identity numbers.
 NAME_FIELD = "account.full_name"
@@ -167,40 +164,10 @@ async def set_locale(account_id: int, locale: str) -> None:
     KEPT.forget_account(account_id)
 
 
-@asynccontextmanager
-async def keeping_sessions() -> AsyncIterator[None]:
+def keeping_sessions() -> AbstractAsyncContextManager[None]:
     """For the life of a web process on PostgreSQL: keep signed-in callers, and listen for the
     notices that end them, on the database the sessions are read from. On SQLite nothing is kept."""
-    global _keeping
-    engine = ApiSession._meta.db
-    if not isinstance(engine, PostgresEngine):
-        yield
-        return
-    if _keeping:
-        # A second app in this process (tests make them), perhaps on another database whose
-        # notices nobody hears here: from now on this process keeps nothing.
-        KEPT.give_up()
-        yield
-        return
-    _keeping = True
-    listener = NoticeListener(
-        engine.config["dsn"],
-        SIGN_IN_CHANNEL,
-        SIGN_IN_TRIGGERS_READY,
-        on_notice=KEPT.heard,
-        on_listening=KEPT.listening_changed,
-        on_alive=KEPT.alive,
-        application_name="qinqing-sign-ins",
-    )
-    listening = asyncio.create_task(listener.run(), name="sign-in notices")
-    try:
-        yield
-    finally:
-        listening.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await listening
-        KEPT.listening_changed(False)
-        _keeping = False
+    return keeping(KEPT, ApiSession._meta.db, SIGN_IN_CHANNEL, SIGN_IN_TRIGGERS_READY, "sign-ins")
 
 
 async def _principal_for_api_token(token: str) -> Principal | None:

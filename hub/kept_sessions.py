@@ -7,17 +7,8 @@ or the account changed: triggers on ``api_session`` and ``account`` notify ``SIG
 the writing transaction, whoever writes (``s:<token hash>``, ``a:<account id>``, ``*`` when a table
 is emptied), and ``hub.db.notices`` passes the notices on.
 
-What keeps this safe:
-
-- Nothing is kept, and everything is read, while the process is not listening (before it starts,
-  and from the moment its listening connection is lost or stops answering until it listens again);
-  what was kept is dropped both when listening stops and when it starts again.
-- A read that began before a notice (or before listening changed) is not kept: the row it read may
-  be the very one the notice ended.
-- A kept caller is read again after ``LIFETIME_S`` whatever was heard, and the session's expiry is
-  checked on every use.
-- The process that ends a session or changes an account forgets it at once itself, without waiting
-  for the notice; the other processes hear it within the time the notice takes to arrive.
+What keeps this safe is said in ``hub.db.kept``; besides, the session's expiry is checked on every
+use.
 
 On SQLite the read takes microseconds in the process itself, and nothing is kept.
 """
@@ -28,7 +19,7 @@ import datetime as dt
 import time
 from typing import Any, NamedTuple
 
-from hub.db.notices import VOUCHED_S
+from hub.db.kept import KeptWhileHeard, triggers_ready_sql
 
 SIGN_IN_CHANNEL = "qinqing_sign_ins"
 # The triggers that send the notices (the migration of 2026-12-05T13:45 makes them); while any is
@@ -37,13 +28,7 @@ SIGN_IN_TRIGGERS = {
     "api_session": ("api_session_changed", "api_session_emptied"),
     "account": ("account_changed", "account_emptied"),
 }
-SIGN_IN_TRIGGERS_READY = (
-    "SELECT count(*) = {count} FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-    " WHERE t.tgenabled IN ('O', 'A') AND pg_table_is_visible(c.oid) AND (c.relname, t.tgname) IN ({pairs})"
-).format(
-    count=sum(len(names) for names in SIGN_IN_TRIGGERS.values()),
-    pairs=", ".join(f"('{table}', '{name}')" for table, names in SIGN_IN_TRIGGERS.items() for name in names),
-)
+SIGN_IN_TRIGGERS_READY = triggers_ready_sql(SIGN_IN_TRIGGERS)
 LIFETIME_S = 60.0
 MOST = 10_000
 
@@ -55,23 +40,19 @@ class Kept(NamedTuple):
     caller: Any
 
 
-class KeptSessions:
+class KeptSessions(KeptWhileHeard):
     """Callers by their token's hash, in one process."""
 
     def __init__(self, lifetime: float = LIFETIME_S, most: int = MOST):
+        super().__init__()
         self.lifetime, self.most = lifetime, most
         self._kept: dict[str, Kept] = {}
-        self.listening = self.given_up = False
-        self.vouched_until = 0.0  # time.monotonic() until which the listening connection is vouched for
-        # Moves on with every notice, every forgetting and every change of listening: a read kept
-        # only if it has not moved since the read began.
-        self.generation = 0
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def trusted(self) -> bool:
-        return self.listening and time.monotonic() < self.vouched_until
+    def clear(self) -> None:
+        self._kept.clear()
 
     def get(self, token_hash: str) -> Kept | None:
         if not self.trusted():
@@ -108,18 +89,3 @@ class KeptSessions:
         self.generation += 1
         for token_hash in [h for h, kept in self._kept.items() if kept.account_id == account_id]:
             del self._kept[token_hash]
-
-    def listening_changed(self, listening: bool) -> None:
-        self.generation += 1
-        self._kept.clear()
-        self.listening = listening and not self.given_up
-        self.vouched_until = 0.0
-
-    def alive(self) -> None:
-        """The listening connection answered, the triggers in place: what was heard holds a while."""
-        self.vouched_until = time.monotonic() + VOUCHED_S
-
-    def give_up(self) -> None:
-        """Keep nothing from now on, whatever is heard."""
-        self.given_up = True
-        self.listening_changed(False)

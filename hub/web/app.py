@@ -57,6 +57,7 @@ from hub.web.pages.common import EDGE_EXCEPTION_HANDLERS
 from hub.web.pages.csrf import PageCsrf
 from hub.web.pages.session import NOT_PAGES, PageSessionAuthentication
 from hub.web.security import PUBLIC_PATHS, BearerTokenAuthentication, app_wide
+from hub.workbench.kept_inbox import keeping_inboxes
 
 log = logging.getLogger("qinqing.web")
 MAX_BODY_BYTES = 1024 * 1024
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Lazy: the web server starts (and /health says why) even while Temporal is down.
             hub.temporal = await connect(settings, lazy=True)
             try:
-                async with keeping_sessions():
+                async with keeping_sessions(), keeping_inboxes():
                     yield
             finally:
                 hub.renderer.shutdown()

@@ -25,6 +25,7 @@ from hub.requests.presenter import RuleResultRead, stored_answers
 from hub.subsidies import claimed_program
 from hub.uploads.files import attachments
 from hub.workbench.access import load_department_task, staff_member
+from hub.workbench.kept_inbox import kept_or_read
 from hub.workbench.presenter import (
     InboxCounts,
     InboxRow,
@@ -70,8 +71,9 @@ async def inbox_page(
     """The caller's department's inbox, filtered and sorted, as its rows show it: one query.
 
     Ties (tasks opened in the same instant, or due the same day) keep the sort's direction."""
+    department_id = user.department or ""
     sql, args = inbox_query(
-        user.department or "",
+        department_id,
         user.id if mine else None,
         state_filter,
         service,
@@ -84,7 +86,11 @@ async def inbox_page(
     )
     labels: dict[tuple, Any] = {}
     at = now()
-    rows = map(InboxRow._make, await quick_tuples(ReviewTask, sql, *args))
+
+    async def read() -> tuple[InboxRow, ...]:
+        return tuple(map(InboxRow._make, await quick_tuples(ReviewTask, sql, *args)))
+
+    rows = await kept_or_read(department_id, ("page", sql, *args), read)
     return [task_read(row, row, ctx, locale, row.assignee_name, labels, at) for row in rows]
 
 
@@ -147,17 +153,26 @@ def inbox_query(
 async def inbox_counts(actor: Actor, ctx: HubContext) -> InboxCounts:
     """How many tasks the caller's department has in each state, how many are overdue, how many are theirs."""
     user = staff_member(actor)
-    rows = (
-        await ReviewTask.select(ReviewTask.state, Count(ReviewTask.id, alias="count"))
-        .where(ReviewTask.department == user.department)
-        .group_by(ReviewTask.state)
-    )
     active = (ReviewTask.department == user.department) & ReviewTask.state.is_in(list(ACTIVE_TASK_STATES))
+
+    async def read() -> tuple[dict[str, int], int, int]:
+        rows = (
+            await ReviewTask.select(ReviewTask.state, Count(ReviewTask.id, alias="count"))
+            .where(ReviewTask.department == user.department)
+            .group_by(ReviewTask.state)
+        )
+        return (
+            {r["state"]: r["count"] for r in rows},
+            await ReviewTask.count().where(active & (ReviewTask.escalated == True)),  # noqa: E712
+            await ReviewTask.count().where(active & (ReviewTask.assignee == user.id)),
+        )
+
+    by_state, overdue, mine = await kept_or_read(user.department or "", ("counts", user.id), read)
     return InboxCounts(
         department=department(ctx.catalog, user.department or "", actor.locale),
-        by_state={r["state"]: r["count"] for r in rows},
-        overdue=await ReviewTask.count().where(active & (ReviewTask.escalated == True)),  # noqa: E712
-        mine=await ReviewTask.count().where(active & (ReviewTask.assignee == user.id)),
+        by_state=dict(by_state),
+        overdue=overdue,
+        mine=mine,
     )
 
 

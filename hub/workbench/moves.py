@@ -27,6 +27,7 @@ from hub.i18n import N_
 from hub.temporal import UpdateRefused, send_update
 from hub.workbench.access import current_state, load_department_task, staff_member
 from hub.workbench.delegation import delegate_of
+from hub.workbench.kept_inbox import forget_department
 from hub.workbench.policy import needs_confirmation
 from hub.workbench.presenter import TaskMoveRead, state_label, task_reads
 from workflows.service_request import ServiceRequestWorkflow
@@ -192,6 +193,10 @@ async def move_task(
         raise decision_unconfirmed() from None
     await record(actor, actor.user, f"task.{move}", "task", task.id, request=row.ref, **audit)
     fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
+    # The workflow has written the move: this process reads the inbox pages it touched again at
+    # once, without waiting for PostgreSQL's notice (which the other processes go by).
+    for moved in {task.department, fresh.department if fresh else task.department}:
+        forget_department(moved or "")
     (read,) = await task_reads([fresh or task], ctx, actor.locale)
     return TaskMoveRead(task=read, request_state=accepted.request_state)
 

@@ -383,6 +383,103 @@ def test_each_process_keeps_its_callers_until_postgresql_says_they_changed(wide)
     assert statuses(fourth) == {401}
 
 
+def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wide):
+    """hub.workbench.kept_inbox: each web process keeps the inbox pages it has read, and drops a
+    department's when the database's triggers tell it that one of its tasks changed, whoever wrote;
+    a clerk's own move shows on their next page at once."""
+    stack, _ = wide
+    citizen, clerk = client(stack, "zhangsan"), client(stack, "street.clerk")
+    r = file_request(citizen)
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+
+    def tasks(http: httpx.Client, count: int = 24, path: str = "/api/tasks") -> list[dict]:
+        """The request's task as each of ``count`` pages, from both processes, shows it."""
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            pages = list(pool.map(lambda _: http.get(path), range(count)))
+        assert {p.status_code for p in pages} == {200}, pages[0].text
+        return [next((t for t in p.json() if t["request_ref"] == ref), {}) for p in pages]
+
+    def due(http: httpx.Client = clerk, count: int = 24) -> set[str]:
+        return {t.get("due_at", "not there") for t in tasks(http, count)}
+
+    wait_for(lambda: "not there" not in due(count=12), timeout=60, what="the task in both processes' pages")
+    (first_due,) = due()
+    task_id = tasks(clerk, 1)[0]["id"]
+    counts_before = clerk.get("/api/tasks/counts").json()["by_state"].get("open", 0)
+    later = "2031-01-02T03:04:05+00:00"
+    try:
+        # Kept: a change no notice tells of goes unseen by both processes...
+        sql(
+            stack,
+            "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER inbox_task_changed;"
+            f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
+            " ALTER TABLE review_task ENABLE TRIGGER inbox_task_changed; END $$",
+        )
+        assert due() == {first_due}
+        # ...and one made behind the hub's back is heard by both at once: the page and the counts.
+        sql(stack, f"UPDATE review_task SET due_at = '{later}', state = 'waiting_applicant' WHERE id = {task_id}")
+        wait_for(
+            lambda: len(due(count=12)) == 1 and due(count=12) != {first_due},
+            timeout=2,
+            interval=0.05,
+            what="both to hear of the task",
+        )
+        assert {t["state"] for t in tasks(clerk)} == {"waiting_applicant"}
+        counts = {c.get("open", 0) for c in (clerk.get("/api/tasks/counts").json()["by_state"] for _ in range(12))}
+        assert counts == {counts_before - 1}
+    finally:
+        sql(stack, f"UPDATE review_task SET due_at = '{first_due}', state = 'open' WHERE id = {task_id}")
+    wait_for(lambda: due(count=12) == {first_due}, timeout=2, interval=0.05, what="both to hear it put back")
+
+    # A clerk's own move shows on their very next page, from the process that made it.
+    with httpx.Client(base_url=stack.base_url, headers=dict(clerk.headers), timeout=60) as same_process:
+        assert same_process.get("/api/tasks").status_code == 200  # read, and kept, by this process
+        assert same_process.post(f"/api/tasks/{task_id}/claim").status_code == 200
+        mine = next(t for t in same_process.get("/api/tasks").json() if t["request_ref"] == ref)
+        assert (mine["state"], mine["assignee"]) == ("claimed", "street.clerk")
+
+    # An account's new sign-in name shows in the rows of the tasks it holds, on both processes.
+    try:
+        sql(stack, "UPDATE account SET username = 'street.clerk.renamed' WHERE username = 'street.clerk'")
+        wait_for(
+            lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk.renamed"},
+            timeout=2,
+            interval=0.05,
+            what="both to hear of the new name",
+        )
+    finally:
+        sql(stack, "UPDATE account SET username = 'street.clerk' WHERE username = 'street.clerk.renamed'")
+    wait_for(
+        lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk"},
+        timeout=2,
+        interval=0.05,
+        what="the name put back",
+    )
+
+    # A process that loses its listening connection reads every page again; a change made unheard
+    # while it kept the page shows once the connections are cut.
+    sql(
+        stack,
+        "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER inbox_task_changed;"
+        f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
+        " ALTER TABLE review_task ENABLE TRIGGER inbox_task_changed; END $$",
+    )
+    assert due() == {first_due}
+    cut = sql(
+        stack,
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity"
+        " WHERE application_name = 'qinqing-inboxes' AND datname = current_database()",
+    )
+    assert cut[0]["n"] == 2
+    wait_for(
+        lambda: len(due(count=12)) == 1 and due(count=12) != {first_due},
+        timeout=2,
+        interval=0.05,
+        what="both to drop what they kept",
+    )
+
+
 # The suite's other stacks share the PostgreSQL server, each with a database of its own.
 THIS_STACK_S_LISTENERS = "application_name = 'qinqing-sign-ins' AND datname = current_database()"
 
