@@ -87,20 +87,26 @@ class Stamp(NamedTuple):
 class KeptRead(NamedTuple):
     since: float  # time.monotonic() when it was read
     value: Any
+    size: int  # what it counts against ``most``: an inbox page, its rows
 
 
 class KeptReads(KeptWhileHeard):
     """Reads kept by group and key, such as a department's inbox pages: a notice ``g:<group>`` drops
-    one group's reads, anything else drops them all."""
+    one group's reads, anything else drops them all. At most ``most`` in all by their sizes, those
+    kept longest ago going first."""
 
     def __init__(self, lifetime: float, most: int):
         super().__init__()
         self.lifetime, self.most = lifetime, most
         self._kept: dict[tuple[str, Hashable], KeptRead] = {}
         self._groups: dict[str, int] = {}  # each group's generation, once it has moved
+        self.size = 0
 
     def __len__(self) -> int:
         return len(self._kept)
+
+    def _drop(self, key: tuple[str, Hashable]) -> None:
+        self.size -= self._kept.pop(key).size
 
     def stamp(self, group: str) -> Stamp:
         return Stamp(self.generation, self._groups.get(group, 0))
@@ -110,17 +116,20 @@ class KeptReads(KeptWhileHeard):
             return None
         kept = self._kept.get((group, key))
         if kept is not None and time.monotonic() - kept.since > self.lifetime:
-            del self._kept[group, key]
+            self._drop((group, key))
             return None
         return kept
 
-    def keep(self, stamp: Stamp, group: str, key: Hashable, value: Any) -> None:
+    def keep(self, stamp: Stamp, group: str, key: Hashable, value: Any, size: int = 1) -> None:
         """Keep a read begun at ``stamp`` if nothing about its group was heard since and the process listens."""
-        if stamp != self.stamp(group) or not self.trusted():
+        if stamp != self.stamp(group) or not self.trusted() or size > self.most:
             return
-        if len(self._kept) >= self.most:
-            self._kept.pop(next(iter(self._kept)))  # the one kept longest ago
-        self._kept[group, key] = KeptRead(time.monotonic(), value)
+        if (group, key) in self._kept:
+            self._drop((group, key))
+        while self.size + size > self.most:
+            self._drop(next(iter(self._kept)))  # the one kept longest ago
+        self._kept[group, key] = KeptRead(time.monotonic(), value, size)
+        self.size += size
 
     def heard(self, notice: str) -> None:
         kind, colon, group = notice.partition(":")
@@ -133,10 +142,11 @@ class KeptReads(KeptWhileHeard):
     def forget(self, group: str) -> None:
         self._groups[group] = self._groups.get(group, 0) + 1
         for key in [key for key in self._kept if key[0] == group]:
-            del self._kept[key]
+            self._drop(key)
 
     def clear(self) -> None:
         self._kept.clear()
+        self.size = 0
 
 
 @asynccontextmanager

@@ -90,7 +90,7 @@ async def inbox_page(
     async def read() -> tuple[InboxRow, ...]:
         return tuple(map(InboxRow._make, await quick_tuples(ReviewTask, sql, *args)))
 
-    rows = await kept_or_read(department_id, ("page", sql, *args), read)
+    rows = await kept_or_read(department_id, ("page", sql, *args), read, lambda rows: max(len(rows), 1))
     return [task_read(row, row, ctx, locale, row.assignee_name, labels, at) for row in rows]
 
 

@@ -37,22 +37,26 @@ TASK_TRIGGERS = {
 }
 TASK_TRIGGERS_READY = triggers_ready_sql(TASK_TRIGGERS)
 LIFETIME_S = 60.0
-MOST = 2_000  # pages and counts, of every department together
+# Rows of pages (a department's counts count as one), of every department together: some tens of
+# megabytes at most, in each web process.
+MOST_ROWS = 20_000
 
-KEPT_INBOX = KeptReads(LIFETIME_S, MOST)
+KEPT_INBOX = KeptReads(LIFETIME_S, MOST_ROWS)
 
 Value = TypeVar("Value")
 
 
-async def kept_or_read(department: str, key: Hashable, read: Callable[[], Awaitable[Value]]) -> Value:
-    """What ``read`` returns for ``department``'s ``key``: as kept, or read and kept."""
+async def kept_or_read(
+    department: str, key: Hashable, read: Callable[[], Awaitable[Value]], size: Callable[[Value], int] = lambda _: 1
+) -> Value:
+    """What ``read`` returns for ``department``'s ``key``: as kept, or read and kept (counted by ``size``)."""
     kept = KEPT_INBOX.get(department, key)
     if kept is not None:
         value: Value = kept.value
         return value
     stamp = KEPT_INBOX.stamp(department)
     value = await read()
-    KEPT_INBOX.keep(stamp, department, key, value)
+    KEPT_INBOX.keep(stamp, department, key, value, size(value))
     return value
 
 

@@ -105,6 +105,27 @@ def test_a_kept_page_is_read_again_after_its_lifetime_and_the_oldest_goes_first(
     assert [value_of(kept, "street", f"page {n}") for n in (1, 2, 3)] == [None, 2, 3]
 
 
+def test_pages_count_by_their_rows_and_the_oldest_go_first_to_make_room():
+    kept = listening(most=5)
+    for name in ("a", "b"):
+        kept.keep(kept.stamp("street"), "street", name, name, 2)
+    kept.keep(kept.stamp("street"), "street", "a", "a again", 2)  # read again: counted once
+    assert (kept.size, value_of(kept, "street", "a")) == (4, "a again")
+    kept.keep(kept.stamp("civil"), "civil", "c", "c", 3)  # room for it: the oldest, b, goes
+    assert [value_of(kept, g, k) for g, k in (("street", "a"), ("street", "b"), ("civil", "c"))] == [
+        "a again",
+        None,
+        "c",
+    ]
+    assert kept.size == 5
+    kept.keep(kept.stamp("civil"), "civil", "huge", "huge", 6)  # larger than all: not kept, nothing dropped
+    assert (kept.size, value_of(kept, "civil", "huge")) == (5, None)
+    kept.heard("g:civil")
+    assert kept.size == 2
+    kept.heard("*")
+    assert (kept.size, len(kept)) == (0, 0)
+
+
 def test_kept_or_read_reads_until_kept_and_a_move_here_forgets_at_once(monkeypatch):
     kept = listening()
     monkeypatch.setattr(kept_inbox, "KEPT_INBOX", kept)
