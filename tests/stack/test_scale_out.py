@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -403,6 +404,18 @@ def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wid
     def due(http: httpx.Client = clerk, count: int = 24) -> set[str]:
         return {t.get("due_at", "not there") for t in tasks(http, count)}
 
+    def due_changed_unheard(due_at: str) -> None:
+        """The task's time limit changed with its trigger switched off for that transaction only."""
+        sql(
+            stack,
+            "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER inbox_task_changed;"
+            f" UPDATE review_task SET due_at = '{due_at}' WHERE id = {task_id};"
+            " ALTER TABLE review_task ENABLE TRIGGER inbox_task_changed; END $$",
+        )
+
+    def seen_by_both(check: Callable[[], bool], what: str) -> None:
+        wait_for(check, timeout=2, interval=0.05, what=what)
+
     wait_for(lambda: "not there" not in due(count=12), timeout=60, what="the task in both processes' pages")
     (first_due,) = due()
     task_id = tasks(clerk, 1)[0]["id"]
@@ -410,27 +423,17 @@ def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wid
     later = "2031-01-02T03:04:05+00:00"
     try:
         # Kept: a change no notice tells of goes unseen by both processes...
-        sql(
-            stack,
-            "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER inbox_task_changed;"
-            f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
-            " ALTER TABLE review_task ENABLE TRIGGER inbox_task_changed; END $$",
-        )
+        due_changed_unheard(later)
         assert due() == {first_due}
         # ...and one made behind the hub's back is heard by both at once: the page and the counts.
         sql(stack, f"UPDATE review_task SET due_at = '{later}', state = 'waiting_applicant' WHERE id = {task_id}")
-        wait_for(
-            lambda: len(due(count=12)) == 1 and due(count=12) != {first_due},
-            timeout=2,
-            interval=0.05,
-            what="both to hear of the task",
-        )
+        seen_by_both(lambda: len(due(count=12)) == 1 and due(count=12) != {first_due}, "both to hear of the task")
         assert {t["state"] for t in tasks(clerk)} == {"waiting_applicant"}
         counts = {c.get("open", 0) for c in (clerk.get("/api/tasks/counts").json()["by_state"] for _ in range(12))}
         assert counts == {counts_before - 1}
     finally:
         sql(stack, f"UPDATE review_task SET due_at = '{first_due}', state = 'open' WHERE id = {task_id}")
-    wait_for(lambda: due(count=12) == {first_due}, timeout=2, interval=0.05, what="both to hear it put back")
+    seen_by_both(lambda: due(count=12) == {first_due}, "both to hear it put back")
 
     # A clerk's own move shows on their very next page, from the process that made it.
     with httpx.Client(base_url=stack.base_url, headers=dict(clerk.headers), timeout=60) as same_process:
@@ -442,29 +445,14 @@ def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wid
     # An account's new sign-in name shows in the rows of the tasks it holds, on both processes.
     try:
         sql(stack, "UPDATE account SET username = 'street.clerk.renamed' WHERE username = 'street.clerk'")
-        wait_for(
-            lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk.renamed"},
-            timeout=2,
-            interval=0.05,
-            what="both to hear of the new name",
-        )
+        seen_by_both(lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk.renamed"}, "the new name")
     finally:
         sql(stack, "UPDATE account SET username = 'street.clerk' WHERE username = 'street.clerk.renamed'")
-    wait_for(
-        lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk"},
-        timeout=2,
-        interval=0.05,
-        what="the name put back",
-    )
+    seen_by_both(lambda: {t.get("assignee") for t in tasks(clerk, 12)} == {"street.clerk"}, "the name put back")
 
     # A process that loses its listening connection reads every page again; a change made unheard
     # while it kept the page shows once the connections are cut.
-    sql(
-        stack,
-        "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER inbox_task_changed;"
-        f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
-        " ALTER TABLE review_task ENABLE TRIGGER inbox_task_changed; END $$",
-    )
+    due_changed_unheard(later)
     assert due() == {first_due}
     cut = sql(
         stack,
@@ -472,12 +460,7 @@ def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wid
         " WHERE application_name = 'qinqing-inboxes' AND datname = current_database()",
     )
     assert cut[0]["n"] == 2
-    wait_for(
-        lambda: len(due(count=12)) == 1 and due(count=12) != {first_due},
-        timeout=2,
-        interval=0.05,
-        what="both to drop what they kept",
-    )
+    seen_by_both(lambda: len(due(count=12)) == 1 and due(count=12) != {first_due}, "both to drop what they kept")
 
 
 # The suite's other stacks share the PostgreSQL server, each with a database of its own.
