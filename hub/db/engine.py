@@ -8,6 +8,7 @@ import functools
 import logging
 import sqlite3
 import string
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -30,6 +31,12 @@ SQLITE_IDLE_CONNECTIONS = 16
 # (its view's commit) served 8 to 14% fewer than with these. Asking a thousand times a second
 # while a long transaction holds the lock costs a fraction of a percent of a core.
 SQLITE_RETRY_S, SQLITE_RETRY_MAX_S = 0.0001, 0.001
+# COMMITs run on the event loop's thread while none there took longer than this; after one did,
+# on the writer's thread for a while (``WriterConnection._commit``). Under full load on this
+# machine's disk (fsync about 0.1 ms) a commit on the loop took 0.3 to 0.5 ms, 1.3 ms at the 99th
+# percentile and under 4 ms at most.
+FAST_COMMIT_S = 0.005
+SLOW_COMMITS_S = 5.0
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -47,9 +54,10 @@ class PooledSQLiteEngine(SQLiteEngine):
       a trip to a thread and back for every statement made a transaction hold it many times longer
       than its SQL took, as long as the event loop took to come round. While another process
       writes, the writer waits on the event loop, asking again every few milliseconds, rather than
-      in SQLite's busy handler, which would block the loop. Only COMMIT goes to a thread of the
-      writer's own: it waits for the disk (and now and then checkpoints the log), and on the
-      event loop's thread that wait held up everything else the process does.
+      in SQLite's busy handler, which would block the loop. COMMIT, which waits for the disk (and
+      now and then checkpoints the log), runs on the event loop's thread while the disk is fast
+      and on a thread of the writer's own while it is slow, so that a slow disk does not hold up
+      everything else the process does (``WriterConnection._commit``).
 
     A connection whose statement failed or was cancelled is closed, not reused: its state is unknown.
     """
@@ -237,7 +245,7 @@ def dollars(sql: str) -> str:
 
 class WriterConnection:
     """A process's connection for writing, used on the event loop's thread. Its methods are
-    coroutines only to stand in for an aiosqlite connection; only BEGIN ever waits."""
+    coroutines only to stand in for an aiosqlite connection; only BEGIN and COMMIT ever wait."""
 
     def __init__(self, connection_kwargs: dict[str, Any], busy_timeout: float):
         # No busy handler (timeout 0): a busy database is waited for on the event loop instead.
@@ -249,6 +257,9 @@ class WriterConnection:
         self._conn.execute("PRAGMA foreign_keys = 1")
         self.busy_timeout = busy_timeout
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
+        # When a commit last took longer than FAST_COMMIT_S; a new writer, not knowing the disk
+        # yet, makes its first commits on the thread.
+        self.slow_at = time.monotonic()
 
     @property
     def in_transaction(self) -> bool:
@@ -258,14 +269,31 @@ class WriterConnection:
         if sql.startswith("BEGIN"):
             await self._begin(sql)
         elif sql == "COMMIT":
-            # The commit waits for the disk (fsync): on the committer's thread, so that the event
-            # loop goes on with everything that does not write meanwhile.
-            await asyncio.get_running_loop().run_in_executor(self._committer, self._conn.execute, sql)
+            await self._commit()
         else:
             self._conn.execute(sql, args)
 
     async def execute_fetchall(self, sql: str, args: list | tuple = ()) -> list[dict]:
         return self._conn.execute(sql, args).fetchall()
+
+    async def _commit(self) -> None:
+        """COMMIT, which waits for the disk (fsync). While the disk is fast, at once on the event loop's
+        thread: handed to a thread, a commit held SQLite's write lock for as long as that thread took
+        to be given a core and the interpreter on a busy machine, and with two web processes on
+        SQLite the other process's writers waited that long. After a commit on the event loop's
+        thread took longer than ``FAST_COMMIT_S`` (a slow disk, a checkpoint of the log), the
+        commits go to the writer's thread for ``SLOW_COMMITS_S``, so that the event loop goes on
+        meanwhile with everything that does not write; then one is tried on the loop again. (Only a
+        commit on the loop is timed: on the thread, the time includes waiting for the interpreter.)"""
+        if time.monotonic() - self.slow_at <= SLOW_COMMITS_S:
+            await asyncio.get_running_loop().run_in_executor(self._committer, self._conn.execute, "COMMIT")
+            return
+        started = time.monotonic()
+        try:
+            self._conn.execute("COMMIT")
+        finally:
+            if time.monotonic() - started > FAST_COMMIT_S:
+                self.slow_at = time.monotonic()
 
     async def _begin(self, sql: str) -> None:
         loop = asyncio.get_running_loop()

@@ -1,5 +1,6 @@
-"""The SQLite engine's writer: transactions of one process in turn, commits waited for off the event
-loop, and a writer that stays usable whatever happens to a transaction. Against a real database file."""
+"""The SQLite engine's writer: transactions of one process in turn, commits made at once while the
+disk is fast and waited for off the event loop while it is slow, and a writer that stays usable
+whatever happens to a transaction. Against a real database file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import pytest
 from piccolo.engine.sqlite import TransactionType
 
-from hub.db.engine import PooledSQLiteEngine
+from hub.db.engine import SLOW_COMMITS_S, PooledSQLiteEngine
 
 
 @pytest.fixture
@@ -52,16 +53,21 @@ async def test_a_failed_transaction_leaves_nothing_and_the_next_one_writes(engin
 
 
 class SlowCommit:
-    """The writer's connection, with a commit that takes a while on its thread (a slow disk)."""
+    """The writer's connection, with a commit that takes a while (a slow disk) while ``slow`` is set,
+    and which thread made each commit."""
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
         self.committing = threading.Event()
+        self.slow = True
+        self.threads: list[str] = []
 
     def execute(self, sql, *args):
         if sql == "COMMIT":
+            self.threads.append(threading.current_thread().name)
             self.committing.set()
-            time.sleep(0.3)
+            if self.slow:
+                time.sleep(0.3)
         return self._conn.execute(sql, *args)
 
     def __getattr__(self, name):
@@ -92,6 +98,38 @@ async def test_the_event_loop_goes_on_while_a_commit_waits_for_the_disk(engine, 
     assert time.perf_counter() - started < 0.2
     await task
     assert await entries(engine) == [1]
+
+
+async def test_commits_run_on_the_event_loop_while_the_disk_is_fast_and_on_the_thread_after_a_slow_one(
+    engine, slow_disk
+):
+    writer = engine._writer
+    slow_disk.slow = False
+    await insert(engine, 1)  # a new writer does not know the disk yet: its thread
+    assert slow_disk.threads == ["sqlite-commit_0"]
+    # Once no commit has been slow for a while, they run at once on the event loop's thread.
+    writer.slow_at = time.monotonic() - SLOW_COMMITS_S - 1
+    await insert(engine, 2)
+    await insert(engine, 3)
+    assert slow_disk.threads[1:] == ["MainThread", "MainThread"]
+    # One that takes long there (the loop waits for it, once) sends the next ones to the thread,
+    # where the event loop goes on meanwhile.
+    slow_disk.slow = True
+    await insert(engine, 4)
+    assert slow_disk.threads[3] == "MainThread"
+    slow_disk.committing.clear()
+    task = await started_committing(engine, slow_disk, 5)
+    started = time.perf_counter()
+    assert await entries(engine) == [1, 2, 3, 4]
+    assert time.perf_counter() - started < 0.2
+    await task
+    assert slow_disk.threads[4] == "sqlite-commit_0"
+    assert await entries(engine) == [1, 2, 3, 4, 5]
+    # And a while later, the loop is tried again.
+    writer.slow_at = time.monotonic() - SLOW_COMMITS_S - 1
+    slow_disk.slow = False
+    await insert(engine, 6)
+    assert slow_disk.threads[5] == "MainThread"
 
 
 async def test_a_transaction_cancelled_during_its_commit_leaves_a_usable_writer(engine, slow_disk):
