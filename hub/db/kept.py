@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
@@ -39,7 +40,7 @@ def triggers_ready_sql(triggers: Mapping[str, tuple[str, ...]]) -> str:
     )
 
 
-class KeptWhileHeard:
+class KeptWhileHeard(ABC):
     """Whether what a process keeps may be used: it listens, and a heartbeat vouched for it lately.
 
     ``generation`` moves on with every notice, every forgetting and every change of listening; a
@@ -55,11 +56,11 @@ class KeptWhileHeard:
     def trusted(self) -> bool:
         return self.listening and time.monotonic() < self.vouched_until
 
-    def clear(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def clear(self) -> None: ...
 
-    def heard(self, notice: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def heard(self, notice: str) -> None: ...
 
     def listening_changed(self, listening: bool) -> None:
         self.generation += 1

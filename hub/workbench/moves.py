@@ -195,8 +195,9 @@ async def move_task(
     fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
     # The workflow has written the move: this process reads the inbox pages it touched again at
     # once, without waiting for PostgreSQL's notice (which the other processes go by).
-    for moved in {task.department, fresh.department if fresh else task.department}:
-        forget_department(moved or "")
+    forget_department(task.department or "")
+    if fresh is not None and fresh.department != task.department:  # transferred
+        forget_department(fresh.department or "")
     (read,) = await task_reads([fresh or task], ctx, actor.locale)
     return TaskMoveRead(task=read, request_state=accepted.request_state)
 
