@@ -2,7 +2,7 @@
 every change to them (``hub.db.notices``).
 
 The rules, whatever is kept (signed-in callers in ``hub.kept_sessions``, inbox pages in
-``hub.workbench.kept_inbox``):
+``hub.workbench.kept_inbox``, requests' details in ``hub.requests.kept_details``):
 
 - Nothing is kept, and everything is read, while the process is not listening (before it starts,
   and from the moment its listening connection is lost or stops answering until it listens again);
@@ -92,14 +92,19 @@ class KeptRead(NamedTuple):
 
 
 class KeptReads(KeptWhileHeard):
-    """Reads kept by group and key, such as a department's inbox pages: a notice ``g:<group>`` drops
-    one group's reads, anything else drops them all. At most ``most`` in all by their sizes, those
-    kept longest ago going first."""
+    """Reads kept by group and key, such as a department's inbox pages or a request's details: a
+    notice ``g:<group>`` drops one group's reads, anything else drops them all. At most ``most`` in
+    all by their sizes, those kept longest ago going first.
 
-    def __init__(self, lifetime: float, most: int):
+    Groups may be many (every request is one), so each group's keys are indexed, and the groups'
+    generations are forgotten together once there are ``most_groups`` of them: the generation of
+    everything moves on then, so that no read begun before is kept."""
+
+    def __init__(self, lifetime: float, most: int, most_groups: int = 100_000):
         super().__init__()
-        self.lifetime, self.most = lifetime, most
+        self.lifetime, self.most, self.most_groups = lifetime, most, most_groups
         self._kept: dict[tuple[str, Hashable], KeptRead] = {}
+        self._keys: dict[str, set[Hashable]] = {}  # each group's keys in ``_kept``
         self._groups: dict[str, int] = {}  # each group's generation, once it has moved
         self.size = 0
 
@@ -108,6 +113,11 @@ class KeptReads(KeptWhileHeard):
 
     def _drop(self, key: tuple[str, Hashable]) -> None:
         self.size -= self._kept.pop(key).size
+        group, within = key
+        keys = self._keys[group]
+        keys.discard(within)
+        if not keys:
+            del self._keys[group]
 
     def stamp(self, group: str) -> Stamp:
         return Stamp(self.generation, self._groups.get(group, 0))
@@ -130,6 +140,7 @@ class KeptReads(KeptWhileHeard):
         while self.size + size > self.most:
             self._drop(next(iter(self._kept)))  # the one kept longest ago
         self._kept[group, key] = KeptRead(time.monotonic(), value, size)
+        self._keys.setdefault(group, set()).add(key)
         self.size += size
 
     def heard(self, notice: str) -> None:
@@ -141,12 +152,16 @@ class KeptReads(KeptWhileHeard):
             self.clear()
 
     def forget(self, group: str) -> None:
+        if len(self._groups) >= self.most_groups:
+            self.generation += 1  # reads in flight are not kept: their groups' generations go
+            self._groups.clear()
         self._groups[group] = self._groups.get(group, 0) + 1
-        for key in [key for key in self._kept if key[0] == group]:
-            self._drop(key)
+        for key in list(self._keys.get(group, ())):
+            self._drop((group, key))
 
     def clear(self) -> None:
         self._kept.clear()
+        self._keys.clear()
         self.size = 0
 
 

@@ -9,7 +9,19 @@ for the workbench), ``access`` (who may see a request), ``once`` (one applicatio
 (credentials standing in for proofs, checked again when a clerk reads the task), and ``drafts``
 (forms saved to finish later), which keeps a life event's one form as it keeps a service's, and
 ``conditions`` (what a request was checked against, in the reader's language, for the task a
-clerk reads). The rest is this package's own.
+clerk reads), and ``kept_details`` (a request's detail kept in a web process, which a clerk's move
+made through it forgets). The rest is this package's own.
 """
 
-__all__ = ["access", "conditions", "drafts", "filing", "materials", "once", "presenter", "references", "withdrawal"]
+__all__ = [
+    "access",
+    "conditions",
+    "drafts",
+    "filing",
+    "kept_details",
+    "materials",
+    "once",
+    "presenter",
+    "references",
+    "withdrawal",
+]

@@ -13,6 +13,7 @@ from hub.db.records import quick_rows
 from hub.db.tables import Account, AuditEvent, ReviewTask, ServiceRequest
 from hub.enterprises import same_enterprise
 from hub.errors import forbidden, not_found
+from hub.requests.kept_details import forget_request, kept_or_read
 from hub.requests.parts import PART_NAMES, on_postgres, parts_columns, parts_of
 
 
@@ -38,6 +39,9 @@ async def reread(request_id: int) -> ServiceRequest:
     row = await ServiceRequest.objects().where(ServiceRequest.id == request_id).first()
     if row is None:
         raise not_found()
+    # Changed through this process: its detail is read again here at once, without waiting for
+    # PostgreSQL's notice (which the other processes go by).
+    forget_request(row.ref)
     return row
 
 
@@ -103,9 +107,12 @@ async def viewed_request(actor: Actor, ref: str) -> tuple[SimpleNamespace, bool]
 
     The same rules as ``load_visible_request`` and ``applicant_side``, in one query: the row comes
     back with the columns a request's detail shows (``READ_COLUMNS``) and its parts (``parts``), as
-    a plain record."""
+    a plain record. On PostgreSQL the row may be the one this process kept (``kept_details``); who
+    may see it is decided from it all the same, and the view is recorded all the same."""
     user = signed_in(actor)
-    rows = await quick_rows(ServiceRequest, _visible_sql(on_postgres()), user.department, ref)
+    rows = await kept_or_read(
+        ref, user.department, lambda: quick_rows(ServiceRequest, _visible_sql(on_postgres()), user.department, ref)
+    )
     if not rows:
         raise not_found()
     row = rows[0]

@@ -21,6 +21,7 @@ from hub.db.lifecycle import database
 from hub.documents.render import RenderPool
 from hub.documents.signing import signing_key_ring
 from hub.documents.storage import content_store
+from hub.requests.kept_details import keeping_details
 from hub.sealing import configure_from as configure_sealing
 from hub.settings import Settings, load_settings
 from hub.temporal import connect
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Lazy: the web server starts (and /health says why) even while Temporal is down.
             hub.temporal = await connect(settings, lazy=True)
             try:
-                async with keeping_sessions(), keeping_inboxes():
+                async with keeping_sessions(), keeping_inboxes(), keeping_details():
                     yield
             finally:
                 hub.renderer.shutdown()

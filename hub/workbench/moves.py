@@ -24,6 +24,7 @@ from hub.context import HubContext
 from hub.db.tables import Account, ReviewTask
 from hub.errors import HubError, forbidden, invalid_field, invalid_form, unavailable
 from hub.i18n import N_
+from hub.requests.kept_details import forget_request
 from hub.temporal import UpdateRefused, send_update
 from hub.workbench.access import current_state, load_department_task, staff_member
 from hub.workbench.delegation import delegate_of
@@ -194,10 +195,12 @@ async def move_task(
     await record(actor, actor.user, f"task.{move}", "task", task.id, request=row.ref, **audit)
     fresh = await ReviewTask.objects().where(ReviewTask.id == task.id).first()
     # The workflow has written the move: this process reads the inbox pages it touched again at
-    # once, without waiting for PostgreSQL's notice (which the other processes go by).
+    # once, and the request's detail, without waiting for PostgreSQL's notice (which the other
+    # processes go by).
     forget_department(task.department or "")
     if fresh is not None and fresh.department != task.department:  # transferred
         forget_department(fresh.department or "")
+    forget_request(row.ref)
     (read,) = await task_reads([fresh or task], ctx, actor.locale)
     return TaskMoveRead(task=read, request_state=accepted.request_state)
 

@@ -156,3 +156,31 @@ def test_a_read_that_a_notice_overtakes_is_not_kept(monkeypatch):
 
     assert asyncio.run(kept_inbox.kept_or_read("street", "page 1", read_while_a_task_changes)) == "maybe stale"
     assert len(kept) == 0
+
+
+def test_a_group_s_notice_drops_its_reads_however_many_groups_are_kept():
+    kept = listening(most=10_000)
+    for n in range(1_000):
+        for department in ("street", "civil"):
+            keep(kept, f"R{n}", department, n)
+    kept.heard("g:R7")
+    assert value_of(kept, "R7", "street") is None and value_of(kept, "R7", "civil") is None
+    assert value_of(kept, "R8", "street") == 8 and len(kept) == 1_998
+
+
+def test_the_groups_generations_are_forgotten_together_and_no_read_begun_before_is_kept():
+    kept = KeptReads(60.0, 100, most_groups=3)
+    kept.listening_changed(True)
+    kept.alive()
+    keep(kept, "R0", "", "kept before")
+    kept.forget("R1")
+    began = kept.stamp("R1")  # R1's first notice was heard before this read began
+    for n in (2, 3, 4):  # the fourth group to move forgets them all
+        kept.forget(f"R{n}")
+    assert len(kept._groups) <= 3
+    kept.forget("R1")  # R1's second notice, while the read is under way: counted from 0 again...
+    kept.keep(began, "R1", "", "stale")
+    assert value_of(kept, "R1", "") is None  # ...but the read is not kept
+    assert value_of(kept, "R0", "") == "kept before"  # what was kept stays until its own notice
+    keep(kept, "R1", "", "fresh")
+    assert value_of(kept, "R1", "") == "fresh"

@@ -463,6 +463,98 @@ def test_each_process_keeps_inbox_pages_until_postgresql_says_a_task_changed(wid
     seen_by_both(lambda: len(due(count=12)) == 1 and due(count=12) != {first_due}, "both to drop what they kept")
 
 
+def test_each_process_keeps_a_request_s_detail_until_postgresql_says_it_changed(wide):
+    """hub.requests.kept_details: each web process keeps the detail of a request it has read, and
+    drops it when the database's triggers tell it that the request or one of its tasks, timeline
+    entries or documents changed, whoever wrote; the applicant's own change shows on their next
+    page at once; every view is still recorded."""
+    stack, _ = wide
+    citizen = client(stack, "zhangsan")
+    r = file_request(citizen)
+    assert r.status_code == 201, r.text
+    ref = r.json()["ref"]
+    (request_id,) = (row["id"] for row in sql(stack, f"SELECT id FROM service_request WHERE ref = '{ref}'"))
+
+    def details(count: int = 24) -> list[dict]:
+        """The request's detail as each of ``count`` reads, from both processes, shows it."""
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            pages = list(pool.map(lambda _: citizen.get(f"/api/requests/{ref}"), range(count)))
+        assert {p.status_code for p in pages} == {200}, pages[0].text
+        return [p.json() for p in pages]
+
+    def due(count: int = 24) -> set[str]:
+        return {"/".join(t["due_at"] for t in d["tasks"]) or "no task" for d in details(count)}
+
+    def seen_by_both(check: Callable[[], bool], what: str) -> None:
+        wait_for(check, timeout=2, interval=0.05, what=what)
+
+    def views() -> int:
+        return sql(
+            stack,
+            f"SELECT count(*) AS n FROM audit_event WHERE action = 'request.viewed' AND object_id = '{ref}'",
+        )[0]["n"]
+
+    wait_for(lambda: len(due(12)) == 1 and "no task" not in due(12), timeout=60, what="the task, alike in both")
+    (first_due,) = due()
+    task_id = sql(stack, f"SELECT id FROM review_task WHERE request = {request_id}")[0]["id"]
+    later = "2031-01-02T03:04:05+00:00"
+    seen_before = views()
+    # Kept: a change no notice tells of goes unseen by both processes...
+    sql(
+        stack,
+        "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER detail_task_changed;"
+        f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
+        " ALTER TABLE review_task ENABLE TRIGGER detail_task_changed; END $$",
+    )
+    assert due() == {first_due}
+    # ...though every one of those reads was recorded as a view of the request.
+    assert views() == seen_before + 24
+    # One made behind the hub's back is heard by both at once: of a task, of the timeline, of the request.
+    sql(stack, f"UPDATE review_task SET due_at = '{later}' WHERE id = {task_id}")
+    seen_by_both(lambda: len(due(12)) == 1 and due(12) != {first_due}, "both to hear of the task")
+    entries = {len(d["timeline"]) for d in details(12)}
+    assert len(entries) == 1
+    sql(
+        stack,
+        "INSERT INTO timeline_entry (key, request, kind, at, stage_id, department, detail)"
+        " SELECT 'kept-test-' || key, request, kind, at, stage_id, department, detail FROM timeline_entry"
+        f" WHERE request = {request_id} ORDER BY id LIMIT 1",
+    )
+    seen_by_both(lambda: {len(d["timeline"]) for d in details(12)} == {entries.pop() + 1}, "the new entry")
+    sql(stack, f"DELETE FROM timeline_entry WHERE request = {request_id} AND key LIKE 'kept-test-%'")
+    sql(stack, f"UPDATE service_request SET overdue = true WHERE id = {request_id}")
+    seen_by_both(lambda: {d["overdue"] for d in details(12)} == {True}, "both to hear of the request")
+    sql(stack, f"UPDATE service_request SET overdue = false WHERE id = {request_id}")
+    sql(stack, f"UPDATE review_task SET due_at = '{first_due}' WHERE id = {task_id}")
+    seen_by_both(lambda: due(12) == {first_due} and {d["overdue"] for d in details(12)} == {False}, "put back")
+
+    # A process that loses its listening connection reads every detail again.
+    sql(
+        stack,
+        "DO $$ BEGIN ALTER TABLE review_task DISABLE TRIGGER detail_task_changed;"
+        f" UPDATE review_task SET due_at = '{later}' WHERE id = {task_id};"
+        " ALTER TABLE review_task ENABLE TRIGGER detail_task_changed; END $$",
+    )
+    assert due() == {first_due}
+    cut = sql(
+        stack,
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity"
+        " WHERE application_name = 'qinqing-details' AND datname = current_database()",
+    )
+    assert cut[0]["n"] == 2
+    seen_by_both(lambda: len(due(12)) == 1 and due(12) != {first_due}, "both to drop what they kept")
+
+    # A clerk's own move shows in the request's detail on their very next read, from the process
+    # that made it.
+    sql(stack, f"UPDATE review_task SET due_at = '{first_due}' WHERE id = {task_id}")
+    clerk = client(stack, "street.clerk")
+    with httpx.Client(base_url=stack.base_url, headers=dict(clerk.headers), timeout=60) as same_process:
+        tasks = same_process.get(f"/api/requests/{ref}").json()["tasks"]  # read, and kept
+        assert [t["state"] for t in tasks] == ["open"]
+        assert same_process.post(f"/api/tasks/{task_id}/claim").status_code == 200
+        assert [t["state"] for t in same_process.get(f"/api/requests/{ref}").json()["tasks"]] == ["claimed"]
+
+
 # The suite's other stacks share the PostgreSQL server, each with a database of its own.
 THIS_STACK_S_LISTENERS = "application_name = 'qinqing-sign-ins' AND datname = current_database()"
 
