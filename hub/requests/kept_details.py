@@ -61,7 +61,7 @@ async def kept_or_read(ref: str, department: str | None, read: Callable[[], Awai
         return [dict(row) for row in kept.value]
     stamp = KEPT_DETAILS.stamp(ref)
     rows = await read()
-    if rows:
+    if rows and KEPT_DETAILS.trusted():  # not copied for nothing where nothing is kept (SQLite)
         KEPT_DETAILS.keep(stamp, ref, key, [dict(row) for row in rows])
     return rows
 
